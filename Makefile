@@ -1,0 +1,67 @@
+# Two commands a newcomer needs: `make run` and `make test`. Everything else is installed on demand.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BUN := .tools/node_modules/.bin/bun
+BUN_VERSION := 1.4.5
+PORT ?= 3000
+CHROMIUM ?= /usr/bin/chromium
+
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
+export REFLEX_USE_SYSTEM_BUN := 1
+export REFLEX_DIR := $(CURDIR)/.reflex
+export REFLEX_CHECK_LATEST_VERSION := 0
+export PORT
+
+.PHONY: run dev test migrate deps chromium bench clean help
+
+help:
+	@echo "make run    - install what is missing, migrate, serve on http://localhost:$(PORT)"
+	@echo "make dev    - the same with hot reload (UI :3000, API/webhooks :8000)"
+	@echo "make test   - install what the tests need and run the whole suite"
+	@echo "make bench  - run the benchmarks in bench/"
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+	  { echo "Python 3.11 or newer is required (found: $$($(PYTHON) --version 2>&1)). Install it, or run 'make PYTHON=python3.11 ...'."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(BUN):
+	@command -v npm >/dev/null || { echo "npm is required to install bun (Reflex's frontend tool). Install Node.js 20+ (e.g. 'apt-get install -y nodejs npm')."; exit 1; }
+	npm install --prefix .tools --no-fund --no-audit --loglevel=error bun@$(BUN_VERSION)
+
+deps: $(VENV)/.installed $(BUN)
+
+migrate: deps
+	$(PY) -m humanic_app migrate
+
+run: migrate
+	$(VENV)/bin/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
+
+dev: migrate
+	$(VENV)/bin/reflex run --env dev
+
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Chromium from Debian for the browser tests..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	      { echo "Could not install Chromium. Install it with 'apt-get install -y chromium' and re-run."; exit 1; }; \
+	  else \
+	    echo "Chromium is missing at $(CHROMIUM). Install it with 'sudo apt-get install -y chromium' (or set CHROMIUM=/path/to/chromium)."; exit 1; \
+	  fi; \
+	fi
+
+test: deps chromium
+	HUMANIC_CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: deps
+	$(PY) -m bench.ping
+
+clean:
+	rm -rf .web .states .test-runs .pytest_cache

@@ -1,0 +1,1 @@
+"""Humanic: PostHog events in, personalised emails out."""

@@ -1,0 +1,49 @@
+"""FastAPI dependencies: the database session and who is calling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from humanic_app.db import get_engine, session_scope
+from humanic_app.services import auth
+
+SESSION_COOKIE = "humanic_session"
+
+
+def get_db_engine() -> Engine:
+    return get_engine()
+
+
+def get_session(engine: Annotated[Engine, Depends(get_db_engine)]) -> Iterator[Session]:
+    with session_scope(engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(request: Request, session: SessionDep) -> auth.Principal:
+    """An API key in `Authorization: Bearer`, or the browser's sign-in cookie."""
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    principal = None
+    if scheme.lower() == "bearer" and credentials:
+        principal = auth.principal_for_api_key(session=session, key=credentials.strip())
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        principal = auth.principal_for_session(session=session, token=cookie)
+    if principal is None:
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="Authentication required: send 'Authorization: Bearer <API key>' "
+            "(create one with `python -m humanic_app api-key create --name NAME`) or sign in.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
+
+
+PrincipalDep = Annotated[auth.Principal, Depends(get_principal)]

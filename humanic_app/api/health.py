@@ -1,0 +1,19 @@
+"""Public: /healthz tells a load balancer whether this process can reach its database."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
+
+from humanic_app.api.deps import get_db_engine
+from humanic_app.services.health import check_database
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="Liveness and database reachability")
+def healthz(engine: Annotated[Engine, Depends(get_db_engine)]) -> JSONResponse:
+    ok, detail = check_database(engine=engine)
+    return JSONResponse(status_code=200 if ok else 503,
+                        content={"status": "ok" if ok else "unavailable", "database": detail})

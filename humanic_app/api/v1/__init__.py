@@ -1,0 +1,10 @@
+"""/api/v1: everything the UI can do, for scripts. Every route needs an API key or a signed-in user."""
+
+from fastapi import APIRouter, Depends
+
+from humanic_app.api.deps import get_principal
+from humanic_app.api.v1 import settings, users
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)])
+router.include_router(settings.router)
+router.include_router(users.router)

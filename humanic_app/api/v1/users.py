@@ -1,0 +1,43 @@
+"""Users: the owner invites teammates with an email and a temporary password."""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from fastapi import APIRouter, status
+
+from humanic_app.api.deps import PrincipalDep, SessionDep
+from humanic_app.services import auth
+
+router = APIRouter(tags=["users"])
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    role: str
+    must_change_password: bool
+    created_at: datetime
+
+
+class InviteIn(BaseModel):
+    email: str
+    temporary_password: str
+
+
+def _out(user) -> UserOut:
+    return UserOut(id=user.id, email=user.email, role=user.role.value,
+                   must_change_password=user.must_change_password, created_at=user.created_at)
+
+
+@router.get("/users", response_model=list[UserOut], summary="List users")
+def list_users(session: SessionDep) -> list[UserOut]:
+    return [_out(u) for u in auth.list_users(session=session)]
+
+
+@router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED,
+             summary="Invite a user (owner or API key only)")
+def invite_user(body: InviteIn, session: SessionDep, principal: PrincipalDep) -> UserOut:
+    user = auth.invite_user(session=session, inviter=principal, email=body.email,
+                            temporary_password=body.temporary_password)
+    return _out(user)

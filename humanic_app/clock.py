@@ -1,0 +1,8 @@
+"""The one clock. Tests move time by patching `now`."""
+
+from datetime import datetime, timezone
+
+
+def now() -> datetime:
+    """The current time, timezone-aware UTC (SQLModel's UTCDateTime columns require aware values)."""
+    return datetime.now(timezone.utc)

@@ -1,0 +1,36 @@
+"""Wires pages, the HTTP API and background work into one Reflex app. Nothing else lives here."""
+
+import reflex as rx
+
+from humanic_app import routes
+from humanic_app.api import build_api
+from humanic_app.pages.sections import (
+    campaigns_page,
+    contacts_page,
+    dashboard_page,
+    domains_page,
+    event_log_page,
+    integrations_page,
+    messages_page,
+)
+from humanic_app.pages.settings import settings_page
+from humanic_app.pages.signin import signin_page
+from humanic_app.state.auth import AuthState
+from humanic_app.state.settings import SettingsState
+
+app = rx.App(api_transformer=build_api())
+
+app.add_page(signin_page, route=routes.SIGN_IN, title="Sign in · Humanic", on_load=AuthState.load_sign_in)
+protected = [
+    (dashboard_page, routes.DASHBOARD, "Dashboard", None),
+    (integrations_page, routes.INTEGRATIONS, "Integrations", None),
+    (event_log_page, routes.EVENT_LOG, "Event Log", None),
+    (campaigns_page, routes.CAMPAIGNS, "Campaigns", None),
+    (contacts_page, routes.CONTACTS, "Contacts", None),
+    (messages_page, routes.MESSAGES, "Messages", None),
+    (domains_page, routes.DOMAINS, "Domains", None),
+    (settings_page, routes.SETTINGS, "Settings", SettingsState.load),
+]
+for page, route, title, loader in protected:
+    app.add_page(page, route=route, title=f"{title} · Humanic",
+                 on_load=[AuthState.require_user] + ([loader] if loader else []))

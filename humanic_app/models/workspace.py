@@ -1,0 +1,32 @@
+"""The workspace: one row holding the settings every email and campaign reads."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Column, Enum
+from sqlmodel import Field, SQLModel
+
+from humanic_app.clock import now
+
+WORKSPACE_ID = 1
+
+
+class WorkspaceStatus(str, enum.Enum):
+    active = "active"
+    paused = "paused"
+
+
+class Workspace(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(default="My workspace", max_length=200)
+    from_name: str = Field(default="", max_length=200)
+    from_email: str = Field(default="", max_length=320)
+    physical_address: str = Field(default="", max_length=1000)
+    public_url: str = Field(default="", max_length=500)
+    status: WorkspaceStatus = Field(
+        default=WorkspaceStatus.active,
+        sa_column=Column(Enum(WorkspaceStatus, native_enum=False, length=16), nullable=False),
+    )
+    updated_at: datetime = Field(default_factory=now)

@@ -1,0 +1,73 @@
+"""Pages whose features arrive with later issues: each says what will appear and how to get there."""
+
+import reflex as rx
+
+from humanic_app import routes
+from humanic_app.components.shell import empty_state, page_shell
+
+
+def dashboard_page() -> rx.Component:
+    return page_shell(
+        "Dashboard",
+        empty_state(
+            "layout-dashboard",
+            "Your setup checklist and charts will live here",
+            "Start by adding a default From address and your physical mailing address in Settings, "
+            "then connect PostHog under Integrations so product events start flowing in.",
+            rx.hstack(rx.link(rx.button("Open Settings", variant="soft"), href=routes.SETTINGS),
+                      rx.link(rx.button("Connect PostHog"), href=routes.INTEGRATIONS), spacing="3"),
+        ),
+    )
+
+
+def integrations_page() -> rx.Component:
+    return page_shell(
+        "Integrations",
+        empty_state("plug", "PostHog",
+                    "Connect a PostHog project to receive its events through a webhook destination. "
+                    "Each source gets its own webhook URL, field mapping and status."),
+    )
+
+
+def event_log_page() -> rx.Component:
+    return page_shell(
+        "Event Log",
+        empty_state("activity", "No events yet",
+                    "Every delivery PostHog sends to Humanic appears here live, with its outcome. "
+                    "Connect PostHog under Integrations to see the first one."),
+    )
+
+
+def campaigns_page() -> rx.Component:
+    return page_shell(
+        "Campaigns",
+        empty_state("send", "No campaigns yet",
+                    "Campaigns turn a PostHog event into an email or a sequence of emails. "
+                    "Once events are arriving, you will build one here from a ready-made template."),
+    )
+
+
+def contacts_page() -> rx.Component:
+    return page_shell(
+        "Contacts",
+        empty_state("users", "No contacts yet",
+                    "Contacts are created automatically when an event arrives with an email address. "
+                    "Include email in your PostHog $identify calls."),
+    )
+
+
+def messages_page() -> rx.Component:
+    return page_shell(
+        "Messages",
+        empty_state("mail", "No messages yet",
+                    "Scheduled, sent and failed emails will be listed here, each viewable as the recipient sees it."),
+    )
+
+
+def domains_page() -> rx.Component:
+    return page_shell(
+        "Domains",
+        empty_state("globe", "No sending domain yet",
+                    "Campaigns send from your own domain through your Resend account. "
+                    "You will add the domain here and copy the DNS records to verify it."),
+    )

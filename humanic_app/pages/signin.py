@@ -1,0 +1,68 @@
+"""Sign-in, or "Create the owner account" on a fresh install."""
+
+import reflex as rx
+
+from humanic_app.state.auth import AuthState
+
+
+def _error() -> rx.Component:
+    return rx.cond(AuthState.auth_error != "",
+                   rx.callout(AuthState.auth_error, icon="triangle-alert", color_scheme="red", id="auth-error"))
+
+
+def _field(label: str, name: str, kind: str = "text", autocomplete: str = "") -> rx.Component:
+    return rx.vstack(
+        rx.text(label, as_="label", size="2", weight="medium", html_for=name),
+        rx.input(name=name, id=name, type=kind, required=True, width="100%", auto_complete=autocomplete),
+        spacing="1", width="100%",
+    )
+
+
+def owner_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.heading("Create the owner account", size="5"),
+            rx.text("Nobody has signed up yet. The first account owns this workspace and can invite others.",
+                    size="2", color_scheme="gray"),
+            _field("Email", "email", "email", "username"),
+            _field("Password (at least 10 characters)", "password", "password", "new-password"),
+            _field("Repeat the password", "password_confirm", "password", "new-password"),
+            _error(),
+            rx.button("Create the owner account", type="submit", width="100%"),
+            spacing="3",
+        ),
+        on_submit=AuthState.create_owner,
+        reset_on_submit=False,
+    )
+
+
+def sign_in_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.heading("Sign in to Humanic", size="5"),
+            _field("Email", "email", "email", "username"),
+            _field("Password", "password", "password", "current-password"),
+            _error(),
+            rx.button("Sign in", type="submit", width="100%"),
+            spacing="3",
+        ),
+        on_submit=AuthState.sign_in,
+        reset_on_submit=False,
+    )
+
+
+def signin_page() -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.vstack(
+                rx.hstack(rx.icon("mail-check", size=22), rx.heading("Humanic", size="4"), align="center"),
+                rx.cond(AuthState.needs_owner, owner_form(), sign_in_form()),
+                spacing="4",
+            ),
+            width="400px",
+            max_width="92vw",
+            padding="24px",
+        ),
+        height="100vh",
+        background=rx.color("gray", 2),
+    )

@@ -1,0 +1,11 @@
+"""Page URLs, in one place so links and redirects cannot drift."""
+
+SIGN_IN = "/signin"
+DASHBOARD = "/"
+INTEGRATIONS = "/integrations"
+EVENT_LOG = "/events"
+CAMPAIGNS = "/campaigns"
+CONTACTS = "/contacts"
+MESSAGES = "/messages"
+DOMAINS = "/domains"
+SETTINGS = "/settings"

@@ -1,0 +1,1 @@
+"""Domain logic. Nothing here imports Reflex; every function takes keyword-only arguments."""

@@ -1,0 +1,199 @@
+"""Users, sign-in sessions and API keys.
+
+Passwords are hashed with Argon2id (memory-hard). Session tokens and API keys are long random
+strings, so a SHA-256 of them is enough to store; lookups go by hash and a constant-time compare
+confirms the match.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlmodel import Session, func, select
+
+from humanic_app import clock
+from humanic_app.models import ApiKey, User, UserRole, UserSession
+from humanic_app.services.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationFailed
+
+MIN_PASSWORD_LENGTH = 10
+API_KEY_PREFIX = "hmc_"
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+_hasher = PasswordHasher()
+# Verifying against this keeps sign-in for an unknown email as slow as for a known one.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@dataclasses.dataclass(frozen=True)
+class Principal:
+    """Who is calling: a signed-in user or an API key."""
+
+    user_id: int | None
+    email: str | None
+    role: UserRole | None
+    api_key_id: int | None = None
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == UserRole.owner
+
+
+def _sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def validate_email(email: str) -> str:
+    email = normalise_email(email)
+    if not EMAIL_RE.match(email):
+        raise ValidationFailed({"email": "Enter a valid email address, like you@example.com."})
+    return email
+
+
+def validate_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed({"password": f"Use at least {MIN_PASSWORD_LENGTH} characters."})
+
+
+def has_users(*, session: Session) -> bool:
+    return (session.exec(select(func.count()).select_from(User)).one() or 0) > 0
+
+
+def create_user(*, session: Session, email: str, password: str, role: UserRole = UserRole.member,
+                must_change_password: bool = False) -> User:
+    email = validate_email(email)
+    validate_password(password)
+    if session.exec(select(User).where(User.email == email)).first():
+        raise Conflict(f"A user with the email {email} already exists.")
+    user = User(email=email, password_hash=_hasher.hash(password), role=role,
+                must_change_password=must_change_password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def create_owner(*, session: Session, email: str, password: str) -> User:
+    """The first account. Refused once any user exists, so the sign-up form cannot be replayed."""
+    if has_users(session=session):
+        raise PermissionDenied("The owner account already exists. Sign in instead.")
+    return create_user(session=session, email=email, password=password, role=UserRole.owner)
+
+
+def invite_user(*, session: Session, inviter: Principal, email: str, temporary_password: str) -> User:
+    if not inviter.is_owner:
+        raise PermissionDenied("Only the owner can invite users.")
+    return create_user(session=session, email=email, password=temporary_password,
+                       role=UserRole.member, must_change_password=True)
+
+
+def list_users(*, session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.id)))
+
+
+def authenticate(*, session: Session, email: str, password: str) -> User:
+    user = session.exec(select(User).where(User.email == normalise_email(email))).first()
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        user = None
+    if user is None:
+        raise AuthenticationFailed("That email and password do not match an account.")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+        session.add(user)
+    return user
+
+
+def change_password(*, session: Session, user_id: int, current_password: str, new_password: str) -> None:
+    user = session.get(User, user_id)
+    if user is None:
+        raise AuthenticationFailed("Sign in again.")
+    try:
+        _hasher.verify(user.password_hash, current_password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        raise ValidationFailed({"current_password": "The current password is not right."}) from None
+    validate_password(new_password)
+    user.password_hash = _hasher.hash(new_password)
+    user.must_change_password = False
+    session.add(user)
+
+
+def start_session(*, session: Session, user: User, ttl: timedelta) -> str:
+    """Returns the session token; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    session.add(UserSession(token_hash=_sha256(token), user_id=user.id, expires_at=clock.now() + ttl))
+    session.flush()
+    return token
+
+
+def principal_for_session(*, session: Session, token: str) -> Principal | None:
+    if not token:
+        return None
+    token_hash = _sha256(token)
+    row = session.exec(select(UserSession).where(UserSession.token_hash == token_hash)).first()
+    if row is None or not hmac.compare_digest(row.token_hash, token_hash) or row.expires_at <= clock.now():
+        return None
+    user = session.get(User, row.user_id)
+    if user is None:
+        return None
+    return Principal(user_id=user.id, email=user.email, role=user.role)
+
+
+def end_session(*, session: Session, token: str) -> None:
+    if not token:
+        return
+    row = session.exec(select(UserSession).where(UserSession.token_hash == _sha256(token))).first()
+    if row is not None:
+        session.delete(row)
+
+
+def purge_expired_sessions(*, session: Session) -> int:
+    rows = list(session.exec(select(UserSession).where(UserSession.expires_at <= clock.now())))
+    for row in rows:
+        session.delete(row)
+    return len(rows)
+
+
+def create_api_key(*, session: Session, name: str) -> tuple[ApiKey, str]:
+    """Returns the stored row and the key itself, which is never retrievable again."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed({"name": "Give the key a name, like 'CI' or 'Terraform'."})
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(name=name, prefix=key[: len(API_KEY_PREFIX) + 6], key_hash=_sha256(key))
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+def list_api_keys(*, session: Session) -> list[ApiKey]:
+    return list(session.exec(select(ApiKey).order_by(ApiKey.id)))
+
+
+def revoke_api_key(*, session: Session, api_key_id: int) -> None:
+    row = session.get(ApiKey, api_key_id)
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = clock.now()
+        session.add(row)
+
+
+def principal_for_api_key(*, session: Session, key: str) -> Principal | None:
+    if not key or not key.startswith(API_KEY_PREFIX):
+        return None
+    key_hash = _sha256(key)
+    row = session.exec(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, key_hash):
+        return None
+    row.last_used_at = clock.now()
+    session.add(row)
+    return Principal(user_id=None, email=None, role=UserRole.owner, api_key_id=row.id)

@@ -1,0 +1,97 @@
+"""Workspace settings: sender identity, footer address, public URL, Active/Paused."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlmodel import Session
+
+from humanic_app import clock
+from humanic_app.models.workspace import WORKSPACE_ID, Workspace, WorkspaceStatus
+from humanic_app.services.auth import EMAIL_RE
+from humanic_app.services.errors import ValidationFailed
+
+EDITABLE_FIELDS = ("name", "from_name", "from_email", "physical_address", "status", "public_url")
+
+
+def get_workspace(*, session: Session) -> Workspace:
+    """The single workspace row, created with defaults on first use."""
+    workspace = session.get(Workspace, WORKSPACE_ID)
+    if workspace is None:
+        workspace = Workspace(id=WORKSPACE_ID)
+        session.add(workspace)
+        session.flush()
+    return workspace
+
+
+def _clean(changes: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key not in EDITABLE_FIELDS:
+            errors[key] = f"Unknown setting. Editable settings: {', '.join(EDITABLE_FIELDS)}."
+            continue
+        if key == "status":
+            try:
+                cleaned[key] = WorkspaceStatus(value)
+            except ValueError:
+                errors[key] = "Must be 'active' or 'paused'."
+            continue
+        if not isinstance(value, str):
+            errors[key] = "Must be a string."
+            continue
+        value = value.strip()
+        if key == "name" and not value:
+            errors[key] = "The workspace needs a name."
+        elif key == "from_email" and value and not EMAIL_RE.match(value):
+            errors[key] = "Enter a valid email address, like hello@yourdomain.com."
+        elif key == "public_url" and value:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                errors[key] = "Enter the full address, like https://humanic.example.com."
+            value = value.rstrip("/")
+        cleaned[key] = value
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+def update_workspace(*, session: Session, changes: dict[str, Any]) -> Workspace:
+    cleaned = _clean(changes)
+    workspace = get_workspace(session=session)
+    for key, value in cleaned.items():
+        setattr(workspace, key, value)
+    workspace.updated_at = clock.now()
+    session.add(workspace)
+    session.flush()
+    return workspace
+
+
+def workspace_as_dict(workspace: Workspace) -> dict[str, Any]:
+    return {
+        "name": workspace.name,
+        "from_name": workspace.from_name,
+        "from_email": workspace.from_email,
+        "physical_address": workspace.physical_address,
+        "status": workspace.status.value,
+        "public_url": workspace.public_url,
+    }
+
+
+def effective_public_url(*, workspace: Workspace, env_public_url: str | None, served_at: str) -> str:
+    """Settings first, then HUMANIC_PUBLIC_URL, then the address the app is being served on."""
+    return (workspace.public_url or env_public_url or served_at).rstrip("/")
+
+
+def is_private_url(url: str) -> bool:
+    """True when PostHog Cloud could not reach this address (localhost, private or link-local IPs)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host in ("", "localhost") or host.endswith(".localhost") or host.endswith(".local"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified

@@ -1,0 +1,57 @@
+"""One Settings object, read from the environment, shared by the app, the CLI and the tests."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    public_url: str | None
+    resend_api_key: str | None
+    resend_api_url: str | None
+    port: int
+    session_ttl_hours: int
+    metrics_token: str | None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _normalise_database_url(url: str) -> str:
+    """Accept the URLs operators paste (postgres://, postgresql://) and use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    data_dir = Path(env.get("HUMANIC_DATA_DIR") or PROJECT_DIR / "data").resolve()
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'humanic.db'}"
+    return Settings(
+        data_dir=data_dir,
+        database_url=_normalise_database_url(database_url),
+        redis_url=env.get("REFLEX_REDIS_URL") or None,
+        public_url=(env.get("HUMANIC_PUBLIC_URL") or "").rstrip("/") or None,
+        resend_api_key=env.get("RESEND_API_KEY") or None,
+        resend_api_url=env.get("RESEND_API_URL") or None,
+        port=int(env.get("PORT") or 3000),
+        session_ttl_hours=int(env.get("HUMANIC_SESSION_TTL_HOURS") or 24 * 14),
+        metrics_token=env.get("HUMANIC_METRICS_TOKEN") or None,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Reflex states: they call services and hold UI state; they never hold SQL."""

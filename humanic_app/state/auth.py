@@ -1,0 +1,118 @@
+"""The base state every signed-in page state extends.
+
+The sign-in token lives in a cookie; every protected event handler re-checks it against the
+database through `@signed_in`, so access is enforced on the server, not only by redirects.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+
+import reflex as rx
+
+from humanic_app import routes
+from humanic_app.api.deps import SESSION_COOKIE
+from humanic_app.db import session_scope
+from humanic_app.services import auth, workspace
+from humanic_app.services.errors import ServiceError
+from humanic_app.settings import get_settings
+
+_TTL_SECONDS = get_settings().session_ttl_hours * 3600
+
+
+def signed_in(handler):
+    """Run the handler only for a valid session; otherwise send the visitor to sign-in."""
+
+    @functools.wraps(handler)
+    def wrapper(self, *args, **kwargs):
+        if self.principal() is None:
+            self.clear_identity()
+            return rx.redirect(routes.SIGN_IN)
+        return handler(self, *args, **kwargs)
+
+    return wrapper
+
+
+class AuthState(rx.State):
+    session_token: str = rx.Cookie("", name=SESSION_COOKIE, max_age=_TTL_SECONDS, same_site="lax")
+    user_email: str = ""
+    user_role: str = ""
+    workspace_paused: bool = False
+    needs_owner: bool = False
+    auth_error: str = ""
+
+    def principal(self) -> auth.Principal | None:
+        with session_scope() as session:
+            return auth.principal_for_session(session=session, token=self.session_token)
+
+    def clear_identity(self) -> None:
+        self.user_email = ""
+        self.user_role = ""
+
+    @rx.var
+    def is_signed_in(self) -> bool:
+        return bool(self.user_email)
+
+    @rx.event
+    def require_user(self):
+        """on_load of every protected page."""
+        principal = self.principal()
+        if principal is None:
+            self.clear_identity()
+            return rx.redirect(routes.SIGN_IN)
+        self.user_email = principal.email or ""
+        self.user_role = principal.role.value if principal.role else ""
+        with session_scope() as session:
+            self.workspace_paused = workspace.get_workspace(session=session).status.value == "paused"
+
+    @rx.event
+    def load_sign_in(self):
+        """on_load of the sign-in page: offer owner sign-up when nobody exists yet."""
+        self.auth_error = ""
+        if self.principal() is not None:
+            return rx.redirect(routes.DASHBOARD)
+        with session_scope() as session:
+            self.needs_owner = not auth.has_users(session=session)
+
+    def _start(self, user) -> None:
+        with session_scope() as session:
+            self.session_token = auth.start_session(
+                session=session, user=user, ttl=timedelta(seconds=_TTL_SECONDS))
+
+    @rx.event
+    def create_owner(self, form: dict):
+        if form.get("password") != form.get("password_confirm"):
+            self.auth_error = "The two passwords differ."
+            return
+        try:
+            with session_scope() as session:
+                user = auth.create_owner(session=session, email=form.get("email", ""),
+                                         password=form.get("password", ""))
+        except ServiceError as exc:
+            self.auth_error = str(exc)
+            return
+        self._start(user)
+        self.auth_error = ""
+        return rx.redirect(routes.DASHBOARD)
+
+    @rx.event
+    def sign_in(self, form: dict):
+        try:
+            with session_scope() as session:
+                user = auth.authenticate(session=session, email=form.get("email", ""),
+                                         password=form.get("password", ""))
+        except ServiceError as exc:
+            self.auth_error = str(exc)
+            return
+        self._start(user)
+        self.auth_error = ""
+        return rx.redirect(routes.DASHBOARD)
+
+    @rx.event
+    def sign_out(self):
+        with session_scope() as session:
+            auth.end_session(session=session, token=self.session_token)
+        self.session_token = ""
+        self.clear_identity()
+        return rx.redirect(routes.SIGN_IN)

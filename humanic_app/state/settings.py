@@ -1,0 +1,99 @@
+"""Settings page: workspace identity and status, teammates, API keys."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from humanic_app.db import session_scope
+from humanic_app.services import auth, workspace
+from humanic_app.services.errors import ServiceError
+from humanic_app.state.auth import AuthState, signed_in
+
+
+class SettingsState(AuthState):
+    name: str = ""
+    from_name: str = ""
+    from_email: str = ""
+    physical_address: str = ""
+    public_url: str = ""
+    status: str = "active"
+    form_error: str = ""
+    saved_message: str = ""
+    users: list[dict[str, str]] = []
+    api_keys: list[dict[str, str]] = []
+    new_api_key: str = ""
+    invite_message: str = ""
+
+    def _refresh(self) -> None:
+        with session_scope() as session:
+            data = workspace.workspace_as_dict(workspace.get_workspace(session=session))
+            self.users = [{"email": u.email, "role": u.role.value,
+                           "note": "must change password" if u.must_change_password else ""}
+                          for u in auth.list_users(session=session)]
+            self.api_keys = [{"id": str(k.id), "name": k.name, "prefix": k.prefix + "…",
+                              "state": "revoked" if k.revoked_at else "active",
+                              "last_used": k.last_used_at.strftime("%Y-%m-%d %H:%M") if k.last_used_at else "never"}
+                             for k in auth.list_api_keys(session=session)]
+        for key, value in data.items():
+            setattr(self, key, value)
+        self.workspace_paused = self.status == "paused"
+
+    @rx.event
+    @signed_in
+    def load(self):
+        self.form_error = self.saved_message = self.new_api_key = self.invite_message = ""
+        self._refresh()
+
+    @rx.event
+    @signed_in
+    def save(self, form: dict):
+        changes = {k: form.get(k, "") for k in ("name", "from_name", "from_email", "physical_address", "public_url")}
+        try:
+            with session_scope() as session:
+                workspace.update_workspace(session=session, changes=changes)
+        except ServiceError as exc:
+            self.form_error = str(exc)
+            self.saved_message = ""
+            return
+        self.form_error = ""
+        self.saved_message = "Settings saved."
+        self._refresh()
+
+    @rx.event
+    @signed_in
+    def set_paused(self, paused: bool):
+        with session_scope() as session:
+            workspace.update_workspace(session=session, changes={"status": "paused" if paused else "active"})
+        self._refresh()
+
+    @rx.event
+    @signed_in
+    def invite(self, form: dict):
+        try:
+            with session_scope() as session:
+                auth.invite_user(session=session, inviter=self.principal(), email=form.get("email", ""),
+                                 temporary_password=form.get("temporary_password", ""))
+        except ServiceError as exc:
+            self.invite_message = str(exc)
+            return
+        self.invite_message = f"Invited {form.get('email', '').strip().lower()}. Share the temporary password privately."
+        self._refresh()
+
+    @rx.event
+    @signed_in
+    def create_api_key(self, form: dict):
+        try:
+            with session_scope() as session:
+                _, key = auth.create_api_key(session=session, name=form.get("name", ""))
+        except ServiceError as exc:
+            self.form_error = str(exc)
+            return
+        self.new_api_key = key
+        self._refresh()
+
+    @rx.event
+    @signed_in
+    def revoke_api_key(self, api_key_id: str):
+        with session_scope() as session:
+            auth.revoke_api_key(session=session, api_key_id=int(api_key_id))
+        self._refresh()

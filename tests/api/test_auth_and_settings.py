@@ -1,0 +1,84 @@
+from datetime import timedelta
+
+from sqlalchemy import create_engine
+
+from humanic_app.api import build_api
+from humanic_app.api.deps import SESSION_COOKIE, get_db_engine
+from humanic_app.db import session_scope
+from humanic_app.services import auth
+
+
+def test_v1_refuses_without_credentials(client):
+    for path in ("/api/v1/settings", "/api/v1/users", "/api/v1/openapi.json"):
+        response = client.get(path)
+        assert response.status_code == 401, path
+        assert "Bearer" in response.json()["detail"]
+    assert client.get("/api/v1/settings", headers={"Authorization": "Bearer hmc_wrong"}).status_code == 401
+    assert client.get("/api/v1/settings", headers={"Authorization": "Basic abc"}).status_code == 401
+
+
+def test_settings_round_trip(authed):
+    assert authed.get("/api/v1/settings").json()["status"] == "active"
+    response = authed.put("/api/v1/settings", json={"from_email": "hi@acme.io", "from_name": "Acme",
+                                                    "physical_address": "1 Main St", "status": "paused",
+                                                    "public_url": "https://h.acme.io"})
+    assert response.status_code == 200, response.text
+    assert authed.get("/api/v1/settings").json() == {
+        "name": "My workspace", "from_name": "Acme", "from_email": "hi@acme.io", "physical_address": "1 Main St",
+        "status": "paused", "public_url": "https://h.acme.io"}
+
+
+def test_settings_validation_is_field_level(authed):
+    response = authed.put("/api/v1/settings", json={"from_email": "nope", "public_url": "ftp://x"})
+    assert response.status_code == 422
+    fields = {tuple(d["loc"]) for d in response.json()["detail"]}
+    assert fields == {("body", "from_email"), ("body", "public_url")}
+    response = authed.put("/api/v1/settings", json={"status": "sleeping"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == "status"
+    response = authed.put("/api/v1/settings", json={"colour": "red"})
+    assert response.status_code == 422
+
+
+def test_session_cookie_authenticates_v1(client, engine):
+    with session_scope(engine) as session:
+        user = auth.create_owner(session=session, email="o@example.com", password="0123456789")
+        token = auth.start_session(session=session, user=user, ttl=timedelta(hours=1))
+    client.cookies.set(SESSION_COOKIE, token)
+    assert client.get("/api/v1/settings").status_code == 200
+    with session_scope(engine) as session:
+        auth.end_session(session=session, token=token)
+    assert client.get("/api/v1/settings").status_code == 401
+
+
+def test_invite_users(authed):
+    response = authed.post("/api/v1/users", json={"email": "new@acme.io", "temporary_password": "temporary-pw"})
+    assert response.status_code == 201, response.text
+    assert response.json()["must_change_password"] is True
+    assert authed.post("/api/v1/users", json={"email": "new@acme.io", "temporary_password": "temporary-pw"}
+                       ).status_code == 409
+    assert [u["email"] for u in authed.get("/api/v1/users").json()] == ["new@acme.io"]
+
+
+def test_openapi_documents_every_route(authed):
+    spec = authed.get("/api/v1/openapi.json").json()
+    assert {"/api/v1/settings", "/api/v1/users", "/healthz"} <= set(spec["paths"])
+    assert set(spec["paths"]["/api/v1/settings"]) == {"get", "put"}
+
+
+def test_healthz_reports_database(client):
+    assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_and_api_answer_503_when_database_is_down():
+    api = build_api()
+    dead = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/nothing", connect_args={"connect_timeout": 1})
+    api.dependency_overrides[get_db_engine] = lambda: dead
+    from fastapi.testclient import TestClient
+
+    with TestClient(api) as client:
+        health = client.get("/healthz")
+        assert health.status_code == 503 and health.json()["status"] == "unavailable"
+        response = client.get("/api/v1/settings", headers={"Authorization": "Bearer hmc_x"})
+        assert response.status_code == 503
+        assert "unreachable" in response.json()["detail"]

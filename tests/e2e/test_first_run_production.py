@@ -1,0 +1,77 @@
+"""First run in production mode: PostgreSQL + Redis, several workers, owner sign-up through the browser."""
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import create_postgres_database, drop_postgres_database, postgres_url_for
+from tests.e2e.helpers import sign_in, sign_out
+from tests.support.server import running_app
+
+SIDEBAR = ["Dashboard", "Integrations", "Event Log", "Campaigns", "Contacts", "Messages", "Domains", "Settings"]
+
+
+@pytest.fixture(scope="module")
+def production_url():
+    name = create_postgres_database()
+    try:
+        with running_app("postgres-redis", {
+            "DATABASE_URL": postgres_url_for(name),
+            "REFLEX_REDIS_URL": "redis://127.0.0.1:6379/7",
+        }) as app:
+            yield app
+    finally:
+        drop_postgres_database(name)
+
+
+@pytest.fixture
+def prod_page(browser, production_url):
+    context = browser.new_context(base_url=production_url.url, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(20_000)
+    yield context.new_page()
+    context.close()
+
+
+def test_owner_signs_up_signs_out_and_signs_in(prod_page, production_url):
+    page = prod_page
+    assert production_url.process_count() >= 3, "with Redis configured Reflex should run several workers"
+
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/signin/?$"))
+    expect(page.get_by_role("heading", name="Create the owner account")).to_be_visible()
+
+    email = f"owner-{uuid.uuid4().hex[:6]}@acme.io"
+    page.fill("#email", email)
+    page.fill("#password", "short")
+    page.fill("#password_confirm", "short")
+    page.get_by_role("button", name="Create the owner account").click()
+    expect(page.locator("#auth-error")).to_contain_text("at least 10 characters")
+
+    page.fill("#password", "a long enough password")
+    page.fill("#password_confirm", "a long enough password")
+    page.get_by_role("button", name="Create the owner account").click()
+    expect(page.locator("#signed-in-as")).to_have_text(email)
+    expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
+    nav = page.get_by_role("navigation", name="Main")
+    for label in SIDEBAR:
+        expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
+
+    page.reload()
+    expect(page.locator("#signed-in-as")).to_have_text(email)
+
+    sign_out(page)
+    page.goto("/settings")
+    expect(page).to_have_url(re.compile(r"/signin/?$"))
+    expect(page.locator("#settings-from-email")).to_have_count(0)
+
+    page.fill("#email", email)
+    page.fill("#password", "wrong password!")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#auth-error")).to_contain_text("do not match")
+
+    sign_in(page, email, "a long enough password")
+    page.get_by_role("link", name="Settings", exact=True).click()
+    expect(page.locator("#settings-from-email")).to_be_visible()
+

@@ -1,0 +1,101 @@
+"""Start the real Humanic app (`reflex run --env prod`, one port) in a subprocess for browser tests."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+RUNS_DIR = PROJECT / ".test-runs"
+START_TIMEOUT_S = 420
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url + "/ping", timeout=2) as r, \
+                    urllib.request.urlopen(url + "/", timeout=5) as page:
+                if r.status == 200 and page.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"the app did not answer within {START_TIMEOUT_S}s:\n{log_path.read_text()[-4000:]}")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunningApp:
+    url: str
+    pid: int
+    log_path: Path
+
+    def process_count(self) -> int:
+        """Processes in the app's session: the supervisor plus its workers."""
+        count = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[3]) == self.pid:
+                    count += 1
+        return count
+
+
+@contextlib.contextmanager
+def running_app(name: str, extra_env: dict[str, str] | None = None) -> Iterator[RunningApp]:
+    """Yields the running app. Each run gets its own data dir and Reflex build dir under .test-runs/NAME."""
+    run_dir = RUNS_DIR / name
+    shutil.rmtree(run_dir / "data", ignore_errors=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REFLEX_REDIS_URL", "HUMANIC_PUBLIC_URL")}
+    env.update({
+        "HUMANIC_DATA_DIR": str(run_dir / "data"),
+        "REFLEX_WEB_WORKDIR": str(run_dir / ".web"),
+        "REFLEX_STATES_WORKDIR": str(run_dir / ".states"),
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "REFLEX_DIR": str(PROJECT / ".reflex"),
+        "REFLEX_CHECK_LATEST_VERSION": "0",
+        "PORT": str(port),
+        "PATH": f"{PROJECT / '.tools' / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}",
+    })
+    env.update(extra_env or {})
+    subprocess.run([sys.executable, "-m", "humanic_app", "migrate"], cwd=PROJECT, env=env, check=True,
+                   capture_output=True)
+    log_path = run_dir / "server.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod", "--frontend-port", str(port),
+             "--backend-port", str(port), "--loglevel", "info"],
+            cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, proc, log_path)
+        yield RunningApp(url=url, pid=proc.pid, log_path=log_path)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
