@@ -61,7 +61,7 @@ test: deps chromium
 	HUMANIC_CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: deps
-	$(PY) -m bench.ping
+	$(PY) -m bench.startup
 
 clean:
 	rm -rf .web .states .test-runs .pytest_cache

@@ -31,6 +31,7 @@ def signed_in(handler):
             return rx.redirect(routes.SIGN_IN)
         return handler(self, *args, **kwargs)
 
+    wrapper.requires_sign_in = True
     return wrapper
 
 

@@ -38,3 +38,30 @@ def page(browser, app_url) -> Iterator[Page]:
     pg = context.new_page()
     yield pg
     context.close()
+
+
+OWNER_EMAIL = "owner@acme.io"
+OWNER_PASSWORD = "owner password 123"
+
+
+@pytest.fixture(scope="session")
+def owner(app_url) -> tuple[str, str]:
+    """An owner created through the CLI against the running app's data dir, as an operator would."""
+    import subprocess
+    import sys
+
+    from tests.support.server import PROJECT, RUNS_DIR
+
+    env = {**os.environ, "HUMANIC_DATA_DIR": str(RUNS_DIR / "sqlite" / "data")}
+    env.pop("DATABASE_URL", None)
+    subprocess.run([sys.executable, "-m", "humanic_app", "create-user", "--email", OWNER_EMAIL,
+                    "--password", OWNER_PASSWORD], cwd=PROJECT, env=env, check=True, capture_output=True)
+    return OWNER_EMAIL, OWNER_PASSWORD
+
+
+@pytest.fixture
+def signed_in_page(page, owner) -> Page:
+    from tests.e2e.helpers import sign_in
+
+    sign_in(page, *owner)
+    return page

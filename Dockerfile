@@ -1,0 +1,34 @@
+# Humanic production image, after Reflex's own single-port production example:
+# migrate, then serve UI + API + webhooks on one port.
+#
+# Environment:
+#   PORT                 port to serve on (default 3000)
+#   DATABASE_URL         postgresql+psycopg://user:pass@host:5432/humanic (default: SQLite in $HUMANIC_DATA_DIR)
+#   REFLEX_REDIS_URL     redis://host:6379/0 — with it, Reflex runs several workers that share state
+#   HUMANIC_DATA_DIR     where the SQLite database lives (default /app/data; mount a volume there)
+#   HUMANIC_PUBLIC_URL   the https:// address PostHog and recipients reach this app at
+#   RESEND_API_KEY       send through your Resend account; without it mail stays in the local outbox
+#   HUMANIC_SESSION_TTL_HOURS  how long a sign-in lasts (default 336)
+FROM python:3.11-slim
+
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm unzip curl \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+ENV PYTHONUNBUFFERED=1 \
+    REFLEX_USE_SYSTEM_BUN=1 \
+    REFLEX_DIR=/app/.reflex \
+    REFLEX_CHECK_LATEST_VERSION=0 \
+    PATH=/app/.tools/node_modules/.bin:$PATH \
+    HUMANIC_DATA_DIR=/app/data \
+    PORT=3000
+
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt && npm install --prefix .tools --no-fund --no-audit bun@1.4.5
+
+COPY . .
+VOLUME ["/app/data"]
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s CMD curl -fsS http://127.0.0.1:${PORT}/healthz || exit 1
+STOPSIGNAL SIGTERM
+CMD ["sh", "-c", "python -m humanic_app migrate && exec reflex run --env prod --frontend-port ${PORT} --backend-port ${PORT}"]
