@@ -35,8 +35,21 @@ def make_engine(database_url: str) -> Engine:
     return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-@lru_cache(maxsize=1)
+_override: Engine | None = None
+
+
+def use_engine(engine: Engine | None) -> None:
+    """Point the whole process at another engine (tests); None goes back to the configured one."""
+    global _override
+    _override = engine
+
+
 def get_engine() -> Engine:
+    return _override if _override is not None else _configured_engine()
+
+
+@lru_cache(maxsize=1)
+def _configured_engine() -> Engine:
     settings = get_settings()
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)

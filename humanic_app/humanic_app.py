@@ -17,8 +17,10 @@ from humanic_app.pages.settings import settings_page
 from humanic_app.pages.signin import signin_page
 from humanic_app.state.auth import AuthState
 from humanic_app.state.settings import SettingsState
+from humanic_app.workers import processing_loop
 
 app = rx.App(api_transformer=build_api())
+app.register_lifespan_task(processing_loop)
 
 app.add_page(signin_page, route=routes.SIGN_IN, title="Sign in · Humanic", on_load=AuthState.load_sign_in)
 protected = [

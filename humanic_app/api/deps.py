@@ -47,3 +47,13 @@ def get_principal(request: Request, session: SessionDep) -> auth.Principal:
 
 
 PrincipalDep = Annotated[auth.Principal, Depends(get_principal)]
+
+
+def public_base_url(request: Request, session: Session) -> str:
+    """Settings' public URL, else HUMANIC_PUBLIC_URL, else the address this request came to."""
+    from humanic_app.services import workspace
+    from humanic_app.settings import get_settings
+
+    return workspace.effective_public_url(workspace=workspace.get_workspace(session=session),
+                                          env_public_url=get_settings().public_url,
+                                          served_at=str(request.base_url))

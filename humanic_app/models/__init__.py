@@ -2,9 +2,13 @@
 
 from sqlmodel import SQLModel
 
+from humanic_app.models.contact import Contact, ContactIdentity, IdentityKind
+from humanic_app.models.event import Event, EventOutcome
+from humanic_app.models.source import SOURCE_STATUS_LABELS, Source, SourceStatus
 from humanic_app.models.user import ApiKey, User, UserRole, UserSession
 from humanic_app.models.workspace import Workspace, WorkspaceStatus
 
 metadata = SQLModel.metadata
 
-__all__ = ["ApiKey", "User", "UserRole", "UserSession", "Workspace", "WorkspaceStatus", "metadata"]
+__all__ = ["Contact", "ContactIdentity", "IdentityKind", "Event", "EventOutcome", "SOURCE_STATUS_LABELS",
+           "Source", "SourceStatus", "ApiKey", "User", "UserRole", "UserSession", "Workspace", "WorkspaceStatus", "metadata"]

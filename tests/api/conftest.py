@@ -15,10 +15,17 @@ from humanic_app.services import auth
 
 @pytest.fixture
 def client(engine) -> Iterator[TestClient]:
+    """The app's global engine is pointed at the test database, as the webhook's writer uses it."""
+    from humanic_app import db
+
+    db.use_engine(engine)
     api = build_api()
     api.dependency_overrides[get_db_engine] = lambda: engine
-    with TestClient(api) as test_client:
-        yield test_client
+    try:
+        with TestClient(api) as test_client:
+            yield test_client
+    finally:
+        db.use_engine(None)
 
 
 @pytest.fixture
@@ -32,3 +39,10 @@ def api_key(engine) -> str:
 def authed(client, api_key) -> TestClient:
     client.headers["Authorization"] = f"Bearer {api_key}"
     return client
+
+
+@pytest.fixture
+def source(authed) -> dict:
+    response = authed.post("/api/v1/sources", json={"name": "Production"})
+    assert response.status_code == 201, response.text
+    return response.json()

@@ -1,0 +1,59 @@
+"""Reading the Event Log: filters and keyset pagination (newest first), fast at millions of rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from humanic_app.models import Event, EventOutcome
+from humanic_app.services.errors import NotFound, ValidationFailed
+
+MAX_LIMIT = 500
+
+
+def list_events(*, session: Session, source_id: int | None = None, event_name: str | None = None,
+                outcome: str | None = None, contact_id: int | None = None, limit: int = 50,
+                before_id: int | None = None, after_id: int | None = None) -> list[Event]:
+    stmt = select(Event)
+    if source_id is not None:
+        stmt = stmt.where(Event.source_id == source_id)
+    if event_name:
+        stmt = stmt.where(Event.event_name == event_name)
+    if outcome:
+        try:
+            stmt = stmt.where(Event.outcome == EventOutcome(outcome))
+        except ValueError:
+            raise ValidationFailed({"outcome": f"One of: {', '.join(o.value for o in EventOutcome)}."}) from None
+    if contact_id is not None:
+        stmt = stmt.where(Event.contact_id == contact_id)
+    if before_id is not None:
+        stmt = stmt.where(Event.id < before_id)
+    if after_id is not None:
+        stmt = stmt.where(Event.id > after_id)
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    return list(session.exec(stmt.order_by(col(Event.id).desc()).limit(limit)))
+
+
+def get_event(*, session: Session, event_id: int) -> Event:
+    event = session.get(Event, event_id)
+    if event is None:
+        raise NotFound(f"No event with id {event_id}.")
+    return event
+
+
+def outcome_label(event: Event) -> str:
+    return f"{event.outcome.value}: {event.reason}" if event.reason else event.outcome.value
+
+
+def event_as_dict(event: Event, *, full: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": event.id, "source_id": event.source_id, "received_at": event.received_at.isoformat(),
+        "timestamp": event.timestamp.isoformat() if event.timestamp else None, "event": event.event_name,
+        "event_uuid": event.event_uuid, "distinct_id": event.distinct_id, "contact_id": event.contact_id,
+        "outcome": event.outcome.value, "reason": event.reason,
+        "decisions": (event.mapped or {}).get("decisions", []),
+    }
+    if full:
+        data.update({"payload": event.payload, "headers": event.headers, "mapped": event.mapped})
+    return data

@@ -1,0 +1,175 @@
+"""Store what the webhook accepted, durably, before it answers.
+
+Deliveries from concurrent requests are grouped into one transaction (group commit) by
+`GroupCommitWriter`, so hundreds of requests per second cost a handful of commits. Deduplication is
+per source on the event uuid, or on `webhook-id` when signing is on; a duplicate is stored too,
+marked as such, so the Event Log shows the retry and nothing else happens to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from humanic_app import clock
+from humanic_app.models import Event, EventOutcome, Source, SourceStatus
+from humanic_app.services.mapping import parse_timestamp
+from humanic_app.services.payloads import IncomingEvent
+
+MAX_BATCH = 500
+RAW_EXCERPT_BYTES = 16 * 1024
+
+
+@dataclasses.dataclass
+class Delivery:
+    """One HTTP request to the webhook, accepted (events) or rejected (reason)."""
+
+    source_id: int | None
+    headers: dict[str, str]
+    events: list[IncomingEvent] = dataclasses.field(default_factory=list)
+    webhook_id: str | None = None
+    rejected_reason: str | None = None
+    raw_excerpt: str | None = None
+
+
+@dataclasses.dataclass
+class StoredDelivery:
+    event_ids: list[int]
+    duplicates: int
+
+
+def _dedupe_key(delivery: Delivery, index: int, event: IncomingEvent) -> str | None:
+    if delivery.webhook_id:
+        return delivery.webhook_id if len(delivery.events) == 1 else f"{delivery.webhook_id}#{index}"
+    return event.event_uuid
+
+
+def _existing_keys(session: Session, wanted: dict[int, set[str]]) -> dict[tuple[int, str], int]:
+    found: dict[tuple[int, str], int] = {}
+    for source_id, keys in wanted.items():
+        keys_list = list(keys)
+        for start in range(0, len(keys_list), 500):
+            rows = session.exec(select(Event.id, Event.dedupe_key).where(
+                Event.source_id == source_id, Event.dedupe_key.in_(keys_list[start:start + 500])))
+            found.update({(source_id, key): event_id for event_id, key in rows})
+    return found
+
+
+def _store_once(session: Session, deliveries: list[Delivery]) -> list[StoredDelivery]:
+    now = clock.now()
+    wanted: dict[int, set[str]] = {}
+    for delivery in deliveries:
+        if delivery.source_id is not None:
+            for i, event in enumerate(delivery.events):
+                if key := _dedupe_key(delivery, i, event):
+                    wanted.setdefault(delivery.source_id, set()).add(key)
+    seen = _existing_keys(session, wanted)
+    in_batch: set[tuple[int, str]] = set()
+
+    rows_per_delivery: list[list[Event]] = []
+    duplicates_per_delivery: list[int] = []
+    touched_sources: set[int] = set()
+    for delivery in deliveries:
+        rows: list[Event] = []
+        duplicates = 0
+        if delivery.rejected_reason is not None:
+            rows.append(Event(source_id=delivery.source_id, received_at=now, outcome=EventOutcome.rejected,
+                              reason=delivery.rejected_reason[:500], headers=delivery.headers,
+                              payload={"raw": delivery.raw_excerpt} if delivery.raw_excerpt is not None else None))
+        for i, incoming in enumerate(delivery.events):
+            row = Event(source_id=delivery.source_id, received_at=now, headers=delivery.headers,
+                        payload=incoming.document, event_uuid=incoming.event_uuid, event_name=incoming.event_name,
+                        distinct_id=incoming.distinct_id, timestamp=parse_timestamp(incoming.timestamp))
+            if incoming.legacy_text is not None:
+                row.outcome = EventOutcome.skipped
+                row.payload = {"text": incoming.legacy_text}
+                row.reason = "legacy notification: it carries no event data, so nothing can fire"
+            key = _dedupe_key(delivery, i, incoming)
+            if key is not None and delivery.source_id is not None:
+                pair = (delivery.source_id, key)
+                if pair in seen or pair in in_batch:
+                    row.outcome = EventOutcome.duplicate
+                    original = seen.get(pair)
+                    row.reason = f"duplicate of event #{original}" if original else "duplicate delivery (retry)"
+                    duplicates += 1
+                else:
+                    row.dedupe_key = key
+                    in_batch.add(pair)
+            rows.append(row)
+        if delivery.source_id is not None and delivery.events:
+            touched_sources.add(delivery.source_id)
+        rows_per_delivery.append(rows)
+        duplicates_per_delivery.append(duplicates)
+
+    session.add_all([row for rows in rows_per_delivery for row in rows])
+    for source_id in touched_sources:
+        source = session.get(Source, source_id)
+        if source is not None:
+            source.last_event_at = now
+            if source.status == SourceStatus.waiting_for_test_event:
+                source.status = SourceStatus.test_event_received
+            session.add(source)
+    session.commit()
+    return [StoredDelivery(event_ids=[r.id for r in rows], duplicates=d)
+            for rows, d in zip(rows_per_delivery, duplicates_per_delivery)]
+
+
+def store_deliveries(*, session: Session, deliveries: list[Delivery]) -> list[StoredDelivery]:
+    """One transaction for all deliveries. A unique-key race with another worker is retried: the
+    second pass sees the competitor's committed rows and stores ours as duplicates."""
+    for attempt in range(3):
+        try:
+            return _store_once(session, deliveries)
+        except IntegrityError:
+            session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+class GroupCommitWriter:
+    """Collects deliveries from concurrent requests and stores them in one transaction per round."""
+
+    def __init__(self, *, store: Callable[[list[Delivery]], list[StoredDelivery]],
+                 on_stored: Callable[[], None] | None = None, max_batch: int = MAX_BATCH):
+        self._store = store
+        self._on_stored = on_stored
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[Delivery, asyncio.Future]] | None = None
+        self._task: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _ensure_running(self) -> asyncio.Queue:
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._loop is not loop:
+            self._loop = loop
+            self._queue = asyncio.Queue()
+            self._task = loop.create_task(self._run(self._queue), name="humanic-ingest-writer")
+        return self._queue
+
+    async def submit(self, delivery: Delivery) -> StoredDelivery:
+        future = asyncio.get_running_loop().create_future()
+        self._ensure_running().put_nowait((delivery, future))
+        return await future
+
+    async def _run(self, queue: asyncio.Queue) -> None:
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < self._max_batch and not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                results = await asyncio.to_thread(self._store, [delivery for delivery, _ in batch])
+            except Exception as exc:  # every waiting request must get an answer
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), result in zip(batch, results):
+                if not future.done():
+                    future.set_result(result)
+            if self._on_stored is not None:
+                self._on_stored()

@@ -1,0 +1,185 @@
+"""Field mapping: which dot-path in a stored payload gives the user ID, email, event name, name and variables.
+
+Payloads are stored in PostHog's default shape `{"event": {...}, "person": {...}}` (other PostHog shapes are
+converted on arrival) or, for custom bodies, exactly as received; the mapping's paths point into that.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from humanic_app.services.errors import ValidationFailed
+
+# Each field takes one path or a list of paths tried in order.
+DEFAULT_MAPPING: dict[str, Any] = {
+    "user_id": ["event.distinct_id"],
+    "email": ["person.properties.email", "event.properties.email", "event.properties.$set.email"],
+    "event_name": ["event.event"],
+    "name": ["person.properties.name", "event.properties.name", "event.properties.$set.name"],
+    "event_uuid": ["event.uuid"],
+    "timestamp": ["event.timestamp"],
+    "person_id": ["person.id"],
+    "variables": {},
+}
+FIELD_LABELS = {
+    "user_id": "User ID",
+    "email": "Email address",
+    "event_name": "Event name / campaign trigger",
+    "name": "Contact name",
+    "event_uuid": "Event ID (deduplication)",
+    "timestamp": "Event time",
+    "person_id": "PostHog person ID",
+}
+_PATH_RE = re.compile(r"^[A-Za-z0-9_$\-]+(\.[A-Za-z0-9_$\-]+)*$")
+_MISSING = object()
+
+
+def resolve_path(document: Any, path: str) -> Any:
+    """Walks a dot-path ('event.properties.$set.email'); list indexes are numbers. Missing → _MISSING."""
+    current = document
+    for part in path.split("."):
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return _MISSING
+    return current
+
+
+def first_value(document: Any, paths: list[str]) -> Any:
+    for path in paths:
+        value = resolve_path(document, path)
+        if value is not _MISSING and value is not None and value != "":
+            return value
+    return None
+
+
+def effective_mapping(mapping: dict[str, Any] | None) -> dict[str, Any]:
+    merged = {key: (list(value) if isinstance(value, list) else dict(value)) for key, value in DEFAULT_MAPPING.items()}
+    for key, value in (mapping or {}).items():
+        if key == "variables":
+            merged["variables"] = dict(value)
+        elif key in merged:
+            merged[key] = [value] if isinstance(value, str) else list(value)
+    return merged
+
+
+def validate_mapping(mapping: dict[str, Any]) -> dict[str, Any]:
+    """Field-level errors for unknown fields and malformed paths; returns the cleaned mapping."""
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
+    for key, value in (mapping or {}).items():
+        if key == "variables":
+            if not isinstance(value, dict):
+                errors["variables"] = "Must be an object of variable name → path."
+                continue
+            for var, path in value.items():
+                if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(var)):
+                    errors[f"variables.{var}"] = "Variable names use letters, digits and underscores."
+                elif not isinstance(path, str) or not _PATH_RE.match(path):
+                    errors[f"variables.{var}"] = "Use a dot-path like event.properties.plan."
+            cleaned["variables"] = dict(value)
+            continue
+        if key not in DEFAULT_MAPPING:
+            errors[key] = f"Unknown field. Mappable fields: {', '.join(FIELD_LABELS)}, variables."
+            continue
+        paths = [value] if isinstance(value, str) else value
+        if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and _PATH_RE.match(p) for p in paths):
+            errors[key] = "Use a dot-path like event.properties.email, or a list of them tried in order."
+            continue
+        cleaned[key] = paths
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """PostHog sends ISO-8601 UTC; ClickHouse-style 'YYYY-MM-DD HH:MM:SS.fff' and unix seconds are tolerated."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 10**11 else value
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    if not isinstance(value, str):
+        return None
+    text = value.strip().replace("Z", "+00:00").replace(" ", "T", 1)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+
+
+@dataclasses.dataclass
+class MappedEvent:
+    """What one stored event means to Humanic."""
+
+    event_name: str | None
+    user_id: str | None
+    email: str | None
+    name: str | None
+    event_uuid: str | None
+    person_id: str | None
+    timestamp: datetime | None
+    event_properties: dict[str, Any]
+    person_properties: dict[str, Any]
+    variables: dict[str, Any]
+    unmatched_paths: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "event_name": self.event_name, "user_id": self.user_id, "email": self.email, "name": self.name,
+            "event_uuid": self.event_uuid, "person_id": self.person_id,
+            "timestamp": self.timestamp.isoformat() if self.timestamp else None,
+            "variables": self.variables, "unmatched_paths": self.unmatched_paths,
+        }
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)
+
+
+def apply_mapping(document: dict[str, Any], mapping: dict[str, Any] | None) -> MappedEvent:
+    m = effective_mapping(mapping)
+    event = document.get("event") if isinstance(document.get("event"), dict) else {}
+    person = document.get("person") if isinstance(document.get("person"), dict) else {}
+    event_properties = event.get("properties") if isinstance(event.get("properties"), dict) else {}
+    person_properties = person.get("properties") if isinstance(person.get("properties"), dict) else {}
+
+    unmatched: list[str] = []
+    values: dict[str, Any] = {}
+    for key in FIELD_LABELS:
+        values[key] = first_value(document, m[key])
+        if values[key] is None and mapping and key in mapping:
+            unmatched.extend(m[key])
+
+    variables: dict[str, Any] = {}
+    if not event and not person:
+        variables.update({k: v for k, v in document.items() if not isinstance(v, (dict, list)) or k == "properties"})
+    variables.update(person_properties)
+    variables.update({k: v for k, v in event_properties.items() if k not in ("$set", "$set_once")})
+    for var, path in m["variables"].items():
+        value = resolve_path(document, path)
+        if value is _MISSING:
+            unmatched.append(path)
+            variables[var] = None
+        else:
+            variables[var] = value
+
+    email = _as_text(values["email"])
+    email = email.strip().lower() if email and "@" in email else None
+    name = _as_text(values["name"])
+    variables.update({"email": email, "name": name or "", "distinct_id": _as_text(values["user_id"]),
+                      "event": _as_text(values["event_name"])})
+    return MappedEvent(
+        event_name=_as_text(values["event_name"]), user_id=_as_text(values["user_id"]), email=email, name=name,
+        event_uuid=_as_text(values["event_uuid"]), person_id=_as_text(values["person_id"]),
+        timestamp=parse_timestamp(values["timestamp"]), event_properties=event_properties,
+        person_properties=person_properties, variables=variables, unmatched_paths=unmatched,
+    )

@@ -1,0 +1,96 @@
+"""Recognise what PostHog sent: the default `{event, person}` body, a REST hook, a legacy `{text}`
+notification, a custom body, or a JSON array of any of these. See shared/spec/posthog-webhook-contract.md §6."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from humanic_app.services import mapping as mapping_service
+
+
+class PayloadError(Exception):
+    """The delivery cannot be accepted; `status` is the HTTP answer (400 or 422)."""
+
+    def __init__(self, status: int, message: str, errors: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors or []
+
+
+@dataclasses.dataclass
+class IncomingEvent:
+    document: dict[str, Any] | None   # stored payload; None for a legacy notification
+    event_name: str | None
+    event_uuid: str | None
+    distinct_id: str | None
+    timestamp: Any
+    legacy_text: str | None = None
+
+
+def _from_rest_hook(item: dict[str, Any]) -> dict[str, Any]:
+    data = item.get("data") if isinstance(item.get("data"), dict) else {}
+    person = data.get("person") if isinstance(data.get("person"), dict) else None
+    return {
+        "event": {"uuid": data.get("eventUuid"), "event": data.get("event"), "distinct_id": data.get("distinctId"),
+                  "properties": data.get("properties") or {}, "timestamp": data.get("timestamp")},
+        "person": {"id": person.get("uuid"), "properties": person.get("properties") or {}} if person else None,
+        "hook": item.get("hook"),
+    }
+
+
+def _is_legacy_notification(item: dict[str, Any]) -> bool:
+    return "text" in item and set(item) <= {"text", "blocks"}
+
+
+def parse_body(raw: bytes, source_mapping: dict[str, Any] | None) -> list[IncomingEvent]:
+    """Parses the raw bytes as JSON whatever the Content-Type said. Raises PayloadError on bad input."""
+    if not raw.strip():
+        raise PayloadError(400, "The request body is empty; PostHog sends a JSON object.")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadError(400, f"The body is not valid JSON: {exc}.") from None
+    items = body if isinstance(body, list) else [body]
+    if not items:
+        raise PayloadError(422, "The JSON array is empty; send at least one event.")
+    mapping = mapping_service.effective_mapping(source_mapping)
+    events: list[IncomingEvent] = []
+    errors: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        where = f"[{index}]" if isinstance(body, list) else "body"
+        if not isinstance(item, dict):
+            errors.append({"loc": where, "msg": f"Expected a JSON object, got {type(item).__name__}."})
+            continue
+        if _is_legacy_notification(item):
+            events.append(IncomingEvent(document=None, event_name=None, event_uuid=None, distinct_id=None,
+                                        timestamp=None, legacy_text=str(item.get("text"))[:500]))
+            continue
+        if isinstance(item.get("event"), dict):
+            document = {"event": item["event"], "person": item.get("person")}
+            for extra in set(item) - {"event", "person"}:
+                document[extra] = item[extra]
+        elif "hook" in item and "data" in item:
+            document = _from_rest_hook(item)
+        else:
+            document = item
+        event_name = mapping_service.first_value(document, mapping["event_name"])
+        if not isinstance(event_name, str) or not event_name.strip():
+            paths = " or ".join(mapping["event_name"])
+            errors.append({"loc": where, "msg": f"No event name found at {paths}. PostHog's default body has it "
+                                                f"at event.event; for a custom body set the event-name path in "
+                                                f"the source's field mapping."})
+            continue
+        uuid = mapping_service.first_value(document, mapping["event_uuid"])
+        distinct_id = mapping_service.first_value(document, mapping["user_id"])
+        events.append(IncomingEvent(
+            document=document, event_name=event_name.strip()[:200],
+            event_uuid=str(uuid)[:200] if uuid is not None else None,
+            distinct_id=str(distinct_id)[:200] if distinct_id is not None else None,
+            timestamp=mapping_service.first_value(document, mapping["timestamp"]),
+        ))
+    if errors:
+        raise PayloadError(422, "; ".join(f"{e['loc']}: {e['msg']}" for e in errors), errors)
+    return events

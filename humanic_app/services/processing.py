@@ -1,0 +1,81 @@
+"""Turn stored events into contacts (and, with campaigns, into enrolments), after the webhook answered.
+
+Works from the database only, so a restart resumes whatever was accepted but not processed. On
+PostgreSQL several workers claim disjoint batches with FOR UPDATE SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from humanic_app import clock
+from humanic_app.models import Event, EventOutcome, Source, SourceStatus, WorkspaceStatus
+from humanic_app.services import contacts, mapping, workspace
+
+logger = logging.getLogger(__name__)
+
+NO_EMAIL_REASON = "no email — add email to your $identify call"
+
+
+def _process_one(session: Session, event: Event, source: Source | None, workspace_paused: bool) -> None:
+    mapped = mapping.apply_mapping(event.payload or {}, source.mapping if source else None)
+    event.mapped = mapped.as_dict()
+    event.timestamp = event.timestamp or mapped.timestamp or event.received_at
+    identity = contacts.identity_from_event(
+        event_name=mapped.event_name, distinct_id=mapped.user_id, person_id=mapped.person_id, email=mapped.email,
+        name=mapped.name, event_properties=mapped.event_properties, person_properties=mapped.person_properties,
+        at=event.timestamp)
+    contact = contacts.match_or_create(session=session, identity=identity)
+    event.processed_at = clock.now()
+    if contact is None:
+        event.outcome, event.reason = EventOutcome.skipped, NO_EMAIL_REASON
+        return
+    event.contact_id = contact.id
+    event.outcome = EventOutcome.processed
+    if workspace_paused:
+        event.reason = "workspace paused: stored, nothing fired"
+    elif source is not None and source.status == SourceStatus.paused:
+        event.reason = "source paused: stored, nothing fired"
+    elif contact.email is None:
+        event.reason = NO_EMAIL_REASON
+    else:
+        event.reason = ""
+
+
+def process_pending(*, session: Session, limit: int = 200) -> int:
+    """Processes up to `limit` pending events, oldest first, in one transaction. Returns how many."""
+    stmt = select(Event).where(Event.outcome == EventOutcome.pending).order_by(col(Event.id)).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    events = list(session.exec(stmt))
+    if not events:
+        return 0
+    workspace_paused = workspace.get_workspace(session=session).status == WorkspaceStatus.paused
+    sources: dict[int, Source | None] = {}
+    for event in sorted(events, key=lambda e: (e.timestamp or e.received_at, e.id)):
+        if event.source_id not in sources:
+            sources[event.source_id] = session.get(Source, event.source_id) if event.source_id else None
+        savepoint = session.begin_nested()
+        try:
+            _process_one(session, event, sources[event.source_id], workspace_paused)
+            savepoint.commit()
+        except IntegrityError:
+            savepoint.rollback()  # another worker linked the same identity; retried on the next pass
+            logger.info("event %s hit an identity race; will retry", event.id)
+        except Exception as exc:  # a bug must not stall the queue behind one event
+            savepoint.rollback()
+            logger.exception("processing event %s failed", event.id)
+            event.outcome, event.reason = EventOutcome.skipped, f"processing error: {type(exc).__name__}"
+            event.processed_at = clock.now()
+        session.add(event)
+    session.commit()
+    return len(events)
+
+
+def pending_count(*, session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.exec(select(func.count()).select_from(Event).where(Event.outcome == EventOutcome.pending)).one()

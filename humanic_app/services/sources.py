@@ -1,0 +1,142 @@
+"""PostHog sources: create, find by webhook token, rotate the URL, activate and pause, edit the mapping."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from sqlmodel import Session, select
+
+from humanic_app.models import Source, SourceStatus
+from humanic_app.services import mapping as mapping_service
+from humanic_app.services import signing
+from humanic_app.services.errors import NotFound, ValidationFailed
+
+WEBHOOK_PATH = "/api/webhooks/posthog/"
+
+ALLOWED_TRANSITIONS = {
+    SourceStatus.waiting_for_test_event: {SourceStatus.test_event_received, SourceStatus.active},
+    SourceStatus.test_event_received: {SourceStatus.active, SourceStatus.paused},
+    SourceStatus.active: {SourceStatus.paused},
+    SourceStatus.paused: {SourceStatus.active},
+}
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 random bits
+
+
+def webhook_url(*, base_url: str, source: Source) -> str:
+    return base_url.rstrip("/") + WEBHOOK_PATH + source.token
+
+
+def create_source(*, session: Session, name: str) -> Source:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed({"name": "Name the source, e.g. 'Production' or 'Staging'."})
+    token = _new_token()
+    source = Source(name=name[:200], token=token, token_hash=hash_token(token), mapping={})
+    session.add(source)
+    session.flush()
+    return source
+
+
+def list_sources(*, session: Session) -> list[Source]:
+    return list(session.exec(select(Source).order_by(Source.id)))
+
+
+def get_source(*, session: Session, source_id: int) -> Source:
+    source = session.get(Source, source_id)
+    if source is None:
+        raise NotFound(f"No source with id {source_id}.")
+    return source
+
+
+def find_by_token(*, session: Session, token: str) -> Source | None:
+    token_hash = hash_token(token)
+    source = session.exec(select(Source).where(Source.token_hash == token_hash)).first()
+    if source is None or not hmac.compare_digest(source.token_hash, token_hash):
+        return None
+    return source
+
+
+def find_by_previous_token(*, session: Session, token: str) -> Source | None:
+    return session.exec(select(Source).where(Source.previous_token_hash == hash_token(token))).first()
+
+
+def rotate_token(*, session: Session, source_id: int) -> Source:
+    """The old URL stops working at once; its hash is kept to recognise PostHog still using it."""
+    source = get_source(session=session, source_id=source_id)
+    token = _new_token()
+    source.previous_token_hash = source.token_hash
+    source.token = token
+    source.token_hash = hash_token(token)
+    session.add(source)
+    session.flush()
+    return source
+
+
+def set_status(*, session: Session, source_id: int, status: SourceStatus) -> Source:
+    source = get_source(session=session, source_id=source_id)
+    if status != source.status:
+        if status not in ALLOWED_TRANSITIONS[source.status]:
+            raise ValidationFailed({"status": f"A source that is {source.status.value} cannot become "
+                                              f"{status.value}."})
+        source.status = status
+        session.add(source)
+    return source
+
+
+def update_mapping(*, session: Session, source_id: int, mapping: dict[str, Any]) -> Source:
+    source = get_source(session=session, source_id=source_id)
+    source.mapping = mapping_service.validate_mapping(mapping)
+    session.add(source)
+    session.flush()
+    return source
+
+
+def update_security(*, session: Session, source_id: int, signing_enabled: bool,
+                    header_name: str = "", header_value: str = "") -> Source:
+    source = get_source(session=session, source_id=source_id)
+    if signing_enabled and not source.signing_secret:
+        source.signing_secret = signing.new_secret()
+    elif not signing_enabled:
+        source.signing_secret = None
+    header_name, header_value = (header_name or "").strip(), (header_value or "").strip()
+    if bool(header_name) != bool(header_value):
+        raise ValidationFailed({"required_header": "Give both the header name and its value, or neither."})
+    source.required_header_name = header_name.lower() or None
+    source.required_header_value = header_value or None
+    session.add(source)
+    return source
+
+
+def check_required_header(*, source: Source, headers: dict[str, str]) -> bool:
+    if not source.required_header_name:
+        return True
+    given = headers.get(source.required_header_name, "")
+    return hmac.compare_digest(given.encode(), (source.required_header_value or "").encode())
+
+
+def mask_headers(*, source: Source | None, headers: dict[str, str]) -> dict[str, str]:
+    """Headers as stored for the Event Log: secrets never kept."""
+    secret_names = {"authorization", "cookie", "webhook-signature", "x-api-key"}
+    if source is not None and source.required_header_name:
+        secret_names.add(source.required_header_name)
+    return {k: ("•••" if k.lower() in secret_names else v[:500]) for k, v in headers.items()}
+
+
+def source_as_dict(*, source: Source, base_url: str) -> dict[str, Any]:
+    return {
+        "id": source.id, "name": source.name, "status": source.status.value,
+        "webhook_url": webhook_url(base_url=base_url, source=source),
+        "signing_enabled": bool(source.signing_secret), "required_header_name": source.required_header_name,
+        "created_at": source.created_at.isoformat(),
+        "last_event_at": source.last_event_at.isoformat() if source.last_event_at else None,
+    }
