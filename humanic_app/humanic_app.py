@@ -4,18 +4,16 @@ import reflex as rx
 
 from humanic_app import routes
 from humanic_app.api import build_api
-from humanic_app.pages.sections import (
-    campaigns_page,
-    contacts_page,
-    dashboard_page,
-    domains_page,
-    event_log_page,
-    integrations_page,
-    messages_page,
-)
+from humanic_app.pages.contacts import contacts_page
+from humanic_app.pages.event_log import event_log_page
+from humanic_app.pages.integrations import integrations_page
+from humanic_app.pages.sections import campaigns_page, dashboard_page, domains_page, messages_page
 from humanic_app.pages.settings import settings_page
 from humanic_app.pages.signin import signin_page
 from humanic_app.state.auth import AuthState
+from humanic_app.state.contacts import ContactsState
+from humanic_app.state.event_log import EventLogState
+from humanic_app.state.integrations import IntegrationsState
 from humanic_app.state.settings import SettingsState
 from humanic_app.workers import processing_loop
 
@@ -25,10 +23,10 @@ app.register_lifespan_task(processing_loop)
 app.add_page(signin_page, route=routes.SIGN_IN, title="Sign in · Humanic", on_load=AuthState.load_sign_in)
 protected = [
     (dashboard_page, routes.DASHBOARD, "Dashboard", None),
-    (integrations_page, routes.INTEGRATIONS, "Integrations", None),
-    (event_log_page, routes.EVENT_LOG, "Event Log", None),
+    (integrations_page, routes.INTEGRATIONS, "Integrations", IntegrationsState.load),
+    (event_log_page, routes.EVENT_LOG, "Event Log", EventLogState.load),
     (campaigns_page, routes.CAMPAIGNS, "Campaigns", None),
-    (contacts_page, routes.CONTACTS, "Contacts", None),
+    (contacts_page, routes.CONTACTS, "Contacts", ContactsState.load),
     (messages_page, routes.MESSAGES, "Messages", None),
     (domains_page, routes.DOMAINS, "Domains", None),
     (settings_page, routes.SETTINGS, "Settings", SettingsState.load),

@@ -20,39 +20,12 @@ def dashboard_page() -> rx.Component:
     )
 
 
-def integrations_page() -> rx.Component:
-    return page_shell(
-        "Integrations",
-        empty_state("plug", "PostHog",
-                    "Connect a PostHog project to receive its events through a webhook destination. "
-                    "Each source gets its own webhook URL, field mapping and status."),
-    )
-
-
-def event_log_page() -> rx.Component:
-    return page_shell(
-        "Event Log",
-        empty_state("activity", "No events yet",
-                    "Every delivery PostHog sends to Humanic appears here live, with its outcome. "
-                    "Connect PostHog under Integrations to see the first one."),
-    )
-
-
 def campaigns_page() -> rx.Component:
     return page_shell(
         "Campaigns",
         empty_state("send", "No campaigns yet",
                     "Campaigns turn a PostHog event into an email or a sequence of emails. "
                     "Once events are arriving, you will build one here from a ready-made template."),
-    )
-
-
-def contacts_page() -> rx.Component:
-    return page_shell(
-        "Contacts",
-        empty_state("users", "No contacts yet",
-                    "Contacts are created automatically when an event arrives with an email address. "
-                    "Include email in your PostHog $identify calls."),
     )
 
 

@@ -57,3 +57,17 @@ def event_as_dict(event: Event, *, full: bool = False) -> dict[str, Any]:
     if full:
         data.update({"payload": event.payload, "headers": event.headers, "mapped": event.mapped})
     return data
+
+
+def latest_accepted_event(*, session: Session, source_id: int) -> Event | None:
+    """The newest event this source delivered that was not rejected: what the mapping check previews."""
+    stmt = (select(Event).where(Event.source_id == source_id, Event.outcome != EventOutcome.rejected,
+                                Event.payload.is_not(None))
+            .order_by(col(Event.id).desc()).limit(1))
+    return session.exec(stmt).first()
+
+
+def newest_id(*, session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.exec(select(func.max(Event.id))).one() or 0

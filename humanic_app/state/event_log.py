@@ -1,0 +1,139 @@
+"""Event Log: newest first, filters, keyset pages, live updates, and the detail of one delivery."""
+
+from __future__ import annotations
+
+import json
+
+import reflex as rx
+
+from humanic_app.db import session_scope
+from humanic_app.models import EventOutcome
+from humanic_app.services import event_log, sources
+from humanic_app.services.errors import ServiceError
+from humanic_app.state.auth import AuthState, signed_in
+
+PAGE_SIZE = 50
+
+
+def _row(event, source_names: dict[int, str]) -> dict[str, str]:
+    return {"id": str(event.id), "time": event.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+            "source": source_names.get(event.source_id, "—"), "event": event.event_name or "—",
+            "contact": (event.mapped or {}).get("email") or event.distinct_id or "—",
+            "contact_id": str(event.contact_id or ""), "outcome": event.outcome.value,
+            "outcome_label": event_log.outcome_label(event)}
+
+
+class EventLogState(AuthState):
+    rows: list[dict[str, str]] = []
+    source_options: list[dict[str, str]] = []
+    filter_source: str = "all"
+    filter_event: str = ""
+    filter_outcome: str = "all"
+    filter_contact: str = ""
+    live: bool = True
+    older_cursor: int = 0
+    detail: dict[str, str] = {}
+    detail_open: bool = False
+    error: str = ""
+    _newest_id: int = 0
+
+    def _query(self, **extra):
+        with session_scope() as session:
+            names = {s.id: s.name for s in sources.list_sources(session=session)}
+            self.source_options = [{"id": str(k), "name": v} for k, v in names.items()]
+            rows = event_log.list_events(
+                session=session, source_id=int(self.filter_source) if self.filter_source != "all" else None,
+                event_name=self.filter_event.strip() or None,
+                outcome=self.filter_outcome if self.filter_outcome != "all" else None,
+                contact_id=int(self.filter_contact) if self.filter_contact.strip().isdigit() else None, **extra)
+            return [_row(e, names) for e in rows]
+
+    def _first_page(self) -> None:
+        try:
+            rows = self._query(limit=PAGE_SIZE)
+        except ServiceError as exc:
+            self.error = str(exc)
+            return
+        self.error = ""
+        self.rows = rows
+        self._newest_id = int(rows[0]["id"]) if rows else self._newest_id
+        self.older_cursor = int(rows[-1]["id"]) if len(rows) == PAGE_SIZE else 0
+
+    @rx.event
+    @signed_in
+    def load(self):
+        self.filter_contact = self.router.page.params.get("contact", "") or self.filter_contact
+        self._first_page()
+
+    @rx.event
+    @signed_in
+    def apply_filters(self, form: dict):
+        self.filter_event = form.get("event", "")
+        self.filter_contact = form.get("contact", "")
+        self._first_page()
+
+    @rx.event
+    @signed_in
+    def set_source_filter(self, value: str):
+        self.filter_source = value
+        self._first_page()
+
+    @rx.event
+    @signed_in
+    def set_outcome_filter(self, value: str):
+        self.filter_outcome = value
+        self._first_page()
+
+    @rx.event
+    @signed_in
+    def newest(self):
+        self._first_page()
+
+    @rx.event
+    @signed_in
+    def older(self):
+        rows = self._query(limit=PAGE_SIZE, before_id=self.older_cursor)
+        self.rows = rows
+        self.live = False
+        self.older_cursor = int(rows[-1]["id"]) if len(rows) == PAGE_SIZE else 0
+
+    @rx.event
+    @signed_in
+    def toggle_live(self, live: bool):
+        self.live = live
+        if live:
+            self._first_page()
+
+    @rx.event
+    @signed_in
+    def poll(self, _tick: str = ""):
+        """Each open tab asks for rows newer than the newest it shows: one indexed query per tick, bounded."""
+        if not self.live:
+            return
+        fresh = self._query(limit=PAGE_SIZE, after_id=self._newest_id) if self._newest_id else \
+            self._query(limit=PAGE_SIZE)
+        pending_ids = {r["id"] for r in self.rows if r["outcome"] == "pending"}
+        if pending_ids:
+            self._first_page()
+            return
+        if fresh:
+            self._newest_id = int(fresh[0]["id"])
+            self.rows = (fresh + self.rows)[:PAGE_SIZE]
+
+    @rx.event
+    @signed_in
+    def open_detail(self, event_id: str):
+        with session_scope() as session:
+            event = event_log.get_event(session=session, event_id=int(event_id))
+            names = {s.id: s.name for s in sources.list_sources(session=session)}
+        self.detail = {**_row(event, names), "payload": json.dumps(event.payload, indent=2, default=str),
+                       "headers": json.dumps(event.headers, indent=2), "reason": event.reason,
+                       "mapped": json.dumps(event.mapped, indent=2, default=str) if event.mapped else "not mapped yet"}
+        self.detail_open = True
+
+    @rx.event
+    def close_detail(self):
+        self.detail_open = False
+
+
+OUTCOMES = ["all"] + [o.value for o in EventOutcome]

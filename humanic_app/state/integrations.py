@@ -1,0 +1,236 @@
+"""Integrations → PostHog: connect a source, copy its URL, wait live for the test event, check the
+mapping, activate."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import reflex as rx
+
+from humanic_app.db import session_scope
+from humanic_app.models import SOURCE_STATUS_LABELS, SourceStatus
+from humanic_app.services import event_log, sample_sender, sources, workspace
+from humanic_app.services import mapping as mapping_service
+from humanic_app.services.errors import ServiceError
+from humanic_app.settings import get_settings
+from humanic_app.state.auth import AuthState, signed_in
+
+MAPPED_FIELDS = ["user_id", "email", "event_name", "name", "event_uuid", "timestamp", "person_id"]
+
+
+def _pretty(value) -> str:
+    return json.dumps(value, indent=2, default=str, ensure_ascii=False)
+
+
+class IntegrationsState(AuthState):
+    sources: list[dict[str, str]] = []
+    selected_id: int = 0
+    sel_name: str = ""
+    sel_status: str = ""
+    sel_url: str = ""
+    sel_signing: bool = False
+    sel_header_name: str = ""
+    new_signing_secret: str = ""
+    base_url: str = ""
+    base_url_is_private: bool = False
+    has_test_event: bool = False
+    latest_event: dict[str, str] = {}
+    latest_payload: str = ""
+    mapping_rows: list[dict[str, str]] = []
+    variables_text: str = ""
+    preview_contact: dict[str, str] = {}
+    preview_variables: str = ""
+    mapping_warnings: list[str] = []
+    message: str = ""
+    error: str = ""
+    sending_samples: bool = False
+    _last_seen_event_id: int = 0
+
+    @rx.var
+    def status_label(self) -> str:
+        if not self.selected_id:
+            return "Not connected"
+        return SOURCE_STATUS_LABELS[SourceStatus(self.sel_status)] if self.sel_status else "Not connected"
+
+    def _served_at(self) -> str:
+        return self.router.page.host or f"http://localhost:{get_settings().port}"
+
+    def _reload(self) -> None:
+        with session_scope() as session:
+            ws = workspace.get_workspace(session=session)
+            self.base_url = workspace.effective_public_url(workspace=ws, env_public_url=get_settings().public_url,
+                                                           served_at=self._served_at())
+            self.base_url_is_private = workspace.is_private_url(self.base_url)
+            rows = sources.list_sources(session=session)
+            self.sources = [{"id": str(s.id), "name": s.name, "status": s.status.value,
+                             "status_label": SOURCE_STATUS_LABELS[s.status]} for s in rows]
+            if rows and self.selected_id not in {s.id for s in rows}:
+                self.selected_id = rows[0].id
+            if not rows:
+                self.selected_id = 0
+                return
+            source = sources.get_source(session=session, source_id=self.selected_id)
+            self.sel_name, self.sel_status = source.name, source.status.value
+            self.sel_url = sources.webhook_url(base_url=self.base_url, source=source)
+            self.sel_signing, self.sel_header_name = bool(source.signing_secret), source.required_header_name or ""
+            latest = event_log.latest_accepted_event(session=session, source_id=source.id)
+            self._show_latest(latest, source.mapping)
+
+    def _show_latest(self, latest, source_mapping) -> None:
+        effective = mapping_service.effective_mapping(source_mapping)
+        self.variables_text = "\n".join(f"{k} = {v}" for k, v in effective["variables"].items())
+        self.has_test_event = latest is not None
+        self._last_seen_event_id = latest.id if latest else 0
+        mapped = mapping_service.apply_mapping(latest.payload, source_mapping) if latest and latest.payload else None
+        self.mapping_rows = [{
+            "field": f, "label": mapping_service.FIELD_LABELS[f], "paths": ", ".join(effective[f]),
+            "value": "" if mapped is None else str(getattr(mapped, f) if getattr(mapped, f) is not None else "—"),
+        } for f in MAPPED_FIELDS]
+        if latest is None:
+            self.latest_event, self.latest_payload = {}, ""
+            self.preview_contact, self.preview_variables, self.mapping_warnings = {}, "", []
+            return
+        self.latest_event = {"id": str(latest.id), "event": latest.event_name or "(legacy notification)",
+                             "received": latest.received_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                             "distinct_id": latest.distinct_id or "", "outcome": latest.outcome.value}
+        self.latest_payload = _pretty(latest.payload)
+        if mapped is not None:
+            self.preview_contact = {"email": mapped.email or "(none — this event cannot be emailed)",
+                                    "name": mapped.name or "", "user_id": mapped.user_id or ""}
+            self.preview_variables = _pretty(mapped.variables)
+            warnings = [f"{p} matches nothing in the latest event" for p in mapped.unmatched_paths]
+            if not mapped.email:
+                warnings.append("No email found: add email to your PostHog $identify call, or map the email "
+                                "field to where your events carry it.")
+            self.mapping_warnings = warnings
+
+    @rx.event
+    @signed_in
+    def load(self):
+        self.message = self.error = self.new_signing_secret = ""
+        self._reload()
+
+    @rx.event
+    @signed_in
+    def select_source(self, source_id: str):
+        self.selected_id = int(source_id)
+        self.new_signing_secret = self.message = self.error = ""
+        self._reload()
+
+    @rx.event
+    @signed_in
+    def connect(self, form: dict):
+        try:
+            with session_scope() as session:
+                source = sources.create_source(session=session, name=form.get("name") or "Production")
+                self.selected_id = source.id
+        except ServiceError as exc:
+            self.error = str(exc)
+            return
+        self.error, self.message = "", "Source created. Copy the webhook URL into PostHog (step 2)."
+        self._reload()
+
+    @rx.event
+    @signed_in
+    def regenerate(self):
+        with session_scope() as session:
+            sources.rotate_token(session=session, source_id=self.selected_id)
+        self.message = "New webhook URL created. The old one stopped working: paste the new one into PostHog."
+        self._reload()
+
+    @rx.event
+    @signed_in
+    def set_active(self, active: bool):
+        try:
+            with session_scope() as session:
+                sources.set_status(session=session, source_id=self.selected_id,
+                                   status=SourceStatus.active if active else SourceStatus.paused)
+        except ServiceError as exc:
+            self.error = str(exc)
+            return
+        self.error = ""
+        self.message = "Active: matching events now fire campaigns." if active else \
+            "Paused: events are still stored, nothing fires."
+        self._reload()
+
+    @rx.event
+    @signed_in
+    def save_mapping(self, form: dict):
+        mapping: dict = {}
+        defaults = mapping_service.DEFAULT_MAPPING
+        for field in MAPPED_FIELDS:
+            paths = [p.strip() for p in (form.get(f"map_{field}") or "").split(",") if p.strip()]
+            if paths and paths != defaults[field]:
+                mapping[field] = paths
+        variables = {}
+        for line in (form.get("variables") or "").splitlines():
+            if "=" in line:
+                name, path = line.split("=", 1)
+                variables[name.strip()] = path.strip()
+        if variables:
+            mapping["variables"] = variables
+        try:
+            with session_scope() as session:
+                sources.update_mapping(session=session, source_id=self.selected_id, mapping=mapping)
+        except ServiceError as exc:
+            self.error = str(exc)
+            return
+        self.error, self.message = "", "Mapping saved; the preview below uses it."
+        self._reload()
+
+    @rx.event
+    @signed_in
+    def save_security(self, form: dict):
+        signing_on = form.get("signing") in ("on", True, "true")
+        try:
+            with session_scope() as session:
+                before = sources.get_source(session=session, source_id=self.selected_id).signing_secret
+                source = sources.update_security(session=session, source_id=self.selected_id,
+                                                 signing_enabled=signing_on,
+                                                 header_name=form.get("header_name", ""),
+                                                 header_value=form.get("header_value", ""))
+                self.new_signing_secret = source.signing_secret if source.signing_secret != before and \
+                    source.signing_secret else ""
+        except ServiceError as exc:
+            self.error = str(exc)
+            return
+        self.error, self.message = "", "Security settings saved."
+        self._reload()
+
+    @rx.event
+    @signed_in
+    def poll(self, _tick: str = ""):
+        """Runs every half second while the page is open: shows a new event as soon as it is stored."""
+        if not self.selected_id:
+            return
+        with session_scope() as session:
+            latest = event_log.latest_accepted_event(session=session, source_id=self.selected_id)
+            if latest is None or latest.id == self._last_seen_event_id and latest.outcome.value != "pending":
+                return
+        self._reload()
+
+    @rx.event(background=True)
+    async def send_sample(self):
+        async with self:
+            if self.principal() is None or not self.selected_id:
+                return
+            self.sending_samples = True
+            with session_scope() as session:
+                source = sources.get_source(session=session, source_id=self.selected_id)
+                secret = source.signing_secret
+                header = {source.required_header_name: source.required_header_value} \
+                    if source.required_header_name else {}
+                local_url = sources.webhook_url(base_url=f"http://127.0.0.1:{rx.config.get_config().backend_port}",
+                                                source=source)
+        try:
+            results = await asyncio.to_thread(sample_sender.send_samples, webhook_url=local_url,
+                                              signing_secret=secret, extra_headers=header)
+            summary = ", ".join(f"{name} → {status}" for name, status in results)
+            message, error = f"Sent {len(results)} sample events: {summary}", ""
+        except Exception as exc:  # network trouble is shown, not raised
+            message, error = "", f"Could not send the samples: {type(exc).__name__}"
+        async with self:
+            self.sending_samples = False
+            self.message, self.error = message, error
+            self._reload()

@@ -1,0 +1,81 @@
+"""Journey: connect PostHog, copy the URL, watch the test event arrive live, check the mapping, activate."""
+
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+
+from playwright.sync_api import expect
+
+from humanic_app.services.samples import posthog_event
+
+
+def post_like_posthog(url: str, body: dict) -> int:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_connect_wait_live_map_and_activate(signed_in_page, app_url):
+    page = signed_in_page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url)
+    page.get_by_role("link", name="Integrations", exact=True).click()
+    expect(page.locator("#source-status")).to_have_text("Not connected")
+
+    page.fill("#source-name", "Production")
+    page.get_by_role("button", name="Connect").click()
+    expect(page.locator("#source-status")).to_have_text("Waiting for test event")
+    url = page.locator("#webhook-url").inner_text()
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/api/webhooks/posthog/[\w-]{32}", url)
+    page.locator("#copy-webhook-url").click()
+    assert page.evaluate("navigator.clipboard.readText()") == url
+    expect(page.locator("#private-url-warning")).to_contain_text("PostHog Cloud cannot reach this address")
+    expect(page.locator("#waiting-for-event")).to_have_text("Waiting for a test event…")
+
+    body = posthog_event(event="checkout_started", distinct_id="user_8412", email="ada@example.com",
+                         name="Ada Lovelace", properties={"cart_value": 129.5, "currency": "EUR"})
+    assert post_like_posthog(url, body) == 200
+    sent = time.monotonic()
+    expect(page.locator("#received-event")).to_contain_text("checkout_started", timeout=5000)
+    arrival_s = time.monotonic() - sent
+    assert arrival_s < 2.0, f"the event took {arrival_s:.2f}s to appear"
+    expect(page.locator("#source-status")).to_have_text("Test event received")
+    expect(page.locator("#preview-email")).to_have_text("ada@example.com")
+    expect(page.locator("#preview-variables")).to_contain_text('"cart_value": 129.5')
+
+    page.fill("#mapping-variables", "basket = event.properties.cart_value\nghost = event.properties.nothing_here")
+    page.get_by_role("button", name="Save mapping").click()
+    expect(page.locator("#preview-variables")).to_contain_text('"basket": 129.5')
+    expect(page.locator(".mapping-warning").first).to_contain_text("event.properties.nothing_here matches nothing")
+
+    page.locator("#activate-source").click()
+    expect(page.locator("#source-status")).to_have_text("Active")
+    page.locator("#pause-source").click()
+    expect(page.locator("#source-status")).to_have_text("Paused")
+    page.locator("#activate-source").click()
+    expect(page.locator("#source-status")).to_have_text("Active")
+
+    page.get_by_role("button", name="Regenerate URL").click()
+    page.get_by_role("button", name="Regenerate", exact=True).click()
+    expect(page.locator("#webhook-url")).not_to_have_text(url)
+    new_url = page.locator("#webhook-url").inner_text()
+    assert post_like_posthog(url, body) == 404
+    assert post_like_posthog(new_url, posthog_event(event="user_signed_up", distinct_id="u2",
+                                                    email="bo@example.com")) == 200
+
+
+def test_sample_events_flow_without_posthog(signed_in_page):
+    page = signed_in_page
+    page.get_by_role("link", name="Integrations", exact=True).click()
+    page.fill("#source-name", "Staging")
+    page.get_by_role("button", name="Connect").click()
+    expect(page.locator("#source-status")).to_have_text("Waiting for test event")
+    page.get_by_role("button", name="Send a sample event").click()
+    expect(page.locator("#integrations-message")).to_contain_text("Sent 6 sample events", timeout=15000)
+    expect(page.locator("#received-event")).to_be_visible()
+    expect(page.locator("#source-status")).to_have_text("Test event received")

@@ -1,0 +1,65 @@
+"""Journey: two Event Log tabs show new deliveries live; a row opens its payload, headers and mapping."""
+
+import time
+
+from playwright.sync_api import expect
+
+from humanic_app.services.samples import posthog_event
+from tests.e2e.helpers import sign_in
+from tests.e2e.test_connect_posthog import post_like_posthog
+
+
+def _create_source(page) -> str:
+    page.goto("/integrations")
+    page.fill("#source-name", "Live log")
+    page.get_by_role("button", name="Connect").click()
+    expect(page.locator("#webhook-url")).to_be_visible()
+    return page.locator("#webhook-url").inner_text()
+
+
+def test_new_events_appear_in_every_open_tab(signed_in_page, browser, app_url, owner):
+    first = signed_in_page
+    url = _create_source(first)
+    first.goto("/events")
+    expect(first.get_by_role("heading", name="Event Log")).to_be_visible()
+
+    other_context = browser.new_context(base_url=app_url)
+    second = other_context.new_page()
+    sign_in(second, *owner)
+    second.goto("/events")
+    expect(second.get_by_role("heading", name="Event Log")).to_be_visible()
+    time.sleep(1)
+
+    marker = f"live_check_{int(time.time())}"
+    assert post_like_posthog(url, posthog_event(event=marker, distinct_id="live-1", email="live@example.com",
+                                                properties={"plan": "pro"})) == 200
+    assert post_like_posthog(url, {"event": {"uuid": "x"}}) == 422
+    for tab in (first, second):
+        expect(tab.locator(".event-row", has_text=marker)).to_be_visible(timeout=3000)
+        expect(tab.locator(".event-row", has_text="rejected").first).to_be_visible(timeout=3000)
+    expect(first.locator(".event-row", has_text=marker)).to_contain_text("processed", timeout=3000)
+
+    first.locator(".event-row", has_text=marker).click()
+    expect(first.locator("#detail-payload")).to_contain_text('"plan": "pro"')
+    first.get_by_role("tab", name="Mapped result").click()
+    expect(first.locator("#detail-mapped")).to_contain_text("live@example.com")
+    other_context.close()
+
+
+def test_contacts_search_and_timeline(signed_in_page):
+    page = signed_in_page
+    url = _create_source(page)
+    assert post_like_posthog(url, posthog_event(event="user_signed_up", distinct_id="grace_1",
+                                                email="grace@example.com", name="Grace Hopper")) == 200
+    page.goto("/contacts")
+    page.fill("#contact-search", "grace_1")
+    for _ in range(20):  # processing runs just after the webhook answered; search until it has
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_timeout(250)
+        if page.locator(".contact-row").count() == 1:
+            break
+    expect(page.locator(".contact-row")).to_have_count(1)
+    page.locator(".contact-row").first.click()
+    expect(page.locator("#contact-email")).to_have_text("grace@example.com")
+    expect(page.locator("#contact-identities")).to_contain_text("grace_1")
+    expect(page.locator("#contact-timeline")).to_contain_text("user_signed_up")
