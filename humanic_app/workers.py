@@ -7,7 +7,7 @@ import contextlib
 import logging
 
 from humanic_app.db import get_engine, session_scope
-from humanic_app.services import ingest, processing
+from humanic_app.services import ingest, processing, webhook_intake
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +23,12 @@ def wake_processing() -> None:
         _wake.set()
 
 
-def _store(deliveries: list[ingest.Delivery]) -> list[ingest.StoredDelivery]:
+def _handle(requests: list[webhook_intake.WebhookRequest]) -> list[webhook_intake.WebhookAnswer]:
     with session_scope(get_engine()) as session:
-        return ingest.store_deliveries(session=session, deliveries=deliveries)
+        return webhook_intake.handle_requests(session=session, requests=requests)
 
 
-ingest_writer = ingest.GroupCommitWriter(store=_store, on_stored=wake_processing)
+webhook_writer = ingest.GroupCommitWriter(store=_handle, on_stored=wake_processing)
 
 
 def process_available(limit: int = PROCESS_BATCH) -> int:

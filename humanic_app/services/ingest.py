@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -21,7 +22,8 @@ from humanic_app.services.mapping import parse_timestamp
 from humanic_app.services.payloads import IncomingEvent
 
 MAX_BATCH = 500
-RAW_EXCERPT_BYTES = 16 * 1024
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclasses.dataclass
@@ -131,15 +133,16 @@ def store_deliveries(*, session: Session, deliveries: list[Delivery]) -> list[St
     raise AssertionError("unreachable")
 
 
-class GroupCommitWriter:
-    """Collects deliveries from concurrent requests and stores them in one transaction per round."""
+class GroupCommitWriter(Generic[T, R]):
+    """Collects items from concurrent requests and hands them to `store` in one call (one transaction)
+    per round; each request gets its own result back."""
 
-    def __init__(self, *, store: Callable[[list[Delivery]], list[StoredDelivery]],
+    def __init__(self, *, store: Callable[[list[T]], list[R]],
                  on_stored: Callable[[], None] | None = None, max_batch: int = MAX_BATCH):
         self._store = store
         self._on_stored = on_stored
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[tuple[Delivery, asyncio.Future]] | None = None
+        self._queue: asyncio.Queue[tuple[T, asyncio.Future]] | None = None
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -151,9 +154,9 @@ class GroupCommitWriter:
             self._task = loop.create_task(self._run(self._queue), name="humanic-ingest-writer")
         return self._queue
 
-    async def submit(self, delivery: Delivery) -> StoredDelivery:
+    async def submit(self, item: T) -> R:
         future = asyncio.get_running_loop().create_future()
-        self._ensure_running().put_nowait((delivery, future))
+        self._ensure_running().put_nowait((item, future))
         return await future
 
     async def _run(self, queue: asyncio.Queue) -> None:
@@ -162,7 +165,7 @@ class GroupCommitWriter:
             while len(batch) < self._max_batch and not queue.empty():
                 batch.append(queue.get_nowait())
             try:
-                results = await asyncio.to_thread(self._store, [delivery for delivery, _ in batch])
+                results = await asyncio.to_thread(self._store, [item for item, _ in batch])
             except Exception as exc:  # every waiting request must get an answer
                 for _, future in batch:
                     if not future.done():

@@ -1,0 +1,145 @@
+"""Webhook ingest benchmark: the same server's /ping against the PostHog webhook, then processing speed.
+
+Usage: python -m bench.ingest [--seconds 10] [--connections 16] [--events 20000]
+
+Starts the app in production mode (SQLite by default; set DATABASE_URL for PostgreSQL) on a free port
+with a fresh data dir, creates a source, and drives both endpoints with wrk (Debian package `wrk`) at the
+same concurrency. Bodies are realistic PostHog default-shape events; about 5% repeat an earlier uuid,
+as PostHog retries do. Prints one line per measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+PROJECT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _bodies(path: Path, count: int) -> None:
+    from humanic_app.services.samples import posthog_event
+
+    rng = random.Random(7)
+    names = ["user_signed_up", "feature_first_used", "checkout_started", "pricing_page_viewed", "session_ended"]
+    recent: list[str] = []
+    with open(path, "w") as out:
+        for i in range(count):
+            if recent and rng.random() < 0.05:
+                out.write(rng.choice(recent) + "\n")
+                continue
+            user = rng.randrange(count // 4 + 1)
+            body = json.dumps(posthog_event(
+                event=rng.choice(names), distinct_id=f"user_{user}", email=f"user{user}@example.com",
+                name=f"User {user}", properties={"cart_value": round(rng.uniform(5, 300), 2), "currency": "EUR",
+                                                 "plan": rng.choice(["free", "pro"]), "$current_url": "https://x.io/a"}))
+            recent = (recent + [body])[-200:]
+            out.write(body + "\n")
+
+
+def _wrk(url: str, script: Path, seconds: int, connections: int, env: dict[str, str]) -> dict[str, float]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: install it with 'apt-get install -y wrk'.")
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+                         capture_output=True, text=True, env={**os.environ, **env}, check=True).stdout
+    match = re.search(r"RESULT requests=(\d+) duration_us=(\d+) non2xx=(\d+) p50_us=(\d+) p99_us=(\d+)", out)
+    if not match:
+        raise SystemExit(f"could not read wrk output:\n{out}")
+    requests, duration, non2xx, p50, p99 = map(int, match.groups())
+    return {"rps": requests / (duration / 1e6), "requests": requests, "non2xx": non2xx,
+            "p50_ms": p50 / 1000, "p99_ms": p99 / 1000}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--events", type=int, default=20000)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="humanic-bench-"))
+    port = _free_port()
+    env = {**os.environ, "PORT": str(port), "HUMANIC_DATA_DIR": str(workdir / "data"),
+           "REFLEX_WEB_WORKDIR": str(PROJECT / ".test-runs" / "bench" / ".web")}
+    subprocess.run([sys.executable, "-m", "humanic_app", "migrate"], cwd=PROJECT, env=env, check=True,
+                   capture_output=True)
+    server = subprocess.Popen(["make", "-s", "run"], cwd=PROJECT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(base + "/ping", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        os.environ.update({"HUMANIC_DATA_DIR": env["HUMANIC_DATA_DIR"]})
+        if "DATABASE_URL" in env:
+            os.environ["DATABASE_URL"] = env["DATABASE_URL"]
+        from humanic_app.db import get_engine
+        from humanic_app.models import Event, EventOutcome
+        from humanic_app.services import sources
+
+        engine = get_engine()
+        with Session(engine) as session:
+            source = sources.create_source(session=session, name="bench")
+            session.commit()
+            hook = sources.webhook_url(base_url=base, source=source)
+        bodies = workdir / "bodies.jsonl"
+        _bodies(bodies, args.events)
+
+        ping = _wrk(base + "/ping", HERE / "ping.lua", args.seconds, args.connections, {})
+        print(f"GET /ping            {ping['rps']:8.0f} req/s  p50 {ping['p50_ms']:.1f} ms  p99 {ping['p99_ms']:.1f} ms")
+        hook_result = _wrk(hook, HERE / "posthog.lua", args.seconds, args.connections, {"BODIES_FILE": str(bodies)})
+        print(f"POST webhook         {hook_result['rps']:8.0f} req/s  p50 {hook_result['p50_ms']:.1f} ms  "
+              f"p99 {hook_result['p99_ms']:.1f} ms  non-2xx {hook_result['non2xx']}  "
+              f"({100 * hook_result['rps'] / ping['rps']:.0f}% of /ping)")
+
+        def counts():
+            with Session(engine) as s:
+                total = s.execute(select(func.count()).select_from(Event)).scalar_one()
+                pending = s.execute(select(func.count()).select_from(Event).where(
+                    Event.outcome == EventOutcome.pending)).scalar_one()
+            return total, pending
+
+        total, pending_at_end = counts()
+        print(f"stored events        {total} ({hook_result['requests']} requests); pending when load stopped: "
+              f"{pending_at_end}")
+        started = time.monotonic()
+        pending = pending_at_end
+        while pending:
+            time.sleep(0.2)
+            _, pending = counts()
+        drain = time.monotonic() - started
+        processed_during_load = total - pending_at_end
+        rate = processed_during_load / args.seconds
+        print(f"processing           {rate:8.0f} events/s during load; backlog drained {drain:.1f} s after load")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Decide what to answer each webhook request and store it, for a whole batch of requests at once.
+
+The HTTP route only reads the bytes; the source lookup, security checks, parsing and the durable write
+happen here, in one transaction per batch (see GroupCommitWriter), so the route stays cheap under load.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from humanic_app.models import Source
+from humanic_app.services import payloads, signing, sources
+from humanic_app.services.ingest import Delivery, store_deliveries
+
+RAW_EXCERPT_BYTES = 16 * 1024
+
+
+@dataclasses.dataclass
+class WebhookRequest:
+    token: str
+    headers: dict[str, str]   # lower-cased names
+    body: bytes | None        # None when it was over the size cap
+
+
+@dataclasses.dataclass
+class WebhookAnswer:
+    status: int
+    body: dict[str, Any]
+
+
+def _excerpt(body: bytes | None) -> str | None:
+    return body[:RAW_EXCERPT_BYTES].decode("utf-8", "replace") if body else None
+
+
+def _judge(source: Source | None, was_rotated: bool, request: WebhookRequest) -> tuple[Delivery, WebhookAnswer]:
+    if source is None:
+        reason = ("rotated webhook URL: PostHog still uses the old URL — paste the new one" if was_rotated
+                  else "unknown webhook URL")
+        return (Delivery(source_id=None, headers=sources.mask_headers(source=None, headers=request.headers),
+                         rejected_reason=f"404 {reason}"),
+                WebhookAnswer(404, {"error": f"No source has this webhook URL ({reason}). "
+                                             "Copy the current URL from Humanic → Integrations."}))
+    masked = sources.mask_headers(source=source, headers=request.headers)
+
+    def reject(status: int, message: str, **extra: Any) -> tuple[Delivery, WebhookAnswer]:
+        return (Delivery(source_id=source.id, headers=masked, rejected_reason=f"{status} {message}",
+                         raw_excerpt=_excerpt(request.body)),
+                WebhookAnswer(status, {"error": message, **extra}))
+
+    if request.body is None:
+        return reject(413, "body larger than 1 MiB")
+    if not sources.check_required_header(source=source, headers=request.headers):
+        return reject(401, f"missing or wrong {source.required_header_name} header")
+    webhook_id = None
+    if source.signing_secret:
+        try:
+            webhook_id = signing.verify(secret=source.signing_secret, headers=request.headers, body=request.body)
+        except signing.SignatureError as exc:
+            return reject(401, f"bad signature: {exc}")
+    try:
+        events = payloads.parse_body(request.body, source.mapping)
+    except payloads.PayloadError as exc:
+        return reject(exc.status, exc.message, details=exc.errors)
+    return (Delivery(source_id=source.id, headers=masked, events=events, webhook_id=webhook_id),
+            WebhookAnswer(200, {}))
+
+
+def handle_requests(*, session: Session, requests: list[WebhookRequest]) -> list[WebhookAnswer]:
+    """One answer per request, in order; everything accepted or rejected is stored before returning."""
+    hashes = {sources.hash_token(r.token) for r in requests}
+    by_hash = {s.token_hash: s for s in session.exec(select(Source).where(col(Source.token_hash).in_(hashes)))}
+    missing = hashes - set(by_hash)
+    rotated = set(session.exec(select(Source.previous_token_hash).where(
+        col(Source.previous_token_hash).in_(missing)))) if missing else set()
+
+    judged = []
+    for request in requests:
+        token_hash = sources.hash_token(request.token)
+        judged.append(_judge(by_hash.get(token_hash), token_hash in rotated, request))
+    stored = store_deliveries(session=session, deliveries=[delivery for delivery, _ in judged])
+    answers = []
+    for (_, answer), result in zip(judged, stored):
+        if answer.status == 200:
+            answer.body = {"accepted": len(result.event_ids) - result.duplicates, "duplicates": result.duplicates}
+        answers.append(answer)
+    return answers
