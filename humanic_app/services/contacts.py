@@ -45,14 +45,6 @@ def identity_from_event(*, event_name: str | None, distinct_id: str | None, pers
                     properties=properties, at=at)
 
 
-def _contacts_by_identity(session: Session, kind: IdentityKind, values: list[str]) -> list[int]:
-    if not values:
-        return []
-    rows = session.exec(select(ContactIdentity.contact_id).where(
-        ContactIdentity.kind == kind, col(ContactIdentity.value).in_(values)))
-    return list(dict.fromkeys(rows))
-
-
 def _merge_into(session: Session, survivor: Contact, other: Contact) -> None:
     for identity in session.exec(select(ContactIdentity).where(ContactIdentity.contact_id == other.id)):
         identity.contact_id = survivor.id
@@ -73,14 +65,6 @@ def _merge_into(session: Session, survivor: Contact, other: Contact) -> None:
     session.delete(other)
 
 
-def _link(session: Session, contact: Contact, kind: IdentityKind, values: list[str]) -> None:
-    existing = set(session.exec(select(ContactIdentity.value).where(
-        ContactIdentity.kind == kind, col(ContactIdentity.value).in_(values)))) if values else set()
-    for value in values:
-        if value not in existing:
-            session.add(ContactIdentity(contact_id=contact.id, kind=kind, value=value[:200]))
-
-
 def _apply_properties(contact: Contact, identity: Identity) -> None:
     stamp = identity.at.isoformat()
     props, times = dict(contact.properties), dict(contact.property_times)
@@ -89,10 +73,14 @@ def _apply_properties(contact: Contact, identity: Identity) -> None:
         updates["email"] = identity.email
     if identity.name:
         updates["name"] = identity.name
+    changed = False
     for key, value in updates.items():
         if key not in times or stamp >= times[key]:
+            changed = changed or props.get(key) != value or times.get(key) != stamp
             props[key] = value
             times[key] = stamp
+    if not changed:
+        return
     contact.properties, contact.property_times = props, times
     if identity.email and times.get("email") == stamp:
         contact.email = identity.email
@@ -101,33 +89,105 @@ def _apply_properties(contact: Contact, identity: Identity) -> None:
     contact.updated_at = clock.now()
 
 
+def _chunks(values: list, size: int = 500):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+class ContactBook:
+    """What a batch of events needs to know about contacts, loaded in a few queries up front; new
+    contacts and identities are written in one flush at the end (`flush`), so processing costs a
+    handful of statements per batch rather than several per event."""
+
+    def __init__(self, session: Session, identities: list[Identity]):
+        self._session = session
+        wanted = {(IdentityKind.person_id, i.person_id) for i in identities if i.person_id}
+        wanted |= {(IdentityKind.distinct_id, d) for i in identities for d in i.distinct_ids}
+        emails = sorted({i.email.lower() for i in identities if i.email})
+        ids_by_identity: dict[tuple[IdentityKind, str], int] = {}
+        for kind in IdentityKind:
+            values = sorted(v for k, v in wanted if k == kind)
+            for chunk in _chunks(values):
+                rows = session.exec(select(ContactIdentity.value, ContactIdentity.contact_id).where(
+                    ContactIdentity.kind == kind, col(ContactIdentity.value).in_(chunk)))
+                ids_by_identity.update({(kind, value): cid for value, cid in rows})
+        ids_by_email: dict[str, int] = {}
+        for chunk in _chunks(emails):
+            rows = session.exec(select(func.lower(Contact.email), Contact.id).where(
+                func.lower(Contact.email).in_(chunk)).order_by(Contact.id))
+            for email, cid in rows:
+                ids_by_email.setdefault(email, cid)
+        loaded: dict[int, Contact] = {}
+        for chunk in _chunks(sorted(set(ids_by_identity.values()) | set(ids_by_email.values()))):
+            loaded.update({c.id: c for c in session.exec(select(Contact).where(col(Contact.id).in_(chunk)))})
+        self._by_identity = {key: loaded[cid] for key, cid in ids_by_identity.items() if cid in loaded}
+        self._by_email = {email: loaded[cid] for email, cid in ids_by_email.items() if cid in loaded}
+        self._new_links: list[tuple[Contact, IdentityKind, str]] = []
+
+    def _candidates(self, identity: Identity) -> list[Contact]:
+        found: list[Contact | None] = []
+        if identity.person_id:
+            found.append(self._by_identity.get((IdentityKind.person_id, identity.person_id)))
+        found += [self._by_identity.get((IdentityKind.distinct_id, d)) for d in identity.distinct_ids]
+        if identity.email:
+            found.append(self._by_email.get(identity.email.lower()))
+        unique = list({id(c): c for c in found if c is not None}.values())
+        return sorted(unique, key=lambda c: (c.id is None, c.id or 0))
+
+    def _merge(self, survivor: Contact, other: Contact) -> None:
+        self.flush()
+        _merge_into(self._session, survivor, other)
+        for key, contact in list(self._by_identity.items()):
+            if contact is other:
+                self._by_identity[key] = survivor
+        for key, contact in list(self._by_email.items()):
+            if contact is other:
+                self._by_email[key] = survivor
+
+    def _link(self, contact: Contact, kind: IdentityKind, value: str) -> None:
+        if (kind, value) not in self._by_identity:
+            self._new_links.append((contact, kind, value[:200]))
+            self._by_identity[(kind, value)] = contact
+
+    def match_or_create(self, identity: Identity) -> Contact | None:
+        """The contact this identity belongs to, merged and updated (its id may only exist after
+        `flush`); None when nothing matches and there is no email to create one with."""
+        candidates = self._candidates(identity)
+        if not candidates:
+            if not identity.email:
+                return None
+            contact = Contact(email=identity.email, name=(identity.name or "")[:300], properties={},
+                              property_times={})
+            self._session.add(contact)
+            self._by_email.setdefault(identity.email.lower(), contact)
+        else:
+            contact = candidates[0]
+            for other in candidates[1:]:
+                self._merge(contact, other)
+        for distinct_id in identity.distinct_ids:
+            self._link(contact, IdentityKind.distinct_id, distinct_id)
+        if identity.person_id:
+            self._link(contact, IdentityKind.person_id, identity.person_id)
+        before = contact.email
+        _apply_properties(contact, identity)
+        if contact.email and contact.email != before:
+            self._by_email.setdefault(contact.email.lower(), contact)
+        self._session.add(contact)
+        return contact
+
+    def flush(self) -> None:
+        """Writes new contacts (getting their ids), then the identities that point at them."""
+        self._session.flush()
+        if self._new_links:
+            self._session.add_all([ContactIdentity(contact_id=c.id, kind=k, value=v) for c, k, v in self._new_links])
+            self._new_links = []
+            self._session.flush()
+
+
 def match_or_create(*, session: Session, identity: Identity) -> Contact | None:
-    """The contact this identity belongs to, merged and updated; None when nothing matches and there is
-    no email to create one with."""
-    candidate_ids = _contacts_by_identity(session, IdentityKind.person_id,
-                                          [identity.person_id] if identity.person_id else [])
-    candidate_ids += _contacts_by_identity(session, IdentityKind.distinct_id, identity.distinct_ids)
-    if identity.email:
-        candidate_ids += list(session.exec(select(Contact.id).where(
-            func.lower(Contact.email) == identity.email.lower()).order_by(Contact.id)))
-    candidate_ids = list(dict.fromkeys(candidate_ids))
-    if not candidate_ids:
-        if not identity.email:
-            return None
-        contact = Contact(email=identity.email, name=(identity.name or "")[:300], properties={}, property_times={})
-        session.add(contact)
-        session.flush()
-    else:
-        contacts = [session.get(Contact, cid) for cid in sorted(candidate_ids)]
-        contact = contacts[0]
-        for other in contacts[1:]:
-            _merge_into(session, contact, other)
-    _link(session, contact, IdentityKind.distinct_id, identity.distinct_ids)
-    if identity.person_id:
-        _link(session, contact, IdentityKind.person_id, [identity.person_id])
-    _apply_properties(contact, identity)
-    session.add(contact)
-    session.flush()
+    book = ContactBook(session, [identity])
+    contact = book.match_or_create(identity)
+    book.flush()
     return contact
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Event, EventOutcome, Source, SourceStatus
@@ -40,7 +41,7 @@ class Delivery:
 
 @dataclasses.dataclass
 class StoredDelivery:
-    event_ids: list[int]
+    accepted: int
     duplicates: int
 
 
@@ -55,10 +56,18 @@ def _existing_keys(session: Session, wanted: dict[int, set[str]]) -> dict[tuple[
     for source_id, keys in wanted.items():
         keys_list = list(keys)
         for start in range(0, len(keys_list), 500):
-            rows = session.exec(select(Event.id, Event.dedupe_key).where(
-                Event.source_id == source_id, Event.dedupe_key.in_(keys_list[start:start + 500])))
+            rows = session.execute(select(Event.id, Event.dedupe_key).where(
+                Event.source_id == source_id, col(Event.dedupe_key).in_(keys_list[start:start + 500])))
             found.update({(source_id, key): event_id for event_id, key in rows})
     return found
+
+
+def _row(delivery: Delivery, now, **values: Any) -> dict[str, Any]:
+    base = {"source_id": delivery.source_id, "received_at": now, "outcome": EventOutcome.pending, "reason": "",
+            "dedupe_key": None, "event_uuid": None, "event_name": None, "distinct_id": None, "timestamp": None,
+            "payload": None, "headers": delivery.headers, "mapped": None, "contact_id": None, "processed_at": None}
+    base.update(values)
+    return base
 
 
 def _store_once(session: Session, deliveries: list[Delivery]) -> list[StoredDelivery]:
@@ -72,42 +81,40 @@ def _store_once(session: Session, deliveries: list[Delivery]) -> list[StoredDeli
     seen = _existing_keys(session, wanted)
     in_batch: set[tuple[int, str]] = set()
 
-    rows_per_delivery: list[list[Event]] = []
-    duplicates_per_delivery: list[int] = []
+    rows: list[dict[str, Any]] = []
+    results: list[StoredDelivery] = []
     touched_sources: set[int] = set()
     for delivery in deliveries:
-        rows: list[Event] = []
-        duplicates = 0
+        accepted = duplicates = 0
         if delivery.rejected_reason is not None:
-            rows.append(Event(source_id=delivery.source_id, received_at=now, outcome=EventOutcome.rejected,
-                              reason=delivery.rejected_reason[:500], headers=delivery.headers,
-                              payload={"raw": delivery.raw_excerpt} if delivery.raw_excerpt is not None else None))
+            rows.append(_row(delivery, now, outcome=EventOutcome.rejected, reason=delivery.rejected_reason[:500],
+                             payload={"raw": delivery.raw_excerpt} if delivery.raw_excerpt is not None else None))
         for i, incoming in enumerate(delivery.events):
-            row = Event(source_id=delivery.source_id, received_at=now, headers=delivery.headers,
-                        payload=incoming.document, event_uuid=incoming.event_uuid, event_name=incoming.event_name,
-                        distinct_id=incoming.distinct_id, timestamp=parse_timestamp(incoming.timestamp))
+            row = _row(delivery, now, payload=incoming.document, event_uuid=incoming.event_uuid,
+                       event_name=incoming.event_name, distinct_id=incoming.distinct_id,
+                       timestamp=parse_timestamp(incoming.timestamp))
             if incoming.legacy_text is not None:
-                row.outcome = EventOutcome.skipped
-                row.payload = {"text": incoming.legacy_text}
-                row.reason = "legacy notification: it carries no event data, so nothing can fire"
+                row.update(outcome=EventOutcome.skipped, payload={"text": incoming.legacy_text},
+                           reason="legacy notification: it carries no event data, so nothing can fire")
             key = _dedupe_key(delivery, i, incoming)
-            if key is not None and delivery.source_id is not None:
-                pair = (delivery.source_id, key)
-                if pair in seen or pair in in_batch:
-                    row.outcome = EventOutcome.duplicate
-                    original = seen.get(pair)
-                    row.reason = f"duplicate of event #{original}" if original else "duplicate delivery (retry)"
-                    duplicates += 1
-                else:
-                    row.dedupe_key = key
+            pair = (delivery.source_id, key) if key is not None and delivery.source_id is not None else None
+            if pair is not None and (pair in seen or pair in in_batch):
+                original = seen.get(pair)
+                row.update(outcome=EventOutcome.duplicate,
+                           reason=f"duplicate of event #{original}" if original else "duplicate delivery (retry)")
+                duplicates += 1
+            else:
+                if pair is not None:
+                    row["dedupe_key"] = key
                     in_batch.add(pair)
+                accepted += 1
             rows.append(row)
         if delivery.source_id is not None and delivery.events:
             touched_sources.add(delivery.source_id)
-        rows_per_delivery.append(rows)
-        duplicates_per_delivery.append(duplicates)
+        results.append(StoredDelivery(accepted=accepted, duplicates=duplicates))
 
-    session.add_all([row for rows in rows_per_delivery for row in rows])
+    if rows:
+        session.execute(insert(Event), rows)
     for source_id in touched_sources:
         source = session.get(Source, source_id)
         if source is not None:
@@ -116,8 +123,7 @@ def _store_once(session: Session, deliveries: list[Delivery]) -> list[StoredDeli
                 source.status = SourceStatus.test_event_received
             session.add(source)
     session.commit()
-    return [StoredDelivery(event_ids=[r.id for r in rows], duplicates=d)
-            for rows, d in zip(rows_per_delivery, duplicates_per_delivery)]
+    return results
 
 
 def store_deliveries(*, session: Session, deliveries: list[Delivery]) -> list[StoredDelivery]:

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 NO_EMAIL_REASON = "no email — add email to your $identify call"
 
 
-def _process_one(session: Session, event: Event, source: Source | None, workspace_paused: bool) -> None:
+def _map(event: Event, source: Source | None) -> tuple[mapping.MappedEvent, contacts.Identity]:
     mapped = mapping.apply_mapping(event.payload or {}, source.mapping if source else None)
     event.mapped = mapped.as_dict()
     event.timestamp = event.timestamp or mapped.timestamp or event.received_at
@@ -28,7 +28,10 @@ def _process_one(session: Session, event: Event, source: Source | None, workspac
         event_name=mapped.event_name, distinct_id=mapped.user_id, person_id=mapped.person_id, email=mapped.email,
         name=mapped.name, event_properties=mapped.event_properties, person_properties=mapped.person_properties,
         at=event.timestamp)
-    contact = contacts.match_or_create(session=session, identity=identity)
+    return mapped, identity
+
+
+def _conclude(event: Event, contact, source: Source | None, workspace_paused: bool) -> None:
     event.processed_at = clock.now()
     if contact is None:
         event.outcome, event.reason = EventOutcome.skipped, NO_EMAIL_REASON
@@ -45,22 +48,44 @@ def _process_one(session: Session, event: Event, source: Source | None, workspac
         event.reason = ""
 
 
-def process_pending(*, session: Session, limit: int = 200) -> int:
-    """Processes up to `limit` pending events, oldest first, in one transaction. Returns how many."""
+def _claim(session: Session, limit: int) -> list[Event]:
     stmt = select(Event).where(Event.outcome == EventOutcome.pending).order_by(col(Event.id)).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     events = list(session.exec(stmt))
-    if not events:
-        return 0
-    workspace_paused = workspace.get_workspace(session=session).status == WorkspaceStatus.paused
-    sources: dict[int, Source | None] = {}
-    for event in sorted(events, key=lambda e: (e.timestamp or e.received_at, e.id)):
-        if event.source_id not in sources:
-            sources[event.source_id] = session.get(Source, event.source_id) if event.source_id else None
+    return sorted(events, key=lambda e: (e.timestamp or e.received_at, e.id))
+
+
+def _sources_for(session: Session, events: list[Event]) -> dict[int | None, Source | None]:
+    ids = {e.source_id for e in events if e.source_id is not None}
+    found: dict[int | None, Source | None] = {s.id: s for s in session.exec(select(Source).where(col(Source.id).in_(ids)))}
+    found[None] = None
+    return found
+
+
+def _process_batch(session: Session, events: list[Event], workspace_paused: bool) -> None:
+    """Fast path: one ContactBook for the whole batch."""
+    sources = _sources_for(session, events)
+    prepared = [(event, *_map(event, sources.get(event.source_id))) for event in events]
+    book = contacts.ContactBook(session, [identity for _, _, identity in prepared])
+    matched = [(event, book.match_or_create(identity)) for event, _mapped, identity in prepared]
+    book.flush()
+    for event, contact in matched:
+        _conclude(event, contact, sources.get(event.source_id), workspace_paused)
+        session.add(event)
+    session.flush()
+
+
+def _process_one_by_one(session: Session, events: list[Event], workspace_paused: bool) -> None:
+    """Slow path after a conflict: each event in its own savepoint, so one bad event cannot block the rest."""
+    sources = _sources_for(session, events)
+    for event in events:
+        source = sources.get(event.source_id)
         savepoint = session.begin_nested()
         try:
-            _process_one(session, event, sources[event.source_id], workspace_paused)
+            _, identity = _map(event, source)
+            _conclude(event, contacts.match_or_create(session=session, identity=identity), source, workspace_paused)
+            session.add(event)
             savepoint.commit()
         except IntegrityError:
             savepoint.rollback()  # another worker linked the same identity; retried on the next pass
@@ -70,7 +95,23 @@ def process_pending(*, session: Session, limit: int = 200) -> int:
             logger.exception("processing event %s failed", event.id)
             event.outcome, event.reason = EventOutcome.skipped, f"processing error: {type(exc).__name__}"
             event.processed_at = clock.now()
-        session.add(event)
+            session.add(event)
+
+
+def process_pending(*, session: Session, limit: int = 200) -> int:
+    """Processes up to `limit` pending events in event-time order, in one transaction. Returns how many."""
+    events = _claim(session, limit)
+    if not events:
+        return 0
+    workspace_paused = workspace.get_workspace(session=session).status == WorkspaceStatus.paused
+    try:
+        with session.begin_nested():
+            _process_batch(session, events, workspace_paused)
+    except Exception:
+        logger.info("batch of %d events fell back to one-by-one processing", len(events))
+        session.expire_all()
+        events = _claim(session, limit)
+        _process_one_by_one(session, events, workspace_paused)
     session.commit()
     return len(events)
 

@@ -84,6 +84,6 @@ def handle_requests(*, session: Session, requests: list[WebhookRequest]) -> list
     answers = []
     for (_, answer), result in zip(judged, stored):
         if answer.status == 200:
-            answer.body = {"accepted": len(result.event_ids) - result.duplicates, "duplicates": result.duplicates}
+            answer.body = {"accepted": result.accepted, "duplicates": result.duplicates}
         answers.append(answer)
     return answers
