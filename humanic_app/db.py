@@ -16,12 +16,20 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, see _begin_immediate
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin_immediate(connection) -> None:
+    """Take SQLite's write lock when a transaction starts. A deferred transaction that reads and then
+    writes fails at once with SQLITE_BUSY when another writer committed in between (WAL snapshots), and
+    busy_timeout cannot help it; IMMEDIATE makes it wait its turn instead."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(database_url: str) -> Engine:
@@ -31,6 +39,7 @@ def make_engine(database_url: str) -> Engine:
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
         event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_immediate)
         return engine
     return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 

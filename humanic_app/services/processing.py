@@ -6,8 +6,12 @@ PostgreSQL several workers claim disjoint batches with FOR UPDATE SKIP LOCKED.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from datetime import datetime
+from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -20,100 +24,125 @@ logger = logging.getLogger(__name__)
 NO_EMAIL_REASON = "no email — add email to your $identify call"
 
 
-def _map(event: Event, source: Source | None) -> tuple[mapping.MappedEvent, contacts.Identity]:
-    mapped = mapping.apply_mapping(event.payload or {}, source.mapping if source else None)
-    event.mapped = mapped.as_dict()
-    event.timestamp = event.timestamp or mapped.timestamp or event.received_at
-    identity = contacts.identity_from_event(
+@dataclasses.dataclass
+class WorkItem:
+    """A pending event as processing needs it; results are written back in one bulk UPDATE."""
+
+    id: int
+    source_id: int | None
+    payload: dict[str, Any] | None
+    timestamp: datetime | None
+    received_at: datetime
+    outcome: EventOutcome = EventOutcome.pending
+    reason: str = ""
+    mapped: dict[str, Any] | None = None
+    contact: Any = None
+
+    def result_row(self, processed_at: datetime) -> dict[str, Any]:
+        return {"id": self.id, "outcome": self.outcome, "reason": self.reason, "mapped": self.mapped,
+                "timestamp": self.timestamp, "contact_id": self.contact.id if self.contact is not None else None,
+                "processed_at": processed_at}
+
+
+def _map(item: WorkItem, source: Source | None) -> contacts.Identity:
+    mapped = mapping.apply_mapping(item.payload or {}, source.mapping if source else None)
+    item.mapped = mapped.as_dict()
+    item.timestamp = item.timestamp or mapped.timestamp or item.received_at
+    return contacts.identity_from_event(
         event_name=mapped.event_name, distinct_id=mapped.user_id, person_id=mapped.person_id, email=mapped.email,
         name=mapped.name, event_properties=mapped.event_properties, person_properties=mapped.person_properties,
-        at=event.timestamp)
-    return mapped, identity
+        at=item.timestamp)
 
 
-def _conclude(event: Event, contact, source: Source | None, workspace_paused: bool) -> None:
-    event.processed_at = clock.now()
+def _conclude(item: WorkItem, contact, source: Source | None, workspace_paused: bool) -> None:
+    item.contact = contact
     if contact is None:
-        event.outcome, event.reason = EventOutcome.skipped, NO_EMAIL_REASON
+        item.outcome, item.reason = EventOutcome.skipped, NO_EMAIL_REASON
         return
-    event.contact_id = contact.id
-    event.outcome = EventOutcome.processed
+    item.outcome = EventOutcome.processed
     if workspace_paused:
-        event.reason = "workspace paused: stored, nothing fired"
+        item.reason = "workspace paused: stored, nothing fired"
     elif source is not None and source.status == SourceStatus.paused:
-        event.reason = "source paused: stored, nothing fired"
+        item.reason = "source paused: stored, nothing fired"
     elif contact.email is None:
-        event.reason = NO_EMAIL_REASON
+        item.reason = NO_EMAIL_REASON
     else:
-        event.reason = ""
+        item.reason = ""
 
 
-def _claim(session: Session, limit: int) -> list[Event]:
-    stmt = select(Event).where(Event.outcome == EventOutcome.pending).order_by(col(Event.id)).limit(limit)
+def _claim(session: Session, limit: int) -> list[WorkItem]:
+    stmt = (select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at)
+            .where(Event.outcome == EventOutcome.pending).order_by(col(Event.id)).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    events = list(session.exec(stmt))
-    return sorted(events, key=lambda e: (e.timestamp or e.received_at, e.id))
+    items = [WorkItem(*row) for row in session.execute(stmt)]
+    return sorted(items, key=lambda i: (i.timestamp or i.received_at, i.id))
 
 
-def _sources_for(session: Session, events: list[Event]) -> dict[int | None, Source | None]:
-    ids = {e.source_id for e in events if e.source_id is not None}
+def _sources_for(session: Session, items: list[WorkItem]) -> dict[int | None, Source | None]:
+    ids = {i.source_id for i in items if i.source_id is not None}
     found: dict[int | None, Source | None] = {s.id: s for s in session.exec(select(Source).where(col(Source.id).in_(ids)))}
     found[None] = None
     return found
 
 
-def _process_batch(session: Session, events: list[Event], workspace_paused: bool) -> None:
+def _write_results(session: Session, items: list[WorkItem]) -> None:
+    done = [i for i in items if i.outcome != EventOutcome.pending]
+    if done:
+        now = clock.now()
+        session.execute(update(Event), [i.result_row(now) for i in done])
+
+
+def _process_batch(session: Session, items: list[WorkItem], workspace_paused: bool) -> None:
     """Fast path: one ContactBook for the whole batch."""
-    sources = _sources_for(session, events)
-    prepared = [(event, *_map(event, sources.get(event.source_id))) for event in events]
-    book = contacts.ContactBook(session, [identity for _, _, identity in prepared])
-    matched = [(event, book.match_or_create(identity)) for event, _mapped, identity in prepared]
+    sources = _sources_for(session, items)
+    identities = [_map(item, sources.get(item.source_id)) for item in items]
+    book = contacts.ContactBook(session, identities)
+    matched = [book.match_or_create(identity) for identity in identities]
     book.flush()
-    for event, contact in matched:
-        _conclude(event, contact, sources.get(event.source_id), workspace_paused)
-        session.add(event)
-    session.flush()
+    for item, contact in zip(items, matched):
+        _conclude(item, contact, sources.get(item.source_id), workspace_paused)
+    _write_results(session, items)
 
 
-def _process_one_by_one(session: Session, events: list[Event], workspace_paused: bool) -> None:
+def _process_one_by_one(session: Session, items: list[WorkItem], workspace_paused: bool) -> None:
     """Slow path after a conflict: each event in its own savepoint, so one bad event cannot block the rest."""
-    sources = _sources_for(session, events)
-    for event in events:
-        source = sources.get(event.source_id)
+    sources = _sources_for(session, items)
+    for item in items:
+        source = sources.get(item.source_id)
         savepoint = session.begin_nested()
         try:
-            _, identity = _map(event, source)
-            _conclude(event, contacts.match_or_create(session=session, identity=identity), source, workspace_paused)
-            session.add(event)
+            identity = _map(item, source)
+            _conclude(item, contacts.match_or_create(session=session, identity=identity), source, workspace_paused)
+            _write_results(session, [item])
             savepoint.commit()
         except IntegrityError:
             savepoint.rollback()  # another worker linked the same identity; retried on the next pass
-            logger.info("event %s hit an identity race; will retry", event.id)
+            logger.info("event %s hit an identity race; will retry", item.id)
         except Exception as exc:  # a bug must not stall the queue behind one event
             savepoint.rollback()
-            logger.exception("processing event %s failed", event.id)
-            event.outcome, event.reason = EventOutcome.skipped, f"processing error: {type(exc).__name__}"
-            event.processed_at = clock.now()
-            session.add(event)
+            logger.exception("processing event %s failed", item.id)
+            item.outcome, item.reason, item.contact = EventOutcome.skipped, \
+                f"processing error: {type(exc).__name__}", None
+            _write_results(session, [item])
 
 
 def process_pending(*, session: Session, limit: int = 200) -> int:
     """Processes up to `limit` pending events in event-time order, in one transaction. Returns how many."""
-    events = _claim(session, limit)
-    if not events:
+    items = _claim(session, limit)
+    if not items:
         return 0
     workspace_paused = workspace.get_workspace(session=session).status == WorkspaceStatus.paused
     try:
         with session.begin_nested():
-            _process_batch(session, events, workspace_paused)
+            _process_batch(session, items, workspace_paused)
     except Exception:
-        logger.info("batch of %d events fell back to one-by-one processing", len(events))
+        logger.info("batch of %d events fell back to one-by-one processing", len(items))
         session.expire_all()
-        events = _claim(session, limit)
-        _process_one_by_one(session, events, workspace_paused)
+        items = _claim(session, limit)
+        _process_one_by_one(session, items, workspace_paused)
     session.commit()
-    return len(events)
+    return len(items)
 
 
 def pending_count(*, session: Session) -> int:
