@@ -2,6 +2,15 @@
 
 from sqlmodel import SQLModel
 
+from humanic_app.models.campaign import (
+    CAMPAIGN_TRANSITIONS,
+    Campaign,
+    CampaignStatus,
+    Enrolment,
+    EnrolmentStatus,
+    Message,
+    MessageStatus,
+)
 from humanic_app.models.contact import Contact, ContactIdentity, IdentityKind
 from humanic_app.models.event import Event, EventOutcome
 from humanic_app.models.source import SOURCE_STATUS_LABELS, Source, SourceStatus
@@ -10,5 +19,6 @@ from humanic_app.models.workspace import Workspace, WorkspaceStatus
 
 metadata = SQLModel.metadata
 
-__all__ = ["Contact", "ContactIdentity", "IdentityKind", "Event", "EventOutcome", "SOURCE_STATUS_LABELS",
+__all__ = ["CAMPAIGN_TRANSITIONS", "Campaign", "CampaignStatus", "Enrolment", "EnrolmentStatus", "Message",
+           "MessageStatus", "Contact", "ContactIdentity", "IdentityKind", "Event", "EventOutcome", "SOURCE_STATUS_LABELS",
            "Source", "SourceStatus", "ApiKey", "User", "UserRole", "UserSession", "Workspace", "WorkspaceStatus", "metadata"]

@@ -46,4 +46,5 @@ class Event(SQLModel, table=True):
     headers: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     mapped: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
+    decisions: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
     processed_at: datetime | None = None

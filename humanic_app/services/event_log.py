@@ -52,7 +52,7 @@ def event_as_dict(event: Event, *, full: bool = False) -> dict[str, Any]:
         "timestamp": event.timestamp.isoformat() if event.timestamp else None, "event": event.event_name,
         "event_uuid": event.event_uuid, "distinct_id": event.distinct_id, "contact_id": event.contact_id,
         "outcome": event.outcome.value, "reason": event.reason,
-        "decisions": (event.mapped or {}).get("decisions", []),
+        "decisions": event.decisions or [],
     }
     if full:
         data.update({"payload": event.payload, "headers": event.headers, "mapped": event.mapped})

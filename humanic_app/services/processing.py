@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from humanic_app import clock
 from humanic_app.models import Event, EventOutcome, Source, SourceStatus, WorkspaceStatus
 from humanic_app.services import contacts, mapping, workspace
+from humanic_app.services.campaigns import engine
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class WorkItem:
     reason: str = ""
     mapped: dict[str, Any] | None = None
     contact: Any = None
+    event: mapping.MappedEvent | None = None
 
     def result_row(self, processed_at: datetime) -> dict[str, Any]:
         return {"id": self.id, "outcome": self.outcome, "reason": self.reason, "mapped": self.mapped,
@@ -46,6 +48,7 @@ class WorkItem:
 
 def _map(item: WorkItem, source: Source | None) -> contacts.Identity:
     mapped = mapping.apply_mapping(item.payload or {}, source.mapping if source else None)
+    item.event = mapped
     item.mapped = mapped.as_dict()
     item.timestamp = item.timestamp or mapped.timestamp or item.received_at
     return contacts.identity_from_event(
@@ -103,6 +106,40 @@ def _process_batch(session: Session, items: list[WorkItem], workspace_paused: bo
     for item, contact in zip(items, matched):
         _conclude(item, contact, sources.get(item.source_id), workspace_paused)
     _write_results(session, items)
+    _evaluate_campaigns(session, items, sources, workspace_paused)
+
+
+def _source_gate(source: Source | None) -> tuple[bool, str]:
+    if source is None or source.status == SourceStatus.active:
+        return True, ""
+    if source.status == SourceStatus.paused:
+        return False, "source paused"
+    return False, "source not activated yet: click Activate in Integrations → PostHog"
+
+
+def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, workspace_paused: bool) -> None:
+    """Campaigns see events in event-time order, after the batch's outcomes and contacts are written
+    (occurrence counting reads them)."""
+    campaigns = engine.load_active(session)
+    if not campaigns:
+        return
+    ending = engine.ending_events(campaigns)
+    rows = []
+    for item in items:
+        if item.event is None or item.outcome not in (EventOutcome.processed, EventOutcome.skipped):
+            continue
+        source_active, source_reason = _source_gate(sources.get(item.source_id))
+        facts = engine.EventFacts(
+            event_id=item.id, name=item.event.event_name, time=item.timestamp,
+            properties=item.event.event_properties, variables=item.event.variables, contact=item.contact,
+            source_active=source_active, source_reason=source_reason, workspace_paused=workspace_paused)
+        decisions = engine.evaluate(session=session, campaigns=campaigns, facts=facts, ending=ending)
+        fired = [d["campaign"] for d in decisions if d["fired"]]
+        if fired and not item.reason:
+            item.reason = "fired: " + ", ".join(fired)
+        rows.append({"id": item.id, "decisions": decisions, "reason": item.reason[:500]})
+    if rows:
+        session.execute(update(Event), rows)
 
 
 def _process_one_by_one(session: Session, items: list[WorkItem], workspace_paused: bool) -> None:
@@ -115,6 +152,7 @@ def _process_one_by_one(session: Session, items: list[WorkItem], workspace_pause
             identity = _map(item, source)
             _conclude(item, contacts.match_or_create(session=session, identity=identity), source, workspace_paused)
             _write_results(session, [item])
+            _evaluate_campaigns(session, [item], sources, workspace_paused)
             savepoint.commit()
         except IntegrityError:
             savepoint.rollback()  # another worker linked the same identity; retried on the next pass

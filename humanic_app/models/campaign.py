@@ -1,0 +1,103 @@
+"""Campaigns, the contacts enrolled in them, and the emails they schedule (the outbox)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Enum, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from humanic_app.clock import now
+
+
+class CampaignStatus(str, enum.Enum):
+    draft = "draft"
+    active = "active"
+    paused = "paused"
+    archived = "archived"
+
+
+CAMPAIGN_TRANSITIONS = {
+    CampaignStatus.draft: {CampaignStatus.active, CampaignStatus.archived},
+    CampaignStatus.active: {CampaignStatus.paused, CampaignStatus.archived},
+    CampaignStatus.paused: {CampaignStatus.active, CampaignStatus.archived},
+    CampaignStatus.archived: set(),
+}
+
+
+class Campaign(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    status: CampaignStatus = Field(
+        default=CampaignStatus.draft,
+        sa_column=Column(Enum(CampaignStatus, native_enum=False, length=16), nullable=False, index=True),
+    )
+    trigger_event: str = Field(max_length=200, index=True)
+    definition: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=now)
+    updated_at: datetime = Field(default_factory=now)
+
+
+class EnrolmentStatus(str, enum.Enum):
+    active = "active"          # steps still to send
+    completed = "completed"    # every step scheduled has been handled
+    cancelled = "cancelled"    # the `unless` event happened first, or the campaign was archived
+    exited = "exited"          # reached an exit goal
+
+
+class Enrolment(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "trigger_event_id", name="uq_enrolment_campaign_event"),
+        Index("ix_enrolment_contact_campaign", "contact_id", "campaign_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True, ondelete="CASCADE")
+    contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE")
+    trigger_event_id: int = Field(foreign_key="event.id", ondelete="CASCADE")
+    status: EnrolmentStatus = Field(
+        default=EnrolmentStatus.active,
+        sa_column=Column(Enum(EnrolmentStatus, native_enum=False, length=16), nullable=False),
+    )
+    enrolled_at: datetime  # the trigger event's own time
+    trigger_properties: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    definition: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    ended_reason: str = Field(default="", max_length=300)
+    created_at: datetime = Field(default_factory=now)
+
+
+class MessageStatus(str, enum.Enum):
+    scheduled = "scheduled"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    cancelled = "cancelled"
+    suppressed = "suppressed"
+
+
+class Message(SQLModel, table=True):
+    """One email to send: the outbox row. Rendering happens at send time from the latest contact data."""
+
+    __table_args__ = (Index("ix_message_status_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True, ondelete="SET NULL")
+    enrolment_id: int | None = Field(default=None, foreign_key="enrolment.id", index=True, ondelete="SET NULL")
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True, ondelete="SET NULL")
+    to_email: str = Field(max_length=320)
+    step_index: int = 0
+    due_at: datetime
+    status: MessageStatus = Field(
+        default=MessageStatus.scheduled,
+        sa_column=Column(Enum(MessageStatus, native_enum=False, length=16), nullable=False),
+    )
+    idempotency_key: str = Field(max_length=200, unique=True)
+    variables: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    is_test: bool = False
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=1000)
+    provider_message_id: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=now)
+    sent_at: datetime | None = None

@@ -1,0 +1,125 @@
+"""The campaign document — one schema for the builder, the API and YAML/JSON files."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from humanic_app.services import templates
+from humanic_app.services.errors import ValidationFailed
+
+OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "contains", "not_contains", "is_set", "is_not_set", "in")
+_DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(value: str | int) -> timedelta:
+    """'0', '30m', '24h', '2d', '1w' (or a number of seconds)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    match = _DURATION_RE.match(str(value))
+    if not match:
+        raise ValueError(f"'{value}' is not a duration; use forms like 0, 30m, 24h, 2d or 1w")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def _check_duration(value: str | int) -> str | int:
+    parse_duration(value)
+    return value
+
+
+class Condition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    property: str | None = None
+    person_property: str | None = None
+    op: Literal[OPERATORS]  # type: ignore[valid-type]
+    value: Any = None
+
+    @model_validator(mode="after")
+    def _one_target(self):
+        if bool(self.property) == bool(self.person_property):
+            raise ValueError("give exactly one of 'property' (event) or 'person_property' (contact)")
+        if self.op == "in" and not isinstance(self.value, list):
+            raise ValueError("'in' needs a list value")
+        return self
+
+    def describe(self) -> str:
+        target = f"property {self.property}" if self.property else f"person property {self.person_property}"
+        return f"{target} {self.op}" + ("" if self.op in ("is_set", "is_not_set") else f" {self.value!r}")
+
+
+class Trigger(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event: str = Field(min_length=1, max_length=200)
+    where: list[Condition] = []
+    occurrence: int = Field(default=1, ge=1)
+    within: str | int | None = None
+
+    _v_within = field_validator("within")(lambda cls, v: v if v is None else _check_duration(v))
+
+
+class Unless(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event: str = Field(min_length=1, max_length=200)
+    within: str | int
+    match: list[str] = []
+
+    _v_within = field_validator("within")(lambda cls, v: _check_duration(v))
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    delay: str | int = 0
+    subject: str = Field(min_length=1)
+    html: str = Field(min_length=1)
+    text: str | None = None
+
+    _v_delay = field_validator("delay")(lambda cls, v: _check_duration(v))
+
+
+class CampaignDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    trigger: Trigger
+    unless: Unless | None = None
+    exit_on: list[str] = []
+    reentry: Literal["once", "every_time", "after_exit"] = "once"
+    steps: list[Step] = Field(min_length=1)
+
+
+def _loc(parts: tuple) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+def validate_document(data: Any) -> CampaignDocument:
+    """Field-level errors (e.g. 'steps.0.delay', 'steps.1.html') for schema and template syntax problems."""
+    if not isinstance(data, dict):
+        raise ValidationFailed({"document": "A campaign is an object with name, trigger and steps."})
+    try:
+        document = CampaignDocument.model_validate(data)
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for error in exc.errors():
+            loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            errors[_loc(loc) or "document"] = error["msg"].removeprefix("Value error, ")
+        raise ValidationFailed(errors) from None
+    template_errors: dict[str, str] = {}
+    for index, step in enumerate(document.steps):
+        for field, message in templates.syntax_errors(subject=step.subject, html=step.html, text=step.text).items():
+            template_errors[f"steps.{index}.{field}"] = message
+    if template_errors:
+        raise ValidationFailed(template_errors)
+    return document
+
+
+def document_as_dict(document: CampaignDocument) -> dict[str, Any]:
+    """The canonical form that is stored and exported: what round-trips without loss."""
+    return document.model_dump(mode="json", exclude_none=True, exclude_defaults=False)

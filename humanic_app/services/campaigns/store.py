@@ -1,0 +1,121 @@
+"""Create, edit and change the status of campaigns. Edits apply to future enrolments: each enrolment
+keeps the definition it started with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from humanic_app import clock
+from humanic_app.models import (
+    CAMPAIGN_TRANSITIONS,
+    Campaign,
+    CampaignStatus,
+    Enrolment,
+    EnrolmentStatus,
+    Message,
+    MessageStatus,
+)
+from humanic_app.services import workspace
+from humanic_app.services.campaigns.schema import document_as_dict, validate_document
+from humanic_app.services.errors import NotFound, ValidationFailed
+
+
+def create_campaign(*, session: Session, document: dict[str, Any]) -> Campaign:
+    doc = validate_document(document)
+    campaign = Campaign(name=doc.name, trigger_event=doc.trigger.event, definition=document_as_dict(doc))
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def get_campaign(*, session: Session, campaign_id: int) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(f"No campaign with id {campaign_id}.")
+    return campaign
+
+
+def list_campaigns(*, session: Session, include_archived: bool = True) -> list[Campaign]:
+    stmt = select(Campaign).order_by(Campaign.id)
+    if not include_archived:
+        stmt = stmt.where(Campaign.status != CampaignStatus.archived)
+    return list(session.exec(stmt))
+
+
+def update_campaign(*, session: Session, campaign_id: int, document: dict[str, Any]) -> Campaign:
+    campaign = get_campaign(session=session, campaign_id=campaign_id)
+    if campaign.status == CampaignStatus.archived:
+        raise ValidationFailed({"status": "An archived campaign cannot be edited; duplicate it instead."})
+    doc = validate_document(document)
+    campaign.name, campaign.trigger_event = doc.name, doc.trigger.event
+    campaign.definition = document_as_dict(doc)
+    campaign.updated_at = clock.now()
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def activation_blockers(*, session: Session) -> list[str]:
+    """Why campaigns cannot go live yet, each with its fix. (Sending-domain checks join this list when
+    domains exist.)"""
+    ws = workspace.get_workspace(session=session)
+    blockers = []
+    if not ws.from_email:
+        blockers.append("No default From address: set it in Settings → Default From address.")
+    return blockers
+
+
+def set_status(*, session: Session, campaign_id: int, status: CampaignStatus) -> Campaign:
+    campaign = get_campaign(session=session, campaign_id=campaign_id)
+    if status == campaign.status:
+        return campaign
+    if status not in CAMPAIGN_TRANSITIONS[campaign.status]:
+        raise ValidationFailed({"status": f"A {campaign.status.value} campaign cannot become {status.value}."})
+    if status == CampaignStatus.active and (blockers := activation_blockers(session=session)):
+        raise ValidationFailed({"status": "Cannot activate yet. " + " ".join(blockers)})
+    if status == CampaignStatus.archived:
+        enrolment_ids = select(Enrolment.id).where(Enrolment.campaign_id == campaign.id,
+                                                   Enrolment.status == EnrolmentStatus.active)
+        session.execute(update(Message).where(col(Message.enrolment_id).in_(enrolment_ids),
+                                              Message.status == MessageStatus.scheduled)
+                        .values(status=MessageStatus.cancelled, last_error="campaign archived"))
+        session.execute(update(Enrolment).where(Enrolment.campaign_id == campaign.id,
+                                                Enrolment.status == EnrolmentStatus.active)
+                        .values(status=EnrolmentStatus.cancelled, ended_reason="campaign archived"))
+    campaign.status = status
+    campaign.updated_at = clock.now()
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def overlapping_triggers(*, session: Session, campaign: Campaign) -> list[str]:
+    """Other active campaigns on the same trigger event: the spec's duplicate-email warning."""
+    rows = session.exec(select(Campaign.name).where(Campaign.status == CampaignStatus.active,
+                                                    Campaign.trigger_event == campaign.trigger_event,
+                                                    Campaign.id != campaign.id))
+    return list(rows)
+
+
+def message_counts(*, session: Session, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = {cid: {} for cid in campaign_ids}
+    if not campaign_ids:
+        return counts
+    rows = session.execute(select(Message.campaign_id, Message.status, func.count()).where(
+        col(Message.campaign_id).in_(campaign_ids), Message.is_test.is_(False))
+        .group_by(Message.campaign_id, Message.status))
+    for cid, status, n in rows:
+        counts[cid][status.value] = n
+    return counts
+
+
+def campaign_as_dict(*, campaign: Campaign, counts: dict[str, int] | None = None,
+                     overlapping: list[str] | None = None) -> dict[str, Any]:
+    return {"id": campaign.id, "name": campaign.name, "status": campaign.status.value,
+            "trigger_event": campaign.trigger_event, "document": campaign.definition,
+            "emails_sent": (counts or {}).get("sent", 0), "emails_scheduled": (counts or {}).get("scheduled", 0),
+            "overlapping_active_campaigns": overlapping or [],
+            "created_at": campaign.created_at.isoformat(), "updated_at": campaign.updated_at.isoformat()}

@@ -1,0 +1,85 @@
+"""Email templates: sandboxed Jinja2. HTML autoescapes inserted values (event properties are
+attacker-controllable: anyone with a PostHog project key can send events); subject and text do not.
+Missing variables render empty and are reported, never raised."""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import html as html_lib
+import re
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined
+from jinja2.sandbox import SandboxedEnvironment
+
+
+_missing: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("missing_variables", default=None)
+
+
+class _RecordingUndefined(Undefined):
+    """Renders as empty and remembers its name, so previews can list missing variables."""
+
+    def __str__(self) -> str:
+        missing = _missing.get()
+        if missing is not None and self._undefined_name:
+            missing.append(self._undefined_name)
+        return ""
+
+    def __iter__(self):
+        return iter(())
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def _environment(autoescape: bool) -> SandboxedEnvironment:
+    return SandboxedEnvironment(autoescape=autoescape, undefined=_RecordingUndefined, keep_trailing_newline=True)
+
+
+_HTML_ENV = _environment(True)
+_TEXT_ENV = _environment(False)
+_CHECK_ENV = SandboxedEnvironment(undefined=StrictUndefined)
+
+
+@dataclasses.dataclass
+class Rendered:
+    subject: str
+    html: str
+    text: str
+    missing: list[str]
+
+
+def syntax_errors(**templates: str | None) -> dict[str, str]:
+    """{field: 'line N: message'} for every template that does not compile."""
+    errors = {}
+    for field, source in templates.items():
+        if not source:
+            continue
+        try:
+            _CHECK_ENV.parse(source)
+        except TemplateSyntaxError as exc:
+            errors[field] = f"line {exc.lineno}: {exc.message}"
+    return errors
+
+
+def html_to_text(html: str) -> str:
+    text = re.sub(r"(?is)<(script|style).*?</\1>", "", html)
+    text = re.sub(r"(?i)<a\s[^>]*href=['\"]([^'\"]+)['\"][^>]*>(.*?)</a>", r"\2 (\1)", text)
+    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</h\d>|</li>", "\n", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    text = html_lib.unescape(text)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(line.strip() for line in text.splitlines())).strip()
+
+
+def render(*, subject: str, html: str, text: str | None, variables: dict[str, Any]) -> Rendered:
+    missing: list[str] = []
+    token = _missing.set(missing)
+    try:
+        rendered_subject = _TEXT_ENV.from_string(subject).render(variables).strip()
+        rendered_html = _HTML_ENV.from_string(html).render(variables)
+        rendered_text = _TEXT_ENV.from_string(text).render(variables) if text else html_to_text(rendered_html)
+    finally:
+        _missing.reset(token)
+    return Rendered(subject=rendered_subject, html=rendered_html, text=rendered_text,
+                    missing=sorted(set(missing)))
