@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from humanic_app import migrations
 from humanic_app.db import session_scope
@@ -50,6 +51,36 @@ def _cmd_api_key_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_campaigns_export(args: argparse.Namespace) -> int:
+    """One document with --id, otherwise a list of every campaign that is not archived."""
+    from humanic_app.services.campaigns import library, store
+
+    with session_scope() as session:
+        if args.id:
+            data = store.get_campaign(session=session, campaign_id=args.id).definition
+        else:
+            data = [c.definition for c in store.list_campaigns(session=session, include_archived=False)]
+    text = library.dump(data)
+    if args.file == "-":
+        print(text, end="")
+    else:
+        Path(args.file).write_text(text)
+    print(f"Exported {1 if args.id else len(data)} campaign(s) to {args.file}.", file=sys.stderr)
+    return 0
+
+
+def _cmd_campaigns_import(args: argparse.Namespace) -> int:
+    from humanic_app.services.campaigns import library, store
+
+    loaded = library.load_text(sys.stdin.read() if args.file == "-" else Path(args.file).read_text())
+    documents = loaded if isinstance(loaded, list) else [loaded]
+    with session_scope() as session:
+        for document in documents:
+            campaign = store.create_campaign(session=session, document=document)
+            print(f"Imported '{campaign.name}' as draft campaign {campaign.id}.")
+    return 0
+
+
 def _describe_db() -> str:
     settings = get_settings()
     if settings.is_sqlite:
@@ -77,6 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = api_key.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("id", type=int)
     revoke.set_defaults(func=_cmd_api_key_revoke)
+
+    campaigns = sub.add_parser("campaigns", help="campaigns as YAML/JSON files").add_subparsers(
+        dest="action", required=True)
+    export = campaigns.add_parser("export", help="write campaigns (all non-archived, or --id N) to FILE (- = stdout)")
+    export.add_argument("file")
+    export.add_argument("--id", type=int)
+    export.set_defaults(func=_cmd_campaigns_export)
+    load = campaigns.add_parser("import", help="create draft campaigns from a YAML/JSON file (one or a list)")
+    load.add_argument("file")
+    load.set_defaults(func=_cmd_campaigns_import)
     return parser
 
 
@@ -85,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -1,0 +1,53 @@
+"""/api/v1/campaigns: the same campaign document as the builder and the YAML files."""
+
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from humanic_app.api.deps import SessionDep
+from humanic_app.models import CampaignStatus
+from humanic_app.services.campaigns import store
+
+router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+
+
+def _out(session, campaign) -> dict[str, Any]:
+    counts = store.message_counts(session=session, campaign_ids=[campaign.id])[campaign.id]
+    return store.campaign_as_dict(campaign=campaign, counts=counts,
+                                  overlapping=store.overlapping_triggers(session=session, campaign=campaign))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a campaign (draft) from a document")
+def create(document: dict[str, Any], session: SessionDep) -> dict[str, Any]:
+    return _out(session, store.create_campaign(session=session, document=document))
+
+
+@router.get("", summary="List campaigns")
+def list_all(session: SessionDep) -> list[dict[str, Any]]:
+    campaigns = store.list_campaigns(session=session)
+    counts = store.message_counts(session=session, campaign_ids=[c.id for c in campaigns])
+    return [store.campaign_as_dict(campaign=c, counts=counts[c.id]) for c in campaigns]
+
+
+@router.get("/{campaign_id}", summary="One campaign")
+def get(campaign_id: int, session: SessionDep) -> dict[str, Any]:
+    return _out(session, store.get_campaign(session=session, campaign_id=campaign_id))
+
+
+@router.put("/{campaign_id}", summary="Replace the document (applies to future enrolments)")
+def put(campaign_id: int, document: dict[str, Any], session: SessionDep) -> dict[str, Any]:
+    return _out(session, store.update_campaign(session=session, campaign_id=campaign_id, document=document))
+
+
+def _status_route(target: CampaignStatus, summary: str):
+    def change(campaign_id: int, session: SessionDep) -> dict[str, Any]:
+        return _out(session, store.set_status(session=session, campaign_id=campaign_id, status=target))
+
+    router.add_api_route(f"/{{campaign_id}}/{_VERBS[target]}", change, methods=["POST"], summary=summary,
+                         name=f"campaign_{_VERBS[target]}")
+
+
+_VERBS = {CampaignStatus.active: "activate", CampaignStatus.paused: "pause", CampaignStatus.archived: "archive"}
+_status_route(CampaignStatus.active, "Activate (refused with the reason when sending is not set up)")
+_status_route(CampaignStatus.paused, "Pause: pending steps are held")
+_status_route(CampaignStatus.archived, "Archive: pending steps are cancelled")

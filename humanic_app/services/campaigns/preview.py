@@ -1,0 +1,41 @@
+"""Render a campaign step on a real stored event (or a sample), listing missing variables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from humanic_app.models import Contact, Event, Source
+from humanic_app.services import mapping, templates
+from humanic_app.services.campaigns.schema import validate_document
+from humanic_app.services.samples import posthog_event
+
+
+def variables_for_event(*, session: Session, event: Event | None) -> dict[str, Any]:
+    """What a template sees for this event: contact properties, then event and person properties, then
+    the standard names (email, name, distinct_id, event)."""
+    if event is None or not event.payload:
+        sample = posthog_event(event="user_signed_up", distinct_id="sample_user_1", email="ada@example.com",
+                               name="Ada Lovelace", properties={"plan": "free", "cart_value": 129.5,
+                                                                "currency": "EUR", "feature_name": "Dashboards"})
+        return mapping.apply_mapping(sample, None).variables
+    source = session.get(Source, event.source_id) if event.source_id else None
+    mapped = mapping.apply_mapping(event.payload, source.mapping if source else None)
+    contact = session.get(Contact, event.contact_id) if event.contact_id else None
+    variables = dict(contact.properties) if contact else {}
+    variables.update(mapped.variables)
+    if contact and contact.email:
+        variables["email"] = contact.email
+    return variables
+
+
+def preview_step(*, session: Session, document: dict[str, Any], step_index: int,
+                 event: Event | None) -> dict[str, Any]:
+    doc = validate_document(document)
+    step = doc.steps[min(step_index, len(doc.steps) - 1)]
+    variables = variables_for_event(session=session, event=event)
+    variables.setdefault("unsubscribe_url", "https://example.invalid/unsubscribe/preview")
+    rendered = templates.render(subject=step.subject, html=step.html, text=step.text, variables=variables)
+    return {"subject": rendered.subject, "html": rendered.html, "text": rendered.text, "missing": rendered.missing,
+            "event_id": event.id if event else None}
