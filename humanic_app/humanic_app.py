@@ -7,10 +7,12 @@ from humanic_app.api import build_api
 from humanic_app.pages.contacts import contacts_page
 from humanic_app.pages.event_log import event_log_page
 from humanic_app.pages.integrations import integrations_page
-from humanic_app.pages.sections import campaigns_page, dashboard_page, domains_page, messages_page
+from humanic_app.pages.campaigns import campaigns_page
+from humanic_app.pages.sections import dashboard_page, domains_page, messages_page
 from humanic_app.pages.settings import settings_page
 from humanic_app.pages.signin import signin_page
 from humanic_app.state.auth import AuthState
+from humanic_app.state.campaigns import CampaignsState
 from humanic_app.state.contacts import ContactsState
 from humanic_app.state.event_log import EventLogState
 from humanic_app.state.integrations import IntegrationsState
@@ -25,7 +27,7 @@ protected = [
     (dashboard_page, routes.DASHBOARD, "Dashboard", None),
     (integrations_page, routes.INTEGRATIONS, "Integrations", IntegrationsState.load),
     (event_log_page, routes.EVENT_LOG, "Event Log", EventLogState.load),
-    (campaigns_page, routes.CAMPAIGNS, "Campaigns", None),
+    (campaigns_page, routes.CAMPAIGNS, "Campaigns", CampaignsState.load),
     (contacts_page, routes.CONTACTS, "Contacts", ContactsState.load),
     (messages_page, routes.MESSAGES, "Messages", None),
     (domains_page, routes.DOMAINS, "Domains", None),

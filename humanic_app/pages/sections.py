@@ -20,15 +20,6 @@ def dashboard_page() -> rx.Component:
     )
 
 
-def campaigns_page() -> rx.Component:
-    return page_shell(
-        "Campaigns",
-        empty_state("send", "No campaigns yet",
-                    "Campaigns turn a PostHog event into an email or a sequence of emails. "
-                    "Once events are arriving, you will build one here from a ready-made template."),
-    )
-
-
 def messages_page() -> rx.Component:
     return page_shell(
         "Messages",

@@ -71,3 +71,15 @@ def newest_id(*, session: Session) -> int:
     from sqlalchemy import func
 
     return session.exec(select(func.max(Event.id))).one() or 0
+
+
+def recent_event_names(*, session: Session, limit: int = 200) -> list[str]:
+    """Event names actually received recently, for the campaign builder's trigger picker."""
+    rows = session.exec(select(Event.event_name).where(Event.event_name.is_not(None))
+                        .order_by(col(Event.id).desc()).limit(5000))
+    return sorted(set(rows))[:limit]
+
+
+def recent_events_named(*, session: Session, name: str, limit: int = 20) -> list[Event]:
+    return list(session.exec(select(Event).where(Event.event_name == name, Event.outcome != EventOutcome.rejected)
+                             .order_by(col(Event.id).desc()).limit(limit)))

@@ -1,0 +1,72 @@
+"""Journey: build the spec's drop-off recovery campaign from a blank form, preview it on a real event,
+activate it, and watch it fire."""
+
+import re
+
+from playwright.sync_api import expect
+
+from humanic_app.services.samples import posthog_event
+from tests.e2e.test_connect_posthog import post_like_posthog
+
+
+def test_build_preview_activate_drop_off_recovery(signed_in_page, app_url):
+    page = signed_in_page
+    page.goto("/integrations")
+    page.fill("#source-name", "Shop")
+    page.get_by_role("button", name="Connect").click()
+    expect(page.locator("#webhook-url")).to_be_visible()
+    hook = page.locator("#webhook-url").inner_text()
+    page.locator("#activate-source").click()
+    expect(page.locator("#source-status")).to_have_text("Active")
+    assert post_like_posthog(hook, posthog_event(event="checkout_started", distinct_id="shopper_1",
+                                                 email="ada@example.com", name="Ada",
+                                                 properties={"cart_value": 129.5, "currency": "EUR",
+                                                             "cart_id": "c-1"})) == 200
+
+    page.goto("/campaigns")
+    page.get_by_role("button", name="Blank").click()
+    page.fill("#campaign-name", "Drop-off recovery (built by hand)")
+    page.fill("#trigger-event", "checkout_started")
+    page.get_by_role("button", name="Add condition").click()
+    row = page.locator(".condition-row").first
+    row.get_by_placeholder("cart_value").fill("cart_value")
+    row.locator("button[role=combobox]").nth(1).click()
+    page.get_by_role("option", name="gt", exact=True).click()
+    row.get_by_placeholder("50").fill("50")
+    page.fill("#unless-event", "checkout_completed")
+    page.get_by_placeholder("cart_id").fill("cart_id")
+    step = page.locator(".step-card").first
+    step.locator("input.step-delay, .step-delay input").fill("24h")
+    step.locator("input.step-subject, .step-subject input").fill("You left something in your cart, {{ name | default('there') }}")
+    step.locator("textarea.step-html, .step-html textarea").fill("<p>Your cart of {{ cart_value }} {{ currency }} is waiting: "
+                                    "<a href='{{ checkout_url }}'>finish checkout</a></p>")
+
+    page.locator("#render-preview").click()
+    expect(page.locator("#preview-subject")).to_have_text("Subject: You left something in your cart, Ada")
+    expect(page.frame_locator("#preview-html").locator("p")).to_contain_text("Your cart of 129.5 EUR is waiting")
+    expect(page.locator(".missing-variable")).to_contain_text("checkout_url")
+
+    step.locator("textarea.step-html, .step-html textarea").fill("<p>{% if cart_value %}broken")
+    page.locator("#save-campaign").click()
+    expect(page.locator(".field-error")).to_contain_text("steps.0.html: line 1")
+    step.locator("textarea.step-html, .step-html textarea").fill("<p>Your cart of {{ cart_value }} {{ currency }} is waiting.</p>")
+    page.locator("#save-campaign").click()
+    expect(page.locator("#campaign-message")).to_have_text("Saved.")
+
+    page.locator("#activate-campaign").click()
+    expect(page.locator("#campaigns-message")).to_contain_text("From address")
+    page.goto("/settings")
+    page.fill("#settings-from-email", "shop@acme.io")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#settings-saved")).to_be_visible()
+    page.goto("/campaigns")
+    row = page.locator(".campaign-row", has_text="Drop-off recovery (built by hand)")
+    row.get_by_role("button", name="Activate").click()
+    expect(row).to_contain_text("active")
+
+    assert post_like_posthog(hook, posthog_event(event="checkout_started", distinct_id="shopper_2",
+                                                 email="bo@example.com", properties={"cart_value": 80,
+                                                                                     "cart_id": "c-2"})) == 200
+    page.goto("/events")
+    fired = page.locator(".event-row", has_text="bo@example.com")
+    expect(fired).to_contain_text(re.compile("fired: Drop-off recovery"), timeout=5000)
