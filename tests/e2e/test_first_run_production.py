@@ -74,4 +74,6 @@ def test_owner_signs_up_signs_out_and_signs_in(prod_page, production_url):
     sign_in(page, email, "a long enough password")
     page.get_by_role("link", name="Settings", exact=True).click()
     expect(page.locator("#settings-from-email")).to_be_visible()
+    page.get_by_role("link", name="Integrations", exact=True).click()
+    expect(page.locator("#source-status")).to_have_text("Not connected")
 
