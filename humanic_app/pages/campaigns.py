@@ -198,6 +198,25 @@ def _preview() -> rx.Component:
     )
 
 
+def _dry_run() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Dry run", size="4", as_="h2"),
+            rx.hstack(rx.text("What would it have sent over the last", size="2"),
+                      rx.input(value=S.dry_run_days, on_change=S.set_dry_run_days, width="60px", size="1"),
+                      rx.text("days?", size="2"),
+                      rx.button("Dry run", size="1", on_click=S.run_dry_run, id="dry-run"), align="center",
+                      spacing="2"),
+            rx.cond(S.dry_run_summary != "", rx.text(S.dry_run_summary, size="2", id="dry-run-summary")),
+            rx.cond(S.dry_run_rows.length() > 0, rx.table.root(rx.table.body(rx.foreach(
+                S.dry_run_rows, lambda r: rx.table.row(rx.table.cell(r["due"]), rx.table.cell(r["to"]),
+                                                       rx.table.cell("email ", r["step"])))), size="1")),
+            spacing="2", width="100%",
+        ),
+        width="100%",
+    )
+
+
 def campaigns_page() -> rx.Component:
     return page_shell(
         "Campaigns",
@@ -205,6 +224,6 @@ def campaigns_page() -> rx.Component:
         _list(),
         _templates(),
         rx.cond(S.builder_open,
-                rx.grid(_builder(), _preview(), columns=rx.breakpoints(initial="1", lg="3fr 2fr"), spacing="4",
+                rx.grid(_builder(), rx.vstack(_preview(), _dry_run(), spacing="4"), columns=rx.breakpoints(initial="1", lg="3fr 2fr"), spacing="4",
                         width="100%")),
     )

@@ -69,6 +69,9 @@ class CampaignsState(AuthState):
     preview_subject: str = ""
     preview_html: str = ""
     preview_missing: list[str] = []
+    dry_run_days: str = "30"
+    dry_run_summary: str = ""
+    dry_run_rows: list[dict[str, str]] = []
 
     def _refresh_list(self) -> None:
         with session_scope() as session:
@@ -293,3 +296,28 @@ class CampaignsState(AuthState):
         self.field_errors = []
         self.preview_subject, self.preview_html, self.preview_missing = \
             result["subject"], result["html"], result["missing"]
+
+    @rx.event
+    @signed_in
+    def set_dry_run_days(self, value: str):
+        self.dry_run_days = value
+
+    @rx.event
+    @signed_in
+    def run_dry_run(self):
+        from humanic_app.services.campaigns.dry_run import dry_run
+
+        days = int(self.dry_run_days) if self.dry_run_days.strip().isdigit() else 30
+        try:
+            with session_scope() as session:
+                result = dry_run(session=session, document=self._document(), days=days)
+        except ValidationFailed as exc:
+            self.field_errors = [f"{field}: {msg}" for field, msg in exc.field_errors.items()]
+            return
+        not_sent = "; ".join(f"{reason}: {n}" for reason, n in result["not_sent"].items()) or "none"
+        self.dry_run_summary = (f"Over the last {days} days this campaign would have enrolled {result['contacts']} "
+                                f"contacts and sent {result['emails']} emails (per step: "
+                                f"{', '.join(map(str, result['emails_per_step']))}). Not sent: {not_sent}. "
+                                f"Nothing was sent.")
+        self.dry_run_rows = [{"to": e["to"], "step": str(e["step"] + 1), "due": e["due_at"][:16].replace("T", " ")}
+                             for e in result["sample"][:20]]

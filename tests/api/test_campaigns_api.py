@@ -79,3 +79,10 @@ def test_cli_import_export_round_trip(tmp_path):
     bad.write_text("name: x\ntrigger: {event: a}\nsteps: []\n")
     failed = run_cli("campaigns", "import", str(bad), env=env)
     assert failed.returncode == 2 and "steps" in failed.stderr
+
+
+def test_dry_run_endpoint(authed):
+    campaign = authed.post("/api/v1/campaigns", json=DROP_OFF).json()
+    result = authed.post(f"/api/v1/campaigns/{campaign['id']}/dry-run", params={"days": 7})
+    assert result.status_code == 200
+    assert result.json()["emails"] == 0 and result.json()["days"] == 7

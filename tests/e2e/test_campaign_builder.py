@@ -53,6 +53,9 @@ def test_build_preview_activate_drop_off_recovery(signed_in_page, app_url):
     page.locator("#save-campaign").click()
     expect(page.locator("#campaign-message")).to_have_text("Saved.")
 
+    page.locator("#dry-run").click()
+    expect(page.locator("#dry-run-summary")).to_contain_text("sent 1 emails")
+
     page.locator("#activate-campaign").click()
     expect(page.locator("#campaigns-message")).to_contain_text("From address")
     page.goto("/settings")

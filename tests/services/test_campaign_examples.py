@@ -189,3 +189,28 @@ def test_every_library_file_validates_and_round_trips(session):
     for doc in docs.values():
         canonical = document_as_dict(validate_document(doc))
         assert document_as_dict(validate_document(library.load_text(library.dump(canonical)))) == canonical
+
+
+def test_dry_run_matches_what_the_engine_schedules(world, session, monkeypatch):
+    """Feed events with no campaign active, then dry-run: the same emails the live engine schedules."""
+    from humanic_app import clock
+    from humanic_app.services.campaigns.dry_run import dry_run
+
+    monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(days=3))
+    world.send("checkout_started", T0, user="a", email="a@example.com", cart_value=129.5, cart_id="c1")
+    world.send("checkout_started", T0, user="b", email="b@example.com", cart_value=80, cart_id="c2")
+    world.send("checkout_started", T0, user="c", email="c@example.com", cart_value=20, cart_id="c3")
+    world.send("checkout_completed", T0 + timedelta(hours=2), user="a", email="a@example.com", cart_id="c1")
+    assert world.schedule() == []
+    result = dry_run(session=session, document=library.templates()["drop-off-recovery"], days=7)
+    assert result["contacts"] == 1 and result["emails"] == 1
+    assert result["sample"] == [{"contact_id": result["sample"][0]["contact_id"], "to": "b@example.com", "step": 0,
+                                 "due_at": (T0 + timedelta(hours=24)).isoformat(), "already_due": True}]
+    assert result["not_sent"] == {"where clause failed": 1, "cancelled by unless (checkout_completed)": 1}
+
+    for day in range(4):
+        world.send("pricing_page_viewed", T0 - timedelta(days=3) + timedelta(days=day), user="p", email="p@example.com")
+    pricing = dry_run(session=session, document=library.templates()["paid-conversion-pricing"], days=30)
+    assert pricing["emails"] == 1 and pricing["sample"][0]["due_at"] == (T0 - timedelta(days=1)).isoformat()
+    onboarding = dry_run(session=session, document=library.templates()["onboarding-activation"], days=30)
+    assert onboarding["emails"] == 0 and onboarding["events_considered"] == 0

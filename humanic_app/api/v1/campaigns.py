@@ -51,3 +51,11 @@ _VERBS = {CampaignStatus.active: "activate", CampaignStatus.paused: "pause", Cam
 _status_route(CampaignStatus.active, "Activate (refused with the reason when sending is not set up)")
 _status_route(CampaignStatus.paused, "Pause: pending steps are held")
 _status_route(CampaignStatus.archived, "Archive: pending steps are cancelled")
+
+
+@router.post("/{campaign_id}/dry-run", summary="What it would have sent over the last N days (sends nothing)")
+def dry_run(campaign_id: int, session: SessionDep, days: int = 30) -> dict[str, Any]:
+    from humanic_app.services.campaigns.dry_run import dry_run as run
+
+    campaign = store.get_campaign(session=session, campaign_id=campaign_id)
+    return run(session=session, document=campaign.definition, days=max(1, min(days, 3650)))
