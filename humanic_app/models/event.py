@@ -27,6 +27,7 @@ class Event(SQLModel, table=True):
         Index("ix_event_source_id_id", "source_id", "id"),
         Index("ix_event_name_id", "event_name", "id"),
         Index("ix_event_contact_id_id", "contact_id", "id"),
+        Index("ix_event_contact_name_time", "contact_id", "event_name", "timestamp"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -123,7 +123,8 @@ def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, 
     campaigns = engine.load_active(session)
     if not campaigns:
         return
-    ending = engine.ending_events(campaigns)
+    run = engine.CampaignRun(session, campaigns, contact_ids={i.contact.id for i in items if i.contact is not None},
+                             event_ids={i.id for i in items})
     rows = []
     for item in items:
         if item.event is None or item.outcome not in (EventOutcome.processed, EventOutcome.skipped):
@@ -133,11 +134,12 @@ def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, 
             event_id=item.id, name=item.event.event_name, time=item.timestamp,
             properties=item.event.event_properties, variables=item.event.variables, contact=item.contact,
             source_active=source_active, source_reason=source_reason, workspace_paused=workspace_paused)
-        decisions = engine.evaluate(session=session, campaigns=campaigns, facts=facts, ending=ending)
+        decisions = run.evaluate(facts)
         fired = [d["campaign"] for d in decisions if d["fired"]]
         if fired and not item.reason:
             item.reason = "fired: " + ", ".join(fired)
         rows.append({"id": item.id, "decisions": decisions, "reason": item.reason[:500]})
+    run.flush()
     if rows:
         session.execute(update(Event), rows)
 

@@ -214,3 +214,14 @@ def test_dry_run_matches_what_the_engine_schedules(world, session, monkeypatch):
     assert pricing["emails"] == 1 and pricing["sample"][0]["due_at"] == (T0 - timedelta(days=1)).isoformat()
     onboarding = dry_run(session=session, document=library.templates()["onboarding-activation"], days=30)
     assert onboarding["emails"] == 0 and onboarding["events_considered"] == 0
+
+
+def test_trace_summarises_campaigns_on_other_triggers(world):
+    for slug in ("onboarding-activation", "drop-off-recovery", "feature-adoption", "re-engagement"):
+        world.campaign(slug)
+    world.send("user_signed_up", T0)
+    onboarding, others = world.decisions()[-1]
+    assert onboarding["campaign"] == "Onboarding activation" and onboarding["fired"]
+    assert others == {"campaign_id": None, "campaign": "3 other active campaigns", "fired": False,
+                      "reason": "event name differs: they trigger on checkout_started, dashboard_first_viewed, "
+                                "user_inactive"}

@@ -1,20 +1,24 @@
 """For each processed event: end what it ends (unless / exit goals), then enrol the contact in every
 active campaign it triggers, scheduling each step's message at event time + delay.
 
-Runs inside processing's transaction, so enrolments and messages commit with the event's outcome or
-not at all; the unique (campaign, trigger event) key makes a replayed event unable to enrol twice.
-Every decision — fired or not, and why — is returned for the Event Log's trace.
+A `CampaignRun` covers one processing batch: it loads the enrolments the batch's contacts already have
+in one query, decides in memory, and writes new enrolments and messages in bulk at the end — inside
+processing's transaction, so they commit with the events' outcomes or not at all. The unique
+(campaign, trigger event) key makes a replayed event unable to enrol twice. Every decision — fired or
+not, and why — is returned for the Event Log's trace.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, func, insert, or_, update
 from sqlmodel import Session, col, select
 
+from humanic_app import clock
 from humanic_app.models import (
     Campaign,
     CampaignStatus,
@@ -51,48 +55,219 @@ class ActiveCampaign:
     document: CampaignDocument
 
 
+@dataclasses.dataclass
+class _EnrolmentView:
+    """An enrolment as the run sees it: existing (id set) or created in this batch (id None)."""
+
+    id: int | None
+    campaign_id: int
+    contact_id: int
+    status: EnrolmentStatus
+    enrolled_at: datetime
+    trigger_event_id: int
+    trigger_properties: dict[str, Any]
+    definition: dict[str, Any]
+    ended_reason: str = ""
+    messages: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
 def load_active(session: Session) -> list[ActiveCampaign]:
     rows = session.exec(select(Campaign).where(Campaign.status == CampaignStatus.active).order_by(Campaign.id))
     return [ActiveCampaign(c, CampaignDocument.model_validate(c.definition)) for c in rows]
-
-
-def ending_events(campaigns: list[ActiveCampaign]) -> set[str]:
-    names = set()
-    for c in campaigns:
-        names.update(c.document.exit_on)
-        if c.document.unless:
-            names.add(c.document.unless.event)
-    return names
 
 
 def _decision(campaign: Campaign, fired: bool, reason: str) -> dict[str, Any]:
     return {"campaign_id": campaign.id, "campaign": campaign.name, "fired": fired, "reason": reason}
 
 
-def _cancel_messages(session: Session, enrolment_id: int, reason: str) -> None:
-    session.execute(update(Message).where(Message.enrolment_id == enrolment_id,
-                                          Message.status == MessageStatus.scheduled)
-                    .values(status=MessageStatus.cancelled, last_error=reason[:1000]))
+class CampaignRun:
+    def __init__(self, session: Session, campaigns: list[ActiveCampaign], contact_ids: set[int],
+                 event_ids: set[int]):
+        self.session = session
+        self.campaigns = campaigns
+        self.ending = {name for c in campaigns for name in c.document.exit_on} | {
+            c.document.unless.event for c in campaigns if c.document.unless}
+        self._documents: dict[str, CampaignDocument] = {}
+        self._by_contact: dict[int, list[_EnrolmentView]] = {}
+        self._ended: list[_EnrolmentView] = []
+        self._new: list[_EnrolmentView] = []
+        self._memo: dict[tuple, Any] = {}
+        ids = sorted(contact_ids)
+        for start in range(0, len(ids), 500):
+            rows = session.exec(select(Enrolment).where(col(Enrolment.contact_id).in_(ids[start:start + 500])))
+            for e in rows:
+                self._by_contact.setdefault(e.contact_id, []).append(_EnrolmentView(
+                    id=e.id, campaign_id=e.campaign_id, contact_id=e.contact_id, status=e.status,
+                    enrolled_at=e.enrolled_at, trigger_event_id=e.trigger_event_id,
+                    trigger_properties=e.trigger_properties, definition=e.definition))
+
+    def _document(self, definition: dict[str, Any]) -> CampaignDocument:
+        key = json.dumps(definition, sort_keys=True, default=str)
+        if key not in self._documents:
+            self._documents[key] = CampaignDocument.model_validate(definition)
+        return self._documents[key]
+
+    def _end(self, enrolment: _EnrolmentView, status: EnrolmentStatus, reason: str) -> None:
+        enrolment.status, enrolment.ended_reason = status, reason
+        if enrolment.id is not None:
+            self._ended.append(enrolment)
+        for message in enrolment.messages:
+            if message["status"] == MessageStatus.scheduled:
+                message["status"], message["last_error"] = MessageStatus.cancelled, reason
+
+    def _end_enrolments(self, facts: EventFacts) -> list[dict[str, Any]]:
+        notes = []
+        for enrolment in self._by_contact.get(facts.contact.id, []):
+            if enrolment.status != EnrolmentStatus.active:
+                continue
+            document = self._document(enrolment.definition)
+            if facts.name in document.exit_on and facts.time >= enrolment.enrolled_at:
+                self._end(enrolment, EnrolmentStatus.exited, f"reached goal {facts.name}")
+            elif _unless_catches(document, enrolment.enrolled_at, enrolment.trigger_properties, facts):
+                self._end(enrolment, EnrolmentStatus.cancelled,
+                          f"cancelled by unless: {facts.name} happened within {document.unless.within}")
+            else:
+                continue
+            notes.append({"campaign_id": enrolment.campaign_id, "campaign": document.name, "fired": False,
+                          "reason": enrolment.ended_reason})
+        return notes
+
+    def _unless_already_happened(self, document: CampaignDocument, facts: EventFacts) -> bool:
+        """Out-of-order delivery: the cancelling event may have been processed before the trigger."""
+        unless = document.unless
+        key = ("unless", facts.event_id, unless.event, str(unless.within), tuple(unless.match))
+        if key in self._memo:
+            return self._memo[key]
+        window_end = facts.time + parse_duration(unless.within)
+        self._memo[key] = False
+        rows = self.session.exec(select(Event.payload).where(
+            Event.contact_id == facts.contact.id, Event.event_name == unless.event,
+            Event.outcome == EventOutcome.processed, Event.timestamp >= facts.time, Event.timestamp <= window_end))
+        for payload in rows:
+            props = ((payload or {}).get("event") or {}).get("properties") or {}
+            if all(facts.properties.get(k) == props.get(k) for k in unless.match):
+                self._memo[key] = True
+                break
+        return self._memo[key]
+
+    def _occurrence(self, document: CampaignDocument, facts: EventFacts) -> int:
+        """How many times this contact has done the trigger event up to and including this one."""
+        key = ("occurrence", facts.event_id, document.trigger.event, str(document.trigger.within))
+        if key not in self._memo:
+            self._memo[key] = self._count_occurrences(document, facts)
+        return self._memo[key]
+
+    def _count_occurrences(self, document: CampaignDocument, facts: EventFacts) -> int:
+        stmt = select(func.count()).select_from(Event).where(
+            Event.contact_id == facts.contact.id, Event.event_name == document.trigger.event,
+            Event.outcome == EventOutcome.processed,
+            or_(Event.timestamp < facts.time, and_(Event.timestamp == facts.time, Event.id <= facts.event_id)))
+        if document.trigger.within:
+            stmt = stmt.where(Event.timestamp >= facts.time - parse_duration(document.trigger.within))
+        return self.session.exec(stmt).one()
+
+    def _reentry_blocked(self, campaign: ActiveCampaign, contact_id: int) -> str | None:
+        rule = campaign.document.reentry
+        if rule == "every_time":
+            return None
+        statuses = [e.status for e in self._by_contact.get(contact_id, []) if e.campaign_id == campaign.campaign.id]
+        if rule == "once" and statuses:
+            return "re-entry blocked: already enrolled once (reentry: once)"
+        if rule == "after_exit" and EnrolmentStatus.active in statuses:
+            return "re-entry blocked: still in the sequence (reentry: after_exit)"
+        return None
+
+    def _enrol(self, campaign: ActiveCampaign, facts: EventFacts) -> str:
+        for existing in self._by_contact.get(facts.contact.id, []):
+            if existing.campaign_id == campaign.campaign.id and existing.trigger_event_id == facts.event_id:
+                return "matched: already enrolled by this event"
+        enrolment = _EnrolmentView(id=None, campaign_id=campaign.campaign.id, contact_id=facts.contact.id,
+                                   status=EnrolmentStatus.active, enrolled_at=facts.time,
+                                   trigger_event_id=facts.event_id, trigger_properties=facts.properties,
+                                   definition=campaign.campaign.definition)
+        for index, step in enumerate(campaign.document.steps):
+            enrolment.messages.append({
+                "campaign_id": campaign.campaign.id, "contact_id": facts.contact.id, "to_email": facts.contact.email,
+                "step_index": index, "due_at": facts.time + parse_duration(step.delay),
+                "status": MessageStatus.scheduled, "variables": facts.variables, "last_error": ""})
+        self._by_contact.setdefault(facts.contact.id, []).append(enrolment)
+        self._new.append(enrolment)
+        first = min(m["due_at"] for m in enrolment.messages).strftime("%Y-%m-%d %H:%M UTC")
+        count = len(enrolment.messages)
+        return f"matched: enrolled, {count} email{'s' if count != 1 else ''} scheduled (first {first})"
+
+    def _judge(self, campaign: ActiveCampaign, facts: EventFacts) -> dict[str, Any]:
+        c, doc = campaign.campaign, campaign.document
+        if facts.name != doc.trigger.event:
+            return _decision(c, False, f"event name differs ({facts.name} ≠ {doc.trigger.event})")
+        if facts.workspace_paused:
+            return _decision(c, False, "workspace paused")
+        if not facts.source_active:
+            return _decision(c, False, facts.source_reason)
+        if facts.contact is None:
+            return _decision(c, False, "no contact: the event has no email and matches no known contact")
+        failing = failing_condition(doc.trigger.where, facts.properties, facts.contact.properties)
+        if failing:
+            return _decision(c, False, f"where clause failed: {failing}")
+        if doc.trigger.occurrence > 1 or doc.trigger.within:
+            count = self._occurrence(doc, facts)
+            if count != doc.trigger.occurrence:
+                return _decision(c, False, f"occurrence {count} of {doc.trigger.occurrence}")
+        if not facts.contact.email:
+            return _decision(c, False, "contact has no email")
+        if blocked := self._reentry_blocked(campaign, facts.contact.id):
+            return _decision(c, False, blocked)
+        if doc.unless and self._unless_already_happened(doc, facts):
+            return _decision(c, False, f"cancelled by unless: {doc.unless.event} already happened")
+        return _decision(c, True, self._enrol(campaign, facts))
+
+    def evaluate(self, facts: EventFacts) -> list[dict[str, Any]]:
+        """The decision trace for one event; what it causes is written by `flush`."""
+        with self.session.no_autoflush:
+            decisions: list[dict[str, Any]] = []
+            if facts.contact is not None and facts.contact.id is not None and facts.name in self.ending:
+                decisions.extend(self._end_enrolments(facts))
+            others = [c for c in self.campaigns if c.document.trigger.event != facts.name]
+            decisions.extend(self._judge(c, facts) for c in self.campaigns if c.document.trigger.event == facts.name)
+        if len(others) == 1:
+            decisions.append(self._judge(others[0], facts))
+        elif others:
+            decisions.append(_others_summary(others))
+        return decisions
+
+    def flush(self) -> None:
+        """Bulk-writes what the batch decided: ended enrolments, then new enrolments and their messages."""
+        for enrolment in self._ended:
+            self.session.execute(update(Enrolment).where(Enrolment.id == enrolment.id).values(
+                status=enrolment.status, ended_reason=enrolment.ended_reason[:300]))
+            self.session.execute(update(Message).where(Message.enrolment_id == enrolment.id,
+                                                       Message.status == MessageStatus.scheduled)
+                                 .values(status=MessageStatus.cancelled, last_error=enrolment.ended_reason[:1000]))
+        if not self._new:
+            return
+        now = clock.now()
+        rows = [{"campaign_id": e.campaign_id, "contact_id": e.contact_id, "trigger_event_id": e.trigger_event_id,
+                 "status": e.status, "enrolled_at": e.enrolled_at, "trigger_properties": e.trigger_properties,
+                 "definition": e.definition, "ended_reason": e.ended_reason[:300], "created_at": now}
+                for e in self._new]
+        ids = self.session.execute(insert(Enrolment).returning(Enrolment.id, sort_by_parameter_order=True),
+                                   rows).scalars().all()
+        messages = []
+        for enrolment, enrolment_id in zip(self._new, ids):
+            for message in enrolment.messages:
+                messages.append({**message, "enrolment_id": enrolment_id, "created_at": now, "attempts": 0,
+                                 "is_test": False, "last_error": message["last_error"][:1000],
+                                 "idempotency_key": f"enrolment-{enrolment_id}-step-{message['step_index']}"})
+        self.session.execute(insert(Message), messages)
+        self._new, self._ended = [], []
 
 
-def _end_enrolments(session: Session, facts: EventFacts) -> list[str]:
-    """Cancels enrolments this event's `unless` clause catches, exits those it is a goal of."""
-    notes = []
-    active = session.exec(select(Enrolment).where(Enrolment.contact_id == facts.contact.id,
-                                                   Enrolment.status == EnrolmentStatus.active))
-    for enrolment in active:
-        document = CampaignDocument.model_validate(enrolment.definition)
-        if facts.name in document.exit_on and facts.time >= enrolment.enrolled_at:
-            enrolment.status, enrolment.ended_reason = EnrolmentStatus.exited, f"reached goal {facts.name}"
-        elif _unless_catches(document, enrolment.enrolled_at, enrolment.trigger_properties, facts):
-            enrolment.status = EnrolmentStatus.cancelled
-            enrolment.ended_reason = f"cancelled by unless: {facts.name} happened within {document.unless.within}"
-        else:
-            continue
-        _cancel_messages(session, enrolment.id, enrolment.ended_reason)
-        session.add(enrolment)
-        notes.append(f"{document.name}: {enrolment.ended_reason}")
-    return notes
+def _others_summary(others: list[ActiveCampaign]) -> dict[str, Any]:
+    """One trace line for the many campaigns an event has nothing to do with, instead of one each."""
+    triggers = sorted({c.document.trigger.event for c in others})
+    listed = ", ".join(triggers[:5]) + ("…" if len(triggers) > 5 else "")
+    return {"campaign_id": None, "campaign": f"{len(others)} other active campaigns", "fired": False,
+            "reason": f"event name differs: they trigger on {listed}"}
 
 
 def _unless_catches(document: CampaignDocument, enrolled_at: datetime, trigger_properties: dict[str, Any],
@@ -103,109 +278,3 @@ def _unless_catches(document: CampaignDocument, enrolled_at: datetime, trigger_p
     if not (enrolled_at <= facts.time <= enrolled_at + parse_duration(unless.within)):
         return False
     return all(trigger_properties.get(key) == facts.properties.get(key) for key in unless.match)
-
-
-def _unless_already_happened(session: Session, document: CampaignDocument, facts: EventFacts) -> bool:
-    """Out-of-order delivery: the cancelling event may have been processed before the trigger."""
-    unless = document.unless
-    if unless is None:
-        return False
-    window_end = facts.time + parse_duration(unless.within)
-    rows = session.exec(select(Event.payload, Event.timestamp).where(
-        Event.contact_id == facts.contact.id, Event.event_name == unless.event,
-        Event.outcome == EventOutcome.processed, Event.timestamp >= facts.time, Event.timestamp <= window_end))
-    for payload, _ in rows:
-        props = ((payload or {}).get("event") or {}).get("properties") or {}
-        if all(facts.properties.get(k) == props.get(k) for k in unless.match):
-            return True
-    return False
-
-
-def _occurrence(session: Session, document: CampaignDocument, facts: EventFacts) -> int:
-    """How many times this contact has done the trigger event up to and including this one."""
-    stmt = select(func.count()).select_from(Event).where(
-        Event.contact_id == facts.contact.id, Event.event_name == document.trigger.event,
-        Event.outcome == EventOutcome.processed,
-        or_(Event.timestamp < facts.time, and_(Event.timestamp == facts.time, Event.id <= facts.event_id)))
-    if document.trigger.within:
-        stmt = stmt.where(Event.timestamp >= facts.time - parse_duration(document.trigger.within))
-    return session.exec(stmt).one()
-
-
-def _reentry_blocked(session: Session, campaign: ActiveCampaign, contact_id: int) -> str | None:
-    rule = campaign.document.reentry
-    if rule == "every_time":
-        return None
-    statuses = session.exec(select(Enrolment.status).where(Enrolment.campaign_id == campaign.campaign.id,
-                                                          Enrolment.contact_id == contact_id)).all()
-    if rule == "once" and statuses:
-        return "re-entry blocked: already enrolled once (reentry: once)"
-    if rule == "after_exit" and EnrolmentStatus.active in statuses:
-        return "re-entry blocked: still in the sequence (reentry: after_exit)"
-    return None
-
-
-def _enrol(session: Session, campaign: ActiveCampaign, facts: EventFacts) -> str:
-    existing = session.exec(select(Enrolment.id).where(Enrolment.campaign_id == campaign.campaign.id,
-                                                        Enrolment.trigger_event_id == facts.event_id)).first()
-    if existing is not None:
-        return "matched: already enrolled by this event"
-    enrolment = Enrolment(campaign_id=campaign.campaign.id, contact_id=facts.contact.id,
-                          trigger_event_id=facts.event_id, enrolled_at=facts.time,
-                          trigger_properties=facts.properties, definition=campaign.campaign.definition)
-    session.add(enrolment)
-    session.flush()
-    dues = []
-    for index, step in enumerate(campaign.document.steps):
-        due = facts.time + parse_duration(step.delay)
-        dues.append(due)
-        session.add(Message(campaign_id=campaign.campaign.id, enrolment_id=enrolment.id, contact_id=facts.contact.id,
-                            to_email=facts.contact.email, step_index=index, due_at=due,
-                            idempotency_key=f"enrolment-{enrolment.id}-step-{index}", variables=facts.variables))
-    first = min(dues).strftime("%Y-%m-%d %H:%M UTC")
-    return f"matched: enrolled, {len(dues)} email{'s' if len(dues) != 1 else ''} scheduled (first {first})"
-
-
-def _judge(session: Session, campaign: ActiveCampaign, facts: EventFacts) -> dict[str, Any]:
-    c, doc = campaign.campaign, campaign.document
-    if facts.name != doc.trigger.event:
-        return _decision(c, False, f"event name differs ({facts.name} ≠ {doc.trigger.event})")
-    if facts.workspace_paused:
-        return _decision(c, False, "workspace paused")
-    if not facts.source_active:
-        return _decision(c, False, facts.source_reason)
-    if facts.contact is None:
-        return _decision(c, False, "no contact: the event has no email and matches no known contact")
-    failing = failing_condition(doc.trigger.where, facts.properties, facts.contact.properties)
-    if failing:
-        return _decision(c, False, f"where clause failed: {failing}")
-    if doc.trigger.occurrence > 1 or doc.trigger.within:
-        count = _occurrence(session, doc, facts)
-        if count != doc.trigger.occurrence:
-            return _decision(c, False, f"occurrence {count} of {doc.trigger.occurrence}")
-    if not facts.contact.email:
-        return _decision(c, False, "contact has no email")
-    if blocked := _reentry_blocked(session, campaign, facts.contact.id):
-        return _decision(c, False, blocked)
-    if _unless_already_happened(session, doc, facts):
-        return _decision(c, False, f"cancelled by unless: {doc.unless.event} already happened")
-    return _decision(c, True, _enrol(session, campaign, facts))
-
-
-def evaluate(*, session: Session, campaigns: list[ActiveCampaign], facts: EventFacts,
-             ending: set[str] | None = None) -> list[dict[str, Any]]:
-    """The decision trace for one event, after writing whatever it causes."""
-    decisions: list[dict[str, Any]] = []
-    if facts.contact is not None and facts.contact.id is not None and facts.name in (
-            ending if ending is not None else ending_events(campaigns)):
-        for note in _end_enrolments(session, facts):
-            decisions.append({"campaign_id": None, "campaign": note.split(":", 1)[0], "fired": False,
-                              "reason": note.split(": ", 1)[1]})
-    decisions.extend(_judge(session, c, facts) for c in campaigns)
-    return decisions
-
-
-def pending_for_contact(session: Session, contact_id: int) -> list[Message]:
-    return list(session.exec(select(Message).where(Message.contact_id == contact_id,
-                                                   Message.status == MessageStatus.scheduled)
-                             .order_by(col(Message.due_at))))
