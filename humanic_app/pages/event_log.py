@@ -54,10 +54,17 @@ def _detail() -> rx.Component:
             rx.text("Received ", S.detail["time"], " UTC from ", S.detail["source"], size="2"),
             rx.tabs.root(
                 rx.tabs.list(rx.tabs.trigger("Raw payload", value="payload"), rx.tabs.trigger("Headers", value="h"),
-                             rx.tabs.trigger("Mapped result", value="m")),
+                             rx.tabs.trigger("Mapped result", value="m"), rx.tabs.trigger("Campaigns", value="c")),
                 rx.tabs.content(code_block(S.detail["payload"], id="detail-payload"), value="payload"),
                 rx.tabs.content(code_block(S.detail["headers"]), value="h"),
                 rx.tabs.content(code_block(S.detail["mapped"], id="detail-mapped"), value="m"),
+                rx.tabs.content(rx.cond(
+                    S.decisions.length() > 0,
+                    rx.table.root(rx.table.body(rx.foreach(S.decisions, lambda d: rx.table.row(
+                        rx.table.cell(d["campaign"]),
+                        rx.table.cell(rx.badge(d["fired"], color_scheme=rx.cond(d["fired"] == "fired", "green", "gray"))),
+                        rx.table.cell(d["reason"])))), size="1", id="detail-decisions"),
+                    rx.text("No active campaign looked at this event.", size="2")), value="c"),
                 default_value="payload",
             ),
             rx.dialog.close(rx.button("Close", variant="soft", on_click=S.close_detail)),

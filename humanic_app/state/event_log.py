@@ -34,6 +34,7 @@ class EventLogState(AuthState):
     older_cursor: int = 0
     detail: dict[str, str] = {}
     detail_open: bool = False
+    decisions: list[dict[str, str]] = []
     error: str = ""
     _newest_id: int = 0
 
@@ -129,6 +130,8 @@ class EventLogState(AuthState):
         self.detail = {**_row(event, names), "payload": json.dumps(event.payload, indent=2, default=str),
                        "headers": json.dumps(event.headers, indent=2), "reason": event.reason,
                        "mapped": json.dumps(event.mapped, indent=2, default=str) if event.mapped else "not mapped yet"}
+        self.decisions = [{"campaign": d.get("campaign", ""), "fired": "fired" if d.get("fired") else "not fired",
+                           "reason": d.get("reason", "")} for d in (event.decisions or [])]
         self.detail_open = True
 
     @rx.event
