@@ -17,10 +17,11 @@ from humanic_app.state.contacts import ContactsState
 from humanic_app.state.event_log import EventLogState
 from humanic_app.state.integrations import IntegrationsState
 from humanic_app.state.settings import SettingsState
-from humanic_app.workers import processing_loop
+from humanic_app.workers import dispatcher_ticker, processing_loop
 
 app = rx.App(api_transformer=build_api())
 app.register_lifespan_task(processing_loop)
+app.register_lifespan_task(dispatcher_ticker)
 
 app.add_page(signin_page, route=routes.SIGN_IN, title="Sign in · Humanic", on_load=AuthState.load_sign_in)
 protected = [

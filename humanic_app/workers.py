@@ -47,7 +47,75 @@ async def processing_loop() -> None:
             logger.exception("processing pass failed; retrying")
             done = 0
         if done:
+            wake_dispatcher()
             continue
         _wake.clear()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(_wake.wait(), timeout=IDLE_POLL_SECONDS)
+
+
+DISPATCH_INTERVAL_SECONDS = 1.0
+_scheduler = None
+_DISPATCH_JOB = "humanic-dispatcher"
+
+
+def current_sender():
+    """Resend when RESEND_API_KEY is set, otherwise the local outbox (nothing leaves the machine)."""
+    from humanic_app.services.delivery.senders import LocalOutboxSender
+    from humanic_app.settings import get_settings
+
+    settings = get_settings()
+    if settings.resend_api_key:
+        from humanic_app.services.delivery.resend_sender import ResendSender
+
+        return ResendSender(api_key=settings.resend_api_key)
+    return LocalOutboxSender()
+
+
+def _public_url() -> str:
+    from humanic_app.services import workspace
+    from humanic_app.settings import get_settings
+
+    settings = get_settings()
+    with session_scope(get_engine()) as session:
+        ws = workspace.get_workspace(session=session)
+        return workspace.effective_public_url(workspace=ws, env_public_url=settings.public_url,
+                                              served_at=f"http://localhost:{settings.port}")
+
+
+def dispatch_once() -> None:
+    """One dispatcher pass: send everything due, batch after batch."""
+    from humanic_app.services.delivery import dispatcher
+
+    sender, public_url = current_sender(), _public_url()
+    while True:
+        report = dispatcher.dispatch_due(engine=get_engine(), sender=sender, public_url=public_url)
+        if report.sent + report.failed + report.retried + report.cancelled == 0:
+            return  # nothing due, or only rows the gate holds back (they were moved later)
+
+
+def wake_dispatcher() -> None:
+    """Run the dispatcher now (a zero-delay message was just written) instead of at the next tick."""
+    from datetime import datetime, timezone
+
+    if _scheduler is not None:
+        with contextlib.suppress(Exception):
+            _scheduler.modify_job(_DISPATCH_JOB, next_run_time=datetime.now(timezone.utc))
+
+
+@contextlib.asynccontextmanager
+async def dispatcher_ticker():
+    """Lifespan task: APScheduler ticks the outbox dispatcher. It only wakes the dispatcher; pending
+    sends live in the database, so nothing is lost while the app is down (due messages go out on start)."""
+    global _scheduler
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    _scheduler = AsyncIOScheduler(timezone="UTC")
+    _scheduler.add_job(dispatch_once, "interval", seconds=DISPATCH_INTERVAL_SECONDS, id=_DISPATCH_JOB,
+                       coalesce=True, max_instances=1, misfire_grace_time=None)
+    _scheduler.start()
+    try:
+        yield
+    finally:
+        _scheduler.shutdown(wait=False)
+        _scheduler = None

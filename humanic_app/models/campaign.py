@@ -99,5 +99,12 @@ class Message(SQLModel, table=True):
     attempts: int = 0
     last_error: str = Field(default="", max_length=1000)
     provider_message_id: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = None  # a dispatcher owns a `sending` row until then
+    test_step: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))  # a test send's own content
+    from_address: str = Field(default="", max_length=500)
+    subject: str = Field(default="", max_length=1000)  # as rendered at send time
+    html: str = Field(default="")
+    text: str = Field(default="")
+    sent_via: str = Field(default="", max_length=20)
     created_at: datetime = Field(default_factory=now)
     sent_at: datetime | None = None

@@ -29,4 +29,5 @@ class Workspace(SQLModel, table=True):
         default=WorkspaceStatus.active,
         sa_column=Column(Enum(WorkspaceStatus, native_enum=False, length=16), nullable=False),
     )
+    frequency_cap: int = Field(default=3)  # emails per contact per 24 h, across all campaigns
     updated_at: datetime = Field(default_factory=now)

@@ -171,6 +171,7 @@ def process_pending(*, session: Session, limit: int = 200) -> int:
     """Processes up to `limit` pending events in event-time order, in one transaction. Returns how many."""
     items = _claim(session, limit)
     if not items:
+        session.commit()  # release SQLite's write lock taken by BEGIN IMMEDIATE
         return 0
     workspace_paused = workspace.get_workspace(session=session).status == WorkspaceStatus.paused
     try:

@@ -83,3 +83,7 @@ def render(*, subject: str, html: str, text: str | None, variables: dict[str, An
         _missing.reset(token)
     return Rendered(subject=rendered_subject, html=rendered_html, text=rendered_text,
                     missing=sorted(set(missing)))
+
+
+def escape(value: str) -> str:
+    return html_lib.escape(value or "")

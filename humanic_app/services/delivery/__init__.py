@@ -1,0 +1,1 @@
+"""Delivery: the outbox dispatcher, the send-time gate, and the senders (Resend, local outbox)."""

@@ -1,0 +1,88 @@
+"""Reading and steering the outbox: list, cancel a scheduled message, retry a failed one, test sends."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from humanic_app import clock
+from humanic_app.models import Message, MessageStatus
+from humanic_app.services.auth import validate_email
+from humanic_app.services.campaigns.schema import validate_document
+from humanic_app.services.errors import NotFound, ValidationFailed
+
+
+def list_messages(*, session: Session, to: str | None = None, status: str | None = None,
+                  campaign_id: int | None = None, contact_id: int | None = None, limit: int = 50,
+                  before_id: int | None = None) -> list[Message]:
+    stmt = select(Message)
+    if to:
+        stmt = stmt.where(Message.to_email == to.strip().lower())
+    if status:
+        try:
+            stmt = stmt.where(Message.status == MessageStatus(status))
+        except ValueError:
+            raise ValidationFailed({"status": f"One of: {', '.join(s.value for s in MessageStatus)}."}) from None
+    if campaign_id is not None:
+        stmt = stmt.where(Message.campaign_id == campaign_id)
+    if contact_id is not None:
+        stmt = stmt.where(Message.contact_id == contact_id)
+    if before_id is not None:
+        stmt = stmt.where(Message.id < before_id)
+    return list(session.exec(stmt.order_by(col(Message.id).desc()).limit(max(1, min(limit, 500)))))
+
+
+def get_message(*, session: Session, message_id: int) -> Message:
+    message = session.get(Message, message_id)
+    if message is None:
+        raise NotFound(f"No message with id {message_id}.")
+    return message
+
+
+def cancel(*, session: Session, message_id: int) -> Message:
+    message = get_message(session=session, message_id=message_id)
+    if message.status != MessageStatus.scheduled:
+        raise ValidationFailed({"status": f"Only scheduled messages can be cancelled; this one is "
+                                          f"{message.status.value}."})
+    message.status, message.last_error = MessageStatus.cancelled, "cancelled by hand"
+    session.add(message)
+    return message
+
+
+def retry(*, session: Session, message_id: int) -> Message:
+    message = get_message(session=session, message_id=message_id)
+    if message.status != MessageStatus.failed:
+        raise ValidationFailed({"status": f"Only failed messages can be retried; this one is "
+                                          f"{message.status.value}."})
+    message.status, message.due_at, message.attempts = MessageStatus.scheduled, clock.now(), 0
+    session.add(message)
+    return message
+
+
+def create_test_send(*, session: Session, document: dict[str, Any], step_index: int, to: str,
+                     variables: dict[str, Any], campaign_id: int | None = None) -> Message:
+    """A test send goes through the outbox and the sender like any email, marked as a test."""
+    to = validate_email(to)
+    doc = validate_document(document)
+    if not 0 <= step_index < len(doc.steps):
+        raise ValidationFailed({"step": f"This campaign has {len(doc.steps)} steps."})
+    message = Message(campaign_id=campaign_id, to_email=to, step_index=step_index, due_at=clock.now(),
+                      idempotency_key=f"test-{uuid.uuid4().hex}", variables=variables, is_test=True,
+                      test_step=doc.steps[step_index].model_dump())
+    session.add(message)
+    session.flush()
+    return message
+
+
+def message_as_dict(message: Message, *, full: bool = False) -> dict[str, Any]:
+    data = {"id": message.id, "to": message.to_email, "status": message.status.value,
+            "due_at": message.due_at.isoformat(), "sent_at": message.sent_at.isoformat() if message.sent_at else None,
+            "campaign_id": message.campaign_id, "step": message.step_index, "contact_id": message.contact_id,
+            "provider_message_id": message.provider_message_id, "last_error": message.last_error,
+            "attempts": message.attempts, "is_test": message.is_test, "subject": message.subject}
+    if full:
+        data.update({"from": message.from_address, "html": message.html, "text": message.text,
+                     "sent_via": message.sent_via})
+    return data

@@ -1,0 +1,162 @@
+"""The outbox dispatcher with the local sender and a scripted one: gate, render, retry, recovery."""
+
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from humanic_app import clock
+from humanic_app.models import CampaignStatus, Message, MessageStatus
+from humanic_app.services import workspace
+from humanic_app.services.campaigns import store
+from humanic_app.services.delivery import dispatcher, messages
+from humanic_app.services.delivery.senders import LocalOutboxSender, SendResult
+from tests.services.test_campaign_examples import T0, World
+
+
+class ScriptedSender:
+    """Answers from a script per call; records what it was asked to send."""
+
+    name = "scripted"
+
+    def __init__(self, *script):
+        self.script = list(script)
+        self.calls = []
+
+    def send(self, emails):
+        self.calls.append([e.idempotency_key for e in emails])
+        outcome = self.script.pop(0) if self.script else "ok"
+        return [SendResult(message_id=e.message_id, ok=outcome == "ok", provider_message_id=f"p-{e.message_id}",
+                           error="" if outcome == "ok" else outcome, retryable=outcome == "429")
+                for e in emails]
+
+
+def _setup(session, monkeypatch, slug="onboarding-activation"):
+    world = World(session)
+    workspace.update_workspace(session=session, changes={"from_name": "Acme", "physical_address": "1 Main St"})
+    campaign = world.campaign(slug)
+    monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(minutes=1))
+    world.send("user_signed_up", T0, email="ada@example.com")
+    session.commit()
+    return world, campaign
+
+
+def statuses(session):
+    session.expire_all()
+    result = [m.status.value for m in session.exec(select(Message).order_by(Message.step_index, Message.id))]
+    session.commit()  # end the read, so the dispatcher's own connection can write (SQLite)
+    return result
+
+
+def dispatch(session, engine, sender, public_url="x"):
+    session.commit()
+    report = dispatcher.dispatch_due(engine=engine, sender=sender, public_url=public_url)
+    session.expire_all()
+    return report
+
+
+def test_due_message_is_rendered_and_sent_once(session, engine, monkeypatch):
+    world, _ = _setup(session, monkeypatch)
+    report = dispatch(session, engine, LocalOutboxSender(), "https://h.acme.io")
+    assert report.sent == 1
+    assert statuses(session) == ["sent", "scheduled", "scheduled", "scheduled"]
+    sent = session.exec(select(Message).where(Message.status == MessageStatus.sent)).one()
+    assert sent.subject == "Welcome to Acme, Ada" and sent.from_address == "Acme <hello@acme.io>"
+    assert "1 Main St" in sent.html and "https://h.acme.io/unsubscribe/" in sent.html
+    assert sent.provider_message_id == f"local-{sent.id}" and sent.sent_via == "local"
+    assert dispatch(session, engine, LocalOutboxSender(), "x").sent == 0
+
+
+def test_gate_holds_paused_and_cancels_archived(session, engine, monkeypatch):
+    world, campaign = _setup(session, monkeypatch)
+    store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.paused)
+    session.commit()
+    report = dispatch(session, engine, LocalOutboxSender(), "x")
+    assert report.held == 1 and statuses(session)[0] == "scheduled"
+    assert session.exec(select(Message).where(Message.step_index == 0)).one().last_error == "campaign paused"
+    store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.archived)
+    session.commit()
+    assert statuses(session) == ["cancelled"] * 4
+
+
+def test_workspace_paused_holds_everything(session, engine, monkeypatch):
+    _setup(session, monkeypatch)
+    workspace.update_workspace(session=session, changes={"status": "paused"})
+    session.commit()
+    assert dispatch(session, engine, LocalOutboxSender(), "x").held == 1
+    assert "scheduled" == statuses(session)[0]
+
+
+def test_frequency_cap_makes_steps_wait_not_drop(session, engine, monkeypatch):
+    world, _ = _setup(session, monkeypatch)
+    ws = workspace.get_workspace(session=session)
+    ws.frequency_cap = 1
+    session.add(ws)
+    session.commit()
+    world.campaign("feature-adoption")
+    world.send("dashboard_first_viewed", T0, email="ada@example.com")
+    report = dispatch(session, engine, LocalOutboxSender(), "x")
+    assert report.sent == 1 and report.held == 1
+    waiting = session.exec(select(Message).where(Message.status == MessageStatus.scheduled,
+                                                 Message.last_error.like("frequency cap%"))).one()
+    assert waiting.due_at > T0 + timedelta(minutes=1)
+
+
+def test_retryable_error_retries_with_the_same_key_then_succeeds(session, engine, monkeypatch):
+    _setup(session, monkeypatch)
+    sender = ScriptedSender("429", "ok")
+    assert dispatch(session, engine, sender, "x").retried == 1
+    later = T0 + timedelta(hours=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    world_report = dispatch(session, engine, sender, "x")
+    assert world_report.sent == 1 and world_report.retried == 0
+    assert sender.calls[0][0] == sender.calls[1][0]
+
+
+def test_permanent_error_fails_and_can_be_retried_by_hand(session, engine, monkeypatch):
+    _setup(session, monkeypatch)
+    dispatch(session, engine, ScriptedSender("422 validation_error"), "x")
+    failed = session.exec(select(Message).where(Message.status == MessageStatus.failed)).one()
+    assert failed.last_error == "422 validation_error"
+    messages.retry(session=session, message_id=failed.id)
+    session.commit()
+    assert dispatch(session, engine, LocalOutboxSender(), "x").sent == 1
+
+
+def test_crashed_dispatch_is_resent_after_the_lease_with_the_same_key(session, engine, monkeypatch):
+    """A dispatcher died between claiming (status sending) and recording the result."""
+    _setup(session, monkeypatch)
+
+    class Crash(Exception):
+        pass
+
+    class DyingSender:
+        name = "dying"
+
+        def send(self, emails):
+            raise Crash
+
+    try:
+        dispatch(session, engine, DyingSender(), "x")
+    except Crash:
+        pass
+    assert statuses(session)[0] == "sending"
+    sender = ScriptedSender()
+    assert dispatch(session, engine, sender, "x").sent == 0  # lease still held
+    monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(minutes=4))
+    assert dispatch(session, engine, sender, "x").sent == 1
+    key = session.exec(select(Message).where(Message.step_index == 0)).one().idempotency_key
+    assert sender.calls == [[key]]
+
+
+def test_test_send_goes_through_the_outbox(session, engine, monkeypatch):
+    world, campaign = _setup(session, monkeypatch)
+    message = messages.create_test_send(session=session, document=campaign.definition, step_index=1,
+                                        to="Me@Acme.io", variables={"name": "Tester"}, campaign_id=campaign.id)
+    session.commit()
+    store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.paused)
+    session.commit()
+    dispatch(session, engine, LocalOutboxSender(), "x")
+    session.expire_all()
+    sent = session.get(Message, message.id)
+    assert sent.status == MessageStatus.sent and sent.is_test and sent.to_email == "me@acme.io"
+    assert sent.subject == "[Test] Finish setting up your workspace"
