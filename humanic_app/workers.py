@@ -68,7 +68,7 @@ def current_sender():
     if settings.resend_api_key:
         from humanic_app.services.delivery.resend_sender import ResendSender
 
-        return ResendSender(api_key=settings.resend_api_key)
+        return ResendSender(api_key=settings.resend_api_key, api_url=settings.resend_api_url)
     return LocalOutboxSender()
 
 

@@ -160,3 +160,35 @@ def test_test_send_goes_through_the_outbox(session, engine, monkeypatch):
     sent = session.get(Message, message.id)
     assert sent.status == MessageStatus.sent and sent.is_test and sent.to_email == "me@acme.io"
     assert sent.subject == "[Test] Finish setting up your workspace"
+
+
+def test_dispatcher_with_resend_sends_exactly_once_across_a_crash(session, engine, monkeypatch):
+    """Crash after the provider accepted but before the result was recorded: the re-send after the lease
+    carries the same Idempotency-Key, so Resend returns the same email instead of sending a second."""
+    import resend
+
+    from humanic_app.services.delivery.resend_sender import ResendSender
+    from tests.support.fake_resend import FakeResend
+
+    _setup(session, monkeypatch)
+    before = resend.api_url
+    with FakeResend() as fake:
+        real = ResendSender(api_key=fake.api_key, api_url=fake.url)
+
+        class CrashAfterSend:
+            name = "resend"
+
+            def send(self, emails):
+                real.send(emails)
+                raise RuntimeError("process killed")
+
+        try:
+            dispatch(session, engine, CrashAfterSend())
+        except RuntimeError:
+            pass
+        monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(minutes=4))
+        assert dispatch(session, engine, real).sent == 1
+        assert len(fake.sent) == 1 and len(fake.requests) == 2
+        assert session.exec(select(Message).where(Message.status == MessageStatus.sent)).one() \
+            .provider_message_id == fake.sent[0]["id"]
+    resend.api_url = before
