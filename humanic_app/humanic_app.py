@@ -8,7 +8,8 @@ from humanic_app.pages.contacts import contacts_page
 from humanic_app.pages.event_log import event_log_page
 from humanic_app.pages.integrations import integrations_page
 from humanic_app.pages.campaigns import campaigns_page
-from humanic_app.pages.sections import dashboard_page, domains_page, messages_page
+from humanic_app.pages.messages import messages_page
+from humanic_app.pages.sections import dashboard_page, domains_page
 from humanic_app.pages.settings import settings_page
 from humanic_app.pages.signin import signin_page
 from humanic_app.state.auth import AuthState
@@ -16,6 +17,7 @@ from humanic_app.state.campaigns import CampaignsState
 from humanic_app.state.contacts import ContactsState
 from humanic_app.state.event_log import EventLogState
 from humanic_app.state.integrations import IntegrationsState
+from humanic_app.state.messages import MessagesState
 from humanic_app.state.settings import SettingsState
 from humanic_app.workers import dispatcher_ticker, processing_loop
 
@@ -30,7 +32,7 @@ protected = [
     (event_log_page, routes.EVENT_LOG, "Event Log", EventLogState.load),
     (campaigns_page, routes.CAMPAIGNS, "Campaigns", CampaignsState.load),
     (contacts_page, routes.CONTACTS, "Contacts", ContactsState.load),
-    (messages_page, routes.MESSAGES, "Messages", None),
+    (messages_page, routes.MESSAGES, "Messages", MessagesState.load),
     (domains_page, routes.DOMAINS, "Domains", None),
     (settings_page, routes.SETTINGS, "Settings", SettingsState.load),
 ]

@@ -189,6 +189,10 @@ def _preview() -> rx.Component:
                                            style={"border": "1px solid var(--gray-6)", "background": "white"},
                                            id="preview-html"),
                               spacing="2", width="100%")),
+            rx.hstack(rx.input(value=S.test_to, on_change=S.set_test_to, placeholder="you@company.com", size="1",
+                               id="test-to"),
+                      rx.button("Send test", size="1", variant="soft", on_click=S.send_test, id="send-test"),
+                      spacing="2"),
             rx.foreach(S.preview_missing, lambda m: rx.callout(
                 rx.text("Missing variable ", rx.code(m), ": renders empty."), icon="triangle-alert",
                 color_scheme="amber", size="1", class_name="missing-variable")),

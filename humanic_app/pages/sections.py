@@ -20,14 +20,6 @@ def dashboard_page() -> rx.Component:
     )
 
 
-def messages_page() -> rx.Component:
-    return page_shell(
-        "Messages",
-        empty_state("mail", "No messages yet",
-                    "Scheduled, sent and failed emails will be listed here, each viewable as the recipient sees it."),
-    )
-
-
 def domains_page() -> rx.Component:
     return page_shell(
         "Domains",

@@ -1,0 +1,77 @@
+"""Messages page: the outbox, each email viewable as the recipient sees it."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from humanic_app.db import session_scope
+from humanic_app.models import MessageStatus
+from humanic_app.services.delivery import messages
+from humanic_app.services.errors import ServiceError
+from humanic_app.settings import get_settings
+from humanic_app.state.auth import AuthState, signed_in
+
+STATUSES = ["all"] + [s.value for s in MessageStatus]
+
+
+class MessagesState(AuthState):
+    rows: list[dict[str, str]] = []
+    filter_status: str = "all"
+    filter_to: str = ""
+    selected: dict[str, str] = {}
+    local_outbox: bool = True
+    error: str = ""
+
+    def _refresh(self) -> None:
+        self.local_outbox = not get_settings().resend_api_key
+        with session_scope() as session:
+            rows = messages.list_messages(session=session, status=None if self.filter_status == "all"
+                                          else self.filter_status, to=self.filter_to or None, limit=100)
+            self.rows = [{"id": str(m.id), "to": m.to_email, "status": m.status.value,
+                          "due": m.due_at.strftime("%Y-%m-%d %H:%M"), "subject": m.subject or "(rendered at send time)",
+                          "campaign": str(m.campaign_id or ""), "step": str(m.step_index + 1),
+                          "test": "test" if m.is_test else "", "error": m.last_error} for m in rows]
+
+    @rx.event
+    @signed_in
+    def load(self):
+        self.selected, self.error = {}, ""
+        self._refresh()
+
+    @rx.event
+    @signed_in
+    def refresh(self, _tick: str = ""):
+        self._refresh()
+
+    @rx.event
+    @signed_in
+    def set_status_filter(self, value: str):
+        self.filter_status = value
+        self._refresh()
+
+    @rx.event
+    @signed_in
+    def search(self, form: dict):
+        self.filter_to = (form.get("to") or "").strip().lower()
+        self._refresh()
+
+    @rx.event
+    @signed_in
+    def open_message(self, message_id: str):
+        with session_scope() as session:
+            data = messages.message_as_dict(messages.get_message(session=session, message_id=int(message_id)),
+                                            full=True)
+        self.selected = {k: "" if v is None else str(v) for k, v in data.items()}
+
+    @rx.event
+    @signed_in
+    def act(self, message_id: str, action: str):
+        try:
+            with session_scope() as session:
+                (messages.cancel if action == "cancel" else messages.retry)(session=session,
+                                                                             message_id=int(message_id))
+        except ServiceError as exc:
+            self.error = str(exc)
+            return
+        self.error = ""
+        self._refresh()
