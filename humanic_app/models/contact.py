@@ -18,6 +18,7 @@ class Contact(SQLModel, table=True):
     name: str = Field(default="", max_length=300)
     properties: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     property_times: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    unsubscribed_at: datetime | None = None
     created_at: datetime = Field(default_factory=now)
     updated_at: datetime = Field(default_factory=now)
 

@@ -192,3 +192,22 @@ def test_dispatcher_with_resend_sends_exactly_once_across_a_crash(session, engin
         assert session.exec(select(Message).where(Message.status == MessageStatus.sent)).one() \
             .provider_message_id == fake.sent[0]["id"]
     resend.api_url = before
+
+
+def test_every_email_carries_rfc8058_headers_and_a_visible_link(session, engine, monkeypatch):
+    _setup(session, monkeypatch)
+
+    class Capture:
+        name = "capture"
+        emails = []
+
+        def send(self, emails):
+            Capture.emails.extend(emails)
+            return [SendResult(message_id=e.message_id, ok=True, provider_message_id="x") for e in emails]
+
+    dispatch(session, engine, Capture(), "https://h.acme.io")
+    [email] = Capture.emails
+    url = email.headers["List-Unsubscribe"].strip("<>")
+    assert url.startswith("https://h.acme.io/unsubscribe/") and url in email.html and url in email.text
+    assert email.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert {t["name"] for t in email.tags} == {"campaign", "step", "message"}

@@ -27,7 +27,7 @@ from humanic_app.models import (
     Workspace,
     WorkspaceStatus,
 )
-from humanic_app.services import templates, workspace
+from humanic_app.services import templates, unsubscribe, workspace
 from humanic_app.services.campaigns.schema import CampaignDocument
 from humanic_app.services.delivery.senders import OutgoingEmail, Sender
 
@@ -75,6 +75,9 @@ def _gate(session: Session, message: Message, ws: Workspace, campaign: Campaign 
     """(action, reason) when the message must not go now: hold (stay scheduled), cancel, or postpone."""
     if ws.status == WorkspaceStatus.paused:
         return "hold", "workspace paused"
+    contact = session.get(Contact, message.contact_id) if message.contact_id else None
+    if contact is not None and contact.unsubscribed_at is not None and not message.is_test:
+        return "suppress", "recipient unsubscribed"
     if not message.is_test and campaign is not None:
         if campaign.status == CampaignStatus.archived:
             return "cancel", "campaign archived"
@@ -104,7 +107,7 @@ def _render(session: Session, message: Message, ws: Workspace, campaign: Campaig
     contact = session.get(Contact, message.contact_id) if message.contact_id else None
     variables = dict(contact.properties) if contact else {}
     variables.update(message.variables or {})
-    unsubscribe_url = f"{public_url}/unsubscribe/{message.idempotency_key}"
+    unsubscribe_url = unsubscribe.url_for(session=session, public_url=public_url, message_id=message.id)
     variables["unsubscribe_url"] = unsubscribe_url
     rendered = templates.render(subject=step["subject"], html=step["html"], text=step.get("text"),
                                 variables=variables)
@@ -137,6 +140,8 @@ def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int 
                 message.last_error = reason
                 if action == "cancel":
                     message.status, report.cancelled = MessageStatus.cancelled, report.cancelled + 1
+                elif action == "suppress":
+                    message.status, report.cancelled = MessageStatus.suppressed, report.cancelled + 1
                 elif action == "postpone":
                     message.status, message.due_at = MessageStatus.scheduled, clock.now() + timedelta(minutes=15)
                     report.held += 1

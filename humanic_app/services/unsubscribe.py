@@ -1,0 +1,59 @@
+"""One-click unsubscribe (RFC 8058): signed, unguessable links; POST unsubscribes, GET only asks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from sqlmodel import Session
+
+from humanic_app import clock
+from humanic_app.models import Contact, Message
+from humanic_app.services import workspace
+
+PATH = "/unsubscribe/"
+
+
+def _key(session: Session) -> bytes:
+    ws = workspace.get_workspace(session=session)
+    if not ws.link_signing_key:
+        ws.link_signing_key = secrets.token_hex(32)
+        session.add(ws)
+        session.flush()
+    return bytes.fromhex(ws.link_signing_key)
+
+
+def _signature(key: bytes, message_id: int) -> str:
+    digest = hmac.new(key, f"unsubscribe:{message_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+
+def token_for(*, session: Session, message_id: int) -> str:
+    return f"{message_id}.{_signature(_key(session), message_id)}"
+
+
+def url_for(*, session: Session, public_url: str, message_id: int) -> str:
+    return public_url.rstrip("/") + PATH + token_for(session=session, message_id=message_id)
+
+
+def message_for_token(*, session: Session, token: str) -> Message | None:
+    message_id, _, signature = (token or "").partition(".")
+    if not message_id.isdigit() or not signature:
+        return None
+    if not hmac.compare_digest(signature.encode(), _signature(_key(session), int(message_id)).encode()):
+        return None
+    return session.get(Message, int(message_id))
+
+
+def unsubscribe(*, session: Session, token: str) -> Contact | None:
+    """Marks the recipient's contact unsubscribed; returns it (None for a bad or unknown token)."""
+    message = message_for_token(session=session, token=token)
+    if message is None or message.contact_id is None:
+        return None
+    contact = session.get(Contact, message.contact_id)
+    if contact is not None and contact.unsubscribed_at is None:
+        contact.unsubscribed_at = clock.now()
+        session.add(contact)
+    return contact
