@@ -39,7 +39,8 @@ def _detail() -> rx.Component:
         rx.card(
             rx.vstack(
                 rx.heading(S.selected["email"], size="4", as_="h2", id="contact-email"),
-                rx.text(S.selected["name"], color_scheme="gray"),
+                rx.hstack(rx.text(S.selected["name"], color_scheme="gray"),
+                          rx.badge(S.selected["subscription"], id="contact-subscription"), spacing="2"),
                 rx.text("Identities", weight="medium", size="2"),
                 rx.hstack(rx.foreach(S.selected_ids, lambda i: rx.badge(i, variant="soft")), wrap="wrap",
                           id="contact-identities"),

@@ -23,7 +23,11 @@ def dashboard_page() -> rx.Component:
 def domains_page() -> rx.Component:
     return page_shell(
         "Domains",
+        rx.callout("Local outbox mode (no RESEND_API_KEY): emails stay on this machine, so no sending domain is "
+                   "needed yet. Set RESEND_API_KEY to send through your Resend account from your own domain.",
+                   icon="info", width="100%"),
         empty_state("globe", "No sending domain yet",
-                    "Campaigns send from your own domain through your Resend account. "
-                    "You will add the domain here and copy the DNS records to verify it."),
+                    "Campaigns send from your own domain through your Resend account. Adding a domain here "
+                    "(with its DNS records to copy and a Verify button) is not built yet; until then, verify "
+                    "your domain in Resend's dashboard and set the From address in Settings."),
     )

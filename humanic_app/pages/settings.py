@@ -41,6 +41,12 @@ def _workspace_form() -> rx.Component:
                                placeholder="https://humanic.example.com"),
                       "The address PostHog and your recipients reach this app at. Leave empty to use "
                       "HUMANIC_PUBLIC_URL or the address you are browsing."),
+            _labelled("Frequency cap (emails per contact per 24 h, across all campaigns)",
+                      rx.input(name="frequency_cap", id="settings-frequency-cap",
+                               default_value=SettingsState.frequency_cap, key=SettingsState.frequency_cap,
+                               width="120px"),
+                      "Steps over the cap wait until the contact is under it again; they are not dropped. "
+                      "0 turns the cap off."),
             rx.cond(SettingsState.form_error != "",
                     rx.callout(SettingsState.form_error, icon="triangle-alert", color_scheme="red", id="settings-error")),
             rx.cond(SettingsState.saved_message != "",

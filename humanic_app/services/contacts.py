@@ -221,6 +221,7 @@ def search_contacts(*, session: Session, query: str = "", email: str = "", limit
 
 def contact_as_dict(*, session: Session, contact: Contact, with_identities: bool = False) -> dict[str, Any]:
     data = {"id": contact.id, "email": contact.email, "name": contact.name, "properties": contact.properties,
+            "unsubscribed_at": contact.unsubscribed_at.isoformat() if contact.unsubscribed_at else None,
             "created_at": contact.created_at.isoformat(), "updated_at": contact.updated_at.isoformat()}
     if with_identities:
         identities = identities_of(session=session, contact_id=contact.id)

@@ -13,7 +13,7 @@ from humanic_app.models.workspace import WORKSPACE_ID, Workspace, WorkspaceStatu
 from humanic_app.services.auth import EMAIL_RE
 from humanic_app.services.errors import ValidationFailed
 
-EDITABLE_FIELDS = ("name", "from_name", "from_email", "physical_address", "status", "public_url")
+EDITABLE_FIELDS = ("name", "from_name", "from_email", "physical_address", "status", "public_url", "frequency_cap")
 
 
 def get_workspace(*, session: Session) -> Workspace:
@@ -32,6 +32,16 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
     for key, value in changes.items():
         if key not in EDITABLE_FIELDS:
             errors[key] = f"Unknown setting. Editable settings: {', '.join(EDITABLE_FIELDS)}."
+            continue
+        if key == "frequency_cap":
+            try:
+                cap = int(value)
+            except (TypeError, ValueError):
+                cap = -1
+            if cap < 0 or cap > 1000 or isinstance(value, bool):
+                errors[key] = "A whole number of emails per contact per 24 hours (0 turns the cap off)."
+            else:
+                cleaned[key] = cap
             continue
         if key == "status":
             try:
@@ -77,6 +87,7 @@ def workspace_as_dict(workspace: Workspace) -> dict[str, Any]:
         "physical_address": workspace.physical_address,
         "status": workspace.status.value,
         "public_url": workspace.public_url,
+        "frequency_cap": workspace.frequency_cap,
     }
 
 

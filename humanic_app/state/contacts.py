@@ -59,6 +59,8 @@ class ContactsState(AuthState):
             events = event_log.list_events(session=session, contact_id=contact.id, limit=100)
         self.selected = {"id": str(data["id"]), "email": data["email"] or "—", "name": data["name"],
                          "created": data["created_at"][:19].replace("T", " "),
+                         "subscription": f"Unsubscribed {data['unsubscribed_at'][:16].replace('T', ' ')}"
+                         if data["unsubscribed_at"] else "Subscribed",
                          "properties": json.dumps(data["properties"], indent=2, default=str)}
         self.selected_ids = data["distinct_ids"] + [f"person:{p}" for p in data["person_ids"]]
         self.timeline = [{"id": str(e.id), "event": e.event_name or "—",

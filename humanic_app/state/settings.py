@@ -17,6 +17,7 @@ class SettingsState(AuthState):
     physical_address: str = ""
     public_url: str = ""
     status: str = "active"
+    frequency_cap: str = "3"
     form_error: str = ""
     saved_message: str = ""
     users: list[dict[str, str]] = []
@@ -35,7 +36,7 @@ class SettingsState(AuthState):
                               "last_used": k.last_used_at.strftime("%Y-%m-%d %H:%M") if k.last_used_at else "never"}
                              for k in auth.list_api_keys(session=session)]
         for key, value in data.items():
-            setattr(self, key, value)
+            setattr(self, key, str(value) if key == "frequency_cap" else value)
         self.workspace_paused = self.status == "paused"
 
     @rx.event
@@ -47,7 +48,8 @@ class SettingsState(AuthState):
     @rx.event
     @signed_in
     def save(self, form: dict):
-        changes = {k: form.get(k, "") for k in ("name", "from_name", "from_email", "physical_address", "public_url")}
+        changes = {k: form.get(k, "") for k in ("name", "from_name", "from_email", "physical_address", "public_url",
+                                                "frequency_cap")}
         try:
             with session_scope() as session:
                 workspace.update_workspace(session=session, changes=changes)

@@ -13,14 +13,16 @@ def test_defaults_and_update(session):
         "status": "paused", "public_url": "https://humanic.acme.io/"})
     assert workspace.workspace_as_dict(ws) == {
         "name": "My workspace", "from_name": "Acme", "from_email": "hello@acme.io",
-        "physical_address": "1 Main St, Springfield", "status": "paused", "public_url": "https://humanic.acme.io"}
+        "physical_address": "1 Main St, Springfield", "status": "paused", "public_url": "https://humanic.acme.io",
+        "frequency_cap": 3}
 
 
 def test_field_errors(session):
     with pytest.raises(ValidationFailed) as err:
         workspace.update_workspace(session=session, changes={
-            "from_email": "nope", "status": "sleeping", "public_url": "acme.io", "name": "", "colour": "red"})
-    assert set(err.value.field_errors) == {"from_email", "status", "public_url", "name", "colour"}
+            "from_email": "nope", "status": "sleeping", "public_url": "acme.io", "name": "", "colour": "red",
+            "frequency_cap": -2})
+    assert set(err.value.field_errors) == {"from_email", "status", "public_url", "name", "colour", "frequency_cap"}
     assert workspace.get_workspace(session=session).name == "My workspace"
 
 

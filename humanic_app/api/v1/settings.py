@@ -19,6 +19,7 @@ class SettingsOut(BaseModel):
     physical_address: str
     status: Literal["active", "paused"]
     public_url: str
+    frequency_cap: int
 
 
 class SettingsUpdate(BaseModel):
@@ -30,6 +31,7 @@ class SettingsUpdate(BaseModel):
     physical_address: str | None = None
     status: Literal["active", "paused"] | None = None
     public_url: str | None = None
+    frequency_cap: int | None = None
 
 
 @router.get("/settings", response_model=SettingsOut, summary="Read the workspace settings")
