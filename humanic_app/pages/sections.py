@@ -23,8 +23,9 @@ def dashboard_page() -> rx.Component:
 def domains_page() -> rx.Component:
     return page_shell(
         "Domains",
-        rx.callout("Local outbox mode (no RESEND_API_KEY): emails stay on this machine, so no sending domain is "
-                   "needed yet. Set RESEND_API_KEY to send through your Resend account from your own domain.",
+        rx.callout("Without RESEND_API_KEY, Humanic runs in local outbox mode: emails stay on this machine (see "
+                   "Messages) and no sending domain is needed. Set RESEND_API_KEY to send through your Resend "
+                   "account from your own domain.",
                    icon="info", width="100%"),
         empty_state("globe", "No sending domain yet",
                     "Campaigns send from your own domain through your Resend account. Adding a domain here "
