@@ -14,11 +14,12 @@ from humanic_app.models.campaign import (
 from humanic_app.models.contact import Contact, ContactIdentity, IdentityKind
 from humanic_app.models.event import Event, EventOutcome
 from humanic_app.models.source import SOURCE_STATUS_LABELS, Source, SourceStatus
+from humanic_app.models.suppression import DeliveryEvent, Suppression, SuppressionReason
 from humanic_app.models.user import ApiKey, User, UserRole, UserSession
 from humanic_app.models.workspace import Workspace, WorkspaceStatus
 
 metadata = SQLModel.metadata
 
-__all__ = ["CAMPAIGN_TRANSITIONS", "Campaign", "CampaignStatus", "Enrolment", "EnrolmentStatus", "Message",
+__all__ = ["DeliveryEvent", "Suppression", "SuppressionReason", "CAMPAIGN_TRANSITIONS", "Campaign", "CampaignStatus", "Enrolment", "EnrolmentStatus", "Message",
            "MessageStatus", "Contact", "ContactIdentity", "IdentityKind", "Event", "EventOutcome", "SOURCE_STATUS_LABELS",
            "Source", "SourceStatus", "ApiKey", "User", "UserRole", "UserSession", "Workspace", "WorkspaceStatus", "metadata"]

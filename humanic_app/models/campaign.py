@@ -106,5 +106,6 @@ class Message(SQLModel, table=True):
     html: str = Field(default="")
     text: str = Field(default="")
     sent_via: str = Field(default="", max_length=20)
+    delivery_status: str = Field(default="", max_length=20)  # delivered → opened → clicked, or bounced/complained
     created_at: datetime = Field(default_factory=now)
     sent_at: datetime | None = None

@@ -57,6 +57,24 @@ def _detail() -> rx.Component:
     )
 
 
+def _suppressions() -> rx.Component:
+    return rx.card(rx.vstack(
+        rx.heading("Suppression list", size="4", as_="h2"),
+        rx.text("Addresses that are never emailed: unsubscribes, permanent bounces, complaints, Resend's own list, "
+                "and any you add.", size="2", color_scheme="gray"),
+        rx.form(rx.hstack(rx.input(name="email", placeholder="address@example.com", id="suppress-email"),
+                          rx.input(name="note", placeholder="Reason (optional)"),
+                          rx.button("Suppress", type="submit", variant="soft"), spacing="2", wrap="wrap"),
+                on_submit=S.suppress, reset_on_submit=True),
+        rx.cond(S.suppression_message != "", rx.text(S.suppression_message, color_scheme="red", size="2")),
+        rx.table.root(rx.table.body(rx.foreach(S.suppressions, lambda r: rx.table.row(
+            rx.table.cell(r["email"]), rx.table.cell(rx.badge(r["reason"])), rx.table.cell(r["note"]),
+            rx.table.cell(r["created_at"]),
+            rx.table.cell(rx.button("Remove", size="1", variant="ghost", on_click=S.unsuppress(r["email"]))),
+            class_name="suppression-row"))), size="1", width="100%"),
+        spacing="2", width="100%"), width="100%")
+
+
 def contacts_page() -> rx.Component:
     return page_shell("Contacts", rx.grid(_list(), _detail(), columns=rx.breakpoints(initial="1", lg="2"),
-                                          spacing="4", width="100%"))
+                                          spacing="4", width="100%"), _suppressions())

@@ -10,8 +10,8 @@ import secrets
 from sqlmodel import Session
 
 from humanic_app import clock
-from humanic_app.models import Contact, Message
-from humanic_app.services import workspace
+from humanic_app.models import Contact, Message, SuppressionReason
+from humanic_app.services import suppression, workspace
 
 PATH = "/unsubscribe/"
 
@@ -56,4 +56,6 @@ def unsubscribe(*, session: Session, token: str) -> Contact | None:
     if contact is not None and contact.unsubscribed_at is None:
         contact.unsubscribed_at = clock.now()
         session.add(contact)
+    suppression.add(session=session, email=message.to_email, reason=SuppressionReason.unsubscribed,
+                    note="one-click unsubscribe")
     return contact

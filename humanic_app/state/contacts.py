@@ -7,8 +7,9 @@ import json
 import reflex as rx
 
 from humanic_app.db import session_scope
-from humanic_app.services import contacts, event_log
-from humanic_app.services.errors import NotFound
+from humanic_app.models import SuppressionReason
+from humanic_app.services import contacts, event_log, suppression
+from humanic_app.services.errors import NotFound, ServiceError
 from humanic_app.state.auth import AuthState, signed_in
 
 PAGE_SIZE = 50
@@ -21,6 +22,8 @@ class ContactsState(AuthState):
     selected: dict[str, str] = {}
     selected_ids: list[str] = []
     timeline: list[dict[str, str]] = []
+    suppressions: list[dict[str, str]] = []
+    suppression_message: str = ""
 
     def _search(self, before_id: int | None = None) -> None:
         with session_scope() as session:
@@ -29,11 +32,37 @@ class ContactsState(AuthState):
                           "updated": c.updated_at.strftime("%Y-%m-%d %H:%M")} for c in found]
         self.older_cursor = found[-1].id if len(found) == PAGE_SIZE else 0
 
+    def _load_suppressions(self) -> None:
+        with session_scope() as session:
+            self.suppressions = [{**suppression.as_dict(r), "created_at": r.created_at.strftime("%Y-%m-%d %H:%M")}
+                                 for r in suppression.list_all(session=session, limit=200)]
+
     @rx.event
     @signed_in
     def load(self):
-        self.selected, self.timeline, self.selected_ids = {}, [], []
+        self.selected, self.timeline, self.selected_ids, self.suppression_message = {}, [], [], ""
         self._search()
+        self._load_suppressions()
+
+    @rx.event
+    @signed_in
+    def suppress(self, form: dict):
+        try:
+            with session_scope() as session:
+                suppression.add(session=session, email=form.get("email", ""), reason=SuppressionReason.manual,
+                                note=form.get("note", ""))
+        except ServiceError as exc:
+            self.suppression_message = str(exc)
+            return
+        self.suppression_message = ""
+        self._load_suppressions()
+
+    @rx.event
+    @signed_in
+    def unsuppress(self, email: str):
+        with session_scope() as session:
+            suppression.remove(session=session, email=email)
+        self._load_suppressions()
 
     @rx.event
     @signed_in
@@ -56,11 +85,13 @@ class ContactsState(AuthState):
                 self.selected = {}
                 return
             data = contacts.contact_as_dict(session=session, contact=contact, with_identities=True)
+            suppressed = suppression.is_suppressed(session=session, email=contact.email or "")
             events = event_log.list_events(session=session, contact_id=contact.id, limit=100)
         self.selected = {"id": str(data["id"]), "email": data["email"] or "—", "name": data["name"],
                          "created": data["created_at"][:19].replace("T", " "),
-                         "subscription": f"Unsubscribed {data['unsubscribed_at'][:16].replace('T', ' ')}"
-                         if data["unsubscribed_at"] else "Subscribed",
+                         "subscription": f"Suppressed: {suppressed.reason.value}" if suppressed else
+                         f"Unsubscribed {data['unsubscribed_at'][:16].replace('T', ' ')}" if data["unsubscribed_at"]
+                         else "Subscribed",
                          "properties": json.dumps(data["properties"], indent=2, default=str)}
         self.selected_ids = data["distinct_ids"] + [f"person:{p}" for p in data["person_ids"]]
         self.timeline = [{"id": str(e.id), "event": e.event_name or "—",

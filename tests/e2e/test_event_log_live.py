@@ -63,3 +63,14 @@ def test_contacts_search_and_timeline(signed_in_page):
     expect(page.locator("#contact-email")).to_have_text("grace@example.com")
     expect(page.locator("#contact-identities")).to_contain_text("grace_1")
     expect(page.locator("#contact-timeline")).to_contain_text("user_signed_up")
+
+
+def test_manual_suppression_from_the_contacts_page(signed_in_page):
+    page = signed_in_page
+    page.goto("/contacts")
+    page.fill("#suppress-email", "Blocked@Example.com")
+    page.get_by_role("button", name="Suppress").click()
+    row = page.locator(".suppression-row", has_text="blocked@example.com")
+    expect(row).to_contain_text("manual")
+    row.get_by_role("button", name="Remove").click()
+    expect(page.locator(".suppression-row", has_text="blocked@example.com")).to_have_count(0)

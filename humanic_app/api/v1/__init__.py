@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Depends
 
 from humanic_app.api.deps import get_principal
-from humanic_app.api.v1 import campaigns, contacts, events, messages, settings, sources, users
+from humanic_app.api.v1 import campaigns, contacts, events, messages, settings, sources, suppressions, users
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)])
 router.include_router(settings.router)
@@ -13,3 +13,4 @@ router.include_router(events.router)
 router.include_router(contacts.router)
 router.include_router(campaigns.router)
 router.include_router(messages.router)
+router.include_router(suppressions.router)

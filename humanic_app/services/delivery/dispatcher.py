@@ -27,7 +27,7 @@ from humanic_app.models import (
     Workspace,
     WorkspaceStatus,
 )
-from humanic_app.services import templates, unsubscribe, workspace
+from humanic_app.services import suppression, templates, unsubscribe, workspace
 from humanic_app.services.campaigns.schema import CampaignDocument
 from humanic_app.services.delivery.senders import OutgoingEmail, Sender
 
@@ -78,6 +78,8 @@ def _gate(session: Session, message: Message, ws: Workspace, campaign: Campaign 
     contact = session.get(Contact, message.contact_id) if message.contact_id else None
     if contact is not None and contact.unsubscribed_at is not None and not message.is_test:
         return "suppress", "recipient unsubscribed"
+    if (row := suppression.is_suppressed(session=session, email=message.to_email)) is not None:
+        return "suppress", f"address suppressed ({row.reason.value})"
     if not message.is_test and campaign is not None:
         if campaign.status == CampaignStatus.archived:
             return "cancel", "campaign archived"

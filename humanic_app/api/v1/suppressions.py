@@ -1,0 +1,33 @@
+"""/api/v1/suppressions: addresses that are never emailed."""
+
+from typing import Any
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel
+
+from humanic_app.api.deps import SessionDep
+from humanic_app.models import SuppressionReason
+from humanic_app.services import suppression
+
+router = APIRouter(prefix="/suppressions", tags=["suppressions"])
+
+
+class SuppressionIn(BaseModel):
+    email: str
+    note: str = ""
+
+
+@router.get("", summary="List suppressed addresses with their reason")
+def list_suppressions(session: SessionDep) -> list[dict[str, Any]]:
+    return [suppression.as_dict(row) for row in suppression.list_all(session=session)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Suppress an address by hand")
+def add_suppression(body: SuppressionIn, session: SessionDep) -> dict[str, Any]:
+    return suppression.as_dict(suppression.add(session=session, email=body.email, reason=SuppressionReason.manual,
+                                               note=body.note))
+
+
+@router.delete("/{email}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove an address from the list")
+def remove_suppression(email: str, session: SessionDep) -> None:
+    suppression.remove(session=session, email=email)

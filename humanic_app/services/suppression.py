@@ -1,0 +1,102 @@
+"""Suppressions and Resend's delivery events.
+
+Resend posts delivery events through Svix: the signature (svix-id, svix-timestamp, svix-signature) is
+the Standard Webhooks scheme, verified on the raw body with a 5-minute tolerance; svix-id dedupes
+retries. A permanent bounce or a complaint suppresses the address; `email.suppressed` mirrors Resend's
+own list. A message's delivery status only moves forward, because events arrive out of order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from humanic_app.models import DeliveryEvent, Message, Suppression, SuppressionReason
+from humanic_app.services import signing
+from humanic_app.services.auth import validate_email
+from humanic_app.services.errors import NotFound, ValidationFailed
+from humanic_app.services.mapping import parse_timestamp
+
+DELIVERY_RANK = {"": 0, "sent": 1, "delivered": 2, "opened": 3, "clicked": 4, "bounced": 5, "complained": 6}
+EVENT_STATUS = {"email.sent": "sent", "email.delivered": "delivered", "email.opened": "opened",
+                "email.clicked": "clicked", "email.bounced": "bounced", "email.complained": "complained"}
+
+
+def is_suppressed(*, session: Session, email: str) -> Suppression | None:
+    return session.exec(select(Suppression).where(Suppression.email == (email or "").strip().lower())).first()
+
+
+def add(*, session: Session, email: str, reason: SuppressionReason, note: str = "") -> Suppression:
+    email = validate_email(email)
+    existing = is_suppressed(session=session, email=email)
+    if existing is not None:
+        return existing
+    row = Suppression(email=email, reason=reason, note=note[:500])
+    session.add(row)
+    session.flush()
+    return row
+
+
+def remove(*, session: Session, email: str) -> None:
+    row = is_suppressed(session=session, email=email)
+    if row is None:
+        raise NotFound(f"{email} is not suppressed.")
+    session.delete(row)
+
+
+def list_all(*, session: Session, limit: int = 500) -> list[Suppression]:
+    return list(session.exec(select(Suppression).order_by(col(Suppression.id).desc()).limit(limit)))
+
+
+def as_dict(row: Suppression) -> dict[str, Any]:
+    return {"email": row.email, "reason": row.reason.value, "note": row.note, "created_at": row.created_at.isoformat()}
+
+
+def verify_resend_signature(*, secret: str, headers: dict[str, str], body: bytes) -> str:
+    """Svix headers mapped onto the Standard Webhooks check; returns the svix-id."""
+    return signing.verify(secret=secret, body=body, headers={
+        "webhook-id": headers.get("svix-id", ""), "webhook-timestamp": headers.get("svix-timestamp", ""),
+        "webhook-signature": headers.get("svix-signature", "")})
+
+
+def record_resend_event(*, session: Session, svix_id: str, payload: dict[str, Any]) -> str:
+    """Applies one delivery event; returns 'duplicate', 'recorded' or 'ignored'."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict) or not payload.get("type"):
+        raise ValidationFailed({"body": "Expected a Resend event: {type, created_at, data: {email_id, to, …}}."})
+    if session.exec(select(DeliveryEvent.id).where(DeliveryEvent.svix_id == svix_id)).first() is not None:
+        return "duplicate"
+    kind, data = str(payload["type"]), payload["data"]
+    provider_id = data.get("email_id")
+    message = session.exec(select(Message).where(Message.provider_message_id == provider_id)).first() \
+        if provider_id else None
+    event = DeliveryEvent(svix_id=svix_id, type=kind, message_id=message.id if message else None,
+                          provider_message_id=provider_id, payload=payload,
+                          occurred_at=parse_timestamp(payload.get("created_at")))
+    savepoint = session.begin_nested()
+    try:
+        session.add(event)
+        session.flush()
+        savepoint.commit()
+    except IntegrityError:
+        savepoint.rollback()
+        return "duplicate"
+    status = EVENT_STATUS.get(kind)
+    if message is not None and status and DELIVERY_RANK[status] > DELIVERY_RANK.get(message.delivery_status, 0):
+        message.delivery_status = status
+        session.add(message)
+    recipients = data.get("to") or ([message.to_email] if message else [])
+    recipients = recipients if isinstance(recipients, list) else [recipients]
+    bounce = data.get("bounce") if isinstance(data.get("bounce"), dict) else {}
+    reason = None
+    if kind == "email.bounced" and str(bounce.get("type", "Permanent")).lower() in ("permanent", "hard", ""):
+        reason = SuppressionReason.bounced
+    elif kind == "email.complained":
+        reason = SuppressionReason.complained
+    elif kind == "email.suppressed":
+        reason = SuppressionReason.provider
+    if reason is not None:
+        for address in recipients:
+            add(session=session, email=str(address), reason=reason, note=f"Resend {kind}")
+    return "recorded" if (status or reason) else "ignored"
