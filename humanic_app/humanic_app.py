@@ -9,12 +9,14 @@ from humanic_app.pages.event_log import event_log_page
 from humanic_app.pages.integrations import integrations_page
 from humanic_app.pages.campaigns import campaigns_page
 from humanic_app.pages.messages import messages_page
-from humanic_app.pages.sections import dashboard_page, domains_page
+from humanic_app.pages.domains import domains_page
+from humanic_app.pages.sections import dashboard_page
 from humanic_app.pages.settings import settings_page
 from humanic_app.pages.signin import signin_page
 from humanic_app.state.auth import AuthState
 from humanic_app.state.campaigns import CampaignsState
 from humanic_app.state.contacts import ContactsState
+from humanic_app.state.domains import DomainsState
 from humanic_app.state.event_log import EventLogState
 from humanic_app.state.integrations import IntegrationsState
 from humanic_app.state.messages import MessagesState
@@ -33,7 +35,7 @@ protected = [
     (campaigns_page, routes.CAMPAIGNS, "Campaigns", CampaignsState.load),
     (contacts_page, routes.CONTACTS, "Contacts", ContactsState.load),
     (messages_page, routes.MESSAGES, "Messages", MessagesState.load),
-    (domains_page, routes.DOMAINS, "Domains", None),
+    (domains_page, routes.DOMAINS, "Domains", DomainsState.load),
     (settings_page, routes.SETTINGS, "Settings", SettingsState.load),
 ]
 for page, route, title, loader in protected:

@@ -94,6 +94,17 @@ def dispatch_once() -> None:
             return  # nothing due, or only rows the gate holds back (they were moved later)
 
 
+def recheck_domains() -> None:
+    """Periodic re-check of domains that are not verified yet (or lost verification)."""
+    from humanic_app.services import domains
+    from humanic_app.settings import get_settings
+
+    settings = get_settings()
+    if domains.configure(api_key=settings.resend_api_key, api_url=settings.resend_api_url):
+        with session_scope(get_engine()) as session:
+            domains.recheck_all(session=session)
+
+
 def wake_dispatcher() -> None:
     """Run the dispatcher now (a zero-delay message was just written) instead of at the next tick."""
     from datetime import datetime, timezone
@@ -113,6 +124,8 @@ async def dispatcher_ticker():
     _scheduler = AsyncIOScheduler(timezone="UTC")
     _scheduler.add_job(dispatch_once, "interval", seconds=DISPATCH_INTERVAL_SECONDS, id=_DISPATCH_JOB,
                        coalesce=True, max_instances=1, misfire_grace_time=None)
+    _scheduler.add_job(recheck_domains, "interval", minutes=10, id="humanic-domain-recheck", coalesce=True,
+                       max_instances=1)
     _scheduler.start()
     try:
         yield

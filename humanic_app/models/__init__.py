@@ -12,6 +12,7 @@ from humanic_app.models.campaign import (
     MessageStatus,
 )
 from humanic_app.models.contact import Contact, ContactIdentity, IdentityKind
+from humanic_app.models.domain import DOMAIN_STATUS_LABELS, Domain
 from humanic_app.models.event import Event, EventOutcome
 from humanic_app.models.source import SOURCE_STATUS_LABELS, Source, SourceStatus
 from humanic_app.models.suppression import DeliveryEvent, Suppression, SuppressionReason
@@ -20,6 +21,6 @@ from humanic_app.models.workspace import Workspace, WorkspaceStatus
 
 metadata = SQLModel.metadata
 
-__all__ = ["DeliveryEvent", "Suppression", "SuppressionReason", "CAMPAIGN_TRANSITIONS", "Campaign", "CampaignStatus", "Enrolment", "EnrolmentStatus", "Message",
+__all__ = ["DOMAIN_STATUS_LABELS", "Domain", "DeliveryEvent", "Suppression", "SuppressionReason", "CAMPAIGN_TRANSITIONS", "Campaign", "CampaignStatus", "Enrolment", "EnrolmentStatus", "Message",
            "MessageStatus", "Contact", "ContactIdentity", "IdentityKind", "Event", "EventOutcome", "SOURCE_STATUS_LABELS",
            "Source", "SourceStatus", "ApiKey", "User", "UserRole", "UserSession", "Workspace", "WorkspaceStatus", "metadata"]

@@ -18,17 +18,3 @@ def dashboard_page() -> rx.Component:
                       rx.link(rx.button("Connect PostHog"), href=routes.INTEGRATIONS), spacing="3"),
         ),
     )
-
-
-def domains_page() -> rx.Component:
-    return page_shell(
-        "Domains",
-        rx.callout("Without RESEND_API_KEY, Humanic runs in local outbox mode: emails stay on this machine (see "
-                   "Messages) and no sending domain is needed. Set RESEND_API_KEY to send through your Resend "
-                   "account from your own domain.",
-                   icon="info", width="100%"),
-        empty_state("globe", "No sending domain yet",
-                    "Campaigns send from your own domain through your Resend account. Adding a domain here "
-                    "(with its DNS records to copy and a Verify button) is not built yet; until then, verify "
-                    "your domain in Resend's dashboard and set the From address in Settings."),
-    )

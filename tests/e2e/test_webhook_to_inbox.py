@@ -33,3 +33,5 @@ def test_event_to_email_in_messages(signed_in_page, app_url):
     frame = page.frame_locator("#message-html")
     expect(frame.locator("body")).to_contain_text("Thanks for signing up")
     expect(frame.locator("body")).to_contain_text("1 Main St, Springfield")
+    page.get_by_role("link", name="Domains", exact=True).click()
+    expect(page.locator("#domains-not-needed")).to_contain_text("no sending domain is needed")

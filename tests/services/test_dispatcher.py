@@ -170,7 +170,11 @@ def test_dispatcher_with_resend_sends_exactly_once_across_a_crash(session, engin
     from humanic_app.services.delivery.resend_sender import ResendSender
     from tests.support.fake_resend import FakeResend
 
+    from humanic_app.models import Domain
+
     _setup(session, monkeypatch)
+    session.add(Domain(name="acme.io", resend_id="d-1", status="verified"))
+    session.commit()
     before = resend.api_url
     with FakeResend() as fake:
         real = ResendSender(api_key=fake.api_key, api_url=fake.url)
@@ -211,3 +215,14 @@ def test_every_email_carries_rfc8058_headers_and_a_visible_link(session, engine,
     assert url.startswith("https://h.acme.io/unsubscribe/") and url in email.html and url in email.text
     assert email.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert {t["name"] for t in email.tags} == {"campaign", "step", "message"}
+
+
+def test_resend_sending_waits_for_a_verified_domain(session, engine, monkeypatch):
+    _setup(session, monkeypatch)
+    class ResendLike(ScriptedSender):
+        name = "resend"
+
+    report = dispatch(session, engine, ResendLike())
+    assert report.held == 1 and report.sent == 0
+    held = session.exec(select(Message).where(Message.step_index == 0)).one()
+    assert held.status == MessageStatus.scheduled and "acme.io is not added" in held.last_error

@@ -18,6 +18,8 @@ class FakeResend:
         self.requests: list[dict] = []        # every request seen
         self.by_key: dict[str, tuple[str, str]] = {}
         self.fail_next: list[tuple[int, str, dict]] = []  # (status, name, headers)
+        self.domains: dict[str, dict] = {}
+        self.dns_published: set[str] = set()  # domain names whose records "exist" (verify succeeds)
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -42,6 +44,39 @@ class FakeResend:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _domain_records(self, name: str) -> list[dict]:
+                return [{"record": "SPF", "name": "send", "type": "MX", "ttl": "Auto", "status": "not_started",
+                         "value": "feedback-smtp.us-east-1.amazonses.com", "priority": 10},
+                        {"record": "SPF", "name": "send", "type": "TXT", "ttl": "Auto", "status": "not_started",
+                         "value": "\"v=spf1 include:amazonses.com ~all\""},
+                        {"record": "DKIM", "name": "abc._domainkey", "type": "CNAME", "ttl": "Auto",
+                         "status": "not_started", "value": "abc.dkim.amazonses.com."}]
+
+            def do_GET(self):
+                with fake.lock:
+                    if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
+                        return self._answer(401, {"statusCode": 401, "name": "invalid_api_key", "message": "bad key"})
+                    domain_id = self.path.rsplit("/", 1)[-1]
+                    if self.path.startswith("/domains/") and domain_id in fake.domains:
+                        return self._answer(200, fake.domains[domain_id])
+                    return self._answer(404, {"statusCode": 404, "name": "not_found", "message": "no such domain"})
+
+            def _domains_post(self, body: dict):
+                if self.path == "/domains":
+                    domain_id = str(uuid.uuid4())
+                    fake.domains[domain_id] = {"id": domain_id, "name": body["name"], "status": "not_started",
+                                               "records": self._domain_records(body["name"])}
+                    return self._answer(200, fake.domains[domain_id])
+                domain_id = self.path.split("/")[2]
+                domain = fake.domains.get(domain_id)
+                if domain is None:
+                    return self._answer(404, {"statusCode": 404, "name": "not_found", "message": "no such domain"})
+                ok = domain["name"] in fake.dns_published
+                domain["status"] = "verified" if ok else "pending"
+                for record in domain["records"]:
+                    record["status"] = "verified" if ok else "pending"
+                return self._answer(200, {"object": "domain", "id": domain_id})
+
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 key = self.headers.get("Idempotency-Key")
@@ -53,6 +88,8 @@ class FakeResend:
                     if fake.fail_next:
                         status, name, headers = fake.fail_next.pop(0)
                         return self._answer(status, {"statusCode": status, "name": name, "message": name}, headers)
+                    if self.path.startswith("/domains"):
+                        return self._domains_post(json.loads(raw or b"{}"))
                     if self.path != "/emails":
                         return self._answer(404, {"statusCode": 404, "name": "not_found", "message": "no route"})
                     body = json.loads(raw)

@@ -27,7 +27,7 @@ from humanic_app.models import (
     Workspace,
     WorkspaceStatus,
 )
-from humanic_app.services import suppression, templates, unsubscribe, workspace
+from humanic_app.services import domains, suppression, templates, unsubscribe, workspace
 from humanic_app.services.campaigns.schema import CampaignDocument
 from humanic_app.services.delivery.senders import OutgoingEmail, Sender
 
@@ -71,7 +71,7 @@ def _footer(ws: Workspace, unsubscribe_url: str) -> tuple[str, str]:
 
 
 def _gate(session: Session, message: Message, ws: Workspace, campaign: Campaign | None,
-          planned: int) -> tuple[str, str] | None:
+          planned: int, domain_problem: str | None) -> tuple[str, str] | None:
     """(action, reason) when the message must not go now: hold (stay scheduled), cancel, or postpone."""
     if ws.status == WorkspaceStatus.paused:
         return "hold", "workspace paused"
@@ -87,6 +87,8 @@ def _gate(session: Session, message: Message, ws: Workspace, campaign: Campaign 
             return "hold", f"campaign {campaign.status.value}"
     if not ws.from_email:
         return "hold", "no From address: set it in Settings"
+    if domain_problem:
+        return "hold", domain_problem
     if not message.is_test and message.contact_id is not None and ws.frequency_cap > 0:
         since = clock.now() - timedelta(hours=24)
         recent = session.exec(select(Message.sent_at).where(
@@ -134,9 +136,11 @@ def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int 
             col(Campaign.id).in_({m.campaign_id for m in messages if m.campaign_id})))}
         outgoing: list[OutgoingEmail] = []
         planned: dict[int | None, int] = {}
+        domain_problem = domains.sending_domain_problem(session=session, from_email=ws.from_email,
+                                                        resend_configured=sender.name == "resend")
         for message in messages:
             campaign = campaigns.get(message.campaign_id)
-            verdict = _gate(session, message, ws, campaign, planned.get(message.contact_id, 0))
+            verdict = _gate(session, message, ws, campaign, planned.get(message.contact_id, 0), domain_problem)
             if verdict is not None:
                 action, reason = verdict
                 message.last_error = reason

@@ -1,0 +1,47 @@
+"""/api/v1/domains: sending domains, through Resend's Domains API."""
+
+from typing import Any
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel
+
+from humanic_app.api.deps import SessionDep
+from humanic_app.services import domains
+from humanic_app.services.errors import ValidationFailed
+from humanic_app.settings import get_settings
+
+router = APIRouter(prefix="/domains", tags=["domains"])
+
+
+class DomainIn(BaseModel):
+    name: str
+
+
+def _require_resend() -> None:
+    settings = get_settings()
+    if not domains.configure(api_key=settings.resend_api_key, api_url=settings.resend_api_url):
+        raise ValidationFailed({"domain": "Local outbox mode: no sending domain is needed. Set RESEND_API_KEY "
+                                          "to send through Resend from your own domain."})
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Add a sending domain (created in Resend)")
+def create(body: DomainIn, session: SessionDep) -> dict[str, Any]:
+    _require_resend()
+    return domains.domain_as_dict(domains.create_domain(session=session, name=body.name))
+
+
+@router.get("", summary="List sending domains with their DNS records and status")
+def list_all(session: SessionDep) -> list[dict[str, Any]]:
+    return [domains.domain_as_dict(d) for d in domains.list_domains(session=session)]
+
+
+@router.get("/{domain_id}", summary="One domain")
+def get(domain_id: int, session: SessionDep) -> dict[str, Any]:
+    return domains.domain_as_dict(domains.get_domain(session=session, domain_id=domain_id))
+
+
+@router.post("/{domain_id}/verify", summary="Ask Resend to verify the DNS records now")
+def verify(domain_id: int, session: SessionDep) -> dict[str, Any]:
+    _require_resend()
+    domain = domains.get_domain(session=session, domain_id=domain_id)
+    return domains.domain_as_dict(domains.refresh(session=session, domain=domain, start_verification=True))

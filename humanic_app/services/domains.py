@@ -1,0 +1,114 @@
+"""Sending domains through Resend's Domains API: create, show the DNS records (plus the DMARC record
+Resend does not return), verify, re-check. Campaign activation and sending need the From address's
+domain verified when sending through Resend; in local-outbox mode no domain is needed."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import resend
+from resend.exceptions import ResendError
+from sqlmodel import Session, select
+
+from humanic_app import clock
+from humanic_app.models import Domain
+from humanic_app.services.errors import NotFound, ValidationFailed
+
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](-?[a-z0-9])*\.)+[a-z]{2,63}$")
+
+
+def configure(*, api_key: str | None, api_url: str | None) -> bool:
+    """Points the SDK at the account; False when there is no key (local outbox mode)."""
+    if not api_key:
+        return False
+    resend.api_key = api_key
+    if api_url:
+        resend.api_url = api_url.rstrip("/")
+    return True
+
+
+def dmarc_record(name: str) -> dict[str, Any]:
+    return {"record": "DMARC", "name": f"_dmarc.{name}", "type": "TXT", "ttl": "Auto", "status": "recommended",
+            "value": "v=DMARC1; p=none;"}
+
+
+def _records(name: str, resend_records: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return [dict(r) for r in (resend_records or [])] + [dmarc_record(name)]
+
+
+def _resend_error(exc: ResendError) -> ValidationFailed:
+    return ValidationFailed({"domain": f"Resend refused: {exc.message}"})
+
+
+def create_domain(*, session: Session, name: str) -> Domain:
+    name = (name or "").strip().lower().rstrip(".")
+    if not _DOMAIN_RE.match(name):
+        raise ValidationFailed({"name": "Enter a domain like mail.yourcompany.com."})
+    if session.exec(select(Domain).where(Domain.name == name)).first():
+        raise ValidationFailed({"name": f"{name} is already added."})
+    try:
+        created = resend.Domains.create({"name": name})
+    except ResendError as exc:
+        raise _resend_error(exc) from None
+    domain = Domain(name=name, resend_id=created["id"], status=created.get("status") or "not_started",
+                    records=_records(name, created.get("records")))
+    session.add(domain)
+    session.flush()
+    return domain
+
+
+def get_domain(*, session: Session, domain_id: int) -> Domain:
+    domain = session.get(Domain, domain_id)
+    if domain is None:
+        raise NotFound(f"No domain with id {domain_id}.")
+    return domain
+
+
+def list_domains(*, session: Session) -> list[Domain]:
+    return list(session.exec(select(Domain).order_by(Domain.id)))
+
+
+def refresh(*, session: Session, domain: Domain, start_verification: bool) -> Domain:
+    try:
+        if start_verification:
+            resend.Domains.verify(domain.resend_id)
+        current = resend.Domains.get(domain.resend_id)
+    except ResendError as exc:
+        raise _resend_error(exc) from None
+    domain.status = current.get("status") or domain.status
+    if current.get("records"):
+        domain.records = _records(domain.name, current["records"])
+    domain.checked_at = clock.now()
+    session.add(domain)
+    return domain
+
+
+def recheck_all(*, session: Session) -> int:
+    """The periodic re-check: pending domains may have verified, verified ones may have lost a record."""
+    domains = list_domains(session=session)
+    for domain in domains:
+        try:
+            refresh(session=session, domain=domain, start_verification=False)
+        except ValidationFailed:
+            continue
+    return len(domains)
+
+
+def sending_domain_problem(*, session: Session, from_email: str, resend_configured: bool) -> str | None:
+    """Why mail from this address cannot go out yet, with the fix; None when it can."""
+    if not resend_configured or not from_email:
+        return None
+    name = from_email.rsplit("@", 1)[-1].lower()
+    domain = session.exec(select(Domain).where(Domain.name == name)).first()
+    if domain is None:
+        return f"The sending domain {name} is not added: add it in Domains and verify it."
+    if domain.status != "verified":
+        return f"The sending domain {name} is {domain.status.replace('_', ' ')}: add its DNS records and click Verify."
+    return None
+
+
+def domain_as_dict(domain: Domain) -> dict[str, Any]:
+    return {"id": domain.id, "name": domain.name, "status": domain.status, "records": domain.records,
+            "resend_id": domain.resend_id, "created_at": domain.created_at.isoformat(),
+            "checked_at": domain.checked_at.isoformat() if domain.checked_at else None}
