@@ -76,39 +76,32 @@ class AuthState(rx.State):
         with session_scope() as session:
             self.needs_owner = not auth.has_users(session=session)
 
-    def _start(self, user) -> None:
-        with session_scope() as session:
-            self.session_token = auth.start_session(
-                session=session, user=user, ttl=timedelta(seconds=_TTL_SECONDS))
+    def _start_session_with(self, identify):
+        """Runs `identify(session)` → user; on success starts a session in the same transaction and goes to the
+        dashboard, otherwise shows the error on the form."""
+        try:
+            with session_scope() as session:
+                user = identify(session)
+                self.session_token = auth.start_session(session=session, user=user,
+                                                        ttl=timedelta(seconds=_TTL_SECONDS))
+        except ServiceError as exc:
+            self.auth_error = str(exc)
+            return None
+        self.auth_error = ""
+        return rx.redirect(routes.DASHBOARD)
 
     @rx.event
     def create_owner(self, form: dict):
         if form.get("password") != form.get("password_confirm"):
             self.auth_error = "The two passwords differ."
-            return
-        try:
-            with session_scope() as session:
-                user = auth.create_owner(session=session, email=form.get("email", ""),
-                                         password=form.get("password", ""))
-        except ServiceError as exc:
-            self.auth_error = str(exc)
-            return
-        self._start(user)
-        self.auth_error = ""
-        return rx.redirect(routes.DASHBOARD)
+            return None
+        return self._start_session_with(lambda session: auth.create_owner(
+            session=session, email=form.get("email", ""), password=form.get("password", "")))
 
     @rx.event
     def sign_in(self, form: dict):
-        try:
-            with session_scope() as session:
-                user = auth.authenticate(session=session, email=form.get("email", ""),
-                                         password=form.get("password", ""))
-        except ServiceError as exc:
-            self.auth_error = str(exc)
-            return
-        self._start(user)
-        self.auth_error = ""
-        return rx.redirect(routes.DASHBOARD)
+        return self._start_session_with(lambda session: auth.authenticate(
+            session=session, email=form.get("email", ""), password=form.get("password", "")))
 
     @rx.event
     def sign_out(self):
