@@ -2,7 +2,7 @@
 
 from fastapi import Depends, FastAPI
 
-from humanic_app.api import health, resend_webhook, unsubscribe, v1, webhooks
+from humanic_app.api import health, metrics, resend_webhook, unsubscribe, v1, webhooks
 from humanic_app.api.deps import get_principal
 from humanic_app.api.errors import install_error_handlers
 
@@ -11,6 +11,7 @@ def build_api() -> FastAPI:
     api = FastAPI(title="Humanic API", version="1", openapi_url=None, docs_url=None, redoc_url=None)
     install_error_handlers(api)
     api.include_router(health.router)
+    api.include_router(metrics.router)
     api.router.routes.extend(webhooks.routes + resend_webhook.routes + unsubscribe.routes)
     api.include_router(v1.router)
 
