@@ -124,7 +124,7 @@ def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, 
     if not campaigns:
         return
     run = engine.CampaignRun(session, campaigns, contact_ids={i.contact.id for i in items if i.contact is not None},
-                             event_ids={i.id for i in items})
+                             earliest=min((i.timestamp for i in items if i.timestamp), default=None))
     rows = []
     for item in items:
         if item.event is None or item.outcome not in (EventOutcome.processed, EventOutcome.skipped):

@@ -15,7 +15,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, update
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
@@ -82,7 +82,7 @@ def _decision(campaign: Campaign, fired: bool, reason: str) -> dict[str, Any]:
 
 class CampaignRun:
     def __init__(self, session: Session, campaigns: list[ActiveCampaign], contact_ids: set[int],
-                 event_ids: set[int]):
+                 earliest: datetime | None = None):
         self.session = session
         self.campaigns = campaigns
         self.ending = {name for c in campaigns for name in c.document.exit_on} | {
@@ -92,14 +92,44 @@ class CampaignRun:
         self._ended: list[_EnrolmentView] = []
         self._new: list[_EnrolmentView] = []
         self._memo: dict[tuple, Any] = {}
+        self._history: dict[tuple[int, str], list[tuple[datetime, int, dict[str, Any]]]] = {}
         ids = sorted(contact_ids)
+        columns = (Enrolment.id, Enrolment.campaign_id, Enrolment.contact_id, Enrolment.status, Enrolment.enrolled_at,
+                   Enrolment.trigger_event_id, Enrolment.trigger_properties)
         for start in range(0, len(ids), 500):
-            rows = session.exec(select(Enrolment).where(col(Enrolment.contact_id).in_(ids[start:start + 500])))
-            for e in rows:
-                self._by_contact.setdefault(e.contact_id, []).append(_EnrolmentView(
-                    id=e.id, campaign_id=e.campaign_id, contact_id=e.contact_id, status=e.status,
-                    enrolled_at=e.enrolled_at, trigger_event_id=e.trigger_event_id,
-                    trigger_properties=e.trigger_properties, definition=e.definition))
+            rows = session.execute(select(*columns).where(col(Enrolment.contact_id).in_(ids[start:start + 500])))
+            for row in rows:
+                view = _EnrolmentView(*row, definition={})
+                self._by_contact.setdefault(view.contact_id, []).append(view)
+        self._load_history(ids, earliest)
+
+    def _load_history(self, contact_ids: list[int], earliest: datetime | None) -> None:
+        """The batch's contacts' past events of the names that occurrence counting and `unless` look at, in
+        one query, so those checks run in memory."""
+        names, lookback = set(), parse_duration(0)
+        unbounded = False
+        for c in self.campaigns:
+            trigger = c.document.trigger
+            if trigger.occurrence > 1 or trigger.within:
+                names.add(trigger.event)
+                if trigger.within:
+                    lookback = max(lookback, parse_duration(trigger.within))
+                else:
+                    unbounded = True
+            if c.document.unless:
+                names.add(c.document.unless.event)
+        if not names or not contact_ids:
+            return
+        stmt = select(Event.contact_id, Event.event_name, Event.timestamp, Event.id, Event.payload).where(
+            col(Event.event_name).in_(names), Event.outcome == EventOutcome.processed)
+        if earliest is not None and not unbounded:
+            stmt = stmt.where(Event.timestamp >= earliest - lookback)
+        for start in range(0, len(contact_ids), 500):
+            for contact_id, name, timestamp, event_id, payload in self.session.execute(
+                    stmt.where(col(Event.contact_id).in_(contact_ids[start:start + 500]))):
+                event = (payload or {}).get("event") if isinstance((payload or {}).get("event"), dict) else {}
+                props = event.get("properties") if isinstance(event.get("properties"), dict) else {}
+                self._history.setdefault((contact_id, name), []).append((timestamp, event_id, props))
 
     def _document(self, definition: dict[str, Any]) -> CampaignDocument:
         key = json.dumps(definition, sort_keys=True, default=str)
@@ -120,6 +150,9 @@ class CampaignRun:
         for enrolment in self._by_contact.get(facts.contact.id, []):
             if enrolment.status != EnrolmentStatus.active:
                 continue
+            if not enrolment.definition:
+                enrolment.definition = self.session.exec(select(Enrolment.definition).where(
+                    Enrolment.id == enrolment.id)).one()
             document = self._document(enrolment.definition)
             if facts.name in document.exit_on and facts.time >= enrolment.enrolled_at:
                 self._end(enrolment, EnrolmentStatus.exited, f"reached goal {facts.name}")
@@ -135,20 +168,10 @@ class CampaignRun:
     def _unless_already_happened(self, document: CampaignDocument, facts: EventFacts) -> bool:
         """Out-of-order delivery: the cancelling event may have been processed before the trigger."""
         unless = document.unless
-        key = ("unless", facts.event_id, unless.event, str(unless.within), tuple(unless.match))
-        if key in self._memo:
-            return self._memo[key]
         window_end = facts.time + parse_duration(unless.within)
-        self._memo[key] = False
-        rows = self.session.exec(select(Event.payload).where(
-            Event.contact_id == facts.contact.id, Event.event_name == unless.event,
-            Event.outcome == EventOutcome.processed, Event.timestamp >= facts.time, Event.timestamp <= window_end))
-        for payload in rows:
-            props = ((payload or {}).get("event") or {}).get("properties") or {}
-            if all(facts.properties.get(k) == props.get(k) for k in unless.match):
-                self._memo[key] = True
-                break
-        return self._memo[key]
+        return any(facts.time <= timestamp <= window_end
+                   and all(facts.properties.get(k) == props.get(k) for k in unless.match)
+                   for timestamp, _, props in self._history.get((facts.contact.id, unless.event), []))
 
     def _occurrence(self, document: CampaignDocument, facts: EventFacts) -> int:
         """How many times this contact has done the trigger event up to and including this one."""
@@ -158,13 +181,10 @@ class CampaignRun:
         return self._memo[key]
 
     def _count_occurrences(self, document: CampaignDocument, facts: EventFacts) -> int:
-        stmt = select(func.count()).select_from(Event).where(
-            Event.contact_id == facts.contact.id, Event.event_name == document.trigger.event,
-            Event.outcome == EventOutcome.processed,
-            or_(Event.timestamp < facts.time, and_(Event.timestamp == facts.time, Event.id <= facts.event_id)))
-        if document.trigger.within:
-            stmt = stmt.where(Event.timestamp >= facts.time - parse_duration(document.trigger.within))
-        return self.session.exec(stmt).one()
+        since = facts.time - parse_duration(document.trigger.within) if document.trigger.within else None
+        return sum(1 for timestamp, event_id, _ in self._history.get((facts.contact.id, document.trigger.event), [])
+                   if (timestamp < facts.time or (timestamp == facts.time and event_id <= facts.event_id))
+                   and (since is None or timestamp >= since))
 
     def _reentry_blocked(self, campaign: ActiveCampaign, contact_id: int) -> str | None:
         rule = campaign.document.reentry
