@@ -44,12 +44,21 @@ def _list() -> rx.Component:
     )
 
 
+UPLOAD_ID = "campaign-upload"
+
+
 def _templates() -> rx.Component:
     return rx.hstack(
         rx.text("New campaign:", size="2", weight="medium"),
         rx.foreach(S.template_names, lambda t: rx.button(t["name"], size="1", variant="soft",
                                                          on_click=S.new_from_template(t["slug"]))),
         rx.button("Blank", size="1", variant="outline", on_click=S.new_from_template("")),
+        rx.upload(
+            rx.button("Upload YAML/JSON", size="1", variant="outline"),
+            id=UPLOAD_ID, max_files=1, multiple=False, no_drag=False, border="none", padding="0",
+            accept={"application/x-yaml": [".yaml", ".yml"], "application/json": [".json"], "text/plain": [".txt"]},
+            on_drop=S.handle_upload(rx.upload_files(upload_id=UPLOAD_ID)),
+        ),
         spacing="2", wrap="wrap", align="center",
     )
 

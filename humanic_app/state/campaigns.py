@@ -179,6 +179,7 @@ class CampaignsState(AuthState):
         rows = [dict(c) for c in self.conditions]
         rows[index][field] = value
         self.conditions = rows
+        self._follow_edit()
 
     @rx.event
     @signed_in
@@ -206,6 +207,7 @@ class CampaignsState(AuthState):
         rows = [dict(s) for s in self.steps]
         rows[index][field] = value
         self.steps = rows
+        self._follow_edit()
 
     @rx.event
     @signed_in
@@ -238,6 +240,26 @@ class CampaignsState(AuthState):
             self.field_errors = [f"YAML: {exc}"]
             return
         self.message = "Loaded into the builder; review and Save."
+
+    @rx.event
+    async def handle_upload(self, files: list[rx.UploadFile]):
+        """A dropped or chosen YAML/JSON campaign file goes into the builder (saving stays explicit)."""
+        if self.principal() is None:
+            return rx.redirect("/signin")
+        for upload in files[:1]:
+            text = (await upload.read()).decode("utf-8", "replace")
+            try:
+                document = library.load_text(text)
+                if not isinstance(document, dict):
+                    raise ValueError("the file holds no campaign object (export one campaign with --id)")
+            except Exception as exc:  # a bad file is reported, not raised
+                self.field_errors = [f"{upload.name or 'file'}: {exc}"]
+                return None
+            self._load_document(document)
+            self.editing_id, self.editing_status, self.builder_open = 0, "", True
+            self.message = f"Loaded {upload.name or 'the file'} into the builder; review and Save."
+            self._load_preview_events()
+        return None
 
     @rx.event
     @signed_in
@@ -281,9 +303,9 @@ class CampaignsState(AuthState):
             self.preview_step = value
         return CampaignsState.render_preview
 
-    @rx.event
-    @signed_in
-    def render_preview(self):
+    def _render_preview(self, quiet: bool) -> None:
+        """Quiet re-renders follow edits live and keep the last good preview while the document is
+        mid-edit (invalid); the explicit button reports the errors."""
         try:
             with session_scope() as session:
                 event = None if self.preview_event_id == "sample" else \
@@ -291,11 +313,21 @@ class CampaignsState(AuthState):
                 result = preview.preview_step(session=session, document=self._document(),
                                               step_index=int(self.preview_step or 0), event=event)
         except ValidationFailed as exc:
-            self.field_errors = [f"{field}: {msg}" for field, msg in exc.field_errors.items()]
+            if not quiet:
+                self.field_errors = [f"{field}: {msg}" for field, msg in exc.field_errors.items()]
             return
         self.field_errors = []
         self.preview_subject, self.preview_html, self.preview_missing = \
             result["subject"], result["html"], result["missing"]
+
+    def _follow_edit(self) -> None:
+        if self.preview_subject:
+            self._render_preview(quiet=True)
+
+    @rx.event
+    @signed_in
+    def render_preview(self):
+        self._render_preview(quiet=False)
 
     @rx.event
     @signed_in

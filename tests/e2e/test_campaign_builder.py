@@ -46,6 +46,9 @@ def test_build_preview_activate_drop_off_recovery(signed_in_page, app_url):
     expect(page.frame_locator("#preview-html").locator("p")).to_contain_text("Your cart of 129.5 EUR is waiting")
     expect(page.locator(".missing-variable")).to_contain_text("checkout_url")
 
+    step.locator("input.step-subject, .step-subject input").fill("Still thinking it over, {{ name }}?")
+    expect(page.locator("#preview-subject")).to_have_text("Subject: Still thinking it over, Ada?")  # live
+
     step.locator("textarea.step-html, .step-html textarea").fill("<p>{% if cart_value %}broken")
     page.locator("#save-campaign").click()
     expect(page.locator(".field-error")).to_contain_text("steps.0.html: line 1")
@@ -76,3 +79,20 @@ def test_build_preview_activate_drop_off_recovery(signed_in_page, app_url):
     fired.click()
     page.get_by_role("tab", name="Campaigns").click()
     expect(page.locator("#detail-decisions")).to_contain_text("matched: enrolled, 1 email scheduled")
+
+
+def test_upload_a_campaign_file_into_the_builder(signed_in_page, tmp_path):
+    from humanic_app.services.campaigns import library
+
+    page = signed_in_page
+    page.goto("/campaigns")
+    document = library.templates()["re-engagement"]
+    document["name"] = "Re-engagement (uploaded)"
+    path = tmp_path / "re-engagement.yaml"
+    path.write_text(library.dump(document))
+    page.locator("#campaign-upload input[type=file]").set_input_files(str(path))
+    expect(page.locator("#campaign-message")).to_contain_text("Loaded re-engagement.yaml")
+    expect(page.locator("#campaign-name")).to_have_value("Re-engagement (uploaded)")
+    expect(page.locator(".step-card")).to_have_count(2)
+    page.locator("#save-campaign").click()
+    expect(page.locator(".campaign-row", has_text="Re-engagement (uploaded)")).to_contain_text("draft")

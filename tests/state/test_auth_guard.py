@@ -3,13 +3,16 @@
 from humanic_app.state import auth as auth_state
 import pytest
 
+from humanic_app.state.campaigns import CampaignsState
 from humanic_app.state.contacts import ContactsState
+from humanic_app.state.domains import DomainsState
 from humanic_app.state.event_log import EventLogState
 from humanic_app.state.integrations import IntegrationsState
+from humanic_app.state.messages import MessagesState
 from humanic_app.state.settings import SettingsState
 
-# Handlers that need no sign-in (closing a dialog) or check the session inline (background tasks).
-UNGUARDED_BY_DESIGN = {"setvar", "close_detail", "send_sample"}
+# Handlers that need no sign-in (closing a panel) or check the session inline (background and upload tasks).
+UNGUARDED_BY_DESIGN = {"setvar", "close_detail", "send_sample", "handle_upload", "close_builder"}
 
 
 class _Visitor:
@@ -45,7 +48,8 @@ def test_every_settings_handler_is_guarded():
         "load", "save", "set_paused", "invite", "create_api_key", "revoke_api_key"}
 
 
-@pytest.mark.parametrize("state", [SettingsState, IntegrationsState, EventLogState, ContactsState])
+@pytest.mark.parametrize("state", [SettingsState, IntegrationsState, EventLogState, ContactsState, CampaignsState,
+                                   MessagesState, DomainsState])
 def test_every_page_handler_is_guarded(state):
     handlers = {n: h for n, h in state.event_handlers.items() if n not in UNGUARDED_BY_DESIGN}
     assert handlers
