@@ -10,12 +10,13 @@ from humanic_app.pages.integrations import integrations_page
 from humanic_app.pages.campaigns import campaigns_page
 from humanic_app.pages.messages import messages_page
 from humanic_app.pages.domains import domains_page
-from humanic_app.pages.sections import dashboard_page
+from humanic_app.pages.dashboard import dashboard_page
 from humanic_app.pages.settings import settings_page
 from humanic_app.pages.signin import signin_page
 from humanic_app.state.auth import AuthState
 from humanic_app.state.campaigns import CampaignsState
 from humanic_app.state.contacts import ContactsState
+from humanic_app.state.dashboard import DashboardState
 from humanic_app.state.domains import DomainsState
 from humanic_app.state.event_log import EventLogState
 from humanic_app.state.integrations import IntegrationsState
@@ -29,7 +30,7 @@ app.register_lifespan_task(dispatcher_ticker)
 
 app.add_page(signin_page, route=routes.SIGN_IN, title="Sign in · Humanic", on_load=AuthState.load_sign_in)
 protected = [
-    (dashboard_page, routes.DASHBOARD, "Dashboard", None),
+    (dashboard_page, routes.DASHBOARD, "Dashboard", DashboardState.load),
     (integrations_page, routes.INTEGRATIONS, "Integrations", IntegrationsState.load),
     (event_log_page, routes.EVENT_LOG, "Event Log", EventLogState.load),
     (campaigns_page, routes.CAMPAIGNS, "Campaigns", CampaignsState.load),

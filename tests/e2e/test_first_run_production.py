@@ -54,6 +54,8 @@ def test_owner_signs_up_signs_out_and_signs_in(prod_page, production_url):
     page.get_by_role("button", name="Create the owner account").click()
     expect(page.locator("#signed-in-as")).to_have_text(email)
     expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
+    expect(page.locator("#checklist-remaining")).to_have_text("6 steps left before product events turn into emails.")
+    expect(page.locator(".checklist-item").first).to_contain_text("Default From address set")
     nav = page.get_by_role("navigation", name="Main")
     for label in SIDEBAR:
         expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
