@@ -19,9 +19,21 @@ def _checklist_item(item) -> rx.Component:
     )
 
 
+def _finding(f) -> rx.Component:
+    return rx.callout(
+        rx.vstack(rx.text(rx.text.strong(f["case"], ": "), f["problem"]),
+                  rx.text(rx.text.strong("Fix: "), f["fix"], " ", rx.link("Go there", href=f["href"])), spacing="1"),
+        icon="triangle-alert", color_scheme="amber", width="100%", class_name="finding",
+    )
+
+
 def dashboard_page() -> rx.Component:
     return page_shell(
         "Dashboard",
+        rx.cond(DashboardState.findings.length() > 0,
+                rx.vstack(rx.heading("Troubleshooting", size="4", as_="h2"),
+                          rx.foreach(DashboardState.findings, _finding), spacing="2", width="100%",
+                          id="findings")),
         rx.cond(
             DashboardState.remaining > 0,
             rx.card(rx.vstack(

@@ -65,6 +65,9 @@ def test_connect_wait_live_map_and_activate(signed_in_page, app_url):
     assert post_like_posthog(url, body) == 404
     assert post_like_posthog(new_url, posthog_event(event="user_signed_up", distinct_id="u2",
                                                     email="bo@example.com")) == 200
+    page.get_by_role("link", name="Dashboard", exact=True).click()
+    expect(page.locator(".finding", has_text="old (regenerated) webhook URL")).to_contain_text(
+        "PostHog still uses the old URL — paste the new one")
 
 
 def test_sample_events_flow_without_posthog(signed_in_page):

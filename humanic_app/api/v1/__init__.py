@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Depends
 
 from humanic_app.api.deps import get_principal
-from humanic_app.api.v1 import campaigns, contacts, domains, events, messages, settings, sources, suppressions, users
+from humanic_app.api.v1 import campaigns, contacts, diagnostics, domains, events, messages, settings, sources, suppressions, users
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)])
 router.include_router(settings.router)
@@ -15,3 +15,4 @@ router.include_router(campaigns.router)
 router.include_router(messages.router)
 router.include_router(suppressions.router)
 router.include_router(domains.router)
+router.include_router(diagnostics.router)
