@@ -6,7 +6,7 @@ from humanic_app import routes
 from humanic_app.components.shell import page_shell
 from humanic_app.components.ui import code_block, notice, status_badge, step
 from humanic_app.services.samples import HIGH_SIGNAL_EVENTS
-from humanic_app.state.integrations import MAPPED_FIELDS, IntegrationsState as S
+from humanic_app.state.integrations import IntegrationsState as S
 
 
 def _connect_form() -> rx.Component:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Contact, ContactIdentity, Event, IdentityKind
-from humanic_app.services.errors import NotFound
+from humanic_app.services.errors import require
 
 
 @dataclasses.dataclass
@@ -192,10 +192,7 @@ def match_or_create(*, session: Session, identity: Identity) -> Contact | None:
 
 
 def get_contact(*, session: Session, contact_id: int) -> Contact:
-    contact = session.get(Contact, contact_id)
-    if contact is None:
-        raise NotFound(f"No contact with id {contact_id}.")
-    return contact
+    return require(session.get(Contact, contact_id), noun="contact", row_id=contact_id)
 
 
 def identities_of(*, session: Session, contact_id: int) -> list[ContactIdentity]:

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from humanic_app import clock
 from humanic_app.models import Domain
-from humanic_app.services.errors import NotFound, ValidationFailed
+from humanic_app.services.errors import ValidationFailed, require
 
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](-?[a-z0-9])*\.)+[a-z]{2,63}$")
 
@@ -59,10 +59,7 @@ def create_domain(*, session: Session, name: str) -> Domain:
 
 
 def get_domain(*, session: Session, domain_id: int) -> Domain:
-    domain = session.get(Domain, domain_id)
-    if domain is None:
-        raise NotFound(f"No domain with id {domain_id}.")
-    return domain
+    return require(session.get(Domain, domain_id), noun="domain", row_id=domain_id)
 
 
 def list_domains(*, session: Session) -> list[Domain]:

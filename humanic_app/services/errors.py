@@ -27,3 +27,10 @@ class AuthenticationFailed(ServiceError):
 
 class PermissionDenied(ServiceError):
     pass
+
+
+def require(row, *, noun: str, row_id: int):
+    """The row, or NotFound saying which one is missing: what every get-by-id service does."""
+    if row is None:
+        raise NotFound(f"No {noun} with id {row_id}.")
+    return row

@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from humanic_app.models import Event, EventOutcome
-from humanic_app.services.errors import NotFound, ValidationFailed
+from humanic_app.services.errors import ValidationFailed, require
 
 MAX_LIMIT = 500
 
@@ -36,10 +36,7 @@ def list_events(*, session: Session, source_id: int | None = None, event_name: s
 
 
 def get_event(*, session: Session, event_id: int) -> Event:
-    event = session.get(Event, event_id)
-    if event is None:
-        raise NotFound(f"No event with id {event_id}.")
-    return event
+    return require(session.get(Event, event_id), noun="event", row_id=event_id)
 
 
 def outcome_label(event: Event) -> str:

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from humanic_app.models import Source, SourceStatus
 from humanic_app.services import mapping as mapping_service
 from humanic_app.services import signing
-from humanic_app.services.errors import NotFound, ValidationFailed
+from humanic_app.services.errors import ValidationFailed, require
 
 WEBHOOK_PATH = "/api/webhooks/posthog/"
 
@@ -52,10 +52,7 @@ def list_sources(*, session: Session) -> list[Source]:
 
 
 def get_source(*, session: Session, source_id: int) -> Source:
-    source = session.get(Source, source_id)
-    if source is None:
-        raise NotFound(f"No source with id {source_id}.")
-    return source
+    return require(session.get(Source, source_id), noun="source", row_id=source_id)
 
 
 def find_by_token(*, session: Session, token: str) -> Source | None:

@@ -1,6 +1,4 @@
 import copy
-import subprocess
-import sys
 
 import yaml
 

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from humanic_app import clock
 from humanic_app.models import CampaignStatus, Message, MessageStatus

@@ -1,6 +1,5 @@
 """The Resend sender against a local fake of Resend's HTTP API (never the real one)."""
 
-import json
 
 import pytest
 

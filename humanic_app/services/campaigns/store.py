@@ -20,7 +20,7 @@ from humanic_app.models import (
 )
 from humanic_app.services import workspace
 from humanic_app.services.campaigns.schema import document_as_dict, validate_document
-from humanic_app.services.errors import NotFound, ValidationFailed
+from humanic_app.services.errors import ValidationFailed, require
 
 
 def create_campaign(*, session: Session, document: dict[str, Any]) -> Campaign:
@@ -32,10 +32,7 @@ def create_campaign(*, session: Session, document: dict[str, Any]) -> Campaign:
 
 
 def get_campaign(*, session: Session, campaign_id: int) -> Campaign:
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound(f"No campaign with id {campaign_id}.")
-    return campaign
+    return require(session.get(Campaign, campaign_id), noun="campaign", row_id=campaign_id)
 
 
 def list_campaigns(*, session: Session, include_archived: bool = True) -> list[Campaign]:

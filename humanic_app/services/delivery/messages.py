@@ -11,7 +11,7 @@ from humanic_app import clock
 from humanic_app.models import Message, MessageStatus
 from humanic_app.services.auth import validate_email
 from humanic_app.services.campaigns.schema import validate_document
-from humanic_app.services.errors import NotFound, ValidationFailed
+from humanic_app.services.errors import ValidationFailed, require
 
 
 def list_messages(*, session: Session, to: str | None = None, status: str | None = None,
@@ -35,10 +35,7 @@ def list_messages(*, session: Session, to: str | None = None, status: str | None
 
 
 def get_message(*, session: Session, message_id: int) -> Message:
-    message = session.get(Message, message_id)
-    if message is None:
-        raise NotFound(f"No message with id {message_id}.")
-    return message
+    return require(session.get(Message, message_id), noun="message", row_id=message_id)
 
 
 def cancel(*, session: Session, message_id: int) -> Message:
