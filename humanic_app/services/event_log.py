@@ -64,12 +64,6 @@ def latest_accepted_event(*, session: Session, source_id: int) -> Event | None:
     return session.exec(stmt).first()
 
 
-def newest_id(*, session: Session) -> int:
-    from sqlalchemy import func
-
-    return session.exec(select(func.max(Event.id))).one() or 0
-
-
 def recent_event_names(*, session: Session, limit: int = 200) -> list[str]:
     """Event names actually received recently, for the campaign builder's trigger picker."""
     rows = session.exec(select(Event.event_name).where(Event.event_name.is_not(None))

@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -187,6 +187,4 @@ def process_pending(*, session: Session, limit: int = 200) -> int:
 
 
 def pending_count(*, session: Session) -> int:
-    from sqlalchemy import func
-
     return session.exec(select(func.count()).select_from(Event).where(Event.outcome == EventOutcome.pending)).one()

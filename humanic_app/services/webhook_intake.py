@@ -70,15 +70,15 @@ def _judge(source: Source | None, was_rotated: bool, request: WebhookRequest) ->
 
 def handle_requests(*, session: Session, requests: list[WebhookRequest]) -> list[WebhookAnswer]:
     """One answer per request, in order; everything accepted or rejected is stored before returning."""
-    hashes = {sources.hash_token(r.token) for r in requests}
+    token_hashes = [sources.hash_token(r.token) for r in requests]
+    hashes = set(token_hashes)
     by_hash = {s.token_hash: s for s in session.exec(select(Source).where(col(Source.token_hash).in_(hashes)))}
     missing = hashes - set(by_hash)
     rotated = set(session.exec(select(Source.previous_token_hash).where(
         col(Source.previous_token_hash).in_(missing)))) if missing else set()
 
     judged = []
-    for request in requests:
-        token_hash = sources.hash_token(request.token)
+    for request, token_hash in zip(requests, token_hashes):
         judged.append(_judge(by_hash.get(token_hash), token_hash in rotated, request))
     stored = store_deliveries(session=session, deliveries=[delivery for delivery, _ in judged])
     answers = []

@@ -111,12 +111,11 @@ class EventLogState(AuthState):
         """Each open tab asks for rows newer than the newest it shows: one indexed query per tick, bounded."""
         if not self.live:
             return
+        if any(r["outcome"] == "pending" for r in self.rows):
+            self._first_page()  # outcomes shown are about to change: reload the page rather than append
+            return
         fresh = self._query(limit=PAGE_SIZE, after_id=self._newest_id) if self._newest_id else \
             self._query(limit=PAGE_SIZE)
-        pending_ids = {r["id"] for r in self.rows if r["outcome"] == "pending"}
-        if pending_ids:
-            self._first_page()
-            return
         if fresh:
             self._newest_id = int(fresh[0]["id"])
             self.rows = (fresh + self.rows)[:PAGE_SIZE]

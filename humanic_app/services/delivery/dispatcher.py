@@ -13,7 +13,7 @@ import dataclasses
 import logging
 from datetime import timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -188,8 +188,3 @@ def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int 
             session.add(message)
         session.commit()
     return report
-
-
-def due_count(*, session: Session) -> int:
-    return session.exec(select(func.count()).select_from(Message).where(
-        Message.status == MessageStatus.scheduled, Message.due_at <= clock.now())).one()
