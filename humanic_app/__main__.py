@@ -88,11 +88,20 @@ def _describe_db() -> str:
     return "PostgreSQL at " + settings.database_url.split("@")[-1]
 
 
+def _cmd_worker(_: argparse.Namespace) -> int:
+    from humanic_app.background import run_worker
+
+    return run_worker()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m humanic_app", description="Humanic administration.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_cmd_migrate)
+
+    sub.add_parser("worker", help="run processing and the outbox dispatcher (the app starts this itself)"
+                   ).set_defaults(func=_cmd_worker)
 
     create_user = sub.add_parser("create-user", help="create a user (the first one becomes the owner)")
     create_user.add_argument("--email", required=True)

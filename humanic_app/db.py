@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -25,21 +30,116 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection) -> None:
+
+
+class _WriterTurn:
+    """One SQLite writer at a time across the threads and processes sharing a database file, handed over
+    the moment the previous writer commits. SQLite's own busy handler retries after 1, 2, 5, 10, 15, 20,
+    25… ms, so under steady write load a waiting writer sleeps well past the moment the lock is free: that
+    was most of the webhook's tail latency once processing ran in its own process."""
+
+    POLL_SECONDS = 0.0002
+    GIVE_UP_SECONDS = SQLITE_BUSY_TIMEOUT_MS / 1000
+
+    def __init__(self, lock_path: str):
+        self._lock_path = lock_path
+        self._threads = threading.Lock()
+        self._fd: tuple[int, int] | None = None  # (pid, fd): a forked child must open its own
+
+    def _file(self) -> int:
+        if self._fd is None or self._fd[0] != os.getpid():
+            self._threads = threading.Lock()
+            self._fd = (os.getpid(), os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600))
+        return self._fd[1]
+
+    def acquire(self) -> bool:
+        """False after the busy timeout: the caller then goes ahead and lets SQLite decide, as before."""
+        fd = self._file()
+        deadline = time.monotonic() + self.GIVE_UP_SECONDS
+        if not self._threads.acquire(timeout=self.GIVE_UP_SECONDS):
+            return False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    self._threads.release()
+                    return False
+                time.sleep(self.POLL_SECONDS)
+
+    def release(self) -> None:
+        fcntl.flock(self._file(), fcntl.LOCK_UN)
+        self._threads.release()
+
+
+class _TurnTakingConnection(sqlite3.Connection):
+    """A sqlite3 connection that takes its writer turn at BEGIN and gives it back at COMMIT/ROLLBACK."""
+
+    writer_turn: _WriterTurn | None = None
+    _has_turn = False
+
+    def begin_immediate(self) -> None:
+        self._has_turn = self.writer_turn is not None and self.writer_turn.acquire()
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._give_back()
+            raise
+
+    def _give_back(self) -> None:
+        if self._has_turn:
+            self._has_turn = False
+            self.writer_turn.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._give_back()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._give_back()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._give_back()
+
+
+READ_ONLY = "humanic_read_only"
+
+
+def _begin(connection) -> None:
     """Take SQLite's write lock when a transaction starts. A deferred transaction that reads and then
     writes fails at once with SQLITE_BUSY when another writer committed in between (WAL snapshots), and
-    busy_timeout cannot help it; IMMEDIATE makes it wait its turn instead."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    busy_timeout cannot help it; IMMEDIATE makes it wait its turn instead. Read-only sessions
+    (`read_scope`) take a plain snapshot and never wait for a writer."""
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.connection.dbapi_connection.begin_immediate()
+
+
+def _connection_class(database_url: str) -> type[_TurnTakingConnection]:
+    path = database_url.removeprefix("sqlite:///")
+    turn = _WriterTurn(f"{path}.writer-lock") if path and path != ":memory:" and "://" not in path else None
+    return type("TurnTakingConnection", (_TurnTakingConnection,), {"writer_turn": turn})
 
 
 def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                          "factory": _connection_class(database_url)},
         )
         event.listen(engine, "connect", _configure_sqlite)
-        event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "begin", _begin)
         return engine
     return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -63,6 +163,14 @@ def _configured_engine() -> Engine:
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     return make_engine(settings.database_url)
+
+
+@contextlib.contextmanager
+def read_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A session for reading only: on SQLite a WAL snapshot that neither waits for nor blocks writers."""
+    bind = (engine or get_engine()).execution_options(**{READ_ONLY: True})
+    with Session(bind, expire_on_commit=False) as session:
+        yield session  # closing returns the connection, which ends the snapshot; loaded rows stay readable
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from humanic_app import routes
+from humanic_app.background import background_worker
 from humanic_app.api import build_api
 from humanic_app.pages.contacts import contacts_page
 from humanic_app.pages.event_log import event_log_page
@@ -22,11 +23,9 @@ from humanic_app.state.event_log import EventLogState
 from humanic_app.state.integrations import IntegrationsState
 from humanic_app.state.messages import MessagesState
 from humanic_app.state.settings import SettingsState
-from humanic_app.workers import dispatcher_ticker, processing_loop
 
 app = rx.App(api_transformer=build_api())
-app.register_lifespan_task(processing_loop)
-app.register_lifespan_task(dispatcher_ticker)
+app.register_lifespan_task(background_worker)
 
 app.add_page(signin_page, route=routes.SIGN_IN, title="Sign in · Humanic", on_load=AuthState.load_sign_in)
 protected = [

@@ -1,4 +1,5 @@
-"""Background work inside the app process: the ingest writer (group commit) and the processing loop."""
+"""The work behind the webhook: the ingest writer (group commit, web process) and the processing loop
+and dispatcher ticker (run by the background worker process, see background.py)."""
 
 from __future__ import annotations
 
@@ -6,26 +7,36 @@ import asyncio
 import contextlib
 import logging
 
-from humanic_app.db import get_engine, session_scope
+from humanic_app.db import get_engine, read_scope, session_scope
 from humanic_app.services import ingest, processing, webhook_intake
 
 logger = logging.getLogger(__name__)
 
-PROCESS_BATCH = 500
+PROCESS_BATCH = 50  # short write transactions: the webhook's group commit waits for at most one of them
+YIELD_SECONDS = 0.001
 IDLE_POLL_SECONDS = 1.0
 
 _wake = asyncio.Event()
+_processing_here = False
 
 
 def wake_processing() -> None:
-    """Called after each stored batch so processing starts at once instead of at the next poll."""
-    with contextlib.suppress(RuntimeError):
-        _wake.set()
+    """Called after each stored batch so processing starts at once instead of at the next poll: directly
+    when this process runs the processing loop, otherwise through the background worker's pipe."""
+    if _processing_here:
+        with contextlib.suppress(RuntimeError):
+            _wake.set()
+        return
+    from humanic_app import background
+
+    background.wake(background.WAKE_PROCESSING)
 
 
 def _handle(requests: list[webhook_intake.WebhookRequest]) -> list[webhook_intake.WebhookAnswer]:
+    with read_scope(get_engine()) as snapshot:
+        judgement = webhook_intake.judge_requests(session=snapshot, requests=requests)
     with session_scope(get_engine()) as session:
-        return webhook_intake.handle_requests(session=session, requests=requests)
+        return webhook_intake.store_judged(session=session, requests=requests, judgement=judgement)
 
 
 webhook_writer = ingest.GroupCommitWriter(store=_handle, on_stored=wake_processing)
@@ -38,8 +49,9 @@ def process_available(limit: int = PROCESS_BATCH) -> int:
 
 async def processing_loop() -> None:
     """Lifespan task: drain pending events whenever woken, and poll in case another worker stored them."""
-    global _wake
+    global _wake, _processing_here
     _wake = asyncio.Event()
+    _processing_here = True
     while True:
         try:
             done = await asyncio.to_thread(process_available)
@@ -48,6 +60,7 @@ async def processing_loop() -> None:
             done = 0
         if done:
             wake_dispatcher()
+            await asyncio.sleep(YIELD_SECONDS)  # let a waiting webhook write take its turn
             continue
         _wake.clear()
         with contextlib.suppress(asyncio.TimeoutError):
@@ -106,12 +119,17 @@ def recheck_domains() -> None:
 
 
 def wake_dispatcher() -> None:
-    """Run the dispatcher now (a zero-delay message was just written) instead of at the next tick."""
+    """Run the dispatcher now (a zero-delay message was just written) instead of at the next tick:
+    directly when this process runs the ticker, otherwise through the background worker's pipe."""
     from datetime import datetime, timezone
 
     if _scheduler is not None:
         with contextlib.suppress(Exception):
             _scheduler.modify_job(_DISPATCH_JOB, next_run_time=datetime.now(timezone.utc))
+        return
+    from humanic_app import background
+
+    background.wake(background.WAKE_DISPATCHER)
 
 
 @contextlib.asynccontextmanager

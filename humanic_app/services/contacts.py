@@ -11,7 +11,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, insert, or_
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
@@ -179,9 +179,9 @@ class ContactBook:
         """Writes new contacts (getting their ids), then the identities that point at them."""
         self._session.flush()
         if self._new_links:
-            self._session.add_all([ContactIdentity(contact_id=c.id, kind=k, value=v) for c, k, v in self._new_links])
+            rows = [{"contact_id": c.id, "kind": k, "value": v} for c, k, v in self._new_links]
             self._new_links = []
-            self._session.flush()
+            self._session.execute(insert(ContactIdentity), rows)
 
 
 def match_or_create(*, session: Session, identity: Identity) -> Contact | None:

@@ -114,7 +114,7 @@ def _store_once(session: Session, deliveries: list[Delivery]) -> list[StoredDeli
         results.append(StoredDelivery(accepted=accepted, duplicates=duplicates))
 
     if rows:
-        session.execute(insert(Event), rows)
+        session.connection().execute(insert(Event.__table__), rows)  # Core: the ORM bulk path costs more per row
     for source_id in touched_sources:
         source = session.get(Source, source_id)
         if source is not None:

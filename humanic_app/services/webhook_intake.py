@@ -68,18 +68,54 @@ def _judge(source: Source | None, was_rotated: bool, request: WebhookRequest) ->
             WebhookAnswer(200, {}))
 
 
-def handle_requests(*, session: Session, requests: list[WebhookRequest]) -> list[WebhookAnswer]:
-    """One answer per request, in order; everything accepted or rejected is stored before returning."""
-    token_hashes = [sources.hash_token(r.token) for r in requests]
-    hashes = set(token_hashes)
-    by_hash = {s.token_hash: s for s in session.exec(select(Source).where(col(Source.token_hash).in_(hashes)))}
-    missing = hashes - set(by_hash)
+@dataclasses.dataclass
+class _Lookup:
+    by_hash: dict[str, Source]
+    rotated: set[str]
+
+    def view(self, token_hash: str) -> tuple:
+        """What the judgement of a request depends on: if this is unchanged, so is the judgement."""
+        source = self.by_hash.get(token_hash)
+        if source is None:
+            return (None, token_hash in self.rotated)
+        return (source.id, source.signing_secret, source.required_header_name, source.required_header_value,
+                source.mapping)
+
+
+def _lookup(session: Session, token_hashes: set[str]) -> _Lookup:
+    by_hash = {s.token_hash: s for s in session.exec(select(Source).where(col(Source.token_hash).in_(token_hashes)))}
+    missing = token_hashes - set(by_hash)
     rotated = set(session.exec(select(Source.previous_token_hash).where(
         col(Source.previous_token_hash).in_(missing)))) if missing else set()
+    return _Lookup(by_hash, rotated)
 
-    judged = []
-    for request, token_hash in zip(requests, token_hashes):
-        judged.append(_judge(by_hash.get(token_hash), token_hash in rotated, request))
+
+@dataclasses.dataclass
+class Judgement:
+    """Answers decided from a snapshot of the sources, before any write lock is taken."""
+
+    token_hashes: list[str]
+    lookup: _Lookup
+    judged: list[tuple[Delivery, WebhookAnswer]]
+
+
+def judge_requests(*, session: Session, requests: list[WebhookRequest]) -> Judgement:
+    """The CPU-heavy part (signatures, JSON, mapping), from a read-only snapshot: on SQLite it runs
+    while other writers (processing) hold the write lock, so the webhook's own write stays short."""
+    token_hashes = [sources.hash_token(r.token) for r in requests]
+    lookup = _lookup(session, set(token_hashes))
+    judged = [_judge(lookup.by_hash.get(h), h in lookup.rotated, r) for r, h in zip(requests, token_hashes)]
+    return Judgement(token_hashes, lookup, judged)
+
+
+def store_judged(*, session: Session, requests: list[WebhookRequest], judgement: Judgement) -> list[WebhookAnswer]:
+    """Stores what was judged; a request whose source changed since the snapshot (rotated, re-secured,
+    re-mapped a moment ago) is judged again against the current row, inside the write transaction."""
+    current = _lookup(session, set(judgement.token_hashes))
+    judged = list(judgement.judged)
+    for index, (request, token_hash) in enumerate(zip(requests, judgement.token_hashes)):
+        if current.view(token_hash) != judgement.lookup.view(token_hash):
+            judged[index] = _judge(current.by_hash.get(token_hash), token_hash in current.rotated, request)
     stored = store_deliveries(session=session, deliveries=[delivery for delivery, _ in judged])
     answers = []
     for (_, answer), result in zip(judged, stored):
@@ -87,3 +123,8 @@ def handle_requests(*, session: Session, requests: list[WebhookRequest]) -> list
             answer.body = {"accepted": result.accepted, "duplicates": result.duplicates}
         answers.append(answer)
     return answers
+
+
+def handle_requests(*, session: Session, requests: list[WebhookRequest]) -> list[WebhookAnswer]:
+    """One answer per request, in order; everything accepted or rejected is stored before returning."""
+    return store_judged(session=session, requests=requests, judgement=judge_requests(session=session, requests=requests))

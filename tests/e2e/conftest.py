@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.support.server import running_app
+from tests.support.server import RunningApp, running_app
 
 CHROMIUM = os.environ.get("HUMANIC_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -25,10 +25,15 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def app_url() -> Iterator[str]:
+def app() -> Iterator[RunningApp]:
     """One SQLite-backed app for the journeys; each journey uses its own accounts where it needs them."""
-    with running_app("sqlite") as app:
-        yield app.url
+    with running_app("sqlite") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def app_url(app) -> str:
+    return app.url
 
 
 @pytest.fixture

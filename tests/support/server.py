@@ -49,14 +49,25 @@ class RunningApp:
     log_path: Path
 
     def process_count(self) -> int:
-        """Processes in the app's session: the supervisor plus its workers."""
+        """Web processes in the app's session: the supervisor plus its workers (not the background workers)."""
         count = 0
         for stat in Path("/proc").glob("[0-9]*/stat"):
             with contextlib.suppress(OSError):
                 fields = stat.read_text().rsplit(")", 1)[1].split()
-                if int(fields[3]) == self.pid:
+                cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+                if int(fields[3]) == self.pid and b"humanic_app worker" not in cmdline:
                     count += 1
         return count
+
+    def background_workers(self) -> list[int]:
+        """Pids of the background worker processes (one per web worker)."""
+        pids = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            with contextlib.suppress(OSError):
+                stat = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(stat[3]) == self.pid and b"humanic_app worker" in cmdline.read_bytes().replace(b"\0", b" "):
+                    pids.append(int(cmdline.parent.name))
+        return pids
 
 
 @contextlib.contextmanager
