@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 
 from humanic_app.db import get_engine, read_scope, session_scope
@@ -72,6 +73,14 @@ _scheduler = None
 _DISPATCH_JOB = "humanic-dispatcher"
 
 
+@functools.lru_cache(maxsize=4)
+def _rate_limiter(redis_url: str | None):
+    """One limiter per process; with Redis, one for every worker of the deployment."""
+    from humanic_app.services.delivery import rate_limit
+
+    return rate_limit.RedisRateLimiter(redis_url) if redis_url else rate_limit.LocalRateLimiter()
+
+
 def current_sender():
     """Resend when RESEND_API_KEY is set, otherwise the local outbox (nothing leaves the machine)."""
     from humanic_app.services.delivery.senders import LocalOutboxSender
@@ -81,7 +90,8 @@ def current_sender():
     if settings.resend_api_key:
         from humanic_app.services.delivery.resend_sender import ResendSender
 
-        return ResendSender(api_key=settings.resend_api_key, api_url=settings.resend_api_url)
+        return ResendSender(api_key=settings.resend_api_key, api_url=settings.resend_api_url,
+                            limiter=_rate_limiter(settings.redis_url))
     return LocalOutboxSender()
 
 

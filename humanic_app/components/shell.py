@@ -79,6 +79,20 @@ def paused_banner() -> rx.Component:
     )
 
 
+def sending_blocked_banner() -> rx.Component:
+    return rx.cond(
+        AuthState.sending_blocked != "",
+        rx.callout(
+            rx.hstack(rx.text(AuthState.sending_blocked), rx.link("Settings", href=routes.SETTINGS),
+                      spacing="3", wrap="wrap"),
+            icon="octagon-alert",
+            color_scheme="red",
+            id="sending-blocked-banner",
+            width="100%",
+        ),
+    )
+
+
 def page_shell(title: str, *content: rx.Component) -> rx.Component:
     return rx.cond(
         AuthState.is_signed_in,
@@ -86,6 +100,7 @@ def page_shell(title: str, *content: rx.Component) -> rx.Component:
             sidebar(),
             rx.vstack(
                 paused_banner(),
+                sending_blocked_banner(),
                 rx.heading(title, size="6", as_="h1"),
                 *content,
                 padding="24px 32px",

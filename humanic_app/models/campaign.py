@@ -100,6 +100,7 @@ class Message(SQLModel, table=True):
     last_error: str = Field(default="", max_length=1000)
     provider_message_id: str | None = Field(default=None, max_length=200)
     lease_until: datetime | None = None  # a dispatcher owns a `sending` row until then
+    batch_key: str | None = Field(default=None, max_length=100, index=True)  # the Resend batch call it went in
     test_step: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))  # a test send's own content
     from_address: str = Field(default="", max_length=500)
     subject: str = Field(default="", max_length=1000)  # as rendered at send time

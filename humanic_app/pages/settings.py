@@ -77,6 +77,15 @@ def _status_card() -> rx.Component:
                               variant="soft")),
             align="center", width="100%",
         ),
+        rx.cond(
+            SettingsState.sending_blocked != "",
+            rx.hstack(
+                rx.text(SettingsState.sending_blocked, size="2", color_scheme="red", id="sending-blocked"),
+                rx.spacer(),
+                rx.button("Resume sending", on_click=SettingsState.resume_sending, color_scheme="green"),
+                align="center", width="100%", padding_top="12px",
+            ),
+        ),
         width="100%",
     )
 

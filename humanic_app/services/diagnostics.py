@@ -11,7 +11,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
-from humanic_app.models import Campaign, CampaignStatus, Event, EventOutcome, Source, WorkspaceStatus
+from humanic_app.models import (Campaign, CampaignStatus, Event, EventOutcome, Message, MessageStatus, Source,
+                                WorkspaceStatus)
 from humanic_app.services import domains, workspace
 from humanic_app.services.processing import NO_EMAIL_REASON
 
@@ -100,12 +101,37 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
         findings.append(Finding("Emails aren't sending even though events are arriving", "workspace_paused",
                                 "The workspace is paused: events are stored, nothing is sent.",
                                 "Resume it in Settings.", "/settings"))
+    findings += _provider_findings(session, ws, since)
     problem = domains.sending_domain_problem(session=session, from_email=ws.from_email,
                                              resend_configured=resend_configured)
     if problem:
         findings.append(Finding("Emails aren't sending even though events are arriving", "domain", problem,
                                 "Domains → add the records at your DNS provider → Verify.", "/domains"))
     return findings
+
+
+def _provider_findings(session: Session, ws, since) -> list[Finding]:
+    """What the email provider refused recently: quota, a bad API key, other permanent failures."""
+    case = "Emails aren't sending even though events are arriving"
+    found: list[Finding] = []
+    if block := workspace.sending_block(workspace=ws):
+        found.append(Finding(case, "provider_quota", block,
+                             "Upgrade your Resend plan (or wait for the daily quota to reset), then click Resume "
+                             "sending in Settings. Scheduled emails wait; none are lost.", "/settings"))
+    failures = session.exec(select(Message.last_error, func.count()).where(
+        Message.status == MessageStatus.failed, Message.due_at >= since).group_by(Message.last_error)).all()
+    if not failures:
+        return found
+    total = sum(n for _, n in failures)
+    if any("invalid_api_key" in e or "restricted_api_key" in e for e, _ in failures):
+        found.append(Finding(case, "provider_key", "Resend refuses the API key (invalid or restricted).",
+                             "Create a full-access key in Resend → API Keys, set it as RESEND_API_KEY and restart; "
+                             "then retry the failed emails in Messages.", "/messages"))
+    error, _ = max(failures, key=lambda f: f[1])
+    found.append(Finding(case, "provider_errors", f"{total} emails failed in the last 7 days; most often: {error}",
+                         "Open Messages filtered to 'failed' to see each error; fix the cause, then Retry.",
+                         "/messages"))
+    return found
 
 
 def finding_as_dict(finding: Finding) -> dict[str, str]:

@@ -79,6 +79,31 @@ def update_workspace(*, session: Session, changes: dict[str, Any]) -> Workspace:
     return workspace
 
 
+def sending_block(*, workspace: Workspace) -> str:
+    """Why the provider will not take email right now (its quota ran out), or "" when it will."""
+    until = workspace.sending_blocked_until
+    return workspace.sending_blocked_reason if until is not None and until > clock.now() else ""
+
+
+def resume_sending(*, session: Session) -> Workspace:
+    """After the Resend plan was upgraded: try sending again now (a new quota error blocks again)."""
+    from sqlalchemy import update
+
+    from humanic_app.models import Message, MessageStatus
+
+    workspace = get_workspace(session=session)
+    if (until := workspace.sending_blocked_until) is not None:  # what the block postponed is due again now
+        now = clock.now()
+        session.execute(update(Message).where(Message.status == MessageStatus.scheduled, Message.due_at == until)
+                        .values(due_at=now))
+        session.execute(update(Message).where(Message.status == MessageStatus.sending, Message.lease_until == until)
+                        .values(lease_until=now))
+    workspace.sending_blocked_until, workspace.sending_blocked_reason = None, ""
+    session.add(workspace)
+    session.flush()
+    return workspace
+
+
 def workspace_as_dict(workspace: Workspace) -> dict[str, Any]:
     return {
         "name": workspace.name,
@@ -88,6 +113,7 @@ def workspace_as_dict(workspace: Workspace) -> dict[str, Any]:
         "status": workspace.status.value,
         "public_url": workspace.public_url,
         "frequency_cap": workspace.frequency_cap,
+        "sending_blocked": sending_block(workspace=workspace),
     }
 
 

@@ -40,6 +40,7 @@ class AuthState(rx.State):
     user_email: str = ""
     user_role: str = ""
     workspace_paused: bool = False
+    sending_blocked: str = ""
     needs_owner: bool = False
     auth_error: str = ""
 
@@ -65,7 +66,9 @@ class AuthState(rx.State):
         self.user_email = principal.email or ""
         self.user_role = principal.role.value if principal.role else ""
         with session_scope() as session:
-            self.workspace_paused = workspace.get_workspace(session=session).status.value == "paused"
+            ws = workspace.get_workspace(session=session)
+            self.workspace_paused = ws.status.value == "paused"
+            self.sending_blocked = workspace.sending_block(workspace=ws)
 
     @rx.event
     def load_sign_in(self):

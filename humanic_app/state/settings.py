@@ -63,6 +63,13 @@ class SettingsState(AuthState):
 
     @rx.event
     @signed_in
+    def resume_sending(self):
+        with session_scope() as session:
+            workspace.resume_sending(session=session)
+        self._refresh()
+
+    @rx.event
+    @signed_in
     def set_paused(self, paused: bool):
         with session_scope() as session:
             workspace.update_workspace(session=session, changes={"status": "paused" if paused else "active"})

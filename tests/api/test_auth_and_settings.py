@@ -25,7 +25,7 @@ def test_settings_round_trip(authed):
     assert response.status_code == 200, response.text
     assert authed.get("/api/v1/settings").json() == {
         "name": "My workspace", "from_name": "Acme", "from_email": "hi@acme.io", "physical_address": "1 Main St",
-        "status": "paused", "public_url": "https://h.acme.io", "frequency_cap": 3}
+        "status": "paused", "public_url": "https://h.acme.io", "frequency_cap": 3, "sending_blocked": ""}
 
 
 def test_settings_validation_is_field_level(authed):

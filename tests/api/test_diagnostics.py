@@ -52,3 +52,43 @@ def test_troubleshooting_findings(client, authed, source, engine, monkeypatch):
     assert {f["case"] for f in found.values()} == {"Events aren't appearing",
                                                    "Emails aren't sending even though events are arriving",
                                                    "Users are receiving duplicate emails"}
+
+
+def test_provider_quota_and_key_problems_are_found_and_quota_can_be_resumed(client, authed, source, engine):
+    import resend
+    from sqlmodel import Session
+
+    from humanic_app.models import Domain
+    from humanic_app.services.delivery import dispatcher, rate_limit
+    from humanic_app.services.delivery.resend_sender import ResendSender
+    from tests.support.fake_resend import FakeResend
+
+    authed.put("/api/v1/settings", json={"from_email": "hello@acme.io", "physical_address": "1 Main St"})
+    authed.post(f"/api/v1/sources/{source['id']}/activate")
+    campaign = authed.post("/api/v1/campaigns", json=library.templates()["onboarding-activation"]).json()
+    authed.post(f"/api/v1/campaigns/{campaign['id']}/activate")
+    with Session(engine) as session:
+        session.add(Domain(name="acme.io", resend_id="d-1", status="verified"))
+        session.commit()
+    client.post(path_of(source), json=posthog_event(event="user_signed_up", distinct_id="q", email="q@example.com"))
+    process(engine)
+    before = resend.api_url
+    try:
+        with FakeResend() as fake:
+            sender = ResendSender(api_key=fake.api_key, api_url=fake.url, limiter=rate_limit.LocalRateLimiter(100))
+            fake.inject(429, "daily_quota_exceeded")
+            assert dispatcher.dispatch_due(engine=engine, sender=sender, public_url="https://h.acme.io").held == 1
+            quota = findings(authed)["provider_quota"]
+            assert "daily sending quota is used up" in quota["problem"] and "Resume sending" in quota["fix"]
+            assert "daily sending quota" in authed.get("/api/v1/settings").json()["sending_blocked"]
+
+            assert authed.post("/api/v1/settings/resume-sending").json()["sending_blocked"] == ""
+            fake.inject(403, "invalid_api_key")
+            assert dispatcher.dispatch_due(engine=engine, sender=sender, public_url="https://h.acme.io").failed == 1
+            found = findings(authed)
+            assert "provider_quota" not in found
+            assert found["provider_key"]["problem"] == "Resend refuses the API key (invalid or restricted)."
+            assert "RESEND_API_KEY" in found["provider_key"]["fix"]
+            assert found["provider_errors"]["problem"].startswith("1 emails failed in the last 7 days")
+    finally:
+        resend.api_url = before

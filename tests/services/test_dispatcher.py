@@ -17,16 +17,18 @@ class ScriptedSender:
     """Answers from a script per call; records what it was asked to send."""
 
     name = "scripted"
+    max_batch = 100
 
     def __init__(self, *script):
         self.script = list(script)
         self.calls = []
 
-    def send(self, emails):
+    def send(self, emails, *, batch_key=None):
         self.calls.append([e.idempotency_key for e in emails])
         outcome = self.script.pop(0) if self.script else "ok"
         return [SendResult(message_id=e.message_id, ok=outcome == "ok", provider_message_id=f"p-{e.message_id}",
-                           error="" if outcome == "ok" else outcome, retryable=outcome == "429")
+                           error="" if outcome == "ok" else outcome, retryable=outcome in ("429", "500"),
+                           maybe_sent=outcome == "500", quota_exceeded="daily" if outcome == "quota" else "")
                 for e in emails]
 
 
@@ -131,8 +133,9 @@ def test_crashed_dispatch_is_resent_after_the_lease_with_the_same_key(session, e
 
     class DyingSender:
         name = "dying"
+        max_batch = 100
 
-        def send(self, emails):
+        def send(self, emails, *, batch_key=None):
             raise Crash
 
     try:
@@ -181,9 +184,10 @@ def test_dispatcher_with_resend_sends_exactly_once_across_a_crash(session, engin
 
         class CrashAfterSend:
             name = "resend"
+            max_batch = 100
 
-            def send(self, emails):
-                real.send(emails)
+            def send(self, emails, *, batch_key=None):
+                real.send(emails, batch_key=batch_key)
                 raise RuntimeError("process killed")
 
         try:
@@ -203,9 +207,10 @@ def test_every_email_carries_rfc8058_headers_and_a_visible_link(session, engine,
 
     class Capture:
         name = "capture"
+        max_batch = 100
         emails = []
 
-        def send(self, emails):
+        def send(self, emails, *, batch_key=None):
             Capture.emails.extend(emails)
             return [SendResult(message_id=e.message_id, ok=True, provider_message_id="x") for e in emails]
 
@@ -226,3 +231,85 @@ def test_resend_sending_waits_for_a_verified_domain(session, engine, monkeypatch
     assert report.held == 1 and report.sent == 0
     held = session.exec(select(Message).where(Message.step_index == 0)).one()
     assert held.status == MessageStatus.scheduled and "acme.io is not added" in held.last_error
+
+
+def _three_welcome_emails(session, monkeypatch):
+    world, campaign = _setup(session, monkeypatch)
+    for name in ("bob", "cy"):
+        world.send("user_signed_up", T0, user=name, email=f"{name}@example.com")
+    session.commit()
+    return world
+
+
+def test_several_due_messages_go_in_one_batch_call(session, engine, monkeypatch):
+    _three_welcome_emails(session, monkeypatch)
+    sender = ScriptedSender("ok")
+    assert dispatch(session, engine, sender).sent == 3
+    assert len(sender.calls) == 1 and len(sender.calls[0]) == 3
+    keys = {m.batch_key for m in session.exec(select(Message).where(Message.status == MessageStatus.sent))}
+    assert len(keys) == 1 and next(iter(keys)).startswith("humanic-batch/")
+
+
+def test_a_batch_that_may_have_been_accepted_is_replayed_exactly(session, engine, monkeypatch):
+    """A 5xx or timeout after Resend accepted the batch: the replay must carry the same members, payload
+    and key, even though the contacts changed meanwhile, so Resend dedupes it instead of answering 409."""
+    import resend
+
+    from humanic_app.models import Contact, Domain
+    from humanic_app.services.delivery.resend_sender import ResendSender
+    from tests.support.fake_resend import FakeResend
+
+    _three_welcome_emails(session, monkeypatch)
+    session.add(Domain(name="acme.io", resend_id="d-1", status="verified"))
+    session.commit()
+    before = resend.api_url
+    with FakeResend() as fake:
+        real = ResendSender(api_key=fake.api_key, api_url=fake.url)
+
+        class AnswerLost:
+            name, max_batch = "resend", 100
+
+            def send(self, emails, *, batch_key=None):
+                real.send(emails, batch_key=batch_key)
+                return [SendResult(message_id=e.message_id, ok=False, error="network: ReadTimeout",
+                                   retryable=True, maybe_sent=True) for e in emails]
+
+        assert dispatch(session, engine, AnswerLost()).retried == 3
+        assert statuses(session)[:3] == ["sending"] * 3
+        for contact in session.exec(select(Contact)):
+            contact.properties = {**contact.properties, "name": "Changed"}
+            session.add(contact)
+        session.commit()
+        monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(minutes=10))
+        assert dispatch(session, engine, real).sent == 3
+        assert len(fake.sent) == 3 and [r["path"] for r in fake.requests] == ["/emails/batch"] * 2
+        assert fake.requests[0]["key"] == fake.requests[1]["key"]
+        sent = session.exec(select(Message).where(Message.status == MessageStatus.sent)).all()
+        assert sorted(m.provider_message_id for m in sent) == sorted(s["id"] for s in fake.sent)
+        assert all("Changed" not in m.subject for m in sent)
+    resend.api_url = before
+
+
+def test_a_rate_limited_batch_is_gated_and_batched_afresh(session, engine, monkeypatch):
+    _three_welcome_emails(session, monkeypatch)
+    sender = ScriptedSender("429", "ok")
+    assert dispatch(session, engine, sender).retried == 3
+    waiting = session.exec(select(Message).where(Message.status == MessageStatus.scheduled,
+                                                 Message.step_index == 0)).all()
+    assert len(waiting) == 3 and all(m.batch_key is None for m in waiting)
+    monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(minutes=10))
+    assert dispatch(session, engine, sender).sent == 3
+
+
+def test_quota_exhausted_pauses_all_sending_until_it_resets(session, engine, monkeypatch):
+    _three_welcome_emails(session, monkeypatch)
+    assert dispatch(session, engine, ScriptedSender("quota")).held == 3
+    ws = workspace.get_workspace(session=session)
+    assert ws.sending_blocked_until == (T0 + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert "daily sending quota" in ws.sending_blocked_reason
+    until = ws.sending_blocked_until
+    session.commit()
+    monkeypatch.setattr(clock, "now", lambda: until - timedelta(minutes=1))
+    assert dispatch(session, engine, ScriptedSender("ok")).sent == 0
+    monkeypatch.setattr(clock, "now", lambda: until + timedelta(minutes=1))
+    assert dispatch(session, engine, ScriptedSender("ok")).sent == 3

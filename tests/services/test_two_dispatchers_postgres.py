@@ -32,12 +32,13 @@ def pg_engine():
 
 class CountingSender:
     name = "counting"
+    max_batch = 7  # several batch calls per pass, so batches of both dispatchers interleave
 
     def __init__(self):
         self.keys = Counter()
         self.lock = threading.Lock()
 
-    def send(self, emails):
+    def send(self, emails, *, batch_key=None):
         time.sleep(0.01)  # a provider round trip, so the two dispatchers overlap
         with self.lock:
             self.keys.update(e.idempotency_key for e in emails)

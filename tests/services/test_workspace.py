@@ -14,7 +14,7 @@ def test_defaults_and_update(session):
     assert workspace.workspace_as_dict(ws) == {
         "name": "My workspace", "from_name": "Acme", "from_email": "hello@acme.io",
         "physical_address": "1 Main St, Springfield", "status": "paused", "public_url": "https://humanic.acme.io",
-        "frequency_cap": 3}
+        "frequency_cap": 3, "sending_blocked": ""}
 
 
 def test_field_errors(session):

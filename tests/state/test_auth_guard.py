@@ -45,7 +45,7 @@ def test_signed_in_refuses_anonymous_and_redirects():
 
 def test_every_settings_handler_is_guarded():
     assert set(SettingsState.event_handlers) - UNGUARDED_BY_DESIGN == {
-        "load", "save", "set_paused", "invite", "create_api_key", "revoke_api_key"}
+        "load", "save", "set_paused", "resume_sending", "invite", "create_api_key", "revoke_api_key"}
 
 
 @pytest.mark.parametrize("state", [SettingsState, IntegrationsState, EventLogState, ContactsState, CampaignsState,

@@ -1,12 +1,14 @@
-"""A local fake of Resend's HTTP API for sending tests: POST /emails with Idempotency-Key replay as
-Resend documents it (same key + same body → the same id; same key + another body → 409), plus injected
-rate limits, server errors and latency."""
+"""A local fake of Resend's HTTP API for sending tests: POST /emails and POST /emails/batch with
+Idempotency-Key replay as Resend documents it (same key + same body → the same response; same key +
+another body → 409), permissive batch validation, a real per-second rate limit with draft-06 headers
+(`rate_limit_per_second`), injected errors and latency."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,6 +22,10 @@ class FakeResend:
         self.fail_next: list[tuple[int, str, dict]] = []  # (status, name, headers)
         self.domains: dict[str, dict] = {}
         self.dns_published: set[str] = set()  # domain names whose records "exist" (verify succeeds)
+        self.rate_limit_per_second: int | None = None
+        self.rate_limited: int = 0            # 429s answered because of the rate limit
+        self.latency_s: float = 0.0
+        self._recent: list[float] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -77,11 +83,61 @@ class FakeResend:
                     record["status"] = "verified" if ok else "pending"
                 return self._answer(200, {"object": "domain", "id": domain_id})
 
+            def _rate_headers(self) -> dict | None:
+                """None when over the limit; otherwise the draft-06 headers Resend sends."""
+                limit = fake.rate_limit_per_second
+                if limit is None:
+                    return {}
+                now = time.monotonic()
+                fake._recent = [t for t in fake._recent if now - t < 1.0]
+                if len(fake._recent) >= limit:
+                    return None
+                fake._recent.append(now)
+                return {"ratelimit-limit": str(limit), "ratelimit-remaining": str(limit - len(fake._recent)),
+                        "ratelimit-reset": "1"}
+
+            @staticmethod
+            def _invalid(email: dict) -> bool:
+                return not email.get("to") or "@" not in str(email.get("from", ""))
+
+            def _send(self, email: dict, key: str | None, batch_key: str | None = None) -> str:
+                email_id = str(uuid.uuid4())
+                fake.sent.append({"id": email_id, **email, "idempotency_key": key, "batch_key": batch_key})
+                return email_id
+
+            def _emails(self, raw: bytes, key: str | None, rate: dict):
+                body = json.loads(raw)
+                if self._invalid(body):
+                    return self._answer(422, {"statusCode": 422, "name": "validation_error",
+                                              "message": "Invalid `from` or `to`"}, rate)
+                answer = {"id": self._send(body, key)}
+                if key:
+                    fake.by_key[key] = (json.dumps(answer), raw.decode())
+                return self._answer(200, answer, rate)
+
+            def _batch(self, raw: bytes, key: str | None, rate: dict):
+                emails = json.loads(raw)
+                if not isinstance(emails, list) or not 1 <= len(emails) <= 100:
+                    return self._answer(422, {"statusCode": 422, "name": "validation_error",
+                                              "message": "A batch holds 1 to 100 emails"}, rate)
+                data, errors = [], []
+                for index, email in enumerate(emails):
+                    if self._invalid(email):
+                        errors.append({"index": index, "message": "Invalid `from` or `to`"})
+                    else:
+                        data.append({"id": self._send(email, None, batch_key=key)})
+                answer = {"data": data, "errors": errors}
+                if key:
+                    fake.by_key[key] = (json.dumps(answer), raw.decode())
+                return self._answer(200, answer, rate)
+
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 key = self.headers.get("Idempotency-Key")
+                if fake.latency_s:
+                    time.sleep(fake.latency_s)
                 with fake.lock:
-                    fake.requests.append({"path": self.path, "key": key, "body": raw})
+                    fake.requests.append({"path": self.path, "key": key, "body": raw, "at": time.monotonic()})
                     if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
                         return self._answer(401, {"statusCode": 401, "name": "invalid_api_key",
                                                   "message": "API key is invalid"})
@@ -90,23 +146,24 @@ class FakeResend:
                         return self._answer(status, {"statusCode": status, "name": name, "message": name}, headers)
                     if self.path.startswith("/domains"):
                         return self._domains_post(json.loads(raw or b"{}"))
-                    if self.path != "/emails":
+                    if self.path not in ("/emails", "/emails/batch"):
                         return self._answer(404, {"statusCode": 404, "name": "not_found", "message": "no route"})
-                    body = json.loads(raw)
+                    rate = self._rate_headers()
+                    if rate is None:
+                        fake.rate_limited += 1
+                        return self._answer(429, {"statusCode": 429, "name": "rate_limit_exceeded",
+                                                  "message": "Too many requests"},
+                                            {"retry-after": "1", "ratelimit-limit": str(fake.rate_limit_per_second),
+                                             "ratelimit-remaining": "0", "ratelimit-reset": "1"})
                     if key and key in fake.by_key:
-                        email_id, seen_body = fake.by_key[key]
+                        answer, seen_body = fake.by_key[key]
                         if seen_body != raw.decode():
                             return self._answer(409, {"statusCode": 409, "name": "invalid_idempotent_request",
                                                       "message": "Same idempotency key, different body"})
-                        return self._answer(200, {"id": email_id})
-                    if not body.get("to") or "@" not in str(body.get("from", "")):
-                        return self._answer(422, {"statusCode": 422, "name": "validation_error",
-                                                  "message": "Invalid `from` or `to`"})
-                    email_id = str(uuid.uuid4())
-                    if key:
-                        fake.by_key[key] = (email_id, raw.decode())
-                    fake.sent.append({"id": email_id, **body, "idempotency_key": key})
-                    return self._answer(200, {"id": email_id})
+                        return self._answer(200, json.loads(answer), rate)
+                    if self.path == "/emails/batch":
+                        return self._batch(raw, key, rate)
+                    return self._emails(raw, key, rate)
 
         return Handler
 

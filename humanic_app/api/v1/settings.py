@@ -20,6 +20,7 @@ class SettingsOut(BaseModel):
     status: Literal["active", "paused"]
     public_url: str
     frequency_cap: int
+    sending_blocked: str  # why the provider refuses email right now (quota), or ""
 
 
 class SettingsUpdate(BaseModel):
@@ -43,3 +44,9 @@ def read_settings(session: SessionDep) -> dict:
 def update_settings(body: SettingsUpdate, session: SessionDep) -> dict:
     workspace = workspace_service.update_workspace(session=session, changes=body.model_dump(exclude_unset=True))
     return workspace_service.workspace_as_dict(workspace)
+
+
+@router.post("/settings/resume-sending", response_model=SettingsOut,
+             summary="Send again after the provider's quota ran out (e.g. the plan was upgraded)")
+def resume_sending(session: SessionDep) -> dict:
+    return workspace_service.workspace_as_dict(workspace_service.resume_sending(session=session))

@@ -1,9 +1,12 @@
 """The dispatcher: claim due outbox rows, gate them, render them with the latest contact data, send,
 record. The outbox (Message rows) is the only record of pending work.
 
-Exactly once: a claimed row becomes `sending` with a lease and the claim commits before the provider
-call; the result commits after. A dispatcher that dies mid-send leaves `sending` rows whose lease
-expires; the next pass sends them again with the same idempotency key, which the provider dedupes.
+Exactly once: before any provider call, each claimed row becomes `sending` with a lease, its rendered
+email and the key of the call it goes in (a batch key for several, its own key for one); that commits
+first. `sending` means "the provider may have it": a dispatcher that dies mid-send, or a call that timed
+out or got a 5xx, leaves the rows `sending`, and when the lease runs out the same call is replayed —
+same members, same payload, same key — which the provider deduplicates. A call known not to have been
+accepted (429, quota) puts its rows back to `scheduled`, to be gated, rendered and batched afresh.
 On PostgreSQL several dispatchers claim disjoint rows with FOR UPDATE SKIP LOCKED.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import or_
@@ -29,7 +33,7 @@ from humanic_app.models import (
 )
 from humanic_app.services import domains, suppression, templates, unsubscribe, workspace
 from humanic_app.services.campaigns.schema import CampaignDocument
-from humanic_app.services.delivery.senders import OutgoingEmail, Sender
+from humanic_app.services.delivery.senders import OutgoingEmail, Sender, SendResult
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +105,15 @@ def _gate(session: Session, message: Message, ws: Workspace, campaign: Campaign 
     return None
 
 
+def _envelope(session: Session, message: Message, public_url: str) -> tuple[str, dict[str, str], list[dict[str, str]]]:
+    """Unsubscribe URL, RFC 8058 headers and tags: derived from the message alone, so a replay matches."""
+    unsubscribe_url = unsubscribe.url_for(session=session, public_url=public_url, message_id=message.id)
+    headers = {"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    tags = [{"name": "campaign", "value": str(message.campaign_id or "test")},
+            {"name": "step", "value": str(message.step_index)}, {"name": "message", "value": str(message.id)}]
+    return unsubscribe_url, headers, tags
+
+
 def _render(session: Session, message: Message, ws: Workspace, campaign: Campaign | None,
             public_url: str) -> OutgoingEmail:
     if message.test_step is not None:
@@ -111,7 +124,7 @@ def _render(session: Session, message: Message, ws: Workspace, campaign: Campaig
     contact = session.get(Contact, message.contact_id) if message.contact_id else None
     variables = dict(contact.properties) if contact else {}
     variables.update(message.variables or {})
-    unsubscribe_url = unsubscribe.url_for(session=session, public_url=public_url, message_id=message.id)
+    unsubscribe_url, headers, tags = _envelope(session, message, public_url)
     variables["unsubscribe_url"] = unsubscribe_url
     rendered = templates.render(subject=step["subject"], html=step["html"], text=step.get("text"),
                                 variables=variables)
@@ -120,25 +133,126 @@ def _render(session: Session, message: Message, ws: Workspace, campaign: Campaig
     return OutgoingEmail(
         message_id=message.id, idempotency_key=message.idempotency_key, from_address=_from_address(ws),
         to=message.to_email, subject=subject, html=rendered.html + footer_html, text=rendered.text + footer_text,
-        headers={"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-        tags=[{"name": "campaign", "value": str(message.campaign_id or "test")},
-              {"name": "step", "value": str(message.step_index)}, {"name": "message", "value": str(message.id)}])
+        headers=headers, tags=tags)
+
+
+def _as_recorded(session: Session, message: Message, public_url: str) -> OutgoingEmail:
+    """The email exactly as it was handed to the provider before: a replay must carry the same payload
+    under the same key, or the provider answers 409 instead of deduplicating."""
+    _, headers, tags = _envelope(session, message, public_url)
+    return OutgoingEmail(message_id=message.id, idempotency_key=message.idempotency_key,
+                         from_address=message.from_address, to=message.to_email, subject=message.subject,
+                         html=message.html, text=message.text, headers=headers, tags=tags)
+
+
+@dataclasses.dataclass
+class _Call:
+    batch_key: str | None
+    messages: list[Message]
+    emails: list[OutgoingEmail]
+
+
+def _replays(session: Session, claimed: list[Message], public_url: str) -> list[_Call]:
+    """`sending` rows whose lease ran out: the provider may or may not have them. Each goes again exactly
+    as before, with the rest of its batch, under the same key; no gate (the decision was already taken)."""
+    calls: list[_Call] = []
+    seen_batches: set[str] = set()
+    for message in claimed:
+        if message.batch_key is None:
+            calls.append(_Call(None, [message], [_as_recorded(session, message, public_url)]))
+            continue
+        if message.batch_key in seen_batches:
+            continue
+        seen_batches.add(message.batch_key)
+        stmt = (select(Message).where(Message.batch_key == message.batch_key, Message.status == MessageStatus.sending)
+                .order_by(col(Message.id)))
+        expected = len(session.exec(select(Message.id).where(
+            Message.batch_key == message.batch_key, Message.status == MessageStatus.sending)).all())
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        group = list(session.exec(stmt))
+        if len(group) != expected:
+            continue  # another dispatcher holds part of this batch; whoever gets all of it replays it
+        calls.append(_Call(message.batch_key, group, [_as_recorded(session, m, public_url) for m in group]))
+    return calls
+
+
+def _hold(message: Message, until, reason: str) -> None:
+    message.status, message.due_at, message.last_error = MessageStatus.scheduled, until, reason
+
+
+def _quota_block_until(kind: str):
+    now = clock.now()
+    if kind == "daily":
+        return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return now + timedelta(days=3650)  # monthly: until someone resumes sending in Settings
+
+
+def _record(session: Session, call: _Call, results: list[SendResult], sender: Sender, ws: Workspace,
+            report: DispatchReport) -> None:
+    by_id = {m.id: m for m in call.messages}
+    for result in results:
+        message = by_id[result.message_id]
+        message.lease_until = None
+        if result.ok:
+            message.status, message.sent_at = MessageStatus.sent, clock.now()
+            message.provider_message_id, message.sent_via, message.last_error = \
+                result.provider_message_id, sender.name, ""
+            report.sent += 1
+        elif result.quota_exceeded:
+            until = _quota_block_until(result.quota_exceeded)
+            ws.sending_blocked_until = until
+            ws.sending_blocked_reason = (f"Resend's {result.quota_exceeded} sending quota is used up: sending is paused"
+                                         + (" until midnight UTC." if result.quota_exceeded == "daily" else
+                                            ". Upgrade your Resend plan, then click Resume sending in Settings."))
+            session.add(ws)
+            message.batch_key = None
+            _hold(message, until, result.error[:1000])
+            report.held += 1
+        elif result.retryable and message.attempts < MAX_ATTEMPTS:
+            wait = timedelta(seconds=result.retry_after_s or min(2 ** message.attempts, 300))
+            message.last_error = result.error[:1000]
+            if result.maybe_sent:
+                message.lease_until = clock.now() + wait  # stays `sending`: replayed exactly when this runs out
+            else:
+                message.batch_key = None  # definitely not accepted: gated, rendered and batched afresh
+                _hold(message, clock.now() + wait, result.error[:1000])
+            report.retried += 1
+        else:
+            message.status, message.last_error = MessageStatus.failed, result.error[:1000]
+            report.failed += 1
+        session.add(message)
 
 
 def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int = BATCH) -> DispatchReport:
+    """One pass: claim what is due, decide and record every provider call, then make the calls one by
+    one, committing each result as it comes back."""
     report = DispatchReport()
     with Session(engine, expire_on_commit=False) as session:
         messages = _claim(session, limit)
         if not messages:
             return report
         ws = workspace.get_workspace(session=session)
+        now = clock.now()
+        if ws.sending_blocked_until is not None and ws.sending_blocked_until > now:
+            for message in messages:
+                if message.status == MessageStatus.sending:
+                    message.lease_until = ws.sending_blocked_until
+                else:
+                    _hold(message, ws.sending_blocked_until, ws.sending_blocked_reason)
+                session.add(message)
+                report.held += 1
+            session.commit()
+            return report
+        calls = _replays(session, [m for m in messages if m.status == MessageStatus.sending], public_url)
+        fresh = [m for m in messages if m.status == MessageStatus.scheduled]
         campaigns = {c.id: c for c in session.exec(select(Campaign).where(
-            col(Campaign.id).in_({m.campaign_id for m in messages if m.campaign_id})))}
-        outgoing: list[OutgoingEmail] = []
+            col(Campaign.id).in_({m.campaign_id for m in fresh if m.campaign_id})))}
+        ready: list[tuple[Message, OutgoingEmail]] = []
         planned: dict[int | None, int] = {}
         domain_problem = domains.sending_domain_problem(session=session, from_email=ws.from_email,
                                                         resend_configured=sender.name == "resend")
-        for message in messages:
+        for message in fresh:
             campaign = campaigns.get(message.campaign_id)
             verdict = _gate(session, message, ws, campaign, planned.get(message.contact_id, 0), domain_problem)
             if verdict is not None:
@@ -148,43 +262,32 @@ def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int 
                     message.status, report.cancelled = MessageStatus.cancelled, report.cancelled + 1
                 elif action == "suppress":
                     message.status, report.cancelled = MessageStatus.suppressed, report.cancelled + 1
-                elif action == "postpone":
-                    message.status, message.due_at = MessageStatus.scheduled, clock.now() + timedelta(minutes=15)
-                    report.held += 1
                 else:
-                    message.status, message.due_at = MessageStatus.scheduled, clock.now() + timedelta(minutes=1)
+                    _hold(message, now + timedelta(minutes=15 if action == "postpone" else 1), reason)
                     report.held += 1
                 session.add(message)
                 continue
             if not message.is_test:
                 planned[message.contact_id] = planned.get(message.contact_id, 0) + 1
             email = _render(session, message, ws, campaign, public_url)
-            message.status, message.lease_until = MessageStatus.sending, clock.now() + LEASE
-            message.attempts += 1
             message.from_address, message.subject, message.html, message.text = \
                 email.from_address, email.subject, email.html, email.text
-            session.add(message)
-            outgoing.append(email)
-        session.commit()  # the claim is durable before the provider is called
+            ready.append((message, email))
+        for start in range(0, len(ready), sender.max_batch):
+            chunk = ready[start:start + sender.max_batch]
+            key = f"humanic-batch/{uuid.uuid4()}" if len(chunk) > 1 else None
+            for message, _ in chunk:
+                message.batch_key = key
+            calls.append(_Call(key, [m for m, _ in chunk], [e for _, e in chunk]))
+        for call in calls:
+            for message in call.messages:
+                message.status, message.lease_until = MessageStatus.sending, now + LEASE
+                message.attempts += 1
+                session.add(message)
+        session.commit()  # every call is recorded (members, key, payload) before the provider sees it
 
-        by_id = {m.id: m for m in messages}
-        results = sender.send(outgoing) if outgoing else []
-        for result in results:
-            message = by_id[result.message_id]
-            message.lease_until = None
-            if result.ok:
-                message.status, message.sent_at = MessageStatus.sent, clock.now()
-                message.provider_message_id, message.sent_via, message.last_error = \
-                    result.provider_message_id, sender.name, ""
-                report.sent += 1
-            elif result.retryable and message.attempts < MAX_ATTEMPTS:
-                wait = result.retry_after_s or min(2 ** message.attempts, 300)
-                message.status, message.due_at = MessageStatus.scheduled, clock.now() + timedelta(seconds=wait)
-                message.last_error = result.error[:1000]
-                report.retried += 1
-            else:
-                message.status, message.last_error = MessageStatus.failed, result.error[:1000]
-                report.failed += 1
-            session.add(message)
-        session.commit()
+        for call in calls:
+            results = sender.send(call.emails, batch_key=call.batch_key)
+            _record(session, call, results, sender, ws, report)
+            session.commit()
     return report

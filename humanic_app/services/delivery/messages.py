@@ -54,6 +54,7 @@ def retry(*, session: Session, message_id: int) -> Message:
         raise ValidationFailed({"status": f"Only failed messages can be retried; this one is "
                                           f"{message.status.value}."})
     message.status, message.due_at, message.attempts = MessageStatus.scheduled, clock.now(), 0
+    message.batch_key = None
     session.add(message)
     return message
 

@@ -1,24 +1,30 @@
 """Resend through the official SDK (RESEND_API_URL points it elsewhere for tests).
 
-Each message goes with its outbox idempotency key as `Idempotency-Key`, so a resend after a crash or a
-retry after a timeout cannot deliver twice. 429 rate limits, 5xx, timeouts and network errors are
-retryable (same key, `retry-after` honoured); validation errors, 409 invalid_idempotent_request and
-quota errors are not.
+Several due messages go in one `POST /emails/batch` (≤ 100, permissive validation, so one bad address
+fails only itself) under the batch key the dispatcher recorded; a single message goes to `POST /emails`
+under its own key. Either way a replay after a crash or timeout cannot deliver twice. Every call waits
+for a slot from the shared rate limiter and feeds the response's rate-limit headers back to it.
+429 rate limits, 5xx, timeouts and network errors are retryable; validation errors, 409
+invalid_idempotent_request and quota errors are not (quota stops sending altogether).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import resend
 from resend.exceptions import ResendError
 
+from humanic_app.services.delivery import rate_limit
 from humanic_app.services.delivery.senders import OutgoingEmail, SendResult
 
 PERMANENT_TYPES = {"validation_error", "invalid_idempotent_request", "invalid_idempotency_key",
                    "daily_quota_exceeded", "monthly_quota_exceeded", "invalid_from_address",
                    "missing_required_field", "invalid_api_key", "restricted_api_key", "not_found"}
+QUOTA_TYPES = {"daily_quota_exceeded": "daily", "monthly_quota_exceeded": "monthly"}
 
 
-def _retry_after(headers: dict[str, str]) -> float | None:
+def _retry_after(headers: dict[str, str] | None) -> float | None:
     lowered = {k.lower(): v for k, v in (headers or {}).items()}
     for name in ("retry-after", "ratelimit-reset"):
         try:
@@ -28,29 +34,59 @@ def _retry_after(headers: dict[str, str]) -> float | None:
     return None
 
 
+def _params(email: OutgoingEmail) -> dict[str, Any]:
+    return {"from": email.from_address, "to": [email.to], "subject": email.subject, "html": email.html,
+            "text": email.text, "headers": email.headers, "tags": email.tags}
+
+
 class ResendSender:
     name = "resend"
+    max_batch = 100
 
-    def __init__(self, *, api_key: str, api_url: str | None = None):
+    def __init__(self, *, api_key: str, api_url: str | None = None,
+                 limiter: rate_limit.RateLimiter | None = None):
         resend.api_key = api_key
         if api_url:
             resend.api_url = api_url.rstrip("/")
+        self._limiter = limiter or rate_limit.LocalRateLimiter()
 
-    def _one(self, email: OutgoingEmail) -> SendResult:
-        params = {"from": email.from_address, "to": [email.to], "subject": email.subject, "html": email.html,
-                  "text": email.text, "headers": email.headers, "tags": email.tags}
-        try:
-            response = resend.Emails.send(params, {"idempotency_key": email.idempotency_key})
-        except ResendError as exc:
+    def _failure(self, emails: list[OutgoingEmail], exc: Exception) -> list[SendResult]:
+        if isinstance(exc, ResendError):
             code = int(exc.code) if str(exc.code).isdigit() else 500
             kind = (exc.error_type or "").lower()
-            retryable = kind not in PERMANENT_TYPES and (code == 429 or code >= 500)
-            return SendResult(message_id=email.message_id, ok=False, error=f"{code} {kind}: {exc.message}"[:1000],
-                              retryable=retryable, retry_after_s=_retry_after(exc.headers))
-        except Exception as exc:  # timeouts, connection resets: the key makes the retry safe
-            return SendResult(message_id=email.message_id, ok=False, error=f"network: {type(exc).__name__}",
-                              retryable=True)
-        return SendResult(message_id=email.message_id, ok=True, provider_message_id=response["id"])
+            retry_after = _retry_after(exc.headers)
+            if kind == "rate_limit_exceeded" or (code == 429 and kind not in QUOTA_TYPES):
+                self._limiter.push_back(retry_after or 1.0)
+            concurrent = kind == "concurrent_idempotent_requests"
+            retryable = concurrent or (kind not in PERMANENT_TYPES and (code == 429 or code >= 500))
+            error = f"{code} {kind}: {exc.message}"[:1000]
+            return [SendResult(message_id=e.message_id, ok=False, error=error, retryable=retryable,
+                               retry_after_s=retry_after, maybe_sent=code >= 500 or concurrent,
+                               quota_exceeded=QUOTA_TYPES.get(kind, "")) for e in emails]
+        # timeouts, connection resets: the provider may have the request; the same key makes the replay safe
+        return [SendResult(message_id=e.message_id, ok=False, error=f"network: {type(exc).__name__}",
+                           retryable=True, maybe_sent=True) for e in emails]
 
-    def send(self, emails: list[OutgoingEmail]) -> list[SendResult]:
-        return [self._one(email) for email in emails]
+    def send(self, emails: list[OutgoingEmail], *, batch_key: str | None = None) -> list[SendResult]:
+        rate_limit.wait_for_slot(self._limiter)
+        try:
+            if batch_key is None:
+                (email,) = emails
+                response = resend.Emails.send(_params(email), {"idempotency_key": email.idempotency_key})
+                rate_limit.observe(self._limiter, response.get("http_headers"))
+                return [SendResult(message_id=email.message_id, ok=True, provider_message_id=response["id"])]
+            response = resend.Batch.send([_params(e) for e in emails],
+                                         {"idempotency_key": batch_key, "batch_validation": "permissive"})
+        except Exception as exc:
+            return self._failure(emails, exc)
+        rate_limit.observe(self._limiter, response.get("http_headers"))
+        rejected = {int(e["index"]): str(e.get("message", "invalid")) for e in response.get("errors") or []}
+        ids = iter(item["id"] for item in response.get("data") or [])
+        results = []
+        for index, email in enumerate(emails):
+            if index in rejected:
+                results.append(SendResult(message_id=email.message_id, ok=False,
+                                          error=f"422 validation_error: {rejected[index]}"[:1000]))
+            else:
+                results.append(SendResult(message_id=email.message_id, ok=True, provider_message_id=next(ids)))
+        return results

@@ -1,5 +1,6 @@
-"""Senders: one interface, `send(batch) -> results`. The local outbox keeps mail on this machine (the
-embedded default); Resend sends through the marketer's own account."""
+"""Senders: one interface, `send(emails, batch_key=...) -> results`, one provider call per invocation.
+The local outbox keeps mail on this machine (the embedded default); Resend sends through the marketer's
+own account. The dispatcher decides what goes in a call and records it first (see dispatcher.py)."""
 
 from __future__ import annotations
 
@@ -28,19 +29,24 @@ class SendResult:
     error: str = ""
     retryable: bool = False
     retry_after_s: float | None = None
+    maybe_sent: bool = False      # the provider may have accepted it (5xx, timeout): replay exactly, same key
+    quota_exceeded: str = ""      # "daily" or "monthly": stop sending, do not retry on a short backoff
 
 
 class Sender(Protocol):
     name: str
+    max_batch: int
 
-    def send(self, emails: list[OutgoingEmail]) -> list[SendResult]: ...
+    def send(self, emails: list[OutgoingEmail], *, batch_key: str | None = None) -> list[SendResult]:
+        """One provider call: several emails under `batch_key`, or one email under its own key."""
 
 
 class LocalOutboxSender:
     """Delivers into the app's own Messages page: the rendered email is stored on the message row."""
 
     name = "local"
+    max_batch = 100
 
-    def send(self, emails: list[OutgoingEmail]) -> list[SendResult]:
+    def send(self, emails: list[OutgoingEmail], *, batch_key: str | None = None) -> list[SendResult]:
         return [SendResult(message_id=e.message_id, ok=True, provider_message_id=f"local-{e.message_id}")
                 for e in emails]

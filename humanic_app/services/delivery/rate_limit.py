@@ -1,0 +1,110 @@
+"""One send-rate limiter shared by every dispatcher that sends through the same Resend team.
+
+Resend's limit is per team, across API keys and processes, so a per-process guess is wrong as soon as
+two workers send. Each provider call takes the next free slot (`reserve` returns how long to wait for
+it); the response headers move the slots: `ratelimit-limit` sets the spacing, `ratelimit-remaining: 0`
+with `ratelimit-reset`, or a 429's `retry-after`, pushes every sender back. With Redis configured the
+state lives there (one Lua script, Redis's clock); otherwise in this process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Protocol
+
+DEFAULT_REQUESTS_PER_SECOND = 2.0  # Resend's documented default until its headers say otherwise
+
+
+class RateLimiter(Protocol):
+    def reserve(self) -> float: ...
+
+    def push_back(self, seconds: float) -> None: ...
+
+    def set_rate(self, requests_per_second: float) -> None: ...
+
+
+def observe(limiter: RateLimiter, headers: dict[str, str] | None) -> None:
+    """Adjust the limiter from a response's IETF draft-06 rate-limit headers."""
+    lowered = {k.lower(): v for k, v in (headers or {}).items()}
+    try:
+        limit = float(lowered["ratelimit-limit"])
+        if limit > 0:
+            limiter.set_rate(limit)
+    except (KeyError, ValueError):
+        pass
+    try:
+        if int(float(lowered["ratelimit-remaining"])) <= 0:
+            limiter.push_back(float(lowered.get("ratelimit-reset", "1")))
+    except (KeyError, ValueError):
+        pass
+
+
+class LocalRateLimiter:
+    def __init__(self, requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND):
+        self._lock = threading.Lock()
+        self._interval = 1.0 / requests_per_second
+        self._next_free = 0.0
+
+    def reserve(self) -> float:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next_free)
+            self._next_free = slot + self._interval
+            return slot - now
+
+    def push_back(self, seconds: float) -> None:
+        with self._lock:
+            self._next_free = max(self._next_free, time.monotonic() + max(seconds, 0.0))
+
+    def set_rate(self, requests_per_second: float) -> None:
+        with self._lock:
+            self._interval = 1.0 / requests_per_second
+
+
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(redis.call('GET', KEYS[2]) or ARGV[1])
+local next_free = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slot = math.max(now, next_free)
+redis.call('SET', KEYS[1], slot + interval, 'PX', 3600000)
+return slot - now
+"""
+
+_PUSH_BACK = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local next_free = tonumber(redis.call('GET', KEYS[1]) or '0')
+redis.call('SET', KEYS[1], math.max(next_free, now + tonumber(ARGV[1])), 'PX', 3600000)
+return 0
+"""
+
+
+class RedisRateLimiter:
+    """The same slots, kept in Redis so every worker on every machine shares them."""
+
+    def __init__(self, redis_url: str, *, namespace: str = "humanic:resend",
+                 requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND):
+        import redis
+
+        self._redis = redis.Redis.from_url(redis_url)
+        self._keys = [f"{namespace}:next_free_ms", f"{namespace}:interval_ms"]
+        self._default_interval_ms = int(1000 / requests_per_second)
+        self._reserve = self._redis.register_script(_RESERVE)
+        self._push_back = self._redis.register_script(_PUSH_BACK)
+
+    def reserve(self) -> float:
+        return int(self._reserve(keys=self._keys, args=[self._default_interval_ms])) / 1000
+
+    def push_back(self, seconds: float) -> None:
+        self._push_back(keys=self._keys[:1], args=[int(max(seconds, 0.0) * 1000)])
+
+    def set_rate(self, requests_per_second: float) -> None:
+        self._redis.set(self._keys[1], int(1000 / requests_per_second), ex=3600)
+
+
+def wait_for_slot(limiter: RateLimiter) -> None:
+    wait = limiter.reserve()
+    if wait > 0:
+        time.sleep(wait)

@@ -1,0 +1,44 @@
+"""The send-rate limiter every dispatcher shares: slots spaced by the provider's limit, pushed back by
+its headers; with Redis, shared across processes (here: two limiter instances, as two workers have)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from humanic_app.services.delivery import rate_limit
+
+
+def _redis_pair(rate: float = 2.0):
+    namespace = f"humanic-test:{uuid.uuid4().hex}"
+    return (rate_limit.RedisRateLimiter("redis://127.0.0.1:6379/0", namespace=namespace, requests_per_second=rate),
+            rate_limit.RedisRateLimiter("redis://127.0.0.1:6379/0", namespace=namespace, requests_per_second=rate))
+
+
+@pytest.mark.parametrize("kind", ["local", "redis"])
+def test_slots_are_spaced_by_the_rate_across_senders(kind):
+    if kind == "local":
+        shared = rate_limit.LocalRateLimiter(2.0)
+        first, second = shared, shared
+    else:
+        first, second = _redis_pair(2.0)
+    waits = [first.reserve(), second.reserve(), first.reserve(), second.reserve()]
+    assert waits[0] == pytest.approx(0.0, abs=0.05)
+    assert waits[1] == pytest.approx(0.5, abs=0.05)
+    assert waits[2] == pytest.approx(1.0, abs=0.05)
+    assert waits[3] == pytest.approx(1.5, abs=0.05)
+
+
+def test_a_429_seen_by_one_worker_holds_back_the_other():
+    first, second = _redis_pair(10.0)
+    first.push_back(3.0)
+    assert second.reserve() == pytest.approx(3.0, abs=0.1)
+
+
+def test_response_headers_set_the_rate_and_an_exhausted_window_waits_for_its_reset():
+    first, second = _redis_pair(2.0)
+    rate_limit.observe(first, {"ratelimit-limit": "10", "ratelimit-remaining": "4", "ratelimit-reset": "1"})
+    assert [round(second.reserve(), 2) for _ in range(3)] == [0.0, 0.1, 0.2]
+    rate_limit.observe(second, {"ratelimit-limit": "10", "ratelimit-remaining": "0", "ratelimit-reset": "2"})
+    assert first.reserve() == pytest.approx(2.0, abs=0.1)
