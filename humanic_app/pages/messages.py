@@ -40,8 +40,18 @@ def _viewer() -> rx.Component:
             rx.text("From ", S.selected["from"], " to ", S.selected["to"], size="2"),
             rx.text("Status ", S.selected["status"], " · provider id ", S.selected["provider_message_id"],
                     " · via ", S.selected["sent_via"], size="1", color_scheme="gray"),
+            rx.cond(S.selected["last_error"] != "",
+                    rx.text("Last error: ", S.selected["last_error"], size="1", color_scheme="red")),
             rx.el.iframe(src_doc=S.selected["html"], sandbox="", width="100%", height="420px",
                          style={"border": "1px solid var(--gray-6)", "background": "white"}, id="message-html"),
+            rx.heading("Delivery events", size="2", as_="h3"),
+            rx.cond(S.selected_events.length() > 0,
+                    rx.vstack(rx.foreach(S.selected_events, lambda e: rx.text(
+                        e["at"], " UTC · ", e["type"], size="1", class_name="delivery-event")),
+                        spacing="1", id="delivery-events"),
+                    rx.text("None yet: Resend reports delivered, opened, clicked, bounced and complained "
+                            "events here once its webhook points at /api/webhooks/resend.", size="1",
+                            color_scheme="gray", id="delivery-events")),
             spacing="2", width="100%"), width="100%"),
     )
 

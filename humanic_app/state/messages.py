@@ -19,6 +19,7 @@ class MessagesState(AuthState):
     filter_status: str = "all"
     filter_to: str = ""
     selected: dict[str, str] = {}
+    selected_events: list[dict[str, str]] = []
     local_outbox: bool = True
     error: str = ""
 
@@ -61,7 +62,9 @@ class MessagesState(AuthState):
         with session_scope() as session:
             data = messages.message_as_dict(messages.get_message(session=session, message_id=int(message_id)),
                                             full=True)
+            events = messages.delivery_events(session=session, message_id=int(message_id))
         self.selected = {k: "" if v is None else str(v) for k, v in data.items()}
+        self.selected_events = [{"type": e["type"], "at": e["occurred_at"][:19].replace("T", " ")} for e in events]
 
     @rx.event
     @signed_in

@@ -48,14 +48,17 @@ def test_signature_is_checked_on_the_raw_body(client, engine):
     assert client.post("/api/webhooks/resend", content=b"{}").status_code == 401
 
 
-def test_statuses_only_move_forward_and_retries_are_deduped(client, engine):
+def test_statuses_only_move_forward_and_retries_are_deduped(client, engine, authed):
     message_id = _message(engine)
     assert post_event(client, event("email.clicked"), "msg_c").json() == {"result": "recorded"}
-    assert post_event(client, event("email.delivered"), "msg_d").status_code == 200  # late, out of order
+    delivered = dict(event("email.delivered"), created_at="2026-11-26T09:59:00.000Z")
+    assert post_event(client, delivered, "msg_d").status_code == 200  # late, out of order
     assert post_event(client, event("email.clicked"), "msg_c").json() == {"result": "duplicate"}
     with Session(engine) as s:
         assert s.get(Message, message_id).delivery_status == "clicked"
         assert len(s.exec(select(DeliveryEvent)).all()) == 2
+    detail = authed.get(f"/api/v1/messages/{message_id}").json()
+    assert [e["type"] for e in detail["delivery_events"]] == ["email.delivered", "email.clicked"]
 
 
 @pytest.mark.parametrize("payload,reason", [

@@ -25,6 +25,7 @@ class FakeResend:
         self.rate_limit_per_second: int | None = None
         self.rate_limited: int = 0            # 429s answered because of the rate limit
         self.latency_s: float = 0.0
+        self.answer_delay_s: float = 0.0      # after accepting, before answering: "accepted, reply lost" windows
         self._recent: list[float] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -41,6 +42,8 @@ class FakeResend:
                 pass
 
             def _answer(self, status: int, body: dict, headers: dict | None = None):
+                if fake.answer_delay_s and self.command == "POST":
+                    time.sleep(fake.answer_delay_s)
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -20,9 +20,10 @@ def list_messages(session: SessionDep, to: str | None = None, status: str | None
             "next_cursor": rows[-1].id if len(rows) == limit else None}
 
 
-@router.get("/{message_id}", summary="One message with its rendered email")
+@router.get("/{message_id}", summary="One message with its rendered email and its delivery events")
 def get_message(message_id: int, session: SessionDep) -> dict[str, Any]:
-    return messages.message_as_dict(messages.get_message(session=session, message_id=message_id), full=True)
+    data = messages.message_as_dict(messages.get_message(session=session, message_id=message_id), full=True)
+    return {**data, "delivery_events": messages.delivery_events(session=session, message_id=message_id)}
 
 
 @router.post("/{message_id}/cancel", summary="Cancel a scheduled message")

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
-from humanic_app.models import Message, MessageStatus
+from humanic_app.models import DeliveryEvent, Message, MessageStatus
 from humanic_app.services.auth import validate_email
 from humanic_app.services.campaigns.schema import validate_document
 from humanic_app.services.errors import ValidationFailed, require
@@ -84,3 +84,10 @@ def message_as_dict(message: Message, *, full: bool = False) -> dict[str, Any]:
         data.update({"from": message.from_address, "html": message.html, "text": message.text,
                      "sent_via": message.sent_via})
     return data
+
+
+def delivery_events(*, session: Session, message_id: int) -> list[dict[str, Any]]:
+    """What Resend reported about this message (delivered, opened, bounced…), in the order it happened."""
+    rows = session.exec(select(DeliveryEvent).where(DeliveryEvent.message_id == message_id)
+                        .order_by(col(DeliveryEvent.occurred_at), col(DeliveryEvent.id)))
+    return [{"type": e.type, "occurred_at": (e.occurred_at or e.received_at).isoformat()} for e in rows]
