@@ -3,8 +3,11 @@
 1. lag: 100,000 messages scheduled for later, plus a stream of 100 messages/s coming due over 20 s; the
    dispatcher ticks once a second as in the app. Prints the lag between due time and send time.
 2. burst: every message due at once; prints messages/s.
+3. provider: messages due at once sent through the Resend sender to a local fake of Resend's API that
+   allows 2 requests/s (429 beyond, with draft-06 headers); prints emails/s against the 200/s that
+   100-email batches allow, and how many 429s were provoked.
 
-Usage: python -m bench.delivery [--messages 100000] [--rate 100] [--seconds 20]
+Usage: python -m bench.delivery [--messages 100000] [--rate 100] [--seconds 20] [--provider-messages 6000]
 (SQLite file in a temp dir, or DATABASE_URL's database.)
 """
 
@@ -51,6 +54,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--rate", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--provider-messages", type=int, default=6000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/delivery.db")
@@ -64,7 +68,9 @@ def main() -> None:
             for start in range(0, args.messages, 10_000):
                 session.execute(insert(Message), _rows(start, min(10_000, args.messages - start),
                                                        now + timedelta(days=3)))
+            session.commit()
             stream = args.rate * args.seconds
+            now = clock.now()  # after seeding, so the stream's due times are not already in the past
             rows = _rows(args.messages, stream, now)
             for n, row in enumerate(rows):
                 row["due_at"] = now + timedelta(seconds=2 + n / args.rate)
@@ -89,7 +95,36 @@ def main() -> None:
         sent = _drain(engine, sender)
         seconds = time.perf_counter() - started
         print(f"burst: {sent:,} messages due at once dispatched in {seconds:.1f} s = {sent / seconds:,.0f} messages/s")
+        _provider_throughput(engine, args.provider_messages)
         engine.dispose()
+
+
+def _provider_throughput(engine, count: int) -> None:
+    import resend
+
+    from humanic_app.models import Domain
+    from humanic_app.services.delivery import rate_limit
+    from humanic_app.services.delivery.resend_sender import ResendSender
+    from tests.support.fake_resend import FakeResend
+
+    with Session(engine) as session:
+        session.add(Domain(name="acme.io", resend_id="d-1", status="verified"))
+        session.execute(insert(Message), _rows(10_000_000, count, clock.now()))
+        session.commit()
+    with FakeResend() as fake:
+        fake.rate_limit_per_second = 2
+        before = resend.api_url
+        sender = ResendSender(api_key=fake.api_key, api_url=fake.url, limiter=rate_limit.LocalRateLimiter())
+        started = time.perf_counter()
+        sent = 0
+        while sent < count and time.perf_counter() - started < 600:
+            sent += dispatcher.dispatch_due(engine=engine, sender=sender, public_url="https://h.acme.io").sent
+        seconds = time.perf_counter() - started
+        resend.api_url = before
+        calls = sum(1 for r in fake.requests if r["path"].startswith("/emails"))
+    print(f"provider (fake Resend at 2 requests/s): {sent:,} emails in {seconds:.1f} s = {sent / seconds:,.0f} "
+          f"emails/s ({100 * sent / seconds / 200:.0f}% of the 200/s batching allows); {calls} calls, "
+          f"{fake.rate_limited} answered 429")
 
 
 if __name__ == "__main__":

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import functools
 import html as html_lib
 import re
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
 
@@ -72,13 +73,19 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(line.strip() for line in text.splitlines())).strip()
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str, autoescape: bool) -> Template:
+    """Compiling costs far more than rendering, and a campaign step renders once per recipient."""
+    return (_HTML_ENV if autoescape else _TEXT_ENV).from_string(source)
+
+
 def render(*, subject: str, html: str, text: str | None, variables: dict[str, Any]) -> Rendered:
     missing: list[str] = []
     token = _missing.set(missing)
     try:
-        rendered_subject = _TEXT_ENV.from_string(subject).render(variables).strip()
-        rendered_html = _HTML_ENV.from_string(html).render(variables)
-        rendered_text = _TEXT_ENV.from_string(text).render(variables) if text else html_to_text(rendered_html)
+        rendered_subject = _compiled(subject, False).render(variables).strip()
+        rendered_html = _compiled(html, True).render(variables)
+        rendered_text = _compiled(text, False).render(variables) if text else html_to_text(rendered_html)
     finally:
         _missing.reset(token)
     return Rendered(subject=rendered_subject, html=rendered_html, text=rendered_text,

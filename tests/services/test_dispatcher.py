@@ -19,6 +19,9 @@ class ScriptedSender:
     name = "scripted"
     max_batch = 100
 
+    def wait_turn(self):
+        pass
+
     def __init__(self, *script):
         self.script = list(script)
         self.calls = []
@@ -135,6 +138,9 @@ def test_crashed_dispatch_is_resent_after_the_lease_with_the_same_key(session, e
         name = "dying"
         max_batch = 100
 
+        def wait_turn(self):
+            pass
+
         def send(self, emails, *, batch_key=None):
             raise Crash
 
@@ -186,6 +192,9 @@ def test_dispatcher_with_resend_sends_exactly_once_across_a_crash(session, engin
             name = "resend"
             max_batch = 100
 
+            def wait_turn(self):
+                pass
+
             def send(self, emails, *, batch_key=None):
                 real.send(emails, batch_key=batch_key)
                 raise RuntimeError("process killed")
@@ -208,6 +217,9 @@ def test_every_email_carries_rfc8058_headers_and_a_visible_link(session, engine,
     class Capture:
         name = "capture"
         max_batch = 100
+
+        def wait_turn(self):
+            pass
         emails = []
 
         def send(self, emails, *, batch_key=None):
@@ -268,6 +280,9 @@ def test_a_batch_that_may_have_been_accepted_is_replayed_exactly(session, engine
 
         class AnswerLost:
             name, max_batch = "resend", 100
+
+            def wait_turn(self):
+                pass
 
             def send(self, emails, *, batch_key=None):
                 real.send(emails, batch_key=batch_key)

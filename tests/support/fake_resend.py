@@ -105,7 +105,8 @@ class FakeResend:
 
             def _send(self, email: dict, key: str | None, batch_key: str | None = None) -> str:
                 email_id = str(uuid.uuid4())
-                fake.sent.append({"id": email_id, **email, "idempotency_key": key, "batch_key": batch_key})
+                fake.sent.append({"id": email_id, **email, "idempotency_key": key, "batch_key": batch_key,
+                                  "received_at": time.time()})
                 return email_id
 
             def _emails(self, raw: bytes, key: str | None, rate: dict):

@@ -17,7 +17,6 @@ import logging
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -28,10 +27,11 @@ from humanic_app.models import (
     Contact,
     Message,
     MessageStatus,
+    Suppression,
     Workspace,
     WorkspaceStatus,
 )
-from humanic_app.services import domains, suppression, templates, unsubscribe, workspace
+from humanic_app.services import domains, templates, unsubscribe, workspace
 from humanic_app.services.campaigns.schema import CampaignDocument
 from humanic_app.services.delivery.senders import OutgoingEmail, Sender, SendResult
 
@@ -52,15 +52,28 @@ class DispatchReport:
 
 
 def _claim(session: Session, limit: int) -> list[Message]:
+    """Due `scheduled` rows, and `sending` rows whose lease ran out. Two queries, each on the
+    (status, due_at) index: one OR'd query makes SQLite scan every scheduled row, due or not."""
     now = clock.now()
-    stmt = (select(Message)
-            .where(or_(Message.status == MessageStatus.scheduled,
-                       (Message.status == MessageStatus.sending) & (Message.lease_until < now)),
-                   Message.due_at <= now)
-            .order_by(col(Message.due_at), col(Message.id)).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return list(session.exec(stmt))
+    locking = session.get_bind().dialect.name == "postgresql"
+    claimed: list[Message] = []
+    for status, extra in ((MessageStatus.sending, Message.lease_until < now),
+                          (MessageStatus.scheduled, Message.due_at <= now)):
+        stmt = (select(Message).where(Message.status == status, Message.due_at <= now, extra)
+                .order_by(col(Message.due_at), col(Message.id)).limit(limit - len(claimed)))
+        if locking:
+            stmt = stmt.with_for_update(skip_locked=True)
+        claimed += session.exec(stmt)
+        if len(claimed) >= limit:
+            break
+    return claimed
+
+
+def _anything_due(session: Session) -> bool:
+    now = clock.now()
+    return any(session.exec(select(Message.id).where(Message.status == status, Message.due_at <= now, extra).limit(1))
+               .first() is not None for status, extra in ((MessageStatus.scheduled, True),
+                                                          (MessageStatus.sending, Message.lease_until < now)))
 
 
 def _from_address(ws: Workspace) -> str:
@@ -74,16 +87,35 @@ def _footer(ws: Workspace, unsubscribe_url: str) -> tuple[str, str]:
     return html, f"\n\n--\n{address}\nUnsubscribe: {unsubscribe_url}"
 
 
+@dataclasses.dataclass
+class _Facts:
+    """What the gate and the renderer need about a whole claim, loaded in a few queries."""
+
+    contacts: dict[int, Contact]
+    suppressed: dict[str, str]
+
+    @classmethod
+    def load(cls, session: Session, messages: list[Message]) -> "_Facts":
+        with session.no_autoflush:
+            contact_ids = {m.contact_id for m in messages if m.contact_id}
+            contacts = {c.id: c for c in session.exec(select(Contact).where(col(Contact.id).in_(contact_ids)))} \
+                if contact_ids else {}
+            emails = {m.to_email.strip().lower() for m in messages}
+            suppressed = {row.email: row.reason.value for row in session.exec(
+                select(Suppression).where(col(Suppression.email).in_(emails)))} if emails else {}
+        return cls(contacts, suppressed)
+
+
 def _gate(session: Session, message: Message, ws: Workspace, campaign: Campaign | None,
-          planned: int, domain_problem: str | None) -> tuple[str, str] | None:
+          planned: int, domain_problem: str | None, facts: _Facts) -> tuple[str, str] | None:
     """(action, reason) when the message must not go now: hold (stay scheduled), cancel, or postpone."""
     if ws.status == WorkspaceStatus.paused:
         return "hold", "workspace paused"
-    contact = session.get(Contact, message.contact_id) if message.contact_id else None
+    contact = facts.contacts.get(message.contact_id) if message.contact_id else None
     if contact is not None and contact.unsubscribed_at is not None and not message.is_test:
         return "suppress", "recipient unsubscribed"
-    if (row := suppression.is_suppressed(session=session, email=message.to_email)) is not None:
-        return "suppress", f"address suppressed ({row.reason.value})"
+    if (reason := facts.suppressed.get(message.to_email.strip().lower())) is not None:
+        return "suppress", f"address suppressed ({reason})"
     if not message.is_test and campaign is not None:
         if campaign.status == CampaignStatus.archived:
             return "cancel", "campaign archived"
@@ -95,9 +127,10 @@ def _gate(session: Session, message: Message, ws: Workspace, campaign: Campaign 
         return "hold", domain_problem
     if not message.is_test and message.contact_id is not None and ws.frequency_cap > 0:
         since = clock.now() - timedelta(hours=24)
-        recent = session.exec(select(Message.sent_at).where(
-            Message.contact_id == message.contact_id, Message.status == MessageStatus.sent, Message.is_test.is_(False),
-            Message.sent_at >= since).order_by(col(Message.sent_at))).all()
+        with session.no_autoflush:
+            recent = session.exec(select(Message.sent_at).where(
+                Message.contact_id == message.contact_id, Message.status == MessageStatus.sent,
+                Message.is_test.is_(False), Message.sent_at >= since).order_by(col(Message.sent_at))).all()
         if len(recent) + planned >= ws.frequency_cap:
             until = (recent[0] if recent else clock.now()) + timedelta(hours=24)
             return "postpone", f"frequency cap ({ws.frequency_cap} per 24 h): waits until " \
@@ -115,13 +148,13 @@ def _envelope(session: Session, message: Message, public_url: str) -> tuple[str,
 
 
 def _render(session: Session, message: Message, ws: Workspace, campaign: Campaign | None,
-            public_url: str) -> OutgoingEmail:
+            public_url: str, facts: _Facts) -> OutgoingEmail:
     if message.test_step is not None:
         step = message.test_step
     else:
         document = CampaignDocument.model_validate(campaign.definition if campaign else {})
         step = document.steps[message.step_index].model_dump()
-    contact = session.get(Contact, message.contact_id) if message.contact_id else None
+    contact = facts.contacts.get(message.contact_id) if message.contact_id else None
     variables = dict(contact.properties) if contact else {}
     variables.update(message.variables or {})
     unsubscribe_url, headers, tags = _envelope(session, message, public_url)
@@ -228,6 +261,10 @@ def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int 
     """One pass: claim what is due, decide and record every provider call, then make the calls one by
     one, committing each result as it comes back."""
     report = DispatchReport()
+    with Session(engine) as session:
+        if not _anything_due(session):
+            return report
+    sender.wait_turn()
     with Session(engine, expire_on_commit=False) as session:
         messages = _claim(session, limit)
         if not messages:
@@ -252,9 +289,10 @@ def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int 
         planned: dict[int | None, int] = {}
         domain_problem = domains.sending_domain_problem(session=session, from_email=ws.from_email,
                                                         resend_configured=sender.name == "resend")
+        facts = _Facts.load(session, fresh)
         for message in fresh:
             campaign = campaigns.get(message.campaign_id)
-            verdict = _gate(session, message, ws, campaign, planned.get(message.contact_id, 0), domain_problem)
+            verdict = _gate(session, message, ws, campaign, planned.get(message.contact_id, 0), domain_problem, facts)
             if verdict is not None:
                 action, reason = verdict
                 message.last_error = reason
@@ -269,7 +307,7 @@ def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int 
                 continue
             if not message.is_test:
                 planned[message.contact_id] = planned.get(message.contact_id, 0) + 1
-            email = _render(session, message, ws, campaign, public_url)
+            email = _render(session, message, ws, campaign, public_url, facts)
             message.from_address, message.subject, message.html, message.text = \
                 email.from_address, email.subject, email.html, email.text
             ready.append((message, email))

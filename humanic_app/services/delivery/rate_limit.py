@@ -2,8 +2,10 @@
 
 Resend's limit is per team, across API keys and processes, so a per-process guess is wrong as soon as
 two workers send. Each provider call takes the next free slot (`reserve` returns how long to wait for
-it); the response headers move the slots: `ratelimit-limit` sets the spacing, `ratelimit-remaining: 0`
-with `ratelimit-reset`, or a 429's `retry-after`, pushes every sender back. With Redis configured the
+it). The response headers move the slots: `ratelimit-limit` sets the spacing (so the budget is never
+overrun by us), and a 429's `retry-after` — another client of the same team used the budget — pushes
+every sender back. `ratelimit-remaining: 0` alone is not a reason to wait: the spacing already accounts
+for it, and its whole-second `ratelimit-reset` would halve the throughput. With Redis configured the
 state lives there (one Lua script, Redis's clock); otherwise in this process.
 """
 
@@ -14,10 +16,13 @@ import time
 from typing import Protocol
 
 DEFAULT_REQUESTS_PER_SECOND = 2.0  # Resend's documented default until its headers say otherwise
+MARGIN = 1.05  # slots 5% wider than the limit: a late send must not land two calls in one window
 
 
 class RateLimiter(Protocol):
     def reserve(self) -> float: ...
+
+    def time_to_next(self) -> float: ...
 
     def push_back(self, seconds: float) -> None: ...
 
@@ -25,25 +30,20 @@ class RateLimiter(Protocol):
 
 
 def observe(limiter: RateLimiter, headers: dict[str, str] | None) -> None:
-    """Adjust the limiter from a response's IETF draft-06 rate-limit headers."""
+    """Adjust the spacing from a response's IETF draft-06 `ratelimit-limit` header (requests per second)."""
     lowered = {k.lower(): v for k, v in (headers or {}).items()}
     try:
         limit = float(lowered["ratelimit-limit"])
-        if limit > 0:
-            limiter.set_rate(limit)
     except (KeyError, ValueError):
-        pass
-    try:
-        if int(float(lowered["ratelimit-remaining"])) <= 0:
-            limiter.push_back(float(lowered.get("ratelimit-reset", "1")))
-    except (KeyError, ValueError):
-        pass
+        return
+    if limit > 0:
+        limiter.set_rate(limit)
 
 
 class LocalRateLimiter:
     def __init__(self, requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND):
         self._lock = threading.Lock()
-        self._interval = 1.0 / requests_per_second
+        self._interval = MARGIN / requests_per_second
         self._next_free = 0.0
 
     def reserve(self) -> float:
@@ -53,13 +53,17 @@ class LocalRateLimiter:
             self._next_free = slot + self._interval
             return slot - now
 
+    def time_to_next(self) -> float:
+        with self._lock:
+            return max(0.0, self._next_free - time.monotonic())
+
     def push_back(self, seconds: float) -> None:
         with self._lock:
             self._next_free = max(self._next_free, time.monotonic() + max(seconds, 0.0))
 
     def set_rate(self, requests_per_second: float) -> None:
         with self._lock:
-            self._interval = 1.0 / requests_per_second
+            self._interval = MARGIN / requests_per_second
 
 
 _RESERVE = """
@@ -70,6 +74,12 @@ local next_free = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slot = math.max(now, next_free)
 redis.call('SET', KEYS[1], slot + interval, 'PX', 3600000)
 return slot - now
+"""
+
+_TIME_TO_NEXT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return math.max(0, tonumber(redis.call('GET', KEYS[1]) or '0') - now)
 """
 
 _PUSH_BACK = """
@@ -90,18 +100,22 @@ class RedisRateLimiter:
 
         self._redis = redis.Redis.from_url(redis_url)
         self._keys = [f"{namespace}:next_free_ms", f"{namespace}:interval_ms"]
-        self._default_interval_ms = int(1000 / requests_per_second)
+        self._default_interval_ms = int(1000 * MARGIN / requests_per_second)
         self._reserve = self._redis.register_script(_RESERVE)
         self._push_back = self._redis.register_script(_PUSH_BACK)
+        self._time_to_next = self._redis.register_script(_TIME_TO_NEXT)
 
     def reserve(self) -> float:
         return int(self._reserve(keys=self._keys, args=[self._default_interval_ms])) / 1000
+
+    def time_to_next(self) -> float:
+        return int(self._time_to_next(keys=self._keys[:1])) / 1000
 
     def push_back(self, seconds: float) -> None:
         self._push_back(keys=self._keys[:1], args=[int(max(seconds, 0.0) * 1000)])
 
     def set_rate(self, requests_per_second: float) -> None:
-        self._redis.set(self._keys[1], int(1000 / requests_per_second), ex=3600)
+        self._redis.set(self._keys[1], int(1000 * MARGIN / requests_per_second), ex=3600)
 
 
 def wait_for_slot(limiter: RateLimiter) -> None:

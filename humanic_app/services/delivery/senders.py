@@ -37,6 +37,9 @@ class Sender(Protocol):
     name: str
     max_batch: int
 
+    def wait_turn(self) -> None:
+        """Block until the provider may be called (rate limit); the next `send` uses that turn."""
+
     def send(self, emails: list[OutgoingEmail], *, batch_key: str | None = None) -> list[SendResult]:
         """One provider call: several emails under `batch_key`, or one email under its own key."""
 
@@ -46,6 +49,9 @@ class LocalOutboxSender:
 
     name = "local"
     max_batch = 100
+
+    def wait_turn(self) -> None:
+        pass
 
     def send(self, emails: list[OutgoingEmail], *, batch_key: str | None = None) -> list[SendResult]:
         return [SendResult(message_id=e.message_id, ok=True, provider_message_id=f"local-{e.message_id}")
