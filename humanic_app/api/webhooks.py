@@ -8,6 +8,7 @@ input gets a 4xx saying what is wrong; only an unreachable database answers 503 
 from __future__ import annotations
 
 import logging
+import time
 
 from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
@@ -36,11 +37,12 @@ async def _read_capped(request: Request) -> bytes | None:
 
 async def posthog_webhook(request: Request) -> JSONResponse:
     """A plain Starlette endpoint: this is the hot path, and FastAPI's per-request machinery buys nothing here."""
+    arrived = time.perf_counter()
     token = request.path_params["token"]
     headers = {k.lower(): v for k, v in request.headers.items()}
     body = await _read_capped(request)
     try:
-        answer = await webhook_writer.submit(WebhookRequest(token=token, headers=headers, body=body))
+        answer = await webhook_writer.submit(WebhookRequest(token=token, headers=headers, body=body, arrived=arrived))
     except DBAPIError as exc:
         logger.error("webhook could not store a delivery: %s", type(exc.orig).__name__)
         return JSONResponse(status_code=503, content={"error": "database unreachable; retry later"},

@@ -123,6 +123,7 @@ class ContactBook:
         self._by_identity = {key: loaded[cid] for key, cid in ids_by_identity.items() if cid in loaded}
         self._by_email = {email: loaded[cid] for email, cid in ids_by_email.items() if cid in loaded}
         self._new_links: list[tuple[Contact, IdentityKind, str]] = []
+        self.created = 0
 
     def _candidates(self, identity: Identity) -> list[Contact]:
         found: list[Contact | None] = []
@@ -159,6 +160,7 @@ class ContactBook:
             contact = Contact(email=identity.email, name=(identity.name or "")[:300], properties={},
                               property_times={})
             self._session.add(contact)
+            self.created += 1
             self._by_email.setdefault(identity.email.lower(), contact)
         else:
             contact = candidates[0]

@@ -11,10 +11,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
-from humanic_app.models import (Campaign, CampaignStatus, Event, EventOutcome, Message, MessageStatus, Source,
+from humanic_app.models import (Campaign, CampaignStatus, Enrolment, Event, Message, MessageStatus, Source,
                                 WorkspaceStatus)
-from humanic_app.services import domains, workspace
-from humanic_app.services.processing import NO_EMAIL_REASON
+from humanic_app.services import domains, stats, workspace
 
 WINDOW = timedelta(days=7)
 
@@ -29,43 +28,34 @@ class Finding:
 
 
 def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
-    since = clock.now() - WINDOW
-    findings: list[Finding] = []
+    """Reads counters (services/stats.py) and small tables only, so it stays fast at millions of events."""
+    now = clock.now()
+    since = now - WINDOW
     ws = workspace.get_workspace(session=session)
+    all_sources = list(session.exec(select(Source)))
+    received = stats.totals(session=session, name="received", since=since)
+    rejected = stats.totals(session=session, name="rejected", since=since)
+    findings = _source_findings(all_sources, received, now)
 
-    for source in session.exec(select(Source)):
-        if source.last_event_at is None and clock.now() - source.created_at > timedelta(seconds=30):
-            findings.append(Finding(
-                "Events aren't appearing", f"silent_source:{source.id}",
-                f"Source “{source.name}” has never received an event.",
-                "Check the PostHog destination is Enabled (not Disabled or Quarantined) and uses the URL shown in "
-                "Integrations → PostHog; confirm the event fires in PostHog's Live Events.", "/integrations"))
-
-    rotated = session.exec(select(func.count()).select_from(Event).where(
-        Event.outcome == EventOutcome.rejected, Event.received_at >= since,
-        col(Event.reason).like("404 rotated%"))).one()
+    rotated = sum(n for reason, n in rejected.items() if reason.startswith("404 rotated"))
     if rotated:
         findings.append(Finding("Events aren't appearing", "rotated_url",
                                 f"{rotated} deliveries in the last 7 days used an old (regenerated) webhook URL.",
                                 "PostHog still uses the old URL — paste the new one from Integrations → PostHog "
                                 "into the destination's Webhook URL field.", "/integrations"))
-    rejected = session.exec(select(Event.reason, func.count()).where(
-        Event.outcome == EventOutcome.rejected, Event.received_at >= since,
-        col(Event.reason).not_like("404%")).group_by(Event.reason)).all()
-    if rejected:
-        total = sum(n for _, n in rejected)
-        reason, _ = max(rejected, key=lambda r: r[1])
+    refused = {reason: n for reason, n in rejected.items() if not reason.startswith("404")}
+    if refused:
+        reason = max(refused, key=lambda r: refused[r])
         findings.append(Finding("Events aren't appearing", "rejected",
-                                f"{total} deliveries were rejected in the last 7 days; most often: {reason}.",
+                                f"{sum(refused.values())} deliveries were rejected in the last 7 days; most often: "
+                                f"{reason}.",
                                 "Open the Event Log filtered to 'rejected' to see each payload; fix the signing "
                                 "secret, header or body shape in the PostHog destination.", "/events"))
 
-    counts = dict(session.exec(select(Event.outcome, func.count()).where(Event.received_at >= since)
-                               .group_by(Event.outcome)).all())
-    no_email = session.exec(select(func.count()).select_from(Event).where(
-        Event.received_at >= since, Event.reason == NO_EMAIL_REASON)).one()
-    handled = counts.get(EventOutcome.processed, 0) + counts.get(EventOutcome.skipped, 0)
-    if no_email and handled and no_email / handled >= 0.1:
+    processed = stats.totals(session=session, name="processed", since=since)
+    no_email = sum(stats.totals(session=session, name="no_email", since=since).values())
+    handled = sum(processed.values()) + no_email
+    if no_email and no_email / handled >= 0.1:
         findings.append(Finding("Emails aren't sending even though events are arriving", "no_email",
                                 f"{100 * no_email // handled}% of recent events carry no email and match no contact.",
                                 "Add email to your PostHog $identify call (person properties), or map the email "
@@ -73,29 +63,24 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
 
     active = list(session.exec(select(Campaign).where(Campaign.status == CampaignStatus.active)))
     triggers = Counter(c.trigger_event for c in active)
-    arriving = set(session.exec(select(Event.event_name).where(
-        Event.received_at >= since, Event.outcome == EventOutcome.processed).distinct()))
-    unused = sorted(n for n in arriving - set(triggers) if n and not n.startswith("$"))
+    unused = sorted(n for n in set(processed) - set(triggers) if n and not n.startswith("$"))
     if unused:
         findings.append(Finding("Emails aren't sending even though events are arriving", "unused_events",
                                 f"Events arrive that no active campaign uses: {', '.join(unused[:8])}.",
                                 "Receiving an event does not send an email by itself: create (or activate) a "
                                 "campaign with that event as its trigger.", "/campaigns"))
+    findings += _trigger_findings(session, active, stats.totals(session=session, name="event", since=since))
     for event_name, n in triggers.items():
         if n > 1:
             names = ", ".join(c.name for c in active if c.trigger_event == event_name)
             findings.append(Finding("Users are receiving duplicate emails", f"shared_trigger:{event_name}",
                                     f"{n} active campaigns fire on {event_name}: {names}.",
                                     "Consolidate them, or rely on the frequency cap in Settings.", "/campaigns"))
-    if len({s.id for s in session.exec(select(Source))}) > 1:
-        dup = session.exec(select(Event.event_uuid).where(
-            Event.received_at >= since, col(Event.event_uuid).is_not(None), col(Event.source_id).is_not(None))
-            .group_by(Event.event_uuid).having(func.count(func.distinct(Event.source_id)) > 1).limit(1)).first()
-        if dup:
-            findings.append(Finding("Users are receiving duplicate emails", "two_destinations",
-                                    "The same PostHog event arrived through two sources.",
-                                    "Two webhook destinations point at Humanic — disable one in PostHog's Data "
-                                    "pipelines.", "/integrations"))
+    if sum(stats.totals(session=session, name="cross_source", since=since).values()):
+        findings.append(Finding("Users are receiving duplicate emails", "two_destinations",
+                                "The same PostHog event arrived through two sources.",
+                                "Two webhook destinations point at Humanic — disable one in PostHog's Data "
+                                "pipelines.", "/integrations"))
 
     if ws.status == WorkspaceStatus.paused:
         findings.append(Finding("Emails aren't sending even though events are arriving", "workspace_paused",
@@ -108,6 +93,62 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
         findings.append(Finding("Emails aren't sending even though events are arriving", "domain", problem,
                                 "Domains → add the records at your DNS provider → Verify.", "/domains"))
     return findings
+
+
+def _source_findings(all_sources: list[Source], received: dict[str, int], now) -> list[Finding]:
+    """Sources that never received anything, or have been quiet far longer than their usual rate."""
+    found = []
+    for source in all_sources:
+        if source.last_event_at is None:
+            if now - source.created_at > timedelta(seconds=30):
+                found.append(Finding(
+                    "Events aren't appearing", f"silent_source:{source.id}",
+                    f"Source “{source.name}” has never received an event.",
+                    "Check the PostHog destination is Enabled (not Disabled or Quarantined) and uses the URL shown in "
+                    "Integrations → PostHog; confirm the event fires in PostHog's Live Events.", "/integrations"))
+            continue
+        per_hour = received.get(str(source.id), 0) / (WINDOW.total_seconds() / 3600)
+        quiet = now - source.last_event_at
+        if per_hour >= 1 and quiet > max(timedelta(hours=1), timedelta(hours=10 / per_hour)):
+            found.append(Finding(
+                "Events aren't appearing", f"quiet_source:{source.id}",
+                f"Source “{source.name}” has received nothing for {int(quiet.total_seconds() // 3600)} h; it "
+                f"usually receives about {per_hour:.0f} events an hour.",
+                "PostHog may have disabled the destination after failed deliveries: open Data pipelines → your "
+                "Humanic destination; if it says Disabled, check its Metrics tab, then Enable it. Humanic's own "
+                "answer times and errors are under Pipeline health on the Dashboard.", "/integrations"))
+    return found
+
+
+def _trigger_findings(session: Session, active: list[Campaign], arrived: dict[str, int]) -> list[Finding]:
+    """Active campaigns whose trigger never arrives, or arrives but never enrols anyone (and why)."""
+    case = "Emails aren't sending even though events are arriving"
+    found = []
+    for campaign in active:
+        event_name = campaign.trigger_event
+        if not arrived.get(event_name):
+            found.append(Finding(case, f"trigger_missing:{campaign.id}",
+                                 f"“{campaign.name}” triggers on {event_name}, which has not arrived in the last "
+                                 f"7 days.",
+                                 f"Check the event name's spelling and case in PostHog, and that the destination's "
+                                 f"event filter lets {event_name} through.", "/campaigns"))
+            continue
+        enrolled = session.exec(select(func.count()).select_from(Enrolment).where(
+            Enrolment.campaign_id == campaign.id)).one()
+        if enrolled:
+            continue
+        reasons: Counter = Counter()
+        for decisions in session.exec(select(Event.decisions).where(Event.event_name == event_name)
+                                      .order_by(col(Event.id).desc()).limit(200)):
+            reasons.update(d.get("reason", "") for d in decisions or [] if d.get("campaign_id") == campaign.id)
+        if reasons:
+            reason, n = reasons.most_common(1)[0]
+            found.append(Finding(case, f"trigger_never_matched:{campaign.id}",
+                                 f"“{campaign.name}” has seen {event_name} but enrolled nobody; most recent "
+                                 f"events were refused with: {reason} ({n}×).",
+                                 "Open the campaign and loosen that condition, or check the property names "
+                                 "PostHog sends (Event Log → an event → payload).", "/campaigns"))
+    return found
 
 
 def _provider_findings(session: Session, ws, since) -> list[Finding]:

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import func, insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Event, EventOutcome, Source, SourceStatus
+from humanic_app.services import stats
 from humanic_app.services.mapping import parse_timestamp
 from humanic_app.services.payloads import IncomingEvent
 
@@ -37,6 +40,7 @@ class Delivery:
     webhook_id: str | None = None
     rejected_reason: str | None = None
     raw_excerpt: str | None = None
+    arrived: float | None = None  # time.perf_counter() when the request came in: answer-time statistics
 
 
 @dataclasses.dataclass
@@ -115,6 +119,7 @@ def _store_once(session: Session, deliveries: list[Delivery]) -> list[StoredDeli
 
     if rows:
         session.connection().execute(insert(Event.__table__), rows)  # Core: the ORM bulk path costs more per row
+    stats.bump(session, _counts(session, deliveries, rows, now))
     for source_id in touched_sources:
         source = session.get(Source, source_id)
         if source is not None:
@@ -124,6 +129,34 @@ def _store_once(session: Session, deliveries: list[Delivery]) -> list[StoredDeli
             session.add(source)
     session.commit()
     return results
+
+
+def _counts(session: Session, deliveries: list[Delivery], rows: list[dict[str, Any]], now) -> Counter:
+    hour = stats.hour_of(now)
+    counts: Counter = Counter()
+    done = time.perf_counter()
+    for delivery in deliveries:
+        if delivery.arrived is not None:
+            counts[(hour, "webhook_ms", stats.webhook_bucket(1000 * (done - delivery.arrived)))] += 1
+        if delivery.rejected_reason is not None:
+            counts[(hour, "rejected", delivery.rejected_reason.split(":")[0][:100])] += 1
+            counts[(hour, "webhook_non2xx", delivery.rejected_reason[:3])] += 1
+    fresh: dict[int, set[str]] = {}
+    for row in rows:
+        source = str(row["source_id"])
+        if row["outcome"] == EventOutcome.duplicate:
+            counts[(hour, "duplicate", source)] += 1
+        elif row["outcome"] != EventOutcome.rejected:
+            counts[(hour, "received", source)] += 1
+            counts[(hour, "event", row["event_name"] or "")] += 1
+            if row["event_uuid"] and row["source_id"] is not None:
+                fresh.setdefault(row["source_id"], set()).add(row["event_uuid"])
+    for source_id, uuids in fresh.items():  # the same PostHog event through another source: two destinations
+        seen = session.execute(select(func.count(func.distinct(Event.event_uuid))).where(
+            col(Event.event_uuid).in_(list(uuids)[:500]), Event.source_id != source_id)).scalar_one()
+        if seen:
+            counts[(hour, "cross_source", "")] += seen
+    return counts
 
 
 def store_deliveries(*, session: Session, deliveries: list[Delivery]) -> list[StoredDelivery]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Event, EventOutcome, Source, SourceStatus, WorkspaceStatus
-from humanic_app.services import contacts, mapping, workspace
+from humanic_app.services import contacts, mapping, stats, workspace
 from humanic_app.services.campaigns import engine
 
 logger = logging.getLogger(__name__)
@@ -99,11 +100,21 @@ def _update_events(session: Session, rows: list[dict[str, Any]]) -> None:
     session.connection().execute(stmt, [{f"_{k}": v for k, v in row.items()} for row in rows])
 
 
-def _write_results(session: Session, items: list[WorkItem]) -> None:
+def _write_results(session: Session, items: list[WorkItem], contacts_created: int = 0) -> None:
     done = [i for i in items if i.outcome != EventOutcome.pending]
     if done:
         now = clock.now()
         _update_events(session, [i.result_row(now) for i in done])
+        hour = stats.hour_of(now)
+        counts: Counter = Counter()
+        for item in done:
+            if item.reason == NO_EMAIL_REASON:
+                counts[(hour, "no_email", str(item.source_id))] += 1
+            elif item.outcome == EventOutcome.processed:
+                counts[(hour, "processed", (item.event.event_name if item.event else None) or "")] += 1
+        if contacts_created:
+            counts[(hour, "contact_created", "")] += contacts_created
+        stats.bump(session, counts)
 
 
 def _process_batch(session: Session, items: list[WorkItem], workspace_paused: bool) -> None:
@@ -115,7 +126,7 @@ def _process_batch(session: Session, items: list[WorkItem], workspace_paused: bo
     book.flush()
     for item, contact in zip(items, matched):
         _conclude(item, contact, sources.get(item.source_id), workspace_paused)
-    _write_results(session, items)
+    _write_results(session, items, contacts_created=book.created)
     _evaluate_campaigns(session, items, sources, workspace_paused)
 
 
@@ -162,8 +173,11 @@ def _process_one_by_one(session: Session, items: list[WorkItem], workspace_pause
         savepoint = session.begin_nested()
         try:
             identity = _map(item, source)
-            _conclude(item, contacts.match_or_create(session=session, identity=identity), source, workspace_paused)
-            _write_results(session, [item])
+            book = contacts.ContactBook(session, [identity])
+            contact = book.match_or_create(identity)
+            book.flush()
+            _conclude(item, contact, source, workspace_paused)
+            _write_results(session, [item], contacts_created=book.created)
             _evaluate_campaigns(session, [item], sources, workspace_paused)
             savepoint.commit()
         except IntegrityError:

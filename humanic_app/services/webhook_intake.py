@@ -23,6 +23,7 @@ class WebhookRequest:
     token: str
     headers: dict[str, str]   # lower-cased names
     body: bytes | None        # None when it was over the size cap
+    arrived: float | None = None  # time.perf_counter() when the request came in
 
 
 @dataclasses.dataclass
@@ -40,14 +41,14 @@ def _judge(source: Source | None, was_rotated: bool, request: WebhookRequest) ->
         reason = ("rotated webhook URL: PostHog still uses the old URL — paste the new one" if was_rotated
                   else "unknown webhook URL")
         return (Delivery(source_id=None, headers=sources.mask_headers(source=None, headers=request.headers),
-                         rejected_reason=f"404 {reason}"),
+                         rejected_reason=f"404 {reason}", arrived=request.arrived),
                 WebhookAnswer(404, {"error": f"No source has this webhook URL ({reason}). "
                                              "Copy the current URL from Humanic → Integrations."}))
     masked = sources.mask_headers(source=source, headers=request.headers)
 
     def reject(status: int, message: str, **extra: Any) -> tuple[Delivery, WebhookAnswer]:
         return (Delivery(source_id=source.id, headers=masked, rejected_reason=f"{status} {message}",
-                         raw_excerpt=_excerpt(request.body)),
+                         raw_excerpt=_excerpt(request.body), arrived=request.arrived),
                 WebhookAnswer(status, {"error": message, **extra}))
 
     if request.body is None:
@@ -64,7 +65,8 @@ def _judge(source: Source | None, was_rotated: bool, request: WebhookRequest) ->
         events = payloads.parse_body(request.body, source.mapping)
     except payloads.PayloadError as exc:
         return reject(exc.status, exc.message, details=exc.errors)
-    return (Delivery(source_id=source.id, headers=masked, events=events, webhook_id=webhook_id),
+    return (Delivery(source_id=source.id, headers=masked, events=events, webhook_id=webhook_id,
+                     arrived=request.arrived),
             WebhookAnswer(200, {}))
 
 

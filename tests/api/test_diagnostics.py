@@ -92,3 +92,55 @@ def test_provider_quota_and_key_problems_are_found_and_quota_can_be_resumed(clie
             assert found["provider_errors"]["problem"].startswith("1 emails failed in the last 7 days")
     finally:
         resend.api_url = before
+
+
+def test_counters_follow_the_webhook_and_processing(client, authed, source, engine):
+    from sqlmodel import Session
+
+    from humanic_app.services import stats
+
+    for i in range(3):
+        client.post(path_of(source), json=posthog_event(event="user_signed_up", distinct_id=f"c{i}",
+                                                        email=f"c{i}@example.com"))
+    same = posthog_event(event="pricing_page_viewed", distinct_id="anon", person=False)
+    client.post(path_of(source), json=same)
+    client.post(path_of(source), json=same)  # a retry: duplicate
+    client.post(path_of(source), content=b"[1, 2")
+    process(engine)
+    with Session(engine) as session:
+        total = lambda name: stats.totals(session=session, name=name)  # noqa: E731
+        assert total("received") == {str(source["id"]): 4}
+        assert total("duplicate") == {str(source["id"]): 1}
+        assert total("event") == {"user_signed_up": 3, "pricing_page_viewed": 1}
+        assert total("processed") == {"user_signed_up": 3}
+        assert total("no_email") == {str(source["id"]): 1}
+        assert total("contact_created") == {"": 3}
+        assert total("rejected") == {"400 The body is not valid JSON": 1}
+        assert total("webhook_non2xx") == {"400": 1}
+        assert sum(total("webhook_ms").values()) == 6
+
+
+def test_quiet_source_and_campaign_triggers_that_never_arrive_or_never_match(client, authed, source, engine,
+                                                                              monkeypatch):
+    authed.put("/api/v1/settings", json={"from_email": "hello@acme.io"})
+    authed.post(f"/api/v1/sources/{source['id']}/activate")
+    onboarding = authed.post("/api/v1/campaigns", json=library.templates()["onboarding-activation"]).json()
+    authed.post(f"/api/v1/campaigns/{onboarding['id']}/activate")
+    paid = authed.post("/api/v1/campaigns", json=library.templates()["paid-conversion-pricing"]).json()
+    authed.post(f"/api/v1/campaigns/{paid['id']}/activate")
+    found = findings(authed)
+    assert found[f"trigger_missing:{onboarding['id']}"]["problem"].endswith(
+        "triggers on user_signed_up, which has not arrived in the last 7 days.")
+
+    for i in range(200):
+        client.post(path_of(source), json=posthog_event(event="pricing_page_viewed", distinct_id=f"p{i}",
+                                                        email=f"p{i}@example.com"))
+    process(engine)
+    found = findings(authed)
+    never = found[f"trigger_never_matched:{paid['id']}"]
+    assert "enrolled nobody" in never["problem"] and "occurrence 1 of 3" in never["problem"]
+
+    later = clock.now() + timedelta(hours=9)  # ~1.2 events an hour usually: 10 expected gaps
+    monkeypatch.setattr(clock, "now", lambda: later)
+    quiet = findings(authed)[f"quiet_source:{source['id']}"]
+    assert "has received nothing for 9 h" in quiet["problem"] and "Enable it" in quiet["fix"]

@@ -1,0 +1,80 @@
+"""Hourly counters, bumped in the same transaction as the work they count (so they cannot drift from it)
+and read by the Dashboard, the troubleshooting checks and /metrics without scanning the event table.
+
+Names: received (key: source id), event (event name), duplicate (source id), rejected (reason),
+processed (event name), no_email (source id), contact_created, cross_source (the same PostHog event
+through a second source), webhook_ms (answer-time bucket), webhook_non2xx (status).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from humanic_app.models import Stat
+
+WEBHOOK_MS_BUCKETS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
+
+
+def hour_of(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def webhook_bucket(milliseconds: float) -> str:
+    for bound in WEBHOOK_MS_BUCKETS:
+        if milliseconds <= bound:
+            return str(bound)
+    return "+Inf"
+
+
+def bump(session: Session, counts: Counter[tuple[datetime, str, str]]) -> None:
+    """Adds to the counters (hour, name, key); one upsert statement for the lot."""
+    if not counts:
+        return
+    rows = [{"hour": hour, "name": name, "key": key[:200], "count": n} for (hour, name, key), n in counts.items()]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Stat.__table__)
+    session.connection().execute(
+        stmt.on_conflict_do_update(index_elements=["hour", "name", "key"],
+                                   set_={"count": Stat.__table__.c.count + stmt.excluded["count"]}), rows)
+
+
+def totals(*, session: Session, name: str, since: datetime | None = None) -> dict[str, int]:
+    """{key: count} over the period (all time when `since` is None)."""
+    stmt = select(Stat.key, func.sum(Stat.count)).where(Stat.name == name)
+    if since is not None:
+        stmt = stmt.where(Stat.hour >= hour_of(since))
+    return {key: int(n) for key, n in session.exec(stmt.group_by(Stat.key))}
+
+
+def series(*, session: Session, names: list[str], since: datetime, by_day: bool) -> dict[tuple[str, str], Counter]:
+    """{(name, key): Counter({bucket start: count})} per hour, or per day."""
+    found: dict[tuple[str, str], Counter] = {}
+    rows = session.exec(select(Stat.hour, Stat.name, Stat.key, Stat.count).where(
+        col(Stat.name).in_(names), Stat.hour >= hour_of(since)))
+    for hour, name, key, n in rows:
+        bucket = hour.replace(hour=0) if by_day else hour
+        found.setdefault((name, key), Counter())[bucket] += n
+    return found
+
+
+def quantile_ms(buckets: dict[str, int], q: float) -> float | None:
+    """An upper bound for the q-quantile of webhook answer times from the bucket counts."""
+    total = sum(buckets.values())
+    if not total:
+        return None
+    running = 0
+    for bound in [*map(str, WEBHOOK_MS_BUCKETS), "+Inf"]:
+        running += buckets.get(bound, 0)
+        if running >= q * total:
+            return float("inf") if bound == "+Inf" else float(bound)
+    return float("inf")
+
+
+def window(days: int, now: datetime) -> datetime:
+    return now - timedelta(days=days)
