@@ -137,7 +137,9 @@ def _counts(session: Session, deliveries: list[Delivery], rows: list[dict[str, A
     done = time.perf_counter()
     for delivery in deliveries:
         if delivery.arrived is not None:
-            counts[(hour, "webhook_ms", stats.webhook_bucket(1000 * (done - delivery.arrived)))] += 1
+            elapsed_ms = 1000 * (done - delivery.arrived)
+            counts[(hour, "webhook_ms", stats.webhook_bucket(elapsed_ms))] += 1
+            counts[(hour, "webhook_ms_sum", "")] += round(elapsed_ms)
         if delivery.rejected_reason is not None:
             counts[(hour, "rejected", delivery.rejected_reason.split(":")[0][:100])] += 1
             counts[(hour, "webhook_non2xx", delivery.rejected_reason[:3])] += 1

@@ -1,5 +1,6 @@
-"""Prometheus text exposition of what an operator watches: events by outcome, rejections by reason,
-processing and dispatch backlogs (with the age of the oldest item), messages by status."""
+"""Prometheus text exposition of what an operator watches: events received and rejected, webhook answer
+times, processing and dispatch backlogs (with the age of the oldest item), sends and provider errors.
+Counters come from the hourly counters (services/stats.py), so a scrape never scans the event table."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlmodel import Session, select
 
 from humanic_app import clock
 from humanic_app.models import Event, EventOutcome, Message, MessageStatus
+from humanic_app.services import stats
 
 
 def _label(value: str) -> str:
@@ -24,17 +26,33 @@ def render(*, session: Session) -> str:
             rendered = ",".join(f'{k}="{_label(v)}"' for k, v in labels.items())
             lines.append(f"{name}{{{rendered}}} {value}" if rendered else f"{name} {value}")
 
-    by_outcome = dict(session.exec(select(Event.outcome, func.count()).group_by(Event.outcome)).all())
-    metric("humanic_events_total", "counter", "Webhook events stored, by outcome.",
-           [({"outcome": o.value}, by_outcome.get(o, 0)) for o in EventOutcome])
-    rejected = session.exec(select(Event.reason, func.count()).where(Event.outcome == EventOutcome.rejected)
-                            .group_by(Event.reason)).all()
+    received = stats.totals(session=session, name="received")
+    metric("humanic_events_received_total", "counter", "Webhook events accepted (not duplicates), by source id.",
+           [({"source_id": k}, n) for k, n in sorted(received.items())])
+    metric("humanic_events_duplicate_total", "counter", "Retried deliveries stored as duplicates, by source id.",
+           [({"source_id": k}, n) for k, n in sorted(stats.totals(session=session, name="duplicate").items())])
     metric("humanic_rejected_deliveries_total", "counter", "Rejected webhook deliveries, by status and reason.",
-           [({"reason": reason.split(":")[0]}, n) for reason, n in rejected])
+           [({"reason": k}, n) for k, n in sorted(stats.totals(session=session, name="rejected").items())])
+    buckets = stats.totals(session=session, name="webhook_ms")
+    running, samples = 0, []
+    for bound in [*map(str, stats.WEBHOOK_MS_BUCKETS), "+Inf"]:
+        running += buckets.get(bound, 0)
+        samples.append(({"le": bound if bound == "+Inf" else str(int(bound) / 1000)}, running))
+    lines.append("# HELP humanic_webhook_answer_seconds Time from a webhook request's arrival to its durable write.")
+    lines.append("# TYPE humanic_webhook_answer_seconds histogram")
+    lines += [f'humanic_webhook_answer_seconds_bucket{{le="{labels["le"]}"}} {n}' for labels, n in samples]
+    total_ms = sum(stats.totals(session=session, name="webhook_ms_sum").values())
+    lines += [f"humanic_webhook_answer_seconds_sum {total_ms / 1000}", f"humanic_webhook_answer_seconds_count {running}"]
+    pending = session.exec(select(func.count()).select_from(Event).where(Event.outcome == EventOutcome.pending)).one()
+    for name, help_text in (("sent", "Emails accepted by the provider"), ("failed", "Emails that failed for good"),
+                            ("suppressed", "Emails withheld: unsubscribed or suppressed address")):
+        metric(f"humanic_emails_{name}_total", "counter", f"{help_text}, by campaign id.",
+               [({"campaign_id": k}, n) for k, n in sorted(stats.totals(session=session, name=name).items())])
+    metric("humanic_provider_errors_total", "counter", "Failed provider calls, by status and error type.",
+           [({"error": k}, n) for k, n in sorted(stats.totals(session=session, name="provider_error").items())])
     now = clock.now()
     oldest_pending = session.exec(select(func.min(Event.received_at)).where(Event.outcome == EventOutcome.pending)).one()
-    metric("humanic_processing_backlog", "gauge", "Events accepted but not processed yet.",
-           [({}, by_outcome.get(EventOutcome.pending, 0))])
+    metric("humanic_processing_backlog", "gauge", "Events accepted but not processed yet.", [({}, pending)])
     metric("humanic_processing_backlog_oldest_seconds", "gauge", "Age of the oldest unprocessed event.",
            [({}, round((now - oldest_pending).total_seconds(), 3) if oldest_pending else 0)])
     due = session.exec(select(func.count(), func.min(Message.due_at)).where(

@@ -8,13 +8,16 @@ own list. A message's delivery status only moves forward, because events arrive 
 
 from __future__ import annotations
 
+from collections import Counter
+
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from humanic_app.models import DeliveryEvent, Message, Suppression, SuppressionReason
-from humanic_app.services import signing
+from humanic_app import clock
+from humanic_app.services import signing, stats
 from humanic_app.services.auth import validate_email
 from humanic_app.services.errors import NotFound, ValidationFailed
 from humanic_app.services.mapping import parse_timestamp
@@ -82,6 +85,9 @@ def record_resend_event(*, session: Session, svix_id: str, payload: dict[str, An
     except IntegrityError:
         savepoint.rollback()
         return "duplicate"
+    if kind.startswith("email.") and message is not None:
+        stats.bump(session, Counter({(stats.hour_of(clock.now()), kind.removeprefix("email."),
+                                      str(message.campaign_id or "")): 1}))
     status = EVENT_STATUS.get(kind)
     if message is not None and status and DELIVERY_RANK[status] > DELIVERY_RANK.get(message.delivery_status, 0):
         message.delivery_status = status

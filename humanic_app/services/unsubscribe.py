@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import base64
 import hashlib
 import hmac
@@ -11,7 +13,7 @@ from sqlmodel import Session
 
 from humanic_app import clock
 from humanic_app.models import Contact, Message, SuppressionReason
-from humanic_app.services import suppression, workspace
+from humanic_app.services import stats, suppression, workspace
 
 PATH = "/unsubscribe/"
 
@@ -56,6 +58,7 @@ def unsubscribe(*, session: Session, token: str) -> Contact | None:
     if contact is not None and contact.unsubscribed_at is None:
         contact.unsubscribed_at = clock.now()
         session.add(contact)
+        stats.bump(session, Counter({(stats.hour_of(clock.now()), "unsubscribed", str(message.campaign_id or "")): 1}))
     suppression.add(session=session, email=message.to_email, reason=SuppressionReason.unsubscribed,
                     note="one-click unsubscribe")
     return contact

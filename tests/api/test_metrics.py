@@ -7,12 +7,17 @@ def test_metrics_need_a_key_or_the_token_and_report_backlogs(client, authed, sou
     client.post(path_of(source), json=posthog_event(event="a", distinct_id="d1", email="a@example.com"))
     client.post(path_of(source), content=b"{bad")
     text = authed.get("/metrics").text
-    assert 'humanic_events_total{outcome="pending"} 1' in text
+    assert f'humanic_events_received_total{{source_id="{source["id"]}"}} 1' in text
     assert 'humanic_rejected_deliveries_total{reason="400 The body is not valid JSON"} 1' in text
     assert "humanic_processing_backlog 1" in text
+    assert 'humanic_webhook_answer_seconds_bucket{le="+Inf"} 2' in text
+    assert "humanic_webhook_answer_seconds_count 2" in text
+    buckets = [int(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("humanic_webhook_answer_seconds_bucket")]
+    assert buckets == sorted(buckets)  # cumulative, as Prometheus expects
     process(engine)
     text = authed.get("/metrics").text
-    assert "humanic_processing_backlog 0" in text and 'humanic_events_total{outcome="processed"} 1' in text
+    assert "humanic_processing_backlog 0" in text
     assert 'humanic_messages{status="scheduled"} 0' in text
 
     del client.headers["Authorization"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,7 @@ from humanic_app.models import (
     Message,
     MessageStatus,
 )
+from humanic_app.services import stats
 from humanic_app.services.campaigns.conditions import failing_condition
 from humanic_app.services.campaigns.schema import CampaignDocument, parse_duration
 
@@ -257,12 +259,21 @@ class CampaignRun:
 
     def flush(self) -> None:
         """Bulk-writes what the batch decided: ended enrolments, then new enrolments and their messages."""
+        hour = stats.hour_of(clock.now())
+        counts: Counter = Counter()
         for enrolment in self._ended:
+            if enrolment.status == EnrolmentStatus.exited:
+                counts[(hour, "goal", str(enrolment.campaign_id))] += 1
             self.session.execute(update(Enrolment).where(Enrolment.id == enrolment.id).values(
                 status=enrolment.status, ended_reason=enrolment.ended_reason[:300]))
             self.session.execute(update(Message).where(Message.enrolment_id == enrolment.id,
                                                        Message.status == MessageStatus.scheduled)
                                  .values(status=MessageStatus.cancelled, last_error=enrolment.ended_reason[:1000]))
+        for enrolment in self._new:
+            counts[(hour, "enrolled", str(enrolment.campaign_id))] += 1
+            counts[(hour, "scheduled", str(enrolment.campaign_id))] += sum(
+                1 for m in enrolment.messages if m["status"] == MessageStatus.scheduled)
+        stats.bump(self.session, counts)
         if not self._new:
             return
         now = clock.now()

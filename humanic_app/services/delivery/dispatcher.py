@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
+from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
@@ -31,7 +32,7 @@ from humanic_app.models import (
     Workspace,
     WorkspaceStatus,
 )
-from humanic_app.services import domains, templates, unsubscribe, workspace
+from humanic_app.services import domains, stats, templates, unsubscribe, workspace
 from humanic_app.services.campaigns.schema import CampaignDocument
 from humanic_app.services.delivery.senders import OutgoingEmail, Sender, SendResult
 
@@ -224,14 +225,19 @@ def _quota_block_until(kind: str):
 def _record(session: Session, call: _Call, results: list[SendResult], sender: Sender, ws: Workspace,
             report: DispatchReport) -> None:
     by_id = {m.id: m for m in call.messages}
+    hour = stats.hour_of(clock.now())
+    counts: Counter = Counter()
     for result in results:
         message = by_id[result.message_id]
         message.lease_until = None
+        if not result.ok:
+            counts[(hour, "provider_error", result.error.split(":")[0][:100])] += 1
         if result.ok:
             message.status, message.sent_at = MessageStatus.sent, clock.now()
             message.provider_message_id, message.sent_via, message.last_error = \
                 result.provider_message_id, sender.name, ""
             report.sent += 1
+            counts[(hour, "sent", str(message.campaign_id or ""))] += 1
         elif result.quota_exceeded:
             until = _quota_block_until(result.quota_exceeded)
             ws.sending_blocked_until = until
@@ -254,7 +260,9 @@ def _record(session: Session, call: _Call, results: list[SendResult], sender: Se
         else:
             message.status, message.last_error = MessageStatus.failed, result.error[:1000]
             report.failed += 1
+            counts[(hour, "failed", str(message.campaign_id or ""))] += 1
         session.add(message)
+    stats.bump(session, counts)
 
 
 def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int = BATCH) -> DispatchReport:
@@ -290,6 +298,7 @@ def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int 
         domain_problem = domains.sending_domain_problem(session=session, from_email=ws.from_email,
                                                         resend_configured=sender.name == "resend")
         facts = _Facts.load(session, fresh)
+        suppressed: Counter = Counter()
         for message in fresh:
             campaign = campaigns.get(message.campaign_id)
             verdict = _gate(session, message, ws, campaign, planned.get(message.contact_id, 0), domain_problem, facts)
@@ -300,6 +309,7 @@ def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int 
                     message.status, report.cancelled = MessageStatus.cancelled, report.cancelled + 1
                 elif action == "suppress":
                     message.status, report.cancelled = MessageStatus.suppressed, report.cancelled + 1
+                    suppressed[(stats.hour_of(now), "suppressed", str(message.campaign_id or ""))] += 1
                 else:
                     _hold(message, now + timedelta(minutes=15 if action == "postpone" else 1), reason)
                     report.held += 1
@@ -322,6 +332,7 @@ def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int 
                 message.status, message.lease_until = MessageStatus.sending, now + LEASE
                 message.attempts += 1
                 session.add(message)
+        stats.bump(session, suppressed)
         session.commit()  # every call is recorded (members, key, payload) before the provider sees it
 
         for call in calls:
