@@ -75,7 +75,7 @@ def test_build_preview_activate_drop_off_recovery(signed_in_page, app_url):
                                                                                      "cart_id": "c-2"})) == 200
     page.goto("/events")
     fired = page.locator(".event-row", has_text="bo@example.com")
-    expect(fired).to_contain_text(re.compile("fired: Drop-off recovery"), timeout=5000)
+    expect(fired).to_contain_text(re.compile("fired: Drop-off recovery"), timeout=10000)
     fired.click()
     page.get_by_role("tab", name="Campaigns").click()
     expect(page.locator("#detail-decisions")).to_contain_text("matched: enrolled, 1 email scheduled")

@@ -40,7 +40,7 @@ def test_settings_pause_banner_and_api_key(signed_in_page, app_url):
         assert accepted.status == 200
         assert accepted.json() == {"name": "My workspace", "from_name": "Acme", "from_email": "hello@acme.io",
                                    "physical_address": "1 Main St, Springfield", "status": "paused",
-                                   "public_url": "", "frequency_cap": 3}
+                                   "public_url": "", "frequency_cap": 3, "sending_blocked": ""}
         resumed = api.request.put(f"{app_url}/api/v1/settings", headers={"Authorization": f"Bearer {key}"},
                                   data={"status": "active"})
         assert resumed.status == 200

@@ -1,0 +1,142 @@
+"""What the Dashboard draws: activity charts, the per-campaign funnel and pipeline health, from the hourly
+counters (services/stats.py) plus a few indexed look-ups, so it loads fast at millions of events."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from humanic_app import clock
+from humanic_app.models import Campaign, CampaignStatus, Event, EventOutcome, Message, MessageStatus, Source
+from humanic_app.services import stats
+
+RANGES = {"24h": (timedelta(hours=24), False), "7d": (timedelta(days=7), True), "30d": (timedelta(days=30), True)}
+GMAIL_BOUNCE_TARGET, GMAIL_NEVER = 0.1, 0.3  # percent: Gmail's sender guidelines
+TOP = 5
+
+
+def _buckets(since: datetime, now: datetime, by_day: bool) -> list[datetime]:
+    step = timedelta(days=1) if by_day else timedelta(hours=1)
+    start = stats.hour_of(since).replace(hour=0) if by_day else stats.hour_of(since)
+    found, moment = [], start
+    while moment <= now:
+        found.append(moment)
+        moment += step
+    return found
+
+
+def _label(moment: datetime, by_day: bool) -> str:
+    return moment.strftime("%m-%d") if by_day else moment.strftime("%H:00")
+
+
+def _chart(buckets, by_day, series: dict[str, dict[datetime, int]]) -> dict[str, Any]:
+    names = list(series)
+    rows = [{"t": _label(b, by_day), **{name: series[name].get(b, 0) for name in names}} for b in buckets]
+    return {"rows": rows, "series": names}
+
+
+def _top(found: dict[tuple[str, str], Any], name: str, label=lambda key: key) -> dict[str, dict]:
+    """The TOP biggest keys of one counter by total, the rest summed as 'other'."""
+    keyed = {key: counts for (n, key), counts in found.items() if n == name}
+    ordered = sorted(keyed, key=lambda k: -sum(keyed[k].values()))
+    series = {label(k) or "(none)": dict(keyed[k]) for k in ordered[:TOP]}
+    if len(ordered) > TOP:
+        other: dict = {}
+        for key in ordered[TOP:]:
+            for bucket, n in keyed[key].items():
+                other[bucket] = other.get(bucket, 0) + n
+        series["other"] = other
+    return series
+
+
+def _summed(found, name: str) -> dict[datetime, int]:
+    total: dict[datetime, int] = {}
+    for (n, _), counts in found.items():
+        if n == name:
+            for bucket, value in counts.items():
+                total[bucket] = total.get(bucket, 0) + value
+    return total
+
+
+def overview(*, session: Session, range_key: str = "24h") -> dict[str, Any]:
+    span, by_day = RANGES.get(range_key, RANGES["24h"])
+    now = clock.now()
+    since = now - span
+    buckets = _buckets(since, now, by_day)
+    found = stats.series(session=session, since=since, by_day=by_day, names=[
+        "received", "event", "rejected", "contact_created", "scheduled", "sent", "failed", "suppressed",
+        "unsubscribed", "bounced", "complained", "webhook_ms", "webhook_non2xx"])
+    source_names = {str(s.id): s.name for s in session.exec(select(Source))}
+    sent, bounced, complained = _summed(found, "sent"), _summed(found, "bounced"), _summed(found, "complained")
+
+    def rate(part: dict) -> dict:
+        return {b: round(100 * part.get(b, 0) / sent[b], 3) for b in sent if sent[b]}
+
+    latency = {}
+    for bucket in buckets:
+        counts = {key: c.get(bucket, 0) for (n, key), c in found.items() if n == "webhook_ms"}
+        p50, p99 = stats.quantile_ms(counts, 0.5), stats.quantile_ms(counts, 0.99)
+        if p50 is not None:
+            latency[bucket] = (p50, p99)
+    charts = {
+        "events_by_source": _chart(buckets, by_day, _top(found, "received", lambda k: source_names.get(k, k))),
+        "events_by_name": _chart(buckets, by_day, _top(found, "event")),
+        "rejected": _chart(buckets, by_day, _top(found, "rejected")),
+        "contacts": _chart(buckets, by_day, {"contacts created": _summed(found, "contact_created")}),
+        "emails": _chart(buckets, by_day, {name: _summed(found, name)
+                                           for name in ("scheduled", "sent", "failed", "suppressed")}),
+        "engagement": _chart(buckets, by_day, {"unsubscribes": _summed(found, "unsubscribed"), "bounces": bounced,
+                                               "complaints": complained}),
+        "rates": _chart(buckets, by_day, {"bounce rate %": rate(bounced), "complaint rate %": rate(complained)}),
+        "webhook": _chart(buckets, by_day, {
+            "p50 ms": {b: v[0] for b, v in latency.items() if v[0] != float("inf")},
+            "p99 ms": {b: v[1] for b, v in latency.items() if v[1] != float("inf")},
+            "non-2xx": _summed(found, "webhook_non2xx")}),
+    }
+    return {"range": range_key, "charts": charts, "funnel": funnel(session=session, since=since),
+            "health": health(session=session, since=since),
+            "limits": {"bounce_target": GMAIL_BOUNCE_TARGET, "never": GMAIL_NEVER}}
+
+
+def funnel(*, session: Session, since: datetime) -> list[dict[str, Any]]:
+    """Per campaign over the period: enrolled → sent → delivered → opened → clicked → reached its goal,
+    and how many of its emails are due in the next 24 hours."""
+    totals = {name: stats.totals(session=session, name=name, since=since)
+              for name in ("enrolled", "sent", "delivered", "opened", "clicked", "goal")}
+    now = clock.now()
+    upcoming = dict(session.exec(select(Message.campaign_id, func.count()).where(
+        Message.status == MessageStatus.scheduled, Message.due_at <= now + timedelta(hours=24),
+        col(Message.campaign_id).is_not(None)).group_by(Message.campaign_id)).all())
+    rows = []
+    for campaign in session.exec(select(Campaign).where(Campaign.status != CampaignStatus.archived)
+                                 .order_by(col(Campaign.id))):
+        key = str(campaign.id)
+        rows.append({"id": campaign.id, "name": campaign.name, "status": campaign.status.value,
+                     **{name: totals[name].get(key, 0) for name in totals},
+                     "next_24h": upcoming.get(campaign.id, 0)})
+    return rows
+
+
+def health(*, session: Session, since: datetime) -> dict[str, Any]:
+    """Webhook answer times and errors over the period; both backlogs now, with their oldest item."""
+    now = clock.now()
+    buckets = stats.totals(session=session, name="webhook_ms", since=since)
+    pending, oldest_event = session.exec(select(func.count(), func.min(Event.received_at)).where(
+        Event.outcome == EventOutcome.pending)).one()
+    due, oldest_due = session.exec(select(func.count(), func.min(Message.due_at)).where(
+        Message.status == MessageStatus.scheduled, Message.due_at <= now)).one()
+
+    def fmt(ms: float | None) -> str:
+        return "–" if ms is None else ("> 5 s" if ms == float("inf") else f"≤ {ms:.0f} ms")
+
+    def age(moment: datetime | None) -> str:
+        return "–" if moment is None else f"{max(0, int((now - moment).total_seconds()))} s"
+
+    return {"answers": sum(buckets.values()), "p50": fmt(stats.quantile_ms(buckets, 0.5)),
+            "p99": fmt(stats.quantile_ms(buckets, 0.99)),
+            "non_2xx": sum(stats.totals(session=session, name="webhook_non2xx", since=since).values()),
+            "processing_backlog": pending, "processing_oldest": age(oldest_event),
+            "dispatch_backlog": due, "dispatch_oldest": age(oldest_due)}
