@@ -10,12 +10,12 @@ Usage: python -m bench.scale [--events 1000000]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import statistics
 import tempfile
 import time
+from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import insert
@@ -24,7 +24,7 @@ from sqlmodel import Session
 from humanic_app import clock, migrations
 from humanic_app.db import make_engine
 from humanic_app.models import Contact, Event, EventOutcome
-from humanic_app.services import checklist, diagnostics, event_log, sources
+from humanic_app.services import checklist, dashboard, diagnostics, event_log, sources, stats
 from humanic_app.services.samples import posthog_event
 
 NAMES = ["user_signed_up", "feature_first_used", "checkout_started", "pricing_page_viewed", "session_ended",
@@ -68,10 +68,31 @@ def _seed(engine, count: int, contacts: int) -> tuple[int, int]:
                          "headers": {"content-type": "application/json"}, "mapped": None,
                          "contact_id": user + 1 if outcome in (EventOutcome.processed,) else None,
                          "decisions": None, "processed_at": at})
-        with engine.begin() as conn:
-            conn.execute(insert(Event.__table__), rows)
+        with Session(engine) as session:  # the rows and the counters the app keeps for them, as ingest would
+            session.connection().execute(insert(Event.__table__), rows)
+            stats.bump(session, _counters(rows))
+            session.commit()
     print(f"seeded {count:,} events and {contacts:,} contacts in {time.monotonic() - started:.0f} s")
     return source_ids[0], source_ids[1]
+
+
+def _counters(rows: list[dict]) -> Counter:
+    counts: Counter = Counter()
+    for row in rows:
+        hour, source = stats.hour_of(row["received_at"]), str(row["source_id"])
+        outcome = row["outcome"]
+        if outcome == EventOutcome.rejected:
+            counts[(hour, "rejected", row["reason"].split(":")[0])] += 1
+            counts[(hour, "webhook_non2xx", row["reason"][:3])] += 1
+        elif outcome == EventOutcome.duplicate:
+            counts[(hour, "duplicate", source)] += 1
+        else:
+            counts[(hour, "received", source)] += 1
+            counts[(hour, "event", row["event_name"])] += 1
+            counts[(hour, "processed" if outcome == EventOutcome.processed else "no_email",
+                    row["event_name"] if outcome == EventOutcome.processed else source)] += 1
+        counts[(hour, "webhook_ms", "10")] += 1
+    return counts
 
 
 def _time(label: str, fn, runs: int = 5) -> None:
@@ -121,6 +142,9 @@ def main() -> None:
         _time("Dashboard: setup checklist", read(lambda s: checklist.setup_checklist(session=s, resend_configured=False)))
         _time("Dashboard + /api/v1/diagnostics: troubleshooting checks", read(
             lambda s: diagnostics.run_checks(session=s, resend_configured=False)))
+        for range_key in ("24h", "7d", "30d"):
+            _time(f"Dashboard: charts, funnel and pipeline health ({range_key})", read(
+                lambda s, r=range_key: [dashboard.overview(session=s, range_key=r)]))
         engine.dispose()
 
 

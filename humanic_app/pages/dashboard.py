@@ -39,7 +39,8 @@ def _bars(key: str, title: str) -> rx.Component:
         rx.recharts.bar_chart(
             *_axes(),
             rx.foreach(DashboardState.chart_series[key],
-                       lambda s: rx.recharts.bar(data_key=s["name"], stack_id="a", fill=s["color"])),
+                       lambda s: rx.recharts.bar(data_key=s["name"], stack_id="a", fill=s["color"],
+                                                 is_animation_active=False)),
             data=DashboardState.chart_rows[key], height=220, width="100%"),
         spacing="2", width="100%"), width="100%", id=f"chart-{key}", class_name="chart")
 
@@ -50,7 +51,8 @@ def _lines(key: str, title: str, *extra: rx.Component) -> rx.Component:
         rx.recharts.line_chart(
             *_axes(),
             rx.foreach(DashboardState.chart_series[key],
-                       lambda s: rx.recharts.line(data_key=s["name"], stroke=s["color"], type_="monotone")),
+                       lambda s: rx.recharts.line(data_key=s["name"], stroke=s["color"], type_="monotone",
+                                                  is_animation_active=False)),
             *extra,
             data=DashboardState.chart_rows[key], height=220, width="100%"),
         spacing="2", width="100%"), width="100%", id=f"chart-{key}", class_name="chart")

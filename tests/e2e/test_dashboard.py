@@ -1,0 +1,58 @@
+"""Journey: the marketer opens the Dashboard of an app that has been running for three days: pipeline
+health, the campaign funnel, activity charts over 24 h and 7 days, and the troubleshooting findings.
+Also writes the screenshot shown in the README (docs/dashboard.png is a copy of it)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from humanic_app.db import make_engine
+from humanic_app.services.samples import posthog_event
+from tests.e2e.test_connect_posthog import post_like_posthog
+from tests.support.history import seed_history
+from tests.support.server import RUNS_DIR
+
+SCREENSHOT = RUNS_DIR / "dashboard.png"
+
+
+@pytest.fixture(scope="module")
+def history(app):
+    engine = make_engine(f"sqlite:///{RUNS_DIR / 'sqlite' / 'data' / 'humanic.db'}")
+    patcher = pytest.MonkeyPatch()
+    try:
+        seed_history(engine, monkeypatch=patcher)
+    finally:
+        patcher.undo()
+        engine.dispose()
+
+
+def test_dashboard_shows_health_funnel_charts_and_findings(history, signed_in_page, app_url):
+    page = signed_in_page
+    hook = _production_hook(page, app_url)
+    for i in range(20):  # and the last few minutes through the real webhook
+        assert post_like_posthog(hook, posthog_event(event="pricing_page_viewed", distinct_id=f"live_{i}",
+                                                     email=f"live{i}@example.com")) == 200
+    page.set_viewport_size({"width": 1366, "height": 2200})
+    page.goto("/")
+    health = page.locator("#pipeline-health")
+    expect(health).to_contain_text("p99 answer time")
+    expect(health).to_contain_text("Processing backlog")
+    funnel = page.locator(".funnel-row", has_text="Onboarding")
+    expect(funnel.first).to_be_visible()
+    for chart in ("events_by_source", "events_by_name", "emails", "rates", "webhook"):
+        expect(page.locator(f"#chart-{chart} .recharts-surface").first).to_be_visible()
+    expect(page.locator("#chart-events_by_source .recharts-legend-wrapper")).to_contain_text("Production")
+    expect(page.locator("#chart-events_by_source .recharts-bar-rectangle").first).to_be_visible()
+    expect(page.locator("#findings")).to_contain_text("deliveries were rejected in the last 7 days")
+
+    page.get_by_role("radio", name="7 days").click()
+    expect(page.locator("#chart-events_by_name .recharts-legend-wrapper")).to_contain_text("pricing_page_viewed")
+    expect(page.locator("#chart-rates .recharts-reference-line").first).to_be_attached()
+    page.screenshot(path=str(SCREENSHOT))
+
+
+def _production_hook(page, app_url: str) -> str:
+    sources = page.request.get(f"{app_url}/api/v1/sources").json()
+    production = [s for s in sources if s["name"] == "Production"][-1]
+    return production["webhook_url"].replace("http://testserver", app_url)
