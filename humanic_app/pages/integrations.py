@@ -177,8 +177,19 @@ def _step5() -> rx.Component:
                         ),
                         icon="circle-check", color_scheme="green", width="100%",
                     ),
-                    rx.hstack(rx.spinner(size="2"), rx.text("Waiting for a test event…", id="waiting-for-event"),
-                              align="center", spacing="2"),
+                    rx.vstack(
+                        rx.hstack(rx.spinner(size="2"), rx.text("Waiting for a test event…", id="waiting-for-event"),
+                                  align="center", spacing="2"),
+                        rx.cond(S.waiting_help.length() > 0, rx.callout(rx.vstack(
+                            rx.text(rx.text.strong("Nothing yet after 30 seconds. "),
+                                    "Check that the destination is Enabled in PostHog and that its Webhook URL is "
+                                    "exactly the one above; confirm the event fires in PostHog's Live Events. "
+                                    "What Humanic sees:"),
+                            rx.foreach(S.waiting_help, lambda h: rx.text("• ", h["problem"], " ",
+                                                                          rx.text.strong("Fix: "), h["fix"],
+                                                                          size="2")),
+                            spacing="1"), icon="life-buoy", color_scheme="amber", width="100%", id="waiting-help")),
+                        spacing="2", width="100%"),
                 ),
                 rx.cond(S.has_test_event, rx.el.details(rx.el.summary("Raw payload"), code_block(S.latest_payload))))
 

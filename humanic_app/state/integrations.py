@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from datetime import timedelta
 
 import reflex as rx
 
+from humanic_app import clock
 from humanic_app.db import session_scope
 from humanic_app.models import SOURCE_STATUS_LABELS, SourceStatus
-from humanic_app.services import event_log, sample_sender, sources, workspace
+from humanic_app.services import diagnostics, event_log, sample_sender, sources, workspace
 from humanic_app.services import mapping as mapping_service
 from humanic_app.services.errors import ServiceError
 from humanic_app.settings import get_settings
@@ -21,6 +24,9 @@ MAPPED_FIELDS = ["user_id", "email", "event_name", "name", "event_uuid", "timest
 
 def _pretty(value) -> str:
     return json.dumps(value, indent=2, default=str, ensure_ascii=False)
+
+
+WAIT_BEFORE_HELP = timedelta(seconds=30)
 
 
 class IntegrationsState(AuthState):
@@ -46,6 +52,8 @@ class IntegrationsState(AuthState):
     error: str = ""
     sending_samples: bool = False
     _last_seen_event_id: int = 0
+    waiting_help: list[dict[str, str]] = []
+    _help_checked_at: float = 0.0
 
     @rx.var
     def status_label(self) -> str:
@@ -76,6 +84,21 @@ class IntegrationsState(AuthState):
             self.sel_signing, self.sel_header_name = bool(source.signing_secret), source.required_header_name or ""
             latest = event_log.latest_accepted_event(session=session, source_id=source.id)
             self._show_latest(latest, source.mapping)
+            self._check_waiting(session, source, force=True)
+
+    def _check_waiting(self, session, source, force: bool = False) -> None:
+        """No test event 30 seconds after connecting: show what the automatic checks know (the spec sends
+        the marketer to troubleshooting at this point)."""
+        if self.has_test_event or clock.now() - source.created_at < WAIT_BEFORE_HELP:
+            self.waiting_help = []
+            return
+        if not force and time.monotonic() - self._help_checked_at < 5:
+            return
+        self._help_checked_at = time.monotonic()
+        findings = diagnostics.run_checks(session=session, resend_configured=bool(get_settings().resend_api_key))
+        relevant = [f for f in findings if f.case == "Events aren't appearing"
+                    and not (f.key.startswith("silent_source:") and f.key != f"silent_source:{source.id}")]
+        self.waiting_help = [{"problem": f.problem, "fix": f.fix} for f in relevant]
 
     def _show_latest(self, latest, source_mapping) -> None:
         effective = mapping_service.effective_mapping(source_mapping)
@@ -206,7 +229,10 @@ class IntegrationsState(AuthState):
             return
         with session_scope() as session:
             latest = event_log.latest_accepted_event(session=session, source_id=self.selected_id)
-            if latest is None or latest.id == self._last_seen_event_id and latest.outcome.value != "pending":
+            if latest is None:
+                self._check_waiting(session, sources.get_source(session=session, source_id=self.selected_id))
+                return
+            if latest.id == self._last_seen_event_id and latest.outcome.value != "pending":
                 return
         self._reload()
 

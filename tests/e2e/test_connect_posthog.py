@@ -80,3 +80,33 @@ def test_sample_events_flow_without_posthog(signed_in_page):
     expect(page.locator("#integrations-message")).to_contain_text("Sent 6 sample events", timeout=15000)
     expect(page.locator("#received-event")).to_be_visible()
     expect(page.locator("#source-status")).to_have_text("Test event received")
+
+
+def test_no_test_event_after_30_seconds_shows_the_checks(signed_in_page, app_url):
+    """The spec: if no test event arrives, go to troubleshooting — the page brings the findings to you."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from humanic_app import clock
+    from humanic_app.db import make_engine
+    from humanic_app.models import Source
+    from tests.support.server import RUNS_DIR
+
+    page = signed_in_page
+    source = page.request.post(f"{app_url}/api/v1/sources", data={"name": "Quiet one"}).json()
+    old_hook = source["webhook_url"].replace("http://testserver", app_url)
+    page.request.post(f"{app_url}/api/v1/sources/{source['id']}/rotate")
+    assert post_like_posthog(old_hook, {"event": {"event": "x", "distinct_id": "d"}}) == 404
+    engine = make_engine(f"sqlite:///{RUNS_DIR / 'sqlite' / 'data' / 'humanic.db'}")
+    with engine.begin() as conn:  # connected a minute ago
+        conn.execute(update(Source.__table__).where(Source.__table__.c.id == source["id"])
+                     .values(created_at=clock.now() - timedelta(minutes=1)))
+    engine.dispose()
+
+    page.goto("/integrations")
+    page.get_by_role("button", name="Quiet one", exact=True).click()
+    help_box = page.locator("#waiting-help")
+    expect(help_box).to_contain_text("Nothing yet after 30 seconds")
+    expect(help_box).to_contain_text("PostHog still uses the old URL — paste the new one")
+    expect(help_box).to_contain_text("“Quiet one” has never received an event")
