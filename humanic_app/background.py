@@ -110,6 +110,8 @@ async def _serve() -> None:
 
 def run_worker() -> int:
     """Entry point of the child (`python -m humanic_app worker`)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s [worker] %(name)s: %(message)s")
+    from humanic_app import logs
+
+    logs.configure(process="worker")
     asyncio.run(_serve())
     return 0

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from humanic_app import routes
+from humanic_app import logs, routes
 from humanic_app.background import background_worker
 from humanic_app.api import build_api
 from humanic_app.pages.contacts import contacts_page
@@ -24,6 +24,7 @@ from humanic_app.state.integrations import IntegrationsState
 from humanic_app.state.messages import MessagesState
 from humanic_app.state.settings import SettingsState
 
+logs.configure(process="web")
 app = rx.App(api_transformer=build_api())
 app.register_lifespan_task(background_worker)
 

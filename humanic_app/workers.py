@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 
 from humanic_app.db import get_engine, read_scope, session_scope
 from humanic_app.services import ingest, processing, webhook_intake
@@ -37,7 +38,17 @@ def _handle(requests: list[webhook_intake.WebhookRequest]) -> list[webhook_intak
     with read_scope(get_engine()) as snapshot:
         judgement = webhook_intake.judge_requests(session=snapshot, requests=requests)
     with session_scope(get_engine()) as session:
-        return webhook_intake.store_judged(session=session, requests=requests, judgement=judgement)
+        answers = webhook_intake.store_judged(session=session, requests=requests, judgement=judgement)
+    if logger.isEnabledFor(logging.INFO):
+        done = time.perf_counter()
+        for request, answer, (delivery, _) in zip(requests, answers, judgement.judged):
+            ids = answer.event_ids
+            logger.info("webhook %s source=%s events=%s %s %.1f ms", answer.status, delivery.source_id,
+                        ",".join(f"evt-{i}" for i in ids) or "-", answer.body.get("error", ""),
+                        1000 * (done - request.arrived) if request.arrived else 0.0,
+                        extra={"correlation_id": f"evt-{ids[0]}" if ids else "-", "event_ids": ids,
+                               "status": answer.status, "source_id": delivery.source_id})
+    return answers
 
 
 webhook_writer = ingest.GroupCommitWriter(store=_handle, on_stored=wake_processing)

@@ -47,6 +47,7 @@ class Delivery:
 class StoredDelivery:
     accepted: int
     duplicates: int
+    event_ids: list[int] = dataclasses.field(default_factory=list)
 
 
 def _dedupe_key(delivery: Delivery, index: int, event: IncomingEvent) -> str | None:
@@ -86,6 +87,7 @@ def _store_once(session: Session, deliveries: list[Delivery]) -> list[StoredDeli
     in_batch: set[tuple[int, str]] = set()
 
     rows: list[dict[str, Any]] = []
+    owners: list[int] = []  # which delivery each row belongs to
     results: list[StoredDelivery] = []
     touched_sources: set[int] = set()
     for delivery in deliveries:
@@ -93,6 +95,7 @@ def _store_once(session: Session, deliveries: list[Delivery]) -> list[StoredDeli
         if delivery.rejected_reason is not None:
             rows.append(_row(delivery, now, outcome=EventOutcome.rejected, reason=delivery.rejected_reason[:500],
                              payload={"raw": delivery.raw_excerpt} if delivery.raw_excerpt is not None else None))
+            owners.append(len(results))
         for i, incoming in enumerate(delivery.events):
             row = _row(delivery, now, payload=incoming.document, event_uuid=incoming.event_uuid,
                        event_name=incoming.event_name, distinct_id=incoming.distinct_id,
@@ -113,12 +116,17 @@ def _store_once(session: Session, deliveries: list[Delivery]) -> list[StoredDeli
                     in_batch.add(pair)
                 accepted += 1
             rows.append(row)
+            owners.append(len(results))
         if delivery.source_id is not None and delivery.events:
             touched_sources.add(delivery.source_id)
         results.append(StoredDelivery(accepted=accepted, duplicates=duplicates))
 
-    if rows:
-        session.connection().execute(insert(Event.__table__), rows)  # Core: the ORM bulk path costs more per row
+    if rows:  # Core: the ORM bulk path costs more per row; the ids go into the log lines
+        table = Event.__table__
+        ids = session.connection().execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        for owner, event_id in zip(owners, ids):
+            results[owner].event_ids.append(event_id)
     stats.bump(session, _counts(session, deliveries, rows, now))
     for source_id in touched_sources:
         source = session.get(Source, source_id)

@@ -30,6 +30,7 @@ class WebhookRequest:
 class WebhookAnswer:
     status: int
     body: dict[str, Any]
+    event_ids: list[int] = dataclasses.field(default_factory=list)  # what was stored, for the log line
 
 
 def _excerpt(body: bytes | None) -> str | None:
@@ -123,6 +124,7 @@ def store_judged(*, session: Session, requests: list[WebhookRequest], judgement:
     for (_, answer), result in zip(judged, stored):
         if answer.status == 200:
             answer.body = {"accepted": result.accepted, "duplicates": result.duplicates}
+        answer.event_ids = result.event_ids
         answers.append(answer)
     return answers
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,8 @@ from humanic_app.models import (
     MessageStatus,
 )
 from humanic_app.services import stats
+
+logger = logging.getLogger(__name__)
 from humanic_app.services.campaigns.conditions import failing_condition
 from humanic_app.services.campaigns.schema import CampaignDocument, parse_duration
 
@@ -285,6 +288,12 @@ class CampaignRun:
                                    rows).scalars().all()
         messages = []
         for enrolment, enrolment_id in zip(self._new, ids):
+            scheduled = sum(1 for m in enrolment.messages if m["status"] == MessageStatus.scheduled)
+            logger.info("evt-%s enrolled contact %s in campaign %s: enrolment %s, %d emails scheduled",
+                        enrolment.trigger_event_id, enrolment.contact_id, enrolment.campaign_id, enrolment_id,
+                        scheduled, extra={"correlation_id": f"evt-{enrolment.trigger_event_id}",
+                                          "enrolment_id": enrolment_id, "campaign_id": enrolment.campaign_id,
+                                          "contact_id": enrolment.contact_id})
             for message in enrolment.messages:
                 messages.append({**message, "enrolment_id": enrolment_id, "created_at": now, "attempts": 0,
                                  "is_test": False, "last_error": message["last_error"][:1000],

@@ -26,6 +26,7 @@ from humanic_app.models import (
     Campaign,
     CampaignStatus,
     Contact,
+    Enrolment,
     Message,
     MessageStatus,
     Suppression,
@@ -227,9 +228,20 @@ def _record(session: Session, call: _Call, results: list[SendResult], sender: Se
     by_id = {m.id: m for m in call.messages}
     hour = stats.hour_of(clock.now())
     counts: Counter = Counter()
+    enrolment_ids = {m.enrolment_id for m in call.messages if m.enrolment_id}
+    trigger_of = dict(session.exec(select(Enrolment.id, Enrolment.trigger_event_id).where(
+        col(Enrolment.id).in_(enrolment_ids))).all()) if enrolment_ids else {}
     for result in results:
         message = by_id[result.message_id]
         message.lease_until = None
+        event_id = trigger_of.get(message.enrolment_id)
+        logger.info("msg-%s evt-%s enrolment %s: %s via %s%s", message.id, event_id or "-", message.enrolment_id,
+                    "sent" if result.ok else "not sent", sender.name,
+                    f", provider id {result.provider_message_id}" if result.ok else f": {result.error}",
+                    extra={"correlation_id": f"evt-{event_id}" if event_id else f"msg-{message.id}",
+                           "message_id": message.id, "enrolment_id": message.enrolment_id,
+                           "provider_message_id": result.provider_message_id,
+                           "outcome": "sent" if result.ok else "error"})
         if not result.ok:
             counts[(hour, "provider_error", result.error.split(":")[0][:100])] += 1
         if result.ok:
