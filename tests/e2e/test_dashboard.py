@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from humanic_app.db import make_engine
 from humanic_app.services.samples import posthog_event
 from tests.e2e.test_connect_posthog import post_like_posthog
-from tests.support.history import seed_history
+from tests.support.history import retire_history, seed_history
 from tests.support.server import RUNS_DIR
 
 SCREENSHOT = RUNS_DIR / "dashboard.png"
@@ -22,8 +22,10 @@ def history(app):
     patcher = pytest.MonkeyPatch()
     try:
         seed_history(engine, monkeypatch=patcher)
+        yield
     finally:
         patcher.undo()
+        retire_history(engine)  # the app is shared: later journeys must not see these campaigns fire
         engine.dispose()
 
 

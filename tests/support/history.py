@@ -23,6 +23,26 @@ NAMES = [("user_signed_up", 3), ("feature_first_used", 4), ("checkout_started", 
          ("$pageview", 12), ("subscription_upgraded", 1)]
 
 
+SEEDED_CAMPAIGNS = ("onboarding-activation", "feature-adoption", "paid-conversion-pricing")
+
+
+def retire_history(engine) -> None:
+    """Archives the seeded campaigns and pauses the seeded sources."""
+    from sqlmodel import select
+
+    from humanic_app.models import Campaign, Source
+
+    names = {library.templates()[slug]["name"] for slug in SEEDED_CAMPAIGNS}
+    with Session(engine) as session:
+        for campaign in session.exec(select(Campaign).where(Campaign.status == CampaignStatus.active)):
+            if campaign.name in names:
+                store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.archived)
+        for source in session.exec(select(Source).where(Source.name.in_(["Production", "Staging"]))):
+            if source.status == SourceStatus.active:
+                sources.set_status(session=session, source_id=source.id, status=SourceStatus.paused)
+        session.commit()
+
+
 def seed_history(engine, *, hours: int = 72, per_hour: int = 40, monkeypatch) -> None:
     rng = random.Random(3)
     start = clock.now() - timedelta(hours=hours)
@@ -34,7 +54,7 @@ def seed_history(engine, *, hours: int = 72, per_hour: int = 40, monkeypatch) ->
         session.flush()
         for source in (production, staging):
             sources.set_status(session=session, source_id=source.id, status=SourceStatus.active)
-        for slug in ("onboarding-activation", "feature-adoption", "paid-conversion-pricing"):
+        for slug in SEEDED_CAMPAIGNS:
             campaign = store.create_campaign(session=session, document=library.templates()[slug])
             session.flush()
             store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.active)
