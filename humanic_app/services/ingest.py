@@ -161,6 +161,8 @@ def _counts(session: Session, deliveries: list[Delivery], rows: list[dict[str, A
             counts[(hour, "event", row["event_name"] or "")] += 1
             if row["event_uuid"] and row["source_id"] is not None:
                 fresh.setdefault(row["source_id"], set()).add(row["event_uuid"])
+    if fresh and session.execute(select(func.count()).select_from(Source)).scalar_one() < 2:
+        fresh = {}  # one source: nothing to compare with
     for source_id, uuids in fresh.items():  # the same PostHog event through another source: two destinations
         seen = session.execute(select(func.count(func.distinct(Event.event_uuid))).where(
             col(Event.event_uuid).in_(list(uuids)[:500]), Event.source_id != source_id)).scalar_one()
