@@ -11,8 +11,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
-from humanic_app.models import (Campaign, CampaignStatus, Enrolment, Event, Message, MessageStatus, Source,
-                                WorkspaceStatus)
+from humanic_app.models import (Campaign, CampaignStatus, Enrolment, Event, EventOutcome, Message, MessageStatus,
+                                Source, WorkspaceStatus)
 from humanic_app.services import domains, stats, workspace
 
 WINDOW = timedelta(days=7)
@@ -35,7 +35,7 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
     all_sources = list(session.exec(select(Source)))
     received = stats.totals(session=session, name="received", since=since)
     rejected = stats.totals(session=session, name="rejected", since=since)
-    findings = _source_findings(all_sources, received, now)
+    findings = _source_findings(session, all_sources, received, now)
 
     rotated = sum(n for reason, n in rejected.items() if reason.startswith("404 rotated"))
     if rotated:
@@ -46,11 +46,22 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
     refused = {reason: n for reason, n in rejected.items() if not reason.startswith("404")}
     if refused:
         reason = max(refused, key=lambda r: refused[r])
+        example = session.exec(select(Event.id).where(Event.outcome == EventOutcome.rejected)
+                               .order_by(col(Event.id).desc()).limit(1)).first()
         findings.append(Finding("Events aren't appearing", "rejected",
                                 f"{sum(refused.values())} deliveries were rejected in the last 7 days; most often: "
-                                f"{reason}.",
+                                f"{reason}" + (f" (latest example: event #{example})." if example else "."),
                                 "Open the Event Log filtered to 'rejected' to see each payload; fix the signing "
                                 "secret, header or body shape in the PostHog destination.", "/events"))
+
+    duplicates = sum(stats.totals(session=session, name="duplicate", since=since).values())
+    if duplicates >= 20 and duplicates >= 0.2 * max(1, sum(received.values())):
+        findings.append(Finding("Users are receiving duplicate emails", "repeated_deliveries",
+                                f"{duplicates} deliveries in the last 7 days repeated an event already received on "
+                                f"the same URL ({100 * duplicates // max(1, sum(received.values()))}% of events).",
+                                "Humanic drops the repeats, so nobody is emailed twice; but two webhook "
+                                "destinations probably use the same URL — disable one in PostHog's Data pipelines.",
+                                "/integrations"))
 
     processed = stats.totals(session=session, name="processed", since=since)
     no_email = sum(stats.totals(session=session, name="no_email", since=since).values())
@@ -82,6 +93,16 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
                                 "Two webhook destinations point at Humanic — disable one in PostHog's Data "
                                 "pipelines.", "/integrations"))
 
+    held = dict(session.exec(select(Message.campaign_id, func.count()).where(
+        Message.status == MessageStatus.scheduled, Message.due_at <= now, col(Message.campaign_id).is_not(None))
+        .group_by(Message.campaign_id)).all())
+    for campaign in session.exec(select(Campaign).where(Campaign.status == CampaignStatus.paused)):
+        if held.get(campaign.id):
+            findings.append(Finding("Emails aren't sending even though events are arriving",
+                                    f"campaign_paused:{campaign.id}",
+                                    f"“{campaign.name}” is paused: {held[campaign.id]} of its emails are due and "
+                                    f"waiting.", "Resume it in Campaigns (or archive it to cancel them).",
+                                    "/campaigns"))
     if ws.status == WorkspaceStatus.paused:
         findings.append(Finding("Emails aren't sending even though events are arriving", "workspace_paused",
                                 "The workspace is paused: events are stored, nothing is sent.",
@@ -95,7 +116,20 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
     return findings
 
 
-def _source_findings(all_sources: list[Source], received: dict[str, int], now) -> list[Finding]:
+def _answers_before(session: Session, moment) -> str:
+    """Humanic's own answers in the 24 h before `moment`: did Humanic make PostHog give up?"""
+    since = moment - timedelta(hours=24)
+    buckets = {k: n for k, n in stats.totals(session=session, name="webhook_ms", since=since).items()}
+    errors = sum(stats.totals(session=session, name="webhook_non2xx", since=since).values())
+    p99 = stats.quantile_ms(buckets, 0.99)
+    if not buckets:
+        return ""
+    slow = "over 5 s" if p99 == float("inf") else f"≤ {p99:.0f} ms"
+    return (f" In the 24 h before, Humanic answered {sum(buckets.values())} requests, p99 {slow}, "
+            f"{errors} with an error.")
+
+
+def _source_findings(session: Session, all_sources: list[Source], received: dict[str, int], now) -> list[Finding]:
     """Sources that never received anything, or have been quiet far longer than their usual rate."""
     found = []
     for source in all_sources:
@@ -113,7 +147,7 @@ def _source_findings(all_sources: list[Source], received: dict[str, int], now) -
             found.append(Finding(
                 "Events aren't appearing", f"quiet_source:{source.id}",
                 f"Source “{source.name}” has received nothing for {int(quiet.total_seconds() // 3600)} h; it "
-                f"usually receives about {per_hour:.0f} events an hour.",
+                f"usually receives about {per_hour:.0f} events an hour." + _answers_before(session, source.last_event_at),
                 "PostHog may have disabled the destination after failed deliveries: open Data pipelines → your "
                 "Humanic destination; if it says Disabled, check its Metrics tab, then Enable it. Humanic's own "
                 "answer times and errors are under Pipeline health on the Dashboard.", "/integrations"))

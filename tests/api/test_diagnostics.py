@@ -31,6 +31,7 @@ def test_troubleshooting_findings(client, authed, source, engine, monkeypatch):
     found = findings(authed)
     assert found["rotated_url"]["fix"].startswith("PostHog still uses the old URL — paste the new one")
     assert "400 The body is not valid JSON" in found["rejected"]["problem"]
+    assert "(latest example: event #" in found["rejected"]["problem"]
     assert found["no_email"]["problem"].startswith("25% of recent events carry no email")
     assert "$identify" in found["no_email"]["fix"]
     assert "user_signed_up" in found["unused_events"]["problem"]
@@ -144,3 +145,25 @@ def test_quiet_source_and_campaign_triggers_that_never_arrive_or_never_match(cli
     monkeypatch.setattr(clock, "now", lambda: later)
     quiet = findings(authed)[f"quiet_source:{source['id']}"]
     assert "has received nothing for 9 h" in quiet["problem"] and "Enable it" in quiet["fix"]
+    assert "In the 24 h before, Humanic answered 200 requests" in quiet["problem"]
+    assert "0 with an error" in quiet["problem"]
+
+
+def test_repeated_deliveries_and_a_paused_campaign_holding_due_emails(client, authed, source, engine):
+    authed.put("/api/v1/settings", json={"from_email": "hello@acme.io"})
+    authed.post(f"/api/v1/sources/{source['id']}/activate")
+    campaign = authed.post("/api/v1/campaigns", json=library.templates()["onboarding-activation"]).json()
+    authed.post(f"/api/v1/campaigns/{campaign['id']}/activate")
+    for i in range(25):
+        body = posthog_event(event="user_signed_up", distinct_id=f"r{i}", email=f"r{i}@example.com")
+        client.post(path_of(source), json=body)
+        client.post(path_of(source), json=body)  # a second destination on the same URL
+    process(engine)
+    authed.post(f"/api/v1/campaigns/{campaign['id']}/pause")
+    found = findings(authed)
+    repeated = found["repeated_deliveries"]
+    assert repeated["problem"].startswith("25 deliveries in the last 7 days repeated an event")
+    assert "disable one" in repeated["fix"]
+    paused = found[f"campaign_paused:{campaign['id']}"]
+    assert "is paused: 25 of its emails are due and waiting" in paused["problem"]
+    assert paused["fix"].startswith("Resume it in Campaigns")

@@ -46,7 +46,12 @@ def test_dashboard_shows_health_funnel_charts_and_findings(history, signed_in_pa
         expect(page.locator(f"#chart-{chart} .recharts-surface").first).to_be_visible()
     expect(page.locator("#chart-events_by_source .recharts-legend-wrapper")).to_contain_text("Production")
     expect(page.locator("#chart-events_by_source .recharts-bar-rectangle").first).to_be_visible()
-    expect(page.locator("#findings")).to_contain_text("deliveries were rejected in the last 7 days")
+    findings = page.locator("#findings")
+    expect(findings).to_contain_text("deliveries were rejected in the last 7 days; most often: 401 bad signature")
+    expect(findings).to_contain_text("fix the signing secret, header or body shape in the PostHog destination")
+    expect(findings).to_contain_text("Events arrive that no active campaign uses: checkout_started")
+    expect(findings).to_contain_text("create (or activate) a campaign with that event as its trigger")
+    expect(findings).to_contain_text("“Feature adoption” triggers on dashboard_first_viewed, which has not arrived")
 
     page.get_by_role("radio", name="7 days").click()
     expect(page.locator("#chart-events_by_name .recharts-legend-wrapper")).to_contain_text("pricing_page_viewed")
