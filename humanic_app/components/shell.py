@@ -93,6 +93,22 @@ def sending_blocked_banner() -> rx.Component:
     )
 
 
+PAGE_ROUTES = {"Integrations": routes.INTEGRATIONS, "Event Log": routes.EVENT_LOG, "Campaigns": routes.CAMPAIGNS,
+               "Contacts": routes.CONTACTS, "Messages": routes.MESSAGES, "Domains": routes.DOMAINS,
+               "Settings": routes.SETTINGS}
+
+
+def page_findings(title: str) -> rx.Component:
+    """The automatic checks' findings that concern this page (the Dashboard lists them all)."""
+    route = PAGE_ROUTES.get(title)
+    if route is None:
+        return rx.fragment()
+    return rx.foreach(AuthState.findings_everywhere, lambda f: rx.cond(
+        f["href"] == route,
+        rx.callout(rx.text(f["problem"], " ", rx.text.strong("Fix: "), f["fix"]), icon="triangle-alert",
+                   color_scheme="amber", size="1", width="100%", class_name="page-finding")))
+
+
 def page_shell(title: str, *content: rx.Component) -> rx.Component:
     return rx.cond(
         AuthState.is_signed_in,
@@ -102,6 +118,7 @@ def page_shell(title: str, *content: rx.Component) -> rx.Component:
                 paused_banner(),
                 sending_blocked_banner(),
                 rx.heading(title, size="6", as_="h1"),
+                page_findings(title),
                 *content,
                 padding="24px 32px",
                 spacing="4",

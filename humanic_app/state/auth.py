@@ -14,7 +14,7 @@ import reflex as rx
 from humanic_app import routes
 from humanic_app.api.deps import SESSION_COOKIE
 from humanic_app.db import session_scope
-from humanic_app.services import auth, workspace
+from humanic_app.services import auth, diagnostics, workspace
 from humanic_app.services.errors import ServiceError
 from humanic_app.settings import get_settings
 
@@ -41,6 +41,7 @@ class AuthState(rx.State):
     user_role: str = ""
     workspace_paused: bool = False
     sending_blocked: str = ""
+    findings_everywhere: list[dict[str, str]] = []  # what the automatic checks found; each page shows its own
     needs_owner: bool = False
     auth_error: str = ""
 
@@ -69,6 +70,8 @@ class AuthState(rx.State):
             ws = workspace.get_workspace(session=session)
             self.workspace_paused = ws.status.value == "paused"
             self.sending_blocked = workspace.sending_block(workspace=ws)
+            found = diagnostics.run_checks(session=session, resend_configured=bool(get_settings().resend_api_key))
+            self.findings_everywhere = [{"problem": f.problem, "fix": f.fix, "href": f.href} for f in found]
 
     @rx.event
     def load_sign_in(self):

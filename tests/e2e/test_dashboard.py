@@ -53,6 +53,13 @@ def test_dashboard_shows_health_funnel_charts_and_findings(history, signed_in_pa
     expect(findings).to_contain_text("create (or activate) a campaign with that event as its trigger")
     expect(findings).to_contain_text("“Feature adoption” triggers on dashboard_first_viewed, which has not arrived")
 
+    page.get_by_role("link", name="Campaigns", exact=True).click()  # and on the page concerned
+    expect(page.locator(".page-finding").first).to_be_visible()
+    expect(page.locator(".page-finding", has_text="“Feature adoption” triggers on dashboard_first_viewed")) \
+        .to_contain_text("Fix: Check the event name's spelling")
+    expect(page.locator(".page-finding", has_text="401 bad signature")).to_have_count(0)  # that one is for /events
+    page.get_by_role("link", name="Dashboard", exact=True).click()
+
     page.get_by_role("radio", name="7 days").click()
     expect(page.locator("#chart-events_by_name .recharts-legend-wrapper")).to_contain_text("pricing_page_viewed")
     expect(page.locator("#chart-rates .recharts-reference-line").first).to_be_attached()
