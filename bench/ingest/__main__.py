@@ -16,26 +16,16 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-PROJECT = Path(__file__).resolve().parents[2]
+from bench.served import served_app
+
 HERE = Path(__file__).resolve().parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _bodies(path: Path, count: int) -> None:
@@ -78,25 +68,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20000)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="humanic-bench-"))
-    port = _free_port()
-    env = {**os.environ, "PORT": str(port), "HUMANIC_DATA_DIR": str(workdir / "data"),
-           "REFLEX_WEB_WORKDIR": str(PROJECT / ".test-runs" / "bench" / ".web")}
-    subprocess.run([sys.executable, "-m", "humanic_app", "migrate"], cwd=PROJECT, env=env, check=True,
-                   capture_output=True)
-    server = subprocess.Popen(["make", "-s", "run"], cwd=PROJECT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(base + "/ping", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        os.environ.update({"HUMANIC_DATA_DIR": env["HUMANIC_DATA_DIR"]})
-        if "DATABASE_URL" in env:
-            os.environ["DATABASE_URL"] = env["DATABASE_URL"]
+    with served_app() as (base, workdir):
         from humanic_app.db import get_engine
         from humanic_app.models import Event, EventOutcome
         from humanic_app.services import sources
@@ -135,10 +107,6 @@ def main() -> None:
         processed_during_load = total - pending_at_end
         rate = processed_during_load / args.seconds
         print(f"processing           {rate:8.0f} events/s during load; backlog drained {drain:.1f} s after load")
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -13,23 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import signal
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 from sqlmodel import Session
 
-from bench.ingest.__main__ import _free_port
+from bench.served import served_app
 from tests.support.fake_resend import FakeResend
 
-PROJECT = Path(__file__).resolve().parents[2]
 CAMPAIGN = {"name": "Welcome right away", "trigger": {"event": "user_signed_up"},
             "steps": [{"subject": "Welcome, {{ name }}", "html": "<p>Hi {{ name }}, welcome.</p>", "delay": 0}]}
 
@@ -68,30 +61,14 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=20)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="humanic-pipeline-"))
-    port = _free_port()
     with FakeResend() as fake:
         fake.rate_limit_per_second = 2
-        env = {**os.environ, "PORT": str(port), "HUMANIC_DATA_DIR": str(workdir / "data"),
-               "REFLEX_WEB_WORKDIR": str(PROJECT / ".test-runs" / "bench" / ".web"),
-               "RESEND_API_KEY": fake.api_key, "RESEND_API_URL": fake.url}
-        env.pop("DATABASE_URL", None)
-        env.pop("REFLEX_REDIS_URL", None)
-        subprocess.run([sys.executable, "-m", "humanic_app", "migrate"], cwd=PROJECT, env=env, check=True,
-                       capture_output=True)
-        os.environ["HUMANIC_DATA_DIR"] = env["HUMANIC_DATA_DIR"]
+        env = {"RESEND_API_KEY": fake.api_key, "RESEND_API_URL": fake.url}
         os.environ.pop("DATABASE_URL", None)
-        base = f"http://127.0.0.1:{port}"
-        hook = _setup(base)
-        server = subprocess.Popen(["make", "-s", "run"], cwd=PROJECT, env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, start_new_session=True)
-        try:
-            for _ in range(600):
-                try:
-                    urllib.request.urlopen(base + "/ping", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.5)
+        os.environ.pop("REFLEX_REDIS_URL", None)
+        hooks: list[str] = []
+        with served_app(env, before_start=lambda base: hooks.append(_setup(base))) as (base, _):
+            hook = hooks[0]
             time.sleep(3)  # the background worker starts after the web process
             posted: dict[str, float] = {}
             total = args.rate * args.seconds
@@ -121,10 +98,6 @@ def main() -> None:
             if latencies:
                 print(f"webhook → provider: p50 {statistics.median(latencies):.2f} s, "
                       f"p99 {latencies[int(len(latencies) * 0.99) - 1]:.2f} s, max {latencies[-1]:.2f} s")
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,56 @@
+"""`make run` in a subprocess on a free port with a fresh data dir, for the benchmarks that need the real app."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served_app(extra_env: dict[str, str] | None = None, *, before_start=None) -> Iterator[tuple[str, Path]]:
+    """Yields (base URL, work dir). The database is migrated first; `before_start(base)` may set it up;
+    this process's environment points at the same data dir, so services called here see the app's data."""
+    workdir = Path(tempfile.mkdtemp(prefix="humanic-bench-"))
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "HUMANIC_DATA_DIR": str(workdir / "data"),
+           "REFLEX_WEB_WORKDIR": str(PROJECT / ".test-runs" / "bench" / ".web"), **(extra_env or {})}
+    subprocess.run([sys.executable, "-m", "humanic_app", "migrate"], cwd=PROJECT, env=env, check=True,
+                   capture_output=True)
+    os.environ["HUMANIC_DATA_DIR"] = env["HUMANIC_DATA_DIR"]
+    if "DATABASE_URL" in env:
+        os.environ["DATABASE_URL"] = env["DATABASE_URL"]
+    base = f"http://127.0.0.1:{port}"
+    if before_start is not None:
+        before_start(base)
+    server = subprocess.Popen(["make", "-s", "run"], cwd=PROJECT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(base + "/ping", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield base, workdir
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)
