@@ -43,9 +43,10 @@ def _handle(requests: list[webhook_intake.WebhookRequest]) -> list[webhook_intak
         done = time.perf_counter()
         for request, answer, (delivery, _) in zip(requests, answers, judgement.judged):
             ids = answer.event_ids
-            logger.info("webhook %s source=%s events=%s %s %.1f ms", answer.status, delivery.source_id,
-                        ",".join(f"evt-{i}" for i in ids) or "-", answer.body.get("error", ""),
-                        1000 * (done - request.arrived) if request.arrived else 0.0,
+            error = answer.body.get("error")
+            logger.info("webhook %s source=%s events=%s %.1f ms%s", answer.status, delivery.source_id,
+                        ",".join(f"evt-{i}" for i in ids) or "-",
+                        1000 * (done - request.arrived) if request.arrived else 0.0, f": {error}" if error else "",
                         extra={"correlation_id": f"evt-{ids[0]}" if ids else "-", "event_ids": ids,
                                "status": answer.status, "source_id": delivery.source_id})
     return answers
