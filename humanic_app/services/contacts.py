@@ -186,13 +186,6 @@ class ContactBook:
             self._session.execute(insert(ContactIdentity), rows)
 
 
-def match_or_create(*, session: Session, identity: Identity) -> Contact | None:
-    book = ContactBook(session, [identity])
-    contact = book.match_or_create(identity)
-    book.flush()
-    return contact
-
-
 def get_contact(*, session: Session, contact_id: int) -> Contact:
     return require(session.get(Contact, contact_id), noun="contact", row_id=contact_id)
 

@@ -3,6 +3,7 @@ counters (services/stats.py) plus a few indexed look-ups, so it loads fast at mi
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -120,23 +121,35 @@ def funnel(*, session: Session, since: datetime) -> list[dict[str, Any]]:
     return rows
 
 
+@dataclasses.dataclass
+class Backlogs:
+    """Accepted but unprocessed events, and due but unsent messages, each with its oldest item."""
+
+    pending: int
+    oldest_pending: datetime | None
+    due: int
+    oldest_due: datetime | None
+
+
+def backlogs(*, session: Session, now: datetime) -> Backlogs:
+    pending, oldest_pending = session.exec(select(func.count(), func.min(Event.received_at)).where(
+        Event.outcome == EventOutcome.pending)).one()
+    due, oldest_due = session.exec(select(func.count(), func.min(Message.due_at)).where(
+        Message.status == MessageStatus.scheduled, Message.due_at <= now)).one()
+    return Backlogs(pending, oldest_pending, due, oldest_due)
+
+
 def health(*, session: Session, since: datetime) -> dict[str, Any]:
     """Webhook answer times and errors over the period; both backlogs now, with their oldest item."""
     now = clock.now()
     buckets = stats.totals(session=session, name="webhook_ms", since=since)
-    pending, oldest_event = session.exec(select(func.count(), func.min(Event.received_at)).where(
-        Event.outcome == EventOutcome.pending)).one()
-    due, oldest_due = session.exec(select(func.count(), func.min(Message.due_at)).where(
-        Message.status == MessageStatus.scheduled, Message.due_at <= now)).one()
-
-    def fmt(ms: float | None) -> str:
-        return "–" if ms is None else ("> 5 s" if ms == float("inf") else f"≤ {ms:.0f} ms")
+    queues = backlogs(session=session, now=now)
 
     def age(moment: datetime | None) -> str:
         return "–" if moment is None else f"{max(0, int((now - moment).total_seconds()))} s"
 
-    return {"answers": sum(buckets.values()), "p50": fmt(stats.quantile_ms(buckets, 0.5)),
-            "p99": fmt(stats.quantile_ms(buckets, 0.99)),
+    return {"answers": sum(buckets.values()), "p50": stats.describe_ms(stats.quantile_ms(buckets, 0.5)),
+            "p99": stats.describe_ms(stats.quantile_ms(buckets, 0.99)),
             "non_2xx": sum(stats.totals(session=session, name="webhook_non2xx", since=since).values()),
-            "processing_backlog": pending, "processing_oldest": age(oldest_event),
-            "dispatch_backlog": due, "dispatch_oldest": age(oldest_due)}
+            "processing_backlog": queues.pending, "processing_oldest": age(queues.oldest_pending),
+            "dispatch_backlog": queues.due, "dispatch_oldest": age(queues.oldest_due)}

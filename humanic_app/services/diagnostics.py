@@ -119,14 +119,12 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
 def _answers_before(session: Session, moment) -> str:
     """Humanic's own answers in the 24 h before `moment`: did Humanic make PostHog give up?"""
     since = moment - timedelta(hours=24)
-    buckets = {k: n for k, n in stats.totals(session=session, name="webhook_ms", since=since).items()}
-    errors = sum(stats.totals(session=session, name="webhook_non2xx", since=since).values())
-    p99 = stats.quantile_ms(buckets, 0.99)
+    buckets = stats.totals(session=session, name="webhook_ms", since=since)
     if not buckets:
         return ""
-    slow = "over 5 s" if p99 == float("inf") else f"≤ {p99:.0f} ms"
-    return (f" In the 24 h before, Humanic answered {sum(buckets.values())} requests, p99 {slow}, "
-            f"{errors} with an error.")
+    errors = sum(stats.totals(session=session, name="webhook_non2xx", since=since).values())
+    return (f" In the 24 h before, Humanic answered {sum(buckets.values())} requests, "
+            f"p99 {stats.describe_ms(stats.quantile_ms(buckets, 0.99))}, {errors} with an error.")
 
 
 def _source_findings(session: Session, all_sources: list[Source], received: dict[str, int], now) -> list[Finding]:

@@ -8,8 +8,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from humanic_app import clock
-from humanic_app.models import Event, EventOutcome, Message, MessageStatus
-from humanic_app.services import stats
+from humanic_app.models import Message, MessageStatus
+from humanic_app.services import dashboard, stats
 
 
 def _label(value: str) -> str:
@@ -35,7 +35,7 @@ def render(*, session: Session) -> str:
            [({"reason": k}, n) for k, n in sorted(stats.totals(session=session, name="rejected").items())])
     buckets = stats.totals(session=session, name="webhook_ms")
     running, samples = 0, []
-    for bound in [*map(str, stats.WEBHOOK_MS_BUCKETS), "+Inf"]:
+    for bound in stats.BUCKET_LABELS:
         running += buckets.get(bound, 0)
         samples.append(({"le": bound if bound == "+Inf" else str(int(bound) / 1000)}, running))
     lines.append("# HELP humanic_webhook_answer_seconds Time from a webhook request's arrival to its durable write.")
@@ -43,7 +43,6 @@ def render(*, session: Session) -> str:
     lines += [f'humanic_webhook_answer_seconds_bucket{{le="{labels["le"]}"}} {n}' for labels, n in samples]
     total_ms = sum(stats.totals(session=session, name="webhook_ms_sum").values())
     lines += [f"humanic_webhook_answer_seconds_sum {total_ms / 1000}", f"humanic_webhook_answer_seconds_count {running}"]
-    pending = session.exec(select(func.count()).select_from(Event).where(Event.outcome == EventOutcome.pending)).one()
     for name, help_text in (("sent", "Emails accepted by the provider"), ("failed", "Emails that failed for good"),
                             ("suppressed", "Emails withheld: unsubscribed or suppressed address")):
         metric(f"humanic_emails_{name}_total", "counter", f"{help_text}, by campaign id.",
@@ -51,15 +50,17 @@ def render(*, session: Session) -> str:
     metric("humanic_provider_errors_total", "counter", "Failed provider calls, by status and error type.",
            [({"error": k}, n) for k, n in sorted(stats.totals(session=session, name="provider_error").items())])
     now = clock.now()
-    oldest_pending = session.exec(select(func.min(Event.received_at)).where(Event.outcome == EventOutcome.pending)).one()
-    metric("humanic_processing_backlog", "gauge", "Events accepted but not processed yet.", [({}, pending)])
+    queues = dashboard.backlogs(session=session, now=now)
+
+    def age(moment) -> float:
+        return round((now - moment).total_seconds(), 3) if moment else 0
+
+    metric("humanic_processing_backlog", "gauge", "Events accepted but not processed yet.", [({}, queues.pending)])
     metric("humanic_processing_backlog_oldest_seconds", "gauge", "Age of the oldest unprocessed event.",
-           [({}, round((now - oldest_pending).total_seconds(), 3) if oldest_pending else 0)])
-    due = session.exec(select(func.count(), func.min(Message.due_at)).where(
-        Message.status == MessageStatus.scheduled, Message.due_at <= now)).one()
-    metric("humanic_dispatch_backlog", "gauge", "Messages due but not sent yet.", [({}, due[0])])
+           [({}, age(queues.oldest_pending))])
+    metric("humanic_dispatch_backlog", "gauge", "Messages due but not sent yet.", [({}, queues.due)])
     metric("humanic_dispatch_backlog_oldest_seconds", "gauge", "How late the most overdue message is.",
-           [({}, round((now - due[1]).total_seconds(), 3) if due[1] else 0)])
+           [({}, age(queues.oldest_due))])
     by_status = dict(session.exec(select(Message.status, func.count()).group_by(Message.status)).all())
     metric("humanic_messages", "gauge", "Messages in the outbox, by status.",
            [({"status": s.value}, by_status.get(s, 0)) for s in MessageStatus])

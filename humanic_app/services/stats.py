@@ -9,7 +9,7 @@ through a second source), webhook_ms (answer-time bucket), webhook_non2xx (statu
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from humanic_app.models import Stat
 
 WEBHOOK_MS_BUCKETS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
+BUCKET_LABELS = (*map(str, WEBHOOK_MS_BUCKETS), "+Inf")  # the `key`s of "webhook_ms", smallest first
 
 
 def hour_of(moment: datetime) -> datetime:
@@ -69,12 +70,15 @@ def quantile_ms(buckets: dict[str, int], q: float) -> float | None:
     if not total:
         return None
     running = 0
-    for bound in [*map(str, WEBHOOK_MS_BUCKETS), "+Inf"]:
+    for bound in BUCKET_LABELS:
         running += buckets.get(bound, 0)
         if running >= q * total:
             return float("inf") if bound == "+Inf" else float(bound)
     return float("inf")
 
 
-def window(days: int, now: datetime) -> datetime:
-    return now - timedelta(days=days)
+def describe_ms(milliseconds: float | None) -> str:
+    """A quantile from `quantile_ms` in words: the buckets only give an upper bound."""
+    if milliseconds is None:
+        return "–"
+    return "over 5 s" if milliseconds == float("inf") else f"≤ {milliseconds:.0f} ms"

@@ -53,15 +53,19 @@ class DispatchReport:
     retried: int = 0
 
 
+def _due_conditions(now) -> list:
+    """What "due" means, as one WHERE clause per status so each runs on the (status, due_at) index: an
+    OR'd query makes SQLite scan every scheduled row, due or not. Expired `sending` leases come first."""
+    return [(Message.status == MessageStatus.sending, Message.due_at <= now, Message.lease_until < now),
+            (Message.status == MessageStatus.scheduled, Message.due_at <= now)]
+
+
 def _claim(session: Session, limit: int) -> list[Message]:
-    """Due `scheduled` rows, and `sending` rows whose lease ran out. Two queries, each on the
-    (status, due_at) index: one OR'd query makes SQLite scan every scheduled row, due or not."""
-    now = clock.now()
+    """Due `scheduled` rows, and `sending` rows whose lease ran out."""
     locking = session.get_bind().dialect.name == "postgresql"
     claimed: list[Message] = []
-    for status, extra in ((MessageStatus.sending, Message.lease_until < now),
-                          (MessageStatus.scheduled, Message.due_at <= now)):
-        stmt = (select(Message).where(Message.status == status, Message.due_at <= now, extra)
+    for conditions in _due_conditions(clock.now()):
+        stmt = (select(Message).where(*conditions)
                 .order_by(col(Message.due_at), col(Message.id)).limit(limit - len(claimed)))
         if locking:
             stmt = stmt.with_for_update(skip_locked=True)
@@ -72,10 +76,8 @@ def _claim(session: Session, limit: int) -> list[Message]:
 
 
 def _anything_due(session: Session) -> bool:
-    now = clock.now()
-    return any(session.exec(select(Message.id).where(Message.status == status, Message.due_at <= now, extra).limit(1))
-               .first() is not None for status, extra in ((MessageStatus.scheduled, True),
-                                                          (MessageStatus.sending, Message.lease_until < now)))
+    return any(session.exec(select(Message.id).where(*conditions).limit(1)).first() is not None
+               for conditions in _due_conditions(clock.now()))
 
 
 def _from_address(ws: Workspace) -> str:
