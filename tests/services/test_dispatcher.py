@@ -13,14 +13,10 @@ from humanic_app.services.delivery.senders import LocalOutboxSender, SendResult
 from tests.services.test_campaign_examples import T0, World
 
 
-class ScriptedSender:
+class ScriptedSender(LocalOutboxSender):
     """Answers from a script per call; records what it was asked to send."""
 
     name = "scripted"
-    max_batch = 100
-
-    def wait_turn(self):
-        pass
 
     def __init__(self, *script):
         self.script = list(script)
@@ -134,12 +130,8 @@ def test_crashed_dispatch_is_resent_after_the_lease_with_the_same_key(session, e
     class Crash(Exception):
         pass
 
-    class DyingSender:
+    class DyingSender(LocalOutboxSender):
         name = "dying"
-        max_batch = 100
-
-        def wait_turn(self):
-            pass
 
         def send(self, emails, *, batch_key=None):
             raise Crash
@@ -188,12 +180,8 @@ def test_dispatcher_with_resend_sends_exactly_once_across_a_crash(session, engin
     with FakeResend() as fake:
         real = ResendSender(api_key=fake.api_key, api_url=fake.url)
 
-        class CrashAfterSend:
+        class CrashAfterSend(LocalOutboxSender):
             name = "resend"
-            max_batch = 100
-
-            def wait_turn(self):
-                pass
 
             def send(self, emails, *, batch_key=None):
                 real.send(emails, batch_key=batch_key)
@@ -214,12 +202,8 @@ def test_dispatcher_with_resend_sends_exactly_once_across_a_crash(session, engin
 def test_every_email_carries_rfc8058_headers_and_a_visible_link(session, engine, monkeypatch):
     _setup(session, monkeypatch)
 
-    class Capture:
+    class Capture(LocalOutboxSender):
         name = "capture"
-        max_batch = 100
-
-        def wait_turn(self):
-            pass
         emails = []
 
         def send(self, emails, *, batch_key=None):
@@ -278,11 +262,8 @@ def test_a_batch_that_may_have_been_accepted_is_replayed_exactly(session, engine
     with FakeResend() as fake:
         real = ResendSender(api_key=fake.api_key, api_url=fake.url)
 
-        class AnswerLost:
-            name, max_batch = "resend", 100
-
-            def wait_turn(self):
-                pass
+        class AnswerLost(LocalOutboxSender):
+            name = "resend"
 
             def send(self, emails, *, batch_key=None):
                 real.send(emails, batch_key=batch_key)

@@ -15,7 +15,7 @@ from humanic_app.db import make_engine
 from humanic_app.models import Message, MessageStatus
 from humanic_app.services import workspace
 from humanic_app.services.delivery import dispatcher, messages as messages_service
-from humanic_app.services.delivery.senders import SendResult
+from humanic_app.services.delivery.senders import LocalOutboxSender, SendResult
 from tests.conftest import create_postgres_database, drop_postgres_database, postgres_url_for
 
 
@@ -30,12 +30,9 @@ def pg_engine():
     drop_postgres_database(name)
 
 
-class CountingSender:
+class CountingSender(LocalOutboxSender):
     name = "counting"
     max_batch = 7  # several batch calls per pass, so batches of both dispatchers interleave
-
-    def wait_turn(self):
-        pass
 
     def __init__(self):
         self.keys = Counter()

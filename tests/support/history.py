@@ -9,10 +9,10 @@ import random
 import time
 from datetime import timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from humanic_app import clock
-from humanic_app.models import CampaignStatus, SourceStatus
+from humanic_app.models import Campaign, CampaignStatus, Message, MessageStatus, Source, SourceStatus
 from humanic_app.services import ingest, payloads, processing, sources, suppression, workspace
 from humanic_app.services.campaigns import library, store
 from humanic_app.services.delivery import dispatcher
@@ -28,10 +28,6 @@ SEEDED_CAMPAIGNS = ("onboarding-activation", "feature-adoption", "paid-conversio
 
 def retire_history(engine) -> None:
     """Archives the seeded campaigns and pauses the seeded sources."""
-    from sqlmodel import select
-
-    from humanic_app.models import Campaign, Source
-
     names = {library.templates()[slug]["name"] for slug in SEEDED_CAMPAIGNS}
     with Session(engine) as session:
         for campaign in session.exec(select(Campaign).where(Campaign.status == CampaignStatus.active)):
@@ -93,10 +89,6 @@ def seed_history(engine, *, hours: int = 72, per_hour: int = 40, monkeypatch) ->
         dispatcher.dispatch_due(engine=engine, sender=LocalOutboxSender(), public_url="https://humanic.acme.io",
                                 limit=500)
         with Session(engine) as session:
-            from sqlmodel import col, select
-
-            from humanic_app.models import Message, MessageStatus
-
             sent = session.exec(select(Message).where(Message.status == MessageStatus.sent,
                                                       col(Message.id).not_in(reported))).all()
             for message in sent:
