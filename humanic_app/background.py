@@ -29,14 +29,13 @@ WAKE_DISPATCHER = b"d"
 _child: subprocess.Popen | None = None
 
 
-def wake(signal_byte: bytes) -> bool:
-    """Nudge the child; False when there is none (then the caller runs the work in this process)."""
+def wake(signal_byte: bytes) -> None:
+    """Nudge the child. Without one (it is restarting) nothing is lost: it polls the database on start."""
     child = _child
     if child is None or child.stdin is None or child.poll() is not None:
-        return False
+        return
     with contextlib.suppress(BlockingIOError, BrokenPipeError, OSError):
         os.write(child.stdin.fileno(), signal_byte)  # a full pipe already holds a pending wake-up
-    return True
 
 
 def _spawn() -> subprocess.Popen:

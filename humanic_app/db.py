@@ -21,7 +21,7 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:
-    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, see _begin_immediate
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, see _begin
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
