@@ -34,28 +34,46 @@ def wake_processing() -> None:
     background.wake(background.WAKE_PROCESSING)
 
 
-def _handle(requests: list[webhook_intake.WebhookRequest]) -> list[webhook_intake.WebhookAnswer]:
-    with read_scope(get_engine()) as snapshot:
-        judgement = webhook_intake.judge_requests(session=snapshot, requests=requests)
-    with session_scope(get_engine()) as session:
-        answers = webhook_intake.store_judged(session=session, requests=requests, judgement=judgement)
-    if logger.isEnabledFor(logging.INFO):
-        done = time.perf_counter()
-        for request, answer, (delivery, _) in zip(requests, answers, judgement.judged):
-            ids = answer.event_ids
-            error = answer.body.get("error")
-            logger.info("webhook %s source=%s events=%s %.1f ms%s", answer.status, delivery.source_id,
-                        ",".join(f"evt-{i}" for i in ids) or "-",
-                        1000 * (done - request.arrived) if request.arrived else 0.0, f": {error}" if error else "",
-                        extra={"correlation_id": f"evt-{ids[0]}" if ids else "-", "event_ids": ids,
-                               "status": answer.status, "source_id": delivery.source_id})
-    return answers
+class _WebhookIntake:
+    """Judges each request the moment it arrives, against the sources as last read (no database), and
+    stores the judged requests in batches: one write transaction per round (group commit)."""
+
+    def __init__(self) -> None:
+        self._book = webhook_intake.SourceBook()
+        self._writer = ingest.GroupCommitWriter(store=self._store, on_stored=wake_processing)
+
+    async def submit(self, request: webhook_intake.WebhookRequest) -> webhook_intake.WebhookAnswer:
+        judged = await self._writer.submit(webhook_intake.judge(book=self._book, request=request))
+        return judged.answer
+
+    def _store(self, judged: list[webhook_intake.Judged]) -> list[webhook_intake.Judged]:
+        with session_scope(get_engine()) as session:
+            self._book = webhook_intake.store_judged(session=session, judged=judged)
+        if logger.isEnabledFor(logging.INFO):
+            _log_answers(judged)
+        return judged
 
 
-webhook_writer = ingest.GroupCommitWriter(store=_handle, on_stored=wake_processing)
+def _log_answers(judged: list[webhook_intake.Judged]) -> None:
+    done = time.perf_counter()
+    for item in judged:
+        answer, source_id, ids = item.answer, item.delivery.source_id, item.answer.event_ids
+        error = answer.body.get("error")
+        logger.info("webhook %s source=%s events=%s %.1f ms%s", answer.status, source_id,
+                    ",".join(f"evt-{i}" for i in ids) or "-",
+                    1000 * (done - item.request.arrived) if item.request.arrived else 0.0,
+                    f": {error}" if error else "",
+                    extra={"correlation_id": f"evt-{ids[0]}" if ids else "-", "event_ids": ids,
+                           "status": answer.status, "source_id": source_id})
+
+
+webhook_intake_writer = _WebhookIntake()
 
 
 def process_available(limit: int = PROCESS_BATCH) -> int:
+    with read_scope(get_engine()) as snapshot:
+        if not processing.anything_pending(session=snapshot):
+            return 0
     with session_scope(get_engine()) as session:
         return processing.process_pending(session=session, limit=limit)
 
@@ -112,8 +130,8 @@ def _public_url() -> str:
     from humanic_app.settings import get_settings
 
     settings = get_settings()
-    with session_scope(get_engine()) as session:
-        ws = workspace.get_workspace(session=session)
+    with read_scope(get_engine()) as session:
+        ws = workspace.read_workspace(session=session)
         return workspace.effective_public_url(workspace=ws, env_public_url=settings.public_url,
                                               served_at=f"http://localhost:{settings.port}")
 

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from humanic_app.services.webhook_intake import WebhookRequest
-from humanic_app.workers import webhook_writer
+from humanic_app.workers import webhook_intake_writer
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ async def posthog_webhook(request: Request) -> JSONResponse:
     headers = {k.lower(): v for k, v in request.headers.items()}
     body = await _read_capped(request)
     try:
-        answer = await webhook_writer.submit(WebhookRequest(token=token, headers=headers, body=body, arrived=arrived))
+        answer = await webhook_intake_writer.submit(WebhookRequest(token=token, headers=headers, body=body, arrived=arrived))
     except DBAPIError as exc:
         logger.error("webhook could not store a delivery: %s", type(exc.orig).__name__)
         return JSONResponse(status_code=503, content={"error": "database unreachable; retry later"},

@@ -13,9 +13,10 @@ import dataclasses
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, insert
+from sqlalchemy import bindparam, case, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -56,13 +57,18 @@ def _dedupe_key(delivery: Delivery, index: int, event: IncomingEvent) -> str | N
     return event.event_uuid
 
 
+_INSERT_EVENTS = insert(Event.__table__).returning(Event.__table__.c.id, sort_by_parameter_order=True)
+_KNOWN_KEYS = select(Event.id, Event.dedupe_key).where(
+    Event.source_id == bindparam("source_id"), col(Event.dedupe_key).in_(bindparam("keys", expanding=True)))
+
+
 def _existing_keys(session: Session, wanted: dict[int, set[str]]) -> dict[tuple[int, str], int]:
     found: dict[tuple[int, str], int] = {}
+    connection = session.connection()
     for source_id, keys in wanted.items():
         keys_list = list(keys)
         for start in range(0, len(keys_list), 500):
-            rows = session.execute(select(Event.id, Event.dedupe_key).where(
-                Event.source_id == source_id, col(Event.dedupe_key).in_(keys_list[start:start + 500])))
+            rows = connection.execute(_KNOWN_KEYS, {"source_id": source_id, "keys": keys_list[start:start + 500]})
             found.update({(source_id, key): event_id for event_id, key in rows})
     return found
 
@@ -122,21 +128,31 @@ def _store_once(session: Session, deliveries: list[Delivery]) -> list[StoredDeli
         results.append(StoredDelivery(accepted=accepted, duplicates=duplicates))
 
     if rows:  # Core: the ORM bulk path costs more per row; the ids go into the log lines
-        table = Event.__table__
-        ids = session.connection().execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        ids = session.connection().execute(_INSERT_EVENTS, rows).scalars().all()
         for owner, event_id in zip(owners, ids):
             results[owner].event_ids.append(event_id)
     stats.bump(session, _counts(session, deliveries, rows, now))
-    for source_id in touched_sources:
-        source = session.get(Source, source_id)
-        if source is not None:
-            source.last_event_at = now
-            if source.status == SourceStatus.waiting_for_test_event:
-                source.status = SourceStatus.test_event_received
-            session.add(source)
+    if touched_sources:
+        _mark_sources_heard(session, touched_sources, now)
     session.commit()
     return results
+
+
+_SOURCES = Source.__table__
+_WAITING = _SOURCES.c.status == SourceStatus.waiting_for_test_event
+_MARK_HEARD = (  # built once: it runs in every group commit
+    update(_SOURCES)
+    .where(_SOURCES.c.id.in_(bindparam("source_ids", expanding=True)),
+           or_(_SOURCES.c.last_event_at.is_(None), _SOURCES.c.last_event_at < bindparam("stale_before"), _WAITING))
+    .values(last_event_at=bindparam("heard_at"),
+            status=case((_WAITING, SourceStatus.test_event_received), else_=_SOURCES.c.status)))
+
+
+def _mark_sources_heard(session: Session, source_ids: set[int], now) -> None:
+    """`last_event_at` to the second (rewriting it on every commit buys nothing), and a source waiting
+    for its test event has now received it. Core, in the write transaction: no read first."""
+    session.connection().execute(_MARK_HEARD, {"source_ids": list(source_ids), "heard_at": now,
+                                               "stale_before": now - timedelta(seconds=1)})
 
 
 def _counts(session: Session, deliveries: list[Delivery], rows: list[dict[str, Any]], now) -> Counter:
@@ -161,10 +177,10 @@ def _counts(session: Session, deliveries: list[Delivery], rows: list[dict[str, A
             counts[(hour, "event", row["event_name"] or "")] += 1
             if row["event_uuid"] and row["source_id"] is not None:
                 fresh.setdefault(row["source_id"], set()).add(row["event_uuid"])
-    if fresh and session.execute(select(func.count()).select_from(Source)).scalar_one() < 2:
+    if fresh and session.connection().execute(select(func.count()).select_from(Source.__table__)).scalar_one() < 2:
         fresh = {}  # one source: nothing to compare with
     for source_id, uuids in fresh.items():  # the same PostHog event through another source: two destinations
-        seen = session.execute(select(func.count(func.distinct(Event.event_uuid))).where(
+        seen = session.connection().execute(select(func.count(func.distinct(Event.event_uuid))).where(
             col(Event.event_uuid).in_(list(uuids)[:500]), Event.source_id != source_id)).scalar_one()
         if seen:
             counts[(hour, "cross_source", "")] += seen

@@ -210,5 +210,10 @@ def process_pending(*, session: Session, limit: int = 200) -> int:
     return len(items)
 
 
+def anything_pending(*, session: Session) -> bool:
+    """Cheap check from a read snapshot, so an idle poll does not take SQLite's write turn."""
+    return session.exec(select(Event.id).where(Event.outcome == EventOutcome.pending).limit(1)).first() is not None
+
+
 def pending_count(*, session: Session) -> int:
     return session.exec(select(func.count()).select_from(Event).where(Event.outcome == EventOutcome.pending)).one()

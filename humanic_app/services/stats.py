@@ -8,6 +8,7 @@ through a second source), webhook_ms (answer-time bucket), webhook_non2xx (statu
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from datetime import datetime
 
@@ -37,12 +38,17 @@ def bump(session: Session, counts: Counter[tuple[datetime, str, str]]) -> None:
     if not counts:
         return
     rows = [{"hour": hour, "name": name, "key": key[:200], "count": n} for (hour, name, key), n in counts.items()]
-    dialect = session.get_bind().dialect.name
+    connection = session.connection()
+    connection.execute(_upsert(connection.dialect.name), rows)
+
+
+@functools.lru_cache(maxsize=2)
+def _upsert(dialect: str):
+    """Built once per dialect: the statement runs in every ingest, processing and dispatch transaction."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(Stat.__table__)
-    session.connection().execute(
-        stmt.on_conflict_do_update(index_elements=["hour", "name", "key"],
-                                   set_={"count": Stat.__table__.c.count + stmt.excluded["count"]}), rows)
+    return stmt.on_conflict_do_update(index_elements=["hour", "name", "key"],
+                                      set_={"count": Stat.__table__.c.count + stmt.excluded["count"]})
 
 
 def totals(*, session: Session, name: str, since: datetime | None = None) -> dict[str, int]:

@@ -1,7 +1,8 @@
 """Decide what to answer each webhook request and store it, for a whole batch of requests at once.
 
-The HTTP route only reads the bytes; the source lookup, security checks, parsing and the durable write
-happen here, in one transaction per batch (see GroupCommitWriter), so the route stays cheap under load.
+Each request is judged (token, security, parsing, mapping) as it arrives, against the sources as last
+read; the durable write then happens in one transaction per batch (see GroupCommitWriter), which reads
+the sources again and re-judges the rare request whose source changed in between.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlmodel import Session
 
 from humanic_app.models import Source
 from humanic_app.services import payloads, signing, sources
@@ -37,7 +39,62 @@ def _excerpt(body: bytes | None) -> str | None:
     return body[:RAW_EXCERPT_BYTES].decode("utf-8", "replace") if body else None
 
 
-def _judge(source: Source | None, was_rotated: bool, request: WebhookRequest) -> tuple[Delivery, WebhookAnswer]:
+@dataclasses.dataclass(frozen=True)
+class SourceView:
+    """What judging a request needs of its source, read through Core (an ORM row costs far more here)."""
+
+    id: int
+    mapping: dict[str, Any]
+    signing_secret: str | None
+    required_header_name: str | None
+    required_header_value: str | None
+
+    def judged_by(self) -> tuple:
+        """What the judgement of a request depends on: if this is unchanged, so is the judgement."""
+        return (self.id, self.signing_secret, self.required_header_name, self.required_header_value, self.mapping)
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceBook:
+    """Every source by token hash, and the hashes of rotated-away tokens (their URLs answer 404 with a hint)."""
+
+    by_hash: dict[str, SourceView] = dataclasses.field(default_factory=dict)
+    rotated: frozenset[str] = frozenset()
+
+    def judged_by(self, token_hash: str) -> tuple:
+        source = self.by_hash.get(token_hash)
+        return source.judged_by() if source is not None else (None, token_hash in self.rotated)
+
+
+def read_sources(*, session: Session) -> SourceBook:
+    """One query for all sources: a workspace has a handful, and this runs once per group commit."""
+    table = Source.__table__
+    rows = session.connection().execute(select(
+        table.c.token_hash, table.c.previous_token_hash, table.c.id, table.c.mapping,
+        table.c.signing_secret, table.c.required_header_name, table.c.required_header_value)).all()
+    return SourceBook(by_hash={row[0]: SourceView(*row[2:]) for row in rows},
+                      rotated=frozenset(row[1] for row in rows if row[1]))
+
+
+@dataclasses.dataclass
+class Judged:
+    request: WebhookRequest
+    token_hash: str
+    judged_by: tuple  # the source's view it was judged against (SourceBook.judged_by)
+    delivery: Delivery
+    answer: WebhookAnswer
+
+
+def judge(*, book: SourceBook, request: WebhookRequest) -> Judged:
+    """The CPU part (signature, JSON, mapping), from what is known of the sources, possibly a moment old:
+    `store_judged` judges again any request whose source changed since."""
+    token_hash = sources.hash_token(request.token)
+    delivery, answer = _judge(book.by_hash.get(token_hash), token_hash in book.rotated, request)
+    return Judged(request, token_hash, book.judged_by(token_hash), delivery, answer)
+
+
+def _judge(source: SourceView | None, was_rotated: bool,
+           request: WebhookRequest) -> tuple[Delivery, WebhookAnswer]:
     if source is None:
         reason = ("rotated webhook URL: PostHog still uses the old URL — paste the new one" if was_rotated
                   else "unknown webhook URL")
@@ -71,64 +128,25 @@ def _judge(source: Source | None, was_rotated: bool, request: WebhookRequest) ->
             WebhookAnswer(200, {}))
 
 
-@dataclasses.dataclass
-class _Lookup:
-    by_hash: dict[str, Source]
-    rotated: set[str]
-
-    def view(self, token_hash: str) -> tuple:
-        """What the judgement of a request depends on: if this is unchanged, so is the judgement."""
-        source = self.by_hash.get(token_hash)
-        if source is None:
-            return (None, token_hash in self.rotated)
-        return (source.id, source.signing_secret, source.required_header_name, source.required_header_value,
-                source.mapping)
-
-
-def _lookup(session: Session, token_hashes: set[str]) -> _Lookup:
-    by_hash = {s.token_hash: s for s in session.exec(select(Source).where(col(Source.token_hash).in_(token_hashes)))}
-    missing = token_hashes - set(by_hash)
-    rotated = set(session.exec(select(Source.previous_token_hash).where(
-        col(Source.previous_token_hash).in_(missing)))) if missing else set()
-    return _Lookup(by_hash, rotated)
-
-
-@dataclasses.dataclass
-class Judgement:
-    """Answers decided from a snapshot of the sources, before any write lock is taken."""
-
-    token_hashes: list[str]
-    lookup: _Lookup
-    judged: list[tuple[Delivery, WebhookAnswer]]
-
-
-def judge_requests(*, session: Session, requests: list[WebhookRequest]) -> Judgement:
-    """The CPU-heavy part (signatures, JSON, mapping), from a read-only snapshot: on SQLite it runs
-    while other writers (processing) hold the write lock, so the webhook's own write stays short."""
-    token_hashes = [sources.hash_token(r.token) for r in requests]
-    lookup = _lookup(session, set(token_hashes))
-    judged = [_judge(lookup.by_hash.get(h), h in lookup.rotated, r) for r, h in zip(requests, token_hashes)]
-    return Judgement(token_hashes, lookup, judged)
-
-
-def store_judged(*, session: Session, requests: list[WebhookRequest], judgement: Judgement) -> list[WebhookAnswer]:
-    """Stores what was judged; a request whose source changed since the snapshot (rotated, re-secured,
-    re-mapped a moment ago) is judged again against the current row, inside the write transaction."""
-    current = _lookup(session, set(judgement.token_hashes))
-    judged = list(judgement.judged)
-    for index, (request, token_hash) in enumerate(zip(requests, judgement.token_hashes)):
-        if current.view(token_hash) != judgement.lookup.view(token_hash):
-            judged[index] = _judge(current.by_hash.get(token_hash), token_hash in current.rotated, request)
-    stored = store_deliveries(session=session, deliveries=[delivery for delivery, _ in judged])
-    answers = []
-    for (_, answer), result in zip(judged, stored):
-        if answer.status == 200:
-            answer.body = {"accepted": result.accepted, "duplicates": result.duplicates}
-        answer.event_ids = result.event_ids
-        answers.append(answer)
-    return answers
+def store_judged(*, session: Session, judged: list[Judged]) -> SourceBook:
+    """Stores what was judged, inside the write transaction, and completes each `answer`. A request whose
+    source changed since it was judged (rotated, re-secured, re-mapped, created a moment ago) is judged
+    again against the current rows. Returns the current sources, for judging the next requests."""
+    current = read_sources(session=session)
+    for index, item in enumerate(judged):
+        if current.judged_by(item.token_hash) != item.judged_by:
+            judged[index] = judge(book=current, request=item.request)
+    stored = store_deliveries(session=session, deliveries=[item.delivery for item in judged])
+    for item, result in zip(judged, stored):
+        if item.answer.status == 200:
+            item.answer.body = {"accepted": result.accepted, "duplicates": result.duplicates}
+        item.answer.event_ids = result.event_ids
+    return current
 
 
 def handle_requests(*, session: Session, requests: list[WebhookRequest]) -> list[WebhookAnswer]:
     """One answer per request, in order; everything accepted or rejected is stored before returning."""
-    return store_judged(session=session, requests=requests, judgement=judge_requests(session=session, requests=requests))
+    book = read_sources(session=session)
+    judged = [judge(book=book, request=r) for r in requests]
+    store_judged(session=session, judged=judged)
+    return [item.answer for item in judged]

@@ -26,6 +26,11 @@ def get_workspace(*, session: Session) -> Workspace:
     return workspace
 
 
+def read_workspace(*, session: Session) -> Workspace:
+    """The workspace row without writing anything (read-only sessions): defaults until it is first saved."""
+    return session.get(Workspace, WORKSPACE_ID) or Workspace(id=WORKSPACE_ID)
+
+
 def _clean(changes: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     cleaned: dict[str, Any] = {}

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
+from humanic_app.db import read_scope
 from humanic_app.models import (
     Campaign,
     CampaignStatus,
@@ -283,7 +284,7 @@ def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int 
     """One pass: claim what is due, decide and record every provider call, then make the calls one by
     one, committing each result as it comes back."""
     report = DispatchReport()
-    with Session(engine) as session:
+    with read_scope(engine) as session:  # a snapshot: asking must not take SQLite's write turn
         if not _anything_due(session):
             return report
     sender.wait_turn()
