@@ -70,10 +70,13 @@ def _log_answers(judged: list[webhook_intake.Judged]) -> None:
 webhook_intake_writer = _WebhookIntake()
 
 
-def process_available(limit: int = PROCESS_BATCH) -> int:
-    with read_scope(get_engine()) as snapshot:
-        if not processing.anything_pending(session=snapshot):
-            return 0
+def process_available(limit: int = PROCESS_BATCH, *, ask_first: bool = True) -> int:
+    """`ask_first`: look from a snapshot before taking SQLite's write turn (an idle poll, a wake-up that
+    another pass already served); a pass right after a full one skips the question."""
+    if ask_first:
+        with read_scope(get_engine()) as snapshot:
+            if not processing.anything_pending(session=snapshot):
+                return 0
     with session_scope(get_engine()) as session:
         return processing.process_pending(session=session, limit=limit)
 
@@ -83,9 +86,10 @@ async def processing_loop() -> None:
     global _wake, _processing_here
     _wake = asyncio.Event()
     _processing_here = True
+    done = 0
     while True:
         try:
-            done = await asyncio.to_thread(process_available)
+            done = await asyncio.to_thread(process_available, ask_first=done < PROCESS_BATCH)
         except Exception:
             logger.exception("processing pass failed; retrying")
             done = 0

@@ -6,13 +6,15 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Enum, UniqueConstraint
+from sqlalchemy import JSON, Column, Enum, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from humanic_app.clock import now
 
 
 class Contact(SQLModel, table=True):
+    __table_args__ = (Index("ix_contact_email_lower", text("lower(email)")),)  # case-insensitive matching
+
     id: int | None = Field(default=None, primary_key=True)
     email: str | None = Field(default=None, max_length=320, index=True)
     name: str = Field(default="", max_length=300)

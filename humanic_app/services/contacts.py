@@ -11,7 +11,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_
+from sqlalchemy import bindparam, func, insert, or_
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
@@ -94,6 +94,12 @@ def _chunks(values: list, size: int = 500):
         yield values[start:start + size]
 
 
+_IDENTITIES = select(ContactIdentity.value, ContactIdentity.contact_id).where(
+    ContactIdentity.kind == bindparam("kind"), col(ContactIdentity.value).in_(bindparam("values", expanding=True)))
+_BY_EMAIL = select(func.lower(Contact.email), Contact.id).where(
+    func.lower(Contact.email).in_(bindparam("emails", expanding=True))).order_by(Contact.id)
+
+
 class ContactBook:
     """What a batch of events needs to know about contacts, loaded in a few queries up front; new
     contacts and identities are written in one flush at the end (`flush`), so processing costs a
@@ -104,18 +110,16 @@ class ContactBook:
         wanted = {(IdentityKind.person_id, i.person_id) for i in identities if i.person_id}
         wanted |= {(IdentityKind.distinct_id, d) for i in identities for d in i.distinct_ids}
         emails = sorted({i.email.lower() for i in identities if i.email})
+        connection = session.connection()  # Core for the lookups: they run for every batch of events
         ids_by_identity: dict[tuple[IdentityKind, str], int] = {}
         for kind in IdentityKind:
             values = sorted(v for k, v in wanted if k == kind)
             for chunk in _chunks(values):
-                rows = session.exec(select(ContactIdentity.value, ContactIdentity.contact_id).where(
-                    ContactIdentity.kind == kind, col(ContactIdentity.value).in_(chunk)))
+                rows = connection.execute(_IDENTITIES, {"kind": kind, "values": chunk})
                 ids_by_identity.update({(kind, value): cid for value, cid in rows})
         ids_by_email: dict[str, int] = {}
         for chunk in _chunks(emails):
-            rows = session.exec(select(func.lower(Contact.email), Contact.id).where(
-                func.lower(Contact.email).in_(chunk)).order_by(Contact.id))
-            for email, cid in rows:
+            for email, cid in connection.execute(_BY_EMAIL, {"emails": chunk}):
                 ids_by_email.setdefault(email, cid)
         loaded: dict[int, Contact] = {}
         for chunk in _chunks(sorted(set(ids_by_identity.values()) | set(ids_by_email.values()))):

@@ -74,12 +74,14 @@ def _conclude(item: WorkItem, contact, source: Source | None, workspace_paused: 
         item.reason = ""
 
 
+_PENDING = (select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at)
+            .where(Event.outcome == EventOutcome.pending).order_by(col(Event.id)).limit(bindparam("limit")))
+
+
 def _claim(session: Session, limit: int) -> list[WorkItem]:
-    stmt = (select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at)
-            .where(Event.outcome == EventOutcome.pending).order_by(col(Event.id)).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    items = [WorkItem(*row) for row in session.execute(stmt)]
+    connection = session.connection()
+    stmt = _PENDING.with_for_update(skip_locked=True) if connection.dialect.name == "postgresql" else _PENDING
+    items = [WorkItem(*row) for row in connection.execute(stmt, {"limit": limit})]
     return sorted(items, key=lambda i: (i.timestamp or i.received_at, i.id))
 
 
