@@ -1,11 +1,17 @@
 """Webhook ingest benchmark: the same server's /ping against the PostHog webhook, then processing speed.
 
-Usage: python -m bench.ingest [--seconds 10] [--connections 16] [--events 20000]
+Usage: python -m bench.ingest [--seconds 10] [--connections 16] [--events 20000] [--rounds 3]
+                              [--paced 100,50%]
 
 Starts the app in production mode (SQLite by default; set DATABASE_URL for PostgreSQL) on a free port
 with a fresh data dir, creates a source, and drives both endpoints with wrk (Debian package `wrk`) at the
 same concurrency. Bodies are realistic PostHog default-shape events; about 5% repeat an earlier uuid,
 as PostHog retries do. Prints one line per measurement.
+
+This machine's speed drifts by tens of percent from minute to minute, so /ping and the webhook are
+measured in alternating rounds and each round's ratio is printed. `--paced` then measures the webhook's
+latency at chosen rates (requests/s, or a percentage of the last /ping rate) with the same connections
+each waiting between requests: latency under a given load rather than at saturation.
 """
 
 from __future__ import annotations
@@ -48,10 +54,10 @@ def _bodies(path: Path, count: int) -> None:
             out.write(body + "\n")
 
 
-def _wrk(url: str, script: Path, seconds: int, connections: int, env: dict[str, str]) -> dict[str, float]:
+def _wrk(url: str, script: Path, seconds: float, connections: int, env: dict[str, str]) -> dict[str, float]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: install it with 'apt-get install -y wrk'.")
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", str(script), url],
                          capture_output=True, text=True, env={**os.environ, **env}, check=True).stdout
     match = re.search(r"RESULT requests=(\d+) duration_us=(\d+) non2xx=(\d+) p50_us=(\d+) p99_us=(\d+)", out)
     if not match:
@@ -61,11 +67,20 @@ def _wrk(url: str, script: Path, seconds: int, connections: int, env: dict[str, 
             "p50_ms": p50 / 1000, "p99_ms": p99 / 1000}
 
 
+def _paced_rates(spec: str, ping_rps: float) -> list[float]:
+    rates = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        rates.append(ping_rps * float(part[:-1]) / 100 if part.endswith("%") else float(part))
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--events", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--paced", default="100,50%", help="rates for the latency runs; '' for none")
     args = parser.parse_args()
 
     with served_app() as (base, workdir):
@@ -81,32 +96,44 @@ def main() -> None:
         bodies = workdir / "bodies.jsonl"
         _bodies(bodies, args.events)
 
-        ping = _wrk(base + "/ping", HERE / "ping.lua", args.seconds, args.connections, {})
-        print(f"GET /ping            {ping['rps']:8.0f} req/s  p50 {ping['p50_ms']:.1f} ms  p99 {ping['p99_ms']:.1f} ms")
-        hook_result = _wrk(hook, HERE / "posthog.lua", args.seconds, args.connections, {"BODIES_FILE": str(bodies)})
-        print(f"POST webhook         {hook_result['rps']:8.0f} req/s  p50 {hook_result['p50_ms']:.1f} ms  "
-              f"p99 {hook_result['p99_ms']:.1f} ms  non-2xx {hook_result['non2xx']}  "
-              f"({100 * hook_result['rps'] / ping['rps']:.0f}% of /ping)")
-
-        def counts():
+        def counts() -> tuple[int, int]:
             with Session(engine) as s:
                 total = s.execute(select(func.count()).select_from(Event)).scalar_one()
                 pending = s.execute(select(func.count()).select_from(Event).where(
                     Event.outcome == EventOutcome.pending)).scalar_one()
             return total, pending
 
-        total, pending_at_end = counts()
-        print(f"stored events        {total} ({hook_result['requests']} requests); pending when load stopped: "
-              f"{pending_at_end}")
+        rounds = []
+        events_env = {"BODIES_FILE": str(bodies)}
+        for number in range(1, args.rounds + 1):
+            ping = _wrk(base + "/ping", HERE / "ping.lua", args.seconds, args.connections, {})
+            hook_result = _wrk(hook, HERE / "posthog.lua", args.seconds, args.connections, events_env)
+            rounds.append((ping, hook_result))
+            backlog = counts()[1]
+            print(f"round {number}: GET /ping {ping['rps']:6.0f} req/s  p50 {ping['p50_ms']:.1f} ms  p99 "
+                  f"{ping['p99_ms']:.1f} ms | POST webhook {hook_result['rps']:6.0f} req/s  p50 "
+                  f"{hook_result['p50_ms']:.1f} ms  p99 {hook_result['p99_ms']:.1f} ms  non-2xx "
+                  f"{hook_result['non2xx']} | {100 * hook_result['rps'] / ping['rps']:.0f}% of /ping | "
+                  f"not yet processed when it stopped: {backlog}", flush=True)
+        ratios = sorted(h["rps"] / p["rps"] for p, h in rounds)
+        print(f"webhook / ping       median {100 * ratios[len(ratios) // 2]:.0f}% "
+              f"(rounds: {', '.join(f'{100 * r:.0f}%' for r in ratios)})")
+        ping, hook_result = rounds[-1]
+        for rate in _paced_rates(args.paced, ping["rps"]):
+            paced = _wrk(hook, HERE / "posthog.lua", args.seconds, args.connections,
+                         {**events_env, "PACE_MS": str(1000 * args.connections / rate)})
+            print(f"paced at ~{rate:.0f}/s   {paced['rps']:8.0f} req/s  p50 {paced['p50_ms']:.1f} ms  "
+                  f"p99 {paced['p99_ms']:.1f} ms  non-2xx {paced['non2xx']}", flush=True)
+
+        total, pending = counts()
+        requests = sum(h["requests"] for _, h in rounds)
+        print(f"stored events        {total} from {requests} saturated and the paced requests")
         started = time.monotonic()
-        pending = pending_at_end
         while pending:
             time.sleep(0.2)
             _, pending = counts()
         drain = time.monotonic() - started
-        processed_during_load = total - pending_at_end
-        rate = processed_during_load / args.seconds
-        print(f"processing           {rate:8.0f} events/s during load; backlog drained {drain:.1f} s after load")
+        print(f"processing           backlog drained {drain:.1f} s after the load stopped")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,14 @@ function init(args)
   counter = tonumber(os.getenv("WRK_THREAD_OFFSET") or "0")
 end
 
+-- PACE_MS (optional): each connection waits this long before its next request, so 16 connections send
+-- at a chosen rate instead of as fast as the server answers (latency at a given load, not at saturation).
+local pace_ms = tonumber(os.getenv("PACE_MS") or "0")
+
+function delay()
+  return pace_ms
+end
+
 function request()
   counter = counter + 1
   local body = bodies[(counter % #bodies) + 1]
