@@ -24,6 +24,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def server_cpu_seconds(base: str, *, only: str = "") -> float:
+    """CPU time used so far by every process of the app served at `base` (web workers, background
+    worker; `only`: those whose command line contains it): they share one process group. Steadier than
+    throughput on a machine whose speed drifts."""
+    port = base.rsplit(":", 1)[1]
+    stats = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                stats.append((cmdline, int(fields[2]), int(fields[11]) + int(fields[12])))
+    groups = {pgid for cmdline, pgid, _ in stats if f"--backend-port {port}" in cmdline}
+    return sum(ticks for cmdline, pgid, ticks in stats if pgid in groups and only in cmdline) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
 def served_app(extra_env: dict[str, str] | None = None, *, before_start=None) -> Iterator[tuple[str, Path]]:
     """Yields (base URL, work dir). The database is migrated first; `before_start(base)` may set it up;

@@ -29,9 +29,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from bench.served import served_app
+from bench.served import served_app, server_cpu_seconds
 
 HERE = Path(__file__).resolve().parent
+WORKER = "humanic_app worker"
 
 
 def _bodies(path: Path, count: int) -> None:
@@ -106,8 +107,12 @@ def main() -> None:
         rounds = []
         events_env = {"BODIES_FILE": str(bodies)}
         for number in range(1, args.rounds + 1):
+            cpu = server_cpu_seconds(base)
             ping = _wrk(base + "/ping", HERE / "ping.lua", args.seconds, args.connections, {})
+            ping_cpu, cpu, worker_cpu = server_cpu_seconds(base) - cpu, server_cpu_seconds(base), \
+                server_cpu_seconds(base, only=WORKER)
             hook_result = _wrk(hook, HERE / "posthog.lua", args.seconds, args.connections, events_env)
+            hook_cpu, worker_cpu = server_cpu_seconds(base) - cpu, server_cpu_seconds(base, only=WORKER) - worker_cpu
             rounds.append((ping, hook_result))
             backlog = counts()[1]
             print(f"round {number}: GET /ping {ping['rps']:6.0f} req/s  p50 {ping['p50_ms']:.1f} ms  p99 "
@@ -115,6 +120,9 @@ def main() -> None:
                   f"{hook_result['p50_ms']:.1f} ms  p99 {hook_result['p99_ms']:.1f} ms  non-2xx "
                   f"{hook_result['non2xx']} | {100 * hook_result['rps'] / ping['rps']:.0f}% of /ping | "
                   f"not yet processed when it stopped: {backlog}", flush=True)
+            print(f"         app CPU per request: /ping {1e3 * ping_cpu / ping['requests']:.2f} ms, webhook "
+                  f"{1e3 * hook_cpu / hook_result['requests']:.2f} ms, of which the background worker's processing"
+                  f" {1e3 * worker_cpu / hook_result['requests']:.2f} ms", flush=True)
         ratios = sorted(h["rps"] / p["rps"] for p, h in rounds)
         print(f"webhook / ping       median {100 * ratios[len(ratios) // 2]:.0f}% "
               f"(rounds: {', '.join(f'{100 * r:.0f}%' for r in ratios)})")

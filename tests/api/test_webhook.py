@@ -5,8 +5,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
+from starlette.responses import PlainTextResponse
 
+from humanic_app.api import webhooks
 from humanic_app.models import Contact, Event, EventOutcome
 from humanic_app.services import processing, signing
 from humanic_app.services.samples import posthog_event
@@ -204,3 +207,16 @@ def test_database_unreachable_is_503(client, source, engine):
         assert response.status_code == 503
     finally:
         db.use_engine(engine)
+
+
+def test_the_served_app_routes_webhooks_past_the_api_layers_and_everything_else_to_the_api(client, source):
+    async def api(scope, receive, send):  # stands in for the API and Reflex behind it
+        await PlainTextResponse("the API", status_code=418)(scope, receive, send)
+
+    direct = TestClient(webhooks.direct_route(api))  # no lifespan: Reflex's own app runs that
+    body = json.dumps(posthog_event(event="user_signed_up", distinct_id="u1", email="u1@x.io"))
+    accepted = direct.post(path_of(source), content=body)
+    assert accepted.status_code == 200 and accepted.json() == {"accepted": 1, "duplicates": 0}
+    assert direct.post("/api/webhooks/posthog/nope", content=body).status_code == 404
+    assert direct.get("/api/v1/sources").status_code == 418
+    assert direct.post("/api/webhooks/resend", content="{}").status_code == 418
