@@ -161,8 +161,9 @@ class ContactBook:
         if not candidates:
             if not identity.email:
                 return None
+            created = clock.now()  # given, not defaulted: pydantic inspects a default factory on every call
             contact = Contact(email=identity.email, name=(identity.name or "")[:300], properties={},
-                              property_times={})
+                              property_times={}, created_at=created, updated_at=created)
             self._session.add(contact)
             self.created += 1
             self._by_email.setdefault(identity.email.lower(), contact)
