@@ -11,6 +11,7 @@ import time
 
 from humanic_app.db import get_engine, read_scope, session_scope
 from humanic_app.services import ingest, processing, webhook_intake
+from humanic_app.services.campaigns import engine as campaign_engine
 
 logger = logging.getLogger(__name__)
 
@@ -72,13 +73,18 @@ webhook_intake_writer = _WebhookIntake()
 
 def process_available(limit: int = PROCESS_BATCH, *, ask_first: bool = True) -> int:
     """`ask_first`: look from a snapshot before taking SQLite's write turn (an idle poll, a wake-up that
-    another pass already served); a pass right after a full one skips the question."""
+    another pass already served); a pass right after a full one skips the question. Wakes the dispatcher
+    when the pass scheduled an email that is due now."""
     if ask_first:
         with read_scope(get_engine()) as snapshot:
             if not processing.anything_pending(session=snapshot):
                 return 0
     with session_scope(get_engine()) as session:
-        return processing.process_pending(session=session, limit=limit)
+        done = processing.process_pending(session=session, limit=limit)
+        due_now = session.info.pop(campaign_engine.DUE_NOW, False)
+    if due_now:
+        wake_dispatcher()
+    return done
 
 
 async def processing_loop() -> None:
@@ -94,7 +100,6 @@ async def processing_loop() -> None:
             logger.exception("processing pass failed; retrying")
             done = 0
         if done:
-            wake_dispatcher()
             await asyncio.sleep(YIELD_SECONDS)  # let a waiting webhook write take its turn
             continue
         _wake.clear()

@@ -1,12 +1,16 @@
 """Webhook ingest benchmark: the same server's /ping against the PostHog webhook, then processing speed.
 
-Usage: python -m bench.ingest [--seconds 10] [--connections 16] [--events 20000] [--rounds 3]
+Usage: python -m bench.ingest [--seconds 10] [--connections 16] [--events 150000] [--users 5000] [--rounds 3]
                               [--paced 100,50%]
 
 Starts the app in production mode (SQLite by default; set DATABASE_URL for PostgreSQL) on a free port
 with a fresh data dir, creates a source, and drives both endpoints with wrk (Debian package `wrk`) at the
-same concurrency. Bodies are realistic PostHog default-shape events; about 5% repeat an earlier uuid,
-as PostHog retries do. Prints one line per measurement.
+same concurrency. Bodies are realistic PostHog default-shape events from a pool of --users users (the
+first event of each creates its contact, so the first round is mostly new contacts and later rounds
+mostly known ones); about 5% repeat an earlier uuid, as
+PostHog retries do. Every body is sent once: each run goes on where the previous one stopped (if the
+run outlasts the bodies it starts over, and everything after that is a duplicate: raise --events).
+Prints one line per measurement.
 
 This machine's speed drifts by tens of percent from minute to minute, so /ping and the webhook are
 measured in alternating rounds and each round's ratio is printed. `--paced` then measures the webhook's
@@ -33,9 +37,10 @@ from bench.served import served_app, server_cpu_seconds
 
 HERE = Path(__file__).resolve().parent
 WORKER = "humanic_app worker"
+WRK_THREADS = 2
 
 
-def _bodies(path: Path, count: int) -> None:
+def _bodies(path: Path, count: int, users: int) -> None:
     from humanic_app.services.samples import posthog_event
 
     rng = random.Random(7)
@@ -46,7 +51,7 @@ def _bodies(path: Path, count: int) -> None:
             if recent and rng.random() < 0.05:
                 out.write(rng.choice(recent) + "\n")
                 continue
-            user = rng.randrange(count // 4 + 1)
+            user = rng.randrange(users)
             body = json.dumps(posthog_event(
                 event=rng.choice(names), distinct_id=f"user_{user}", email=f"user{user}@example.com",
                 name=f"User {user}", properties={"cart_value": round(rng.uniform(5, 300), 2), "currency": "EUR",
@@ -58,7 +63,7 @@ def _bodies(path: Path, count: int) -> None:
 def _wrk(url: str, script: Path, seconds: float, connections: int, env: dict[str, str]) -> dict[str, float]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: install it with 'apt-get install -y wrk'.")
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", str(script), url],
+    out = subprocess.run(["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", str(script), url],
                          capture_output=True, text=True, env={**os.environ, **env}, check=True).stdout
     match = re.search(r"RESULT requests=(\d+) duration_us=(\d+) non2xx=(\d+) p50_us=(\d+) p99_us=(\d+)", out)
     if not match:
@@ -66,6 +71,12 @@ def _wrk(url: str, script: Path, seconds: float, connections: int, env: dict[str
     requests, duration, non2xx, p50, p99 = map(int, match.groups())
     return {"rps": requests / (duration / 1e6), "requests": requests, "non2xx": non2xx,
             "p50_ms": p50 / 1000, "p99_ms": p99 / 1000}
+
+
+def _consumed(result: dict[str, float]) -> int:
+    """How far the next run starts: wrk's threads do not send exactly as many requests each, so skip
+    a margin rather than resend a body (it would be a duplicate)."""
+    return int(result["requests"] * 1.1) + 100
 
 
 def _paced_rates(spec: str, ping_rps: float) -> list[float]:
@@ -79,7 +90,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--events", type=int, default=20000)
+    parser.add_argument("--events", type=int, default=150000)
+    parser.add_argument("--users", type=int, default=5000,
+                        help="distinct users: the first event of each creates a contact, later ones match it")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--paced", default="100,50%", help="rates for the latency runs; '' for none")
     args = parser.parse_args()
@@ -95,7 +108,7 @@ def main() -> None:
             session.commit()
             hook = sources.webhook_url(base_url=base, source=source)
         bodies = workdir / "bodies.jsonl"
-        _bodies(bodies, args.events)
+        _bodies(bodies, args.events, args.users)
 
         def counts() -> tuple[int, int]:
             with Session(engine) as s:
@@ -104,14 +117,24 @@ def main() -> None:
                     Event.outcome == EventOutcome.pending)).scalar_one()
             return total, pending
 
+        def duplicates() -> int:
+            with Session(engine) as s:
+                return s.execute(select(func.count()).select_from(Event).where(
+                    Event.outcome == EventOutcome.duplicate)).scalar_one()
+
         rounds = []
-        events_env = {"BODIES_FILE": str(bodies)}
+        sent = 0
+
+        def events_env() -> dict[str, str]:
+            return {"BODIES_FILE": str(bodies), "WRK_THREADS": str(WRK_THREADS), "START": str(sent)}
+
         for number in range(1, args.rounds + 1):
             cpu = server_cpu_seconds(base)
             ping = _wrk(base + "/ping", HERE / "ping.lua", args.seconds, args.connections, {})
             ping_cpu, cpu, worker_cpu = server_cpu_seconds(base) - cpu, server_cpu_seconds(base), \
                 server_cpu_seconds(base, only=WORKER)
-            hook_result = _wrk(hook, HERE / "posthog.lua", args.seconds, args.connections, events_env)
+            hook_result = _wrk(hook, HERE / "posthog.lua", args.seconds, args.connections, events_env())
+            sent += _consumed(hook_result)
             hook_cpu, worker_cpu = server_cpu_seconds(base) - cpu, server_cpu_seconds(base, only=WORKER) - worker_cpu
             rounds.append((ping, hook_result))
             backlog = counts()[1]
@@ -129,13 +152,15 @@ def main() -> None:
         ping, hook_result = rounds[-1]
         for rate in _paced_rates(args.paced, ping["rps"]):
             paced = _wrk(hook, HERE / "posthog.lua", args.seconds, args.connections,
-                         {**events_env, "PACE_MS": str(1000 * args.connections / rate)})
+                         {**events_env(), "PACE_MS": str(1000 * args.connections / rate)})
+            sent += _consumed(paced)
             print(f"paced at ~{rate:.0f}/s   {paced['rps']:8.0f} req/s  p50 {paced['p50_ms']:.1f} ms  "
                   f"p99 {paced['p99_ms']:.1f} ms  non-2xx {paced['non2xx']}", flush=True)
 
         total, pending = counts()
         requests = sum(h["requests"] for _, h in rounds)
-        print(f"stored events        {total} from {requests} saturated and the paced requests")
+        print(f"stored events        {total} ({requests} requests in the saturated runs), "
+              f"{duplicates()} marked duplicate")
         started = time.monotonic()
         while pending:
             time.sleep(0.2)

@@ -1,13 +1,24 @@
--- wrk script: POSTs pre-generated PostHog bodies (one per line in BODIES_FILE), cycling through them.
+-- wrk script: POSTs pre-generated PostHog bodies (one per line in BODIES_FILE), each body once:
+-- thread k of WRK_THREADS sends bodies START+k, START+k+WRK_THREADS, ... (about 5% of the bodies are
+-- themselves retries of an earlier uuid, as PostHog's are). The bench passes START so that one round
+-- goes on where the previous one stopped instead of resending its bodies as duplicates.
 local bodies = {}
 local counter = 0
+local step = 1
+local made = 0
+
+function setup(thread)
+  thread:set("thread_number", made)
+  made = made + 1
+end
 
 function init(args)
   local path = os.getenv("BODIES_FILE")
   for line in io.lines(path) do
     bodies[#bodies + 1] = line
   end
-  counter = tonumber(os.getenv("WRK_THREAD_OFFSET") or "0")
+  step = tonumber(os.getenv("WRK_THREADS") or "1")
+  counter = tonumber(os.getenv("START") or "0") + (thread_number or 0)
 end
 
 -- PACE_MS (optional): each connection waits this long before its next request, so 16 connections send
@@ -19,8 +30,8 @@ function delay()
 end
 
 function request()
-  counter = counter + 1
   local body = bodies[(counter % #bodies) + 1]
+  counter = counter + step
   return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
 end
 

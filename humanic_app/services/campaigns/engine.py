@@ -299,7 +299,12 @@ class CampaignRun:
                                  "is_test": False, "last_error": message["last_error"][:1000],
                                  "idempotency_key": f"enrolment-{enrolment_id}-step-{message['step_index']}"})
         self.session.execute(insert(Message), messages)
+        if any(m["status"] == MessageStatus.scheduled and m["due_at"] <= now for m in messages):
+            self.session.info[DUE_NOW] = True  # the caller may wake the dispatcher instead of awaiting its tick
         self._new, self._ended = [], []
+
+
+DUE_NOW = "humanic.messages_due_now"
 
 
 def _others_summary(others: list[ActiveCampaign]) -> dict[str, Any]:
