@@ -8,6 +8,7 @@ import contextlib
 import functools
 import logging
 import time
+from collections.abc import Callable
 
 from humanic_app.db import get_engine, read_scope, session_scope
 from humanic_app.services import ingest, processing, webhook_intake
@@ -47,8 +48,10 @@ class _WebhookIntake:
         judged = await self._writer.submit(webhook_intake.judge(book=self._book, request=request))
         return judged.answer
 
-    def _store(self, judged: list[webhook_intake.Judged]) -> list[webhook_intake.Judged]:
+    def _store(self, take: Callable[[], list[webhook_intake.Judged]]) -> list[webhook_intake.Judged]:
         with session_scope(get_engine()) as session:
+            session.connection()  # SQLite's write turn first, then take everything that came in meanwhile
+            judged = take()
             self._book = webhook_intake.store_judged(session=session, judged=judged)
         if logger.isEnabledFor(logging.INFO):
             _log_answers(judged)

@@ -9,6 +9,7 @@ marked as such, so the Event Log shows the retry and nothing else happens to it.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import time
 from collections import Counter
@@ -202,44 +203,59 @@ def store_deliveries(*, session: Session, deliveries: list[Delivery]) -> list[St
 
 class GroupCommitWriter(Generic[T, R]):
     """Collects items from concurrent requests and hands them to `store` in one call (one transaction)
-    per round; each request gets its own result back."""
+    per round; each request gets its own result back.
 
-    def __init__(self, *, store: Callable[[list[T]], list[R]],
+    `store` is given `take`, not the items: it takes the write lock first and calls `take()` after, so
+    the requests that arrived while it waited for the lock join this commit instead of the next one."""
+
+    def __init__(self, *, store: Callable[[Callable[[], list[T]]], list[R]],
                  on_stored: Callable[[], None] | None = None, max_batch: int = MAX_BATCH):
         self._store = store
         self._on_stored = on_stored
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[tuple[T, asyncio.Future]] | None = None
+        self._pending: collections.deque[tuple[T, asyncio.Future]] = collections.deque()
+        self._arrived: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _ensure_running(self) -> asyncio.Queue:
+    def _ensure_running(self) -> asyncio.Event:
         loop = asyncio.get_running_loop()
         if self._task is None or self._task.done() or self._loop is not loop:
             self._loop = loop
-            self._queue = asyncio.Queue()
-            self._task = loop.create_task(self._run(self._queue), name="humanic-ingest-writer")
-        return self._queue
+            self._arrived = asyncio.Event()
+            self._task = loop.create_task(self._run(self._arrived), name="humanic-ingest-writer")
+        return self._arrived
 
     async def submit(self, item: T) -> R:
         future = asyncio.get_running_loop().create_future()
-        self._ensure_running().put_nowait((item, future))
+        arrived = self._ensure_running()
+        self._pending.append((item, future))
+        arrived.set()
         return await future
 
-    async def _run(self, queue: asyncio.Queue) -> None:
+    async def _run(self, arrived: asyncio.Event) -> None:
         while True:
-            batch = [await queue.get()]
-            while len(batch) < self._max_batch and not queue.empty():
-                batch.append(queue.get_nowait())
-            try:
-                results = await asyncio.to_thread(self._store, [item for item, _ in batch])
-            except Exception as exc:  # every waiting request must get an answer
-                for _, future in batch:
+            await arrived.wait()
+            arrived.clear()
+            while self._pending:
+                taken: list[tuple[T, asyncio.Future]] = []
+
+                def take() -> list[T]:  # runs in the store's thread; deque pops are atomic
+                    while self._pending and len(taken) < self._max_batch:
+                        taken.append(self._pending.popleft())
+                    return [item for item, _ in taken]
+
+                try:
+                    results = await asyncio.to_thread(self._store, take)
+                except Exception as exc:  # every waiting request must get an answer
+                    if not taken:  # it failed before taking (no database): these get the error
+                        take()
+                    for _, future in taken:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), result in zip(taken, results):
                     if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (_, future), result in zip(batch, results):
-                if not future.done():
-                    future.set_result(result)
-            if self._on_stored is not None:
-                self._on_stored()
+                        future.set_result(result)
+                if self._on_stored is not None:
+                    self._on_stored()

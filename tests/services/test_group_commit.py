@@ -1,0 +1,67 @@
+"""The group commit writer: one `store` call per round, and requests that arrive while that call waits
+for the database's write lock join it instead of waiting for the next round."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from humanic_app.services.ingest import GroupCommitWriter
+
+
+def test_requests_arriving_while_the_store_waits_for_the_lock_join_that_commit():
+    lock_free = threading.Event()
+    rounds: list[list[str]] = []
+
+    def store(take):
+        lock_free.wait(5)  # stands in for waiting for SQLite's write turn
+        items = take()
+        rounds.append(items)
+        return [item.upper() for item in items]
+
+    async def scenario():
+        writer = GroupCommitWriter(store=store)
+        first = asyncio.ensure_future(writer.submit("a"))
+        await asyncio.sleep(0.05)  # the writer is now waiting for the lock with nothing taken yet
+        later = [asyncio.ensure_future(writer.submit(x)) for x in "bcd"]
+        await asyncio.sleep(0.05)
+        lock_free.set()
+        return await asyncio.gather(first, *later)
+
+    assert asyncio.run(scenario()) == ["A", "B", "C", "D"]
+    assert rounds == [["a", "b", "c", "d"]]
+
+
+def test_a_store_that_fails_before_taking_fails_every_waiting_request_once():
+    calls = 0
+
+    def store(take):
+        nonlocal calls
+        calls += 1
+        raise ConnectionError("database unreachable")
+
+    async def scenario():
+        writer = GroupCommitWriter(store=store)
+        results = await asyncio.gather(*(writer.submit(i) for i in range(3)), return_exceptions=True)
+        await asyncio.sleep(0.05)
+        return results
+
+    results = asyncio.run(scenario())
+    assert all(isinstance(r, ConnectionError) for r in results)
+    assert calls == 1  # not retried in a loop while nobody waits
+
+
+def test_a_round_takes_at_most_max_batch_items():
+    rounds: list[list[int]] = []
+
+    def store(take):
+        items = take()
+        rounds.append(items)
+        return items
+
+    async def scenario():
+        writer = GroupCommitWriter(store=store, max_batch=2)
+        return await asyncio.gather(*(writer.submit(i) for i in range(5)))
+
+    assert asyncio.run(scenario()) == [0, 1, 2, 3, 4]
+    assert all(len(r) <= 2 for r in rounds) and sum(rounds, []) == [0, 1, 2, 3, 4]
