@@ -21,12 +21,16 @@ function init(args)
   counter = tonumber(os.getenv("START") or "0") + (thread_number or 0)
 end
 
--- PACE_MS (optional): each connection waits this long before its next request, so 16 connections send
--- at a chosen rate instead of as fast as the server answers (latency at a given load, not at saturation).
+-- PACE_MS (optional): each connection waits about this long before its next request (uniformly 0.5 to
+-- 1.5 times it, so the connections do not fire in lockstep), so 16 connections send at a chosen rate
+-- instead of as fast as the server answers: latency at a given load, not at saturation.
 local pace_ms = tonumber(os.getenv("PACE_MS") or "0")
 
 function delay()
-  return pace_ms
+  if pace_ms <= 0 then
+    return 0
+  end
+  return math.floor(pace_ms * (0.5 + math.random()))
 end
 
 function request()
