@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from humanic_app.services.ingest import GroupCommitWriter
+
+
+def _run(coroutine):
+    """asyncio.run in a thread of its own: the browser tests' Playwright keeps a loop running in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_requests_arriving_while_the_store_waits_for_the_lock_join_that_commit():
@@ -28,7 +35,7 @@ def test_requests_arriving_while_the_store_waits_for_the_lock_join_that_commit()
         lock_free.set()
         return await asyncio.gather(first, *later)
 
-    assert asyncio.run(scenario()) == ["A", "B", "C", "D"]
+    assert _run(scenario()) == ["A", "B", "C", "D"]
     assert rounds == [["a", "b", "c", "d"]]
 
 
@@ -46,7 +53,7 @@ def test_a_store_that_fails_before_taking_fails_every_waiting_request_once():
         await asyncio.sleep(0.05)
         return results
 
-    results = asyncio.run(scenario())
+    results = _run(scenario())
     assert all(isinstance(r, ConnectionError) for r in results)
     assert calls == 1  # not retried in a loop while nobody waits
 
@@ -63,5 +70,5 @@ def test_a_round_takes_at_most_max_batch_items():
         writer = GroupCommitWriter(store=store, max_batch=2)
         return await asyncio.gather(*(writer.submit(i) for i in range(5)))
 
-    assert asyncio.run(scenario()) == [0, 1, 2, 3, 4]
+    assert _run(scenario()) == [0, 1, 2, 3, 4]
     assert all(len(r) <= 2 for r in rounds) and sum(rounds, []) == [0, 1, 2, 3, 4]
