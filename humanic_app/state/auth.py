@@ -75,8 +75,9 @@ class AuthState(rx.State):
 
     @rx.event
     def load_sign_in(self):
-        """on_load of the sign-in page: offer owner sign-up when nobody exists yet."""
-        self.auth_error = ""
+        """on_load of the sign-in page: offer owner sign-up when nobody exists yet. It leaves `auth_error`
+        alone: on a busy server it can run after a quick first attempt and would wipe that refusal
+        (sign-out and a successful sign-in clear it instead)."""
         if self.principal() is not None:
             return rx.redirect(routes.DASHBOARD)
         with session_scope() as session:
@@ -114,5 +115,6 @@ class AuthState(rx.State):
         with session_scope() as session:
             auth.end_session(session=session, token=self.session_token)
         self.session_token = ""
+        self.auth_error = ""
         self.clear_identity()
         return rx.redirect(routes.SIGN_IN)
