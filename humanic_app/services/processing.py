@@ -76,11 +76,12 @@ def _conclude(item: WorkItem, contact, source: Source | None, workspace_paused: 
 
 _PENDING = (select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at)
             .where(Event.outcome == EventOutcome.pending).order_by(col(Event.id)).limit(bindparam("limit")))
+_PENDING_LOCKED = _PENDING.with_for_update(skip_locked=True)  # PostgreSQL: workers claim disjoint events
 
 
 def _claim(session: Session, limit: int) -> list[WorkItem]:
     connection = session.connection()
-    stmt = _PENDING.with_for_update(skip_locked=True) if connection.dialect.name == "postgresql" else _PENDING
+    stmt = _PENDING_LOCKED if connection.dialect.name == "postgresql" else _PENDING
     items = [WorkItem(*row) for row in connection.execute(stmt, {"limit": limit})]
     return sorted(items, key=lambda i: (i.timestamp or i.received_at, i.id))
 

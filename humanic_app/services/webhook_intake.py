@@ -66,12 +66,14 @@ class SourceBook:
         return source.judged_by() if source is not None else (None, token_hash in self.rotated)
 
 
+_SOURCES = Source.__table__
+_ALL_SOURCES = select(_SOURCES.c.token_hash, _SOURCES.c.previous_token_hash, _SOURCES.c.id, _SOURCES.c.mapping,
+                      _SOURCES.c.signing_secret, _SOURCES.c.required_header_name, _SOURCES.c.required_header_value)
+
+
 def read_sources(*, session: Session) -> SourceBook:
     """One query for all sources: a workspace has a handful, and this runs once per group commit."""
-    table = Source.__table__
-    rows = session.connection().execute(select(
-        table.c.token_hash, table.c.previous_token_hash, table.c.id, table.c.mapping,
-        table.c.signing_secret, table.c.required_header_name, table.c.required_header_value)).all()
+    rows = session.connection().execute(_ALL_SOURCES).all()
     return SourceBook(by_hash={row[0]: SourceView(*row[2:]) for row in rows},
                       rotated=frozenset(row[1] for row in rows if row[1]))
 
@@ -143,10 +145,3 @@ def store_judged(*, session: Session, judged: list[Judged]) -> SourceBook:
         item.answer.event_ids = result.event_ids
     return current
 
-
-def handle_requests(*, session: Session, requests: list[WebhookRequest]) -> list[WebhookAnswer]:
-    """One answer per request, in order; everything accepted or rejected is stored before returning."""
-    book = read_sources(session=session)
-    judged = [judge(book=book, request=r) for r in requests]
-    store_judged(session=session, judged=judged)
-    return [item.answer for item in judged]
