@@ -1,5 +1,6 @@
 """The outbox dispatcher with the local sender and a scripted one: gate, render, retry, recovery."""
 
+import contextlib
 from datetime import timedelta
 
 from sqlmodel import select
@@ -163,22 +164,31 @@ def test_test_send_goes_through_the_outbox(session, engine, monkeypatch):
     assert sent.subject == "[Test] Finish setting up your workspace"
 
 
-def test_dispatcher_with_resend_sends_exactly_once_across_a_crash(session, engine, monkeypatch):
-    """Crash after the provider accepted but before the result was recorded: the re-send after the lease
-    carries the same Idempotency-Key, so Resend returns the same email instead of sending a second."""
+@contextlib.contextmanager
+def _resend_with_verified_domain(session):
+    """(fake Resend API, a real ResendSender pointed at it), with acme.io verified; the SDK's URL is
+    restored afterwards, whatever the test did."""
     import resend
 
+    from humanic_app.models import Domain
     from humanic_app.services.delivery.resend_sender import ResendSender
     from tests.support.fake_resend import FakeResend
 
-    from humanic_app.models import Domain
-
-    _setup(session, monkeypatch)
     session.add(Domain(name="acme.io", resend_id="d-1", status="verified"))
     session.commit()
     before = resend.api_url
-    with FakeResend() as fake:
-        real = ResendSender(api_key=fake.api_key, api_url=fake.url)
+    try:
+        with FakeResend() as fake:
+            yield fake, ResendSender(api_key=fake.api_key, api_url=fake.url)
+    finally:
+        resend.api_url = before
+
+
+def test_dispatcher_with_resend_sends_exactly_once_across_a_crash(session, engine, monkeypatch):
+    """Crash after the provider accepted but before the result was recorded: the re-send after the lease
+    carries the same Idempotency-Key, so Resend returns the same email instead of sending a second."""
+    _setup(session, monkeypatch)
+    with _resend_with_verified_domain(session) as (fake, real):
 
         class CrashAfterSend(LocalOutboxSender):
             name = "resend"
@@ -196,7 +206,6 @@ def test_dispatcher_with_resend_sends_exactly_once_across_a_crash(session, engin
         assert len(fake.sent) == 1 and len(fake.requests) == 2
         assert session.exec(select(Message).where(Message.status == MessageStatus.sent)).one() \
             .provider_message_id == fake.sent[0]["id"]
-    resend.api_url = before
 
 
 def test_every_email_carries_rfc8058_headers_and_a_visible_link(session, engine, monkeypatch):
@@ -249,18 +258,10 @@ def test_several_due_messages_go_in_one_batch_call(session, engine, monkeypatch)
 def test_a_batch_that_may_have_been_accepted_is_replayed_exactly(session, engine, monkeypatch):
     """A 5xx or timeout after Resend accepted the batch: the replay must carry the same members, payload
     and key, even though the contacts changed meanwhile, so Resend dedupes it instead of answering 409."""
-    import resend
-
-    from humanic_app.models import Contact, Domain
-    from humanic_app.services.delivery.resend_sender import ResendSender
-    from tests.support.fake_resend import FakeResend
+    from humanic_app.models import Contact
 
     _three_welcome_emails(session, monkeypatch)
-    session.add(Domain(name="acme.io", resend_id="d-1", status="verified"))
-    session.commit()
-    before = resend.api_url
-    with FakeResend() as fake:
-        real = ResendSender(api_key=fake.api_key, api_url=fake.url)
+    with _resend_with_verified_domain(session) as (fake, real):
 
         class AnswerLost(LocalOutboxSender):
             name = "resend"
@@ -283,7 +284,6 @@ def test_a_batch_that_may_have_been_accepted_is_replayed_exactly(session, engine
         sent = session.exec(select(Message).where(Message.status == MessageStatus.sent)).all()
         assert sorted(m.provider_message_id for m in sent) == sorted(s["id"] for s in fake.sent)
         assert all("Changed" not in m.subject for m in sent)
-    resend.api_url = before
 
 
 def test_a_rate_limited_batch_is_gated_and_batched_afresh(session, engine, monkeypatch):
