@@ -161,7 +161,8 @@ def _api_keys_card() -> rx.Component:
 def settings_page() -> rx.Component:
     return page_shell(
         "Settings",
-        rx.card(_workspace_form(), width="100%"),
+        rx.card(rx.cond(SettingsState.loaded, _workspace_form(), rx.text("Loading settings…", size="2")),
+                width="100%"),
         _status_card(),
         _users_card(),
         _api_keys_card(),

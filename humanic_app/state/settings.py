@@ -24,6 +24,7 @@ class SettingsState(AuthState):
     api_keys: list[dict[str, str]] = []
     new_api_key: str = ""
     invite_message: str = ""
+    loaded: bool = False  # the form shows once it holds the saved values: typing earlier would be wiped
 
     def _refresh(self) -> None:
         with session_scope() as session:
@@ -44,6 +45,7 @@ class SettingsState(AuthState):
     def load(self):
         self.form_error = self.saved_message = self.new_api_key = self.invite_message = ""
         self._refresh()
+        self.loaded = True
 
     @rx.event
     @signed_in
