@@ -27,6 +27,7 @@ WAKE_PROCESSING = b"p"
 WAKE_DISPATCHER = b"d"
 
 _child: subprocess.Popen | None = None
+supervising = False  # this process keeps a worker child running (it may be restarting right now)
 
 
 def wake(signal_byte: bytes) -> None:
@@ -58,8 +59,9 @@ def _stop(child: subprocess.Popen) -> None:
 @contextlib.asynccontextmanager
 async def background_worker():
     """Lifespan task of the web process: keep one worker child running while the app serves."""
-    global _child
+    global _child, supervising
     stopping = asyncio.Event()
+    supervising = True
 
     async def supervise() -> None:
         global _child
@@ -75,6 +77,7 @@ async def background_worker():
         yield
     finally:
         stopping.set()
+        supervising = False
         child, _child = _child, None
         if child is not None:
             await asyncio.to_thread(_stop, child)

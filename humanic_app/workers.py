@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable
 
 from humanic_app.db import get_engine, read_scope, session_scope
-from humanic_app.services import ingest, processing, webhook_intake
+from humanic_app.services import inbox, ingest, processing, webhook_intake
 from humanic_app.services.campaigns import engine as campaign_engine
 
 logger = logging.getLogger(__name__)
 
-PROCESS_BATCH = 50  # short write transactions: the webhook's group commit waits for at most one of them
+PROCESS_BATCH = 200  # the webhook never waits for these (SQLite: it writes to the inbox); the dispatcher may
 YIELD_SECONDS = 0.001
 IDLE_POLL_SECONDS = 1.0
 
@@ -49,13 +49,32 @@ class _WebhookIntake:
         return judged.answer
 
     def _store(self, take: Callable[[], list[webhook_intake.Judged]]) -> list[webhook_intake.Judged]:
-        with session_scope(get_engine()) as session:
-            session.connection()  # SQLite's write turn first, then take everything that came in meanwhile
-            judged = take()
-            self._book = webhook_intake.store_judged(session=session, judged=judged)
+        engine = get_engine()
+        box = inbox.for_engine(engine)
+        if box is None:
+            with session_scope(engine) as session:
+                session.connection()  # the write turn first, then take everything that came in meanwhile
+                judged = take()
+                self._book = webhook_intake.store_judged(session=session, judged=judged)
+        else:  # SQLite: into the inbox file, whose lock processing never holds
+            with box.write_turn() as appending, read_scope(engine) as snapshot:
+                judged = take()
+                self._book = webhook_intake.store_judged(
+                    session=snapshot, judged=judged, store=lambda deliveries: ingest.append_to_inbox(
+                        box, session=appending, main=snapshot, deliveries=deliveries))
+            if not _background_worker_running():
+                with session_scope(engine) as session:
+                    ingest.move_all_from_inbox(box, session=session)
         if logger.isEnabledFor(logging.INFO):
             _log_answers(judged)
         return judged
+
+
+def _background_worker_running() -> bool:
+    """Without one (the API under a test client, say) nothing else would move the inbox's rows."""
+    from humanic_app import background
+
+    return background.supervising
 
 
 def _log_answers(judged: list[webhook_intake.Judged]) -> None:
@@ -75,19 +94,38 @@ webhook_intake_writer = _WebhookIntake()
 
 
 def process_available(limit: int = PROCESS_BATCH, *, ask_first: bool = True) -> int:
-    """`ask_first`: look from a snapshot before taking SQLite's write turn (an idle poll, a wake-up that
+    """Moves what waits in the SQLite inbox into the event table, then processes a batch of pending events.
+    `ask_first`: look from snapshots before taking SQLite's write turn (an idle poll, a wake-up that
     another pass already served); a pass right after a full one skips the question. Wakes the dispatcher
-    when the pass scheduled an email that is due now."""
-    if ask_first:
-        with read_scope(get_engine()) as snapshot:
+    when the pass scheduled an email that is due now. Returns how many events it processed."""
+    engine = get_engine()
+    box = inbox.for_engine(engine)
+    if ask_first and not (box is not None and box.has_unmoved()):
+        with read_scope(engine) as snapshot:
             if not processing.anything_pending(session=snapshot):
                 return 0
-    with session_scope(get_engine()) as session:
+    if box is not None:
+        with session_scope(engine) as session:
+            ingest.move_from_inbox(box, session=session)
+        _trim_now_and_then(box)
+    with session_scope(engine) as session:
         done = processing.process_pending(session=session, limit=limit)
         due_now = session.info.pop(campaign_engine.DUE_NOW, False)
     if due_now:
         wake_dispatcher()
     return done
+
+
+TRIM_EVERY_SECONDS = 1.0
+_last_trim = 0.0
+
+
+def _trim_now_and_then(box: inbox.Inbox) -> None:
+    """Deleting moved rows takes the inbox's write lock, which the webhook waits for: once a second is enough."""
+    global _last_trim
+    if time.monotonic() - _last_trim >= TRIM_EVERY_SECONDS:
+        _last_trim = time.monotonic()
+        box.trim(upto=box.moved_upto)
 
 
 async def processing_loop() -> None:

@@ -50,3 +50,14 @@ class Event(SQLModel, table=True):
     contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
     decisions: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
     processed_at: datetime | None = None
+
+
+class InboxCursor(SQLModel, table=True):
+    """SQLite only: the last row of the webhook's inbox file already moved into the event table. Kept
+    here, in the same transaction as the move, so a crash between moving and trimming the inbox cannot
+    move a row twice (services/inbox.py)."""
+
+    __tablename__ = "inbox_cursor"
+
+    id: int = Field(default=1, primary_key=True)
+    moved_upto: int = Field(default=0)

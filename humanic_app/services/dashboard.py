@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Campaign, CampaignStatus, Event, EventOutcome, Message, MessageStatus, Source
-from humanic_app.services import stats
+from humanic_app.services import inbox, stats
 
 RANGES = {"24h": (timedelta(hours=24), False), "7d": (timedelta(days=7), True), "30d": (timedelta(days=30), True)}
 GMAIL_BOUNCE_TARGET, GMAIL_NEVER = 0.1, 0.3  # percent: Gmail's sender guidelines
@@ -134,6 +134,11 @@ class Backlogs:
 def backlogs(*, session: Session, now: datetime) -> Backlogs:
     pending, oldest_pending = session.exec(select(func.count(), func.min(Event.received_at)).where(
         Event.outcome == EventOutcome.pending)).one()
+    box = inbox.for_engine(session.get_bind())
+    if box is not None:  # SQLite: accepted rows not yet moved out of the webhook's inbox count too
+        waiting, oldest_waiting = box.waiting(after=inbox.cursor_of(session.connection()))
+        pending += waiting
+        oldest_pending = min(filter(None, (oldest_pending, oldest_waiting)), default=None)
     due, oldest_due = session.exec(select(func.count(), func.min(Message.due_at)).where(
         Message.status == MessageStatus.scheduled, Message.due_at <= now)).one()
     return Backlogs(pending, oldest_pending, due, oldest_due)

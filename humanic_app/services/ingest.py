@@ -4,6 +4,10 @@ Deliveries from concurrent requests are grouped into one transaction (group comm
 `GroupCommitWriter`, so hundreds of requests per second cost a handful of commits. Deduplication is
 per source on the event uuid, or on `webhook-id` when signing is on; a duplicate is stored too,
 marked as such, so the Event Log shows the retry and nothing else happens to it.
+
+On a SQLite file the webhook writes into the inbox file instead (`append_to_inbox`, see inbox.py) and the
+background worker moves the rows into the event table (`move_from_inbox`); the hourly counters and the
+sources' "last heard" are then updated at the move, in the main file's transaction.
 """
 
 from __future__ import annotations
@@ -11,21 +15,27 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import functools
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import bindparam, case, func, insert, or_, update
+from sqlalchemy import bindparam, case, event, func, insert, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
-from humanic_app.models import Event, EventOutcome, Source, SourceStatus
-from humanic_app.services import stats
+from humanic_app.db import read_scope
+from humanic_app.models import Event, EventOutcome, InboxCursor, Source, SourceStatus
+from humanic_app.services import inbox, stats
 from humanic_app.services.mapping import parse_timestamp
 from humanic_app.services.payloads import IncomingEvent
+
+logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 T = TypeVar("T")
@@ -63,46 +73,60 @@ _KNOWN_KEYS = select(Event.id, Event.dedupe_key).where(
     Event.source_id == bindparam("source_id"), col(Event.dedupe_key).in_(bindparam("keys", expanding=True)))
 
 
-def _existing_keys(session: Session, wanted: dict[int, set[str]]) -> dict[tuple[int, str], int]:
+def _wanted_keys(deliveries: list[Delivery]) -> dict[int, set[str]]:
+    wanted: dict[int, set[str]] = {}
+    for delivery in deliveries:
+        if delivery.source_id is not None:
+            for i, incoming in enumerate(delivery.events):
+                if key := _dedupe_key(delivery, i, incoming):
+                    wanted.setdefault(delivery.source_id, set()).add(key)
+    return wanted
+
+
+def _existing_keys(find: Callable[[int, list[str]], Any], wanted: dict[int, set[str]]) -> dict[tuple[int, str], int]:
     found: dict[tuple[int, str], int] = {}
-    connection = session.connection()
     for source_id, keys in wanted.items():
         keys_list = list(keys)
         for start in range(0, len(keys_list), 500):
-            rows = connection.execute(_KNOWN_KEYS, {"source_id": source_id, "keys": keys_list[start:start + 500]})
-            found.update({(source_id, key): event_id for event_id, key in rows})
+            found.update({(source_id, key): event_id for event_id, key in find(source_id, keys_list[start:start + 500])})
     return found
+
+
+def _in_events(session: Session) -> Callable[[int, list[str]], Any]:
+    connection = session.connection()
+    return lambda source_id, keys: connection.execute(_KNOWN_KEYS, {"source_id": source_id, "keys": keys})
 
 
 def _row(delivery: Delivery, now, **values: Any) -> dict[str, Any]:
     base = {"source_id": delivery.source_id, "received_at": now, "outcome": EventOutcome.pending, "reason": "",
             "dedupe_key": None, "event_uuid": None, "event_name": None, "distinct_id": None, "timestamp": None,
-            "payload": None, "headers": delivery.headers, "mapped": None, "contact_id": None, "processed_at": None}
+            "payload": None, "headers": delivery.headers}
     base.update(values)
     return base
 
 
-def _store_once(session: Session, deliveries: list[Delivery]) -> list[StoredDelivery]:
-    now = clock.now()
-    wanted: dict[int, set[str]] = {}
-    for delivery in deliveries:
-        if delivery.source_id is not None:
-            for i, event in enumerate(delivery.events):
-                if key := _dedupe_key(delivery, i, event):
-                    wanted.setdefault(delivery.source_id, set()).add(key)
-    seen = _existing_keys(session, wanted)
-    in_batch: set[tuple[int, str]] = set()
+@dataclasses.dataclass
+class _Plan:
+    rows: list[dict[str, Any]]
+    owners: list[int]  # which delivery each row belongs to
+    results: list[StoredDelivery]
 
-    rows: list[dict[str, Any]] = []
-    owners: list[int] = []  # which delivery each row belongs to
-    results: list[StoredDelivery] = []
-    touched_sources: set[int] = set()
+    def record_ids(self, ids: list[int]) -> None:
+        for owner, event_id in zip(self.owners, ids):
+            self.results[owner].event_ids.append(event_id)
+
+
+def _plan(deliveries: list[Delivery], seen: dict[tuple[int, str], int], now) -> _Plan:
+    """The rows to store: one per event (a duplicate of `seen` or of an earlier row marked as such), one
+    per rejected delivery."""
+    in_batch: set[tuple[int, str]] = set()
+    plan = _Plan(rows=[], owners=[], results=[])
     for delivery in deliveries:
         accepted = duplicates = 0
         if delivery.rejected_reason is not None:
-            rows.append(_row(delivery, now, outcome=EventOutcome.rejected, reason=delivery.rejected_reason[:500],
-                             payload={"raw": delivery.raw_excerpt} if delivery.raw_excerpt is not None else None))
-            owners.append(len(results))
+            plan.rows.append(_row(delivery, now, outcome=EventOutcome.rejected, reason=delivery.rejected_reason[:500],
+                                  payload={"raw": delivery.raw_excerpt} if delivery.raw_excerpt is not None else None))
+            plan.owners.append(len(plan.results))
         for i, incoming in enumerate(delivery.events):
             row = _row(delivery, now, payload=incoming.document, event_uuid=incoming.event_uuid,
                        event_name=incoming.event_name, distinct_id=incoming.distinct_id,
@@ -122,21 +146,32 @@ def _store_once(session: Session, deliveries: list[Delivery]) -> list[StoredDeli
                     row["dedupe_key"] = key
                     in_batch.add(pair)
                 accepted += 1
-            rows.append(row)
-            owners.append(len(results))
-        if delivery.source_id is not None and delivery.events:
-            touched_sources.add(delivery.source_id)
-        results.append(StoredDelivery(accepted=accepted, duplicates=duplicates))
+            plan.rows.append(row)
+            plan.owners.append(len(plan.results))
+        plan.results.append(StoredDelivery(accepted=accepted, duplicates=duplicates))
+    return plan
 
-    if rows:  # Core: the ORM bulk path costs more per row; the ids go into the log lines
-        ids = session.connection().execute(_INSERT_EVENTS, rows).scalars().all()
-        for owner, event_id in zip(owners, ids):
-            results[owner].event_ids.append(event_id)
-    stats.bump(session, _counts(session, deliveries, rows, now))
-    if touched_sources:
-        _mark_sources_heard(session, touched_sources, now)
+
+def _answer_ms(delivery: Delivery) -> float | None:
+    return 1000 * (time.perf_counter() - delivery.arrived) if delivery.arrived is not None else None
+
+
+def _store_once(session: Session, deliveries: list[Delivery]) -> list[StoredDelivery]:
+    now = clock.now()
+    plan = _plan(deliveries, _existing_keys(_in_events(session), _wanted_keys(deliveries)), now)
+    if plan.rows:  # Core: the ORM bulk path costs more per row; the ids go into the log lines
+        plan.record_ids(session.connection().execute(_INSERT_EVENTS, plan.rows).scalars().all())
+    _account(session, plan.rows, [ms for d in deliveries if (ms := _answer_ms(d)) is not None], now)
     session.commit()
-    return results
+    return plan.results
+
+
+def _account(session: Session, rows: list[dict[str, Any]], answer_ms: list[float], now) -> None:
+    """What storing rows changes beside them: the hourly counters, and each source's "last heard"."""
+    stats.bump(session, _counts(session, rows, answer_ms, now))
+    heard = {row["source_id"] for row in rows if row["source_id"] is not None and row["outcome"] != EventOutcome.rejected}
+    if heard:
+        _mark_sources_heard(session, heard, now)
 
 
 _SOURCES = Source.__table__
@@ -156,24 +191,21 @@ def _mark_sources_heard(session: Session, source_ids: set[int], now) -> None:
                                                "stale_before": now - timedelta(seconds=1)})
 
 
-def _counts(session: Session, deliveries: list[Delivery], rows: list[dict[str, Any]], now) -> Counter:
+def _counts(session: Session, rows: list[dict[str, Any]], answer_ms: list[float], now) -> Counter:
     hour = stats.hour_of(now)
     counts: Counter = Counter()
-    done = time.perf_counter()
-    for delivery in deliveries:
-        if delivery.arrived is not None:
-            elapsed_ms = 1000 * (done - delivery.arrived)
-            counts[(hour, "webhook_ms", stats.webhook_bucket(elapsed_ms))] += 1
-            counts[(hour, "webhook_ms_sum", "")] += round(elapsed_ms)
-        if delivery.rejected_reason is not None:
-            counts[(hour, "rejected", delivery.rejected_reason.split(":")[0][:100])] += 1
-            counts[(hour, "webhook_non2xx", delivery.rejected_reason[:3])] += 1
+    for elapsed_ms in answer_ms:
+        counts[(hour, "webhook_ms", stats.webhook_bucket(elapsed_ms))] += 1
+        counts[(hour, "webhook_ms_sum", "")] += round(elapsed_ms)
     fresh: dict[int, set[str]] = {}
     for row in rows:
         source = str(row["source_id"])
-        if row["outcome"] == EventOutcome.duplicate:
+        if row["outcome"] == EventOutcome.rejected:  # one row per rejected delivery
+            counts[(hour, "rejected", row["reason"].split(":")[0][:100])] += 1
+            counts[(hour, "webhook_non2xx", row["reason"][:3])] += 1
+        elif row["outcome"] == EventOutcome.duplicate:
             counts[(hour, "duplicate", source)] += 1
-        elif row["outcome"] != EventOutcome.rejected:
+        else:
             counts[(hour, "received", source)] += 1
             counts[(hour, "event", row["event_name"] or "")] += 1
             if row["event_uuid"] and row["source_id"] is not None:
@@ -189,8 +221,16 @@ def _counts(session: Session, deliveries: list[Delivery], rows: list[dict[str, A
 
 
 def store_deliveries(*, session: Session, deliveries: list[Delivery]) -> list[StoredDelivery]:
-    """One transaction for all deliveries. A unique-key race with another worker is retried: the
-    second pass sees the competitor's committed rows and stores ours as duplicates."""
+    """One transaction for all deliveries, committed before returning. On a SQLite file they go through
+    its inbox and are moved at once, with whatever else was waiting there (see inbox.py). A unique-key
+    race with another worker (PostgreSQL) is retried: the second pass sees the competitor's committed
+    rows and stores ours as duplicates."""
+    box = inbox.for_engine(session.get_bind())
+    if box is not None:
+        with box.write_turn() as appending, read_scope(box.main) as snapshot:
+            results = append_to_inbox(box, session=appending, main=snapshot, deliveries=deliveries)
+        move_all_from_inbox(box, session=session)
+        return results
     for attempt in range(3):
         try:
             return _store_once(session, deliveries)
@@ -199,6 +239,98 @@ def store_deliveries(*, session: Session, deliveries: list[Delivery]) -> list[St
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def append_to_inbox(box: inbox.Inbox, *, session: Session, main: Session,
+                    deliveries: list[Delivery]) -> list[StoredDelivery]:
+    """The webhook's write on SQLite, in `box.write_turn()`: deduplicated against the rows still in the
+    inbox and, through `main` (a snapshot begun after the inbox lock was taken), the rows moved out."""
+    wanted = _wanted_keys(deliveries)
+    seen = _existing_keys(_in_events(main), wanted)
+    seen.update(_existing_keys(lambda source_id, keys: box.known_keys(session, source_id, keys), wanted))
+    plan = _plan(deliveries, seen, clock.now())
+    previous = None
+    for row, owner in zip(plan.rows, plan.owners):  # the answer time goes on each delivery's first row
+        row["answer_ms"] = _answer_ms(deliveries[owner]) if owner != previous else None
+        previous = owner
+    if plan.rows:
+        plan.record_ids(box.insert(session, plan.rows))
+    return plan.results
+
+
+MOVE_BATCH = 1000
+_CURSOR = InboxCursor.__table__
+_COLUMN = {name: index for index, name in enumerate(("id", *inbox.COPIED, "answer_ms"))}
+
+
+def move_from_inbox(box: inbox.Inbox, *, session: Session, limit: int = MOVE_BATCH) -> int:
+    """Moves up to `limit` inbox rows into the event table, in the caller's transaction on the main file
+    (the background worker's, on SQLite), with their counters and the sources' "last heard"; the cursor
+    moves in the same transaction, and `box.moved_upto` once that has committed. Returns how many rows
+    moved. The rows stay in the inbox until `box.trim(upto=box.moved_upto)`."""
+    connection = session.connection()  # the main file's write turn first: the cursor read is then the truth
+    moved_upto = inbox.cursor_of(connection)
+    box.moved_upto = max(box.moved_upto, moved_upto)
+    rows = box.unmoved(after=moved_upto, limit=limit)
+    if not rows:
+        return 0
+    _insert_moved(session, rows)
+    now = clock.now()
+    outcome, source_id, reason = _COLUMN["outcome"], _COLUMN["source_id"], _COLUMN["reason"]
+    _account(session, [{"source_id": r[source_id], "outcome": r[outcome], "reason": r[reason],
+                        "event_name": r[_COLUMN["event_name"]], "event_uuid": r[_COLUMN["event_uuid"]]} for r in rows],
+             [r[-1] for r in rows if r[-1] is not None], now)
+    last = rows[-1][0]
+    connection.execute(_cursor_upsert(connection.dialect.name), {"id": 1, "moved_upto": last})
+    event.listen(session, "after_commit", lambda _: setattr(box, "moved_upto", max(box.moved_upto, last)), once=True)
+    return len(rows)
+
+
+def move_all_from_inbox(box: inbox.Inbox, *, session: Session) -> int:
+    """Moves everything waiting and commits; trims what moved (no background worker does it here)."""
+    moved = 0
+    while done := move_from_inbox(box, session=session):
+        moved += done
+        session.commit()
+    session.commit()
+    if moved:
+        box.trim(upto=box.moved_upto)
+    return moved
+
+
+def _insert_moved(session: Session, rows: list[tuple]) -> None:
+    """One executemany of the raw rows. Should a row clash with one already in the event table (the
+    deduplication is exact, so only an inbox left over from another database could), the rows go one by
+    one: a clashing key is stored as a duplicate, and a row that still cannot be stored (its source is
+    gone) is logged and left out rather than blocking every row behind it."""
+    connection = session.connection()
+    try:
+        with session.begin_nested():
+            connection.exec_driver_sql(inbox.INSERT_EVENTS, [row[:-1] for row in rows])
+        return
+    except IntegrityError:
+        logger.warning("moving %d inbox rows hit a clash; moving them one by one", len(rows))
+    for row in rows:
+        values = list(row[:-1])
+        for attempt in range(2):
+            try:
+                with session.begin_nested():
+                    connection.exec_driver_sql(inbox.INSERT_EVENTS, tuple(values))
+                break
+            except IntegrityError:
+                if attempt == 0:
+                    values[_COLUMN["outcome"]] = EventOutcome.duplicate.name
+                    values[_COLUMN["dedupe_key"]] = None
+                    values[_COLUMN["reason"]] = "duplicate delivery (retry)"
+                else:
+                    logger.error("inbox row %s could not be moved into the event table; left out", row[0])
+
+
+@functools.lru_cache(maxsize=2)
+def _cursor_upsert(dialect: str):
+    insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert_into(_CURSOR)
+    return stmt.on_conflict_do_update(index_elements=["id"], set_={"moved_upto": stmt.excluded["moved_upto"]})
 
 
 class GroupCommitWriter(Generic[T, R]):

@@ -8,6 +8,7 @@ the sources again and re-judges the rare request whose source changed in between
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from sqlmodel import Session
 
 from humanic_app.models import Source
 from humanic_app.services import payloads, signing, sources
-from humanic_app.services.ingest import Delivery, store_deliveries
+from humanic_app.services.ingest import Delivery, StoredDelivery, store_deliveries
 
 RAW_EXCERPT_BYTES = 16 * 1024
 
@@ -130,18 +131,21 @@ def _judge(source: SourceView | None, was_rotated: bool,
             WebhookAnswer(200, {}))
 
 
-def store_judged(*, session: Session, judged: list[Judged]) -> SourceBook:
-    """Stores what was judged, inside the write transaction, and completes each `answer`. A request whose
-    source changed since it was judged (rotated, re-secured, re-mapped, created a moment ago) is judged
-    again against the current rows. Returns the current sources, for judging the next requests."""
+def store_judged(*, session: Session, judged: list[Judged],
+                 store: Callable[[list[Delivery]], list[StoredDelivery]] | None = None) -> SourceBook:
+    """Stores what was judged and completes each `answer`. A request whose source changed since it was
+    judged (rotated, re-secured, re-mapped, created a moment ago) is judged again against the sources as
+    `session` reads them now. `store` writes the deliveries (the SQLite inbox, with `session` a snapshot);
+    by default they go into `session`'s own write transaction. Returns the current sources, for judging
+    the next requests."""
     current = read_sources(session=session)
     for index, item in enumerate(judged):
         if current.judged_by(item.token_hash) != item.judged_by:
             judged[index] = judge(book=current, request=item.request)
-    stored = store_deliveries(session=session, deliveries=[item.delivery for item in judged])
+    deliveries = [item.delivery for item in judged]
+    stored = store(deliveries) if store is not None else store_deliveries(session=session, deliveries=deliveries)
     for item, result in zip(judged, stored):
         if item.answer.status == 200:
             item.answer.body = {"accepted": result.accepted, "duplicates": result.duplicates}
         item.answer.event_ids = result.event_ids
     return current
-
