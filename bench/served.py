@@ -24,20 +24,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def server_cpu_seconds(base: str, *, only: str = "") -> float:
-    """CPU time used so far by every process of the app served at `base` (web workers, background
-    worker; `only`: those whose command line contains it): they share one process group. Steadier than
-    throughput on a machine whose speed drifts."""
+def _app_processes(base: str) -> list[tuple[int, str, int]]:
+    """(pid, command line, CPU ticks) of every process of the app served at `base` (web workers,
+    background worker): they share one process group."""
     port = base.rsplit(":", 1)[1]
-    stats = []
+    found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
                 cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                stats.append((cmdline, int(fields[2]), int(fields[11]) + int(fields[12])))
-    groups = {pgid for cmdline, pgid, _ in stats if f"--backend-port {port}" in cmdline}
-    return sum(ticks for cmdline, pgid, ticks in stats if pgid in groups and only in cmdline) / os.sysconf("SC_CLK_TCK")
+                found.append((int(entry.name), cmdline, int(fields[2]), int(fields[11]) + int(fields[12])))
+    groups = {pgid for _, cmdline, pgid, _ in found if f"--backend-port {port}" in cmdline}
+    return [(pid, cmdline, ticks) for pid, cmdline, pgid, ticks in found if pgid in groups]
+
+
+def server_cpu_seconds(base: str, *, only: str = "") -> float:
+    """CPU time used so far by the app's processes (`only`: those whose command line contains it).
+    Steadier than throughput on a machine whose speed drifts."""
+    return sum(ticks for _, cmdline, ticks in _app_processes(base) if only in cmdline) / os.sysconf("SC_CLK_TCK")
+
+
+def signal_app(base: str, signum: int, *, only: str) -> int:
+    """Sends `signum` to the app's processes whose command line contains `only`; returns how many."""
+    pids = [pid for pid, cmdline, _ in _app_processes(base) if only in cmdline]
+    for pid in pids:
+        os.kill(pid, signum)
+    return len(pids)
 
 
 @contextlib.contextmanager

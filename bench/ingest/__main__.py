@@ -1,7 +1,7 @@
 """Webhook ingest benchmark: the same server's /ping against the PostHog webhook, then processing speed.
 
 Usage: python -m bench.ingest [--seconds 10] [--connections 16] [--events 150000] [--users 5000] [--rounds 3]
-                              [--paced 100,50%]
+                              [--paced 100,50%] [--no-capacity]
 
 Starts the app in production mode (SQLite by default; set DATABASE_URL for PostgreSQL) on a free port
 with a fresh data dir, creates a source, and drives both endpoints with wrk (Debian package `wrk`) at the
@@ -15,7 +15,9 @@ Prints one line per measurement.
 This machine's speed drifts by tens of percent from minute to minute, so /ping and the webhook are
 measured in alternating rounds and each round's ratio is printed. `--paced` then measures the webhook's
 latency at chosen rates (requests/s, or a percentage of the last /ping rate) with the same connections
-each waiting between requests: latency under a given load rather than at saturation.
+each waiting between requests: latency under a given load rather than at saturation. Last, processing
+capacity: the background worker is paused (SIGSTOP) during one more webhook run, then let go, and the
+bench times how fast it works off what piled up, with the webhook idle.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import os
 import random
 import re
 import shutil
+import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -33,7 +37,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from bench.served import served_app, server_cpu_seconds
+from bench.served import served_app, server_cpu_seconds, signal_app
 
 HERE = Path(__file__).resolve().parent
 WORKER = "humanic_app worker"
@@ -86,6 +90,28 @@ def _paced_rates(spec: str, ping_rps: float) -> list[float]:
     return rates
 
 
+def _pause_worker_between_writes(base: str, workdir: Path) -> None:
+    """SIGSTOP the background worker, but not while it holds a write lock the webhook needs (it trims
+    the inbox now and then): the webhook would then wait for it."""
+    from humanic_app.settings import get_settings
+
+    path = get_settings().database_url.removeprefix("sqlite:///")
+    while True:
+        signal_app(base, signal.SIGSTOP, only=WORKER)
+        if "://" in path:  # PostgreSQL: processing holds no lock the webhook needs
+            return
+        probe = sqlite3.connect(f"{path}.inbox", timeout=0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return
+        except sqlite3.OperationalError:
+            signal_app(base, signal.SIGCONT, only=WORKER)
+            time.sleep(0.05)
+        finally:
+            probe.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
@@ -95,12 +121,15 @@ def main() -> None:
                         help="distinct users: the first event of each creates a contact, later ones match it")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--paced", default="100,50%", help="rates for the latency runs; '' for none")
+    parser.add_argument("--capacity", action=argparse.BooleanOptionalAction, default=True,
+                        help="hold processing back during one more webhook run, then time how fast it catches up")
     args = parser.parse_args()
 
     with served_app() as (base, workdir):
-        from humanic_app.db import get_engine
+        from humanic_app import clock
+        from humanic_app.db import get_engine, read_scope
         from humanic_app.models import Event, EventOutcome
-        from humanic_app.services import sources
+        from humanic_app.services import dashboard, sources
 
         engine = get_engine()
         with Session(engine) as session:
@@ -111,11 +140,13 @@ def main() -> None:
         _bodies(bodies, args.events, args.users)
 
         def counts() -> tuple[int, int]:
-            with Session(engine) as s:
+            """Stored events and, of those, not yet processed (on SQLite, rows still in the inbox count as both)."""
+            with read_scope(engine) as s:
                 total = s.execute(select(func.count()).select_from(Event)).scalar_one()
-                pending = s.execute(select(func.count()).select_from(Event).where(
+                backlog = dashboard.backlogs(session=s, now=clock.now()).pending
+                waiting = backlog - s.execute(select(func.count()).select_from(Event).where(
                     Event.outcome == EventOutcome.pending)).scalar_one()
-            return total, pending
+            return total + waiting, backlog
 
         def duplicates() -> int:
             with Session(engine) as s:
@@ -156,6 +187,18 @@ def main() -> None:
             sent += _consumed(paced)
             print(f"paced at ~{rate:.0f}/s   {paced['rps']:8.0f} req/s  p50 {paced['p50_ms']:.1f} ms  "
                   f"p99 {paced['p99_ms']:.1f} ms  non-2xx {paced['non2xx']}", flush=True)
+
+        if args.capacity:
+            _pause_worker_between_writes(base, workdir)
+            held = _wrk(hook, HERE / "posthog.lua", args.seconds, args.connections, events_env())
+            sent += _consumed(held)
+            waiting, started = counts()[1], time.monotonic()
+            signal_app(base, signal.SIGCONT, only=WORKER)
+            while counts()[1]:
+                time.sleep(0.05)
+            took = time.monotonic() - started
+            print(f"processing capacity  {waiting} events held back during a {held['rps']:.0f} req/s webhook run "
+                  f"(non-2xx {held['non2xx']}), processed in {took:.1f} s = {waiting / took:.0f} events/s", flush=True)
 
         total, pending = counts()
         requests = sum(h["requests"] for _, h in rounds)
