@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
-import functools
 import logging
 import time
 from collections import Counter
@@ -24,7 +23,7 @@ from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import bindparam, case, event, func, insert, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -259,8 +258,11 @@ def append_to_inbox(box: inbox.Inbox, *, session: Session, main: Session,
 
 
 MOVE_BATCH = 1000
+_COLUMNS = ("id", *inbox.COPIED, "answer_ms")  # an inbox row as `Inbox.unmoved` reads it
 _CURSOR = InboxCursor.__table__
-_COLUMN = {name: index for index, name in enumerate(("id", *inbox.COPIED, "answer_ms"))}
+_CURSOR_INSERT = sqlite.insert(_CURSOR)
+_CURSOR_UPSERT = _CURSOR_INSERT.on_conflict_do_update(
+    index_elements=["id"], set_={"moved_upto": _CURSOR_INSERT.excluded["moved_upto"]})
 
 
 def move_from_inbox(box: inbox.Inbox, *, session: Session, limit: int = MOVE_BATCH) -> int:
@@ -274,14 +276,10 @@ def move_from_inbox(box: inbox.Inbox, *, session: Session, limit: int = MOVE_BAT
     rows = box.unmoved(after=moved_upto, limit=limit)
     if not rows:
         return 0
-    _insert_moved(session, rows)
-    now = clock.now()
-    outcome, source_id, reason = _COLUMN["outcome"], _COLUMN["source_id"], _COLUMN["reason"]
-    _account(session, [{"source_id": r[source_id], "outcome": r[outcome], "reason": r[reason],
-                        "event_name": r[_COLUMN["event_name"]], "event_uuid": r[_COLUMN["event_uuid"]]} for r in rows],
-             [r[-1] for r in rows if r[-1] is not None], now)
+    stored = [dict(zip(_COLUMNS, row)) for row in _insert_moved(session, rows)]
+    _account(session, stored, [row["answer_ms"] for row in stored if row["answer_ms"] is not None], clock.now())
     last = rows[-1][0]
-    connection.execute(_cursor_upsert(connection.dialect.name), {"id": 1, "moved_upto": last})
+    connection.execute(_CURSOR_UPSERT, {"id": 1, "moved_upto": last})
     event.listen(session, "after_commit", lambda _: setattr(box, "moved_upto", max(box.moved_upto, last)), once=True)
     return len(rows)
 
@@ -298,39 +296,37 @@ def move_all_from_inbox(box: inbox.Inbox, *, session: Session) -> int:
     return moved
 
 
-def _insert_moved(session: Session, rows: list[tuple]) -> None:
-    """One executemany of the raw rows. Should a row clash with one already in the event table (the
-    deduplication is exact, so only an inbox left over from another database could), the rows go one by
-    one: a clashing key is stored as a duplicate, and a row that still cannot be stored (its source is
-    gone) is logged and left out rather than blocking every row behind it."""
+_OUTCOME, _DEDUPE_KEY, _REASON = (_COLUMNS.index(name) for name in ("outcome", "dedupe_key", "reason"))
+
+
+def _insert_moved(session: Session, rows: list[tuple]) -> list[tuple]:
+    """One executemany of the raw rows; returns the rows as stored. Should a row clash with one already
+    in the event table (the deduplication is exact, so only an inbox left over from another database
+    could), the rows go one by one: a clashing key is stored as a duplicate, and a row that still cannot
+    be stored (its source is gone) is logged and left out rather than blocking every row behind it."""
     connection = session.connection()
     try:
         with session.begin_nested():
             connection.exec_driver_sql(inbox.INSERT_EVENTS, [row[:-1] for row in rows])
-        return
+        return rows
     except IntegrityError:
         logger.warning("moving %d inbox rows hit a clash; moving them one by one", len(rows))
+    stored = []
     for row in rows:
-        values = list(row[:-1])
-        for attempt in range(2):
+        as_duplicate = list(row)
+        as_duplicate[_OUTCOME], as_duplicate[_DEDUPE_KEY] = EventOutcome.duplicate.name, None
+        as_duplicate[_REASON] = "duplicate delivery (retry)"
+        for attempt in (row, tuple(as_duplicate)):
             try:
                 with session.begin_nested():
-                    connection.exec_driver_sql(inbox.INSERT_EVENTS, tuple(values))
+                    connection.exec_driver_sql(inbox.INSERT_EVENTS, attempt[:-1])
+                stored.append(attempt)
                 break
             except IntegrityError:
-                if attempt == 0:
-                    values[_COLUMN["outcome"]] = EventOutcome.duplicate.name
-                    values[_COLUMN["dedupe_key"]] = None
-                    values[_COLUMN["reason"]] = "duplicate delivery (retry)"
-                else:
-                    logger.error("inbox row %s could not be moved into the event table; left out", row[0])
-
-
-@functools.lru_cache(maxsize=2)
-def _cursor_upsert(dialect: str):
-    insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert_into(_CURSOR)
-    return stmt.on_conflict_do_update(index_elements=["id"], set_={"moved_upto": stmt.excluded["moved_upto"]})
+                continue
+        else:
+            logger.error("inbox row %s could not be moved into the event table; left out", row[0])
+    return stored
 
 
 class GroupCommitWriter(Generic[T, R]):

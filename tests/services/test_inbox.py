@@ -173,6 +173,9 @@ def test_a_row_clashing_with_the_event_table_is_stored_as_a_duplicate_not_stuck(
     assert _move(engine) == 1
     moved = next(r for r in _events(engine) if r.id == stored.event_ids[0])
     assert moved.outcome == EventOutcome.duplicate and moved.dedupe_key is None
+    with Session(engine) as session:
+        assert stats.totals(session=session, name="duplicate") == {str(source_id): 1}
+        assert stats.totals(session=session, name="received") == {}
 
 
 def test_the_worker_moves_then_processes_and_the_backlog_counts_the_inbox(engine, source_id):
