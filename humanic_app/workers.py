@@ -61,10 +61,10 @@ class _WebhookIntake:
                 judged = take()
                 self._book = webhook_intake.store_judged(
                     session=snapshot, judged=judged, store=lambda deliveries: ingest.append_to_inbox(
-                        box, session=appending, main=snapshot, deliveries=deliveries))
+                        box=box, session=appending, main=snapshot, deliveries=deliveries))
             if not _background_worker_running():
                 with session_scope(engine) as session:
-                    ingest.move_all_from_inbox(box, session=session)
+                    ingest.move_all_from_inbox(box=box, session=session)
         if logger.isEnabledFor(logging.INFO):
             _log_answers(judged)
         return judged
@@ -106,7 +106,7 @@ def process_available(limit: int = PROCESS_BATCH, *, ask_first: bool = True) -> 
                 return 0
     if box is not None:
         with session_scope(engine) as session:
-            ingest.move_from_inbox(box, session=session)
+            ingest.move_from_inbox(box=box, session=session)
         _trim_now_and_then(box)
     with session_scope(engine) as session:
         done = processing.process_pending(session=session, limit=limit)

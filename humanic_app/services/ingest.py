@@ -227,8 +227,8 @@ def store_deliveries(*, session: Session, deliveries: list[Delivery]) -> list[St
     box = inbox.for_engine(session.get_bind())
     if box is not None:
         with box.write_turn() as appending, read_scope(box.main) as snapshot:
-            results = append_to_inbox(box, session=appending, main=snapshot, deliveries=deliveries)
-        move_all_from_inbox(box, session=session)
+            results = append_to_inbox(box=box, session=appending, main=snapshot, deliveries=deliveries)
+        move_all_from_inbox(box=box, session=session)
         return results
     for attempt in range(3):
         try:
@@ -240,7 +240,7 @@ def store_deliveries(*, session: Session, deliveries: list[Delivery]) -> list[St
     raise AssertionError("unreachable")
 
 
-def append_to_inbox(box: inbox.Inbox, *, session: Session, main: Session,
+def append_to_inbox(*, box: inbox.Inbox, session: Session, main: Session,
                     deliveries: list[Delivery]) -> list[StoredDelivery]:
     """The webhook's write on SQLite, in `box.write_turn()`: deduplicated against the rows still in the
     inbox and, through `main` (a snapshot begun after the inbox lock was taken), the rows moved out."""
@@ -265,7 +265,7 @@ _CURSOR_UPSERT = _CURSOR_INSERT.on_conflict_do_update(
     index_elements=["id"], set_={"moved_upto": _CURSOR_INSERT.excluded["moved_upto"]})
 
 
-def move_from_inbox(box: inbox.Inbox, *, session: Session, limit: int = MOVE_BATCH) -> int:
+def move_from_inbox(*, box: inbox.Inbox, session: Session, limit: int = MOVE_BATCH) -> int:
     """Moves up to `limit` inbox rows into the event table, in the caller's transaction on the main file
     (the background worker's, on SQLite), with their counters and the sources' "last heard"; the cursor
     moves in the same transaction, and `box.moved_upto` once that has committed. Returns how many rows
@@ -284,10 +284,10 @@ def move_from_inbox(box: inbox.Inbox, *, session: Session, limit: int = MOVE_BAT
     return len(rows)
 
 
-def move_all_from_inbox(box: inbox.Inbox, *, session: Session) -> int:
+def move_all_from_inbox(*, box: inbox.Inbox, session: Session) -> int:
     """Moves everything waiting and commits; trims what moved (no background worker does it here)."""
     moved = 0
-    while done := move_from_inbox(box, session=session):
+    while done := move_from_inbox(box=box, session=session):
         moved += done
         session.commit()
     session.commit()

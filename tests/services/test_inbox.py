@@ -46,12 +46,12 @@ def _delivery(source_id: int, uuid: str, *, distinct_id: str = "u1") -> ingest.D
 def _append(engine: Engine, *deliveries: ingest.Delivery) -> list[ingest.StoredDelivery]:
     box = inbox.for_engine(engine)
     with box.write_turn() as appending, read_scope(engine) as snapshot:
-        return ingest.append_to_inbox(box, session=appending, main=snapshot, deliveries=list(deliveries))
+        return ingest.append_to_inbox(box=box, session=appending, main=snapshot, deliveries=list(deliveries))
 
 
 def _move(engine: Engine) -> int:
     with session_scope(engine) as session:
-        return ingest.move_from_inbox(inbox.for_engine(engine), session=session)
+        return ingest.move_from_inbox(box=inbox.for_engine(engine), session=session)
 
 
 def _events(engine: Engine) -> list[Event]:
@@ -128,7 +128,7 @@ def test_a_move_that_did_not_commit_moves_nothing_and_trims_nothing(engine, sour
     _append(engine, _delivery(source_id, "e-1"))
     box = inbox.for_engine(engine)
     with Session(engine) as session:
-        assert ingest.move_from_inbox(box, session=session) == 1
+        assert ingest.move_from_inbox(box=box, session=session) == 1
         session.rollback()  # the worker died before its commit
     assert box.trim(upto=box.moved_upto) == 0
     assert _move(engine) == 1 and len(_events(engine)) == 1
