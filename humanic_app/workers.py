@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 PROCESS_BATCH = 200  # the webhook never waits for these (SQLite: it writes to the inbox); the dispatcher may
 YIELD_SECONDS = 0.001
+GATHER_SECONDS = 0.05  # after a partial pass: the webhook no longer waits for processing, so let a batch fill
 IDLE_POLL_SECONDS = 1.0
 
 _wake = asyncio.Event()
@@ -129,7 +130,9 @@ def _trim_now_and_then(box: inbox.Inbox) -> None:
 
 
 async def processing_loop() -> None:
-    """Lifespan task: drain pending events whenever woken, and poll in case another worker stored them."""
+    """Lifespan task: drain pending events whenever woken, and poll in case another worker stored them.
+    Short of a full batch it gathers for GATHER_SECONDS first: a pass has fixed costs (queries, commits),
+    and taking an event or two at a time spent ~40% more CPU per event under load."""
     global _wake, _processing_here
     _wake = asyncio.Event()
     _processing_here = True
@@ -140,12 +143,14 @@ async def processing_loop() -> None:
         except Exception:
             logger.exception("processing pass failed; retrying")
             done = 0
-        if done:
-            await asyncio.sleep(YIELD_SECONDS)  # let a waiting webhook write take its turn
+        if done >= PROCESS_BATCH:
+            await asyncio.sleep(YIELD_SECONDS)
             continue
-        _wake.clear()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(_wake.wait(), timeout=IDLE_POLL_SECONDS)
+        if not done:
+            _wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(_wake.wait(), timeout=IDLE_POLL_SECONDS)
+        await asyncio.sleep(GATHER_SECONDS)
 
 
 DISPATCH_INTERVAL_SECONDS = 1.0
