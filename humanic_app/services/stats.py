@@ -34,10 +34,13 @@ def webhook_bucket(milliseconds: float) -> str:
 
 
 def bump(session: Session, counts: Counter[tuple[datetime, str, str]]) -> None:
-    """Adds to the counters (hour, name, key); one upsert statement for the lot."""
+    """Adds to the counters (hour, name, key); one upsert statement for the lot, in key order: concurrent
+    transactions (several web workers on PostgreSQL) then lock the rows they share in the same order,
+    instead of deadlocking over them."""
     if not counts:
         return
-    rows = [{"hour": hour, "name": name, "key": key[:200], "count": n} for (hour, name, key), n in counts.items()]
+    rows = [{"hour": hour, "name": name, "key": key[:200], "count": n}
+            for (hour, name, key), n in sorted(counts.items(), key=lambda item: (item[0][0], item[0][1], item[0][2][:200]))]
     connection = session.connection()
     connection.execute(_upsert(connection.dialect.name), rows)
 
