@@ -90,26 +90,38 @@ def _paced_rates(spec: str, ping_rps: float) -> list[float]:
     return rates
 
 
-def _pause_worker_between_writes(base: str, workdir: Path) -> None:
-    """SIGSTOP the background worker, but not while it holds a write lock the webhook needs (it trims
-    the inbox now and then): the webhook would then wait for it."""
+def _pause_worker_between_writes(base: str) -> None:
+    """SIGSTOP the background worker, but not in the middle of a transaction: stopped there it would keep
+    holding what the webhook needs (SQLite: the inbox's lock while it trims; PostgreSQL: row locks on
+    the hourly counters it shares with the webhook)."""
+    from humanic_app.db import get_engine
     from humanic_app.settings import get_settings
 
-    path = get_settings().database_url.removeprefix("sqlite:///")
+    settings = get_settings()
     while True:
         signal_app(base, signal.SIGSTOP, only=WORKER)
-        if "://" in path:  # PostgreSQL: processing holds no lock the webhook needs
+        if _worker_holds_nothing(settings.database_url, get_engine()):
             return
-        probe = sqlite3.connect(f"{path}.inbox", timeout=0, isolation_level=None)
+        signal_app(base, signal.SIGCONT, only=WORKER)
+        time.sleep(0.05)
+
+
+def _worker_holds_nothing(database_url: str, engine) -> bool:
+    if database_url.startswith("sqlite"):
+        probe = sqlite3.connect(f"{database_url.removeprefix('sqlite:///')}.inbox", timeout=0, isolation_level=None)
         try:
             probe.execute("BEGIN IMMEDIATE")
             probe.execute("ROLLBACK")
-            return
+            return True
         except sqlite3.OperationalError:
-            signal_app(base, signal.SIGCONT, only=WORKER)
-            time.sleep(0.05)
+            return False
         finally:
             probe.close()
+    time.sleep(0.2)  # a stopped transaction shows as idle in transaction; the webhook's never idle that long
+    with engine.connect() as connection:
+        return not connection.exec_driver_sql(
+            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state LIKE 'idle in transaction%%' AND now() - state_change > interval '150 milliseconds'").first()
 
 
 def main() -> None:
@@ -189,7 +201,7 @@ def main() -> None:
                   f"p99 {paced['p99_ms']:.1f} ms  non-2xx {paced['non2xx']}", flush=True)
 
         if args.capacity:
-            _pause_worker_between_writes(base, workdir)
+            _pause_worker_between_writes(base)
             held = _wrk(hook, HERE / "posthog.lua", args.seconds, args.connections, events_env())
             sent += _consumed(held)
             waiting, started = counts()[1], time.monotonic()
