@@ -139,3 +139,20 @@ def test_two_writers_racing_on_the_same_uuid_store_one_event(engine):
     with Session(engine) as s:
         outcomes = [e.outcome for e in s.exec(select(Event))]
     assert outcomes.count(EventOutcome.pending) == 1 and outcomes.count(EventOutcome.duplicate) == 3
+
+
+def test_one_processing_pass_at_a_time_across_workers(engine):
+    """PostgreSQL: a second worker's pass finds the turn taken and leaves the events to the first.
+    (SQLite: the second pass would wait for the write lock instead.)"""
+    with Session(engine, expire_on_commit=False) as session:
+        source = sources.create_source(session=session, name="Production")
+        session.commit()
+        deliver(session, source, posthog_event(event="user_signed_up", distinct_id="u1", email="u1@example.com"))
+    with Session(engine) as first, Session(engine) as second:
+        assert processing._take_processing_turn(first)
+        if engine.dialect.name == "postgresql":
+            assert processing.process_pending(session=second) == 0
+        first.commit()
+        assert processing.process_pending(session=second) == 1
+    with Session(engine) as session:
+        assert [e.outcome for e in session.exec(select(Event))] == [EventOutcome.processed]
