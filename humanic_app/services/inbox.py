@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, Float, Index, Integer, MetaData, Table, bindparam, func, insert, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
@@ -135,4 +136,15 @@ def for_engine(engine: Engine) -> Inbox | None:
 
 
 def cursor_of(connection: Connection) -> int:
+    """How far the moves have got, as the main file's `inbox_cursor` row says."""
     return connection.execute(select(_CURSOR.c.moved_upto).where(_CURSOR.c.id == 1)).scalar() or 0
+
+
+_CURSOR_INSERT = sqlite.insert(_CURSOR)
+_CURSOR_UPSERT = _CURSOR_INSERT.on_conflict_do_update(
+    index_elements=["id"], set_={"moved_upto": _CURSOR_INSERT.excluded["moved_upto"]})
+
+
+def record_cursor(connection: Connection, moved_upto: int) -> None:
+    """In the move's own transaction on the main file."""
+    connection.execute(_CURSOR_UPSERT, {"id": 1, "moved_upto": moved_upto})

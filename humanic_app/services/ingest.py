@@ -23,13 +23,12 @@ from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import bindparam, case, event, func, insert, or_, update
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.db import read_scope
-from humanic_app.models import Event, EventOutcome, InboxCursor, Source, SourceStatus
+from humanic_app.models import Event, EventOutcome, Source, SourceStatus
 from humanic_app.services import inbox, stats
 from humanic_app.services.mapping import parse_timestamp
 from humanic_app.services.payloads import IncomingEvent
@@ -259,10 +258,6 @@ def append_to_inbox(*, box: inbox.Inbox, session: Session, main: Session,
 
 MOVE_BATCH = 1000
 _COLUMNS = ("id", *inbox.COPIED, "answer_ms")  # an inbox row as `Inbox.unmoved` reads it
-_CURSOR = InboxCursor.__table__
-_CURSOR_INSERT = sqlite.insert(_CURSOR)
-_CURSOR_UPSERT = _CURSOR_INSERT.on_conflict_do_update(
-    index_elements=["id"], set_={"moved_upto": _CURSOR_INSERT.excluded["moved_upto"]})
 
 
 def move_from_inbox(*, box: inbox.Inbox, session: Session, limit: int = MOVE_BATCH) -> int:
@@ -279,7 +274,7 @@ def move_from_inbox(*, box: inbox.Inbox, session: Session, limit: int = MOVE_BAT
     stored = [dict(zip(_COLUMNS, row)) for row in _insert_moved(session, rows)]
     _account(session, stored, [row["answer_ms"] for row in stored if row["answer_ms"] is not None], clock.now())
     last = rows[-1][0]
-    connection.execute(_CURSOR_UPSERT, {"id": 1, "moved_upto": last})
+    inbox.record_cursor(connection, last)
     event.listen(session, "after_commit", lambda _: setattr(box, "moved_upto", max(box.moved_upto, last)), once=True)
     return len(rows)
 
