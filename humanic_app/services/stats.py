@@ -9,6 +9,7 @@ through a second source), webhook_ms (answer-time bucket), webhook_non2xx (statu
 from __future__ import annotations
 
 import functools
+import operator
 from collections import Counter
 from datetime import datetime
 
@@ -39,8 +40,8 @@ def bump(session: Session, counts: Counter[tuple[datetime, str, str]]) -> None:
     instead of deadlocking over them."""
     if not counts:
         return
-    rows = [{"hour": hour, "name": name, "key": key[:200], "count": n}
-            for (hour, name, key), n in sorted(counts.items(), key=lambda item: (item[0][0], item[0][1], item[0][2][:200]))]
+    rows = sorted(({"hour": hour, "name": name, "key": key[:200], "count": n} for (hour, name, key), n in counts.items()),
+                  key=operator.itemgetter("hour", "name", "key"))
     connection = session.connection()
     connection.execute(_upsert(connection.dialect.name), rows)
 
