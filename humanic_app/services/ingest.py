@@ -219,8 +219,8 @@ def _counts(session: Session, rows: list[dict[str, Any]], answer_ms: list[float]
 
 
 def store_deliveries(*, session: Session, deliveries: list[Delivery]) -> list[StoredDelivery]:
-    """One transaction for all deliveries, committed before returning. On a SQLite file they go through
-    its inbox and are moved at once, with whatever else was waiting there (see inbox.py). A unique-key
+    """Stores all deliveries and commits before returning: in one transaction, or on a SQLite file
+    through its inbox, moved at once with whatever else was waiting there (see inbox.py). A unique-key
     race with another worker (PostgreSQL) is retried: the second pass sees the competitor's committed
     rows and stores ours as duplicates."""
     box = inbox.for_engine(session.get_bind())
