@@ -112,8 +112,9 @@ async def _serve() -> None:
 
 def run_worker() -> int:
     """Entry point of the child (`python -m humanic_app worker`)."""
-    from humanic_app import logs
+    from humanic_app import logs, runtime
 
     logs.configure(process="worker")
+    runtime.tune_garbage_collector()
     asyncio.run(_serve())
     return 0

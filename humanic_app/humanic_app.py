@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from humanic_app import logs, routes
+from humanic_app import logs, routes, runtime
 from humanic_app.background import background_worker
 from humanic_app.api import build_api, webhooks
 from humanic_app.pages.contacts import contacts_page
@@ -42,3 +42,5 @@ protected = [
 for page, route, title, loader in protected:
     app.add_page(page, route=route, title=f"{title} · Humanic",
                  on_load=[AuthState.require_user] + ([loader] if loader else []))
+
+runtime.tune_garbage_collector()
