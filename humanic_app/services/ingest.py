@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import functools
 import logging
 import time
 from collections import Counter
@@ -244,8 +245,8 @@ def append_to_inbox(*, box: inbox.Inbox, session: Session, main: Session,
     """The webhook's write on SQLite, in `box.write_turn()`: deduplicated against the rows still in the
     inbox and, through `main` (a snapshot begun after the inbox lock was taken), the rows moved out."""
     wanted = _wanted_keys(deliveries)
-    seen = _existing_keys(_in_events(main), wanted)
-    seen.update(_existing_keys(lambda source_id, keys: box.known_keys(session, source_id, keys), wanted))
+    seen = _existing_keys(functools.partial(inbox.known_keys, main.connection(), inbox.KNOWN_IN_EVENTS), wanted)
+    seen.update(_existing_keys(functools.partial(inbox.known_keys, session.connection(), inbox.KNOWN_IN_INBOX), wanted))
     plan = _plan(deliveries, seen, clock.now())
     previous = None
     for row, owner in zip(plan.rows, plan.owners):  # the answer time goes on each delivery's first row

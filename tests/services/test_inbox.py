@@ -142,6 +142,18 @@ def test_a_restart_between_move_and_trim_moves_nothing_twice(engine, source_id):
     assert len(_events(engine)) == 2
 
 
+def test_ids_run_on_across_batches_and_trims(engine, source_id):
+    first, second = _append(engine, _delivery(source_id, "e-1"), _delivery(source_id, "e-2", distinct_id="u2"))
+    assert second.event_ids[0] == first.event_ids[0] + 1
+    _move(engine)
+    box = inbox.for_engine(engine)
+    assert box.trim(upto=box.moved_upto) == 2  # the inbox is empty again
+    [third] = _append(engine, _delivery(source_id, "e-3"))
+    assert third.event_ids[0] == second.event_ids[0] + 1
+    assert _move(engine) == 1
+    assert [r.id for r in _events(engine)] == first.event_ids + second.event_ids + third.event_ids
+
+
 def test_a_new_inbox_beside_an_old_database_hands_out_fresh_ids(engine, source_id):
     with session_scope(engine) as session:
         ingest.store_deliveries(session=session, deliveries=[_delivery(source_id, "e-1")])
