@@ -176,10 +176,9 @@ class ContactBook:
         if identity.person_id:
             self._link(contact, IdentityKind.person_id, identity.person_id)
         before = contact.email
-        _apply_properties(contact, identity)
+        _apply_properties(contact, identity)  # the session tracks the change: the contact is already in it
         if contact.email and contact.email != before:
             self._by_email.setdefault(contact.email.lower(), contact)
-        self._session.add(contact)
         return contact
 
     def flush(self) -> None:

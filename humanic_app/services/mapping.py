@@ -145,8 +145,15 @@ def _as_text(value: Any) -> str | None:
     return str(value)
 
 
+def paths_for(mapping: dict[str, Any] | None, key: str) -> list[str]:
+    """`effective_mapping(mapping)[key]` without copying the defaults: this runs for every event."""
+    value = mapping.get(key) if mapping else None
+    if value is None:
+        return DEFAULT_MAPPING[key]
+    return [value] if isinstance(value, str) else value
+
+
 def apply_mapping(document: dict[str, Any], mapping: dict[str, Any] | None) -> MappedEvent:
-    m = effective_mapping(mapping)
     event = document.get("event") if isinstance(document.get("event"), dict) else {}
     person = document.get("person") if isinstance(document.get("person"), dict) else {}
     event_properties = event.get("properties") if isinstance(event.get("properties"), dict) else {}
@@ -155,16 +162,16 @@ def apply_mapping(document: dict[str, Any], mapping: dict[str, Any] | None) -> M
     unmatched: list[str] = []
     values: dict[str, Any] = {}
     for key in FIELD_LABELS:
-        values[key] = first_value(document, m[key])
+        values[key] = first_value(document, paths_for(mapping, key))
         if values[key] is None and mapping and key in mapping:
-            unmatched.extend(m[key])
+            unmatched.extend(paths_for(mapping, key))
 
     variables: dict[str, Any] = {}
     if not event and not person:
         variables.update({k: v for k, v in document.items() if not isinstance(v, (dict, list)) or k == "properties"})
     variables.update(person_properties)
     variables.update({k: v for k, v in event_properties.items() if k not in ("$set", "$set_once")})
-    for var, path in m["variables"].items():
+    for var, path in ((mapping or {}).get("variables") or {}).items():
         value = resolve_path(document, path)
         if value is _MISSING:
             unmatched.append(path)

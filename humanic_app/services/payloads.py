@@ -56,7 +56,10 @@ def parse_body(raw: bytes, source_mapping: dict[str, Any] | None) -> list[Incomi
     items = body if isinstance(body, list) else [body]
     if not items:
         raise PayloadError(422, "The JSON array is empty; send at least one event.")
-    mapping = mapping_service.effective_mapping(source_mapping)
+
+    def first(document: dict[str, Any], field: str) -> Any:
+        return mapping_service.first_value(document, mapping_service.paths_for(source_mapping, field))
+
     events: list[IncomingEvent] = []
     errors: list[dict[str, Any]] = []
     for index, item in enumerate(items):
@@ -76,20 +79,20 @@ def parse_body(raw: bytes, source_mapping: dict[str, Any] | None) -> list[Incomi
             document = _from_rest_hook(item)
         else:
             document = item
-        event_name = mapping_service.first_value(document, mapping["event_name"])
+        event_name = first(document, "event_name")
         if not isinstance(event_name, str) or not event_name.strip():
-            paths = " or ".join(mapping["event_name"])
+            paths = " or ".join(mapping_service.paths_for(source_mapping, "event_name"))
             errors.append({"loc": where, "msg": f"No event name found at {paths}. PostHog's default body has it "
                                                 f"at event.event; for a custom body set the event-name path in "
                                                 f"the source's field mapping."})
             continue
-        uuid = mapping_service.first_value(document, mapping["event_uuid"])
-        distinct_id = mapping_service.first_value(document, mapping["user_id"])
+        uuid = first(document, "event_uuid")
+        distinct_id = first(document, "user_id")
         events.append(IncomingEvent(
             document=document, event_name=event_name.strip()[:200],
             event_uuid=str(uuid)[:200] if uuid is not None else None,
             distinct_id=str(distinct_id)[:200] if distinct_id is not None else None,
-            timestamp=mapping_service.first_value(document, mapping["timestamp"]),
+            timestamp=first(document, "timestamp"),
         ))
     if errors:
         raise PayloadError(422, "; ".join(f"{e['loc']}: {e['msg']}" for e in errors), errors)
