@@ -58,7 +58,7 @@ class _WebhookIntake:
                 judged = take()
                 self._book = webhook_intake.store_judged(session=session, judged=judged)
         else:  # SQLite: into the inbox file, whose lock processing never holds
-            with box.write_turn() as appending, read_scope(engine) as snapshot:
+            with box.append_turn() as (appending, snapshot):
                 judged = take()
                 self._book = webhook_intake.store_judged(
                     session=snapshot, judged=judged, store=lambda deliveries: ingest.append_to_inbox(

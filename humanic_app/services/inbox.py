@@ -79,7 +79,7 @@ class Inbox:
             with read_scope(self.main) as main:
                 floor = max(main.connection().execute(select(func.max(_EVENTS.c.id))).scalar() or 0,
                             main.connection().execute(select(func.max(_CURSOR.c.moved_upto))).scalar() or 0)
-            sequence = connection.exec_driver_sql("SELECT seq FROM sqlite_sequence WHERE name = 'inbox'").scalar()
+            sequence = connection.exec_driver_sql(_SEQUENCE).scalar()
             if sequence is None:
                 connection.exec_driver_sql("INSERT INTO sqlite_sequence (name, seq) VALUES ('inbox', ?)", (floor,))
             elif sequence < floor:
@@ -87,11 +87,17 @@ class Inbox:
 
     @contextlib.contextmanager
     def write_turn(self) -> Iterator[Session]:
-        """A write transaction on the inbox, with its lock already taken: a snapshot of the main file
-        read after this point sees every row that has left the inbox."""
+        """A write transaction on the inbox, with its lock already taken."""
         with session_scope(self.engine) as session:
             session.connection()
             yield session
+
+    @contextlib.contextmanager
+    def append_turn(self) -> Iterator[tuple[Session, Session]]:
+        """(inbox write transaction, main-file snapshot) for `ingest.append_to_inbox`: the snapshot begins
+        after the inbox's lock is taken, so it sees every row that has left the inbox."""
+        with self.write_turn() as appending, read_scope(self.main) as snapshot:
+            yield appending, snapshot
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> list[int]:
         """Ids are handed out here, under the inbox's write lock: the next ones of its AUTOINCREMENT

@@ -28,7 +28,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
-from humanic_app.db import read_scope
 from humanic_app.models import Event, EventOutcome, Source, SourceStatus
 from humanic_app.services import inbox, stats
 from humanic_app.services.mapping import parse_timestamp
@@ -226,7 +225,7 @@ def store_deliveries(*, session: Session, deliveries: list[Delivery]) -> list[St
     rows and stores ours as duplicates."""
     box = inbox.for_engine(session.get_bind())
     if box is not None:
-        with box.write_turn() as appending, read_scope(box.main) as snapshot:
+        with box.append_turn() as (appending, snapshot):
             results = append_to_inbox(box=box, session=appending, main=snapshot, deliveries=deliveries)
         move_all_from_inbox(box=box, session=session)
         return results
@@ -242,7 +241,7 @@ def store_deliveries(*, session: Session, deliveries: list[Delivery]) -> list[St
 
 def append_to_inbox(*, box: inbox.Inbox, session: Session, main: Session,
                     deliveries: list[Delivery]) -> list[StoredDelivery]:
-    """The webhook's write on SQLite, in `box.write_turn()`: deduplicated against the rows still in the
+    """The webhook's write on SQLite, in `box.append_turn()`: deduplicated against the rows still in the
     inbox and, through `main` (a snapshot begun after the inbox lock was taken), the rows moved out."""
     wanted = _wanted_keys(deliveries)
     seen = _existing_keys(functools.partial(inbox.known_keys, main.connection(), inbox.KNOWN_IN_EVENTS), wanted)

@@ -45,7 +45,7 @@ def _delivery(source_id: int, uuid: str, *, distinct_id: str = "u1") -> ingest.D
 
 def _append(engine: Engine, *deliveries: ingest.Delivery) -> list[ingest.StoredDelivery]:
     box = inbox.for_engine(engine)
-    with box.write_turn() as appending, read_scope(engine) as snapshot:
+    with box.append_turn() as (appending, snapshot):
         return ingest.append_to_inbox(box=box, session=appending, main=snapshot, deliveries=list(deliveries))
 
 
