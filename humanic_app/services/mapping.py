@@ -59,13 +59,22 @@ def first_value(document: Any, paths: list[str]) -> Any:
 
 
 def effective_mapping(mapping: dict[str, Any] | None) -> dict[str, Any]:
-    merged = {key: (list(value) if isinstance(value, list) else dict(value)) for key, value in DEFAULT_MAPPING.items()}
-    for key, value in (mapping or {}).items():
-        if key == "variables":
-            merged["variables"] = dict(value)
-        elif key in merged:
-            merged[key] = [value] if isinstance(value, str) else list(value)
+    """Every field's paths and the named variables, the source's own where set, else the defaults."""
+    merged: dict[str, Any] = {key: list(paths_for(mapping, key)) for key in FIELD_LABELS}
+    merged["variables"] = dict(variables_for(mapping))
     return merged
+
+
+def paths_for(mapping: dict[str, Any] | None, key: str) -> list[str]:
+    """One field's paths as `effective_mapping` gives them, without copying: this runs for every event."""
+    value = mapping.get(key) if mapping else None
+    if value is None:
+        return DEFAULT_MAPPING[key]
+    return [value] if isinstance(value, str) else value
+
+
+def variables_for(mapping: dict[str, Any] | None) -> dict[str, str]:
+    return (mapping.get("variables") if mapping else None) or {}
 
 
 def validate_mapping(mapping: dict[str, Any]) -> dict[str, Any]:
@@ -145,14 +154,6 @@ def _as_text(value: Any) -> str | None:
     return str(value)
 
 
-def paths_for(mapping: dict[str, Any] | None, key: str) -> list[str]:
-    """`effective_mapping(mapping)[key]` without copying the defaults: this runs for every event."""
-    value = mapping.get(key) if mapping else None
-    if value is None:
-        return DEFAULT_MAPPING[key]
-    return [value] if isinstance(value, str) else value
-
-
 def apply_mapping(document: dict[str, Any], mapping: dict[str, Any] | None) -> MappedEvent:
     event = document.get("event") if isinstance(document.get("event"), dict) else {}
     person = document.get("person") if isinstance(document.get("person"), dict) else {}
@@ -162,16 +163,17 @@ def apply_mapping(document: dict[str, Any], mapping: dict[str, Any] | None) -> M
     unmatched: list[str] = []
     values: dict[str, Any] = {}
     for key in FIELD_LABELS:
-        values[key] = first_value(document, paths_for(mapping, key))
+        paths = paths_for(mapping, key)
+        values[key] = first_value(document, paths)
         if values[key] is None and mapping and key in mapping:
-            unmatched.extend(paths_for(mapping, key))
+            unmatched.extend(paths)
 
     variables: dict[str, Any] = {}
     if not event and not person:
         variables.update({k: v for k, v in document.items() if not isinstance(v, (dict, list)) or k == "properties"})
     variables.update(person_properties)
     variables.update({k: v for k, v in event_properties.items() if k not in ("$set", "$set_once")})
-    for var, path in ((mapping or {}).get("variables") or {}).items():
+    for var, path in variables_for(mapping).items():
         value = resolve_path(document, path)
         if value is _MISSING:
             unmatched.append(path)
