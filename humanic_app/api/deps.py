@@ -24,7 +24,9 @@ def get_session(engine: Annotated[Engine, Depends(get_db_engine)]) -> Iterator[S
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": FastAPI's default runs a yield dependency's exit (our commit) after the answer is
+# sent, so a client could act on an answer whose write was not yet committed, or never would be.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_principal(request: Request, session: SessionDep) -> auth.Principal:
