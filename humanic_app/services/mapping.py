@@ -107,20 +107,20 @@ def validate_mapping(mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_timestamp(value: Any) -> datetime | None:
-    """PostHog sends ISO-8601 UTC; ClickHouse-style 'YYYY-MM-DD HH:MM:SS.fff' and unix seconds are tolerated."""
+    """PostHog sends ISO-8601 UTC; ClickHouse-style 'YYYY-MM-DD HH:MM:SS.fff' and unix seconds are tolerated.
+    Anything else is None, as if absent: a bad timestamp must not cost the event (or its batch)."""
     if value is None or value == "":
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = value / 1000 if value > 10**11 else value
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
-    if not isinstance(value, str):
-        return None
-    text = value.strip().replace("Z", "+00:00").replace(" ", "T", 1)
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            seconds = value / 1000 if value > 10**11 else value
+            return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        if not isinstance(value, str):
+            return None
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "T", 1))
+        return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError, OSError):  # not a time, or outside what a datetime can hold
         return None
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
 @dataclasses.dataclass

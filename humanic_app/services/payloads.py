@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import re
 from typing import Any
 
 from humanic_app.services import mapping as mapping_service
@@ -41,6 +43,60 @@ def _from_rest_hook(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+MAX_NESTING = 100  # PostHog's bodies nest a few levels; far deeper input would only exhaust the stack later
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large a number")
+    return value
+
+
+def _nesting_over(value: Any, limit: int) -> bool:
+    """Without recursion: the input is what may be deep."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(0000|[dD][89a-fA-F])")  # \u0000, or a surrogate that may be unpaired
+
+
+def _storable(value: Any) -> Any:
+    """U+0000 and unpaired surrogates cannot be stored (PostgreSQL refuses the first, UTF-8 the second):
+    they become U+FFFD and ? rather than costing the event."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    return value
+
+
+def _load_json(raw: bytes) -> Any:
+    too_deep = PayloadError(400, f"The JSON nests more than {MAX_NESTING} levels deep.")
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadError(400, f"The body is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise too_deep from None
+    if raw.count(b"{") + raw.count(b"[") > MAX_NESTING and _nesting_over(body, MAX_NESTING):
+        raise too_deep
+    return _storable(body) if _UNSTORABLE_ESCAPE.search(raw) else body
+
+
 def _is_legacy_notification(item: dict[str, Any]) -> bool:
     return "text" in item and set(item) <= {"text", "blocks"}
 
@@ -49,10 +105,7 @@ def parse_body(raw: bytes, source_mapping: dict[str, Any] | None) -> list[Incomi
     """Parses the raw bytes as JSON whatever the Content-Type said. Raises PayloadError on bad input."""
     if not raw.strip():
         raise PayloadError(400, "The request body is empty; PostHog sends a JSON object.")
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError(400, f"The body is not valid JSON: {exc}.") from None
+    body = _load_json(raw)
     items = body if isinstance(body, list) else [body]
     if not items:
         raise PayloadError(422, "The JSON array is empty; send at least one event.")

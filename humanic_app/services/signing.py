@@ -36,12 +36,13 @@ def verify(*, secret: str, headers: dict[str, str], body: bytes, now: float | No
     if not (msg_id and stamp and signatures):
         raise SignatureError("Missing webhook-id, webhook-timestamp or webhook-signature header; "
                              "paste the signing secret into the PostHog destination's 'Signing secret' field.")
+    current = time.time() if now is None else now
     try:
         timestamp = int(stamp)
-    except ValueError:
+        skew = abs(current - timestamp)
+    except (ValueError, OverflowError):
         raise SignatureError("webhook-timestamp is not a unix time in seconds.") from None
-    current = time.time() if now is None else now
-    if abs(current - timestamp) > TOLERANCE_SECONDS:
+    if skew > TOLERANCE_SECONDS:
         raise SignatureError("webhook-timestamp is more than 5 minutes from now (replay or clock skew).")
     expected = sign(secret=secret, msg_id=msg_id, timestamp=timestamp, body=body).split(",", 1)[1]
     for candidate in signatures.split():
