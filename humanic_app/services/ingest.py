@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import bindparam, case, event, func, insert, or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
@@ -61,9 +61,13 @@ class StoredDelivery:
 
 
 def _dedupe_key(delivery: Delivery, index: int, event: IncomingEvent) -> str | None:
+    """The event's uuid: the same PostHog event is one event however often, and under whatever message id,
+    it arrives. Without a uuid (custom bodies), a signed delivery's webhook-id still catches retries."""
+    if event.event_uuid:
+        return event.event_uuid
     if delivery.webhook_id:
         return delivery.webhook_id if len(delivery.events) == 1 else f"{delivery.webhook_id}#{index}"
-    return event.event_uuid
+    return None
 
 
 _INSERT_EVENTS = insert(Event.__table__).returning(Event.__table__.c.id, sort_by_parameter_order=True)
@@ -324,6 +328,11 @@ def _insert_moved(session: Session, rows: list[tuple]) -> list[tuple]:
     return stored
 
 
+def _affects_everyone(exc: Exception) -> bool:
+    """The database is unreachable or busy: storing the items one by one would fail the same way, slower."""
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
 class GroupCommitWriter(Generic[T, R]):
     """Collects items from concurrent requests and hands them to `store` in one call (one transaction)
     per round; each request gets its own result back.
@@ -371,14 +380,33 @@ class GroupCommitWriter(Generic[T, R]):
                 try:
                     results = await asyncio.to_thread(self._store, take)
                 except Exception as exc:  # every waiting request must get an answer
+                    failed_with_items = len(taken) > 1 and not _affects_everyone(exc)
                     if not taken:  # it failed before taking (no database): these get the error
                         take()
-                    for _, future in taken:
-                        if not future.done():
-                            future.set_exception(exc)
+                    if failed_with_items:
+                        await self._store_one_by_one(taken)
+                    else:
+                        for _, future in taken:
+                            if not future.done():
+                                future.set_exception(exc)
                     continue
                 for (_, future), result in zip(taken, results):
                     if not future.done():
                         future.set_result(result)
                 if self._on_stored is not None:
                     self._on_stored()
+
+    async def _store_one_by_one(self, taken: list[tuple[T, asyncio.Future]]) -> None:
+        """A batch failed for a reason one of its items may carry (a value the database refuses, a bug
+        some input reaches): each item alone, so only the one at fault gets the error."""
+        logger.warning("a group commit of %d requests failed; storing them one by one", len(taken))
+        for item, future in taken:
+            try:
+                [result] = await asyncio.to_thread(self._store, lambda item=item: [item])
+            except Exception as exc:
+                logger.exception("a webhook request could not be stored")
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+        if self._on_stored is not None:
+            self._on_stored()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from sqlmodel import Session, select
@@ -106,6 +107,8 @@ def update_security(*, session: Session, source_id: int, signing_enabled: bool,
     elif not signing_enabled:
         source.signing_secret = None
     header_name, header_value = (header_name or "").strip(), (header_value or "").strip()
+    if header_name.lower() == source.required_header_name and not header_value:
+        header_value = source.required_header_value or ""  # the value is never shown back: blank keeps it
     if bool(header_name) != bool(header_value):
         raise ValidationFailed({"required_header": "Give both the header name and its value, or neither."})
     source.required_header_name = header_name.lower() or None
@@ -121,9 +124,11 @@ def check_required_header(*, source: Source, headers: dict[str, str]) -> bool:
     return hmac.compare_digest(given.encode(), (source.required_header_value or "").encode())
 
 
-def mask_headers(*, source: Source | None, headers: dict[str, str]) -> dict[str, str]:
-    """Headers as stored for the Event Log: secrets never kept."""
-    secret_names = {"authorization", "cookie", "webhook-signature", "x-api-key"}
+def mask_headers(*, source: Source | None, headers: dict[str, str],
+                 also_secret: Iterable[str] = ()) -> dict[str, str]:
+    """Headers as stored for the Event Log: secrets never kept. `also_secret`: more header names to mask
+    (a request to an unknown or rotated URL may carry any source's required header)."""
+    secret_names = {"authorization", "cookie", "webhook-signature", "x-api-key", *also_secret}
     if source is not None and source.required_header_name:
         secret_names.add(source.required_header_name)
     return {k: ("•••" if k.lower() in secret_names else v[:500]) for k, v in headers.items()}

@@ -37,7 +37,8 @@ class WebhookAnswer:
 
 
 def _excerpt(body: bytes | None) -> str | None:
-    return body[:RAW_EXCERPT_BYTES].decode("utf-8", "replace") if body else None
+    """What the Event Log shows of a rejected body; NUL bytes become U+FFFD (PostgreSQL text refuses them)."""
+    return body[:RAW_EXCERPT_BYTES].decode("utf-8", "replace").replace("\x00", "\ufffd") if body else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,10 +62,12 @@ class SourceBook:
 
     by_hash: dict[str, SourceView] = dataclasses.field(default_factory=dict)
     rotated: frozenset[str] = frozenset()
+    secret_header_names: frozenset[str] = frozenset()  # every source's required header, masked on any request
 
     def judged_by(self, token_hash: str) -> tuple:
         source = self.by_hash.get(token_hash)
-        return source.judged_by() if source is not None else (None, token_hash in self.rotated)
+        return source.judged_by() if source is not None else (None, token_hash in self.rotated,
+                                                               self.secret_header_names)
 
 
 _SOURCES = Source.__table__
@@ -76,7 +79,8 @@ def read_sources(*, session: Session) -> SourceBook:
     """One query for all sources: a workspace has a handful, and this runs once per group commit."""
     rows = session.connection().execute(_ALL_SOURCES).all()
     return SourceBook(by_hash={row[0]: SourceView(*row[2:]) for row in rows},
-                      rotated=frozenset(row[1] for row in rows if row[1]))
+                      rotated=frozenset(row[1] for row in rows if row[1]),
+                      secret_header_names=frozenset(row[5] for row in rows if row[5]))
 
 
 @dataclasses.dataclass
@@ -92,16 +96,17 @@ def judge(*, book: SourceBook, request: WebhookRequest) -> Judged:
     """The CPU part (signature, JSON, mapping), from what is known of the sources, possibly a moment old:
     `store_judged` judges again any request whose source changed since."""
     token_hash = sources.hash_token(request.token)
-    delivery, answer = _judge(book.by_hash.get(token_hash), token_hash in book.rotated, request)
+    delivery, answer = _judge(book, token_hash, request)
     return Judged(request, token_hash, book.judged_by(token_hash), delivery, answer)
 
 
-def _judge(source: SourceView | None, was_rotated: bool,
-           request: WebhookRequest) -> tuple[Delivery, WebhookAnswer]:
+def _judge(book: SourceBook, token_hash: str, request: WebhookRequest) -> tuple[Delivery, WebhookAnswer]:
+    source = book.by_hash.get(token_hash)
     if source is None:
-        reason = ("rotated webhook URL: PostHog still uses the old URL — paste the new one" if was_rotated
-                  else "unknown webhook URL")
-        return (Delivery(source_id=None, headers=sources.mask_headers(source=None, headers=request.headers),
+        reason = ("rotated webhook URL: PostHog still uses the old URL — paste the new one"
+                  if token_hash in book.rotated else "unknown webhook URL")
+        masked = sources.mask_headers(source=None, headers=request.headers, also_secret=book.secret_header_names)
+        return (Delivery(source_id=None, headers=masked,
                          rejected_reason=f"404 {reason}", arrived=request.arrived),
                 WebhookAnswer(404, {"error": f"No source has this webhook URL ({reason}). "
                                              "Copy the current URL from Humanic → Integrations."}))

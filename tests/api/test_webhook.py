@@ -69,6 +69,10 @@ def test_array_rest_hook_and_legacy_text(client, source, engine):
     (b"[]", 422, "array is empty"),
     (json.dumps({"event": {"uuid": "x", "properties": {}}}).encode(), 422, "No event name"),
     (json.dumps([{"event": {"event": "ok"}}, "nope"]).encode(), 422, "[1]"),
+    (b'{"event": {"event": "x", "properties": {"ratio": NaN}}}', 400, "NaN is not a JSON value"),
+    (b'{"event": {"event": "x", "properties": {"big": 1e400}}}', 400, "too large a number"),
+    (b"[" * 100_000 + b"]" * 100_000, 400, "nests more than 100 levels"),
+    (b'{"event": {"event": "x", "p": ' + b"[" * 150 + b"]" * 150 + b"}}", 400, "nests more than 100 levels"),
 ])
 def test_bad_input_is_a_clear_4xx_and_logged(client, source, engine, body, status, phrase):
     response = client.post(path_of(source), content=body)
@@ -76,6 +80,31 @@ def test_bad_input_is_a_clear_4xx_and_logged(client, source, engine, body, statu
     assert phrase in response.json()["error"]
     [logged] = events_in(engine)
     assert logged.outcome == EventOutcome.rejected and logged.reason.startswith(str(status))
+
+
+def test_odd_values_cost_neither_the_event_nor_the_requests_committed_with_it(client, source, engine, authed):
+    """Timestamps no datetime holds, NUL characters (PostgreSQL refuses them) and unpaired surrogates
+    (UTF-8 refuses them), sent concurrently with good events: every request is answered 200 and stored."""
+    odd_bodies = [
+        {"event": {"event": "odd_time", "uuid": "t1", "distinct_id": "t1", "timestamp": 1e20}},
+        {"event": {"event": "odd_time", "uuid": "t2", "distinct_id": "t2", "timestamp": "9999-12-31T23:59:59-01:00"}},
+        {"event": {"event": "odd_time", "uuid": "t3", "distinct_id": "t3", "timestamp": -1e15}},
+    ]
+    odd_raw = [json.dumps(body) for body in odd_bodies] + [
+        '{"event": {"event": "nul\\u0000name", "uuid": "n1", "distinct_id": "n\\u0000", '
+        '"properties": {"k\\u0000": "v\\u0000", "lone": "\\ud800", "pair": "\\ud83d\\ude00"}}}']
+    good = [json.dumps(posthog_event(event="fine", distinct_id=f"g{i}", email=f"g{i}@example.com")) for i in range(12)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(lambda raw: client.post(path_of(source), content=raw), odd_raw + good))
+    assert [a.status_code for a in answers] == [200] * len(answers)
+    stored = {e.event_uuid or e.distinct_id: e for e in events_in(engine)}
+    assert len(stored) == len(answers)
+    nul = stored["n1"]
+    assert nul.event_name == "nul\ufffdname" and nul.distinct_id == "n\ufffd"
+    assert nul.payload["event"]["properties"] == {"k\ufffd": "v\ufffd", "lone": "?", "pair": "\U0001F600"}
+    assert all(e.timestamp is None for e in stored.values() if e.event_name == "odd_time")
+    process(engine)
+    assert {e.outcome for e in events_in(engine)} <= {EventOutcome.processed, EventOutcome.skipped}
 
 
 def test_body_over_one_mebibyte_is_413(client, source, engine):
@@ -135,17 +164,21 @@ def test_signed_deliveries(client, source, engine, authed):
     assert client.post(path_of(source), content=body, headers=headers("msg_1", stamp)).status_code == 200
     retried = client.post(path_of(source), content=body, headers=headers("msg_1", stamp + 2))
     assert retried.json() == {"accepted": 0, "duplicates": 1}
+    resent = client.post(path_of(source), content=body, headers=headers("msg_9", stamp))  # same event uuid
+    assert resent.json() == {"accepted": 0, "duplicates": 1}
+    huge_stamp = headers("msg_4", stamp) | {"webhook-timestamp": "9" * 400}
+    assert "not a unix time" in client.post(path_of(source), content=body, headers=huge_stamp).json()["error"]
     assert client.post(path_of(source), content=body).status_code == 401
     assert client.post(path_of(source), content=body,
                        headers=headers("msg_2", stamp, signing.new_secret())).status_code == 401
     stale = client.post(path_of(source), content=body, headers=headers("msg_3", stamp - 301))
     assert stale.status_code == 401 and "5 minutes" in stale.json()["error"]
     logged = events_in(engine)
-    assert [e.outcome for e in logged][-3:] == [EventOutcome.rejected] * 3
+    assert [e.outcome for e in logged][-4:] == [EventOutcome.rejected] * 4
     assert all(e.headers.get("webhook-signature") in (None, "•••") for e in logged)
 
 
-def test_required_header_is_checked_and_masked(client, source, engine):
+def test_required_header_is_checked_and_masked(client, source, engine, authed):
     from humanic_app.services import sources as sources_service
 
     with Session(engine) as s:
@@ -156,7 +189,19 @@ def test_required_header_is_checked_and_masked(client, source, engine):
     assert client.post(path_of(source), json=body).status_code == 401
     assert client.post(path_of(source), json=body, headers={"X-Humanic-Key": "wrong"}).status_code == 401
     assert client.post(path_of(source), json=body, headers={"X-Humanic-Key": "s3cret-value"}).status_code == 200
-    assert all("s3cret-value" not in json.dumps(e.headers) for e in events_in(engine))
+    old_path = path_of(source)
+    rotated = authed.post(f"/api/v1/sources/{source['id']}/rotate").json()
+    assert client.post(old_path, json=body, headers={"X-Humanic-Key": "s3cret-value"}).status_code == 404
+    assert client.post("/api/webhooks/posthog/typo", json=body, headers={"X-Humanic-Key": "s3cret-value"}).status_code == 404
+    assert client.post(path_of(rotated), json=body, headers={"X-Humanic-Key": "s3cret-value"}).status_code == 200
+    logged = events_in(engine)
+    assert len(logged) == 6 and all("s3cret-value" not in json.dumps(e.headers) for e in logged)
+
+    with Session(engine) as s:  # saving the panel again with the value left blank keeps it (it is never shown)
+        sources_service.update_security(session=s, source_id=source["id"], signing_enabled=True,
+                                        header_name="X-Humanic-Key", header_value="")
+        s.commit()
+        assert sources_service.get_source(session=s, source_id=source["id"]).required_header_value == "s3cret-value"
 
 
 def test_custom_body_needs_and_follows_the_mapping(client, source, authed, engine):

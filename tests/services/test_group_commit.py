@@ -72,3 +72,47 @@ def test_a_round_takes_at_most_max_batch_items():
 
     assert _run(scenario()) == [0, 1, 2, 3, 4]
     assert all(len(r) <= 2 for r in rounds) and sum(rounds, []) == [0, 1, 2, 3, 4]
+
+
+def test_an_item_that_fails_its_batch_fails_alone():
+    """One request carrying something the store chokes on must not cost the requests committed with it."""
+    calls: list[list[str]] = []
+    lock_free = threading.Event()
+
+    def store(take):
+        lock_free.wait(5)
+        items = take()
+        calls.append(items)
+        if "bad" in items:
+            raise ValueError("cannot store 'bad'")
+        return [item.upper() for item in items]
+
+    async def scenario():
+        writer = GroupCommitWriter(store=store)
+        first = asyncio.ensure_future(writer.submit("a"))
+        await asyncio.sleep(0.05)
+        later = [asyncio.ensure_future(writer.submit(x)) for x in ("bad", "c")]
+        await asyncio.sleep(0.05)
+        lock_free.set()
+        return await asyncio.gather(first, *later, return_exceptions=True)
+
+    first, bad, last = _run(scenario())
+    assert (first, last) == ("A", "C") and isinstance(bad, ValueError)
+    assert calls == [["a", "bad", "c"], ["a"], ["bad"], ["c"]]
+
+
+def test_a_database_failure_is_not_retried_item_by_item():
+    from sqlalchemy.exc import OperationalError
+
+    calls: list[list[int]] = []
+
+    def store(take):
+        calls.append(take())
+        raise OperationalError("COMMIT", {}, Exception("database is locked"))
+
+    async def scenario():
+        writer = GroupCommitWriter(store=store)
+        return await asyncio.gather(*(writer.submit(i) for i in range(3)), return_exceptions=True)
+
+    assert all(isinstance(r, OperationalError) for r in _run(scenario()))
+    assert len(calls) == 1
