@@ -27,6 +27,7 @@ def test_connect_wait_live_map_and_activate(signed_in_page, app_url):
     page.get_by_role("link", name="Integrations", exact=True).click()
     page.fill("#source-name", "Production")
     page.get_by_role("button", name="Connect").click()
+    expect(page.locator("#integrations-message")).to_contain_text("Source created")
     expect(page.locator("#source-status")).to_have_text("Waiting for test event")
     url = page.locator("#webhook-url").inner_text()
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/api/webhooks/posthog/[\w-]{32}", url)
@@ -75,6 +76,7 @@ def test_sample_events_flow_without_posthog(signed_in_page):
     page.get_by_role("link", name="Integrations", exact=True).click()
     page.fill("#source-name", "Staging")
     page.get_by_role("button", name="Connect").click()
+    expect(page.locator("#integrations-message")).to_contain_text("Source created")
     expect(page.locator("#source-status")).to_have_text("Waiting for test event")
     page.get_by_role("button", name="Send a sample event").click()
     expect(page.locator("#integrations-message")).to_contain_text("Sent 6 sample events", timeout=15000)
@@ -110,3 +112,33 @@ def test_no_test_event_after_30_seconds_shows_the_checks(signed_in_page, app_url
     expect(help_box).to_contain_text("Nothing yet after 30 seconds")
     expect(help_box).to_contain_text("PostHog still uses the old URL — paste the new one")
     expect(help_box).to_contain_text("“Quiet one” has never received an event")
+
+
+def test_security_shows_what_to_paste_and_is_enforced(signed_in_page, app_url):
+    page = signed_in_page
+    page.goto("/integrations")
+    page.fill("#source-name", "Locked")
+    page.get_by_role("button", name="Connect").click()
+    expect(page.locator("#integrations-message")).to_contain_text("Source created")  # else: the last URL shown
+    url = page.locator("#webhook-url").inner_text()
+    page.get_by_role("checkbox").check()
+    page.fill("#header-name", "X-Humanic-Key")
+    page.fill("#header-value", "s3cret-value")
+    page.get_by_role("button", name="Save security settings").click()
+    expect(page.locator("#integrations-message")).to_have_text("Security settings saved.")
+    secret = page.locator("#signing-secret").inner_text()
+    assert secret.startswith("whsec_")
+    expect(page.locator("#header-instructions")).to_contain_text("x-humanic-key")
+    expect(page.locator("body")).not_to_contain_text("s3cret-value")
+    assert post_like_posthog(url, {"event": {"event": "x", "distinct_id": "d"}}) == 401
+
+    page.reload()  # saving again, the header value left blank as it is never shown back: kept, not an error
+    expect(page.locator("#signing-on")).to_be_visible()
+    page.get_by_role("checkbox").uncheck()
+    page.get_by_role("button", name="Save security settings").click()
+    expect(page.locator("#integrations-message")).to_have_text("Security settings saved.")
+    request = urllib.request.Request(url, data=b'{"event": {"event": "x", "distinct_id": "d"}}', method="POST",
+                                     headers={"X-Humanic-Key": "s3cret-value"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200
+    assert post_like_posthog(url, {"event": {"event": "x", "distinct_id": "d"}}) == 401
