@@ -63,18 +63,14 @@ def _map(item: WorkItem, source: Source | None) -> contacts.Identity:
 
 def _conclude(item: WorkItem, contact, source: Source | None, workspace_paused: bool) -> None:
     item.contact = contact
-    if contact is None:
-        item.outcome, item.reason = EventOutcome.skipped, NO_EMAIL_REASON
+    paused = ("workspace paused: stored, nothing fired" if workspace_paused else
+              "source paused: stored, nothing fired" if source is not None and source.status == SourceStatus.paused
+              else "")
+    if contact is None:  # the pause is said too: the fix alone would not make it fire
+        item.outcome, item.reason = EventOutcome.skipped, f"{NO_EMAIL_REASON}; {paused}" if paused else NO_EMAIL_REASON
         return
     item.outcome = EventOutcome.processed
-    if workspace_paused:
-        item.reason = "workspace paused: stored, nothing fired"
-    elif source is not None and source.status == SourceStatus.paused:
-        item.reason = "source paused: stored, nothing fired"
-    elif contact.email is None:
-        item.reason = NO_EMAIL_REASON
-    else:
-        item.reason = ""
+    item.reason = paused or (NO_EMAIL_REASON if contact.email is None else "")
 
 
 _PENDING = (select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at)

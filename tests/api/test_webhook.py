@@ -241,6 +241,19 @@ def test_paused_workspace_still_accepts_and_says_so(client, source, authed, engi
     assert event.outcome == EventOutcome.processed and "workspace paused" in event.reason
 
 
+def test_paused_source_still_accepts_and_says_so(client, source, authed, engine):
+    assert authed.post(f"/api/v1/sources/{source['id']}/activate").json()["status"] == "active"
+    assert authed.post(f"/api/v1/sources/{source['id']}/pause").json()["status"] == "paused"
+    with_email = posthog_event(event="user_signed_up", distinct_id="u1", email="a@example.com")
+    without = posthog_event(event="user_signed_up", distinct_id="anon", person=False)
+    assert client.post(path_of(source), json=[with_email, without]).json() == {"accepted": 2, "duplicates": 0}
+    process(engine)
+    first, second = events_in(engine)
+    assert first.outcome == EventOutcome.processed and first.reason == "source paused: stored, nothing fired"
+    assert second.outcome == EventOutcome.skipped
+    assert second.reason.startswith("no email") and second.reason.endswith("source paused: stored, nothing fired")
+
+
 def test_database_unreachable_is_503(client, source, engine):
     from sqlalchemy import create_engine
 
