@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from humanic_app import routes
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.ui import code_block
 from humanic_app.state.contacts import ContactsState as S
@@ -46,7 +47,9 @@ def _detail() -> rx.Component:
                           id="contact-identities"),
                 rx.text("Properties", weight="medium", size="2"),
                 code_block(S.selected["properties"]),
-                rx.text("Events", weight="medium", size="2"),
+                rx.hstack(rx.text("Events", weight="medium", size="2"),
+                          rx.link("All in the Event Log →", href=f"{routes.EVENT_LOG}?contact=" + S.selected["id"], size="2",
+                                  id="contact-events-link"), spacing="3", align="center"),
                 rx.table.root(rx.table.body(rx.foreach(S.timeline, lambda e: rx.table.row(
                     rx.table.cell(e["time"]), rx.table.cell(rx.code(e["event"])), rx.table.cell(e["outcome"])))),
                     size="1", width="100%", id="contact-timeline"),

@@ -21,7 +21,8 @@ def _filters() -> rx.Component:
         rx.select(OUTCOMES, value=S.filter_outcome, on_change=S.set_outcome_filter, id="outcome-filter"),
         rx.form(
             rx.hstack(rx.input(name="event", placeholder="Event name", default_value=S.filter_event),
-                      rx.input(name="contact", placeholder="Contact id", default_value=S.filter_contact, width="110px"),
+                      rx.input(name="contact", placeholder="Contact: email, distinct_id or id", default_value=S.filter_contact,
+                               width="240px", id="contact-filter"),
                       rx.button("Filter", type="submit", variant="soft"), spacing="2"),
             on_submit=S.apply_filters, reset_on_submit=False,
         ),
@@ -79,7 +80,7 @@ def event_log_page() -> rx.Component:
     return page_shell(
         "Event Log",
         rx.moment(interval=700, on_change=S.poll, display="none"),
-        notice(S.error, "red", "triangle-alert"),
+        notice(S.error, "red", "triangle-alert", id="event-log-error"),
         _filters(),
         rx.cond(S.rows.length() > 0, _table(),
                 rx.callout("No events match. Every delivery PostHog sends appears here live, with its outcome. "

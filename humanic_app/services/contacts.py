@@ -194,6 +194,20 @@ def get_contact(*, session: Session, contact_id: int) -> Contact:
     return require(session.get(Contact, contact_id), noun="contact", row_id=contact_id)
 
 
+def find_contact(*, session: Session, key: str) -> Contact | None:
+    """The contact a marketer means by `key`: its id, its email (any case) or one of its distinct_ids."""
+    key = key.strip()
+    if not key:
+        return None
+    if key.isdigit() and (by_id := session.get(Contact, int(key))) is not None:
+        return by_id
+    if "@" in key and (by_email := session.exec(select(Contact).where(
+            func.lower(Contact.email) == key.lower()).order_by(col(Contact.id)).limit(1)).first()) is not None:
+        return by_email
+    owner = session.exec(select(ContactIdentity.contact_id).where(ContactIdentity.value == key).limit(1)).first()
+    return session.get(Contact, owner) if owner is not None else None
+
+
 def identities_of(*, session: Session, contact_id: int) -> list[ContactIdentity]:
     return list(session.exec(select(ContactIdentity).where(ContactIdentity.contact_id == contact_id)
                              .order_by(ContactIdentity.id)))

@@ -8,7 +8,7 @@ import reflex as rx
 
 from humanic_app.db import session_scope
 from humanic_app.models import EventOutcome
-from humanic_app.services import event_log, sources
+from humanic_app.services import contacts, event_log, sources
 from humanic_app.services.errors import ServiceError
 from humanic_app.state.auth import AuthState, signed_in
 
@@ -39,14 +39,22 @@ class EventLogState(AuthState):
     _newest_id: int = 0
 
     def _query(self, **extra):
+        self.error = ""
         with session_scope() as session:
             names = {s.id: s.name for s in sources.list_sources(session=session)}
             self.source_options = [{"id": str(k), "name": v} for k, v in names.items()]
+            contact_id = None
+            if self.filter_contact.strip():
+                contact = contacts.find_contact(session=session, key=self.filter_contact)
+                if contact is None:
+                    self.error = f"No contact has the id, email or distinct_id “{self.filter_contact.strip()}”."
+                    return []
+                contact_id = contact.id
             rows = event_log.list_events(
                 session=session, source_id=int(self.filter_source) if self.filter_source != "all" else None,
                 event_name=self.filter_event.strip() or None,
                 outcome=self.filter_outcome if self.filter_outcome != "all" else None,
-                contact_id=int(self.filter_contact) if self.filter_contact.strip().isdigit() else None, **extra)
+                contact_id=contact_id, **extra)
             return [_row(e, names) for e in rows]
 
     def _first_page(self) -> None:
@@ -55,7 +63,6 @@ class EventLogState(AuthState):
         except ServiceError as exc:
             self.error = str(exc)
             return
-        self.error = ""
         self.rows = rows
         self._newest_id = int(rows[0]["id"]) if rows else self._newest_id
         self.older_cursor = int(rows[-1]["id"]) if len(rows) == PAGE_SIZE else 0

@@ -64,6 +64,20 @@ def test_contacts_search_and_timeline(signed_in_page):
     expect(page.locator("#contact-identities")).to_contain_text("grace_1")
     expect(page.locator("#contact-timeline")).to_contain_text("user_signed_up")
 
+    page.locator("#contact-events-link").click()  # the contact's events, filtered in the Event Log
+    expect(page.get_by_role("heading", name="Event Log")).to_be_visible()
+    expect(page.locator(".event-row")).to_have_count(1)
+    expect(page.locator(".event-row").first).to_contain_text("grace@example.com")
+    for key in ("GRACE@example.com", "grace_1"):  # the filter takes an email (any case) or a distinct_id
+        page.fill("#contact-filter", key)
+        page.get_by_role("button", name="Filter").click()
+        expect(page.locator(".event-row")).to_have_count(1)
+        expect(page.locator(".event-row").first).to_contain_text("user_signed_up")
+    page.fill("#contact-filter", "nobody@example.com")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#event-log-error")).to_contain_text("No contact has the id, email or distinct_id")
+    expect(page.locator(".event-row")).to_have_count(0)
+
 
 def test_manual_suppression_from_the_contacts_page(signed_in_page):
     page = signed_in_page

@@ -156,3 +156,14 @@ def test_one_processing_pass_at_a_time_across_workers(engine):
         assert processing.process_pending(session=second) == 1
     with Session(engine) as session:
         assert [e.outcome for e in session.exec(select(Event))] == [EventOutcome.processed]
+
+
+def test_find_contact_by_id_email_or_distinct_id(session):
+    source = sources.create_source(session=session, name="Prod")
+    deliver(session, source, posthog_event(event="a", distinct_id="user-7", email="Ada@Example.com", timestamp=T0))
+    processing.process_pending(session=session)
+    [contact] = session.exec(select(Contact)).all()
+    for key in (str(contact.id), " ada@EXAMPLE.com ", "user-7"):
+        assert contacts.find_contact(session=session, key=key).id == contact.id
+    for key in ("", "user-", "nobody@example.com", str(contact.id + 1)):
+        assert contacts.find_contact(session=session, key=key) is None
