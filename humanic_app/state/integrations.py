@@ -135,6 +135,10 @@ class IntegrationsState(AuthState):
         self._reload()
 
     @rx.event
+    def note_copied(self):
+        self.error, self.message = "", "Webhook URL copied. Paste it into PostHog (step 2)."
+
+    @rx.event
     @signed_in
     def select_source(self, source_id: str):
         self.selected_id = int(source_id)

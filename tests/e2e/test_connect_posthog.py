@@ -32,6 +32,7 @@ def test_connect_wait_live_map_and_activate(signed_in_page, app_url):
     url = page.locator("#webhook-url").inner_text()
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/api/webhooks/posthog/[\w-]{32}", url)
     page.locator("#copy-webhook-url").click()
+    expect(page.locator("#integrations-message")).to_have_text("Webhook URL copied. Paste it into PostHog (step 2).")
     assert page.evaluate("navigator.clipboard.readText()") == url
     expect(page.locator("#private-url-warning")).to_contain_text("PostHog Cloud cannot reach this address")
     expect(page.locator("#waiting-for-event")).to_have_text("Waiting for a test event…")
@@ -112,6 +113,32 @@ def test_no_test_event_after_30_seconds_shows_the_checks(signed_in_page, app_url
     expect(help_box).to_contain_text("Nothing yet after 30 seconds")
     expect(help_box).to_contain_text("PostHog still uses the old URL — paste the new one")
     expect(help_box).to_contain_text("“Quiet one” has never received an event")
+
+
+def test_copy_works_where_the_clipboard_api_is_missing(browser, app_url, owner):
+    """Plain http on a private address is not a secure context: no navigator.clipboard. Copy falls back to
+    selecting the URL and the browser's copy command; the init script records what that copy carried."""
+    from tests.e2e.helpers import sign_in
+
+    context = browser.new_context(base_url=app_url)
+    context.add_init_script("""
+        Object.defineProperty(Navigator.prototype, 'clipboard', {get: () => undefined});
+        document.addEventListener('copy', () => {
+            const a = document.activeElement;
+            window.__copied = a && a.value !== undefined ? a.value.substring(a.selectionStart, a.selectionEnd)
+                                                         : String(getSelection());
+        });""")
+    page = context.new_page()
+    sign_in(page, *owner)
+    page.goto("/integrations")
+    page.fill("#source-name", "Copied over http")
+    page.get_by_role("button", name="Connect").click()
+    expect(page.locator("#integrations-message")).to_contain_text("Source created")
+    assert page.evaluate("navigator.clipboard") is None
+    page.locator("#copy-webhook-url").click()
+    expect(page.locator("#integrations-message")).to_have_text("Webhook URL copied. Paste it into PostHog (step 2).")
+    assert page.evaluate("window.__copied") == page.locator("#webhook-url").inner_text()
+    context.close()
 
 
 def test_security_shows_what_to_paste_and_is_enforced(signed_in_page, app_url):
