@@ -32,13 +32,23 @@ class IncomingEvent:
     legacy_text: str | None = None
 
 
+_REST_HOOK_EVENT = {"eventUuid": "uuid", "event": "event", "distinctId": "distinct_id", "properties": "properties",
+                    "timestamp": "timestamp"}
+
+
 def _from_rest_hook(item: dict[str, Any]) -> dict[str, Any]:
+    """Into the default body's shape, so one mapping serves both; the hook's other fields (groups,
+    elementsList, teamId, person.created_at…) are kept beside it, under the names PostHog gave them."""
     data = item.get("data") if isinstance(item.get("data"), dict) else {}
     person = data.get("person") if isinstance(data.get("person"), dict) else None
+    event = {ours: data.get(theirs) for theirs, ours in _REST_HOOK_EVENT.items()}
+    event["properties"] = event["properties"] or {}
+    event.update({key: value for key, value in data.items() if key not in _REST_HOOK_EVENT and key != "person"})
     return {
-        "event": {"uuid": data.get("eventUuid"), "event": data.get("event"), "distinct_id": data.get("distinctId"),
-                  "properties": data.get("properties") or {}, "timestamp": data.get("timestamp")},
-        "person": {"id": person.get("uuid"), "properties": person.get("properties") or {}} if person else None,
+        "event": event,
+        "person": {"id": person.get("uuid"), "properties": person.get("properties") or {},
+                   **{key: value for key, value in person.items() if key not in ("uuid", "properties")}}
+        if person else None,
         "hook": item.get("hook"),
     }
 

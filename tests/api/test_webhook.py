@@ -51,7 +51,9 @@ def test_array_rest_hook_and_legacy_text(client, source, engine):
     rest_hook = {"hook": {"id": "h1", "event": "action_performed", "target": "x"},
                  "data": {"eventUuid": "rest-1", "event": "checkout_started", "distinctId": "u9",
                           "properties": {"cart_value": 80, "email": "bo@example.com"},
-                          "timestamp": "2025-04-10T14:09:02.007Z", "person": {"uuid": "p9", "properties": {}}}}
+                          "timestamp": "2025-04-10T14:09:02.007Z", "teamId": 2, "groups": {"company": "acme"},
+                          "elementsList": [{"tag_name": "button"}],
+                          "person": {"uuid": "p9", "properties": {}, "created_at": "2025-01-01T00:00:00Z"}}}
     default = posthog_event(event="feature_first_used", distinct_id="u10", email="cy@example.com")
     response = client.post(path_of(source), json=[rest_hook, default, {"text": "[Signup] was triggered by Ada"}])
     assert response.status_code == 200 and response.json()["accepted"] == 3
@@ -59,6 +61,11 @@ def test_array_rest_hook_and_legacy_text(client, source, engine):
     rows = events_in(engine)
     assert [r.event_name for r in rows] == ["checkout_started", "feature_first_used", None]
     assert rows[0].outcome == EventOutcome.processed and rows[0].mapped["email"] == "bo@example.com"
+    kept = rows[0].payload  # nothing PostHog sent is dropped: the Event Log shows it and a mapping can use it
+    assert kept["event"]["uuid"] == "rest-1" and kept["event"]["distinct_id"] == "u9"
+    assert kept["event"]["groups"] == {"company": "acme"} and kept["event"]["teamId"] == 2
+    assert kept["event"]["elementsList"] == [{"tag_name": "button"}]
+    assert kept["person"] == {"id": "p9", "properties": {}, "created_at": "2025-01-01T00:00:00Z"}
     assert rows[2].outcome == EventOutcome.skipped and "legacy notification" in rows[2].reason
 
 
