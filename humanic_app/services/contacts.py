@@ -201,11 +201,32 @@ def find_contact(*, session: Session, key: str) -> Contact | None:
         return None
     if key.isdigit() and (by_id := session.get(Contact, int(key))) is not None:
         return by_id
-    if "@" in key and (by_email := session.exec(select(Contact).where(
-            func.lower(Contact.email) == key.lower()).order_by(col(Contact.id)).limit(1)).first()) is not None:
+    if "@" in key and (by_email := _by_email(session, key)) is not None:
         return by_email
-    owner = session.exec(select(ContactIdentity.contact_id).where(ContactIdentity.value == key).limit(1)).first()
+    return _owner_of(session, key)
+
+
+def _owner_of(session: Session, identity_value: str) -> Contact | None:
+    owner = session.exec(select(ContactIdentity.contact_id).where(ContactIdentity.value == identity_value)
+                         .limit(1)).first()
     return session.get(Contact, owner) if owner is not None else None
+
+
+def _by_email(session: Session, email: str) -> Contact | None:
+    return session.exec(select(Contact).where(func.lower(Contact.email) == email.lower())
+                        .order_by(col(Contact.id)).limit(1)).first()
+
+
+def describe_match(*, session: Session, person_id: str | None, distinct_id: str | None,
+                   email: str | None) -> str:
+    """What processing would do with an event's identity, in the order it matches (person id,
+    distinct_id, email), without changing anything: the mapping preview shows it."""
+    found = next((c for c in (_owner_of(session, key) for key in (person_id, distinct_id) if key) if c), None)
+    if found is None and email:
+        found = _by_email(session, email)
+    if found is not None:
+        return f"matches contact #{found.id} ({found.email or 'no email yet'})"
+    return "creates a new contact" if email else "skipped: no email — add email to your $identify call"
 
 
 def identities_of(*, session: Session, contact_id: int) -> list[ContactIdentity]:

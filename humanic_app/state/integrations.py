@@ -13,13 +13,31 @@ import reflex as rx
 from humanic_app import clock
 from humanic_app.db import session_scope
 from humanic_app.models import SOURCE_STATUS_LABELS, SourceStatus
-from humanic_app.services import diagnostics, event_log, sample_sender, sources, workspace
+from humanic_app.services import contacts, diagnostics, event_log, sample_sender, sources, workspace
 from humanic_app.services import mapping as mapping_service
 from humanic_app.services.errors import ServiceError
 from humanic_app.settings import get_settings
 from humanic_app.state.auth import AuthState, signed_in
 
 MAPPED_FIELDS = ["user_id", "email", "event_name", "name", "event_uuid", "timestamp", "person_id"]
+
+
+def _mapping_from(form: dict[str, str]) -> dict:
+    """The mapping editor's inputs (comma-separated paths per field, `name = path` lines) as a mapping
+    that keeps only what differs from the default."""
+    mapping: dict = {}
+    for field in MAPPED_FIELDS:
+        paths = [p.strip() for p in (form.get(f"map_{field}") or "").split(",") if p.strip()]
+        if paths and paths != mapping_service.DEFAULT_MAPPING[field]:
+            mapping[field] = paths
+    variables = {}
+    for line in (form.get("variables") or "").splitlines():
+        if "=" in line:
+            name, path = line.split("=", 1)
+            variables[name.strip()] = path.strip()
+    if variables:
+        mapping["variables"] = variables
+    return mapping
 
 
 def _pretty(value) -> str:
@@ -47,7 +65,9 @@ class IntegrationsState(AuthState):
     variables_text: str = ""
     preview_contact: dict[str, str] = {}
     preview_variables: str = ""
+    preview_is_draft: bool = False
     mapping_warnings: list[str] = []
+    _draft: dict[str, str] = {}  # mapping inputs as typed and not yet saved ("map_<field>", "variables")
     message: str = ""
     error: str = ""
     sending_samples: bool = False
@@ -83,7 +103,7 @@ class IntegrationsState(AuthState):
             self.sel_url = sources.webhook_url(base_url=self.base_url, source=source)
             self.sel_signing, self.sel_header_name = bool(source.signing_secret), source.required_header_name or ""
             latest = event_log.latest_accepted_event(session=session, source_id=source.id)
-            self._show_latest(latest, source.mapping)
+            self._show_latest(session, latest, source.mapping)
             self._check_waiting(session, source, force=True)
 
     def _check_waiting(self, session, source, force: bool = False) -> None:
@@ -100,19 +120,34 @@ class IntegrationsState(AuthState):
                     and not (f.key.startswith("silent_source:") and f.key != f"silent_source:{source.id}")]
         self.waiting_help = [{"problem": f.problem, "fix": f.fix} for f in relevant]
 
-    def _show_latest(self, latest, source_mapping) -> None:
-        effective = mapping_service.effective_mapping(source_mapping)
-        self.variables_text = "\n".join(f"{k} = {v}" for k, v in effective["variables"].items())
+    def _preview_mapping(self, saved: dict) -> tuple[dict, list[str]]:
+        """The mapping to preview: the saved one with the unsaved edits on top, if they are valid."""
+        if not self._draft:
+            return saved, []
+        effective = mapping_service.effective_mapping(saved)
+        typed = {**{f"map_{f}": ", ".join(effective[f]) for f in MAPPED_FIELDS},
+                 "variables": "\n".join(f"{k} = {v}" for k, v in effective["variables"].items()), **self._draft}
+        try:
+            return mapping_service.validate_mapping(_mapping_from(typed)), []
+        except ServiceError as exc:
+            return saved, [f"Not previewed: {exc}"]
+
+    def _show_latest(self, session, latest, source_mapping) -> None:
+        preview_mapping, problems = self._preview_mapping(source_mapping)
+        self.preview_is_draft = preview_mapping != (source_mapping or {})
+        effective = mapping_service.effective_mapping(preview_mapping)
+        self.variables_text = self._draft["variables"] if "variables" in self._draft else \
+            "\n".join(f"{k} = {v}" for k, v in effective["variables"].items())
         self.has_test_event = latest is not None
         self._last_seen_event_id = latest.id if latest else 0
-        mapped = mapping_service.apply_mapping(latest.payload, source_mapping) if latest and latest.payload else None
+        mapped = mapping_service.apply_mapping(latest.payload, preview_mapping) if latest and latest.payload else None
         self.mapping_rows = [{
             "field": f, "label": mapping_service.FIELD_LABELS[f], "paths": ", ".join(effective[f]),
             "value": "" if mapped is None else str(getattr(mapped, f) if getattr(mapped, f) is not None else "—"),
         } for f in MAPPED_FIELDS]
         if latest is None:
             self.latest_event, self.latest_payload = {}, ""
-            self.preview_contact, self.preview_variables, self.mapping_warnings = {}, "", []
+            self.preview_contact, self.preview_variables, self.mapping_warnings = {}, "", problems
             return
         self.latest_event = {"id": str(latest.id), "event": latest.event_name or "(legacy notification)",
                              "received": latest.received_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
@@ -120,9 +155,11 @@ class IntegrationsState(AuthState):
         self.latest_payload = _pretty(latest.payload)
         if mapped is not None:
             self.preview_contact = {"email": mapped.email or "(none — this event cannot be emailed)",
-                                    "name": mapped.name or "", "user_id": mapped.user_id or ""}
+                                    "name": mapped.name or "", "user_id": mapped.user_id or "",
+                                    "match": contacts.describe_match(session=session, person_id=mapped.person_id,
+                                                                     distinct_id=mapped.user_id, email=mapped.email)}
             self.preview_variables = _pretty(mapped.variables)
-            warnings = [f"{p} matches nothing in the latest event" for p in mapped.unmatched_paths]
+            warnings = problems + [f"{p} matches nothing in the latest event" for p in mapped.unmatched_paths]
             if not mapped.email:
                 warnings.append("No email found: add email to your PostHog $identify call, or map the email "
                                 "field to where your events carry it.")
@@ -130,8 +167,17 @@ class IntegrationsState(AuthState):
 
     @rx.event
     @signed_in
+    def preview_draft(self, field: str, text: str):
+        """On leaving a mapping input (`field`: a mapped field, or "variables"): the preview follows what
+        is typed, before anything is saved."""
+        self._draft = {**self._draft, field if field == "variables" else f"map_{field}": text}
+        self._reload()
+
+    @rx.event
+    @signed_in
     def load(self):
         self.message = self.error = self.new_signing_secret = ""
+        self._draft = {}
         self._reload()
 
     @rx.event
@@ -143,6 +189,7 @@ class IntegrationsState(AuthState):
     def select_source(self, source_id: str):
         self.selected_id = int(source_id)
         self.new_signing_secret = self.message = self.error = ""
+        self._draft = {}
         self._reload()
 
     @rx.event
@@ -151,7 +198,7 @@ class IntegrationsState(AuthState):
         try:
             with session_scope() as session:
                 source = sources.create_source(session=session, name=form.get("name") or "Production")
-                self.selected_id = source.id
+                self.selected_id, self._draft = source.id, {}
         except ServiceError as exc:
             self.error = str(exc)
             return
@@ -184,25 +231,13 @@ class IntegrationsState(AuthState):
     @rx.event
     @signed_in
     def save_mapping(self, form: dict):
-        mapping: dict = {}
-        defaults = mapping_service.DEFAULT_MAPPING
-        for field in MAPPED_FIELDS:
-            paths = [p.strip() for p in (form.get(f"map_{field}") or "").split(",") if p.strip()]
-            if paths and paths != defaults[field]:
-                mapping[field] = paths
-        variables = {}
-        for line in (form.get("variables") or "").splitlines():
-            if "=" in line:
-                name, path = line.split("=", 1)
-                variables[name.strip()] = path.strip()
-        if variables:
-            mapping["variables"] = variables
         try:
             with session_scope() as session:
-                sources.update_mapping(session=session, source_id=self.selected_id, mapping=mapping)
+                sources.update_mapping(session=session, source_id=self.selected_id, mapping=_mapping_from(form))
         except ServiceError as exc:
             self.error = str(exc)
             return
+        self._draft = {}
         self.error, self.message = "", "Mapping saved; the preview below uses it."
         self._reload()
 

@@ -48,8 +48,28 @@ def test_connect_wait_live_map_and_activate(signed_in_page, app_url):
     expect(page.locator("#preview-email")).to_have_text("ada@example.com")
     expect(page.locator("#preview-variables")).to_contain_text('"cart_value": 129.5')
 
+    expect(page.locator("#preview-match")).to_contain_text("matches contact #")  # once processing made it
+    expect(page.locator("#preview-match")).to_contain_text("ada@example.com")
+
+    page.fill("#map-email", "event.properties.no_email_here")  # previewed on leaving the field, unsaved
+    page.locator("#map-email").blur()
+    expect(page.locator("#preview-is-draft")).to_be_visible()
+    expect(page.locator("#preview-email")).to_contain_text("none")
+    expect(page.locator(".mapping-warning").first).to_contain_text("event.properties.no_email_here matches nothing")
+    page.fill("#map-email", "person.properties.email")
+    page.locator("#map-email").blur()
+    expect(page.locator("#preview-email")).to_have_text("ada@example.com")
+    page.fill("#mapping-variables", "basket = event.properties.cart_value\nghost = event.properties.nothing_here")
+    page.locator("#mapping-variables").blur()
+    expect(page.locator("#preview-variables")).to_contain_text('"basket": 129.5')
+    expect(page.locator(".mapping-warning").first).to_contain_text("event.properties.nothing_here matches nothing")
+    page.fill("#mapping-variables", "bad name = not a path!")
+    page.locator("#mapping-variables").blur()
+    expect(page.locator(".mapping-warning").first).to_contain_text("Not previewed")
     page.fill("#mapping-variables", "basket = event.properties.cart_value\nghost = event.properties.nothing_here")
     page.get_by_role("button", name="Save mapping").click()
+    expect(page.locator("#integrations-message")).to_have_text("Mapping saved; the preview below uses it.")
+    expect(page.locator("#preview-is-draft")).to_have_count(0)
     expect(page.locator("#preview-variables")).to_contain_text('"basket": 129.5')
     expect(page.locator(".mapping-warning").first).to_contain_text("event.properties.nothing_here matches nothing")
 

@@ -167,3 +167,20 @@ def test_find_contact_by_id_email_or_distinct_id(session):
         assert contacts.find_contact(session=session, key=key).id == contact.id
     for key in ("", "user-", "nobody@example.com", str(contact.id + 1)):
         assert contacts.find_contact(session=session, key=key) is None
+
+
+def test_describe_match_follows_the_matching_order_without_changing_anything(session):
+    source = sources.create_source(session=session, name="Prod")
+    deliver(session, source, posthog_event(event="a", distinct_id="user-7", email="ada@example.com",
+                                           person_id="p-7", timestamp=T0))
+    processing.process_pending(session=session)
+    [ada] = session.exec(select(Contact)).all()
+    expected = f"matches contact #{ada.id} (ada@example.com)"
+    assert contacts.describe_match(session=session, person_id="p-7", distinct_id="other", email=None) == expected
+    assert contacts.describe_match(session=session, person_id=None, distinct_id="user-7", email=None) == expected
+    assert contacts.describe_match(session=session, person_id=None, distinct_id="new", email="ADA@example.com".lower()) == expected
+    assert contacts.describe_match(session=session, person_id=None, distinct_id="new", email="bo@example.com") == \
+        "creates a new contact"
+    assert contacts.describe_match(session=session, person_id=None, distinct_id="new", email=None).startswith(
+        "skipped: no email")
+    assert len(session.exec(select(Contact)).all()) == 1
