@@ -43,7 +43,8 @@ async def posthog_webhook(request: Request) -> JSONResponse:
     headers = {k.lower(): v for k, v in request.headers.items()}
     body = await _read_capped(request)
     try:
-        answer = await webhook_intake_writer.submit(WebhookRequest(token=token, headers=headers, body=body, arrived=arrived))
+        answer = await webhook_intake_writer.submit(WebhookRequest(token=token, headers=headers, body=body,
+                                                                   arrived=arrived, method=request.method))
     except DBAPIError as exc:
         logger.error("webhook could not store a delivery: %s", type(exc.orig).__name__)
         return JSONResponse(status_code=503, content={"error": "database unreachable; retry later"},
@@ -52,7 +53,9 @@ async def posthog_webhook(request: Request) -> JSONResponse:
 
 
 WEBHOOK_PREFIX = "/api/webhooks/posthog/"
-routes = [Route(WEBHOOK_PREFIX + "{token}", posthog_webhook, methods=["POST"])]
+# Every method PostHog's webhook destination offers reaches the intake: those with a body are accepted
+# like POST, GET gets a 405 that says what to change, and each is in the Event Log.
+routes = [Route(WEBHOOK_PREFIX + "{token}", posthog_webhook, methods=["POST", "PUT", "PATCH", "DELETE", "GET"])]
 
 
 def direct_route(app: ASGIApp) -> ASGIApp:

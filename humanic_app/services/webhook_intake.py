@@ -19,6 +19,7 @@ from humanic_app.services import payloads, signing, sources
 from humanic_app.services.ingest import Delivery, StoredDelivery, store_deliveries
 
 RAW_EXCERPT_BYTES = 16 * 1024
+BODILESS_METHODS = {"GET", "HEAD"}  # PostHog's webhook offers POST/PUT/PATCH/GET/DELETE; it drops the body for these
 
 
 @dataclasses.dataclass
@@ -27,6 +28,7 @@ class WebhookRequest:
     headers: dict[str, str]   # lower-cased names
     body: bytes | None        # None when it was over the size cap
     arrived: float | None = None  # time.perf_counter() when the request came in
+    method: str = "POST"
 
 
 @dataclasses.dataclass
@@ -117,6 +119,9 @@ def _judge(book: SourceBook, token_hash: str, request: WebhookRequest) -> tuple[
                          raw_excerpt=_excerpt(request.body), arrived=request.arrived),
                 WebhookAnswer(status, {"error": message, **extra}))
 
+    if request.method in BODILESS_METHODS:
+        return reject(405, f"the destination's method is {request.method}, which PostHog sends without a body: "
+                           "set it to POST in the PostHog destination")
     if request.body is None:
         return reject(413, "body larger than 1 MiB")
     if not sources.check_required_header(source=source, headers=request.headers):

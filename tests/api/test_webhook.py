@@ -114,6 +114,20 @@ def test_odd_values_cost_neither_the_event_nor_the_requests_committed_with_it(cl
     assert {e.outcome for e in events_in(engine)} <= {EventOutcome.processed, EventOutcome.skipped}
 
 
+def test_every_method_posthog_offers_is_answered_and_logged(client, source, engine):
+    """The destination's method may be changed from POST: methods with a body work the same, GET (sent
+    without one) is a 405 saying what to change; each is in the Event Log."""
+    for i, method in enumerate(("PUT", "PATCH", "DELETE")):
+        body = posthog_event(event="user_signed_up", distinct_id=f"m{i}", email=f"m{i}@example.com")
+        answer = client.request(method, path_of(source), json=body)
+        assert (answer.status_code, answer.json()) == (200, {"accepted": 1, "duplicates": 0})
+    refused = client.get(path_of(source))
+    assert refused.status_code == 405 and "set it to POST" in refused.json()["error"]
+    logged = events_in(engine)
+    assert [e.outcome for e in logged] == [EventOutcome.pending] * 3 + [EventOutcome.rejected]
+    assert logged[-1].reason.startswith("405 the destination's method is GET")
+
+
 def test_body_over_one_mebibyte_is_413(client, source, engine):
     big = json.dumps({"event": {"event": "x", "properties": {"blob": "a" * (1024 * 1024)}}})
     assert client.post(path_of(source), content=big).status_code == 413
