@@ -181,6 +181,7 @@ class IntegrationsState(AuthState):
         self._reload()
 
     @rx.event
+    @signed_in
     def note_copied(self):
         self.error, self.message = "", "Webhook URL copied. Paste it into PostHog (step 2)."
 
