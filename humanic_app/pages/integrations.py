@@ -228,7 +228,11 @@ def _step6() -> rx.Component:
                                       id="activate-source")),
                     status_badge(S.status_label),
                     spacing="3", align="center",
-                ))
+                ),
+                rx.cond(S.sel_status == "waiting_for_test_event",
+                        rx.text("No test event has arrived yet: activating now skips the check of step 5, so a "
+                                "wrong URL or mapping would only show once real events fail to fire.",
+                                size="2", color_scheme="amber", id="activate-untested")))
 
 
 def _security() -> rx.Component:

@@ -36,6 +36,7 @@ def test_connect_wait_live_map_and_activate(signed_in_page, app_url):
     assert page.evaluate("navigator.clipboard.readText()") == url
     expect(page.locator("#private-url-warning")).to_contain_text("PostHog Cloud cannot reach this address")
     expect(page.locator("#waiting-for-event")).to_have_text("Waiting for a test event…")
+    expect(page.locator("#activate-untested")).to_contain_text("No test event has arrived yet")
 
     body = posthog_event(event="checkout_started", distinct_id="user_8412", email="ada@example.com",
                          name="Ada Lovelace", properties={"cart_value": 129.5, "currency": "EUR"})
@@ -45,6 +46,7 @@ def test_connect_wait_live_map_and_activate(signed_in_page, app_url):
     arrival_s = time.monotonic() - sent
     assert arrival_s < 2.0, f"the event took {arrival_s:.2f}s to appear"
     expect(page.locator("#source-status")).to_have_text("Test event received")
+    expect(page.locator("#activate-untested")).to_have_count(0)
     expect(page.locator("#preview-email")).to_have_text("ada@example.com")
     expect(page.locator("#preview-variables")).to_contain_text('"cart_value": 129.5')
 
