@@ -8,6 +8,25 @@ STATUS_COLORS = {
 }
 
 
+# The Clipboard API exists only in secure contexts (https, localhost); a self-hosted Humanic is often
+# reached over plain http on a private address, where the older selection copy still works.
+_COPY_FUNCTION = """(text) => {
+  const viaSelection = () => {
+    const area = document.createElement('textarea');
+    area.value = text; area.setAttribute('readonly', ''); area.style.position = 'fixed'; area.style.opacity = '0';
+    document.body.appendChild(area); area.select();
+    try { document.execCommand('copy'); } finally { area.remove(); }
+  };
+  if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text).catch(viaSelection); }
+  else { viaSelection(); }
+}"""
+
+
+def copy_text(text: rx.Var) -> rx.event.EventSpec:
+    """Copies `text` to the clipboard, in secure contexts and plain http alike."""
+    return rx.call_script("(" + rx.Var.create(_COPY_FUNCTION) + ")(" + text.to_string() + ")")
+
+
 def status_badge(label, **props) -> rx.Component:
     return rx.badge(label, color_scheme=rx.match(label, *[(k, v) for k, v in STATUS_COLORS.items()], "gray"),
                     size="2", **props)

@@ -4,24 +4,9 @@ import reflex as rx
 
 from humanic_app import routes
 from humanic_app.components.shell import page_shell
-from humanic_app.components.ui import code_block, notice, status_badge, step
+from humanic_app.components.ui import code_block, copy_text, notice, status_badge, step
 from humanic_app.services.samples import HIGH_SIGNAL_EVENTS
 from humanic_app.state.integrations import IntegrationsState as S
-
-
-# The Clipboard API exists only in secure contexts (https, localhost); a self-hosted Humanic is often
-# reached over plain http on a private address, where the old execCommand copy still works.
-COPY_WEBHOOK_URL_JS = """(() => {
-  const text = document.getElementById('webhook-url').innerText;
-  const viaSelection = () => {
-    const area = document.createElement('textarea');
-    area.value = text; area.setAttribute('readonly', ''); area.style.position = 'fixed'; area.style.opacity = '0';
-    document.body.appendChild(area); area.select();
-    try { document.execCommand('copy'); } finally { area.remove(); }
-  };
-  if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text).catch(viaSelection); }
-  else { viaSelection(); }
-})()"""
 
 
 def _connect_form() -> rx.Component:
@@ -76,8 +61,7 @@ def _step1() -> rx.Component:
                 rx.text("Paste this URL into PostHog in the next step.", size="2"),
                 rx.hstack(
                     rx.code(S.sel_url, id="webhook-url", size="2", style={"word_break": "break-all"}),
-                    rx.button(rx.icon("copy", size=14), "Copy", size="1", on_click=[rx.call_script(COPY_WEBHOOK_URL_JS),
-                                                                                        S.note_copied],
+                    rx.button(rx.icon("copy", size=14), "Copy", size="1", on_click=[copy_text(S.sel_url), S.note_copied],
                               id="copy-webhook-url"),
                     rx.alert_dialog.root(
                         rx.alert_dialog.trigger(rx.button("Regenerate URL", size="1", variant="soft",
