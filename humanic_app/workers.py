@@ -64,8 +64,11 @@ class _WebhookIntake:
                     session=snapshot, judged=judged, store=lambda deliveries: ingest.append_to_inbox(
                         box=box, session=appending, main=snapshot, deliveries=deliveries))
             if not _background_worker_running():
-                with session_scope(engine) as session:
-                    ingest.move_all_from_inbox(box=box, session=session)
+                try:  # the deliveries are committed: a failure here must not fail (or re-store) them
+                    with session_scope(engine) as session:
+                        ingest.move_all_from_inbox(box=box, session=session)
+                except Exception:
+                    logger.exception("moving stored deliveries out of the inbox failed; they stay there")
         if logger.isEnabledFor(logging.INFO):
             _log_answers(judged)
         return judged
