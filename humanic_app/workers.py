@@ -43,7 +43,8 @@ class _WebhookIntake:
 
     def __init__(self) -> None:
         self._book = webhook_intake.SourceBook()
-        self._writer = ingest.GroupCommitWriter(store=self._store, on_stored=wake_processing)
+        self._writer = ingest.GroupCommitWriter(store=self._store, on_stored=wake_processing,
+                                                as_failed=webhook_intake.as_failed)
 
     async def submit(self, request: webhook_intake.WebhookRequest) -> webhook_intake.WebhookAnswer:
         judged = await self._writer.submit(webhook_intake.judge(book=self._book, request=request))

@@ -49,6 +49,10 @@ async def posthog_webhook(request: Request) -> JSONResponse:
         logger.error("webhook could not store a delivery: %s", type(exc.orig).__name__)
         return JSONResponse(status_code=503, content={"error": "database unreachable; retry later"},
                             headers={"Retry-After": "5"})
+    except Exception:  # a bug, not bad input: said plainly, and PostHog retries a 500
+        logger.exception("webhook could not store a delivery")
+        return JSONResponse(status_code=500, content={"error": "Humanic could not store this delivery; "
+                                                               "PostHog retries it."})
     return JSONResponse(status_code=answer.status, content=answer.body)
 
 

@@ -341,9 +341,11 @@ class GroupCommitWriter(Generic[T, R]):
     the requests that arrived while it waited for the lock join this commit instead of the next one."""
 
     def __init__(self, *, store: Callable[[Callable[[], list[T]]], list[R]],
-                 on_stored: Callable[[], None] | None = None, max_batch: int = MAX_BATCH):
+                 on_stored: Callable[[], None] | None = None, max_batch: int = MAX_BATCH,
+                 as_failed: Callable[[T, Exception], T] | None = None):
         self._store = store
         self._on_stored = on_stored
+        self._as_failed = as_failed  # what to store instead of an item that cannot be stored, if anything
         self._max_batch = max_batch
         self._pending: collections.deque[tuple[T, asyncio.Future]] = collections.deque()
         self._arrived: asyncio.Event | None = None
@@ -380,11 +382,11 @@ class GroupCommitWriter(Generic[T, R]):
                 try:
                     results = await asyncio.to_thread(self._store, take)
                 except Exception as exc:  # every waiting request must get an answer
-                    failed_with_items = len(taken) > 1 and not _affects_everyone(exc)
+                    failed_with_items = bool(taken) and not _affects_everyone(exc)
                     if not taken:  # it failed before taking (no database): these get the error
                         take()
                     if failed_with_items:
-                        await self._store_one_by_one(taken)
+                        await self._store_one_by_one(taken, exc)
                     else:
                         for _, future in taken:
                             if not future.done():
@@ -396,17 +398,38 @@ class GroupCommitWriter(Generic[T, R]):
                 if self._on_stored is not None:
                     self._on_stored()
 
-    async def _store_one_by_one(self, taken: list[tuple[T, asyncio.Future]]) -> None:
+    async def _store_one_by_one(self, taken: list[tuple[T, asyncio.Future]], batch_error: Exception) -> None:
         """A batch failed for a reason one of its items may carry (a value the database refuses, a bug
-        some input reaches): each item alone, so only the one at fault gets the error."""
-        logger.warning("a group commit of %d requests failed; storing them one by one", len(taken))
+        some input reaches): each item alone, so only the one at fault fails, and that one is stored as
+        `as_failed` says."""
+        if len(taken) > 1:
+            logger.warning("a group commit of %d requests failed; storing them one by one", len(taken))
         for item, future in taken:
-            try:
-                [result] = await asyncio.to_thread(self._store, lambda item=item: [item])
-            except Exception as exc:
-                logger.exception("a webhook request could not be stored")
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
+            error = batch_error if len(taken) == 1 else None
+            if error is None:
+                try:
+                    [result] = await asyncio.to_thread(self._store, lambda item=item: [item])
+                except Exception as exc:
+                    error = exc
+            if error is not None:
+                logger.error("a webhook request could not be stored", exc_info=error)
+                result = await self._store_failed(item, error)
+                if result is None:
+                    future.set_exception(error)
+                    continue
+            future.set_result(result)
         if self._on_stored is not None:
             self._on_stored()
+
+    async def _store_failed(self, item: T, exc: Exception) -> R | None:
+        """Stores `as_failed(item, exc)` in place of the item (the webhook: a rejection row, so the Event
+        Log still shows the delivery); None when there is none or it cannot be stored either."""
+        if self._as_failed is None:
+            return None
+        replacement = self._as_failed(item, exc)
+        try:
+            [result] = await asyncio.to_thread(self._store, lambda: [replacement])
+        except Exception:
+            logger.exception("not even the failure of a webhook request could be stored")
+            return None
+        return result

@@ -92,6 +92,7 @@ class Judged:
     judged_by: tuple  # the source's view it was judged against (SourceBook.judged_by)
     delivery: Delivery
     answer: WebhookAnswer
+    failure: Exception | None = None  # set by as_failed: this stands in for a request that could not be stored
 
 
 def judge(*, book: SourceBook, request: WebhookRequest) -> Judged:
@@ -141,6 +142,17 @@ def _judge(book: SourceBook, token_hash: str, request: WebhookRequest) -> tuple[
             WebhookAnswer(200, {}))
 
 
+def as_failed(item: Judged, exc: Exception) -> Judged:
+    """What to store when a request could not be stored even alone (a bug some input reaches): a
+    rejection row, so the Event Log shows the delivery, answered 500 so that PostHog retries it."""
+    reason = f"500 could not be stored ({type(exc).__name__}); PostHog retries it"
+    delivery = Delivery(source_id=item.delivery.source_id, headers=item.delivery.headers, rejected_reason=reason,
+                        raw_excerpt=_excerpt(item.request.body), arrived=item.request.arrived)
+    return Judged(item.request, item.token_hash, item.judged_by, delivery,
+                  WebhookAnswer(500, {"error": "Humanic could not store this delivery; it is logged and PostHog "
+                                               "retries it."}), failure=exc)
+
+
 def store_judged(*, session: Session, judged: list[Judged],
                  store: Callable[[list[Delivery]], list[StoredDelivery]] | None = None) -> SourceBook:
     """Stores what was judged and completes each `answer`. A request whose source changed since it was
@@ -151,7 +163,8 @@ def store_judged(*, session: Session, judged: list[Judged],
     current = read_sources(session=session)
     for index, item in enumerate(judged):
         if current.judged_by(item.token_hash) != item.judged_by:
-            judged[index] = judge(book=current, request=item.request)
+            fresh = judge(book=current, request=item.request)
+            judged[index] = as_failed(fresh, item.failure) if item.failure and fresh.answer.status == 200 else fresh
     deliveries = [item.delivery for item in judged]
     stored = store(deliveries) if store is not None else store_deliveries(session=session, deliveries=deliveries)
     for item, result in zip(judged, stored):

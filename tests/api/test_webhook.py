@@ -128,6 +128,34 @@ def test_every_method_posthog_offers_is_answered_and_logged(client, source, engi
     assert logged[-1].reason.startswith("405 the destination's method is GET")
 
 
+def test_a_request_that_cannot_be_stored_is_a_logged_500_and_its_neighbours_are_stored(client, source, engine,
+                                                                                      monkeypatch):
+    """A bug some input reaches (simulated: the store chokes on one timestamp) costs only that request,
+    which is answered 500 (PostHog retries) and still appears in the Event Log."""
+    from humanic_app.services import ingest
+
+    real = ingest.parse_timestamp
+
+    def choking(value):
+        if value == "boom":
+            raise RuntimeError("simulated bug")
+        return real(value)
+
+    monkeypatch.setattr(ingest, "parse_timestamp", choking)
+    bodies = [json.dumps({"event": {"event": "bad", "uuid": "b1", "distinct_id": "b", "timestamp": "boom"}})]
+    bodies += [json.dumps(posthog_event(event="fine", distinct_id=f"g{i}", email=f"g{i}@example.com"))
+               for i in range(10)]
+    with ThreadPoolExecutor(max_workers=11) as pool:
+        answers = list(pool.map(lambda raw: client.post(path_of(source), content=raw), bodies))
+    assert answers[0].status_code == 500 and "PostHog retries it" in answers[0].json()["error"]
+    assert [a.status_code for a in answers[1:]] == [200] * 10
+    logged = events_in(engine)
+    assert sorted(e.event_name for e in logged if e.outcome == EventOutcome.pending) == ["fine"] * 10
+    [failed] = [e for e in logged if e.outcome == EventOutcome.rejected]
+    assert failed.reason.startswith("500 could not be stored (RuntimeError)")
+    assert '"timestamp": "boom"' in failed.payload["raw"]
+
+
 def test_body_over_one_mebibyte_is_413(client, source, engine):
     big = json.dumps({"event": {"event": "x", "properties": {"blob": "a" * (1024 * 1024)}}})
     assert client.post(path_of(source), content=big).status_code == 413

@@ -116,3 +116,21 @@ def test_a_database_failure_is_not_retried_item_by_item():
 
     assert all(isinstance(r, OperationalError) for r in _run(scenario()))
     assert len(calls) == 1
+
+
+def test_an_item_that_cannot_be_stored_is_replaced_by_what_as_failed_gives():
+    stored: list[list[str]] = []
+
+    def store(take):
+        items = take()
+        if any(item.startswith("bad") and not item.endswith("!") for item in items):
+            raise ValueError("cannot store it")
+        stored.append(items)
+        return [item.upper() for item in items]
+
+    async def scenario():
+        writer = GroupCommitWriter(store=store, as_failed=lambda item, exc: f"{item}: {type(exc).__name__}!")
+        return await writer.submit("bad")
+
+    assert _run(scenario()) == "BAD: VALUEERROR!"
+    assert stored == [["bad: ValueError!"]]  # alone in its batch: not stored twice before being replaced
