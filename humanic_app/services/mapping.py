@@ -148,6 +148,16 @@ class MappedEvent:
         }
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def _valid_email(value: Any) -> str | None:
+    """An address Resend can send to, lower-cased; a placeholder ("", "n/a", "ada@localhost") is none,
+    so the next path in the fallback order is tried instead."""
+    text = value.strip().lower() if isinstance(value, str) else ""
+    return text if len(text) <= 254 and _EMAIL.fullmatch(text) else None
+
+
 def _as_text(value: Any) -> str | None:
     if value is None or isinstance(value, (dict, list)):
         return None
@@ -181,8 +191,8 @@ def apply_mapping(document: dict[str, Any], mapping: dict[str, Any] | None) -> M
         else:
             variables[var] = value
 
-    email = _as_text(values["email"])
-    email = email.strip().lower() if email and "@" in email else None
+    email = next((found for found in (_valid_email(resolve_path(document, path)) for path in
+                                      paths_for(mapping, "email")) if found), None)
     name = _as_text(values["name"])
     variables.update({"email": email, "name": name or "", "distinct_id": _as_text(values["user_id"]),
                       "event": _as_text(values["event_name"])})
