@@ -40,6 +40,11 @@ def _mapping_from(form: dict[str, str]) -> dict:
     return mapping
 
 
+def _variables_text(variables: dict[str, str]) -> str:
+    """Named variables as the editor shows them, one `name = path` per line (what `_mapping_from` reads)."""
+    return "\n".join(f"{name} = {path}" for name, path in variables.items())
+
+
 def _pretty(value) -> str:
     return json.dumps(value, indent=2, default=str, ensure_ascii=False)
 
@@ -126,7 +131,7 @@ class IntegrationsState(AuthState):
             return saved, []
         effective = mapping_service.effective_mapping(saved)
         typed = {**{f"map_{f}": ", ".join(effective[f]) for f in MAPPED_FIELDS},
-                 "variables": "\n".join(f"{k} = {v}" for k, v in effective["variables"].items()), **self._draft}
+                 "variables": _variables_text(effective["variables"]), **self._draft}
         try:
             return mapping_service.validate_mapping(_mapping_from(typed)), []
         except ServiceError as exc:
@@ -136,8 +141,7 @@ class IntegrationsState(AuthState):
         preview_mapping, problems = self._preview_mapping(source_mapping)
         self.preview_is_draft = preview_mapping != (source_mapping or {})
         effective = mapping_service.effective_mapping(preview_mapping)
-        self.variables_text = self._draft["variables"] if "variables" in self._draft else \
-            "\n".join(f"{k} = {v}" for k, v in effective["variables"].items())
+        self.variables_text = self._draft.get("variables", _variables_text(effective["variables"]))
         self.has_test_event = latest is not None
         self._last_seen_event_id = latest.id if latest else 0
         mapped = mapping_service.apply_mapping(latest.payload, preview_mapping) if latest and latest.payload else None
