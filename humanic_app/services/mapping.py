@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from humanic_app.services.auth import EMAIL_RE
 from humanic_app.services.errors import ValidationFailed
 
 # Each field takes one path or a list of paths tried in order.
@@ -148,14 +149,11 @@ class MappedEvent:
         }
 
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-
-
 def _valid_email(value: Any) -> str | None:
     """An address Resend can send to, lower-cased; a placeholder ("", "n/a", "ada@localhost") is none,
     so the next path in the fallback order is tried instead."""
     text = value.strip().lower() if isinstance(value, str) else ""
-    return text if len(text) <= 254 and _EMAIL.fullmatch(text) else None
+    return text if len(text) <= 254 and EMAIL_RE.fullmatch(text) else None
 
 
 def _as_text(value: Any) -> str | None:
