@@ -127,6 +127,15 @@ def effective_public_url(*, workspace: Workspace, env_public_url: str | None, se
     return (workspace.public_url or env_public_url or served_at).rstrip("/")
 
 
+def served_base_url(*, page_host: str, prod: bool, backend_port: int) -> str:
+    """The address webhooks reach this app on, from the page's: the same in production (one port), the
+    backend's port in dev mode (`make dev` serves the UI on 3000 and the API and webhooks on 8000)."""
+    if prod:
+        return page_host
+    parts = urlsplit(page_host)
+    return parts._replace(netloc=f"{parts.hostname}:{backend_port}").geturl()
+
+
 def is_private_url(url: str) -> bool:
     """True when PostHog Cloud could not reach this address (localhost, private or link-local IPs)."""
     host = (urlsplit(url).hostname or "").lower()

@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 import reflex as rx
+from reflex.utils.exec import is_prod_mode
 
 from humanic_app import clock
 from humanic_app.db import session_scope
@@ -87,7 +88,8 @@ class IntegrationsState(AuthState):
         return SOURCE_STATUS_LABELS[SourceStatus(self.sel_status)] if self.sel_status else "Not connected"
 
     def _served_at(self) -> str:
-        return self.router.page.host or f"http://localhost:{get_settings().port}"
+        return workspace.served_base_url(page_host=self.router.page.host or f"http://localhost:{get_settings().port}",
+                                         prod=is_prod_mode(), backend_port=rx.config.get_config().backend_port)
 
     def _reload(self) -> None:
         with session_scope() as session:

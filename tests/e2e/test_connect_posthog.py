@@ -30,7 +30,7 @@ def test_connect_wait_live_map_and_activate(signed_in_page, app_url):
     expect(page.locator("#integrations-message")).to_contain_text("Source created")
     expect(page.locator("#source-status")).to_have_text("Waiting for test event")
     url = page.locator("#webhook-url").inner_text()
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/api/webhooks/posthog/[\w-]{32}", url)
+    assert re.fullmatch(re.escape(app_url) + r"/api/webhooks/posthog/[\w-]{32}", url)  # the port it is served on
     page.locator("#copy-webhook-url").click()
     expect(page.locator("#integrations-message")).to_have_text("Webhook URL copied. Paste it into PostHog (step 2).")
     assert page.evaluate("navigator.clipboard.readText()") == url

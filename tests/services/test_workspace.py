@@ -44,3 +44,12 @@ def test_effective_public_url_order(session):
     ws.public_url = "https://set.example.com"
     assert workspace.effective_public_url(workspace=ws, env_public_url="https://env.example.com",
                                           served_at="http://localhost:3000") == "https://set.example.com"
+
+
+def test_served_base_url_is_the_backend_in_dev_mode():
+    assert workspace.served_base_url(page_host="http://localhost:3000", prod=True, backend_port=3000) == \
+        "http://localhost:3000"
+    assert workspace.served_base_url(page_host="http://localhost:3000", prod=False, backend_port=8000) == \
+        "http://localhost:8000"
+    assert workspace.served_base_url(page_host="http://192.168.1.5:3000", prod=False, backend_port=8000) == \
+        "http://192.168.1.5:8000"
