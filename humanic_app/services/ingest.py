@@ -60,14 +60,14 @@ class StoredDelivery:
     event_ids: list[int] = dataclasses.field(default_factory=list)
 
 
-def _dedupe_key(delivery: Delivery, index: int, event: IncomingEvent) -> str | None:
-    """The event's uuid: the same PostHog event is one event however often, and under whatever message id,
-    it arrives. Without a uuid (custom bodies), a signed delivery's webhook-id still catches retries."""
-    if event.event_uuid:
-        return event.event_uuid
+def _dedupe_keys(delivery: Delivery, index: int, event: IncomingEvent) -> list[str]:
+    """What makes an event a repeat; the first key is the one stored. The event's uuid: the same PostHog
+    event is one event however often, and under whatever message id, it arrives. A signed delivery's
+    webhook-id: it catches retries of bodies without uuids, and matches rows stored under it before."""
+    message = None
     if delivery.webhook_id:
-        return delivery.webhook_id if len(delivery.events) == 1 else f"{delivery.webhook_id}#{index}"
-    return None
+        message = delivery.webhook_id if len(delivery.events) == 1 else f"{delivery.webhook_id}#{index}"
+    return [key for key in (event.event_uuid, message) if key]
 
 
 _INSERT_EVENTS = insert(Event.__table__).returning(Event.__table__.c.id, sort_by_parameter_order=True)
@@ -80,8 +80,7 @@ def _wanted_keys(deliveries: list[Delivery]) -> dict[int, set[str]]:
     for delivery in deliveries:
         if delivery.source_id is not None:
             for i, incoming in enumerate(delivery.events):
-                if key := _dedupe_key(delivery, i, incoming):
-                    wanted.setdefault(delivery.source_id, set()).add(key)
+                wanted.setdefault(delivery.source_id, set()).update(_dedupe_keys(delivery, i, incoming))
     return wanted
 
 
@@ -136,17 +135,18 @@ def _plan(deliveries: list[Delivery], seen: dict[tuple[int, str], int], now) -> 
             if incoming.legacy_text is not None:
                 row.update(outcome=EventOutcome.skipped, payload={"text": incoming.legacy_text},
                            reason="legacy notification: it carries no event data, so nothing can fire")
-            key = _dedupe_key(delivery, i, incoming)
-            pair = (delivery.source_id, key) if key is not None and delivery.source_id is not None else None
-            if pair is not None and (pair in seen or pair in in_batch):
-                original = seen.get(pair)
+            keys = _dedupe_keys(delivery, i, incoming) if delivery.source_id is not None else []
+            pairs = [(delivery.source_id, key) for key in keys]
+            repeated = next((pair for pair in pairs if pair in seen or pair in in_batch), None)
+            if repeated is not None:
+                original = seen.get(repeated)
                 row.update(outcome=EventOutcome.duplicate,
                            reason=f"duplicate of event #{original}" if original else "duplicate delivery (retry)")
                 duplicates += 1
             else:
-                if pair is not None:
-                    row["dedupe_key"] = key
-                    in_batch.add(pair)
+                if keys:
+                    row["dedupe_key"] = keys[0]
+                    in_batch.update(pairs)
                 accepted += 1
             plan.rows.append(row)
             plan.owners.append(len(plan.results))

@@ -216,6 +216,17 @@ def test_signed_deliveries(client, source, engine, authed):
     resent = client.post(path_of(source), content=body, headers=headers("msg_9", stamp))  # same event uuid
     assert resent.json() == {"accepted": 0, "duplicates": 1}
     huge_stamp = headers("msg_4", stamp) | {"webhook-timestamp": "9" * 400}
+    without_uuid = json.dumps({"event": {"event": "custom_thing", "distinct_id": "u7"}}).encode()
+
+    def signed(msg_id: str, content: bytes) -> dict:
+        return {"webhook-id": msg_id, "webhook-timestamp": str(stamp),
+                "webhook-signature": signing.sign(secret=secret, msg_id=msg_id, timestamp=stamp, body=content)}
+
+    assert client.post(path_of(source), content=without_uuid, headers=signed("msg_7", without_uuid)).json() == \
+        {"accepted": 1, "duplicates": 0}  # no uuid: stored under its webhook-id, as signed events once all were
+    with_uuid = json.dumps({"event": {"event": "custom_thing", "distinct_id": "u7", "uuid": "u-7"}}).encode()
+    assert client.post(path_of(source), content=with_uuid, headers=signed("msg_7", with_uuid)).json() == \
+        {"accepted": 0, "duplicates": 1}
     assert "not a unix time" in client.post(path_of(source), content=body, headers=huge_stamp).json()["error"]
     assert client.post(path_of(source), content=body).status_code == 401
     assert client.post(path_of(source), content=body,
