@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from humanic_app import clock
 from humanic_app.models import Contact, ContactIdentity, Event, IdentityKind
 from humanic_app.services.errors import require
+from humanic_app.services.mapping import MappedEvent
 
 
 @dataclasses.dataclass
@@ -29,20 +30,24 @@ class Identity:
     at: datetime
 
 
-def identity_from_event(*, event_name: str | None, distinct_id: str | None, person_id: str | None,
-                        email: str | None, name: str | None, event_properties: dict[str, Any],
-                        person_properties: dict[str, Any], at: datetime) -> Identity:
-    linked = [distinct_id] if distinct_id else []
-    if event_name == "$identify" and event_properties.get("$anon_distinct_id"):
+NO_EMAIL_REASON = "no email — add email to your $identify call"
+
+
+def identity_from_event(mapped: MappedEvent, *, at: datetime) -> Identity:
+    """Who a mapped event is about: its ids (with the ones $identify and $create_alias link) and the
+    person properties it sets, as of `at`."""
+    event_properties = mapped.event_properties
+    linked = [mapped.user_id] if mapped.user_id else []
+    if mapped.event_name == "$identify" and event_properties.get("$anon_distinct_id"):
         linked.append(str(event_properties["$anon_distinct_id"]))
-    if event_name == "$create_alias" and event_properties.get("alias"):
+    if mapped.event_name == "$create_alias" and event_properties.get("alias"):
         linked.append(str(event_properties["alias"]))
-    properties = dict(person_properties)
+    properties = dict(mapped.person_properties)
     for key in ("$set_once", "$set"):
         if isinstance(event_properties.get(key), dict):
             properties.update(event_properties[key])
-    return Identity(person_id=person_id, distinct_ids=list(dict.fromkeys(linked)), email=email, name=name,
-                    properties=properties, at=at)
+    return Identity(person_id=mapped.person_id, distinct_ids=list(dict.fromkeys(linked)), email=mapped.email,
+                    name=mapped.name, properties=properties, at=at)
 
 
 def _merge_into(session: Session, survivor: Contact, other: Contact) -> None:
@@ -129,7 +134,8 @@ class ContactBook:
         self._new_links: list[tuple[Contact, IdentityKind, str]] = []
         self.created = 0
 
-    def _candidates(self, identity: Identity) -> list[Contact]:
+    def candidates(self, identity: Identity) -> list[Contact]:
+        """The contacts `identity` matches, the one the others would merge into first."""
         found: list[Contact | None] = []
         if identity.person_id:
             found.append(self._by_identity.get((IdentityKind.person_id, identity.person_id)))
@@ -157,7 +163,7 @@ class ContactBook:
     def match_or_create(self, identity: Identity) -> Contact | None:
         """The contact this identity belongs to, merged and updated (its id may only exist after
         `flush`); None when nothing matches and there is no email to create one with."""
-        candidates = self._candidates(identity)
+        candidates = self.candidates(identity)
         if not candidates:
             if not identity.email:
                 return None
@@ -217,16 +223,14 @@ def _by_email(session: Session, email: str) -> Contact | None:
                         .order_by(col(Contact.id)).limit(1)).first()
 
 
-def describe_match(*, session: Session, person_id: str | None, distinct_id: str | None,
-                   email: str | None) -> str:
-    """What processing would do with an event's identity, in the order it matches (person id,
-    distinct_id, email), without changing anything: the mapping preview shows it."""
-    found = next((c for c in (_owner_of(session, key) for key in (person_id, distinct_id) if key) if c), None)
-    if found is None and email:
-        found = _by_email(session, email)
-    if found is not None:
-        return f"matches contact #{found.id} ({found.email or 'no email yet'})"
-    return "creates a new contact" if email else "skipped: no email — add email to your $identify call"
+def describe_match(*, session: Session, mapped: MappedEvent) -> str:
+    """What processing would do with a mapped event's identity — the same matching (ContactBook), without
+    changing anything: the mapping preview shows it."""
+    identity = identity_from_event(mapped, at=mapped.timestamp or clock.now())
+    candidates = ContactBook(session, [identity]).candidates(identity)
+    if candidates:
+        return f"matches contact #{candidates[0].id} ({candidates[0].email or 'no email yet'})"
+    return "creates a new contact" if identity.email else f"skipped: {NO_EMAIL_REASON}"
 
 
 def identities_of(*, session: Session, contact_id: int) -> list[ContactIdentity]:

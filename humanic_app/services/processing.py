@@ -26,7 +26,7 @@ from humanic_app.services.campaigns import engine
 
 logger = logging.getLogger(__name__)
 
-NO_EMAIL_REASON = "no email — add email to your $identify call"
+NO_EMAIL_REASON = contacts.NO_EMAIL_REASON
 
 
 @dataclasses.dataclass
@@ -55,10 +55,7 @@ def _map(item: WorkItem, source: Source | None) -> contacts.Identity:
     item.event = mapped
     item.mapped = mapped.as_dict()
     item.timestamp = item.timestamp or mapped.timestamp or item.received_at
-    return contacts.identity_from_event(
-        event_name=mapped.event_name, distinct_id=mapped.user_id, person_id=mapped.person_id, email=mapped.email,
-        name=mapped.name, event_properties=mapped.event_properties, person_properties=mapped.person_properties,
-        at=item.timestamp)
+    return contacts.identity_from_event(mapped, at=item.timestamp)
 
 
 def _conclude(item: WorkItem, contact, source: Source | None, workspace_paused: bool) -> None:

@@ -162,8 +162,7 @@ class IntegrationsState(AuthState):
         if mapped is not None:
             self.preview_contact = {"email": mapped.email or "(none — this event cannot be emailed)",
                                     "name": mapped.name or "", "user_id": mapped.user_id or "",
-                                    "match": contacts.describe_match(session=session, person_id=mapped.person_id,
-                                                                     distinct_id=mapped.user_id, email=mapped.email)}
+                                    "match": contacts.describe_match(session=session, mapped=mapped)}
             self.preview_variables = _pretty(mapped.variables)
             warnings = problems + [f"{p} matches nothing in the latest event" for p in mapped.unmatched_paths]
             if not mapped.email:

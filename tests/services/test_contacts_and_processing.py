@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 from sqlmodel import Session, select
 
 from humanic_app.models import Contact, Event, EventOutcome, Source
-from humanic_app.services import contacts, ingest, payloads, processing, sources
+from humanic_app.services import contacts, ingest, mapping, payloads, processing, sources
 from humanic_app.services.samples import posthog_event
 
 T0 = datetime(2025, 4, 10, 14, 0, tzinfo=timezone.utc)
@@ -176,11 +176,15 @@ def test_describe_match_follows_the_matching_order_without_changing_anything(ses
     processing.process_pending(session=session)
     [ada] = session.exec(select(Contact)).all()
     expected = f"matches contact #{ada.id} (ada@example.com)"
-    assert contacts.describe_match(session=session, person_id="p-7", distinct_id="other", email=None) == expected
-    assert contacts.describe_match(session=session, person_id=None, distinct_id="user-7", email=None) == expected
-    assert contacts.describe_match(session=session, person_id=None, distinct_id="new", email="ADA@example.com".lower()) == expected
-    assert contacts.describe_match(session=session, person_id=None, distinct_id="new", email="bo@example.com") == \
-        "creates a new contact"
-    assert contacts.describe_match(session=session, person_id=None, distinct_id="new", email=None).startswith(
-        "skipped: no email")
+
+    def described(*, person_id, distinct_id, email):
+        document = {"event": {"event": "x", "distinct_id": distinct_id, "properties": {"email": email} if email else {}},
+                    "person": {"id": person_id} if person_id else None}
+        return contacts.describe_match(session=session, mapped=mapping.apply_mapping(document, None))
+
+    assert described(person_id="p-7", distinct_id="other", email=None) == expected
+    assert described(person_id=None, distinct_id="user-7", email=None) == expected
+    assert described(person_id=None, distinct_id="new", email="ADA@example.com".lower()) == expected
+    assert described(person_id=None, distinct_id="new", email="bo@example.com") == "creates a new contact"
+    assert described(person_id=None, distinct_id="new", email=None).startswith("skipped: no email")
     assert len(session.exec(select(Contact)).all()) == 1
