@@ -82,11 +82,15 @@ def _nesting_over(value: Any, limit: int) -> bool:
 _UNSTORABLE_ESCAPE = re.compile(rb"\\u(0000|[dD][89a-fA-F])")  # \u0000, or a surrogate that may be unpaired
 
 
-def _storable(value: Any) -> Any:
+def storable_text(text: str) -> str:
     """U+0000 and unpaired surrogates cannot be stored (PostgreSQL refuses the first, UTF-8 the second):
     they become U+FFFD and ? rather than costing the event."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+
+
+def _storable(value: Any) -> Any:
     if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+        return storable_text(value)
     if isinstance(value, list):
         return [_storable(item) for item in value]
     if isinstance(value, dict):

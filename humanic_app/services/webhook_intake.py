@@ -39,8 +39,8 @@ class WebhookAnswer:
 
 
 def _excerpt(body: bytes | None) -> str | None:
-    """What the Event Log shows of a rejected body; NUL bytes become U+FFFD (PostgreSQL text refuses them)."""
-    return body[:RAW_EXCERPT_BYTES].decode("utf-8", "replace").replace("\x00", "\ufffd") if body else None
+    """What the Event Log shows of a rejected body, made storable like an accepted one."""
+    return payloads.storable_text(body[:RAW_EXCERPT_BYTES].decode("utf-8", "replace")) if body else None
 
 
 @dataclasses.dataclass(frozen=True)
