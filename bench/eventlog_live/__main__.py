@@ -16,16 +16,14 @@ Usage: python -m bench.eventlog_live [--tabs 3] [--rate 300] [--seconds 15] [--i
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import threading
 import time
-import urllib.request
 
 from sqlmodel import Session
 
-from bench.served import served_app, server_cpu_seconds
+from bench.served import post_json, served_app, server_cpu_seconds
 
 EMAIL, PASSWORD = "bench@example.com", "bench-password-1"
 
@@ -59,11 +57,7 @@ def _setup(base: str) -> str:
 def _post(url: str, event_name: str, distinct_id: str) -> None:
     from humanic_app.services.samples import posthog_event
 
-    body = posthog_event(event=event_name, distinct_id=distinct_id, email=f"{distinct_id}@example.com")
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        response.read()
+    post_json(url, posthog_event(event=event_name, distinct_id=distinct_id, email=f"{distinct_id}@example.com"))
 
 
 def _load(url: str, rate: int, seconds: int, senders: int = 8) -> int:

@@ -11,16 +11,14 @@ Usage: python -m bench.pipeline [--rate 100] [--seconds 20]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import threading
 import time
-import urllib.request
 
 from sqlmodel import Session
 
-from bench.served import served_app
+from bench.served import post_json, served_app
 from tests.support.fake_resend import FakeResend
 
 CAMPAIGN = {"name": "Welcome right away", "trigger": {"event": "user_signed_up"},
@@ -45,13 +43,6 @@ def _setup(base: str) -> str:
         store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.active)
         session.commit()
         return sources.webhook_url(base_url=base, source=source)
-
-
-def _post(url: str, body: dict) -> None:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        response.read()
 
 
 def main() -> None:
@@ -80,7 +71,7 @@ def main() -> None:
                     time.sleep(max(0.0, due - time.time()))
                     email = f"user{i}@example.com"
                     posted[email] = time.time()
-                    _post(hook, posthog_event(event="user_signed_up", distinct_id=f"user_{i}", email=email,
+                    post_json(hook, posthog_event(event="user_signed_up", distinct_id=f"user_{i}", email=email,
                                               name=f"User {i}"))
 
             threads = [threading.Thread(target=sender, args=(k, 4)) for k in range(4)]
