@@ -8,12 +8,11 @@ from humanic_app.models.campaign import (
     CampaignStatus,
     Enrolment,
     EnrolmentStatus,
-    Message,
-    MessageStatus,
 )
 from humanic_app.models.contact import Contact, ContactIdentity, IdentityKind
 from humanic_app.models.domain import DOMAIN_STATUS_LABELS, Domain
 from humanic_app.models.event import Event, EventOutcome, InboxCursor
+from humanic_app.models.message import Message, MessageStatus
 from humanic_app.models.source import SOURCE_STATUS_LABELS, Source, SourceStatus
 from humanic_app.models.stat import Stat
 from humanic_app.models.suppression import DeliveryEvent, Suppression, SuppressionReason

@@ -1,4 +1,4 @@
-"""Campaigns, the contacts enrolled in them, and the emails they schedule (the outbox)."""
+"""Campaigns and the contacts enrolled in them (their emails are outbox rows: models/message.py)."""
 
 from __future__ import annotations
 
@@ -66,47 +66,3 @@ class Enrolment(SQLModel, table=True):
     definition: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     ended_reason: str = Field(default="", max_length=300)
     created_at: datetime = Field(default_factory=now)
-
-
-class MessageStatus(str, enum.Enum):
-    scheduled = "scheduled"
-    sending = "sending"
-    sent = "sent"
-    failed = "failed"
-    cancelled = "cancelled"
-    suppressed = "suppressed"
-
-
-class Message(SQLModel, table=True):
-    """One email to send: the outbox row. Rendering happens at send time from the latest contact data."""
-
-    __table_args__ = (Index("ix_message_status_due", "status", "due_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True, ondelete="SET NULL")
-    enrolment_id: int | None = Field(default=None, foreign_key="enrolment.id", index=True, ondelete="SET NULL")
-    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True, ondelete="SET NULL")
-    to_email: str = Field(max_length=320)
-    step_index: int = 0
-    due_at: datetime
-    status: MessageStatus = Field(
-        default=MessageStatus.scheduled,
-        sa_column=Column(Enum(MessageStatus, native_enum=False, length=16), nullable=False),
-    )
-    idempotency_key: str = Field(max_length=200, unique=True)
-    variables: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    is_test: bool = False
-    attempts: int = 0
-    last_error: str = Field(default="", max_length=1000)
-    provider_message_id: str | None = Field(default=None, max_length=200)
-    lease_until: datetime | None = None  # a dispatcher owns a `sending` row until then
-    batch_key: str | None = Field(default=None, max_length=100, index=True)  # the Resend batch call it went in
-    test_step: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))  # a test send's own content
-    from_address: str = Field(default="", max_length=500)
-    subject: str = Field(default="", max_length=1000)  # as rendered at send time
-    html: str = Field(default="")
-    text: str = Field(default="")
-    sent_via: str = Field(default="", max_length=20)
-    delivery_status: str = Field(default="", max_length=20)  # delivered → opened → clicked, or bounced/complained
-    created_at: datetime = Field(default_factory=now)
-    sent_at: datetime | None = None
