@@ -18,11 +18,11 @@ from sqlmodel import Session, col, select
 from humanic_app.models import DeliveryEvent, Message, Suppression, SuppressionReason
 from humanic_app import clock
 from humanic_app.services import signing, stats
+from humanic_app.services.delivery import outbox
 from humanic_app.services.auth import validate_email
 from humanic_app.services.errors import NotFound, ValidationFailed
 from humanic_app.services.mapping import parse_timestamp
 
-DELIVERY_RANK = {"": 0, "sent": 1, "delivered": 2, "opened": 3, "clicked": 4, "bounced": 5, "complained": 6}
 EVENT_STATUS = {"email.sent": "sent", "email.delivered": "delivered", "email.opened": "opened",
                 "email.clicked": "clicked", "email.bounced": "bounced", "email.complained": "complained"}
 
@@ -89,9 +89,8 @@ def record_resend_event(*, session: Session, svix_id: str, payload: dict[str, An
         stats.bump(session, Counter({(stats.hour_of(clock.now()), kind.removeprefix("email."),
                                       str(message.campaign_id or "")): 1}))
     status = EVENT_STATUS.get(kind)
-    if message is not None and status and DELIVERY_RANK[status] > DELIVERY_RANK.get(message.delivery_status, 0):
-        message.delivery_status = status
-        session.add(message)
+    if message is not None and status:
+        outbox.note_delivery(session=session, message=message, status=status)
     recipients = data.get("to") or ([message.to_email] if message else [])
     recipients = recipients if isinstance(recipients, list) else [recipients]
     bounce = data.get("bounce") if isinstance(data.get("bounce"), dict) else {}

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from humanic_app import clock
 from humanic_app.models.workspace import WORKSPACE_ID, Workspace, WorkspaceStatus
 from humanic_app.services.auth import EMAIL_RE
+from humanic_app.services.delivery import outbox
 from humanic_app.services.errors import ValidationFailed
 
 EDITABLE_FIELDS = ("name", "from_name", "from_email", "physical_address", "status", "public_url", "frequency_cap")
@@ -92,17 +93,9 @@ def sending_block(*, workspace: Workspace) -> str:
 
 def resume_sending(*, session: Session) -> Workspace:
     """After the Resend plan was upgraded: try sending again now (a new quota error blocks again)."""
-    from sqlalchemy import update
-
-    from humanic_app.models import Message, MessageStatus
-
     workspace = get_workspace(session=session)
     if (until := workspace.sending_blocked_until) is not None:  # what the block postponed is due again now
-        now = clock.now()
-        session.execute(update(Message).where(Message.status == MessageStatus.scheduled, Message.due_at == until)
-                        .values(due_at=now))
-        session.execute(update(Message).where(Message.status == MessageStatus.sending, Message.lease_until == until)
-                        .values(lease_until=now))
+        outbox.release_held(session=session, held_until=until)
     workspace.sending_blocked_until, workspace.sending_blocked_reason = None, ""
     session.add(workspace)
     session.flush()

@@ -364,17 +364,17 @@ class CampaignsState(AuthState):
     @rx.event
     @signed_in
     def send_test(self):
-        from humanic_app.services.delivery import messages
+        from humanic_app.services.delivery import outbox
         from humanic_app.workers import wake_dispatcher
 
         try:
             with session_scope() as session:
                 event = None if self.preview_event_id == "sample" else \
                     event_log.get_event(session=session, event_id=int(self.preview_event_id))
-                messages.create_test_send(session=session, document=self._document(),
-                                          step_index=int(self.preview_step or 0), to=self.test_to,
-                                          variables=preview.variables_for_event(session=session, event=event),
-                                          campaign_id=self.editing_id or None)
+                outbox.create_test_send(session=session, document=self._document(),
+                                        step_index=int(self.preview_step or 0), to=self.test_to,
+                                        variables=preview.variables_for_event(session=session, event=event),
+                                        campaign_id=self.editing_id or None)
         except ValidationFailed as exc:
             self.field_errors = [f"{field}: {msg}" for field, msg in exc.field_errors.items()]
             return

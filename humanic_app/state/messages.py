@@ -6,7 +6,7 @@ import reflex as rx
 
 from humanic_app.db import session_scope
 from humanic_app.models import MessageStatus
-from humanic_app.services.delivery import messages
+from humanic_app.services.delivery import messages, outbox
 from humanic_app.services.errors import ServiceError
 from humanic_app.settings import get_settings
 from humanic_app.state.auth import AuthState, signed_in
@@ -71,8 +71,8 @@ class MessagesState(AuthState):
     def act(self, message_id: str, action: str):
         try:
             with session_scope() as session:
-                (messages.cancel if action == "cancel" else messages.retry)(session=session,
-                                                                             message_id=int(message_id))
+                (outbox.cancel if action == "cancel" else outbox.retry)(session=session,
+                                                                         message_id=int(message_id))
         except ServiceError as exc:
             self.error = str(exc)
             return

@@ -9,7 +9,7 @@ from humanic_app import clock
 from humanic_app.models import CampaignStatus, Message, MessageStatus
 from humanic_app.services import workspace
 from humanic_app.services.campaigns import store
-from humanic_app.services.delivery import dispatcher, messages
+from humanic_app.services.delivery import dispatcher, outbox as messages
 from humanic_app.services.delivery.senders import LocalOutboxSender, SendResult
 from tests.services.test_campaign_examples import T0, World
 

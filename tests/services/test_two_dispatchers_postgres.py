@@ -14,7 +14,7 @@ from humanic_app import clock, migrations
 from humanic_app.db import make_engine
 from humanic_app.models import Message, MessageStatus
 from humanic_app.services import workspace
-from humanic_app.services.delivery import dispatcher, messages as messages_service
+from humanic_app.services.delivery import dispatcher, outbox as messages_service
 from humanic_app.services.delivery.senders import LocalOutboxSender, SendResult
 from tests.conftest import create_postgres_database, drop_postgres_database, postgres_url_for
 

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from humanic_app.api.deps import SessionDep
-from humanic_app.services.delivery import messages
+from humanic_app.services.delivery import messages, outbox
 
 router = APIRouter(prefix="/messages", tags=["messages"])
 
@@ -28,9 +28,9 @@ def get_message(message_id: int, session: SessionDep) -> dict[str, Any]:
 
 @router.post("/{message_id}/cancel", summary="Cancel a scheduled message")
 def cancel(message_id: int, session: SessionDep) -> dict[str, Any]:
-    return messages.message_as_dict(messages.cancel(session=session, message_id=message_id))
+    return messages.message_as_dict(outbox.cancel(session=session, message_id=message_id))
 
 
 @router.post("/{message_id}/retry", summary="Retry a failed message now")
 def retry(message_id: int, session: SessionDep) -> dict[str, Any]:
-    return messages.message_as_dict(messages.retry(session=session, message_id=message_id))
+    return messages.message_as_dict(outbox.retry(session=session, message_id=message_id))

@@ -29,10 +29,10 @@ from humanic_app.models import (
     EnrolmentStatus,
     Event,
     EventOutcome,
-    Message,
     MessageStatus,
 )
 from humanic_app.services import stats
+from humanic_app.services.delivery import outbox
 
 logger = logging.getLogger(__name__)
 from humanic_app.services.campaigns.conditions import failing_condition
@@ -269,9 +269,7 @@ class CampaignRun:
                 counts[(hour, "goal", str(enrolment.campaign_id))] += 1
             self.session.execute(update(Enrolment).where(Enrolment.id == enrolment.id).values(
                 status=enrolment.status, ended_reason=enrolment.ended_reason[:300]))
-            self.session.execute(update(Message).where(Message.enrolment_id == enrolment.id,
-                                                       Message.status == MessageStatus.scheduled)
-                                 .values(status=MessageStatus.cancelled, last_error=enrolment.ended_reason[:1000]))
+            outbox.cancel_pending(session=self.session, enrolment_ids=[enrolment.id], reason=enrolment.ended_reason)
         for enrolment in self._new:
             counts[(hour, "enrolled", str(enrolment.campaign_id))] += 1
             counts[(hour, "scheduled", str(enrolment.campaign_id))] += sum(
@@ -294,11 +292,8 @@ class CampaignRun:
                         scheduled, extra={"correlation_id": f"evt-{enrolment.trigger_event_id}",
                                           "enrolment_id": enrolment_id, "campaign_id": enrolment.campaign_id,
                                           "contact_id": enrolment.contact_id})
-            for message in enrolment.messages:
-                messages.append({**message, "enrolment_id": enrolment_id, "created_at": now, "attempts": 0,
-                                 "is_test": False, "last_error": message["last_error"][:1000],
-                                 "idempotency_key": f"enrolment-{enrolment_id}-step-{message['step_index']}"})
-        self.session.execute(insert(Message), messages)
+            messages += [{**message, "enrolment_id": enrolment_id} for message in enrolment.messages]
+        outbox.schedule_campaign_emails(session=self.session, rows=messages)
         if any(m["status"] == MessageStatus.scheduled and m["due_at"] <= now for m in messages):
             self.session.info[DUE_NOW] = True  # the caller may wake the dispatcher instead of awaiting its tick
         self._new, self._ended = [], []

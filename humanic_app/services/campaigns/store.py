@@ -16,9 +16,9 @@ from humanic_app.models import (
     Enrolment,
     EnrolmentStatus,
     Message,
-    MessageStatus,
 )
 from humanic_app.services import workspace
+from humanic_app.services.delivery import outbox
 from humanic_app.services.campaigns.schema import document_as_dict, validate_document
 from humanic_app.services.errors import ValidationFailed, require
 
@@ -81,9 +81,7 @@ def set_status(*, session: Session, campaign_id: int, status: CampaignStatus) ->
     if status == CampaignStatus.archived:
         enrolment_ids = select(Enrolment.id).where(Enrolment.campaign_id == campaign.id,
                                                    Enrolment.status == EnrolmentStatus.active)
-        session.execute(update(Message).where(col(Message.enrolment_id).in_(enrolment_ids),
-                                              Message.status == MessageStatus.scheduled)
-                        .values(status=MessageStatus.cancelled, last_error="campaign archived"))
+        outbox.cancel_pending(session=session, enrolment_ids=enrolment_ids, reason="campaign archived")
         session.execute(update(Enrolment).where(Enrolment.campaign_id == campaign.id,
                                                 Enrolment.status == EnrolmentStatus.active)
                         .values(status=EnrolmentStatus.cancelled, ended_reason="campaign archived"))

@@ -1,16 +1,13 @@
-"""Reading and steering the outbox: list, cancel a scheduled message, retry a failed one, test sends."""
+"""Reading the outbox: list and show messages with what the provider reported. Changes go through
+outbox.py."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from humanic_app import clock
 from humanic_app.models import DeliveryEvent, Message, MessageStatus
-from humanic_app.services.auth import validate_email
-from humanic_app.services.campaigns.schema import validate_document
 from humanic_app.services.errors import ValidationFailed, require
 
 
@@ -36,42 +33,6 @@ def list_messages(*, session: Session, to: str | None = None, status: str | None
 
 def get_message(*, session: Session, message_id: int) -> Message:
     return require(session.get(Message, message_id), noun="message", row_id=message_id)
-
-
-def cancel(*, session: Session, message_id: int) -> Message:
-    message = get_message(session=session, message_id=message_id)
-    if message.status != MessageStatus.scheduled:
-        raise ValidationFailed({"status": f"Only scheduled messages can be cancelled; this one is "
-                                          f"{message.status.value}."})
-    message.status, message.last_error = MessageStatus.cancelled, "cancelled by hand"
-    session.add(message)
-    return message
-
-
-def retry(*, session: Session, message_id: int) -> Message:
-    message = get_message(session=session, message_id=message_id)
-    if message.status != MessageStatus.failed:
-        raise ValidationFailed({"status": f"Only failed messages can be retried; this one is "
-                                          f"{message.status.value}."})
-    message.status, message.due_at, message.attempts = MessageStatus.scheduled, clock.now(), 0
-    message.batch_key = None
-    session.add(message)
-    return message
-
-
-def create_test_send(*, session: Session, document: dict[str, Any], step_index: int, to: str,
-                     variables: dict[str, Any], campaign_id: int | None = None) -> Message:
-    """A test send goes through the outbox and the sender like any email, marked as a test."""
-    to = validate_email(to)
-    doc = validate_document(document)
-    if not 0 <= step_index < len(doc.steps):
-        raise ValidationFailed({"step": f"This campaign has {len(doc.steps)} steps."})
-    message = Message(campaign_id=campaign_id, to_email=to, step_index=step_index, due_at=clock.now(),
-                      idempotency_key=f"test-{uuid.uuid4().hex}", variables=variables, is_test=True,
-                      test_step=doc.steps[step_index].model_dump())
-    session.add(message)
-    session.flush()
-    return message
 
 
 def message_as_dict(message: Message, *, full: bool = False) -> dict[str, Any]:

@@ -1,0 +1,113 @@
+"""The outbox: every change to `Message` rows that is not the dispatcher's own send bookkeeping.
+
+Scheduling (campaign steps in bulk, test sends), cancelling what is still pending (by hand, when an
+enrolment ends, when a campaign is archived), releasing what a provider quota held back, retrying a failed
+email, and recording how far a sent one got (delivered, opened…). The idempotency key of each row is
+decided here: `enrolment-{id}-step-{i}` for a campaign step (one email per step of an enrolment, whatever
+replays), `test-{random}` for a test send.
+
+The dispatcher (dispatcher.py) owns the other transitions — scheduled → sending → sent/failed, and back
+to scheduled when the gate or the provider holds a row — because they are one exactly-once protocol
+with its claim, its lease and its commit order, on rows it holds locked in its own transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, insert, update
+from sqlmodel import Session, col
+
+from humanic_app import clock
+from humanic_app.models import Message, MessageStatus
+from humanic_app.services.auth import validate_email
+from humanic_app.services.campaigns.schema import validate_document
+from humanic_app.services.errors import ValidationFailed, require
+
+# Resend's delivery events only move a message forward: a late "delivered" never hides an "opened".
+DELIVERY_RANK = {"": 0, "sent": 1, "delivered": 2, "opened": 3, "clicked": 4, "bounced": 5, "complained": 6}
+
+
+def campaign_key(*, enrolment_id: int, step_index: int) -> str:
+    """The provider deduplicates on this: one email per step of an enrolment, however often it is replayed."""
+    return f"enrolment-{enrolment_id}-step-{step_index}"
+
+
+def schedule_campaign_emails(*, session: Session, rows: list[dict[str, Any]]) -> None:
+    """Bulk-inserts campaign steps: each row has campaign_id, enrolment_id, contact_id, to_email, step_index,
+    due_at, variables, and its status (scheduled, or cancelled when the enrolment ended in the same batch)
+    with last_error."""
+    if not rows:
+        return
+    now = clock.now()
+    session.execute(insert(Message), [
+        {**row, "created_at": now, "attempts": 0, "is_test": False, "last_error": row["last_error"][:1000],
+         "idempotency_key": campaign_key(enrolment_id=row["enrolment_id"], step_index=row["step_index"])}
+        for row in rows])
+
+
+def create_test_send(*, session: Session, document: dict[str, Any], step_index: int, to: str,
+                     variables: dict[str, Any], campaign_id: int | None = None) -> Message:
+    """A test send goes through the outbox and the sender like any email, marked as a test."""
+    to = validate_email(to)
+    doc = validate_document(document)
+    if not 0 <= step_index < len(doc.steps):
+        raise ValidationFailed({"step": f"This campaign has {len(doc.steps)} steps."})
+    message = Message(campaign_id=campaign_id, to_email=to, step_index=step_index, due_at=clock.now(),
+                      idempotency_key=f"test-{uuid.uuid4().hex}", variables=variables, is_test=True,
+                      test_step=doc.steps[step_index].model_dump())
+    session.add(message)
+    session.flush()
+    return message
+
+
+def cancel(*, session: Session, message_id: int) -> Message:
+    """Cancel one scheduled email by hand."""
+    message = require(session.get(Message, message_id), noun="message", row_id=message_id)
+    if message.status != MessageStatus.scheduled:
+        raise ValidationFailed({"status": f"Only scheduled messages can be cancelled; this one is "
+                                          f"{message.status.value}."})
+    message.status, message.last_error = MessageStatus.cancelled, "cancelled by hand"
+    session.add(message)
+    return message
+
+
+def cancel_pending(*, session: Session, enrolment_ids: Iterable[int] | Select, reason: str) -> None:
+    """Cancel the still-scheduled emails of these enrolments (a list of ids or a SELECT of them): the
+    enrolment ended, or its campaign was archived. Emails already `sending` may have reached the provider."""
+    session.execute(update(Message).where(col(Message.enrolment_id).in_(enrolment_ids),
+                                          Message.status == MessageStatus.scheduled)
+                    .values(status=MessageStatus.cancelled, last_error=reason[:1000]))
+
+
+def retry(*, session: Session, message_id: int) -> Message:
+    """Send a failed email again, from scratch: gated, rendered and batched afresh."""
+    message = require(session.get(Message, message_id), noun="message", row_id=message_id)
+    if message.status != MessageStatus.failed:
+        raise ValidationFailed({"status": f"Only failed messages can be retried; this one is "
+                                          f"{message.status.value}."})
+    message.status, message.due_at, message.attempts = MessageStatus.scheduled, clock.now(), 0
+    message.batch_key = None
+    session.add(message)
+    return message
+
+
+def release_held(*, session: Session, held_until: datetime) -> None:
+    """A provider quota block was lifted: what it postponed to `held_until` is due now. The dispatcher
+    holds such rows with exactly that time — scheduled ones by their due time, `sending` ones (a replay
+    waiting) by their lease."""
+    now = clock.now()
+    session.execute(update(Message).where(Message.status == MessageStatus.scheduled, Message.due_at == held_until)
+                    .values(due_at=now))
+    session.execute(update(Message).where(Message.status == MessageStatus.sending, Message.lease_until == held_until)
+                    .values(lease_until=now))
+
+
+def note_delivery(*, session: Session, message: Message, status: str) -> None:
+    """Record what the provider reported about a sent email, unless it already got further."""
+    if DELIVERY_RANK[status] > DELIVERY_RANK.get(message.delivery_status, 0):
+        message.delivery_status = status
+        session.add(message)
