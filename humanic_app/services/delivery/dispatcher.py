@@ -13,10 +13,11 @@ On PostgreSQL several dispatchers claim disjoint rows with FOR UPDATE SKIP LOCKE
 from __future__ import annotations
 
 import dataclasses
+import enum
 import logging
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -43,6 +44,19 @@ logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 BATCH = 100
+
+
+class Verdict(str, enum.Enum):
+    """What the send-time gate decides for one due email."""
+
+    send = "send"
+    hold = "hold"            # stays scheduled and is looked at again in a minute (a pause, no From address…)
+    postpone = "postpone"    # the contact's frequency cap: looked at again in 15 minutes
+    suppress = "suppress"    # the recipient unsubscribed or the address is suppressed: never sent
+    cancel = "cancel"        # its campaign was archived: never sent
+
+
+HOLD_FOR = {Verdict.hold: timedelta(minutes=1), Verdict.postpone: timedelta(minutes=15)}
 
 
 @dataclasses.dataclass
@@ -112,24 +126,24 @@ class _Facts:
 
 
 def _gate(session: Session, message: Message, ws: Workspace, campaign: Campaign | None,
-          planned: int, domain_problem: str | None, facts: _Facts) -> tuple[str, str] | None:
-    """(action, reason) when the message must not go now: hold (stay scheduled), cancel, or postpone."""
+          planned: int, domain_problem: str | None, facts: _Facts) -> tuple[Verdict, str]:
+    """The verdict on one due email, with the reason when it does not go now."""
     if ws.status == WorkspaceStatus.paused:
-        return "hold", "workspace paused"
+        return Verdict.hold, "workspace paused"
     contact = facts.contacts.get(message.contact_id) if message.contact_id else None
     if contact is not None and contact.unsubscribed_at is not None and not message.is_test:
-        return "suppress", "recipient unsubscribed"
+        return Verdict.suppress, "recipient unsubscribed"
     if (reason := facts.suppressed.get(message.to_email.strip().lower())) is not None:
-        return "suppress", f"address suppressed ({reason})"
+        return Verdict.suppress, f"address suppressed ({reason})"
     if not message.is_test and campaign is not None:
         if campaign.status == CampaignStatus.archived:
-            return "cancel", "campaign archived"
+            return Verdict.cancel, "campaign archived"
         if campaign.status != CampaignStatus.active:
-            return "hold", f"campaign {campaign.status.value}"
+            return Verdict.hold, f"campaign {campaign.status.value}"
     if not ws.from_email:
-        return "hold", "no From address: set it in Settings"
+        return Verdict.hold, "no From address: set it in Settings"
     if domain_problem:
-        return "hold", domain_problem
+        return Verdict.hold, domain_problem
     if not message.is_test and message.contact_id is not None and ws.frequency_cap > 0:
         since = clock.now() - timedelta(hours=24)
         with session.no_autoflush:
@@ -138,9 +152,9 @@ def _gate(session: Session, message: Message, ws: Workspace, campaign: Campaign 
                 Message.is_test.is_(False), Message.sent_at >= since).order_by(col(Message.sent_at))).all()
         if len(recent) + planned >= ws.frequency_cap:
             until = (recent[0] if recent else clock.now()) + timedelta(hours=24)
-            return "postpone", f"frequency cap ({ws.frequency_cap} per 24 h): waits until " \
-                               f"{until.strftime('%Y-%m-%d %H:%M UTC')}"
-    return None
+            return Verdict.postpone, f"frequency cap ({ws.frequency_cap} per 24 h): waits until " \
+                                     f"{until.strftime('%Y-%m-%d %H:%M UTC')}"
+    return Verdict.send, ""
 
 
 def _envelope(session: Session, message: Message, public_url: str) -> tuple[str, dict[str, str], list[dict[str, str]]]:
@@ -280,9 +294,82 @@ def _record(session: Session, call: _Call, results: list[SendResult], sender: Se
     stats.bump(session, counts)
 
 
+def _hold_while_blocked(messages: list[Message], ws: Workspace, report: DispatchReport) -> None:
+    """The provider's quota is used up: every claimed row waits for the block to end. A `sending` row
+    keeps its call and is replayed then; a scheduled one is gated afresh."""
+    for message in messages:
+        if message.status == MessageStatus.sending:
+            message.lease_until = ws.sending_blocked_until
+        else:
+            _hold(message, ws.sending_blocked_until, ws.sending_blocked_reason)
+        report.held += 1
+
+
+def _apply(message: Message, verdict: Verdict, reason: str, now: datetime, report: DispatchReport,
+           suppressed: Counter) -> None:
+    """Records a verdict other than `send` on the row."""
+    message.last_error = reason
+    if verdict == Verdict.cancel:
+        message.status, report.cancelled = MessageStatus.cancelled, report.cancelled + 1
+    elif verdict == Verdict.suppress:
+        message.status, report.cancelled = MessageStatus.suppressed, report.cancelled + 1
+        suppressed[(stats.hour_of(now), "suppressed", str(message.campaign_id or ""))] += 1
+    else:
+        _hold(message, now + HOLD_FOR[verdict], reason)
+        report.held += 1
+
+
+def _gate_and_render(session: Session, fresh: list[Message], ws: Workspace, sender: Sender, public_url: str,
+                     now: datetime, report: DispatchReport) -> list[tuple[Message, OutgoingEmail]]:
+    """Gates each scheduled row and renders the ones that go, storing on the row what is sent."""
+    campaigns = {c.id: c for c in session.exec(select(Campaign).where(
+        col(Campaign.id).in_({m.campaign_id for m in fresh if m.campaign_id})))}
+    domain_problem = domains.sending_domain_problem(session=session, from_email=ws.from_email,
+                                                    resend_configured=sender.name == "resend")
+    facts = _Facts.load(session, fresh)
+    ready: list[tuple[Message, OutgoingEmail]] = []
+    planned: dict[int | None, int] = {}
+    suppressed: Counter = Counter()
+    for message in fresh:
+        campaign = campaigns.get(message.campaign_id)
+        verdict, reason = _gate(session, message, ws, campaign, planned.get(message.contact_id, 0),
+                                domain_problem, facts)
+        if verdict != Verdict.send:
+            _apply(message, verdict, reason, now, report, suppressed)
+            continue
+        if not message.is_test:
+            planned[message.contact_id] = planned.get(message.contact_id, 0) + 1
+        email = _render(session, message, ws, campaign, public_url, facts)
+        message.from_address, message.subject, message.html, message.text = \
+            email.from_address, email.subject, email.html, email.text
+        ready.append((message, email))
+    stats.bump(session, suppressed)
+    return ready
+
+
+def _plan_calls(ready: list[tuple[Message, OutgoingEmail]], max_batch: int) -> list[_Call]:
+    """Chunks of up to `max_batch`: a chunk of several is one batch call under a fresh batch key."""
+    calls = []
+    for start in range(0, len(ready), max_batch):
+        chunk = ready[start:start + max_batch]
+        key = f"humanic-batch/{uuid.uuid4()}" if len(chunk) > 1 else None
+        for message, _ in chunk:
+            message.batch_key = key
+        calls.append(_Call(key, [m for m, _ in chunk], [e for _, e in chunk]))
+    return calls
+
+
+def _mark_sending(calls: list[_Call], now: datetime) -> None:
+    for call in calls:
+        for message in call.messages:
+            message.status, message.lease_until = MessageStatus.sending, now + LEASE
+            message.attempts += 1
+
+
 def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int = BATCH) -> DispatchReport:
-    """One pass: claim what is due, decide and record every provider call, then make the calls one by
-    one, committing each result as it comes back."""
+    """One pass: claim what is due; hold it all while the provider's quota is used up; otherwise replay
+    the expired `sending` calls, gate and render the scheduled rows, plan the calls and record them
+    (commit), then make the calls one by one, committing each result as it comes back."""
     report = DispatchReport()
     with read_scope(engine) as session:  # a snapshot: asking must not take SQLite's write turn
         if not _anything_due(session):
@@ -295,59 +382,16 @@ def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int 
         ws = workspace.get_workspace(session=session)
         now = clock.now()
         if ws.sending_blocked_until is not None and ws.sending_blocked_until > now:
-            for message in messages:
-                if message.status == MessageStatus.sending:
-                    message.lease_until = ws.sending_blocked_until
-                else:
-                    _hold(message, ws.sending_blocked_until, ws.sending_blocked_reason)
-                session.add(message)
-                report.held += 1
+            _hold_while_blocked(messages, ws, report)
+            session.add_all(messages)
             session.commit()
             return report
         calls = _replays(session, [m for m in messages if m.status == MessageStatus.sending], public_url)
-        fresh = [m for m in messages if m.status == MessageStatus.scheduled]
-        campaigns = {c.id: c for c in session.exec(select(Campaign).where(
-            col(Campaign.id).in_({m.campaign_id for m in fresh if m.campaign_id})))}
-        ready: list[tuple[Message, OutgoingEmail]] = []
-        planned: dict[int | None, int] = {}
-        domain_problem = domains.sending_domain_problem(session=session, from_email=ws.from_email,
-                                                        resend_configured=sender.name == "resend")
-        facts = _Facts.load(session, fresh)
-        suppressed: Counter = Counter()
-        for message in fresh:
-            campaign = campaigns.get(message.campaign_id)
-            verdict = _gate(session, message, ws, campaign, planned.get(message.contact_id, 0), domain_problem, facts)
-            if verdict is not None:
-                action, reason = verdict
-                message.last_error = reason
-                if action == "cancel":
-                    message.status, report.cancelled = MessageStatus.cancelled, report.cancelled + 1
-                elif action == "suppress":
-                    message.status, report.cancelled = MessageStatus.suppressed, report.cancelled + 1
-                    suppressed[(stats.hour_of(now), "suppressed", str(message.campaign_id or ""))] += 1
-                else:
-                    _hold(message, now + timedelta(minutes=15 if action == "postpone" else 1), reason)
-                    report.held += 1
-                session.add(message)
-                continue
-            if not message.is_test:
-                planned[message.contact_id] = planned.get(message.contact_id, 0) + 1
-            email = _render(session, message, ws, campaign, public_url, facts)
-            message.from_address, message.subject, message.html, message.text = \
-                email.from_address, email.subject, email.html, email.text
-            ready.append((message, email))
-        for start in range(0, len(ready), sender.max_batch):
-            chunk = ready[start:start + sender.max_batch]
-            key = f"humanic-batch/{uuid.uuid4()}" if len(chunk) > 1 else None
-            for message, _ in chunk:
-                message.batch_key = key
-            calls.append(_Call(key, [m for m, _ in chunk], [e for _, e in chunk]))
-        for call in calls:
-            for message in call.messages:
-                message.status, message.lease_until = MessageStatus.sending, now + LEASE
-                message.attempts += 1
-                session.add(message)
-        stats.bump(session, suppressed)
+        ready = _gate_and_render(session, [m for m in messages if m.status == MessageStatus.scheduled], ws,
+                                 sender, public_url, now, report)
+        calls += _plan_calls(ready, sender.max_batch)
+        _mark_sending(calls, now)
+        session.add_all(messages)
         session.commit()  # every call is recorded (members, key, payload) before the provider sees it
 
         for call in calls:
