@@ -12,6 +12,7 @@ from humanic_app.models.campaign import (
 from humanic_app.models.contact import Contact, ContactIdentity, IdentityKind
 from humanic_app.models.domain import DOMAIN_STATUS_LABELS, Domain
 from humanic_app.models.event import Event, EventOutcome, InboxCursor
+from humanic_app.models.lease import Lease
 from humanic_app.models.message import Message, MessageStatus
 from humanic_app.models.source import SOURCE_STATUS_LABELS, Source, SourceStatus
 from humanic_app.models.stat import Stat
@@ -22,5 +23,5 @@ from humanic_app.models.workspace import Workspace, WorkspaceStatus
 metadata = SQLModel.metadata
 
 __all__ = ["DOMAIN_STATUS_LABELS", "Domain", "DeliveryEvent", "Suppression", "SuppressionReason", "CAMPAIGN_TRANSITIONS", "Campaign", "CampaignStatus", "Enrolment", "EnrolmentStatus", "Message",
-           "MessageStatus", "Contact", "ContactIdentity", "IdentityKind", "Event", "EventOutcome", "InboxCursor", "SOURCE_STATUS_LABELS",
+           "MessageStatus", "Contact", "ContactIdentity", "IdentityKind", "Event", "EventOutcome", "InboxCursor", "Lease", "SOURCE_STATUS_LABELS",
            "Source", "SourceStatus", "Stat", "ApiKey", "User", "UserRole", "UserSession", "Workspace", "WorkspaceStatus", "metadata"]

@@ -1,0 +1,49 @@
+"""Leases: a named right, held by one process until it expires. Periodic jobs take the job's lease for
+one period before running, so however many workers a deployment runs, each job runs once per period.
+
+Acquiring is one conditional write (insert if absent, else update if expired or already ours), atomic on
+SQLite and PostgreSQL alike; the caller commits it before doing the work. Expiry is judged on the app's
+clock, so the hosts of one deployment need synchronised clocks (NTP), as the outbox's leases already do.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from humanic_app import clock
+from humanic_app.models import Lease
+
+
+def process_holder() -> str:
+    """A name for this process that no other process, here or on another host, has."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def try_acquire(*, session: Session, name: str, holder: str, ttl: timedelta) -> bool:
+    """Takes (or renews) the lease `name` until now + ttl when it is free, expired or already `holder`'s.
+    Returns whether `holder` now has it."""
+    now = clock.now()
+    taken = session.execute(update(Lease).where(
+        Lease.name == name, or_(Lease.holder == holder, col(Lease.expires_at) <= now))
+        .values(holder=holder, expires_at=now + ttl))
+    if taken.rowcount:
+        return True
+    if session.exec(select(Lease.name).where(Lease.name == name)).first() is not None:
+        return False  # someone else holds it
+    savepoint = session.begin_nested()
+    try:
+        session.add(Lease(name=name, holder=holder, expires_at=now + ttl))
+        session.flush()
+        savepoint.commit()
+    except IntegrityError:  # another process created it first: it is theirs
+        savepoint.rollback()
+        return False
+    return True
+
