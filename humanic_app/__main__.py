@@ -88,10 +88,10 @@ def _describe_db() -> str:
     return "PostgreSQL at " + settings.database_url.split("@")[-1]
 
 
-def _cmd_worker(_: argparse.Namespace) -> int:
+def _cmd_worker(args: argparse.Namespace) -> int:
     from humanic_app.background import run_worker
 
-    return run_worker()
+    return run_worker(attached=args.attached)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,8 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_cmd_migrate)
 
-    sub.add_parser("worker", help="run processing and the outbox dispatcher (the app starts this itself)"
-                   ).set_defaults(func=_cmd_worker)
+    worker = sub.add_parser("worker", help="run processing, the outbox dispatcher and the periodic jobs (each web "
+                            "process starts its own unless HUMANIC_WORKERS=external; then run this as a service)")
+    mode = worker.add_mutually_exclusive_group()
+    mode.add_argument("--attached", dest="attached", action="store_true",
+                      help="a web process's child: woken through stdin, exits when stdin closes")
+    mode.add_argument("--standalone", dest="attached", action="store_false",
+                      help="a service of its own: polls the database, exits on SIGTERM (the default unless "
+                           "stdin is a pipe)")
+    worker.set_defaults(func=_cmd_worker, attached=None)
 
     create_user = sub.add_parser("create-user", help="create a user (the first one becomes the owner)")
     create_user.add_argument("--email", required=True)

@@ -1,10 +1,15 @@
-"""The background worker process: processing and the outbox dispatcher, beside the web server.
+"""The background worker process: processing, the outbox dispatcher and the periodic jobs, beside the
+web server, so they never compete with the webhook for the GIL.
 
-The web process only answers HTTP: it stores each webhook delivery and returns. Mapping, contact matching,
-campaigns and sending run in one child process per web worker, so they never compete with the webhook for
-the GIL. The child is started and restarted by the web process's lifespan, is woken through its stdin
-("p" = events stored, "d" = a message is due now), and exits when that pipe closes, so it cannot outlive
-the web worker that started it. All pending work lives in the database: the child may die at any moment.
+HUMANIC_WORKERS chooses who runs it. `embedded` (the default): each web process starts one child
+(`worker --attached`), restarts it, wakes it through its stdin ("p" = events stored, "d" = a message is
+due now), and the child exits when that pipe closes, so it cannot outlive the web worker that started it.
+`external`: web processes start none; `python -m humanic_app worker` runs as its own service, any number
+of them, wherever the database (and Redis) can be reached. A standalone worker is woken by nobody: it
+polls the database (processing every IDLE_POLL_SECONDS, the dispatcher every DISPATCH_INTERVAL_SECONDS)
+and exits on SIGTERM. Several workers are safe together: processing takes an advisory lock on PostgreSQL,
+the dispatcher claims rows with SKIP LOCKED, and periodic jobs run under a lease (workers.run_periodic).
+All pending work lives in the database: any worker may die at any moment.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import contextlib
 import logging
 import os
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -27,7 +33,7 @@ WAKE_PROCESSING = b"p"
 WAKE_DISPATCHER = b"d"
 
 _child: subprocess.Popen | None = None
-supervising = False  # this process keeps a worker child running (it may be restarting right now)
+supervising = False  # processing runs elsewhere: in this process's child (maybe restarting now), or external workers
 
 
 def wake(signal_byte: bytes) -> None:
@@ -40,7 +46,7 @@ def wake(signal_byte: bytes) -> None:
 
 
 def _spawn() -> subprocess.Popen:
-    child = subprocess.Popen([sys.executable, "-m", "humanic_app", "worker"], stdin=subprocess.PIPE)
+    child = subprocess.Popen([sys.executable, "-m", "humanic_app", "worker", "--attached"], stdin=subprocess.PIPE)
     assert child.stdin is not None
     os.set_blocking(child.stdin.fileno(), False)
     return child
@@ -58,10 +64,21 @@ def _stop(child: subprocess.Popen) -> None:
 
 @contextlib.asynccontextmanager
 async def background_worker():
-    """Lifespan task of the web process: keep one worker child running while the app serves."""
+    """Lifespan task of the web process: keep one worker child running while the app serves, unless
+    HUMANIC_WORKERS=external says standalone workers do the background work."""
     global _child, supervising
-    stopping = asyncio.Event()
+    from humanic_app.settings import get_settings
+
     supervising = True
+    if get_settings().workers == "external":
+        logger.info("HUMANIC_WORKERS=external: this web process starts no background worker; "
+                    "run `python -m humanic_app worker` as a service of its own")
+        try:
+            yield
+        finally:
+            supervising = False
+        return
+    stopping = asyncio.Event()
 
     async def supervise() -> None:
         global _child
@@ -96,12 +113,13 @@ def _read_wakeups(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
     loop.call_soon_threadsafe(stop.set)
 
 
-async def _serve() -> None:
+async def _serve(*, attached: bool) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    threading.Thread(target=_read_wakeups, args=(loop, stop), daemon=True, name="humanic-wakeups").start()
+    if attached:
+        threading.Thread(target=_read_wakeups, args=(loop, stop), daemon=True, name="humanic-wakeups").start()
     async with workers.dispatcher_ticker():
         processing = asyncio.create_task(workers.processing_loop(), name="humanic-processing")
         await stop.wait()
@@ -110,11 +128,30 @@ async def _serve() -> None:
             await processing
 
 
-def run_worker() -> int:
-    """Entry point of the child (`python -m humanic_app worker`)."""
+def _stdin_is_a_parent_pipe() -> bool:
+    """Neither --attached nor --standalone given: a pipe on stdin is a parent's wake-up pipe, unless
+    HUMANIC_WORKERS=external (then no web process starts workers). /dev/null, a terminal or a closed
+    stdin — how service managers and containers start a process — mean a service of its own."""
+    from humanic_app.settings import get_settings
+
+    if get_settings().workers == "external":
+        return False
+    try:
+        return stat.S_ISFIFO(os.fstat(sys.stdin.fileno() if sys.stdin else 0).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def run_worker(*, attached: bool | None = None) -> int:
+    """Entry point of `python -m humanic_app worker`. Attached: a web process's child, woken through
+    stdin, gone when stdin closes. Standalone: polls the database until SIGTERM or SIGINT."""
     from humanic_app import logs, runtime
 
+    attached = _stdin_is_a_parent_pipe() if attached is None else attached
     logs.configure(process="worker")
     runtime.tune_garbage_collector()
-    asyncio.run(_serve())
+    logger.info("background worker %s started (%s)", os.getpid(),
+                "attached to its web process" if attached else "standalone: polls the database")
+    asyncio.run(_serve(attached=attached))
+    logger.info("background worker %s stopped", os.getpid())
     return 0

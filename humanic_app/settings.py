@@ -21,6 +21,7 @@ class Settings:
     port: int
     session_ttl_hours: int
     metrics_token: str | None
+    workers: str = "embedded"  # embedded: each web process runs its own background worker; external: none
 
     @property
     def is_sqlite(self) -> bool:
@@ -33,6 +34,16 @@ def _normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+WORKER_MODES = ("embedded", "external")
+
+
+def _workers_mode(value: str | None) -> str:
+    mode = (value or "embedded").strip().lower()
+    if mode not in WORKER_MODES:
+        raise ValueError(f"HUMANIC_WORKERS must be one of {', '.join(WORKER_MODES)}, not {value!r}")
+    return mode
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -49,6 +60,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         port=int(env.get("PORT") or 3000),
         session_ttl_hours=int(env.get("HUMANIC_SESSION_TTL_HOURS") or 24 * 14),
         metrics_token=env.get("HUMANIC_METRICS_TOKEN") or None,
+        workers=_workers_mode(env.get("HUMANIC_WORKERS")),
     )
 
 
