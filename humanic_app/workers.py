@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from humanic_app.db import get_engine, read_scope, session_scope
 from humanic_app.services import inbox, ingest, processing, webhook_intake
@@ -217,6 +219,53 @@ def recheck_domains() -> None:
             domains.recheck_all(session=session)
 
 
+def purge_sessions() -> None:
+    """Deletes sign-ins that expired: they no longer let anyone in, and nothing else removes them."""
+    from humanic_app.services import auth
+
+    with session_scope(get_engine()) as session:
+        purged = auth.purge_expired_sessions(session=session)
+    if purged:
+        logger.info("purged %d expired sign-in sessions", purged)
+
+
+@dataclasses.dataclass(frozen=True)
+class PeriodicJob:
+    name: str  # also the name of its lease
+    period: timedelta
+    run: Callable[[], None]
+
+
+PERIODIC_JOBS = [PeriodicJob("domain-recheck", timedelta(minutes=10), recheck_domains),
+                 PeriodicJob("session-purge", timedelta(hours=1), purge_sessions)]
+
+
+@functools.lru_cache(maxsize=1)
+def _lease_holder() -> str:
+    from humanic_app.services import leases
+
+    return leases.process_holder()
+
+
+def run_periodic(job: PeriodicJob) -> bool:
+    """Runs the job if this process takes its lease for the coming period: every worker ticks every job
+    once per period, and only the first to ask once the last lease ran out (or its holder, renewing) gets
+    it, so however many workers run, the job runs once per period. The lease is committed before the job:
+    a job that fails waits for the next period like one that succeeded."""
+    from humanic_app.services import leases
+
+    with session_scope(get_engine()) as session:
+        if not leases.try_acquire(session=session, name=job.name, holder=_lease_holder(), ttl=job.period):
+            return False
+    try:
+        job.run()
+    except Exception:
+        logger.exception("periodic job %s failed; it runs again next period", job.name)
+    else:
+        logger.info("periodic job %s ran (lease holder %s)", job.name, _lease_holder())
+    return True
+
+
 def wake_dispatcher() -> None:
     """Run the dispatcher now (a zero-delay message was just written) instead of at the next tick:
     directly when this process runs the ticker, otherwise through the background worker's pipe."""
@@ -233,16 +282,18 @@ def wake_dispatcher() -> None:
 
 @contextlib.asynccontextmanager
 async def dispatcher_ticker():
-    """Lifespan task: APScheduler ticks the outbox dispatcher. It only wakes the dispatcher; pending
-    sends live in the database, so nothing is lost while the app is down (due messages go out on start)."""
+    """Lifespan task: APScheduler ticks the outbox dispatcher and the periodic jobs. It only wakes the
+    dispatcher; pending sends live in the database, so nothing is lost while the app is down (due messages
+    go out on start). Periodic jobs run through their leases (`run_periodic`)."""
     global _scheduler
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     _scheduler = AsyncIOScheduler(timezone="UTC")
     _scheduler.add_job(dispatch_once, "interval", seconds=DISPATCH_INTERVAL_SECONDS, id=_DISPATCH_JOB,
                        coalesce=True, max_instances=1, misfire_grace_time=None)
-    _scheduler.add_job(recheck_domains, "interval", minutes=10, id="humanic-domain-recheck", coalesce=True,
-                       max_instances=1)
+    for job in PERIODIC_JOBS:
+        _scheduler.add_job(run_periodic, "interval", args=(job,), seconds=job.period.total_seconds(),
+                           id=f"humanic-{job.name}", coalesce=True, max_instances=1)
     _scheduler.start()
     try:
         yield
