@@ -59,7 +59,7 @@ class PreviewEventRow:
 
 @dataclasses.dataclass(frozen=True)
 class DryRunRow:
-    recipient: str
+    recipient: str  # not `to`: a row var's `.to` is Reflex's own cast method
     step: str
     due: str
 
