@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
 from humanic_app import routes
 from humanic_app.models import CampaignStatus
@@ -119,7 +122,7 @@ class CampaignsState(AuthState):
     dry_run_summary: str = ""
     dry_run_rows: list[DryRunRow] = []
 
-    def _builder_call(self, then=None):
+    def _builder_call(self, then: Callable[[], object] | None = None) -> AbstractContextManager[Session]:
         """A service call whose validation errors the builder lists one per field."""
         return self._service_call("field_errors", then=then, words=field_lines, catch=ValidationFailed)
 

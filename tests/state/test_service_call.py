@@ -73,10 +73,8 @@ def test_a_list_field_gets_one_line_per_field(on_test_database):
 
 def test_without_a_field_or_outside_catch_refusals_propagate(on_test_database):
     page = _Page()
-    with pytest.raises(ServiceError):
-        with service_call(page, then=page.reload):
-            raise NotFound("gone")
-    with pytest.raises(NotFound):
-        with service_call(page, "field_errors", catch=ValidationFailed):
-            raise NotFound("gone")
+    with pytest.raises(ServiceError), service_call(page, then=page.reload):
+        raise NotFound("gone")
+    with pytest.raises(NotFound), service_call(page, "field_errors", catch=ValidationFailed):
+        raise NotFound("gone")
     assert page.reloads == []
