@@ -88,7 +88,7 @@ def _funnel() -> rx.Component:
                     rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in columns])),
                     rx.table.body(rx.foreach(DashboardState.funnel, lambda r: rx.table.row(
                         rx.table.cell(rx.link(r.name, href=routes.CAMPAIGNS)), rx.table.cell(r.status),
-                        *[rx.table.cell(getattr(r, k)) for k in ("enrolled", "sent", "delivered", "opened", "clicked",
+                        *[rx.table.cell(r[k]) for k in ("enrolled", "sent", "delivered", "opened", "clicked",
                                                          "goal", "next_24h")],
                         class_name="funnel-row"))),
                     width="100%", size="1"),

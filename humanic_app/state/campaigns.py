@@ -388,8 +388,8 @@ class CampaignsState(AuthState):
                                 f"contacts and sent {result['emails']} emails (per step: "
                                 f"{', '.join(map(str, result['emails_per_step']))}). Not sent: {not_sent}. "
                                 f"Nothing was sent.")
-        self.dry_run_rows = [DryRunRow(recipient=e["to"], step=str(e["step"] + 1), due=e["due_at"][:16].replace("T", " "))
-                             for e in result["sample"][:20]]
+        self.dry_run_rows = [DryRunRow(recipient=e["to"], step=str(e["step"] + 1),
+                                       due=e["due_at"][:16].replace("T", " ")) for e in result["sample"][:20]]
 
     test_to: str = ""
 

@@ -156,7 +156,8 @@ class EventLogState(AuthState):
         with self._service_call() as session:
             event = event_log.get_event(session=session, event_id=int(event_id))
             names = {s.id: s.name for s in sources.list_sources(session=session)}
-        self.detail = {**dataclasses.asdict(_row(event, names)), "payload": json.dumps(event.payload, indent=2, default=str),
+        self.detail = {**dataclasses.asdict(_row(event, names)),
+                       "payload": json.dumps(event.payload, indent=2, default=str),
                        "headers": json.dumps(event.headers, indent=2), "reason": event.reason,
                        "mapped": json.dumps(event.mapped, indent=2, default=str) if event.mapped else "not mapped yet"}
         self.decisions = [DecisionRow(campaign=d.get("campaign", ""), fired="fired" if d.get("fired") else "not fired",
