@@ -104,8 +104,8 @@ def page_findings(title: str) -> rx.Component:
     if route is None:
         return rx.fragment()
     return rx.foreach(AuthState.findings_everywhere, lambda f: rx.cond(
-        f["href"] == route,
-        rx.callout(rx.text(f["problem"], " ", rx.text.strong("Fix: "), f["fix"]), icon="triangle-alert",
+        f.href == route,
+        rx.callout(rx.text(f.problem, " ", rx.text.strong("Fix: "), f.fix), icon="triangle-alert",
                    color_scheme="amber", size="1", width="100%", class_name="page-finding")))
 
 

@@ -1,27 +1,32 @@
 """Campaigns: list, ready-made templates, the builder, a live preview on a real event."""
 
+from typing import get_args
+
 import reflex as rx
 
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.ui import notice
-from humanic_app.state.campaigns import OPS, CampaignsState as S
+from humanic_app.services.campaigns.schema import OPERATORS, CampaignDocument
+from humanic_app.state.campaigns import CampaignsState as S
+
+REENTRY_CHOICES = list(get_args(CampaignDocument.model_fields["reentry"].annotation))
 
 STATUS_COLORS = [("draft", "gray"), ("active", "green"), ("paused", "orange"), ("archived", "red")]
 
 
 def _status_buttons(c) -> rx.Component:
     return rx.hstack(
-        rx.cond(c["status"] != "active",
-                rx.cond(c["status"] != "archived",
+        rx.cond(c.status != "active",
+                rx.cond(c.status != "archived",
                         rx.button("Activate", size="1", color_scheme="green",
-                                  on_click=S.change_status(c["id"], "active")))),
-        rx.cond(c["status"] == "active",
+                                  on_click=S.change_status(c.id, "active")))),
+        rx.cond(c.status == "active",
                 rx.button("Pause", size="1", variant="soft", color_scheme="orange",
-                          on_click=S.change_status(c["id"], "paused"))),
-        rx.cond(c["status"] != "archived",
+                          on_click=S.change_status(c.id, "paused"))),
+        rx.cond(c.status != "archived",
                 rx.button("Archive", size="1", variant="soft", color_scheme="red",
-                          on_click=S.change_status(c["id"], "archived"))),
-        rx.button("Edit", size="1", variant="outline", on_click=S.edit(c["id"])),
+                          on_click=S.change_status(c.id, "archived"))),
+        rx.button("Edit", size="1", variant="outline", on_click=S.edit(c.id)),
         spacing="2",
     )
 
@@ -33,9 +38,9 @@ def _list() -> rx.Component:
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                            ("Campaign", "Status", "Trigger", "Emails sent", "Scheduled", "")])),
             rx.table.body(rx.foreach(S.campaigns, lambda c: rx.table.row(
-                rx.table.cell(c["name"]),
-                rx.table.cell(rx.badge(c["status"], color_scheme=rx.match(c["status"], *STATUS_COLORS, "gray"))),
-                rx.table.cell(rx.code(c["trigger"])), rx.table.cell(c["sent"]), rx.table.cell(c["scheduled"]),
+                rx.table.cell(c.name),
+                rx.table.cell(rx.badge(c.status, color_scheme=rx.match(c.status, *STATUS_COLORS, "gray"))),
+                rx.table.cell(rx.code(c.trigger)), rx.table.cell(c.sent), rx.table.cell(c.scheduled),
                 rx.table.cell(_status_buttons(c)), class_name="campaign-row"))),
             width="100%", size="1",
         ),
@@ -50,8 +55,8 @@ UPLOAD_ID = "campaign-upload"
 def _templates() -> rx.Component:
     return rx.hstack(
         rx.text("New campaign:", size="2", weight="medium"),
-        rx.foreach(S.template_names, lambda t: rx.button(t["name"], size="1", variant="soft",
-                                                         on_click=S.new_from_template(t["slug"]))),
+        rx.foreach(S.template_names, lambda t: rx.button(t.name, size="1", variant="soft",
+                                                         on_click=S.new_from_template(t.slug))),
         rx.button("Blank", size="1", variant="outline", on_click=S.new_from_template("")),
         rx.upload(
             rx.button("Upload YAML/JSON", size="1", variant="outline"),
@@ -72,11 +77,11 @@ def _text(label: str, field: str, value, placeholder: str = "", width: str = "10
 
 def _condition_row(c, i) -> rx.Component:
     return rx.hstack(
-        rx.select(["property", "person_property"], value=c["target"], on_change=lambda v: S.set_condition(i, "target", v),
+        rx.select(["property", "person_property"], value=c.target, on_change=lambda v: S.set_condition(i, "target", v),
                   size="1"),
-        rx.input(value=c["key"], placeholder="cart_value", on_change=lambda v: S.set_condition(i, "key", v), size="1"),
-        rx.select(OPS, value=c["op"], on_change=lambda v: S.set_condition(i, "op", v), size="1"),
-        rx.input(value=c["value"], placeholder="50", on_change=lambda v: S.set_condition(i, "value", v), size="1"),
+        rx.input(value=c.key, placeholder="cart_value", on_change=lambda v: S.set_condition(i, "key", v), size="1"),
+        rx.select(list(OPERATORS), value=c.op, on_change=lambda v: S.set_condition(i, "op", v), size="1"),
+        rx.input(value=c.value, placeholder="50", on_change=lambda v: S.set_condition(i, "value", v), size="1"),
         rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", on_click=S.remove_condition(i),
                        aria_label="Remove condition"),
         spacing="2", align="center", class_name="condition-row",
@@ -88,7 +93,7 @@ def _step_card(s, i) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.badge("Step ", i + 1), rx.text("Delay after the trigger event", size="1"),
-                rx.input(value=s["delay"], on_change=lambda v: S.set_step(i, "delay", v), width="90px", size="1",
+                rx.input(value=s.delay, on_change=lambda v: S.set_step(i, "delay", v), width="90px", size="1",
                          class_name="step-delay"),
                 rx.spacer(),
                 rx.icon_button(rx.icon("arrow-up", size=14), size="1", variant="ghost", on_click=S.move_step(i, -1),
@@ -99,12 +104,12 @@ def _step_card(s, i) -> rx.Component:
                                on_click=S.remove_step(i), aria_label="Remove step"),
                 align="center", width="100%", spacing="2",
             ),
-            rx.input(value=s["subject"], on_change=lambda v: S.set_step(i, "subject", v), placeholder="Subject",
+            rx.input(value=s.subject, on_change=lambda v: S.set_step(i, "subject", v), placeholder="Subject",
                      width="100%", class_name="step-subject"),
-            rx.text_area(value=s["html"], on_change=lambda v: S.set_step(i, "html", v),
+            rx.text_area(value=s.html, on_change=lambda v: S.set_step(i, "html", v),
                          placeholder="<p>Hi {{ name | default('there') }}</p>", width="100%", rows="5",
                          class_name="step-html", style={"font_family": "monospace"}),
-            rx.text_area(value=s["text"], on_change=lambda v: S.set_step(i, "text", v),
+            rx.text_area(value=s.text, on_change=lambda v: S.set_step(i, "text", v),
                          placeholder="Plain-text part (optional; derived from the HTML when empty)", width="100%",
                          rows="2"),
             spacing="2", width="100%",
@@ -145,7 +150,7 @@ def _builder() -> rx.Component:
             rx.hstack(
                 _text("Exit when (goal events)", "exit_on", S.exit_on, "subscription_upgraded", width="260px"),
                 rx.vstack(rx.text("Re-entry", size="1", weight="medium"),
-                          rx.select(["once", "every_time", "after_exit"], value=S.reentry,
+                          rx.select(REENTRY_CHOICES, value=S.reentry,
                                     on_change=lambda v: S.set_text("reentry", v)), spacing="1"),
                 spacing="3", wrap="wrap",
             ),
@@ -182,7 +187,7 @@ def _preview() -> rx.Component:
             rx.select.root(
                 rx.select.trigger(placeholder="Event", width="100%"),
                 rx.select.content(rx.select.item("Sample event", value="sample"),
-                                  rx.foreach(S.preview_events, lambda e: rx.select.item(e["label"], value=e["id"]))),
+                                  rx.foreach(S.preview_events, lambda e: rx.select.item(e.label, value=e.id))),
                 value=S.preview_event_id, on_change=lambda v: S.set_preview("event", v),
             ),
             rx.select.root(
@@ -222,8 +227,8 @@ def _dry_run() -> rx.Component:
                       spacing="2"),
             rx.cond(S.dry_run_summary != "", rx.text(S.dry_run_summary, size="2", id="dry-run-summary")),
             rx.cond(S.dry_run_rows.length() > 0, rx.table.root(rx.table.body(rx.foreach(
-                S.dry_run_rows, lambda r: rx.table.row(rx.table.cell(r["due"]), rx.table.cell(r["to"]),
-                                                       rx.table.cell("email ", r["step"])))), size="1")),
+                S.dry_run_rows, lambda r: rx.table.row(rx.table.cell(r.due), rx.table.cell(r.recipient),
+                                                       rx.table.cell("email ", r.step)))), size="1")),
             spacing="2", width="100%",
         ),
         width="100%",

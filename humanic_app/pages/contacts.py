@@ -21,8 +21,8 @@ def _list() -> rx.Component:
                                              rx.table.column_header_cell("Name"),
                                              rx.table.column_header_cell("Updated"))),
                 rx.table.body(rx.foreach(S.rows, lambda c: rx.table.row(
-                    rx.table.cell(c["email"]), rx.table.cell(c["name"]), rx.table.cell(c["updated"]),
-                    on_click=S.open_contact(c["id"]), style={"cursor": "pointer"}, class_name="contact-row"))),
+                    rx.table.cell(c.email), rx.table.cell(c.name), rx.table.cell(c.updated),
+                    on_click=S.open_contact(c.id), style={"cursor": "pointer"}, class_name="contact-row"))),
                 width="100%", size="1",
             ),
             empty_state("users", "No contacts found",
@@ -51,7 +51,7 @@ def _detail() -> rx.Component:
                           rx.link("All in the Event Log →", href=f"{routes.EVENT_LOG}?contact=" + S.selected["id"], size="2",
                                   id="contact-events-link"), spacing="3", align="center"),
                 rx.table.root(rx.table.body(rx.foreach(S.timeline, lambda e: rx.table.row(
-                    rx.table.cell(e["time"]), rx.table.cell(rx.code(e["event"])), rx.table.cell(e["outcome"])))),
+                    rx.table.cell(e.time), rx.table.cell(rx.code(e.event)), rx.table.cell(e.outcome)))),
                     size="1", width="100%", id="contact-timeline"),
                 spacing="2", width="100%",
             ),
@@ -71,9 +71,9 @@ def _suppressions() -> rx.Component:
                 on_submit=S.suppress, reset_on_submit=True),
         rx.cond(S.suppression_message != "", rx.text(S.suppression_message, color_scheme="red", size="2")),
         rx.table.root(rx.table.body(rx.foreach(S.suppressions, lambda r: rx.table.row(
-            rx.table.cell(r["email"]), rx.table.cell(rx.badge(r["reason"])), rx.table.cell(r["note"]),
-            rx.table.cell(r["created_at"]),
-            rx.table.cell(rx.button("Remove", size="1", variant="ghost", on_click=S.unsuppress(r["email"]))),
+            rx.table.cell(r.email), rx.table.cell(rx.badge(r.reason)), rx.table.cell(r.note),
+            rx.table.cell(r.created_at),
+            rx.table.cell(rx.button("Remove", size="1", variant="ghost", on_click=S.unsuppress(r.email))),
             class_name="suppression-row"))), size="1", width="100%"),
         spacing="2", width="100%"), width="100%")
 

@@ -2,27 +2,28 @@
 
 import reflex as rx
 
+from humanic_app import routes
 from humanic_app.components.shell import page_shell
 from humanic_app.state.dashboard import DashboardState
 
 
 def _checklist_item(item) -> rx.Component:
     return rx.hstack(
-        rx.cond(item["done"] == "yes", rx.icon("circle-check", color=rx.color("green", 9)),
+        rx.cond(item.done == "yes", rx.icon("circle-check", color=rx.color("green", 9)),
                 rx.icon("circle", color=rx.color("gray", 8))),
         rx.vstack(
-            rx.link(item["label"], href=item["href"], weight="medium"),
-            rx.cond(item["done"] == "yes", rx.fragment(), rx.text(item["hint"], size="1", color_scheme="gray")),
+            rx.link(item.label, href=item.href, weight="medium"),
+            rx.cond(item.done == "yes", rx.fragment(), rx.text(item.hint, size="1", color_scheme="gray")),
             spacing="0",
         ),
-        align="start", spacing="2", class_name="checklist-item", data_done=item["done"],
+        align="start", spacing="2", class_name="checklist-item", data_done=item.done,
     )
 
 
 def _finding(f) -> rx.Component:
     return rx.callout(
-        rx.vstack(rx.text(rx.text.strong(f["case"], ": "), f["problem"]),
-                  rx.text(rx.text.strong("Fix: "), f["fix"], " ", rx.link("Go there", href=f["href"])), spacing="1"),
+        rx.vstack(rx.text(rx.text.strong(f.case, ": "), f.problem),
+                  rx.text(rx.text.strong("Fix: "), f.fix, " ", rx.link("Go there", href=f.href)), spacing="1"),
         icon="triangle-alert", color_scheme="amber", width="100%", class_name="finding",
     )
 
@@ -39,7 +40,7 @@ def _bars(key: str, title: str) -> rx.Component:
         rx.recharts.bar_chart(
             *_axes(),
             rx.foreach(DashboardState.chart_series[key],
-                       lambda s: rx.recharts.bar(data_key=s["name"], stack_id="a", fill=s["color"],
+                       lambda s: rx.recharts.bar(data_key=s.name, stack_id="a", fill=s.color,
                                                  is_animation_active=False)),
             data=DashboardState.chart_rows[key], height=220, width="100%"),
         spacing="2", width="100%"), width="100%", id=f"chart-{key}", class_name="chart")
@@ -51,7 +52,7 @@ def _lines(key: str, title: str, *extra: rx.Component) -> rx.Component:
         rx.recharts.line_chart(
             *_axes(),
             rx.foreach(DashboardState.chart_series[key],
-                       lambda s: rx.recharts.line(data_key=s["name"], stroke=s["color"], type_="monotone",
+                       lambda s: rx.recharts.line(data_key=s.name, stroke=s.color, type_="monotone",
                                                   is_animation_active=False)),
             *extra,
             data=DashboardState.chart_rows[key], height=220, width="100%"),
@@ -86,7 +87,7 @@ def _funnel() -> rx.Component:
                 rx.table.root(
                     rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in columns])),
                     rx.table.body(rx.foreach(DashboardState.funnel, lambda r: rx.table.row(
-                        rx.table.cell(rx.link(r["name"], href="/campaigns")), rx.table.cell(r["status"]),
+                        rx.table.cell(rx.link(r.name, href=routes.CAMPAIGNS)), rx.table.cell(r.status),
                         *[rx.table.cell(r[k]) for k in ("enrolled", "sent", "delivered", "opened", "clicked",
                                                          "goal", "next_24h")],
                         class_name="funnel-row"))),

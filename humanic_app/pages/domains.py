@@ -15,14 +15,14 @@ def _records() -> rx.Component:
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                        ("Domain", "Record", "Type", "Name", "Value", "Priority", "Status")])),
         rx.table.body(rx.foreach(S.records, lambda r: rx.table.row(
-            rx.table.cell(r["domain"]), rx.table.cell(r["record"]), rx.table.cell(r["type"]),
-            rx.table.cell(rx.hstack(rx.code(r["name"]), rx.icon_button(
-                rx.icon("copy", size=12), size="1", variant="ghost", on_click=copy_text(r["name"]),
+            rx.table.cell(r.domain), rx.table.cell(r.record), rx.table.cell(r.type),
+            rx.table.cell(rx.hstack(rx.code(r.name), rx.icon_button(
+                rx.icon("copy", size=12), size="1", variant="ghost", on_click=copy_text(r.name),
                 aria_label="Copy name"), align="center")),
-            rx.table.cell(rx.hstack(rx.code(r["value"], style={"word_break": "break-all"}), rx.icon_button(
-                rx.icon("copy", size=12), size="1", variant="ghost", on_click=copy_text(r["value"]),
+            rx.table.cell(rx.hstack(rx.code(r.value, style={"word_break": "break-all"}), rx.icon_button(
+                rx.icon("copy", size=12), size="1", variant="ghost", on_click=copy_text(r.value),
                 aria_label="Copy value"), align="center")),
-            rx.table.cell(r["priority"]), rx.table.cell(r["status"]), class_name="dns-record"))),
+            rx.table.cell(r.priority), rx.table.cell(r.status), class_name="dns-record"))),
         width="100%", size="1",
     )
 
@@ -35,11 +35,11 @@ def _configured() -> rx.Component:
         rx.cond(S.domains.length() > 0,
                 rx.vstack(
                     rx.foreach(S.domains, lambda d: rx.hstack(
-                        rx.text(d["name"], weight="medium"),
-                        rx.badge(d["label"], color_scheme=rx.match(d["status"], *COLORS, "gray"),
+                        rx.text(d.name, weight="medium"),
+                        rx.badge(d.label, color_scheme=rx.match(d.status, *COLORS, "gray"),
                                  class_name="domain-status"),
-                        rx.text("checked ", d["checked"], size="1", color_scheme="gray"),
-                        rx.button("Verify", size="1", on_click=S.verify(d["id"])), align="center", spacing="3")),
+                        rx.text("checked ", d.checked, size="1", color_scheme="gray"),
+                        rx.button("Verify", size="1", on_click=S.verify(d.id)), align="center", spacing="3")),
                     rx.text("Add these records at your DNS provider. DMARC is not required by Resend, but Gmail "
                             "and Yahoo expect at least p=none from bulk senders.", size="2"),
                     _records(), spacing="3", width="100%"),

@@ -15,7 +15,7 @@ def _filters() -> rx.Component:
         rx.select.root(
             rx.select.trigger(placeholder="Source"),
             rx.select.content(rx.select.item("All sources", value="all"),
-                              rx.foreach(S.source_options, lambda s: rx.select.item(s["name"], value=s["id"]))),
+                              rx.foreach(S.source_options, lambda s: rx.select.item(s.name, value=s.id))),
             value=S.filter_source, on_change=S.set_source_filter,
         ),
         rx.select(OUTCOMES, value=S.filter_outcome, on_change=S.set_outcome_filter, id="outcome-filter"),
@@ -38,11 +38,11 @@ def _table() -> rx.Component:
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                        ("Time (UTC)", "Source", "Event", "Contact", "Outcome")])),
         rx.table.body(rx.foreach(S.rows, lambda r: rx.table.row(
-            rx.table.cell(r["time"]), rx.table.cell(r["source"]), rx.table.cell(rx.code(r["event"])),
-            rx.table.cell(r["contact"]),
-            rx.table.cell(rx.badge(r["outcome_label"], color_scheme=rx.match(
-                r["outcome"], *OUTCOME_COLORS.items(), "gray"))),
-            on_click=S.open_detail(r["id"]), style={"cursor": "pointer"}, class_name="event-row",
+            rx.table.cell(r.time), rx.table.cell(r.source), rx.table.cell(rx.code(r.event)),
+            rx.table.cell(r.contact),
+            rx.table.cell(rx.badge(r.outcome_label, color_scheme=rx.match(
+                r.outcome, *OUTCOME_COLORS.items(), "gray"))),
+            on_click=S.open_detail(r.id), style={"cursor": "pointer"}, class_name="event-row",
         ))),
         width="100%", size="1", id="event-log-table",
     )
@@ -62,9 +62,9 @@ def _detail() -> rx.Component:
                 rx.tabs.content(rx.cond(
                     S.decisions.length() > 0,
                     rx.table.root(rx.table.body(rx.foreach(S.decisions, lambda d: rx.table.row(
-                        rx.table.cell(d["campaign"]),
-                        rx.table.cell(rx.badge(d["fired"], color_scheme=rx.cond(d["fired"] == "fired", "green", "gray"))),
-                        rx.table.cell(d["reason"])))), size="1", id="detail-decisions"),
+                        rx.table.cell(d.campaign),
+                        rx.table.cell(rx.badge(d.fired, color_scheme=rx.cond(d.fired == "fired", "green", "gray"))),
+                        rx.table.cell(d.reason)))), size="1", id="detail-decisions"),
                     rx.text("No active campaign looked at this event.", size="2")), value="c"),
                 default_value="payload",
             ),

@@ -28,9 +28,9 @@ def _source_picker() -> rx.Component:
         rx.hstack(
             rx.text("Source:", size="2"),
             rx.foreach(S.sources, lambda s: rx.button(
-                s["name"], size="1",
-                variant=rx.cond(s["id"] == S.selected_id.to_string(), "solid", "outline"),
-                on_click=S.select_source(s["id"]))),
+                s.name, size="1",
+                variant=rx.cond(s.id == S.selected_id.to_string(), "solid", "outline"),
+                on_click=S.select_source(s.id))),
             spacing="2", wrap="wrap", align="center",
         ),
     )
@@ -118,11 +118,11 @@ def _mapping_editor() -> rx.Component:
                                              rx.table.column_header_cell("PostHog field (dot-paths, tried in order)"),
                                              rx.table.column_header_cell("From the latest event"))),
                 rx.table.body(rx.foreach(S.mapping_rows, lambda r: rx.table.row(
-                    rx.table.cell(r["label"]),
-                    rx.table.cell(rx.input(name="map_" + r["field"], default_value=r["paths"], key=r["paths"],
-                                           size="1", width="100%", id="map-" + r["field"],
-                                           on_blur=lambda text: S.preview_draft(r["field"], text))),
-                    rx.table.cell(rx.code(r["value"]), class_name="mapped-value-" + r["field"]),
+                    rx.table.cell(r.label),
+                    rx.table.cell(rx.input(name="map_" + r.field, default_value=r.paths, key=r.paths,
+                                           size="1", width="100%", id="map-" + r.field,
+                                           on_blur=lambda text: S.preview_draft(r.field, text))),
+                    rx.table.cell(rx.code(r.value), class_name="mapped-value-" + r.field),
                 ))),
                 width="100%", size="1",
             ),
@@ -191,8 +191,8 @@ def _step5() -> rx.Component:
                                     "Check that the destination is Enabled in PostHog and that its Webhook URL is "
                                     "exactly the one above; confirm the event fires in PostHog's Live Events. "
                                     "What Humanic sees:"),
-                            rx.foreach(S.waiting_help, lambda h: rx.text("• ", h["problem"], " ",
-                                                                          rx.text.strong("Fix: "), h["fix"],
+                            rx.foreach(S.waiting_help, lambda h: rx.text("• ", h.problem, " ",
+                                                                          rx.text.strong("Fix: "), h.fix,
                                                                           size="2")),
                             spacing="1"), icon="life-buoy", color_scheme="amber", width="100%", id="waiting-help")),
                         spacing="2", width="100%"),

@@ -15,17 +15,17 @@ def _table() -> rx.Component:
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                        ("Due (UTC)", "To", "Subject", "Status", "")])),
         rx.table.body(rx.foreach(S.rows, lambda m: rx.table.row(
-            rx.table.cell(m["due"]), rx.table.cell(m["to"]),
-            rx.table.cell(rx.hstack(rx.cond(m["test"] != "", rx.badge("test")), rx.text(m["subject"], size="2"))),
-            rx.table.cell(rx.vstack(rx.badge(m["status"], color_scheme=rx.match(m["status"], *COLORS, "gray")),
-                                    rx.text(m["error"], size="1", color_scheme="gray"), spacing="1")),
+            rx.table.cell(m.due), rx.table.cell(m.recipient),
+            rx.table.cell(rx.hstack(rx.cond(m.test != "", rx.badge("test")), rx.text(m.subject, size="2"))),
+            rx.table.cell(rx.vstack(rx.badge(m.status, color_scheme=rx.match(m.status, *COLORS, "gray")),
+                                    rx.text(m.error, size="1", color_scheme="gray"), spacing="1")),
             rx.table.cell(rx.hstack(
-                rx.button("View", size="1", variant="soft", on_click=S.open_message(m["id"])),
-                rx.cond(m["status"] == "scheduled",
+                rx.button("View", size="1", variant="soft", on_click=S.open_message(m.id)),
+                rx.cond(m.status == "scheduled",
                         rx.button("Cancel", size="1", variant="soft", color_scheme="red",
-                                  on_click=S.act(m["id"], "cancel"))),
-                rx.cond(m["status"] == "failed",
-                        rx.button("Retry", size="1", variant="soft", on_click=S.act(m["id"], "retry"))),
+                                  on_click=S.act(m.id, "cancel"))),
+                rx.cond(m.status == "failed",
+                        rx.button("Retry", size="1", variant="soft", on_click=S.act(m.id, "retry"))),
                 spacing="2")),
             class_name="message-row"))),
         width="100%", size="1",
@@ -47,7 +47,7 @@ def _viewer() -> rx.Component:
             rx.heading("Delivery events", size="2", as_="h3"),
             rx.cond(S.selected_events.length() > 0,
                     rx.vstack(rx.foreach(S.selected_events, lambda e: rx.text(
-                        e["at"], " UTC · ", e["type"], size="1", class_name="delivery-event")),
+                        e.at, " UTC · ", e.type, size="1", class_name="delivery-event")),
                         spacing="1", id="delivery-events"),
                     rx.text("None yet: Resend reports delivered, opened, clicked, bounced and complained "
                             "events here once its webhook points at /api/webhooks/resend.", size="1",

@@ -99,7 +99,7 @@ def _users_card() -> rx.Component:
                                              rx.table.column_header_cell("Role"),
                                              rx.table.column_header_cell(""))),
                 rx.table.body(rx.foreach(SettingsState.users, lambda u: rx.table.row(
-                    rx.table.cell(u["email"]), rx.table.cell(u["role"]), rx.table.cell(u["note"])))),
+                    rx.table.cell(u.email), rx.table.cell(u.role), rx.table.cell(u.note)))),
                 width="100%",
             ),
             rx.cond(
@@ -136,11 +136,11 @@ def _api_keys_card() -> rx.Component:
                                              rx.table.column_header_cell("State"),
                                              rx.table.column_header_cell(""))),
                 rx.table.body(rx.foreach(SettingsState.api_keys, lambda k: rx.table.row(
-                    rx.table.cell(k["name"]), rx.table.cell(rx.code(k["prefix"])), rx.table.cell(k["last_used"]),
-                    rx.table.cell(k["state"]),
-                    rx.table.cell(rx.cond(k["state"] == "active",
+                    rx.table.cell(k.name), rx.table.cell(rx.code(k.prefix)), rx.table.cell(k.last_used),
+                    rx.table.cell(k.state),
+                    rx.table.cell(rx.cond(k.state == "active",
                                           rx.button("Revoke", size="1", color_scheme="red", variant="soft",
-                                                    on_click=SettingsState.revoke_api_key(k["id"]))))))),
+                                                    on_click=SettingsState.revoke_api_key(k.id))))))),
                 width="100%",
             ),
             rx.form(

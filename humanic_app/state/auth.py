@@ -6,16 +6,20 @@ database through `@signed_in`, so access is enforced on the server, not only by 
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import reflex as rx
+from sqlmodel import Session
 
 from humanic_app import routes
 from humanic_app.api.deps import SESSION_COOKIE
 from humanic_app.db import session_scope
 from humanic_app.services import auth, diagnostics, workspace
-from humanic_app.services.errors import ServiceError
+from humanic_app.services.errors import ServiceError, ValidationFailed
 from humanic_app.settings import get_settings
 
 _TTL_SECONDS = get_settings().session_ttl_hours * 3600
@@ -35,18 +39,63 @@ def signed_in(handler):
     return wrapper
 
 
+def field_lines(exc: ServiceError) -> list[str]:
+    """A refusal as a list of lines: one per field a ValidationFailed names, else its message."""
+    if isinstance(exc, ValidationFailed):
+        return [f"{field}: {message}" for field, message in exc.field_errors.items()]
+    return [str(exc)]
+
+
+@dataclasses.dataclass(frozen=True)
+class FindingRow:
+    """One finding of the automatic checks, as the pages show it."""
+
+    problem: str
+    fix: str
+    href: str = ""
+    case: str = ""
+
+
+def finding_row(finding: diagnostics.Finding) -> FindingRow:
+    return FindingRow(problem=finding.problem, fix=finding.fix, href=finding.href, case=finding.case)
+
+
 class AuthState(rx.State):
     session_token: str = rx.Cookie("", name=SESSION_COOKIE, max_age=_TTL_SECONDS, same_site="lax")
     user_email: str = ""
     user_role: str = ""
     workspace_paused: bool = False
     sending_blocked: str = ""
-    findings_everywhere: list[dict[str, str]] = []  # what the automatic checks found; each page shows its own
+    findings_everywhere: list[FindingRow] = []  # what the automatic checks found; each page shows its own
     needs_owner: bool = False
     auth_error: str = ""
 
+    # Private: a public method of a state is an event the browser may call.
+    @contextlib.contextmanager
+    def _service_call(self, shown_in: str | None = None, *, then: Callable[[], object] | None = None,
+                      words: Callable[[ServiceError], object] = str,
+                      catch: type[ServiceError] = ServiceError) -> Iterator[Session]:
+        """The session a handler's service calls share, committed when the block ends.
+
+        With `shown_in` (the state field where the page shows this action's refusals), the field is emptied
+        first and a `catch` error raised in the block becomes `words(exc)` there: the rest of the block is
+        skipped, nothing is committed, and the handler goes on after the `with`. Without `shown_in`, refusals
+        propagate. `then` (typically the page's reload) runs only after a successful commit."""
+        if shown_in:
+            setattr(self, shown_in, [] if isinstance(getattr(self, shown_in), list) else "")
+        try:
+            with session_scope() as session:
+                yield session
+        except catch as exc:
+            if not shown_in:
+                raise
+            setattr(self, shown_in, words(exc))
+            return
+        if then is not None:
+            then()
+
     def principal(self) -> auth.Principal | None:
-        with session_scope() as session:
+        with self._service_call() as session:
             return auth.principal_for_session(session=session, token=self.session_token)
 
     def clear_identity(self) -> None:
@@ -66,12 +115,12 @@ class AuthState(rx.State):
             return rx.redirect(routes.SIGN_IN)
         self.user_email = principal.email or ""
         self.user_role = principal.role.value if principal.role else ""
-        with session_scope() as session:
+        with self._service_call() as session:
             ws = workspace.get_workspace(session=session)
             self.workspace_paused = ws.status.value == "paused"
             self.sending_blocked = workspace.sending_block(workspace=ws)
             found = diagnostics.run_checks(session=session, resend_configured=bool(get_settings().resend_api_key))
-            self.findings_everywhere = [{"problem": f.problem, "fix": f.fix, "href": f.href} for f in found]
+            self.findings_everywhere = [finding_row(f) for f in found]
 
     @rx.event
     def load_sign_in(self):
@@ -80,22 +129,17 @@ class AuthState(rx.State):
         (sign-out and a successful sign-in clear it instead)."""
         if self.principal() is not None:
             return rx.redirect(routes.DASHBOARD)
-        with session_scope() as session:
+        with self._service_call() as session:
             self.needs_owner = not auth.has_users(session=session)
 
     def _start_session_with(self, identify):
         """Runs `identify(session)` → user; on success starts a session in the same transaction and goes to the
         dashboard, otherwise shows the error on the form."""
-        try:
-            with session_scope() as session:
-                user = identify(session)
-                self.session_token = auth.start_session(session=session, user=user,
-                                                        ttl=timedelta(seconds=_TTL_SECONDS))
-        except ServiceError as exc:
-            self.auth_error = str(exc)
-            return None
-        self.auth_error = ""
-        return rx.redirect(routes.DASHBOARD)
+        with self._service_call("auth_error") as session:
+            user = identify(session)
+            self.session_token = auth.start_session(session=session, user=user, ttl=timedelta(seconds=_TTL_SECONDS))
+            return rx.redirect(routes.DASHBOARD)
+        return None
 
     @rx.event
     def create_owner(self, form: dict):
@@ -112,7 +156,7 @@ class AuthState(rx.State):
 
     @rx.event
     def sign_out(self):
-        with session_scope() as session:
+        with self._service_call() as session:
             auth.end_session(session=session, token=self.session_token)
         self.session_token = ""
         self.auth_error = ""

@@ -2,20 +2,69 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
-from humanic_app.db import session_scope
+from humanic_app import routes
 from humanic_app.models import CampaignStatus
 from humanic_app.services import event_log
 from humanic_app.services.campaigns import library, preview, store
-from humanic_app.services.errors import ServiceError, ValidationFailed
-from humanic_app.state.auth import AuthState, signed_in
+from humanic_app.services.errors import ValidationFailed
+from humanic_app.state.auth import AuthState, field_lines, signed_in
 
-OPS = ["eq", "ne", "gt", "gte", "lt", "lte", "contains", "not_contains", "is_set", "is_not_set", "in"]
-EMPTY_STEP = {"delay": "0", "subject": "", "html": "", "text": ""}
+
+@dataclasses.dataclass(frozen=True)
+class CampaignRow:
+    id: str
+    name: str
+    status: str
+    trigger: str
+    sent: str
+    scheduled: str
+
+
+@dataclasses.dataclass(frozen=True)
+class TemplateRow:
+    slug: str
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ConditionRow:
+    """One condition as the builder edits it: `target` is "property" or "person_property", `value` as typed."""
+
+    target: str = "property"
+    key: str = ""
+    op: str = "eq"
+    value: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class StepRow:
+    delay: str = "0"
+    subject: str = ""
+    html: str = ""
+    text: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class PreviewEventRow:
+    id: str
+    label: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DryRunRow:
+    recipient: str  # not `to`: a row var's `.to` is Reflex's own cast method
+    step: str
+    due: str
 
 
 def _value_text(value: Any) -> str:
@@ -42,8 +91,8 @@ def _split(text: str) -> list[str]:
 
 
 class CampaignsState(AuthState):
-    campaigns: list[dict[str, str]] = []
-    template_names: list[dict[str, str]] = []
+    campaigns: list[CampaignRow] = []
+    template_names: list[TemplateRow] = []
     known_events: list[str] = []
     editing_id: int = 0
     editing_status: str = ""
@@ -52,18 +101,18 @@ class CampaignsState(AuthState):
     trigger_event: str = ""
     occurrence: str = "1"
     within: str = ""
-    conditions: list[dict[str, str]] = []
+    conditions: list[ConditionRow] = []
     unless_event: str = ""
     unless_within: str = "24h"
     unless_match: str = ""
     exit_on: str = ""
     reentry: str = "once"
-    steps: list[dict[str, str]] = []
+    steps: list[StepRow] = []
     field_errors: list[str] = []
     message: str = ""
     overlap_warning: str = ""
     yaml_text: str = ""
-    preview_events: list[dict[str, str]] = []
+    preview_events: list[PreviewEventRow] = []
     preview_event_id: str = "sample"
     preview_step: str = "0"
     preview_subject: str = ""
@@ -71,17 +120,21 @@ class CampaignsState(AuthState):
     preview_missing: list[str] = []
     dry_run_days: str = "30"
     dry_run_summary: str = ""
-    dry_run_rows: list[dict[str, str]] = []
+    dry_run_rows: list[DryRunRow] = []
+
+    def _builder_call(self, then: Callable[[], object] | None = None) -> AbstractContextManager[Session]:
+        """A service call whose validation errors the builder lists one per field."""
+        return self._service_call("field_errors", then=then, words=field_lines, catch=ValidationFailed)
 
     def _refresh_list(self) -> None:
-        with session_scope() as session:
+        with self._service_call() as session:
             rows = store.list_campaigns(session=session)
             counts = store.message_counts(session=session, campaign_ids=[c.id for c in rows])
-            self.campaigns = [{"id": str(c.id), "name": c.name, "status": c.status.value, "trigger": c.trigger_event,
-                               "sent": str(counts[c.id].get("sent", 0)),
-                               "scheduled": str(counts[c.id].get("scheduled", 0))} for c in rows]
+            self.campaigns = [CampaignRow(id=str(c.id), name=c.name, status=c.status.value, trigger=c.trigger_event,
+                                          sent=str(counts[c.id].get("sent", 0)),
+                                          scheduled=str(counts[c.id].get("scheduled", 0))) for c in rows]
             self.known_events = event_log.recent_event_names(session=session)
-        self.template_names = [{"slug": slug, "name": doc["name"]} for slug, doc in library.templates().items()]
+        self.template_names = [TemplateRow(slug=slug, name=doc["name"]) for slug, doc in library.templates().items()]
 
     def _load_document(self, doc: dict[str, Any]) -> None:
         trigger = doc.get("trigger") or {}
@@ -90,23 +143,23 @@ class CampaignsState(AuthState):
         self.trigger_event = trigger.get("event", "")
         self.occurrence = str(trigger.get("occurrence", 1))
         self.within = str(trigger.get("within") or "")
-        self.conditions = [{"target": "person_property" if c.get("person_property") else "property",
-                            "key": c.get("property") or c.get("person_property") or "", "op": c.get("op", "eq"),
-                            "value": _value_text(c.get("value"))} for c in trigger.get("where", [])]
+        self.conditions = [ConditionRow(target="person_property" if c.get("person_property") else "property",
+                                        key=c.get("property") or c.get("person_property") or "", op=c.get("op", "eq"),
+                                        value=_value_text(c.get("value"))) for c in trigger.get("where", [])]
         self.unless_event = unless.get("event", "")
         self.unless_within = str(unless.get("within", "24h"))
         self.unless_match = ", ".join(unless.get("match", []))
         self.exit_on = ", ".join(doc.get("exit_on", []))
         self.reentry = doc.get("reentry", "once")
-        self.steps = [{"delay": str(s.get("delay", 0)), "subject": s.get("subject", ""), "html": s.get("html", ""),
-                       "text": s.get("text") or ""} for s in doc.get("steps", [])] or [dict(EMPTY_STEP)]
+        self.steps = [StepRow(delay=str(s.get("delay", 0)), subject=s.get("subject", ""), html=s.get("html", ""),
+                              text=s.get("text") or "") for s in doc.get("steps", [])] or [StepRow()]
         self.field_errors, self.preview_subject, self.preview_html, self.preview_missing = [], "", "", []
         self.yaml_text = library.dump(doc)
 
     def _document(self) -> dict[str, Any]:
         trigger: dict[str, Any] = {"event": self.trigger_event.strip()}
         if self.conditions:
-            trigger["where"] = [{c["target"]: c["key"].strip(), "op": c["op"], "value": _parse_value(c["value"], c["op"])}
+            trigger["where"] = [{c.target: c.key.strip(), "op": c.op, "value": _parse_value(c.value, c.op)}
                                 for c in self.conditions]
         if self.occurrence.strip() not in ("", "1"):
             trigger["occurrence"] = int(self.occurrence) if self.occurrence.strip().isdigit() else self.occurrence
@@ -118,8 +171,8 @@ class CampaignsState(AuthState):
                              "match": _split(self.unless_match)}
         doc["exit_on"] = _split(self.exit_on)
         doc["reentry"] = self.reentry
-        doc["steps"] = [{"delay": s["delay"].strip() or "0", "subject": s["subject"], "html": s["html"],
-                         **({"text": s["text"]} if s["text"].strip() else {})} for s in self.steps]
+        doc["steps"] = [{"delay": s.delay.strip() or "0", "subject": s.subject, "html": s.html,
+                         **({"text": s.text} if s.text.strip() else {})} for s in self.steps]
         return doc
 
     @rx.event
@@ -132,7 +185,7 @@ class CampaignsState(AuthState):
     @signed_in
     def new_from_template(self, slug: str):
         self._load_document(library.templates()[slug] if slug else {"name": "", "trigger": {"event": ""},
-                                                                     "steps": [EMPTY_STEP]})
+                                                                     "steps": [{}]})
         self.editing_id, self.editing_status, self.builder_open = 0, "", True
         self.overlap_warning = self.message = ""
         self._load_preview_events()
@@ -140,7 +193,7 @@ class CampaignsState(AuthState):
     @rx.event
     @signed_in
     def edit(self, campaign_id: str):
-        with session_scope() as session:
+        with self._service_call() as session:
             campaign = store.get_campaign(session=session, campaign_id=int(campaign_id))
             self._load_document(campaign.definition)
             self.editing_id, self.editing_status = campaign.id, campaign.status.value
@@ -166,7 +219,7 @@ class CampaignsState(AuthState):
     @rx.event
     @signed_in
     def add_condition(self):
-        self.conditions = self.conditions + [{"target": "property", "key": "", "op": "eq", "value": ""}]
+        self.conditions = self.conditions + [ConditionRow()]
 
     @rx.event
     @signed_in
@@ -176,15 +229,15 @@ class CampaignsState(AuthState):
     @rx.event
     @signed_in
     def set_condition(self, index: int, field: str, value: str):
-        rows = [dict(c) for c in self.conditions]
-        rows[index][field] = value
+        rows = list(self.conditions)
+        rows[index] = dataclasses.replace(rows[index], **{field: value})
         self.conditions = rows
         self._follow_edit()
 
     @rx.event
     @signed_in
     def add_step(self):
-        self.steps = self.steps + [dict(EMPTY_STEP, delay="1d")]
+        self.steps = self.steps + [StepRow(delay="1d")]
 
     @rx.event
     @signed_in
@@ -204,32 +257,26 @@ class CampaignsState(AuthState):
     @rx.event
     @signed_in
     def set_step(self, index: int, field: str, value: str):
-        rows = [dict(s) for s in self.steps]
-        rows[index][field] = value
+        rows = list(self.steps)
+        rows[index] = dataclasses.replace(rows[index], **{field: value})
         self.steps = rows
         self._follow_edit()
 
     @rx.event
     @signed_in
     def save(self):
-        try:
-            with session_scope() as session:
-                if self.editing_id:
-                    campaign = store.update_campaign(session=session, campaign_id=self.editing_id,
-                                                     document=self._document())
-                else:
-                    campaign = store.create_campaign(session=session, document=self._document())
-                self.editing_id, self.editing_status = campaign.id, campaign.status.value
-                self.yaml_text = library.dump(campaign.definition)
-        except ValidationFailed as exc:
-            self.field_errors = [f"{field}: {msg}" for field, msg in exc.field_errors.items()]
-            self.message = ""
-            return
-        self.field_errors = []
-        self.message = "Saved." + (" Changes apply to contacts who enrol from now on; those already in the "
-                                   "sequence keep the version they started with." if self.editing_status == "active"
-                                   else "")
-        self._refresh_list()
+        self.message = ""
+        with self._builder_call(then=self._refresh_list) as session:
+            if self.editing_id:
+                campaign = store.update_campaign(session=session, campaign_id=self.editing_id,
+                                                 document=self._document())
+            else:
+                campaign = store.create_campaign(session=session, document=self._document())
+            self.editing_id, self.editing_status = campaign.id, campaign.status.value
+            self.yaml_text = library.dump(campaign.definition)
+            self.message = "Saved." + (" Changes apply to contacts who enrol from now on; those already in the "
+                                       "sequence keep the version they started with."
+                                       if self.editing_status == "active" else "")
 
     @rx.event
     @signed_in
@@ -245,7 +292,7 @@ class CampaignsState(AuthState):
     async def handle_upload(self, files: list[rx.UploadFile]):
         """A dropped or chosen YAML/JSON campaign file goes into the builder (saving stays explicit)."""
         if self.principal() is None:
-            return rx.redirect("/signin")
+            return rx.redirect(routes.SIGN_IN)
         for upload in files[:1]:
             text = (await upload.read()).decode("utf-8", "replace")
             try:
@@ -270,29 +317,24 @@ class CampaignsState(AuthState):
     @rx.event
     @signed_in
     def change_status(self, campaign_id: str, status: str):
-        try:
-            with session_scope() as session:
-                campaign = store.set_status(session=session, campaign_id=int(campaign_id),
-                                            status=CampaignStatus(status))
-                overlaps = store.overlapping_triggers(session=session, campaign=campaign)
-        except ServiceError as exc:
-            self.message = str(exc).removeprefix("status: ")
-            self._refresh_list()
-            return
-        self.message = f"{campaign.name} is now {campaign.status.value}."
-        if overlaps and status == "active":
-            self.message += f" Warning: {', '.join(overlaps)} also fire on {campaign.trigger_event}."
-        if int(campaign_id) == self.editing_id:
-            self.editing_status = campaign.status.value
-        self._refresh_list()
+        with self._service_call("message", words=lambda exc: str(exc).removeprefix("status: ")) as session:
+            campaign = store.set_status(session=session, campaign_id=int(campaign_id), status=CampaignStatus(status))
+            overlaps = store.overlapping_triggers(session=session, campaign=campaign)
+            self.message = f"{campaign.name} is now {campaign.status.value}."
+            if overlaps and status == "active":
+                self.message += f" Warning: {', '.join(overlaps)} also fire on {campaign.trigger_event}."
+            if int(campaign_id) == self.editing_id:
+                self.editing_status = campaign.status.value
+        self._refresh_list()  # refused or not: the list shows each campaign's status as stored
 
     def _load_preview_events(self) -> None:
-        with session_scope() as session:
+        with self._service_call() as session:
             events = event_log.recent_events_named(session=session, name=self.trigger_event.strip()) \
                 if self.trigger_event.strip() else []
-        self.preview_events = [{"id": str(e.id), "label": f"#{e.id} {e.event_name} · {e.distinct_id or ''} · "
-                                                          f"{e.received_at.strftime('%Y-%m-%d %H:%M')}"} for e in events]
-        self.preview_event_id = self.preview_events[0]["id"] if self.preview_events else "sample"
+        self.preview_events = [PreviewEventRow(id=str(e.id), label=f"#{e.id} {e.event_name} · {e.distinct_id or ''} · "
+                                                                   f"{e.received_at.strftime('%Y-%m-%d %H:%M')}")
+                               for e in events]
+        self.preview_event_id = self.preview_events[0].id if self.preview_events else "sample"
 
     @rx.event
     @signed_in
@@ -303,31 +345,27 @@ class CampaignsState(AuthState):
             self.preview_step = value
         return CampaignsState.render_preview
 
-    def _render_preview(self, quiet: bool) -> None:
-        """Quiet re-renders follow edits live and keep the last good preview while the document is
-        mid-edit (invalid); the explicit button reports the errors."""
-        try:
-            with session_scope() as session:
-                event = None if self.preview_event_id == "sample" else \
-                    event_log.get_event(session=session, event_id=int(self.preview_event_id))
-                result = preview.preview_step(session=session, document=self._document(),
-                                              step_index=int(self.preview_step or 0), event=event)
-        except ValidationFailed as exc:
-            if not quiet:
-                self.field_errors = [f"{field}: {msg}" for field, msg in exc.field_errors.items()]
-            return
+    def _render_preview(self, session) -> None:
+        event = None if self.preview_event_id == "sample" else \
+            event_log.get_event(session=session, event_id=int(self.preview_event_id))
+        result = preview.preview_step(session=session, document=self._document(),
+                                      step_index=int(self.preview_step or 0), event=event)
         self.field_errors = []
         self.preview_subject, self.preview_html, self.preview_missing = \
             result["subject"], result["html"], result["missing"]
 
     def _follow_edit(self) -> None:
+        """Re-renders a shown preview as the builder is edited. A document mid-edit is often invalid: then the
+        last good preview and the errors already listed stay (the Render preview button reports them)."""
         if self.preview_subject:
-            self._render_preview(quiet=True)
+            with contextlib.suppress(ValidationFailed), self._service_call() as session:
+                self._render_preview(session)
 
     @rx.event
     @signed_in
     def render_preview(self):
-        self._render_preview(quiet=False)
+        with self._builder_call() as session:
+            self._render_preview(session)
 
     @rx.event
     @signed_in
@@ -340,19 +378,18 @@ class CampaignsState(AuthState):
         from humanic_app.services.campaigns.dry_run import dry_run
 
         days = int(self.dry_run_days) if self.dry_run_days.strip().isdigit() else 30
-        try:
-            with session_scope() as session:
-                result = dry_run(session=session, document=self._document(), days=days)
-        except ValidationFailed as exc:
-            self.field_errors = [f"{field}: {msg}" for field, msg in exc.field_errors.items()]
-            return
+        with self._builder_call() as session:
+            result = dry_run(session=session, document=self._document(), days=days)
+            self._show_dry_run(result, days)
+
+    def _show_dry_run(self, result: dict[str, Any], days: int) -> None:
         not_sent = "; ".join(f"{reason}: {n}" for reason, n in result["not_sent"].items()) or "none"
         self.dry_run_summary = (f"Over the last {days} days this campaign would have enrolled {result['contacts']} "
                                 f"contacts and sent {result['emails']} emails (per step: "
                                 f"{', '.join(map(str, result['emails_per_step']))}). Not sent: {not_sent}. "
                                 f"Nothing was sent.")
-        self.dry_run_rows = [{"to": e["to"], "step": str(e["step"] + 1), "due": e["due_at"][:16].replace("T", " ")}
-                             for e in result["sample"][:20]]
+        self.dry_run_rows = [DryRunRow(recipient=e["to"], step=str(e["step"] + 1),
+                                       due=e["due_at"][:16].replace("T", " ")) for e in result["sample"][:20]]
 
     test_to: str = ""
 
@@ -367,17 +404,11 @@ class CampaignsState(AuthState):
         from humanic_app.services.delivery import outbox
         from humanic_app.workers import wake_dispatcher
 
-        try:
-            with session_scope() as session:
-                event = None if self.preview_event_id == "sample" else \
-                    event_log.get_event(session=session, event_id=int(self.preview_event_id))
-                outbox.create_test_send(session=session, document=self._document(),
-                                        step_index=int(self.preview_step or 0), to=self.test_to,
-                                        variables=preview.variables_for_event(session=session, event=event),
-                                        campaign_id=self.editing_id or None)
-        except ValidationFailed as exc:
-            self.field_errors = [f"{field}: {msg}" for field, msg in exc.field_errors.items()]
-            return
-        wake_dispatcher()
-        self.field_errors = []
-        self.message = f"Test email queued to {self.test_to.strip().lower()}: see Messages."
+        with self._builder_call(then=wake_dispatcher) as session:
+            event = None if self.preview_event_id == "sample" else \
+                event_log.get_event(session=session, event_id=int(self.preview_event_id))
+            outbox.create_test_send(session=session, document=self._document(),
+                                    step_index=int(self.preview_step or 0), to=self.test_to,
+                                    variables=preview.variables_for_event(session=session, event=event),
+                                    campaign_id=self.editing_id or None)
+            self.message = f"Test email queued to {self.test_to.strip().lower()}: see Messages."

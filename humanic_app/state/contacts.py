@@ -2,39 +2,64 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import reflex as rx
 
-from humanic_app.db import session_scope
 from humanic_app.models import SuppressionReason
 from humanic_app.services import contacts, event_log, suppression
-from humanic_app.services.errors import NotFound, ServiceError
+from humanic_app.services.errors import NotFound
 from humanic_app.state.auth import AuthState, signed_in
 
 PAGE_SIZE = 50
 
 
+@dataclasses.dataclass(frozen=True)
+class ContactRow:
+    id: str
+    email: str
+    name: str
+    updated: str
+
+
+@dataclasses.dataclass(frozen=True)
+class TimelineRow:
+    id: str
+    event: str
+    time: str
+    outcome: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SuppressionRow:
+    email: str
+    reason: str
+    note: str
+    created_at: str
+
+
 class ContactsState(AuthState):
     query: str = ""
-    rows: list[dict[str, str]] = []
+    rows: list[ContactRow] = []
     older_cursor: int = 0
     selected: dict[str, str] = {}
     selected_ids: list[str] = []
-    timeline: list[dict[str, str]] = []
-    suppressions: list[dict[str, str]] = []
+    timeline: list[TimelineRow] = []
+    suppressions: list[SuppressionRow] = []
     suppression_message: str = ""
 
     def _search(self, before_id: int | None = None) -> None:
-        with session_scope() as session:
+        with self._service_call() as session:
             found = contacts.search_contacts(session=session, query=self.query, limit=PAGE_SIZE, before_id=before_id)
-            self.rows = [{"id": str(c.id), "email": c.email or "—", "name": c.name or "",
-                          "updated": c.updated_at.strftime("%Y-%m-%d %H:%M")} for c in found]
+            self.rows = [ContactRow(id=str(c.id), email=c.email or "—", name=c.name or "",
+                                    updated=c.updated_at.strftime("%Y-%m-%d %H:%M")) for c in found]
         self.older_cursor = found[-1].id if len(found) == PAGE_SIZE else 0
 
     def _load_suppressions(self) -> None:
-        with session_scope() as session:
-            self.suppressions = [{**suppression.as_dict(r), "created_at": r.created_at.strftime("%Y-%m-%d %H:%M")}
+        with self._service_call() as session:
+            self.suppressions = [SuppressionRow(email=r.email, reason=r.reason.value, note=r.note,
+                                                created_at=r.created_at.strftime("%Y-%m-%d %H:%M"))
                                  for r in suppression.list_all(session=session, limit=200)]
 
     @rx.event
@@ -47,22 +72,15 @@ class ContactsState(AuthState):
     @rx.event
     @signed_in
     def suppress(self, form: dict):
-        try:
-            with session_scope() as session:
-                suppression.add(session=session, email=form.get("email", ""), reason=SuppressionReason.manual,
-                                note=form.get("note", ""))
-        except ServiceError as exc:
-            self.suppression_message = str(exc)
-            return
-        self.suppression_message = ""
-        self._load_suppressions()
+        with self._service_call("suppression_message", then=self._load_suppressions) as session:
+            suppression.add(session=session, email=form.get("email", ""), reason=SuppressionReason.manual,
+                            note=form.get("note", ""))
 
     @rx.event
     @signed_in
     def unsuppress(self, email: str):
-        with session_scope() as session:
+        with self._service_call(then=self._load_suppressions) as session:
             suppression.remove(session=session, email=email)
-        self._load_suppressions()
 
     @rx.event
     @signed_in
@@ -78,10 +96,10 @@ class ContactsState(AuthState):
     @rx.event
     @signed_in
     def open_contact(self, contact_id: str):
-        with session_scope() as session:
+        with self._service_call() as session:
             try:
                 contact = contacts.get_contact(session=session, contact_id=int(contact_id))
-            except NotFound:
+            except NotFound:  # gone since the list was drawn: show no contact rather than fail
                 self.selected = {}
                 return
             data = contacts.contact_as_dict(session=session, contact=contact, with_identities=True)
@@ -94,6 +112,6 @@ class ContactsState(AuthState):
                          else "Subscribed",
                          "properties": json.dumps(data["properties"], indent=2, default=str)}
         self.selected_ids = data["distinct_ids"] + [f"person:{p}" for p in data["person_ids"]]
-        self.timeline = [{"id": str(e.id), "event": e.event_name or "—",
-                          "time": (e.timestamp or e.received_at).strftime("%Y-%m-%d %H:%M:%S"),
-                          "outcome": event_log.outcome_label(e)} for e in events]
+        self.timeline = [TimelineRow(id=str(e.id), event=e.event_name or "—",
+                                     time=(e.timestamp or e.received_at).strftime("%Y-%m-%d %H:%M:%S"),
+                                     outcome=event_log.outcome_label(e)) for e in events]

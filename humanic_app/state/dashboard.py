@@ -2,48 +2,81 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import reflex as rx
 
-from humanic_app.db import read_scope, session_scope
+from humanic_app.db import read_scope
 from humanic_app.services import checklist, dashboard, diagnostics
 from humanic_app.settings import get_settings
-from humanic_app.state.auth import AuthState, signed_in
+from humanic_app.state.auth import AuthState, FindingRow, finding_row, signed_in
 
 PALETTE = ["#3e63dd", "#30a46c", "#f76b15", "#e5484d", "#8e4ec6", "#12a594", "#a18072"]
 
 
+@dataclasses.dataclass(frozen=True)
+class ChecklistRow:
+    key: str
+    label: str
+    done: str  # "yes" or "": the page's data-done attribute
+    href: str
+    hint: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SeriesRow:
+    name: str
+    color: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FunnelRow:
+    name: str
+    status: str
+    enrolled: str
+    sent: str
+    delivered: str
+    opened: str
+    clicked: str
+    goal: str
+    next_24h: str
+
+
+def _funnel_row(row: dict[str, Any]) -> FunnelRow:
+    return FunnelRow(**{field.name: str(row[field.name]) for field in dataclasses.fields(FunnelRow)})
+
+
 class DashboardState(AuthState):
-    items: list[dict[str, str]] = []
+    items: list[ChecklistRow] = []
     remaining: int = 0
-    findings: list[dict[str, str]] = []
+    findings: list[FindingRow] = []
     range_key: str = "24h"
     chart_rows: dict[str, list[dict[str, Any]]] = {}
-    chart_series: dict[str, list[dict[str, str]]] = {}
-    funnel: list[dict[str, str]] = []
+    chart_series: dict[str, list[SeriesRow]] = {}
+    funnel: list[FunnelRow] = []
     health: dict[str, str] = {}
 
     def _load_activity(self) -> None:
         with read_scope() as session:
             data = dashboard.overview(session=session, range_key=self.range_key)
         self.chart_rows = {key: chart["rows"] for key, chart in data["charts"].items()}
-        self.chart_series = {key: [{"name": name, "color": PALETTE[i % len(PALETTE)]}
+        self.chart_series = {key: [SeriesRow(name=name, color=PALETTE[i % len(PALETTE)])
                                    for i, name in enumerate(chart["series"])]
                              for key, chart in data["charts"].items()}
-        self.funnel = [{k: str(v) for k, v in row.items()} for row in data["funnel"]]
+        self.funnel = [_funnel_row(row) for row in data["funnel"]]
         self.health = {k: str(v) for k, v in data["health"].items()}
 
     @rx.event
     @signed_in
     def load(self):
         resend_configured = bool(get_settings().resend_api_key)
-        with session_scope() as session:
+        with self._service_call() as session:
             rows = checklist.setup_checklist(session=session, resend_configured=resend_configured)
-            self.findings = [diagnostics.finding_as_dict(f)
+            self.findings = [finding_row(f)
                              for f in diagnostics.run_checks(session=session, resend_configured=resend_configured)]
-        self.items = [{"key": i.key, "label": i.label, "done": "yes" if i.done else "", "href": i.href,
-                       "hint": i.hint} for i in rows]
+        self.items = [ChecklistRow(key=i.key, label=i.label, done="yes" if i.done else "", href=i.href, hint=i.hint)
+                      for i in rows]
         self.remaining = sum(1 for i in rows if not i.done)
         self._load_activity()
 

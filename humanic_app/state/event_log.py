@@ -2,30 +2,54 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import reflex as rx
 
-from humanic_app.db import session_scope
 from humanic_app.models import EventOutcome
 from humanic_app.services import contacts, event_log, sources
-from humanic_app.services.errors import ServiceError
 from humanic_app.state.auth import AuthState, signed_in
 
 PAGE_SIZE = 50
 
 
-def _row(event, source_names: dict[int, str]) -> dict[str, str]:
-    return {"id": str(event.id), "time": event.received_at.strftime("%Y-%m-%d %H:%M:%S"),
-            "source": source_names.get(event.source_id, "—"), "event": event.event_name or "—",
-            "contact": (event.mapped or {}).get("email") or event.distinct_id or "—",
-            "contact_id": str(event.contact_id or ""), "outcome": event.outcome.value,
-            "outcome_label": event_log.outcome_label(event)}
+@dataclasses.dataclass(frozen=True)
+class EventRow:
+    id: str
+    time: str
+    source: str
+    event: str
+    contact: str
+    contact_id: str
+    outcome: str
+    outcome_label: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceOption:
+    id: str
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DecisionRow:
+    campaign: str
+    fired: str
+    reason: str
+
+
+def _row(event, source_names: dict[int, str]) -> EventRow:
+    return EventRow(id=str(event.id), time=event.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    source=source_names.get(event.source_id, "—"), event=event.event_name or "—",
+                    contact=(event.mapped or {}).get("email") or event.distinct_id or "—",
+                    contact_id=str(event.contact_id or ""), outcome=event.outcome.value,
+                    outcome_label=event_log.outcome_label(event))
 
 
 class EventLogState(AuthState):
-    rows: list[dict[str, str]] = []
-    source_options: list[dict[str, str]] = []
+    rows: list[EventRow] = []
+    source_options: list[SourceOption] = []
     filter_source: str = "all"
     filter_event: str = ""
     filter_outcome: str = "all"
@@ -34,38 +58,35 @@ class EventLogState(AuthState):
     older_cursor: int = 0
     detail: dict[str, str] = {}
     detail_open: bool = False
-    decisions: list[dict[str, str]] = []
+    decisions: list[DecisionRow] = []
     error: str = ""
     _newest_id: int = 0
 
-    def _query(self, **extra):
+    def _query(self, session, **extra) -> list[EventRow]:
+        """The rows the filters select; an unknown contact in the filter selects none and says so."""
         self.error = ""
-        with session_scope() as session:
-            names = {s.id: s.name for s in sources.list_sources(session=session)}
-            self.source_options = [{"id": str(k), "name": v} for k, v in names.items()]
-            contact_id = None
-            if self.filter_contact.strip():
-                contact = contacts.find_contact(session=session, key=self.filter_contact)
-                if contact is None:
-                    self.error = f"No contact has the id, email or distinct_id “{self.filter_contact.strip()}”."
-                    return []
-                contact_id = contact.id
-            rows = event_log.list_events(
-                session=session, source_id=int(self.filter_source) if self.filter_source != "all" else None,
-                event_name=self.filter_event.strip() or None,
-                outcome=self.filter_outcome if self.filter_outcome != "all" else None,
-                contact_id=contact_id, **extra)
-            return [_row(e, names) for e in rows]
+        names = {s.id: s.name for s in sources.list_sources(session=session)}
+        self.source_options = [SourceOption(id=str(k), name=v) for k, v in names.items()]
+        contact_id = None
+        if self.filter_contact.strip():
+            contact = contacts.find_contact(session=session, key=self.filter_contact)
+            if contact is None:
+                self.error = f"No contact has the id, email or distinct_id “{self.filter_contact.strip()}”."
+                return []
+            contact_id = contact.id
+        rows = event_log.list_events(
+            session=session, source_id=int(self.filter_source) if self.filter_source != "all" else None,
+            event_name=self.filter_event.strip() or None,
+            outcome=self.filter_outcome if self.filter_outcome != "all" else None,
+            contact_id=contact_id, **extra)
+        return [_row(e, names) for e in rows]
 
     def _first_page(self) -> None:
-        try:
-            rows = self._query(limit=PAGE_SIZE)
-        except ServiceError as exc:
-            self.error = str(exc)
-            return
-        self.rows = rows
-        self._newest_id = int(rows[0]["id"]) if rows else self._newest_id
-        self.older_cursor = int(rows[-1]["id"]) if len(rows) == PAGE_SIZE else 0
+        with self._service_call("error") as session:
+            rows = self._query(session, limit=PAGE_SIZE)
+            self.rows = rows
+            self._newest_id = int(rows[0].id) if rows else self._newest_id
+            self.older_cursor = int(rows[-1].id) if len(rows) == PAGE_SIZE else 0
 
     @rx.event
     @signed_in
@@ -100,10 +121,11 @@ class EventLogState(AuthState):
     @rx.event
     @signed_in
     def older(self):
-        rows = self._query(limit=PAGE_SIZE, before_id=self.older_cursor)
+        with self._service_call() as session:
+            rows = self._query(session, limit=PAGE_SIZE, before_id=self.older_cursor)
         self.rows = rows
         self.live = False
-        self.older_cursor = int(rows[-1]["id"]) if len(rows) == PAGE_SIZE else 0
+        self.older_cursor = int(rows[-1].id) if len(rows) == PAGE_SIZE else 0
 
     @rx.event
     @signed_in
@@ -118,26 +140,28 @@ class EventLogState(AuthState):
         """Each open tab asks for rows newer than the newest it shows: one indexed query per tick, bounded."""
         if not self.live:
             return
-        if any(r["outcome"] == "pending" for r in self.rows):
+        if any(r.outcome == "pending" for r in self.rows):
             self._first_page()  # outcomes shown are about to change: reload the page rather than append
             return
-        fresh = self._query(limit=PAGE_SIZE, after_id=self._newest_id) if self._newest_id else \
-            self._query(limit=PAGE_SIZE)
+        with self._service_call() as session:
+            fresh = self._query(session, limit=PAGE_SIZE, after_id=self._newest_id) if self._newest_id else \
+                self._query(session, limit=PAGE_SIZE)
         if fresh:
-            self._newest_id = int(fresh[0]["id"])
+            self._newest_id = int(fresh[0].id)
             self.rows = (fresh + self.rows)[:PAGE_SIZE]
 
     @rx.event
     @signed_in
     def open_detail(self, event_id: str):
-        with session_scope() as session:
+        with self._service_call() as session:
             event = event_log.get_event(session=session, event_id=int(event_id))
             names = {s.id: s.name for s in sources.list_sources(session=session)}
-        self.detail = {**_row(event, names), "payload": json.dumps(event.payload, indent=2, default=str),
+        self.detail = {**dataclasses.asdict(_row(event, names)),
+                       "payload": json.dumps(event.payload, indent=2, default=str),
                        "headers": json.dumps(event.headers, indent=2), "reason": event.reason,
                        "mapped": json.dumps(event.mapped, indent=2, default=str) if event.mapped else "not mapped yet"}
-        self.decisions = [{"campaign": d.get("campaign", ""), "fired": "fired" if d.get("fired") else "not fired",
-                           "reason": d.get("reason", "")} for d in (event.decisions or [])]
+        self.decisions = [DecisionRow(campaign=d.get("campaign", ""), fired="fired" if d.get("fired") else "not fired",
+                                      reason=d.get("reason", "")) for d in (event.decisions or [])]
         self.detail_open = True
 
     @rx.event

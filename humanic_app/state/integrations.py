@@ -4,6 +4,7 @@ mapping, activate."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from datetime import timedelta
@@ -12,15 +13,32 @@ import reflex as rx
 from reflex.utils.exec import is_prod_mode
 
 from humanic_app import clock
-from humanic_app.db import session_scope
 from humanic_app.models import SOURCE_STATUS_LABELS, SourceStatus
 from humanic_app.services import contacts, diagnostics, event_log, sample_sender, sources, workspace
 from humanic_app.services import mapping as mapping_service
 from humanic_app.services.errors import ServiceError
 from humanic_app.settings import get_settings
-from humanic_app.state.auth import AuthState, signed_in
+from humanic_app.state.auth import AuthState, FindingRow, finding_row, signed_in
 
-MAPPED_FIELDS = ["user_id", "email", "event_name", "name", "event_uuid", "timestamp", "person_id"]
+MAPPED_FIELDS = list(mapping_service.FIELD_LABELS)  # the editor lists every field the mapping knows
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceRow:
+    id: str
+    name: str
+    status: str
+    status_label: str
+
+
+@dataclasses.dataclass(frozen=True)
+class MappingRow:
+    """One mapped field in the editor: its dot-paths as typed, and its value in the latest event."""
+
+    field: str
+    label: str
+    paths: str
+    value: str
 
 
 def _mapping_from(form: dict[str, str]) -> dict:
@@ -54,7 +72,7 @@ WAIT_BEFORE_HELP = timedelta(seconds=30)
 
 
 class IntegrationsState(AuthState):
-    sources: list[dict[str, str]] = []
+    sources: list[SourceRow] = []
     selected_id: int = 0
     sel_name: str = ""
     sel_status: str = ""
@@ -67,7 +85,7 @@ class IntegrationsState(AuthState):
     has_test_event: bool = False
     latest_event: dict[str, str] = {}
     latest_payload: str = ""
-    mapping_rows: list[dict[str, str]] = []
+    mapping_rows: list[MappingRow] = []
     variables_text: str = ""
     preview_contact: dict[str, str] = {}
     preview_variables: str = ""
@@ -78,7 +96,7 @@ class IntegrationsState(AuthState):
     error: str = ""
     sending_samples: bool = False
     _last_seen_event_id: int = 0
-    waiting_help: list[dict[str, str]] = []
+    waiting_help: list[FindingRow] = []
     _help_checked_at: float = 0.0
 
     @rx.var
@@ -92,14 +110,14 @@ class IntegrationsState(AuthState):
                                          prod=is_prod_mode(), backend_port=rx.config.get_config().backend_port)
 
     def _reload(self) -> None:
-        with session_scope() as session:
+        with self._service_call() as session:
             ws = workspace.get_workspace(session=session)
             self.base_url = workspace.effective_public_url(workspace=ws, env_public_url=get_settings().public_url,
                                                            served_at=self._served_at())
             self.base_url_is_private = workspace.is_private_url(self.base_url)
             rows = sources.list_sources(session=session)
-            self.sources = [{"id": str(s.id), "name": s.name, "status": s.status.value,
-                             "status_label": SOURCE_STATUS_LABELS[s.status]} for s in rows]
+            self.sources = [SourceRow(id=str(s.id), name=s.name, status=s.status.value,
+                                      status_label=SOURCE_STATUS_LABELS[s.status]) for s in rows]
             if rows and self.selected_id not in {s.id for s in rows}:
                 self.selected_id = rows[0].id
             if not rows:
@@ -125,7 +143,7 @@ class IntegrationsState(AuthState):
         findings = diagnostics.run_checks(session=session, resend_configured=bool(get_settings().resend_api_key))
         relevant = [f for f in findings if f.case == "Events aren't appearing"
                     and not (f.key.startswith("silent_source:") and f.key != f"silent_source:{source.id}")]
-        self.waiting_help = [{"problem": f.problem, "fix": f.fix} for f in relevant]
+        self.waiting_help = [finding_row(f) for f in relevant]
 
     def _preview_mapping(self, saved: dict) -> tuple[dict, list[str]]:
         """The mapping to preview: the saved one with the unsaved edits on top, if they are valid."""
@@ -147,10 +165,10 @@ class IntegrationsState(AuthState):
         self.has_test_event = latest is not None
         self._last_seen_event_id = latest.id if latest else 0
         mapped = mapping_service.apply_mapping(latest.payload, preview_mapping) if latest and latest.payload else None
-        self.mapping_rows = [{
-            "field": f, "label": mapping_service.FIELD_LABELS[f], "paths": ", ".join(effective[f]),
-            "value": "" if mapped is None else str(getattr(mapped, f) if getattr(mapped, f) is not None else "—"),
-        } for f in MAPPED_FIELDS]
+        self.mapping_rows = [MappingRow(
+            field=f, label=mapping_service.FIELD_LABELS[f], paths=", ".join(effective[f]),
+            value="" if mapped is None else str(getattr(mapped, f) if getattr(mapped, f) is not None else "—"),
+        ) for f in MAPPED_FIELDS]
         if latest is None:
             self.latest_event, self.latest_payload = {}, ""
             self.preview_contact, self.preview_variables, self.mapping_warnings = {}, "", problems
@@ -201,70 +219,48 @@ class IntegrationsState(AuthState):
     @rx.event
     @signed_in
     def connect(self, form: dict):
-        try:
-            with session_scope() as session:
-                source = sources.create_source(session=session, name=form.get("name") or "Production")
-                self.selected_id, self._draft = source.id, {}
-        except ServiceError as exc:
-            self.error = str(exc)
-            return
-        self.error, self.message = "", "Source created. Copy the webhook URL into PostHog (step 2)."
-        self._reload()
+        with self._service_call("error", then=self._reload) as session:
+            source = sources.create_source(session=session, name=form.get("name") or "Production")
+            self.selected_id, self._draft = source.id, {}
+            self.message = "Source created. Copy the webhook URL into PostHog (step 2)."
 
     @rx.event
     @signed_in
     def regenerate(self):
-        with session_scope() as session:
+        with self._service_call(then=self._reload) as session:
             sources.rotate_token(session=session, source_id=self.selected_id)
-        self.message = "New webhook URL created. The old one stopped working: paste the new one into PostHog."
-        self._reload()
+            self.message = "New webhook URL created. The old one stopped working: paste the new one into PostHog."
 
     @rx.event
     @signed_in
     def set_active(self, active: bool):
-        try:
-            with session_scope() as session:
-                sources.set_status(session=session, source_id=self.selected_id,
-                                   status=SourceStatus.active if active else SourceStatus.paused)
-        except ServiceError as exc:
-            self.error = str(exc)
-            return
-        self.error = ""
-        self.message = "Active: matching events now fire campaigns." if active else \
-            "Paused: events are still stored, nothing fires."
-        self._reload()
+        with self._service_call("error", then=self._reload) as session:
+            sources.set_status(session=session, source_id=self.selected_id,
+                               status=SourceStatus.active if active else SourceStatus.paused)
+            self.message = "Active: matching events now fire campaigns." if active else \
+                "Paused: events are still stored, nothing fires."
 
     @rx.event
     @signed_in
     def save_mapping(self, form: dict):
-        try:
-            with session_scope() as session:
-                sources.update_mapping(session=session, source_id=self.selected_id, mapping=_mapping_from(form))
-        except ServiceError as exc:
-            self.error = str(exc)
-            return
-        self._draft = {}
-        self.error, self.message = "", "Mapping saved; the preview below uses it."
-        self._reload()
+        with self._service_call("error", then=self._reload) as session:
+            sources.update_mapping(session=session, source_id=self.selected_id, mapping=_mapping_from(form))
+            self._draft = {}
+            self.message = "Mapping saved; the preview below uses it."
 
     @rx.event
     @signed_in
     def save_security(self, form: dict):
         signing_on = form.get("signing") in ("on", True, "true")
-        try:
-            with session_scope() as session:
-                before = sources.get_source(session=session, source_id=self.selected_id).signing_secret
-                source = sources.update_security(session=session, source_id=self.selected_id,
-                                                 signing_enabled=signing_on,
-                                                 header_name=form.get("header_name", ""),
-                                                 header_value=form.get("header_value", ""))
-                self.new_signing_secret = source.signing_secret if source.signing_secret != before and \
-                    source.signing_secret else ""
-        except ServiceError as exc:
-            self.error = str(exc)
-            return
-        self.error, self.message = "", "Security settings saved."
-        self._reload()
+        with self._service_call("error", then=self._reload) as session:
+            before = sources.get_source(session=session, source_id=self.selected_id).signing_secret
+            source = sources.update_security(session=session, source_id=self.selected_id,
+                                             signing_enabled=signing_on,
+                                             header_name=form.get("header_name", ""),
+                                             header_value=form.get("header_value", ""))
+            self.new_signing_secret = source.signing_secret if source.signing_secret != before and \
+                source.signing_secret else ""
+            self.message = "Security settings saved."
 
     @rx.event
     @signed_in
@@ -272,7 +268,7 @@ class IntegrationsState(AuthState):
         """Runs every half second while the page is open: shows a new event as soon as it is stored."""
         if not self.selected_id:
             return
-        with session_scope() as session:
+        with self._service_call() as session:
             latest = event_log.latest_accepted_event(session=session, source_id=self.selected_id)
             if latest is None:
                 self._check_waiting(session, sources.get_source(session=session, source_id=self.selected_id))
@@ -287,7 +283,7 @@ class IntegrationsState(AuthState):
             if self.principal() is None or not self.selected_id:
                 return
             self.sending_samples = True
-            with session_scope() as session:
+            with self._service_call() as session:
                 source = sources.get_source(session=session, source_id=self.selected_id)
                 secret = source.signing_secret
                 header = {source.required_header_name: source.required_header_value} \

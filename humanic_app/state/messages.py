@@ -2,36 +2,56 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import reflex as rx
 
-from humanic_app.db import session_scope
 from humanic_app.models import MessageStatus
 from humanic_app.services.delivery import messages, outbox
-from humanic_app.services.errors import ServiceError
 from humanic_app.settings import get_settings
 from humanic_app.state.auth import AuthState, signed_in
 
 STATUSES = ["all"] + [s.value for s in MessageStatus]
 
 
+@dataclasses.dataclass(frozen=True)
+class MessageRow:
+    id: str
+    recipient: str  # not `to`: a row var's `.to` is Reflex's own cast method
+    status: str
+    due: str
+    subject: str
+    campaign: str
+    step: str
+    test: str
+    error: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DeliveryEventRow:
+    type: str
+    at: str
+
+
 class MessagesState(AuthState):
-    rows: list[dict[str, str]] = []
+    rows: list[MessageRow] = []
     filter_status: str = "all"
     filter_to: str = ""
     selected: dict[str, str] = {}
-    selected_events: list[dict[str, str]] = []
+    selected_events: list[DeliveryEventRow] = []
     local_outbox: bool = True
     error: str = ""
 
     def _refresh(self) -> None:
         self.local_outbox = not get_settings().resend_api_key
-        with session_scope() as session:
+        with self._service_call() as session:
             rows = messages.list_messages(session=session, status=None if self.filter_status == "all"
                                           else self.filter_status, to=self.filter_to or None, limit=100)
-            self.rows = [{"id": str(m.id), "to": m.to_email, "status": m.status.value,
-                          "due": m.due_at.strftime("%Y-%m-%d %H:%M"), "subject": m.subject or "(rendered at send time)",
-                          "campaign": str(m.campaign_id or ""), "step": str(m.step_index + 1),
-                          "test": "test" if m.is_test else "", "error": m.last_error} for m in rows]
+            self.rows = [MessageRow(id=str(m.id), recipient=m.to_email, status=m.status.value,
+                                    due=m.due_at.strftime("%Y-%m-%d %H:%M"),
+                                    subject=m.subject or "(rendered at send time)", campaign=str(m.campaign_id or ""),
+                                    step=str(m.step_index + 1), test="test" if m.is_test else "", error=m.last_error)
+                         for m in rows]
 
     @rx.event
     @signed_in
@@ -59,22 +79,16 @@ class MessagesState(AuthState):
     @rx.event
     @signed_in
     def open_message(self, message_id: str):
-        with session_scope() as session:
+        with self._service_call() as session:
             data = messages.message_as_dict(messages.get_message(session=session, message_id=int(message_id)),
                                             full=True)
             events = messages.delivery_events(session=session, message_id=int(message_id))
         self.selected = {k: "" if v is None else str(v) for k, v in data.items()}
-        self.selected_events = [{"type": e["type"], "at": e["occurred_at"][:19].replace("T", " ")} for e in events]
+        self.selected_events = [DeliveryEventRow(type=e["type"], at=e["occurred_at"][:19].replace("T", " "))
+                                for e in events]
 
     @rx.event
     @signed_in
     def act(self, message_id: str, action: str):
-        try:
-            with session_scope() as session:
-                (outbox.cancel if action == "cancel" else outbox.retry)(session=session,
-                                                                         message_id=int(message_id))
-        except ServiceError as exc:
-            self.error = str(exc)
-            return
-        self.error = ""
-        self._refresh()
+        with self._service_call("error", then=self._refresh) as session:
+            (outbox.cancel if action == "cancel" else outbox.retry)(session=session, message_id=int(message_id))

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import reflex as rx
 
-from humanic_app.db import session_scope
 from humanic_app.services import auth, workspace
-from humanic_app.services.errors import ServiceError
 from humanic_app.state.auth import AuthState, signed_in
+
+
+@dataclasses.dataclass(frozen=True)
+class UserRow:
+    email: str
+    role: str
+    note: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiKeyRow:
+    id: str
+    name: str
+    prefix: str
+    state: str
+    last_used: str
 
 
 class SettingsState(AuthState):
@@ -20,21 +36,22 @@ class SettingsState(AuthState):
     frequency_cap: str = "3"
     form_error: str = ""
     saved_message: str = ""
-    users: list[dict[str, str]] = []
-    api_keys: list[dict[str, str]] = []
+    users: list[UserRow] = []
+    api_keys: list[ApiKeyRow] = []
     new_api_key: str = ""
     invite_message: str = ""
     loaded: bool = False  # the form shows once it holds the saved values: typing earlier would be wiped
 
     def _refresh(self) -> None:
-        with session_scope() as session:
+        with self._service_call() as session:
             data = workspace.workspace_as_dict(workspace.get_workspace(session=session))
-            self.users = [{"email": u.email, "role": u.role.value,
-                           "note": "must change password" if u.must_change_password else ""}
+            self.users = [UserRow(email=u.email, role=u.role.value,
+                                  note="must change password" if u.must_change_password else "")
                           for u in auth.list_users(session=session)]
-            self.api_keys = [{"id": str(k.id), "name": k.name, "prefix": k.prefix + "…",
-                              "state": "revoked" if k.revoked_at else "active",
-                              "last_used": k.last_used_at.strftime("%Y-%m-%d %H:%M") if k.last_used_at else "never"}
+            self.api_keys = [ApiKeyRow(id=str(k.id), name=k.name, prefix=k.prefix + "…",
+                                       state="revoked" if k.revoked_at else "active",
+                                       last_used=k.last_used_at.strftime("%Y-%m-%d %H:%M") if k.last_used_at
+                                       else "never")
                              for k in auth.list_api_keys(session=session)]
         for key, value in data.items():
             setattr(self, key, str(value) if key == "frequency_cap" else value)
@@ -52,59 +69,40 @@ class SettingsState(AuthState):
     def save(self, form: dict):
         changes = {k: form.get(k, "") for k in ("name", "from_name", "from_email", "physical_address", "public_url",
                                                 "frequency_cap")}
-        try:
-            with session_scope() as session:
-                workspace.update_workspace(session=session, changes=changes)
-        except ServiceError as exc:
-            self.form_error = str(exc)
-            self.saved_message = ""
-            return
-        self.form_error = ""
-        self.saved_message = "Settings saved."
-        self._refresh()
+        self.saved_message = ""
+        with self._service_call("form_error", then=self._refresh) as session:
+            workspace.update_workspace(session=session, changes=changes)
+            self.saved_message = "Settings saved."
 
     @rx.event
     @signed_in
     def resume_sending(self):
-        with session_scope() as session:
+        with self._service_call(then=self._refresh) as session:
             workspace.resume_sending(session=session)
-        self._refresh()
 
     @rx.event
     @signed_in
     def set_paused(self, paused: bool):
-        with session_scope() as session:
+        with self._service_call(then=self._refresh) as session:
             workspace.update_workspace(session=session, changes={"status": "paused" if paused else "active"})
-        self._refresh()
 
     @rx.event
     @signed_in
     def invite(self, form: dict):
-        try:
-            with session_scope() as session:
-                auth.invite_user(session=session, inviter=self.principal(), email=form.get("email", ""),
-                                 temporary_password=form.get("temporary_password", ""))
-        except ServiceError as exc:
-            self.invite_message = str(exc)
-            return
-        self.invite_message = f"Invited {form.get('email', '').strip().lower()}. Share the temporary password privately."
-        self._refresh()
+        with self._service_call("invite_message", then=self._refresh) as session:
+            auth.invite_user(session=session, inviter=self.principal(), email=form.get("email", ""),
+                             temporary_password=form.get("temporary_password", ""))
+            self.invite_message = (f"Invited {form.get('email', '').strip().lower()}. "
+                                   "Share the temporary password privately.")
 
     @rx.event
     @signed_in
     def create_api_key(self, form: dict):
-        try:
-            with session_scope() as session:
-                _, key = auth.create_api_key(session=session, name=form.get("name", ""))
-        except ServiceError as exc:
-            self.form_error = str(exc)
-            return
-        self.new_api_key = key
-        self._refresh()
+        with self._service_call("form_error", then=self._refresh) as session:
+            _, self.new_api_key = auth.create_api_key(session=session, name=form.get("name", ""))
 
     @rx.event
     @signed_in
     def revoke_api_key(self, api_key_id: str):
-        with session_scope() as session:
+        with self._service_call(then=self._refresh) as session:
             auth.revoke_api_key(session=session, api_key_id=int(api_key_id))
-        self._refresh()
