@@ -11,22 +11,14 @@ from starlette.responses import PlainTextResponse
 
 from humanic_app.api import webhooks
 from humanic_app.models import Contact, Event, EventOutcome
-from humanic_app.services import processing, signing
+from humanic_app.services import signing
 from humanic_app.services.samples import posthog_event
-
-
-def path_of(source: dict) -> str:
-    return "/api/webhooks/posthog/" + source["webhook_url"].rsplit("/", 1)[1]
+from tests.support.webhooks import path_of, process
 
 
 def events_in(engine) -> list[Event]:
     with Session(engine) as s:
         return list(s.exec(select(Event).order_by(Event.id)))
-
-
-def process(engine) -> int:
-    with Session(engine) as s:
-        return processing.process_pending(session=s)
 
 
 def test_default_body_is_stored_then_processed_into_a_contact(client, source, engine, authed):
