@@ -4,7 +4,7 @@ intake and processing: the setting of the campaign, checklist and dispatcher tes
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
@@ -13,7 +13,7 @@ from humanic_app.services import ingest, payloads, processing, sources, workspac
 from humanic_app.services.campaigns import library, store
 from humanic_app.services.samples import posthog_event
 
-T0 = datetime(2025, 4, 10, 14, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 4, 10, 14, 0, tzinfo=UTC)
 
 
 class World:
@@ -30,13 +30,16 @@ class World:
         self.session.commit()
         return campaign
 
-    def send(self, event: str, at: datetime, user: str = "u1", email: str | None = "ada@example.com",
-             **properties) -> None:
-        body = posthog_event(event=event, distinct_id=user, email=email, name="Ada", timestamp=at,
-                             properties=properties)
+    def send(
+        self, event: str, at: datetime, user: str = "u1", email: str | None = "ada@example.com", **properties
+    ) -> None:
+        body = posthog_event(
+            event=event, distinct_id=user, email=email, name="Ada", timestamp=at, properties=properties
+        )
         events = payloads.parse_body(json.dumps(body).encode(), None)
-        ingest.store_deliveries(session=self.session, deliveries=[
-            ingest.Delivery(source_id=self.source.id, headers={}, events=events)])
+        ingest.store_deliveries(
+            session=self.session, deliveries=[ingest.Delivery(source_id=self.source.id, headers={}, events=events)]
+        )
         while processing.process_pending(session=self.session):
             pass
 
@@ -46,8 +49,9 @@ class World:
 
     def deliver_due(self, until: datetime) -> None:
         """Stands in for the dispatcher: marks messages due by `until` as sent."""
-        for message in self.session.exec(select(Message).where(Message.status == MessageStatus.scheduled,
-                                                                Message.due_at <= until)):
+        for message in self.session.exec(
+            select(Message).where(Message.status == MessageStatus.scheduled, Message.due_at <= until)
+        ):
             message.status = MessageStatus.sent
             self.session.add(message)
         self.session.commit()

@@ -9,7 +9,9 @@ from collections.abc import Iterator
 
 from sqlalchemy import create_engine, text
 
-POSTGRES_ADMIN_URL = os.environ.get("HUMANIC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "HUMANIC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def postgres_url_for(name: str) -> str:

@@ -18,8 +18,13 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT_S = 30.0
 
 
-def wait_until(predicate: Callable[[], T], *, timeout_s: float = DEFAULT_TIMEOUT_S, interval_s: float = 0.05,
-               what: str = "the condition") -> T:
+def wait_until(
+    predicate: Callable[[], T],
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    interval_s: float = 0.05,
+    what: str = "the condition",
+) -> T:
     """Returns the predicate's first truthy value; AssertionError when it stays falsy past the deadline."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -41,7 +46,7 @@ def has_database_open(pid: int, database_url: str) -> bool:
     if url.get_backend_name() == "sqlite":
         return str(Path(url.database or "").resolve()) in targets
     port = f":{url.port or 5432:04X}"
-    sockets = {t[len("socket:["):-1] for t in targets if t.startswith("socket:[")}
+    sockets = {t[len("socket:[") : -1] for t in targets if t.startswith("socket:[")}
     for table in ("tcp", "tcp6"):
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
