@@ -215,7 +215,7 @@ def test_signed_deliveries(client, source, engine, authed):
                 "webhook-signature": signing.sign(secret=secret, msg_id=msg_id, timestamp=stamp, body=content)}
 
     assert client.post(path_of(source), content=without_uuid, headers=signed("msg_7", without_uuid)).json() == \
-        {"accepted": 1, "duplicates": 0}  # no uuid: stored under its webhook-id, as signed events once all were
+        {"accepted": 1, "duplicates": 0}  # no uuid: its webhook-id identifies it
     with_uuid = json.dumps({"event": {"event": "custom_thing", "distinct_id": "u7", "uuid": "u-7"}}).encode()
     assert client.post(path_of(source), content=with_uuid, headers=signed("msg_7", with_uuid)).json() == \
         {"accepted": 0, "duplicates": 1}

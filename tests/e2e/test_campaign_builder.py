@@ -1,4 +1,4 @@
-"""Journey: build the spec's drop-off recovery campaign from a blank form, preview it on a real event,
+"""Journey: build the drop-off recovery campaign (as in campaigns/) from a blank form, preview it on a real event,
 activate it, and watch it fire."""
 
 import re

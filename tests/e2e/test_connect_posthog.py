@@ -98,7 +98,7 @@ def test_sample_events_flow_without_posthog(signed_in_page):
 
 
 def test_no_test_event_after_30_seconds_shows_the_checks(signed_in_page, app_url):
-    """The spec: if no test event arrives, go to troubleshooting — the page brings the findings to you."""
+    """When no test event arrives, troubleshooting is the next step — the page brings the findings to you."""
     from datetime import timedelta
 
     from sqlalchemy import update

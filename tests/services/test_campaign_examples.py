@@ -1,4 +1,4 @@
-"""The spec page's real-world campaign examples, fed PostHog-shaped events: exactly which emails get
+"""The ready-made campaigns (campaigns/*.yaml), fed PostHog-shaped events: exactly which emails get
 scheduled, and for when."""
 
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Waiting for a condition instead of for a fixed time: polls until it holds or the deadline passes."""
+"""Waiting for a condition: polled until it holds or a deadline passes."""
 
 from __future__ import annotations
 
