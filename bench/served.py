@@ -54,6 +54,20 @@ def server_cpu_seconds(base: str, *, only: str = "") -> float:
     return sum(ticks for _, cmdline, ticks in _app_processes(base) if only in cmdline) / os.sysconf("SC_CLK_TCK")
 
 
+def wait_for_background_worker(base: str, workdir: Path, timeout_s: float = 120.0) -> None:
+    """Returns once the app's background worker (started by the web process after it answers) holds
+    its SQLite database open: from then on deliveries are processed as they arrive."""
+    from tests.support.waiting import has_database_open, wait_until
+
+    database_url = f"sqlite:///{workdir / 'data' / 'humanic.db'}"
+
+    def ready() -> bool:
+        return any(has_database_open(pid, database_url)
+                   for pid, cmdline, _ in _app_processes(base) if "humanic_app worker" in cmdline)
+
+    wait_until(ready, timeout_s=timeout_s, interval_s=0.1, what="the background worker")
+
+
 def signal_app(base: str, signum: int, *, only: str) -> int:
     """Sends `signum` to the app's processes whose command line contains `only`; returns how many."""
     pids = [pid for pid, cmdline, _ in _app_processes(base) if only in cmdline]

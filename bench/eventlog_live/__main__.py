@@ -23,7 +23,7 @@ import time
 
 from sqlmodel import Session
 
-from bench.served import post_json, served_app, server_cpu_seconds
+from bench.served import post_json, served_app, server_cpu_seconds, wait_for_background_worker
 
 EMAIL, PASSWORD = "bench@example.com", "bench-password-1"
 
@@ -106,9 +106,9 @@ def main() -> None:
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("REFLEX_REDIS_URL", None)
     hooks: list[str] = []
-    with served_app(before_start=lambda base: hooks.append(_setup(base))) as (base, _), sync_playwright() as pw:
+    with served_app(before_start=lambda base: hooks.append(_setup(base))) as (base, workdir), sync_playwright() as pw:
         hook = hooks[0]
-        time.sleep(3)  # the background worker starts after the web process
+        wait_for_background_worker(base, workdir)
         browser = pw.chromium.launch(executable_path=os.environ.get("HUMANIC_CHROMIUM", "/usr/bin/chromium"))
         context = browser.new_context(base_url=base)
         first = context.new_page()

@@ -18,7 +18,7 @@ import time
 
 from sqlmodel import Session
 
-from bench.served import post_json, served_app
+from bench.served import post_json, served_app, wait_for_background_worker
 from tests.support.fake_resend import FakeResend
 
 CAMPAIGN = {"name": "Welcome right away", "trigger": {"event": "user_signed_up"},
@@ -58,9 +58,9 @@ def main() -> None:
         os.environ.pop("DATABASE_URL", None)
         os.environ.pop("REFLEX_REDIS_URL", None)
         hooks: list[str] = []
-        with served_app(env, before_start=lambda base: hooks.append(_setup(base))) as (base, _):
+        with served_app(env, before_start=lambda base: hooks.append(_setup(base))) as (base, workdir):
             hook = hooks[0]
-            time.sleep(3)  # the background worker starts after the web process
+            wait_for_background_worker(base, workdir)
             posted: dict[str, float] = {}
             total = args.rate * args.seconds
             started = time.time()
