@@ -14,7 +14,7 @@ import os
 import random
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert
 from sqlmodel import Session, select
@@ -66,7 +66,7 @@ def _bodies(count: int, start: datetime, names: list[str]) -> list[bytes]:
 def bench_processing(engine, count: int, distinct_triggers: bool = True) -> None:
     source_id = _setup(engine, distinct_triggers)
     names = EVENT_NAMES + ([f"feature_{i}_used" for i in range(6, 50)] if distinct_triggers else [])
-    bodies = _bodies(count, datetime.now(timezone.utc) - timedelta(days=5), names)
+    bodies = _bodies(count, datetime.now(UTC) - timedelta(days=5), names)
     with Session(engine) as session:
         for i in range(0, len(bodies), 100):
             ingest.store_deliveries(session=session, deliveries=[
@@ -90,7 +90,7 @@ def bench_processing(engine, count: int, distinct_triggers: bool = True) -> None
 
 
 def bench_dry_run(engine, count: int) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rng = random.Random(5)
     with Session(engine) as session:
         contacts = [{"email": f"d{i}@example.com", "name": "", "properties": {"plan": "free"}, "property_times": {},
@@ -98,7 +98,7 @@ def bench_dry_run(engine, count: int) -> None:
         session.execute(insert(Contact), contacts)
         first_id = session.exec(select(Contact.id).where(Contact.email == "d0@example.com")).one()
         rows = []
-        for i in range(count):
+        for _i in range(count):
             name = rng.choice(["checkout_started", "checkout_completed", "pricing_page_viewed", "user_signed_up"])
             ts = now - timedelta(seconds=rng.randrange(30 * 86400))
             rows.append({"source_id": None, "received_at": ts, "outcome": EventOutcome.processed, "reason": "",

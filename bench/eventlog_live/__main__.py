@@ -16,6 +16,7 @@ Usage: python -m bench.eventlog_live [--tabs 3] [--rate 300] [--seconds 15] [--i
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import threading
@@ -149,9 +150,10 @@ def main() -> None:
         staleness, intervals = [], []
         for tab in tabs:
             updates = tab.evaluate("window.__updates")
-            fresh = [(seen, newest) for (seen, newest), prev in zip(updates, [(0, 0)] + updates) if newest != prev[1]]
+            fresh = [(seen, newest) for (seen, newest), prev in zip(updates, [(0, 0)] + updates, strict=False)
+                     if newest != prev[1]]
             staleness += [seen - newest for seen, newest in fresh]
-            intervals += [b[0] - a[0] for a, b in zip(fresh, fresh[1:])]
+            intervals += [b[0] - a[0] for a, b in itertools.pairwise(fresh)]
         print(f"load {args.rate}/s for {args.seconds} s ({sent_total} events), {len(tabs)} tabs: "
               f"age of the newest row when shown  {_summary(staleness)}")
         print(f"  time between a tab's updates  {_summary(intervals)}")
@@ -166,9 +168,9 @@ def main() -> None:
         _load(hook, args.rate, args.seconds)
         time.sleep(2)
         cpu_without = server_cpu_seconds(base) - cpu_before
+        per_tab = 100 * (quiet_with_tabs - quiet_without) / len(tabs) / QUIET_SECONDS
         print(f"app CPU with no events, {QUIET_SECONDS} s: {quiet_with_tabs:.2f} s with {len(tabs)} tabs open, "
-              f"{quiet_without:.2f} s with none = {100 * (quiet_with_tabs - quiet_without) / len(tabs) / QUIET_SECONDS:.1f}% "
-              f"of a core per tab")
+              f"{quiet_without:.2f} s with none = {per_tab:.1f}% of a core per tab")
         print(f"app CPU over the load: {cpu_with_tabs:.1f} s with {len(tabs)} tabs open, {cpu_without:.1f} s with "
               f"none (run to run, this differs by more than the tabs cost)")
 

@@ -51,7 +51,7 @@ def _bodies(path: Path, count: int, users: int) -> None:
     names = ["user_signed_up", "feature_first_used", "checkout_started", "pricing_page_viewed", "session_ended"]
     recent: list[str] = []
     with open(path, "w") as out:
-        for i in range(count):
+        for _i in range(count):
             if recent and rng.random() < 0.05:
                 out.write(rng.choice(recent) + "\n")
                 continue

@@ -115,7 +115,7 @@ def main() -> None:
         engine = make_engine(url)
         with engine.begin() as conn:
             migrations.upgrade(connection=conn)
-        production, staging = _seed(engine, args.events, args.contacts)
+        _production, staging = _seed(engine, args.events, args.contacts)
         print(f"database: {engine.dialect.name}")
 
         def read(fn):
