@@ -70,8 +70,8 @@ chromium:
 test: deps chromium
 	HUMANIC_CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
 
-# No browser and no PostgreSQL: neither Chromium nor a database server is needed.
-test-fast: deps
+# No browser and no PostgreSQL: needs neither Chromium, bun nor a PostgreSQL server.
+test-fast: $(VENV)/.installed-dev
 	$(PY) -m pytest -m "not browser and not postgres" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
