@@ -3,8 +3,9 @@
 Every wait follows the slowest legitimate path, not the typical one: signing up or in hashes a password
 with Argon2 (64 MiB, three passes), and on the PostgreSQL + Redis app that happens in one of several web
 workers sharing two cores with their background workers, the browser and whatever else the machine runs.
-Idle, that takes well under a second; beside a CPU hog it has taken more than 5 s (Playwright's default).
-A wait only costs its full length when the test is about to fail anyway."""
+Idle, that takes well under a second; with every core busy it takes several seconds, past the 5 s
+Playwright's expect() waits by default. A wait only costs its full length when the test is about to fail
+anyway."""
 
 from playwright.sync_api import Page, expect
 
