@@ -14,30 +14,40 @@ export REFLEX_DIR := $(CURDIR)/.reflex
 export REFLEX_CHECK_LATEST_VERSION := 0
 export PORT
 
-.PHONY: run dev test migrate deps chromium bench clean help
+.PHONY: run dev test test-fast lint migrate deps runtime-deps chromium bench clean help
 
 help:
-	@echo "make run    - install what is missing, migrate, serve on http://localhost:$(PORT)"
-	@echo "make dev    - the same with hot reload (UI :3000, API/webhooks :8000)"
-	@echo "make test   - install what the tests need and run the whole suite"
-	@echo "make bench  - run the benchmarks in bench/"
+	@echo "make run       - install what is missing, migrate, serve on http://localhost:$(PORT)"
+	@echo "make dev       - the same with hot reload (UI :3000, API/webhooks :8000)"
+	@echo "make test      - install what the tests need and run the whole suite"
+	@echo "make test-fast - the inner loop: every test except the browser and PostgreSQL ones"
+	@echo "make lint      - ruff (lint and format check), mypy, and import-linter when .importlinter exists"
+	@echo "make bench     - run the benchmarks in bench/"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
 	  { echo "Python 3.11 or newer is required (found: $$($(PYTHON) --version 2>&1)). Install it, or run 'make PYTHON=python3.11 ...'."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
+# The app needs only requirements.txt (the Docker image installs nothing else); tests, lint and type
+# checks add requirements-dev.txt. Each stamp is renewed when a file it was installed from changes.
 $(VENV)/.installed: requirements.txt | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
 $(BUN):
 	@command -v npm >/dev/null || { echo "npm is required to install bun (Reflex's frontend tool). Install Node.js 20+ (e.g. 'apt-get install -y nodejs npm')."; exit 1; }
 	npm install --prefix .tools --no-fund --no-audit --loglevel=error bun@$(BUN_VERSION)
 
-deps: $(VENV)/.installed $(BUN)
+runtime-deps: $(VENV)/.installed $(BUN)
 
-migrate: deps
+deps: runtime-deps $(VENV)/.installed-dev
+
+migrate: runtime-deps
 	$(PY) -m humanic_app migrate
 
 run: migrate
@@ -59,6 +69,17 @@ chromium:
 
 test: deps chromium
 	HUMANIC_CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
+
+# No browser and no PostgreSQL: needs neither Chromium, bun nor a PostgreSQL server.
+test-fast: $(VENV)/.installed-dev
+	$(PY) -m pytest -m "not browser and not postgres" $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	@if [ -f .importlinter ]; then echo "$(VENV)/bin/lint-imports"; $(VENV)/bin/lint-imports; \
+	  else echo "no .importlinter: import contracts skipped"; fi
 
 bench: deps
 	$(PY) -m bench.startup

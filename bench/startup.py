@@ -30,15 +30,23 @@ def time_one_start(data_dir: str) -> float:
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "HUMANIC_DATA_DIR": data_dir}
     started = time.monotonic()
-    proc = subprocess.Popen(["make", "run"], cwd=PROJECT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        ["make", "run"],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         while True:
             if proc.poll() is not None:
                 raise SystemExit(f"make run exited with {proc.returncode}")
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=1), \
-                        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5):
+                with (
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=1),
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5),
+                ):
                     return time.monotonic() - started
             except OSError:
                 time.sleep(0.2)

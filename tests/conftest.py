@@ -1,40 +1,46 @@
-"""Database fixtures: every database test runs on real SQLite and real PostgreSQL, migrated by Alembic."""
+"""Database fixtures: every database test runs on real SQLite and real PostgreSQL, migrated by Alembic.
+
+Tests are marked by what they need, so `-m "not browser and not postgres"` runs without Chromium or a
+PostgreSQL server: `browser` for everything under tests/e2e, `postgres` for the PostgreSQL half of the
+`database_url` parametrisation and for anything that requests `postgres_database`, directly or through
+another fixture."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from humanic_app import migrations
 from humanic_app.db import make_engine
+from tests.support.postgres import fresh_postgres_database
 
-POSTGRES_ADMIN_URL = os.environ.get("HUMANIC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
-
-def postgres_url_for(name: str) -> str:
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+E2E_DIR = Path(__file__).parent / "e2e"
 
 
-def create_postgres_database() -> str:
-    name = f"humanic_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return name
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E_DIR in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+        params = getattr(item, "callspec", None)
+        on_postgres = params is not None and params.params.get("database_url") == "postgresql"
+        if on_postgres or "postgres_database" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
 
 
-def drop_postgres_database(name: str) -> None:
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+@pytest.fixture(scope="session")
+def postgres_database():
+    """A context manager that yields the URL of an empty PostgreSQL database and drops it afterwards."""
+    return fresh_postgres_database
+
+
+@pytest.fixture
+def postgres_url(postgres_database) -> Iterator[str]:
+    with postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -42,11 +48,8 @@ def database_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'humanic.db'}"
         return
-    name = create_postgres_database()
-    try:
-        yield postgres_url_for(name)
-    finally:
-        drop_postgres_database(name)
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from humanic_app.services.ingest import Delivery, store_deliveries
 from humanic_app.services.payloads import parse_body
 from humanic_app.services.samples import posthog_event
 from tests.support.server import PROJECT
+from tests.support.waiting import has_database_open, wait_until
 
 
 def _outcomes(engine) -> list[EventOutcome]:
@@ -33,7 +34,7 @@ def test_worker_processes_stored_events_and_exits_when_its_parent_pipe_closes(en
     worker = subprocess.Popen([sys.executable, "-m", "humanic_app", "worker"], cwd=PROJECT, env=env,
                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        time.sleep(1.5)  # started and idle
+        wait_until(lambda: has_database_open(worker.pid, database_url), what="the worker opening its database")
         with Session(engine) as session:
             payload = json.dumps(posthog_event(event="user_signed_up", distinct_id="w1", email="w1@example.com"))
             events = parse_body(payload.encode(), mapping)

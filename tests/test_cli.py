@@ -1,20 +1,8 @@
 """The CLI, run as a real subprocess with HUMANIC_DATA_DIR or DATABASE_URL, exactly as an operator would."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from humanic_app.db import make_engine, session_scope
 from humanic_app.services import auth
-
-PROJECT = Path(__file__).resolve().parent.parent
-
-
-def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "HUMANIC_DATA_DIR")} | env
-    return subprocess.run([sys.executable, "-m", "humanic_app", *args], cwd=PROJECT, env=full_env,
-                          capture_output=True, text=True, timeout=120)
+from tests.support.cli import run_cli
 
 
 def test_cli_against_data_dir(tmp_path):
@@ -36,19 +24,13 @@ def test_cli_against_data_dir(tmp_path):
     engine.dispose()
 
 
-def test_cli_against_postgres():
-    from tests.conftest import create_postgres_database, drop_postgres_database, postgres_url_for
-
-    name = create_postgres_database()
-    try:
-        env = {"DATABASE_URL": postgres_url_for(name).replace("postgresql+psycopg://", "postgres://")}
-        migrated = run_cli("migrate", env=env)
-        assert migrated.returncode == 0, migrated.stderr
-        assert "PostgreSQL" in migrated.stdout
-        assert run_cli("create-user", "--email", "o@acme.io", "--password", "0123456789", env=env).returncode == 0
-        engine = make_engine(postgres_url_for(name))
-        with session_scope(engine) as session:
-            assert auth.has_users(session=session)
-        engine.dispose()
-    finally:
-        drop_postgres_database(name)
+def test_cli_against_postgres(postgres_url):
+    env = {"DATABASE_URL": postgres_url.replace("postgresql+psycopg://", "postgres://")}
+    migrated = run_cli("migrate", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    assert "PostgreSQL" in migrated.stdout
+    assert run_cli("create-user", "--email", "o@acme.io", "--password", "0123456789", env=env).returncode == 0
+    engine = make_engine(postgres_url)
+    with session_scope(engine) as session:
+        assert auth.has_users(session=session)
+    engine.dispose()

@@ -14,7 +14,7 @@ import os
 import random
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert
 from sqlmodel import Session, select
@@ -27,8 +27,17 @@ from humanic_app.services.campaigns import library, store
 from humanic_app.services.campaigns.dry_run import dry_run
 from humanic_app.services.samples import posthog_event
 
-EVENT_NAMES = ["user_signed_up", "checkout_started", "checkout_completed", "pricing_page_viewed",
-               "dashboard_first_viewed", "trial_day_12", "user_inactive", "session_started", "feature_first_used"]
+EVENT_NAMES = [
+    "user_signed_up",
+    "checkout_started",
+    "checkout_completed",
+    "pricing_page_viewed",
+    "dashboard_first_viewed",
+    "trial_day_12",
+    "user_inactive",
+    "session_started",
+    "feature_first_used",
+]
 
 
 def _setup(engine, distinct_triggers: bool) -> int:
@@ -56,22 +65,33 @@ def _bodies(count: int, start: datetime, names: list[str]) -> list[bytes]:
     out = []
     for i in range(count):
         user = rng.randrange(count // 5 + 1)
-        out.append(json.dumps(posthog_event(
-            event=rng.choice(names), distinct_id=f"u{user}", email=f"u{user}@example.com",
-            timestamp=start + timedelta(seconds=i * 30),
-            properties={"cart_value": rng.randrange(10, 300), "cart_id": f"c{rng.randrange(1000)}"})).encode())
+        out.append(
+            json.dumps(
+                posthog_event(
+                    event=rng.choice(names),
+                    distinct_id=f"u{user}",
+                    email=f"u{user}@example.com",
+                    timestamp=start + timedelta(seconds=i * 30),
+                    properties={"cart_value": rng.randrange(10, 300), "cart_id": f"c{rng.randrange(1000)}"},
+                )
+            ).encode()
+        )
     return out
 
 
 def bench_processing(engine, count: int, distinct_triggers: bool = True) -> None:
     source_id = _setup(engine, distinct_triggers)
     names = EVENT_NAMES + ([f"feature_{i}_used" for i in range(6, 50)] if distinct_triggers else [])
-    bodies = _bodies(count, datetime.now(timezone.utc) - timedelta(days=5), names)
+    bodies = _bodies(count, datetime.now(UTC) - timedelta(days=5), names)
     with Session(engine) as session:
         for i in range(0, len(bodies), 100):
-            ingest.store_deliveries(session=session, deliveries=[
-                ingest.Delivery(source_id=source_id, headers={}, events=payloads.parse_body(b, None))
-                for b in bodies[i:i + 100]])
+            ingest.store_deliveries(
+                session=session,
+                deliveries=[
+                    ingest.Delivery(source_id=source_id, headers={}, events=payloads.parse_body(b, None))
+                    for b in bodies[i : i + 100]
+                ],
+            )
     started = time.perf_counter()
     done = 0
     while True:
@@ -85,26 +105,50 @@ def bench_processing(engine, count: int, distinct_triggers: bool = True) -> None
         enrolments = session.exec(select(func.count()).select_from(Enrolment)).one()
         messages = session.exec(select(func.count()).select_from(Message)).one()
     label = "distinct triggers" if distinct_triggers else "six shared triggers"
-    print(f"processing, 50 active campaigns ({label}): {done} events in {seconds:.1f} s = "
-          f"{done / seconds:,.0f} events/s ({enrolments:,} enrolments, {messages:,} messages written)")
+    print(
+        f"processing, 50 active campaigns ({label}): {done} events in {seconds:.1f} s = "
+        f"{done / seconds:,.0f} events/s ({enrolments:,} enrolments, {messages:,} messages written)"
+    )
 
 
 def bench_dry_run(engine, count: int) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rng = random.Random(5)
     with Session(engine) as session:
-        contacts = [{"email": f"d{i}@example.com", "name": "", "properties": {"plan": "free"}, "property_times": {},
-                     "created_at": now, "updated_at": now} for i in range(count // 10)]
+        contacts = [
+            {
+                "email": f"d{i}@example.com",
+                "name": "",
+                "properties": {"plan": "free"},
+                "property_times": {},
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(count // 10)
+        ]
         session.execute(insert(Contact), contacts)
         first_id = session.exec(select(Contact.id).where(Contact.email == "d0@example.com")).one()
         rows = []
-        for i in range(count):
+        for _i in range(count):
             name = rng.choice(["checkout_started", "checkout_completed", "pricing_page_viewed", "user_signed_up"])
             ts = now - timedelta(seconds=rng.randrange(30 * 86400))
-            rows.append({"source_id": None, "received_at": ts, "outcome": EventOutcome.processed, "reason": "",
-                         "event_name": name, "timestamp": ts, "contact_id": first_id + rng.randrange(count // 10),
-                         "payload": {"event": {"event": name, "properties": {"cart_value": rng.randrange(10, 300),
-                                                                             "cart_id": f"c{rng.randrange(50)}"}}}})
+            rows.append(
+                {
+                    "source_id": None,
+                    "received_at": ts,
+                    "outcome": EventOutcome.processed,
+                    "reason": "",
+                    "event_name": name,
+                    "timestamp": ts,
+                    "contact_id": first_id + rng.randrange(count // 10),
+                    "payload": {
+                        "event": {
+                            "event": name,
+                            "properties": {"cart_value": rng.randrange(10, 300), "cart_id": f"c{rng.randrange(50)}"},
+                        }
+                    },
+                }
+            )
             if len(rows) == 5000:
                 session.execute(insert(Event), rows)
                 rows = []
@@ -116,8 +160,10 @@ def bench_dry_run(engine, count: int) -> None:
             started = time.perf_counter()
             result = dry_run(session=session, document=library.templates()[slug], days=30)
             seconds = time.perf_counter() - started
-        print(f"dry run '{slug}' over {count:,} stored events (30 days): {seconds:.2f} s "
-              f"({result['events_considered']:,} relevant events, {result['emails']:,} emails)")
+        print(
+            f"dry run '{slug}' over {count:,} stored events (30 days): {seconds:.2f} s "
+            f"({result['events_considered']:,} relevant events, {result['emails']:,} emails)"
+        )
 
 
 def main() -> None:
@@ -126,9 +172,11 @@ def main() -> None:
     parser.add_argument("--dry-run-events", type=int, default=100000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        runs = (("processing", args.events, bench_processing),
-                ("overlap", args.events, lambda e, n: bench_processing(e, n, distinct_triggers=False)),
-                ("dry-run", args.dry_run_events, bench_dry_run))
+        runs = (
+            ("processing", args.events, bench_processing),
+            ("overlap", args.events, lambda e, n: bench_processing(e, n, distinct_triggers=False)),
+            ("dry-run", args.dry_run_events, bench_dry_run),
+        )
         for label, count, fn in runs:
             url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/{label}.db"
             engine = make_engine(url)

@@ -30,21 +30,38 @@ from humanic_app.services import workspace
 from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender
 
-STEP = {"subject": "Hello {{ name | default('there') }}", "html": "<p>Your cart of {{ cart_value }} is waiting.</p>",
-        "text": None, "delay": 0}
+STEP = {
+    "subject": "Hello {{ name | default('there') }}",
+    "html": "<p>Your cart of {{ cart_value }} is waiting.</p>",
+    "text": None,
+    "delay": 0,
+}
 
 
 def _rows(start: int, count: int, due_at) -> list[dict]:
-    return [{"to_email": f"u{i}@example.com", "step_index": 0, "due_at": due_at, "status": MessageStatus.scheduled,
-             "idempotency_key": f"bench-{i}", "variables": {"name": f"U{i}", "cart_value": i}, "is_test": True,
-             "test_step": STEP, "attempts": 0, "last_error": "", "created_at": due_at}
-            for i in range(start, start + count)]
+    return [
+        {
+            "to_email": f"u{i}@example.com",
+            "step_index": 0,
+            "due_at": due_at,
+            "status": MessageStatus.scheduled,
+            "idempotency_key": f"bench-{i}",
+            "variables": {"name": f"U{i}", "cart_value": i},
+            "is_test": True,
+            "test_step": STEP,
+            "attempts": 0,
+            "last_error": "",
+            "created_at": due_at,
+        }
+        for i in range(start, start + count)
+    ]
 
 
 def _drain(engine, sender) -> int:
     sent = 0
-    while (report := dispatcher.dispatch_due(engine=engine, sender=sender, public_url="https://h.acme.io",
-                                             limit=500)).sent:
+    while (
+        report := dispatcher.dispatch_due(engine=engine, sender=sender, public_url="https://h.acme.io", limit=500)
+    ).sent:
         sent += report.sent
     return sent
 
@@ -62,12 +79,15 @@ def main() -> None:
             migrations.upgrade(connection=conn)
         sender = LocalOutboxSender()
         with Session(engine) as session:
-            workspace.update_workspace(session=session, changes={"from_email": "hello@acme.io",
-                                                                 "physical_address": "1 Main St", "frequency_cap": 0})
+            workspace.update_workspace(
+                session=session,
+                changes={"from_email": "hello@acme.io", "physical_address": "1 Main St", "frequency_cap": 0},
+            )
             now = clock.now()
             for start in range(0, args.messages, 10_000):
-                session.execute(insert(Message), _rows(start, min(10_000, args.messages - start),
-                                                       now + timedelta(days=3)))
+                session.execute(
+                    insert(Message), _rows(start, min(10_000, args.messages - start), now + timedelta(days=3))
+                )
             session.commit()
             stream = args.rate * args.seconds
             now = clock.now()  # after seeding, so the stream's due times are not already in the past
@@ -82,11 +102,15 @@ def main() -> None:
             _drain(engine, sender)
             time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
         with Session(engine) as session:
-            lags = sorted((m.sent_at - m.due_at).total_seconds() for m in session.exec(
-                select(Message).where(Message.status == MessageStatus.sent)))
-        print(f"lag with {args.messages:,} scheduled and {args.rate}/s coming due ({len(lags):,} sent of {stream:,}): "
-              f"p50 {statistics.median(lags):.2f} s, p99 {lags[int(len(lags) * 0.99) - 1]:.2f} s, "
-              f"max {lags[-1]:.2f} s")
+            lags = sorted(
+                (m.sent_at - m.due_at).total_seconds()
+                for m in session.exec(select(Message).where(Message.status == MessageStatus.sent))
+            )
+        print(
+            f"lag with {args.messages:,} scheduled and {args.rate}/s coming due ({len(lags):,} sent of {stream:,}): "
+            f"p50 {statistics.median(lags):.2f} s, p99 {lags[int(len(lags) * 0.99) - 1]:.2f} s, "
+            f"max {lags[-1]:.2f} s"
+        )
 
         with Session(engine) as session:
             session.execute(insert(Message), _rows(args.messages + stream, 20_000, clock.now()))
@@ -122,9 +146,11 @@ def _provider_throughput(engine, count: int) -> None:
         seconds = time.perf_counter() - started
         resend.api_url = before
         calls = sum(1 for r in fake.requests if r["path"].startswith("/emails"))
-    print(f"provider (fake Resend at 2 requests/s): {sent:,} emails in {seconds:.1f} s = {sent / seconds:,.0f} "
-          f"emails/s ({100 * sent / seconds / 200:.0f}% of the 200/s batching allows); {calls} calls, "
-          f"{fake.rate_limited} answered 429")
+    print(
+        f"provider (fake Resend at 2 requests/s): {sent:,} emails in {seconds:.1f} s = {sent / seconds:,.0f} "
+        f"emails/s ({100 * sent / seconds / 200:.0f}% of the 200/s batching allows); {calls} calls, "
+        f"{fake.rate_limited} answered 429"
+    )
 
 
 if __name__ == "__main__":

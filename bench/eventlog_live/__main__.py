@@ -16,6 +16,7 @@ Usage: python -m bench.eventlog_live [--tabs 3] [--rate 300] [--seconds 15] [--i
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import threading
@@ -23,7 +24,7 @@ import time
 
 from sqlmodel import Session
 
-from bench.served import post_json, served_app, server_cpu_seconds
+from bench.served import post_json, served_app, server_cpu_seconds, wait_for_background_worker
 
 EMAIL, PASSWORD = "bench@example.com", "bench-password-1"
 
@@ -90,8 +91,7 @@ def _summary(values_ms: list[float]) -> str:
         return "no samples"
     ordered = sorted(values_ms)
     p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-    return (f"n={len(ordered)}  p50 {statistics.median(ordered):.0f} ms  p95 {p95:.0f} ms  "
-            f"max {ordered[-1]:.0f} ms")
+    return f"n={len(ordered)}  p50 {statistics.median(ordered):.0f} ms  p95 {p95:.0f} ms  max {ordered[-1]:.0f} ms"
 
 
 def main() -> None:
@@ -106,9 +106,9 @@ def main() -> None:
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("REFLEX_REDIS_URL", None)
     hooks: list[str] = []
-    with served_app(before_start=lambda base: hooks.append(_setup(base))) as (base, _), sync_playwright() as pw:
+    with served_app(before_start=lambda base: hooks.append(_setup(base))) as (base, workdir), sync_playwright() as pw:
         hook = hooks[0]
-        time.sleep(3)  # the background worker starts after the web process
+        wait_for_background_worker(base, workdir)
         browser = pw.chromium.launch(executable_path=os.environ.get("HUMANIC_CHROMIUM", "/usr/bin/chromium"))
         context = browser.new_context(base_url=base)
         first = context.new_page()
@@ -132,8 +132,9 @@ def main() -> None:
             deadline = time.time() + 5
             while time.time() < deadline and not all(t.evaluate(f"'{name}' in window.__seen") for t in tabs):
                 time.sleep(0.05)
-            idle += [t.evaluate(f"window.__seen['{name}']") - sent for t in tabs
-                     if t.evaluate(f"'{name}' in window.__seen")]
+            idle += [
+                t.evaluate(f"window.__seen['{name}']") - sent for t in tabs if t.evaluate(f"'{name}' in window.__seen")
+            ]
             time.sleep(0.3 + (i % 7) * 0.1)  # not in step with the tabs' polling
         missed = args.idle_samples * len(tabs) - len(idle)
         print(f"idle, {len(tabs)} tabs: POST sent → row visible  {_summary(idle)}  (not seen within 5 s: {missed})")
@@ -149,11 +150,17 @@ def main() -> None:
         staleness, intervals = [], []
         for tab in tabs:
             updates = tab.evaluate("window.__updates")
-            fresh = [(seen, newest) for (seen, newest), prev in zip(updates, [(0, 0)] + updates) if newest != prev[1]]
+            fresh = [
+                (seen, newest)
+                for (seen, newest), prev in zip(updates, [(0, 0)] + updates, strict=False)
+                if newest != prev[1]
+            ]
             staleness += [seen - newest for seen, newest in fresh]
-            intervals += [b[0] - a[0] for a, b in zip(fresh, fresh[1:])]
-        print(f"load {args.rate}/s for {args.seconds} s ({sent_total} events), {len(tabs)} tabs: "
-              f"age of the newest row when shown  {_summary(staleness)}")
+            intervals += [b[0] - a[0] for a, b in itertools.pairwise(fresh)]
+        print(
+            f"load {args.rate}/s for {args.seconds} s ({sent_total} events), {len(tabs)} tabs: "
+            f"age of the newest row when shown  {_summary(staleness)}"
+        )
         print(f"  time between a tab's updates  {_summary(intervals)}")
 
         for tab in tabs:
@@ -166,11 +173,15 @@ def main() -> None:
         _load(hook, args.rate, args.seconds)
         time.sleep(2)
         cpu_without = server_cpu_seconds(base) - cpu_before
-        print(f"app CPU with no events, {QUIET_SECONDS} s: {quiet_with_tabs:.2f} s with {len(tabs)} tabs open, "
-              f"{quiet_without:.2f} s with none = {100 * (quiet_with_tabs - quiet_without) / len(tabs) / QUIET_SECONDS:.1f}% "
-              f"of a core per tab")
-        print(f"app CPU over the load: {cpu_with_tabs:.1f} s with {len(tabs)} tabs open, {cpu_without:.1f} s with "
-              f"none (run to run, this differs by more than the tabs cost)")
+        per_tab = 100 * (quiet_with_tabs - quiet_without) / len(tabs) / QUIET_SECONDS
+        print(
+            f"app CPU with no events, {QUIET_SECONDS} s: {quiet_with_tabs:.2f} s with {len(tabs)} tabs open, "
+            f"{quiet_without:.2f} s with none = {per_tab:.1f}% of a core per tab"
+        )
+        print(
+            f"app CPU over the load: {cpu_with_tabs:.1f} s with {len(tabs)} tabs open, {cpu_without:.1f} s with "
+            f"none (run to run, this differs by more than the tabs cost)"
+        )
 
 
 if __name__ == "__main__":

@@ -51,15 +51,25 @@ def _bodies(path: Path, count: int, users: int) -> None:
     names = ["user_signed_up", "feature_first_used", "checkout_started", "pricing_page_viewed", "session_ended"]
     recent: list[str] = []
     with open(path, "w") as out:
-        for i in range(count):
+        for _i in range(count):
             if recent and rng.random() < 0.05:
                 out.write(rng.choice(recent) + "\n")
                 continue
             user = rng.randrange(users)
-            body = json.dumps(posthog_event(
-                event=rng.choice(names), distinct_id=f"user_{user}", email=f"user{user}@example.com",
-                name=f"User {user}", properties={"cart_value": round(rng.uniform(5, 300), 2), "currency": "EUR",
-                                                 "plan": rng.choice(["free", "pro"]), "$current_url": "https://x.io/a"}))
+            body = json.dumps(
+                posthog_event(
+                    event=rng.choice(names),
+                    distinct_id=f"user_{user}",
+                    email=f"user{user}@example.com",
+                    name=f"User {user}",
+                    properties={
+                        "cart_value": round(rng.uniform(5, 300), 2),
+                        "currency": "EUR",
+                        "plan": rng.choice(["free", "pro"]),
+                        "$current_url": "https://x.io/a",
+                    },
+                )
+            )
             recent = (recent + [body])[-200:]
             out.write(body + "\n")
 
@@ -67,14 +77,24 @@ def _bodies(path: Path, count: int, users: int) -> None:
 def _wrk(url: str, script: Path, seconds: float, connections: int, env: dict[str, str]) -> dict[str, float]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: install it with 'apt-get install -y wrk'.")
-    out = subprocess.run(["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", str(script), url],
-                         capture_output=True, text=True, env={**os.environ, **env}, check=True).stdout
+    out = subprocess.run(
+        ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+    ).stdout
     match = re.search(r"RESULT requests=(\d+) duration_us=(\d+) non2xx=(\d+) p50_us=(\d+) p99_us=(\d+)", out)
     if not match:
         raise SystemExit(f"could not read wrk output:\n{out}")
     requests, duration, non2xx, p50, p99 = map(int, match.groups())
-    return {"rps": requests / (duration / 1e6), "requests": requests, "non2xx": non2xx,
-            "p50_ms": p50 / 1000, "p99_ms": p99 / 1000}
+    return {
+        "rps": requests / (duration / 1e6),
+        "requests": requests,
+        "non2xx": non2xx,
+        "p50_ms": p50 / 1000,
+        "p99_ms": p99 / 1000,
+    }
 
 
 def _consumed(result: dict[str, float]) -> int:
@@ -121,7 +141,8 @@ def _worker_holds_nothing(database_url: str, engine) -> bool:
     with engine.connect() as connection:
         return not connection.exec_driver_sql(
             "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
-            "AND state LIKE 'idle in transaction%%' AND now() - state_change > interval '150 milliseconds'").first()
+            "AND state LIKE 'idle in transaction%%' AND now() - state_change > interval '150 milliseconds'"
+        ).first()
 
 
 def main() -> None:
@@ -129,12 +150,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--events", type=int, default=150000)
-    parser.add_argument("--users", type=int, default=5000,
-                        help="distinct users: the first event of each creates a contact, later ones match it")
+    parser.add_argument(
+        "--users",
+        type=int,
+        default=5000,
+        help="distinct users: the first event of each creates a contact, later ones match it",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--paced", default="100,50%", help="rates for the latency runs; '' for none")
-    parser.add_argument("--capacity", action=argparse.BooleanOptionalAction, default=True,
-                        help="hold processing back during one more webhook run, then time how fast it catches up")
+    parser.add_argument(
+        "--capacity",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="hold processing back during one more webhook run, then time how fast it catches up",
+    )
     args = parser.parse_args()
 
     with served_app() as (base, workdir):
@@ -156,14 +185,19 @@ def main() -> None:
             with read_scope(engine) as s:
                 total = s.execute(select(func.count()).select_from(Event)).scalar_one()
                 backlog = dashboard.backlogs(session=s, now=clock.now()).pending
-                waiting = backlog - s.execute(select(func.count()).select_from(Event).where(
-                    Event.outcome == EventOutcome.pending)).scalar_one()
+                waiting = (
+                    backlog
+                    - s.execute(
+                        select(func.count()).select_from(Event).where(Event.outcome == EventOutcome.pending)
+                    ).scalar_one()
+                )
             return total + waiting, backlog
 
         def duplicates() -> int:
             with Session(engine) as s:
-                return s.execute(select(func.count()).select_from(Event).where(
-                    Event.outcome == EventOutcome.duplicate)).scalar_one()
+                return s.execute(
+                    select(func.count()).select_from(Event).where(Event.outcome == EventOutcome.duplicate)
+                ).scalar_one()
 
         rounds = []
         sent = 0
@@ -174,31 +208,50 @@ def main() -> None:
         for number in range(1, args.rounds + 1):
             cpu = server_cpu_seconds(base)
             ping = _wrk(base + "/ping", HERE / "ping.lua", args.seconds, args.connections, {})
-            ping_cpu, cpu, worker_cpu = server_cpu_seconds(base) - cpu, server_cpu_seconds(base), \
-                server_cpu_seconds(base, only=WORKER)
+            ping_cpu, cpu, worker_cpu = (
+                server_cpu_seconds(base) - cpu,
+                server_cpu_seconds(base),
+                server_cpu_seconds(base, only=WORKER),
+            )
             hook_result = _wrk(hook, HERE / "posthog.lua", args.seconds, args.connections, events_env())
             sent += _consumed(hook_result)
             hook_cpu, worker_cpu = server_cpu_seconds(base) - cpu, server_cpu_seconds(base, only=WORKER) - worker_cpu
             rounds.append((ping, hook_result))
             backlog = counts()[1]
-            print(f"round {number}: GET /ping {ping['rps']:6.0f} req/s  p50 {ping['p50_ms']:.1f} ms  p99 "
-                  f"{ping['p99_ms']:.1f} ms | POST webhook {hook_result['rps']:6.0f} req/s  p50 "
-                  f"{hook_result['p50_ms']:.1f} ms  p99 {hook_result['p99_ms']:.1f} ms  non-2xx "
-                  f"{hook_result['non2xx']} | {100 * hook_result['rps'] / ping['rps']:.0f}% of /ping | "
-                  f"not yet processed when it stopped: {backlog}", flush=True)
-            print(f"         app CPU per request: /ping {1e3 * ping_cpu / ping['requests']:.2f} ms, webhook "
-                  f"{1e3 * hook_cpu / hook_result['requests']:.2f} ms, of which the background worker's processing"
-                  f" {1e3 * worker_cpu / hook_result['requests']:.2f} ms", flush=True)
+            print(
+                f"round {number}: GET /ping {ping['rps']:6.0f} req/s  p50 {ping['p50_ms']:.1f} ms  p99 "
+                f"{ping['p99_ms']:.1f} ms | POST webhook {hook_result['rps']:6.0f} req/s  p50 "
+                f"{hook_result['p50_ms']:.1f} ms  p99 {hook_result['p99_ms']:.1f} ms  non-2xx "
+                f"{hook_result['non2xx']} | {100 * hook_result['rps'] / ping['rps']:.0f}% of /ping | "
+                f"not yet processed when it stopped: {backlog}",
+                flush=True,
+            )
+            print(
+                f"         app CPU per request: /ping {1e3 * ping_cpu / ping['requests']:.2f} ms, webhook "
+                f"{1e3 * hook_cpu / hook_result['requests']:.2f} ms, of which the background worker's processing"
+                f" {1e3 * worker_cpu / hook_result['requests']:.2f} ms",
+                flush=True,
+            )
         ratios = sorted(h["rps"] / p["rps"] for p, h in rounds)
-        print(f"webhook / ping       median {100 * ratios[len(ratios) // 2]:.0f}% "
-              f"(rounds: {', '.join(f'{100 * r:.0f}%' for r in ratios)})")
+        print(
+            f"webhook / ping       median {100 * ratios[len(ratios) // 2]:.0f}% "
+            f"(rounds: {', '.join(f'{100 * r:.0f}%' for r in ratios)})"
+        )
         ping, hook_result = rounds[-1]
         for rate in _paced_rates(args.paced, ping["rps"]):
-            paced = _wrk(hook, HERE / "posthog.lua", args.seconds, args.connections,
-                         {**events_env(), "PACE_MS": str(1000 * args.connections / rate)})
+            paced = _wrk(
+                hook,
+                HERE / "posthog.lua",
+                args.seconds,
+                args.connections,
+                {**events_env(), "PACE_MS": str(1000 * args.connections / rate)},
+            )
             sent += _consumed(paced)
-            print(f"paced at ~{rate:.0f}/s   {paced['rps']:8.0f} req/s  p50 {paced['p50_ms']:.1f} ms  "
-                  f"p99 {paced['p99_ms']:.1f} ms  non-2xx {paced['non2xx']}", flush=True)
+            print(
+                f"paced at ~{rate:.0f}/s   {paced['rps']:8.0f} req/s  p50 {paced['p50_ms']:.1f} ms  "
+                f"p99 {paced['p99_ms']:.1f} ms  non-2xx {paced['non2xx']}",
+                flush=True,
+            )
 
         if args.capacity:
             _pause_worker_between_writes(base)
@@ -209,13 +262,17 @@ def main() -> None:
             while counts()[1]:
                 time.sleep(0.05)
             took = time.monotonic() - started
-            print(f"processing capacity  {waiting} events held back during a {held['rps']:.0f} req/s webhook run "
-                  f"(non-2xx {held['non2xx']}), processed in {took:.1f} s = {waiting / took:.0f} events/s", flush=True)
+            print(
+                f"processing capacity  {waiting} events held back during a {held['rps']:.0f} req/s webhook run "
+                f"(non-2xx {held['non2xx']}), processed in {took:.1f} s = {waiting / took:.0f} events/s",
+                flush=True,
+            )
 
         total, pending = counts()
         requests = sum(h["requests"] for _, h in rounds)
-        print(f"stored events        {total} ({requests} requests in the saturated runs), "
-              f"{duplicates()} marked duplicate")
+        print(
+            f"stored events        {total} ({requests} requests in the saturated runs), {duplicates()} marked duplicate"
+        )
         started = time.monotonic()
         while pending:
             time.sleep(0.2)

@@ -18,11 +18,14 @@ import time
 
 from sqlmodel import Session
 
-from bench.served import post_json, served_app
+from bench.served import post_json, served_app, wait_for_background_worker
 from tests.support.fake_resend import FakeResend
 
-CAMPAIGN = {"name": "Welcome right away", "trigger": {"event": "user_signed_up"},
-            "steps": [{"subject": "Welcome, {{ name }}", "html": "<p>Hi {{ name }}, welcome.</p>", "delay": 0}]}
+CAMPAIGN = {
+    "name": "Welcome right away",
+    "trigger": {"event": "user_signed_up"},
+    "steps": [{"subject": "Welcome, {{ name }}", "html": "<p>Hi {{ name }}, welcome.</p>", "delay": 0}],
+}
 
 
 def _setup(base: str) -> str:
@@ -32,8 +35,15 @@ def _setup(base: str) -> str:
     from humanic_app.services.campaigns import store
 
     with Session(get_engine()) as session:
-        workspace.update_workspace(session=session, changes={"from_email": "hello@acme.io", "from_name": "Acme",
-                                                             "physical_address": "1 Main St", "frequency_cap": 0})
+        workspace.update_workspace(
+            session=session,
+            changes={
+                "from_email": "hello@acme.io",
+                "from_name": "Acme",
+                "physical_address": "1 Main St",
+                "frequency_cap": 0,
+            },
+        )
         session.add(Domain(name="acme.io", resend_id="d-1", status="verified"))
         source = sources.create_source(session=session, name="bench")
         session.flush()
@@ -58,9 +68,9 @@ def main() -> None:
         os.environ.pop("DATABASE_URL", None)
         os.environ.pop("REFLEX_REDIS_URL", None)
         hooks: list[str] = []
-        with served_app(env, before_start=lambda base: hooks.append(_setup(base))) as (base, _):
+        with served_app(env, before_start=lambda base: hooks.append(_setup(base))) as (base, workdir):
             hook = hooks[0]
-            time.sleep(3)  # the background worker starts after the web process
+            wait_for_background_worker(base, workdir)
             posted: dict[str, float] = {}
             total = args.rate * args.seconds
             started = time.time()
@@ -71,8 +81,10 @@ def main() -> None:
                     time.sleep(max(0.0, due - time.time()))
                     email = f"user{i}@example.com"
                     posted[email] = time.time()
-                    post_json(hook, posthog_event(event="user_signed_up", distinct_id=f"user_{i}", email=email,
-                                              name=f"User {i}"))
+                    post_json(
+                        hook,
+                        posthog_event(event="user_signed_up", distinct_id=f"user_{i}", email=email, name=f"User {i}"),
+                    )
 
             threads = [threading.Thread(target=sender, args=(k, 4)) for k in range(4)]
             for thread in threads:
@@ -84,11 +96,15 @@ def main() -> None:
                 time.sleep(0.2)
             latencies = sorted(s["received_at"] - posted[s["to"][0]] for s in fake.sent if s["to"][0] in posted)
             calls = sum(1 for r in fake.requests if r["path"].startswith("/emails"))
-            print(f"posted {total:,} events at {args.rate}/s; {len(latencies):,} emails reached the provider in "
-                  f"{calls} calls ({fake.rate_limited} answered 429)")
+            print(
+                f"posted {total:,} events at {args.rate}/s; {len(latencies):,} emails reached the provider in "
+                f"{calls} calls ({fake.rate_limited} answered 429)"
+            )
             if latencies:
-                print(f"webhook → provider: p50 {statistics.median(latencies):.2f} s, "
-                      f"p99 {latencies[int(len(latencies) * 0.99) - 1]:.2f} s, max {latencies[-1]:.2f} s")
+                print(
+                    f"webhook → provider: p50 {statistics.median(latencies):.2f} s, "
+                    f"p99 {latencies[int(len(latencies) * 0.99) - 1]:.2f} s, max {latencies[-1]:.2f} s"
+                )
 
 
 if __name__ == "__main__":

@@ -27,11 +27,21 @@ from humanic_app.models import Contact, Event, EventOutcome
 from humanic_app.services import checklist, dashboard, diagnostics, event_log, sources, stats
 from humanic_app.services.samples import posthog_event
 
-NAMES = ["user_signed_up", "feature_first_used", "checkout_started", "pricing_page_viewed", "session_ended",
-         "$pageview"]
-OUTCOMES = [(EventOutcome.processed, "", 0.85), (EventOutcome.skipped, "no email — add email to your $identify call", 0.08),
-            (EventOutcome.duplicate, "duplicate delivery (retry)", 0.045), (EventOutcome.rejected, "401 bad signature", 0.02),
-            (EventOutcome.rejected, "404 rotated webhook URL: PostHog still uses the old URL — paste the new one", 0.005)]
+NAMES = [
+    "user_signed_up",
+    "feature_first_used",
+    "checkout_started",
+    "pricing_page_viewed",
+    "session_ended",
+    "$pageview",
+]
+OUTCOMES = [
+    (EventOutcome.processed, "", 0.85),
+    (EventOutcome.skipped, "no email — add email to your $identify call", 0.08),
+    (EventOutcome.duplicate, "duplicate delivery (retry)", 0.045),
+    (EventOutcome.rejected, "401 bad signature", 0.02),
+    (EventOutcome.rejected, "404 rotated webhook URL: PostHog still uses the old URL — paste the new one", 0.005),
+]
 
 
 def _seed(engine, count: int, contacts: int) -> tuple[int, int]:
@@ -44,12 +54,27 @@ def _seed(engine, count: int, contacts: int) -> tuple[int, int]:
         source_ids = [first.id, second.id]
     with engine.begin() as conn:
         for start in range(0, contacts, 10_000):
-            conn.execute(insert(Contact.__table__), [
-                {"email": f"user{i}@example.com", "name": f"User {i}", "properties": {"plan": "pro"},
-                 "property_times": {}, "created_at": now, "updated_at": now}
-                for i in range(start, min(contacts, start + 10_000))])
-    template = posthog_event(event="checkout_started", distinct_id="u", email="u@example.com", name="U",
-                             properties={"cart_value": 42.5, "currency": "EUR", "$current_url": "https://x.io/a"})
+            conn.execute(
+                insert(Contact.__table__),
+                [
+                    {
+                        "email": f"user{i}@example.com",
+                        "name": f"User {i}",
+                        "properties": {"plan": "pro"},
+                        "property_times": {},
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in range(start, min(contacts, start + 10_000))
+                ],
+            )
+    template = posthog_event(
+        event="checkout_started",
+        distinct_id="u",
+        email="u@example.com",
+        name="U",
+        properties={"cart_value": 42.5, "currency": "EUR", "$current_url": "https://x.io/a"},
+    )
     weights = [w for _, _, w in OUTCOMES]
     started = time.monotonic()
     batch = 20_000
@@ -60,14 +85,28 @@ def _seed(engine, count: int, contacts: int) -> tuple[int, int]:
             at = now - timedelta(seconds=(count - i) * (30 * 86400 / count))
             name = rng.choice(NAMES)
             user = rng.randrange(contacts)
-            payload = dict(template, event={**template["event"], "event": name, "uuid": f"e{i}",
-                                            "distinct_id": f"user_{user}"})
-            rows.append({"source_id": source_ids[i % 7 == 0], "received_at": at, "outcome": outcome, "reason": reason,
-                         "dedupe_key": f"e{i}" if outcome != EventOutcome.duplicate else None, "event_uuid": f"e{i}",
-                         "event_name": name, "distinct_id": f"user_{user}", "timestamp": at, "payload": payload,
-                         "headers": {"content-type": "application/json"}, "mapped": None,
-                         "contact_id": user + 1 if outcome in (EventOutcome.processed,) else None,
-                         "decisions": None, "processed_at": at})
+            payload = dict(
+                template, event={**template["event"], "event": name, "uuid": f"e{i}", "distinct_id": f"user_{user}"}
+            )
+            rows.append(
+                {
+                    "source_id": source_ids[i % 7 == 0],
+                    "received_at": at,
+                    "outcome": outcome,
+                    "reason": reason,
+                    "dedupe_key": f"e{i}" if outcome != EventOutcome.duplicate else None,
+                    "event_uuid": f"e{i}",
+                    "event_name": name,
+                    "distinct_id": f"user_{user}",
+                    "timestamp": at,
+                    "payload": payload,
+                    "headers": {"content-type": "application/json"},
+                    "mapped": None,
+                    "contact_id": user + 1 if outcome in (EventOutcome.processed,) else None,
+                    "decisions": None,
+                    "processed_at": at,
+                }
+            )
         with Session(engine) as session:  # the rows and the counters the app keeps for them, as ingest would
             session.connection().execute(insert(Event.__table__), rows)
             stats.bump(session, _counters(rows))
@@ -89,8 +128,13 @@ def _counters(rows: list[dict]) -> Counter:
         else:
             counts[(hour, "received", source)] += 1
             counts[(hour, "event", row["event_name"])] += 1
-            counts[(hour, "processed" if outcome == EventOutcome.processed else "no_email",
-                    row["event_name"] if outcome == EventOutcome.processed else source)] += 1
+            counts[
+                (
+                    hour,
+                    "processed" if outcome == EventOutcome.processed else "no_email",
+                    row["event_name"] if outcome == EventOutcome.processed else source,
+                )
+            ] += 1
         counts[(hour, "webhook_ms", "10")] += 1
     return counts
 
@@ -115,36 +159,55 @@ def main() -> None:
         engine = make_engine(url)
         with engine.begin() as conn:
             migrations.upgrade(connection=conn)
-        production, staging = _seed(engine, args.events, args.contacts)
+        _production, staging = _seed(engine, args.events, args.contacts)
         print(f"database: {engine.dialect.name}")
 
         def read(fn):
             def run():
                 with Session(engine) as session:
                     return fn(session)
+
             return run
 
         middle = args.events // 2
         with Session(engine) as session:
-            contact_id = next(e.contact_id for e in event_log.list_events(session=session, before_id=middle,
-                                                                          outcome="processed", limit=1))
+            contact_id = next(
+                e.contact_id
+                for e in event_log.list_events(session=session, before_id=middle, outcome="processed", limit=1)
+            )
         _time("Event Log: newest page (50)", read(lambda s: event_log.list_events(session=s)))
-        _time("Event Log: page in the middle (before_id)", read(lambda s: event_log.list_events(session=s, before_id=middle)))
-        _time("Event Log: one source (the smaller one)", read(lambda s: event_log.list_events(session=s, source_id=staging)))
+        _time(
+            "Event Log: page in the middle (before_id)",
+            read(lambda s: event_log.list_events(session=s, before_id=middle)),
+        )
+        _time(
+            "Event Log: one source (the smaller one)",
+            read(lambda s: event_log.list_events(session=s, source_id=staging)),
+        )
         _time("Event Log: event name", read(lambda s: event_log.list_events(session=s, event_name="user_signed_up")))
         _time("Event Log: outcome rejected", read(lambda s: event_log.list_events(session=s, outcome="rejected")))
-        _time("Event Log: outcome rejected, middle page", read(
-            lambda s: event_log.list_events(session=s, outcome="rejected", before_id=middle)))
+        _time(
+            "Event Log: outcome rejected, middle page",
+            read(lambda s: event_log.list_events(session=s, outcome="rejected", before_id=middle)),
+        )
         _time("Event Log: one contact", read(lambda s: event_log.list_events(session=s, contact_id=contact_id)))
-        _time("Event Log: smaller source + rejected", read(
-            lambda s: event_log.list_events(session=s, source_id=staging, outcome="rejected")))
+        _time(
+            "Event Log: smaller source + rejected",
+            read(lambda s: event_log.list_events(session=s, source_id=staging, outcome="rejected")),
+        )
         _time("Event Log: event detail", read(lambda s: [event_log.get_event(session=s, event_id=middle)]))
-        _time("Dashboard: setup checklist", read(lambda s: checklist.setup_checklist(session=s, resend_configured=False)))
-        _time("Dashboard + /api/v1/diagnostics: troubleshooting checks", read(
-            lambda s: diagnostics.run_checks(session=s, resend_configured=False)))
+        _time(
+            "Dashboard: setup checklist", read(lambda s: checklist.setup_checklist(session=s, resend_configured=False))
+        )
+        _time(
+            "Dashboard + /api/v1/diagnostics: troubleshooting checks",
+            read(lambda s: diagnostics.run_checks(session=s, resend_configured=False)),
+        )
         for range_key in ("24h", "7d", "30d"):
-            _time(f"Dashboard: charts, funnel and pipeline health ({range_key})", read(
-                lambda s, r=range_key: [dashboard.overview(session=s, range_key=r)]))
+            _time(
+                f"Dashboard: charts, funnel and pipeline health ({range_key})",
+                read(lambda s, r=range_key: [dashboard.overview(session=s, range_key=r)]),
+            )
         engine.dispose()
 
 

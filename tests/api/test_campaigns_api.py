@@ -3,6 +3,7 @@ import copy
 import yaml
 
 from humanic_app.services.campaigns import library
+from tests.support.cli import run_cli
 
 DROP_OFF = library.templates()["drop-off-recovery"]
 
@@ -59,8 +60,6 @@ def test_status_changes_and_activation_refusal(authed):
 def test_cli_import_export_round_trip(tmp_path):
     env_dir = tmp_path / "data"
     env = {"HUMANIC_DATA_DIR": str(env_dir)}
-    from tests.test_cli import run_cli
-
     assert run_cli("migrate", env=env).returncode == 0
     for slug in ("drop-off-recovery", "onboarding-activation"):
         done = run_cli("campaigns", "import", str(library.LIBRARY_DIR / f"{slug}.yaml"), env=env)

@@ -5,7 +5,7 @@ from datetime import timedelta
 from humanic_app import clock
 from humanic_app.services.campaigns import library
 from humanic_app.services.samples import posthog_event
-from tests.api.test_webhook import path_of, process
+from tests.support.webhooks import path_of, process
 
 
 def findings(authed) -> dict[str, dict]:

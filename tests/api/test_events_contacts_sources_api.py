@@ -1,6 +1,5 @@
-from tests.api.test_webhook import path_of, process
-
 from humanic_app.services.samples import posthog_event
+from tests.support.webhooks import path_of, process
 
 
 def test_sources_lifecycle(authed):

@@ -9,7 +9,7 @@ from humanic_app.services.campaigns import library
 from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender
 from humanic_app.services.samples import posthog_event
-from tests.api.test_webhook import path_of, process
+from tests.support.webhooks import path_of, process
 
 
 def test_one_correlation_id_links_webhook_enrolment_and_send(client, authed, source, engine):

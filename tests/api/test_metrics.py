@@ -1,6 +1,6 @@
-from humanic_app.settings import get_settings
-from tests.api.test_webhook import path_of, process
 from humanic_app.services.samples import posthog_event
+from humanic_app.settings import get_settings
+from tests.support.webhooks import path_of, process
 
 
 def test_metrics_need_a_key_or_the_token_and_report_backlogs(client, authed, source, engine, monkeypatch):

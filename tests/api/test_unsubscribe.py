@@ -9,7 +9,7 @@ from humanic_app import clock
 from humanic_app.models import Contact, Message, MessageStatus
 from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender
-from tests.services.test_campaign_examples import T0, World
+from tests.support.campaign_world import T0, World
 
 
 def test_unsubscribe_flow(client, engine, monkeypatch):

@@ -11,22 +11,14 @@ from starlette.responses import PlainTextResponse
 
 from humanic_app.api import webhooks
 from humanic_app.models import Contact, Event, EventOutcome
-from humanic_app.services import processing, signing
+from humanic_app.services import signing
 from humanic_app.services.samples import posthog_event
-
-
-def path_of(source: dict) -> str:
-    return "/api/webhooks/posthog/" + source["webhook_url"].rsplit("/", 1)[1]
+from tests.support.webhooks import path_of, process
 
 
 def events_in(engine) -> list[Event]:
     with Session(engine) as s:
         return list(s.exec(select(Event).order_by(Event.id)))
-
-
-def process(engine) -> int:
-    with Session(engine) as s:
-        return processing.process_pending(session=s)
 
 
 def test_default_body_is_stored_then_processed_into_a_contact(client, source, engine, authed):
@@ -223,7 +215,7 @@ def test_signed_deliveries(client, source, engine, authed):
                 "webhook-signature": signing.sign(secret=secret, msg_id=msg_id, timestamp=stamp, body=content)}
 
     assert client.post(path_of(source), content=without_uuid, headers=signed("msg_7", without_uuid)).json() == \
-        {"accepted": 1, "duplicates": 0}  # no uuid: stored under its webhook-id, as signed events once all were
+        {"accepted": 1, "duplicates": 0}  # no uuid: its webhook-id identifies it
     with_uuid = json.dumps({"event": {"event": "custom_thing", "distinct_id": "u7", "uuid": "u-7"}}).encode()
     assert client.post(path_of(source), content=with_uuid, headers=signed("msg_7", with_uuid)).json() == \
         {"accepted": 0, "duplicates": 1}

@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.support.server import RunningApp, running_app
+from tests.e2e.helpers import TIMEOUT_MS, sign_in
+from tests.support.server import PROJECT, RUNS_DIR, RunningApp, running_app
 
 CHROMIUM = os.environ.get("HUMANIC_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
@@ -39,7 +50,7 @@ def app_url(app) -> str:
 @pytest.fixture
 def page(browser, app_url) -> Iterator[Page]:
     context = browser.new_context(base_url=app_url, viewport={"width": 1366, "height": 800})
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(TIMEOUT_MS)
     pg = context.new_page()
     yield pg
     context.close()
@@ -52,21 +63,19 @@ OWNER_PASSWORD = "owner password 123"
 @pytest.fixture(scope="session")
 def owner(app_url) -> tuple[str, str]:
     """An owner created through the CLI against the running app's data dir, as an operator would."""
-    import subprocess
-    import sys
-
-    from tests.support.server import PROJECT, RUNS_DIR
-
     env = {**os.environ, "HUMANIC_DATA_DIR": str(RUNS_DIR / "sqlite" / "data")}
     env.pop("DATABASE_URL", None)
-    subprocess.run([sys.executable, "-m", "humanic_app", "create-user", "--email", OWNER_EMAIL,
-                    "--password", OWNER_PASSWORD], cwd=PROJECT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "humanic_app", "create-user", "--email", OWNER_EMAIL, "--password", OWNER_PASSWORD],
+        cwd=PROJECT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return OWNER_EMAIL, OWNER_PASSWORD
 
 
 @pytest.fixture
 def signed_in_page(page, owner) -> Page:
-    from tests.e2e.helpers import sign_in
-
     sign_in(page, *owner)
     return page

@@ -1,6 +1,18 @@
-"""Small steps shared by the browser journeys."""
+"""Small steps shared by the browser journeys, and how long they wait.
+
+Every wait follows the slowest legitimate path, not the typical one: signing up or in hashes a password
+with Argon2 (64 MiB, three passes), and on the PostgreSQL + Redis app that happens in one of several web
+workers sharing two cores with their background workers, the browser and whatever else the machine runs.
+Idle, that takes well under a second; with every core busy it takes several seconds, past the 5 s
+Playwright's expect() waits by default. A wait only costs its full length when the test is about to fail
+anyway."""
 
 from playwright.sync_api import Page, expect
+
+# Playwright actions (click, fill, goto) and `expect` assertions; tests/e2e/conftest.py sets both defaults.
+TIMEOUT_MS = 20_000
+# The first page of a freshly started app: its workers may still be starting (and compiling) after /ping answers.
+FIRST_PAGE_TIMEOUT_MS = 30_000
 
 
 def sign_in(page: Page, email: str, password: str) -> None:

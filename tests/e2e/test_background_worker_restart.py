@@ -5,19 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 from humanic_app.services.samples import posthog_event
-from tests.e2e.test_connect_posthog import post_like_posthog
-
-
-def _wait_for(predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
+from tests.support.waiting import wait_until
+from tests.support.webhooks import post_like_posthog
 
 
 def test_killed_worker_is_restarted_and_catches_up(signed_in_page, app):
@@ -25,16 +16,17 @@ def test_killed_worker_is_restarted_and_catches_up(signed_in_page, app):
     source = api.post(f"{app.url}/api/v1/sources", data={"name": "Restart journey"}).json()
     hook = source["webhook_url"].replace("http://testserver", app.url)
 
-    (old_pid,) = _wait_for(app.background_workers)
+    (old_pid,) = wait_until(app.background_workers, what="a background worker")
     os.kill(old_pid, signal.SIGKILL)
     assert post_like_posthog(hook, posthog_event(event="user_signed_up", distinct_id="restart_1",
                                                  email="restart@example.com")) == 200
 
-    new_pids = _wait_for(lambda: [p for p in app.background_workers() if p != old_pid])
+    new_pids = wait_until(lambda: [p for p in app.background_workers() if p != old_pid],
+                          what="a new background worker")
     assert len(new_pids) == 1
 
     def processed():
         events = api.get(f"{app.url}/api/v1/events?source_id={source['id']}").json()["items"]
         return events and events[0]["outcome"] == "processed"
 
-    _wait_for(processed)
+    wait_until(processed, what="processing of the event stored while the worker was down")

@@ -1,4 +1,4 @@
-"""Journey: build the spec's drop-off recovery campaign from a blank form, preview it on a real event,
+"""Journey: build the drop-off recovery campaign (as in campaigns/) from a blank form, preview it on a real event,
 activate it, and watch it fire."""
 
 import re
@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from humanic_app.services.samples import posthog_event
-from tests.e2e.test_connect_posthog import post_like_posthog
+from tests.support.webhooks import post_like_posthog
 
 
 def test_build_preview_activate_drop_off_recovery(signed_in_page, app_url):
@@ -71,7 +71,7 @@ def test_build_preview_activate_drop_off_recovery(signed_in_page, app_url):
                                                                                      "cart_id": "c-2"})) == 200
     page.goto("/events")
     fired = page.locator(".event-row", has_text="bo@example.com")
-    expect(fired).to_contain_text(re.compile("fired: Drop-off recovery"), timeout=10000)
+    expect(fired).to_contain_text(re.compile("fired: Drop-off recovery"))
     fired.click()
     page.get_by_role("tab", name="Campaigns").click()
     expect(page.locator("#detail-decisions")).to_contain_text("matched: enrolled, 1 email scheduled")

@@ -1,6 +1,5 @@
 """Journey: connect PostHog, copy the URL, watch the test event arrive live, check the mapping, activate."""
 
-import json
 import re
 import time
 import urllib.error
@@ -9,16 +8,7 @@ import urllib.request
 from playwright.sync_api import expect
 
 from humanic_app.services.samples import posthog_event
-
-
-def post_like_posthog(url: str, body: dict) -> int:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+from tests.support.webhooks import POST_TIMEOUT_S, post_like_posthog
 
 
 def test_connect_wait_live_map_and_activate(signed_in_page, app_url):
@@ -42,7 +32,7 @@ def test_connect_wait_live_map_and_activate(signed_in_page, app_url):
                          name="Ada Lovelace", properties={"cart_value": 129.5, "currency": "EUR"})
     assert post_like_posthog(url, body) == 200
     sent = time.monotonic()
-    expect(page.locator("#received-event")).to_contain_text("checkout_started", timeout=5000)
+    expect(page.locator("#received-event")).to_contain_text("checkout_started")
     arrival_s = time.monotonic() - sent
     assert arrival_s < 2.0, f"the event took {arrival_s:.2f}s to appear"
     expect(page.locator("#source-status")).to_have_text("Test event received")
@@ -102,13 +92,13 @@ def test_sample_events_flow_without_posthog(signed_in_page):
     expect(page.locator("#integrations-message")).to_contain_text("Source created")
     expect(page.locator("#source-status")).to_have_text("Waiting for test event")
     page.get_by_role("button", name="Send a sample event").click()
-    expect(page.locator("#integrations-message")).to_contain_text("Sent 6 sample events", timeout=15000)
+    expect(page.locator("#integrations-message")).to_contain_text("Sent 6 sample events")
     expect(page.locator("#received-event")).to_be_visible()
     expect(page.locator("#source-status")).to_have_text("Test event received")
 
 
 def test_no_test_event_after_30_seconds_shows_the_checks(signed_in_page, app_url):
-    """The spec: if no test event arrives, go to troubleshooting — the page brings the findings to you."""
+    """When no test event arrives, troubleshooting is the next step — the page brings the findings to you."""
     from datetime import timedelta
 
     from sqlalchemy import update
@@ -188,6 +178,6 @@ def test_security_shows_what_to_paste_and_is_enforced(signed_in_page, app_url):
     expect(page.locator("#integrations-message")).to_have_text("Security settings saved.")
     request = urllib.request.Request(url, data=b'{"event": {"event": "x", "distinct_id": "d"}}', method="POST",
                                      headers={"X-Humanic-Key": "s3cret-value"})
-    with urllib.request.urlopen(request, timeout=5) as response:
+    with urllib.request.urlopen(request, timeout=POST_TIMEOUT_S) as response:
         assert response.status == 200
     assert post_like_posthog(url, {"event": {"event": "x", "distinct_id": "d"}}) == 401

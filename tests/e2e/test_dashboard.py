@@ -9,9 +9,9 @@ from playwright.sync_api import expect
 
 from humanic_app.db import make_engine
 from humanic_app.services.samples import posthog_event
-from tests.e2e.test_connect_posthog import post_like_posthog
 from tests.support.history import retire_history, seed_history
 from tests.support.server import RUNS_DIR
+from tests.support.webhooks import post_like_posthog
 
 SCREENSHOT = RUNS_DIR / "dashboard.png"
 

@@ -6,30 +6,25 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import create_postgres_database, drop_postgres_database, postgres_url_for
-from tests.e2e.helpers import sign_in, sign_out
+from tests.e2e.helpers import FIRST_PAGE_TIMEOUT_MS, TIMEOUT_MS, sign_in, sign_out
 from tests.support.server import running_app
 
 SIDEBAR = ["Dashboard", "Integrations", "Event Log", "Campaigns", "Contacts", "Messages", "Domains", "Settings"]
 
 
 @pytest.fixture(scope="module")
-def production_url():
-    name = create_postgres_database()
-    try:
-        with running_app("postgres-redis", {
-            "DATABASE_URL": postgres_url_for(name),
-            "REFLEX_REDIS_URL": "redis://127.0.0.1:6379/7",
-        }) as app:
-            yield app
-    finally:
-        drop_postgres_database(name)
+def production_url(postgres_database):
+    with postgres_database() as database_url, running_app("postgres-redis", {
+        "DATABASE_URL": database_url,
+        "REFLEX_REDIS_URL": "redis://127.0.0.1:6379/7",
+    }) as app:
+        yield app
 
 
 @pytest.fixture
 def prod_page(browser, production_url):
     context = browser.new_context(base_url=production_url.url, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()
 
@@ -41,7 +36,7 @@ def test_owner_signs_up_signs_out_and_signs_in(prod_page, production_url):
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/signin/?$"))
     # several web workers and their background workers may still be starting on this 2-core machine
-    expect(page.get_by_role("heading", name="Create the owner account")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Create the owner account")).to_be_visible(timeout=FIRST_PAGE_TIMEOUT_MS)
 
     email = f"owner-{uuid.uuid4().hex[:6]}@acme.io"
     page.fill("#email", email)
@@ -73,7 +68,7 @@ def test_owner_signs_up_signs_out_and_signs_in(prod_page, production_url):
     page.fill("#password", "wrong password!")
     page.get_by_role("button", name="Sign in").click()
     # the refusal comes after an Argon2 check, on a 2-core machine running 5 web and 5 background workers
-    expect(page.locator("#auth-error")).to_contain_text("do not match", timeout=20_000)
+    expect(page.locator("#auth-error")).to_contain_text("do not match")
 
     sign_in(page, email, "a long enough password")
     page.get_by_role("link", name="Settings", exact=True).click()

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from humanic_app.services.campaigns import library
 from humanic_app.services.samples import posthog_event
-from tests.e2e.test_connect_posthog import post_like_posthog
+from tests.support.webhooks import post_like_posthog
 
 
 def test_event_to_email_in_messages(signed_in_page, app_url):
@@ -26,7 +26,7 @@ def test_event_to_email_in_messages(signed_in_page, app_url):
     page.goto("/messages")
     expect(page.locator("#local-outbox-banner")).to_contain_text("nothing leaves this machine")
     row = page.locator(".message-row", has_text="Welcome to Acme, Grace")
-    expect(row).to_contain_text("sent", timeout=10000)
+    expect(row).to_contain_text("sent")
     expect(page.locator(".message-row", has_text="grace@example.com").filter(has_text="scheduled")).to_have_count(3)
     row.get_by_role("button", name="View").click()
     expect(page.locator("#message-subject")).to_have_text("Welcome to Acme, Grace")

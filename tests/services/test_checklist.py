@@ -1,7 +1,7 @@
 from humanic_app.models import CampaignStatus, Domain
 from humanic_app.services import checklist, workspace
 from humanic_app.services.campaigns import library, store
-from tests.services.test_campaign_examples import T0, World
+from tests.support.campaign_world import T0, World
 
 
 def done(session, resend=False) -> dict[str, bool]:

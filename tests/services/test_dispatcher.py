@@ -11,7 +11,7 @@ from humanic_app.services import workspace
 from humanic_app.services.campaigns import store
 from humanic_app.services.delivery import dispatcher, outbox as messages
 from humanic_app.services.delivery.senders import LocalOutboxSender, SendResult
-from tests.services.test_campaign_examples import T0, World
+from tests.support.campaign_world import T0, World
 
 
 class ScriptedSender(LocalOutboxSender):

@@ -16,11 +16,21 @@ def _run(coroutine):
         return pool.submit(asyncio.run, coroutine).result()
 
 
+async def _queued(*submissions) -> list[asyncio.Future]:
+    """Starts the submissions and yields the loop once: each queues its item before its first await, so
+    when this returns every item is waiting in the writer."""
+    futures = [asyncio.ensure_future(submission) for submission in submissions]
+    await asyncio.sleep(0)
+    return futures
+
+
 def test_requests_arriving_while_the_store_waits_for_the_lock_join_that_commit():
+    waiting_for_lock = threading.Event()
     lock_free = threading.Event()
     rounds: list[list[str]] = []
 
     def store(take):
+        waiting_for_lock.set()
         lock_free.wait(5)  # stands in for waiting for SQLite's write turn
         items = take()
         rounds.append(items)
@@ -29,9 +39,9 @@ def test_requests_arriving_while_the_store_waits_for_the_lock_join_that_commit()
     async def scenario():
         writer = GroupCommitWriter(store=store)
         first = asyncio.ensure_future(writer.submit("a"))
-        await asyncio.sleep(0.05)  # the writer is now waiting for the lock with nothing taken yet
-        later = [asyncio.ensure_future(writer.submit(x)) for x in "bcd"]
-        await asyncio.sleep(0.05)
+        # the writer is now waiting for the lock with nothing taken yet
+        assert await asyncio.to_thread(waiting_for_lock.wait, 5)
+        later = await _queued(*(writer.submit(x) for x in "bcd"))
         lock_free.set()
         return await asyncio.gather(first, *later)
 
@@ -77,9 +87,11 @@ def test_a_round_takes_at_most_max_batch_items():
 def test_an_item_that_fails_its_batch_fails_alone():
     """One request carrying something the store chokes on must not cost the requests committed with it."""
     calls: list[list[str]] = []
+    waiting_for_lock = threading.Event()
     lock_free = threading.Event()
 
     def store(take):
+        waiting_for_lock.set()
         lock_free.wait(5)
         items = take()
         calls.append(items)
@@ -90,9 +102,8 @@ def test_an_item_that_fails_its_batch_fails_alone():
     async def scenario():
         writer = GroupCommitWriter(store=store)
         first = asyncio.ensure_future(writer.submit("a"))
-        await asyncio.sleep(0.05)
-        later = [asyncio.ensure_future(writer.submit(x)) for x in ("bad", "c")]
-        await asyncio.sleep(0.05)
+        assert await asyncio.to_thread(waiting_for_lock.wait, 5)
+        later = await _queued(*(writer.submit(x) for x in ("bad", "c")))
         lock_free.set()
         return await asyncio.gather(first, *later, return_exceptions=True)
 

@@ -13,7 +13,7 @@ from humanic_app.models import CampaignStatus
 from humanic_app.services import ingest, payloads
 from humanic_app.services.campaigns import library, store
 from humanic_app.services.samples import posthog_event
-from tests.services.test_campaign_examples import World
+from tests.support.campaign_world import World
 
 
 @pytest.fixture

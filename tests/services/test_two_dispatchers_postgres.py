@@ -16,18 +16,15 @@ from humanic_app.models import Message, MessageStatus
 from humanic_app.services import workspace
 from humanic_app.services.delivery import dispatcher, outbox as messages_service
 from humanic_app.services.delivery.senders import LocalOutboxSender, SendResult
-from tests.conftest import create_postgres_database, drop_postgres_database, postgres_url_for
 
 
 @pytest.fixture
-def pg_engine():
-    name = create_postgres_database()
-    engine = make_engine(postgres_url_for(name))
+def pg_engine(postgres_url):
+    engine = make_engine(postgres_url)
     with engine.begin() as conn:
         migrations.upgrade(connection=conn)
     yield engine
     engine.dispose()
-    drop_postgres_database(name)
 
 
 class CountingSender(LocalOutboxSender):

@@ -16,16 +16,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class FakeResend:
     def __init__(self, api_key: str = "re_test_key"):
         self.api_key = api_key
-        self.sent: list[dict] = []            # every email accepted (first time per key)
-        self.requests: list[dict] = []        # every request seen
+        self.sent: list[dict] = []  # every email accepted (first time per key)
+        self.requests: list[dict] = []  # every request seen
         self.by_key: dict[str, tuple[str, str]] = {}
         self.fail_next: list[tuple[int, str, dict]] = []  # (status, name, headers)
         self.domains: dict[str, dict] = {}
         self.dns_published: set[str] = set()  # domain names whose records "exist" (verify succeeds)
         self.rate_limit_per_second: int | None = None
-        self.rate_limited: int = 0            # 429s answered because of the rate limit
+        self.rate_limited: int = 0  # 429s answered because of the rate limit
         self.latency_s: float = 0.0
-        self.answer_delay_s: float = 0.0      # after accepting, before answering: "accepted, reply lost" windows
+        self.answer_delay_s: float = 0.0  # after accepting, before answering: "accepted, reply lost" windows
         self._recent: list[float] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -54,12 +54,33 @@ class FakeResend:
                 self.wfile.write(data)
 
             def _domain_records(self, name: str) -> list[dict]:
-                return [{"record": "SPF", "name": "send", "type": "MX", "ttl": "Auto", "status": "not_started",
-                         "value": "feedback-smtp.us-east-1.amazonses.com", "priority": 10},
-                        {"record": "SPF", "name": "send", "type": "TXT", "ttl": "Auto", "status": "not_started",
-                         "value": "\"v=spf1 include:amazonses.com ~all\""},
-                        {"record": "DKIM", "name": "abc._domainkey", "type": "CNAME", "ttl": "Auto",
-                         "status": "not_started", "value": "abc.dkim.amazonses.com."}]
+                return [
+                    {
+                        "record": "SPF",
+                        "name": "send",
+                        "type": "MX",
+                        "ttl": "Auto",
+                        "status": "not_started",
+                        "value": "feedback-smtp.us-east-1.amazonses.com",
+                        "priority": 10,
+                    },
+                    {
+                        "record": "SPF",
+                        "name": "send",
+                        "type": "TXT",
+                        "ttl": "Auto",
+                        "status": "not_started",
+                        "value": '"v=spf1 include:amazonses.com ~all"',
+                    },
+                    {
+                        "record": "DKIM",
+                        "name": "abc._domainkey",
+                        "type": "CNAME",
+                        "ttl": "Auto",
+                        "status": "not_started",
+                        "value": "abc.dkim.amazonses.com.",
+                    },
+                ]
 
             def do_GET(self):
                 with fake.lock:
@@ -73,8 +94,12 @@ class FakeResend:
             def _domains_post(self, body: dict):
                 if self.path == "/domains":
                     domain_id = str(uuid.uuid4())
-                    fake.domains[domain_id] = {"id": domain_id, "name": body["name"], "status": "not_started",
-                                               "records": self._domain_records(body["name"])}
+                    fake.domains[domain_id] = {
+                        "id": domain_id,
+                        "name": body["name"],
+                        "status": "not_started",
+                        "records": self._domain_records(body["name"]),
+                    }
                     return self._answer(200, fake.domains[domain_id])
                 domain_id = self.path.split("/")[2]
                 domain = fake.domains.get(domain_id)
@@ -96,8 +121,11 @@ class FakeResend:
                 if len(fake._recent) >= limit:
                     return None
                 fake._recent.append(now)
-                return {"ratelimit-limit": str(limit), "ratelimit-remaining": str(limit - len(fake._recent)),
-                        "ratelimit-reset": "1"}
+                return {
+                    "ratelimit-limit": str(limit),
+                    "ratelimit-remaining": str(limit - len(fake._recent)),
+                    "ratelimit-reset": "1",
+                }
 
             @staticmethod
             def _invalid(email: dict) -> bool:
@@ -105,15 +133,23 @@ class FakeResend:
 
             def _send(self, email: dict, key: str | None, batch_key: str | None = None) -> str:
                 email_id = str(uuid.uuid4())
-                fake.sent.append({"id": email_id, **email, "idempotency_key": key, "batch_key": batch_key,
-                                  "received_at": time.time()})
+                fake.sent.append(
+                    {
+                        "id": email_id,
+                        **email,
+                        "idempotency_key": key,
+                        "batch_key": batch_key,
+                        "received_at": time.time(),
+                    }
+                )
                 return email_id
 
             def _emails(self, raw: bytes, key: str | None, rate: dict):
                 body = json.loads(raw)
                 if self._invalid(body):
-                    return self._answer(422, {"statusCode": 422, "name": "validation_error",
-                                              "message": "Invalid `from` or `to`"}, rate)
+                    return self._answer(
+                        422, {"statusCode": 422, "name": "validation_error", "message": "Invalid `from` or `to`"}, rate
+                    )
                 answer = {"id": self._send(body, key)}
                 if key:
                     fake.by_key[key] = (json.dumps(answer), raw.decode())
@@ -122,8 +158,11 @@ class FakeResend:
             def _batch(self, raw: bytes, key: str | None, rate: dict):
                 emails = json.loads(raw)
                 if not isinstance(emails, list) or not 1 <= len(emails) <= 100:
-                    return self._answer(422, {"statusCode": 422, "name": "validation_error",
-                                              "message": "A batch holds 1 to 100 emails"}, rate)
+                    return self._answer(
+                        422,
+                        {"statusCode": 422, "name": "validation_error", "message": "A batch holds 1 to 100 emails"},
+                        rate,
+                    )
                 data, errors = [], []
                 for index, email in enumerate(emails):
                     if self._invalid(email):
@@ -143,8 +182,9 @@ class FakeResend:
                 with fake.lock:
                     fake.requests.append({"path": self.path, "key": key, "body": raw, "at": time.monotonic()})
                     if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
-                        return self._answer(401, {"statusCode": 401, "name": "invalid_api_key",
-                                                  "message": "API key is invalid"})
+                        return self._answer(
+                            401, {"statusCode": 401, "name": "invalid_api_key", "message": "API key is invalid"}
+                        )
                     if fake.fail_next:
                         status, name, headers = fake.fail_next.pop(0)
                         return self._answer(status, {"statusCode": status, "name": name, "message": name}, headers)
@@ -155,15 +195,27 @@ class FakeResend:
                     rate = self._rate_headers()
                     if rate is None:
                         fake.rate_limited += 1
-                        return self._answer(429, {"statusCode": 429, "name": "rate_limit_exceeded",
-                                                  "message": "Too many requests"},
-                                            {"retry-after": "1", "ratelimit-limit": str(fake.rate_limit_per_second),
-                                             "ratelimit-remaining": "0", "ratelimit-reset": "1"})
+                        return self._answer(
+                            429,
+                            {"statusCode": 429, "name": "rate_limit_exceeded", "message": "Too many requests"},
+                            {
+                                "retry-after": "1",
+                                "ratelimit-limit": str(fake.rate_limit_per_second),
+                                "ratelimit-remaining": "0",
+                                "ratelimit-reset": "1",
+                            },
+                        )
                     if key and key in fake.by_key:
                         answer, seen_body = fake.by_key[key]
                         if seen_body != raw.decode():
-                            return self._answer(409, {"statusCode": 409, "name": "invalid_idempotent_request",
-                                                      "message": "Same idempotency key, different body"})
+                            return self._answer(
+                                409,
+                                {
+                                    "statusCode": 409,
+                                    "name": "invalid_idempotent_request",
+                                    "message": "Same idempotency key, different body",
+                                },
+                            )
                         return self._answer(200, json.loads(answer), rate)
                     if self.path == "/emails/batch":
                         return self._batch(raw, key, rate)
@@ -171,7 +223,7 @@ class FakeResend:
 
         return Handler
 
-    def __enter__(self) -> "FakeResend":
+    def __enter__(self) -> FakeResend:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

@@ -19,8 +19,14 @@ from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender
 from humanic_app.services.samples import posthog_event
 
-NAMES = [("user_signed_up", 3), ("feature_first_used", 4), ("checkout_started", 3), ("pricing_page_viewed", 5),
-         ("$pageview", 12), ("subscription_upgraded", 1)]
+NAMES = [
+    ("user_signed_up", 3),
+    ("feature_first_used", 4),
+    ("checkout_started", 3),
+    ("pricing_page_viewed", 5),
+    ("$pageview", 12),
+    ("subscription_upgraded", 1),
+]
 
 
 SEEDED_CAMPAIGNS = ("onboarding-activation", "feature-adoption", "paid-conversion-pricing")
@@ -43,8 +49,10 @@ def seed_history(engine, *, hours: int = 72, per_hour: int = 40, monkeypatch) ->
     rng = random.Random(3)
     start = clock.now() - timedelta(hours=hours)
     with Session(engine, expire_on_commit=False) as session:
-        workspace.update_workspace(session=session, changes={"from_email": "hello@acme.io", "from_name": "Acme",
-                                                             "physical_address": "1 Main St, Springfield"})
+        workspace.update_workspace(
+            session=session,
+            changes={"from_email": "hello@acme.io", "from_name": "Acme", "physical_address": "1 Main St, Springfield"},
+        )
         production = sources.create_source(session=session, name="Production")
         staging = sources.create_source(session=session, name="Staging")
         session.flush()
@@ -69,28 +77,43 @@ def seed_history(engine, *, hours: int = 72, per_hour: int = 40, monkeypatch) ->
             user = rng.randrange(users + 1)
             name = "user_signed_up" if rng.random() < 0.05 else rng.choice(names)
             email = None if rng.random() < 0.04 else f"user{user}@example.com"
-            body = posthog_event(event=name, distinct_id=f"user_{user}", email=email, name=f"User {user}",
-                                 timestamp=at, properties={"feature_name": "Dashboards", "cart_value": 40})
+            body = posthog_event(
+                event=name,
+                distinct_id=f"user_{user}",
+                email=email,
+                name=f"User {user}",
+                timestamp=at,
+                properties={"feature_name": "Dashboards", "cart_value": 40},
+            )
             source = production if rng.random() < 0.9 else staging
             events = payloads.parse_body(json.dumps(body).encode(), None)
             arrived = time.perf_counter() - rng.uniform(0.003, 0.03)  # answered in a few ms, as over HTTP
             deliveries.append(ingest.Delivery(source_id=source.id, headers={}, events=events, arrived=arrived))
             if rng.random() < 0.03:
-                deliveries.append(ingest.Delivery(source_id=source.id, headers={}, events=events,
-                                                  arrived=arrived))  # a retry
+                deliveries.append(
+                    ingest.Delivery(source_id=source.id, headers={}, events=events, arrived=arrived)
+                )  # a retry
         if rng.random() < 0.2:
-            deliveries.append(ingest.Delivery(source_id=production.id, headers={}, arrived=time.perf_counter(),
-                                              rejected_reason="401 bad signature: no signature matches"))
+            deliveries.append(
+                ingest.Delivery(
+                    source_id=production.id,
+                    headers={},
+                    arrived=time.perf_counter(),
+                    rejected_reason="401 bad signature: no signature matches",
+                )
+            )
         with Session(engine) as session:
             ingest.store_deliveries(session=session, deliveries=deliveries)
             while processing.process_pending(session=session):
                 pass
             session.commit()
-        dispatcher.dispatch_due(engine=engine, sender=LocalOutboxSender(), public_url="https://humanic.acme.io",
-                                limit=500)
+        dispatcher.dispatch_due(
+            engine=engine, sender=LocalOutboxSender(), public_url="https://humanic.acme.io", limit=500
+        )
         with Session(engine) as session:
-            sent = session.exec(select(Message).where(Message.status == MessageStatus.sent,
-                                                      col(Message.id).not_in(reported))).all()
+            sent = session.exec(
+                select(Message).where(Message.status == MessageStatus.sent, col(Message.id).not_in(reported))
+            ).all()
             for message in sent:
                 reported.add(message.id)
                 kind = "email.opened" if rng.random() < 0.45 else "email.delivered"
@@ -99,9 +122,18 @@ def seed_history(engine, *, hours: int = 72, per_hour: int = 40, monkeypatch) ->
                     kind = "email.bounced"
                 elif roll < 0.014:
                     kind = "email.complained"
-                suppression.record_resend_event(session=session, svix_id=f"msg_{message.id}_{kind}", payload={
-                    "type": kind, "created_at": at.isoformat(),
-                    "data": {"email_id": message.provider_message_id, "to": [message.to_email],
-                             "bounce": {"type": "Permanent"}}})
+                suppression.record_resend_event(
+                    session=session,
+                    svix_id=f"msg_{message.id}_{kind}",
+                    payload={
+                        "type": kind,
+                        "created_at": at.isoformat(),
+                        "data": {
+                            "email_id": message.provider_message_id,
+                            "to": [message.to_email],
+                            "bounce": {"type": "Permanent"},
+                        },
+                    },
+                )
             session.commit()
     monkeypatch.undo()

@@ -32,8 +32,10 @@ def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path) -> None:
         if proc.poll() is not None:
             raise RuntimeError(f"the app exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
         try:
-            with urllib.request.urlopen(url + "/ping", timeout=2) as r, \
-                    urllib.request.urlopen(url + "/", timeout=5) as page:
+            with (
+                urllib.request.urlopen(url + "/ping", timeout=2) as r,
+                urllib.request.urlopen(url + "/", timeout=5) as page,
+            ):
                 if r.status == 200 and page.status == 200:
                     return
         except OSError:
@@ -78,25 +80,42 @@ def running_app(name: str, extra_env: dict[str, str] | None = None) -> Iterator[
     run_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REFLEX_REDIS_URL", "HUMANIC_PUBLIC_URL")}
-    env.update({
-        "HUMANIC_DATA_DIR": str(run_dir / "data"),
-        "REFLEX_WEB_WORKDIR": str(run_dir / ".web"),
-        "REFLEX_STATES_WORKDIR": str(run_dir / ".states"),
-        "REFLEX_USE_SYSTEM_BUN": "1",
-        "REFLEX_DIR": str(PROJECT / ".reflex"),
-        "REFLEX_CHECK_LATEST_VERSION": "0",
-        "PORT": str(port),
-        "PATH": f"{PROJECT / '.tools' / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}",
-    })
+    env.update(
+        {
+            "HUMANIC_DATA_DIR": str(run_dir / "data"),
+            "REFLEX_WEB_WORKDIR": str(run_dir / ".web"),
+            "REFLEX_STATES_WORKDIR": str(run_dir / ".states"),
+            "REFLEX_USE_SYSTEM_BUN": "1",
+            "REFLEX_DIR": str(PROJECT / ".reflex"),
+            "REFLEX_CHECK_LATEST_VERSION": "0",
+            "PORT": str(port),
+            "PATH": f"{PROJECT / '.tools' / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}",
+        }
+    )
     env.update(extra_env or {})
-    subprocess.run([sys.executable, "-m", "humanic_app", "migrate"], cwd=PROJECT, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "humanic_app", "migrate"], cwd=PROJECT, env=env, check=True, capture_output=True
+    )
     log_path = run_dir / "server.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod", "--frontend-port", str(port),
-             "--backend-port", str(port), "--loglevel", "info"],
-            cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(Path(sys.executable).parent / "reflex"),
+                "run",
+                "--env",
+                "prod",
+                "--frontend-port",
+                str(port),
+                "--backend-port",
+                str(port),
+                "--loglevel",
+                "info",
+            ],
+            cwd=PROJECT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:
