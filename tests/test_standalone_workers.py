@@ -26,7 +26,7 @@ from humanic_app.models import (CampaignStatus, Event, EventOutcome, Message, Me
 from humanic_app.services import auth, ingest, payloads, sources, workspace
 from humanic_app.services.campaigns import store
 from humanic_app.services.samples import posthog_event
-from tests.conftest import create_postgres_database, drop_postgres_database, postgres_url_for
+from tests.support.postgres import create_postgres_database, drop_postgres_database, postgres_url_for
 from tests.support.server import PROJECT
 
 PERIOD_SECONDS = 2.0

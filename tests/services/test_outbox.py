@@ -10,7 +10,7 @@ from humanic_app import clock
 from humanic_app.models import Enrolment, Message, MessageStatus
 from humanic_app.services.delivery import outbox
 from humanic_app.services.errors import ValidationFailed
-from tests.services.test_campaign_examples import World
+from tests.support.campaign_world import World
 
 T0 = datetime(2025, 4, 10, 14, 0, tzinfo=timezone.utc)
 
