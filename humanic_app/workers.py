@@ -11,7 +11,9 @@ import time
 from collections.abc import Callable
 
 from humanic_app.db import get_engine, read_scope, session_scope
-from humanic_app.services import inbox, ingest, processing, webhook_intake
+from humanic_app.services import processing
+from humanic_app.services.group_commit import GroupCommitWriter
+from humanic_app.services.intake import inbox, judging, storing
 from humanic_app.services.campaigns import engine as campaign_engine
 
 logger = logging.getLogger(__name__)
@@ -42,32 +44,32 @@ class _WebhookIntake:
     stores the judged requests in batches: one write transaction per round (group commit)."""
 
     def __init__(self) -> None:
-        self._book = webhook_intake.SourceBook()
-        self._writer = ingest.GroupCommitWriter(store=self._store, on_stored=wake_processing,
-                                                as_failed=webhook_intake.as_failed)
+        self._book = judging.SourceBook()
+        self._writer = GroupCommitWriter(store=self._store, on_stored=wake_processing,
+                                         as_failed=judging.as_failed, name="humanic-ingest-writer")
 
-    async def submit(self, request: webhook_intake.WebhookRequest) -> webhook_intake.WebhookAnswer:
-        judged = await self._writer.submit(webhook_intake.judge(book=self._book, request=request))
+    async def submit(self, request: judging.WebhookRequest) -> judging.WebhookAnswer:
+        judged = await self._writer.submit(judging.judge(book=self._book, request=request))
         return judged.answer
 
-    def _store(self, take: Callable[[], list[webhook_intake.Judged]]) -> list[webhook_intake.Judged]:
+    def _store(self, take: Callable[[], list[judging.Judged]]) -> list[judging.Judged]:
         engine = get_engine()
         box = inbox.for_engine(engine)
         if box is None:
             with session_scope(engine) as session:
                 session.connection()  # the write turn first, then take everything that came in meanwhile
                 judged = take()
-                self._book = webhook_intake.store_judged(session=session, judged=judged)
+                self._book = judging.store_judged(session=session, judged=judged)
         else:  # SQLite: into the inbox file, whose lock processing never holds
             with box.append_turn() as (appending, snapshot):
                 judged = take()
-                self._book = webhook_intake.store_judged(
-                    session=snapshot, judged=judged, store=lambda deliveries: ingest.append_to_inbox(
+                self._book = judging.store_judged(
+                    session=snapshot, judged=judged, store=lambda deliveries: storing.append_to_inbox(
                         box=box, session=appending, main=snapshot, deliveries=deliveries))
             if not _background_worker_running():
                 try:  # the deliveries are committed: a failure here must not fail (or re-store) them
                     with session_scope(engine) as session:
-                        ingest.move_all_from_inbox(box=box, session=session)
+                        storing.move_all_from_inbox(box=box, session=session)
                 except Exception:
                     logger.exception("moving stored deliveries out of the inbox failed; they stay there")
         if logger.isEnabledFor(logging.INFO):
@@ -82,7 +84,7 @@ def _background_worker_running() -> bool:
     return background.supervising
 
 
-def _log_answers(judged: list[webhook_intake.Judged]) -> None:
+def _log_answers(judged: list[judging.Judged]) -> None:
     done = time.perf_counter()
     for item in judged:
         answer, source_id, ids = item.answer, item.delivery.source_id, item.answer.event_ids
@@ -111,7 +113,7 @@ def process_available(limit: int = PROCESS_BATCH, *, ask_first: bool = True) -> 
                 return 0
     if box is not None:
         with session_scope(engine) as session:
-            ingest.move_from_inbox(box=box, session=session)
+            storing.move_from_inbox(box=box, session=session)
         _trim_now_and_then(box)
     with session_scope(engine) as session:
         done = processing.process_pending(session=session, limit=limit)

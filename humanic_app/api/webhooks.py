@@ -1,6 +1,6 @@
 """POST /api/webhooks/posthog/{token}: read at most 1 MiB, hand it to the intake, answer what it decided.
 
-The intake (services/webhook_intake.py) checks the token, signature and shape and stores the delivery
+The intake (services/intake/) checks the token, signature and shape and stores the delivery
 durably before this answers; mapping, contacts and campaigns run after the answer (workers.py). Bad
 input gets a 4xx saying what is wrong; only an unreachable database answers 503 (PostHog retries it).
 """
@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from humanic_app.services.webhook_intake import WebhookRequest
+from humanic_app.services.intake.judging import WebhookRequest
 from humanic_app.workers import webhook_intake_writer
 
 logger = logging.getLogger(__name__)

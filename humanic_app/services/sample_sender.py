@@ -9,7 +9,8 @@ import uuid
 
 import httpx
 
-from humanic_app.services import samples, signing
+from humanic_app.services import samples
+from humanic_app.services.intake import signing
 
 
 def send_samples(*, webhook_url: str, signing_secret: str | None = None, extra_headers: dict[str, str] | None = None,

@@ -8,7 +8,8 @@ import pytest
 from sqlmodel import Session, select
 
 from humanic_app.models import CampaignStatus, Enrolment, Event, Message, MessageStatus, SourceStatus
-from humanic_app.services import ingest, payloads, processing, sources, workspace
+from humanic_app.services import processing, sources, workspace
+from humanic_app.services.intake import payloads, storing
 from humanic_app.services.campaigns import library, store
 from humanic_app.services.samples import posthog_event
 
@@ -34,8 +35,8 @@ class World:
         body = posthog_event(event=event, distinct_id=user, email=email, name="Ada", timestamp=at,
                              properties=properties)
         events = payloads.parse_body(json.dumps(body).encode(), None)
-        ingest.store_deliveries(session=self.session, deliveries=[
-            ingest.Delivery(source_id=self.source.id, headers={}, events=events)])
+        storing.store_deliveries(session=self.session, deliveries=[
+            storing.Delivery(source_id=self.source.id, headers={}, events=events)])
         while processing.process_pending(session=self.session):
             pass
 

@@ -10,7 +10,7 @@ import pytest
 
 from humanic_app import clock, db, workers
 from humanic_app.models import CampaignStatus
-from humanic_app.services import ingest, payloads
+from humanic_app.services.intake import payloads, storing
 from humanic_app.services.campaigns import library, store
 from humanic_app.services.samples import posthog_event
 from tests.services.test_campaign_examples import World
@@ -27,7 +27,7 @@ def woken(engine, monkeypatch) -> list[str]:
 
 def _store(world: World, event: str, at) -> None:
     body = posthog_event(event=event, distinct_id="u1", email="ada@example.com", name="Ada", timestamp=at)
-    ingest.store_deliveries(session=world.session, deliveries=[ingest.Delivery(
+    storing.store_deliveries(session=world.session, deliveries=[storing.Delivery(
         source_id=world.source.id, headers={}, events=payloads.parse_body(json.dumps(body).encode(), None))])
 
 
