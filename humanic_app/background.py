@@ -39,6 +39,21 @@ def wake(signal_byte: bytes) -> None:
         os.write(child.stdin.fileno(), signal_byte)  # a full pipe already holds a pending wake-up
 
 
+def wake_processing() -> None:
+    """From the web process: events were stored, the child's processing loop should start now."""
+    wake(WAKE_PROCESSING)
+
+
+def wake_dispatcher() -> None:
+    """From the web process: a message is due now, the child's dispatcher should run now."""
+    wake(WAKE_DISPATCHER)
+
+
+def is_supervising() -> bool:
+    """Whether this process keeps a worker child, which moves SQLite's inbox into the event table."""
+    return supervising
+
+
 def _spawn() -> subprocess.Popen:
     child = subprocess.Popen([sys.executable, "-m", "humanic_app", "worker"], stdin=subprocess.PIPE)
     assert child.stdin is not None

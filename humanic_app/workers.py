@@ -1,5 +1,6 @@
-"""The work behind the webhook: the ingest writer (group commit, web process) and the processing loop
-and dispatcher ticker (run by the background worker process, see background.py)."""
+"""The work behind the webhook, run by the background worker process (background.py): the processing
+loop and the dispatcher ticker. It wakes nothing outside this process: other processes reach the loops
+here through background.py's pipe."""
 
 from __future__ import annotations
 
@@ -8,13 +9,11 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable
 
 from humanic_app.db import get_engine, read_scope, session_scope
 from humanic_app.services import processing
-from humanic_app.services.group_commit import GroupCommitWriter
-from humanic_app.services.intake import inbox, judging, storing
 from humanic_app.services.campaigns import engine as campaign_engine
+from humanic_app.services.intake import inbox, storing
 
 logger = logging.getLogger(__name__)
 
@@ -28,76 +27,10 @@ _processing_here = False
 
 
 def wake_processing() -> None:
-    """Called after each stored batch so processing starts at once instead of at the next poll: directly
-    when this process runs the processing loop, otherwise through the background worker's pipe."""
+    """Start this process's processing loop now (events were stored) instead of at its next poll."""
     if _processing_here:
         with contextlib.suppress(RuntimeError):
             _wake.set()
-        return
-    from humanic_app import background
-
-    background.wake(background.WAKE_PROCESSING)
-
-
-class _WebhookIntake:
-    """Judges each request the moment it arrives, against the sources as last read (no database), and
-    stores the judged requests in batches: one write transaction per round (group commit)."""
-
-    def __init__(self) -> None:
-        self._book = judging.SourceBook()
-        self._writer = GroupCommitWriter(store=self._store, on_stored=wake_processing,
-                                         as_failed=judging.as_failed, name="humanic-ingest-writer")
-
-    async def submit(self, request: judging.WebhookRequest) -> judging.WebhookAnswer:
-        judged = await self._writer.submit(judging.judge(book=self._book, request=request))
-        return judged.answer
-
-    def _store(self, take: Callable[[], list[judging.Judged]]) -> list[judging.Judged]:
-        engine = get_engine()
-        box = inbox.for_engine(engine)
-        if box is None:
-            with session_scope(engine) as session:
-                session.connection()  # the write turn first, then take everything that came in meanwhile
-                judged = take()
-                self._book = judging.store_judged(session=session, judged=judged)
-        else:  # SQLite: into the inbox file, whose lock processing never holds
-            with box.append_turn() as (appending, snapshot):
-                judged = take()
-                self._book = judging.store_judged(
-                    session=snapshot, judged=judged, store=lambda deliveries: storing.append_to_inbox(
-                        box=box, session=appending, main=snapshot, deliveries=deliveries))
-            if not _background_worker_running():
-                try:  # the deliveries are committed: a failure here must not fail (or re-store) them
-                    with session_scope(engine) as session:
-                        storing.move_all_from_inbox(box=box, session=session)
-                except Exception:
-                    logger.exception("moving stored deliveries out of the inbox failed; they stay there")
-        if logger.isEnabledFor(logging.INFO):
-            _log_answers(judged)
-        return judged
-
-
-def _background_worker_running() -> bool:
-    """Without one (the API under a test client, say) nothing else would move the inbox's rows."""
-    from humanic_app import background
-
-    return background.supervising
-
-
-def _log_answers(judged: list[judging.Judged]) -> None:
-    done = time.perf_counter()
-    for item in judged:
-        answer, source_id, ids = item.answer, item.delivery.source_id, item.answer.event_ids
-        error = answer.body.get("error")
-        logger.info("webhook %s source=%s events=%s %.1f ms%s", answer.status, source_id,
-                    ",".join(f"evt-{i}" for i in ids) or "-",
-                    1000 * (done - item.request.arrived) if item.request.arrived else 0.0,
-                    f": {error}" if error else "",
-                    extra={"correlation_id": f"evt-{ids[0]}" if ids else "-", "event_ids": ids,
-                           "status": answer.status, "source_id": source_id})
-
-
-webhook_intake_writer = _WebhookIntake()
 
 
 def process_available(limit: int = PROCESS_BATCH, *, ask_first: bool = True) -> int:
@@ -220,17 +153,13 @@ def recheck_domains() -> None:
 
 
 def wake_dispatcher() -> None:
-    """Run the dispatcher now (a zero-delay message was just written) instead of at the next tick:
-    directly when this process runs the ticker, otherwise through the background worker's pipe."""
+    """Run this process's dispatcher now (a zero-delay message was just written) instead of at the next
+    tick. Other processes wake it through the background worker's pipe (background.wake_dispatcher)."""
     from datetime import datetime, timezone
 
     if _scheduler is not None:
         with contextlib.suppress(Exception):
             _scheduler.modify_job(_DISPATCH_JOB, next_run_time=datetime.now(timezone.utc))
-        return
-    from humanic_app import background
-
-    background.wake(background.WAKE_DISPATCHER)
 
 
 @contextlib.asynccontextmanager

@@ -365,7 +365,7 @@ class CampaignsState(AuthState):
     @signed_in
     def send_test(self):
         from humanic_app.services.delivery import messages
-        from humanic_app.workers import wake_dispatcher
+        from humanic_app.background import wake_dispatcher
 
         try:
             with session_scope() as session:

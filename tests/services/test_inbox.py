@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from humanic_app import clock, db, migrations, workers
+from humanic_app import clock, db, migrations, wiring, workers
 from humanic_app.db import read_scope, session_scope
 from humanic_app.models import Event, EventOutcome, Source, SourceStatus
 from humanic_app.services import dashboard, sources, stats
@@ -75,7 +75,7 @@ def test_the_webhook_stores_while_processing_holds_the_main_files_write_lock(eng
         token = session.get(Source, source_id).token
     body = json.dumps(posthog_event(event="user_signed_up", distinct_id="u1", email="u1@example.com")).encode()
     request = judging.WebhookRequest(token=token, headers={}, body=body)
-    intake = workers._WebhookIntake()
+    intake = wiring.intake_writer()
     answered: list[judging.Judged] = []
     db.use_engine(engine)
     try:
