@@ -118,7 +118,8 @@ async def _serve() -> None:
         loop.add_signal_handler(signum, stop.set)
     threading.Thread(target=_read_wakeups, args=(loop, stop), daemon=True, name="humanic-wakeups").start()
     async with workers.dispatcher_ticker():
-        processing = asyncio.create_task(workers.processing_loop(), name="humanic-processing")
+        processing = asyncio.create_task(workers.processing_loop(wake_dispatcher=workers.wake_dispatcher),
+                                         name="humanic-processing")
         await stop.wait()
         processing.cancel()
         with contextlib.suppress(asyncio.CancelledError):

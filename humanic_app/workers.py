@@ -1,6 +1,7 @@
 """The work behind the webhook, run by the background worker process (background.py): the processing
-loop and the dispatcher ticker. It wakes nothing outside this process: other processes reach the loops
-here through background.py's pipe."""
+loop and the dispatcher ticker. It wakes nothing outside this process: what it should call when work
+appears is passed in (`processing_loop(wake_dispatcher=...)`), and other processes reach the loops here
+through background.py's pipe."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import contextlib
 import functools
 import logging
 import time
+from collections.abc import Callable
 
 from humanic_app.db import get_engine, read_scope, session_scope
 from humanic_app.services import processing
-from humanic_app.services.campaigns import engine as campaign_engine
 from humanic_app.services.intake import inbox, storing
 
 logger = logging.getLogger(__name__)
@@ -33,27 +34,32 @@ def wake_processing() -> None:
             _wake.set()
 
 
-def process_available(limit: int = PROCESS_BATCH, *, ask_first: bool = True) -> int:
+def process_available(limit: int = PROCESS_BATCH, *, ask_first: bool = True,
+                      wake: Callable[[], None] | None = None) -> int:
     """Moves what waits in the SQLite inbox into the event table, then processes a batch of pending events.
     `ask_first`: look from snapshots before taking SQLite's write turn (an idle poll, a wake-up that
-    another pass already served); a pass right after a full one skips the question. Wakes the dispatcher
-    when the pass scheduled an email that is due now. Returns how many events it processed."""
+    another pass already served); a pass right after a full one skips the question. Calls `wake` (by
+    default this process's `wake_dispatcher`) when the pass scheduled an email that is due now. Returns
+    how many events it processed."""
+    result = _process_pass(limit, ask_first)
+    if result.emails_due_now:
+        (wake or wake_dispatcher)()
+    return result.processed
+
+
+def _process_pass(limit: int, ask_first: bool) -> processing.ProcessingResult:
     engine = get_engine()
     box = inbox.for_engine(engine)
     if ask_first and not (box is not None and box.has_unmoved()):
         with read_scope(engine) as snapshot:
             if not processing.anything_pending(session=snapshot):
-                return 0
+                return processing.ProcessingResult(processed=0, emails_due_now=False)
     if box is not None:
         with session_scope(engine) as session:
             storing.move_from_inbox(box=box, session=session)
         _trim_now_and_then(box)
     with session_scope(engine) as session:
-        done = processing.process_pending(session=session, limit=limit)
-        due_now = session.info.pop(campaign_engine.DUE_NOW, False)
-    if due_now:
-        wake_dispatcher()
-    return done
+        return processing.run_pass(session=session, limit=limit)
 
 
 TRIM_EVERY_SECONDS = 1.0
@@ -68,8 +74,9 @@ def _trim_now_and_then(box: inbox.Inbox) -> None:
         box.trim(upto=box.moved_upto)
 
 
-async def processing_loop() -> None:
-    """Lifespan task: drain pending events whenever woken, and poll in case another worker stored them.
+async def processing_loop(*, wake_dispatcher: Callable[[], None]) -> None:
+    """Lifespan task: drain pending events whenever woken, and poll in case another worker stored them;
+    `wake_dispatcher` is called after a pass that scheduled an email due now.
     Short of a full batch it gathers for GATHER_SECONDS first: a pass has fixed costs (queries, commits),
     and taking an event or two at a time spent ~40% more CPU per event under load."""
     global _wake, _processing_here
@@ -78,7 +85,7 @@ async def processing_loop() -> None:
     done = 0
     while True:
         try:
-            done = await asyncio.to_thread(process_available, ask_first=done < PROCESS_BATCH)
+            done = await asyncio.to_thread(process_available, ask_first=done < PROCESS_BATCH, wake=wake_dispatcher)
         except Exception:
             logger.exception("processing pass failed; retrying")
             done = 0
