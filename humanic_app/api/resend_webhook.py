@@ -11,8 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from humanic_app.db import get_engine, session_scope
-from humanic_app.services import suppression
-from humanic_app.services.intake import signing
+from humanic_app.services import signing, suppression
 from humanic_app.services.errors import ValidationFailed
 
 MAX_BODY_BYTES = 256 * 1024

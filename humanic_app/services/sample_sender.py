@@ -9,8 +9,7 @@ import uuid
 
 import httpx
 
-from humanic_app.services import samples
-from humanic_app.services.intake import signing
+from humanic_app.services import samples, signing
 
 
 def send_samples(*, webhook_url: str, signing_secret: str | None = None, extra_headers: dict[str, str] | None = None,

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from humanic_app.models import Source, SourceStatus
 from humanic_app.services import mapping as mapping_service
-from humanic_app.services.intake import signing
+from humanic_app.services import signing
 from humanic_app.services.errors import ValidationFailed, require
 
 WEBHOOK_PATH = "/api/webhooks/posthog/"

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session, select
 
 from humanic_app.models import DeliveryEvent, Message, MessageStatus, Suppression
-from humanic_app.services.intake import signing
+from humanic_app.services import signing
 
 SECRET = signing.new_secret()
 

@@ -11,8 +11,7 @@ from starlette.responses import PlainTextResponse
 
 from humanic_app.api import webhooks
 from humanic_app.models import Contact, Event, EventOutcome
-from humanic_app.services import processing
-from humanic_app.services.intake import signing
+from humanic_app.services import processing, signing
 from humanic_app.services.samples import posthog_event
 
 

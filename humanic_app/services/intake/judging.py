@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from humanic_app.models import Source
-from humanic_app.services import sources
-from humanic_app.services.intake import payloads, signing
+from humanic_app.services import signing, sources
+from humanic_app.services.intake import payloads
 from humanic_app.services.intake.storing import Delivery, StoredDelivery, store_deliveries
 
 RAW_EXCERPT_BYTES = 16 * 1024
