@@ -45,6 +45,21 @@ def wake(signal_byte: bytes) -> None:
         os.write(child.stdin.fileno(), signal_byte)  # a full pipe already holds a pending wake-up
 
 
+def wake_processing() -> None:
+    """From the web process: events were stored, the child's processing loop should start now."""
+    wake(WAKE_PROCESSING)
+
+
+def wake_dispatcher() -> None:
+    """From the web process: a message is due now, the child's dispatcher should run now."""
+    wake(WAKE_DISPATCHER)
+
+
+def is_supervising() -> bool:
+    """Whether this process keeps a worker child, which moves SQLite's inbox into the event table."""
+    return supervising
+
+
 def _spawn() -> subprocess.Popen:
     child = subprocess.Popen([sys.executable, "-m", "humanic_app", "worker", "--attached"], stdin=subprocess.PIPE)
     assert child.stdin is not None
@@ -121,7 +136,8 @@ async def _serve(*, attached: bool) -> None:
     if attached:
         threading.Thread(target=_read_wakeups, args=(loop, stop), daemon=True, name="humanic-wakeups").start()
     async with workers.dispatcher_ticker():
-        processing = asyncio.create_task(workers.processing_loop(), name="humanic-processing")
+        processing = asyncio.create_task(workers.processing_loop(wake_dispatcher=workers.wake_dispatcher),
+                                         name="humanic-processing")
         await stop.wait()
         processing.cancel()
         with contextlib.suppress(asyncio.CancelledError):

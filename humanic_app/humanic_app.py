@@ -2,9 +2,8 @@
 
 import reflex as rx
 
-from humanic_app import logs, routes, runtime
+from humanic_app import logs, routes, runtime, wiring
 from humanic_app.background import background_worker
-from humanic_app.api import build_api, webhooks
 from humanic_app.pages.contacts import contacts_page
 from humanic_app.pages.event_log import event_log_page
 from humanic_app.pages.integrations import integrations_page
@@ -25,7 +24,7 @@ from humanic_app.state.messages import MessagesState
 from humanic_app.state.settings import SettingsState
 
 logs.configure(process="web")
-app = rx.App(api_transformer=[build_api(), webhooks.direct_route])
+app = rx.App(api_transformer=wiring.api_transformers())
 app.register_lifespan_task(background_worker)
 
 app.add_page(signin_page, route=routes.SIGN_IN, title="Sign in · Humanic", on_load=AuthState.load_sign_in)

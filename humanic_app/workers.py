@@ -1,5 +1,7 @@
-"""The work behind the webhook: the ingest writer (group commit, web process) and the processing loop
-and dispatcher ticker (run by the background worker process, see background.py)."""
+"""The work behind the webhook, run by the background worker process (background.py): the processing
+loop and the dispatcher ticker. It wakes nothing outside this process: what it should call when work
+appears is passed in (`processing_loop(wake_dispatcher=...)`), and other processes reach the loops here
+through background.py's pipe."""
 
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from humanic_app.db import get_engine, read_scope, session_scope
-from humanic_app.services import inbox, ingest, processing, webhook_intake
-from humanic_app.services.campaigns import engine as campaign_engine
+from humanic_app.services import processing
+from humanic_app.services.intake import inbox, storing
 
 logger = logging.getLogger(__name__)
 
@@ -28,99 +30,38 @@ _processing_here = False
 
 
 def wake_processing() -> None:
-    """Called after each stored batch so processing starts at once instead of at the next poll: directly
-    when this process runs the processing loop, otherwise through the background worker's pipe."""
+    """Start this process's processing loop now (events were stored) instead of at its next poll."""
     if _processing_here:
         with contextlib.suppress(RuntimeError):
             _wake.set()
-        return
-    from humanic_app import background
-
-    background.wake(background.WAKE_PROCESSING)
 
 
-class _WebhookIntake:
-    """Judges each request the moment it arrives, against the sources as last read (no database), and
-    stores the judged requests in batches: one write transaction per round (group commit)."""
-
-    def __init__(self) -> None:
-        self._book = webhook_intake.SourceBook()
-        self._writer = ingest.GroupCommitWriter(store=self._store, on_stored=wake_processing,
-                                                as_failed=webhook_intake.as_failed)
-
-    async def submit(self, request: webhook_intake.WebhookRequest) -> webhook_intake.WebhookAnswer:
-        judged = await self._writer.submit(webhook_intake.judge(book=self._book, request=request))
-        return judged.answer
-
-    def _store(self, take: Callable[[], list[webhook_intake.Judged]]) -> list[webhook_intake.Judged]:
-        engine = get_engine()
-        box = inbox.for_engine(engine)
-        if box is None:
-            with session_scope(engine) as session:
-                session.connection()  # the write turn first, then take everything that came in meanwhile
-                judged = take()
-                self._book = webhook_intake.store_judged(session=session, judged=judged)
-        else:  # SQLite: into the inbox file, whose lock processing never holds
-            with box.append_turn() as (appending, snapshot):
-                judged = take()
-                self._book = webhook_intake.store_judged(
-                    session=snapshot, judged=judged, store=lambda deliveries: ingest.append_to_inbox(
-                        box=box, session=appending, main=snapshot, deliveries=deliveries))
-            if not _background_worker_running():
-                try:  # the deliveries are committed: a failure here must not fail (or re-store) them
-                    with session_scope(engine) as session:
-                        ingest.move_all_from_inbox(box=box, session=session)
-                except Exception:
-                    logger.exception("moving stored deliveries out of the inbox failed; they stay there")
-        if logger.isEnabledFor(logging.INFO):
-            _log_answers(judged)
-        return judged
-
-
-def _background_worker_running() -> bool:
-    """Without one (the API under a test client, say) nothing else would move the inbox's rows."""
-    from humanic_app import background
-
-    return background.supervising
-
-
-def _log_answers(judged: list[webhook_intake.Judged]) -> None:
-    done = time.perf_counter()
-    for item in judged:
-        answer, source_id, ids = item.answer, item.delivery.source_id, item.answer.event_ids
-        error = answer.body.get("error")
-        logger.info("webhook %s source=%s events=%s %.1f ms%s", answer.status, source_id,
-                    ",".join(f"evt-{i}" for i in ids) or "-",
-                    1000 * (done - item.request.arrived) if item.request.arrived else 0.0,
-                    f": {error}" if error else "",
-                    extra={"correlation_id": f"evt-{ids[0]}" if ids else "-", "event_ids": ids,
-                           "status": answer.status, "source_id": source_id})
-
-
-webhook_intake_writer = _WebhookIntake()
-
-
-def process_available(limit: int = PROCESS_BATCH, *, ask_first: bool = True) -> int:
+def process_available(limit: int = PROCESS_BATCH, *, ask_first: bool = True,
+                      wake: Callable[[], None] | None = None) -> int:
     """Moves what waits in the SQLite inbox into the event table, then processes a batch of pending events.
     `ask_first`: look from snapshots before taking SQLite's write turn (an idle poll, a wake-up that
-    another pass already served); a pass right after a full one skips the question. Wakes the dispatcher
-    when the pass scheduled an email that is due now. Returns how many events it processed."""
+    another pass already served); a pass right after a full one skips the question. Calls `wake` (by
+    default this process's `wake_dispatcher`) when the pass scheduled an email that is due now. Returns
+    how many events it processed."""
+    result = _process_pass(limit, ask_first)
+    if result.emails_due_now:
+        (wake or wake_dispatcher)()
+    return result.processed
+
+
+def _process_pass(limit: int, ask_first: bool) -> processing.ProcessingResult:
     engine = get_engine()
     box = inbox.for_engine(engine)
     if ask_first and not (box is not None and box.has_unmoved()):
         with read_scope(engine) as snapshot:
             if not processing.anything_pending(session=snapshot):
-                return 0
+                return processing.ProcessingResult(processed=0, emails_due_now=False)
     if box is not None:
         with session_scope(engine) as session:
-            ingest.move_from_inbox(box=box, session=session)
+            storing.move_from_inbox(box=box, session=session)
         _trim_now_and_then(box)
     with session_scope(engine) as session:
-        done = processing.process_pending(session=session, limit=limit)
-        due_now = session.info.pop(campaign_engine.DUE_NOW, False)
-    if due_now:
-        wake_dispatcher()
-    return done
+        return processing.run_pass(session=session, limit=limit)
 
 
 TRIM_EVERY_SECONDS = 1.0
@@ -135,8 +76,9 @@ def _trim_now_and_then(box: inbox.Inbox) -> None:
         box.trim(upto=box.moved_upto)
 
 
-async def processing_loop() -> None:
-    """Lifespan task: drain pending events whenever woken, and poll in case another worker stored them.
+async def processing_loop(*, wake_dispatcher: Callable[[], None]) -> None:
+    """Lifespan task: drain pending events whenever woken, and poll in case another worker stored them;
+    `wake_dispatcher` is called after a pass that scheduled an email due now.
     Short of a full batch it gathers for GATHER_SECONDS first: a pass has fixed costs (queries, commits),
     and taking an event or two at a time spent ~40% more CPU per event under load."""
     global _wake, _processing_here
@@ -145,7 +87,7 @@ async def processing_loop() -> None:
     done = 0
     while True:
         try:
-            done = await asyncio.to_thread(process_available, ask_first=done < PROCESS_BATCH)
+            done = await asyncio.to_thread(process_available, ask_first=done < PROCESS_BATCH, wake=wake_dispatcher)
         except Exception:
             logger.exception("processing pass failed; retrying")
             done = 0
@@ -267,17 +209,13 @@ def run_periodic(job: PeriodicJob) -> bool:
 
 
 def wake_dispatcher() -> None:
-    """Run the dispatcher now (a zero-delay message was just written) instead of at the next tick:
-    directly when this process runs the ticker, otherwise through the background worker's pipe."""
+    """Run this process's dispatcher now (a zero-delay message was just written) instead of at the next
+    tick. Other processes wake it through the background worker's pipe (background.wake_dispatcher)."""
     from datetime import datetime, timezone
 
     if _scheduler is not None:
         with contextlib.suppress(Exception):
             _scheduler.modify_job(_DISPATCH_JOB, next_run_time=datetime.now(timezone.utc))
-        return
-    from humanic_app import background
-
-    background.wake(background.WAKE_DISPATCHER)
 
 
 @contextlib.asynccontextmanager

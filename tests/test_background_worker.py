@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 
 from humanic_app.models import Event, EventOutcome
 from humanic_app.services import sources
-from humanic_app.services.ingest import Delivery, store_deliveries
-from humanic_app.services.payloads import parse_body
+from humanic_app.services.intake.storing import Delivery, store_deliveries
+from humanic_app.services.intake.payloads import parse_body
 from humanic_app.services.samples import posthog_event
 from tests.support.server import PROJECT
 from tests.support.waiting import has_database_open, wait_until

@@ -23,7 +23,8 @@ from humanic_app import clock, migrations
 from humanic_app.db import make_engine
 from humanic_app.models import (CampaignStatus, Event, EventOutcome, Message, MessageStatus, SourceStatus,
                                 UserSession)
-from humanic_app.services import auth, ingest, payloads, sources, workspace
+from humanic_app.services import auth, sources, workspace
+from humanic_app.services.intake import payloads, storing
 from humanic_app.services.campaigns import store
 from humanic_app.services.samples import posthog_event
 from tests.support.postgres import create_postgres_database, drop_postgres_database, postgres_url_for
@@ -97,7 +98,7 @@ def _store_events(engine, source_id: int, first: int, count: int) -> None:
         for i in range(first, first + count):
             body = posthog_event(event="user_signed_up", distinct_id=f"u{i}", email=f"u{i}@example.com",
                                  name=f"User {i}", timestamp=clock.now() - timedelta(seconds=1))
-            ingest.store_deliveries(session=session, deliveries=[ingest.Delivery(
+            storing.store_deliveries(session=session, deliveries=[storing.Delivery(
                 source_id=source_id, headers={}, events=payloads.parse_body(json.dumps(body).encode(), None))])
 
 

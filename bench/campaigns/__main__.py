@@ -22,7 +22,8 @@ from sqlmodel import Session, select
 from humanic_app import migrations
 from humanic_app.db import make_engine
 from humanic_app.models import CampaignStatus, Contact, Enrolment, Event, EventOutcome, Message, SourceStatus
-from humanic_app.services import ingest, payloads, processing, sources, workspace
+from humanic_app.services import processing, sources, workspace
+from humanic_app.services.intake import payloads, storing
 from humanic_app.services.campaigns import library, store
 from humanic_app.services.campaigns.dry_run import dry_run
 from humanic_app.services.samples import posthog_event
@@ -85,10 +86,10 @@ def bench_processing(engine, count: int, distinct_triggers: bool = True) -> None
     bodies = _bodies(count, datetime.now(UTC) - timedelta(days=5), names)
     with Session(engine) as session:
         for i in range(0, len(bodies), 100):
-            ingest.store_deliveries(
+            storing.store_deliveries(
                 session=session,
                 deliveries=[
-                    ingest.Delivery(source_id=source_id, headers={}, events=payloads.parse_body(b, None))
+                    storing.Delivery(source_id=source_id, headers={}, events=payloads.parse_body(b, None))
                     for b in bodies[i : i + 100]
                 ],
             )

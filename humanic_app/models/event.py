@@ -55,7 +55,7 @@ class Event(SQLModel, table=True):
 class InboxCursor(SQLModel, table=True):
     """SQLite only: the last row of the webhook's inbox file already moved into the event table. Kept
     here, in the same transaction as the move, so a crash between moving and trimming the inbox cannot
-    move a row twice (services/inbox.py)."""
+    move a row twice (services/intake/inbox.py)."""
 
     __tablename__ = "inbox_cursor"
 

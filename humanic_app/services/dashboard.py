@@ -12,7 +12,8 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Campaign, CampaignStatus, Event, EventOutcome, Message, MessageStatus, Source
-from humanic_app.services import inbox, stats
+from humanic_app.services import stats
+from humanic_app.services.intake import inbox
 
 RANGES = {"24h": (timedelta(hours=24), False), "7d": (timedelta(days=7), True), "30d": (timedelta(days=30), True)}
 GMAIL_BOUNCE_TARGET, GMAIL_NEVER = 0.1, 0.3  # percent: Gmail's sender guidelines

@@ -116,8 +116,8 @@ def _write_results(session: Session, items: list[WorkItem], contacts_created: in
         stats.bump(session, counts)
 
 
-def _process_batch(session: Session, items: list[WorkItem], workspace_paused: bool) -> None:
-    """Fast path: one ContactBook for the whole batch."""
+def _process_batch(session: Session, items: list[WorkItem], workspace_paused: bool) -> bool:
+    """Fast path: one ContactBook for the whole batch. True when it scheduled an email due now."""
     sources = _sources_for(session, items)
     identities = [_map(item, sources.get(item.source_id)) for item in items]
     book = contacts.ContactBook(session, identities)
@@ -126,7 +126,7 @@ def _process_batch(session: Session, items: list[WorkItem], workspace_paused: bo
     for item, contact in zip(items, matched):
         _conclude(item, contact, sources.get(item.source_id), workspace_paused)
     _write_results(session, items, contacts_created=book.created)
-    _evaluate_campaigns(session, items, sources, workspace_paused)
+    return _evaluate_campaigns(session, items, sources, workspace_paused)
 
 
 def _source_gate(source: Source | None) -> tuple[bool, str]:
@@ -137,12 +137,12 @@ def _source_gate(source: Source | None) -> tuple[bool, str]:
     return False, "source not activated yet: click Activate in Integrations → PostHog"
 
 
-def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, workspace_paused: bool) -> None:
+def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, workspace_paused: bool) -> bool:
     """Campaigns see events in event-time order, after the batch's outcomes and contacts are written
-    (occurrence counting reads them)."""
+    (occurrence counting reads them). True when they scheduled an email due now."""
     campaigns = engine.load_active(session)
     if not campaigns:
-        return
+        return False
     run = engine.CampaignRun(session, campaigns, contact_ids={i.contact.id for i in items if i.contact is not None},
                              earliest=min((i.timestamp for i in items if i.timestamp), default=None))
     rows = []
@@ -159,14 +159,17 @@ def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, 
         if fired and not item.reason:
             item.reason = "fired: " + ", ".join(fired)
         rows.append({"id": item.id, "decisions": decisions, "reason": item.reason[:500]})
-    run.flush()
+    due_now = run.flush()
     if rows:
         _update_events(session, rows)
+    return due_now
 
 
-def _process_one_by_one(session: Session, items: list[WorkItem], workspace_paused: bool) -> None:
-    """Slow path after a conflict: each event in its own savepoint, so one bad event cannot block the rest."""
+def _process_one_by_one(session: Session, items: list[WorkItem], workspace_paused: bool) -> bool:
+    """Slow path after a conflict: each event in its own savepoint, so one bad event cannot block the rest.
+    True when a committed savepoint scheduled an email due now."""
     sources = _sources_for(session, items)
+    due_now = False
     for item in items:
         source = sources.get(item.source_id)
         savepoint = session.begin_nested()
@@ -177,8 +180,9 @@ def _process_one_by_one(session: Session, items: list[WorkItem], workspace_pause
             book.flush()
             _conclude(item, contact, source, workspace_paused)
             _write_results(session, [item], contacts_created=book.created)
-            _evaluate_campaigns(session, [item], sources, workspace_paused)
+            item_due_now = _evaluate_campaigns(session, [item], sources, workspace_paused)
             savepoint.commit()
+            due_now = due_now or item_due_now
         except IntegrityError:
             savepoint.rollback()  # another worker linked the same identity; retried on the next pass
             logger.info("event %s hit an identity race; will retry", item.id)
@@ -188,6 +192,7 @@ def _process_one_by_one(session: Session, items: list[WorkItem], workspace_pause
             item.outcome, item.reason, item.contact = EventOutcome.skipped, \
                 f"processing error: {type(exc).__name__}", None
             _write_results(session, [item])
+    return due_now
 
 
 _PROCESSING_TURN = text("SELECT pg_try_advisory_xact_lock(:key)")
@@ -202,27 +207,41 @@ def _take_processing_turn(session: Session) -> bool:
     return bool(connection.execute(_PROCESSING_TURN, {"key": PROCESSING_LOCK_KEY}).scalar())
 
 
-def process_pending(*, session: Session, limit: int = 200) -> int:
-    """Processes up to `limit` pending events in event-time order, in one transaction. Returns how many
-    (0 as well when another worker's pass holds the turn)."""
+@dataclasses.dataclass(frozen=True)
+class ProcessingResult:
+    """What one pass did: how many events it processed, and whether it scheduled an email due now (the
+    caller may wake the dispatcher instead of leaving the email to its next tick)."""
+
+    processed: int
+    emails_due_now: bool
+
+
+def run_pass(*, session: Session, limit: int = 200) -> ProcessingResult:
+    """Processes up to `limit` pending events in event-time order, in one transaction (0 processed as
+    well when another worker's pass holds the turn)."""
     if not _take_processing_turn(session):
         session.commit()
-        return 0
+        return ProcessingResult(processed=0, emails_due_now=False)
     items = _claim(session, limit)
     if not items:
         session.commit()  # release SQLite's write lock taken by BEGIN IMMEDIATE
-        return 0
+        return ProcessingResult(processed=0, emails_due_now=False)
     workspace_paused = workspace.get_workspace(session=session).status == WorkspaceStatus.paused
     try:
         with session.begin_nested():
-            _process_batch(session, items, workspace_paused)
+            due_now = _process_batch(session, items, workspace_paused)
     except Exception:
         logger.info("batch of %d events fell back to one-by-one processing", len(items))
         session.expire_all()
         items = _claim(session, limit)
-        _process_one_by_one(session, items, workspace_paused)
+        due_now = _process_one_by_one(session, items, workspace_paused)
     session.commit()
-    return len(items)
+    return ProcessingResult(processed=len(items), emails_due_now=due_now)
+
+
+def process_pending(*, session: Session, limit: int = 200) -> int:
+    """`run_pass` for callers that only count: how many events it processed."""
+    return run_pass(session=session, limit=limit).processed
 
 
 def anything_pending(*, session: Session) -> bool:

@@ -1,4 +1,4 @@
-"""Standard Webhooks verification, as PostHog's webhook destination signs (shared/spec contract §3)."""
+"""Standard Webhooks signatures: PostHog's webhook destination signs this way, and Resend's (Svix) too."""
 
 from __future__ import annotations
 

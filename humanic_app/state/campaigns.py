@@ -401,8 +401,8 @@ class CampaignsState(AuthState):
     @rx.event
     @signed_in
     def send_test(self):
+        from humanic_app.background import wake_dispatcher
         from humanic_app.services.delivery import outbox
-        from humanic_app.workers import wake_dispatcher
 
         with self._builder_call(then=wake_dispatcher) as session:
             event = None if self.preview_event_id == "sample" else \

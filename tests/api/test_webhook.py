@@ -124,16 +124,16 @@ def test_a_request_that_cannot_be_stored_is_a_logged_500_and_its_neighbours_are_
                                                                                       monkeypatch):
     """A bug some input reaches (simulated: the store chokes on one timestamp) costs only that request,
     which is answered 500 (PostHog retries) and still appears in the Event Log."""
-    from humanic_app.services import ingest
+    from humanic_app.services.intake import storing
 
-    real = ingest.parse_timestamp
+    real = storing.parse_timestamp
 
     def choking(value):
         if value == "boom":
             raise RuntimeError("simulated bug")
         return real(value)
 
-    monkeypatch.setattr(ingest, "parse_timestamp", choking)
+    monkeypatch.setattr(storing, "parse_timestamp", choking)
     bodies = [json.dumps({"event": {"event": "bad", "uuid": "b1", "distinct_id": "b", "timestamp": "boom"}})]
     bodies += [json.dumps(posthog_event(event="fine", distinct_id=f"g{i}", email=f"g{i}@example.com"))
                for i in range(10)]

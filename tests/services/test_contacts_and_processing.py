@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 from sqlmodel import Session, select
 
 from humanic_app.models import Contact, Event, EventOutcome, Source
-from humanic_app.services import contacts, ingest, mapping, payloads, processing, sources
+from humanic_app.services import contacts, mapping, processing, sources
+from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
 
 T0 = datetime(2025, 4, 10, 14, 0, tzinfo=timezone.utc)
@@ -16,8 +17,8 @@ def deliver(session: Session, source: Source, *bodies: dict) -> None:
 
     for body in bodies:
         events = payloads.parse_body(json.dumps(body).encode(), source.mapping)
-        ingest.store_deliveries(session=session, deliveries=[ingest.Delivery(source_id=source.id, headers={},
-                                                                             events=events)])
+        storing.store_deliveries(session=session, deliveries=[storing.Delivery(source_id=source.id, headers={},
+                                                                               events=events)])
 
 
 def test_anonymous_then_identify_links_both_distinct_ids(session):
@@ -126,8 +127,8 @@ def test_two_writers_racing_on_the_same_uuid_store_one_event(engine):
         events = payloads.parse_body(json.dumps(body).encode(), None)
         with Session(engine) as s:
             barrier.wait()
-            return ingest.store_deliveries(session=s, deliveries=[ingest.Delivery(source_id=source_id, headers={},
-                                                                                  events=events)])[0]
+            return storing.store_deliveries(session=s, deliveries=[storing.Delivery(source_id=source_id, headers={},
+                                                                                    events=events)])[0]
 
     threads_results = []
     threads = [threading.Thread(target=lambda: threads_results.append(store())) for _ in range(4)]

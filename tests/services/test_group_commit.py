@@ -7,7 +7,7 @@ import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from humanic_app.services.ingest import GroupCommitWriter
+from humanic_app.services.group_commit import GroupCommitWriter
 
 
 def _run(coroutine):

@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from humanic_app import clock, db, migrations, workers
+from humanic_app import clock, db, migrations, wiring, workers
 from humanic_app.db import read_scope, session_scope
 from humanic_app.models import Event, EventOutcome, Source, SourceStatus
-from humanic_app.services import dashboard, inbox, ingest, payloads, sources, stats, webhook_intake
+from humanic_app.services import dashboard, sources, stats
+from humanic_app.services.intake import inbox, judging, payloads, storing
 from humanic_app.services.samples import posthog_event
 
 
@@ -36,22 +37,22 @@ def source_id(engine) -> int:
         return sources.create_source(session=session, name="Production").id
 
 
-def _delivery(source_id: int, uuid: str, *, distinct_id: str = "u1") -> ingest.Delivery:
+def _delivery(source_id: int, uuid: str, *, distinct_id: str = "u1") -> storing.Delivery:
     body = posthog_event(event="user_signed_up", distinct_id=distinct_id, email=f"{distinct_id}@example.com")
     body["event"]["uuid"] = uuid
-    return ingest.Delivery(source_id=source_id, headers={},
-                           events=payloads.parse_body(json.dumps(body).encode(), None), arrived=0.0)
+    return storing.Delivery(source_id=source_id, headers={},
+                            events=payloads.parse_body(json.dumps(body).encode(), None), arrived=0.0)
 
 
-def _append(engine: Engine, *deliveries: ingest.Delivery) -> list[ingest.StoredDelivery]:
+def _append(engine: Engine, *deliveries: storing.Delivery) -> list[storing.StoredDelivery]:
     box = inbox.for_engine(engine)
     with box.append_turn() as (appending, snapshot):
-        return ingest.append_to_inbox(box=box, session=appending, main=snapshot, deliveries=list(deliveries))
+        return storing.append_to_inbox(box=box, session=appending, main=snapshot, deliveries=list(deliveries))
 
 
 def _move(engine: Engine) -> int:
     with session_scope(engine) as session:
-        return ingest.move_from_inbox(box=inbox.for_engine(engine), session=session)
+        return storing.move_from_inbox(box=inbox.for_engine(engine), session=session)
 
 
 def _events(engine: Engine) -> list[Event]:
@@ -73,14 +74,14 @@ def test_the_webhook_stores_while_processing_holds_the_main_files_write_lock(eng
     with Session(engine) as session:
         token = session.get(Source, source_id).token
     body = json.dumps(posthog_event(event="user_signed_up", distinct_id="u1", email="u1@example.com")).encode()
-    request = webhook_intake.WebhookRequest(token=token, headers={}, body=body)
-    intake = workers._WebhookIntake()
-    answered: list[webhook_intake.Judged] = []
+    request = judging.WebhookRequest(token=token, headers={}, body=body)
+    intake = wiring.intake_writer()
+    answered: list[judging.Judged] = []
     db.use_engine(engine)
     try:
         with session_scope(engine) as holder:
             holder.connection()  # BEGIN IMMEDIATE: the main file's write lock, as a processing pass holds it
-            judged = webhook_intake.judge(book=webhook_intake.SourceBook(), request=request)
+            judged = judging.judge(book=judging.SourceBook(), request=request)
             worker = threading.Thread(target=lambda: answered.extend(intake._store(lambda: [judged])))
             worker.start()
             worker.join(timeout=4)
@@ -128,7 +129,7 @@ def test_a_move_that_did_not_commit_moves_nothing_and_trims_nothing(engine, sour
     _append(engine, _delivery(source_id, "e-1"))
     box = inbox.for_engine(engine)
     with Session(engine) as session:
-        assert ingest.move_from_inbox(box=box, session=session) == 1
+        assert storing.move_from_inbox(box=box, session=session) == 1
         session.rollback()  # the worker died before its commit
     assert box.trim(upto=box.moved_upto) == 0
     assert _move(engine) == 1 and len(_events(engine)) == 1
@@ -156,7 +157,7 @@ def test_ids_run_on_across_batches_and_trims(engine, source_id):
 
 def test_a_new_inbox_beside_an_old_database_hands_out_fresh_ids(engine, source_id):
     with session_scope(engine) as session:
-        ingest.store_deliveries(session=session, deliveries=[_delivery(source_id, "e-1")])
+        storing.store_deliveries(session=session, deliveries=[_delivery(source_id, "e-1")])
     newest = _events(engine)[-1].id
     path = inbox.for_engine(engine).path
     inbox._inboxes.clear()

@@ -3,14 +3,17 @@ latency depends on it); a pass that schedules nothing, or only later emails, lea
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 
 from humanic_app import clock, db, workers
 from humanic_app.models import CampaignStatus
-from humanic_app.services import ingest, payloads
+from humanic_app.services.intake import payloads, storing
 from humanic_app.services.campaigns import library, store
 from humanic_app.services.samples import posthog_event
 from tests.support.campaign_world import World
@@ -27,7 +30,7 @@ def woken(engine, monkeypatch) -> list[str]:
 
 def _store(world: World, event: str, at) -> None:
     body = posthog_event(event=event, distinct_id="u1", email="ada@example.com", name="Ada", timestamp=at)
-    ingest.store_deliveries(session=world.session, deliveries=[ingest.Delivery(
+    storing.store_deliveries(session=world.session, deliveries=[storing.Delivery(
         source_id=world.source.id, headers={}, events=payloads.parse_body(json.dumps(body).encode(), None))])
 
 
@@ -49,3 +52,32 @@ def test_only_a_pass_that_schedules_an_email_due_now_wakes_the_dispatcher(sessio
     _store(world, "user_signed_up", clock.now() - timedelta(seconds=1))
     assert workers.process_available() == 1
     assert woken == ["dispatcher"]
+
+
+def test_the_processing_loop_wakes_the_dispatcher_it_was_given(session, woken, monkeypatch):
+    monkeypatch.setattr(workers, "_processing_here", False)  # the loop claims this process; undone after
+    world = World(session)
+    world.campaign("onboarding-activation")
+    session.commit()
+    _store(world, "user_signed_up", clock.now() - timedelta(seconds=1))
+    given: list[str] = []
+
+    async def scenario() -> None:
+        loop, called = asyncio.get_running_loop(), asyncio.Event()
+
+        def wake() -> None:  # called from the pass's thread
+            given.append("given")
+            loop.call_soon_threadsafe(called.set)
+
+        task = asyncio.create_task(workers.processing_loop(wake_dispatcher=wake))
+        try:
+            await asyncio.wait_for(called.wait(), timeout=10)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    with ThreadPoolExecutor(max_workers=1) as pool:  # a loop of its own: Playwright's may run in this thread
+        pool.submit(asyncio.run, scenario()).result()
+    assert given == ["given"]
+    assert woken == []  # not this process's own ticker: the one passed in

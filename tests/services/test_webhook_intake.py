@@ -12,14 +12,15 @@ from sqlmodel import Session, select
 
 from humanic_app.db import read_scope
 from humanic_app.models import Event, EventOutcome, Source, SourceStatus
-from humanic_app.services import sources, webhook_intake
+from humanic_app.services import sources
+from humanic_app.services.intake import judging
 from humanic_app.services.samples import posthog_event
 
 
-def _request(token: str, distinct_id: str) -> webhook_intake.WebhookRequest:
+def _request(token: str, distinct_id: str) -> judging.WebhookRequest:
     body = json.dumps(posthog_event(event="user_signed_up", distinct_id=distinct_id, email=f"{distinct_id}@x.io"))
-    return webhook_intake.WebhookRequest(token=token, headers={"content-type": "application/json"},
-                                         body=body.encode())
+    return judging.WebhookRequest(token=token, headers={"content-type": "application/json"},
+                                  body=body.encode())
 
 
 def _new_source(engine: Engine) -> tuple[int, str]:
@@ -29,15 +30,15 @@ def _new_source(engine: Engine) -> tuple[int, str]:
         return source.id, source.token
 
 
-def _judge(engine: Engine, requests: list[webhook_intake.WebhookRequest]) -> list[webhook_intake.Judged]:
+def _judge(engine: Engine, requests: list[judging.WebhookRequest]) -> list[judging.Judged]:
     with read_scope(engine) as snapshot:
-        book = webhook_intake.read_sources(session=snapshot)
-    return [webhook_intake.judge(book=book, request=r) for r in requests]
+        book = judging.read_sources(session=snapshot)
+    return [judging.judge(book=book, request=r) for r in requests]
 
 
-def _store(engine: Engine, judged: list[webhook_intake.Judged]) -> list[webhook_intake.WebhookAnswer]:
+def _store(engine: Engine, judged: list[judging.Judged]) -> list[judging.WebhookAnswer]:
     with Session(engine) as session:
-        webhook_intake.store_judged(session=session, judged=judged)
+        judging.store_judged(session=session, judged=judged)
         session.commit()
     return [item.answer for item in judged]
 
@@ -47,7 +48,7 @@ def test_judged_then_stored_in_two_steps(engine):
     requests = [_request(token, "a"), _request(token, "b"), _request("nope", "c")]
     judged = _judge(engine, requests)
     with Session(engine) as session:
-        webhook_intake.store_judged(session=session, judged=judged)
+        judging.store_judged(session=session, judged=judged)
         session.commit()
     assert [j.answer.status for j in judged] == [200, 200, 404]
     with Session(engine) as session:
@@ -82,9 +83,9 @@ def test_signing_turned_on_between_snapshot_and_write_answers_401(engine):
 
 
 def test_a_source_created_after_the_sources_were_read_accepts_at_once(engine):
-    stale = webhook_intake.SourceBook()  # what the web process knew before the source existed
+    stale = judging.SourceBook()  # what the web process knew before the source existed
     source_id, token = _new_source(engine)
-    judged = [webhook_intake.judge(book=stale, request=_request(token, "a"))]
+    judged = [judging.judge(book=stale, request=_request(token, "a"))]
     assert judged[0].answer.status == 404
     answers = _store(engine, judged)
     assert answers[0].status == 200 and answers[0].body == {"accepted": 1, "duplicates": 0}

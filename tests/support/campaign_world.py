@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from sqlmodel import Session, select
 
 from humanic_app.models import CampaignStatus, Event, Message, MessageStatus, SourceStatus
-from humanic_app.services import ingest, payloads, processing, sources, workspace
+from humanic_app.services import processing, sources, workspace
+from humanic_app.services.intake import payloads, storing
 from humanic_app.services.campaigns import library, store
 from humanic_app.services.samples import posthog_event
 
@@ -37,8 +38,8 @@ class World:
             event=event, distinct_id=user, email=email, name="Ada", timestamp=at, properties=properties
         )
         events = payloads.parse_body(json.dumps(body).encode(), None)
-        ingest.store_deliveries(
-            session=self.session, deliveries=[ingest.Delivery(source_id=self.source.id, headers={}, events=events)]
+        storing.store_deliveries(
+            session=self.session, deliveries=[storing.Delivery(source_id=self.source.id, headers={}, events=events)]
         )
         while processing.process_pending(session=self.session):
             pass

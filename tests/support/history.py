@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Campaign, CampaignStatus, Message, MessageStatus, Source, SourceStatus
-from humanic_app.services import ingest, payloads, processing, sources, suppression, workspace
+from humanic_app.services import processing, sources, suppression, workspace
+from humanic_app.services.intake import payloads, storing
 from humanic_app.services.campaigns import library, store
 from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender
@@ -88,14 +89,14 @@ def seed_history(engine, *, hours: int = 72, per_hour: int = 40, monkeypatch) ->
             source = production if rng.random() < 0.9 else staging
             events = payloads.parse_body(json.dumps(body).encode(), None)
             arrived = time.perf_counter() - rng.uniform(0.003, 0.03)  # answered in a few ms, as over HTTP
-            deliveries.append(ingest.Delivery(source_id=source.id, headers={}, events=events, arrived=arrived))
+            deliveries.append(storing.Delivery(source_id=source.id, headers={}, events=events, arrived=arrived))
             if rng.random() < 0.03:
                 deliveries.append(
-                    ingest.Delivery(source_id=source.id, headers={}, events=events, arrived=arrived)
+                    storing.Delivery(source_id=source.id, headers={}, events=events, arrived=arrived)
                 )  # a retry
         if rng.random() < 0.2:
             deliveries.append(
-                ingest.Delivery(
+                storing.Delivery(
                     source_id=production.id,
                     headers={},
                     arrived=time.perf_counter(),
@@ -103,7 +104,7 @@ def seed_history(engine, *, hours: int = 72, per_hour: int = 40, monkeypatch) ->
                 )
             )
         with Session(engine) as session:
-            ingest.store_deliveries(session=session, deliveries=deliveries)
+            storing.store_deliveries(session=session, deliveries=deliveries)
             while processing.process_pending(session=session):
                 pass
             session.commit()

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from humanic_app.api.deps import SessionDep
 from humanic_app.models import CampaignStatus
@@ -62,15 +62,14 @@ def dry_run(campaign_id: int, session: SessionDep, days: int = 30) -> dict[str, 
 
 
 @router.post("/{campaign_id}/test-send", summary="Send one step to an address, marked as a test")
-def test_send(campaign_id: int, body: dict[str, Any], session: SessionDep) -> dict[str, Any]:
+def test_send(campaign_id: int, body: dict[str, Any], session: SessionDep, request: Request) -> dict[str, Any]:
     from humanic_app.services.campaigns.preview import variables_for_event
     from humanic_app.services.delivery import messages, outbox
-    from humanic_app.workers import wake_dispatcher
 
     campaign = store.get_campaign(session=session, campaign_id=campaign_id)
     message = outbox.create_test_send(session=session, document=campaign.definition,
                                       step_index=int(body.get("step", 0)), to=str(body.get("to", "")),
                                       variables=variables_for_event(session=session, event=None),
                                       campaign_id=campaign.id)
-    wake_dispatcher()
+    request.app.state.wake_dispatcher()
     return messages.message_as_dict(message)

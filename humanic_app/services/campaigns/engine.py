@@ -260,8 +260,10 @@ class CampaignRun:
             decisions.append(_others_summary(others))
         return decisions
 
-    def flush(self) -> None:
-        """Bulk-writes what the batch decided: ended enrolments, then new enrolments and their messages."""
+    def flush(self) -> bool:
+        """Bulk-writes what the batch decided: ended enrolments, then new enrolments and their messages.
+        True when one of the messages is due now (the caller may wake the dispatcher instead of awaiting
+        its tick)."""
         hour = stats.hour_of(clock.now())
         counts: Counter = Counter()
         for enrolment in self._ended:
@@ -276,7 +278,7 @@ class CampaignRun:
                 1 for m in enrolment.messages if m["status"] == MessageStatus.scheduled)
         stats.bump(self.session, counts)
         if not self._new:
-            return
+            return False
         now = clock.now()
         rows = [{"campaign_id": e.campaign_id, "contact_id": e.contact_id, "trigger_event_id": e.trigger_event_id,
                  "status": e.status, "enrolled_at": e.enrolled_at, "trigger_properties": e.trigger_properties,
@@ -294,12 +296,8 @@ class CampaignRun:
                                           "contact_id": enrolment.contact_id})
             messages += [{**message, "enrolment_id": enrolment_id} for message in enrolment.messages]
         outbox.schedule_campaign_emails(session=self.session, rows=messages)
-        if any(m["status"] == MessageStatus.scheduled and m["due_at"] <= now for m in messages):
-            self.session.info[DUE_NOW] = True  # the caller may wake the dispatcher instead of awaiting its tick
         self._new, self._ended = [], []
-
-
-DUE_NOW = "humanic.messages_due_now"
+        return any(m["status"] == MessageStatus.scheduled and m["due_at"] <= now for m in messages)
 
 
 def _others_summary(others: list[ActiveCampaign]) -> dict[str, Any]:

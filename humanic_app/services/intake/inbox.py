@@ -4,7 +4,7 @@ SQLite lets one writer at a time into a file. With the webhook writing straight 
 each of its commits waited for whatever processing transaction held the main file's lock. Instead the
 web process appends each group commit here and answers; the background worker moves the rows into the
 event table in large batches, keeping their ids, and deletes them here once the move has committed
-(services/ingest.py: `append_to_inbox`, `move_from_inbox`). PostgreSQL has no inbox: its writers do not
+(storing.py: `append_to_inbox`, `move_from_inbox`). PostgreSQL has no inbox: its writers do not
 queue behind each other.
 
 The file holds only rows in transit, so its one table is created here rather than by Alembic. Its
@@ -94,7 +94,7 @@ class Inbox:
 
     @contextlib.contextmanager
     def append_turn(self) -> Iterator[tuple[Session, Session]]:
-        """(inbox write transaction, main-file snapshot) for `ingest.append_to_inbox`: the snapshot begins
+        """(inbox write transaction, main-file snapshot) for `storing.append_to_inbox`: the snapshot begins
         after the inbox's lock is taken, so it sees every row that has left the inbox."""
         with self.write_turn() as appending, read_scope(self.main) as snapshot:
             yield appending, snapshot

@@ -1,8 +1,8 @@
 """Decide what to answer each webhook request and store it, for a whole batch of requests at once.
 
 Each request is judged (token, security, parsing, mapping) as it arrives, against the sources as last
-read; the durable write then happens in one transaction per batch (see GroupCommitWriter), which reads
-the sources again and re-judges the rare request whose source changed in between.
+read; the durable write then happens in one transaction per batch (services/group_commit.py), which
+reads the sources again and re-judges the rare request whose source changed in between.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from humanic_app.models import Source
-from humanic_app.services import payloads, signing, sources
-from humanic_app.services.ingest import Delivery, StoredDelivery, store_deliveries
+from humanic_app.services import signing, sources
+from humanic_app.services.intake import payloads
+from humanic_app.services.intake.storing import Delivery, StoredDelivery, store_deliveries
 
 RAW_EXCERPT_BYTES = 16 * 1024
 BODILESS_METHODS = {"GET", "HEAD"}  # PostHog's webhook offers POST/PUT/PATCH/GET/DELETE; it drops the body for these

@@ -1,5 +1,5 @@
 """Recognise what PostHog sent: the default `{event, person}` body, a REST hook, a legacy `{text}`
-notification, a custom body, or a JSON array of any of these. See shared/spec/posthog-webhook-contract.md §6."""
+notification, a custom body, or a JSON array of any of these."""
 
 from __future__ import annotations
 

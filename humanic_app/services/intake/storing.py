@@ -1,8 +1,8 @@
 """Store what the webhook accepted, durably, before it answers.
 
-Deliveries from concurrent requests are grouped into one transaction (group commit) by
-`GroupCommitWriter`, so hundreds of requests per second cost a handful of commits. Deduplication is
-per source on the event uuid, or on `webhook-id` when signing is on; a duplicate is stored too,
+Deliveries from concurrent requests are grouped into one transaction (group commit, see
+services/group_commit.py), so hundreds of requests per second cost a handful of commits. Deduplication
+is per source on the event uuid, or on `webhook-id` when signing is on; a duplicate is stored too,
 marked as such, so the Event Log shows the retry and nothing else happens to it.
 
 On a SQLite file the webhook writes into the inbox file instead (`append_to_inbox`, see inbox.py) and the
@@ -12,8 +12,6 @@ sources' "last heard" are then updated at the move, in the main file's transacti
 
 from __future__ import annotations
 
-import asyncio
-import collections
 import dataclasses
 import functools
 import logging
@@ -21,24 +19,20 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import bindparam, case, event, func, insert, or_, update
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Event, EventOutcome, Source, SourceStatus
-from humanic_app.services import inbox, stats
+from humanic_app.services import stats
+from humanic_app.services.intake import inbox
+from humanic_app.services.intake.payloads import IncomingEvent
 from humanic_app.services.mapping import parse_timestamp
-from humanic_app.services.payloads import IncomingEvent
 
 logger = logging.getLogger(__name__)
-
-MAX_BATCH = 500
-T = TypeVar("T")
-R = TypeVar("R")
-
 
 @dataclasses.dataclass
 class Delivery:
@@ -326,110 +320,3 @@ def _insert_moved(session: Session, rows: list[tuple]) -> list[tuple]:
         else:
             logger.error("inbox row %s could not be moved into the event table; left out", row[0])
     return stored
-
-
-def _affects_everyone(exc: Exception) -> bool:
-    """The database is unreachable or busy: storing the items one by one would fail the same way, slower."""
-    return isinstance(exc, (OperationalError, InterfaceError))
-
-
-class GroupCommitWriter(Generic[T, R]):
-    """Collects items from concurrent requests and hands them to `store` in one call (one transaction)
-    per round; each request gets its own result back.
-
-    `store` is given `take`, not the items: it takes the write lock first and calls `take()` after, so
-    the requests that arrived while it waited for the lock join this commit instead of the next one."""
-
-    def __init__(self, *, store: Callable[[Callable[[], list[T]]], list[R]],
-                 on_stored: Callable[[], None] | None = None, max_batch: int = MAX_BATCH,
-                 as_failed: Callable[[T, Exception], T] | None = None):
-        self._store = store
-        self._on_stored = on_stored
-        self._as_failed = as_failed  # what to store instead of an item that cannot be stored, if anything
-        self._max_batch = max_batch
-        self._pending: collections.deque[tuple[T, asyncio.Future]] = collections.deque()
-        self._arrived: asyncio.Event | None = None
-        self._task: asyncio.Task | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def _ensure_running(self) -> asyncio.Event:
-        loop = asyncio.get_running_loop()
-        if self._task is None or self._task.done() or self._loop is not loop:
-            self._loop = loop
-            self._arrived = asyncio.Event()
-            self._task = loop.create_task(self._run(self._arrived), name="humanic-ingest-writer")
-        return self._arrived
-
-    async def submit(self, item: T) -> R:
-        future = asyncio.get_running_loop().create_future()
-        arrived = self._ensure_running()
-        self._pending.append((item, future))
-        arrived.set()
-        return await future
-
-    async def _run(self, arrived: asyncio.Event) -> None:
-        while True:
-            await arrived.wait()
-            arrived.clear()
-            while self._pending:
-                taken: list[tuple[T, asyncio.Future]] = []
-
-                def take() -> list[T]:  # runs in the store's thread; deque pops are atomic
-                    while self._pending and len(taken) < self._max_batch:
-                        taken.append(self._pending.popleft())
-                    return [item for item, _ in taken]
-
-                try:
-                    results = await asyncio.to_thread(self._store, take)
-                except Exception as exc:  # every waiting request must get an answer
-                    failed_with_items = bool(taken) and not _affects_everyone(exc)
-                    if not taken:  # it failed before taking (no database): these get the error
-                        take()
-                    if failed_with_items:
-                        await self._store_one_by_one(taken, exc)
-                    else:
-                        for _, future in taken:
-                            if not future.done():
-                                future.set_exception(exc)
-                    continue
-                for (_, future), result in zip(taken, results):
-                    if not future.done():
-                        future.set_result(result)
-                if self._on_stored is not None:
-                    self._on_stored()
-
-    async def _store_one_by_one(self, taken: list[tuple[T, asyncio.Future]], batch_error: Exception) -> None:
-        """A batch failed for a reason one of its items may carry (a value the database refuses, a bug
-        some input reaches): each item alone, so only the one at fault fails, and that one is stored as
-        `as_failed` says."""
-        if len(taken) > 1:
-            logger.warning("a group commit of %d requests failed; storing them one by one", len(taken))
-        for item, future in taken:
-            error = batch_error if len(taken) == 1 else None
-            if error is None:
-                try:
-                    [result] = await asyncio.to_thread(self._store, lambda item=item: [item])
-                except Exception as exc:
-                    error = exc
-            if error is not None:
-                logger.error("a webhook request could not be stored", exc_info=error)
-                result = await self._store_failed(item, error)
-                if result is None:
-                    future.set_exception(error)
-                    continue
-            future.set_result(result)
-        if self._on_stored is not None:
-            self._on_stored()
-
-    async def _store_failed(self, item: T, exc: Exception) -> R | None:
-        """Stores `as_failed(item, exc)` in place of the item (the webhook: a rejection row, so the Event
-        Log still shows the delivery); None when there is none or it cannot be stored either."""
-        if self._as_failed is None:
-            return None
-        replacement = self._as_failed(item, exc)
-        try:
-            [result] = await asyncio.to_thread(self._store, lambda: [replacement])
-        except Exception:
-            logger.exception("not even the failure of a webhook request could be stored")
-            return None
-        return result
