@@ -20,7 +20,7 @@ from humanic_app.services.errors import ServiceError
 from humanic_app.settings import get_settings
 from humanic_app.state.auth import AuthState, signed_in
 
-MAPPED_FIELDS = ["user_id", "email", "event_name", "name", "event_uuid", "timestamp", "person_id"]
+MAPPED_FIELDS = list(mapping_service.FIELD_LABELS)
 
 
 def _mapping_from(form: dict[str, str]) -> dict:
@@ -149,7 +149,7 @@ class IntegrationsState(AuthState):
         mapped = mapping_service.apply_mapping(latest.payload, preview_mapping) if latest and latest.payload else None
         self.mapping_rows = [{
             "field": f, "label": mapping_service.FIELD_LABELS[f], "paths": ", ".join(effective[f]),
-            "value": "" if mapped is None else str(getattr(mapped, f) if getattr(mapped, f) is not None else "—"),
+            "value": "" if mapped is None else mapping_service.preview_value(mapped, f),
         } for f in MAPPED_FIELDS]
         if latest is None:
             self.latest_event, self.latest_payload = {}, ""
