@@ -16,7 +16,7 @@ from humanic_app.services.campaigns import library, rules, store
 from humanic_app.services.campaigns.dry_run import dry_run
 from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender
-from tests.services.test_campaign_examples import T0, World, world  # noqa: F401  (fixture)
+from tests.services.test_campaign_examples import T0, World
 
 CUSTOM_MAPPING = {"event_name": "type", "user_id": "user", "email": "email", "event_uuid": "id",
                   "timestamp": "at", "event_properties": "properties"}
@@ -33,6 +33,11 @@ def send_custom(world: World, body: dict) -> None:
         ingest.Delivery(source_id=world.source.id, headers={}, events=events)])
     while processing.process_pending(session=world.session):
         pass
+
+
+@pytest.fixture
+def world(session):
+    return World(session)
 
 
 @pytest.fixture

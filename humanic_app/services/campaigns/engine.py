@@ -5,7 +5,8 @@ A `CampaignRun` covers one processing batch: it loads the enrolments the batch's
 in one query, decides in memory, and writes new enrolments and messages in bulk at the end — inside
 processing's transaction, so they commit with the events' outcomes or not at all. The unique
 (campaign, trigger event) key makes a replayed event unable to enrol twice. Every decision — fired or
-not, and why — is returned for the Event Log's trace.
+not, and why — is returned for the Event Log's trace. The rules themselves live in `rules.py`, which the
+dry run replays stored events through as well.
 """
 
 from __future__ import annotations
@@ -287,4 +288,3 @@ def _others_summary(others: list[ActiveCampaign]) -> dict[str, Any]:
     listed = ", ".join(triggers[:5]) + ("…" if len(triggers) > 5 else "")
     return {"campaign_id": None, "campaign": f"{len(others)} other active campaigns", "fired": False,
             "reason": f"event name differs: they trigger on {listed}"}
-
