@@ -79,9 +79,11 @@ def unless_catches(unless: Unless | None, *, enrolled_at: datetime, trigger_prop
 
 def unless_already_happened(unless: Unless, *, time: datetime, properties: dict[str, Any],
                             history: Sequence[Past]) -> bool:
-    """A trigger whose cancelling event is already stored (delivered before it) never enrols."""
-    return any(unless_catches(unless, enrolled_at=time, trigger_properties=properties, name=unless.event,
-                              time=past.time, properties=past.properties) for past in history)
+    """A trigger whose cancelling event is already stored (delivered before it) never enrols. The same
+    window and match as `unless_catches`, with the window worked out once: `history` can be long."""
+    window_end = time + parse_duration(unless.within)
+    return any(time <= past.time <= window_end and same_values(unless.match, properties, past.properties)
+               for past in history)
 
 
 def ending(document: CampaignDocument, *, enrolled_at: datetime, trigger_properties: dict[str, Any],
