@@ -1,4 +1,5 @@
-"""Field mapping: which dot-path in a stored payload gives the user ID, email, event name, name and variables.
+"""Field mapping: which dot-path in a stored payload gives the user ID, email, event name, name, the event's
+properties and variables.
 
 Payloads are stored in PostHog's default shape `{"event": {...}, "person": {...}}` (other PostHog shapes are
 converted on arrival) or, for custom bodies, exactly as received; the mapping's paths point into that.
@@ -7,6 +8,7 @@ converted on arrival) or, for custom bodies, exactly as received; the mapping's 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from datetime import datetime, timezone
 from typing import Any
@@ -23,6 +25,7 @@ DEFAULT_MAPPING: dict[str, Any] = {
     "event_uuid": ["event.uuid"],
     "timestamp": ["event.timestamp"],
     "person_id": ["person.id"],
+    "event_properties": ["event.properties"],
     "variables": {},
 }
 FIELD_LABELS = {
@@ -33,7 +36,9 @@ FIELD_LABELS = {
     "event_uuid": "Event ID (deduplication)",
     "timestamp": "Event time",
     "person_id": "PostHog person ID",
+    "event_properties": "Event properties (conditions, unless match)",
 }
+_OBJECT_FIELDS = {"event_properties"}  # a path there must lead to an object, not a value
 _PATH_RE = re.compile(r"^[A-Za-z0-9_$\-]+(\.[A-Za-z0-9_$\-]+)*$")
 _MISSING = object()
 
@@ -57,6 +62,16 @@ def first_value(document: Any, paths: list[str]) -> Any:
         if value is not _MISSING and value is not None and value != "":
             return value
     return None
+
+
+def read_event_properties(document: Any, mapping: dict[str, Any] | None) -> dict[str, Any]:
+    """The event's own properties: the first of the field's paths that holds an object, else none. Live
+    processing, the campaign engine's history and the dry run all read them here."""
+    for path in paths_for(mapping, "event_properties"):
+        value = resolve_path(document, path)
+        if isinstance(value, dict):
+            return value
+    return {}
 
 
 def effective_mapping(mapping: dict[str, Any] | None) -> dict[str, Any]:
@@ -149,6 +164,17 @@ class MappedEvent:
         }
 
 
+def preview_value(mapped: MappedEvent, field: str) -> str:
+    """One mapped field as the mapping editor shows it: "—" when nothing was found, objects as JSON."""
+    value = getattr(mapped, field)
+    if value is None or value == {}:
+        return "—"
+    if isinstance(value, dict):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        return text if len(text) <= 300 else text[:299] + "…"
+    return str(value)
+
+
 def _valid_email(value: Any) -> str | None:
     """An address Resend can send to, lower-cased; a placeholder ("", "n/a", "ada@localhost") is none,
     so the next path in the fallback order is tried instead."""
@@ -165,13 +191,17 @@ def _as_text(value: Any) -> str | None:
 def apply_mapping(document: dict[str, Any], mapping: dict[str, Any] | None) -> MappedEvent:
     event = document.get("event") if isinstance(document.get("event"), dict) else {}
     person = document.get("person") if isinstance(document.get("person"), dict) else {}
-    event_properties = event.get("properties") if isinstance(event.get("properties"), dict) else {}
+    event_properties = read_event_properties(document, mapping)
     person_properties = person.get("properties") if isinstance(person.get("properties"), dict) else {}
 
     unmatched: list[str] = []
     values: dict[str, Any] = {}
     for key in FIELD_LABELS:
         paths = paths_for(mapping, key)
+        if key in _OBJECT_FIELDS:
+            if mapping and key in mapping and not any(isinstance(resolve_path(document, p), dict) for p in paths):
+                unmatched.extend(paths)
+            continue
         values[key] = first_value(document, paths)
         if values[key] is None and mapping and key in mapping:
             unmatched.extend(paths)

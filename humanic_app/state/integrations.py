@@ -167,7 +167,7 @@ class IntegrationsState(AuthState):
         mapped = mapping_service.apply_mapping(latest.payload, preview_mapping) if latest and latest.payload else None
         self.mapping_rows = [MappingRow(
             field=f, label=mapping_service.FIELD_LABELS[f], paths=", ".join(effective[f]),
-            value="" if mapped is None else str(getattr(mapped, f) if getattr(mapped, f) is not None else "—"),
+            value="" if mapped is None else mapping_service.preview_value(mapped, f),
         ) for f in MAPPED_FIELDS]
         if latest is None:
             self.latest_event, self.latest_payload = {}, ""

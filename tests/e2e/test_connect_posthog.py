@@ -39,6 +39,7 @@ def test_connect_wait_live_map_and_activate(signed_in_page, app_url):
     expect(page.locator("#activate-untested")).to_have_count(0)
     expect(page.locator("#preview-email")).to_have_text("ada@example.com")
     expect(page.locator("#preview-variables")).to_contain_text('"cart_value": 129.5')
+    expect(page.locator(".mapped-value-event_properties")).to_contain_text('"cart_value": 129.5')
 
     expect(page.locator("#preview-match")).to_contain_text("matches contact #")  # once processing made it
     expect(page.locator("#preview-match")).to_contain_text("ada@example.com")

@@ -33,3 +33,37 @@ def test_a_custom_email_path_is_followed():
     document = {"event": {"event": "x", "properties": {"contact": {"mail": "Bo@Example.com"}}}}
     assert apply_mapping(document, {"email": ["event.properties.contact.mail"]}).email == "bo@example.com"
     assert apply_mapping(document, None).email is None
+
+
+def test_event_properties_live_where_the_mapping_says():
+    default_body = {"event": {"event": "checkout_started", "properties": {"cart_value": 80}}}
+    custom_body = {"type": "checkout_started", "properties": {"cart_value": 80, "cart_id": "c1"}}
+    assert apply_mapping(default_body, None).event_properties == {"cart_value": 80}
+    assert apply_mapping(custom_body, None).event_properties == {}
+    mapped = apply_mapping(custom_body, {"event_name": "type", "event_properties": ["properties"]})
+    assert mapped.event_properties == {"cart_value": 80, "cart_id": "c1"}
+    assert mapped.variables["cart_value"] == 80 and mapped.unmatched_paths == []
+
+
+def test_an_event_properties_path_that_finds_no_object_is_reported():
+    body = {"type": "x", "properties": "not an object"}
+    mapped = apply_mapping(body, {"event_properties": ["props", "properties"]})
+    assert mapped.event_properties == {} and mapped.unmatched_paths == ["props", "properties"]
+    assert apply_mapping({"type": "x", "props": {"a": 1}}, {"event_properties": ["props", "properties"]}) \
+        .event_properties == {"a": 1}
+
+
+def test_event_properties_is_a_mapped_field_validated_and_previewed_like_the_others():
+    from humanic_app.services.errors import ValidationFailed
+    from humanic_app.services.mapping import FIELD_LABELS, effective_mapping, preview_value, validate_mapping
+
+    assert "event_properties" in FIELD_LABELS
+    assert effective_mapping(None)["event_properties"] == ["event.properties"]
+    assert validate_mapping({"event_properties": "properties"}) == {"event_properties": ["properties"]}
+    with pytest.raises(ValidationFailed) as refused:
+        validate_mapping({"event_properties": "properties!"})
+    assert set(refused.value.field_errors) == {"event_properties"}
+    mapped = apply_mapping({"type": "x", "properties": {"cart_value": 80}}, {"event_properties": "properties"})
+    assert preview_value(mapped, "event_properties") == '{"cart_value": 80}'
+    assert preview_value(apply_mapping({"type": "x"}, None), "event_properties") == "—"
+    assert preview_value(apply_mapping({"type": "x"}, {"event_name": "type"}), "event_name") == "x"

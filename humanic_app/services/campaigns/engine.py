@@ -5,7 +5,8 @@ A `CampaignRun` covers one processing batch: it loads the enrolments the batch's
 in one query, decides in memory, and writes new enrolments and messages in bulk at the end — inside
 processing's transaction, so they commit with the events' outcomes or not at all. The unique
 (campaign, trigger event) key makes a replayed event unable to enrol twice. Every decision — fired or
-not, and why — is returned for the Event Log's trace.
+not, and why — is returned for the Event Log's trace. The rules themselves live in `rules.py`, which the
+dry run replays stored events through as well.
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from humanic_app.models import (
     Event,
     EventOutcome,
     MessageStatus,
+    Source,
 )
 from humanic_app.services import stats
+from humanic_app.services.campaigns import rules
+from humanic_app.services.campaigns.schema import CampaignDocument, parse_duration
 from humanic_app.services.delivery import outbox
 
 logger = logging.getLogger(__name__)
-from humanic_app.services.campaigns.conditions import failing_condition
-from humanic_app.services.campaigns.schema import CampaignDocument, parse_duration
 
 
 @dataclasses.dataclass
@@ -97,7 +99,7 @@ class CampaignRun:
         self._ended: list[_EnrolmentView] = []
         self._new: list[_EnrolmentView] = []
         self._memo: dict[tuple, Any] = {}
-        self._history: dict[tuple[int, str], list[tuple[datetime, int, dict[str, Any]]]] = {}
+        self._history: dict[tuple[int, str], list[rules.Past]] = {}
         ids = sorted(contact_ids)
         columns = (Enrolment.id, Enrolment.campaign_id, Enrolment.contact_id, Enrolment.status, Enrolment.enrolled_at,
                    Enrolment.trigger_event_id, Enrolment.trigger_properties)
@@ -125,16 +127,16 @@ class CampaignRun:
                 names.add(c.document.unless.event)
         if not names or not contact_ids:
             return
-        stmt = select(Event.contact_id, Event.event_name, Event.timestamp, Event.id, Event.payload).where(
-            col(Event.event_name).in_(names), Event.outcome == EventOutcome.processed)
+        mappings = dict(self.session.execute(select(Source.id, Source.mapping)).all())
+        stmt = select(Event.contact_id, Event.event_name, Event.timestamp, Event.id, Event.source_id,
+                      Event.payload).where(col(Event.event_name).in_(names), Event.outcome == EventOutcome.processed)
         if earliest is not None and not unbounded:
             stmt = stmt.where(Event.timestamp >= earliest - lookback)
         for start in range(0, len(contact_ids), 500):
-            for contact_id, name, timestamp, event_id, payload in self.session.execute(
+            for contact_id, name, timestamp, event_id, source_id, payload in self.session.execute(
                     stmt.where(col(Event.contact_id).in_(contact_ids[start:start + 500]))):
-                event = (payload or {}).get("event") if isinstance((payload or {}).get("event"), dict) else {}
-                props = event.get("properties") if isinstance(event.get("properties"), dict) else {}
-                self._history.setdefault((contact_id, name), []).append((timestamp, event_id, props))
+                props = rules.event_properties(payload, mappings.get(source_id))
+                self._history.setdefault((contact_id, name), []).append(rules.Past(timestamp, event_id, props))
 
     def _document(self, definition: dict[str, Any]) -> CampaignDocument:
         key = json.dumps(definition, sort_keys=True, default=str)
@@ -159,48 +161,27 @@ class CampaignRun:
                 enrolment.definition = self.session.exec(select(Enrolment.definition).where(
                     Enrolment.id == enrolment.id)).one()
             document = self._document(enrolment.definition)
-            if facts.name in document.exit_on and facts.time >= enrolment.enrolled_at:
-                self._end(enrolment, EnrolmentStatus.exited, f"reached goal {facts.name}")
-            elif _unless_catches(document, enrolment.enrolled_at, enrolment.trigger_properties, facts):
-                self._end(enrolment, EnrolmentStatus.cancelled,
-                          f"cancelled by unless: {facts.name} happened within {document.unless.within}")
-            else:
+            verdict = rules.ending(document, enrolled_at=enrolment.enrolled_at,
+                                   trigger_properties=enrolment.trigger_properties, name=facts.name,
+                                   time=facts.time, properties=facts.properties)
+            if verdict is None:
                 continue
+            self._end(enrolment, *verdict)
             notes.append({"campaign_id": enrolment.campaign_id, "campaign": document.name, "fired": False,
                           "reason": enrolment.ended_reason})
         return notes
-
-    def _unless_already_happened(self, document: CampaignDocument, facts: EventFacts) -> bool:
-        """Out-of-order delivery: the cancelling event may have been processed before the trigger."""
-        unless = document.unless
-        window_end = facts.time + parse_duration(unless.within)
-        return any(facts.time <= timestamp <= window_end
-                   and all(facts.properties.get(k) == props.get(k) for k in unless.match)
-                   for timestamp, _, props in self._history.get((facts.contact.id, unless.event), []))
 
     def _occurrence(self, document: CampaignDocument, facts: EventFacts) -> int:
         """How many times this contact has done the trigger event up to and including this one."""
         key = ("occurrence", facts.event_id, document.trigger.event, str(document.trigger.within))
         if key not in self._memo:
-            self._memo[key] = self._count_occurrences(document, facts)
+            self._memo[key] = rules.occurrence(
+                self._history.get((facts.contact.id, document.trigger.event), []), time=facts.time,
+                event_id=facts.event_id, within=document.trigger.within)
         return self._memo[key]
 
-    def _count_occurrences(self, document: CampaignDocument, facts: EventFacts) -> int:
-        since = facts.time - parse_duration(document.trigger.within) if document.trigger.within else None
-        return sum(1 for timestamp, event_id, _ in self._history.get((facts.contact.id, document.trigger.event), [])
-                   if (timestamp < facts.time or (timestamp == facts.time and event_id <= facts.event_id))
-                   and (since is None or timestamp >= since))
-
-    def _reentry_blocked(self, campaign: ActiveCampaign, contact_id: int) -> str | None:
-        rule = campaign.document.reentry
-        if rule == "every_time":
-            return None
-        statuses = [e.status for e in self._by_contact.get(contact_id, []) if e.campaign_id == campaign.campaign.id]
-        if rule == "once" and statuses:
-            return "re-entry blocked: already enrolled once (reentry: once)"
-        if rule == "after_exit" and EnrolmentStatus.active in statuses:
-            return "re-entry blocked: still in the sequence (reentry: after_exit)"
-        return None
+    def _statuses(self, campaign: ActiveCampaign, contact_id: int) -> list[EnrolmentStatus]:
+        return [e.status for e in self._by_contact.get(contact_id, []) if e.campaign_id == campaign.campaign.id]
 
     def _enrol(self, campaign: ActiveCampaign, facts: EventFacts) -> str:
         for existing in self._by_contact.get(facts.contact.id, []):
@@ -210,10 +191,10 @@ class CampaignRun:
                                    status=EnrolmentStatus.active, enrolled_at=facts.time,
                                    trigger_event_id=facts.event_id, trigger_properties=facts.properties,
                                    definition=campaign.campaign.definition)
-        for index, step in enumerate(campaign.document.steps):
+        for index, due_at in rules.schedule(campaign.document, time=facts.time):
             enrolment.messages.append({
                 "campaign_id": campaign.campaign.id, "contact_id": facts.contact.id, "to_email": facts.contact.email,
-                "step_index": index, "due_at": facts.time + parse_duration(step.delay),
+                "step_index": index, "due_at": due_at,
                 "status": MessageStatus.scheduled, "variables": facts.variables, "last_error": ""})
         self._by_contact.setdefault(facts.contact.id, []).append(enrolment)
         self._new.append(enrolment)
@@ -231,19 +212,13 @@ class CampaignRun:
             return _decision(c, False, facts.source_reason)
         if facts.contact is None:
             return _decision(c, False, "no contact: the event has no email and matches no known contact")
-        failing = failing_condition(doc.trigger.where, facts.properties, facts.contact.properties)
-        if failing:
-            return _decision(c, False, f"where clause failed: {failing}")
-        if doc.trigger.occurrence > 1 or doc.trigger.within:
-            count = self._occurrence(doc, facts)
-            if count != doc.trigger.occurrence:
-                return _decision(c, False, f"occurrence {count} of {doc.trigger.occurrence}")
-        if not facts.contact.email:
-            return _decision(c, False, "contact has no email")
-        if blocked := self._reentry_blocked(campaign, facts.contact.id):
-            return _decision(c, False, blocked)
-        if doc.unless and self._unless_already_happened(doc, facts):
-            return _decision(c, False, f"cancelled by unless: {doc.unless.event} already happened")
+        refused = rules.refusal(
+            doc, properties=facts.properties, person_properties=facts.contact.properties,
+            has_email=bool(facts.contact.email), time=facts.time, count=lambda: self._occurrence(doc, facts),
+            statuses=lambda: self._statuses(campaign, facts.contact.id),
+            unless_history=lambda: self._history.get((facts.contact.id, doc.unless.event), []))
+        if refused:
+            return _decision(c, False, refused.reason)
         return _decision(c, True, self._enrol(campaign, facts))
 
     def evaluate(self, facts: EventFacts) -> list[dict[str, Any]]:
@@ -306,13 +281,3 @@ def _others_summary(others: list[ActiveCampaign]) -> dict[str, Any]:
     listed = ", ".join(triggers[:5]) + ("…" if len(triggers) > 5 else "")
     return {"campaign_id": None, "campaign": f"{len(others)} other active campaigns", "fired": False,
             "reason": f"event name differs: they trigger on {listed}"}
-
-
-def _unless_catches(document: CampaignDocument, enrolled_at: datetime, trigger_properties: dict[str, Any],
-                    facts: EventFacts) -> bool:
-    unless = document.unless
-    if unless is None or facts.name != unless.event:
-        return False
-    if not (enrolled_at <= facts.time <= enrolled_at + parse_duration(unless.within)):
-        return False
-    return all(trigger_properties.get(key) == facts.properties.get(key) for key in unless.match)

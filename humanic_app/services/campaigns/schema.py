@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import timedelta
 from typing import Any, Literal
@@ -16,6 +17,7 @@ _DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
+@functools.lru_cache(maxsize=1024, typed=True)  # the engine and the dry run ask for the same few durations per event
 def parse_duration(value: str | int) -> timedelta:
     """'0', '30m', '24h', '2d', '1w' (or a number of seconds)."""
     if isinstance(value, int) and not isinstance(value, bool):

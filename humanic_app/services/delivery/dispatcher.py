@@ -36,7 +36,7 @@ from humanic_app.models import (
     WorkspaceStatus,
 )
 from humanic_app.services import domains, stats, templates, unsubscribe, workspace
-from humanic_app.services.campaigns.schema import CampaignDocument
+from humanic_app.services.campaigns import rules
 from humanic_app.services.delivery.senders import OutgoingEmail, Sender, SendResult
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class Verdict(str, enum.Enum):
     hold = "hold"            # stays scheduled and is looked at again in a minute (a pause, no From address…)
     postpone = "postpone"    # the contact's frequency cap: looked at again in 15 minutes
     suppress = "suppress"    # the recipient unsubscribed or the address is suppressed: never sent
-    cancel = "cancel"        # its campaign was archived: never sent
+    cancel = "cancel"        # its campaign was archived, or its step is in no definition: never sent
 
 
 HOLD_FOR = {Verdict.hold: timedelta(minutes=1), Verdict.postpone: timedelta(minutes=15)}
@@ -112,6 +112,7 @@ class _Facts:
 
     contacts: dict[int, Contact]
     suppressed: dict[str, str]
+    definitions: dict[int, dict]  # enrolment id → the campaign definition it was scheduled under
 
     @classmethod
     def load(cls, session: Session, messages: list[Message]) -> "_Facts":
@@ -122,7 +123,15 @@ class _Facts:
             emails = {m.to_email.strip().lower() for m in messages}
             suppressed = {row.email: row.reason.value for row in session.exec(
                 select(Suppression).where(col(Suppression.email).in_(emails)))} if emails else {}
-        return cls(contacts, suppressed)
+            enrolment_ids = {m.enrolment_id for m in messages if m.enrolment_id}
+            definitions = dict(session.exec(select(Enrolment.id, Enrolment.definition).where(
+                col(Enrolment.id).in_(enrolment_ids))).all()) if enrolment_ids else {}
+        return cls(contacts, suppressed, definitions)
+
+    def step(self, message: Message, campaign: Campaign | None) -> dict | None:
+        return rules.step_to_render(step_index=message.step_index, test_step=message.test_step,
+                                    snapshot=self.definitions.get(message.enrolment_id),
+                                    current=campaign.definition if campaign else None)
 
 
 def _gate(session: Session, message: Message, ws: Workspace, campaign: Campaign | None,
@@ -140,6 +149,8 @@ def _gate(session: Session, message: Message, ws: Workspace, campaign: Campaign 
             return Verdict.cancel, "campaign archived"
         if campaign.status != CampaignStatus.active:
             return Verdict.hold, f"campaign {campaign.status.value}"
+    if facts.step(message, campaign) is None:
+        return Verdict.cancel, f"step {message.step_index + 1} is not in the campaign definition it was scheduled under"
     if not ws.from_email:
         return Verdict.hold, "no From address: set it in Settings"
     if domain_problem:
@@ -168,11 +179,7 @@ def _envelope(session: Session, message: Message, public_url: str) -> tuple[str,
 
 def _render(session: Session, message: Message, ws: Workspace, campaign: Campaign | None,
             public_url: str, facts: _Facts) -> OutgoingEmail:
-    if message.test_step is not None:
-        step = message.test_step
-    else:
-        document = CampaignDocument.model_validate(campaign.definition if campaign else {})
-        step = document.steps[message.step_index].model_dump()
+    step = facts.step(message, campaign)
     contact = facts.contacts.get(message.contact_id) if message.contact_id else None
     variables = dict(contact.properties) if contact else {}
     variables.update(message.variables or {})
