@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from humanic_app.models import DeliveryEvent, Message, Suppression, SuppressionReason
 from humanic_app import clock
 from humanic_app.services import signing, stats
-from humanic_app.services.delivery import outbox
+from humanic_app.services import outbox
 from humanic_app.services.auth import validate_email
 from humanic_app.services.errors import NotFound, ValidationFailed
 from humanic_app.services.mapping import parse_timestamp

@@ -402,12 +402,11 @@ class CampaignsState(AuthState):
     @signed_in
     def send_test(self):
         from humanic_app.background import wake_dispatcher
-        from humanic_app.services.delivery import outbox
 
         with self._builder_call(then=wake_dispatcher) as session:
             event = None if self.preview_event_id == "sample" else \
                 event_log.get_event(session=session, event_id=int(self.preview_event_id))
-            outbox.create_test_send(session=session, document=self._document(),
+            preview.queue_test_send(session=session, document=self._document(),
                                     step_index=int(self.preview_step or 0), to=self.test_to,
                                     variables=preview.variables_for_event(session=session, event=event),
                                     campaign_id=self.editing_id or None)

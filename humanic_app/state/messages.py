@@ -7,7 +7,8 @@ import dataclasses
 import reflex as rx
 
 from humanic_app.models import MessageStatus
-from humanic_app.services.delivery import messages, outbox
+from humanic_app.services import outbox
+from humanic_app.services.delivery import messages
 from humanic_app.settings import get_settings
 from humanic_app.state.auth import AuthState, signed_in
 

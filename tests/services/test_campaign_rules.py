@@ -11,12 +11,14 @@ from sqlmodel import select
 
 from humanic_app import clock
 from humanic_app.models import Message, MessageStatus
-from humanic_app.services import ingest, payloads, processing, sources, workspace
+from humanic_app.services import processing, sources, workspace
+from humanic_app.services.intake import payloads, storing
 from humanic_app.services.campaigns import library, rules, store
 from humanic_app.services.campaigns.dry_run import dry_run
 from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender
-from tests.services.test_campaign_examples import T0, World
+from humanic_app.services.campaigns.preview import queue_test_send
+from tests.support.campaign_world import T0, World
 
 CUSTOM_MAPPING = {"event_name": "type", "user_id": "user", "email": "email", "event_uuid": "id",
                   "timestamp": "at", "event_properties": "properties"}
@@ -29,8 +31,8 @@ def custom_body(event: str, at: datetime, user: str = "u1", email: str = "ada@ex
 
 def send_custom(world: World, body: dict) -> None:
     events = payloads.parse_body(json.dumps(body).encode(), world.source.mapping)
-    ingest.store_deliveries(session=world.session, deliveries=[
-        ingest.Delivery(source_id=world.source.id, headers={}, events=events)])
+    storing.store_deliveries(session=world.session, deliveries=[
+        storing.Delivery(source_id=world.source.id, headers={}, events=events)])
     while processing.process_pending(session=world.session):
         pass
 
@@ -148,11 +150,10 @@ def test_an_email_whose_step_is_gone_is_cancelled_and_the_rest_still_send(world,
 
 
 def test_test_sends_render_their_own_step(world, session, engine, monkeypatch):
-    from humanic_app.services.delivery import messages
 
     campaign = world.campaign("onboarding-activation")
     monkeypatch.setattr(clock, "now", lambda: T0)
-    messages.create_test_send(session=session, document=campaign.definition, step_index=3, to="qa@example.com",
+    queue_test_send(session=session, document=campaign.definition, step_index=3, to="qa@example.com",
                               variables={"name": "QA"}, campaign_id=campaign.id)
     shorter = copy.deepcopy(campaign.definition)
     shorter["steps"] = shorter["steps"][:1]

@@ -9,8 +9,10 @@ from humanic_app import clock
 from humanic_app.models import CampaignStatus, Message, MessageStatus
 from humanic_app.services import workspace
 from humanic_app.services.campaigns import store
-from humanic_app.services.delivery import dispatcher, outbox as messages
+from humanic_app.services import outbox as messages
+from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender, SendResult
+from humanic_app.services.campaigns.preview import queue_test_send
 from tests.support.campaign_world import T0, World
 
 
@@ -152,7 +154,7 @@ def test_crashed_dispatch_is_resent_after_the_lease_with_the_same_key(session, e
 
 def test_test_send_goes_through_the_outbox(session, engine, monkeypatch):
     world, campaign = _setup(session, monkeypatch)
-    message = messages.create_test_send(session=session, document=campaign.definition, step_index=1,
+    message = queue_test_send(session=session, document=campaign.definition, step_index=1,
                                         to="Me@Acme.io", variables={"name": "Tester"}, campaign_id=campaign.id)
     session.commit()
     store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.paused)

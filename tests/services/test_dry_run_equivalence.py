@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from humanic_app import clock
 from humanic_app.models import CampaignStatus, Enrolment, Message, MessageStatus, SourceStatus
-from humanic_app.services import ingest, payloads, processing, sources, workspace
+from humanic_app.services import processing, sources, workspace
+from humanic_app.services.intake import payloads, storing
 from humanic_app.services.campaigns import store
 from humanic_app.services.campaigns.dry_run import MAX_LISTED, dry_run
 from humanic_app.services.samples import posthog_event
@@ -92,7 +93,7 @@ def _deliver(session: Session, source, body: dict, arrival: datetime, monkeypatc
     session.execute(update(Message).where(Message.status == MessageStatus.scheduled, Message.due_at < arrival)
                     .values(status=MessageStatus.sent))  # the dispatcher sent what fell due meanwhile
     events = payloads.parse_body(json.dumps(body).encode(), source.mapping)
-    ingest.store_deliveries(session=session, deliveries=[ingest.Delivery(source_id=source.id, headers={},
+    storing.store_deliveries(session=session, deliveries=[storing.Delivery(source_id=source.id, headers={},
                                                                          events=events)])
     while processing.process_pending(session=session):
         pass

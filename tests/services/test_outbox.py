@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from humanic_app import clock
 from humanic_app.models import Enrolment, Message, MessageStatus
-from humanic_app.services.delivery import outbox
+from humanic_app.services import outbox
 from humanic_app.services.errors import ValidationFailed
 from tests.support.campaign_world import World
 

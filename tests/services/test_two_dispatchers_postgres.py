@@ -14,8 +14,9 @@ from humanic_app import clock, migrations
 from humanic_app.db import make_engine
 from humanic_app.models import Message, MessageStatus
 from humanic_app.services import workspace
-from humanic_app.services.delivery import dispatcher, outbox as messages_service
+from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender, SendResult
+from humanic_app.services.campaigns.preview import queue_test_send
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def test_two_dispatchers_send_each_message_exactly_once(pg_engine):
     with Session(pg_engine) as session:
         workspace.update_workspace(session=session, changes={"from_email": "hello@acme.io"})
         document = {"name": "t", "trigger": {"event": "x"}, "steps": [{"subject": "Hi", "html": "<p>Hi</p>"}]}
-        template = messages_service.create_test_send(session=session, document=document, step_index=0,
+        template = queue_test_send(session=session, document=document, step_index=0,
                                                      to="a@example.com", variables={})
         step = template.test_step
         session.delete(template)

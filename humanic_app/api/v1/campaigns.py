@@ -63,13 +63,13 @@ def dry_run(campaign_id: int, session: SessionDep, days: int = 30) -> dict[str, 
 
 @router.post("/{campaign_id}/test-send", summary="Send one step to an address, marked as a test")
 def test_send(campaign_id: int, body: dict[str, Any], session: SessionDep, request: Request) -> dict[str, Any]:
-    from humanic_app.services.campaigns.preview import variables_for_event
-    from humanic_app.services.delivery import messages, outbox
+    from humanic_app.services.campaigns.preview import queue_test_send, variables_for_event
+    from humanic_app.services.delivery import messages
 
     campaign = store.get_campaign(session=session, campaign_id=campaign_id)
-    message = outbox.create_test_send(session=session, document=campaign.definition,
-                                      step_index=int(body.get("step", 0)), to=str(body.get("to", "")),
-                                      variables=variables_for_event(session=session, event=None),
-                                      campaign_id=campaign.id)
+    message = queue_test_send(session=session, document=campaign.definition,
+                              step_index=int(body.get("step", 0)), to=str(body.get("to", "")),
+                              variables=variables_for_event(session=session, event=None),
+                              campaign_id=campaign.id)
     request.app.state.wake_dispatcher()
     return messages.message_as_dict(message)

@@ -5,7 +5,8 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from humanic_app.api.deps import SessionDep
-from humanic_app.services.delivery import messages, outbox
+from humanic_app.services import outbox
+from humanic_app.services.delivery import messages
 
 router = APIRouter(prefix="/messages", tags=["messages"])
 

@@ -36,7 +36,7 @@ from humanic_app.models import (
 from humanic_app.services import stats
 from humanic_app.services.campaigns import rules
 from humanic_app.services.campaigns.schema import CampaignDocument, parse_duration
-from humanic_app.services.delivery import outbox
+from humanic_app.services import outbox
 
 logger = logging.getLogger(__name__)
 

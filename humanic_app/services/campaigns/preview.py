@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from humanic_app.models import Contact, Event, Source
-from humanic_app.services import mapping, templates
+from humanic_app.models import Contact, Event, Message, Source
+from humanic_app.services import mapping, outbox, templates
 from humanic_app.services.campaigns.schema import validate_document
+from humanic_app.services.errors import ValidationFailed
 from humanic_app.services.samples import posthog_event
 
 
@@ -39,3 +40,13 @@ def preview_step(*, session: Session, document: dict[str, Any], step_index: int,
     rendered = templates.render(subject=step.subject, html=step.html, text=step.text, variables=variables)
     return {"subject": rendered.subject, "html": rendered.html, "text": rendered.text, "missing": rendered.missing,
             "event_id": event.id if event else None}
+
+
+def queue_test_send(*, session: Session, document: dict[str, Any], step_index: int, to: str,
+                    variables: dict[str, Any], campaign_id: int | None = None) -> Message:
+    """Send one step of a campaign (saved or not) to any address, through the outbox like every email."""
+    doc = validate_document(document)
+    if not 0 <= step_index < len(doc.steps):
+        raise ValidationFailed({"step": f"This campaign has {len(doc.steps)} steps."})
+    return outbox.create_test_send(session=session, step=doc.steps[step_index].model_dump(), step_index=step_index,
+                                   to=to, variables=variables, campaign_id=campaign_id)

@@ -18,7 +18,7 @@ from humanic_app.models import (
     Message,
 )
 from humanic_app.services import workspace
-from humanic_app.services.delivery import outbox
+from humanic_app.services import outbox
 from humanic_app.services.campaigns.schema import document_as_dict, validate_document
 from humanic_app.services.errors import ValidationFailed, require
 
