@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Event, EventOutcome, Source, SourceStatus, WorkspaceStatus
+from humanic_app.models.rows import table_of
 from humanic_app.services import contacts, mapping, stats, workspace
 from humanic_app.services.campaigns import engine
 
@@ -70,7 +71,7 @@ def _conclude(item: WorkItem, contact, source: Source | None, workspace_paused: 
     item.reason = paused or (NO_EMAIL_REASON if contact.email is None else "")
 
 
-_PENDING = (select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at)
+_PENDING = (select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
             .where(Event.outcome == EventOutcome.pending).order_by(col(Event.id)).limit(bindparam("limit")))
 _PENDING_LOCKED = _PENDING.with_for_update(skip_locked=True)  # PostgreSQL: workers claim disjoint events
 
@@ -92,7 +93,7 @@ def _sources_for(session: Session, items: list[WorkItem]) -> dict[int | None, So
 def _update_events(session: Session, rows: list[dict[str, Any]]) -> None:
     """One executemany UPDATE by id through Core: the ORM's bulk-update-by-primary-key path costs
     several times more per row, and this runs for every event."""
-    table = Event.__table__
+    table = table_of(Event)
     columns = [name for name in rows[0] if name != "id"]
     stmt = (update(table).where(table.c.id == bindparam("_id"))
             .values({name: bindparam(f"_{name}") for name in columns}))
@@ -151,7 +152,7 @@ def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, 
             continue
         source_active, source_reason = _source_gate(sources.get(item.source_id))
         facts = engine.EventFacts(
-            event_id=item.id, name=item.event.event_name, time=item.timestamp,
+            event_id=item.id, name=item.event.event_name, time=item.timestamp or item.received_at,
             properties=item.event.event_properties, variables=item.event.variables, contact=item.contact,
             source_active=source_active, source_reason=source_reason, workspace_paused=workspace_paused)
         decisions = run.evaluate(facts)

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Contact, EnrolmentStatus, Event, EventOutcome, Source
+from humanic_app.models.rows import id_of
 from humanic_app.services.campaigns import rules
 from humanic_app.services.campaigns.schema import CampaignDocument, parse_duration, validate_document
 
@@ -65,9 +66,9 @@ def _load(session: Session, names: set[str], since: datetime) -> list[_Row]:
     """The contacts' processed events of these names since `since`, in the order they were received."""
     mappings = dict(session.execute(select(Source.id, Source.mapping)).all())
     stmt = (select(Event.id, Event.event_name, Event.contact_id, Event.timestamp, Event.received_at,
-                   Event.source_id, Event.payload)
+                   Event.source_id, Event.payload)  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
             .where(col(Event.event_name).in_(names), Event.outcome == EventOutcome.processed,
-                   Event.contact_id.is_not(None), Event.timestamp >= since)
+                   col(Event.contact_id).is_not(None), col(Event.timestamp) >= since)
             .order_by(col(Event.id)))
     return [_Row(event_id, name, contact_id, timestamp, received_at,
                  rules.event_properties(payload, mappings.get(source_id)))
@@ -79,7 +80,7 @@ def _contacts(session: Session, ids: set[int]) -> dict[int, Contact]:
     ordered = sorted(ids)
     for start in range(0, len(ordered), 500):
         chunk = ordered[start:start + 500]
-        found.update({c.id: c for c in session.exec(select(Contact).where(col(Contact.id).in_(chunk)))})
+        found.update({id_of(c): c for c in session.exec(select(Contact).where(col(Contact.id).in_(chunk)))})
     return found
 
 
@@ -134,13 +135,14 @@ class _Replay:
             count=lambda: rules.occurrence(self.history[(row.contact_id, doc.trigger.event)], time=row.time,
                                            event_id=row.id, within=doc.trigger.within),
             statuses=lambda: [e.status for e in mine],
-            unless_history=lambda: self.history[(row.contact_id, doc.unless.event)])
+            unless_history=lambda: self.history[(row.contact_id, doc.unless.event if doc.unless else "")])
         if refused is None:
             emails = [_Email(step, due) for step, due in rules.schedule(doc, time=row.time)]
             mine.append(_Enrolment(row.id, row.contact_id, row.time, row.received_at, row.properties, emails))
         elif refused.kind == "occurrence":
             self.skipped[refused.reason] += 1
         elif refused.kind == "unless":
+            assert doc.unless is not None  # only a campaign with `unless` is refused by it
             self.skipped[f"cancelled by unless ({doc.unless.event})"] += 1
         else:
             self.skipped[_SKIP_LABELS[refused.kind]] += 1
@@ -163,7 +165,7 @@ def dry_run(*, session: Session, document: dict[str, Any], days: int = 30) -> di
 
 def _summary(replay: _Replay, *, days: int, now: datetime, events_considered: int) -> dict[str, Any]:
     enrolments = sorted((e for mine in replay.enrolments.values() for e in mine), key=lambda e: e.event_id)
-    emails = []
+    emails: list[dict[str, Any]] = []
     for enrolment in enrolments:
         to = replay.contacts[enrolment.contact_id].email
         emails += [{"contact_id": enrolment.contact_id, "to": to, "step": email.step,

@@ -33,6 +33,7 @@ from humanic_app.models import (
     MessageStatus,
     Source,
 )
+from humanic_app.models.rows import id_of
 from humanic_app.services import stats
 from humanic_app.services.campaigns import rules
 from humanic_app.services.campaigns.schema import CampaignDocument, parse_duration
@@ -54,6 +55,13 @@ class EventFacts:
     source_active: bool
     source_reason: str
     workspace_paused: bool
+
+    @property
+    def contact_id(self) -> int:
+        """The stored contact's id, asked for only once the caller knows the event has a contact."""
+        if self.contact is None:
+            raise ValueError(f"event {self.event_id} has no contact")
+        return id_of(self.contact)
 
 
 @dataclasses.dataclass
@@ -79,7 +87,7 @@ class _EnrolmentView:
 
 
 def load_active(session: Session) -> list[ActiveCampaign]:
-    rows = session.exec(select(Campaign).where(Campaign.status == CampaignStatus.active).order_by(Campaign.id))
+    rows = session.exec(select(Campaign).where(Campaign.status == CampaignStatus.active).order_by(col(Campaign.id)))
     return [ActiveCampaign(c, CampaignDocument.model_validate(c.definition)) for c in rows]
 
 
@@ -104,9 +112,9 @@ class CampaignRun:
         columns = (Enrolment.id, Enrolment.campaign_id, Enrolment.contact_id, Enrolment.status, Enrolment.enrolled_at,
                    Enrolment.trigger_event_id, Enrolment.trigger_properties)
         for start in range(0, len(ids), 500):
-            rows = session.execute(select(*columns).where(col(Enrolment.contact_id).in_(ids[start:start + 500])))
+            rows = session.execute(select(*columns).where(col(Enrolment.contact_id).in_(ids[start:start + 500])))  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
             for row in rows:
-                view = _EnrolmentView(*row, definition={})
+                view = _EnrolmentView(*row, definition={})  # type: ignore[misc]  # an untyped row's length is unknown; its 7 columns fill the fields before `definition`
                 self._by_contact.setdefault(view.contact_id, []).append(view)
         self._load_history(ids, earliest)
 
@@ -128,10 +136,10 @@ class CampaignRun:
         if not names or not contact_ids:
             return
         mappings = dict(self.session.execute(select(Source.id, Source.mapping)).all())
-        stmt = select(Event.contact_id, Event.event_name, Event.timestamp, Event.id, Event.source_id,
+        stmt = select(Event.contact_id, Event.event_name, Event.timestamp, Event.id, Event.source_id,  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
                       Event.payload).where(col(Event.event_name).in_(names), Event.outcome == EventOutcome.processed)
         if earliest is not None and not unbounded:
-            stmt = stmt.where(Event.timestamp >= earliest - lookback)
+            stmt = stmt.where(col(Event.timestamp) >= earliest - lookback)
         for start in range(0, len(contact_ids), 500):
             for contact_id, name, timestamp, event_id, source_id, payload in self.session.execute(
                     stmt.where(col(Event.contact_id).in_(contact_ids[start:start + 500]))):
@@ -154,11 +162,11 @@ class CampaignRun:
 
     def _end_enrolments(self, facts: EventFacts) -> list[dict[str, Any]]:
         notes = []
-        for enrolment in self._by_contact.get(facts.contact.id, []):
+        for enrolment in self._by_contact.get(facts.contact_id, []):
             if enrolment.status != EnrolmentStatus.active:
                 continue
             if not enrolment.definition:
-                enrolment.definition = self.session.exec(select(Enrolment.definition).where(
+                enrolment.definition = self.session.exec(select(col(Enrolment.definition)).where(
                     Enrolment.id == enrolment.id)).one()
             document = self._document(enrolment.definition)
             verdict = rules.ending(document, enrolled_at=enrolment.enrolled_at,
@@ -176,7 +184,7 @@ class CampaignRun:
         key = ("occurrence", facts.event_id, document.trigger.event, str(document.trigger.within))
         if key not in self._memo:
             self._memo[key] = rules.occurrence(
-                self._history.get((facts.contact.id, document.trigger.event), []), time=facts.time,
+                self._history.get((facts.contact_id, document.trigger.event), []), time=facts.time,
                 event_id=facts.event_id, within=document.trigger.within)
         return self._memo[key]
 
@@ -184,19 +192,20 @@ class CampaignRun:
         return [e.status for e in self._by_contact.get(contact_id, []) if e.campaign_id == campaign.campaign.id]
 
     def _enrol(self, campaign: ActiveCampaign, facts: EventFacts) -> str:
-        for existing in self._by_contact.get(facts.contact.id, []):
+        assert facts.contact is not None  # _judge enrols only an event that has a contact
+        for existing in self._by_contact.get(facts.contact_id, []):
             if existing.campaign_id == campaign.campaign.id and existing.trigger_event_id == facts.event_id:
                 return "matched: already enrolled by this event"
-        enrolment = _EnrolmentView(id=None, campaign_id=campaign.campaign.id, contact_id=facts.contact.id,
+        enrolment = _EnrolmentView(id=None, campaign_id=id_of(campaign.campaign), contact_id=facts.contact_id,
                                    status=EnrolmentStatus.active, enrolled_at=facts.time,
                                    trigger_event_id=facts.event_id, trigger_properties=facts.properties,
                                    definition=campaign.campaign.definition)
         for index, due_at in rules.schedule(campaign.document, time=facts.time):
             enrolment.messages.append({
-                "campaign_id": campaign.campaign.id, "contact_id": facts.contact.id, "to_email": facts.contact.email,
+                "campaign_id": campaign.campaign.id, "contact_id": facts.contact_id, "to_email": facts.contact.email,
                 "step_index": index, "due_at": due_at,
                 "status": MessageStatus.scheduled, "variables": facts.variables, "last_error": ""})
-        self._by_contact.setdefault(facts.contact.id, []).append(enrolment)
+        self._by_contact.setdefault(facts.contact_id, []).append(enrolment)
         self._new.append(enrolment)
         first = min(m["due_at"] for m in enrolment.messages).strftime("%Y-%m-%d %H:%M UTC")
         count = len(enrolment.messages)
@@ -215,8 +224,8 @@ class CampaignRun:
         refused = rules.refusal(
             doc, properties=facts.properties, person_properties=facts.contact.properties,
             has_email=bool(facts.contact.email), time=facts.time, count=lambda: self._occurrence(doc, facts),
-            statuses=lambda: self._statuses(campaign, facts.contact.id),
-            unless_history=lambda: self._history.get((facts.contact.id, doc.unless.event), []))
+            statuses=lambda: self._statuses(campaign, facts.contact_id),
+            unless_history=lambda: self._history.get((facts.contact_id, doc.unless.event if doc.unless else ""), []))
         if refused:
             return _decision(c, False, refused.reason)
         return _decision(c, True, self._enrol(campaign, facts))
@@ -244,9 +253,9 @@ class CampaignRun:
         for enrolment in self._ended:
             if enrolment.status == EnrolmentStatus.exited:
                 counts[(hour, "goal", str(enrolment.campaign_id))] += 1
-            self.session.execute(update(Enrolment).where(Enrolment.id == enrolment.id).values(
+            self.session.execute(update(Enrolment).where(col(Enrolment.id) == enrolment.id).values(
                 status=enrolment.status, ended_reason=enrolment.ended_reason[:300]))
-            outbox.cancel_pending(session=self.session, enrolment_ids=[enrolment.id], reason=enrolment.ended_reason)
+            outbox.cancel_pending(session=self.session, enrolment_ids=[id_of(enrolment)], reason=enrolment.ended_reason)
         for enrolment in self._new:
             counts[(hour, "enrolled", str(enrolment.campaign_id))] += 1
             counts[(hour, "scheduled", str(enrolment.campaign_id))] += sum(
@@ -259,7 +268,7 @@ class CampaignRun:
                  "status": e.status, "enrolled_at": e.enrolled_at, "trigger_properties": e.trigger_properties,
                  "definition": e.definition, "ended_reason": e.ended_reason[:300], "created_at": now}
                 for e in self._new]
-        ids = self.session.execute(insert(Enrolment).returning(Enrolment.id, sort_by_parameter_order=True),
+        ids = self.session.execute(insert(Enrolment).returning(col(Enrolment.id), sort_by_parameter_order=True),
                                    rows).scalars().all()
         messages = []
         for enrolment, enrolment_id in zip(self._new, ids):

@@ -94,6 +94,7 @@ def ending(document: CampaignDocument, *, enrolled_at: datetime, trigger_propert
         return EnrolmentStatus.exited, f"reached goal {name}"
     if unless_catches(document.unless, enrolled_at=enrolled_at, trigger_properties=trigger_properties,
                       name=name, time=time, properties=properties):
+        assert document.unless is not None  # unless_catches is true only for a campaign with `unless`
         return EnrolmentStatus.cancelled, \
             f"cancelled by unless: {name} happened within {document.unless.within}"
     return None

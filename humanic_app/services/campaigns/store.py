@@ -36,7 +36,7 @@ def get_campaign(*, session: Session, campaign_id: int) -> Campaign:
 
 
 def list_campaigns(*, session: Session, include_archived: bool = True) -> list[Campaign]:
-    stmt = select(Campaign).order_by(Campaign.id)
+    stmt = select(Campaign).order_by(col(Campaign.id))
     if not include_archived:
         stmt = stmt.where(Campaign.status != CampaignStatus.archived)
     return list(session.exec(stmt))
@@ -82,8 +82,8 @@ def set_status(*, session: Session, campaign_id: int, status: CampaignStatus) ->
         enrolment_ids = select(Enrolment.id).where(Enrolment.campaign_id == campaign.id,
                                                    Enrolment.status == EnrolmentStatus.active)
         outbox.cancel_pending(session=session, enrolment_ids=enrolment_ids, reason="campaign archived")
-        session.execute(update(Enrolment).where(Enrolment.campaign_id == campaign.id,
-                                                Enrolment.status == EnrolmentStatus.active)
+        session.execute(update(Enrolment).where(col(Enrolment.campaign_id) == campaign.id,
+                                                col(Enrolment.status) == EnrolmentStatus.active)
                         .values(status=EnrolmentStatus.cancelled, ended_reason="campaign archived"))
     campaign.status = status
     campaign.updated_at = clock.now()
@@ -105,8 +105,8 @@ def message_counts(*, session: Session, campaign_ids: list[int]) -> dict[int, di
     if not campaign_ids:
         return counts
     rows = session.execute(select(Message.campaign_id, Message.status, func.count()).where(
-        col(Message.campaign_id).in_(campaign_ids), Message.is_test.is_(False))
-        .group_by(Message.campaign_id, Message.status))
+        col(Message.campaign_id).in_(campaign_ids), col(Message.is_test).is_(False))
+        .group_by(col(Message.campaign_id), Message.status))
     for cid, status, n in rows:
         counts[cid][status.value] = n
     return counts
