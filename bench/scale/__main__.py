@@ -24,6 +24,7 @@ from sqlmodel import Session
 from humanic_app import clock, migrations
 from humanic_app.db import make_engine
 from humanic_app.models import Contact, Event, EventOutcome
+from humanic_app.models.rows import table_of
 from humanic_app.services import checklist, dashboard, diagnostics, event_log, sources, stats
 from humanic_app.services.samples import posthog_event
 
@@ -55,7 +56,7 @@ def _seed(engine, count: int, contacts: int) -> tuple[int, int]:
     with engine.begin() as conn:
         for start in range(0, contacts, 10_000):
             conn.execute(
-                insert(Contact.__table__),
+                insert(table_of(Contact)),
                 [
                     {
                         "email": f"user{i}@example.com",
@@ -108,7 +109,7 @@ def _seed(engine, count: int, contacts: int) -> tuple[int, int]:
                 }
             )
         with Session(engine) as session:  # the rows and the counters the app keeps for them, as ingest would
-            session.connection().execute(insert(Event.__table__), rows)
+            session.connection().execute(insert(table_of(Event)), rows)
             stats.bump(session, _counters(rows))
             session.commit()
     print(f"seeded {count:,} events and {contacts:,} contacts in {time.monotonic() - started:.0f} s")

@@ -28,9 +28,9 @@ def list_events(*, session: Session, source_id: int | None = None, event_name: s
     if contact_id is not None:
         stmt = stmt.where(Event.contact_id == contact_id)
     if before_id is not None:
-        stmt = stmt.where(Event.id < before_id)
+        stmt = stmt.where(col(Event.id) < before_id)
     if after_id is not None:
-        stmt = stmt.where(Event.id > after_id)
+        stmt = stmt.where(col(Event.id) > after_id)
     limit = max(1, min(int(limit), MAX_LIMIT))
     return list(session.exec(stmt.order_by(col(Event.id).desc()).limit(limit)))
 
@@ -59,16 +59,16 @@ def event_as_dict(event: Event, *, full: bool = False) -> dict[str, Any]:
 def latest_accepted_event(*, session: Session, source_id: int) -> Event | None:
     """The newest event this source delivered that was not rejected: what the mapping check previews."""
     stmt = (select(Event).where(Event.source_id == source_id, Event.outcome != EventOutcome.rejected,
-                                Event.payload.is_not(None))
+                                col(Event.payload).is_not(None))
             .order_by(col(Event.id).desc()).limit(1))
     return session.exec(stmt).first()
 
 
 def recent_event_names(*, session: Session, limit: int = 200) -> list[str]:
     """Event names actually received recently, for the campaign builder's trigger picker."""
-    rows = session.exec(select(Event.event_name).where(Event.event_name.is_not(None))
+    rows = session.exec(select(Event.event_name).where(col(Event.event_name).is_not(None))
                         .order_by(col(Event.id).desc()).limit(5000))
-    return sorted(set(rows))[:limit]
+    return sorted({name for name in rows if name is not None})[:limit]
 
 
 def recent_events_named(*, session: Session, name: str, limit: int = 20) -> list[Event]:

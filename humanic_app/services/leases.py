@@ -12,8 +12,9 @@ import os
 import socket
 import uuid
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import or_, update
+from sqlalchemy import CursorResult, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -30,9 +31,9 @@ def try_acquire(*, session: Session, name: str, holder: str, ttl: timedelta) -> 
     """Takes (or renews) the lease `name` until now + ttl when it is free, expired or already `holder`'s.
     Returns whether `holder` now has it."""
     now = clock.now()
-    taken = session.execute(update(Lease).where(
-        Lease.name == name, or_(Lease.holder == holder, col(Lease.expires_at) <= now))
-        .values(holder=holder, expires_at=now + ttl))
+    taken = cast(CursorResult[Any], session.execute(update(Lease).where(  # an UPDATE's result is a CursorResult
+        col(Lease.name) == name, or_(col(Lease.holder) == holder, col(Lease.expires_at) <= now))
+        .values(holder=holder, expires_at=now + ttl)))
     if taken.rowcount:
         return True
     if session.exec(select(Lease.name).where(Lease.name == name)).first() is not None:

@@ -6,9 +6,9 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from humanic_app.models import Source, SourceStatus
 from humanic_app.services import mapping as mapping_service
@@ -49,7 +49,7 @@ def create_source(*, session: Session, name: str) -> Source:
 
 
 def list_sources(*, session: Session) -> list[Source]:
-    return list(session.exec(select(Source).order_by(Source.id)))
+    return list(session.exec(select(Source).order_by(col(Source.id))))
 
 
 def get_source(*, session: Session, source_id: int) -> Source:
@@ -117,14 +117,23 @@ def update_security(*, session: Session, source_id: int, signing_enabled: bool,
     return source
 
 
-def check_required_header(*, source: Source, headers: dict[str, str]) -> bool:
+class HeaderRule(Protocol):
+    """What the header check and masking read of a source: a `Source` row, or intake's `SourceView`."""
+
+    @property
+    def required_header_name(self) -> str | None: ...
+    @property
+    def required_header_value(self) -> str | None: ...
+
+
+def check_required_header(*, source: HeaderRule, headers: dict[str, str]) -> bool:
     if not source.required_header_name:
         return True
     given = headers.get(source.required_header_name, "")
     return hmac.compare_digest(given.encode(), (source.required_header_value or "").encode())
 
 
-def mask_headers(*, source: Source | None, headers: dict[str, str],
+def mask_headers(*, source: HeaderRule | None, headers: dict[str, str],
                  also_secret: Iterable[str] = ()) -> dict[str, str]:
     """Headers as stored for the Event Log: secrets never kept. `also_secret`: more header names to mask
     (a request to an unknown or rotated URL may carry any source's required header)."""

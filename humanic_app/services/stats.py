@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from humanic_app.models import Stat
+from humanic_app.models.rows import table_of
 
 WEBHOOK_MS_BUCKETS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
 BUCKET_LABELS = (*map(str, WEBHOOK_MS_BUCKETS), "+Inf")  # the `key`s of "webhook_ms", smallest first
@@ -50,9 +51,9 @@ def bump(session: Session, counts: Counter[tuple[datetime, str, str]]) -> None:
 def _upsert(dialect: str):
     """Built once per dialect: the statement runs in every ingest, processing and dispatch transaction."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Stat.__table__)
+    stmt = insert(table_of(Stat))
     return stmt.on_conflict_do_update(index_elements=["hour", "name", "key"],
-                                      set_={"count": Stat.__table__.c.count + stmt.excluded["count"]})
+                                      set_={"count": table_of(Stat).c.count + stmt.excluded["count"]})
 
 
 def totals(*, session: Session, name: str, since: datetime | None = None) -> dict[str, int]:

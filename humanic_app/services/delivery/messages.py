@@ -27,7 +27,7 @@ def list_messages(*, session: Session, to: str | None = None, status: str | None
     if contact_id is not None:
         stmt = stmt.where(Message.contact_id == contact_id)
     if before_id is not None:
-        stmt = stmt.where(Message.id < before_id)
+        stmt = stmt.where(col(Message.id) < before_id)
     return list(session.exec(stmt.order_by(col(Message.id).desc()).limit(max(1, min(limit, 500)))))
 
 

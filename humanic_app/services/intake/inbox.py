@@ -17,23 +17,24 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Column, Float, Index, Integer, MetaData, Table, func, select, text
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlmodel import Session
 
 from humanic_app.db import make_engine, read_scope, session_scope
 from humanic_app.models import Event, InboxCursor
+from humanic_app.models.rows import table_of
 
 SCHEMA_VERSION = 1
 
 COPIED = ("source_id", "received_at", "outcome", "reason", "dedupe_key", "event_uuid", "event_name",
           "distinct_id", "timestamp", "payload", "headers")  # the event columns known when a request arrives
-_EVENTS = Event.__table__
+_EVENTS = table_of(Event)
 _metadata = MetaData()
 INBOX = Table("inbox", _metadata, Column("id", Integer, primary_key=True),
               *(Column(name, _EVENTS.c[name].type) for name in COPIED),
@@ -52,7 +53,7 @@ KNOWN_IN_INBOX, KNOWN_IN_EVENTS = (
 # copy needs no decoding (the payload stays the JSON text it was written as).
 _UNMOVED = f"SELECT id, {', '.join(COPIED)}, answer_ms FROM inbox WHERE id > ? ORDER BY id LIMIT ?"
 INSERT_EVENTS = f"INSERT INTO event (id, {', '.join(COPIED)}) VALUES ({', '.join('?' * (len(COPIED) + 1))})"
-_CURSOR = InboxCursor.__table__
+_CURSOR = table_of(InboxCursor)
 
 
 class Inbox:
@@ -110,7 +111,7 @@ class Inbox:
             for row_id, row in zip(ids, rows)])
         return list(ids)
 
-    def unmoved(self, *, after: int, limit: int) -> list[tuple]:
+    def unmoved(self, *, after: int, limit: int) -> Sequence[Row[Unpack[tuple[Any, ...]]]]:
         """Rows past the cursor, oldest first, from a snapshot: appending goes on meanwhile. Ids are
         handed out under the inbox's write lock, so no row below one seen here can still appear."""
         with self.engine.connect() as connection:
@@ -151,7 +152,7 @@ def for_engine(engine: Engine) -> Inbox | None:
     return inbox
 
 
-def known_keys(connection: Connection, sql: str, source_id: int, keys: list[str]) -> list[tuple[int, str]]:
+def known_keys(connection: Connection, sql: str, source_id: int, keys: list[str]) -> Sequence[Row[int, str]]:
     """The (id, dedupe_key) of the rows among `keys` of a source, `sql` being KNOWN_IN_INBOX or
     KNOWN_IN_EVENTS; the keys travel as one JSON array."""
     return connection.exec_driver_sql(sql, (source_id, json.dumps(keys))).fetchall()

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from humanic_app.models import Source
+from humanic_app.models.rows import table_of
 from humanic_app.services import signing, sources
 from humanic_app.services.intake import payloads
 from humanic_app.services.intake.storing import Delivery, StoredDelivery, store_deliveries
@@ -73,7 +74,7 @@ class SourceBook:
                                                                self.secret_header_names)
 
 
-_SOURCES = Source.__table__
+_SOURCES = table_of(Source)
 _ALL_SOURCES = select(_SOURCES.c.token_hash, _SOURCES.c.previous_token_hash, _SOURCES.c.id, _SOURCES.c.mapping,
                       _SOURCES.c.signing_secret, _SOURCES.c.required_header_name, _SOURCES.c.required_header_value)
 

@@ -39,7 +39,7 @@ _REST_HOOK_EVENT = {"eventUuid": "uuid", "event": "event", "distinctId": "distin
 def _from_rest_hook(item: dict[str, Any]) -> dict[str, Any]:
     """Into the default body's shape, so one mapping serves both; the hook's other fields (groups,
     elementsList, teamId, person.created_at…) are kept beside it, under the names PostHog gave them."""
-    data = item.get("data") if isinstance(item.get("data"), dict) else {}
+    data = item["data"] if isinstance(item.get("data"), dict) else {}
     person = data.get("person") if isinstance(data.get("person"), dict) else None
     event = {ours: data.get(theirs) for theirs, ours in _REST_HOOK_EVENT.items()}
     event["properties"] = event["properties"] or {}

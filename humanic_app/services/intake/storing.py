@@ -17,7 +17,7 @@ import functools
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Event, EventOutcome, Source, SourceStatus
+from humanic_app.models.rows import table_of
 from humanic_app.services import stats
 from humanic_app.services.intake import inbox
 from humanic_app.services.intake.payloads import IncomingEvent
@@ -64,7 +65,7 @@ def _dedupe_keys(delivery: Delivery, index: int, event: IncomingEvent) -> list[s
     return [key for key in (event.event_uuid, message) if key]
 
 
-_INSERT_EVENTS = insert(Event.__table__).returning(Event.__table__.c.id, sort_by_parameter_order=True)
+_INSERT_EVENTS = insert(table_of(Event)).returning(table_of(Event).c.id, sort_by_parameter_order=True)
 _KNOWN_KEYS = select(Event.id, Event.dedupe_key).where(
     Event.source_id == bindparam("source_id"), col(Event.dedupe_key).in_(bindparam("keys", expanding=True)))
 
@@ -106,7 +107,7 @@ class _Plan:
     owners: list[int]  # which delivery each row belongs to
     results: list[StoredDelivery]
 
-    def record_ids(self, ids: list[int]) -> None:
+    def record_ids(self, ids: Sequence[int]) -> None:
         for owner, event_id in zip(self.owners, ids):
             self.results[owner].event_ids.append(event_id)
 
@@ -130,7 +131,7 @@ def _plan(deliveries: list[Delivery], seen: dict[tuple[int, str], int], now) -> 
                 row.update(outcome=EventOutcome.skipped, payload={"text": incoming.legacy_text},
                            reason="legacy notification: it carries no event data, so nothing can fire")
             keys = _dedupe_keys(delivery, i, incoming) if delivery.source_id is not None else []
-            pairs = [(delivery.source_id, key) for key in keys]
+            pairs = [(delivery.source_id, key) for key in keys if delivery.source_id is not None]
             repeated = next((pair for pair in pairs if pair in seen or pair in in_batch), None)
             if repeated is not None:
                 original = seen.get(repeated)
@@ -170,7 +171,7 @@ def _account(session: Session, rows: list[dict[str, Any]], answer_ms: list[float
         _mark_sources_heard(session, heard, now)
 
 
-_SOURCES = Source.__table__
+_SOURCES = table_of(Source)
 _WAITING = _SOURCES.c.status == SourceStatus.waiting_for_test_event
 _MARK_HEARD = (  # built once: it runs in every group commit
     update(_SOURCES)
@@ -206,7 +207,7 @@ def _counts(session: Session, rows: list[dict[str, Any]], answer_ms: list[float]
             counts[(hour, "event", row["event_name"] or "")] += 1
             if row["event_uuid"] and row["source_id"] is not None:
                 fresh.setdefault(row["source_id"], set()).add(row["event_uuid"])
-    if fresh and session.connection().execute(select(func.count()).select_from(Source.__table__)).scalar_one() < 2:
+    if fresh and session.connection().execute(select(func.count()).select_from(table_of(Source))).scalar_one() < 2:
         fresh = {}  # one source: nothing to compare with
     for source_id, uuids in fresh.items():  # the same PostHog event through another source: two destinations
         seen = session.connection().execute(select(func.count(func.distinct(Event.event_uuid))).where(
@@ -221,7 +222,7 @@ def store_deliveries(*, session: Session, deliveries: list[Delivery]) -> list[St
     through its inbox, moved at once with whatever else was waiting there (see inbox.py). A unique-key
     race with another worker (PostgreSQL) is retried: the second pass sees the competitor's committed
     rows and stores ours as duplicates."""
-    box = inbox.for_engine(session.get_bind())
+    box = inbox.for_engine(session.get_bind().engine)
     if box is not None:
         with box.append_turn() as (appending, snapshot):
             results = append_to_inbox(box=box, session=appending, main=snapshot, deliveries=deliveries)
@@ -292,7 +293,7 @@ def move_all_from_inbox(*, box: inbox.Inbox, session: Session) -> int:
 _OUTCOME, _DEDUPE_KEY, _REASON = (_COLUMNS.index(name) for name in ("outcome", "dedupe_key", "reason"))
 
 
-def _insert_moved(session: Session, rows: list[tuple]) -> list[tuple]:
+def _insert_moved(session: Session, rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
     """One executemany of the raw rows; returns the rows as stored. Should a row clash with one already
     in the event table (the deduplication is exact, so only an inbox left over from another database
     could), the rows go one by one: a clashing key is stored as a duplicate, and a row that still cannot
