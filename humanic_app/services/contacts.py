@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Contact, ContactIdentity, Event, IdentityKind
+from humanic_app.models.rows import id_of
 from humanic_app.services.errors import require
 from humanic_app.services.mapping import MappedEvent
 
@@ -52,7 +53,7 @@ def identity_from_event(mapped: MappedEvent, *, at: datetime) -> Identity:
 
 def _merge_into(session: Session, survivor: Contact, other: Contact) -> None:
     for identity in session.exec(select(ContactIdentity).where(ContactIdentity.contact_id == other.id)):
-        identity.contact_id = survivor.id
+        identity.contact_id = id_of(survivor)
         session.add(identity)
     for event in session.exec(select(Event).where(Event.contact_id == other.id)):
         event.contact_id = survivor.id
@@ -102,7 +103,7 @@ def _chunks(values: list, size: int = 500):
 _IDENTITIES = select(ContactIdentity.value, ContactIdentity.contact_id).where(
     ContactIdentity.kind == bindparam("kind"), col(ContactIdentity.value).in_(bindparam("values", expanding=True)))
 _BY_EMAIL = select(func.lower(Contact.email), Contact.id).where(
-    func.lower(Contact.email).in_(bindparam("emails", expanding=True))).order_by(Contact.id)
+    func.lower(Contact.email).in_(bindparam("emails", expanding=True))).order_by(col(Contact.id))
 
 
 class ContactBook:
@@ -128,7 +129,7 @@ class ContactBook:
                 ids_by_email.setdefault(email, cid)
         loaded: dict[int, Contact] = {}
         for chunk in _chunks(sorted(set(ids_by_identity.values()) | set(ids_by_email.values()))):
-            loaded.update({c.id: c for c in session.exec(select(Contact).where(col(Contact.id).in_(chunk)))})
+            loaded.update({id_of(c): c for c in session.exec(select(Contact).where(col(Contact.id).in_(chunk)))})
         self._by_identity = {key: loaded[cid] for key, cid in ids_by_identity.items() if cid in loaded}
         self._by_email = {email: loaded[cid] for email, cid in ids_by_email.items() if cid in loaded}
         self._new_links: list[tuple[Contact, IdentityKind, str]] = []
@@ -151,9 +152,9 @@ class ContactBook:
         for key, contact in list(self._by_identity.items()):
             if contact is other:
                 self._by_identity[key] = survivor
-        for key, contact in list(self._by_email.items()):
+        for email, contact in list(self._by_email.items()):
             if contact is other:
-                self._by_email[key] = survivor
+                self._by_email[email] = survivor
 
     def _link(self, contact: Contact, kind: IdentityKind, value: str) -> None:
         if (kind, value) not in self._by_identity:
@@ -235,7 +236,7 @@ def describe_match(*, session: Session, mapped: MappedEvent) -> str:
 
 def identities_of(*, session: Session, contact_id: int) -> list[ContactIdentity]:
     return list(session.exec(select(ContactIdentity).where(ContactIdentity.contact_id == contact_id)
-                             .order_by(ContactIdentity.id)))
+                             .order_by(col(ContactIdentity.id))))
 
 
 def search_contacts(*, session: Session, query: str = "", email: str = "", limit: int = 50,
@@ -250,16 +251,16 @@ def search_contacts(*, session: Session, query: str = "", email: str = "", limit
         stmt = stmt.where(or_(func.lower(Contact.email).like(like), func.lower(Contact.name).like(like),
                               col(Contact.id).in_(ids_by_identity)))
     if before_id:
-        stmt = stmt.where(Contact.id < before_id)
+        stmt = stmt.where(col(Contact.id) < before_id)
     return list(session.exec(stmt.order_by(col(Contact.id).desc()).limit(max(1, min(limit, 200)))))
 
 
 def contact_as_dict(*, session: Session, contact: Contact, with_identities: bool = False) -> dict[str, Any]:
-    data = {"id": contact.id, "email": contact.email, "name": contact.name, "properties": contact.properties,
+    data: dict[str, Any] = {"id": contact.id, "email": contact.email, "name": contact.name, "properties": contact.properties,
             "unsubscribed_at": contact.unsubscribed_at.isoformat() if contact.unsubscribed_at else None,
             "created_at": contact.created_at.isoformat(), "updated_at": contact.updated_at.isoformat()}
     if with_identities:
-        identities = identities_of(session=session, contact_id=contact.id)
+        identities = identities_of(session=session, contact_id=id_of(contact))
         data["distinct_ids"] = [i.value for i in identities if i.kind == IdentityKind.distinct_id]
         data["person_ids"] = [i.value for i in identities if i.kind == IdentityKind.person_id]
     return data

@@ -76,7 +76,7 @@ def cancel_pending(*, session: Session, enrolment_ids: Iterable[int] | Select, r
     """Cancel the still-scheduled emails of these enrolments (a list of ids or a SELECT of them): the
     enrolment ended, or its campaign was archived. Emails already `sending` may have reached the provider."""
     session.execute(update(Message).where(col(Message.enrolment_id).in_(enrolment_ids),
-                                          Message.status == MessageStatus.scheduled)
+                                          col(Message.status) == MessageStatus.scheduled)
                     .values(status=MessageStatus.cancelled, last_error=reason[:1000]))
 
 
@@ -97,9 +97,9 @@ def release_held(*, session: Session, held_until: datetime) -> None:
     holds such rows with exactly that time — scheduled ones by their due time, `sending` ones (a replay
     waiting) by their lease."""
     now = clock.now()
-    session.execute(update(Message).where(Message.status == MessageStatus.scheduled, Message.due_at == held_until)
+    session.execute(update(Message).where(col(Message.status) == MessageStatus.scheduled, col(Message.due_at) == held_until)
                     .values(due_at=now))
-    session.execute(update(Message).where(Message.status == MessageStatus.sending, Message.lease_until == held_until)
+    session.execute(update(Message).where(col(Message.status) == MessageStatus.sending, col(Message.lease_until) == held_until)
                     .values(lease_until=now))
 
 

@@ -35,6 +35,7 @@ from humanic_app.models import (
     Workspace,
     WorkspaceStatus,
 )
+from humanic_app.models.rows import id_of
 from humanic_app.services import domains, stats, templates, unsubscribe, workspace
 from humanic_app.services.campaigns import rules
 from humanic_app.services.delivery.senders import OutgoingEmail, Sender, SendResult
@@ -112,19 +113,19 @@ class _Facts:
 
     contacts: dict[int, Contact]
     suppressed: dict[str, str]
-    definitions: dict[int, dict]  # enrolment id → the campaign definition it was scheduled under
+    definitions: dict[int | None, dict]  # enrolment id → the campaign definition it was scheduled under
 
     @classmethod
     def load(cls, session: Session, messages: list[Message]) -> "_Facts":
         with session.no_autoflush:
             contact_ids = {m.contact_id for m in messages if m.contact_id}
-            contacts = {c.id: c for c in session.exec(select(Contact).where(col(Contact.id).in_(contact_ids)))} \
+            contacts = {id_of(c): c for c in session.exec(select(Contact).where(col(Contact.id).in_(contact_ids)))} \
                 if contact_ids else {}
             emails = {m.to_email.strip().lower() for m in messages}
             suppressed = {row.email: row.reason.value for row in session.exec(
                 select(Suppression).where(col(Suppression.email).in_(emails)))} if emails else {}
             enrolment_ids = {m.enrolment_id for m in messages if m.enrolment_id}
-            definitions = dict(session.exec(select(Enrolment.id, Enrolment.definition).where(
+            definitions = dict(session.exec(select(col(Enrolment.id), col(Enrolment.definition)).where(
                 col(Enrolment.id).in_(enrolment_ids))).all()) if enrolment_ids else {}
         return cls(contacts, suppressed, definitions)
 
@@ -160,9 +161,9 @@ def _gate(session: Session, message: Message, ws: Workspace, campaign: Campaign 
         with session.no_autoflush:
             recent = session.exec(select(Message.sent_at).where(
                 Message.contact_id == message.contact_id, Message.status == MessageStatus.sent,
-                Message.is_test.is_(False), Message.sent_at >= since).order_by(col(Message.sent_at))).all()
+                col(Message.is_test).is_(False), col(Message.sent_at) >= since).order_by(col(Message.sent_at))).all()
         if len(recent) + planned >= ws.frequency_cap:
-            until = (recent[0] if recent else clock.now()) + timedelta(hours=24)
+            until = (recent[0] if recent and recent[0] else clock.now()) + timedelta(hours=24)
             return Verdict.postpone, f"frequency cap ({ws.frequency_cap} per 24 h): waits until " \
                                      f"{until.strftime('%Y-%m-%d %H:%M UTC')}"
     return Verdict.send, ""
@@ -170,7 +171,7 @@ def _gate(session: Session, message: Message, ws: Workspace, campaign: Campaign 
 
 def _envelope(session: Session, message: Message, public_url: str) -> tuple[str, dict[str, str], list[dict[str, str]]]:
     """Unsubscribe URL, RFC 8058 headers and tags: derived from the message alone, so a replay matches."""
-    unsubscribe_url = unsubscribe.url_for(session=session, public_url=public_url, message_id=message.id)
+    unsubscribe_url = unsubscribe.url_for(session=session, public_url=public_url, message_id=id_of(message))
     headers = {"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     tags = [{"name": "campaign", "value": str(message.campaign_id or "test")},
             {"name": "step", "value": str(message.step_index)}, {"name": "message", "value": str(message.id)}]
@@ -180,6 +181,7 @@ def _envelope(session: Session, message: Message, public_url: str) -> tuple[str,
 def _render(session: Session, message: Message, ws: Workspace, campaign: Campaign | None,
             public_url: str, facts: _Facts) -> OutgoingEmail:
     step = facts.step(message, campaign)
+    assert step is not None  # _gate lets only a message whose step exists be sent
     contact = facts.contacts.get(message.contact_id) if message.contact_id else None
     variables = dict(contact.properties) if contact else {}
     variables.update(message.variables or {})
@@ -190,7 +192,7 @@ def _render(session: Session, message: Message, ws: Workspace, campaign: Campaig
     footer_html, footer_text = _footer(ws, unsubscribe_url)
     subject = ("[Test] " if message.is_test else "") + rendered.subject
     return OutgoingEmail(
-        message_id=message.id, idempotency_key=message.idempotency_key, from_address=_from_address(ws),
+        message_id=id_of(message), idempotency_key=message.idempotency_key, from_address=_from_address(ws),
         to=message.to_email, subject=subject, html=rendered.html + footer_html, text=rendered.text + footer_text,
         headers=headers, tags=tags)
 
@@ -199,7 +201,7 @@ def _as_recorded(session: Session, message: Message, public_url: str) -> Outgoin
     """The email exactly as it was handed to the provider before: a replay must carry the same payload
     under the same key, or the provider answers 409 instead of deduplicating."""
     _, headers, tags = _envelope(session, message, public_url)
-    return OutgoingEmail(message_id=message.id, idempotency_key=message.idempotency_key,
+    return OutgoingEmail(message_id=id_of(message), idempotency_key=message.idempotency_key,
                          from_address=message.from_address, to=message.to_email, subject=message.subject,
                          html=message.html, text=message.text, headers=headers, tags=tags)
 
