@@ -93,6 +93,7 @@ class _TurnTakingConnection(sqlite3.Connection):
     def _give_back(self) -> None:
         if self._has_turn:
             self._has_turn = False
+            assert self.writer_turn is not None  # the turn was taken from it
             self.writer_turn.release()
 
     def commit(self) -> None:

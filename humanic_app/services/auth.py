@@ -16,10 +16,11 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from humanic_app import clock
 from humanic_app.models import ApiKey, User, UserRole, UserSession
+from humanic_app.models.rows import id_of
 from humanic_app.services.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationFailed
 
 MIN_PASSWORD_LENGTH = 10
@@ -97,7 +98,7 @@ def invite_user(*, session: Session, inviter: Principal, email: str, temporary_p
 
 
 def list_users(*, session: Session) -> list[User]:
-    return list(session.exec(select(User).order_by(User.id)))
+    return list(session.exec(select(User).order_by(col(User.id))))
 
 
 def authenticate(*, session: Session, email: str, password: str) -> User:
@@ -131,7 +132,7 @@ def change_password(*, session: Session, user_id: int, current_password: str, ne
 def start_session(*, session: Session, user: User, ttl: timedelta) -> str:
     """Returns the session token; only its hash is stored."""
     token = secrets.token_urlsafe(32)
-    session.add(UserSession(token_hash=_sha256(token), user_id=user.id, expires_at=clock.now() + ttl))
+    session.add(UserSession(token_hash=_sha256(token), user_id=id_of(user), expires_at=clock.now() + ttl))
     session.flush()
     return token
 
@@ -177,7 +178,7 @@ def create_api_key(*, session: Session, name: str) -> tuple[ApiKey, str]:
 
 
 def list_api_keys(*, session: Session) -> list[ApiKey]:
-    return list(session.exec(select(ApiKey).order_by(ApiKey.id)))
+    return list(session.exec(select(ApiKey).order_by(col(ApiKey.id))))
 
 
 def revoke_api_key(*, session: Session, api_key_id: int) -> None:

@@ -4,6 +4,7 @@ counters (services/stats.py) plus a few indexed look-ups, so it loads fast at mi
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,7 +35,7 @@ def _label(moment: datetime, by_day: bool) -> str:
     return moment.strftime("%m-%d") if by_day else moment.strftime("%H:00")
 
 
-def _chart(buckets, by_day, series: dict[str, dict[datetime, int]]) -> dict[str, Any]:
+def _chart(buckets, by_day, series: Mapping[str, Mapping[datetime, float]]) -> dict[str, Any]:
     names = list(series)
     rows = [{"t": _label(b, by_day), **{name: series[name].get(b, 0) for name in names}} for b in buckets]
     return {"rows": rows, "series": names}
@@ -81,7 +82,7 @@ def overview(*, session: Session, range_key: str = "24h") -> dict[str, Any]:
     for bucket in buckets:
         counts = {key: c.get(bucket, 0) for (n, key), c in found.items() if n == "webhook_ms"}
         p50, p99 = stats.quantile_ms(counts, 0.5), stats.quantile_ms(counts, 0.99)
-        if p50 is not None:
+        if p50 is not None and p99 is not None:  # both None exactly when the bucket has no answers
             latency[bucket] = (p50, p99)
     charts = {
         "events_by_source": _chart(buckets, by_day, _top(found, "received", lambda k: source_names.get(k, k))),
@@ -111,7 +112,7 @@ def funnel(*, session: Session, since: datetime) -> list[dict[str, Any]]:
     now = clock.now()
     upcoming = dict(session.exec(select(Message.campaign_id, func.count()).where(
         Message.status == MessageStatus.scheduled, Message.due_at <= now + timedelta(hours=24),
-        col(Message.campaign_id).is_not(None)).group_by(Message.campaign_id)).all())
+        col(Message.campaign_id).is_not(None)).group_by(col(Message.campaign_id))).all())
     rows = []
     for campaign in session.exec(select(Campaign).where(Campaign.status != CampaignStatus.archived)
                                  .order_by(col(Campaign.id))):
@@ -133,9 +134,10 @@ class Backlogs:
 
 
 def backlogs(*, session: Session, now: datetime) -> Backlogs:
+    oldest_pending: datetime | None
     pending, oldest_pending = session.exec(select(func.count(), func.min(Event.received_at)).where(
         Event.outcome == EventOutcome.pending)).one()
-    box = inbox.for_engine(session.get_bind())
+    box = inbox.for_engine(session.get_bind().engine)
     if box is not None:  # SQLite: accepted rows not yet moved out of the webhook's inbox count too
         waiting, oldest_waiting = box.waiting(after=inbox.cursor_of(session.connection()))
         pending += waiting

@@ -95,7 +95,7 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
 
     held = dict(session.exec(select(Message.campaign_id, func.count()).where(
         Message.status == MessageStatus.scheduled, Message.due_at <= now, col(Message.campaign_id).is_not(None))
-        .group_by(Message.campaign_id)).all())
+        .group_by(col(Message.campaign_id))).all())
     for campaign in session.exec(select(Campaign).where(Campaign.status == CampaignStatus.paused)):
         if held.get(campaign.id):
             findings.append(Finding("Emails aren't sending even though events are arriving",

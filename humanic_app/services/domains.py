@@ -5,11 +5,12 @@ domain verified when sending through Resend; in local-outbox mode no domain is n
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import resend
 from resend.exceptions import ResendError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Domain
@@ -33,7 +34,7 @@ def dmarc_record(name: str) -> dict[str, Any]:
             "value": "v=DMARC1; p=none;"}
 
 
-def _records(name: str, resend_records: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+def _records(name: str, resend_records: Sequence[Mapping[str, object]] | None) -> list[dict[str, Any]]:
     return [dict(r) for r in (resend_records or [])] + [dmarc_record(name)]
 
 
@@ -63,7 +64,7 @@ def get_domain(*, session: Session, domain_id: int) -> Domain:
 
 
 def list_domains(*, session: Session) -> list[Domain]:
-    return list(session.exec(select(Domain).order_by(Domain.id)))
+    return list(session.exec(select(Domain).order_by(col(Domain.id))))
 
 
 def refresh(*, session: Session, domain: Domain, start_verification: bool) -> Domain:

@@ -52,6 +52,7 @@ class GroupCommitWriter(Generic[T, R]):
             self._loop = loop
             self._arrived = asyncio.Event()
             self._task = loop.create_task(self._run(self._arrived), name=self._name)
+        assert self._arrived is not None  # set with the task it wakes
         return self._arrived
 
     async def submit(self, item: T) -> R:
@@ -98,11 +99,12 @@ class GroupCommitWriter(Generic[T, R]):
         `as_failed` says."""
         if len(taken) > 1:
             logger.warning("a group commit of %d requests failed; storing them one by one", len(taken))
+        result: R | None
         for item, future in taken:
             error = batch_error if len(taken) == 1 else None
             if error is None:
                 try:
-                    [result] = await asyncio.to_thread(self._store, lambda item=item: [item])
+                    [result] = await asyncio.to_thread(self._store, lambda: [item])  # awaited before `item` moves on
                 except Exception as exc:
                     error = exc
             if error is not None:

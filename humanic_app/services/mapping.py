@@ -189,10 +189,10 @@ def _as_text(value: Any) -> str | None:
 
 
 def apply_mapping(document: dict[str, Any], mapping: dict[str, Any] | None) -> MappedEvent:
-    event = document.get("event") if isinstance(document.get("event"), dict) else {}
-    person = document.get("person") if isinstance(document.get("person"), dict) else {}
+    event = document["event"] if isinstance(document.get("event"), dict) else {}
+    person = document["person"] if isinstance(document.get("person"), dict) else {}
     event_properties = read_event_properties(document, mapping)
-    person_properties = person.get("properties") if isinstance(person.get("properties"), dict) else {}
+    person_properties = person["properties"] if isinstance(person.get("properties"), dict) else {}
 
     unmatched: list[str] = []
     values: dict[str, Any] = {}

@@ -11,7 +11,6 @@ invalid_idempotent_request and quota errors are not (quota stops sending altoget
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import resend
 from resend.exceptions import ResendError
@@ -35,9 +34,10 @@ def _retry_after(headers: dict[str, str] | None) -> float | None:
     return None
 
 
-def _params(email: OutgoingEmail) -> dict[str, Any]:
+def _params(email: OutgoingEmail) -> resend.Emails.SendParams:
     return {"from": email.from_address, "to": [email.to], "subject": email.subject, "html": email.html,
-            "text": email.text, "headers": email.headers, "tags": email.tags}
+            "text": email.text, "headers": email.headers,
+            "tags": [{"name": tag["name"], "value": tag["value"]} for tag in email.tags]}
 
 
 class ResendSender:
@@ -80,9 +80,9 @@ class ResendSender:
         try:
             if batch_key is None:
                 (email,) = emails
-                response = resend.Emails.send(_params(email), {"idempotency_key": email.idempotency_key})
-                rate_limit.observe(self._limiter, response.get("http_headers"))
-                return [SendResult(message_id=email.message_id, ok=True, provider_message_id=response["id"])]
+                sent = resend.Emails.send(_params(email), {"idempotency_key": email.idempotency_key})
+                rate_limit.observe(self._limiter, sent.get("http_headers"))
+                return [SendResult(message_id=email.message_id, ok=True, provider_message_id=sent["id"])]
             response = resend.Batch.send([_params(e) for e in emails],
                                          {"idempotency_key": batch_key, "batch_validation": "permissive"})
         except Exception as exc:
