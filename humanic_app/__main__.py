@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from humanic_app import migrations
 from humanic_app.db import session_scope
@@ -57,7 +58,7 @@ def _cmd_campaigns_export(args: argparse.Namespace) -> int:
 
     with session_scope() as session:
         if args.id:
-            data = store.get_campaign(session=session, campaign_id=args.id).definition
+            data: dict[str, Any] | list[dict[str, Any]] = store.get_campaign(session=session, campaign_id=args.id).definition
         else:
             data = [c.definition for c in store.list_campaigns(session=session, include_archived=False)]
     text = library.dump(data)

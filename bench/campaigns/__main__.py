@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from humanic_app import migrations
 from humanic_app.db import make_engine
 from humanic_app.models import CampaignStatus, Contact, Enrolment, Event, EventOutcome, Message, SourceStatus
+from humanic_app.models.rows import id_of
 from humanic_app.services import processing, sources, workspace
 from humanic_app.services.intake import payloads, storing
 from humanic_app.services.campaigns import library, store
@@ -48,7 +49,7 @@ def _setup(engine, distinct_triggers: bool) -> int:
     with Session(engine) as session:
         workspace.update_workspace(session=session, changes={"from_email": "hello@acme.io"})
         source = sources.create_source(session=session, name="bench")
-        sources.set_status(session=session, source_id=source.id, status=SourceStatus.active)
+        sources.set_status(session=session, source_id=id_of(source), status=SourceStatus.active)
         templates = list(library.templates().values())
         for i in range(50):
             document = copy.deepcopy(templates[i % len(templates)])
@@ -56,9 +57,9 @@ def _setup(engine, distinct_triggers: bool) -> int:
             if distinct_triggers and i >= len(templates):
                 document["trigger"]["event"] = f"feature_{i}_used"
             campaign = store.create_campaign(session=session, document=document)
-            store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.active)
+            store.set_status(session=session, campaign_id=id_of(campaign), status=CampaignStatus.active)
         session.commit()
-        return source.id
+        return id_of(source)
 
 
 def _bodies(count: int, start: datetime, names: list[str]) -> list[bytes]:
@@ -128,7 +129,7 @@ def bench_dry_run(engine, count: int) -> None:
             for i in range(count // 10)
         ]
         session.execute(insert(Contact), contacts)
-        first_id = session.exec(select(Contact.id).where(Contact.email == "d0@example.com")).one()
+        first_id = id_of(session.exec(select(Contact).where(Contact.email == "d0@example.com")).one())
         rows = []
         for _i in range(count):
             name = rng.choice(["checkout_started", "checkout_completed", "pricing_page_viewed", "user_signed_up"])

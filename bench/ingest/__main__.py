@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bench.served import served_app, server_cpu_seconds, signal_app
 
@@ -188,7 +188,7 @@ def main() -> None:
                 waiting = (
                     backlog
                     - s.execute(
-                        select(func.count()).select_from(Event).where(Event.outcome == EventOutcome.pending)
+                        select(func.count()).select_from(Event).where(col(Event.outcome) == EventOutcome.pending)
                     ).scalar_one()
                 )
             return total + waiting, backlog
@@ -196,7 +196,7 @@ def main() -> None:
         def duplicates() -> int:
             with Session(engine) as s:
                 return s.execute(
-                    select(func.count()).select_from(Event).where(Event.outcome == EventOutcome.duplicate)
+                    select(func.count()).select_from(Event).where(col(Event.outcome) == EventOutcome.duplicate)
                 ).scalar_one()
 
         rounds = []

@@ -31,6 +31,7 @@ CAMPAIGN = {
 def _setup(base: str) -> str:
     from humanic_app.db import get_engine
     from humanic_app.models import CampaignStatus, Domain, SourceStatus
+    from humanic_app.models.rows import id_of
     from humanic_app.services import sources, workspace
     from humanic_app.services.campaigns import store
 
@@ -47,10 +48,10 @@ def _setup(base: str) -> str:
         session.add(Domain(name="acme.io", resend_id="d-1", status="verified"))
         source = sources.create_source(session=session, name="bench")
         session.flush()
-        sources.set_status(session=session, source_id=source.id, status=SourceStatus.active)
+        sources.set_status(session=session, source_id=id_of(source), status=SourceStatus.active)
         campaign = store.create_campaign(session=session, document=CAMPAIGN)
         session.flush()
-        store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.active)
+        store.set_status(session=session, campaign_id=id_of(campaign), status=CampaignStatus.active)
         session.commit()
         return sources.webhook_url(base_url=base, source=source)
 

@@ -24,7 +24,7 @@ from sqlmodel import Session
 from humanic_app import clock, migrations
 from humanic_app.db import make_engine
 from humanic_app.models import Contact, Event, EventOutcome
-from humanic_app.models.rows import table_of
+from humanic_app.models.rows import id_of, table_of
 from humanic_app.services import checklist, dashboard, diagnostics, event_log, sources, stats
 from humanic_app.services.samples import posthog_event
 
@@ -52,7 +52,7 @@ def _seed(engine, count: int, contacts: int) -> tuple[int, int]:
         first = sources.create_source(session=session, name="Production")
         second = sources.create_source(session=session, name="Staging")
         session.commit()
-        source_ids = [first.id, second.id]
+        source_ids = [id_of(first), id_of(second)]
     with engine.begin() as conn:
         for start in range(0, contacts, 10_000):
             conn.execute(

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, status
 
 from humanic_app.api.deps import SessionDep
 from humanic_app.models import CampaignStatus
+from humanic_app.models.rows import id_of
 from humanic_app.services.campaigns import store
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -25,8 +26,8 @@ def create(document: dict[str, Any], session: SessionDep) -> dict[str, Any]:
 @router.get("", summary="List campaigns")
 def list_all(session: SessionDep) -> list[dict[str, Any]]:
     campaigns = store.list_campaigns(session=session)
-    counts = store.message_counts(session=session, campaign_ids=[c.id for c in campaigns])
-    return [store.campaign_as_dict(campaign=c, counts=counts[c.id]) for c in campaigns]
+    counts = store.message_counts(session=session, campaign_ids=[id_of(c) for c in campaigns])
+    return [store.campaign_as_dict(campaign=c, counts=counts[id_of(c)]) for c in campaigns]
 
 
 @router.get("/{campaign_id}", summary="One campaign")

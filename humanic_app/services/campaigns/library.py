@@ -22,7 +22,7 @@ def templates() -> dict[str, dict[str, Any]]:
     return {path.stem: load_file(path) for path in sorted(LIBRARY_DIR.glob("*.yaml"))}
 
 
-def dump(document: dict[str, Any]) -> str:
+def dump(document: dict[str, Any] | list[dict[str, Any]]) -> str:
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
 
 
