@@ -35,7 +35,7 @@ def signed_in(handler):
             return rx.redirect(routes.SIGN_IN)
         return handler(self, *args, **kwargs)
 
-    wrapper.requires_sign_in = True
+    wrapper.requires_sign_in = True  # type: ignore[attr-defined]  # typeshed's functools.wraps result declares no extra attributes
     return wrapper
 
 

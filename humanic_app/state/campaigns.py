@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from humanic_app import routes
 from humanic_app.models import CampaignStatus
+from humanic_app.models.rows import id_of
 from humanic_app.services import event_log
 from humanic_app.services.campaigns import library, preview, store
 from humanic_app.services.errors import ValidationFailed
@@ -129,10 +130,10 @@ class CampaignsState(AuthState):
     def _refresh_list(self) -> None:
         with self._service_call() as session:
             rows = store.list_campaigns(session=session)
-            counts = store.message_counts(session=session, campaign_ids=[c.id for c in rows])
+            counts = store.message_counts(session=session, campaign_ids=[id_of(c) for c in rows])
             self.campaigns = [CampaignRow(id=str(c.id), name=c.name, status=c.status.value, trigger=c.trigger_event,
-                                          sent=str(counts[c.id].get("sent", 0)),
-                                          scheduled=str(counts[c.id].get("scheduled", 0))) for c in rows]
+                                          sent=str(counts[id_of(c)].get("sent", 0)),
+                                          scheduled=str(counts[id_of(c)].get("scheduled", 0))) for c in rows]
             self.known_events = event_log.recent_event_names(session=session)
         self.template_names = [TemplateRow(slug=slug, name=doc["name"]) for slug, doc in library.templates().items()]
 
@@ -196,7 +197,7 @@ class CampaignsState(AuthState):
         with self._service_call() as session:
             campaign = store.get_campaign(session=session, campaign_id=int(campaign_id))
             self._load_document(campaign.definition)
-            self.editing_id, self.editing_status = campaign.id, campaign.status.value
+            self.editing_id, self.editing_status = id_of(campaign), campaign.status.value
             overlaps = store.overlapping_triggers(session=session, campaign=campaign)
         self.overlap_warning = (f"Also triggered by {campaign.trigger_event}: {', '.join(overlaps)}. Both will fire "
                                 "for the same event; consolidate them or rely on the frequency cap.") if overlaps else ""
@@ -272,7 +273,7 @@ class CampaignsState(AuthState):
                                                  document=self._document())
             else:
                 campaign = store.create_campaign(session=session, document=self._document())
-            self.editing_id, self.editing_status = campaign.id, campaign.status.value
+            self.editing_id, self.editing_status = id_of(campaign), campaign.status.value
             self.yaml_text = library.dump(campaign.definition)
             self.message = "Saved." + (" Changes apply to contacts who enrol from now on; those already in the "
                                        "sequence keep the version they started with."

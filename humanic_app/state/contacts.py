@@ -8,6 +8,7 @@ import json
 import reflex as rx
 
 from humanic_app.models import SuppressionReason
+from humanic_app.models.rows import id_of
 from humanic_app.services import contacts, event_log, suppression
 from humanic_app.services.errors import NotFound
 from humanic_app.state.auth import AuthState, signed_in
@@ -54,7 +55,7 @@ class ContactsState(AuthState):
             found = contacts.search_contacts(session=session, query=self.query, limit=PAGE_SIZE, before_id=before_id)
             self.rows = [ContactRow(id=str(c.id), email=c.email or "—", name=c.name or "",
                                     updated=c.updated_at.strftime("%Y-%m-%d %H:%M")) for c in found]
-        self.older_cursor = found[-1].id if len(found) == PAGE_SIZE else 0
+        self.older_cursor = id_of(found[-1]) if len(found) == PAGE_SIZE else 0
 
     def _load_suppressions(self) -> None:
         with self._service_call() as session:

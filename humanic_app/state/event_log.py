@@ -39,7 +39,7 @@ class DecisionRow:
     reason: str
 
 
-def _row(event, source_names: dict[int, str]) -> EventRow:
+def _row(event, source_names: dict[int | None, str]) -> EventRow:
     return EventRow(id=str(event.id), time=event.received_at.strftime("%Y-%m-%d %H:%M:%S"),
                     source=source_names.get(event.source_id, "—"), event=event.event_name or "—",
                     contact=(event.mapped or {}).get("email") or event.distinct_id or "—",

@@ -14,6 +14,7 @@ from reflex.utils.exec import is_prod_mode
 
 from humanic_app import clock
 from humanic_app.models import SOURCE_STATUS_LABELS, SourceStatus
+from humanic_app.models.rows import id_of
 from humanic_app.services import contacts, diagnostics, event_log, sample_sender, sources, workspace
 from humanic_app.services import mapping as mapping_service
 from humanic_app.services.errors import ServiceError
@@ -107,7 +108,7 @@ class IntegrationsState(AuthState):
 
     def _served_at(self) -> str:
         return workspace.served_base_url(page_host=self.router.page.host or f"http://localhost:{get_settings().port}",
-                                         prod=is_prod_mode(), backend_port=rx.config.get_config().backend_port)
+                                         prod=is_prod_mode(), backend_port=rx.config.get_config().backend_port or rx.constants.DefaultPorts.BACKEND_PORT)
 
     def _reload(self) -> None:
         with self._service_call() as session:
@@ -119,7 +120,7 @@ class IntegrationsState(AuthState):
             self.sources = [SourceRow(id=str(s.id), name=s.name, status=s.status.value,
                                       status_label=SOURCE_STATUS_LABELS[s.status]) for s in rows]
             if rows and self.selected_id not in {s.id for s in rows}:
-                self.selected_id = rows[0].id
+                self.selected_id = id_of(rows[0])
             if not rows:
                 self.selected_id = 0
                 return
@@ -127,7 +128,7 @@ class IntegrationsState(AuthState):
             self.sel_name, self.sel_status = source.name, source.status.value
             self.sel_url = sources.webhook_url(base_url=self.base_url, source=source)
             self.sel_signing, self.sel_header_name = bool(source.signing_secret), source.required_header_name or ""
-            latest = event_log.latest_accepted_event(session=session, source_id=source.id)
+            latest = event_log.latest_accepted_event(session=session, source_id=id_of(source))
             self._show_latest(session, latest, source.mapping)
             self._check_waiting(session, source, force=True)
 
@@ -221,7 +222,7 @@ class IntegrationsState(AuthState):
     def connect(self, form: dict):
         with self._service_call("error", then=self._reload) as session:
             source = sources.create_source(session=session, name=form.get("name") or "Production")
-            self.selected_id, self._draft = source.id, {}
+            self.selected_id, self._draft = id_of(source), {}
             self.message = "Source created. Copy the webhook URL into PostHog (step 2)."
 
     @rx.event
@@ -286,7 +287,7 @@ class IntegrationsState(AuthState):
             with self._service_call() as session:
                 source = sources.get_source(session=session, source_id=self.selected_id)
                 secret = source.signing_secret
-                header = {source.required_header_name: source.required_header_value} \
+                header = {source.required_header_name: source.required_header_value or ""} \
                     if source.required_header_name else {}
                 local_url = sources.webhook_url(base_url=f"http://127.0.0.1:{rx.config.get_config().backend_port}",
                                                 source=source)

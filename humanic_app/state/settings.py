@@ -90,7 +90,9 @@ class SettingsState(AuthState):
     @signed_in
     def invite(self, form: dict):
         with self._service_call("invite_message", then=self._refresh) as session:
-            auth.invite_user(session=session, inviter=self.principal(), email=form.get("email", ""),
+            inviter = self.principal()
+            assert inviter is not None  # @signed_in let the call through
+            auth.invite_user(session=session, inviter=inviter, email=form.get("email", ""),
                              temporary_password=form.get("temporary_password", ""))
             self.invite_message = (f"Invited {form.get('email', '').strip().lower()}. "
                                    "Share the temporary password privately.")
