@@ -1,6 +1,7 @@
 """Small presentational helpers shared by pages."""
 
 import reflex as rx
+from reflex.event import EventSpec
 
 STATUS_COLORS = {
     "Not connected": "gray", "Waiting for test event": "amber", "Test event received": "blue",
@@ -22,7 +23,7 @@ _COPY_FUNCTION = """(text) => {
 }"""
 
 
-def copy_text(text: rx.Var) -> rx.event.EventSpec:
+def copy_text(text: rx.Var) -> EventSpec:
     """Copies `text` to the clipboard, in secure contexts and plain http alike."""
     return rx.call_script("(" + rx.Var.create(_COPY_FUNCTION) + ")(" + text.to_string() + ")")
 
