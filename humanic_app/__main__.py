@@ -57,8 +57,9 @@ def _cmd_campaigns_export(args: argparse.Namespace) -> int:
     from humanic_app.services.campaigns import library, store
 
     with session_scope() as session:
+        data: dict[str, Any] | list[dict[str, Any]]
         if args.id:
-            data: dict[str, Any] | list[dict[str, Any]] = store.get_campaign(session=session, campaign_id=args.id).definition
+            data = store.get_campaign(session=session, campaign_id=args.id).definition
         else:
             data = [c.definition for c in store.list_campaigns(session=session, include_archived=False)]
     text = library.dump(data)

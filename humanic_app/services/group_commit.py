@@ -7,6 +7,7 @@ It knows nothing of what the items are; the webhook's intake is its user.
 from __future__ import annotations
 
 import asyncio
+import functools
 import collections
 import logging
 from collections.abc import Callable
@@ -104,7 +105,7 @@ class GroupCommitWriter(Generic[T, R]):
             error = batch_error if len(taken) == 1 else None
             if error is None:
                 try:
-                    [result] = await asyncio.to_thread(self._store, lambda: [item])  # awaited before `item` moves on
+                    [result] = await asyncio.to_thread(self._store, functools.partial(list, [item]))
                 except Exception as exc:
                     error = exc
             if error is not None:
