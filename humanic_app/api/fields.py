@@ -1,0 +1,39 @@
+"""The bounds the HTTP API states in its OpenAPI document and enforces before a service or the database sees a
+value: ids, cursors and request fields. A value outside them is a 422 naming the field, never a 500."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Path, Query
+from pydantic import ConfigDict, Field
+
+# Every id column is `sa.Integer` (alembic/versions): PostgreSQL stores it as int4, so no row's id exceeds
+# 2**31 - 1, and a larger value would fail inside the database (SQLite: past 2**63 - 1) instead of being a 404.
+MAX_ROW_ID = 2**31 - 1
+
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description=f"A row id, 1 to {MAX_ROW_ID}.")]
+OptionalRowId = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description=f"A row id, 1 to {MAX_ROW_ID}.")]
+Cursor = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID,
+                                     description="The previous page's next_cursor: items with a smaller id.")]
+
+# Patterns are checked with Python's `re`, as the services that strip and then match these values are, so
+# `\s` means the same whitespace `str.strip()` removes. Each pattern admits only values its service accepts.
+REQUEST_MODEL_CONFIG = ConfigDict(extra="forbid", regex_engine="python-re")
+
+# services.auth.EMAIL_RE after the surrounding whitespace `normalise_email` strips; 320 is the column's size.
+EMAIL_PATTERN = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
+EMAIL_MAX_LENGTH = 320
+Email = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=EMAIL_MAX_LENGTH,
+                             description="An email address, like you@example.com.")]
+
+NOT_BLANK = r"\S"
+
+
+def omitted_or(**kwargs: Any) -> Any:
+    """A field that may be left out but not sent as null: the services refuse null for these."""
+    return Field(default=None, json_schema_extra=_drop_default, **kwargs)
+
+
+def _drop_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
