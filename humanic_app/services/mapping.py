@@ -34,7 +34,8 @@ FIELD_LABELS = {
     "timestamp": "Event time",
     "person_id": "PostHog person ID",
 }
-_PATH_RE = re.compile(r"^[A-Za-z0-9_$\-]+(\.[A-Za-z0-9_$\-]+)*$")
+PATH_PATTERN = r"^[A-Za-z0-9_$\-]+(\.[A-Za-z0-9_$\-]+)*$"  # a dot-path, like event.properties.plan
+_PATH_RE = re.compile(PATH_PATTERN)
 _MISSING = object()
 
 

@@ -11,6 +11,7 @@ from humanic_app.api.fields import NOT_BLANK, REQUEST_MODEL_CONFIG, RowId
 from humanic_app.models import SourceStatus
 from humanic_app.services import mapping as mapping_service
 from humanic_app.services import sources
+from humanic_app.services.errors import ValidationFailed
 
 router = APIRouter(prefix="/sources", tags=["sources"])
 
@@ -35,6 +36,23 @@ class SourceOut(BaseModel):
 class MappingOut(BaseModel):
     mapping: dict[str, Any]
     effective: dict[str, Any]
+
+
+def _mapping_schema() -> dict[str, Any]:
+    """What services.mapping.validate_mapping accepts: known fields, each a dot-path or a list of them tried in
+    order, and variables naming a dot-path each."""
+    path = {"type": "string", "pattern": mapping_service.PATH_PATTERN}
+    fields = {name: {"anyOf": [path, {"type": "array", "items": path, "minItems": 1}]}
+              for name in mapping_service.FIELD_LABELS}
+    variables = {"type": "object", "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
+                 "additionalProperties": path}
+    mapping = {"type": "object", "properties": {**fields, "variables": variables}, "additionalProperties": False}
+    # The mapping itself, or wrapped as {"mapping": ...} as GET answers it.
+    return {"anyOf": [{"type": "object", "properties": {"mapping": mapping}, "required": ["mapping"],
+                       "additionalProperties": False}, mapping]}
+
+
+_MAPPING_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": _mapping_schema()}}}}
 
 
 def _out(request: Request, session, source) -> dict:
@@ -85,7 +103,10 @@ def get_mapping(source_id: RowId, session: SessionDep) -> dict:
 
 
 @router.put("/{source_id}/mapping", response_model=MappingOut, summary="Replace the source's field mapping",
-            responses=responses(400, 404, 422))
+            openapi_extra=_MAPPING_BODY, responses=responses(400, 404, 422))
 def put_mapping(source_id: RowId, body: dict[str, Any], session: SessionDep) -> dict:
-    source = sources.update_mapping(session=session, source_id=source_id, mapping=body.get("mapping", body))
+    mapping = body.get("mapping", body)
+    if not isinstance(mapping, dict) or ("mapping" in body and len(body) > 1):
+        raise ValidationFailed({"mapping": "Send the mapping object, or {\"mapping\": {...}} and nothing else."})
+    source = sources.update_mapping(session=session, source_id=source_id, mapping=mapping)
     return {"mapping": source.mapping, "effective": mapping_service.effective_mapping(source.mapping)}
