@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 # Every id column is `sa.Integer` (alembic/versions): PostgreSQL stores it as int4, so no row's id exceeds
 # 2**31 - 1, and a larger value would fail inside the database (SQLite: past 2**63 - 1) instead of being a 404.
@@ -17,17 +17,29 @@ OptionalRowId = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description=f"A
 Cursor = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID,
                                      description="The previous page's next_cursor: items with a smaller id.")]
 
-# Patterns are checked with Python's `re`, as the services that strip and then match these values are, so
-# `\s` means the same whitespace `str.strip()` removes. Each pattern admits only values its service accepts.
+# Patterns are checked with Python's `re`, as the services that strip and then match these values are. Each
+# admits only values its service accepts. Whitespace is spelled out rather than `\s`, which means other
+# characters to a JSON Schema (ECMA-262) reader: these are exactly what `str.strip()` and Python's `\s` take.
 REQUEST_MODEL_CONFIG = ConfigDict(extra="forbid", regex_engine="python-re")
+WS = r"\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 # services.auth.EMAIL_RE after the surrounding whitespace `normalise_email` strips; 320 is the column's size.
-EMAIL_PATTERN = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
+EMAIL_PATTERN = rf"^[{WS}]*[^@{WS}]+@[^@{WS}]+\.[^@{WS}]+[{WS}]*$"
 EMAIL_MAX_LENGTH = 320
 Email = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=EMAIL_MAX_LENGTH,
                              description="An email address, like you@example.com.")]
 
-NOT_BLANK = r"\S"
+NOT_BLANK = rf"[^{WS}]"
+
+
+def _json_integer(value: Any) -> Any:
+    if isinstance(value, (bool, str)):
+        raise ValueError("Input should be a whole number")
+    return value
+
+
+# A JSON integer: pydantic on its own would also take true and "4", which the document does not allow.
+WholeNumber = Annotated[int, BeforeValidator(_json_integer)]
 
 
 def omitted_or(**kwargs: Any) -> Any:

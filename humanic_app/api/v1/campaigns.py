@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from humanic_app.api.deps import SessionDep
 from humanic_app.api.errors import responses
-from humanic_app.api.fields import REQUEST_MODEL_CONFIG, Email, RowId
+from humanic_app.api.fields import REQUEST_MODEL_CONFIG, Email, RowId, WholeNumber
 from humanic_app.models import CampaignStatus
 from humanic_app.services.campaigns import store
 from humanic_app.services.campaigns.schema import CampaignDocument
@@ -41,7 +41,7 @@ class TestSendIn(BaseModel):
     model_config = REQUEST_MODEL_CONFIG
 
     to: Email
-    step: int = Field(default=0, ge=0, description="The step's index in the campaign, from 0.")
+    step: WholeNumber = Field(default=0, ge=0, description="The step's index in the campaign, from 0.")
 
 
 def _out(session, campaign) -> dict[str, Any]:

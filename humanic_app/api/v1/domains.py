@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from humanic_app.api.deps import SessionDep
 from humanic_app.api.errors import responses
-from humanic_app.api.fields import REQUEST_MODEL_CONFIG, RowId
+from humanic_app.api.fields import REQUEST_MODEL_CONFIG, WS, RowId
 from humanic_app.services import domains
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.settings import get_settings
@@ -19,7 +19,7 @@ class DomainIn(BaseModel):
     model_config = REQUEST_MODEL_CONFIG
 
     # services.domains' rule for a name after it strips, lower-cases and drops a trailing dot.
-    name: str = Field(pattern=r"^\s*([a-zA-Z0-9](-?[a-zA-Z0-9])*\.)+[a-zA-Z]{2,63}\.?\s*$", max_length=253,
+    name: str = Field(pattern=rf"^[{WS}]*([a-zA-Z0-9](-?[a-zA-Z0-9])*\.)+[a-zA-Z]{{2,63}}\.?[{WS}]*$", max_length=253,
                       description="A domain you own, like mail.yourcompany.com.")
 
 
