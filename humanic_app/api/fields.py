@@ -23,13 +23,18 @@ Cursor = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID,
 REQUEST_MODEL_CONFIG = ConfigDict(extra="forbid", regex_engine="python-re")
 WS = r"\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
+# PostgreSQL refuses a NUL character in text (SQLite stores it), so no text field or filter admits one: the
+# answer is the same 422 on both databases.
+NO_NUL = r"^[^\x00]*$"
+
 # services.auth.EMAIL_RE after the surrounding whitespace `normalise_email` strips; 320 is the column's size.
-EMAIL_PATTERN = rf"^[{WS}]*[^@{WS}]+@[^@{WS}]+\.[^@{WS}]+[{WS}]*$"
+EMAIL_PATTERN = rf"^[{WS}]*[^@{WS}\x00]+@[^@{WS}\x00]+\.[^@{WS}\x00]+[{WS}]*$"
 EMAIL_MAX_LENGTH = 320
 Email = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=EMAIL_MAX_LENGTH,
                              description="An email address, like you@example.com.")]
 
-NOT_BLANK = rf"[^{WS}]"
+NOT_BLANK = rf"^[^\x00]*[^{WS}\x00][^\x00]*$"
+TextFilter = Annotated[str | None, Query(pattern=NO_NUL, description="Text without NUL characters.")]
 
 
 def _json_integer(value: Any) -> Any:

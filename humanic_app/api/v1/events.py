@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from humanic_app.api.deps import SessionDep
 from humanic_app.api.errors import responses
-from humanic_app.api.fields import Cursor, OptionalRowId, RowId
+from humanic_app.api.fields import Cursor, OptionalRowId, RowId, TextFilter
 from humanic_app.models import EventOutcome
 from humanic_app.services import event_log
 
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/events", tags=["events"])
 
 @router.get("", summary="List events (newest first); pass next_cursor back as cursor for the next page",
             responses=responses(422))
-def list_events(session: SessionDep, source_id: OptionalRowId = None, event: str | None = None,
+def list_events(session: SessionDep, source_id: OptionalRowId = None, event: TextFilter = None,
                 outcome: EventOutcome | None = None, contact_id: OptionalRowId = None,
                 limit: int = Query(50, ge=1, le=500), cursor: Cursor = None) -> dict[str, Any]:
     rows = event_log.list_events(session=session, source_id=source_id, event_name=event, outcome=outcome.value if outcome else None,

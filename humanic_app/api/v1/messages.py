@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from humanic_app.api.deps import SessionDep
 from humanic_app.api.errors import responses
-from humanic_app.api.fields import Cursor, OptionalRowId, RowId
+from humanic_app.api.fields import Cursor, OptionalRowId, RowId, TextFilter
 from humanic_app.models import MessageStatus
 from humanic_app.services.delivery import messages
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/messages", tags=["messages"])
 
 
 @router.get("", summary="List messages, newest first; pass next_cursor back as cursor", responses=responses(422))
-def list_messages(session: SessionDep, to: str | None = None, status: MessageStatus | None = None,
+def list_messages(session: SessionDep, to: TextFilter = None, status: MessageStatus | None = None,
                   campaign_id: OptionalRowId = None, contact_id: OptionalRowId = None,
                   limit: int = Query(50, ge=1, le=500), cursor: Cursor = None) -> dict[str, Any]:
     rows = messages.list_messages(session=session, to=to, status=status.value if status else None, campaign_id=campaign_id,

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 
 from humanic_app.api.deps import SessionDep
 from humanic_app.api.errors import responses
-from humanic_app.api.fields import (EMAIL_MAX_LENGTH, EMAIL_PATTERN, NOT_BLANK, REQUEST_MODEL_CONFIG, WS, WholeNumber,
-                                    omitted_or)
+from humanic_app.api.fields import (EMAIL_MAX_LENGTH, EMAIL_PATTERN, NO_NUL, NOT_BLANK, REQUEST_MODEL_CONFIG, WS,
+                                    WholeNumber, omitted_or)
 from humanic_app.services import workspace as workspace_service
 
 router = APIRouter(tags=["settings"])
@@ -32,15 +32,15 @@ class SettingsUpdate(BaseModel):
     model_config = REQUEST_MODEL_CONFIG
 
     name: str = omitted_or(pattern=NOT_BLANK, max_length=200)
-    from_name: str = omitted_or(max_length=200)
+    from_name: str = omitted_or(pattern=NO_NUL, max_length=200)
     from_email: str = omitted_or(pattern=rf"^[{WS}]*$|{EMAIL_PATTERN}", max_length=EMAIL_MAX_LENGTH,
                                  description="The From address, or empty.")
-    physical_address: str = omitted_or(max_length=1000)
+    physical_address: str = omitted_or(pattern=NO_NUL, max_length=1000)
     status: Literal["active", "paused"] = omitted_or()
     # An http(s) address with a host, or empty. The host's characters are ASCII and bracket-free so that
     # urlsplit, which the service uses, always finds a host in it.
     public_url: str = omitted_or(pattern=rf"^[{WS}]*$|^[{WS}]*[hH][tT][tT][pP][sS]?://[A-Za-z0-9.:@%_~+-]+"
-                                               rf"([/?#][^{WS}]*)?[{WS}]*$",
+                                               rf"([/?#][^{WS}\x00]*)?[{WS}]*$",
                                  max_length=500, description="Where this instance is reached, like "
                                                              "https://humanic.example.com, or empty.")
     frequency_cap: WholeNumber = omitted_or(ge=0, le=1000,

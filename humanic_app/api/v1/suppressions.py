@@ -1,13 +1,13 @@
 """/api/v1/suppressions: addresses that are never emailed."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, Field
 
 from humanic_app.api.deps import SessionDep
 from humanic_app.api.errors import responses
-from humanic_app.api.fields import REQUEST_MODEL_CONFIG, Email
+from humanic_app.api.fields import NO_NUL, REQUEST_MODEL_CONFIG, Email
 from humanic_app.models import SuppressionReason
 from humanic_app.services import suppression
 
@@ -18,7 +18,7 @@ class SuppressionIn(BaseModel):
     model_config = REQUEST_MODEL_CONFIG
 
     email: Email
-    note: str = Field(default="", max_length=500)
+    note: str = Field(default="", pattern=NO_NUL, max_length=500)
 
 
 @router.get("", summary="List suppressed addresses with their reason")
@@ -35,5 +35,5 @@ def add_suppression(body: SuppressionIn, session: SessionDep) -> dict[str, Any]:
 
 @router.delete("/{email}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove an address from the list",
                responses=responses(404, 422))
-def remove_suppression(email: str, session: SessionDep) -> None:
+def remove_suppression(email: Annotated[str, Path(pattern=NO_NUL)], session: SessionDep) -> None:
     suppression.remove(session=session, email=email)
