@@ -35,6 +35,13 @@ DURATION_SCHEMA = {"anyOf": [
     "description": "A duration of at most 3650 days."}
 
 
+def _not_a_boolean(value: Any) -> Any:
+    # Before pydantic's own check, which would read true and false as the integers 1 and 0.
+    if isinstance(value, bool):
+        raise ValueError("a duration is a number of seconds or a string like 30m, not true or false")
+    return value
+
+
 def _check_duration(value: str | int) -> str | int:
     if isinstance(value, str) and (match := _DURATION_RE.match(value)):
         seconds = int(match.group(1)) * _UNITS[match.group(2)]
@@ -78,6 +85,7 @@ class Trigger(BaseModel):
     within: str | int | None = Field(default=None, json_schema_extra={"anyOf": [*DURATION_SCHEMA["anyOf"],
                                                                                 {"type": "null"}]})
 
+    _b_within = field_validator("within", mode="before")(lambda cls, v: _not_a_boolean(v))
     _v_within = field_validator("within")(lambda cls, v: v if v is None else _check_duration(v))
 
 
@@ -88,6 +96,7 @@ class Unless(BaseModel):
     within: str | int = Field(json_schema_extra=DURATION_SCHEMA)
     match: list[str] = []
 
+    _b_within = field_validator("within", mode="before")(lambda cls, v: _not_a_boolean(v))
     _v_within = field_validator("within")(lambda cls, v: _check_duration(v))
 
 
@@ -99,6 +108,7 @@ class Step(BaseModel):
     html: str = Field(min_length=1)
     text: str | None = None
 
+    _b_delay = field_validator("delay", mode="before")(lambda cls, v: _not_a_boolean(v))
     _v_delay = field_validator("delay")(lambda cls, v: _check_duration(v))
 
 
