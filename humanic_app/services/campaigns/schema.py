@@ -55,8 +55,18 @@ def _check_duration(value: str | int) -> str | int:
     return value
 
 
+_UNSET = {"anyOf": [{"type": "null"}, {"const": ""}]}
+
+
 class Condition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # The schema states what _one_target checks: exactly one non-empty target, and a list for 'in'.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "oneOf": [{"required": ["property"], "properties": {"property": {"type": "string", "minLength": 1},
+                                                           "person_property": _UNSET}},
+                  {"required": ["person_property"], "properties": {"person_property": {"type": "string", "minLength": 1},
+                                                                  "property": _UNSET}}],
+        "if": {"properties": {"op": {"const": "in"}}},
+        "then": {"required": ["value"], "properties": {"value": {"type": "array"}}}})
 
     property: str | None = None
     person_property: str | None = None
