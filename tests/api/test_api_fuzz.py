@@ -14,6 +14,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import status_code_conformance
 
 from humanic_app import db, migrations
@@ -73,11 +74,14 @@ def fuzz_api(fuzz_engine):
 
 @pytest.fixture(scope="module")
 def served_api(fuzz_api, fuzz_key):
-    """The app, once the document it serves at /api/v1/openapi.json, to its own key, is the one fuzzed here."""
+    """A client of the app, once the document it serves at /api/v1/openapi.json, to its own key, is the one
+    fuzzed here. One client for the whole run: schemathesis would otherwise start the app's lifespan anew
+    for every request."""
     response = TestClient(fuzz_api).get("/api/v1/openapi.json", headers={"Authorization": f"Bearer {fuzz_key}"})
     assert response.status_code == 200, response.text
     assert response.json() == schema.raw_schema
-    return fuzz_api
+    with asgi.get_client(fuzz_api) as client:
+        yield client
 
 
 # The document is built from the routes alone, so it is loaded once at collection and gives one test per
@@ -99,5 +103,5 @@ def test_no_server_error_and_only_documented_statuses(case, served_api, fuzz_key
     # The two promises the API makes to any input. positive_data_acceptance is not one: activate, pause,
     # cancel, retry, test-send's step and the domain routes (in local outbox mode) refuse a well-formed
     # request with a 422 when the row's state forbids it, which a schema cannot say.
-    case.call_and_validate(app=served_api, headers={"Authorization": f"Bearer {fuzz_key}"},
+    case.call_and_validate(session=served_api, headers={"Authorization": f"Bearer {fuzz_key}"},
                            checks=[not_a_server_error, status_code_conformance])
