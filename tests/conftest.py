@@ -26,7 +26,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if E2E_DIR in item.path.parents:
             item.add_marker(pytest.mark.browser)
         params = getattr(item, "callspec", None)
-        on_postgres = params is not None and params.params.get("database_url") == "postgresql"
+        on_postgres = params is not None and "postgresql" in params.params.values()  # database_url, or a module's own
         if on_postgres or "postgres_database" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
 

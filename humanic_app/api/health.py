@@ -7,12 +7,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
 from humanic_app.api.deps import get_db_engine
+from humanic_app.api.errors import responses
 from humanic_app.services.health import check_database
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="Liveness and database reachability")
+@router.get("/healthz", summary="Liveness and database reachability", responses=responses(503))
 def healthz(engine: Annotated[Engine, Depends(get_db_engine)]) -> JSONResponse:
     ok, detail = check_database(engine=engine)
     return JSONResponse(status_code=200 if ok else 503,

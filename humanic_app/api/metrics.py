@@ -8,13 +8,15 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse
 
 from humanic_app.api.deps import SessionDep, get_principal
+from humanic_app.api.errors import responses
 from humanic_app.services import metrics
 from humanic_app.settings import get_settings
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics (API key or metrics token)")
+@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics (API key or metrics token)",
+            responses=responses(401, 503))
 def prometheus_metrics(request: Request, session: SessionDep) -> PlainTextResponse:
     token = get_settings().metrics_token
     given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()

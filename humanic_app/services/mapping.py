@@ -39,7 +39,8 @@ FIELD_LABELS = {
     "event_properties": "Event properties (conditions, unless match)",
 }
 _OBJECT_FIELDS = {"event_properties"}  # a path there must lead to an object, not a value
-_PATH_RE = re.compile(r"^[A-Za-z0-9_$\-]+(\.[A-Za-z0-9_$\-]+)*$")
+PATH_PATTERN = r"^[A-Za-z0-9_$\-]+(\.[A-Za-z0-9_$\-]+)*$"  # a dot-path, like event.properties.plan
+_PATH_RE = re.compile(PATH_PATTERN)
 _MISSING = object()
 
 

@@ -2,14 +2,47 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
+from pydantic import BaseModel, Field
 
 from humanic_app.api.deps import SessionDep
+from humanic_app.api.errors import responses
+from humanic_app.api.fields import REQUEST_MODEL_CONFIG, Email, RowId, WholeNumber
 from humanic_app.models import CampaignStatus
 from humanic_app.models.rows import id_of
 from humanic_app.services.campaigns import store
+from humanic_app.services.campaigns.schema import CampaignDocument
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+
+
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """The document's JSON schema with its $defs written in place: it is stated in each operation's body."""
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    return resolve(schema)
+
+
+# The body stays a plain object for the route, so the service's validation reports its own field paths
+# (e.g. 'steps.0.delay') and template syntax errors; the document states the campaign format it checks.
+_DOCUMENT_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": _inlined(CampaignDocument.model_json_schema())}}}}
+
+
+class TestSendIn(BaseModel):
+    model_config = REQUEST_MODEL_CONFIG
+
+    to: Email
+    step: WholeNumber = Field(default=0, ge=0, description="The step's index in the campaign, from 0.")
 
 
 def _out(session, campaign) -> dict[str, Any]:
@@ -18,7 +51,8 @@ def _out(session, campaign) -> dict[str, Any]:
                                   overlapping=store.overlapping_triggers(session=session, campaign=campaign))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a campaign (draft) from a document")
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a campaign (draft) from a document",
+             openapi_extra=_DOCUMENT_BODY, responses=responses(400, 422))
 def create(document: dict[str, Any], session: SessionDep) -> dict[str, Any]:
     return _out(session, store.create_campaign(session=session, document=document))
 
@@ -30,22 +64,23 @@ def list_all(session: SessionDep) -> list[dict[str, Any]]:
     return [store.campaign_as_dict(campaign=c, counts=counts[id_of(c)]) for c in campaigns]
 
 
-@router.get("/{campaign_id}", summary="One campaign")
-def get(campaign_id: int, session: SessionDep) -> dict[str, Any]:
+@router.get("/{campaign_id}", summary="One campaign", responses=responses(404, 422))
+def get(campaign_id: RowId, session: SessionDep) -> dict[str, Any]:
     return _out(session, store.get_campaign(session=session, campaign_id=campaign_id))
 
 
-@router.put("/{campaign_id}", summary="Replace the document (applies to future enrolments)")
-def put(campaign_id: int, document: dict[str, Any], session: SessionDep) -> dict[str, Any]:
+@router.put("/{campaign_id}", summary="Replace the document (applies to future enrolments)",
+            openapi_extra=_DOCUMENT_BODY, responses=responses(400, 404, 422))
+def put(campaign_id: RowId, document: dict[str, Any], session: SessionDep) -> dict[str, Any]:
     return _out(session, store.update_campaign(session=session, campaign_id=campaign_id, document=document))
 
 
 def _status_route(target: CampaignStatus, summary: str):
-    def change(campaign_id: int, session: SessionDep) -> dict[str, Any]:
+    def change(campaign_id: RowId, session: SessionDep) -> dict[str, Any]:
         return _out(session, store.set_status(session=session, campaign_id=campaign_id, status=target))
 
     router.add_api_route(f"/{{campaign_id}}/{_VERBS[target]}", change, methods=["POST"], summary=summary,
-                         name=f"campaign_{_VERBS[target]}")
+                         name=f"campaign_{_VERBS[target]}", responses=responses(404, 422))
 
 
 _VERBS = {CampaignStatus.active: "activate", CampaignStatus.paused: "pause", CampaignStatus.archived: "archive"}
@@ -54,22 +89,23 @@ _status_route(CampaignStatus.paused, "Pause: pending steps are held")
 _status_route(CampaignStatus.archived, "Archive: pending steps are cancelled")
 
 
-@router.post("/{campaign_id}/dry-run", summary="What it would have sent over the last N days (sends nothing)")
-def dry_run(campaign_id: int, session: SessionDep, days: int = 30) -> dict[str, Any]:
+@router.post("/{campaign_id}/dry-run", summary="What it would have sent over the last N days (sends nothing)",
+             responses=responses(404, 422))
+def dry_run(campaign_id: RowId, session: SessionDep, days: int = Query(30, ge=1, le=3650)) -> dict[str, Any]:
     from humanic_app.services.campaigns.dry_run import dry_run as run
 
     campaign = store.get_campaign(session=session, campaign_id=campaign_id)
-    return run(session=session, document=campaign.definition, days=max(1, min(days, 3650)))
+    return run(session=session, document=campaign.definition, days=days)
 
 
-@router.post("/{campaign_id}/test-send", summary="Send one step to an address, marked as a test")
-def test_send(campaign_id: int, body: dict[str, Any], session: SessionDep, request: Request) -> dict[str, Any]:
+@router.post("/{campaign_id}/test-send", summary="Send one step to an address, marked as a test",
+             responses=responses(400, 404, 422))
+def test_send(campaign_id: RowId, body: TestSendIn, session: SessionDep, request: Request) -> dict[str, Any]:
     from humanic_app.services.campaigns.preview import queue_test_send, variables_for_event
     from humanic_app.services.delivery import messages
 
     campaign = store.get_campaign(session=session, campaign_id=campaign_id)
-    message = queue_test_send(session=session, document=campaign.definition,
-                              step_index=int(body.get("step", 0)), to=str(body.get("to", "")),
+    message = queue_test_send(session=session, document=campaign.definition, step_index=body.step, to=body.to,
                               variables=variables_for_event(session=session, event=None),
                               campaign_id=campaign.id)
     request.app.state.wake_dispatcher()

@@ -3,9 +3,11 @@
 from typing import Any
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from humanic_app.api.deps import SessionDep
+from humanic_app.api.errors import responses
+from humanic_app.api.fields import REQUEST_MODEL_CONFIG, WS, RowId
 from humanic_app.services import domains
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.settings import get_settings
@@ -14,7 +16,11 @@ router = APIRouter(prefix="/domains", tags=["domains"])
 
 
 class DomainIn(BaseModel):
-    name: str
+    model_config = REQUEST_MODEL_CONFIG
+
+    # services.domains' rule for a name after it strips, lower-cases and drops a trailing dot.
+    name: str = Field(pattern=rf"^[{WS}]*([a-zA-Z0-9](-?[a-zA-Z0-9])*\.)+[a-zA-Z]{{2,63}}\.?[{WS}]*$", max_length=253,
+                      description="A domain you own, like mail.yourcompany.com.")
 
 
 def _require_resend() -> None:
@@ -24,7 +30,8 @@ def _require_resend() -> None:
                                           "to send through Resend from your own domain."})
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Add a sending domain (created in Resend)")
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Add a sending domain (created in Resend)",
+             responses=responses(400, 422))
 def create(body: DomainIn, session: SessionDep) -> dict[str, Any]:
     _require_resend()
     return domains.domain_as_dict(domains.create_domain(session=session, name=body.name))
@@ -35,13 +42,14 @@ def list_all(session: SessionDep) -> list[dict[str, Any]]:
     return [domains.domain_as_dict(d) for d in domains.list_domains(session=session)]
 
 
-@router.get("/{domain_id}", summary="One domain")
-def get(domain_id: int, session: SessionDep) -> dict[str, Any]:
+@router.get("/{domain_id}", summary="One domain", responses=responses(404, 422))
+def get(domain_id: RowId, session: SessionDep) -> dict[str, Any]:
     return domains.domain_as_dict(domains.get_domain(session=session, domain_id=domain_id))
 
 
-@router.post("/{domain_id}/verify", summary="Ask Resend to verify the DNS records now")
-def verify(domain_id: int, session: SessionDep) -> dict[str, Any]:
+@router.post("/{domain_id}/verify", summary="Ask Resend to verify the DNS records now",
+             responses=responses(404, 422))
+def verify(domain_id: RowId, session: SessionDep) -> dict[str, Any]:
     _require_resend()
     domain = domains.get_domain(session=session, domain_id=domain_id)
     return domains.domain_as_dict(domains.refresh(session=session, domain=domain, start_verification=True))

@@ -2,11 +2,14 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from fastapi import APIRouter
 
 from humanic_app.api.deps import SessionDep
+from humanic_app.api.errors import responses
+from humanic_app.api.fields import (EMAIL_MAX_LENGTH, EMAIL_PATTERN, NO_NUL, NOT_BLANK, REQUEST_MODEL_CONFIG, WS,
+                                    WholeNumber, omitted_or)
 from humanic_app.services import workspace as workspace_service
 
 router = APIRouter(tags=["settings"])
@@ -24,15 +27,24 @@ class SettingsOut(BaseModel):
 
 
 class SettingsUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """What services.workspace accepts, field by field; lengths are the columns' sizes."""
 
-    name: str | None = None
-    from_name: str | None = None
-    from_email: str | None = None
-    physical_address: str | None = None
-    status: Literal["active", "paused"] | None = None
-    public_url: str | None = None
-    frequency_cap: int | None = None
+    model_config = REQUEST_MODEL_CONFIG
+
+    name: str = omitted_or(pattern=NOT_BLANK, max_length=200)
+    from_name: str = omitted_or(pattern=NO_NUL, max_length=200)
+    from_email: str = omitted_or(pattern=rf"^[{WS}]*$|{EMAIL_PATTERN}", max_length=EMAIL_MAX_LENGTH,
+                                 description="The From address, or empty.")
+    physical_address: str = omitted_or(pattern=NO_NUL, max_length=1000)
+    status: Literal["active", "paused"] = omitted_or()
+    # An http(s) address with a host, or empty. The host's characters are ASCII and bracket-free so that
+    # urlsplit, which the service uses, always finds a host in it.
+    public_url: str = omitted_or(pattern=rf"^[{WS}]*$|^[{WS}]*[hH][tT][tT][pP][sS]?://[A-Za-z0-9.:@%_~+-]+"
+                                               rf"([/?#][^{WS}\x00]*)?[{WS}]*$",
+                                 max_length=500, description="Where this instance is reached, like "
+                                                             "https://humanic.example.com, or empty.")
+    frequency_cap: WholeNumber = omitted_or(ge=0, le=1000,
+                                    description="Emails per contact per 24 hours; 0 turns the cap off.")
 
 
 @router.get("/settings", response_model=SettingsOut, summary="Read the workspace settings")
@@ -40,7 +52,8 @@ def read_settings(session: SessionDep) -> dict:
     return workspace_service.workspace_as_dict(workspace_service.get_workspace(session=session))
 
 
-@router.put("/settings", response_model=SettingsOut, summary="Change some or all workspace settings")
+@router.put("/settings", response_model=SettingsOut, summary="Change some or all workspace settings",
+            responses=responses(400, 422))
 def update_settings(body: SettingsUpdate, session: SessionDep) -> dict:
     workspace = workspace_service.update_workspace(session=session, changes=body.model_dump(exclude_unset=True))
     return workspace_service.workspace_as_dict(workspace)

@@ -2,12 +2,15 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from fastapi import APIRouter, status
 
 from humanic_app.api.deps import PrincipalDep, SessionDep
+from humanic_app.api.errors import responses
+from humanic_app.api.fields import REQUEST_MODEL_CONFIG, Email
 from humanic_app.services import auth
+from humanic_app.services.auth import MIN_PASSWORD_LENGTH
 
 router = APIRouter(tags=["users"])
 
@@ -21,8 +24,10 @@ class UserOut(BaseModel):
 
 
 class InviteIn(BaseModel):
-    email: str
-    temporary_password: str
+    model_config = REQUEST_MODEL_CONFIG
+
+    email: Email
+    temporary_password: str = Field(min_length=MIN_PASSWORD_LENGTH)
 
 
 def _out(user) -> UserOut:
@@ -36,7 +41,7 @@ def list_users(session: SessionDep) -> list[UserOut]:
 
 
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED,
-             summary="Invite a user (owner or API key only)")
+             summary="Invite a user (owner or API key only)", responses=responses(400, 403, 409, 422))
 def invite_user(body: InviteIn, session: SessionDep, principal: PrincipalDep) -> UserOut:
     user = auth.invite_user(session=session, inviter=principal, email=body.email,
                             temporary_password=body.temporary_password)

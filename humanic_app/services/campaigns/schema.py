@@ -28,13 +28,47 @@ def parse_duration(value: str | int) -> timedelta:
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 
-def _check_duration(value: str | int) -> str | int:
-    parse_duration(value)
+# Ten years, the dry run's longest look back: it keeps every due date a campaign computes (event time plus
+# delays) inside what a datetime can hold, so a document that validates can always be run.
+MAX_DURATION = timedelta(days=3650)
+DURATION_SCHEMA = {"anyOf": [
+    {"type": "integer", "minimum": 0, "maximum": int(MAX_DURATION.total_seconds()), "description": "seconds"},
+    {"type": "string", "pattern": _DURATION_RE.pattern, "description": "like 0, 30m, 24h, 2d or 1w"}],
+    "description": "A duration of at most 3650 days."}
+
+
+def _not_a_boolean(value: Any) -> Any:
+    # Before pydantic's own check, which would read true and false as the integers 1 and 0.
+    if isinstance(value, bool):
+        raise ValueError("a duration is a number of seconds or a string like 30m, not true or false")
     return value
 
 
+def _check_duration(value: str | int) -> str | int:
+    if isinstance(value, str) and (match := _DURATION_RE.match(value)):
+        seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    elif isinstance(value, int) and not isinstance(value, bool):
+        seconds = value
+    else:
+        parse_duration(value)  # raises the message that says which forms are durations
+        seconds = 0
+    if not 0 <= seconds <= MAX_DURATION.total_seconds():
+        raise ValueError(f"'{value}' is out of range; a duration is from 0 to {MAX_DURATION.days} days")
+    return value
+
+
+_UNSET = {"anyOf": [{"type": "null"}, {"const": ""}]}
+
+
 class Condition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # The schema states what _one_target checks: exactly one non-empty target, and a list for 'in'.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "oneOf": [{"required": ["property"], "properties": {"property": {"type": "string", "minLength": 1},
+                                                           "person_property": _UNSET}},
+                  {"required": ["person_property"], "properties": {"person_property": {"type": "string", "minLength": 1},
+                                                                  "property": _UNSET}}],
+        "if": {"properties": {"op": {"const": "in"}}},
+        "then": {"required": ["value"], "properties": {"value": {"type": "array"}}}})
 
     property: str | None = None
     person_property: str | None = None
@@ -60,8 +94,10 @@ class Trigger(BaseModel):
     event: str = Field(min_length=1, max_length=200)
     where: list[Condition] = []
     occurrence: int = Field(default=1, ge=1)
-    within: str | int | None = None
+    within: str | int | None = Field(default=None, json_schema_extra={"anyOf": [*DURATION_SCHEMA["anyOf"],
+                                                                                {"type": "null"}]})
 
+    _b_within = field_validator("within", mode="before")(lambda cls, v: _not_a_boolean(v))
     _v_within = field_validator("within")(lambda cls, v: v if v is None else _check_duration(v))
 
 
@@ -69,20 +105,22 @@ class Unless(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event: str = Field(min_length=1, max_length=200)
-    within: str | int
+    within: str | int = Field(json_schema_extra=DURATION_SCHEMA)
     match: list[str] = []
 
+    _b_within = field_validator("within", mode="before")(lambda cls, v: _not_a_boolean(v))
     _v_within = field_validator("within")(lambda cls, v: _check_duration(v))
 
 
 class Step(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    delay: str | int = 0
+    delay: str | int = Field(default=0, json_schema_extra=DURATION_SCHEMA)
     subject: str = Field(min_length=1)
     html: str = Field(min_length=1)
     text: str | None = None
 
+    _b_delay = field_validator("delay", mode="before")(lambda cls, v: _not_a_boolean(v))
     _v_delay = field_validator("delay")(lambda cls, v: _check_duration(v))
 
 
