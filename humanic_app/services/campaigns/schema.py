@@ -7,7 +7,8 @@ import re
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from humanic_app.services import templates
 from humanic_app.services.errors import ValidationFailed
@@ -31,10 +32,10 @@ def parse_duration(value: str | int) -> timedelta:
 # Ten years, the dry run's longest look back: it keeps every due date a campaign computes (event time plus
 # delays) inside what a datetime can hold, so a document that validates can always be run.
 MAX_DURATION = timedelta(days=3650)
-DURATION_SCHEMA = {"anyOf": [
+_DURATION_FORMS: list[JsonValue] = [
     {"type": "integer", "minimum": 0, "maximum": int(MAX_DURATION.total_seconds()), "description": "seconds"},
-    {"type": "string", "pattern": _DURATION_RE.pattern, "description": "like 0, 30m, 24h, 2d or 1w"}],
-    "description": "A duration of at most 3650 days."}
+    {"type": "string", "pattern": _DURATION_RE.pattern, "description": "like 0, 30m, 24h, 2d or 1w"}]
+DURATION_SCHEMA: JsonDict = {"anyOf": _DURATION_FORMS, "description": "A duration of at most 3650 days."}
 
 
 def _not_a_boolean(value: Any) -> Any:
@@ -57,7 +58,7 @@ def _check_duration(value: str | int) -> str | int:
     return value
 
 
-_UNSET = {"anyOf": [{"type": "null"}, {"const": ""}]}
+_UNSET: JsonDict = {"anyOf": [{"type": "null"}, {"const": ""}]}
 
 
 class Condition(BaseModel):
@@ -94,8 +95,7 @@ class Trigger(BaseModel):
     event: str = Field(min_length=1, max_length=200)
     where: list[Condition] = []
     occurrence: int = Field(default=1, ge=1)
-    within: str | int | None = Field(default=None, json_schema_extra={"anyOf": [*DURATION_SCHEMA["anyOf"],
-                                                                                {"type": "null"}]})
+    within: str | int | None = Field(default=None, json_schema_extra={"anyOf": [*_DURATION_FORMS, {"type": "null"}]})
 
     _b_within = field_validator("within", mode="before")(lambda cls, v: _not_a_boolean(v))
     _v_within = field_validator("within")(lambda cls, v: v if v is None else _check_duration(v))
