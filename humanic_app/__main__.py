@@ -102,14 +102,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_cmd_migrate)
 
-    worker = sub.add_parser("worker", help="run processing, the outbox dispatcher and the periodic jobs (each web "
-                            "process starts its own unless HUMANIC_WORKERS=external; then run this as a service)")
+    worker = sub.add_parser(
+        "worker",
+        help="run processing, the outbox dispatcher and the periodic jobs (each web "
+        "process starts its own unless HUMANIC_WORKERS=external; then run this as a service)",
+    )
     mode = worker.add_mutually_exclusive_group()
-    mode.add_argument("--attached", dest="attached", action="store_true",
-                      help="a web process's child: woken through stdin, exits when stdin closes")
-    mode.add_argument("--standalone", dest="attached", action="store_false",
-                      help="a service of its own: polls the database, exits on SIGTERM (the default unless "
-                           "stdin is a pipe)")
+    mode.add_argument(
+        "--attached",
+        dest="attached",
+        action="store_true",
+        help="a web process's child: woken through stdin, exits when stdin closes",
+    )
+    mode.add_argument(
+        "--standalone",
+        dest="attached",
+        action="store_false",
+        help="a service of its own: polls the database, exits on SIGTERM (the default unless stdin is a pipe)",
+    )
     worker.set_defaults(func=_cmd_worker, attached=None)
 
     create_user = sub.add_parser("create-user", help="create a user (the first one becomes the owner)")
@@ -128,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.set_defaults(func=_cmd_api_key_revoke)
 
     campaigns = sub.add_parser("campaigns", help="campaigns as YAML/JSON files").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     export = campaigns.add_parser("export", help="write campaigns (all non-archived, or --id N) to FILE (- = stdout)")
     export.add_argument("file")
     export.add_argument("--id", type=int)

@@ -86,8 +86,10 @@ async def background_worker():
 
     supervising = True
     if get_settings().workers == "external":
-        logger.info("HUMANIC_WORKERS=external: this web process starts no background worker; "
-                    "run `python -m humanic_app worker` as a service of its own")
+        logger.info(
+            "HUMANIC_WORKERS=external: this web process starts no background worker; "
+            "run `python -m humanic_app worker` as a service of its own"
+        )
         try:
             yield
         finally:
@@ -136,8 +138,9 @@ async def _serve(*, attached: bool) -> None:
     if attached:
         threading.Thread(target=_read_wakeups, args=(loop, stop), daemon=True, name="humanic-wakeups").start()
     async with workers.dispatcher_ticker():
-        processing = asyncio.create_task(workers.processing_loop(wake_dispatcher=workers.wake_dispatcher),
-                                         name="humanic-processing")
+        processing = asyncio.create_task(
+            workers.processing_loop(wake_dispatcher=workers.wake_dispatcher), name="humanic-processing"
+        )
         await stop.wait()
         processing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -166,8 +169,11 @@ def run_worker(*, attached: bool | None = None) -> int:
     attached = _stdin_is_a_parent_pipe() if attached is None else attached
     logs.configure(process="worker")
     runtime.tune_garbage_collector()
-    logger.info("background worker %s started (%s)", os.getpid(),
-                "attached to its web process" if attached else "standalone: polls the database")
+    logger.info(
+        "background worker %s started (%s)",
+        os.getpid(),
+        "attached to its web process" if attached else "standalone: polls the database",
+    )
     asyncio.run(_serve(attached=attached))
     logger.info("background worker %s stopped", os.getpid())
     return 0

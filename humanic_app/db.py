@@ -33,8 +33,6 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-
-
 class _WriterTurn:
     """One SQLite writer at a time across the threads and processes sharing a database file, handed over
     the moment the previous writer commits. SQLite's own busy handler retries after 1, 2, 5, 10, 15, 20,
@@ -139,8 +137,11 @@ def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
-                          "factory": _connection_class(database_url)},
+            connect_args={
+                "check_same_thread": False,
+                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                "factory": _connection_class(database_url),
+            },
         )
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin)

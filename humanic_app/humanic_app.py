@@ -4,13 +4,13 @@ import reflex as rx
 
 from humanic_app import logs, routes, runtime, wiring
 from humanic_app.background import background_worker
+from humanic_app.pages.campaigns import campaigns_page
 from humanic_app.pages.contacts import contacts_page
+from humanic_app.pages.dashboard import dashboard_page
+from humanic_app.pages.domains import domains_page
 from humanic_app.pages.event_log import event_log_page
 from humanic_app.pages.integrations import integrations_page
-from humanic_app.pages.campaigns import campaigns_page
 from humanic_app.pages.messages import messages_page
-from humanic_app.pages.domains import domains_page
-from humanic_app.pages.dashboard import dashboard_page
 from humanic_app.pages.settings import settings_page
 from humanic_app.pages.signin import signin_page
 from humanic_app.state.auth import AuthState
@@ -39,7 +39,8 @@ protected = [
     (settings_page, routes.SETTINGS, "Settings", SettingsState.load),
 ]
 for page, route, title, loader in protected:
-    app.add_page(page, route=route, title=f"{title} · Humanic",
-                 on_load=[AuthState.require_user] + ([loader] if loader else []))
+    app.add_page(
+        page, route=route, title=f"{title} · Humanic", on_load=[AuthState.require_user] + ([loader] if loader else [])
+    )
 
 runtime.tune_garbage_collector()

@@ -8,17 +8,33 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import IO
 
-_FIELDS = ("correlation_id", "event_ids", "source_id", "status", "duration_ms", "enrolment_id", "campaign_id",
-           "contact_id", "message_id", "provider_message_id", "outcome")
+_FIELDS = (
+    "correlation_id",
+    "event_ids",
+    "source_id",
+    "status",
+    "duration_ms",
+    "enrolment_id",
+    "campaign_id",
+    "contact_id",
+    "message_id",
+    "provider_message_id",
+    "outcome",
+)
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        data = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-                "level": record.levelname, "logger": record.name, "process": self._process, "message": record.getMessage()}
+        data = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "process": self._process,
+            "message": record.getMessage(),
+        }
         data.update({key: getattr(record, key) for key in _FIELDS if hasattr(record, key)})
         if record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
@@ -33,8 +49,11 @@ def configure(*, process: str, stream: IO[str] | None = None, fmt: str | None = 
     """Sends humanic_app's own log lines to stderr (or `stream`), whatever the web server did to the root logger."""
     fmt = (fmt or os.environ.get("HUMANIC_LOG_FORMAT", "text")).lower()
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter(process) if fmt == "json" else logging.Formatter(
-        f"%(asctime)s %(levelname)s [{process}] %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter(process)
+        if fmt == "json"
+        else logging.Formatter(f"%(asctime)s %(levelname)s [{process}] %(name)s: %(message)s")
+    )
     logger = logging.getLogger("humanic_app")
     for old in list(logger.handlers):
         logger.removeHandler(old)

@@ -12,12 +12,13 @@ from humanic_app.services.intake.writer import IntakeWriter
 
 
 def intake_writer() -> IntakeWriter:
-    return IntakeWriter(wake_processing=background.wake_processing,
-                        inbox_moved_elsewhere=background.is_supervising)
+    return IntakeWriter(wake_processing=background.wake_processing, inbox_moved_elsewhere=background.is_supervising)
 
 
 def api_transformers() -> list:
     """For `rx.App(api_transformer=...)`: the API, then the webhook's direct route, one writer for both."""
     intake = intake_writer()
-    return [build_api(intake=intake, wake_dispatcher=background.wake_dispatcher),
-            functools.partial(webhooks.direct_route, intake=intake)]
+    return [
+        build_api(intake=intake, wake_dispatcher=background.wake_dispatcher),
+        functools.partial(webhooks.direct_route, intake=intake),
+    ]

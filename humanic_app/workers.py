@@ -12,7 +12,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from humanic_app.db import get_engine, read_scope, session_scope
 from humanic_app.services import processing
@@ -36,8 +36,9 @@ def wake_processing() -> None:
             _wake.set()
 
 
-def process_available(limit: int = PROCESS_BATCH, *, ask_first: bool = True,
-                      wake: Callable[[], None] | None = None) -> int:
+def process_available(
+    limit: int = PROCESS_BATCH, *, ask_first: bool = True, wake: Callable[[], None] | None = None
+) -> int:
     """Moves what waits in the SQLite inbox into the event table, then processes a batch of pending events.
     `ask_first`: look from snapshots before taking SQLite's write turn (an idle poll, a wake-up that
     another pass already served); a pass right after a full one skips the question. Calls `wake` (by
@@ -123,8 +124,9 @@ def current_sender():
     if settings.resend_api_key:
         from humanic_app.services.delivery.resend_sender import ResendSender
 
-        return ResendSender(api_key=settings.resend_api_key, api_url=settings.resend_api_url,
-                            limiter=_rate_limiter(settings.redis_url))
+        return ResendSender(
+            api_key=settings.resend_api_key, api_url=settings.resend_api_url, limiter=_rate_limiter(settings.redis_url)
+        )
     return LocalOutboxSender()
 
 
@@ -135,8 +137,9 @@ def _public_url() -> str:
     settings = get_settings()
     with read_scope(get_engine()) as session:
         ws = workspace.read_workspace(session=session)
-        return workspace.effective_public_url(workspace=ws, env_public_url=settings.public_url,
-                                              served_at=f"http://localhost:{settings.port}")
+        return workspace.effective_public_url(
+            workspace=ws, env_public_url=settings.public_url, served_at=f"http://localhost:{settings.port}"
+        )
 
 
 def dispatch_once() -> None:
@@ -178,8 +181,10 @@ class PeriodicJob:
     run: Callable[[], None]
 
 
-PERIODIC_JOBS = [PeriodicJob("domain-recheck", timedelta(minutes=10), recheck_domains),
-                 PeriodicJob("session-purge", timedelta(hours=1), purge_sessions)]
+PERIODIC_JOBS = [
+    PeriodicJob("domain-recheck", timedelta(minutes=10), recheck_domains),
+    PeriodicJob("session-purge", timedelta(hours=1), purge_sessions),
+]
 
 
 @functools.lru_cache(maxsize=1)
@@ -211,11 +216,11 @@ def run_periodic(job: PeriodicJob) -> bool:
 def wake_dispatcher() -> None:
     """Run this process's dispatcher now (a zero-delay message was just written) instead of at the next
     tick. Other processes wake it through the background worker's pipe (background.wake_dispatcher)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     if _scheduler is not None:
         with contextlib.suppress(Exception):
-            _scheduler.modify_job(_DISPATCH_JOB, next_run_time=datetime.now(timezone.utc))
+            _scheduler.modify_job(_DISPATCH_JOB, next_run_time=datetime.now(UTC))
 
 
 @contextlib.asynccontextmanager
@@ -227,11 +232,25 @@ async def dispatcher_ticker():
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     _scheduler = AsyncIOScheduler(timezone="UTC")
-    _scheduler.add_job(dispatch_once, "interval", seconds=DISPATCH_INTERVAL_SECONDS, id=_DISPATCH_JOB,
-                       coalesce=True, max_instances=1, misfire_grace_time=None)
+    _scheduler.add_job(
+        dispatch_once,
+        "interval",
+        seconds=DISPATCH_INTERVAL_SECONDS,
+        id=_DISPATCH_JOB,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
     for job in PERIODIC_JOBS:
-        _scheduler.add_job(run_periodic, "interval", args=(job,), seconds=job.period.total_seconds(),
-                           id=f"humanic-{job.name}", coalesce=True, max_instances=1)
+        _scheduler.add_job(
+            run_periodic,
+            "interval",
+            args=(job,),
+            seconds=job.period.total_seconds(),
+            id=f"humanic-{job.name}",
+            coalesce=True,
+            max_instances=1,
+        )
     _scheduler.start()
     try:
         yield

@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 
 from humanic_app.models import Event, EventOutcome
 from humanic_app.services import sources
-from humanic_app.services.intake.storing import Delivery, store_deliveries
 from humanic_app.services.intake.payloads import parse_body
+from humanic_app.services.intake.storing import Delivery, store_deliveries
 from humanic_app.services.samples import posthog_event
 from tests.support.server import PROJECT
 from tests.support.waiting import has_database_open, wait_until
@@ -31,8 +31,14 @@ def test_worker_processes_stored_events_and_exits_when_its_parent_pipe_closes(en
         session.commit()
         source_id, mapping = source.id, source.mapping
     env = {**os.environ, "DATABASE_URL": database_url, "HUMANIC_DATA_DIR": str(tmp_path / "data")}
-    worker = subprocess.Popen([sys.executable, "-m", "humanic_app", "worker"], cwd=PROJECT, env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "humanic_app", "worker"],
+        cwd=PROJECT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_until(lambda: has_database_open(worker.pid, database_url), what="the worker opening its database")
         with Session(engine) as session:
@@ -72,8 +78,14 @@ def test_worker_run_as_a_service_of_its_own_ignores_stdin_polls_and_stops_on_sig
     log = tmp_path / "worker.log"
     env = {**os.environ, "DATABASE_URL": database_url, "HUMANIC_DATA_DIR": str(tmp_path / "data")}
     env.pop("HUMANIC_WORKERS", None)  # the default, embedded: its web processes would start their own
-    worker = subprocess.Popen([sys.executable, "-m", "humanic_app", "worker"], cwd=PROJECT, env=env,
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "humanic_app", "worker"],
+        cwd=PROJECT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
     try:
         deadline = time.monotonic() + 20
         while "standalone" not in log.read_text() and time.monotonic() < deadline:
@@ -81,8 +93,10 @@ def test_worker_run_as_a_service_of_its_own_ignores_stdin_polls_and_stops_on_sig
         assert "standalone" in log.read_text()
         with Session(engine) as session:
             payload = json.dumps(posthog_event(event="user_signed_up", distinct_id="s1", email="s1@example.com"))
-            store_deliveries(session=session, deliveries=[Delivery(source_id=source_id, headers={},
-                                                                   events=parse_body(payload.encode(), mapping))])
+            store_deliveries(
+                session=session,
+                deliveries=[Delivery(source_id=source_id, headers={}, events=parse_body(payload.encode(), mapping))],
+            )
         deadline = time.monotonic() + 10
         while _outcomes(engine) != [EventOutcome.processed] and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -26,30 +26,62 @@ STEP = {"subject": "Hello {{ name }}", "html": "<p>Hi {{ name }}</p>", "text": N
 def _seed(engine) -> None:
     now = clock.now()
     with Session(engine) as session:
-        workspace.update_workspace(session=session, changes={"from_email": "hello@acme.io",
-                                                             "physical_address": "1 Main St"})
+        workspace.update_workspace(
+            session=session, changes={"from_email": "hello@acme.io", "physical_address": "1 Main St"}
+        )
         session.add(Domain(name="acme.io", resend_id="d-1", status="verified"))
         session.commit()
     with engine.begin() as conn:
-        conn.execute(insert(Message.__table__), [
-            {"to_email": f"u{i}@example.com", "step_index": 0, "due_at": now, "status": MessageStatus.scheduled,
-             "idempotency_key": f"crash-{i}", "variables": {"name": f"U{i}"}, "is_test": True, "test_step": STEP,
-             "attempts": 0, "last_error": "", "created_at": now, "from_address": "", "subject": "", "html": "",
-             "text": "", "sent_via": "", "delivery_status": ""} for i in range(MESSAGES)])
+        conn.execute(
+            insert(Message.__table__),
+            [
+                {
+                    "to_email": f"u{i}@example.com",
+                    "step_index": 0,
+                    "due_at": now,
+                    "status": MessageStatus.scheduled,
+                    "idempotency_key": f"crash-{i}",
+                    "variables": {"name": f"U{i}"},
+                    "is_test": True,
+                    "test_step": STEP,
+                    "attempts": 0,
+                    "last_error": "",
+                    "created_at": now,
+                    "from_address": "",
+                    "subject": "",
+                    "html": "",
+                    "text": "",
+                    "sent_via": "",
+                    "delivery_status": "",
+                }
+                for i in range(MESSAGES)
+            ],
+        )
 
 
 def _worker(database_url: str, fake: FakeResend, tmp_path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database_url, "HUMANIC_DATA_DIR": str(tmp_path / "data"),
-           "RESEND_API_KEY": fake.api_key, "RESEND_API_URL": fake.url, "HUMANIC_PUBLIC_URL": "https://h.acme.io"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "HUMANIC_DATA_DIR": str(tmp_path / "data"),
+        "RESEND_API_KEY": fake.api_key,
+        "RESEND_API_URL": fake.url,
+        "HUMANIC_PUBLIC_URL": "https://h.acme.io",
+    }
     env.pop("REFLEX_REDIS_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "humanic_app", "worker"], cwd=PROJECT, env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "humanic_app", "worker"],
+        cwd=PROJECT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _sent_count(engine) -> int:
     with Session(engine) as session:
-        return session.exec(select(func.count()).select_from(Message).where(
-            Message.status == MessageStatus.sent)).one()
+        return session.exec(select(func.count()).select_from(Message).where(Message.status == MessageStatus.sent)).one()
 
 
 def test_killed_mid_dispatch_every_message_reaches_the_provider_exactly_once(engine, database_url, tmp_path):
@@ -72,8 +104,11 @@ def test_killed_mid_dispatch_every_message_reaches_the_provider_exactly_once(eng
         assert _sent_count(engine) == 0
 
         with engine.begin() as conn:  # the two-minute lease runs out
-            conn.execute(update(Message.__table__).where(Message.__table__.c.status == MessageStatus.sending)
-                         .values(lease_until=clock.now()))
+            conn.execute(
+                update(Message.__table__)
+                .where(Message.__table__.c.status == MessageStatus.sending)
+                .values(lease_until=clock.now())
+            )
         fake.answer_delay_s = 0.0
         worker = _worker(database_url, fake, tmp_path)
         try:

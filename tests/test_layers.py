@@ -15,8 +15,13 @@ LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
 def _lint(config: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(LINT_IMPORTS), "--config", str(config), "--no-cache", "--no-logo"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--config", str(config), "--no-cache", "--no-logo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_every_import_contract_is_kept():
@@ -27,9 +32,11 @@ def test_every_import_contract_is_kept():
 def test_a_broken_contract_is_reported(tmp_path):
     """The check sees the real graph: workers.py does import services, so forbidding it must fail."""
     config = tmp_path / "broken.ini"
-    config.write_text("[importlinter]\nroot_package = humanic_app\n\n"
-                      "[importlinter:contract:upside-down]\nname = upside down\ntype = forbidden\n"
-                      "source_modules =\n    humanic_app.workers\nforbidden_modules =\n    humanic_app.services\n")
+    config.write_text(
+        "[importlinter]\nroot_package = humanic_app\n\n"
+        "[importlinter:contract:upside-down]\nname = upside down\ntype = forbidden\n"
+        "source_modules =\n    humanic_app.workers\nforbidden_modules =\n    humanic_app.services\n"
+    )
     result = _lint(config)
     assert result.returncode == 1 and "upside down BROKEN" in result.stdout, result.stdout + result.stderr
 

@@ -2,9 +2,9 @@
 
 import warnings
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from alembic import command
 from sqlalchemy import inspect
 
 from humanic_app import migrations

@@ -71,7 +71,7 @@ def test_writers_in_another_process_wait_for_the_turn(tmp_path):
         import sys, time
         from sqlalchemy import text
         from humanic_app.db import make_engine, session_scope
-        engine = make_engine("sqlite:///{tmp_path / 'humanic.db'}")
+        engine = make_engine("sqlite:///{tmp_path / "humanic.db"}")
         with session_scope(engine) as session:
             session.execute(text("UPDATE workspace SET name = 'other process'"))
             print("holding", flush=True)

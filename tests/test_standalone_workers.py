@@ -5,6 +5,7 @@ lease, and SIGTERM stops each cleanly."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -21,11 +22,10 @@ from sqlmodel import Session, select
 
 from humanic_app import clock, migrations
 from humanic_app.db import make_engine
-from humanic_app.models import (CampaignStatus, Event, EventOutcome, Message, MessageStatus, SourceStatus,
-                                UserSession)
+from humanic_app.models import CampaignStatus, Event, EventOutcome, Message, MessageStatus, SourceStatus, UserSession
 from humanic_app.services import auth, sources, workspace
-from humanic_app.services.intake import payloads, storing
 from humanic_app.services.campaigns import store
+from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
 from tests.support.postgres import create_postgres_database, drop_postgres_database, postgres_url_for
 from tests.support.server import PROJECT
@@ -73,8 +73,11 @@ def _log_lines(paths: list[Path]) -> list[dict]:
 
 
 def _purge_runs(paths: list[Path]) -> list[tuple[datetime, int]]:
-    return sorted((datetime.fromisoformat(line["time"]), line["worker"]) for line in _log_lines(paths)
-                  if line["message"].startswith("periodic job session-purge ran"))
+    return sorted(
+        (datetime.fromisoformat(line["time"]), line["worker"])
+        for line in _log_lines(paths)
+        if line["message"].startswith("periodic job session-purge ran")
+    )
 
 
 def _setup(engine) -> int:
@@ -82,9 +85,14 @@ def _setup(engine) -> int:
         workspace.update_workspace(session=session, changes={"from_email": "hello@acme.io"})
         source = sources.create_source(session=session, name="Prod")
         sources.set_status(session=session, source_id=source.id, status=SourceStatus.active)
-        campaign = store.create_campaign(session=session, document={
-            "name": "Welcome", "trigger": {"event": "user_signed_up"},
-            "steps": [{"subject": "Hi {{ name }}", "html": "<p>Welcome</p>"}]})
+        campaign = store.create_campaign(
+            session=session,
+            document={
+                "name": "Welcome",
+                "trigger": {"event": "user_signed_up"},
+                "steps": [{"subject": "Hi {{ name }}", "html": "<p>Welcome</p>"}],
+            },
+        )
         store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.active)
         user = auth.create_user(session=session, email="owner@acme.io", password="a long password 1")
         for _ in range(3):
@@ -96,18 +104,29 @@ def _setup(engine) -> int:
 def _store_events(engine, source_id: int, first: int, count: int) -> None:
     with Session(engine) as session:
         for i in range(first, first + count):
-            body = posthog_event(event="user_signed_up", distinct_id=f"u{i}", email=f"u{i}@example.com",
-                                 name=f"User {i}", timestamp=clock.now() - timedelta(seconds=1))
-            storing.store_deliveries(session=session, deliveries=[storing.Delivery(
-                source_id=source_id, headers={}, events=payloads.parse_body(json.dumps(body).encode(), None))])
+            body = posthog_event(
+                event="user_signed_up",
+                distinct_id=f"u{i}",
+                email=f"u{i}@example.com",
+                name=f"User {i}",
+                timestamp=clock.now() - timedelta(seconds=1),
+            )
+            storing.store_deliveries(
+                session=session,
+                deliveries=[
+                    storing.Delivery(
+                        source_id=source_id, headers={}, events=payloads.parse_body(json.dumps(body).encode(), None)
+                    )
+                ],
+            )
 
 
 def _counts(engine) -> tuple[int, int]:
     with Session(engine) as session:
-        processed = session.exec(select(func.count()).select_from(Event).where(
-            Event.outcome == EventOutcome.processed)).one()
-        sent = session.exec(select(func.count()).select_from(Message).where(
-            Message.status == MessageStatus.sent)).one()
+        processed = session.exec(
+            select(func.count()).select_from(Event).where(Event.outcome == EventOutcome.processed)
+        ).one()
+        sent = session.exec(select(func.count()).select_from(Message).where(Message.status == MessageStatus.sent)).one()
     return processed, sent
 
 
@@ -115,11 +134,24 @@ def test_two_standalone_workers_share_the_work_and_run_a_periodic_job_once_per_p
     engine = make_engine(pg_url)
     source_id = _setup(engine)
     env = {key: value for key, value in os.environ.items() if not key.startswith(("RESEND_", "HUMANIC_"))}
-    env.update(DATABASE_URL=pg_url, HUMANIC_DATA_DIR=str(tmp_path / "data"), HUMANIC_WORKERS="external",
-               HUMANIC_LOG_FORMAT="json")
+    env.update(
+        DATABASE_URL=pg_url,
+        HUMANIC_DATA_DIR=str(tmp_path / "data"),
+        HUMANIC_WORKERS="external",
+        HUMANIC_LOG_FORMAT="json",
+    )
     logs = [tmp_path / f"worker{i}.log" for i in range(2)]
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER], cwd=PROJECT, env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=log.open("w")) for log in logs]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER],
+            cwd=PROJECT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log.open("w"),
+        )
+        for log in logs
+    ]
     try:
         _wait_for(lambda: all("standalone" in log.read_text() for log in logs))
         started = clock.now()
@@ -149,7 +181,7 @@ def test_two_standalone_workers_share_the_work_and_run_a_periodic_job_once_per_p
         assert session.exec(select(func.count()).select_from(UserSession)).one() == 0  # the purge ran
 
     runs = _purge_runs(logs)
-    gaps = [(b - a).total_seconds() for (a, _), (b, _) in zip(runs, runs[1:])]
+    gaps = [(b - a).total_seconds() for (a, _), (b, _) in itertools.pairwise(runs)]
     # Both workers tick the job every period; if both ran it, some two runs would be under half a period apart.
     assert min(gaps) > PERIOD_SECONDS / 2, runs
     assert len(runs) <= elapsed / PERIOD_SECONDS + 2, runs

@@ -24,9 +24,9 @@ from humanic_app.db import make_engine
 from humanic_app.models import CampaignStatus, Contact, Enrolment, Event, EventOutcome, Message, SourceStatus
 from humanic_app.models.rows import id_of
 from humanic_app.services import processing, sources, workspace
-from humanic_app.services.intake import payloads, storing
 from humanic_app.services.campaigns import library, store
 from humanic_app.services.campaigns.dry_run import dry_run
+from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
 
 EVENT_NAMES = [

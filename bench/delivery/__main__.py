@@ -104,7 +104,8 @@ def main() -> None:
         with Session(engine) as session:
             lags = sorted(
                 (m.sent_at - m.due_at).total_seconds()
-                for m in session.exec(select(Message).where(Message.status == MessageStatus.sent)) if m.sent_at
+                for m in session.exec(select(Message).where(Message.status == MessageStatus.sent))
+                if m.sent_at
             )
         print(
             f"lag with {args.messages:,} scheduled and {args.rate}/s coming due ({len(lags):,} sent of {stream:,}): "

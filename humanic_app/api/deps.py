@@ -56,6 +56,8 @@ def public_base_url(request: Request, session: Session) -> str:
     from humanic_app.services import workspace
     from humanic_app.settings import get_settings
 
-    return workspace.effective_public_url(workspace=workspace.get_workspace(session=session),
-                                          env_public_url=get_settings().public_url,
-                                          served_at=str(request.base_url))
+    return workspace.effective_public_url(
+        workspace=workspace.get_workspace(session=session),
+        env_public_url=get_settings().public_url,
+        served_at=str(request.base_url),
+    )

@@ -4,7 +4,6 @@ refuses becomes 422. `responses()` documents those answers in the OpenAPI docume
 from __future__ import annotations
 
 import logging
-
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -56,8 +55,11 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 def validation_response(field_errors: dict[str, str], location: str = "body") -> JSONResponse:
     return JSONResponse(
         status_code=422,
-        content={"detail": [{"loc": [location, field], "msg": msg, "type": "value_error"}
-                            for field, msg in field_errors.items()]},
+        content={
+            "detail": [
+                {"loc": [location, field], "msg": msg, "type": "value_error"} for field, msg in field_errors.items()
+            ]
+        },
     )
 
 
@@ -68,6 +70,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     simple = {NotFound: 404, Conflict: 409, PermissionDenied: 403, AuthenticationFailed: 401}
     for exc_type, code in simple.items():
+
         def handler(_: Request, exc: Exception, code: int = code):
             return JSONResponse(status_code=code, content={"detail": str(exc)})
 
@@ -76,24 +79,43 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError):
         logger.error("database unreachable: %s", type(exc.orig).__name__)
-        return JSONResponse(status_code=503, content={"detail": "The database is unreachable; retry later."},
-                            headers={"Retry-After": "5"})
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "The database is unreachable; retry later."},
+            headers={"Retry-After": "5"},
+        )
 
     # A value the database cannot store or compare (an integer past the column's range, a NUL in text on
     # PostgreSQL) is the request's fault, so it is a 422, not a server error; it is logged because the route
     # let through something its bounds should have refused.
     @app.exception_handler(DataError)
     async def _bad_value(request: Request, exc: DataError):
-        logger.warning("database refused a value for %s %s: %s", request.method, request.url.path,
-                       str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__)
-        return JSONResponse(status_code=422, content={"detail": [
-            {"loc": ["request"], "msg": "A value in the request cannot be stored or compared by the database "
-                                                "(a number out of range, or a character it refuses).",
-             "type": "value_error"}]})
+        logger.warning(
+            "database refused a value for %s %s: %s",
+            request.method,
+            request.url.path,
+            str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__,
+        )
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": [
+                    {
+                        "loc": ["request"],
+                        "msg": "A value in the request cannot be stored or compared by the database "
+                        "(a number out of range, or a character it refuses).",
+                        "type": "value_error",
+                    }
+                ]
+            },
+        )
 
     @app.exception_handler(DBAPIError)
     async def _db_error(_: Request, exc: DBAPIError):
         if exc.connection_invalidated:
-            return JSONResponse(status_code=503, content={"detail": "The database is unreachable; retry later."},
-                                headers={"Retry-After": "5"})
+            return JSONResponse(
+                status_code=503,
+                content={"detail": "The database is unreachable; retry later."},
+                headers={"Retry-After": "5"},
+            )
         raise exc

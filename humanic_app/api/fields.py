@@ -14,8 +14,9 @@ MAX_ROW_ID = 2**31 - 1
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description=f"A row id, 1 to {MAX_ROW_ID}.")]
 OptionalRowId = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description=f"A row id, 1 to {MAX_ROW_ID}.")]
-Cursor = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID,
-                                     description="The previous page's next_cursor: items with a smaller id.")]
+Cursor = Annotated[
+    int | None, Query(ge=1, le=MAX_ROW_ID, description="The previous page's next_cursor: items with a smaller id.")
+]
 
 # Patterns are checked with Python's `re`, as the services that strip and then match these values are. Each
 # admits only values its service accepts. Whitespace is spelled out rather than `\s`, which means other
@@ -30,8 +31,10 @@ NO_NUL = r"^[^\x00]*$"
 # services.auth.EMAIL_RE after the surrounding whitespace `normalise_email` strips; 320 is the column's size.
 EMAIL_PATTERN = rf"^[{WS}]*[^@{WS}\x00]+@[^@{WS}\x00]+\.[^@{WS}\x00]+[{WS}]*$"
 EMAIL_MAX_LENGTH = 320
-Email = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=EMAIL_MAX_LENGTH,
-                             description="An email address, like you@example.com.")]
+Email = Annotated[
+    str,
+    Field(pattern=EMAIL_PATTERN, max_length=EMAIL_MAX_LENGTH, description="An email address, like you@example.com."),
+]
 
 NOT_BLANK = rf"^[^\x00]*[^{WS}\x00][^\x00]*$"
 TextFilter = Annotated[str | None, Query(pattern=NO_NUL, description="Text without NUL characters.")]

@@ -16,5 +16,6 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz", summary="Liveness and database reachability", responses=responses(503))
 def healthz(engine: Annotated[Engine, Depends(get_db_engine)]) -> JSONResponse:
     ok, detail = check_database(engine=engine)
-    return JSONResponse(status_code=200 if ok else 503,
-                        content={"status": "ok" if ok else "unavailable", "database": detail})
+    return JSONResponse(
+        status_code=200 if ok else 503, content={"status": "ok" if ok else "unavailable", "database": detail}
+    )

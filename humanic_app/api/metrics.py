@@ -15,8 +15,12 @@ from humanic_app.settings import get_settings
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics (API key or metrics token)",
-            responses=responses(401, 503))
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    summary="Prometheus metrics (API key or metrics token)",
+    responses=responses(401, 503),
+)
 def prometheus_metrics(request: Request, session: SessionDep) -> PlainTextResponse:
     token = get_settings().metrics_token
     given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
@@ -24,6 +28,7 @@ def prometheus_metrics(request: Request, session: SessionDep) -> PlainTextRespon
         try:
             get_principal(request, session)
         except HTTPException:
-            raise HTTPException(status_code=401, detail="Send 'Authorization: Bearer <API key or "
-                                                        "HUMANIC_METRICS_TOKEN>'.") from None
+            raise HTTPException(
+                status_code=401, detail="Send 'Authorization: Bearer <API key or HUMANIC_METRICS_TOKEN>'."
+            ) from None
     return PlainTextResponse(metrics.render(session=session), media_type="text/plain; version=0.0.4")

@@ -25,8 +25,13 @@ def _record(svix_id: str, payload: dict) -> str:
 async def resend_webhook(request: Request) -> JSONResponse:
     secret = os.environ.get("RESEND_WEBHOOK_SECRET", "")
     if not secret:
-        return JSONResponse(status_code=404, content={"error": "Resend webhooks are not configured: set "
-                                                               "RESEND_WEBHOOK_SECRET to the endpoint's signing secret."})
+        return JSONResponse(
+            status_code=404,
+            content={
+                "error": "Resend webhooks are not configured: set "
+                "RESEND_WEBHOOK_SECRET to the endpoint's signing secret."
+            },
+        )
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         return JSONResponse(status_code=413, content={"error": "body too large"})

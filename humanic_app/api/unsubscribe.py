@@ -46,8 +46,10 @@ async def unsubscribe_page(request: Request) -> HTMLResponse:
     email = await asyncio.to_thread(_lookup, token)
     if email is None:
         return _page("Link not recognised", "This unsubscribe link is not valid.", 404)
-    form = (f'<form method="post"><p>Stop all emails to <strong>{html.escape(email)}</strong>?</p>'
-            '<button type="submit" style="padding:8px 16px">Unsubscribe</button></form>')
+    form = (
+        f'<form method="post"><p>Stop all emails to <strong>{html.escape(email)}</strong>?</p>'
+        '<button type="submit" style="padding:8px 16px">Unsubscribe</button></form>'
+    )
     return _page("Unsubscribe", form)
 
 

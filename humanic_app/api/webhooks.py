@@ -45,16 +45,19 @@ async def posthog_webhook(request: Request, *, intake: IntakeWriter) -> JSONResp
     headers = {k.lower(): v for k, v in request.headers.items()}
     body = await _read_capped(request)
     try:
-        answer = await intake.submit(WebhookRequest(token=token, headers=headers, body=body,
-                                                    arrived=arrived, method=request.method))
+        answer = await intake.submit(
+            WebhookRequest(token=token, headers=headers, body=body, arrived=arrived, method=request.method)
+        )
     except DBAPIError as exc:
         logger.error("webhook could not store a delivery: %s", type(exc.orig).__name__)
-        return JSONResponse(status_code=503, content={"error": "database unreachable; retry later"},
-                            headers={"Retry-After": "5"})
+        return JSONResponse(
+            status_code=503, content={"error": "database unreachable; retry later"}, headers={"Retry-After": "5"}
+        )
     except Exception:  # a bug, not bad input: said plainly, and PostHog retries a 500
         logger.exception("webhook could not store a delivery")
-        return JSONResponse(status_code=500, content={"error": "Humanic could not store this delivery; "
-                                                               "PostHog retries it."})
+        return JSONResponse(
+            status_code=500, content={"error": "Humanic could not store this delivery; PostHog retries it."}
+        )
     return JSONResponse(status_code=answer.status, content=answer.body)
 
 

@@ -37,8 +37,11 @@ def _nav_link(label: str, href: str, icon: str) -> rx.Component:
 def sidebar() -> rx.Component:
     return rx.vstack(
         rx.hstack(rx.icon("mail-check", size=20), rx.heading("Humanic", size="4"), align="center", padding="8px 10px"),
-        rx.el.nav(rx.vstack(*[_nav_link(*item) for item in NAV_ITEMS], spacing="1", width="100%"),
-                  aria_label="Main", style={"width": "100%"}),
+        rx.el.nav(
+            rx.vstack(*[_nav_link(*item) for item in NAV_ITEMS], spacing="1", width="100%"),
+            aria_label="Main",
+            style={"width": "100%"},
+        ),
         rx.spacer(),
         rx.vstack(
             rx.text(AuthState.user_email, size="1", color_scheme="gray", id="signed-in-as"),
@@ -66,10 +69,13 @@ def paused_banner() -> rx.Component:
         AuthState.workspace_paused,
         rx.callout(
             rx.hstack(
-                rx.text("This workspace is paused: events are still received and stored, but no campaign fires "
-                        "and no email is sent."),
+                rx.text(
+                    "This workspace is paused: events are still received and stored, but no campaign fires "
+                    "and no email is sent."
+                ),
                 rx.link("Resume in Settings", href=routes.SETTINGS),
-                spacing="3", wrap="wrap",
+                spacing="3",
+                wrap="wrap",
             ),
             icon="circle-pause",
             color_scheme="amber",
@@ -83,8 +89,9 @@ def sending_blocked_banner() -> rx.Component:
     return rx.cond(
         AuthState.sending_blocked != "",
         rx.callout(
-            rx.hstack(rx.text(AuthState.sending_blocked), rx.link("Settings", href=routes.SETTINGS),
-                      spacing="3", wrap="wrap"),
+            rx.hstack(
+                rx.text(AuthState.sending_blocked), rx.link("Settings", href=routes.SETTINGS), spacing="3", wrap="wrap"
+            ),
             icon="octagon-alert",
             color_scheme="red",
             id="sending-blocked-banner",
@@ -93,9 +100,15 @@ def sending_blocked_banner() -> rx.Component:
     )
 
 
-PAGE_ROUTES = {"Integrations": routes.INTEGRATIONS, "Event Log": routes.EVENT_LOG, "Campaigns": routes.CAMPAIGNS,
-               "Contacts": routes.CONTACTS, "Messages": routes.MESSAGES, "Domains": routes.DOMAINS,
-               "Settings": routes.SETTINGS}
+PAGE_ROUTES = {
+    "Integrations": routes.INTEGRATIONS,
+    "Event Log": routes.EVENT_LOG,
+    "Campaigns": routes.CAMPAIGNS,
+    "Contacts": routes.CONTACTS,
+    "Messages": routes.MESSAGES,
+    "Domains": routes.DOMAINS,
+    "Settings": routes.SETTINGS,
+}
 
 
 def page_findings(title: str) -> rx.Component:
@@ -103,10 +116,20 @@ def page_findings(title: str) -> rx.Component:
     route = PAGE_ROUTES.get(title)
     if route is None:
         return rx.fragment()
-    return rx.foreach(AuthState.findings_everywhere, lambda f: rx.cond(
-        f.href == route,
-        rx.callout(rx.text(f.problem, " ", rx.text.strong("Fix: "), f.fix), icon="triangle-alert",
-                   color_scheme="amber", size="1", width="100%", class_name="page-finding")))
+    return rx.foreach(
+        AuthState.findings_everywhere,
+        lambda f: rx.cond(
+            f.href == route,
+            rx.callout(
+                rx.text(f.problem, " ", rx.text.strong("Fix: "), f.fix),
+                icon="triangle-alert",
+                color_scheme="amber",
+                size="1",
+                width="100%",
+                class_name="page-finding",
+            ),
+        ),
+    )
 
 
 def page_shell(title: str, *content: rx.Component) -> rx.Component:

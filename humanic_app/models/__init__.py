@@ -22,6 +22,35 @@ from humanic_app.models.workspace import Workspace, WorkspaceStatus
 
 metadata = SQLModel.metadata
 
-__all__ = ["DOMAIN_STATUS_LABELS", "Domain", "DeliveryEvent", "Suppression", "SuppressionReason", "CAMPAIGN_TRANSITIONS", "Campaign", "CampaignStatus", "Enrolment", "EnrolmentStatus", "Message",
-           "MessageStatus", "Contact", "ContactIdentity", "IdentityKind", "Event", "EventOutcome", "InboxCursor", "Lease", "SOURCE_STATUS_LABELS",
-           "Source", "SourceStatus", "Stat", "ApiKey", "User", "UserRole", "UserSession", "Workspace", "WorkspaceStatus", "metadata"]
+__all__ = [
+    "CAMPAIGN_TRANSITIONS",
+    "DOMAIN_STATUS_LABELS",
+    "SOURCE_STATUS_LABELS",
+    "ApiKey",
+    "Campaign",
+    "CampaignStatus",
+    "Contact",
+    "ContactIdentity",
+    "DeliveryEvent",
+    "Domain",
+    "Enrolment",
+    "EnrolmentStatus",
+    "Event",
+    "EventOutcome",
+    "IdentityKind",
+    "InboxCursor",
+    "Lease",
+    "Message",
+    "MessageStatus",
+    "Source",
+    "SourceStatus",
+    "Stat",
+    "Suppression",
+    "SuppressionReason",
+    "User",
+    "UserRole",
+    "UserSession",
+    "Workspace",
+    "WorkspaceStatus",
+    "metadata",
+]

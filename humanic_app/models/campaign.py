@@ -41,10 +41,10 @@ class Campaign(SQLModel, table=True):
 
 
 class EnrolmentStatus(str, enum.Enum):
-    active = "active"          # steps still to send
-    completed = "completed"    # every step scheduled has been handled
-    cancelled = "cancelled"    # the `unless` event happened first, or the campaign was archived
-    exited = "exited"          # reached an exit goal
+    active = "active"  # steps still to send
+    completed = "completed"  # every step scheduled has been handled
+    cancelled = "cancelled"  # the `unless` event happened first, or the campaign was archived
+    exited = "exited"  # reached an exit goal
 
 
 class Enrolment(SQLModel, table=True):

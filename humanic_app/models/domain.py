@@ -10,9 +10,15 @@ from sqlmodel import Field, SQLModel
 
 from humanic_app.clock import now
 
-DOMAIN_STATUS_LABELS = {"not_started": "Not started", "pending": "Pending", "verified": "Verified",
-                        "failed": "Failed", "temporary_failure": "Temporary failure",
-                        "partially_verified": "Partially verified", "partially_failed": "Partially failed"}
+DOMAIN_STATUS_LABELS = {
+    "not_started": "Not started",
+    "pending": "Pending",
+    "verified": "Verified",
+    "failed": "Failed",
+    "temporary_failure": "Temporary failure",
+    "partially_verified": "Partially verified",
+    "partially_failed": "Partially failed",
+}
 
 
 class Domain(SQLModel, table=True):

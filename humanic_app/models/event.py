@@ -13,11 +13,11 @@ from humanic_app.clock import now
 
 
 class EventOutcome(str, enum.Enum):
-    pending = "pending"          # stored, answered 2xx, not yet mapped and matched
+    pending = "pending"  # stored, answered 2xx, not yet mapped and matched
     processed = "processed"
     duplicate = "duplicate"
-    skipped = "skipped"          # stored but nothing can be done (no email, paused, legacy text)
-    rejected = "rejected"        # the delivery was refused (4xx); kept for the log
+    skipped = "skipped"  # stored but nothing can be done (no email, paused, legacy text)
+    rejected = "rejected"  # the delivery was refused (4xx); kept for the log
 
 
 class Event(SQLModel, table=True):

@@ -16,15 +16,16 @@ class SuppressionReason(str, enum.Enum):
     unsubscribed = "unsubscribed"
     bounced = "bounced"
     complained = "complained"
-    provider = "provider"      # Resend's own suppression list
+    provider = "provider"  # Resend's own suppression list
     manual = "manual"
 
 
 class Suppression(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=320, unique=True, index=True)
-    reason: SuppressionReason = Field(sa_column=Column(Enum(SuppressionReason, native_enum=False, length=16),
-                                                       nullable=False))
+    reason: SuppressionReason = Field(
+        sa_column=Column(Enum(SuppressionReason, native_enum=False, length=16), nullable=False)
+    )
     note: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=now)
 

@@ -16,16 +16,25 @@ STATUS_COLORS = [("draft", "gray"), ("active", "green"), ("paused", "orange"), (
 
 def _status_buttons(c) -> rx.Component:
     return rx.hstack(
-        rx.cond(c.status != "active",
-                rx.cond(c.status != "archived",
-                        rx.button("Activate", size="1", color_scheme="green",
-                                  on_click=S.change_status(c.id, "active")))),
-        rx.cond(c.status == "active",
-                rx.button("Pause", size="1", variant="soft", color_scheme="orange",
-                          on_click=S.change_status(c.id, "paused"))),
-        rx.cond(c.status != "archived",
-                rx.button("Archive", size="1", variant="soft", color_scheme="red",
-                          on_click=S.change_status(c.id, "archived"))),
+        rx.cond(
+            c.status != "active",
+            rx.cond(
+                c.status != "archived",
+                rx.button("Activate", size="1", color_scheme="green", on_click=S.change_status(c.id, "active")),
+            ),
+        ),
+        rx.cond(
+            c.status == "active",
+            rx.button(
+                "Pause", size="1", variant="soft", color_scheme="orange", on_click=S.change_status(c.id, "paused")
+            ),
+        ),
+        rx.cond(
+            c.status != "archived",
+            rx.button(
+                "Archive", size="1", variant="soft", color_scheme="red", on_click=S.change_status(c.id, "archived")
+            ),
+        ),
         rx.button("Edit", size="1", variant="outline", on_click=S.edit(c.id)),
         spacing="2",
     )
@@ -35,17 +44,36 @@ def _list() -> rx.Component:
     return rx.cond(
         S.campaigns.length() > 0,
         rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("Campaign", "Status", "Trigger", "Emails sent", "Scheduled", "")])),
-            rx.table.body(rx.foreach(S.campaigns, lambda c: rx.table.row(
-                rx.table.cell(c.name),
-                rx.table.cell(rx.badge(c.status, color_scheme=rx.match(c.status, *STATUS_COLORS, "gray"))),
-                rx.table.cell(rx.code(c.trigger)), rx.table.cell(c.sent), rx.table.cell(c.scheduled),
-                rx.table.cell(_status_buttons(c)), class_name="campaign-row"))),
-            width="100%", size="1",
+            rx.table.header(
+                rx.table.row(
+                    *[
+                        rx.table.column_header_cell(h)
+                        for h in ("Campaign", "Status", "Trigger", "Emails sent", "Scheduled", "")
+                    ]
+                )
+            ),
+            rx.table.body(
+                rx.foreach(
+                    S.campaigns,
+                    lambda c: rx.table.row(
+                        rx.table.cell(c.name),
+                        rx.table.cell(rx.badge(c.status, color_scheme=rx.match(c.status, *STATUS_COLORS, "gray"))),
+                        rx.table.cell(rx.code(c.trigger)),
+                        rx.table.cell(c.sent),
+                        rx.table.cell(c.scheduled),
+                        rx.table.cell(_status_buttons(c)),
+                        class_name="campaign-row",
+                    ),
+                )
+            ),
+            width="100%",
+            size="1",
         ),
-        empty_state("send", "No campaigns yet",
-                    "Start from one of the ready-made campaigns below, built on the events PostHog sends."),
+        empty_state(
+            "send",
+            "No campaigns yet",
+            "Start from one of the ready-made campaigns below, built on the events PostHog sends.",
+        ),
     )
 
 
@@ -55,36 +83,57 @@ UPLOAD_ID = "campaign-upload"
 def _templates() -> rx.Component:
     return rx.hstack(
         rx.text("New campaign:", size="2", weight="medium"),
-        rx.foreach(S.template_names, lambda t: rx.button(t.name, size="1", variant="soft",
-                                                         on_click=S.new_from_template(t.slug))),
+        rx.foreach(
+            S.template_names,
+            lambda t: rx.button(t.name, size="1", variant="soft", on_click=S.new_from_template(t.slug)),
+        ),
         rx.button("Blank", size="1", variant="outline", on_click=S.new_from_template("")),
         rx.upload(
             rx.button("Upload YAML/JSON", size="1", variant="outline"),
-            id=UPLOAD_ID, max_files=1, multiple=False, no_drag=False, border="none", padding="0",
+            id=UPLOAD_ID,
+            max_files=1,
+            multiple=False,
+            no_drag=False,
+            border="none",
+            padding="0",
             accept={"application/x-yaml": [".yaml", ".yml"], "application/json": [".json"], "text/plain": [".txt"]},
             on_drop=S.handle_upload(rx.upload_files(upload_id=UPLOAD_ID)),
         ),
-        spacing="2", wrap="wrap", align="center",
+        spacing="2",
+        wrap="wrap",
+        align="center",
     )
 
 
 def _text(label: str, field: str, value, placeholder: str = "", width: str = "100%", **props) -> rx.Component:
-    return rx.vstack(rx.text(label, size="1", weight="medium"),
-                     rx.input(value=value, on_change=lambda v: S.set_text(field, v), placeholder=placeholder,
-                              width=width, **props),
-                     spacing="1")
+    return rx.vstack(
+        rx.text(label, size="1", weight="medium"),
+        rx.input(value=value, on_change=lambda v: S.set_text(field, v), placeholder=placeholder, width=width, **props),
+        spacing="1",
+    )
 
 
 def _condition_row(c, i) -> rx.Component:
     return rx.hstack(
-        rx.select(["property", "person_property"], value=c.target, on_change=lambda v: S.set_condition(i, "target", v),
-                  size="1"),
+        rx.select(
+            ["property", "person_property"],
+            value=c.target,
+            on_change=lambda v: S.set_condition(i, "target", v),
+            size="1",
+        ),
         rx.input(value=c.key, placeholder="cart_value", on_change=lambda v: S.set_condition(i, "key", v), size="1"),
         rx.select(list(OPERATORS), value=c.op, on_change=lambda v: S.set_condition(i, "op", v), size="1"),
         rx.input(value=c.value, placeholder="50", on_change=lambda v: S.set_condition(i, "value", v), size="1"),
-        rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", on_click=S.remove_condition(i),
-                       aria_label="Remove condition"),
-        spacing="2", align="center", class_name="condition-row",
+        rx.icon_button(
+            rx.icon("x", size=14),
+            size="1",
+            variant="ghost",
+            on_click=S.remove_condition(i),
+            aria_label="Remove condition",
+        ),
+        spacing="2",
+        align="center",
+        class_name="condition-row",
     )
 
 
@@ -92,88 +141,173 @@ def _step_card(s, i) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.badge("Step ", i + 1), rx.text("Delay after the trigger event", size="1"),
-                rx.input(value=s.delay, on_change=lambda v: S.set_step(i, "delay", v), width="90px", size="1",
-                         class_name="step-delay"),
+                rx.badge("Step ", i + 1),
+                rx.text("Delay after the trigger event", size="1"),
+                rx.input(
+                    value=s.delay,
+                    on_change=lambda v: S.set_step(i, "delay", v),
+                    width="90px",
+                    size="1",
+                    class_name="step-delay",
+                ),
                 rx.spacer(),
-                rx.icon_button(rx.icon("arrow-up", size=14), size="1", variant="ghost", on_click=S.move_step(i, -1),
-                               aria_label="Move step up"),
-                rx.icon_button(rx.icon("arrow-down", size=14), size="1", variant="ghost", on_click=S.move_step(i, 1),
-                               aria_label="Move step down"),
-                rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red",
-                               on_click=S.remove_step(i), aria_label="Remove step"),
-                align="center", width="100%", spacing="2",
+                rx.icon_button(
+                    rx.icon("arrow-up", size=14),
+                    size="1",
+                    variant="ghost",
+                    on_click=S.move_step(i, -1),
+                    aria_label="Move step up",
+                ),
+                rx.icon_button(
+                    rx.icon("arrow-down", size=14),
+                    size="1",
+                    variant="ghost",
+                    on_click=S.move_step(i, 1),
+                    aria_label="Move step down",
+                ),
+                rx.icon_button(
+                    rx.icon("trash-2", size=14),
+                    size="1",
+                    variant="ghost",
+                    color_scheme="red",
+                    on_click=S.remove_step(i),
+                    aria_label="Remove step",
+                ),
+                align="center",
+                width="100%",
+                spacing="2",
             ),
-            rx.input(value=s.subject, on_change=lambda v: S.set_step(i, "subject", v), placeholder="Subject",
-                     width="100%", class_name="step-subject"),
-            rx.text_area(value=s.html, on_change=lambda v: S.set_step(i, "html", v),
-                         placeholder="<p>Hi {{ name | default('there') }}</p>", width="100%", rows="5",
-                         class_name="step-html", style={"font_family": "monospace"}),
-            rx.text_area(value=s.text, on_change=lambda v: S.set_step(i, "text", v),
-                         placeholder="Plain-text part (optional; derived from the HTML when empty)", width="100%",
-                         rows="2"),
-            spacing="2", width="100%",
+            rx.input(
+                value=s.subject,
+                on_change=lambda v: S.set_step(i, "subject", v),
+                placeholder="Subject",
+                width="100%",
+                class_name="step-subject",
+            ),
+            rx.text_area(
+                value=s.html,
+                on_change=lambda v: S.set_step(i, "html", v),
+                placeholder="<p>Hi {{ name | default('there') }}</p>",
+                width="100%",
+                rows="5",
+                class_name="step-html",
+                style={"font_family": "monospace"},
+            ),
+            rx.text_area(
+                value=s.text,
+                on_change=lambda v: S.set_step(i, "text", v),
+                placeholder="Plain-text part (optional; derived from the HTML when empty)",
+                width="100%",
+                rows="2",
+            ),
+            spacing="2",
+            width="100%",
         ),
-        width="100%", class_name="step-card",
+        width="100%",
+        class_name="step-card",
     )
 
 
 def _builder() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.heading(rx.cond(S.editing_id != 0, "Edit campaign", "New campaign"), size="4", as_="h2"),
-                      rx.cond(S.editing_status != "", rx.badge(S.editing_status)), rx.spacer(),
-                      rx.button("Close", size="1", variant="ghost", on_click=S.close_builder), width="100%"),
-            rx.cond(S.editing_status == "active",
-                    rx.callout("This campaign is active: changes apply to contacts who enrol from now on.",
-                               icon="info", size="1")),
+            rx.hstack(
+                rx.heading(rx.cond(S.editing_id != 0, "Edit campaign", "New campaign"), size="4", as_="h2"),
+                rx.cond(S.editing_status != "", rx.badge(S.editing_status)),
+                rx.spacer(),
+                rx.button("Close", size="1", variant="ghost", on_click=S.close_builder),
+                width="100%",
+            ),
+            rx.cond(
+                S.editing_status == "active",
+                rx.callout(
+                    "This campaign is active: changes apply to contacts who enrol from now on.", icon="info", size="1"
+                ),
+            ),
             notice(S.overlap_warning, "amber", "triangle-alert", size="1", id="overlap-warning"),
             _text("Name", "name", S.name, "Drop-off recovery", id="campaign-name"),
             rx.el.datalist(rx.foreach(S.known_events, lambda e: rx.el.option(value=e)), id="known-events"),
             rx.hstack(
-                _text("Trigger event", "trigger_event", S.trigger_event, "checkout_started", width="240px",
-                      list="known-events", id="trigger-event"),
+                _text(
+                    "Trigger event",
+                    "trigger_event",
+                    S.trigger_event,
+                    "checkout_started",
+                    width="240px",
+                    list="known-events",
+                    id="trigger-event",
+                ),
                 _text("Only on occurrence #", "occurrence", S.occurrence, "1", width="80px"),
                 _text("counted within", "within", S.within, "30d", width="90px"),
-                spacing="3", wrap="wrap",
+                spacing="3",
+                wrap="wrap",
             ),
             rx.text("Conditions (all must hold)", size="1", weight="medium"),
             rx.foreach(S.conditions, _condition_row),
             rx.button("Add condition", size="1", variant="soft", on_click=S.add_condition),
             rx.hstack(
-                _text("Unless this event happens first", "unless_event", S.unless_event, "checkout_completed",
-                      width="220px", list="known-events", id="unless-event"),
+                _text(
+                    "Unless this event happens first",
+                    "unless_event",
+                    S.unless_event,
+                    "checkout_completed",
+                    width="220px",
+                    list="known-events",
+                    id="unless-event",
+                ),
                 _text("within", "unless_within", S.unless_within, "24h", width="80px"),
                 _text("with the same", "unless_match", S.unless_match, "cart_id", width="140px"),
-                spacing="3", wrap="wrap",
+                spacing="3",
+                wrap="wrap",
             ),
             rx.hstack(
                 _text("Exit when (goal events)", "exit_on", S.exit_on, "subscription_upgraded", width="260px"),
-                rx.vstack(rx.text("Re-entry", size="1", weight="medium"),
-                          rx.select(REENTRY_CHOICES, value=S.reentry,
-                                    on_change=lambda v: S.set_text("reentry", v)), spacing="1"),
-                spacing="3", wrap="wrap",
+                rx.vstack(
+                    rx.text("Re-entry", size="1", weight="medium"),
+                    rx.select(REENTRY_CHOICES, value=S.reentry, on_change=lambda v: S.set_text("reentry", v)),
+                    spacing="1",
+                ),
+                spacing="3",
+                wrap="wrap",
             ),
             rx.text("Emails", size="1", weight="medium"),
             rx.foreach(S.steps, _step_card),
             rx.button("Add email", size="1", variant="soft", on_click=S.add_step),
-            rx.foreach(S.field_errors, lambda e: rx.callout(e, icon="triangle-alert", color_scheme="red", size="1",
-                                                           class_name="field-error")),
+            rx.foreach(
+                S.field_errors,
+                lambda e: rx.callout(e, icon="triangle-alert", color_scheme="red", size="1", class_name="field-error"),
+            ),
             notice(S.message, "green", "check", size="1", id="campaign-message"),
-            rx.hstack(rx.button("Save", on_click=S.save, id="save-campaign"),
-                      rx.cond(S.editing_id != 0,
-                              rx.cond(S.editing_status != "active",
-                                      rx.button("Activate", color_scheme="green", id="activate-campaign",
-                                                on_click=S.change_status(S.editing_id.to_string(), "active")))),
-                      rx.button("Download YAML", variant="soft", on_click=S.download_yaml),
-                      spacing="2"),
+            rx.hstack(
+                rx.button("Save", on_click=S.save, id="save-campaign"),
+                rx.cond(
+                    S.editing_id != 0,
+                    rx.cond(
+                        S.editing_status != "active",
+                        rx.button(
+                            "Activate",
+                            color_scheme="green",
+                            id="activate-campaign",
+                            on_click=S.change_status(S.editing_id.to_string(), "active"),
+                        ),
+                    ),
+                ),
+                rx.button("Download YAML", variant="soft", on_click=S.download_yaml),
+                spacing="2",
+            ),
             rx.el.details(
                 rx.el.summary("YAML (paste to import)"),
-                rx.text_area(value=S.yaml_text, on_change=lambda v: S.set_text("yaml_text", v), rows="12",
-                             width="100%", style={"font_family": "monospace"}),
+                rx.text_area(
+                    value=S.yaml_text,
+                    on_change=lambda v: S.set_text("yaml_text", v),
+                    rows="12",
+                    width="100%",
+                    style={"font_family": "monospace"},
+                ),
                 rx.button("Load YAML into the builder", size="1", variant="soft", on_click=S.import_yaml),
             ),
-            spacing="3", width="100%",
+            spacing="3",
+            width="100%",
         ),
         width="100%",
     )
@@ -186,31 +320,57 @@ def _preview() -> rx.Component:
             rx.text("Rendered on a real received event of the trigger type, or on a sample.", size="1"),
             rx.select.root(
                 rx.select.trigger(placeholder="Event", width="100%"),
-                rx.select.content(rx.select.item("Sample event", value="sample"),
-                                  rx.foreach(S.preview_events, lambda e: rx.select.item(e.label, value=e.id))),
-                value=S.preview_event_id, on_change=lambda v: S.set_preview("event", v),
+                rx.select.content(
+                    rx.select.item("Sample event", value="sample"),
+                    rx.foreach(S.preview_events, lambda e: rx.select.item(e.label, value=e.id)),
+                ),
+                value=S.preview_event_id,
+                on_change=lambda v: S.set_preview("event", v),
             ),
             rx.select.root(
                 rx.select.trigger(placeholder="Step"),
-                rx.select.content(rx.foreach(S.steps, lambda s, i: rx.select.item(
-                    "Email ", i + 1, value=i.to_string()))),
-                value=S.preview_step, on_change=lambda v: S.set_preview("step", v),
+                rx.select.content(
+                    rx.foreach(S.steps, lambda s, i: rx.select.item("Email ", i + 1, value=i.to_string()))
+                ),
+                value=S.preview_step,
+                on_change=lambda v: S.set_preview("step", v),
             ),
             rx.button("Render preview", size="1", on_click=S.render_preview, id="render-preview"),
-            rx.cond(S.preview_subject != "",
-                    rx.vstack(rx.text(rx.text.strong("Subject: "), S.preview_subject, id="preview-subject"),
-                              rx.el.iframe(src_doc=S.preview_html, sandbox="", width="100%", height="320px",
-                                           style={"border": "1px solid var(--gray-6)", "background": "white"},
-                                           id="preview-html"),
-                              spacing="2", width="100%")),
-            rx.hstack(rx.input(value=S.test_to, on_change=S.set_test_to, placeholder="you@company.com", size="1",
-                               id="test-to"),
-                      rx.button("Send test", size="1", variant="soft", on_click=S.send_test, id="send-test"),
-                      spacing="2"),
-            rx.foreach(S.preview_missing, lambda m: rx.callout(
-                rx.text("Missing variable ", rx.code(m), ": renders empty."), icon="triangle-alert",
-                color_scheme="amber", size="1", class_name="missing-variable")),
-            spacing="2", width="100%",
+            rx.cond(
+                S.preview_subject != "",
+                rx.vstack(
+                    rx.text(rx.text.strong("Subject: "), S.preview_subject, id="preview-subject"),
+                    rx.el.iframe(
+                        src_doc=S.preview_html,
+                        sandbox="",
+                        width="100%",
+                        height="320px",
+                        style={"border": "1px solid var(--gray-6)", "background": "white"},
+                        id="preview-html",
+                    ),
+                    spacing="2",
+                    width="100%",
+                ),
+            ),
+            rx.hstack(
+                rx.input(
+                    value=S.test_to, on_change=S.set_test_to, placeholder="you@company.com", size="1", id="test-to"
+                ),
+                rx.button("Send test", size="1", variant="soft", on_click=S.send_test, id="send-test"),
+                spacing="2",
+            ),
+            rx.foreach(
+                S.preview_missing,
+                lambda m: rx.callout(
+                    rx.text("Missing variable ", rx.code(m), ": renders empty."),
+                    icon="triangle-alert",
+                    color_scheme="amber",
+                    size="1",
+                    class_name="missing-variable",
+                ),
+            ),
+            spacing="2",
+            width="100%",
         ),
         width="100%",
     )
@@ -220,16 +380,31 @@ def _dry_run() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Dry run", size="4", as_="h2"),
-            rx.hstack(rx.text("What would it have sent over the last", size="2"),
-                      rx.input(value=S.dry_run_days, on_change=S.set_dry_run_days, width="60px", size="1"),
-                      rx.text("days?", size="2"),
-                      rx.button("Dry run", size="1", on_click=S.run_dry_run, id="dry-run"), align="center",
-                      spacing="2"),
+            rx.hstack(
+                rx.text("What would it have sent over the last", size="2"),
+                rx.input(value=S.dry_run_days, on_change=S.set_dry_run_days, width="60px", size="1"),
+                rx.text("days?", size="2"),
+                rx.button("Dry run", size="1", on_click=S.run_dry_run, id="dry-run"),
+                align="center",
+                spacing="2",
+            ),
             rx.cond(S.dry_run_summary != "", rx.text(S.dry_run_summary, size="2", id="dry-run-summary")),
-            rx.cond(S.dry_run_rows.length() > 0, rx.table.root(rx.table.body(rx.foreach(
-                S.dry_run_rows, lambda r: rx.table.row(rx.table.cell(r.due), rx.table.cell(r.recipient),
-                                                       rx.table.cell("email ", r.step)))), size="1")),
-            spacing="2", width="100%",
+            rx.cond(
+                S.dry_run_rows.length() > 0,
+                rx.table.root(
+                    rx.table.body(
+                        rx.foreach(
+                            S.dry_run_rows,
+                            lambda r: rx.table.row(
+                                rx.table.cell(r.due), rx.table.cell(r.recipient), rx.table.cell("email ", r.step)
+                            ),
+                        )
+                    ),
+                    size="1",
+                ),
+            ),
+            spacing="2",
+            width="100%",
         ),
         width="100%",
     )
@@ -241,7 +416,14 @@ def campaigns_page() -> rx.Component:
         notice(S.message, "blue", "info", id="campaigns-message"),
         _list(),
         _templates(),
-        rx.cond(S.builder_open,
-                rx.grid(_builder(), rx.vstack(_preview(), _dry_run(), spacing="4"), columns=rx.breakpoints(initial="1", lg="3fr 2fr"), spacing="4",
-                        width="100%")),
+        rx.cond(
+            S.builder_open,
+            rx.grid(
+                _builder(),
+                rx.vstack(_preview(), _dry_run(), spacing="4"),
+                columns=rx.breakpoints(initial="1", lg="3fr 2fr"),
+                spacing="4",
+                width="100%",
+            ),
+        ),
     )

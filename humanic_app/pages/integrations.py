@@ -12,10 +12,16 @@ from humanic_app.state.integrations import IntegrationsState as S
 def _connect_form() -> rx.Component:
     return rx.form(
         rx.hstack(
-            rx.input(name="name", placeholder="Source name, e.g. Production or Staging", default_value="Production",
-                     id="source-name", width="280px"),
+            rx.input(
+                name="name",
+                placeholder="Source name, e.g. Production or Staging",
+                default_value="Production",
+                id="source-name",
+                width="280px",
+            ),
             rx.button("Connect", type="submit", id="connect-button"),
-            spacing="2", align="center",
+            spacing="2",
+            align="center",
         ),
         on_submit=S.connect,
         reset_on_submit=True,
@@ -27,11 +33,18 @@ def _source_picker() -> rx.Component:
         S.sources.length() > 1,
         rx.hstack(
             rx.text("Source:", size="2"),
-            rx.foreach(S.sources, lambda s: rx.button(
-                s.name, size="1",
-                variant=rx.cond(s.id == S.selected_id.to_string(), "solid", "outline"),
-                on_click=S.select_source(s.id))),
-            spacing="2", wrap="wrap", align="center",
+            rx.foreach(
+                S.sources,
+                lambda s: rx.button(
+                    s.name,
+                    size="1",
+                    variant=rx.cond(s.id == S.selected_id.to_string(), "solid", "outline"),
+                    on_click=S.select_source(s.id),
+                ),
+            ),
+            spacing="2",
+            wrap="wrap",
+            align="center",
         ),
     )
 
@@ -41,100 +54,175 @@ def _private_url_warning() -> rx.Component:
         S.base_url_is_private,
         rx.callout(
             rx.vstack(
-                rx.text(rx.text.strong("PostHog Cloud cannot reach this address. "),
-                        "Your webhook URL starts with ", rx.code(S.base_url),
-                        ", a localhost or private address. Deploy Humanic where the internet can reach it and set its "
-                        "public URL in Settings (or HUMANIC_PUBLIC_URL), or expose this machine through a tunnel "
-                        "(e.g. cloudflared or ngrok) and put the tunnel's https address in Settings."),
+                rx.text(
+                    rx.text.strong("PostHog Cloud cannot reach this address. "),
+                    "Your webhook URL starts with ",
+                    rx.code(S.base_url),
+                    ", a localhost or private address. Deploy Humanic where the internet can reach it and set its "
+                    "public URL in Settings (or HUMANIC_PUBLIC_URL), or expose this machine through a tunnel "
+                    "(e.g. cloudflared or ngrok) and put the tunnel's https address in Settings.",
+                ),
                 rx.text("Meanwhile, try the whole flow without PostHog:"),
-                rx.button(rx.cond(S.sending_samples, "Sending…", "Send a sample event"), on_click=S.send_sample,
-                          disabled=S.sending_samples, id="send-sample", variant="soft"),
+                rx.button(
+                    rx.cond(S.sending_samples, "Sending…", "Send a sample event"),
+                    on_click=S.send_sample,
+                    disabled=S.sending_samples,
+                    id="send-sample",
+                    variant="soft",
+                ),
                 spacing="2",
             ),
-            icon="triangle-alert", color_scheme="amber", width="100%", id="private-url-warning",
+            icon="triangle-alert",
+            color_scheme="amber",
+            width="100%",
+            id="private-url-warning",
         ),
     )
 
 
 def _step1() -> rx.Component:
-    return step(1, "Get your webhook URL from Humanic",
-                rx.text("Paste this URL into PostHog in the next step.", size="2"),
-                rx.hstack(
-                    rx.code(S.sel_url, id="webhook-url", size="2", style={"word_break": "break-all"}),
-                    rx.button(rx.icon("copy", size=14), "Copy", size="1", on_click=[copy_text(S.sel_url), S.note_copied],
-                              id="copy-webhook-url"),
-                    rx.alert_dialog.root(
-                        rx.alert_dialog.trigger(rx.button("Regenerate URL", size="1", variant="soft",
-                                                          color_scheme="red")),
-                        rx.alert_dialog.content(
-                            rx.alert_dialog.title("Regenerate the webhook URL?"),
-                            rx.alert_dialog.description("The current URL stops working at once. You will need to "
-                                                        "paste the new one into PostHog."),
-                            rx.hstack(rx.alert_dialog.cancel(rx.button("Cancel", variant="soft")),
-                                      rx.alert_dialog.action(rx.button("Regenerate", color_scheme="red",
-                                                                       on_click=S.regenerate)),
-                                      spacing="2", justify="end"),
-                        ),
+    return step(
+        1,
+        "Get your webhook URL from Humanic",
+        rx.text("Paste this URL into PostHog in the next step.", size="2"),
+        rx.hstack(
+            rx.code(S.sel_url, id="webhook-url", size="2", style={"word_break": "break-all"}),
+            rx.button(
+                rx.icon("copy", size=14),
+                "Copy",
+                size="1",
+                on_click=[copy_text(S.sel_url), S.note_copied],
+                id="copy-webhook-url",
+            ),
+            rx.alert_dialog.root(
+                rx.alert_dialog.trigger(rx.button("Regenerate URL", size="1", variant="soft", color_scheme="red")),
+                rx.alert_dialog.content(
+                    rx.alert_dialog.title("Regenerate the webhook URL?"),
+                    rx.alert_dialog.description(
+                        "The current URL stops working at once. You will need to paste the new one into PostHog."
                     ),
-                    spacing="2", align="center", wrap="wrap",
-                ))
+                    rx.hstack(
+                        rx.alert_dialog.cancel(rx.button("Cancel", variant="soft")),
+                        rx.alert_dialog.action(rx.button("Regenerate", color_scheme="red", on_click=S.regenerate)),
+                        spacing="2",
+                        justify="end",
+                    ),
+                ),
+            ),
+            spacing="2",
+            align="center",
+            wrap="wrap",
+        ),
+    )
 
 
 def _step2() -> rx.Component:
-    return step(2, "Create a webhook destination in PostHog",
-                rx.el.ol(
-                    rx.el.li("Open your PostHog project."),
-                    rx.el.li("In the left sidebar, click ", rx.text.strong("Data pipelines"), "."),
-                    rx.el.li("Click ", rx.text.strong("+ New → Destination"), " in the top-right corner."),
-                    rx.el.li("Search for ", rx.text.strong("Webhook"), " and click ", rx.text.strong("+ Create"), "."),
-                    rx.el.li("In the ", rx.text.strong("Webhook URL"), " field, paste the URL from step 1."),
-                    rx.el.li("Click ", rx.text.strong("Create & Enable"), "."),
-                    style={"padding_left": "20px", "line_height": "1.8"},
-                ),
-                rx.text("PostHog disables a destination that keeps getting 5xx answers or slow responses. Humanic "
-                        "answers in milliseconds and never 5xx for bad input.", size="1", color_scheme="gray"))
+    return step(
+        2,
+        "Create a webhook destination in PostHog",
+        rx.el.ol(
+            rx.el.li("Open your PostHog project."),
+            rx.el.li("In the left sidebar, click ", rx.text.strong("Data pipelines"), "."),
+            rx.el.li("Click ", rx.text.strong("+ New → Destination"), " in the top-right corner."),
+            rx.el.li("Search for ", rx.text.strong("Webhook"), " and click ", rx.text.strong("+ Create"), "."),
+            rx.el.li("In the ", rx.text.strong("Webhook URL"), " field, paste the URL from step 1."),
+            rx.el.li("Click ", rx.text.strong("Create & Enable"), "."),
+            style={"padding_left": "20px", "line_height": "1.8"},
+        ),
+        rx.text(
+            "PostHog disables a destination that keeps getting 5xx answers or slow responses. Humanic "
+            "answers in milliseconds and never 5xx for bad input.",
+            size="1",
+            color_scheme="gray",
+        ),
+    )
 
 
 def _step3() -> rx.Component:
-    return step(3, "Choose which events to send",
-                rx.text("In the destination's Filters, send only the events that trigger campaigns: filter by event "
-                        "name (recommended), event properties (e.g. checkout_started where cart_value > 50) or "
-                        "person properties (e.g. plan = free). Start with 3–5 high-intent events.", size="2"),
-                rx.table.root(
-                    rx.table.header(rx.table.row(rx.table.column_header_cell("Event"),
-                                                 rx.table.column_header_cell("What it means"),
-                                                 rx.table.column_header_cell("Campaign to trigger"))),
-                    rx.table.body(*[rx.table.row(rx.table.cell(rx.code(e)), rx.table.cell(m), rx.table.cell(c))
-                                    for e, m, c in HIGH_SIGNAL_EVENTS]),
-                    width="100%", size="1",
-                ))
+    return step(
+        3,
+        "Choose which events to send",
+        rx.text(
+            "In the destination's Filters, send only the events that trigger campaigns: filter by event "
+            "name (recommended), event properties (e.g. checkout_started where cart_value > 50) or "
+            "person properties (e.g. plan = free). Start with 3–5 high-intent events.",
+            size="2",
+        ),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("Event"),
+                    rx.table.column_header_cell("What it means"),
+                    rx.table.column_header_cell("Campaign to trigger"),
+                )
+            ),
+            rx.table.body(
+                *[
+                    rx.table.row(rx.table.cell(rx.code(e)), rx.table.cell(m), rx.table.cell(c))
+                    for e, m, c in HIGH_SIGNAL_EVENTS
+                ]
+            ),
+            width="100%",
+            size="1",
+        ),
+    )
 
 
 def _mapping_editor() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.table.root(
-                rx.table.header(rx.table.row(rx.table.column_header_cell("Humanic field"),
-                                             rx.table.column_header_cell("PostHog field (dot-paths, tried in order)"),
-                                             rx.table.column_header_cell("From the latest event"))),
-                rx.table.body(rx.foreach(S.mapping_rows, lambda r: rx.table.row(
-                    rx.table.cell(r.label),
-                    rx.table.cell(rx.input(name="map_" + r.field, default_value=r.paths, key=r.paths,
-                                           size="1", width="100%", id="map-" + r.field,
-                                           on_blur=lambda text: S.preview_draft(r.field, text))),
-                    rx.table.cell(rx.code(r.value), class_name="mapped-value-" + r.field),
-                ))),
-                width="100%", size="1",
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("Humanic field"),
+                        rx.table.column_header_cell("PostHog field (dot-paths, tried in order)"),
+                        rx.table.column_header_cell("From the latest event"),
+                    )
+                ),
+                rx.table.body(
+                    rx.foreach(
+                        S.mapping_rows,
+                        lambda r: rx.table.row(
+                            rx.table.cell(r.label),
+                            rx.table.cell(
+                                rx.input(
+                                    name="map_" + r.field,
+                                    default_value=r.paths,
+                                    key=r.paths,
+                                    size="1",
+                                    width="100%",
+                                    id="map-" + r.field,
+                                    on_blur=lambda text: S.preview_draft(r.field, text),
+                                )
+                            ),
+                            rx.table.cell(rx.code(r.value), class_name="mapped-value-" + r.field),
+                        ),
+                    )
+                ),
+                width="100%",
+                size="1",
             ),
-            rx.text("Every event and person property is a campaign variable ({{ plan }}, {{ cart_value }} …). "
-                    "Add named variables from any path, one per line as name = path:", size="2"),
-            rx.text_area(name="variables", default_value=S.variables_text, key=S.variables_text,
-                         placeholder="company = person.properties.company", width="100%", id="mapping-variables",
-                         on_blur=lambda text: S.preview_draft("variables", text)),
+            rx.text(
+                "Every event and person property is a campaign variable ({{ plan }}, {{ cart_value }} …). "
+                "Add named variables from any path, one per line as name = path:",
+                size="2",
+            ),
+            rx.text_area(
+                name="variables",
+                default_value=S.variables_text,
+                key=S.variables_text,
+                placeholder="company = person.properties.company",
+                width="100%",
+                id="mapping-variables",
+                on_blur=lambda text: S.preview_draft("variables", text),
+            ),
             rx.button("Save mapping", type="submit", variant="soft", size="2"),
-            spacing="2", width="100%",
+            spacing="2",
+            width="100%",
         ),
-        on_submit=S.save_mapping, reset_on_submit=False, width="100%",
+        on_submit=S.save_mapping,
+        reset_on_submit=False,
+        width="100%",
     )
 
 
@@ -143,80 +231,149 @@ def _preview() -> rx.Component:
         S.has_test_event,
         rx.vstack(
             rx.heading("Preview on the latest event", size="3", as_="h3"),
-            rx.cond(S.preview_is_draft,
-                    rx.text("This preview uses your unsaved changes: Save mapping to apply them to new events.",
-                            size="2", color_scheme="amber", id="preview-is-draft")),
-            rx.foreach(S.mapping_warnings, lambda w: rx.callout(w, icon="triangle-alert", color_scheme="amber",
-                                                                size="1", class_name="mapping-warning")),
-            rx.hstack(rx.text("Contact:", weight="medium", size="2"),
-                      rx.text(S.preview_contact["email"], size="2", id="preview-email"),
-                      rx.text(S.preview_contact["name"], size="2", color_scheme="gray"),
-                      rx.badge(S.preview_contact["match"], variant="soft", id="preview-match"), spacing="2"),
+            rx.cond(
+                S.preview_is_draft,
+                rx.text(
+                    "This preview uses your unsaved changes: Save mapping to apply them to new events.",
+                    size="2",
+                    color_scheme="amber",
+                    id="preview-is-draft",
+                ),
+            ),
+            rx.foreach(
+                S.mapping_warnings,
+                lambda w: rx.callout(
+                    w, icon="triangle-alert", color_scheme="amber", size="1", class_name="mapping-warning"
+                ),
+            ),
+            rx.hstack(
+                rx.text("Contact:", weight="medium", size="2"),
+                rx.text(S.preview_contact["email"], size="2", id="preview-email"),
+                rx.text(S.preview_contact["name"], size="2", color_scheme="gray"),
+                rx.badge(S.preview_contact["match"], variant="soft", id="preview-match"),
+                spacing="2",
+            ),
             rx.text("Variables", weight="medium", size="2"),
             code_block(S.preview_variables, id="preview-variables"),
-            spacing="2", width="100%",
+            spacing="2",
+            width="100%",
         ),
     )
 
 
 def _step4() -> rx.Component:
-    return step(4, "Verify field mapping in Humanic",
-                rx.text(rx.text.strong("Email is the most critical field: "),
-                        "without it and without an existing contact for the distinct_id, Humanic cannot send. "
-                        "Make sure your PostHog $identify calls include email as a person property.", size="2"),
-                _mapping_editor(), _preview())
+    return step(
+        4,
+        "Verify field mapping in Humanic",
+        rx.text(
+            rx.text.strong("Email is the most critical field: "),
+            "without it and without an existing contact for the distinct_id, Humanic cannot send. "
+            "Make sure your PostHog $identify calls include email as a person property.",
+            size="2",
+        ),
+        _mapping_editor(),
+        _preview(),
+    )
 
 
 def _step5() -> rx.Component:
-    return step(5, "Test the connection",
-                rx.text("In PostHog, open the destination and click Start testing (or trigger the event in your "
-                        "product). The event appears here the moment it arrives.", size="2"),
+    return step(
+        5,
+        "Test the connection",
+        rx.text(
+            "In PostHog, open the destination and click Start testing (or trigger the event in your "
+            "product). The event appears here the moment it arrives.",
+            size="2",
+        ),
+        rx.cond(
+            S.has_test_event,
+            rx.callout(
+                rx.vstack(
+                    rx.text(
+                        rx.text.strong("Test event received: "),
+                        rx.code(S.latest_event["event"]),
+                        " from ",
+                        rx.code(S.latest_event["distinct_id"]),
+                        " at ",
+                        S.latest_event["received"],
+                        id="received-event",
+                    ),
+                    rx.link("Open it in the Event Log", href=routes.EVENT_LOG),
+                    spacing="1",
+                ),
+                icon="circle-check",
+                color_scheme="green",
+                width="100%",
+            ),
+            rx.vstack(
+                rx.hstack(
+                    rx.spinner(size="2"),
+                    rx.text("Waiting for a test event…", id="waiting-for-event"),
+                    align="center",
+                    spacing="2",
+                ),
                 rx.cond(
-                    S.has_test_event,
+                    S.waiting_help.length() > 0,
                     rx.callout(
                         rx.vstack(
-                            rx.text(rx.text.strong("Test event received: "), rx.code(S.latest_event["event"]),
-                                    " from ", rx.code(S.latest_event["distinct_id"]), " at ",
-                                    S.latest_event["received"], id="received-event"),
-                            rx.link("Open it in the Event Log", href=routes.EVENT_LOG),
+                            rx.text(
+                                rx.text.strong("Nothing yet after 30 seconds. "),
+                                "Check that the destination is Enabled in PostHog and that its Webhook URL is "
+                                "exactly the one above; confirm the event fires in PostHog's Live Events. "
+                                "What Humanic sees:",
+                            ),
+                            rx.foreach(
+                                S.waiting_help,
+                                lambda h: rx.text("• ", h.problem, " ", rx.text.strong("Fix: "), h.fix, size="2"),
+                            ),
                             spacing="1",
                         ),
-                        icon="circle-check", color_scheme="green", width="100%",
+                        icon="life-buoy",
+                        color_scheme="amber",
+                        width="100%",
+                        id="waiting-help",
                     ),
-                    rx.vstack(
-                        rx.hstack(rx.spinner(size="2"), rx.text("Waiting for a test event…", id="waiting-for-event"),
-                                  align="center", spacing="2"),
-                        rx.cond(S.waiting_help.length() > 0, rx.callout(rx.vstack(
-                            rx.text(rx.text.strong("Nothing yet after 30 seconds. "),
-                                    "Check that the destination is Enabled in PostHog and that its Webhook URL is "
-                                    "exactly the one above; confirm the event fires in PostHog's Live Events. "
-                                    "What Humanic sees:"),
-                            rx.foreach(S.waiting_help, lambda h: rx.text("• ", h.problem, " ",
-                                                                          rx.text.strong("Fix: "), h.fix,
-                                                                          size="2")),
-                            spacing="1"), icon="life-buoy", color_scheme="amber", width="100%", id="waiting-help")),
-                        spacing="2", width="100%"),
                 ),
-                rx.cond(S.has_test_event, rx.el.details(rx.el.summary("Raw payload"), code_block(S.latest_payload))))
+                spacing="2",
+                width="100%",
+            ),
+        ),
+        rx.cond(S.has_test_event, rx.el.details(rx.el.summary("Raw payload"), code_block(S.latest_payload))),
+    )
 
 
 def _step6() -> rx.Component:
-    return step(6, "Activate",
-                rx.text("Once the test event shows the right contact and variables, activate. Then confirm the "
-                        "destination shows Enabled in PostHog.", size="2"),
-                rx.hstack(
-                    rx.cond(S.sel_status == "active",
-                            rx.button("Pause", on_click=S.set_active(False), variant="soft", color_scheme="orange",
-                                      id="pause-source"),
-                            rx.button("Activate", on_click=S.set_active(True), color_scheme="green",
-                                      id="activate-source")),
-                    status_badge(S.status_label),
-                    spacing="3", align="center",
+    return step(
+        6,
+        "Activate",
+        rx.text(
+            "Once the test event shows the right contact and variables, activate. Then confirm the "
+            "destination shows Enabled in PostHog.",
+            size="2",
+        ),
+        rx.hstack(
+            rx.cond(
+                S.sel_status == "active",
+                rx.button(
+                    "Pause", on_click=S.set_active(False), variant="soft", color_scheme="orange", id="pause-source"
                 ),
-                rx.cond(S.sel_status == "waiting_for_test_event",
-                        rx.text("No test event has arrived yet: activating now skips the check of step 5, so a "
-                                "wrong URL or mapping would only show once real events fail to fire.",
-                                size="2", color_scheme="amber", id="activate-untested")))
+                rx.button("Activate", on_click=S.set_active(True), color_scheme="green", id="activate-source"),
+            ),
+            status_badge(S.status_label),
+            spacing="3",
+            align="center",
+        ),
+        rx.cond(
+            S.sel_status == "waiting_for_test_event",
+            rx.text(
+                "No test event has arrived yet: activating now skips the check of step 5, so a "
+                "wrong URL or mapping would only show once real events fail to fire.",
+                size="2",
+                color_scheme="amber",
+                id="activate-untested",
+            ),
+        ),
+    )
 
 
 def _security() -> rx.Component:
@@ -224,33 +381,79 @@ def _security() -> rx.Component:
         rx.form(
             rx.vstack(
                 rx.heading("Security (optional)", size="4", as_="h2"),
-                rx.hstack(rx.checkbox(name="signing", default_checked=S.sel_signing, key=S.sel_signing.to_string()),
-                          rx.text("Require a signature (Standard Webhooks: webhook-id, webhook-timestamp, "
-                                  "webhook-signature; 5-minute tolerance)", size="2"), spacing="2"),
-                rx.cond(S.new_signing_secret != "",
-                        rx.callout(rx.vstack(rx.text("Paste this into the PostHog destination's Signing secret "
-                                                     "field. It is shown only now:"),
-                                             rx.code(S.new_signing_secret, id="signing-secret")),
-                                   icon="key-round", color_scheme="green", width="100%")),
-                rx.cond(S.sel_signing & (S.new_signing_secret == ""),
-                        rx.text("Signing is on. Its secret was shown once, when it was turned on; for a new one, "
-                                "turn signing off and save, then on and save.", size="2", id="signing-on")),
+                rx.hstack(
+                    rx.checkbox(name="signing", default_checked=S.sel_signing, key=S.sel_signing.to_string()),
+                    rx.text(
+                        "Require a signature (Standard Webhooks: webhook-id, webhook-timestamp, "
+                        "webhook-signature; 5-minute tolerance)",
+                        size="2",
+                    ),
+                    spacing="2",
+                ),
+                rx.cond(
+                    S.new_signing_secret != "",
+                    rx.callout(
+                        rx.vstack(
+                            rx.text(
+                                "Paste this into the PostHog destination's Signing secret field. It is shown only now:"
+                            ),
+                            rx.code(S.new_signing_secret, id="signing-secret"),
+                        ),
+                        icon="key-round",
+                        color_scheme="green",
+                        width="100%",
+                    ),
+                ),
+                rx.cond(
+                    S.sel_signing & (S.new_signing_secret == ""),
+                    rx.text(
+                        "Signing is on. Its secret was shown once, when it was turned on; for a new one, "
+                        "turn signing off and save, then on and save.",
+                        size="2",
+                        id="signing-on",
+                    ),
+                ),
                 rx.text("Or require a header, added under the destination's Headers in PostHog:", size="2"),
-                rx.hstack(rx.input(name="header_name", placeholder="Header name, e.g. X-Humanic-Key",
-                                   default_value=S.sel_header_name, key=S.sel_header_name, id="header-name"),
-                          rx.input(name="header_value", type="password", id="header-value",
-                                   placeholder=rx.cond(S.sel_header_name != "", "Leave blank to keep the current value",
-                                                       "Secret value")),
-                          spacing="2", wrap="wrap"),
-                rx.cond(S.sel_header_name != "",
-                        rx.callout(rx.text("In PostHog, open this destination → Headers → add a header named ",
-                                           rx.code(S.sel_header_name), " whose value is the secret you saved here "
-                                           "(never shown again). Deliveries without it are answered 401."),
-                                   icon="key-round", color_scheme="blue", width="100%", id="header-instructions")),
+                rx.hstack(
+                    rx.input(
+                        name="header_name",
+                        placeholder="Header name, e.g. X-Humanic-Key",
+                        default_value=S.sel_header_name,
+                        key=S.sel_header_name,
+                        id="header-name",
+                    ),
+                    rx.input(
+                        name="header_value",
+                        type="password",
+                        id="header-value",
+                        placeholder=rx.cond(
+                            S.sel_header_name != "", "Leave blank to keep the current value", "Secret value"
+                        ),
+                    ),
+                    spacing="2",
+                    wrap="wrap",
+                ),
+                rx.cond(
+                    S.sel_header_name != "",
+                    rx.callout(
+                        rx.text(
+                            "In PostHog, open this destination → Headers → add a header named ",
+                            rx.code(S.sel_header_name),
+                            " whose value is the secret you saved here "
+                            "(never shown again). Deliveries without it are answered 401.",
+                        ),
+                        icon="key-round",
+                        color_scheme="blue",
+                        width="100%",
+                        id="header-instructions",
+                    ),
+                ),
                 rx.button("Save security settings", type="submit", variant="soft", size="2"),
-                spacing="2", width="100%",
+                spacing="2",
+                width="100%",
             ),
-            on_submit=S.save_security, reset_on_submit=False,
+            on_submit=S.save_security,
+            reset_on_submit=False,
         ),
         width="100%",
     )
@@ -260,15 +463,31 @@ def integrations_page() -> rx.Component:
     return page_shell(
         "Integrations → PostHog",
         rx.moment(interval=500, on_change=S.poll, display="none"),
-        rx.hstack(rx.text("PostHog tracks what users do; Humanic turns those actions into emails.", size="2"),
-                  rx.spacer(), rx.text("Status:", size="2"), status_badge(S.status_label, id="source-status"),
-                  align="center", width="100%"),
+        rx.hstack(
+            rx.text("PostHog tracks what users do; Humanic turns those actions into emails.", size="2"),
+            rx.spacer(),
+            rx.text("Status:", size="2"),
+            status_badge(S.status_label, id="source-status"),
+            align="center",
+            width="100%",
+        ),
         notice(S.message, "green", "info", id="integrations-message"),
         notice(S.error, "red", "triangle-alert", id="integrations-error"),
         _connect_form(),
         rx.cond(
             S.selected_id != 0,
-            rx.vstack(_source_picker(), _private_url_warning(), _step1(), _step2(), _step3(), _step4(), _step5(),
-                      _step6(), _security(), spacing="4", width="100%"),
+            rx.vstack(
+                _source_picker(),
+                _private_url_warning(),
+                _step1(),
+                _step2(),
+                _step3(),
+                _step4(),
+                _step5(),
+                _step6(),
+                _security(),
+                spacing="4",
+                width="100%",
+            ),
         ),
     )

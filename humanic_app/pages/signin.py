@@ -6,15 +6,18 @@ from humanic_app.state.auth import AuthState
 
 
 def _error() -> rx.Component:
-    return rx.cond(AuthState.auth_error != "",
-                   rx.callout(AuthState.auth_error, icon="triangle-alert", color_scheme="red", id="auth-error"))
+    return rx.cond(
+        AuthState.auth_error != "",
+        rx.callout(AuthState.auth_error, icon="triangle-alert", color_scheme="red", id="auth-error"),
+    )
 
 
 def _field(label: str, name: str, kind: str = "text", autocomplete: str = "") -> rx.Component:
     return rx.vstack(
         rx.text(label, as_="label", size="2", weight="medium", html_for=name),
         rx.input(name=name, id=name, type=kind, required=True, width="100%", auto_complete=autocomplete),
-        spacing="1", width="100%",
+        spacing="1",
+        width="100%",
     )
 
 
@@ -22,8 +25,11 @@ def owner_form() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.heading("Create the owner account", size="5"),
-            rx.text("Nobody has signed up yet. The first account owns this workspace and can invite others.",
-                    size="2", color_scheme="gray"),
+            rx.text(
+                "Nobody has signed up yet. The first account owns this workspace and can invite others.",
+                size="2",
+                color_scheme="gray",
+            ),
             _field("Email", "email", "email", "username"),
             _field("Password (at least 10 characters)", "password", "password", "new-password"),
             _field("Repeat the password", "password_confirm", "password", "new-password"),

@@ -70,14 +70,14 @@ def has_users(*, session: Session) -> bool:
     return (session.exec(select(func.count()).select_from(User)).one() or 0) > 0
 
 
-def create_user(*, session: Session, email: str, password: str, role: UserRole = UserRole.member,
-                must_change_password: bool = False) -> User:
+def create_user(
+    *, session: Session, email: str, password: str, role: UserRole = UserRole.member, must_change_password: bool = False
+) -> User:
     email = validate_email(email)
     validate_password(password)
     if session.exec(select(User).where(User.email == email)).first():
         raise Conflict(f"A user with the email {email} already exists.")
-    user = User(email=email, password_hash=_hasher.hash(password), role=role,
-                must_change_password=must_change_password)
+    user = User(email=email, password_hash=_hasher.hash(password), role=role, must_change_password=must_change_password)
     session.add(user)
     session.flush()
     return user
@@ -93,8 +93,9 @@ def create_owner(*, session: Session, email: str, password: str) -> User:
 def invite_user(*, session: Session, inviter: Principal, email: str, temporary_password: str) -> User:
     if not inviter.is_owner:
         raise PermissionDenied("Only the owner can invite users.")
-    return create_user(session=session, email=email, password=temporary_password,
-                       role=UserRole.member, must_change_password=True)
+    return create_user(
+        session=session, email=email, password=temporary_password, role=UserRole.member, must_change_password=True
+    )
 
 
 def list_users(*, session: Session) -> list[User]:

@@ -47,8 +47,14 @@ def identity_from_event(mapped: MappedEvent, *, at: datetime) -> Identity:
     for key in ("$set_once", "$set"):
         if isinstance(event_properties.get(key), dict):
             properties.update(event_properties[key])
-    return Identity(person_id=mapped.person_id, distinct_ids=list(dict.fromkeys(linked)), email=mapped.email,
-                    name=mapped.name, properties=properties, at=at)
+    return Identity(
+        person_id=mapped.person_id,
+        distinct_ids=list(dict.fromkeys(linked)),
+        email=mapped.email,
+        name=mapped.name,
+        properties=properties,
+        at=at,
+    )
 
 
 def _merge_into(session: Session, survivor: Contact, other: Contact) -> None:
@@ -97,13 +103,17 @@ def _apply_properties(contact: Contact, identity: Identity) -> None:
 
 def _chunks(values: list, size: int = 500):
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 _IDENTITIES = select(ContactIdentity.value, ContactIdentity.contact_id).where(
-    ContactIdentity.kind == bindparam("kind"), col(ContactIdentity.value).in_(bindparam("values", expanding=True)))
-_BY_EMAIL = select(func.lower(Contact.email), Contact.id).where(
-    func.lower(Contact.email).in_(bindparam("emails", expanding=True))).order_by(col(Contact.id))
+    ContactIdentity.kind == bindparam("kind"), col(ContactIdentity.value).in_(bindparam("values", expanding=True))
+)
+_BY_EMAIL = (
+    select(func.lower(Contact.email), Contact.id)
+    .where(func.lower(Contact.email).in_(bindparam("emails", expanding=True)))
+    .order_by(col(Contact.id))
+)
 
 
 class ContactBook:
@@ -169,8 +179,14 @@ class ContactBook:
             if not identity.email:
                 return None
             created = clock.now()  # given, not defaulted: pydantic inspects a default factory on every call
-            contact = Contact(email=identity.email, name=(identity.name or "")[:300], properties={},
-                              property_times={}, created_at=created, updated_at=created)
+            contact = Contact(
+                email=identity.email,
+                name=(identity.name or "")[:300],
+                properties={},
+                property_times={},
+                created_at=created,
+                updated_at=created,
+            )
             self._session.add(contact)
             self.created += 1
             self._by_email.setdefault(identity.email.lower(), contact)
@@ -214,14 +230,16 @@ def find_contact(*, session: Session, key: str) -> Contact | None:
 
 
 def _owner_of(session: Session, identity_value: str) -> Contact | None:
-    owner = session.exec(select(ContactIdentity.contact_id).where(ContactIdentity.value == identity_value)
-                         .limit(1)).first()
+    owner = session.exec(
+        select(ContactIdentity.contact_id).where(ContactIdentity.value == identity_value).limit(1)
+    ).first()
     return session.get(Contact, owner) if owner is not None else None
 
 
 def _by_email(session: Session, email: str) -> Contact | None:
-    return session.exec(select(Contact).where(func.lower(Contact.email) == email.lower())
-                        .order_by(col(Contact.id)).limit(1)).first()
+    return session.exec(
+        select(Contact).where(func.lower(Contact.email) == email.lower()).order_by(col(Contact.id)).limit(1)
+    ).first()
 
 
 def describe_match(*, session: Session, mapped: MappedEvent) -> str:
@@ -235,12 +253,16 @@ def describe_match(*, session: Session, mapped: MappedEvent) -> str:
 
 
 def identities_of(*, session: Session, contact_id: int) -> list[ContactIdentity]:
-    return list(session.exec(select(ContactIdentity).where(ContactIdentity.contact_id == contact_id)
-                             .order_by(col(ContactIdentity.id))))
+    return list(
+        session.exec(
+            select(ContactIdentity).where(ContactIdentity.contact_id == contact_id).order_by(col(ContactIdentity.id))
+        )
+    )
 
 
-def search_contacts(*, session: Session, query: str = "", email: str = "", limit: int = 50,
-                    before_id: int | None = None) -> list[Contact]:
+def search_contacts(
+    *, session: Session, query: str = "", email: str = "", limit: int = 50, before_id: int | None = None
+) -> list[Contact]:
     """Newest first; `query` matches email, name or any distinct_id; pages with before_id."""
     stmt = select(Contact)
     if email:
@@ -248,17 +270,28 @@ def search_contacts(*, session: Session, query: str = "", email: str = "", limit
     if query:
         like = f"%{query.strip().lower()}%"
         ids_by_identity = select(ContactIdentity.contact_id).where(func.lower(ContactIdentity.value).like(like))
-        stmt = stmt.where(or_(func.lower(Contact.email).like(like), func.lower(Contact.name).like(like),
-                              col(Contact.id).in_(ids_by_identity)))
+        stmt = stmt.where(
+            or_(
+                func.lower(Contact.email).like(like),
+                func.lower(Contact.name).like(like),
+                col(Contact.id).in_(ids_by_identity),
+            )
+        )
     if before_id:
         stmt = stmt.where(col(Contact.id) < before_id)
     return list(session.exec(stmt.order_by(col(Contact.id).desc()).limit(max(1, min(limit, 200)))))
 
 
 def contact_as_dict(*, session: Session, contact: Contact, with_identities: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": contact.id, "email": contact.email, "name": contact.name, "properties": contact.properties,
-            "unsubscribed_at": contact.unsubscribed_at.isoformat() if contact.unsubscribed_at else None,
-            "created_at": contact.created_at.isoformat(), "updated_at": contact.updated_at.isoformat()}
+    data: dict[str, Any] = {
+        "id": contact.id,
+        "email": contact.email,
+        "name": contact.name,
+        "properties": contact.properties,
+        "unsubscribed_at": contact.unsubscribed_at.isoformat() if contact.unsubscribed_at else None,
+        "created_at": contact.created_at.isoformat(),
+        "updated_at": contact.updated_at.isoformat(),
+    }
     if with_identities:
         identities = identities_of(session=session, contact_id=id_of(contact))
         data["distinct_ids"] = [i.value for i in identities if i.kind == IdentityKind.distinct_id]

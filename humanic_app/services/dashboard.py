@@ -69,9 +69,26 @@ def overview(*, session: Session, range_key: str = "24h") -> dict[str, Any]:
     now = clock.now()
     since = now - span
     buckets = _buckets(since, now, by_day)
-    found = stats.series(session=session, since=since, by_day=by_day, names=[
-        "received", "event", "rejected", "contact_created", "scheduled", "sent", "failed", "suppressed",
-        "unsubscribed", "bounced", "complained", "webhook_ms", "webhook_non2xx"])
+    found = stats.series(
+        session=session,
+        since=since,
+        by_day=by_day,
+        names=[
+            "received",
+            "event",
+            "rejected",
+            "contact_created",
+            "scheduled",
+            "sent",
+            "failed",
+            "suppressed",
+            "unsubscribed",
+            "bounced",
+            "complained",
+            "webhook_ms",
+            "webhook_non2xx",
+        ],
+    )
     source_names = {str(s.id): s.name for s in session.exec(select(Source))}
     sent, bounced, complained = _summed(found, "sent"), _summed(found, "bounced"), _summed(found, "complained")
 
@@ -89,37 +106,67 @@ def overview(*, session: Session, range_key: str = "24h") -> dict[str, Any]:
         "events_by_name": _chart(buckets, by_day, _top(found, "event")),
         "rejected": _chart(buckets, by_day, _top(found, "rejected")),
         "contacts": _chart(buckets, by_day, {"contacts created": _summed(found, "contact_created")}),
-        "emails": _chart(buckets, by_day, {name: _summed(found, name)
-                                           for name in ("scheduled", "sent", "failed", "suppressed")}),
-        "engagement": _chart(buckets, by_day, {"unsubscribes": _summed(found, "unsubscribed"), "bounces": bounced,
-                                               "complaints": complained}),
+        "emails": _chart(
+            buckets, by_day, {name: _summed(found, name) for name in ("scheduled", "sent", "failed", "suppressed")}
+        ),
+        "engagement": _chart(
+            buckets,
+            by_day,
+            {"unsubscribes": _summed(found, "unsubscribed"), "bounces": bounced, "complaints": complained},
+        ),
         "rates": _chart(buckets, by_day, {"bounce rate %": rate(bounced), "complaint rate %": rate(complained)}),
-        "webhook": _chart(buckets, by_day, {
-            "p50 ms": {b: v[0] for b, v in latency.items() if v[0] != float("inf")},
-            "p99 ms": {b: v[1] for b, v in latency.items() if v[1] != float("inf")},
-            "non-2xx": _summed(found, "webhook_non2xx")}),
+        "webhook": _chart(
+            buckets,
+            by_day,
+            {
+                "p50 ms": {b: v[0] for b, v in latency.items() if v[0] != float("inf")},
+                "p99 ms": {b: v[1] for b, v in latency.items() if v[1] != float("inf")},
+                "non-2xx": _summed(found, "webhook_non2xx"),
+            },
+        ),
     }
-    return {"range": range_key, "charts": charts, "funnel": funnel(session=session, since=since),
-            "health": health(session=session, since=since),
-            "limits": {"bounce_target": GMAIL_BOUNCE_TARGET, "never": GMAIL_NEVER}}
+    return {
+        "range": range_key,
+        "charts": charts,
+        "funnel": funnel(session=session, since=since),
+        "health": health(session=session, since=since),
+        "limits": {"bounce_target": GMAIL_BOUNCE_TARGET, "never": GMAIL_NEVER},
+    }
 
 
 def funnel(*, session: Session, since: datetime) -> list[dict[str, Any]]:
     """Per campaign over the period: enrolled → sent → delivered → opened → clicked → reached its goal,
     and how many of its emails are due in the next 24 hours."""
-    totals = {name: stats.totals(session=session, name=name, since=since)
-              for name in ("enrolled", "sent", "delivered", "opened", "clicked", "goal")}
+    totals = {
+        name: stats.totals(session=session, name=name, since=since)
+        for name in ("enrolled", "sent", "delivered", "opened", "clicked", "goal")
+    }
     now = clock.now()
-    upcoming = dict(session.exec(select(Message.campaign_id, func.count()).where(
-        Message.status == MessageStatus.scheduled, Message.due_at <= now + timedelta(hours=24),
-        col(Message.campaign_id).is_not(None)).group_by(col(Message.campaign_id))).all())
+    upcoming = dict(
+        session.exec(
+            select(Message.campaign_id, func.count())
+            .where(
+                Message.status == MessageStatus.scheduled,
+                Message.due_at <= now + timedelta(hours=24),
+                col(Message.campaign_id).is_not(None),
+            )
+            .group_by(col(Message.campaign_id))
+        ).all()
+    )
     rows = []
-    for campaign in session.exec(select(Campaign).where(Campaign.status != CampaignStatus.archived)
-                                 .order_by(col(Campaign.id))):
+    for campaign in session.exec(
+        select(Campaign).where(Campaign.status != CampaignStatus.archived).order_by(col(Campaign.id))
+    ):
         key = str(campaign.id)
-        rows.append({"id": campaign.id, "name": campaign.name, "status": campaign.status.value,
-                     **{name: totals[name].get(key, 0) for name in totals},
-                     "next_24h": upcoming.get(campaign.id, 0)})
+        rows.append(
+            {
+                "id": campaign.id,
+                "name": campaign.name,
+                "status": campaign.status.value,
+                **{name: totals[name].get(key, 0) for name in totals},
+                "next_24h": upcoming.get(campaign.id, 0),
+            }
+        )
     return rows
 
 
@@ -135,15 +182,19 @@ class Backlogs:
 
 def backlogs(*, session: Session, now: datetime) -> Backlogs:
     oldest_pending: datetime | None
-    pending, oldest_pending = session.exec(select(func.count(), func.min(Event.received_at)).where(
-        Event.outcome == EventOutcome.pending)).one()
+    pending, oldest_pending = session.exec(
+        select(func.count(), func.min(Event.received_at)).where(Event.outcome == EventOutcome.pending)
+    ).one()
     box = inbox.for_engine(session.get_bind().engine)
     if box is not None:  # SQLite: accepted rows not yet moved out of the webhook's inbox count too
         waiting, oldest_waiting = box.waiting(after=inbox.cursor_of(session.connection()))
         pending += waiting
         oldest_pending = min(filter(None, (oldest_pending, oldest_waiting)), default=None)
-    due, oldest_due = session.exec(select(func.count(), func.min(Message.due_at)).where(
-        Message.status == MessageStatus.scheduled, Message.due_at <= now)).one()
+    due, oldest_due = session.exec(
+        select(func.count(), func.min(Message.due_at)).where(
+            Message.status == MessageStatus.scheduled, Message.due_at <= now
+        )
+    ).one()
     return Backlogs(pending, oldest_pending, due, oldest_due)
 
 
@@ -156,8 +207,13 @@ def health(*, session: Session, since: datetime) -> dict[str, Any]:
     def age(moment: datetime | None) -> str:
         return "–" if moment is None else f"{max(0, int((now - moment).total_seconds()))} s"
 
-    return {"answers": sum(buckets.values()), "p50": stats.describe_ms(stats.quantile_ms(buckets, 0.5)),
-            "p99": stats.describe_ms(stats.quantile_ms(buckets, 0.99)),
-            "non_2xx": sum(stats.totals(session=session, name="webhook_non2xx", since=since).values()),
-            "processing_backlog": queues.pending, "processing_oldest": age(queues.oldest_pending),
-            "dispatch_backlog": queues.due, "dispatch_oldest": age(queues.oldest_due)}
+    return {
+        "answers": sum(buckets.values()),
+        "p50": stats.describe_ms(stats.quantile_ms(buckets, 0.5)),
+        "p99": stats.describe_ms(stats.quantile_ms(buckets, 0.99)),
+        "non_2xx": sum(stats.totals(session=session, name="webhook_non2xx", since=since).values()),
+        "processing_backlog": queues.pending,
+        "processing_oldest": age(queues.oldest_pending),
+        "dispatch_backlog": queues.due,
+        "dispatch_oldest": age(queues.oldest_due),
+    }

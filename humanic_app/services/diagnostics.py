@@ -11,8 +11,17 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
-from humanic_app.models import (Campaign, CampaignStatus, Enrolment, Event, EventOutcome, Message, MessageStatus,
-                                Source, WorkspaceStatus)
+from humanic_app.models import (
+    Campaign,
+    CampaignStatus,
+    Enrolment,
+    Event,
+    EventOutcome,
+    Message,
+    MessageStatus,
+    Source,
+    WorkspaceStatus,
+)
 from humanic_app.services import domains, stats, workspace
 
 WINDOW = timedelta(days=7)
@@ -20,7 +29,7 @@ WINDOW = timedelta(days=7)
 
 @dataclasses.dataclass
 class Finding:
-    case: str          # the spec's troubleshooting heading
+    case: str  # the spec's troubleshooting heading
     key: str
     problem: str
     fix: str
@@ -39,80 +48,145 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
 
     rotated = sum(n for reason, n in rejected.items() if reason.startswith("404 rotated"))
     if rotated:
-        findings.append(Finding("Events aren't appearing", "rotated_url",
-                                f"{rotated} deliveries in the last 7 days used an old (regenerated) webhook URL.",
-                                "PostHog still uses the old URL — paste the new one from Integrations → PostHog "
-                                "into the destination's Webhook URL field.", "/integrations"))
+        findings.append(
+            Finding(
+                "Events aren't appearing",
+                "rotated_url",
+                f"{rotated} deliveries in the last 7 days used an old (regenerated) webhook URL.",
+                "PostHog still uses the old URL — paste the new one from Integrations → PostHog "
+                "into the destination's Webhook URL field.",
+                "/integrations",
+            )
+        )
     refused = {reason: n for reason, n in rejected.items() if not reason.startswith("404")}
     if refused:
         reason = max(refused, key=lambda r: refused[r])
-        example = session.exec(select(Event.id).where(Event.outcome == EventOutcome.rejected)
-                               .order_by(col(Event.id).desc()).limit(1)).first()
-        findings.append(Finding("Events aren't appearing", "rejected",
-                                f"{sum(refused.values())} deliveries were rejected in the last 7 days; most often: "
-                                f"{reason}" + (f" (latest example: event #{example})." if example else "."),
-                                "Open the Event Log filtered to 'rejected' to see each payload; fix the signing "
-                                "secret, header or body shape in the PostHog destination.", "/events"))
+        example = session.exec(
+            select(Event.id).where(Event.outcome == EventOutcome.rejected).order_by(col(Event.id).desc()).limit(1)
+        ).first()
+        findings.append(
+            Finding(
+                "Events aren't appearing",
+                "rejected",
+                f"{sum(refused.values())} deliveries were rejected in the last 7 days; most often: "
+                f"{reason}" + (f" (latest example: event #{example})." if example else "."),
+                "Open the Event Log filtered to 'rejected' to see each payload; fix the signing "
+                "secret, header or body shape in the PostHog destination.",
+                "/events",
+            )
+        )
 
     duplicates = sum(stats.totals(session=session, name="duplicate", since=since).values())
     if duplicates >= 20 and duplicates >= 0.2 * max(1, sum(received.values())):
-        findings.append(Finding("Users are receiving duplicate emails", "repeated_deliveries",
-                                f"{duplicates} deliveries in the last 7 days repeated an event already received on "
-                                f"the same URL ({100 * duplicates // max(1, sum(received.values()))}% of events).",
-                                "Humanic drops the repeats, so nobody is emailed twice; but two webhook "
-                                "destinations probably use the same URL — disable one in PostHog's Data pipelines.",
-                                "/integrations"))
+        findings.append(
+            Finding(
+                "Users are receiving duplicate emails",
+                "repeated_deliveries",
+                f"{duplicates} deliveries in the last 7 days repeated an event already received on "
+                f"the same URL ({100 * duplicates // max(1, sum(received.values()))}% of events).",
+                "Humanic drops the repeats, so nobody is emailed twice; but two webhook "
+                "destinations probably use the same URL — disable one in PostHog's Data pipelines.",
+                "/integrations",
+            )
+        )
 
     processed = stats.totals(session=session, name="processed", since=since)
     no_email = sum(stats.totals(session=session, name="no_email", since=since).values())
     handled = sum(processed.values()) + no_email
     if no_email and no_email / handled >= 0.1:
-        findings.append(Finding("Emails aren't sending even though events are arriving", "no_email",
-                                f"{100 * no_email // handled}% of recent events carry no email and match no contact.",
-                                "Add email to your PostHog $identify call (person properties), or map the email "
-                                "field in Integrations → PostHog step 4.", "/integrations"))
+        findings.append(
+            Finding(
+                "Emails aren't sending even though events are arriving",
+                "no_email",
+                f"{100 * no_email // handled}% of recent events carry no email and match no contact.",
+                "Add email to your PostHog $identify call (person properties), or map the email "
+                "field in Integrations → PostHog step 4.",
+                "/integrations",
+            )
+        )
 
     active = list(session.exec(select(Campaign).where(Campaign.status == CampaignStatus.active)))
     triggers = Counter(c.trigger_event for c in active)
     unused = sorted(n for n in set(processed) - set(triggers) if n and not n.startswith("$"))
     if unused:
-        findings.append(Finding("Emails aren't sending even though events are arriving", "unused_events",
-                                f"Events arrive that no active campaign uses: {', '.join(unused[:8])}.",
-                                "Receiving an event does not send an email by itself: create (or activate) a "
-                                "campaign with that event as its trigger.", "/campaigns"))
+        findings.append(
+            Finding(
+                "Emails aren't sending even though events are arriving",
+                "unused_events",
+                f"Events arrive that no active campaign uses: {', '.join(unused[:8])}.",
+                "Receiving an event does not send an email by itself: create (or activate) a "
+                "campaign with that event as its trigger.",
+                "/campaigns",
+            )
+        )
     findings += _trigger_findings(session, active, stats.totals(session=session, name="event", since=since))
     for event_name, n in triggers.items():
         if n > 1:
             names = ", ".join(c.name for c in active if c.trigger_event == event_name)
-            findings.append(Finding("Users are receiving duplicate emails", f"shared_trigger:{event_name}",
-                                    f"{n} active campaigns fire on {event_name}: {names}.",
-                                    "Consolidate them, or rely on the frequency cap in Settings.", "/campaigns"))
+            findings.append(
+                Finding(
+                    "Users are receiving duplicate emails",
+                    f"shared_trigger:{event_name}",
+                    f"{n} active campaigns fire on {event_name}: {names}.",
+                    "Consolidate them, or rely on the frequency cap in Settings.",
+                    "/campaigns",
+                )
+            )
     if sum(stats.totals(session=session, name="cross_source", since=since).values()):
-        findings.append(Finding("Users are receiving duplicate emails", "two_destinations",
-                                "The same PostHog event arrived through two sources.",
-                                "Two webhook destinations point at Humanic — disable one in PostHog's Data "
-                                "pipelines.", "/integrations"))
+        findings.append(
+            Finding(
+                "Users are receiving duplicate emails",
+                "two_destinations",
+                "The same PostHog event arrived through two sources.",
+                "Two webhook destinations point at Humanic — disable one in PostHog's Data pipelines.",
+                "/integrations",
+            )
+        )
 
-    held = dict(session.exec(select(Message.campaign_id, func.count()).where(
-        Message.status == MessageStatus.scheduled, Message.due_at <= now, col(Message.campaign_id).is_not(None))
-        .group_by(col(Message.campaign_id))).all())
+    held = dict(
+        session.exec(
+            select(Message.campaign_id, func.count())
+            .where(
+                Message.status == MessageStatus.scheduled, Message.due_at <= now, col(Message.campaign_id).is_not(None)
+            )
+            .group_by(col(Message.campaign_id))
+        ).all()
+    )
     for campaign in session.exec(select(Campaign).where(Campaign.status == CampaignStatus.paused)):
         if held.get(campaign.id):
-            findings.append(Finding("Emails aren't sending even though events are arriving",
-                                    f"campaign_paused:{campaign.id}",
-                                    f"“{campaign.name}” is paused: {held[campaign.id]} of its emails are due and "
-                                    f"waiting.", "Resume it in Campaigns (or archive it to cancel them).",
-                                    "/campaigns"))
+            findings.append(
+                Finding(
+                    "Emails aren't sending even though events are arriving",
+                    f"campaign_paused:{campaign.id}",
+                    f"“{campaign.name}” is paused: {held[campaign.id]} of its emails are due and waiting.",
+                    "Resume it in Campaigns (or archive it to cancel them).",
+                    "/campaigns",
+                )
+            )
     if ws.status == WorkspaceStatus.paused:
-        findings.append(Finding("Emails aren't sending even though events are arriving", "workspace_paused",
-                                "The workspace is paused: events are stored, nothing is sent.",
-                                "Resume it in Settings.", "/settings"))
+        findings.append(
+            Finding(
+                "Emails aren't sending even though events are arriving",
+                "workspace_paused",
+                "The workspace is paused: events are stored, nothing is sent.",
+                "Resume it in Settings.",
+                "/settings",
+            )
+        )
     findings += _provider_findings(session, ws, since)
-    problem = domains.sending_domain_problem(session=session, from_email=ws.from_email,
-                                             resend_configured=resend_configured)
+    problem = domains.sending_domain_problem(
+        session=session, from_email=ws.from_email, resend_configured=resend_configured
+    )
     if problem:
-        findings.append(Finding("Emails aren't sending even though events are arriving", "domain", problem,
-                                "Domains → add the records at your DNS provider → Verify.", "/domains"))
+        findings.append(
+            Finding(
+                "Emails aren't sending even though events are arriving",
+                "domain",
+                problem,
+                "Domains → add the records at your DNS provider → Verify.",
+                "/domains",
+            )
+        )
     return findings
 
 
@@ -123,8 +197,10 @@ def _answers_before(session: Session, moment) -> str:
     if not buckets:
         return ""
     errors = sum(stats.totals(session=session, name="webhook_non2xx", since=since).values())
-    return (f" In the 24 h before, Humanic answered {sum(buckets.values())} requests, "
-            f"p99 {stats.describe_ms(stats.quantile_ms(buckets, 0.99))}, {errors} with an error.")
+    return (
+        f" In the 24 h before, Humanic answered {sum(buckets.values())} requests, "
+        f"p99 {stats.describe_ms(stats.quantile_ms(buckets, 0.99))}, {errors} with an error."
+    )
 
 
 def _source_findings(session: Session, all_sources: list[Source], received: dict[str, int], now) -> list[Finding]:
@@ -133,22 +209,33 @@ def _source_findings(session: Session, all_sources: list[Source], received: dict
     for source in all_sources:
         if source.last_event_at is None:
             if now - source.created_at > timedelta(seconds=30):
-                found.append(Finding(
-                    "Events aren't appearing", f"silent_source:{source.id}",
-                    f"Source “{source.name}” has never received an event.",
-                    "Check the PostHog destination is Enabled (not Disabled or Quarantined) and uses the URL shown in "
-                    "Integrations → PostHog; confirm the event fires in PostHog's Live Events.", "/integrations"))
+                found.append(
+                    Finding(
+                        "Events aren't appearing",
+                        f"silent_source:{source.id}",
+                        f"Source “{source.name}” has never received an event.",
+                        "Check the PostHog destination is Enabled (not Disabled or Quarantined) and uses the URL "
+                        "shown in Integrations → PostHog; confirm the event fires in PostHog's Live Events.",
+                        "/integrations",
+                    )
+                )
             continue
         per_hour = received.get(str(source.id), 0) / (WINDOW.total_seconds() / 3600)
         quiet = now - source.last_event_at
         if per_hour >= 1 and quiet > max(timedelta(hours=1), timedelta(hours=10 / per_hour)):
-            found.append(Finding(
-                "Events aren't appearing", f"quiet_source:{source.id}",
-                f"Source “{source.name}” has received nothing for {int(quiet.total_seconds() // 3600)} h; it "
-                f"usually receives about {per_hour:.0f} events an hour." + _answers_before(session, source.last_event_at),
-                "PostHog may have disabled the destination after failed deliveries: open Data pipelines → your "
-                "Humanic destination; if it says Disabled, check its Metrics tab, then Enable it. Humanic's own "
-                "answer times and errors are under Pipeline health on the Dashboard.", "/integrations"))
+            found.append(
+                Finding(
+                    "Events aren't appearing",
+                    f"quiet_source:{source.id}",
+                    f"Source “{source.name}” has received nothing for {int(quiet.total_seconds() // 3600)} h; it "
+                    f"usually receives about {per_hour:.0f} events an hour."
+                    + _answers_before(session, source.last_event_at),
+                    "PostHog may have disabled the destination after failed deliveries: open Data pipelines → your "
+                    "Humanic destination; if it says Disabled, check its Metrics tab, then Enable it. Humanic's own "
+                    "answer times and errors are under Pipeline health on the Dashboard.",
+                    "/integrations",
+                )
+            )
     return found
 
 
@@ -159,27 +246,40 @@ def _trigger_findings(session: Session, active: list[Campaign], arrived: dict[st
     for campaign in active:
         event_name = campaign.trigger_event
         if not arrived.get(event_name):
-            found.append(Finding(case, f"trigger_missing:{campaign.id}",
-                                 f"“{campaign.name}” triggers on {event_name}, which has not arrived in the last "
-                                 f"7 days.",
-                                 f"Check the event name's spelling and case in PostHog, and that the destination's "
-                                 f"event filter lets {event_name} through.", "/campaigns"))
+            found.append(
+                Finding(
+                    case,
+                    f"trigger_missing:{campaign.id}",
+                    f"“{campaign.name}” triggers on {event_name}, which has not arrived in the last 7 days.",
+                    f"Check the event name's spelling and case in PostHog, and that the destination's "
+                    f"event filter lets {event_name} through.",
+                    "/campaigns",
+                )
+            )
             continue
-        enrolled = session.exec(select(func.count()).select_from(Enrolment).where(
-            Enrolment.campaign_id == campaign.id)).one()
+        enrolled = session.exec(
+            select(func.count()).select_from(Enrolment).where(Enrolment.campaign_id == campaign.id)
+        ).one()
         if enrolled:
             continue
         reasons: Counter = Counter()
-        for decisions in session.exec(select(Event.decisions).where(Event.event_name == event_name)
-                                      .order_by(col(Event.id).desc()).limit(200)):
+        for decisions in session.exec(
+            select(Event.decisions).where(Event.event_name == event_name).order_by(col(Event.id).desc()).limit(200)
+        ):
             reasons.update(d.get("reason", "") for d in decisions or [] if d.get("campaign_id") == campaign.id)
         if reasons:
             reason, n = reasons.most_common(1)[0]
-            found.append(Finding(case, f"trigger_never_matched:{campaign.id}",
-                                 f"“{campaign.name}” has seen {event_name} but enrolled nobody; most recent "
-                                 f"events were refused with: {reason} ({n}×).",
-                                 "Open the campaign and loosen that condition, or check the property names "
-                                 "PostHog sends (Event Log → an event → payload).", "/campaigns"))
+            found.append(
+                Finding(
+                    case,
+                    f"trigger_never_matched:{campaign.id}",
+                    f"“{campaign.name}” has seen {event_name} but enrolled nobody; most recent "
+                    f"events were refused with: {reason} ({n}×).",
+                    "Open the campaign and loosen that condition, or check the property names "
+                    "PostHog sends (Event Log → an event → payload).",
+                    "/campaigns",
+                )
+            )
     return found
 
 
@@ -188,22 +288,45 @@ def _provider_findings(session: Session, ws, since) -> list[Finding]:
     case = "Emails aren't sending even though events are arriving"
     found: list[Finding] = []
     if block := workspace.sending_block(workspace=ws):
-        found.append(Finding(case, "provider_quota", block,
-                             "Upgrade your Resend plan (or wait for the daily quota to reset), then click Resume "
-                             "sending in Settings. Scheduled emails wait; none are lost.", "/settings"))
-    failures = session.exec(select(Message.last_error, func.count()).where(
-        Message.status == MessageStatus.failed, Message.due_at >= since).group_by(Message.last_error)).all()
+        found.append(
+            Finding(
+                case,
+                "provider_quota",
+                block,
+                "Upgrade your Resend plan (or wait for the daily quota to reset), then click Resume "
+                "sending in Settings. Scheduled emails wait; none are lost.",
+                "/settings",
+            )
+        )
+    failures = session.exec(
+        select(Message.last_error, func.count())
+        .where(Message.status == MessageStatus.failed, Message.due_at >= since)
+        .group_by(Message.last_error)
+    ).all()
     if not failures:
         return found
     total = sum(n for _, n in failures)
     if any("invalid_api_key" in e or "restricted_api_key" in e for e, _ in failures):
-        found.append(Finding(case, "provider_key", "Resend refuses the API key (invalid or restricted).",
-                             "Create a full-access key in Resend → API Keys, set it as RESEND_API_KEY and restart; "
-                             "then retry the failed emails in Messages.", "/messages"))
+        found.append(
+            Finding(
+                case,
+                "provider_key",
+                "Resend refuses the API key (invalid or restricted).",
+                "Create a full-access key in Resend → API Keys, set it as RESEND_API_KEY and restart; "
+                "then retry the failed emails in Messages.",
+                "/messages",
+            )
+        )
     error, _ = max(failures, key=lambda f: f[1])
-    found.append(Finding(case, "provider_errors", f"{total} emails failed in the last 7 days; most often: {error}",
-                         "Open Messages filtered to 'failed' to see each error; fix the cause, then Retry.",
-                         "/messages"))
+    found.append(
+        Finding(
+            case,
+            "provider_errors",
+            f"{total} emails failed in the last 7 days; most often: {error}",
+            "Open Messages filtered to 'failed' to see each error; fix the cause, then Retry.",
+            "/messages",
+        )
+    )
     return found
 
 

@@ -30,8 +30,14 @@ def configure(*, api_key: str | None, api_url: str | None) -> bool:
 
 
 def dmarc_record(name: str) -> dict[str, Any]:
-    return {"record": "DMARC", "name": f"_dmarc.{name}", "type": "TXT", "ttl": "Auto", "status": "recommended",
-            "value": "v=DMARC1; p=none;"}
+    return {
+        "record": "DMARC",
+        "name": f"_dmarc.{name}",
+        "type": "TXT",
+        "ttl": "Auto",
+        "status": "recommended",
+        "value": "v=DMARC1; p=none;",
+    }
 
 
 def _records(name: str, resend_records: Sequence[Mapping[str, object]] | None) -> list[dict[str, Any]]:
@@ -52,8 +58,12 @@ def create_domain(*, session: Session, name: str) -> Domain:
         created = resend.Domains.create({"name": name})
     except ResendError as exc:
         raise _resend_error(exc) from None
-    domain = Domain(name=name, resend_id=created["id"], status=created.get("status") or "not_started",
-                    records=_records(name, created.get("records")))
+    domain = Domain(
+        name=name,
+        resend_id=created["id"],
+        status=created.get("status") or "not_started",
+        records=_records(name, created.get("records")),
+    )
     session.add(domain)
     session.flush()
     return domain
@@ -107,6 +117,12 @@ def sending_domain_problem(*, session: Session, from_email: str, resend_configur
 
 
 def domain_as_dict(domain: Domain) -> dict[str, Any]:
-    return {"id": domain.id, "name": domain.name, "status": domain.status, "records": domain.records,
-            "resend_id": domain.resend_id, "created_at": domain.created_at.isoformat(),
-            "checked_at": domain.checked_at.isoformat() if domain.checked_at else None}
+    return {
+        "id": domain.id,
+        "name": domain.name,
+        "status": domain.status,
+        "records": domain.records,
+        "resend_id": domain.resend_id,
+        "created_at": domain.created_at.isoformat(),
+        "checked_at": domain.checked_at.isoformat() if domain.checked_at else None,
+    }

@@ -12,9 +12,17 @@ from humanic_app.services.errors import ValidationFailed, require
 MAX_LIMIT = 500
 
 
-def list_events(*, session: Session, source_id: int | None = None, event_name: str | None = None,
-                outcome: str | None = None, contact_id: int | None = None, limit: int = 50,
-                before_id: int | None = None, after_id: int | None = None) -> list[Event]:
+def list_events(
+    *,
+    session: Session,
+    source_id: int | None = None,
+    event_name: str | None = None,
+    outcome: str | None = None,
+    contact_id: int | None = None,
+    limit: int = 50,
+    before_id: int | None = None,
+    after_id: int | None = None,
+) -> list[Event]:
     stmt = select(Event)
     if source_id is not None:
         stmt = stmt.where(Event.source_id == source_id)
@@ -45,10 +53,16 @@ def outcome_label(event: Event) -> str:
 
 def event_as_dict(event: Event, *, full: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "id": event.id, "source_id": event.source_id, "received_at": event.received_at.isoformat(),
-        "timestamp": event.timestamp.isoformat() if event.timestamp else None, "event": event.event_name,
-        "event_uuid": event.event_uuid, "distinct_id": event.distinct_id, "contact_id": event.contact_id,
-        "outcome": event.outcome.value, "reason": event.reason,
+        "id": event.id,
+        "source_id": event.source_id,
+        "received_at": event.received_at.isoformat(),
+        "timestamp": event.timestamp.isoformat() if event.timestamp else None,
+        "event": event.event_name,
+        "event_uuid": event.event_uuid,
+        "distinct_id": event.distinct_id,
+        "contact_id": event.contact_id,
+        "outcome": event.outcome.value,
+        "reason": event.reason,
         "decisions": event.decisions or [],
     }
     if full:
@@ -58,19 +72,29 @@ def event_as_dict(event: Event, *, full: bool = False) -> dict[str, Any]:
 
 def latest_accepted_event(*, session: Session, source_id: int) -> Event | None:
     """The newest event this source delivered that was not rejected: what the mapping check previews."""
-    stmt = (select(Event).where(Event.source_id == source_id, Event.outcome != EventOutcome.rejected,
-                                col(Event.payload).is_not(None))
-            .order_by(col(Event.id).desc()).limit(1))
+    stmt = (
+        select(Event)
+        .where(Event.source_id == source_id, Event.outcome != EventOutcome.rejected, col(Event.payload).is_not(None))
+        .order_by(col(Event.id).desc())
+        .limit(1)
+    )
     return session.exec(stmt).first()
 
 
 def recent_event_names(*, session: Session, limit: int = 200) -> list[str]:
     """Event names actually received recently, for the campaign builder's trigger picker."""
-    rows = session.exec(select(Event.event_name).where(col(Event.event_name).is_not(None))
-                        .order_by(col(Event.id).desc()).limit(5000))
+    rows = session.exec(
+        select(Event.event_name).where(col(Event.event_name).is_not(None)).order_by(col(Event.id).desc()).limit(5000)
+    )
     return sorted({name for name in rows if name is not None})[:limit]
 
 
 def recent_events_named(*, session: Session, name: str, limit: int = 20) -> list[Event]:
-    return list(session.exec(select(Event).where(Event.event_name == name, Event.outcome != EventOutcome.rejected)
-                             .order_by(col(Event.id).desc()).limit(limit)))
+    return list(
+        session.exec(
+            select(Event)
+            .where(Event.event_name == name, Event.outcome != EventOutcome.rejected)
+            .order_by(col(Event.id).desc())
+            .limit(limit)
+        )
+    )

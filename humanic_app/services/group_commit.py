@@ -7,8 +7,8 @@ It knows nothing of what the items are; the webhook's intake is its user.
 from __future__ import annotations
 
 import asyncio
-import functools
 import collections
+import functools
 import logging
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -34,9 +34,15 @@ class GroupCommitWriter(Generic[T, R]):
     `store` is given `take`, not the items: it takes the write lock first and calls `take()` after, so
     the requests that arrived while it waited for the lock join this commit instead of the next one."""
 
-    def __init__(self, *, store: Callable[[Callable[[], list[T]]], list[R]],
-                 on_stored: Callable[[], None] | None = None, max_batch: int = MAX_BATCH,
-                 as_failed: Callable[[T, Exception], T] | None = None, name: str = "humanic-group-commit"):
+    def __init__(
+        self,
+        *,
+        store: Callable[[Callable[[], list[T]]], list[R]],
+        on_stored: Callable[[], None] | None = None,
+        max_batch: int = MAX_BATCH,
+        as_failed: Callable[[T, Exception], T] | None = None,
+        name: str = "humanic-group-commit",
+    ):
         self._store = store
         self._name = name  # of its asyncio task
         self._on_stored = on_stored
@@ -70,10 +76,12 @@ class GroupCommitWriter(Generic[T, R]):
             while self._pending:
                 taken: list[tuple[T, asyncio.Future]] = []
 
-                def take() -> list[T]:  # runs in the store's thread; deque pops are atomic
-                    while self._pending and len(taken) < self._max_batch:
-                        taken.append(self._pending.popleft())
-                    return [item for item, _ in taken]
+                # take() runs in the store's thread within this iteration (awaited just below), so it sees
+                # this iteration's `taken`; deque pops are atomic
+                def take() -> list[T]:
+                    while self._pending and len(taken) < self._max_batch:  # noqa: B023
+                        taken.append(self._pending.popleft())  # noqa: B023
+                    return [item for item, _ in taken]  # noqa: B023
 
                 try:
                     results = await asyncio.to_thread(self._store, take)
@@ -88,7 +96,7 @@ class GroupCommitWriter(Generic[T, R]):
                             if not future.done():
                                 future.set_exception(exc)
                     continue
-                for (_, future), result in zip(taken, results):
+                for (_, future), result in zip(taken, results, strict=True):
                     if not future.done():
                         future.set_result(result)
                 if self._on_stored is not None:

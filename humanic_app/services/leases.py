@@ -31,9 +31,16 @@ def try_acquire(*, session: Session, name: str, holder: str, ttl: timedelta) -> 
     """Takes (or renews) the lease `name` until now + ttl when it is free, expired or already `holder`'s.
     Returns whether `holder` now has it."""
     now = clock.now()
-    taken = cast(CursorResult[Any], session.execute(update(Lease).where(  # an UPDATE's result is a CursorResult
-        col(Lease.name) == name, or_(col(Lease.holder) == holder, col(Lease.expires_at) <= now))
-        .values(holder=holder, expires_at=now + ttl)))
+    taken = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Lease)
+            .where(  # an UPDATE's result is a CursorResult
+                col(Lease.name) == name, or_(col(Lease.holder) == holder, col(Lease.expires_at) <= now)
+            )
+            .values(holder=holder, expires_at=now + ttl)
+        ),
+    )
     if taken.rowcount:
         return True
     if session.exec(select(Lease.name).where(Lease.name == name)).first() is not None:
@@ -47,4 +54,3 @@ def try_acquire(*, session: Session, name: str, holder: str, ttl: timedelta) -> 
         savepoint.rollback()
         return False
     return True
-

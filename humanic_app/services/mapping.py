@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from humanic_app.services.auth import EMAIL_RE
@@ -131,11 +131,11 @@ def parse_timestamp(value: Any) -> datetime | None:
     try:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             seconds = value / 1000 if value > 10**11 else value
-            return datetime.fromtimestamp(seconds, tz=timezone.utc)
+            return datetime.fromtimestamp(seconds, tz=UTC)
         if not isinstance(value, str):
             return None
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "T", 1))
-        return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except (ValueError, OverflowError, OSError):  # not a time, or outside what a datetime can hold
         return None
 
@@ -158,10 +158,15 @@ class MappedEvent:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "event_name": self.event_name, "user_id": self.user_id, "email": self.email, "name": self.name,
-            "event_uuid": self.event_uuid, "person_id": self.person_id,
+            "event_name": self.event_name,
+            "user_id": self.user_id,
+            "email": self.email,
+            "name": self.name,
+            "event_uuid": self.event_uuid,
+            "person_id": self.person_id,
             "timestamp": self.timestamp.isoformat() if self.timestamp else None,
-            "variables": self.variables, "unmatched_paths": self.unmatched_paths,
+            "variables": self.variables,
+            "unmatched_paths": self.unmatched_paths,
         }
 
 
@@ -220,14 +225,33 @@ def apply_mapping(document: dict[str, Any], mapping: dict[str, Any] | None) -> M
         else:
             variables[var] = value
 
-    email = next((found for found in (_valid_email(resolve_path(document, path)) for path in
-                                      paths_for(mapping, "email")) if found), None)
+    email = next(
+        (
+            found
+            for found in (_valid_email(resolve_path(document, path)) for path in paths_for(mapping, "email"))
+            if found
+        ),
+        None,
+    )
     name = _as_text(values["name"])
-    variables.update({"email": email, "name": name or "", "distinct_id": _as_text(values["user_id"]),
-                      "event": _as_text(values["event_name"])})
+    variables.update(
+        {
+            "email": email,
+            "name": name or "",
+            "distinct_id": _as_text(values["user_id"]),
+            "event": _as_text(values["event_name"]),
+        }
+    )
     return MappedEvent(
-        event_name=_as_text(values["event_name"]), user_id=_as_text(values["user_id"]), email=email, name=name,
-        event_uuid=_as_text(values["event_uuid"]), person_id=_as_text(values["person_id"]),
-        timestamp=parse_timestamp(values["timestamp"]), event_properties=event_properties,
-        person_properties=person_properties, variables=variables, unmatched_paths=unmatched,
+        event_name=_as_text(values["event_name"]),
+        user_id=_as_text(values["user_id"]),
+        email=email,
+        name=name,
+        event_uuid=_as_text(values["event_uuid"]),
+        person_id=_as_text(values["person_id"]),
+        timestamp=parse_timestamp(values["timestamp"]),
+        event_properties=event_properties,
+        person_properties=person_properties,
+        variables=variables,
+        unmatched_paths=unmatched,
     )

@@ -27,12 +27,24 @@ def render(*, session: Session) -> str:
             lines.append(f"{name}{{{rendered}}} {value}" if rendered else f"{name} {value}")
 
     received = stats.totals(session=session, name="received")
-    metric("humanic_events_received_total", "counter", "Webhook events accepted (not duplicates), by source id.",
-           [({"source_id": k}, n) for k, n in sorted(received.items())])
-    metric("humanic_events_duplicate_total", "counter", "Retried deliveries stored as duplicates, by source id.",
-           [({"source_id": k}, n) for k, n in sorted(stats.totals(session=session, name="duplicate").items())])
-    metric("humanic_rejected_deliveries_total", "counter", "Rejected webhook deliveries, by status and reason.",
-           [({"reason": k}, n) for k, n in sorted(stats.totals(session=session, name="rejected").items())])
+    metric(
+        "humanic_events_received_total",
+        "counter",
+        "Webhook events accepted (not duplicates), by source id.",
+        [({"source_id": k}, n) for k, n in sorted(received.items())],
+    )
+    metric(
+        "humanic_events_duplicate_total",
+        "counter",
+        "Retried deliveries stored as duplicates, by source id.",
+        [({"source_id": k}, n) for k, n in sorted(stats.totals(session=session, name="duplicate").items())],
+    )
+    metric(
+        "humanic_rejected_deliveries_total",
+        "counter",
+        "Rejected webhook deliveries, by status and reason.",
+        [({"reason": k}, n) for k, n in sorted(stats.totals(session=session, name="rejected").items())],
+    )
     buckets = stats.totals(session=session, name="webhook_ms")
     running, samples = 0, []
     for bound in stats.BUCKET_LABELS:
@@ -42,13 +54,27 @@ def render(*, session: Session) -> str:
     lines.append("# TYPE humanic_webhook_answer_seconds histogram")
     lines += [f'humanic_webhook_answer_seconds_bucket{{le="{labels["le"]}"}} {n}' for labels, n in samples]
     total_ms = sum(stats.totals(session=session, name="webhook_ms_sum").values())
-    lines += [f"humanic_webhook_answer_seconds_sum {total_ms / 1000}", f"humanic_webhook_answer_seconds_count {running}"]
-    for name, help_text in (("sent", "Emails accepted by the provider"), ("failed", "Emails that failed for good"),
-                            ("suppressed", "Emails withheld: unsubscribed or suppressed address")):
-        metric(f"humanic_emails_{name}_total", "counter", f"{help_text}, by campaign id.",
-               [({"campaign_id": k}, n) for k, n in sorted(stats.totals(session=session, name=name).items())])
-    metric("humanic_provider_errors_total", "counter", "Failed provider calls, by status and error type.",
-           [({"error": k}, n) for k, n in sorted(stats.totals(session=session, name="provider_error").items())])
+    lines += [
+        f"humanic_webhook_answer_seconds_sum {total_ms / 1000}",
+        f"humanic_webhook_answer_seconds_count {running}",
+    ]
+    for name, help_text in (
+        ("sent", "Emails accepted by the provider"),
+        ("failed", "Emails that failed for good"),
+        ("suppressed", "Emails withheld: unsubscribed or suppressed address"),
+    ):
+        metric(
+            f"humanic_emails_{name}_total",
+            "counter",
+            f"{help_text}, by campaign id.",
+            [({"campaign_id": k}, n) for k, n in sorted(stats.totals(session=session, name=name).items())],
+        )
+    metric(
+        "humanic_provider_errors_total",
+        "counter",
+        "Failed provider calls, by status and error type.",
+        [({"error": k}, n) for k, n in sorted(stats.totals(session=session, name="provider_error").items())],
+    )
     now = clock.now()
     queues = dashboard.backlogs(session=session, now=now)
 
@@ -56,12 +82,24 @@ def render(*, session: Session) -> str:
         return round((now - moment).total_seconds(), 3) if moment else 0
 
     metric("humanic_processing_backlog", "gauge", "Events accepted but not processed yet.", [({}, queues.pending)])
-    metric("humanic_processing_backlog_oldest_seconds", "gauge", "Age of the oldest unprocessed event.",
-           [({}, age(queues.oldest_pending))])
+    metric(
+        "humanic_processing_backlog_oldest_seconds",
+        "gauge",
+        "Age of the oldest unprocessed event.",
+        [({}, age(queues.oldest_pending))],
+    )
     metric("humanic_dispatch_backlog", "gauge", "Messages due but not sent yet.", [({}, queues.due)])
-    metric("humanic_dispatch_backlog_oldest_seconds", "gauge", "How late the most overdue message is.",
-           [({}, age(queues.oldest_due))])
+    metric(
+        "humanic_dispatch_backlog_oldest_seconds",
+        "gauge",
+        "How late the most overdue message is.",
+        [({}, age(queues.oldest_due))],
+    )
     by_status = dict(session.exec(select(Message.status, func.count()).group_by(Message.status)).all())
-    metric("humanic_messages", "gauge", "Messages in the outbox, by status.",
-           [({"status": s.value}, by_status.get(s, 0)) for s in MessageStatus])
+    metric(
+        "humanic_messages",
+        "gauge",
+        "Messages in the outbox, by status.",
+        [({"status": s.value}, by_status.get(s, 0)) for s in MessageStatus],
+    )
     return "\n".join(lines) + "\n"

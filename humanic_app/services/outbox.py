@@ -42,20 +42,44 @@ def schedule_campaign_emails(*, session: Session, rows: list[dict[str, Any]]) ->
     if not rows:
         return
     now = clock.now()
-    session.execute(insert(Message), [
-        {**row, "created_at": now, "attempts": 0, "is_test": False, "last_error": row["last_error"][:1000],
-         "idempotency_key": campaign_key(enrolment_id=row["enrolment_id"], step_index=row["step_index"])}
-        for row in rows])
+    session.execute(
+        insert(Message),
+        [
+            {
+                **row,
+                "created_at": now,
+                "attempts": 0,
+                "is_test": False,
+                "last_error": row["last_error"][:1000],
+                "idempotency_key": campaign_key(enrolment_id=row["enrolment_id"], step_index=row["step_index"]),
+            }
+            for row in rows
+        ],
+    )
 
 
-def create_test_send(*, session: Session, step: dict[str, Any], step_index: int, to: str,
-                     variables: dict[str, Any], campaign_id: int | None = None) -> Message:
+def create_test_send(
+    *,
+    session: Session,
+    step: dict[str, Any],
+    step_index: int,
+    to: str,
+    variables: dict[str, Any],
+    campaign_id: int | None = None,
+) -> Message:
     """A test send goes through the outbox and the sender like any email, marked as a test; it renders
     the step it was given, whatever the campaign becomes."""
     to = validate_email(to)
-    message = Message(campaign_id=campaign_id, to_email=to, step_index=step_index, due_at=clock.now(),
-                      idempotency_key=f"test-{uuid.uuid4().hex}", variables=variables, is_test=True,
-                      test_step=step)
+    message = Message(
+        campaign_id=campaign_id,
+        to_email=to,
+        step_index=step_index,
+        due_at=clock.now(),
+        idempotency_key=f"test-{uuid.uuid4().hex}",
+        variables=variables,
+        is_test=True,
+        test_step=step,
+    )
     session.add(message)
     session.flush()
     return message
@@ -65,8 +89,9 @@ def cancel(*, session: Session, message_id: int) -> Message:
     """Cancel one scheduled email by hand."""
     message = require(session.get(Message, message_id), noun="message", row_id=message_id)
     if message.status != MessageStatus.scheduled:
-        raise ValidationFailed({"status": f"Only scheduled messages can be cancelled; this one is "
-                                          f"{message.status.value}."})
+        raise ValidationFailed(
+            {"status": f"Only scheduled messages can be cancelled; this one is {message.status.value}."}
+        )
     message.status, message.last_error = MessageStatus.cancelled, "cancelled by hand"
     session.add(message)
     return message
@@ -75,17 +100,18 @@ def cancel(*, session: Session, message_id: int) -> Message:
 def cancel_pending(*, session: Session, enrolment_ids: Iterable[int] | Select, reason: str) -> None:
     """Cancel the still-scheduled emails of these enrolments (a list of ids or a SELECT of them): the
     enrolment ended, or its campaign was archived. Emails already `sending` may have reached the provider."""
-    session.execute(update(Message).where(col(Message.enrolment_id).in_(enrolment_ids),
-                                          col(Message.status) == MessageStatus.scheduled)
-                    .values(status=MessageStatus.cancelled, last_error=reason[:1000]))
+    session.execute(
+        update(Message)
+        .where(col(Message.enrolment_id).in_(enrolment_ids), col(Message.status) == MessageStatus.scheduled)
+        .values(status=MessageStatus.cancelled, last_error=reason[:1000])
+    )
 
 
 def retry(*, session: Session, message_id: int) -> Message:
     """Send a failed email again, from scratch: gated, rendered and batched afresh."""
     message = require(session.get(Message, message_id), noun="message", row_id=message_id)
     if message.status != MessageStatus.failed:
-        raise ValidationFailed({"status": f"Only failed messages can be retried; this one is "
-                                          f"{message.status.value}."})
+        raise ValidationFailed({"status": f"Only failed messages can be retried; this one is {message.status.value}."})
     message.status, message.due_at, message.attempts = MessageStatus.scheduled, clock.now(), 0
     message.batch_key = None
     session.add(message)
@@ -97,10 +123,16 @@ def release_held(*, session: Session, held_until: datetime) -> None:
     holds such rows with exactly that time — scheduled ones by their due time, `sending` ones (a replay
     waiting) by their lease."""
     now = clock.now()
-    session.execute(update(Message).where(col(Message.status) == MessageStatus.scheduled, col(Message.due_at) == held_until)
-                    .values(due_at=now))
-    session.execute(update(Message).where(col(Message.status) == MessageStatus.sending, col(Message.lease_until) == held_until)
-                    .values(lease_until=now))
+    session.execute(
+        update(Message)
+        .where(col(Message.status) == MessageStatus.scheduled, col(Message.due_at) == held_until)
+        .values(due_at=now)
+    )
+    session.execute(
+        update(Message)
+        .where(col(Message.status) == MessageStatus.sending, col(Message.lease_until) == held_until)
+        .values(lease_until=now)
+    )
 
 
 def note_delivery(*, session: Session, message: Message, status: str) -> None:

@@ -46,9 +46,15 @@ class WorkItem:
     event: mapping.MappedEvent | None = None
 
     def result_row(self, processed_at: datetime) -> dict[str, Any]:
-        return {"id": self.id, "outcome": self.outcome, "reason": self.reason, "mapped": self.mapped,
-                "timestamp": self.timestamp, "contact_id": self.contact.id if self.contact is not None else None,
-                "processed_at": processed_at}
+        return {
+            "id": self.id,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "mapped": self.mapped,
+            "timestamp": self.timestamp,
+            "contact_id": self.contact.id if self.contact is not None else None,
+            "processed_at": processed_at,
+        }
 
 
 def _map(item: WorkItem, source: Source | None) -> contacts.Identity:
@@ -61,9 +67,13 @@ def _map(item: WorkItem, source: Source | None) -> contacts.Identity:
 
 def _conclude(item: WorkItem, contact, source: Source | None, workspace_paused: bool) -> None:
     item.contact = contact
-    paused = ("workspace paused: stored, nothing fired" if workspace_paused else
-              "source paused: stored, nothing fired" if source is not None and source.status == SourceStatus.paused
-              else "")
+    paused = (
+        "workspace paused: stored, nothing fired"
+        if workspace_paused
+        else "source paused: stored, nothing fired"
+        if source is not None and source.status == SourceStatus.paused
+        else ""
+    )
     if contact is None:  # the pause is said too: the fix alone would not make it fire
         item.outcome, item.reason = EventOutcome.skipped, f"{NO_EMAIL_REASON}; {paused}" if paused else NO_EMAIL_REASON
         return
@@ -71,8 +81,12 @@ def _conclude(item: WorkItem, contact, source: Source | None, workspace_paused: 
     item.reason = paused or (NO_EMAIL_REASON if contact.email is None else "")
 
 
-_PENDING = (select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
-            .where(Event.outcome == EventOutcome.pending).order_by(col(Event.id)).limit(bindparam("limit")))
+_PENDING = (
+    select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+    .where(Event.outcome == EventOutcome.pending)
+    .order_by(col(Event.id))
+    .limit(bindparam("limit"))
+)
 _PENDING_LOCKED = _PENDING.with_for_update(skip_locked=True)  # PostgreSQL: workers claim disjoint events
 
 
@@ -85,7 +99,9 @@ def _claim(session: Session, limit: int) -> list[WorkItem]:
 
 def _sources_for(session: Session, items: list[WorkItem]) -> dict[int | None, Source | None]:
     ids = {i.source_id for i in items if i.source_id is not None}
-    found: dict[int | None, Source | None] = {s.id: s for s in session.exec(select(Source).where(col(Source.id).in_(ids)))}
+    found: dict[int | None, Source | None] = {
+        s.id: s for s in session.exec(select(Source).where(col(Source.id).in_(ids)))
+    }
     found[None] = None
     return found
 
@@ -95,8 +111,7 @@ def _update_events(session: Session, rows: list[dict[str, Any]]) -> None:
     several times more per row, and this runs for every event."""
     table = table_of(Event)
     columns = [name for name in rows[0] if name != "id"]
-    stmt = (update(table).where(table.c.id == bindparam("_id"))
-            .values({name: bindparam(f"_{name}") for name in columns}))
+    stmt = update(table).where(table.c.id == bindparam("_id")).values({name: bindparam(f"_{name}") for name in columns})
     session.connection().execute(stmt, [{f"_{k}": v for k, v in row.items()} for row in rows])
 
 
@@ -124,7 +139,7 @@ def _process_batch(session: Session, items: list[WorkItem], workspace_paused: bo
     book = contacts.ContactBook(session, identities)
     matched = [book.match_or_create(identity) for identity in identities]
     book.flush()
-    for item, contact in zip(items, matched):
+    for item, contact in zip(items, matched, strict=True):
         _conclude(item, contact, sources.get(item.source_id), workspace_paused)
     _write_results(session, items, contacts_created=book.created)
     return _evaluate_campaigns(session, items, sources, workspace_paused)
@@ -144,17 +159,28 @@ def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, 
     campaigns = engine.load_active(session)
     if not campaigns:
         return False
-    run = engine.CampaignRun(session, campaigns, contact_ids={i.contact.id for i in items if i.contact is not None},
-                             earliest=min((i.timestamp for i in items if i.timestamp), default=None))
+    run = engine.CampaignRun(
+        session,
+        campaigns,
+        contact_ids={i.contact.id for i in items if i.contact is not None},
+        earliest=min((i.timestamp for i in items if i.timestamp), default=None),
+    )
     rows = []
     for item in items:
         if item.event is None or item.outcome not in (EventOutcome.processed, EventOutcome.skipped):
             continue
         source_active, source_reason = _source_gate(sources.get(item.source_id))
         facts = engine.EventFacts(
-            event_id=item.id, name=item.event.event_name, time=item.timestamp or item.received_at,
-            properties=item.event.event_properties, variables=item.event.variables, contact=item.contact,
-            source_active=source_active, source_reason=source_reason, workspace_paused=workspace_paused)
+            event_id=item.id,
+            name=item.event.event_name,
+            time=item.timestamp or item.received_at,
+            properties=item.event.event_properties,
+            variables=item.event.variables,
+            contact=item.contact,
+            source_active=source_active,
+            source_reason=source_reason,
+            workspace_paused=workspace_paused,
+        )
         decisions = run.evaluate(facts)
         fired = [d["campaign"] for d in decisions if d["fired"]]
         if fired and not item.reason:
@@ -190,8 +216,11 @@ def _process_one_by_one(session: Session, items: list[WorkItem], workspace_pause
         except Exception as exc:  # a bug must not stall the queue behind one event
             savepoint.rollback()
             logger.exception("processing event %s failed", item.id)
-            item.outcome, item.reason, item.contact = EventOutcome.skipped, \
-                f"processing error: {type(exc).__name__}", None
+            item.outcome, item.reason, item.contact = (
+                EventOutcome.skipped,
+                f"processing error: {type(exc).__name__}",
+                None,
+            )
             _write_results(session, [item])
     return due_now
 

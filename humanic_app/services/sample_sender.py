@@ -12,8 +12,13 @@ import httpx
 from humanic_app.services import samples, signing
 
 
-def send_samples(*, webhook_url: str, signing_secret: str | None = None, extra_headers: dict[str, str] | None = None,
-                 timeout_s: float = 3.0) -> list[tuple[str, int]]:
+def send_samples(
+    *,
+    webhook_url: str,
+    signing_secret: str | None = None,
+    extra_headers: dict[str, str] | None = None,
+    timeout_s: float = 3.0,
+) -> list[tuple[str, int]]:
     """Posts one sample per high-signal event; returns (event name, HTTP status) for each."""
     results = []
     with httpx.Client(timeout=timeout_s) as client:
@@ -22,9 +27,15 @@ def send_samples(*, webhook_url: str, signing_secret: str | None = None, extra_h
             headers = {"Content-Type": "application/json", "Accept": "application/json", **(extra_headers or {})}
             if signing_secret:
                 msg_id, stamp = f"msg_{uuid.uuid4().hex}", int(time.time())
-                headers.update({"webhook-id": msg_id, "webhook-timestamp": str(stamp),
-                                "webhook-signature": signing.sign(secret=signing_secret, msg_id=msg_id,
-                                                                  timestamp=stamp, body=raw)})
+                headers.update(
+                    {
+                        "webhook-id": msg_id,
+                        "webhook-timestamp": str(stamp),
+                        "webhook-signature": signing.sign(
+                            secret=signing_secret, msg_id=msg_id, timestamp=stamp, body=raw
+                        ),
+                    }
+                )
             response = client.post(webhook_url, content=raw, headers=headers)
             results.append((body["event"]["event"], response.status_code))
     return results

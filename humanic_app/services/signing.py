@@ -34,8 +34,10 @@ def verify(*, secret: str, headers: dict[str, str], body: bytes, now: float | No
     stamp = headers.get("webhook-timestamp")
     signatures = headers.get("webhook-signature")
     if not (msg_id and stamp and signatures):
-        raise SignatureError("Missing webhook-id, webhook-timestamp or webhook-signature header; "
-                             "paste the signing secret into the PostHog destination's 'Signing secret' field.")
+        raise SignatureError(
+            "Missing webhook-id, webhook-timestamp or webhook-signature header; "
+            "paste the signing secret into the PostHog destination's 'Signing secret' field."
+        )
     current = time.time() if now is None else now
     try:
         timestamp = int(stamp)

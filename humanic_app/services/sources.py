@@ -11,8 +11,7 @@ from typing import Any, Protocol
 from sqlmodel import Session, col, select
 
 from humanic_app.models import Source, SourceStatus
-from humanic_app.services import mapping as mapping_service
-from humanic_app.services import signing
+from humanic_app.services import mapping as mapping_service, signing
 from humanic_app.services.errors import ValidationFailed, require
 
 WEBHOOK_PATH = "/api/webhooks/posthog/"
@@ -84,8 +83,7 @@ def set_status(*, session: Session, source_id: int, status: SourceStatus) -> Sou
     source = get_source(session=session, source_id=source_id)
     if status != source.status:
         if status not in ALLOWED_TRANSITIONS[source.status]:
-            raise ValidationFailed({"status": f"A source that is {source.status.value} cannot become "
-                                              f"{status.value}."})
+            raise ValidationFailed({"status": f"A source that is {source.status.value} cannot become {status.value}."})
         source.status = status
         session.add(source)
     return source
@@ -99,8 +97,9 @@ def update_mapping(*, session: Session, source_id: int, mapping: dict[str, Any])
     return source
 
 
-def update_security(*, session: Session, source_id: int, signing_enabled: bool,
-                    header_name: str = "", header_value: str = "") -> Source:
+def update_security(
+    *, session: Session, source_id: int, signing_enabled: bool, header_name: str = "", header_value: str = ""
+) -> Source:
     source = get_source(session=session, source_id=source_id)
     if signing_enabled and not source.signing_secret:
         source.signing_secret = signing.new_secret()
@@ -133,8 +132,9 @@ def check_required_header(*, source: HeaderRule, headers: dict[str, str]) -> boo
     return hmac.compare_digest(given.encode(), (source.required_header_value or "").encode())
 
 
-def mask_headers(*, source: HeaderRule | None, headers: dict[str, str],
-                 also_secret: Iterable[str] = ()) -> dict[str, str]:
+def mask_headers(
+    *, source: HeaderRule | None, headers: dict[str, str], also_secret: Iterable[str] = ()
+) -> dict[str, str]:
     """Headers as stored for the Event Log: secrets never kept. `also_secret`: more header names to mask
     (a request to an unknown or rotated URL may carry any source's required header)."""
     secret_names = {"authorization", "cookie", "webhook-signature", "x-api-key", *also_secret}
@@ -145,9 +145,12 @@ def mask_headers(*, source: HeaderRule | None, headers: dict[str, str],
 
 def source_as_dict(*, source: Source, base_url: str) -> dict[str, Any]:
     return {
-        "id": source.id, "name": source.name, "status": source.status.value,
+        "id": source.id,
+        "name": source.name,
+        "status": source.status.value,
         "webhook_url": webhook_url(base_url=base_url, source=source),
-        "signing_enabled": bool(source.signing_secret), "required_header_name": source.required_header_name,
+        "signing_enabled": bool(source.signing_secret),
+        "required_header_name": source.required_header_name,
         "created_at": source.created_at.isoformat(),
         "last_event_at": source.last_event_at.isoformat() if source.last_event_at else None,
     }

@@ -41,8 +41,10 @@ def bump(session: Session, counts: Counter[tuple[datetime, str, str]]) -> None:
     instead of deadlocking over them."""
     if not counts:
         return
-    rows = sorted(({"hour": hour, "name": name, "key": key[:200], "count": n} for (hour, name, key), n in counts.items()),
-                  key=operator.itemgetter("hour", "name", "key"))
+    rows = sorted(
+        ({"hour": hour, "name": name, "key": key[:200], "count": n} for (hour, name, key), n in counts.items()),
+        key=operator.itemgetter("hour", "name", "key"),
+    )
     connection = session.connection()
     connection.execute(_upsert(connection.dialect.name), rows)
 
@@ -52,8 +54,9 @@ def _upsert(dialect: str):
     """Built once per dialect: the statement runs in every ingest, processing and dispatch transaction."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(table_of(Stat))
-    return stmt.on_conflict_do_update(index_elements=["hour", "name", "key"],
-                                      set_={"count": table_of(Stat).c.count + stmt.excluded["count"]})
+    return stmt.on_conflict_do_update(
+        index_elements=["hour", "name", "key"], set_={"count": table_of(Stat).c.count + stmt.excluded["count"]}
+    )
 
 
 def totals(*, session: Session, name: str, since: datetime | None = None) -> dict[str, int]:
@@ -67,8 +70,9 @@ def totals(*, session: Session, name: str, since: datetime | None = None) -> dic
 def series(*, session: Session, names: list[str], since: datetime, by_day: bool) -> dict[tuple[str, str], Counter]:
     """{(name, key): Counter({bucket start: count})} per hour, or per day."""
     found: dict[tuple[str, str], Counter] = {}
-    rows = session.exec(select(Stat.hour, Stat.name, Stat.key, Stat.count).where(
-        col(Stat.name).in_(names), Stat.hour >= hour_of(since)))
+    rows = session.exec(
+        select(Stat.hour, Stat.name, Stat.key, Stat.count).where(col(Stat.name).in_(names), Stat.hour >= hour_of(since))
+    )
     for hour, name, key, n in rows:
         bucket = hour.replace(hour=0) if by_day else hour
         found.setdefault((name, key), Counter())[bucket] += n

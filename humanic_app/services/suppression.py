@@ -9,22 +9,26 @@ own list. A message's delivery status only moves forward, because events arrive 
 from __future__ import annotations
 
 from collections import Counter
-
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from humanic_app.models import DeliveryEvent, Message, Suppression, SuppressionReason
 from humanic_app import clock
-from humanic_app.services import signing, stats
-from humanic_app.services import outbox
+from humanic_app.models import DeliveryEvent, Message, Suppression, SuppressionReason
+from humanic_app.services import outbox, signing, stats
 from humanic_app.services.auth import validate_email
 from humanic_app.services.errors import NotFound, ValidationFailed
 from humanic_app.services.mapping import parse_timestamp
 
-EVENT_STATUS = {"email.sent": "sent", "email.delivered": "delivered", "email.opened": "opened",
-                "email.clicked": "clicked", "email.bounced": "bounced", "email.complained": "complained"}
+EVENT_STATUS = {
+    "email.sent": "sent",
+    "email.delivered": "delivered",
+    "email.opened": "opened",
+    "email.clicked": "clicked",
+    "email.bounced": "bounced",
+    "email.complained": "complained",
+}
 
 
 def is_suppressed(*, session: Session, email: str) -> Suppression | None:
@@ -59,9 +63,15 @@ def as_dict(row: Suppression) -> dict[str, Any]:
 
 def verify_resend_signature(*, secret: str, headers: dict[str, str], body: bytes) -> str:
     """Svix headers mapped onto the Standard Webhooks check; returns the svix-id."""
-    return signing.verify(secret=secret, body=body, headers={
-        "webhook-id": headers.get("svix-id", ""), "webhook-timestamp": headers.get("svix-timestamp", ""),
-        "webhook-signature": headers.get("svix-signature", "")})
+    return signing.verify(
+        secret=secret,
+        body=body,
+        headers={
+            "webhook-id": headers.get("svix-id", ""),
+            "webhook-timestamp": headers.get("svix-timestamp", ""),
+            "webhook-signature": headers.get("svix-signature", ""),
+        },
+    )
 
 
 def record_resend_event(*, session: Session, svix_id: str, payload: dict[str, Any]) -> str:
@@ -72,11 +82,17 @@ def record_resend_event(*, session: Session, svix_id: str, payload: dict[str, An
         return "duplicate"
     kind, data = str(payload["type"]), payload["data"]
     provider_id = data.get("email_id")
-    message = session.exec(select(Message).where(Message.provider_message_id == provider_id)).first() \
-        if provider_id else None
-    event = DeliveryEvent(svix_id=svix_id, type=kind, message_id=message.id if message else None,
-                          provider_message_id=provider_id, payload=payload,
-                          occurred_at=parse_timestamp(payload.get("created_at")))
+    message = (
+        session.exec(select(Message).where(Message.provider_message_id == provider_id)).first() if provider_id else None
+    )
+    event = DeliveryEvent(
+        svix_id=svix_id,
+        type=kind,
+        message_id=message.id if message else None,
+        provider_message_id=provider_id,
+        payload=payload,
+        occurred_at=parse_timestamp(payload.get("created_at")),
+    )
     savepoint = session.begin_nested()
     try:
         session.add(event)
@@ -86,8 +102,10 @@ def record_resend_event(*, session: Session, svix_id: str, payload: dict[str, An
         savepoint.rollback()
         return "duplicate"
     if kind.startswith("email.") and message is not None:
-        stats.bump(session, Counter({(stats.hour_of(clock.now()), kind.removeprefix("email."),
-                                      str(message.campaign_id or "")): 1}))
+        stats.bump(
+            session,
+            Counter({(stats.hour_of(clock.now()), kind.removeprefix("email."), str(message.campaign_id or "")): 1}),
+        )
     status = EVENT_STATUS.get(kind)
     if message is not None and status:
         outbox.note_delivery(session=session, message=message, status=status)

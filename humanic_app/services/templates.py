@@ -14,7 +14,6 @@ from typing import Any
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
-
 _missing: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("missing_variables", default=None)
 
 
@@ -88,8 +87,7 @@ def render(*, subject: str, html: str, text: str | None, variables: dict[str, An
         rendered_text = _compiled(text, False).render(variables) if text else html_to_text(rendered_html)
     finally:
         _missing.reset(token)
-    return Rendered(subject=rendered_subject, html=rendered_html, text=rendered_text,
-                    missing=sorted(set(missing)))
+    return Rendered(subject=rendered_subject, html=rendered_html, text=rendered_text, missing=sorted(set(missing)))
 
 
 def escape(value: str) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 import base64
 import hashlib
 import hmac
 import secrets
+from collections import Counter
 
 from sqlmodel import Session
 
@@ -59,6 +58,7 @@ def unsubscribe(*, session: Session, token: str) -> Contact | None:
         contact.unsubscribed_at = clock.now()
         session.add(contact)
         stats.bump(session, Counter({(stats.hour_of(clock.now()), "unsubscribed", str(message.campaign_id or "")): 1}))
-    suppression.add(session=session, email=message.to_email, reason=SuppressionReason.unsubscribed,
-                    note="one-click unsubscribe")
+    suppression.add(
+        session=session, email=message.to_email, reason=SuppressionReason.unsubscribed, note="one-click unsubscribe"
+    )
     return contact

@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from humanic_app import clock
 from humanic_app.models.workspace import WORKSPACE_ID, Workspace, WorkspaceStatus
-from humanic_app.services.auth import EMAIL_RE
 from humanic_app.services import outbox
+from humanic_app.services.auth import EMAIL_RE
 from humanic_app.services.errors import ValidationFailed
 
 EDITABLE_FIELDS = ("name", "from_name", "from_email", "physical_address", "status", "public_url", "frequency_cap")

@@ -72,9 +72,14 @@ class AuthState(rx.State):
 
     # Private: a public method of a state is an event the browser may call.
     @contextlib.contextmanager
-    def _service_call(self, shown_in: str | None = None, *, then: Callable[[], object] | None = None,
-                      words: Callable[[ServiceError], object] = str,
-                      catch: type[ServiceError] = ServiceError) -> Iterator[Session]:
+    def _service_call(
+        self,
+        shown_in: str | None = None,
+        *,
+        then: Callable[[], object] | None = None,
+        words: Callable[[ServiceError], object] = str,
+        catch: type[ServiceError] = ServiceError,
+    ) -> Iterator[Session]:
         """The session a handler's service calls share, committed when the block ends.
 
         With `shown_in` (the state field where the page shows this action's refusals), the field is emptied
@@ -146,13 +151,19 @@ class AuthState(rx.State):
         if form.get("password") != form.get("password_confirm"):
             self.auth_error = "The two passwords differ."
             return None
-        return self._start_session_with(lambda session: auth.create_owner(
-            session=session, email=form.get("email", ""), password=form.get("password", "")))
+        return self._start_session_with(
+            lambda session: auth.create_owner(
+                session=session, email=form.get("email", ""), password=form.get("password", "")
+            )
+        )
 
     @rx.event
     def sign_in(self, form: dict):
-        return self._start_session_with(lambda session: auth.authenticate(
-            session=session, email=form.get("email", ""), password=form.get("password", "")))
+        return self._start_session_with(
+            lambda session: auth.authenticate(
+                session=session, email=form.get("email", ""), password=form.get("password", "")
+            )
+        )
 
     @rx.event
     def sign_out(self):

@@ -131,9 +131,17 @@ class CampaignsState(AuthState):
         with self._service_call() as session:
             rows = store.list_campaigns(session=session)
             counts = store.message_counts(session=session, campaign_ids=[id_of(c) for c in rows])
-            self.campaigns = [CampaignRow(id=str(c.id), name=c.name, status=c.status.value, trigger=c.trigger_event,
-                                          sent=str(counts[id_of(c)].get("sent", 0)),
-                                          scheduled=str(counts[id_of(c)].get("scheduled", 0))) for c in rows]
+            self.campaigns = [
+                CampaignRow(
+                    id=str(c.id),
+                    name=c.name,
+                    status=c.status.value,
+                    trigger=c.trigger_event,
+                    sent=str(counts[id_of(c)].get("sent", 0)),
+                    scheduled=str(counts[id_of(c)].get("scheduled", 0)),
+                )
+                for c in rows
+            ]
             self.known_events = event_log.recent_event_names(session=session)
         self.template_names = [TemplateRow(slug=slug, name=doc["name"]) for slug, doc in library.templates().items()]
 
@@ -144,36 +152,60 @@ class CampaignsState(AuthState):
         self.trigger_event = trigger.get("event", "")
         self.occurrence = str(trigger.get("occurrence", 1))
         self.within = str(trigger.get("within") or "")
-        self.conditions = [ConditionRow(target="person_property" if c.get("person_property") else "property",
-                                        key=c.get("property") or c.get("person_property") or "", op=c.get("op", "eq"),
-                                        value=_value_text(c.get("value"))) for c in trigger.get("where", [])]
+        self.conditions = [
+            ConditionRow(
+                target="person_property" if c.get("person_property") else "property",
+                key=c.get("property") or c.get("person_property") or "",
+                op=c.get("op", "eq"),
+                value=_value_text(c.get("value")),
+            )
+            for c in trigger.get("where", [])
+        ]
         self.unless_event = unless.get("event", "")
         self.unless_within = str(unless.get("within", "24h"))
         self.unless_match = ", ".join(unless.get("match", []))
         self.exit_on = ", ".join(doc.get("exit_on", []))
         self.reentry = doc.get("reentry", "once")
-        self.steps = [StepRow(delay=str(s.get("delay", 0)), subject=s.get("subject", ""), html=s.get("html", ""),
-                              text=s.get("text") or "") for s in doc.get("steps", [])] or [StepRow()]
+        self.steps = [
+            StepRow(
+                delay=str(s.get("delay", 0)),
+                subject=s.get("subject", ""),
+                html=s.get("html", ""),
+                text=s.get("text") or "",
+            )
+            for s in doc.get("steps", [])
+        ] or [StepRow()]
         self.field_errors, self.preview_subject, self.preview_html, self.preview_missing = [], "", "", []
         self.yaml_text = library.dump(doc)
 
     def _document(self) -> dict[str, Any]:
         trigger: dict[str, Any] = {"event": self.trigger_event.strip()}
         if self.conditions:
-            trigger["where"] = [{c.target: c.key.strip(), "op": c.op, "value": _parse_value(c.value, c.op)}
-                                for c in self.conditions]
+            trigger["where"] = [
+                {c.target: c.key.strip(), "op": c.op, "value": _parse_value(c.value, c.op)} for c in self.conditions
+            ]
         if self.occurrence.strip() not in ("", "1"):
             trigger["occurrence"] = int(self.occurrence) if self.occurrence.strip().isdigit() else self.occurrence
         if self.within.strip():
             trigger["within"] = self.within.strip()
         doc: dict[str, Any] = {"name": self.name.strip(), "trigger": trigger}
         if self.unless_event.strip():
-            doc["unless"] = {"event": self.unless_event.strip(), "within": self.unless_within.strip() or "24h",
-                             "match": _split(self.unless_match)}
+            doc["unless"] = {
+                "event": self.unless_event.strip(),
+                "within": self.unless_within.strip() or "24h",
+                "match": _split(self.unless_match),
+            }
         doc["exit_on"] = _split(self.exit_on)
         doc["reentry"] = self.reentry
-        doc["steps"] = [{"delay": s.delay.strip() or "0", "subject": s.subject, "html": s.html,
-                         **({"text": s.text} if s.text.strip() else {})} for s in self.steps]
+        doc["steps"] = [
+            {
+                "delay": s.delay.strip() or "0",
+                "subject": s.subject,
+                "html": s.html,
+                **({"text": s.text} if s.text.strip() else {}),
+            }
+            for s in self.steps
+        ]
         return doc
 
     @rx.event
@@ -185,8 +217,9 @@ class CampaignsState(AuthState):
     @rx.event
     @signed_in
     def new_from_template(self, slug: str):
-        self._load_document(library.templates()[slug] if slug else {"name": "", "trigger": {"event": ""},
-                                                                     "steps": [{}]})
+        self._load_document(
+            library.templates()[slug] if slug else {"name": "", "trigger": {"event": ""}, "steps": [{}]}
+        )
         self.editing_id, self.editing_status, self.builder_open = 0, "", True
         self.overlap_warning = self.message = ""
         self._load_preview_events()
@@ -199,8 +232,14 @@ class CampaignsState(AuthState):
             self._load_document(campaign.definition)
             self.editing_id, self.editing_status = id_of(campaign), campaign.status.value
             overlaps = store.overlapping_triggers(session=session, campaign=campaign)
-        self.overlap_warning = (f"Also triggered by {campaign.trigger_event}: {', '.join(overlaps)}. Both will fire "
-                                "for the same event; consolidate them or rely on the frequency cap.") if overlaps else ""
+        self.overlap_warning = (
+            (
+                f"Also triggered by {campaign.trigger_event}: {', '.join(overlaps)}. Both will fire "
+                "for the same event; consolidate them or rely on the frequency cap."
+            )
+            if overlaps
+            else ""
+        )
         self.builder_open, self.message = True, ""
         self._load_preview_events()
 
@@ -211,8 +250,18 @@ class CampaignsState(AuthState):
     @rx.event
     @signed_in
     def set_text(self, field: str, value: str):
-        if field in ("name", "trigger_event", "occurrence", "within", "unless_event", "unless_within",
-                     "unless_match", "exit_on", "reentry", "yaml_text"):
+        if field in (
+            "name",
+            "trigger_event",
+            "occurrence",
+            "within",
+            "unless_event",
+            "unless_within",
+            "unless_match",
+            "exit_on",
+            "reentry",
+            "yaml_text",
+        ):
             setattr(self, field, value)
         if field == "trigger_event":
             self._load_preview_events()
@@ -269,15 +318,19 @@ class CampaignsState(AuthState):
         self.message = ""
         with self._builder_call(then=self._refresh_list) as session:
             if self.editing_id:
-                campaign = store.update_campaign(session=session, campaign_id=self.editing_id,
-                                                 document=self._document())
+                campaign = store.update_campaign(
+                    session=session, campaign_id=self.editing_id, document=self._document()
+                )
             else:
                 campaign = store.create_campaign(session=session, document=self._document())
             self.editing_id, self.editing_status = id_of(campaign), campaign.status.value
             self.yaml_text = library.dump(campaign.definition)
-            self.message = "Saved." + (" Changes apply to contacts who enrol from now on; those already in the "
-                                       "sequence keep the version they started with."
-                                       if self.editing_status == "active" else "")
+            self.message = "Saved." + (
+                " Changes apply to contacts who enrol from now on; those already in the "
+                "sequence keep the version they started with."
+                if self.editing_status == "active"
+                else ""
+            )
 
     @rx.event
     @signed_in
@@ -312,8 +365,10 @@ class CampaignsState(AuthState):
     @rx.event
     @signed_in
     def download_yaml(self):
-        return rx.download(data=library.dump(self._document()),
-                           filename=(self.name.strip().lower().replace(" ", "-") or "campaign") + ".yaml")
+        return rx.download(
+            data=library.dump(self._document()),
+            filename=(self.name.strip().lower().replace(" ", "-") or "campaign") + ".yaml",
+        )
 
     @rx.event
     @signed_in
@@ -330,11 +385,18 @@ class CampaignsState(AuthState):
 
     def _load_preview_events(self) -> None:
         with self._service_call() as session:
-            events = event_log.recent_events_named(session=session, name=self.trigger_event.strip()) \
-                if self.trigger_event.strip() else []
-        self.preview_events = [PreviewEventRow(id=str(e.id), label=f"#{e.id} {e.event_name} · {e.distinct_id or ''} · "
-                                                                   f"{e.received_at.strftime('%Y-%m-%d %H:%M')}")
-                               for e in events]
+            events = (
+                event_log.recent_events_named(session=session, name=self.trigger_event.strip())
+                if self.trigger_event.strip()
+                else []
+            )
+        self.preview_events = [
+            PreviewEventRow(
+                id=str(e.id),
+                label=f"#{e.id} {e.event_name} · {e.distinct_id or ''} · {e.received_at.strftime('%Y-%m-%d %H:%M')}",
+            )
+            for e in events
+        ]
         self.preview_event_id = self.preview_events[0].id if self.preview_events else "sample"
 
     @rx.event
@@ -347,13 +409,20 @@ class CampaignsState(AuthState):
         return CampaignsState.render_preview
 
     def _render_preview(self, session) -> None:
-        event = None if self.preview_event_id == "sample" else \
-            event_log.get_event(session=session, event_id=int(self.preview_event_id))
-        result = preview.preview_step(session=session, document=self._document(),
-                                      step_index=int(self.preview_step or 0), event=event)
+        event = (
+            None
+            if self.preview_event_id == "sample"
+            else event_log.get_event(session=session, event_id=int(self.preview_event_id))
+        )
+        result = preview.preview_step(
+            session=session, document=self._document(), step_index=int(self.preview_step or 0), event=event
+        )
         self.field_errors = []
-        self.preview_subject, self.preview_html, self.preview_missing = \
-            result["subject"], result["html"], result["missing"]
+        self.preview_subject, self.preview_html, self.preview_missing = (
+            result["subject"],
+            result["html"],
+            result["missing"],
+        )
 
     def _follow_edit(self) -> None:
         """Re-renders a shown preview as the builder is edited. A document mid-edit is often invalid: then the
@@ -385,12 +454,16 @@ class CampaignsState(AuthState):
 
     def _show_dry_run(self, result: dict[str, Any], days: int) -> None:
         not_sent = "; ".join(f"{reason}: {n}" for reason, n in result["not_sent"].items()) or "none"
-        self.dry_run_summary = (f"Over the last {days} days this campaign would have enrolled {result['contacts']} "
-                                f"contacts and sent {result['emails']} emails (per step: "
-                                f"{', '.join(map(str, result['emails_per_step']))}). Not sent: {not_sent}. "
-                                f"Nothing was sent.")
-        self.dry_run_rows = [DryRunRow(recipient=e["to"], step=str(e["step"] + 1),
-                                       due=e["due_at"][:16].replace("T", " ")) for e in result["sample"][:20]]
+        self.dry_run_summary = (
+            f"Over the last {days} days this campaign would have enrolled {result['contacts']} "
+            f"contacts and sent {result['emails']} emails (per step: "
+            f"{', '.join(map(str, result['emails_per_step']))}). Not sent: {not_sent}. "
+            f"Nothing was sent."
+        )
+        self.dry_run_rows = [
+            DryRunRow(recipient=e["to"], step=str(e["step"] + 1), due=e["due_at"][:16].replace("T", " "))
+            for e in result["sample"][:20]
+        ]
 
     test_to: str = ""
 
@@ -405,10 +478,17 @@ class CampaignsState(AuthState):
         from humanic_app.background import wake_dispatcher
 
         with self._builder_call(then=wake_dispatcher) as session:
-            event = None if self.preview_event_id == "sample" else \
-                event_log.get_event(session=session, event_id=int(self.preview_event_id))
-            preview.queue_test_send(session=session, document=self._document(),
-                                    step_index=int(self.preview_step or 0), to=self.test_to,
-                                    variables=preview.variables_for_event(session=session, event=event),
-                                    campaign_id=self.editing_id or None)
+            event = (
+                None
+                if self.preview_event_id == "sample"
+                else event_log.get_event(session=session, event_id=int(self.preview_event_id))
+            )
+            preview.queue_test_send(
+                session=session,
+                document=self._document(),
+                step_index=int(self.preview_step or 0),
+                to=self.test_to,
+                variables=preview.variables_for_event(session=session, event=event),
+                campaign_id=self.editing_id or None,
+            )
             self.message = f"Test email queued to {self.test_to.strip().lower()}: see Messages."

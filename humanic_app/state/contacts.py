@@ -53,15 +53,28 @@ class ContactsState(AuthState):
     def _search(self, before_id: int | None = None) -> None:
         with self._service_call() as session:
             found = contacts.search_contacts(session=session, query=self.query, limit=PAGE_SIZE, before_id=before_id)
-            self.rows = [ContactRow(id=str(c.id), email=c.email or "—", name=c.name or "",
-                                    updated=c.updated_at.strftime("%Y-%m-%d %H:%M")) for c in found]
+            self.rows = [
+                ContactRow(
+                    id=str(c.id),
+                    email=c.email or "—",
+                    name=c.name or "",
+                    updated=c.updated_at.strftime("%Y-%m-%d %H:%M"),
+                )
+                for c in found
+            ]
         self.older_cursor = id_of(found[-1]) if len(found) == PAGE_SIZE else 0
 
     def _load_suppressions(self) -> None:
         with self._service_call() as session:
-            self.suppressions = [SuppressionRow(email=r.email, reason=r.reason.value, note=r.note,
-                                                created_at=r.created_at.strftime("%Y-%m-%d %H:%M"))
-                                 for r in suppression.list_all(session=session, limit=200)]
+            self.suppressions = [
+                SuppressionRow(
+                    email=r.email,
+                    reason=r.reason.value,
+                    note=r.note,
+                    created_at=r.created_at.strftime("%Y-%m-%d %H:%M"),
+                )
+                for r in suppression.list_all(session=session, limit=200)
+            ]
 
     @rx.event
     @signed_in
@@ -74,8 +87,9 @@ class ContactsState(AuthState):
     @signed_in
     def suppress(self, form: dict):
         with self._service_call("suppression_message", then=self._load_suppressions) as session:
-            suppression.add(session=session, email=form.get("email", ""), reason=SuppressionReason.manual,
-                            note=form.get("note", ""))
+            suppression.add(
+                session=session, email=form.get("email", ""), reason=SuppressionReason.manual, note=form.get("note", "")
+            )
 
     @rx.event
     @signed_in
@@ -106,13 +120,25 @@ class ContactsState(AuthState):
             data = contacts.contact_as_dict(session=session, contact=contact, with_identities=True)
             suppressed = suppression.is_suppressed(session=session, email=contact.email or "")
             events = event_log.list_events(session=session, contact_id=contact.id, limit=100)
-        self.selected = {"id": str(data["id"]), "email": data["email"] or "—", "name": data["name"],
-                         "created": data["created_at"][:19].replace("T", " "),
-                         "subscription": f"Suppressed: {suppressed.reason.value}" if suppressed else
-                         f"Unsubscribed {data['unsubscribed_at'][:16].replace('T', ' ')}" if data["unsubscribed_at"]
-                         else "Subscribed",
-                         "properties": json.dumps(data["properties"], indent=2, default=str)}
+        self.selected = {
+            "id": str(data["id"]),
+            "email": data["email"] or "—",
+            "name": data["name"],
+            "created": data["created_at"][:19].replace("T", " "),
+            "subscription": f"Suppressed: {suppressed.reason.value}"
+            if suppressed
+            else f"Unsubscribed {data['unsubscribed_at'][:16].replace('T', ' ')}"
+            if data["unsubscribed_at"]
+            else "Subscribed",
+            "properties": json.dumps(data["properties"], indent=2, default=str),
+        }
         self.selected_ids = data["distinct_ids"] + [f"person:{p}" for p in data["person_ids"]]
-        self.timeline = [TimelineRow(id=str(e.id), event=e.event_name or "—",
-                                     time=(e.timestamp or e.received_at).strftime("%Y-%m-%d %H:%M:%S"),
-                                     outcome=event_log.outcome_label(e)) for e in events]
+        self.timeline = [
+            TimelineRow(
+                id=str(e.id),
+                event=e.event_name or "—",
+                time=(e.timestamp or e.received_at).strftime("%Y-%m-%d %H:%M:%S"),
+                outcome=event_log.outcome_label(e),
+            )
+            for e in events
+        ]

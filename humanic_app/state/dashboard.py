@@ -61,9 +61,10 @@ class DashboardState(AuthState):
         with read_scope() as session:
             data = dashboard.overview(session=session, range_key=self.range_key)
         self.chart_rows = {key: chart["rows"] for key, chart in data["charts"].items()}
-        self.chart_series = {key: [SeriesRow(name=name, color=PALETTE[i % len(PALETTE)])
-                                   for i, name in enumerate(chart["series"])]
-                             for key, chart in data["charts"].items()}
+        self.chart_series = {
+            key: [SeriesRow(name=name, color=PALETTE[i % len(PALETTE)]) for i, name in enumerate(chart["series"])]
+            for key, chart in data["charts"].items()
+        }
         self.funnel = [_funnel_row(row) for row in data["funnel"]]
         self.health = {k: str(v) for k, v in data["health"].items()}
 
@@ -73,10 +74,12 @@ class DashboardState(AuthState):
         resend_configured = bool(get_settings().resend_api_key)
         with self._service_call() as session:
             rows = checklist.setup_checklist(session=session, resend_configured=resend_configured)
-            self.findings = [finding_row(f)
-                             for f in diagnostics.run_checks(session=session, resend_configured=resend_configured)]
-        self.items = [ChecklistRow(key=i.key, label=i.label, done="yes" if i.done else "", href=i.href, hint=i.hint)
-                      for i in rows]
+            self.findings = [
+                finding_row(f) for f in diagnostics.run_checks(session=session, resend_configured=resend_configured)
+            ]
+        self.items = [
+            ChecklistRow(key=i.key, label=i.label, done="yes" if i.done else "", href=i.href, hint=i.hint) for i in rows
+        ]
         self.remaining = sum(1 for i in rows if not i.done)
         self._load_activity()
 

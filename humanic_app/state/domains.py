@@ -44,14 +44,29 @@ class DomainsState(AuthState):
         self.resend_configured = domains.configure(api_key=settings.resend_api_key, api_url=settings.resend_api_url)
         with self._service_call() as session:
             rows = domains.list_domains(session=session)
-        self.domains = [DomainRow(id=str(d.id), name=d.name, status=d.status,
-                                  label=DOMAIN_STATUS_LABELS.get(d.status, d.status),
-                                  checked=d.checked_at.strftime("%Y-%m-%d %H:%M") if d.checked_at else "never")
-                        for d in rows]
-        self.records = [DnsRecordRow(domain=d.name, record=r.get("record", ""), type=r.get("type", ""),
-                                     name=r.get("name", ""), value=str(r.get("value", "")),
-                                     priority=str(r.get("priority", "")), status=str(r.get("status", "")))
-                        for d in rows for r in d.records]
+        self.domains = [
+            DomainRow(
+                id=str(d.id),
+                name=d.name,
+                status=d.status,
+                label=DOMAIN_STATUS_LABELS.get(d.status, d.status),
+                checked=d.checked_at.strftime("%Y-%m-%d %H:%M") if d.checked_at else "never",
+            )
+            for d in rows
+        ]
+        self.records = [
+            DnsRecordRow(
+                domain=d.name,
+                record=r.get("record", ""),
+                type=r.get("type", ""),
+                name=r.get("name", ""),
+                value=str(r.get("value", "")),
+                priority=str(r.get("priority", "")),
+                status=str(r.get("status", "")),
+            )
+            for d in rows
+            for r in d.records
+        ]
 
     @rx.event
     @signed_in
@@ -62,8 +77,9 @@ class DomainsState(AuthState):
     @rx.event
     @signed_in
     def add(self, form: dict):
-        with self._service_call("error", then=self._refresh,
-                                words=lambda exc: str(exc).removeprefix("name: ").removeprefix("domain: ")) as session:
+        with self._service_call(
+            "error", then=self._refresh, words=lambda exc: str(exc).removeprefix("name: ").removeprefix("domain: ")
+        ) as session:
             domain = domains.create_domain(session=session, name=form.get("name", ""))
             self.message = f"{domain.name} added: add these DNS records, then click Verify."
 

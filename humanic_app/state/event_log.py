@@ -40,11 +40,16 @@ class DecisionRow:
 
 
 def _row(event, source_names: dict[int | None, str]) -> EventRow:
-    return EventRow(id=str(event.id), time=event.received_at.strftime("%Y-%m-%d %H:%M:%S"),
-                    source=source_names.get(event.source_id, "—"), event=event.event_name or "—",
-                    contact=(event.mapped or {}).get("email") or event.distinct_id or "—",
-                    contact_id=str(event.contact_id or ""), outcome=event.outcome.value,
-                    outcome_label=event_log.outcome_label(event))
+    return EventRow(
+        id=str(event.id),
+        time=event.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+        source=source_names.get(event.source_id, "—"),
+        event=event.event_name or "—",
+        contact=(event.mapped or {}).get("email") or event.distinct_id or "—",
+        contact_id=str(event.contact_id or ""),
+        outcome=event.outcome.value,
+        outcome_label=event_log.outcome_label(event),
+    )
 
 
 class EventLogState(AuthState):
@@ -75,10 +80,13 @@ class EventLogState(AuthState):
                 return []
             contact_id = contact.id
         rows = event_log.list_events(
-            session=session, source_id=int(self.filter_source) if self.filter_source != "all" else None,
+            session=session,
+            source_id=int(self.filter_source) if self.filter_source != "all" else None,
             event_name=self.filter_event.strip() or None,
             outcome=self.filter_outcome if self.filter_outcome != "all" else None,
-            contact_id=contact_id, **extra)
+            contact_id=contact_id,
+            **extra,
+        )
         return [_row(e, names) for e in rows]
 
     def _first_page(self) -> None:
@@ -144,8 +152,11 @@ class EventLogState(AuthState):
             self._first_page()  # outcomes shown are about to change: reload the page rather than append
             return
         with self._service_call() as session:
-            fresh = self._query(session, limit=PAGE_SIZE, after_id=self._newest_id) if self._newest_id else \
-                self._query(session, limit=PAGE_SIZE)
+            fresh = (
+                self._query(session, limit=PAGE_SIZE, after_id=self._newest_id)
+                if self._newest_id
+                else self._query(session, limit=PAGE_SIZE)
+            )
         if fresh:
             self._newest_id = int(fresh[0].id)
             self.rows = (fresh + self.rows)[:PAGE_SIZE]
@@ -156,12 +167,21 @@ class EventLogState(AuthState):
         with self._service_call() as session:
             event = event_log.get_event(session=session, event_id=int(event_id))
             names = {s.id: s.name for s in sources.list_sources(session=session)}
-        self.detail = {**dataclasses.asdict(_row(event, names)),
-                       "payload": json.dumps(event.payload, indent=2, default=str),
-                       "headers": json.dumps(event.headers, indent=2), "reason": event.reason,
-                       "mapped": json.dumps(event.mapped, indent=2, default=str) if event.mapped else "not mapped yet"}
-        self.decisions = [DecisionRow(campaign=d.get("campaign", ""), fired="fired" if d.get("fired") else "not fired",
-                                      reason=d.get("reason", "")) for d in (event.decisions or [])]
+        self.detail = {
+            **dataclasses.asdict(_row(event, names)),
+            "payload": json.dumps(event.payload, indent=2, default=str),
+            "headers": json.dumps(event.headers, indent=2),
+            "reason": event.reason,
+            "mapped": json.dumps(event.mapped, indent=2, default=str) if event.mapped else "not mapped yet",
+        }
+        self.decisions = [
+            DecisionRow(
+                campaign=d.get("campaign", ""),
+                fired="fired" if d.get("fired") else "not fired",
+                reason=d.get("reason", ""),
+            )
+            for d in (event.decisions or [])
+        ]
         self.detail_open = True
 
     @rx.event

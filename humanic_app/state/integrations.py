@@ -15,8 +15,15 @@ from reflex.utils.exec import is_prod_mode
 from humanic_app import clock
 from humanic_app.models import SOURCE_STATUS_LABELS, SourceStatus
 from humanic_app.models.rows import id_of
-from humanic_app.services import contacts, diagnostics, event_log, sample_sender, sources, workspace
-from humanic_app.services import mapping as mapping_service
+from humanic_app.services import (
+    contacts,
+    diagnostics,
+    event_log,
+    mapping as mapping_service,
+    sample_sender,
+    sources,
+    workspace,
+)
 from humanic_app.services.errors import ServiceError
 from humanic_app.settings import get_settings
 from humanic_app.state.auth import AuthState, FindingRow, finding_row, signed_in
@@ -107,18 +114,24 @@ class IntegrationsState(AuthState):
         return SOURCE_STATUS_LABELS[SourceStatus(self.sel_status)] if self.sel_status else "Not connected"
 
     def _served_at(self) -> str:
-        return workspace.served_base_url(page_host=self.router.page.host or f"http://localhost:{get_settings().port}",
-                                         prod=is_prod_mode(), backend_port=rx.config.get_config().backend_port or rx.constants.DefaultPorts.BACKEND_PORT)
+        return workspace.served_base_url(
+            page_host=self.router.page.host or f"http://localhost:{get_settings().port}",
+            prod=is_prod_mode(),
+            backend_port=rx.config.get_config().backend_port or rx.constants.DefaultPorts.BACKEND_PORT,
+        )
 
     def _reload(self) -> None:
         with self._service_call() as session:
             ws = workspace.get_workspace(session=session)
-            self.base_url = workspace.effective_public_url(workspace=ws, env_public_url=get_settings().public_url,
-                                                           served_at=self._served_at())
+            self.base_url = workspace.effective_public_url(
+                workspace=ws, env_public_url=get_settings().public_url, served_at=self._served_at()
+            )
             self.base_url_is_private = workspace.is_private_url(self.base_url)
             rows = sources.list_sources(session=session)
-            self.sources = [SourceRow(id=str(s.id), name=s.name, status=s.status.value,
-                                      status_label=SOURCE_STATUS_LABELS[s.status]) for s in rows]
+            self.sources = [
+                SourceRow(id=str(s.id), name=s.name, status=s.status.value, status_label=SOURCE_STATUS_LABELS[s.status])
+                for s in rows
+            ]
             if rows and self.selected_id not in {s.id for s in rows}:
                 self.selected_id = id_of(rows[0])
             if not rows:
@@ -142,8 +155,12 @@ class IntegrationsState(AuthState):
             return
         self._help_checked_at = time.monotonic()
         findings = diagnostics.run_checks(session=session, resend_configured=bool(get_settings().resend_api_key))
-        relevant = [f for f in findings if f.case == "Events aren't appearing"
-                    and not (f.key.startswith("silent_source:") and f.key != f"silent_source:{source.id}")]
+        relevant = [
+            f
+            for f in findings
+            if f.case == "Events aren't appearing"
+            and not (f.key.startswith("silent_source:") and f.key != f"silent_source:{source.id}")
+        ]
         self.waiting_help = [finding_row(f) for f in relevant]
 
     def _preview_mapping(self, saved: dict) -> tuple[dict, list[str]]:
@@ -151,8 +168,11 @@ class IntegrationsState(AuthState):
         if not self._draft:
             return saved, []
         effective = mapping_service.effective_mapping(saved)
-        typed = {**{f"map_{f}": ", ".join(effective[f]) for f in MAPPED_FIELDS},
-                 "variables": _variables_text(effective["variables"]), **self._draft}
+        typed = {
+            **{f"map_{f}": ", ".join(effective[f]) for f in MAPPED_FIELDS},
+            "variables": _variables_text(effective["variables"]),
+            **self._draft,
+        }
         try:
             return mapping_service.validate_mapping(_mapping_from(typed)), []
         except ServiceError as exc:
@@ -166,27 +186,41 @@ class IntegrationsState(AuthState):
         self.has_test_event = latest is not None
         self._last_seen_event_id = latest.id if latest else 0
         mapped = mapping_service.apply_mapping(latest.payload, preview_mapping) if latest and latest.payload else None
-        self.mapping_rows = [MappingRow(
-            field=f, label=mapping_service.FIELD_LABELS[f], paths=", ".join(effective[f]),
-            value="" if mapped is None else mapping_service.preview_value(mapped, f),
-        ) for f in MAPPED_FIELDS]
+        self.mapping_rows = [
+            MappingRow(
+                field=f,
+                label=mapping_service.FIELD_LABELS[f],
+                paths=", ".join(effective[f]),
+                value="" if mapped is None else mapping_service.preview_value(mapped, f),
+            )
+            for f in MAPPED_FIELDS
+        ]
         if latest is None:
             self.latest_event, self.latest_payload = {}, ""
             self.preview_contact, self.preview_variables, self.mapping_warnings = {}, "", problems
             return
-        self.latest_event = {"id": str(latest.id), "event": latest.event_name or "(legacy notification)",
-                             "received": latest.received_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-                             "distinct_id": latest.distinct_id or "", "outcome": latest.outcome.value}
+        self.latest_event = {
+            "id": str(latest.id),
+            "event": latest.event_name or "(legacy notification)",
+            "received": latest.received_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "distinct_id": latest.distinct_id or "",
+            "outcome": latest.outcome.value,
+        }
         self.latest_payload = _pretty(latest.payload)
         if mapped is not None:
-            self.preview_contact = {"email": mapped.email or "(none — this event cannot be emailed)",
-                                    "name": mapped.name or "", "user_id": mapped.user_id or "",
-                                    "match": contacts.describe_match(session=session, mapped=mapped)}
+            self.preview_contact = {
+                "email": mapped.email or "(none — this event cannot be emailed)",
+                "name": mapped.name or "",
+                "user_id": mapped.user_id or "",
+                "match": contacts.describe_match(session=session, mapped=mapped),
+            }
             self.preview_variables = _pretty(mapped.variables)
             warnings = problems + [f"{p} matches nothing in the latest event" for p in mapped.unmatched_paths]
             if not mapped.email:
-                warnings.append("No email found: add email to your PostHog $identify call, or map the email "
-                                "field to where your events carry it.")
+                warnings.append(
+                    "No email found: add email to your PostHog $identify call, or map the email "
+                    "field to where your events carry it."
+                )
             self.mapping_warnings = warnings
 
     @rx.event
@@ -236,10 +270,16 @@ class IntegrationsState(AuthState):
     @signed_in
     def set_active(self, active: bool):
         with self._service_call("error", then=self._reload) as session:
-            sources.set_status(session=session, source_id=self.selected_id,
-                               status=SourceStatus.active if active else SourceStatus.paused)
-            self.message = "Active: matching events now fire campaigns." if active else \
-                "Paused: events are still stored, nothing fires."
+            sources.set_status(
+                session=session,
+                source_id=self.selected_id,
+                status=SourceStatus.active if active else SourceStatus.paused,
+            )
+            self.message = (
+                "Active: matching events now fire campaigns."
+                if active
+                else "Paused: events are still stored, nothing fires."
+            )
 
     @rx.event
     @signed_in
@@ -255,12 +295,16 @@ class IntegrationsState(AuthState):
         signing_on = form.get("signing") in ("on", True, "true")
         with self._service_call("error", then=self._reload) as session:
             before = sources.get_source(session=session, source_id=self.selected_id).signing_secret
-            source = sources.update_security(session=session, source_id=self.selected_id,
-                                             signing_enabled=signing_on,
-                                             header_name=form.get("header_name", ""),
-                                             header_value=form.get("header_value", ""))
-            self.new_signing_secret = source.signing_secret if source.signing_secret != before and \
-                source.signing_secret else ""
+            source = sources.update_security(
+                session=session,
+                source_id=self.selected_id,
+                signing_enabled=signing_on,
+                header_name=form.get("header_name", ""),
+                header_value=form.get("header_value", ""),
+            )
+            self.new_signing_secret = (
+                source.signing_secret if source.signing_secret != before and source.signing_secret else ""
+            )
             self.message = "Security settings saved."
 
     @rx.event
@@ -287,13 +331,18 @@ class IntegrationsState(AuthState):
             with self._service_call() as session:
                 source = sources.get_source(session=session, source_id=self.selected_id)
                 secret = source.signing_secret
-                header = {source.required_header_name: source.required_header_value or ""} \
-                    if source.required_header_name else {}
-                local_url = sources.webhook_url(base_url=f"http://127.0.0.1:{rx.config.get_config().backend_port}",
-                                                source=source)
+                header = (
+                    {source.required_header_name: source.required_header_value or ""}
+                    if source.required_header_name
+                    else {}
+                )
+                local_url = sources.webhook_url(
+                    base_url=f"http://127.0.0.1:{rx.config.get_config().backend_port}", source=source
+                )
         try:
-            results = await asyncio.to_thread(sample_sender.send_samples, webhook_url=local_url,
-                                              signing_secret=secret, extra_headers=header)
+            results = await asyncio.to_thread(
+                sample_sender.send_samples, webhook_url=local_url, signing_secret=secret, extra_headers=header
+            )
             summary = ", ".join(f"{name} → {status}" for name, status in results)
             message, error = f"Sent {len(results)} sample events: {summary}", ""
         except Exception as exc:  # network trouble is shown, not raised

@@ -46,13 +46,26 @@ class MessagesState(AuthState):
     def _refresh(self) -> None:
         self.local_outbox = not get_settings().resend_api_key
         with self._service_call() as session:
-            rows = messages.list_messages(session=session, status=None if self.filter_status == "all"
-                                          else self.filter_status, to=self.filter_to or None, limit=100)
-            self.rows = [MessageRow(id=str(m.id), recipient=m.to_email, status=m.status.value,
-                                    due=m.due_at.strftime("%Y-%m-%d %H:%M"),
-                                    subject=m.subject or "(rendered at send time)", campaign=str(m.campaign_id or ""),
-                                    step=str(m.step_index + 1), test="test" if m.is_test else "", error=m.last_error)
-                         for m in rows]
+            rows = messages.list_messages(
+                session=session,
+                status=None if self.filter_status == "all" else self.filter_status,
+                to=self.filter_to or None,
+                limit=100,
+            )
+            self.rows = [
+                MessageRow(
+                    id=str(m.id),
+                    recipient=m.to_email,
+                    status=m.status.value,
+                    due=m.due_at.strftime("%Y-%m-%d %H:%M"),
+                    subject=m.subject or "(rendered at send time)",
+                    campaign=str(m.campaign_id or ""),
+                    step=str(m.step_index + 1),
+                    test="test" if m.is_test else "",
+                    error=m.last_error,
+                )
+                for m in rows
+            ]
 
     @rx.event
     @signed_in
@@ -81,12 +94,14 @@ class MessagesState(AuthState):
     @signed_in
     def open_message(self, message_id: str):
         with self._service_call() as session:
-            data = messages.message_as_dict(messages.get_message(session=session, message_id=int(message_id)),
-                                            full=True)
+            data = messages.message_as_dict(
+                messages.get_message(session=session, message_id=int(message_id)), full=True
+            )
             events = messages.delivery_events(session=session, message_id=int(message_id))
         self.selected = {k: "" if v is None else str(v) for k, v in data.items()}
-        self.selected_events = [DeliveryEventRow(type=e["type"], at=e["occurred_at"][:19].replace("T", " "))
-                                for e in events]
+        self.selected_events = [
+            DeliveryEventRow(type=e["type"], at=e["occurred_at"][:19].replace("T", " ")) for e in events
+        ]
 
     @rx.event
     @signed_in

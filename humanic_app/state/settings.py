@@ -45,14 +45,20 @@ class SettingsState(AuthState):
     def _refresh(self) -> None:
         with self._service_call() as session:
             data = workspace.workspace_as_dict(workspace.get_workspace(session=session))
-            self.users = [UserRow(email=u.email, role=u.role.value,
-                                  note="must change password" if u.must_change_password else "")
-                          for u in auth.list_users(session=session)]
-            self.api_keys = [ApiKeyRow(id=str(k.id), name=k.name, prefix=k.prefix + "…",
-                                       state="revoked" if k.revoked_at else "active",
-                                       last_used=k.last_used_at.strftime("%Y-%m-%d %H:%M") if k.last_used_at
-                                       else "never")
-                             for k in auth.list_api_keys(session=session)]
+            self.users = [
+                UserRow(email=u.email, role=u.role.value, note="must change password" if u.must_change_password else "")
+                for u in auth.list_users(session=session)
+            ]
+            self.api_keys = [
+                ApiKeyRow(
+                    id=str(k.id),
+                    name=k.name,
+                    prefix=k.prefix + "…",
+                    state="revoked" if k.revoked_at else "active",
+                    last_used=k.last_used_at.strftime("%Y-%m-%d %H:%M") if k.last_used_at else "never",
+                )
+                for k in auth.list_api_keys(session=session)
+            ]
         for key, value in data.items():
             setattr(self, key, str(value) if key == "frequency_cap" else value)
         self.workspace_paused = self.status == "paused"
@@ -67,8 +73,10 @@ class SettingsState(AuthState):
     @rx.event
     @signed_in
     def save(self, form: dict):
-        changes = {k: form.get(k, "") for k in ("name", "from_name", "from_email", "physical_address", "public_url",
-                                                "frequency_cap")}
+        changes = {
+            k: form.get(k, "")
+            for k in ("name", "from_name", "from_email", "physical_address", "public_url", "frequency_cap")
+        }
         self.saved_message = ""
         with self._service_call("form_error", then=self._refresh) as session:
             workspace.update_workspace(session=session, changes=changes)
@@ -92,10 +100,15 @@ class SettingsState(AuthState):
         with self._service_call("invite_message", then=self._refresh) as session:
             inviter = self.principal()
             assert inviter is not None  # @signed_in let the call through
-            auth.invite_user(session=session, inviter=inviter, email=form.get("email", ""),
-                             temporary_password=form.get("temporary_password", ""))
-            self.invite_message = (f"Invited {form.get('email', '').strip().lower()}. "
-                                   "Share the temporary password privately.")
+            auth.invite_user(
+                session=session,
+                inviter=inviter,
+                email=form.get("email", ""),
+                temporary_password=form.get("temporary_password", ""),
+            )
+            self.invite_message = (
+                f"Invited {form.get('email', '').strip().lower()}. Share the temporary password privately."
+            )
 
     @rx.event
     @signed_in

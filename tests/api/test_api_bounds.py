@@ -28,9 +28,13 @@ def test_an_id_past_the_id_column_is_a_422_naming_it_and_the_largest_id_is_a_404
 
 
 def test_cursors_and_row_filters_are_bounded_too(authed):
-    for path, params in (("/api/v1/events", {"cursor": HUGE_NEGATIVE}), ("/api/v1/contacts", {"cursor": HUGE}),
-                         ("/api/v1/messages", {"campaign_id": HUGE}), ("/api/v1/events", {"source_id": HUGE}),
-                         ("/api/v1/messages", {"limit": 501})):
+    for path, params in (
+        ("/api/v1/events", {"cursor": HUGE_NEGATIVE}),
+        ("/api/v1/contacts", {"cursor": HUGE}),
+        ("/api/v1/messages", {"campaign_id": HUGE}),
+        ("/api/v1/events", {"source_id": HUGE}),
+        ("/api/v1/messages", {"limit": 501}),
+    ):
         response = authed.get(path, params=params)
         assert response.status_code == 422, (path, params, response.text)
         assert response.json()["detail"][0]["loc"] == ["query", next(iter(params))]

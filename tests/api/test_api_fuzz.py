@@ -90,18 +90,26 @@ def served_api(fuzz_api, fuzz_key):
 # operation its boundary and invalid values deterministically; the methods a path does not have are left
 # out of it because they only exercise the framework's 405, and they cost a fifth of the run.
 schema = schemathesis.openapi.from_dict(
-    build_api().openapi(), config=schemathesis.Config.from_dict({"phases": {"coverage": {"unexpected-methods": []}}}))
+    build_api().openapi(), config=schemathesis.Config.from_dict({"phases": {"coverage": {"unexpected-methods": []}}})
+)
 
 
 @schema.parametrize()
 # derandomize: the same examples on every run, from a seed fixed by the test; nothing is replayed from a
 # local example database, so a failure here is reproduced by running the test again.
-@settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=MAX_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+)
 def test_no_server_error_and_only_documented_statuses(case, served_api, fuzz_key):
     # The two promises the API makes to any input. positive_data_acceptance is not one: activate, pause,
     # cancel, retry, test-send's step and the domain routes (in local outbox mode) refuse a well-formed
     # request with a 422 when the row's state forbids it, which a schema cannot say.
-    case.call_and_validate(session=served_api, headers={"Authorization": f"Bearer {fuzz_key}"},
-                           checks=[not_a_server_error, status_code_conformance])
+    case.call_and_validate(
+        session=served_api,
+        headers={"Authorization": f"Bearer {fuzz_key}"},
+        checks=[not_a_server_error, status_code_conformance],
+    )

@@ -19,13 +19,27 @@ def test_v1_refuses_without_credentials(client):
 
 def test_settings_round_trip(authed):
     assert authed.get("/api/v1/settings").json()["status"] == "active"
-    response = authed.put("/api/v1/settings", json={"from_email": "hi@acme.io", "from_name": "Acme",
-                                                    "physical_address": "1 Main St", "status": "paused",
-                                                    "public_url": "https://h.acme.io"})
+    response = authed.put(
+        "/api/v1/settings",
+        json={
+            "from_email": "hi@acme.io",
+            "from_name": "Acme",
+            "physical_address": "1 Main St",
+            "status": "paused",
+            "public_url": "https://h.acme.io",
+        },
+    )
     assert response.status_code == 200, response.text
     assert authed.get("/api/v1/settings").json() == {
-        "name": "My workspace", "from_name": "Acme", "from_email": "hi@acme.io", "physical_address": "1 Main St",
-        "status": "paused", "public_url": "https://h.acme.io", "frequency_cap": 3, "sending_blocked": ""}
+        "name": "My workspace",
+        "from_name": "Acme",
+        "from_email": "hi@acme.io",
+        "physical_address": "1 Main St",
+        "status": "paused",
+        "public_url": "https://h.acme.io",
+        "frequency_cap": 3,
+        "sending_blocked": "",
+    }
 
 
 def test_settings_validation_is_field_level(authed):
@@ -55,8 +69,10 @@ def test_invite_users(authed):
     response = authed.post("/api/v1/users", json={"email": "new@acme.io", "temporary_password": "temporary-pw"})
     assert response.status_code == 201, response.text
     assert response.json()["must_change_password"] is True
-    assert authed.post("/api/v1/users", json={"email": "new@acme.io", "temporary_password": "temporary-pw"}
-                       ).status_code == 409
+    assert (
+        authed.post("/api/v1/users", json={"email": "new@acme.io", "temporary_password": "temporary-pw"}).status_code
+        == 409
+    )
     assert [u["email"] for u in authed.get("/api/v1/users").json()] == ["new@acme.io"]
 
 

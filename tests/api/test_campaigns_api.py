@@ -48,7 +48,8 @@ def test_status_changes_and_activation_refusal(authed):
     assert authed.post(f"/api/v1/campaigns/{campaign['id']}/activate").json()["status"] == "active"
     second = authed.post("/api/v1/campaigns", json=DROP_OFF).json()
     assert authed.post(f"/api/v1/campaigns/{second['id']}/activate").json()["overlapping_active_campaigns"] == [
-        "Drop-off recovery"]
+        "Drop-off recovery"
+    ]
     assert authed.post(f"/api/v1/campaigns/{campaign['id']}/pause").json()["status"] == "paused"
     assert authed.post(f"/api/v1/campaigns/{campaign['id']}/archive").json()["status"] == "archived"
     assert authed.post(f"/api/v1/campaigns/{campaign['id']}/activate").status_code == 422

@@ -23,6 +23,7 @@ def test_rotate_is_committed_when_the_answer_starts(engine, api_key):
                 with engine.connect() as other:  # another connection: sees only what is committed
                     seen_when_answering.append(other.execute(select(Source.__table__.c.token_hash)).scalar_one())
             await send(message)
+
         await api(scope, receive, watching_send)
 
     with TestClient(app, headers={"Authorization": f"Bearer {api_key}"}) as client:

@@ -24,8 +24,9 @@ def test_troubleshooting_findings(client, authed, source, engine, monkeypatch):
     client.post(old, json=posthog_event(event="user_signed_up", distinct_id="a", email="a@example.com"))
     client.post(path_of(rotated), content=b"{not json")
     for i in range(3):
-        client.post(path_of(rotated), json=posthog_event(event="user_signed_up", distinct_id=f"u{i}",
-                                                         email=f"u{i}@example.com"))
+        client.post(
+            path_of(rotated), json=posthog_event(event="user_signed_up", distinct_id=f"u{i}", email=f"u{i}@example.com")
+        )
     client.post(path_of(rotated), json=posthog_event(event="user_signed_up", distinct_id="anon", person=False))
     process(engine)
     found = findings(authed)
@@ -50,9 +51,11 @@ def test_troubleshooting_findings(client, authed, source, engine, monkeypatch):
     assert found["shared_trigger:user_signed_up"]["problem"].startswith("2 active campaigns fire on user_signed_up")
     assert found["two_destinations"]["fix"].startswith("Two webhook destinations point at Humanic — disable one")
     assert found["workspace_paused"]["fix"] == "Resume it in Settings."
-    assert {f["case"] for f in found.values()} == {"Events aren't appearing",
-                                                   "Emails aren't sending even though events are arriving",
-                                                   "Users are receiving duplicate emails"}
+    assert {f["case"] for f in found.values()} == {
+        "Events aren't appearing",
+        "Emails aren't sending even though events are arriving",
+        "Users are receiving duplicate emails",
+    }
 
 
 def test_provider_quota_and_key_problems_are_found_and_quota_can_be_resumed(client, authed, source, engine):
@@ -101,8 +104,9 @@ def test_counters_follow_the_webhook_and_processing(client, authed, source, engi
     from humanic_app.services import stats
 
     for i in range(3):
-        client.post(path_of(source), json=posthog_event(event="user_signed_up", distinct_id=f"c{i}",
-                                                        email=f"c{i}@example.com"))
+        client.post(
+            path_of(source), json=posthog_event(event="user_signed_up", distinct_id=f"c{i}", email=f"c{i}@example.com")
+        )
     same = posthog_event(event="pricing_page_viewed", distinct_id="anon", person=False)
     client.post(path_of(source), json=same)
     client.post(path_of(source), json=same)  # a retry: duplicate
@@ -121,8 +125,9 @@ def test_counters_follow_the_webhook_and_processing(client, authed, source, engi
         assert sum(total("webhook_ms").values()) == 6
 
 
-def test_quiet_source_and_campaign_triggers_that_never_arrive_or_never_match(client, authed, source, engine,
-                                                                              monkeypatch):
+def test_quiet_source_and_campaign_triggers_that_never_arrive_or_never_match(
+    client, authed, source, engine, monkeypatch
+):
     authed.put("/api/v1/settings", json={"from_email": "hello@acme.io"})
     authed.post(f"/api/v1/sources/{source['id']}/activate")
     onboarding = authed.post("/api/v1/campaigns", json=library.templates()["onboarding-activation"]).json()
@@ -131,11 +136,14 @@ def test_quiet_source_and_campaign_triggers_that_never_arrive_or_never_match(cli
     authed.post(f"/api/v1/campaigns/{paid['id']}/activate")
     found = findings(authed)
     assert found[f"trigger_missing:{onboarding['id']}"]["problem"].endswith(
-        "triggers on user_signed_up, which has not arrived in the last 7 days.")
+        "triggers on user_signed_up, which has not arrived in the last 7 days."
+    )
 
     for i in range(200):
-        client.post(path_of(source), json=posthog_event(event="pricing_page_viewed", distinct_id=f"p{i}",
-                                                        email=f"p{i}@example.com"))
+        client.post(
+            path_of(source),
+            json=posthog_event(event="pricing_page_viewed", distinct_id=f"p{i}", email=f"p{i}@example.com"),
+        )
     process(engine)
     found = findings(authed)
     never = found[f"trigger_never_matched:{paid['id']}"]

@@ -63,8 +63,9 @@ def test_periodic_recheck_and_sending_gate(authed, fake_resend, engine):
     authed.put("/api/v1/settings", json={"from_email": "hello@mail.acme.io"})
     domain = authed.post("/api/v1/domains", json={"name": "mail.acme.io"}).json()
     with Session(engine) as session:
-        problem = domains.sending_domain_problem(session=session, from_email="hello@mail.acme.io",
-                                                 resend_configured=True)
+        problem = domains.sending_domain_problem(
+            session=session, from_email="hello@mail.acme.io", resend_configured=True
+        )
         assert problem == "The sending domain mail.acme.io is not started: add its DNS records and click Verify."
     fake_resend.dns_published.add("mail.acme.io")
     authed.post(f"/api/v1/domains/{domain['id']}/verify")  # Resend verifies in the background…

@@ -17,16 +17,21 @@ def test_sources_lifecycle(authed):
     assert authed.post(f"/api/v1/sources/{prod['id']}/activate").json()["status"] == "active"
     assert authed.get("/api/v1/sources/999").status_code == 404
     authed.put("/api/v1/settings", json={"public_url": "https://humanic.acme.io"})
-    assert authed.get(f"/api/v1/sources/{prod['id']}").json()["webhook_url"].startswith(
-        "https://humanic.acme.io/api/webhooks/posthog/")
+    assert (
+        authed.get(f"/api/v1/sources/{prod['id']}")
+        .json()["webhook_url"]
+        .startswith("https://humanic.acme.io/api/webhooks/posthog/")
+    )
     mapping = authed.get(f"/api/v1/sources/{prod['id']}/mapping").json()
     assert mapping["effective"]["email"][0] == "person.properties.email"
 
 
 def test_events_filters_and_cursor(client, authed, source, engine):
     for i in range(5):
-        client.post(path_of(source), json=posthog_event(event="a" if i % 2 else "b", distinct_id=f"d{i}",
-                                                        email=f"u{i}@example.com"))
+        client.post(
+            path_of(source),
+            json=posthog_event(event="a" if i % 2 else "b", distinct_id=f"d{i}", email=f"u{i}@example.com"),
+        )
     client.post(path_of(source), content=b"{bad")
     process(engine)
     page1 = authed.get("/api/v1/events", params={"limit": 2}).json()
@@ -45,14 +50,19 @@ def test_events_filters_and_cursor(client, authed, source, engine):
 
 
 def test_contacts_search(client, authed, source, engine):
-    client.post(path_of(source), json=posthog_event(event="x", distinct_id="user_8412", email="ada@example.com",
-                                                    name="Ada Lovelace"))
+    client.post(
+        path_of(source),
+        json=posthog_event(event="x", distinct_id="user_8412", email="ada@example.com", name="Ada Lovelace"),
+    )
     client.post(path_of(source), json=posthog_event(event="x", distinct_id="user_9", email="bob@example.com"))
     process(engine)
     assert [c["email"] for c in authed.get("/api/v1/contacts", params={"q": "lovelace"}).json()["items"]] == [
-        "ada@example.com"]
+        "ada@example.com"
+    ]
     assert [c["email"] for c in authed.get("/api/v1/contacts", params={"q": "8412"}).json()["items"]] == [
-        "ada@example.com"]
-    assert [c["email"] for c in authed.get("/api/v1/contacts", params={"email": "BOB@example.com"}).json()["items"]] \
-        == ["bob@example.com"]
+        "ada@example.com"
+    ]
+    assert [
+        c["email"] for c in authed.get("/api/v1/contacts", params={"email": "BOB@example.com"}).json()["items"]
+    ] == ["bob@example.com"]
     assert len(authed.get("/api/v1/contacts").json()["items"]) == 2

@@ -20,8 +20,10 @@ def test_one_correlation_id_links_webhook_enrolment_and_send(client, authed, sou
     out = io.StringIO()
     logs.configure(process="test", stream=out, fmt="json")
     try:
-        client.post(path_of(source), json=posthog_event(event="user_signed_up", distinct_id="l1",
-                                                        email="lin@example.com", name="Lin"))
+        client.post(
+            path_of(source),
+            json=posthog_event(event="user_signed_up", distinct_id="l1", email="lin@example.com", name="Lin"),
+        )
         client.post(path_of(source), content=b"{nope")
         process(engine)
         dispatcher.dispatch_due(engine=engine, sender=LocalOutboxSender(), public_url="https://h.acme.io")

@@ -12,8 +12,11 @@ def test_metrics_need_a_key_or_the_token_and_report_backlogs(client, authed, sou
     assert "humanic_processing_backlog 1" in text
     assert 'humanic_webhook_answer_seconds_bucket{le="+Inf"} 2' in text
     assert "humanic_webhook_answer_seconds_count 2" in text
-    buckets = [int(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith("humanic_webhook_answer_seconds_bucket")]
+    buckets = [
+        int(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("humanic_webhook_answer_seconds_bucket")
+    ]
     assert buckets == sorted(buckets)  # cumulative, as Prometheus expects
     process(engine)
     text = authed.get("/metrics").text

@@ -2,6 +2,7 @@
 
 import json
 import time
+from datetime import UTC
 
 import pytest
 from sqlmodel import Session, select
@@ -20,25 +21,32 @@ def resend_secret(monkeypatch):
 def post_event(client, payload: dict, svix_id: str, secret: str = SECRET, stamp: int | None = None):
     body = json.dumps(payload).encode()
     stamp = stamp or int(time.time())
-    headers = {"svix-id": svix_id, "svix-timestamp": str(stamp),
-               "svix-signature": signing.sign(secret=secret, msg_id=svix_id, timestamp=stamp, body=body)}
+    headers = {
+        "svix-id": svix_id,
+        "svix-timestamp": str(stamp),
+        "svix-signature": signing.sign(secret=secret, msg_id=svix_id, timestamp=stamp, body=body),
+    }
     return client.post("/api/webhooks/resend", content=body, headers=headers)
 
 
 def _message(engine, provider_id="re-1", to="ada@example.com") -> int:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     with Session(engine) as s:
-        m = Message(to_email=to, due_at=datetime.now(timezone.utc), idempotency_key=f"k-{provider_id}",
-                    status=MessageStatus.sent, provider_message_id=provider_id)
+        m = Message(
+            to_email=to,
+            due_at=datetime.now(UTC),
+            idempotency_key=f"k-{provider_id}",
+            status=MessageStatus.sent,
+            provider_message_id=provider_id,
+        )
         s.add(m)
         s.commit()
         return m.id
 
 
 def event(kind: str, email_id="re-1", to="ada@example.com", **extra) -> dict:
-    return {"type": kind, "created_at": "2026-11-26T10:00:00.000Z",
-            "data": {"email_id": email_id, "to": [to], **extra}}
+    return {"type": kind, "created_at": "2026-11-26T10:00:00.000Z", "data": {"email_id": email_id, "to": [to], **extra}}
 
 
 def test_signature_is_checked_on_the_raw_body(client, engine):
@@ -61,16 +69,23 @@ def test_statuses_only_move_forward_and_retries_are_deduped(client, engine, auth
     assert [e["type"] for e in detail["delivery_events"]] == ["email.delivered", "email.clicked"]
 
 
-@pytest.mark.parametrize("payload,reason", [
-    (event("email.bounced", bounce={"type": "Permanent", "message": "mailbox does not exist"}), "bounced"),
-    (event("email.complained"), "complained"),
-    (event("email.suppressed"), "provider"),
-])
+@pytest.mark.parametrize(
+    "payload,reason",
+    [
+        (event("email.bounced", bounce={"type": "Permanent", "message": "mailbox does not exist"}), "bounced"),
+        (event("email.complained"), "complained"),
+        (event("email.suppressed"), "provider"),
+    ],
+)
 def test_permanent_bounce_complaint_and_suppressed_suppress_the_address(client, engine, authed, payload, reason):
     _message(engine)
     assert post_event(client, payload, f"msg_{reason}").status_code == 200
     assert authed.get("/api/v1/suppressions").json()[0] | {"created_at": None} == {
-        "email": "ada@example.com", "reason": reason, "note": f"Resend {payload['type']}", "created_at": None}
+        "email": "ada@example.com",
+        "reason": reason,
+        "note": f"Resend {payload['type']}",
+        "created_at": None,
+    }
 
 
 def test_transient_bounce_does_not_suppress(client, engine):
@@ -81,20 +96,28 @@ def test_transient_bounce_does_not_suppress(client, engine):
 
 
 def test_manual_suppression_list_and_the_outbox_honours_it(authed, engine):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from humanic_app.services import workspace
     from humanic_app.services.delivery import dispatcher
     from humanic_app.services.delivery.senders import LocalOutboxSender
 
-    assert authed.post("/api/v1/suppressions", json={"email": "Bo@Example.com", "note": "asked by phone"}
-                       ).status_code == 201
+    assert (
+        authed.post("/api/v1/suppressions", json={"email": "Bo@Example.com", "note": "asked by phone"}).status_code
+        == 201
+    )
     assert authed.post("/api/v1/suppressions", json={"email": "nope"}).status_code == 422
     with Session(engine) as s:
         workspace.update_workspace(session=s, changes={"from_email": "hello@acme.io"})
-        s.add(Message(to_email="bo@example.com", due_at=datetime.now(timezone.utc) - timedelta(seconds=1),
-                      idempotency_key="k-bo", is_test=True,
-                      test_step={"subject": "Hi", "html": "<p>Hi</p>", "text": None, "delay": 0}))
+        s.add(
+            Message(
+                to_email="bo@example.com",
+                due_at=datetime.now(UTC) - timedelta(seconds=1),
+                idempotency_key="k-bo",
+                is_test=True,
+                test_step={"subject": "Hi", "html": "<p>Hi</p>", "text": None, "delay": 0},
+            )
+        )
         s.commit()
     dispatcher.dispatch_due(engine=engine, sender=LocalOutboxSender(), public_url="https://h.acme.io")
     with Session(engine) as s:

@@ -42,5 +42,4 @@ def test_unsubscribe_flow(client, engine, monkeypatch):
     assert report.sent == 0
     with Session(engine) as session:
         statuses = [m.status for m in session.exec(select(Message).order_by(Message.step_index))]
-    assert statuses == [MessageStatus.sent, MessageStatus.suppressed, MessageStatus.scheduled,
-                        MessageStatus.scheduled]
+    assert statuses == [MessageStatus.sent, MessageStatus.suppressed, MessageStatus.scheduled, MessageStatus.scheduled]

@@ -22,8 +22,13 @@ def events_in(engine) -> list[Event]:
 
 
 def test_default_body_is_stored_then_processed_into_a_contact(client, source, engine, authed):
-    body = posthog_event(event="user_signed_up", distinct_id="user_8412", email="Ada@Example.com",
-                         name="Ada Lovelace", properties={"plan": "free"})
+    body = posthog_event(
+        event="user_signed_up",
+        distinct_id="user_8412",
+        email="Ada@Example.com",
+        name="Ada Lovelace",
+        properties={"plan": "free"},
+    )
     response = client.post(path_of(source), content=json.dumps(body), headers={"Content-Type": "text/plain"})
     assert response.status_code == 200 and response.json() == {"accepted": 1, "duplicates": 0}
     [stored] = events_in(engine)
@@ -40,12 +45,20 @@ def test_default_body_is_stored_then_processed_into_a_contact(client, source, en
 
 
 def test_array_rest_hook_and_legacy_text(client, source, engine):
-    rest_hook = {"hook": {"id": "h1", "event": "action_performed", "target": "x"},
-                 "data": {"eventUuid": "rest-1", "event": "checkout_started", "distinctId": "u9",
-                          "properties": {"cart_value": 80, "email": "bo@example.com"},
-                          "timestamp": "2025-04-10T14:09:02.007Z", "teamId": 2, "groups": {"company": "acme"},
-                          "elementsList": [{"tag_name": "button"}],
-                          "person": {"uuid": "p9", "properties": {}, "created_at": "2025-01-01T00:00:00Z"}}}
+    rest_hook = {
+        "hook": {"id": "h1", "event": "action_performed", "target": "x"},
+        "data": {
+            "eventUuid": "rest-1",
+            "event": "checkout_started",
+            "distinctId": "u9",
+            "properties": {"cart_value": 80, "email": "bo@example.com"},
+            "timestamp": "2025-04-10T14:09:02.007Z",
+            "teamId": 2,
+            "groups": {"company": "acme"},
+            "elementsList": [{"tag_name": "button"}],
+            "person": {"uuid": "p9", "properties": {}, "created_at": "2025-01-01T00:00:00Z"},
+        },
+    }
     default = posthog_event(event="feature_first_used", distinct_id="u10", email="cy@example.com")
     response = client.post(path_of(source), json=[rest_hook, default, {"text": "[Signup] was triggered by Ada"}])
     assert response.status_code == 200 and response.json()["accepted"] == 3
@@ -61,18 +74,21 @@ def test_array_rest_hook_and_legacy_text(client, source, engine):
     assert rows[2].outcome == EventOutcome.skipped and "legacy notification" in rows[2].reason
 
 
-@pytest.mark.parametrize("body,status,phrase", [
-    (b"", 400, "empty"),
-    (b"{not json", 400, "not valid JSON"),
-    (b"42", 422, "Expected a JSON object"),
-    (b"[]", 422, "array is empty"),
-    (json.dumps({"event": {"uuid": "x", "properties": {}}}).encode(), 422, "No event name"),
-    (json.dumps([{"event": {"event": "ok"}}, "nope"]).encode(), 422, "[1]"),
-    (b'{"event": {"event": "x", "properties": {"ratio": NaN}}}', 400, "NaN is not a JSON value"),
-    (b'{"event": {"event": "x", "properties": {"big": 1e400}}}', 400, "too large a number"),
-    (b"[" * 100_000 + b"]" * 100_000, 400, "nests more than 100 levels"),
-    (b'{"event": {"event": "x", "p": ' + b"[" * 150 + b"]" * 150 + b"}}", 400, "nests more than 100 levels"),
-])
+@pytest.mark.parametrize(
+    "body,status,phrase",
+    [
+        (b"", 400, "empty"),
+        (b"{not json", 400, "not valid JSON"),
+        (b"42", 422, "Expected a JSON object"),
+        (b"[]", 422, "array is empty"),
+        (json.dumps({"event": {"uuid": "x", "properties": {}}}).encode(), 422, "No event name"),
+        (json.dumps([{"event": {"event": "ok"}}, "nope"]).encode(), 422, "[1]"),
+        (b'{"event": {"event": "x", "properties": {"ratio": NaN}}}', 400, "NaN is not a JSON value"),
+        (b'{"event": {"event": "x", "properties": {"big": 1e400}}}', 400, "too large a number"),
+        (b"[" * 100_000 + b"]" * 100_000, 400, "nests more than 100 levels"),
+        (b'{"event": {"event": "x", "p": ' + b"[" * 150 + b"]" * 150 + b"}}", 400, "nests more than 100 levels"),
+    ],
+)
 def test_bad_input_is_a_clear_4xx_and_logged(client, source, engine, body, status, phrase):
     response = client.post(path_of(source), content=body)
     assert response.status_code == status
@@ -91,7 +107,8 @@ def test_odd_values_cost_neither_the_event_nor_the_requests_committed_with_it(cl
     ]
     odd_raw = [json.dumps(body) for body in odd_bodies] + [
         '{"event": {"event": "nul\\u0000name", "uuid": "n1", "distinct_id": "n\\u0000", '
-        '"properties": {"k\\u0000": "v\\u0000", "lone": "\\ud800", "pair": "\\ud83d\\ude00"}}}']
+        '"properties": {"k\\u0000": "v\\u0000", "lone": "\\ud800", "pair": "\\ud83d\\ude00"}}}'
+    ]
     good = [json.dumps(posthog_event(event="fine", distinct_id=f"g{i}", email=f"g{i}@example.com")) for i in range(12)]
     with ThreadPoolExecutor(max_workers=16) as pool:
         answers = list(pool.map(lambda raw: client.post(path_of(source), content=raw), odd_raw + good))
@@ -100,7 +117,7 @@ def test_odd_values_cost_neither_the_event_nor_the_requests_committed_with_it(cl
     assert len(stored) == len(answers)
     nul = stored["n1"]
     assert nul.event_name == "nul\ufffdname" and nul.distinct_id == "n\ufffd"
-    assert nul.payload["event"]["properties"] == {"k\ufffd": "v\ufffd", "lone": "?", "pair": "\U0001F600"}
+    assert nul.payload["event"]["properties"] == {"k\ufffd": "v\ufffd", "lone": "?", "pair": "\U0001f600"}
     assert all(e.timestamp is None for e in stored.values() if e.event_name == "odd_time")
     process(engine)
     assert {e.outcome for e in events_in(engine)} <= {EventOutcome.processed, EventOutcome.skipped}
@@ -120,8 +137,9 @@ def test_every_method_posthog_offers_is_answered_and_logged(client, source, engi
     assert logged[-1].reason.startswith("405 the destination's method is GET")
 
 
-def test_a_request_that_cannot_be_stored_is_a_logged_500_and_its_neighbours_are_stored(client, source, engine,
-                                                                                      monkeypatch):
+def test_a_request_that_cannot_be_stored_is_a_logged_500_and_its_neighbours_are_stored(
+    client, source, engine, monkeypatch
+):
     """A bug some input reaches (simulated: the store chokes on one timestamp) costs only that request,
     which is answered 500 (PostHog retries) and still appears in the Event Log."""
     from humanic_app.services.intake import storing
@@ -135,8 +153,9 @@ def test_a_request_that_cannot_be_stored_is_a_logged_500_and_its_neighbours_are_
 
     monkeypatch.setattr(storing, "parse_timestamp", choking)
     bodies = [json.dumps({"event": {"event": "bad", "uuid": "b1", "distinct_id": "b", "timestamp": "boom"}})]
-    bodies += [json.dumps(posthog_event(event="fine", distinct_id=f"g{i}", email=f"g{i}@example.com"))
-               for i in range(10)]
+    bodies += [
+        json.dumps(posthog_event(event="fine", distinct_id=f"g{i}", email=f"g{i}@example.com")) for i in range(10)
+    ]
     with ThreadPoolExecutor(max_workers=11) as pool:
         answers = list(pool.map(lambda raw: client.post(path_of(source), content=raw), bodies))
     assert answers[0].status_code == 500 and "PostHog retries it" in answers[0].json()["error"]
@@ -199,8 +218,11 @@ def test_signed_deliveries(client, source, engine, authed):
     stamp = int(time.time())
 
     def headers(msg_id: str, ts: int, sig_secret: str = secret) -> dict:
-        return {"webhook-id": msg_id, "webhook-timestamp": str(ts),
-                "webhook-signature": signing.sign(secret=sig_secret, msg_id=msg_id, timestamp=ts, body=body)}
+        return {
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(ts),
+            "webhook-signature": signing.sign(secret=sig_secret, msg_id=msg_id, timestamp=ts, body=body),
+        }
 
     assert client.post(path_of(source), content=body, headers=headers("msg_1", stamp)).status_code == 200
     retried = client.post(path_of(source), content=body, headers=headers("msg_1", stamp + 2))
@@ -211,18 +233,27 @@ def test_signed_deliveries(client, source, engine, authed):
     without_uuid = json.dumps({"event": {"event": "custom_thing", "distinct_id": "u7"}}).encode()
 
     def signed(msg_id: str, content: bytes) -> dict:
-        return {"webhook-id": msg_id, "webhook-timestamp": str(stamp),
-                "webhook-signature": signing.sign(secret=secret, msg_id=msg_id, timestamp=stamp, body=content)}
+        return {
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(stamp),
+            "webhook-signature": signing.sign(secret=secret, msg_id=msg_id, timestamp=stamp, body=content),
+        }
 
-    assert client.post(path_of(source), content=without_uuid, headers=signed("msg_7", without_uuid)).json() == \
-        {"accepted": 1, "duplicates": 0}  # no uuid: its webhook-id identifies it
+    assert client.post(path_of(source), content=without_uuid, headers=signed("msg_7", without_uuid)).json() == {
+        "accepted": 1,
+        "duplicates": 0,
+    }  # no uuid: its webhook-id identifies it
     with_uuid = json.dumps({"event": {"event": "custom_thing", "distinct_id": "u7", "uuid": "u-7"}}).encode()
-    assert client.post(path_of(source), content=with_uuid, headers=signed("msg_7", with_uuid)).json() == \
-        {"accepted": 0, "duplicates": 1}
+    assert client.post(path_of(source), content=with_uuid, headers=signed("msg_7", with_uuid)).json() == {
+        "accepted": 0,
+        "duplicates": 1,
+    }
     assert "not a unix time" in client.post(path_of(source), content=body, headers=huge_stamp).json()["error"]
     assert client.post(path_of(source), content=body).status_code == 401
-    assert client.post(path_of(source), content=body,
-                       headers=headers("msg_2", stamp, signing.new_secret())).status_code == 401
+    assert (
+        client.post(path_of(source), content=body, headers=headers("msg_2", stamp, signing.new_secret())).status_code
+        == 401
+    )
     stale = client.post(path_of(source), content=body, headers=headers("msg_3", stamp - 301))
     assert stale.status_code == 401 and "5 minutes" in stale.json()["error"]
     logged = events_in(engine)
@@ -234,8 +265,13 @@ def test_required_header_is_checked_and_masked(client, source, engine, authed):
     from humanic_app.services import sources as sources_service
 
     with Session(engine) as s:
-        sources_service.update_security(session=s, source_id=source["id"], signing_enabled=False,
-                                        header_name="X-Humanic-Key", header_value="s3cret-value")
+        sources_service.update_security(
+            session=s,
+            source_id=source["id"],
+            signing_enabled=False,
+            header_name="X-Humanic-Key",
+            header_value="s3cret-value",
+        )
         s.commit()
     body = posthog_event(event="user_signed_up", distinct_id="u1", email="a@example.com")
     assert client.post(path_of(source), json=body).status_code == 401
@@ -244,33 +280,40 @@ def test_required_header_is_checked_and_masked(client, source, engine, authed):
     old_path = path_of(source)
     rotated = authed.post(f"/api/v1/sources/{source['id']}/rotate").json()
     assert client.post(old_path, json=body, headers={"X-Humanic-Key": "s3cret-value"}).status_code == 404
-    assert client.post("/api/webhooks/posthog/typo", json=body, headers={"X-Humanic-Key": "s3cret-value"}).status_code == 404
+    assert (
+        client.post("/api/webhooks/posthog/typo", json=body, headers={"X-Humanic-Key": "s3cret-value"}).status_code
+        == 404
+    )
     assert client.post(path_of(rotated), json=body, headers={"X-Humanic-Key": "s3cret-value"}).status_code == 200
     logged = events_in(engine)
     assert len(logged) == 6 and all("s3cret-value" not in json.dumps(e.headers) for e in logged)
 
     with Session(engine) as s:  # saving the panel again with the value left blank keeps it (it is never shown)
-        sources_service.update_security(session=s, source_id=source["id"], signing_enabled=True,
-                                        header_name="X-Humanic-Key", header_value="")
+        sources_service.update_security(
+            session=s, source_id=source["id"], signing_enabled=True, header_name="X-Humanic-Key", header_value=""
+        )
         s.commit()
         assert sources_service.get_source(session=s, source_id=source["id"]).required_header_value == "s3cret-value"
 
 
 def test_custom_body_needs_and_follows_the_mapping(client, source, authed, engine):
-    custom = {"type": "checkout_started", "id": "c-1", "email": "ada@example.com", "cart_value": 129.5,
-              "user": "u1"}
+    custom = {"type": "checkout_started", "id": "c-1", "email": "ada@example.com", "cart_value": 129.5, "user": "u1"}
     refused = client.post(path_of(source), json=custom)
     assert refused.status_code == 422 and "field mapping" in refused.json()["error"]
-    mapping = {"event_name": "type", "event_uuid": "id", "email": "email", "user_id": "user",
-               "variables": {"cart": "cart_value"}}
+    mapping = {
+        "event_name": "type",
+        "event_uuid": "id",
+        "email": "email",
+        "user_id": "user",
+        "variables": {"cart": "cart_value"},
+    }
     assert authed.put(f"/api/v1/sources/{source['id']}/mapping", json={"mapping": mapping}).status_code == 200
     assert client.post(path_of(source), json=custom).status_code == 200
     process(engine)
     event = events_in(engine)[-1]
     assert event.outcome == EventOutcome.processed
     assert event.mapped["variables"]["cart"] == 129.5 and event.mapped["email"] == "ada@example.com"
-    bad = authed.put(f"/api/v1/sources/{source['id']}/mapping", json={"mapping": {"email": "bad path!",
-                                                                                 "colour": "x"}})
+    bad = authed.put(f"/api/v1/sources/{source['id']}/mapping", json={"mapping": {"email": "bad path!", "colour": "x"}})
     assert bad.status_code == 422
     assert {d["loc"][-1] for d in bad.json()["detail"]} == {"email", "colour"}
 

@@ -18,11 +18,14 @@ def test_killed_worker_is_restarted_and_catches_up(signed_in_page, app):
 
     (old_pid,) = wait_until(app.background_workers, what="a background worker")
     os.kill(old_pid, signal.SIGKILL)
-    assert post_like_posthog(hook, posthog_event(event="user_signed_up", distinct_id="restart_1",
-                                                 email="restart@example.com")) == 200
+    assert (
+        post_like_posthog(
+            hook, posthog_event(event="user_signed_up", distinct_id="restart_1", email="restart@example.com")
+        )
+        == 200
+    )
 
-    new_pids = wait_until(lambda: [p for p in app.background_workers() if p != old_pid],
-                          what="a new background worker")
+    new_pids = wait_until(lambda: [p for p in app.background_workers() if p != old_pid], what="a new background worker")
     assert len(new_pids) == 1
 
     def processed():

@@ -14,10 +14,19 @@ def test_build_preview_activate_drop_off_recovery(signed_in_page, app_url):
     shop = page.request.post(f"{app_url}/api/v1/sources", data={"name": "Shop"}).json()  # connecting: elsewhere
     assert page.request.post(f"{app_url}/api/v1/sources/{shop['id']}/activate").ok
     hook = shop["webhook_url"].replace("http://testserver", app_url)
-    assert post_like_posthog(hook, posthog_event(event="checkout_started", distinct_id="shopper_1",
-                                                 email="ada@example.com", name="Ada",
-                                                 properties={"cart_value": 129.5, "currency": "EUR",
-                                                             "cart_id": "c-1"})) == 200
+    assert (
+        post_like_posthog(
+            hook,
+            posthog_event(
+                event="checkout_started",
+                distinct_id="shopper_1",
+                email="ada@example.com",
+                name="Ada",
+                properties={"cart_value": 129.5, "currency": "EUR", "cart_id": "c-1"},
+            ),
+        )
+        == 200
+    )
 
     page.goto("/campaigns")
     page.get_by_role("button", name="Blank").click()
@@ -33,9 +42,13 @@ def test_build_preview_activate_drop_off_recovery(signed_in_page, app_url):
     page.get_by_placeholder("cart_id").fill("cart_id")
     step = page.locator(".step-card").first
     step.locator("input.step-delay, .step-delay input").fill("24h")
-    step.locator("input.step-subject, .step-subject input").fill("You left something in your cart, {{ name | default('there') }}")
-    step.locator("textarea.step-html, .step-html textarea").fill("<p>Your cart of {{ cart_value }} {{ currency }} is waiting: "
-                                    "<a href='{{ checkout_url }}'>finish checkout</a></p>")
+    step.locator("input.step-subject, .step-subject input").fill(
+        "You left something in your cart, {{ name | default('there') }}"
+    )
+    step.locator("textarea.step-html, .step-html textarea").fill(
+        "<p>Your cart of {{ cart_value }} {{ currency }} is waiting: "
+        "<a href='{{ checkout_url }}'>finish checkout</a></p>"
+    )
 
     page.locator("#render-preview").click()
     expect(page.locator("#preview-subject")).to_have_text("Subject: You left something in your cart, Ada")
@@ -48,7 +61,9 @@ def test_build_preview_activate_drop_off_recovery(signed_in_page, app_url):
     step.locator("textarea.step-html, .step-html textarea").fill("<p>{% if cart_value %}broken")
     page.locator("#save-campaign").click()
     expect(page.locator(".field-error")).to_contain_text("steps.0.html: line 1")
-    step.locator("textarea.step-html, .step-html textarea").fill("<p>Your cart of {{ cart_value }} {{ currency }} is waiting.</p>")
+    step.locator("textarea.step-html, .step-html textarea").fill(
+        "<p>Your cart of {{ cart_value }} {{ currency }} is waiting.</p>"
+    )
     page.locator("#save-campaign").click()
     expect(page.locator("#campaign-message")).to_have_text("Saved.")
 
@@ -66,9 +81,18 @@ def test_build_preview_activate_drop_off_recovery(signed_in_page, app_url):
     row.get_by_role("button", name="Activate").click()
     expect(row).to_contain_text("active")
 
-    assert post_like_posthog(hook, posthog_event(event="checkout_started", distinct_id="shopper_2",
-                                                 email="bo@example.com", properties={"cart_value": 80,
-                                                                                     "cart_id": "c-2"})) == 200
+    assert (
+        post_like_posthog(
+            hook,
+            posthog_event(
+                event="checkout_started",
+                distinct_id="shopper_2",
+                email="bo@example.com",
+                properties={"cart_value": 80, "cart_id": "c-2"},
+            ),
+        )
+        == 200
+    )
     page.goto("/events")
     fired = page.locator(".event-row", has_text="bo@example.com")
     expect(fired).to_contain_text(re.compile("fired: Drop-off recovery"))

@@ -28,8 +28,13 @@ def test_connect_wait_live_map_and_activate(signed_in_page, app_url):
     expect(page.locator("#waiting-for-event")).to_have_text("Waiting for a test event…")
     expect(page.locator("#activate-untested")).to_contain_text("No test event has arrived yet")
 
-    body = posthog_event(event="checkout_started", distinct_id="user_8412", email="ada@example.com",
-                         name="Ada Lovelace", properties={"cart_value": 129.5, "currency": "EUR"})
+    body = posthog_event(
+        event="checkout_started",
+        distinct_id="user_8412",
+        email="ada@example.com",
+        name="Ada Lovelace",
+        properties={"cart_value": 129.5, "currency": "EUR"},
+    )
     assert post_like_posthog(url, body) == 200
     sent = time.monotonic()
     expect(page.locator("#received-event")).to_contain_text("checkout_started")
@@ -78,11 +83,14 @@ def test_connect_wait_live_map_and_activate(signed_in_page, app_url):
     expect(page.locator("#webhook-url")).not_to_have_text(url)
     new_url = page.locator("#webhook-url").inner_text()
     assert post_like_posthog(url, body) == 404
-    assert post_like_posthog(new_url, posthog_event(event="user_signed_up", distinct_id="u2",
-                                                    email="bo@example.com")) == 200
+    assert (
+        post_like_posthog(new_url, posthog_event(event="user_signed_up", distinct_id="u2", email="bo@example.com"))
+        == 200
+    )
     page.get_by_role("link", name="Dashboard", exact=True).click()
     expect(page.locator(".finding", has_text="old (regenerated) webhook URL")).to_contain_text(
-        "PostHog still uses the old URL — paste the new one")
+        "PostHog still uses the old URL — paste the new one"
+    )
 
 
 def test_sample_events_flow_without_posthog(signed_in_page):
@@ -116,8 +124,11 @@ def test_no_test_event_after_30_seconds_shows_the_checks(signed_in_page, app_url
     assert post_like_posthog(old_hook, {"event": {"event": "x", "distinct_id": "d"}}) == 404
     engine = make_engine(f"sqlite:///{RUNS_DIR / 'sqlite' / 'data' / 'humanic.db'}")
     with engine.begin() as conn:  # connected a minute ago
-        conn.execute(update(Source.__table__).where(Source.__table__.c.id == source["id"])
-                     .values(created_at=clock.now() - timedelta(minutes=1)))
+        conn.execute(
+            update(Source.__table__)
+            .where(Source.__table__.c.id == source["id"])
+            .values(created_at=clock.now() - timedelta(minutes=1))
+        )
     engine.dispose()
 
     page.goto("/integrations")
@@ -177,8 +188,12 @@ def test_security_shows_what_to_paste_and_is_enforced(signed_in_page, app_url):
     page.get_by_role("checkbox").uncheck()
     page.get_by_role("button", name="Save security settings").click()
     expect(page.locator("#integrations-message")).to_have_text("Security settings saved.")
-    request = urllib.request.Request(url, data=b'{"event": {"event": "x", "distinct_id": "d"}}', method="POST",
-                                     headers={"X-Humanic-Key": "s3cret-value"})
+    request = urllib.request.Request(
+        url,
+        data=b'{"event": {"event": "x", "distinct_id": "d"}}',
+        method="POST",
+        headers={"X-Humanic-Key": "s3cret-value"},
+    )
     with urllib.request.urlopen(request, timeout=POST_TIMEOUT_S) as response:
         assert response.status == 200
     assert post_like_posthog(url, {"event": {"event": "x", "distinct_id": "d"}}) == 401

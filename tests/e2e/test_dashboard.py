@@ -33,8 +33,12 @@ def test_dashboard_shows_health_funnel_charts_and_findings(history, signed_in_pa
     page = signed_in_page
     hook = _production_hook(page, app_url)
     for i in range(20):  # and the last few minutes through the real webhook
-        assert post_like_posthog(hook, posthog_event(event="pricing_page_viewed", distinct_id=f"live_{i}",
-                                                     email=f"live{i}@example.com")) == 200
+        assert (
+            post_like_posthog(
+                hook, posthog_event(event="pricing_page_viewed", distinct_id=f"live_{i}", email=f"live{i}@example.com")
+            )
+            == 200
+        )
     page.set_viewport_size({"width": 1366, "height": 2200})
     page.goto("/")
     health = page.locator("#pipeline-health")
@@ -56,8 +60,9 @@ def test_dashboard_shows_health_funnel_charts_and_findings(history, signed_in_pa
 
     page.get_by_role("link", name="Campaigns", exact=True).click()  # and on the page concerned
     expect(page.locator(".page-finding").first).to_be_visible()
-    expect(page.locator(".page-finding", has_text="“Feature adoption” triggers on dashboard_first_viewed")) \
-        .to_contain_text("Fix: Check the event name's spelling")
+    expect(
+        page.locator(".page-finding", has_text="“Feature adoption” triggers on dashboard_first_viewed")
+    ).to_contain_text("Fix: Check the event name's spelling")
     expect(page.locator(".page-finding", has_text="401 bad signature")).to_have_count(0)  # that one is for /events
     page.get_by_role("link", name="Dashboard", exact=True).click()
 

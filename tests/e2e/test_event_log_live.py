@@ -36,8 +36,12 @@ def test_new_events_appear_in_every_open_tab(signed_in_page, browser, app_url, o
         expect(tab.locator(".event-row", has_text=settled)).to_be_visible()
 
     marker = f"live_check_{int(time.time())}"
-    assert post_like_posthog(url, posthog_event(event=marker, distinct_id="live-1", email="live@example.com",
-                                                properties={"plan": "pro"})) == 200
+    assert (
+        post_like_posthog(
+            url, posthog_event(event=marker, distinct_id="live-1", email="live@example.com", properties={"plan": "pro"})
+        )
+        == 200
+    )
     assert post_like_posthog(url, {"event": {"uuid": "x"}}) == 422
     for tab in (first, second):
         expect(tab.locator(".event-row", has_text=marker)).to_be_visible()
@@ -54,8 +58,15 @@ def test_new_events_appear_in_every_open_tab(signed_in_page, browser, app_url, o
 def test_contacts_search_and_timeline(signed_in_page):
     page = signed_in_page
     url = _create_source(page)
-    assert post_like_posthog(url, posthog_event(event="user_signed_up", distinct_id="grace_1",
-                                                email="grace@example.com", name="Grace Hopper")) == 200
+    assert (
+        post_like_posthog(
+            url,
+            posthog_event(
+                event="user_signed_up", distinct_id="grace_1", email="grace@example.com", name="Grace Hopper"
+            ),
+        )
+        == 200
+    )
     page.goto("/contacts")
     page.fill("#contact-search", "grace_1")
     deadline = time.monotonic() + TIMEOUT_MS / 1000

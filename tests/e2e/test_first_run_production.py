@@ -14,10 +14,16 @@ SIDEBAR = ["Dashboard", "Integrations", "Event Log", "Campaigns", "Contacts", "M
 
 @pytest.fixture(scope="module")
 def production_url(postgres_database):
-    with postgres_database() as database_url, running_app("postgres-redis", {
-        "DATABASE_URL": database_url,
-        "REFLEX_REDIS_URL": "redis://127.0.0.1:6379/7",
-    }) as app:
+    with (
+        postgres_database() as database_url,
+        running_app(
+            "postgres-redis",
+            {
+                "DATABASE_URL": database_url,
+                "REFLEX_REDIS_URL": "redis://127.0.0.1:6379/7",
+            },
+        ) as app,
+    ):
         yield app
 
 
@@ -75,4 +81,3 @@ def test_owner_signs_up_signs_out_and_signs_in(prod_page, production_url):
     expect(page.locator("#settings-from-email")).to_be_visible()
     page.get_by_role("link", name="Integrations", exact=True).click()
     expect(page.locator("#source-status")).to_have_text("Not connected")
-

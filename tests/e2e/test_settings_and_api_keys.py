@@ -38,11 +38,19 @@ def test_settings_pause_banner_and_api_key(signed_in_page, app_url):
         assert refused.status == 401
         accepted = api.request.get(f"{app_url}/api/v1/settings", headers={"Authorization": f"Bearer {key}"})
         assert accepted.status == 200
-        assert accepted.json() == {"name": "My workspace", "from_name": "Acme", "from_email": "hello@acme.io",
-                                   "physical_address": "1 Main St, Springfield", "status": "paused",
-                                   "public_url": "", "frequency_cap": 3, "sending_blocked": ""}
-        resumed = api.request.put(f"{app_url}/api/v1/settings", headers={"Authorization": f"Bearer {key}"},
-                                  data={"status": "active"})
+        assert accepted.json() == {
+            "name": "My workspace",
+            "from_name": "Acme",
+            "from_email": "hello@acme.io",
+            "physical_address": "1 Main St, Springfield",
+            "status": "paused",
+            "public_url": "",
+            "frequency_cap": 3,
+            "sending_blocked": "",
+        }
+        resumed = api.request.put(
+            f"{app_url}/api/v1/settings", headers={"Authorization": f"Bearer {key}"}, data={"status": "active"}
+        )
         assert resumed.status == 200
     finally:
         api.close()

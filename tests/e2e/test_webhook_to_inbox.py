@@ -11,8 +11,10 @@ from tests.support.webhooks import post_like_posthog
 def test_event_to_email_in_messages(signed_in_page, app_url):
     page = signed_in_page
     api = page.request
-    assert api.put(f"{app_url}/api/v1/settings", data={"from_email": "hello@acme.io", "from_name": "Acme",
-                                                        "physical_address": "1 Main St, Springfield"}).ok
+    assert api.put(
+        f"{app_url}/api/v1/settings",
+        data={"from_email": "hello@acme.io", "from_name": "Acme", "physical_address": "1 Main St, Springfield"},
+    ).ok
     source = api.post(f"{app_url}/api/v1/sources", data={"name": "Inbox journey"}).json()
     assert api.post(f"{app_url}/api/v1/sources/{source['id']}/activate").ok
     document = library.templates()["onboarding-activation"]
@@ -21,8 +23,12 @@ def test_event_to_email_in_messages(signed_in_page, app_url):
     assert api.post(f"{app_url}/api/v1/campaigns/{campaign['id']}/activate").ok
 
     hook = source["webhook_url"].replace("http://testserver", app_url)
-    assert post_like_posthog(hook, posthog_event(event="user_signed_up", distinct_id="inbox_1",
-                                                 email="grace@example.com", name="Grace")) == 200
+    assert (
+        post_like_posthog(
+            hook, posthog_event(event="user_signed_up", distinct_id="inbox_1", email="grace@example.com", name="Grace")
+        )
+        == 200
+    )
     page.goto("/messages")
     expect(page.locator("#local-outbox-banner")).to_contain_text("nothing leaves this machine")
     row = page.locator(".message-row", has_text="Welcome to Acme, Grace")

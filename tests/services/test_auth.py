@@ -65,13 +65,16 @@ def test_sessions_expire_and_end(session, monkeypatch):
 def test_invite_only_by_owner(session):
     owner = auth.create_owner(session=session, email="o@example.com", password="0123456789")
     owner_p = auth.Principal(user_id=owner.id, email=owner.email, role=owner.role)
-    member = auth.invite_user(session=session, inviter=owner_p, email="m@example.com", temporary_password="temp-password")
+    member = auth.invite_user(
+        session=session, inviter=owner_p, email="m@example.com", temporary_password="temp-password"
+    )
     assert member.role == UserRole.member and member.must_change_password
     member_p = auth.Principal(user_id=member.id, email=member.email, role=member.role)
     with pytest.raises(PermissionDenied):
         auth.invite_user(session=session, inviter=member_p, email="x@example.com", temporary_password="temp-password")
-    auth.change_password(session=session, user_id=member.id, current_password="temp-password",
-                         new_password="my own password")
+    auth.change_password(
+        session=session, user_id=member.id, current_password="temp-password", new_password="my own password"
+    )
     assert not session.get(User, member.id).must_change_password
     assert auth.authenticate(session=session, email="m@example.com", password="my own password")
 

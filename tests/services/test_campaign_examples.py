@@ -20,8 +20,9 @@ def world(session):
 def test_onboarding_day_0_2_5_10(world):
     world.campaign("onboarding-activation")
     world.send("user_signed_up", T0)
-    assert world.schedule() == [("ada@example.com", i, T0 + timedelta(days=d), "scheduled")
-                                for i, d in enumerate([0, 2, 5, 10])]
+    assert world.schedule() == [
+        ("ada@example.com", i, T0 + timedelta(days=d), "scheduled") for i, d in enumerate([0, 2, 5, 10])
+    ]
     world.send("user_signed_up", T0 + timedelta(days=1))  # re-entry: once
     assert len(world.schedule()) == 4
     assert "re-entry blocked" in world.decisions()[-1][0]["reason"]
@@ -93,8 +94,11 @@ def test_re_engagement_after_exit(world):
     world.send("session_started", T0 + timedelta(days=2))
     world.send("user_inactive", T0 + timedelta(days=20))
     assert [(s[1], s[2], s[3]) for s in world.schedule()] == [
-        (0, T0, "sent"), (1, T0 + timedelta(days=4), "cancelled"),
-        (0, T0 + timedelta(days=20), "scheduled"), (1, T0 + timedelta(days=24), "scheduled")]
+        (0, T0, "sent"),
+        (1, T0 + timedelta(days=4), "cancelled"),
+        (0, T0 + timedelta(days=20), "scheduled"),
+        (1, T0 + timedelta(days=24), "scheduled"),
+    ]
 
 
 def test_decision_trace_explains_every_active_campaign(world, session):
@@ -103,8 +107,12 @@ def test_decision_trace_explains_every_active_campaign(world, session):
     world.send("user_signed_up", T0)
     [onboarding, drop_off] = world.decisions()[-1]
     assert onboarding["fired"] and onboarding["reason"].startswith("matched: enrolled, 4 emails")
-    assert drop_off == {"campaign_id": drop_off["campaign_id"], "campaign": "Drop-off recovery", "fired": False,
-                        "reason": "event name differs (user_signed_up ≠ checkout_started)"}
+    assert drop_off == {
+        "campaign_id": drop_off["campaign_id"],
+        "campaign": "Drop-off recovery",
+        "fired": False,
+        "reason": "event name differs (user_signed_up ≠ checkout_started)",
+    }
     world.send("user_signed_up", T0, user="anon", email=None)
     assert "no contact" in world.decisions()[-1][0]["reason"]
     workspace.update_workspace(session=session, changes={"status": "paused"})
@@ -141,8 +149,14 @@ def test_every_library_file_validates_and_round_trips(session):
     from humanic_app.services.campaigns.schema import document_as_dict, validate_document
 
     docs = library.templates()
-    assert set(docs) == {"onboarding-activation", "feature-adoption", "drop-off-recovery",
-                         "paid-conversion-pricing", "paid-conversion-trial", "re-engagement"}
+    assert set(docs) == {
+        "onboarding-activation",
+        "feature-adoption",
+        "drop-off-recovery",
+        "paid-conversion-pricing",
+        "paid-conversion-trial",
+        "re-engagement",
+    }
     for doc in docs.values():
         canonical = document_as_dict(validate_document(doc))
         assert document_as_dict(validate_document(library.load_text(library.dump(canonical)))) == canonical
@@ -161,8 +175,15 @@ def test_dry_run_matches_what_the_engine_schedules(world, session, monkeypatch):
     assert world.schedule() == []
     result = dry_run(session=session, document=library.templates()["drop-off-recovery"], days=7)
     assert result["contacts"] == 1 and result["emails"] == 1
-    assert result["sample"] == [{"contact_id": result["sample"][0]["contact_id"], "to": "b@example.com", "step": 0,
-                                 "due_at": (T0 + timedelta(hours=24)).isoformat(), "already_due": True}]
+    assert result["sample"] == [
+        {
+            "contact_id": result["sample"][0]["contact_id"],
+            "to": "b@example.com",
+            "step": 0,
+            "due_at": (T0 + timedelta(hours=24)).isoformat(),
+            "already_due": True,
+        }
+    ]
     assert result["not_sent"] == {"where clause failed": 1, "cancelled by unless (checkout_completed)": 1}
 
     for day in range(4):
@@ -179,6 +200,9 @@ def test_trace_summarises_campaigns_on_other_triggers(world):
     world.send("user_signed_up", T0)
     onboarding, others = world.decisions()[-1]
     assert onboarding["campaign"] == "Onboarding activation" and onboarding["fired"]
-    assert others == {"campaign_id": None, "campaign": "3 other active campaigns", "fired": False,
-                      "reason": "event name differs: they trigger on checkout_started, dashboard_first_viewed, "
-                                "user_inactive"}
+    assert others == {
+        "campaign_id": None,
+        "campaign": "3 other active campaigns",
+        "fired": False,
+        "reason": "event name differs: they trigger on checkout_started, dashboard_first_viewed, user_inactive",
+    }

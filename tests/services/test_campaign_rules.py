@@ -12,27 +12,40 @@ from sqlmodel import select
 from humanic_app import clock
 from humanic_app.models import Message, MessageStatus
 from humanic_app.services import processing, sources, workspace
-from humanic_app.services.intake import payloads, storing
 from humanic_app.services.campaigns import library, rules, store
 from humanic_app.services.campaigns.dry_run import dry_run
+from humanic_app.services.campaigns.preview import queue_test_send
 from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender
-from humanic_app.services.campaigns.preview import queue_test_send
+from humanic_app.services.intake import payloads, storing
 from tests.support.campaign_world import T0, World
 
-CUSTOM_MAPPING = {"event_name": "type", "user_id": "user", "email": "email", "event_uuid": "id",
-                  "timestamp": "at", "event_properties": "properties"}
+CUSTOM_MAPPING = {
+    "event_name": "type",
+    "user_id": "user",
+    "email": "email",
+    "event_uuid": "id",
+    "timestamp": "at",
+    "event_properties": "properties",
+}
 
 
 def custom_body(event: str, at: datetime, user: str = "u1", email: str = "ada@example.com", **properties) -> dict:
-    return {"type": event, "user": user, "email": email, "id": str(uuid.uuid4()), "at": at.isoformat(),
-            "properties": properties}
+    return {
+        "type": event,
+        "user": user,
+        "email": email,
+        "id": str(uuid.uuid4()),
+        "at": at.isoformat(),
+        "properties": properties,
+    }
 
 
 def send_custom(world: World, body: dict) -> None:
     events = payloads.parse_body(json.dumps(body).encode(), world.source.mapping)
-    storing.store_deliveries(session=world.session, deliveries=[
-        storing.Delivery(source_id=world.source.id, headers={}, events=events)])
+    storing.store_deliveries(
+        session=world.session, deliveries=[storing.Delivery(source_id=world.source.id, headers={}, events=events)]
+    )
     while processing.process_pending(session=world.session):
         pass
 
@@ -58,7 +71,8 @@ def test_a_custom_body_where_clause_sees_the_mapped_properties(custom_world, mon
     assert custom_world.decisions()[-1][0]["reason"].startswith("matched: enrolled")
     predicted = dry_run(session=custom_world.session, document=library.templates()["drop-off-recovery"], days=7)
     assert [(e["to"], e["due_at"]) for e in predicted["sample"]] == [
-        ("ada@example.com", (T0 + timedelta(hours=24)).isoformat())]
+        ("ada@example.com", (T0 + timedelta(hours=24)).isoformat())
+    ]
 
 
 def test_unless_on_a_different_custom_body_cart_does_not_cancel(custom_world):
@@ -81,14 +95,16 @@ def test_the_engines_history_reads_custom_body_properties_through_the_mapping(cu
     assert [s[3] for s in custom_world.schedule()] == ["scheduled"]
     assert custom_world.decisions()[-1][0]["reason"] == "cancelled by unless: checkout_completed already happened"
 
+
 def test_unless_match_on_a_property_missing_on_either_side_never_matches(world):
     world.campaign("drop-off-recovery")
     world.send("checkout_started", T0, cart_value=80)  # no cart_id
     world.send("checkout_completed", T0 + timedelta(hours=1))  # no cart_id either: not the same cart
     world.send("checkout_completed", T0 + timedelta(hours=2), cart_id=None)
     assert [s[3] for s in world.schedule()] == ["scheduled"]
-    world.send("checkout_started", T0 + timedelta(hours=3), user="b", email="b@example.com", cart_value=90,
-               cart_id="c9")
+    world.send(
+        "checkout_started", T0 + timedelta(hours=3), user="b", email="b@example.com", cart_value=90, cart_id="c9"
+    )
     world.send("checkout_completed", T0 + timedelta(hours=4), user="b", email="b@example.com")  # missing here
     assert [s[3] for s in world.schedule()] == ["scheduled", "scheduled"]
 
@@ -104,8 +120,9 @@ def test_same_values_needs_every_key_set_and_equal_on_both_sides():
 
 def _dispatch(world, engine):
     world.session.commit()
-    report = dispatcher.dispatch_due(engine=engine, sender=LocalOutboxSender(), public_url="https://h.acme.io",
-                                     limit=500)
+    report = dispatcher.dispatch_due(
+        engine=engine, sender=LocalOutboxSender(), public_url="https://h.acme.io", limit=500
+    )
     world.session.expire_all()
     return report
 
@@ -124,14 +141,16 @@ def test_pending_emails_render_from_the_definition_they_were_scheduled_under(wor
 
     monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(days=11))
     assert _dispatch(world, engine).sent == 5
-    sent = session.exec(select(Message).where(Message.status == MessageStatus.sent)
-                        .order_by(Message.to_email, Message.step_index)).all()
+    sent = session.exec(
+        select(Message).where(Message.status == MessageStatus.sent).order_by(Message.to_email, Message.step_index)
+    ).all()
     assert [(m.to_email, m.step_index, m.subject) for m in sent] == [
         ("ada@example.com", 0, "Welcome to Acme, Ada"),
         ("ada@example.com", 1, "Finish setting up your workspace"),
         ("ada@example.com", 2, "A feature most teams love: dashboards"),
         ("ada@example.com", 3, "How is it going, Ada?"),
-        ("bo@example.com", 0, "Edited welcome")]
+        ("bo@example.com", 0, "Edited welcome"),
+    ]
 
 
 def test_an_email_whose_step_is_gone_is_cancelled_and_the_rest_still_send(world, session, engine, monkeypatch):
@@ -153,12 +172,17 @@ def test_test_sends_render_their_own_step(world, session, engine, monkeypatch):
 
     campaign = world.campaign("onboarding-activation")
     monkeypatch.setattr(clock, "now", lambda: T0)
-    queue_test_send(session=session, document=campaign.definition, step_index=3, to="qa@example.com",
-                              variables={"name": "QA"}, campaign_id=campaign.id)
+    queue_test_send(
+        session=session,
+        document=campaign.definition,
+        step_index=3,
+        to="qa@example.com",
+        variables={"name": "QA"},
+        campaign_id=campaign.id,
+    )
     shorter = copy.deepcopy(campaign.definition)
     shorter["steps"] = shorter["steps"][:1]
     store.update_campaign(session=session, campaign_id=campaign.id, document=shorter)
     assert _dispatch(world, engine).sent == 1
     sent = session.exec(select(Message).where(Message.is_test.is_(True))).one()
     assert sent.subject == "[Test] How is it going, QA?"
-

@@ -12,8 +12,15 @@ def test_checklist_follows_the_setup(session):
     assert [k for k, v in done(session).items() if v] == ["domain"]  # local outbox: no domain needed
     assert not any(done(session, resend=True).values())
     world = World(session)  # sets a From address, connects and activates a source
-    assert done(session) == {"from_address": True, "domain": True, "source": True, "test_event": False,
-                                  "mapping": False, "campaign": False, "address": False}
+    assert done(session) == {
+        "from_address": True,
+        "domain": True,
+        "source": True,
+        "test_event": False,
+        "mapping": False,
+        "campaign": False,
+        "address": False,
+    }
     world.send("user_signed_up", T0, user="anon", email=None)
     assert done(session)["test_event"] and not done(session)["mapping"]
     world.send("user_signed_up", T0, email="ada@example.com")

@@ -1,6 +1,6 @@
 """Contact matching, identity merges, out-of-order property merges, and processing from stored rows."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -9,7 +9,7 @@ from humanic_app.services import contacts, mapping, processing, sources
 from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
 
-T0 = datetime(2025, 4, 10, 14, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 4, 10, 14, 0, tzinfo=UTC)
 
 
 def deliver(session: Session, source: Source, *bodies: dict) -> None:
@@ -17,18 +17,24 @@ def deliver(session: Session, source: Source, *bodies: dict) -> None:
 
     for body in bodies:
         events = payloads.parse_body(json.dumps(body).encode(), source.mapping)
-        storing.store_deliveries(session=session, deliveries=[storing.Delivery(source_id=source.id, headers={},
-                                                                               events=events)])
+        storing.store_deliveries(
+            session=session, deliveries=[storing.Delivery(source_id=source.id, headers={}, events=events)]
+        )
 
 
 def test_anonymous_then_identify_links_both_distinct_ids(session):
     source = sources.create_source(session=session, name="Prod")
     anon = posthog_event(event="pricing_page_viewed", distinct_id="anon-1", person=False, timestamp=T0)
-    identify = posthog_event(event="$identify", distinct_id="user-1", timestamp=T0 + timedelta(minutes=1),
-                             person=False, properties={"$anon_distinct_id": "anon-1",
-                                                       "$set": {"email": "ada@example.com", "name": "Ada"}})
-    later_anon = posthog_event(event="pricing_page_viewed", distinct_id="anon-1", person=False,
-                               timestamp=T0 + timedelta(minutes=2))
+    identify = posthog_event(
+        event="$identify",
+        distinct_id="user-1",
+        timestamp=T0 + timedelta(minutes=1),
+        person=False,
+        properties={"$anon_distinct_id": "anon-1", "$set": {"email": "ada@example.com", "name": "Ada"}},
+    )
+    later_anon = posthog_event(
+        event="pricing_page_viewed", distinct_id="anon-1", person=False, timestamp=T0 + timedelta(minutes=2)
+    )
     deliver(session, source, anon, identify)
     processing.process_pending(session=session)
     deliver(session, source, later_anon)
@@ -37,21 +43,30 @@ def test_anonymous_then_identify_links_both_distinct_ids(session):
     assert rows[0].outcome == EventOutcome.skipped
     assert rows[1].outcome == EventOutcome.processed and rows[2].outcome == EventOutcome.processed
     assert rows[1].contact_id == rows[2].contact_id
-    data = contacts.contact_as_dict(session=session, contact=session.get(Contact, rows[1].contact_id),
-                                    with_identities=True)
+    data = contacts.contact_as_dict(
+        session=session, contact=session.get(Contact, rows[1].contact_id), with_identities=True
+    )
     assert sorted(data["distinct_ids"]) == ["anon-1", "user-1"]
     assert data["email"] == "ada@example.com" and data["name"] == "Ada"
 
 
 def test_create_alias_and_shared_person_id_merge_contacts(session):
     source = sources.create_source(session=session, name="Prod")
-    deliver(session, source,
-            posthog_event(event="a", distinct_id="d1", email="one@example.com", person_id="p1", timestamp=T0),
-            posthog_event(event="b", distinct_id="d2", email="two@example.com", person_id="p2", timestamp=T0))
+    deliver(
+        session,
+        source,
+        posthog_event(event="a", distinct_id="d1", email="one@example.com", person_id="p1", timestamp=T0),
+        posthog_event(event="b", distinct_id="d2", email="two@example.com", person_id="p2", timestamp=T0),
+    )
     processing.process_pending(session=session)
     assert len(session.exec(select(Contact)).all()) == 2
-    alias = posthog_event(event="$create_alias", distinct_id="d1", person=False, timestamp=T0 + timedelta(hours=1),
-                          properties={"alias": "d2"})
+    alias = posthog_event(
+        event="$create_alias",
+        distinct_id="d1",
+        person=False,
+        timestamp=T0 + timedelta(hours=1),
+        properties={"alias": "d2"},
+    )
     deliver(session, source, alias)
     processing.process_pending(session=session)
     [contact] = session.exec(select(Contact)).all()
@@ -62,19 +77,32 @@ def test_create_alias_and_shared_person_id_merge_contacts(session):
 
 def test_email_match_is_case_insensitive(session):
     source = sources.create_source(session=session, name="Prod")
-    deliver(session, source,
-            posthog_event(event="a", distinct_id="d1", email="Ada@Example.com", person_id="p1", timestamp=T0),
-            posthog_event(event="b", distinct_id="d9", email="ada@example.COM", person_id="p9", timestamp=T0))
+    deliver(
+        session,
+        source,
+        posthog_event(event="a", distinct_id="d1", email="Ada@Example.com", person_id="p1", timestamp=T0),
+        posthog_event(event="b", distinct_id="d9", email="ada@example.COM", person_id="p9", timestamp=T0),
+    )
     processing.process_pending(session=session)
     assert len(session.exec(select(Contact)).all()) == 1
 
 
 def test_out_of_order_delivery_cannot_regress_a_property(session):
     source = sources.create_source(session=session, name="Prod")
-    newer = posthog_event(event="subscription_upgraded", distinct_id="d1", email="a@example.com", timestamp=T0,
-                          properties={"$set": {"plan": "pro"}})
-    older = posthog_event(event="user_signed_up", distinct_id="d1", email="a@example.com",
-                          timestamp=T0 - timedelta(days=3), properties={"$set": {"plan": "free"}})
+    newer = posthog_event(
+        event="subscription_upgraded",
+        distinct_id="d1",
+        email="a@example.com",
+        timestamp=T0,
+        properties={"$set": {"plan": "pro"}},
+    )
+    older = posthog_event(
+        event="user_signed_up",
+        distinct_id="d1",
+        email="a@example.com",
+        timestamp=T0 - timedelta(days=3),
+        properties={"$set": {"plan": "free"}},
+    )
     deliver(session, source, newer)
     processing.process_pending(session=session)
     deliver(session, source, older)
@@ -85,11 +113,24 @@ def test_out_of_order_delivery_cannot_regress_a_property(session):
 
 def test_processing_orders_a_batch_by_event_time(session):
     source = sources.create_source(session=session, name="Prod")
-    deliver(session, source,
-            posthog_event(event="late", distinct_id="d1", email="a@example.com", timestamp=T0 + timedelta(hours=1),
-                          properties={"$set": {"stage": "second"}}),
-            posthog_event(event="early", distinct_id="d1", email="a@example.com", timestamp=T0,
-                          properties={"$set": {"stage": "first"}}))
+    deliver(
+        session,
+        source,
+        posthog_event(
+            event="late",
+            distinct_id="d1",
+            email="a@example.com",
+            timestamp=T0 + timedelta(hours=1),
+            properties={"$set": {"stage": "second"}},
+        ),
+        posthog_event(
+            event="early",
+            distinct_id="d1",
+            email="a@example.com",
+            timestamp=T0,
+            properties={"$set": {"stage": "first"}},
+        ),
+    )
     processing.process_pending(session=session)
     assert session.exec(select(Contact)).one().properties["stage"] == "second"
 
@@ -99,8 +140,9 @@ def test_restart_resumes_accepted_but_unprocessed_events(engine):
     with Session(engine) as s:
         source = sources.create_source(session=s, name="Prod")
         s.commit()
-        deliver(s, source, *[posthog_event(event="e", distinct_id=f"d{i}", email=f"u{i}@example.com")
-                             for i in range(5)])
+        deliver(
+            s, source, *[posthog_event(event="e", distinct_id=f"d{i}", email=f"u{i}@example.com") for i in range(5)]
+        )
     # a new session (as after a restart) finds and finishes the work
     with Session(engine) as fresh:
         assert processing.pending_count(session=fresh) == 5
@@ -127,8 +169,9 @@ def test_two_writers_racing_on_the_same_uuid_store_one_event(engine):
         events = payloads.parse_body(json.dumps(body).encode(), None)
         with Session(engine) as s:
             barrier.wait()
-            return storing.store_deliveries(session=s, deliveries=[storing.Delivery(source_id=source_id, headers={},
-                                                                                    events=events)])[0]
+            return storing.store_deliveries(
+                session=s, deliveries=[storing.Delivery(source_id=source_id, headers={}, events=events)]
+            )[0]
 
     threads_results = []
     threads = [threading.Thread(target=lambda: threads_results.append(store())) for _ in range(4)]
@@ -172,15 +215,20 @@ def test_find_contact_by_id_email_or_distinct_id(session):
 
 def test_describe_match_follows_the_matching_order_without_changing_anything(session):
     source = sources.create_source(session=session, name="Prod")
-    deliver(session, source, posthog_event(event="a", distinct_id="user-7", email="ada@example.com",
-                                           person_id="p-7", timestamp=T0))
+    deliver(
+        session,
+        source,
+        posthog_event(event="a", distinct_id="user-7", email="ada@example.com", person_id="p-7", timestamp=T0),
+    )
     processing.process_pending(session=session)
     [ada] = session.exec(select(Contact)).all()
     expected = f"matches contact #{ada.id} (ada@example.com)"
 
     def described(*, person_id, distinct_id, email):
-        document = {"event": {"event": "x", "distinct_id": distinct_id, "properties": {"email": email} if email else {}},
-                    "person": {"id": person_id} if person_id else None}
+        document = {
+            "event": {"event": "x", "distinct_id": distinct_id, "properties": {"email": email} if email else {}},
+            "person": {"id": person_id} if person_id else None,
+        }
         return contacts.describe_match(session=session, mapped=mapping.apply_mapping(document, None))
 
     assert described(person_id="p-7", distinct_id="other", email=None) == expected

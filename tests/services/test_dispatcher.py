@@ -7,12 +7,11 @@ from sqlmodel import select
 
 from humanic_app import clock
 from humanic_app.models import CampaignStatus, Message, MessageStatus
-from humanic_app.services import workspace
+from humanic_app.services import outbox as messages, workspace
 from humanic_app.services.campaigns import store
-from humanic_app.services import outbox as messages
+from humanic_app.services.campaigns.preview import queue_test_send
 from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender, SendResult
-from humanic_app.services.campaigns.preview import queue_test_send
 from tests.support.campaign_world import T0, World
 
 
@@ -28,10 +27,18 @@ class ScriptedSender(LocalOutboxSender):
     def send(self, emails, *, batch_key=None):
         self.calls.append([e.idempotency_key for e in emails])
         outcome = self.script.pop(0) if self.script else "ok"
-        return [SendResult(message_id=e.message_id, ok=outcome == "ok", provider_message_id=f"p-{e.message_id}",
-                           error="" if outcome == "ok" else outcome, retryable=outcome in ("429", "500"),
-                           maybe_sent=outcome == "500", quota_exceeded="daily" if outcome == "quota" else "")
-                for e in emails]
+        return [
+            SendResult(
+                message_id=e.message_id,
+                ok=outcome == "ok",
+                provider_message_id=f"p-{e.message_id}",
+                error="" if outcome == "ok" else outcome,
+                retryable=outcome in ("429", "500"),
+                maybe_sent=outcome == "500",
+                quota_exceeded="daily" if outcome == "quota" else "",
+            )
+            for e in emails
+        ]
 
 
 def _setup(session, monkeypatch, slug="onboarding-activation"):
@@ -59,7 +66,7 @@ def dispatch(session, engine, sender, public_url="x"):
 
 
 def test_due_message_is_rendered_and_sent_once(session, engine, monkeypatch):
-    world, _ = _setup(session, monkeypatch)
+    _world, _ = _setup(session, monkeypatch)
     report = dispatch(session, engine, LocalOutboxSender(), "https://h.acme.io")
     assert report.sent == 1
     assert statuses(session) == ["sent", "scheduled", "scheduled", "scheduled"]
@@ -71,7 +78,7 @@ def test_due_message_is_rendered_and_sent_once(session, engine, monkeypatch):
 
 
 def test_gate_holds_paused_and_cancels_archived(session, engine, monkeypatch):
-    world, campaign = _setup(session, monkeypatch)
+    _world, campaign = _setup(session, monkeypatch)
     store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.paused)
     session.commit()
     report = dispatch(session, engine, LocalOutboxSender(), "x")
@@ -87,7 +94,7 @@ def test_workspace_paused_holds_everything(session, engine, monkeypatch):
     workspace.update_workspace(session=session, changes={"status": "paused"})
     session.commit()
     assert dispatch(session, engine, LocalOutboxSender(), "x").held == 1
-    assert "scheduled" == statuses(session)[0]
+    assert statuses(session)[0] == "scheduled"
 
 
 def test_frequency_cap_makes_steps_wait_not_drop(session, engine, monkeypatch):
@@ -100,8 +107,9 @@ def test_frequency_cap_makes_steps_wait_not_drop(session, engine, monkeypatch):
     world.send("dashboard_first_viewed", T0, email="ada@example.com")
     report = dispatch(session, engine, LocalOutboxSender(), "x")
     assert report.sent == 1 and report.held == 1
-    waiting = session.exec(select(Message).where(Message.status == MessageStatus.scheduled,
-                                                 Message.last_error.like("frequency cap%"))).one()
+    waiting = session.exec(
+        select(Message).where(Message.status == MessageStatus.scheduled, Message.last_error.like("frequency cap%"))
+    ).one()
     assert waiting.due_at > T0 + timedelta(minutes=1)
 
 
@@ -139,10 +147,8 @@ def test_crashed_dispatch_is_resent_after_the_lease_with_the_same_key(session, e
         def send(self, emails, *, batch_key=None):
             raise Crash
 
-    try:
+    with contextlib.suppress(Crash):
         dispatch(session, engine, DyingSender(), "x")
-    except Crash:
-        pass
     assert statuses(session)[0] == "sending"
     sender = ScriptedSender()
     assert dispatch(session, engine, sender, "x").sent == 0  # lease still held
@@ -153,9 +159,15 @@ def test_crashed_dispatch_is_resent_after_the_lease_with_the_same_key(session, e
 
 
 def test_test_send_goes_through_the_outbox(session, engine, monkeypatch):
-    world, campaign = _setup(session, monkeypatch)
-    message = queue_test_send(session=session, document=campaign.definition, step_index=1,
-                                        to="Me@Acme.io", variables={"name": "Tester"}, campaign_id=campaign.id)
+    _world, campaign = _setup(session, monkeypatch)
+    message = queue_test_send(
+        session=session,
+        document=campaign.definition,
+        step_index=1,
+        to="Me@Acme.io",
+        variables={"name": "Tester"},
+        campaign_id=campaign.id,
+    )
     session.commit()
     store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.paused)
     session.commit()
@@ -199,15 +211,15 @@ def test_dispatcher_with_resend_sends_exactly_once_across_a_crash(session, engin
                 real.send(emails, batch_key=batch_key)
                 raise RuntimeError("process killed")
 
-        try:
+        with contextlib.suppress(RuntimeError):
             dispatch(session, engine, CrashAfterSend())
-        except RuntimeError:
-            pass
         monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(minutes=4))
         assert dispatch(session, engine, real).sent == 1
         assert len(fake.sent) == 1 and len(fake.requests) == 2
-        assert session.exec(select(Message).where(Message.status == MessageStatus.sent)).one() \
-            .provider_message_id == fake.sent[0]["id"]
+        assert (
+            session.exec(select(Message).where(Message.status == MessageStatus.sent)).one().provider_message_id
+            == fake.sent[0]["id"]
+        )
 
 
 def test_every_email_carries_rfc8058_headers_and_a_visible_link(session, engine, monkeypatch):
@@ -231,6 +243,7 @@ def test_every_email_carries_rfc8058_headers_and_a_visible_link(session, engine,
 
 def test_resend_sending_waits_for_a_verified_domain(session, engine, monkeypatch):
     _setup(session, monkeypatch)
+
     class ResendLike(ScriptedSender):
         name = "resend"
 
@@ -241,7 +254,7 @@ def test_resend_sending_waits_for_a_verified_domain(session, engine, monkeypatch
 
 
 def _three_welcome_emails(session, monkeypatch):
-    world, campaign = _setup(session, monkeypatch)
+    world, _campaign = _setup(session, monkeypatch)
     for name in ("bob", "cy"):
         world.send("user_signed_up", T0, user=name, email=f"{name}@example.com")
     session.commit()
@@ -270,8 +283,12 @@ def test_a_batch_that_may_have_been_accepted_is_replayed_exactly(session, engine
 
             def send(self, emails, *, batch_key=None):
                 real.send(emails, batch_key=batch_key)
-                return [SendResult(message_id=e.message_id, ok=False, error="network: ReadTimeout",
-                                   retryable=True, maybe_sent=True) for e in emails]
+                return [
+                    SendResult(
+                        message_id=e.message_id, ok=False, error="network: ReadTimeout", retryable=True, maybe_sent=True
+                    )
+                    for e in emails
+                ]
 
         assert dispatch(session, engine, AnswerLost()).retried == 3
         assert statuses(session)[:3] == ["sending"] * 3
@@ -292,8 +309,9 @@ def test_a_rate_limited_batch_is_gated_and_batched_afresh(session, engine, monke
     _three_welcome_emails(session, monkeypatch)
     sender = ScriptedSender("429", "ok")
     assert dispatch(session, engine, sender).retried == 3
-    waiting = session.exec(select(Message).where(Message.status == MessageStatus.scheduled,
-                                                 Message.step_index == 0)).all()
+    waiting = session.exec(
+        select(Message).where(Message.status == MessageStatus.scheduled, Message.step_index == 0)
+    ).all()
     assert len(waiting) == 3 and all(m.batch_key is None for m in waiting)
     monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(minutes=10))
     assert dispatch(session, engine, sender).sent == 3

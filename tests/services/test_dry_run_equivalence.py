@@ -7,7 +7,7 @@ dry run replays the same stored events. Contact properties are held fixed and no
 import json
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -15,31 +15,53 @@ from sqlmodel import Session, select
 from humanic_app import clock
 from humanic_app.models import CampaignStatus, Enrolment, Message, MessageStatus, SourceStatus
 from humanic_app.services import processing, sources, workspace
-from humanic_app.services.intake import payloads, storing
 from humanic_app.services.campaigns import store
 from humanic_app.services.campaigns.dry_run import MAX_LISTED, dry_run
+from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
 
-BASE = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SEEDS = range(16)
-CUSTOM_MAPPING = {"event_name": "type", "user_id": "user", "email": "email", "event_uuid": "id",
-                  "timestamp": "at", "event_properties": "properties"}
+CUSTOM_MAPPING = {
+    "event_name": "type",
+    "user_id": "user",
+    "email": "email",
+    "event_uuid": "id",
+    "timestamp": "at",
+    "event_properties": "properties",
+}
 
 
 def _campaign(rng: random.Random, names: dict[str, str], index: int) -> dict:
-    where = rng.choice([[], [{"property": "cart_value", "op": "gt", "value": 50}],
-                        [{"person_property": "plan", "op": "eq", "value": "pro"}]])
-    trigger = {"event": rng.choice([names["start"], names["view"]]), "where": where,
-               "occurrence": rng.choice([1, 1, 2, 3])}
+    where = rng.choice(
+        [
+            [],
+            [{"property": "cart_value", "op": "gt", "value": 50}],
+            [{"person_property": "plan", "op": "eq", "value": "pro"}],
+        ]
+    )
+    trigger = {
+        "event": rng.choice([names["start"], names["view"]]),
+        "where": where,
+        "occurrence": rng.choice([1, 1, 2, 3]),
+    }
     if rng.random() < 0.5:
         trigger["within"] = rng.choice(["1d", "3d"])
-    document = {"name": f"Generated {index}", "trigger": trigger,
-                "reentry": rng.choice(["once", "every_time", "after_exit"]),
-                "steps": [{"delay": delay, "subject": f"Step {i}", "html": "<p>hi</p>"}
-                          for i, delay in enumerate(rng.sample(["0", "6h", "1d", "2d", "4d"], rng.randint(1, 3)))]}
+    document = {
+        "name": f"Generated {index}",
+        "trigger": trigger,
+        "reentry": rng.choice(["once", "every_time", "after_exit"]),
+        "steps": [
+            {"delay": delay, "subject": f"Step {i}", "html": "<p>hi</p>"}
+            for i, delay in enumerate(rng.sample(["0", "6h", "1d", "2d", "4d"], rng.randint(1, 3)))
+        ],
+    }
     if rng.random() < 0.7:
-        document["unless"] = {"event": names["done"], "within": rng.choice(["12h", "2d"]),
-                              "match": rng.choice([[], ["cart_id"]])}
+        document["unless"] = {
+            "event": names["done"],
+            "within": rng.choice(["12h", "2d"]),
+            "match": rng.choice([[], ["cart_id"]]),
+        }
     if rng.random() < 0.6:
         document["exit_on"] = [names["goal"]]
     return document
@@ -57,17 +79,31 @@ def _properties(rng: random.Random) -> dict:
 def _body(user: dict, name: str, at: datetime, props: dict, event_uuid: str) -> dict:
     props = {**props, "$set": {"plan": user["plan"]}}  # the same every time: contact properties held fixed
     if user["custom"]:
-        return {"type": name, "user": user["id"], "email": user["email"], "id": event_uuid, "at": at.isoformat(),
-                "properties": props}
-    return posthog_event(event=name, distinct_id=user["id"], email=user["email"], timestamp=at, properties=props,
-                         event_uuid=event_uuid)
+        return {
+            "type": name,
+            "user": user["id"],
+            "email": user["email"],
+            "id": event_uuid,
+            "at": at.isoformat(),
+            "properties": props,
+        }
+    return posthog_event(
+        event=name, distinct_id=user["id"], email=user["email"], timestamp=at, properties=props, event_uuid=event_uuid
+    )
 
 
 def _stream(rng: random.Random, names: dict[str, str], seed: int) -> list[tuple[datetime, dict, dict]]:
     """(arrival, user, body) in arrival order: event times spread over six days, most delivered within
     minutes, some a day late, some events repeated, some deliveries retried."""
-    users = [{"id": f"s{seed}u{i}", "email": None if i == 0 else f"s{seed}u{i}@example.com",
-              "plan": rng.choice(["free", "pro"]), "custom": rng.random() < 0.5} for i in range(5)]
+    users = [
+        {
+            "id": f"s{seed}u{i}",
+            "email": None if i == 0 else f"s{seed}u{i}@example.com",
+            "plan": rng.choice(["free", "pro"]),
+            "custom": rng.random() < 0.5,
+        }
+        for i in range(5)
+    ]
     weighted = [names["start"]] * 4 + [names["view"]] * 4 + [names["done"]] * 3 + [names["goal"]] * 2 + [names["noise"]]
     stream = []
     for _ in range(rng.randint(25, 40)):
@@ -77,8 +113,9 @@ def _stream(rng: random.Random, names: dict[str, str], seed: int) -> list[tuple[
         arrival = at + (timedelta(hours=rng.uniform(2, 30)) if late else timedelta(minutes=rng.uniform(0, 5)))
         stream.append((arrival, user, body))
         if rng.random() < 0.15:  # the same user does it again at the same moment
-            stream.append((arrival + timedelta(seconds=1), user, _body(user, name, at, _properties(rng),
-                                                                      str(uuid.uuid4()))))
+            stream.append(
+                (arrival + timedelta(seconds=1), user, _body(user, name, at, _properties(rng), str(uuid.uuid4())))
+            )
         if rng.random() < 0.1:  # PostHog retries the delivery: stored as a duplicate, causes nothing
             stream.append((arrival + timedelta(minutes=rng.uniform(0, 60)), user, body))
     stream.sort(key=lambda item: item[0])
@@ -90,33 +127,44 @@ def _stream(rng: random.Random, names: dict[str, str], seed: int) -> list[tuple[
 
 def _deliver(session: Session, source, body: dict, arrival: datetime, monkeypatch) -> None:
     monkeypatch.setattr(clock, "now", lambda: arrival)
-    session.execute(update(Message).where(Message.status == MessageStatus.scheduled, Message.due_at < arrival)
-                    .values(status=MessageStatus.sent))  # the dispatcher sent what fell due meanwhile
+    session.execute(
+        update(Message)
+        .where(Message.status == MessageStatus.scheduled, Message.due_at < arrival)
+        .values(status=MessageStatus.sent)
+    )  # the dispatcher sent what fell due meanwhile
     events = payloads.parse_body(json.dumps(body).encode(), source.mapping)
-    storing.store_deliveries(session=session, deliveries=[storing.Delivery(source_id=source.id, headers={},
-                                                                         events=events)])
+    storing.store_deliveries(
+        session=session, deliveries=[storing.Delivery(source_id=source.id, headers={}, events=events)]
+    )
     while processing.process_pending(session=session):
         pass
     session.commit()
 
 
 def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _engine_outcome(session: Session, campaign_id: int) -> tuple[set, list]:
-    enrolments = {(e.trigger_event_id, e.contact_id, e.status.value) for e in session.exec(
-        select(Enrolment).where(Enrolment.campaign_id == campaign_id))}
-    emails = sorted((m.contact_id, m.step_index, _as_utc(m.due_at)) for m in session.exec(
-        select(Message).where(Message.campaign_id == campaign_id, Message.status != MessageStatus.cancelled)))
+    enrolments = {
+        (e.trigger_event_id, e.contact_id, e.status.value)
+        for e in session.exec(select(Enrolment).where(Enrolment.campaign_id == campaign_id))
+    }
+    emails = sorted(
+        (m.contact_id, m.step_index, _as_utc(m.due_at))
+        for m in session.exec(
+            select(Message).where(Message.campaign_id == campaign_id, Message.status != MessageStatus.cancelled)
+        )
+    )
     return enrolments, emails
 
 
 def _predicted(result: dict) -> tuple[set, list]:
     assert result["enrolments"] < MAX_LISTED and result["emails"] < MAX_LISTED  # nothing left out of the lists
     enrolments = {(e["event_id"], e["contact_id"], e["status"]) for e in result["enrolment_sample"]}
-    emails = sorted((e["contact_id"], e["step"], _as_utc(datetime.fromisoformat(e["due_at"])))
-                    for e in result["sample"])
+    emails = sorted(
+        (e["contact_id"], e["step"], _as_utc(datetime.fromisoformat(e["due_at"]))) for e in result["sample"]
+    )
     return enrolments, emails
 
 
@@ -149,7 +197,7 @@ def test_the_dry_run_predicts_the_engines_enrolments_and_emails(session, monkeyp
             _deliver(session, custom if user["custom"] else default, body, arrival, monkeypatch)
 
         monkeypatch.setattr(clock, "now", lambda: BASE + timedelta(days=20))
-        for campaign, document in zip(campaigns, documents):
+        for campaign, document in zip(campaigns, documents, strict=True):
             engine_did = _engine_outcome(session, campaign.id)
             predicted = _predicted(dry_run(session=session, document=document, days=30))
             assert predicted == engine_did, f"seed {seed}, campaign {document}"

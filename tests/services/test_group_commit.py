@@ -4,6 +4,7 @@ for the database's write lock join it instead of waiting for the next round."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -81,7 +82,7 @@ def test_a_round_takes_at_most_max_batch_items():
         return await asyncio.gather(*(writer.submit(i) for i in range(5)))
 
     assert _run(scenario()) == [0, 1, 2, 3, 4]
-    assert all(len(r) <= 2 for r in rounds) and sum(rounds, []) == [0, 1, 2, 3, 4]
+    assert all(len(r) <= 2 for r in rounds) and list(itertools.chain.from_iterable(rounds)) == [0, 1, 2, 3, 4]
 
 
 def test_an_item_that_fails_its_batch_fails_alone():

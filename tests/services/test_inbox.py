@@ -40,8 +40,9 @@ def source_id(engine) -> int:
 def _delivery(source_id: int, uuid: str, *, distinct_id: str = "u1") -> storing.Delivery:
     body = posthog_event(event="user_signed_up", distinct_id=distinct_id, email=f"{distinct_id}@example.com")
     body["event"]["uuid"] = uuid
-    return storing.Delivery(source_id=source_id, headers={},
-                            events=payloads.parse_body(json.dumps(body).encode(), None), arrived=0.0)
+    return storing.Delivery(
+        source_id=source_id, headers={}, events=payloads.parse_body(json.dumps(body).encode(), None), arrived=0.0
+    )
 
 
 def _append(engine: Engine, *deliveries: storing.Delivery) -> list[storing.StoredDelivery]:
@@ -181,8 +182,9 @@ def test_an_inbox_behind_a_restored_database_catches_up_its_ids(engine, source_i
 def test_a_row_clashing_with_the_event_table_is_stored_as_a_duplicate_not_stuck(engine, source_id):
     [stored] = _append(engine, _delivery(source_id, "e-1"))
     with session_scope(engine) as session:  # as if the key had reached the event table by another way
-        session.add(Event(id=stored.event_ids[0] + 1000, source_id=source_id, dedupe_key="e-1",
-                          outcome=EventOutcome.processed))
+        session.add(
+            Event(id=stored.event_ids[0] + 1000, source_id=source_id, dedupe_key="e-1", outcome=EventOutcome.processed)
+        )
     assert _move(engine) == 1
     moved = next(r for r in _events(engine) if r.id == stored.event_ids[0])
     assert moved.outcome == EventOutcome.duplicate and moved.dedupe_key is None

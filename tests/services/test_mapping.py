@@ -13,18 +13,21 @@ def _document(person_email=None, event_email=None, set_email=None) -> dict:
     return {"event": {"event": "x", "distinct_id": "d1", "properties": properties}, "person": person}
 
 
-@pytest.mark.parametrize("document,expected", [
-    (_document("Person@Example.com", "event@example.com", "set@example.com"), "person@example.com"),
-    (_document(None, "event@example.com", "set@example.com"), "event@example.com"),
-    (_document(None, None, "set@example.com"), "set@example.com"),  # a first $identify: person props lag
-    (_document("", "event@example.com"), "event@example.com"),
-    (_document("n/a", None, "set@example.com"), "set@example.com"),  # a placeholder is not an email
-    (_document("ada@localhost", "  Ada@Example.org "), "ada@example.org"),
-    (_document("two@@example.com"), None),
-    (_document("has space@example.com"), None),
-    (_document(42), None),
-    (_document(None), None),
-])
+@pytest.mark.parametrize(
+    "document,expected",
+    [
+        (_document("Person@Example.com", "event@example.com", "set@example.com"), "person@example.com"),
+        (_document(None, "event@example.com", "set@example.com"), "event@example.com"),
+        (_document(None, None, "set@example.com"), "set@example.com"),  # a first $identify: person props lag
+        (_document("", "event@example.com"), "event@example.com"),
+        (_document("n/a", None, "set@example.com"), "set@example.com"),  # a placeholder is not an email
+        (_document("ada@localhost", "  Ada@Example.org "), "ada@example.org"),
+        (_document("two@@example.com"), None),
+        (_document("has space@example.com"), None),
+        (_document(42), None),
+        (_document(None), None),
+    ],
+)
 def test_email_is_the_first_valid_address_in_the_fallback_order(document, expected):
     assert apply_mapping(document, None).email == expected
 
@@ -49,8 +52,9 @@ def test_an_event_properties_path_that_finds_no_object_is_reported():
     body = {"type": "x", "properties": "not an object"}
     mapped = apply_mapping(body, {"event_properties": ["props", "properties"]})
     assert mapped.event_properties == {} and mapped.unmatched_paths == ["props", "properties"]
-    assert apply_mapping({"type": "x", "props": {"a": 1}}, {"event_properties": ["props", "properties"]}) \
-        .event_properties == {"a": 1}
+    assert apply_mapping(
+        {"type": "x", "props": {"a": 1}}, {"event_properties": ["props", "properties"]}
+    ).event_properties == {"a": 1}
 
 
 def test_event_properties_is_a_mapped_field_validated_and_previewed_like_the_others():

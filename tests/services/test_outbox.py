@@ -1,7 +1,7 @@
 """The outbox module: what it schedules (and under which idempotency key), what it cancels, what it
 releases, and how a sent email's delivery status moves."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -12,7 +12,7 @@ from humanic_app.services import outbox
 from humanic_app.services.errors import ValidationFailed
 from tests.support.campaign_world import World
 
-T0 = datetime(2025, 4, 10, 14, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 4, 10, 14, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -40,7 +40,11 @@ def test_cancel_pending_leaves_what_may_have_reached_the_provider(session, enrol
     session.commit()
     session.expire_all()
     assert [(m.status.value, m.last_error) for m in session.exec(select(Message).order_by(Message.step_index))] == [
-        ("sending", ""), ("sent", ""), ("cancelled", "reached goal paid"), ("cancelled", "reached goal paid")]
+        ("sending", ""),
+        ("sent", ""),
+        ("cancelled", "reached goal paid"),
+        ("cancelled", "reached goal paid"),
+    ]
 
 
 def test_cancel_by_hand_only_takes_scheduled_emails(session, enrolled):

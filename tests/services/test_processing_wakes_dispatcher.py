@@ -13,8 +13,8 @@ import pytest
 
 from humanic_app import clock, db, workers
 from humanic_app.models import CampaignStatus
-from humanic_app.services.intake import payloads, storing
 from humanic_app.services.campaigns import library, store
+from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
 from tests.support.campaign_world import World
 
@@ -30,8 +30,14 @@ def woken(engine, monkeypatch) -> list[str]:
 
 def _store(world: World, event: str, at) -> None:
     body = posthog_event(event=event, distinct_id="u1", email="ada@example.com", name="Ada", timestamp=at)
-    storing.store_deliveries(session=world.session, deliveries=[storing.Delivery(
-        source_id=world.source.id, headers={}, events=payloads.parse_body(json.dumps(body).encode(), None))])
+    storing.store_deliveries(
+        session=world.session,
+        deliveries=[
+            storing.Delivery(
+                source_id=world.source.id, headers={}, events=payloads.parse_body(json.dumps(body).encode(), None)
+            )
+        ],
+    )
 
 
 def test_only_a_pass_that_schedules_an_email_due_now_wakes_the_dispatcher(session, woken):

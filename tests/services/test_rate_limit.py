@@ -12,8 +12,10 @@ from humanic_app.services.delivery import rate_limit
 
 def _redis_pair(rate: float = 2.0):
     namespace = f"humanic-test:{uuid.uuid4().hex}"
-    return (rate_limit.RedisRateLimiter("redis://127.0.0.1:6379/0", namespace=namespace, requests_per_second=rate),
-            rate_limit.RedisRateLimiter("redis://127.0.0.1:6379/0", namespace=namespace, requests_per_second=rate))
+    return (
+        rate_limit.RedisRateLimiter("redis://127.0.0.1:6379/0", namespace=namespace, requests_per_second=rate),
+        rate_limit.RedisRateLimiter("redis://127.0.0.1:6379/0", namespace=namespace, requests_per_second=rate),
+    )
 
 
 @pytest.mark.parametrize("kind", ["local", "redis"])

@@ -1,6 +1,5 @@
 """The Resend sender against a local fake of Resend's HTTP API (never the real one)."""
 
-
 import pytest
 
 from humanic_app.services.delivery import rate_limit
@@ -10,11 +9,17 @@ from tests.support.fake_resend import FakeResend
 
 
 def email(i: int, to: str = "ada@example.com", sender: str = "Acme <hello@acme.io>") -> OutgoingEmail:
-    return OutgoingEmail(message_id=i, idempotency_key=f"enrolment-1-step-{i}", from_address=sender, to=to,
-                         subject=f"Hello {i}", html="<p>Hi</p>", text="Hi",
-                         headers={"List-Unsubscribe": "<https://h.acme.io/u/x>",
-                                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-                         tags=[{"name": "campaign", "value": "1"}])
+    return OutgoingEmail(
+        message_id=i,
+        idempotency_key=f"enrolment-1-step-{i}",
+        from_address=sender,
+        to=to,
+        subject=f"Hello {i}",
+        html="<p>Hi</p>",
+        text="Hi",
+        headers={"List-Unsubscribe": "<https://h.acme.io/u/x>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        tags=[{"name": "campaign", "value": "1"}],
+    )
 
 
 @pytest.fixture
@@ -67,16 +72,18 @@ def test_server_errors_are_retryable_and_may_have_been_sent(fake, status, name):
 
 def test_several_due_emails_go_in_one_batch_call_under_the_batch_key(fake):
     sender = ResendSender(api_key=fake.api_key, api_url=fake.url, limiter=rate_limit.LocalRateLimiter(1000))
-    results = sender.send([email(1), email(2, to="bob@example.com"), email(3, to="cy@example.com")],
-                          batch_key="humanic-batch/1")
+    results = sender.send(
+        [email(1), email(2, to="bob@example.com"), email(3, to="cy@example.com")], batch_key="humanic-batch/1"
+    )
     assert [r.ok for r in results] == [True, True, True]
     assert [r["path"] for r in fake.requests] == ["/emails/batch"]
     assert fake.requests[0]["key"] == "humanic-batch/1"
     assert [s["to"] for s in fake.sent] == [["ada@example.com"], ["bob@example.com"], ["cy@example.com"]]
     assert [r.provider_message_id for r in results] == [s["id"] for s in fake.sent]
     assert all(s["tags"] == [{"name": "campaign", "value": "1"}] for s in fake.sent)
-    replayed = sender.send([email(1), email(2, to="bob@example.com"), email(3, to="cy@example.com")],
-                           batch_key="humanic-batch/1")
+    replayed = sender.send(
+        [email(1), email(2, to="bob@example.com"), email(3, to="cy@example.com")], batch_key="humanic-batch/1"
+    )
     assert [r.provider_message_id for r in replayed] == [r.provider_message_id for r in results]
     assert len(fake.sent) == 3
 
@@ -94,8 +101,9 @@ def test_quota_errors_stop_sending_instead_of_retrying(fake, sender):
     assert not result.ok and not result.retryable and result.quota_exceeded == "daily"
 
 
-@pytest.mark.parametrize("status,name", [(422, "validation_error"), (409, "invalid_idempotent_request"),
-                                         (429, "monthly_quota_exceeded")])
+@pytest.mark.parametrize(
+    "status,name", [(422, "validation_error"), (409, "invalid_idempotent_request"), (429, "monthly_quota_exceeded")]
+)
 def test_permanent_errors_are_not_retried(fake, sender, status, name):
     fake.inject(status, name)
     [result] = sender.send([email(1)])

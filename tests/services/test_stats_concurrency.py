@@ -25,9 +25,14 @@ def _waits_for_the_holder(engine, asked_for_turn: threading.Event) -> None:
 
     def waiting_on_a_lock() -> bool:
         with engine.connect() as probe:  # a fresh transaction each time: the view is a snapshot per transaction
-            return bool(probe.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'")).scalar())
+            return bool(
+                probe.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock'"
+                    )
+                ).scalar()
+            )
 
     wait_until(waiting_on_a_lock, timeout_s=10, what="the other transaction waiting for the holder's row lock")
 

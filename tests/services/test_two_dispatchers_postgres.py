@@ -14,9 +14,9 @@ from humanic_app import clock, migrations
 from humanic_app.db import make_engine
 from humanic_app.models import Message, MessageStatus
 from humanic_app.services import workspace
+from humanic_app.services.campaigns.preview import queue_test_send
 from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender, SendResult
-from humanic_app.services.campaigns.preview import queue_test_send
 
 
 @pytest.fixture
@@ -47,22 +47,35 @@ def test_two_dispatchers_send_each_message_exactly_once(pg_engine):
     with Session(pg_engine) as session:
         workspace.update_workspace(session=session, changes={"from_email": "hello@acme.io"})
         document = {"name": "t", "trigger": {"event": "x"}, "steps": [{"subject": "Hi", "html": "<p>Hi</p>"}]}
-        template = queue_test_send(session=session, document=document, step_index=0,
-                                                     to="a@example.com", variables={})
+        template = queue_test_send(session=session, document=document, step_index=0, to="a@example.com", variables={})
         step = template.test_step
         session.delete(template)
         now = clock.now() - timedelta(seconds=1)
-        session.execute(insert(Message), [
-            {"to_email": f"user{i}@example.com", "step_index": 0, "due_at": now, "status": MessageStatus.scheduled,
-             "idempotency_key": f"k-{i}", "variables": {}, "is_test": True, "test_step": step, "attempts": 0,
-             "last_error": "", "created_at": now} for i in range(400)])
+        session.execute(
+            insert(Message),
+            [
+                {
+                    "to_email": f"user{i}@example.com",
+                    "step_index": 0,
+                    "due_at": now,
+                    "status": MessageStatus.scheduled,
+                    "idempotency_key": f"k-{i}",
+                    "variables": {},
+                    "is_test": True,
+                    "test_step": step,
+                    "attempts": 0,
+                    "last_error": "",
+                    "created_at": now,
+                }
+                for i in range(400)
+            ],
+        )
         session.commit()
 
     sender = CountingSender()
 
     def run():
-        while dispatcher.dispatch_due(engine=pg_engine, sender=sender, public_url="https://h.acme.io",
-                                      limit=25).sent:
+        while dispatcher.dispatch_due(engine=pg_engine, sender=sender, public_url="https://h.acme.io", limit=25).sent:
             pass
 
     workers = [threading.Thread(target=run) for _ in range(2)]

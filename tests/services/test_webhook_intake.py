@@ -19,8 +19,7 @@ from humanic_app.services.samples import posthog_event
 
 def _request(token: str, distinct_id: str) -> judging.WebhookRequest:
     body = json.dumps(posthog_event(event="user_signed_up", distinct_id=distinct_id, email=f"{distinct_id}@x.io"))
-    return judging.WebhookRequest(token=token, headers={"content-type": "application/json"},
-                                  body=body.encode())
+    return judging.WebhookRequest(token=token, headers={"content-type": "application/json"}, body=body.encode())
 
 
 def _new_source(engine: Engine) -> tuple[int, str]:

@@ -1,8 +1,8 @@
 """Access is enforced inside event handlers, not only by page redirects."""
 
-from humanic_app.state import auth as auth_state
 import pytest
 
+from humanic_app.state import auth as auth_state
 from humanic_app.state.campaigns import CampaignsState
 from humanic_app.state.contacts import ContactsState
 from humanic_app.state.domains import DomainsState
@@ -45,11 +45,20 @@ def test_signed_in_refuses_anonymous_and_redirects():
 
 def test_every_settings_handler_is_guarded():
     assert set(SettingsState.event_handlers) - UNGUARDED_BY_DESIGN == {
-        "load", "save", "set_paused", "resume_sending", "invite", "create_api_key", "revoke_api_key"}
+        "load",
+        "save",
+        "set_paused",
+        "resume_sending",
+        "invite",
+        "create_api_key",
+        "revoke_api_key",
+    }
 
 
-@pytest.mark.parametrize("state", [SettingsState, IntegrationsState, EventLogState, ContactsState, CampaignsState,
-                                   MessagesState, DomainsState])
+@pytest.mark.parametrize(
+    "state",
+    [SettingsState, IntegrationsState, EventLogState, ContactsState, CampaignsState, MessagesState, DomainsState],
+)
 def test_every_page_handler_is_guarded(state):
     handlers = {n: h for n, h in state.event_handlers.items() if n not in UNGUARDED_BY_DESIGN}
     assert handlers

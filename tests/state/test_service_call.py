@@ -49,8 +49,7 @@ def test_success_commits_clears_the_field_then_reloads_what_was_committed(on_tes
 def test_a_refusal_is_shown_skips_the_rest_and_commits_nothing(on_test_database):
     page = _Page()
     reached = []
-    with service_call(page, "error", then=page.reload,
-                      words=lambda exc: str(exc).removeprefix("name: ")) as session:
+    with service_call(page, "error", then=page.reload, words=lambda exc: str(exc).removeprefix("name: ")) as session:
         workspace.update_workspace(session=session, changes={"from_name": "Acme"})
         workspace.update_workspace(session=session, changes={"name": ""})
         reached.append("after the refusal")

@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 
 from humanic_app.models import CampaignStatus, Event, Message, MessageStatus, SourceStatus
 from humanic_app.services import processing, sources, workspace
-from humanic_app.services.intake import payloads, storing
 from humanic_app.services.campaigns import library, store
+from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
 
 T0 = datetime(2025, 4, 10, 14, 0, tzinfo=UTC)

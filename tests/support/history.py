@@ -14,10 +14,10 @@ from sqlmodel import Session, col, select
 from humanic_app import clock
 from humanic_app.models import Campaign, CampaignStatus, Message, MessageStatus, Source, SourceStatus
 from humanic_app.services import processing, sources, suppression, workspace
-from humanic_app.services.intake import payloads, storing
 from humanic_app.services.campaigns import library, store
 from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender
+from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
 
 NAMES = [

@@ -4,7 +4,18 @@ from fastapi import APIRouter, Depends
 
 from humanic_app.api.deps import get_principal
 from humanic_app.api.errors import responses
-from humanic_app.api.v1 import campaigns, contacts, diagnostics, domains, events, messages, settings, sources, suppressions, users
+from humanic_app.api.v1 import (
+    campaigns,
+    contacts,
+    diagnostics,
+    domains,
+    events,
+    messages,
+    settings,
+    sources,
+    suppressions,
+    users,
+)
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)], responses=responses(401, 503))
 router.include_router(settings.router)

@@ -34,8 +34,12 @@ def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
 
 # The body stays a plain object for the route, so the service's validation reports its own field paths
 # (e.g. 'steps.0.delay') and template syntax errors; the document states the campaign format it checks.
-_DOCUMENT_BODY = {"requestBody": {"required": True, "content": {"application/json": {
-    "schema": _inlined(CampaignDocument.model_json_schema())}}}}
+_DOCUMENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": _inlined(CampaignDocument.model_json_schema())}},
+    }
+}
 
 
 class TestSendIn(BaseModel):
@@ -47,12 +51,18 @@ class TestSendIn(BaseModel):
 
 def _out(session, campaign) -> dict[str, Any]:
     counts = store.message_counts(session=session, campaign_ids=[campaign.id])[campaign.id]
-    return store.campaign_as_dict(campaign=campaign, counts=counts,
-                                  overlapping=store.overlapping_triggers(session=session, campaign=campaign))
+    return store.campaign_as_dict(
+        campaign=campaign, counts=counts, overlapping=store.overlapping_triggers(session=session, campaign=campaign)
+    )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a campaign (draft) from a document",
-             openapi_extra=_DOCUMENT_BODY, responses=responses(400, 422))
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a campaign (draft) from a document",
+    openapi_extra=_DOCUMENT_BODY,
+    responses=responses(400, 422),
+)
 def create(document: dict[str, Any], session: SessionDep) -> dict[str, Any]:
     return _out(session, store.create_campaign(session=session, document=document))
 
@@ -69,8 +79,12 @@ def get(campaign_id: RowId, session: SessionDep) -> dict[str, Any]:
     return _out(session, store.get_campaign(session=session, campaign_id=campaign_id))
 
 
-@router.put("/{campaign_id}", summary="Replace the document (applies to future enrolments)",
-            openapi_extra=_DOCUMENT_BODY, responses=responses(400, 404, 422))
+@router.put(
+    "/{campaign_id}",
+    summary="Replace the document (applies to future enrolments)",
+    openapi_extra=_DOCUMENT_BODY,
+    responses=responses(400, 404, 422),
+)
 def put(campaign_id: RowId, document: dict[str, Any], session: SessionDep) -> dict[str, Any]:
     return _out(session, store.update_campaign(session=session, campaign_id=campaign_id, document=document))
 
@@ -79,8 +93,14 @@ def _status_route(target: CampaignStatus, summary: str):
     def change(campaign_id: RowId, session: SessionDep) -> dict[str, Any]:
         return _out(session, store.set_status(session=session, campaign_id=campaign_id, status=target))
 
-    router.add_api_route(f"/{{campaign_id}}/{_VERBS[target]}", change, methods=["POST"], summary=summary,
-                         name=f"campaign_{_VERBS[target]}", responses=responses(404, 422))
+    router.add_api_route(
+        f"/{{campaign_id}}/{_VERBS[target]}",
+        change,
+        methods=["POST"],
+        summary=summary,
+        name=f"campaign_{_VERBS[target]}",
+        responses=responses(404, 422),
+    )
 
 
 _VERBS = {CampaignStatus.active: "activate", CampaignStatus.paused: "pause", CampaignStatus.archived: "archive"}
@@ -89,8 +109,11 @@ _status_route(CampaignStatus.paused, "Pause: pending steps are held")
 _status_route(CampaignStatus.archived, "Archive: pending steps are cancelled")
 
 
-@router.post("/{campaign_id}/dry-run", summary="What it would have sent over the last N days (sends nothing)",
-             responses=responses(404, 422))
+@router.post(
+    "/{campaign_id}/dry-run",
+    summary="What it would have sent over the last N days (sends nothing)",
+    responses=responses(404, 422),
+)
 def dry_run(campaign_id: RowId, session: SessionDep, days: int = Query(30, ge=1, le=3650)) -> dict[str, Any]:
     from humanic_app.services.campaigns.dry_run import dry_run as run
 
@@ -98,15 +121,23 @@ def dry_run(campaign_id: RowId, session: SessionDep, days: int = Query(30, ge=1,
     return run(session=session, document=campaign.definition, days=days)
 
 
-@router.post("/{campaign_id}/test-send", summary="Send one step to an address, marked as a test",
-             responses=responses(400, 404, 422))
+@router.post(
+    "/{campaign_id}/test-send",
+    summary="Send one step to an address, marked as a test",
+    responses=responses(400, 404, 422),
+)
 def test_send(campaign_id: RowId, body: TestSendIn, session: SessionDep, request: Request) -> dict[str, Any]:
     from humanic_app.services.campaigns.preview import queue_test_send, variables_for_event
     from humanic_app.services.delivery import messages
 
     campaign = store.get_campaign(session=session, campaign_id=campaign_id)
-    message = queue_test_send(session=session, document=campaign.definition, step_index=body.step, to=body.to,
-                              variables=variables_for_event(session=session, event=None),
-                              campaign_id=campaign.id)
+    message = queue_test_send(
+        session=session,
+        document=campaign.definition,
+        step_index=body.step,
+        to=body.to,
+        variables=variables_for_event(session=session, event=None),
+        campaign_id=campaign.id,
+    )
     request.app.state.wake_dispatcher()
     return messages.message_as_dict(message)

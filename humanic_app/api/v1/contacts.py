@@ -13,12 +13,18 @@ router = APIRouter(prefix="/contacts", tags=["contacts"])
 
 
 @router.get("", summary="Search contacts by email or by email/name/distinct_id (q)", responses=responses(422))
-def list_contacts(session: SessionDep, email: Annotated[str, Query(pattern=NO_NUL)] = "",
-                  q: Annotated[str, Query(pattern=NO_NUL)] = "", limit: int = Query(50, ge=1, le=200),
-                  cursor: Cursor = None) -> dict[str, Any]:
+def list_contacts(
+    session: SessionDep,
+    email: Annotated[str, Query(pattern=NO_NUL)] = "",
+    q: Annotated[str, Query(pattern=NO_NUL)] = "",
+    limit: int = Query(50, ge=1, le=200),
+    cursor: Cursor = None,
+) -> dict[str, Any]:
     rows = contacts.search_contacts(session=session, query=q, email=email, limit=limit, before_id=cursor)
-    return {"items": [contacts.contact_as_dict(session=session, contact=c) for c in rows],
-            "next_cursor": rows[-1].id if len(rows) == limit else None}
+    return {
+        "items": [contacts.contact_as_dict(session=session, contact=c) for c in rows],
+        "next_cursor": rows[-1].id if len(rows) == limit else None,
+    }
 
 
 @router.get("/{contact_id}", summary="One contact with all its distinct_ids", responses=responses(404, 422))

@@ -19,19 +19,30 @@ class DomainIn(BaseModel):
     model_config = REQUEST_MODEL_CONFIG
 
     # services.domains' rule for a name after it strips, lower-cases and drops a trailing dot.
-    name: str = Field(pattern=rf"^[{WS}]*([a-zA-Z0-9](-?[a-zA-Z0-9])*\.)+[a-zA-Z]{{2,63}}\.?[{WS}]*$", max_length=253,
-                      description="A domain you own, like mail.yourcompany.com.")
+    name: str = Field(
+        pattern=rf"^[{WS}]*([a-zA-Z0-9](-?[a-zA-Z0-9])*\.)+[a-zA-Z]{{2,63}}\.?[{WS}]*$",
+        max_length=253,
+        description="A domain you own, like mail.yourcompany.com.",
+    )
 
 
 def _require_resend() -> None:
     settings = get_settings()
     if not domains.configure(api_key=settings.resend_api_key, api_url=settings.resend_api_url):
-        raise ValidationFailed({"domain": "Local outbox mode: no sending domain is needed. Set RESEND_API_KEY "
-                                          "to send through Resend from your own domain."})
+        raise ValidationFailed(
+            {
+                "domain": "Local outbox mode: no sending domain is needed. Set RESEND_API_KEY "
+                "to send through Resend from your own domain."
+            }
+        )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Add a sending domain (created in Resend)",
-             responses=responses(400, 422))
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a sending domain (created in Resend)",
+    responses=responses(400, 422),
+)
 def create(body: DomainIn, session: SessionDep) -> dict[str, Any]:
     _require_resend()
     return domains.domain_as_dict(domains.create_domain(session=session, name=body.name))
@@ -47,8 +58,7 @@ def get(domain_id: RowId, session: SessionDep) -> dict[str, Any]:
     return domains.domain_as_dict(domains.get_domain(session=session, domain_id=domain_id))
 
 
-@router.post("/{domain_id}/verify", summary="Ask Resend to verify the DNS records now",
-             responses=responses(404, 422))
+@router.post("/{domain_id}/verify", summary="Ask Resend to verify the DNS records now", responses=responses(404, 422))
 def verify(domain_id: RowId, session: SessionDep) -> dict[str, Any]:
     _require_resend()
     domain = domains.get_domain(session=session, domain_id=domain_id)

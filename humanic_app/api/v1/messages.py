@@ -15,17 +15,35 @@ router = APIRouter(prefix="/messages", tags=["messages"])
 
 
 @router.get("", summary="List messages, newest first; pass next_cursor back as cursor", responses=responses(422))
-def list_messages(session: SessionDep, to: TextFilter = None, status: MessageStatus | None = None,
-                  campaign_id: OptionalRowId = None, contact_id: OptionalRowId = None,
-                  limit: int = Query(50, ge=1, le=500), cursor: Cursor = None) -> dict[str, Any]:
-    rows = messages.list_messages(session=session, to=to, status=status.value if status else None, campaign_id=campaign_id,
-                                  contact_id=contact_id, limit=limit, before_id=cursor)
-    return {"items": [messages.message_as_dict(m) for m in rows],
-            "next_cursor": rows[-1].id if len(rows) == limit else None}
+def list_messages(
+    session: SessionDep,
+    to: TextFilter = None,
+    status: MessageStatus | None = None,
+    campaign_id: OptionalRowId = None,
+    contact_id: OptionalRowId = None,
+    limit: int = Query(50, ge=1, le=500),
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    rows = messages.list_messages(
+        session=session,
+        to=to,
+        status=status.value if status else None,
+        campaign_id=campaign_id,
+        contact_id=contact_id,
+        limit=limit,
+        before_id=cursor,
+    )
+    return {
+        "items": [messages.message_as_dict(m) for m in rows],
+        "next_cursor": rows[-1].id if len(rows) == limit else None,
+    }
 
 
-@router.get("/{message_id}", summary="One message with its rendered email and its delivery events",
-            responses=responses(404, 422))
+@router.get(
+    "/{message_id}",
+    summary="One message with its rendered email and its delivery events",
+    responses=responses(404, 422),
+)
 def get_message(message_id: RowId, session: SessionDep) -> dict[str, Any]:
     data = messages.message_as_dict(messages.get_message(session=session, message_id=message_id), full=True)
     return {**data, "delivery_events": messages.delivery_events(session=session, message_id=message_id)}

@@ -2,14 +2,21 @@
 
 from typing import Literal
 
-from pydantic import BaseModel
-
 from fastapi import APIRouter
+from pydantic import BaseModel
 
 from humanic_app.api.deps import SessionDep
 from humanic_app.api.errors import responses
-from humanic_app.api.fields import (EMAIL_MAX_LENGTH, EMAIL_PATTERN, NO_NUL, NOT_BLANK, REQUEST_MODEL_CONFIG, WS,
-                                    WholeNumber, omitted_or)
+from humanic_app.api.fields import (
+    EMAIL_MAX_LENGTH,
+    EMAIL_PATTERN,
+    NO_NUL,
+    NOT_BLANK,
+    REQUEST_MODEL_CONFIG,
+    WS,
+    WholeNumber,
+    omitted_or,
+)
 from humanic_app.services import workspace as workspace_service
 
 router = APIRouter(tags=["settings"])
@@ -33,18 +40,22 @@ class SettingsUpdate(BaseModel):
 
     name: str = omitted_or(pattern=NOT_BLANK, max_length=200)
     from_name: str = omitted_or(pattern=NO_NUL, max_length=200)
-    from_email: str = omitted_or(pattern=rf"^[{WS}]*$|{EMAIL_PATTERN}", max_length=EMAIL_MAX_LENGTH,
-                                 description="The From address, or empty.")
+    from_email: str = omitted_or(
+        pattern=rf"^[{WS}]*$|{EMAIL_PATTERN}", max_length=EMAIL_MAX_LENGTH, description="The From address, or empty."
+    )
     physical_address: str = omitted_or(pattern=NO_NUL, max_length=1000)
     status: Literal["active", "paused"] = omitted_or()
     # An http(s) address with a host, or empty. The host's characters are ASCII and bracket-free so that
     # urlsplit, which the service uses, always finds a host in it.
-    public_url: str = omitted_or(pattern=rf"^[{WS}]*$|^[{WS}]*[hH][tT][tT][pP][sS]?://[A-Za-z0-9.:@%_~+-]+"
-                                               rf"([/?#][^{WS}\x00]*)?[{WS}]*$",
-                                 max_length=500, description="Where this instance is reached, like "
-                                                             "https://humanic.example.com, or empty.")
-    frequency_cap: WholeNumber = omitted_or(ge=0, le=1000,
-                                    description="Emails per contact per 24 hours; 0 turns the cap off.")
+    public_url: str = omitted_or(
+        pattern=rf"^[{WS}]*$|^[{WS}]*[hH][tT][tT][pP][sS]?://[A-Za-z0-9.:@%_~+-]+"
+        rf"([/?#][^{WS}\x00]*)?[{WS}]*$",
+        max_length=500,
+        description="Where this instance is reached, like https://humanic.example.com, or empty.",
+    )
+    frequency_cap: WholeNumber = omitted_or(
+        ge=0, le=1000, description="Emails per contact per 24 hours; 0 turns the cap off."
+    )
 
 
 @router.get("/settings", response_model=SettingsOut, summary="Read the workspace settings")
@@ -52,14 +63,21 @@ def read_settings(session: SessionDep) -> dict:
     return workspace_service.workspace_as_dict(workspace_service.get_workspace(session=session))
 
 
-@router.put("/settings", response_model=SettingsOut, summary="Change some or all workspace settings",
-            responses=responses(400, 422))
+@router.put(
+    "/settings",
+    response_model=SettingsOut,
+    summary="Change some or all workspace settings",
+    responses=responses(400, 422),
+)
 def update_settings(body: SettingsUpdate, session: SessionDep) -> dict:
     workspace = workspace_service.update_workspace(session=session, changes=body.model_dump(exclude_unset=True))
     return workspace_service.workspace_as_dict(workspace)
 
 
-@router.post("/settings/resume-sending", response_model=SettingsOut,
-             summary="Send again after the provider's quota ran out (e.g. the plan was upgraded)")
+@router.post(
+    "/settings/resume-sending",
+    response_model=SettingsOut,
+    summary="Send again after the provider's quota ran out (e.g. the plan was upgraded)",
+)
 def resume_sending(session: SessionDep) -> dict:
     return workspace_service.workspace_as_dict(workspace_service.resume_sending(session=session))

@@ -9,8 +9,7 @@ from humanic_app.api.deps import SessionDep, public_base_url
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import NOT_BLANK, REQUEST_MODEL_CONFIG, RowId
 from humanic_app.models import SourceStatus
-from humanic_app.services import mapping as mapping_service
-from humanic_app.services import sources
+from humanic_app.services import mapping as mapping_service, sources
 from humanic_app.services.errors import ValidationFailed
 
 router = APIRouter(prefix="/sources", tags=["sources"])
@@ -42,14 +41,28 @@ def _mapping_schema() -> dict[str, Any]:
     """What services.mapping.validate_mapping accepts: known fields, each a dot-path or a list of them tried in
     order, and variables naming a dot-path each."""
     path = {"type": "string", "pattern": mapping_service.PATH_PATTERN}
-    fields = {name: {"anyOf": [path, {"type": "array", "items": path, "minItems": 1}]}
-              for name in mapping_service.FIELD_LABELS}
-    variables = {"type": "object", "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
-                 "additionalProperties": path}
+    fields = {
+        name: {"anyOf": [path, {"type": "array", "items": path, "minItems": 1}]}
+        for name in mapping_service.FIELD_LABELS
+    }
+    variables = {
+        "type": "object",
+        "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
+        "additionalProperties": path,
+    }
     mapping = {"type": "object", "properties": {**fields, "variables": variables}, "additionalProperties": False}
     # The mapping itself, or wrapped as {"mapping": ...} as GET answers it.
-    return {"anyOf": [{"type": "object", "properties": {"mapping": mapping}, "required": ["mapping"],
-                       "additionalProperties": False}, mapping]}
+    return {
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {"mapping": mapping},
+                "required": ["mapping"],
+                "additionalProperties": False,
+            },
+            mapping,
+        ]
+    }
 
 
 _MAPPING_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": _mapping_schema()}}}}
@@ -59,8 +72,13 @@ def _out(request: Request, session, source) -> dict:
     return sources.source_as_dict(source=source, base_url=public_base_url(request, session))
 
 
-@router.post("", response_model=SourceOut, status_code=status.HTTP_201_CREATED, summary="Create a source",
-             responses=responses(400, 422))
+@router.post(
+    "",
+    response_model=SourceOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a source",
+    responses=responses(400, 422),
+)
 def create_source(body: SourceIn, request: Request, session: SessionDep) -> dict:
     return _out(request, session, sources.create_source(session=session, name=body.name))
 
@@ -75,38 +93,54 @@ def get_source(source_id: RowId, request: Request, session: SessionDep) -> dict:
     return _out(request, session, sources.get_source(session=session, source_id=source_id))
 
 
-@router.post("/{source_id}/rotate", response_model=SourceOut, summary="Regenerate the webhook URL",
-             responses=responses(404, 422))
+@router.post(
+    "/{source_id}/rotate", response_model=SourceOut, summary="Regenerate the webhook URL", responses=responses(404, 422)
+)
 def rotate(source_id: RowId, request: Request, session: SessionDep) -> dict:
     return _out(request, session, sources.rotate_token(session=session, source_id=source_id))
 
 
-@router.post("/{source_id}/activate", response_model=SourceOut, summary="Activate: matching events fire campaigns",
-             responses=responses(404, 422))
+@router.post(
+    "/{source_id}/activate",
+    response_model=SourceOut,
+    summary="Activate: matching events fire campaigns",
+    responses=responses(404, 422),
+)
 def activate(source_id: RowId, request: Request, session: SessionDep) -> dict:
-    return _out(request, session, sources.set_status(session=session, source_id=source_id,
-                                                     status=SourceStatus.active))
+    return _out(request, session, sources.set_status(session=session, source_id=source_id, status=SourceStatus.active))
 
 
-@router.post("/{source_id}/pause", response_model=SourceOut, summary="Pause: events are stored, nothing fires",
-             responses=responses(404, 422))
+@router.post(
+    "/{source_id}/pause",
+    response_model=SourceOut,
+    summary="Pause: events are stored, nothing fires",
+    responses=responses(404, 422),
+)
 def pause(source_id: RowId, request: Request, session: SessionDep) -> dict:
-    return _out(request, session, sources.set_status(session=session, source_id=source_id,
-                                                     status=SourceStatus.paused))
+    return _out(request, session, sources.set_status(session=session, source_id=source_id, status=SourceStatus.paused))
 
 
-@router.get("/{source_id}/mapping", response_model=MappingOut, summary="The source's field mapping",
-            responses=responses(404, 422))
+@router.get(
+    "/{source_id}/mapping",
+    response_model=MappingOut,
+    summary="The source's field mapping",
+    responses=responses(404, 422),
+)
 def get_mapping(source_id: RowId, session: SessionDep) -> dict:
     source = sources.get_source(session=session, source_id=source_id)
     return {"mapping": source.mapping, "effective": mapping_service.effective_mapping(source.mapping)}
 
 
-@router.put("/{source_id}/mapping", response_model=MappingOut, summary="Replace the source's field mapping",
-            openapi_extra=_MAPPING_BODY, responses=responses(400, 404, 422))
+@router.put(
+    "/{source_id}/mapping",
+    response_model=MappingOut,
+    summary="Replace the source's field mapping",
+    openapi_extra=_MAPPING_BODY,
+    responses=responses(400, 404, 422),
+)
 def put_mapping(source_id: RowId, body: dict[str, Any], session: SessionDep) -> dict:
     mapping = body.get("mapping", body)
     if not isinstance(mapping, dict) or ("mapping" in body and len(body) > 1):
-        raise ValidationFailed({"mapping": "Send the mapping object, or {\"mapping\": {...}} and nothing else."})
+        raise ValidationFailed({"mapping": 'Send the mapping object, or {"mapping": {...}} and nothing else.'})
     source = sources.update_mapping(session=session, source_id=source_id, mapping=mapping)
     return {"mapping": source.mapping, "effective": mapping_service.effective_mapping(source.mapping)}

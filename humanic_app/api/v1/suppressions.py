@@ -26,14 +26,20 @@ def list_suppressions(session: SessionDep) -> list[dict[str, Any]]:
     return [suppression.as_dict(row) for row in suppression.list_all(session=session)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Suppress an address by hand",
-             responses=responses(400, 422))
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, summary="Suppress an address by hand", responses=responses(400, 422)
+)
 def add_suppression(body: SuppressionIn, session: SessionDep) -> dict[str, Any]:
-    return suppression.as_dict(suppression.add(session=session, email=body.email, reason=SuppressionReason.manual,
-                                               note=body.note))
+    return suppression.as_dict(
+        suppression.add(session=session, email=body.email, reason=SuppressionReason.manual, note=body.note)
+    )
 
 
-@router.delete("/{email}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove an address from the list",
-               responses=responses(404, 422))
+@router.delete(
+    "/{email}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove an address from the list",
+    responses=responses(404, 422),
+)
 def remove_suppression(email: Annotated[str, Path(pattern=NO_NUL)], session: SessionDep) -> None:
     suppression.remove(session=session, email=email)

@@ -2,9 +2,8 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
-
 from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
 
 from humanic_app.api.deps import PrincipalDep, SessionDep
 from humanic_app.api.errors import responses
@@ -31,8 +30,13 @@ class InviteIn(BaseModel):
 
 
 def _out(user) -> UserOut:
-    return UserOut(id=user.id, email=user.email, role=user.role.value,
-                   must_change_password=user.must_change_password, created_at=user.created_at)
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        role=user.role.value,
+        must_change_password=user.must_change_password,
+        created_at=user.created_at,
+    )
 
 
 @router.get("/users", response_model=list[UserOut], summary="List users")
@@ -40,9 +44,15 @@ def list_users(session: SessionDep) -> list[UserOut]:
     return [_out(u) for u in auth.list_users(session=session)]
 
 
-@router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED,
-             summary="Invite a user (owner or API key only)", responses=responses(400, 403, 409, 422))
+@router.post(
+    "/users",
+    response_model=UserOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Invite a user (owner or API key only)",
+    responses=responses(400, 403, 409, 422),
+)
 def invite_user(body: InviteIn, session: SessionDep, principal: PrincipalDep) -> UserOut:
-    user = auth.invite_user(session=session, inviter=principal, email=body.email,
-                            temporary_password=body.temporary_password)
+    user = auth.invite_user(
+        session=session, inviter=principal, email=body.email, temporary_password=body.temporary_password
+    )
     return _out(user)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from humanic_app.services.mapping import resolve_path, _MISSING
+from humanic_app.services.mapping import _MISSING, resolve_path
 
 
 def _number(value: Any) -> float | None:
@@ -25,8 +25,13 @@ def _compare(op: str, actual: Any, expected: Any) -> bool:
         return op in ("ne", "not_contains")
     if op in ("eq", "ne"):
         a, e = _number(actual), _number(expected)
-        equal = (a == e) if a is not None and e is not None else str(actual) == str(expected) if \
-            not isinstance(actual, (dict, list)) else actual == expected
+        equal = (
+            (a == e)
+            if a is not None and e is not None
+            else str(actual) == str(expected)
+            if not isinstance(actual, (dict, list))
+            else actual == expected
+        )
         return equal if op == "eq" else not equal
     if op in ("gt", "gte", "lt", "lte"):
         a, e = _number(actual), _number(expected)

@@ -65,27 +65,47 @@ class _Enrolment:
 def _load(session: Session, names: set[str], since: datetime) -> list[_Row]:
     """The contacts' processed events of these names since `since`, in the order they were received."""
     mappings = dict(session.execute(select(Source.id, Source.mapping)).all())
-    stmt = (select(Event.id, Event.event_name, Event.contact_id, Event.timestamp, Event.received_at,
-                   Event.source_id, Event.payload)  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
-            .where(col(Event.event_name).in_(names), Event.outcome == EventOutcome.processed,
-                   col(Event.contact_id).is_not(None), col(Event.timestamp) >= since)
-            .order_by(col(Event.id)))
-    return [_Row(event_id, name, contact_id, timestamp, received_at,
-                 rules.event_properties(payload, mappings.get(source_id)))
-            for event_id, name, contact_id, timestamp, received_at, source_id, payload in session.execute(stmt)]
+    stmt = (
+        select(
+            Event.id,
+            Event.event_name,
+            Event.contact_id,
+            Event.timestamp,
+            Event.received_at,
+            Event.source_id,
+            Event.payload,
+        )  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
+        .where(
+            col(Event.event_name).in_(names),
+            Event.outcome == EventOutcome.processed,
+            col(Event.contact_id).is_not(None),
+            col(Event.timestamp) >= since,
+        )
+        .order_by(col(Event.id))
+    )
+    return [
+        _Row(
+            event_id, name, contact_id, timestamp, received_at, rules.event_properties(payload, mappings.get(source_id))
+        )
+        for event_id, name, contact_id, timestamp, received_at, source_id, payload in session.execute(stmt)
+    ]
 
 
 def _contacts(session: Session, ids: set[int]) -> dict[int, Contact]:
     found: dict[int, Contact] = {}
     ordered = sorted(ids)
     for start in range(0, len(ordered), 500):
-        chunk = ordered[start:start + 500]
+        chunk = ordered[start : start + 500]
         found.update({id_of(c): c for c in session.exec(select(Contact).where(col(Contact.id).in_(chunk)))})
     return found
 
 
-_SKIP_LABELS = {"where": "where clause failed", "past_occurrence": "occurrence past the one that fires",
-                "no_email": "contact has no email", "reentry": "re-entry blocked"}
+_SKIP_LABELS = {
+    "where": "where clause failed",
+    "past_occurrence": "occurrence past the one that fires",
+    "no_email": "contact has no email",
+    "reentry": "re-entry blocked",
+}
 
 
 class _Replay:
@@ -108,8 +128,14 @@ class _Replay:
             self._judge(row)
 
     def _maybe_end(self, enrolment: _Enrolment, row: _Row) -> None:
-        verdict = rules.ending(self.doc, enrolled_at=enrolment.enrolled_at, name=row.name, time=row.time,
-                               trigger_properties=enrolment.trigger_properties, properties=row.properties)
+        verdict = rules.ending(
+            self.doc,
+            enrolled_at=enrolment.enrolled_at,
+            name=row.name,
+            time=row.time,
+            trigger_properties=enrolment.trigger_properties,
+            properties=row.properties,
+        )
         if verdict is None:
             return
         enrolment.status = verdict[0]
@@ -130,12 +156,20 @@ class _Replay:
         doc, contact = self.doc, self.contacts.get(row.contact_id)
         mine = self.enrolments[row.contact_id]
         refused = rules.refusal(
-            doc, properties=row.properties, person_properties=contact.properties if contact else {},
-            has_email=bool(contact and contact.email), time=row.time,
-            count=lambda: rules.occurrence(self.history[(row.contact_id, doc.trigger.event)], time=row.time,
-                                           event_id=row.id, within=doc.trigger.within),
+            doc,
+            properties=row.properties,
+            person_properties=contact.properties if contact else {},
+            has_email=bool(contact and contact.email),
+            time=row.time,
+            count=lambda: rules.occurrence(
+                self.history[(row.contact_id, doc.trigger.event)],
+                time=row.time,
+                event_id=row.id,
+                within=doc.trigger.within,
+            ),
             statuses=lambda: [e.status for e in mine],
-            unless_history=lambda: self.history[(row.contact_id, doc.unless.event if doc.unless else "")])
+            unless_history=lambda: self.history[(row.contact_id, doc.unless.event if doc.unless else "")],
+        )
         if refused is None:
             emails = [_Email(step, due) for step, due in rules.schedule(doc, time=row.time)]
             mine.append(_Enrolment(row.id, row.contact_id, row.time, row.received_at, row.properties, emails))
@@ -153,8 +187,9 @@ def dry_run(*, session: Session, document: dict[str, Any], days: int = 30) -> di
     now = clock.now()
     since = now - timedelta(days=days)
     counting = doc.trigger.occurrence > 1 or doc.trigger.within
-    lookback = (parse_duration(doc.trigger.within) if doc.trigger.within else UNBOUNDED_LOOKBACK) \
-        if counting else timedelta(0)
+    lookback = (
+        (parse_duration(doc.trigger.within) if doc.trigger.within else UNBOUNDED_LOOKBACK) if counting else timedelta(0)
+    )
     names = {doc.trigger.event, *doc.exit_on} | ({doc.unless.event} if doc.unless else set())
     rows = _load(session, names, since - lookback)
     replay = _Replay(doc, since, _contacts(session, {r.contact_id for r in rows if r.name == doc.trigger.event}))
@@ -168,20 +203,33 @@ def _summary(replay: _Replay, *, days: int, now: datetime, events_considered: in
     emails: list[dict[str, Any]] = []
     for enrolment in enrolments:
         to = replay.contacts[enrolment.contact_id].email
-        emails += [{"contact_id": enrolment.contact_id, "to": to, "step": email.step,
-                    "due_at": email.due_at.isoformat(), "already_due": email.due_at <= now}
-                   for email in enrolment.emails if email.status != "cancelled"]
+        emails += [
+            {
+                "contact_id": enrolment.contact_id,
+                "to": to,
+                "step": email.step,
+                "due_at": email.due_at.isoformat(),
+                "already_due": email.due_at <= now,
+            }
+            for email in enrolment.emails
+            if email.status != "cancelled"
+        ]
     emails.sort(key=lambda e: e["due_at"])
     per_step = Counter(e["step"] for e in emails)
     return {
-        "days": days, "events_considered": events_considered,
-        "contacts": len({e["contact_id"] for e in emails}), "emails": len(emails),
+        "days": days,
+        "events_considered": events_considered,
+        "contacts": len({e["contact_id"] for e in emails}),
+        "emails": len(emails),
         "emails_per_step": [per_step.get(i, 0) for i in range(len(replay.doc.steps))],
         "first_email_at": emails[0]["due_at"] if emails else None,
         "last_email_at": emails[-1]["due_at"] if emails else None,
-        "not_sent": dict(replay.skipped.most_common()), "sample": emails[:MAX_LISTED],
+        "not_sent": dict(replay.skipped.most_common()),
+        "sample": emails[:MAX_LISTED],
         "enrolments": len(enrolments),
-        "enrolment_sample": [{"event_id": e.event_id, "contact_id": e.contact_id, "status": e.status.value}
-                             for e in enrolments[:MAX_LISTED]],
+        "enrolment_sample": [
+            {"event_id": e.event_id, "contact_id": e.contact_id, "status": e.status.value}
+            for e in enrolments[:MAX_LISTED]
+        ],
         "note": DIFFERENCES,
     }

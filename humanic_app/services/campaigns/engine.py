@@ -34,10 +34,9 @@ from humanic_app.models import (
     Source,
 )
 from humanic_app.models.rows import id_of
-from humanic_app.services import stats
+from humanic_app.services import outbox, stats
 from humanic_app.services.campaigns import rules
 from humanic_app.services.campaigns.schema import CampaignDocument, parse_duration
-from humanic_app.services import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -96,12 +95,14 @@ def _decision(campaign: Campaign, fired: bool, reason: str) -> dict[str, Any]:
 
 
 class CampaignRun:
-    def __init__(self, session: Session, campaigns: list[ActiveCampaign], contact_ids: set[int],
-                 earliest: datetime | None = None):
+    def __init__(
+        self, session: Session, campaigns: list[ActiveCampaign], contact_ids: set[int], earliest: datetime | None = None
+    ):
         self.session = session
         self.campaigns = campaigns
         self.ending = {name for c in campaigns for name in c.document.exit_on} | {
-            c.document.unless.event for c in campaigns if c.document.unless}
+            c.document.unless.event for c in campaigns if c.document.unless
+        }
         self._documents: dict[str, CampaignDocument] = {}
         self._by_contact: dict[int, list[_EnrolmentView]] = {}
         self._ended: list[_EnrolmentView] = []
@@ -109,10 +110,17 @@ class CampaignRun:
         self._memo: dict[tuple, Any] = {}
         self._history: dict[tuple[int, str], list[rules.Past]] = {}
         ids = sorted(contact_ids)
-        columns = (Enrolment.id, Enrolment.campaign_id, Enrolment.contact_id, Enrolment.status, Enrolment.enrolled_at,
-                   Enrolment.trigger_event_id, Enrolment.trigger_properties)
+        columns = (
+            Enrolment.id,
+            Enrolment.campaign_id,
+            Enrolment.contact_id,
+            Enrolment.status,
+            Enrolment.enrolled_at,
+            Enrolment.trigger_event_id,
+            Enrolment.trigger_properties,
+        )
         for start in range(0, len(ids), 500):
-            rows = session.execute(select(*columns).where(col(Enrolment.contact_id).in_(ids[start:start + 500])))  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+            rows = session.execute(select(*columns).where(col(Enrolment.contact_id).in_(ids[start : start + 500])))  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
             for row in rows:
                 view = _EnrolmentView(*row, definition={})  # type: ignore[misc]  # an untyped row's length is unknown; its 7 columns fill the fields before `definition`
                 self._by_contact.setdefault(view.contact_id, []).append(view)
@@ -136,13 +144,20 @@ class CampaignRun:
         if not names or not contact_ids:
             return
         mappings = dict(self.session.execute(select(Source.id, Source.mapping)).all())
-        stmt = select(Event.contact_id, Event.event_name, Event.timestamp, Event.id, Event.source_id,  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
-                      Event.payload).where(col(Event.event_name).in_(names), Event.outcome == EventOutcome.processed)
+        stmt = select(
+            Event.contact_id,
+            Event.event_name,
+            Event.timestamp,
+            Event.id,
+            Event.source_id,  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
+            Event.payload,
+        ).where(col(Event.event_name).in_(names), Event.outcome == EventOutcome.processed)
         if earliest is not None and not unbounded:
             stmt = stmt.where(col(Event.timestamp) >= earliest - lookback)
         for start in range(0, len(contact_ids), 500):
             for contact_id, name, timestamp, event_id, source_id, payload in self.session.execute(
-                    stmt.where(col(Event.contact_id).in_(contact_ids[start:start + 500]))):
+                stmt.where(col(Event.contact_id).in_(contact_ids[start : start + 500]))
+            ):
                 props = rules.event_properties(payload, mappings.get(source_id))
                 self._history.setdefault((contact_id, name), []).append(rules.Past(timestamp, event_id, props))
 
@@ -166,17 +181,29 @@ class CampaignRun:
             if enrolment.status != EnrolmentStatus.active:
                 continue
             if not enrolment.definition:
-                enrolment.definition = self.session.exec(select(col(Enrolment.definition)).where(
-                    Enrolment.id == enrolment.id)).one()
+                enrolment.definition = self.session.exec(
+                    select(col(Enrolment.definition)).where(Enrolment.id == enrolment.id)
+                ).one()
             document = self._document(enrolment.definition)
-            verdict = rules.ending(document, enrolled_at=enrolment.enrolled_at,
-                                   trigger_properties=enrolment.trigger_properties, name=facts.name,
-                                   time=facts.time, properties=facts.properties)
+            verdict = rules.ending(
+                document,
+                enrolled_at=enrolment.enrolled_at,
+                trigger_properties=enrolment.trigger_properties,
+                name=facts.name,
+                time=facts.time,
+                properties=facts.properties,
+            )
             if verdict is None:
                 continue
             self._end(enrolment, *verdict)
-            notes.append({"campaign_id": enrolment.campaign_id, "campaign": document.name, "fired": False,
-                          "reason": enrolment.ended_reason})
+            notes.append(
+                {
+                    "campaign_id": enrolment.campaign_id,
+                    "campaign": document.name,
+                    "fired": False,
+                    "reason": enrolment.ended_reason,
+                }
+            )
         return notes
 
     def _occurrence(self, document: CampaignDocument, facts: EventFacts) -> int:
@@ -184,8 +211,11 @@ class CampaignRun:
         key = ("occurrence", facts.event_id, document.trigger.event, str(document.trigger.within))
         if key not in self._memo:
             self._memo[key] = rules.occurrence(
-                self._history.get((facts.contact_id, document.trigger.event), []), time=facts.time,
-                event_id=facts.event_id, within=document.trigger.within)
+                self._history.get((facts.contact_id, document.trigger.event), []),
+                time=facts.time,
+                event_id=facts.event_id,
+                within=document.trigger.within,
+            )
         return self._memo[key]
 
     def _statuses(self, campaign: ActiveCampaign, contact_id: int) -> list[EnrolmentStatus]:
@@ -196,15 +226,29 @@ class CampaignRun:
         for existing in self._by_contact.get(facts.contact_id, []):
             if existing.campaign_id == campaign.campaign.id and existing.trigger_event_id == facts.event_id:
                 return "matched: already enrolled by this event"
-        enrolment = _EnrolmentView(id=None, campaign_id=id_of(campaign.campaign), contact_id=facts.contact_id,
-                                   status=EnrolmentStatus.active, enrolled_at=facts.time,
-                                   trigger_event_id=facts.event_id, trigger_properties=facts.properties,
-                                   definition=campaign.campaign.definition)
+        enrolment = _EnrolmentView(
+            id=None,
+            campaign_id=id_of(campaign.campaign),
+            contact_id=facts.contact_id,
+            status=EnrolmentStatus.active,
+            enrolled_at=facts.time,
+            trigger_event_id=facts.event_id,
+            trigger_properties=facts.properties,
+            definition=campaign.campaign.definition,
+        )
         for index, due_at in rules.schedule(campaign.document, time=facts.time):
-            enrolment.messages.append({
-                "campaign_id": campaign.campaign.id, "contact_id": facts.contact_id, "to_email": facts.contact.email,
-                "step_index": index, "due_at": due_at,
-                "status": MessageStatus.scheduled, "variables": facts.variables, "last_error": ""})
+            enrolment.messages.append(
+                {
+                    "campaign_id": campaign.campaign.id,
+                    "contact_id": facts.contact_id,
+                    "to_email": facts.contact.email,
+                    "step_index": index,
+                    "due_at": due_at,
+                    "status": MessageStatus.scheduled,
+                    "variables": facts.variables,
+                    "last_error": "",
+                }
+            )
         self._by_contact.setdefault(facts.contact_id, []).append(enrolment)
         self._new.append(enrolment)
         first = min(m["due_at"] for m in enrolment.messages).strftime("%Y-%m-%d %H:%M UTC")
@@ -222,10 +266,15 @@ class CampaignRun:
         if facts.contact is None:
             return _decision(c, False, "no contact: the event has no email and matches no known contact")
         refused = rules.refusal(
-            doc, properties=facts.properties, person_properties=facts.contact.properties,
-            has_email=bool(facts.contact.email), time=facts.time, count=lambda: self._occurrence(doc, facts),
+            doc,
+            properties=facts.properties,
+            person_properties=facts.contact.properties,
+            has_email=bool(facts.contact.email),
+            time=facts.time,
+            count=lambda: self._occurrence(doc, facts),
             statuses=lambda: self._statuses(campaign, facts.contact_id),
-            unless_history=lambda: self._history.get((facts.contact_id, doc.unless.event if doc.unless else ""), []))
+            unless_history=lambda: self._history.get((facts.contact_id, doc.unless.event if doc.unless else ""), []),
+        )
         if refused:
             return _decision(c, False, refused.reason)
         return _decision(c, True, self._enrol(campaign, facts))
@@ -253,31 +302,57 @@ class CampaignRun:
         for enrolment in self._ended:
             if enrolment.status == EnrolmentStatus.exited:
                 counts[(hour, "goal", str(enrolment.campaign_id))] += 1
-            self.session.execute(update(Enrolment).where(col(Enrolment.id) == enrolment.id).values(
-                status=enrolment.status, ended_reason=enrolment.ended_reason[:300]))
+            self.session.execute(
+                update(Enrolment)
+                .where(col(Enrolment.id) == enrolment.id)
+                .values(status=enrolment.status, ended_reason=enrolment.ended_reason[:300])
+            )
             outbox.cancel_pending(session=self.session, enrolment_ids=[id_of(enrolment)], reason=enrolment.ended_reason)
         for enrolment in self._new:
             counts[(hour, "enrolled", str(enrolment.campaign_id))] += 1
             counts[(hour, "scheduled", str(enrolment.campaign_id))] += sum(
-                1 for m in enrolment.messages if m["status"] == MessageStatus.scheduled)
+                1 for m in enrolment.messages if m["status"] == MessageStatus.scheduled
+            )
         stats.bump(self.session, counts)
         if not self._new:
             return False
         now = clock.now()
-        rows = [{"campaign_id": e.campaign_id, "contact_id": e.contact_id, "trigger_event_id": e.trigger_event_id,
-                 "status": e.status, "enrolled_at": e.enrolled_at, "trigger_properties": e.trigger_properties,
-                 "definition": e.definition, "ended_reason": e.ended_reason[:300], "created_at": now}
-                for e in self._new]
-        ids = self.session.execute(insert(Enrolment).returning(col(Enrolment.id), sort_by_parameter_order=True),
-                                   rows).scalars().all()
+        rows = [
+            {
+                "campaign_id": e.campaign_id,
+                "contact_id": e.contact_id,
+                "trigger_event_id": e.trigger_event_id,
+                "status": e.status,
+                "enrolled_at": e.enrolled_at,
+                "trigger_properties": e.trigger_properties,
+                "definition": e.definition,
+                "ended_reason": e.ended_reason[:300],
+                "created_at": now,
+            }
+            for e in self._new
+        ]
+        ids = (
+            self.session.execute(insert(Enrolment).returning(col(Enrolment.id), sort_by_parameter_order=True), rows)
+            .scalars()
+            .all()
+        )
         messages = []
-        for enrolment, enrolment_id in zip(self._new, ids):
+        for enrolment, enrolment_id in zip(self._new, ids, strict=True):
             scheduled = sum(1 for m in enrolment.messages if m["status"] == MessageStatus.scheduled)
-            logger.info("evt-%s enrolled contact %s in campaign %s: enrolment %s, %d emails scheduled",
-                        enrolment.trigger_event_id, enrolment.contact_id, enrolment.campaign_id, enrolment_id,
-                        scheduled, extra={"correlation_id": f"evt-{enrolment.trigger_event_id}",
-                                          "enrolment_id": enrolment_id, "campaign_id": enrolment.campaign_id,
-                                          "contact_id": enrolment.contact_id})
+            logger.info(
+                "evt-%s enrolled contact %s in campaign %s: enrolment %s, %d emails scheduled",
+                enrolment.trigger_event_id,
+                enrolment.contact_id,
+                enrolment.campaign_id,
+                enrolment_id,
+                scheduled,
+                extra={
+                    "correlation_id": f"evt-{enrolment.trigger_event_id}",
+                    "enrolment_id": enrolment_id,
+                    "campaign_id": enrolment.campaign_id,
+                    "contact_id": enrolment.contact_id,
+                },
+            )
             messages += [{**message, "enrolment_id": enrolment_id} for message in enrolment.messages]
         outbox.schedule_campaign_emails(session=self.session, rows=messages)
         self._new, self._ended = [], []
@@ -288,5 +363,9 @@ def _others_summary(others: list[ActiveCampaign]) -> dict[str, Any]:
     """One trace line for the many campaigns an event has nothing to do with, instead of one each."""
     triggers = sorted({c.document.trigger.event for c in others})
     listed = ", ".join(triggers[:5]) + ("…" if len(triggers) > 5 else "")
-    return {"campaign_id": None, "campaign": f"{len(others)} other active campaigns", "fired": False,
-            "reason": f"event name differs: they trigger on {listed}"}
+    return {
+        "campaign_id": None,
+        "campaign": f"{len(others)} other active campaigns",
+        "fired": False,
+        "reason": f"event name differs: they trigger on {listed}",
+    }

@@ -17,9 +17,13 @@ def variables_for_event(*, session: Session, event: Event | None) -> dict[str, A
     """What a template sees for this event: contact properties, then event and person properties, then
     the standard names (email, name, distinct_id, event)."""
     if event is None or not event.payload:
-        sample = posthog_event(event="user_signed_up", distinct_id="sample_user_1", email="ada@example.com",
-                               name="Ada Lovelace", properties={"plan": "free", "cart_value": 129.5,
-                                                                "currency": "EUR", "feature_name": "Dashboards"})
+        sample = posthog_event(
+            event="user_signed_up",
+            distinct_id="sample_user_1",
+            email="ada@example.com",
+            name="Ada Lovelace",
+            properties={"plan": "free", "cart_value": 129.5, "currency": "EUR", "feature_name": "Dashboards"},
+        )
         return mapping.apply_mapping(sample, None).variables
     source = session.get(Source, event.source_id) if event.source_id else None
     mapped = mapping.apply_mapping(event.payload, source.mapping if source else None)
@@ -31,22 +35,39 @@ def variables_for_event(*, session: Session, event: Event | None) -> dict[str, A
     return variables
 
 
-def preview_step(*, session: Session, document: dict[str, Any], step_index: int,
-                 event: Event | None) -> dict[str, Any]:
+def preview_step(*, session: Session, document: dict[str, Any], step_index: int, event: Event | None) -> dict[str, Any]:
     doc = validate_document(document)
     step = doc.steps[min(step_index, len(doc.steps) - 1)]
     variables = variables_for_event(session=session, event=event)
     variables.setdefault("unsubscribe_url", "https://example.invalid/unsubscribe/preview")
     rendered = templates.render(subject=step.subject, html=step.html, text=step.text, variables=variables)
-    return {"subject": rendered.subject, "html": rendered.html, "text": rendered.text, "missing": rendered.missing,
-            "event_id": event.id if event else None}
+    return {
+        "subject": rendered.subject,
+        "html": rendered.html,
+        "text": rendered.text,
+        "missing": rendered.missing,
+        "event_id": event.id if event else None,
+    }
 
 
-def queue_test_send(*, session: Session, document: dict[str, Any], step_index: int, to: str,
-                    variables: dict[str, Any], campaign_id: int | None = None) -> Message:
+def queue_test_send(
+    *,
+    session: Session,
+    document: dict[str, Any],
+    step_index: int,
+    to: str,
+    variables: dict[str, Any],
+    campaign_id: int | None = None,
+) -> Message:
     """Send one step of a campaign (saved or not) to any address, through the outbox like every email."""
     doc = validate_document(document)
     if not 0 <= step_index < len(doc.steps):
         raise ValidationFailed({"step": f"This campaign has {len(doc.steps)} steps."})
-    return outbox.create_test_send(session=session, step=doc.steps[step_index].model_dump(), step_index=step_index,
-                                   to=to, variables=variables, campaign_id=campaign_id)
+    return outbox.create_test_send(
+        session=session,
+        step=doc.steps[step_index].model_dump(),
+        step_index=step_index,
+        to=to,
+        variables=variables,
+        campaign_id=campaign_id,
+    )

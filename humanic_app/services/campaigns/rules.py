@@ -53,9 +53,12 @@ def occurrence(history: Sequence[Past], *, time: datetime, event_id: int, within
     """How many of the trigger events in `history` (this one included) happened up to this one — ties in
     time go by event id — and inside `within` before it."""
     since = time - parse_duration(within) if within else None
-    return sum(1 for past in history
-               if (past.time < time or (past.time == time and past.event_id <= event_id))
-               and (since is None or past.time >= since))
+    return sum(
+        1
+        for past in history
+        if (past.time < time or (past.time == time and past.event_id <= event_id))
+        and (since is None or past.time >= since)
+    )
 
 
 def reentry_blocked(rule: str, statuses: Sequence[EnrolmentStatus]) -> str | None:
@@ -67,8 +70,15 @@ def reentry_blocked(rule: str, statuses: Sequence[EnrolmentStatus]) -> str | Non
     return None
 
 
-def unless_catches(unless: Unless | None, *, enrolled_at: datetime, trigger_properties: dict[str, Any],
-                   name: str | None, time: datetime, properties: dict[str, Any]) -> bool:
+def unless_catches(
+    unless: Unless | None,
+    *,
+    enrolled_at: datetime,
+    trigger_properties: dict[str, Any],
+    name: str | None,
+    time: datetime,
+    properties: dict[str, Any],
+) -> bool:
     """Whether this event cancels an enrolment that started at `enrolled_at`."""
     if unless is None or name != unless.event:
         return False
@@ -77,32 +87,54 @@ def unless_catches(unless: Unless | None, *, enrolled_at: datetime, trigger_prop
     return same_values(unless.match, trigger_properties, properties)
 
 
-def unless_already_happened(unless: Unless, *, time: datetime, properties: dict[str, Any],
-                            history: Sequence[Past]) -> bool:
+def unless_already_happened(
+    unless: Unless, *, time: datetime, properties: dict[str, Any], history: Sequence[Past]
+) -> bool:
     """A trigger whose cancelling event is already stored (delivered before it) never enrols. The same
     window and match as `unless_catches`, with the window worked out once: `history` can be long."""
     window_end = time + parse_duration(unless.within)
-    return any(time <= past.time <= window_end and same_values(unless.match, properties, past.properties)
-               for past in history)
+    return any(
+        time <= past.time <= window_end and same_values(unless.match, properties, past.properties) for past in history
+    )
 
 
-def ending(document: CampaignDocument, *, enrolled_at: datetime, trigger_properties: dict[str, Any],
-           name: str | None, time: datetime, properties: dict[str, Any]) -> tuple[EnrolmentStatus, str] | None:
+def ending(
+    document: CampaignDocument,
+    *,
+    enrolled_at: datetime,
+    trigger_properties: dict[str, Any],
+    name: str | None,
+    time: datetime,
+    properties: dict[str, Any],
+) -> tuple[EnrolmentStatus, str] | None:
     """What this event does to an active enrolment under `document`: reach an exit goal, cancel it by
     `unless`, or nothing (None)."""
     if name in document.exit_on and time >= enrolled_at:
         return EnrolmentStatus.exited, f"reached goal {name}"
-    if unless_catches(document.unless, enrolled_at=enrolled_at, trigger_properties=trigger_properties,
-                      name=name, time=time, properties=properties):
+    if unless_catches(
+        document.unless,
+        enrolled_at=enrolled_at,
+        trigger_properties=trigger_properties,
+        name=name,
+        time=time,
+        properties=properties,
+    ):
         assert document.unless is not None  # unless_catches is true only for a campaign with `unless`
-        return EnrolmentStatus.cancelled, \
-            f"cancelled by unless: {name} happened within {document.unless.within}"
+        return EnrolmentStatus.cancelled, f"cancelled by unless: {name} happened within {document.unless.within}"
     return None
 
 
-def refusal(document: CampaignDocument, *, properties: dict[str, Any], person_properties: dict[str, Any],
-            has_email: bool, count: Callable[[], int], statuses: Callable[[], Sequence[EnrolmentStatus]],
-            unless_history: Callable[[], Sequence[Past]], time: datetime) -> Refusal | None:
+def refusal(
+    document: CampaignDocument,
+    *,
+    properties: dict[str, Any],
+    person_properties: dict[str, Any],
+    has_email: bool,
+    count: Callable[[], int],
+    statuses: Callable[[], Sequence[EnrolmentStatus]],
+    unless_history: Callable[[], Sequence[Past]],
+    time: datetime,
+) -> Refusal | None:
     """Why the contact's trigger event does not enrol, checked in the Event Log's order, or None when
     it enrols. The callables are asked only when their check is reached."""
     trigger = document.trigger
@@ -117,8 +149,9 @@ def refusal(document: CampaignDocument, *, properties: dict[str, Any], person_pr
         return Refusal("no_email", "contact has no email")
     if document.reentry != "every_time" and (blocked := reentry_blocked(document.reentry, statuses())):
         return Refusal("reentry", blocked)
-    if document.unless and unless_already_happened(document.unless, time=time, properties=properties,
-                                                   history=unless_history()):
+    if document.unless and unless_already_happened(
+        document.unless, time=time, properties=properties, history=unless_history()
+    ):
         return Refusal("unless", f"cancelled by unless: {document.unless.event} already happened")
     return None
 
@@ -128,8 +161,13 @@ def schedule(document: CampaignDocument, *, time: datetime) -> list[tuple[int, d
     return [(index, time + parse_duration(step.delay)) for index, step in enumerate(document.steps)]
 
 
-def step_to_render(*, step_index: int, test_step: dict[str, Any] | None, snapshot: dict[str, Any] | None,
-                   current: dict[str, Any] | None) -> dict[str, Any] | None:
+def step_to_render(
+    *,
+    step_index: int,
+    test_step: dict[str, Any] | None,
+    snapshot: dict[str, Any] | None,
+    current: dict[str, Any] | None,
+) -> dict[str, Any] | None:
     """The step a pending email renders: a test send's own content, else the step of the definition its
     enrolment was scheduled under (`snapshot`), else — for an email without an enrolment — the campaign's
     `current` definition. None when that definition has no such step."""

@@ -34,7 +34,8 @@ def parse_duration(value: str | int) -> timedelta:
 MAX_DURATION = timedelta(days=3650)
 _DURATION_FORMS: list[JsonValue] = [
     {"type": "integer", "minimum": 0, "maximum": int(MAX_DURATION.total_seconds()), "description": "seconds"},
-    {"type": "string", "pattern": _DURATION_RE.pattern, "description": "like 0, 30m, 24h, 2d or 1w"}]
+    {"type": "string", "pattern": _DURATION_RE.pattern, "description": "like 0, 30m, 24h, 2d or 1w"},
+]
 DURATION_SCHEMA: JsonDict = {"anyOf": _DURATION_FORMS, "description": "A duration of at most 3650 days."}
 
 
@@ -63,13 +64,23 @@ _UNSET: JsonDict = {"anyOf": [{"type": "null"}, {"const": ""}]}
 
 class Condition(BaseModel):
     # The schema states what _one_target checks: exactly one non-empty target, and a list for 'in'.
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "oneOf": [{"required": ["property"], "properties": {"property": {"type": "string", "minLength": 1},
-                                                           "person_property": _UNSET}},
-                  {"required": ["person_property"], "properties": {"person_property": {"type": "string", "minLength": 1},
-                                                                  "property": _UNSET}}],
-        "if": {"properties": {"op": {"const": "in"}}},
-        "then": {"required": ["value"], "properties": {"value": {"type": "array"}}}})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["property"],
+                    "properties": {"property": {"type": "string", "minLength": 1}, "person_property": _UNSET},
+                },
+                {
+                    "required": ["person_property"],
+                    "properties": {"person_property": {"type": "string", "minLength": 1}, "property": _UNSET},
+                },
+            ],
+            "if": {"properties": {"op": {"const": "in"}}},
+            "then": {"required": ["value"], "properties": {"value": {"type": "array"}}},
+        },
+    )
 
     property: str | None = None
     person_property: str | None = None

@@ -17,8 +17,7 @@ from humanic_app.models import (
     EnrolmentStatus,
     Message,
 )
-from humanic_app.services import workspace
-from humanic_app.services import outbox
+from humanic_app.services import outbox, workspace
 from humanic_app.services.campaigns.schema import document_as_dict, validate_document
 from humanic_app.services.errors import ValidationFailed, require
 
@@ -64,8 +63,9 @@ def activation_blockers(*, session: Session) -> list[str]:
     blockers = []
     if not ws.from_email:
         blockers.append("No default From address: set it in Settings → Default From address.")
-    elif problem := domains.sending_domain_problem(session=session, from_email=ws.from_email,
-                                                   resend_configured=bool(get_settings().resend_api_key)):
+    elif problem := domains.sending_domain_problem(
+        session=session, from_email=ws.from_email, resend_configured=bool(get_settings().resend_api_key)
+    ):
         blockers.append(problem)
     return blockers
 
@@ -79,12 +79,15 @@ def set_status(*, session: Session, campaign_id: int, status: CampaignStatus) ->
     if status == CampaignStatus.active and (blockers := activation_blockers(session=session)):
         raise ValidationFailed({"status": "Cannot activate yet. " + " ".join(blockers)})
     if status == CampaignStatus.archived:
-        enrolment_ids = select(Enrolment.id).where(Enrolment.campaign_id == campaign.id,
-                                                   Enrolment.status == EnrolmentStatus.active)
+        enrolment_ids = select(Enrolment.id).where(
+            Enrolment.campaign_id == campaign.id, Enrolment.status == EnrolmentStatus.active
+        )
         outbox.cancel_pending(session=session, enrolment_ids=enrolment_ids, reason="campaign archived")
-        session.execute(update(Enrolment).where(col(Enrolment.campaign_id) == campaign.id,
-                                                col(Enrolment.status) == EnrolmentStatus.active)
-                        .values(status=EnrolmentStatus.cancelled, ended_reason="campaign archived"))
+        session.execute(
+            update(Enrolment)
+            .where(col(Enrolment.campaign_id) == campaign.id, col(Enrolment.status) == EnrolmentStatus.active)
+            .values(status=EnrolmentStatus.cancelled, ended_reason="campaign archived")
+        )
     campaign.status = status
     campaign.updated_at = clock.now()
     session.add(campaign)
@@ -94,9 +97,13 @@ def set_status(*, session: Session, campaign_id: int, status: CampaignStatus) ->
 
 def overlapping_triggers(*, session: Session, campaign: Campaign) -> list[str]:
     """Other active campaigns on the same trigger event: the spec's duplicate-email warning."""
-    rows = session.exec(select(Campaign.name).where(Campaign.status == CampaignStatus.active,
-                                                    Campaign.trigger_event == campaign.trigger_event,
-                                                    Campaign.id != campaign.id))
+    rows = session.exec(
+        select(Campaign.name).where(
+            Campaign.status == CampaignStatus.active,
+            Campaign.trigger_event == campaign.trigger_event,
+            Campaign.id != campaign.id,
+        )
+    )
     return list(rows)
 
 
@@ -104,18 +111,28 @@ def message_counts(*, session: Session, campaign_ids: list[int]) -> dict[int, di
     counts: dict[int, dict[str, int]] = {cid: {} for cid in campaign_ids}
     if not campaign_ids:
         return counts
-    rows = session.execute(select(Message.campaign_id, Message.status, func.count()).where(
-        col(Message.campaign_id).in_(campaign_ids), col(Message.is_test).is_(False))
-        .group_by(col(Message.campaign_id), Message.status))
+    rows = session.execute(
+        select(Message.campaign_id, Message.status, func.count())
+        .where(col(Message.campaign_id).in_(campaign_ids), col(Message.is_test).is_(False))
+        .group_by(col(Message.campaign_id), Message.status)
+    )
     for cid, status, n in rows:
         counts[cid][status.value] = n
     return counts
 
 
-def campaign_as_dict(*, campaign: Campaign, counts: dict[str, int] | None = None,
-                     overlapping: list[str] | None = None) -> dict[str, Any]:
-    return {"id": campaign.id, "name": campaign.name, "status": campaign.status.value,
-            "trigger_event": campaign.trigger_event, "document": campaign.definition,
-            "emails_sent": (counts or {}).get("sent", 0), "emails_scheduled": (counts or {}).get("scheduled", 0),
-            "overlapping_active_campaigns": overlapping or [],
-            "created_at": campaign.created_at.isoformat(), "updated_at": campaign.updated_at.isoformat()}
+def campaign_as_dict(
+    *, campaign: Campaign, counts: dict[str, int] | None = None, overlapping: list[str] | None = None
+) -> dict[str, Any]:
+    return {
+        "id": campaign.id,
+        "name": campaign.name,
+        "status": campaign.status.value,
+        "trigger_event": campaign.trigger_event,
+        "document": campaign.definition,
+        "emails_sent": (counts or {}).get("sent", 0),
+        "emails_scheduled": (counts or {}).get("scheduled", 0),
+        "overlapping_active_campaigns": overlapping or [],
+        "created_at": campaign.created_at.isoformat(),
+        "updated_at": campaign.updated_at.isoformat(),
+    }

@@ -51,10 +51,10 @@ class Verdict(str, enum.Enum):
     """What the send-time gate decides for one due email."""
 
     send = "send"
-    hold = "hold"            # stays scheduled and is looked at again in a minute (a pause, no From address…)
-    postpone = "postpone"    # the contact's frequency cap: looked at again in 15 minutes
-    suppress = "suppress"    # the recipient unsubscribed or the address is suppressed: never sent
-    cancel = "cancel"        # its campaign was archived, or its step is in no definition: never sent
+    hold = "hold"  # stays scheduled and is looked at again in a minute (a pause, no From address…)
+    postpone = "postpone"  # the contact's frequency cap: looked at again in 15 minutes
+    suppress = "suppress"  # the recipient unsubscribed or the address is suppressed: never sent
+    cancel = "cancel"  # its campaign was archived, or its step is in no definition: never sent
 
 
 HOLD_FOR = {Verdict.hold: timedelta(minutes=1), Verdict.postpone: timedelta(minutes=15)}
@@ -72,8 +72,10 @@ class DispatchReport:
 def _due_conditions(now) -> list:
     """What "due" means, as one WHERE clause per status so each runs on the (status, due_at) index: an
     OR'd query makes SQLite scan every scheduled row, due or not. Expired `sending` leases come first."""
-    return [(Message.status == MessageStatus.sending, Message.due_at <= now, Message.lease_until < now),
-            (Message.status == MessageStatus.scheduled, Message.due_at <= now)]
+    return [
+        (Message.status == MessageStatus.sending, Message.due_at <= now, Message.lease_until < now),
+        (Message.status == MessageStatus.scheduled, Message.due_at <= now),
+    ]
 
 
 def _claim(session: Session, limit: int) -> list[Message]:
@@ -81,8 +83,12 @@ def _claim(session: Session, limit: int) -> list[Message]:
     locking = session.get_bind().dialect.name == "postgresql"
     claimed: list[Message] = []
     for conditions in _due_conditions(clock.now()):
-        stmt = (select(Message).where(*conditions)
-                .order_by(col(Message.due_at), col(Message.id)).limit(limit - len(claimed)))
+        stmt = (
+            select(Message)
+            .where(*conditions)
+            .order_by(col(Message.due_at), col(Message.id))
+            .limit(limit - len(claimed))
+        )
         if locking:
             stmt = stmt.with_for_update(skip_locked=True)
         claimed += session.exec(stmt)
@@ -92,8 +98,10 @@ def _claim(session: Session, limit: int) -> list[Message]:
 
 
 def _anything_due(session: Session) -> bool:
-    return any(session.exec(select(Message.id).where(*conditions).limit(1)).first() is not None
-               for conditions in _due_conditions(clock.now()))
+    return any(
+        session.exec(select(Message.id).where(*conditions).limit(1)).first() is not None
+        for conditions in _due_conditions(clock.now())
+    )
 
 
 def _from_address(ws: Workspace) -> str:
@@ -102,8 +110,10 @@ def _from_address(ws: Workspace) -> str:
 
 def _footer(ws: Workspace, unsubscribe_url: str) -> tuple[str, str]:
     address = ws.physical_address or ""
-    html = (f'<hr><p style="font-size:12px;color:#666">{templates.escape(address)}<br>'
-            f'<a href="{unsubscribe_url}">Unsubscribe</a></p>')
+    html = (
+        f'<hr><p style="font-size:12px;color:#666">{templates.escape(address)}<br>'
+        f'<a href="{unsubscribe_url}">Unsubscribe</a></p>'
+    )
     return html, f"\n\n--\n{address}\nUnsubscribe: {unsubscribe_url}"
 
 
@@ -116,27 +126,53 @@ class _Facts:
     definitions: dict[int | None, dict]  # enrolment id → the campaign definition it was scheduled under
 
     @classmethod
-    def load(cls, session: Session, messages: list[Message]) -> "_Facts":
+    def load(cls, session: Session, messages: list[Message]) -> _Facts:
         with session.no_autoflush:
             contact_ids = {m.contact_id for m in messages if m.contact_id}
-            contacts = {id_of(c): c for c in session.exec(select(Contact).where(col(Contact.id).in_(contact_ids)))} \
-                if contact_ids else {}
+            contacts = (
+                {id_of(c): c for c in session.exec(select(Contact).where(col(Contact.id).in_(contact_ids)))}
+                if contact_ids
+                else {}
+            )
             emails = {m.to_email.strip().lower() for m in messages}
-            suppressed = {row.email: row.reason.value for row in session.exec(
-                select(Suppression).where(col(Suppression.email).in_(emails)))} if emails else {}
+            suppressed = (
+                {
+                    row.email: row.reason.value
+                    for row in session.exec(select(Suppression).where(col(Suppression.email).in_(emails)))
+                }
+                if emails
+                else {}
+            )
             enrolment_ids = {m.enrolment_id for m in messages if m.enrolment_id}
-            definitions = dict(session.exec(select(col(Enrolment.id), col(Enrolment.definition)).where(
-                col(Enrolment.id).in_(enrolment_ids))).all()) if enrolment_ids else {}
+            definitions = (
+                dict(
+                    session.exec(
+                        select(col(Enrolment.id), col(Enrolment.definition)).where(col(Enrolment.id).in_(enrolment_ids))
+                    ).all()
+                )
+                if enrolment_ids
+                else {}
+            )
         return cls(contacts, suppressed, definitions)
 
     def step(self, message: Message, campaign: Campaign | None) -> dict | None:
-        return rules.step_to_render(step_index=message.step_index, test_step=message.test_step,
-                                    snapshot=self.definitions.get(message.enrolment_id),
-                                    current=campaign.definition if campaign else None)
+        return rules.step_to_render(
+            step_index=message.step_index,
+            test_step=message.test_step,
+            snapshot=self.definitions.get(message.enrolment_id),
+            current=campaign.definition if campaign else None,
+        )
 
 
-def _gate(session: Session, message: Message, ws: Workspace, campaign: Campaign | None,
-          planned: int, domain_problem: str | None, facts: _Facts) -> tuple[Verdict, str]:
+def _gate(
+    session: Session,
+    message: Message,
+    ws: Workspace,
+    campaign: Campaign | None,
+    planned: int,
+    domain_problem: str | None,
+    facts: _Facts,
+) -> tuple[Verdict, str]:
     """The verdict on one due email, with the reason when it does not go now."""
     if ws.status == WorkspaceStatus.paused:
         return Verdict.hold, "workspace paused"
@@ -159,13 +195,22 @@ def _gate(session: Session, message: Message, ws: Workspace, campaign: Campaign 
     if not message.is_test and message.contact_id is not None and ws.frequency_cap > 0:
         since = clock.now() - timedelta(hours=24)
         with session.no_autoflush:
-            recent = session.exec(select(Message.sent_at).where(
-                Message.contact_id == message.contact_id, Message.status == MessageStatus.sent,
-                col(Message.is_test).is_(False), col(Message.sent_at) >= since).order_by(col(Message.sent_at))).all()
+            recent = session.exec(
+                select(Message.sent_at)
+                .where(
+                    Message.contact_id == message.contact_id,
+                    Message.status == MessageStatus.sent,
+                    col(Message.is_test).is_(False),
+                    col(Message.sent_at) >= since,
+                )
+                .order_by(col(Message.sent_at))
+            ).all()
         if len(recent) + planned >= ws.frequency_cap:
             until = (recent[0] if recent and recent[0] else clock.now()) + timedelta(hours=24)
-            return Verdict.postpone, f"frequency cap ({ws.frequency_cap} per 24 h): waits until " \
-                                     f"{until.strftime('%Y-%m-%d %H:%M UTC')}"
+            return (
+                Verdict.postpone,
+                f"frequency cap ({ws.frequency_cap} per 24 h): waits until {until.strftime('%Y-%m-%d %H:%M UTC')}",
+            )
     return Verdict.send, ""
 
 
@@ -173,13 +218,17 @@ def _envelope(session: Session, message: Message, public_url: str) -> tuple[str,
     """Unsubscribe URL, RFC 8058 headers and tags: derived from the message alone, so a replay matches."""
     unsubscribe_url = unsubscribe.url_for(session=session, public_url=public_url, message_id=id_of(message))
     headers = {"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    tags = [{"name": "campaign", "value": str(message.campaign_id or "test")},
-            {"name": "step", "value": str(message.step_index)}, {"name": "message", "value": str(message.id)}]
+    tags = [
+        {"name": "campaign", "value": str(message.campaign_id or "test")},
+        {"name": "step", "value": str(message.step_index)},
+        {"name": "message", "value": str(message.id)},
+    ]
     return unsubscribe_url, headers, tags
 
 
-def _render(session: Session, message: Message, ws: Workspace, campaign: Campaign | None,
-            public_url: str, facts: _Facts) -> OutgoingEmail:
+def _render(
+    session: Session, message: Message, ws: Workspace, campaign: Campaign | None, public_url: str, facts: _Facts
+) -> OutgoingEmail:
     step = facts.step(message, campaign)
     assert step is not None  # _gate lets only a message whose step exists be sent
     contact = facts.contacts.get(message.contact_id) if message.contact_id else None
@@ -187,23 +236,37 @@ def _render(session: Session, message: Message, ws: Workspace, campaign: Campaig
     variables.update(message.variables or {})
     unsubscribe_url, headers, tags = _envelope(session, message, public_url)
     variables["unsubscribe_url"] = unsubscribe_url
-    rendered = templates.render(subject=step["subject"], html=step["html"], text=step.get("text"),
-                                variables=variables)
+    rendered = templates.render(subject=step["subject"], html=step["html"], text=step.get("text"), variables=variables)
     footer_html, footer_text = _footer(ws, unsubscribe_url)
     subject = ("[Test] " if message.is_test else "") + rendered.subject
     return OutgoingEmail(
-        message_id=id_of(message), idempotency_key=message.idempotency_key, from_address=_from_address(ws),
-        to=message.to_email, subject=subject, html=rendered.html + footer_html, text=rendered.text + footer_text,
-        headers=headers, tags=tags)
+        message_id=id_of(message),
+        idempotency_key=message.idempotency_key,
+        from_address=_from_address(ws),
+        to=message.to_email,
+        subject=subject,
+        html=rendered.html + footer_html,
+        text=rendered.text + footer_text,
+        headers=headers,
+        tags=tags,
+    )
 
 
 def _as_recorded(session: Session, message: Message, public_url: str) -> OutgoingEmail:
     """The email exactly as it was handed to the provider before: a replay must carry the same payload
     under the same key, or the provider answers 409 instead of deduplicating."""
     _, headers, tags = _envelope(session, message, public_url)
-    return OutgoingEmail(message_id=id_of(message), idempotency_key=message.idempotency_key,
-                         from_address=message.from_address, to=message.to_email, subject=message.subject,
-                         html=message.html, text=message.text, headers=headers, tags=tags)
+    return OutgoingEmail(
+        message_id=id_of(message),
+        idempotency_key=message.idempotency_key,
+        from_address=message.from_address,
+        to=message.to_email,
+        subject=message.subject,
+        html=message.html,
+        text=message.text,
+        headers=headers,
+        tags=tags,
+    )
 
 
 @dataclasses.dataclass
@@ -225,10 +288,18 @@ def _replays(session: Session, claimed: list[Message], public_url: str) -> list[
         if message.batch_key in seen_batches:
             continue
         seen_batches.add(message.batch_key)
-        stmt = (select(Message).where(Message.batch_key == message.batch_key, Message.status == MessageStatus.sending)
-                .order_by(col(Message.id)))
-        expected = len(session.exec(select(Message.id).where(
-            Message.batch_key == message.batch_key, Message.status == MessageStatus.sending)).all())
+        stmt = (
+            select(Message)
+            .where(Message.batch_key == message.batch_key, Message.status == MessageStatus.sending)
+            .order_by(col(Message.id))
+        )
+        expected = len(
+            session.exec(
+                select(Message.id).where(
+                    Message.batch_key == message.batch_key, Message.status == MessageStatus.sending
+                )
+            ).all()
+        )
         if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         group = list(session.exec(stmt))
@@ -249,45 +320,70 @@ def _quota_block_until(kind: str):
     return now + timedelta(days=3650)  # monthly: until someone resumes sending in Settings
 
 
-def _record(session: Session, call: _Call, results: list[SendResult], sender: Sender, ws: Workspace,
-            report: DispatchReport) -> None:
+def _record(
+    session: Session, call: _Call, results: list[SendResult], sender: Sender, ws: Workspace, report: DispatchReport
+) -> None:
     by_id = {m.id: m for m in call.messages}
     hour = stats.hour_of(clock.now())
     counts: Counter = Counter()
     enrolment_ids = {m.enrolment_id for m in call.messages if m.enrolment_id}
-    trigger_of = dict(session.exec(select(Enrolment.id, Enrolment.trigger_event_id).where(
-        col(Enrolment.id).in_(enrolment_ids))).all()) if enrolment_ids else {}
+    trigger_of = (
+        dict(
+            session.exec(
+                select(Enrolment.id, Enrolment.trigger_event_id).where(col(Enrolment.id).in_(enrolment_ids))
+            ).all()
+        )
+        if enrolment_ids
+        else {}
+    )
     for result in results:
         message = by_id[result.message_id]
         message.lease_until = None
         event_id = trigger_of.get(message.enrolment_id)
-        logger.info("msg-%s evt-%s enrolment %s: %s via %s%s", message.id, event_id or "-", message.enrolment_id,
-                    "sent" if result.ok else "not sent", sender.name,
-                    f", provider id {result.provider_message_id}" if result.ok else f": {result.error}",
-                    extra={"correlation_id": f"evt-{event_id}" if event_id else f"msg-{message.id}",
-                           "message_id": message.id, "enrolment_id": message.enrolment_id,
-                           "provider_message_id": result.provider_message_id,
-                           "outcome": "sent" if result.ok else "error"})
+        logger.info(
+            "msg-%s evt-%s enrolment %s: %s via %s%s",
+            message.id,
+            event_id or "-",
+            message.enrolment_id,
+            "sent" if result.ok else "not sent",
+            sender.name,
+            f", provider id {result.provider_message_id}" if result.ok else f": {result.error}",
+            extra={
+                "correlation_id": f"evt-{event_id}" if event_id else f"msg-{message.id}",
+                "message_id": message.id,
+                "enrolment_id": message.enrolment_id,
+                "provider_message_id": result.provider_message_id,
+                "outcome": "sent" if result.ok else "error",
+            },
+        )
         if not result.ok:
             counts[(hour, "provider_error", result.error.split(":")[0][:100])] += 1
         if result.ok:
             message.status, message.sent_at = MessageStatus.sent, clock.now()
-            message.provider_message_id, message.sent_via, message.last_error = \
-                result.provider_message_id, sender.name, ""
+            message.provider_message_id, message.sent_via, message.last_error = (
+                result.provider_message_id,
+                sender.name,
+                "",
+            )
             report.sent += 1
             counts[(hour, "sent", str(message.campaign_id or ""))] += 1
         elif result.quota_exceeded:
             until = _quota_block_until(result.quota_exceeded)
             ws.sending_blocked_until = until
-            ws.sending_blocked_reason = (f"Resend's {result.quota_exceeded} sending quota is used up: sending is paused"
-                                         + (" until midnight UTC." if result.quota_exceeded == "daily" else
-                                            ". Upgrade your Resend plan, then click Resume sending in Settings."))
+            ws.sending_blocked_reason = (
+                f"Resend's {result.quota_exceeded} sending quota is used up: sending is paused"
+                + (
+                    " until midnight UTC."
+                    if result.quota_exceeded == "daily"
+                    else ". Upgrade your Resend plan, then click Resume sending in Settings."
+                )
+            )
             session.add(ws)
             message.batch_key = None
             _hold(message, until, result.error[:1000])
             report.held += 1
         elif result.retryable and message.attempts < MAX_ATTEMPTS:
-            wait = timedelta(seconds=result.retry_after_s or min(2 ** message.attempts, 300))
+            wait = timedelta(seconds=result.retry_after_s or min(2**message.attempts, 300))
             message.last_error = result.error[:1000]
             if result.maybe_sent:
                 message.lease_until = clock.now() + wait  # stays `sending`: replayed exactly when this runs out
@@ -314,8 +410,9 @@ def _hold_while_blocked(messages: list[Message], ws: Workspace, report: Dispatch
         report.held += 1
 
 
-def _apply(message: Message, verdict: Verdict, reason: str, now: datetime, report: DispatchReport,
-           suppressed: Counter) -> None:
+def _apply(
+    message: Message, verdict: Verdict, reason: str, now: datetime, report: DispatchReport, suppressed: Counter
+) -> None:
     """Records a verdict other than `send` on the row."""
     message.last_error = reason
     if verdict == Verdict.cancel:
@@ -328,29 +425,46 @@ def _apply(message: Message, verdict: Verdict, reason: str, now: datetime, repor
         report.held += 1
 
 
-def _gate_and_render(session: Session, fresh: list[Message], ws: Workspace, sender: Sender, public_url: str,
-                     now: datetime, report: DispatchReport) -> list[tuple[Message, OutgoingEmail]]:
+def _gate_and_render(
+    session: Session,
+    fresh: list[Message],
+    ws: Workspace,
+    sender: Sender,
+    public_url: str,
+    now: datetime,
+    report: DispatchReport,
+) -> list[tuple[Message, OutgoingEmail]]:
     """Gates each scheduled row and renders the ones that go, storing on the row what is sent."""
-    campaigns = {c.id: c for c in session.exec(select(Campaign).where(
-        col(Campaign.id).in_({m.campaign_id for m in fresh if m.campaign_id})))}
-    domain_problem = domains.sending_domain_problem(session=session, from_email=ws.from_email,
-                                                    resend_configured=sender.name == "resend")
+    campaigns = {
+        c.id: c
+        for c in session.exec(
+            select(Campaign).where(col(Campaign.id).in_({m.campaign_id for m in fresh if m.campaign_id}))
+        )
+    }
+    domain_problem = domains.sending_domain_problem(
+        session=session, from_email=ws.from_email, resend_configured=sender.name == "resend"
+    )
     facts = _Facts.load(session, fresh)
     ready: list[tuple[Message, OutgoingEmail]] = []
     planned: dict[int | None, int] = {}
     suppressed: Counter = Counter()
     for message in fresh:
         campaign = campaigns.get(message.campaign_id)
-        verdict, reason = _gate(session, message, ws, campaign, planned.get(message.contact_id, 0),
-                                domain_problem, facts)
+        verdict, reason = _gate(
+            session, message, ws, campaign, planned.get(message.contact_id, 0), domain_problem, facts
+        )
         if verdict != Verdict.send:
             _apply(message, verdict, reason, now, report, suppressed)
             continue
         if not message.is_test:
             planned[message.contact_id] = planned.get(message.contact_id, 0) + 1
         email = _render(session, message, ws, campaign, public_url, facts)
-        message.from_address, message.subject, message.html, message.text = \
-            email.from_address, email.subject, email.html, email.text
+        message.from_address, message.subject, message.html, message.text = (
+            email.from_address,
+            email.subject,
+            email.html,
+            email.text,
+        )
         ready.append((message, email))
     stats.bump(session, suppressed)
     return ready
@@ -360,7 +474,7 @@ def _plan_calls(ready: list[tuple[Message, OutgoingEmail]], max_batch: int) -> l
     """Chunks of up to `max_batch`: a chunk of several is one batch call under a fresh batch key."""
     calls = []
     for start in range(0, len(ready), max_batch):
-        chunk = ready[start:start + max_batch]
+        chunk = ready[start : start + max_batch]
         key = f"humanic-batch/{uuid.uuid4()}" if len(chunk) > 1 else None
         for message, _ in chunk:
             message.batch_key = key
@@ -396,8 +510,9 @@ def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int 
             session.commit()
             return report
         calls = _replays(session, [m for m in messages if m.status == MessageStatus.sending], public_url)
-        ready = _gate_and_render(session, [m for m in messages if m.status == MessageStatus.scheduled], ws,
-                                 sender, public_url, now, report)
+        ready = _gate_and_render(
+            session, [m for m in messages if m.status == MessageStatus.scheduled], ws, sender, public_url, now, report
+        )
         calls += _plan_calls(ready, sender.max_batch)
         _mark_sending(calls, now)
         session.add_all(messages)

@@ -11,9 +11,16 @@ from humanic_app.models import DeliveryEvent, Message, MessageStatus
 from humanic_app.services.errors import ValidationFailed, require
 
 
-def list_messages(*, session: Session, to: str | None = None, status: str | None = None,
-                  campaign_id: int | None = None, contact_id: int | None = None, limit: int = 50,
-                  before_id: int | None = None) -> list[Message]:
+def list_messages(
+    *,
+    session: Session,
+    to: str | None = None,
+    status: str | None = None,
+    campaign_id: int | None = None,
+    contact_id: int | None = None,
+    limit: int = 50,
+    before_id: int | None = None,
+) -> list[Message]:
     stmt = select(Message)
     if to:
         stmt = stmt.where(Message.to_email == to.strip().lower())
@@ -36,19 +43,33 @@ def get_message(*, session: Session, message_id: int) -> Message:
 
 
 def message_as_dict(message: Message, *, full: bool = False) -> dict[str, Any]:
-    data = {"id": message.id, "to": message.to_email, "status": message.status.value,
-            "due_at": message.due_at.isoformat(), "sent_at": message.sent_at.isoformat() if message.sent_at else None,
-            "campaign_id": message.campaign_id, "step": message.step_index, "contact_id": message.contact_id,
-            "provider_message_id": message.provider_message_id, "last_error": message.last_error,
-            "attempts": message.attempts, "is_test": message.is_test, "subject": message.subject}
+    data = {
+        "id": message.id,
+        "to": message.to_email,
+        "status": message.status.value,
+        "due_at": message.due_at.isoformat(),
+        "sent_at": message.sent_at.isoformat() if message.sent_at else None,
+        "campaign_id": message.campaign_id,
+        "step": message.step_index,
+        "contact_id": message.contact_id,
+        "provider_message_id": message.provider_message_id,
+        "last_error": message.last_error,
+        "attempts": message.attempts,
+        "is_test": message.is_test,
+        "subject": message.subject,
+    }
     if full:
-        data.update({"from": message.from_address, "html": message.html, "text": message.text,
-                     "sent_via": message.sent_via})
+        data.update(
+            {"from": message.from_address, "html": message.html, "text": message.text, "sent_via": message.sent_via}
+        )
     return data
 
 
 def delivery_events(*, session: Session, message_id: int) -> list[dict[str, Any]]:
     """What Resend reported about this message (delivered, opened, bounced…), in the order it happened."""
-    rows = session.exec(select(DeliveryEvent).where(DeliveryEvent.message_id == message_id)
-                        .order_by(col(DeliveryEvent.occurred_at), col(DeliveryEvent.id)))
+    rows = session.exec(
+        select(DeliveryEvent)
+        .where(DeliveryEvent.message_id == message_id)
+        .order_by(col(DeliveryEvent.occurred_at), col(DeliveryEvent.id))
+    )
     return [{"type": e.type, "occurred_at": (e.occurred_at or e.received_at).isoformat()} for e in rows]

@@ -94,8 +94,13 @@ return 0
 class RedisRateLimiter:
     """The same slots, kept in Redis so every worker on every machine shares them."""
 
-    def __init__(self, redis_url: str, *, namespace: str = "humanic:resend",
-                 requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND):
+    def __init__(
+        self,
+        redis_url: str,
+        *,
+        namespace: str = "humanic:resend",
+        requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND,
+    ):
         import redis
 
         self._redis = redis.Redis.from_url(redis_url)

@@ -18,9 +18,18 @@ from resend.exceptions import ResendError
 from humanic_app.services.delivery import rate_limit
 from humanic_app.services.delivery.senders import OutgoingEmail, SendResult
 
-PERMANENT_TYPES = {"validation_error", "invalid_idempotent_request", "invalid_idempotency_key",
-                   "daily_quota_exceeded", "monthly_quota_exceeded", "invalid_from_address",
-                   "missing_required_field", "invalid_api_key", "restricted_api_key", "not_found"}
+PERMANENT_TYPES = {
+    "validation_error",
+    "invalid_idempotent_request",
+    "invalid_idempotency_key",
+    "daily_quota_exceeded",
+    "monthly_quota_exceeded",
+    "invalid_from_address",
+    "missing_required_field",
+    "invalid_api_key",
+    "restricted_api_key",
+    "not_found",
+}
 QUOTA_TYPES = {"daily_quota_exceeded": "daily", "monthly_quota_exceeded": "monthly"}
 
 
@@ -35,17 +44,22 @@ def _retry_after(headers: dict[str, str] | None) -> float | None:
 
 
 def _params(email: OutgoingEmail) -> resend.Emails.SendParams:
-    return {"from": email.from_address, "to": [email.to], "subject": email.subject, "html": email.html,
-            "text": email.text, "headers": email.headers,
-            "tags": [{"name": tag["name"], "value": tag["value"]} for tag in email.tags]}
+    return {
+        "from": email.from_address,
+        "to": [email.to],
+        "subject": email.subject,
+        "html": email.html,
+        "text": email.text,
+        "headers": email.headers,
+        "tags": [{"name": tag["name"], "value": tag["value"]} for tag in email.tags],
+    }
 
 
 class ResendSender:
     name = "resend"
     max_batch = 100
 
-    def __init__(self, *, api_key: str, api_url: str | None = None,
-                 limiter: rate_limit.RateLimiter | None = None):
+    def __init__(self, *, api_key: str, api_url: str | None = None, limiter: rate_limit.RateLimiter | None = None):
         resend.api_key = api_key
         if api_url:
             resend.api_url = api_url.rstrip("/")
@@ -68,12 +82,29 @@ class ResendSender:
             concurrent = kind == "concurrent_idempotent_requests"
             retryable = concurrent or (kind not in PERMANENT_TYPES and (code == 429 or code >= 500))
             error = f"{code} {kind}: {exc.message}"[:1000]
-            return [SendResult(message_id=e.message_id, ok=False, error=error, retryable=retryable,
-                               retry_after_s=retry_after, maybe_sent=code >= 500 or concurrent,
-                               quota_exceeded=QUOTA_TYPES.get(kind, "")) for e in emails]
+            return [
+                SendResult(
+                    message_id=e.message_id,
+                    ok=False,
+                    error=error,
+                    retryable=retryable,
+                    retry_after_s=retry_after,
+                    maybe_sent=code >= 500 or concurrent,
+                    quota_exceeded=QUOTA_TYPES.get(kind, ""),
+                )
+                for e in emails
+            ]
         # timeouts, connection resets: the provider may have the request; the same key makes the replay safe
-        return [SendResult(message_id=e.message_id, ok=False, error=f"network: {type(exc).__name__}",
-                           retryable=True, maybe_sent=True) for e in emails]
+        return [
+            SendResult(
+                message_id=e.message_id,
+                ok=False,
+                error=f"network: {type(exc).__name__}",
+                retryable=True,
+                maybe_sent=True,
+            )
+            for e in emails
+        ]
 
     def send(self, emails: list[OutgoingEmail], *, batch_key: str | None = None) -> list[SendResult]:
         rate_limit.wait_for_slot(self._limiter)
@@ -83,8 +114,9 @@ class ResendSender:
                 sent = resend.Emails.send(_params(email), {"idempotency_key": email.idempotency_key})
                 rate_limit.observe(self._limiter, sent.get("http_headers"))
                 return [SendResult(message_id=email.message_id, ok=True, provider_message_id=sent["id"])]
-            response = resend.Batch.send([_params(e) for e in emails],
-                                         {"idempotency_key": batch_key, "batch_validation": "permissive"})
+            response = resend.Batch.send(
+                [_params(e) for e in emails], {"idempotency_key": batch_key, "batch_validation": "permissive"}
+            )
         except Exception as exc:
             return self._failure(emails, exc)
         rate_limit.observe(self._limiter, response.get("http_headers"))
@@ -93,8 +125,11 @@ class ResendSender:
         results = []
         for index, email in enumerate(emails):
             if index in rejected:
-                results.append(SendResult(message_id=email.message_id, ok=False,
-                                          error=f"422 validation_error: {rejected[index]}"[:1000]))
+                results.append(
+                    SendResult(
+                        message_id=email.message_id, ok=False, error=f"422 validation_error: {rejected[index]}"[:1000]
+                    )
+                )
             else:
                 results.append(SendResult(message_id=email.message_id, ok=True, provider_message_id=next(ids)))
         return results

@@ -29,8 +29,8 @@ class SendResult:
     error: str = ""
     retryable: bool = False
     retry_after_s: float | None = None
-    maybe_sent: bool = False      # the provider may have accepted it (5xx, timeout): replay exactly, same key
-    quota_exceeded: str = ""      # "daily" or "monthly": stop sending, do not retry on a short backoff
+    maybe_sent: bool = False  # the provider may have accepted it (5xx, timeout): replay exactly, same key
+    quota_exceeded: str = ""  # "daily" or "monthly": stop sending, do not retry on a short backoff
 
 
 class Sender(Protocol):
@@ -54,5 +54,6 @@ class LocalOutboxSender:
         pass
 
     def send(self, emails: list[OutgoingEmail], *, batch_key: str | None = None) -> list[SendResult]:
-        return [SendResult(message_id=e.message_id, ok=True, provider_message_id=f"local-{e.message_id}")
-                for e in emails]
+        return [
+            SendResult(message_id=e.message_id, ok=True, provider_message_id=f"local-{e.message_id}") for e in emails
+        ]

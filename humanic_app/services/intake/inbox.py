@@ -19,7 +19,7 @@ import json
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Column, Float, Index, Integer, MetaData, Table, func, select, text
 from sqlalchemy.dialects import sqlite
@@ -32,14 +32,29 @@ from humanic_app.models.rows import table_of
 
 SCHEMA_VERSION = 1
 
-COPIED = ("source_id", "received_at", "outcome", "reason", "dedupe_key", "event_uuid", "event_name",
-          "distinct_id", "timestamp", "payload", "headers")  # the event columns known when a request arrives
+COPIED = (
+    "source_id",
+    "received_at",
+    "outcome",
+    "reason",
+    "dedupe_key",
+    "event_uuid",
+    "event_name",
+    "distinct_id",
+    "timestamp",
+    "payload",
+    "headers",
+)  # the event columns known when a request arrives
 _EVENTS = table_of(Event)
 _metadata = MetaData()
-INBOX = Table("inbox", _metadata, Column("id", Integer, primary_key=True),
-              *(Column(name, _EVENTS.c[name].type) for name in COPIED),
-              Column("answer_ms", Float),  # on a delivery's first row: how long its answer took
-              sqlite_autoincrement=True)
+INBOX = Table(
+    "inbox",
+    _metadata,
+    Column("id", Integer, primary_key=True),
+    *(Column(name, _EVENTS.c[name].type) for name in COPIED),
+    Column("answer_ms", Float),  # on a delivery's first row: how long its answer took
+    sqlite_autoincrement=True,
+)
 Index("ux_inbox_source_dedupe", INBOX.c.source_id, INBOX.c.dedupe_key, unique=True)
 
 # The webhook's statements run as plain SQL with the driver's values: they run in every group commit,
@@ -48,7 +63,8 @@ _INSERT = f"INSERT INTO inbox (id, {', '.join(COPIED)}, answer_ms) VALUES ({', '
 _SEQUENCE = "SELECT seq FROM sqlite_sequence WHERE name = 'inbox'"
 KNOWN_IN_INBOX, KNOWN_IN_EVENTS = (
     f"SELECT id, dedupe_key FROM {table} WHERE source_id = ? AND dedupe_key IN (SELECT value FROM json_each(?))"
-    for table in ("inbox", "event"))
+    for table in ("inbox", "event")
+)
 # Rows travel as the driver's raw values: both tables store them through the same column types, so a
 # copy needs no decoding (the payload stays the JSON text it was written as).
 _UNMOVED = f"SELECT id, {', '.join(COPIED)}, answer_ms FROM inbox WHERE id > ? ORDER BY id LIMIT ?"
@@ -78,8 +94,10 @@ class Inbox:
             _metadata.create_all(connection)
             connection.exec_driver_sql(f"PRAGMA user_version={SCHEMA_VERSION}")
             with read_scope(self.main) as main:
-                floor = max(main.connection().execute(select(func.max(_EVENTS.c.id))).scalar() or 0,
-                            main.connection().execute(select(func.max(_CURSOR.c.moved_upto))).scalar() or 0)
+                floor = max(
+                    main.connection().execute(select(func.max(_EVENTS.c.id))).scalar() or 0,
+                    main.connection().execute(select(func.max(_CURSOR.c.moved_upto))).scalar() or 0,
+                )
             sequence = connection.exec_driver_sql(_SEQUENCE).scalar()
             if sequence is None:
                 connection.exec_driver_sql("INSERT INTO sqlite_sequence (name, seq) VALUES ('inbox', ?)", (floor,))
@@ -106,12 +124,16 @@ class Inbox:
         connection = session.connection()
         first = connection.exec_driver_sql(_SEQUENCE).scalar_one() + 1
         ids = range(first, first + len(rows))
-        connection.exec_driver_sql(_INSERT, [
-            (row_id, *(convert(row[name]) if convert else row[name] for name, convert in self._converters))
-            for row_id, row in zip(ids, rows)])
+        connection.exec_driver_sql(
+            _INSERT,
+            [
+                (row_id, *(convert(row[name]) if convert else row[name] for name, convert in self._converters))
+                for row_id, row in zip(ids, rows, strict=True)
+            ],
+        )
         return list(ids)
 
-    def unmoved(self, *, after: int, limit: int) -> Sequence[Row[Unpack[tuple[Any, ...]]]]:
+    def unmoved(self, *, after: int, limit: int) -> Sequence[Row[*tuple[Any, ...]]]:
         """Rows past the cursor, oldest first, from a snapshot: appending goes on meanwhile. Ids are
         handed out under the inbox's write lock, so no row below one seen here can still appear."""
         with self.engine.connect() as connection:
@@ -119,14 +141,21 @@ class Inbox:
 
     def has_unmoved(self) -> bool:
         with read_scope(self.engine) as session:
-            return session.connection().execute(
-                text("SELECT 1 FROM inbox WHERE id > :after LIMIT 1"), {"after": self.moved_upto}).first() is not None
+            return (
+                session.connection()
+                .execute(text("SELECT 1 FROM inbox WHERE id > :after LIMIT 1"), {"after": self.moved_upto})
+                .first()
+                is not None
+            )
 
     def waiting(self, *, after: int) -> tuple[int, datetime | None]:
         """How many rows past the main file's cursor `after` wait to be moved, and when the oldest arrived."""
         with read_scope(self.engine) as session:
-            count, oldest = session.connection().execute(
-                select(func.count(), func.min(INBOX.c.received_at)).where(INBOX.c.id > after)).one()
+            count, oldest = (
+                session.connection()
+                .execute(select(func.count(), func.min(INBOX.c.received_at)).where(INBOX.c.id > after))
+                .one()
+            )
         return count, oldest
 
     def trim(self, *, upto: int) -> int:
@@ -165,7 +194,8 @@ def cursor_of(connection: Connection) -> int:
 
 _CURSOR_INSERT = sqlite.insert(_CURSOR)
 _CURSOR_UPSERT = _CURSOR_INSERT.on_conflict_do_update(
-    index_elements=["id"], set_={"moved_upto": _CURSOR_INSERT.excluded["moved_upto"]})
+    index_elements=["id"], set_={"moved_upto": _CURSOR_INSERT.excluded["moved_upto"]}
+)
 
 
 def record_cursor(connection: Connection, moved_upto: int) -> None:

@@ -27,8 +27,8 @@ BODILESS_METHODS = {"GET", "HEAD"}  # PostHog's webhook offers POST/PUT/PATCH/GE
 @dataclasses.dataclass
 class WebhookRequest:
     token: str
-    headers: dict[str, str]   # lower-cased names
-    body: bytes | None        # None when it was over the size cap
+    headers: dict[str, str]  # lower-cased names
+    body: bytes | None  # None when it was over the size cap
     arrived: float | None = None  # time.perf_counter() when the request came in
     method: str = "POST"
 
@@ -70,21 +70,31 @@ class SourceBook:
 
     def judged_by(self, token_hash: str) -> tuple:
         source = self.by_hash.get(token_hash)
-        return source.judged_by() if source is not None else (None, token_hash in self.rotated,
-                                                               self.secret_header_names)
+        return (
+            source.judged_by() if source is not None else (None, token_hash in self.rotated, self.secret_header_names)
+        )
 
 
 _SOURCES = table_of(Source)
-_ALL_SOURCES = select(_SOURCES.c.token_hash, _SOURCES.c.previous_token_hash, _SOURCES.c.id, _SOURCES.c.mapping,
-                      _SOURCES.c.signing_secret, _SOURCES.c.required_header_name, _SOURCES.c.required_header_value)
+_ALL_SOURCES = select(
+    _SOURCES.c.token_hash,
+    _SOURCES.c.previous_token_hash,
+    _SOURCES.c.id,
+    _SOURCES.c.mapping,
+    _SOURCES.c.signing_secret,
+    _SOURCES.c.required_header_name,
+    _SOURCES.c.required_header_value,
+)
 
 
 def read_sources(*, session: Session) -> SourceBook:
     """One query for all sources: a workspace has a handful, and this runs once per group commit."""
     rows = session.connection().execute(_ALL_SOURCES).all()
-    return SourceBook(by_hash={row[0]: SourceView(*row[2:]) for row in rows},
-                      rotated=frozenset(row[1] for row in rows if row[1]),
-                      secret_header_names=frozenset(row[5] for row in rows if row[5]))
+    return SourceBook(
+        by_hash={row[0]: SourceView(*row[2:]) for row in rows},
+        rotated=frozenset(row[1] for row in rows if row[1]),
+        secret_header_names=frozenset(row[5] for row in rows if row[5]),
+    )
 
 
 @dataclasses.dataclass
@@ -108,23 +118,42 @@ def judge(*, book: SourceBook, request: WebhookRequest) -> Judged:
 def _judge(book: SourceBook, token_hash: str, request: WebhookRequest) -> tuple[Delivery, WebhookAnswer]:
     source = book.by_hash.get(token_hash)
     if source is None:
-        reason = ("rotated webhook URL: PostHog still uses the old URL — paste the new one"
-                  if token_hash in book.rotated else "unknown webhook URL")
+        reason = (
+            "rotated webhook URL: PostHog still uses the old URL — paste the new one"
+            if token_hash in book.rotated
+            else "unknown webhook URL"
+        )
         masked = sources.mask_headers(source=None, headers=request.headers, also_secret=book.secret_header_names)
-        return (Delivery(source_id=None, headers=masked,
-                         rejected_reason=f"404 {reason}", arrived=request.arrived),
-                WebhookAnswer(404, {"error": f"No source has this webhook URL ({reason}). "
-                                             "Copy the current URL from Humanic → Integrations."}))
+        return (
+            Delivery(source_id=None, headers=masked, rejected_reason=f"404 {reason}", arrived=request.arrived),
+            WebhookAnswer(
+                404,
+                {
+                    "error": f"No source has this webhook URL ({reason}). "
+                    "Copy the current URL from Humanic → Integrations."
+                },
+            ),
+        )
     masked = sources.mask_headers(source=source, headers=request.headers)
 
     def reject(status: int, message: str, **extra: Any) -> tuple[Delivery, WebhookAnswer]:
-        return (Delivery(source_id=source.id, headers=masked, rejected_reason=f"{status} {message}",
-                         raw_excerpt=_excerpt(request.body), arrived=request.arrived),
-                WebhookAnswer(status, {"error": message, **extra}))
+        return (
+            Delivery(
+                source_id=source.id,
+                headers=masked,
+                rejected_reason=f"{status} {message}",
+                raw_excerpt=_excerpt(request.body),
+                arrived=request.arrived,
+            ),
+            WebhookAnswer(status, {"error": message, **extra}),
+        )
 
     if request.method in BODILESS_METHODS:
-        return reject(405, f"the destination's method is {request.method}, which PostHog sends without a body: "
-                           "set it to POST in the PostHog destination")
+        return reject(
+            405,
+            f"the destination's method is {request.method}, which PostHog sends without a body: "
+            "set it to POST in the PostHog destination",
+        )
     if request.body is None:
         return reject(413, "body larger than 1 MiB")
     if not sources.check_required_header(source=source, headers=request.headers):
@@ -139,24 +168,36 @@ def _judge(book: SourceBook, token_hash: str, request: WebhookRequest) -> tuple[
         events = payloads.parse_body(request.body, source.mapping)
     except payloads.PayloadError as exc:
         return reject(exc.status, exc.message, details=exc.errors)
-    return (Delivery(source_id=source.id, headers=masked, events=events, webhook_id=webhook_id,
-                     arrived=request.arrived),
-            WebhookAnswer(200, {}))
+    return (
+        Delivery(source_id=source.id, headers=masked, events=events, webhook_id=webhook_id, arrived=request.arrived),
+        WebhookAnswer(200, {}),
+    )
 
 
 def as_failed(item: Judged, exc: Exception) -> Judged:
     """What to store when a request could not be stored even alone (a bug some input reaches): a
     rejection row, so the Event Log shows the delivery, answered 500 so that PostHog retries it."""
     reason = f"500 could not be stored ({type(exc).__name__}); PostHog retries it"
-    delivery = Delivery(source_id=item.delivery.source_id, headers=item.delivery.headers, rejected_reason=reason,
-                        raw_excerpt=_excerpt(item.request.body), arrived=item.request.arrived)
-    return Judged(item.request, item.token_hash, item.judged_by, delivery,
-                  WebhookAnswer(500, {"error": "Humanic could not store this delivery; it is logged and PostHog "
-                                               "retries it."}), failure=exc)
+    delivery = Delivery(
+        source_id=item.delivery.source_id,
+        headers=item.delivery.headers,
+        rejected_reason=reason,
+        raw_excerpt=_excerpt(item.request.body),
+        arrived=item.request.arrived,
+    )
+    return Judged(
+        item.request,
+        item.token_hash,
+        item.judged_by,
+        delivery,
+        WebhookAnswer(500, {"error": "Humanic could not store this delivery; it is logged and PostHog retries it."}),
+        failure=exc,
+    )
 
 
-def store_judged(*, session: Session, judged: list[Judged],
-                 store: Callable[[list[Delivery]], list[StoredDelivery]] | None = None) -> SourceBook:
+def store_judged(
+    *, session: Session, judged: list[Judged], store: Callable[[list[Delivery]], list[StoredDelivery]] | None = None
+) -> SourceBook:
     """Stores what was judged and completes each `answer`. A request whose source changed since it was
     judged (rotated, re-secured, re-mapped, created a moment ago) is judged again against the sources as
     `session` reads them now. `store` writes the deliveries (the SQLite inbox, with `session` a snapshot);
@@ -169,7 +210,7 @@ def store_judged(*, session: Session, judged: list[Judged],
             judged[index] = as_failed(fresh, item.failure) if item.failure and fresh.answer.status == 200 else fresh
     deliveries = [item.delivery for item in judged]
     stored = store(deliveries) if store is not None else store_deliveries(session=session, deliveries=deliveries)
-    for item, result in zip(judged, stored):
+    for item, result in zip(judged, stored, strict=True):
         if item.answer.status == 200:
             item.answer.body = {"accepted": result.accepted, "duplicates": result.duplicates}
         item.answer.event_ids = result.event_ids

@@ -24,7 +24,7 @@ class PayloadError(Exception):
 
 @dataclasses.dataclass
 class IncomingEvent:
-    document: dict[str, Any] | None   # stored payload; None for a legacy notification
+    document: dict[str, Any] | None  # stored payload; None for a legacy notification
     event_name: str | None
     event_uuid: str | None
     distinct_id: str | None
@@ -32,8 +32,13 @@ class IncomingEvent:
     legacy_text: str | None = None
 
 
-_REST_HOOK_EVENT = {"eventUuid": "uuid", "event": "event", "distinctId": "distinct_id", "properties": "properties",
-                    "timestamp": "timestamp"}
+_REST_HOOK_EVENT = {
+    "eventUuid": "uuid",
+    "event": "event",
+    "distinctId": "distinct_id",
+    "properties": "properties",
+    "timestamp": "timestamp",
+}
 
 
 def _from_rest_hook(item: dict[str, Any]) -> dict[str, Any]:
@@ -46,9 +51,13 @@ def _from_rest_hook(item: dict[str, Any]) -> dict[str, Any]:
     event.update({key: value for key, value in data.items() if key not in _REST_HOOK_EVENT and key != "person"})
     return {
         "event": event,
-        "person": {"id": person.get("uuid"), "properties": person.get("properties") or {},
-                   **{key: value for key, value in person.items() if key not in ("uuid", "properties")}}
-        if person else None,
+        "person": {
+            "id": person.get("uuid"),
+            "properties": person.get("properties") or {},
+            **{key: value for key, value in person.items() if key not in ("uuid", "properties")},
+        }
+        if person
+        else None,
         "hook": item.get("hook"),
     }
 
@@ -135,8 +144,16 @@ def parse_body(raw: bytes, source_mapping: dict[str, Any] | None) -> list[Incomi
             errors.append({"loc": where, "msg": f"Expected a JSON object, got {type(item).__name__}."})
             continue
         if _is_legacy_notification(item):
-            events.append(IncomingEvent(document=None, event_name=None, event_uuid=None, distinct_id=None,
-                                        timestamp=None, legacy_text=str(item.get("text"))[:500]))
+            events.append(
+                IncomingEvent(
+                    document=None,
+                    event_name=None,
+                    event_uuid=None,
+                    distinct_id=None,
+                    timestamp=None,
+                    legacy_text=str(item.get("text"))[:500],
+                )
+            )
             continue
         if isinstance(item.get("event"), dict):
             document = {"event": item["event"], "person": item.get("person")}
@@ -149,18 +166,26 @@ def parse_body(raw: bytes, source_mapping: dict[str, Any] | None) -> list[Incomi
         event_name = first(document, "event_name")
         if not isinstance(event_name, str) or not event_name.strip():
             paths = " or ".join(mapping_service.paths_for(source_mapping, "event_name"))
-            errors.append({"loc": where, "msg": f"No event name found at {paths}. PostHog's default body has it "
-                                                f"at event.event; for a custom body set the event-name path in "
-                                                f"the source's field mapping."})
+            errors.append(
+                {
+                    "loc": where,
+                    "msg": f"No event name found at {paths}. PostHog's default body has it "
+                    f"at event.event; for a custom body set the event-name path in "
+                    f"the source's field mapping.",
+                }
+            )
             continue
         uuid = first(document, "event_uuid")
         distinct_id = first(document, "user_id")
-        events.append(IncomingEvent(
-            document=document, event_name=event_name.strip()[:200],
-            event_uuid=str(uuid)[:200] if uuid is not None else None,
-            distinct_id=str(distinct_id)[:200] if distinct_id is not None else None,
-            timestamp=first(document, "timestamp"),
-        ))
+        events.append(
+            IncomingEvent(
+                document=document,
+                event_name=event_name.strip()[:200],
+                event_uuid=str(uuid)[:200] if uuid is not None else None,
+                distinct_id=str(distinct_id)[:200] if distinct_id is not None else None,
+                timestamp=first(document, "timestamp"),
+            )
+        )
     if errors:
         raise PayloadError(422, "; ".join(f"{e['loc']}: {e['msg']}" for e in errors), errors)
     return events

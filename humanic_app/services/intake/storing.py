@@ -35,6 +35,7 @@ from humanic_app.services.mapping import parse_timestamp
 
 logger = logging.getLogger(__name__)
 
+
 @dataclasses.dataclass
 class Delivery:
     """One HTTP request to the webhook, accepted (events) or rejected (reason)."""
@@ -67,7 +68,8 @@ def _dedupe_keys(delivery: Delivery, index: int, event: IncomingEvent) -> list[s
 
 _INSERT_EVENTS = insert(table_of(Event)).returning(table_of(Event).c.id, sort_by_parameter_order=True)
 _KNOWN_KEYS = select(Event.id, Event.dedupe_key).where(
-    Event.source_id == bindparam("source_id"), col(Event.dedupe_key).in_(bindparam("keys", expanding=True)))
+    Event.source_id == bindparam("source_id"), col(Event.dedupe_key).in_(bindparam("keys", expanding=True))
+)
 
 
 def _wanted_keys(deliveries: list[Delivery]) -> dict[int, set[str]]:
@@ -84,7 +86,9 @@ def _existing_keys(find: Callable[[int, list[str]], Any], wanted: dict[int, set[
     for source_id, keys in wanted.items():
         keys_list = list(keys)
         for start in range(0, len(keys_list), 500):
-            found.update({(source_id, key): event_id for event_id, key in find(source_id, keys_list[start:start + 500])})
+            found.update(
+                {(source_id, key): event_id for event_id, key in find(source_id, keys_list[start : start + 500])}
+            )
     return found
 
 
@@ -94,9 +98,19 @@ def _in_events(session: Session) -> Callable[[int, list[str]], Any]:
 
 
 def _row(delivery: Delivery, now, **values: Any) -> dict[str, Any]:
-    base = {"source_id": delivery.source_id, "received_at": now, "outcome": EventOutcome.pending, "reason": "",
-            "dedupe_key": None, "event_uuid": None, "event_name": None, "distinct_id": None, "timestamp": None,
-            "payload": None, "headers": delivery.headers}
+    base = {
+        "source_id": delivery.source_id,
+        "received_at": now,
+        "outcome": EventOutcome.pending,
+        "reason": "",
+        "dedupe_key": None,
+        "event_uuid": None,
+        "event_name": None,
+        "distinct_id": None,
+        "timestamp": None,
+        "payload": None,
+        "headers": delivery.headers,
+    }
     base.update(values)
     return base
 
@@ -108,7 +122,7 @@ class _Plan:
     results: list[StoredDelivery]
 
     def record_ids(self, ids: Sequence[int]) -> None:
-        for owner, event_id in zip(self.owners, ids):
+        for owner, event_id in zip(self.owners, ids, strict=True):
             self.results[owner].event_ids.append(event_id)
 
 
@@ -120,23 +134,41 @@ def _plan(deliveries: list[Delivery], seen: dict[tuple[int, str], int], now) -> 
     for delivery in deliveries:
         accepted = duplicates = 0
         if delivery.rejected_reason is not None:
-            plan.rows.append(_row(delivery, now, outcome=EventOutcome.rejected, reason=delivery.rejected_reason[:500],
-                                  payload={"raw": delivery.raw_excerpt} if delivery.raw_excerpt is not None else None))
+            plan.rows.append(
+                _row(
+                    delivery,
+                    now,
+                    outcome=EventOutcome.rejected,
+                    reason=delivery.rejected_reason[:500],
+                    payload={"raw": delivery.raw_excerpt} if delivery.raw_excerpt is not None else None,
+                )
+            )
             plan.owners.append(len(plan.results))
         for i, incoming in enumerate(delivery.events):
-            row = _row(delivery, now, payload=incoming.document, event_uuid=incoming.event_uuid,
-                       event_name=incoming.event_name, distinct_id=incoming.distinct_id,
-                       timestamp=parse_timestamp(incoming.timestamp))
+            row = _row(
+                delivery,
+                now,
+                payload=incoming.document,
+                event_uuid=incoming.event_uuid,
+                event_name=incoming.event_name,
+                distinct_id=incoming.distinct_id,
+                timestamp=parse_timestamp(incoming.timestamp),
+            )
             if incoming.legacy_text is not None:
-                row.update(outcome=EventOutcome.skipped, payload={"text": incoming.legacy_text},
-                           reason="legacy notification: it carries no event data, so nothing can fire")
+                row.update(
+                    outcome=EventOutcome.skipped,
+                    payload={"text": incoming.legacy_text},
+                    reason="legacy notification: it carries no event data, so nothing can fire",
+                )
             keys = _dedupe_keys(delivery, i, incoming) if delivery.source_id is not None else []
             pairs = [(delivery.source_id, key) for key in keys if delivery.source_id is not None]
             repeated = next((pair for pair in pairs if pair in seen or pair in in_batch), None)
             if repeated is not None:
                 original = seen.get(repeated)
-                row.update(outcome=EventOutcome.duplicate,
-                           reason=f"duplicate of event #{original}" if original else "duplicate delivery (retry)")
+                row.update(
+                    outcome=EventOutcome.duplicate,
+                    reason=f"duplicate of event #{original}" if original else "duplicate delivery (retry)",
+                )
                 duplicates += 1
             else:
                 if keys:
@@ -166,7 +198,9 @@ def _store_once(session: Session, deliveries: list[Delivery]) -> list[StoredDeli
 def _account(session: Session, rows: list[dict[str, Any]], answer_ms: list[float], now) -> None:
     """What storing rows changes beside them: the hourly counters, and each source's "last heard"."""
     stats.bump(session, _counts(session, rows, answer_ms, now))
-    heard = {row["source_id"] for row in rows if row["source_id"] is not None and row["outcome"] != EventOutcome.rejected}
+    heard = {
+        row["source_id"] for row in rows if row["source_id"] is not None and row["outcome"] != EventOutcome.rejected
+    }
     if heard:
         _mark_sources_heard(session, heard, now)
 
@@ -175,17 +209,23 @@ _SOURCES = table_of(Source)
 _WAITING = _SOURCES.c.status == SourceStatus.waiting_for_test_event
 _MARK_HEARD = (  # built once: it runs in every group commit
     update(_SOURCES)
-    .where(_SOURCES.c.id.in_(bindparam("source_ids", expanding=True)),
-           or_(_SOURCES.c.last_event_at.is_(None), _SOURCES.c.last_event_at < bindparam("stale_before"), _WAITING))
-    .values(last_event_at=bindparam("heard_at"),
-            status=case((_WAITING, SourceStatus.test_event_received), else_=_SOURCES.c.status)))
+    .where(
+        _SOURCES.c.id.in_(bindparam("source_ids", expanding=True)),
+        or_(_SOURCES.c.last_event_at.is_(None), _SOURCES.c.last_event_at < bindparam("stale_before"), _WAITING),
+    )
+    .values(
+        last_event_at=bindparam("heard_at"),
+        status=case((_WAITING, SourceStatus.test_event_received), else_=_SOURCES.c.status),
+    )
+)
 
 
 def _mark_sources_heard(session: Session, source_ids: set[int], now) -> None:
     """`last_event_at` to the second (rewriting it on every commit buys nothing), and a source waiting
     for its test event has now received it. Core, in the write transaction: no read first."""
-    session.connection().execute(_MARK_HEARD, {"source_ids": list(source_ids), "heard_at": now,
-                                               "stale_before": now - timedelta(seconds=1)})
+    session.connection().execute(
+        _MARK_HEARD, {"source_ids": list(source_ids), "heard_at": now, "stale_before": now - timedelta(seconds=1)}
+    )
 
 
 def _counts(session: Session, rows: list[dict[str, Any]], answer_ms: list[float], now) -> Counter:
@@ -210,8 +250,15 @@ def _counts(session: Session, rows: list[dict[str, Any]], answer_ms: list[float]
     if fresh and session.connection().execute(select(func.count()).select_from(table_of(Source))).scalar_one() < 2:
         fresh = {}  # one source: nothing to compare with
     for source_id, uuids in fresh.items():  # the same PostHog event through another source: two destinations
-        seen = session.connection().execute(select(func.count(func.distinct(Event.event_uuid))).where(
-            col(Event.event_uuid).in_(list(uuids)[:500]), Event.source_id != source_id)).scalar_one()
+        seen = (
+            session.connection()
+            .execute(
+                select(func.count(func.distinct(Event.event_uuid))).where(
+                    col(Event.event_uuid).in_(list(uuids)[:500]), Event.source_id != source_id
+                )
+            )
+            .scalar_one()
+        )
         if seen:
             counts[(hour, "cross_source", "")] += seen
     return counts
@@ -238,8 +285,9 @@ def store_deliveries(*, session: Session, deliveries: list[Delivery]) -> list[St
     raise AssertionError("unreachable")
 
 
-def append_to_inbox(*, box: inbox.Inbox, session: Session, main: Session,
-                    deliveries: list[Delivery]) -> list[StoredDelivery]:
+def append_to_inbox(
+    *, box: inbox.Inbox, session: Session, main: Session, deliveries: list[Delivery]
+) -> list[StoredDelivery]:
     """The webhook's write on SQLite, in `box.append_turn()`: deduplicated against the rows still in the
     inbox and, through `main` (a snapshot begun after the inbox lock was taken), the rows moved out."""
     wanted = _wanted_keys(deliveries)
@@ -247,7 +295,7 @@ def append_to_inbox(*, box: inbox.Inbox, session: Session, main: Session,
     seen.update(_existing_keys(functools.partial(inbox.known_keys, session.connection(), inbox.KNOWN_IN_INBOX), wanted))
     plan = _plan(deliveries, seen, clock.now())
     previous = None
-    for row, owner in zip(plan.rows, plan.owners):  # the answer time goes on each delivery's first row
+    for row, owner in zip(plan.rows, plan.owners, strict=True):  # the answer time goes on each delivery's first row
         row["answer_ms"] = _answer_ms(deliveries[owner]) if owner != previous else None
         previous = owner
     if plan.rows:
@@ -270,7 +318,7 @@ def move_from_inbox(*, box: inbox.Inbox, session: Session, limit: int = MOVE_BAT
     rows = box.unmoved(after=moved_upto, limit=limit)
     if not rows:
         return 0
-    stored = [dict(zip(_COLUMNS, row)) for row in _insert_moved(session, rows)]
+    stored = [dict(zip(_COLUMNS, row, strict=True)) for row in _insert_moved(session, rows)]
     _account(session, stored, [row["answer_ms"] for row in stored if row["answer_ms"] is not None], clock.now())
     last = rows[-1][0]
     inbox.record_cursor(connection, last)

@@ -35,12 +35,14 @@ class IntakeWriter:
     next poll. `inbox_moved_elsewhere` says whether a background worker moves SQLite's inbox into the
     event table; without one (the API under a test client, say) this writer moves it after each round."""
 
-    def __init__(self, *, wake_processing: Callable[[], None] = _nothing,
-                 inbox_moved_elsewhere: Callable[[], bool] = _no) -> None:
+    def __init__(
+        self, *, wake_processing: Callable[[], None] = _nothing, inbox_moved_elsewhere: Callable[[], bool] = _no
+    ) -> None:
         self._book = judging.SourceBook()
         self._inbox_moved_elsewhere = inbox_moved_elsewhere
-        self._writer = GroupCommitWriter(store=self._store, on_stored=wake_processing,
-                                         as_failed=judging.as_failed, name="humanic-ingest-writer")
+        self._writer = GroupCommitWriter(
+            store=self._store, on_stored=wake_processing, as_failed=judging.as_failed, name="humanic-ingest-writer"
+        )
 
     async def submit(self, request: judging.WebhookRequest) -> judging.WebhookAnswer:
         judged = await self._writer.submit(judging.judge(book=self._book, request=request))
@@ -58,8 +60,12 @@ class IntakeWriter:
             with box.append_turn() as (appending, snapshot):
                 judged = take()
                 self._book = judging.store_judged(
-                    session=snapshot, judged=judged, store=lambda deliveries: storing.append_to_inbox(
-                        box=box, session=appending, main=snapshot, deliveries=deliveries))
+                    session=snapshot,
+                    judged=judged,
+                    store=lambda deliveries: storing.append_to_inbox(
+                        box=box, session=appending, main=snapshot, deliveries=deliveries
+                    ),
+                )
             if not self._inbox_moved_elsewhere():
                 try:  # the deliveries are committed: a failure here must not fail (or re-store) them
                     with session_scope(engine) as session:
@@ -76,9 +82,17 @@ def _log_answers(judged: list[judging.Judged]) -> None:
     for item in judged:
         answer, source_id, ids = item.answer, item.delivery.source_id, item.answer.event_ids
         error = answer.body.get("error")
-        logger.info("webhook %s source=%s events=%s %.1f ms%s", answer.status, source_id,
-                    ",".join(f"evt-{i}" for i in ids) or "-",
-                    1000 * (done - item.request.arrived) if item.request.arrived else 0.0,
-                    f": {error}" if error else "",
-                    extra={"correlation_id": f"evt-{ids[0]}" if ids else "-", "event_ids": ids,
-                           "status": answer.status, "source_id": source_id})
+        logger.info(
+            "webhook %s source=%s events=%s %.1f ms%s",
+            answer.status,
+            source_id,
+            ",".join(f"evt-{i}" for i in ids) or "-",
+            1000 * (done - item.request.arrived) if item.request.arrived else 0.0,
+            f": {error}" if error else "",
+            extra={
+                "correlation_id": f"evt-{ids[0]}" if ids else "-",
+                "event_ids": ids,
+                "status": answer.status,
+                "source_id": source_id,
+            },
+        )
