@@ -1,5 +1,4 @@
-# Humanic production image, after Reflex's own single-port production example:
-# migrate, then serve UI + API + webhooks on one port.
+# Humanic production image: migrate, then serve UI + API + webhooks on one port.
 #
 # Environment:
 #   PORT                 port to serve on (default 3000)

@@ -36,8 +36,8 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 class _WriterTurn:
     """One SQLite writer at a time across the threads and processes sharing a database file, handed over
     the moment the previous writer commits. SQLite's own busy handler retries after 1, 2, 5, 10, 15, 20,
-    25… ms, so under steady write load a waiting writer sleeps well past the moment the lock is free: that
-    was most of the webhook's tail latency once processing ran in its own process."""
+    25… ms, so under steady write load a waiting writer sleeps well past the moment the lock is free, and
+    the webhook and the background worker's processing write to the same file from two processes."""
 
     POLL_SECONDS = 0.0002
     GIVE_UP_SECONDS = SQLITE_BUSY_TIMEOUT_MS / 1000
@@ -54,7 +54,7 @@ class _WriterTurn:
         return self._fd[1]
 
     def acquire(self) -> bool:
-        """False after the busy timeout: the caller then goes ahead and lets SQLite decide, as before."""
+        """False after the busy timeout: the caller then goes ahead and lets SQLite's own busy handler decide."""
         fd = self._file()
         deadline = time.monotonic() + self.GIVE_UP_SECONDS
         if not self._threads.acquire(timeout=self.GIVE_UP_SECONDS):

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 PROCESS_BATCH = 200  # the webhook never waits for these (SQLite: it writes to the inbox); the dispatcher may
 YIELD_SECONDS = 0.001
-GATHER_SECONDS = 0.05  # after a partial pass: the webhook no longer waits for processing, so let a batch fill
+GATHER_SECONDS = 0.05  # after a partial pass: the webhook never waits for processing, so let a batch fill
 IDLE_POLL_SECONDS = 1.0
 
 _wake = asyncio.Event()

@@ -1,4 +1,4 @@
-"""Automatic troubleshooting: the spec page's Troubleshooting cases, checked against the stored evidence.
+"""Automatic troubleshooting: the product's Troubleshooting cases, checked against the stored evidence.
 Each finding says what is wrong in plain language and how to fix it."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ WINDOW = timedelta(days=7)
 
 @dataclasses.dataclass
 class Finding:
-    case: str  # the spec's troubleshooting heading
+    case: str  # the troubleshooting case it is, a stable name
     key: str
     problem: str
     fix: str

@@ -1,4 +1,4 @@
-"""PostHog-shaped sample events (the spec page's high-signal events), in the exact default-body shape
+"""PostHog-shaped sample events (the high-signal events a marketer starts with), in the exact default-body shape
 PostHog's webhook destination sends, so the whole flow can be tried without PostHog."""
 
 from __future__ import annotations

@@ -146,8 +146,8 @@ class IntegrationsState(AuthState):
             self._check_waiting(session, source, force=True)
 
     def _check_waiting(self, session, source, force: bool = False) -> None:
-        """No test event 30 seconds after connecting: show what the automatic checks know (the spec sends
-        the marketer to troubleshooting at this point)."""
+        """No test event 30 seconds after connecting: show what the automatic checks know: a
+        marketer stuck here needs the troubleshooting, not more waiting."""
         if self.has_test_event or clock.now() - source.created_at < WAIT_BEFORE_HELP:
             self.waiting_help = []
             return

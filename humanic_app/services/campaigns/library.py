@@ -1,4 +1,4 @@
-"""The ready-made campaigns in ./campaigns/*.yaml: the spec's real-world examples."""
+"""The ready-made campaigns in ./campaigns/*.yaml: the real-world examples a marketer starts from."""
 
 from __future__ import annotations
 

@@ -96,7 +96,7 @@ def set_status(*, session: Session, campaign_id: int, status: CampaignStatus) ->
 
 
 def overlapping_triggers(*, session: Session, campaign: Campaign) -> list[str]:
-    """Other active campaigns on the same trigger event: the spec's duplicate-email warning."""
+    """Other active campaigns on the same trigger event: a contact would get two emails for one event."""
     rows = session.exec(
         select(Campaign.name).where(
             Campaign.status == CampaignStatus.active,

@@ -278,7 +278,7 @@ class _Call:
 
 def _replays(session: Session, claimed: list[Message], public_url: str) -> list[_Call]:
     """`sending` rows whose lease ran out: the provider may or may not have them. Each goes again exactly
-    as before, with the rest of its batch, under the same key; no gate (the decision was already taken)."""
+    as recorded, with the rest of its batch, under the same key; no gate (the decision was already taken)."""
     calls: list[_Call] = []
     seen_batches: set[str] = set()
     for message in claimed:
