@@ -8,6 +8,8 @@
 #   HUMANIC_PUBLIC_URL   the https:// address PostHog and recipients reach this app at
 #   RESEND_API_KEY       send through your Resend account; without it mail stays in the local outbox
 #   HUMANIC_SESSION_TTL_HOURS  how long a sign-in lasts (default 336)
+#   HUMANIC_TRUSTED_PROXIES  your reverse proxies' addresses/CIDRs (comma-separated): only their X-Forwarded-For
+#                        names the client whose sign-in attempts are counted
 #   HUMANIC_WORKERS      embedded (default): each web process runs its own background worker; external: none,
 #                        run this image with `python -m humanic_app worker` as separate services instead
 FROM python:3.11-slim

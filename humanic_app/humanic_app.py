@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from humanic_app import logs, routes, runtime, wiring
+from humanic_app import browser_security, logs, routes, runtime, wiring
 from humanic_app.background import background_worker
 from humanic_app.pages.campaigns import campaigns_page
 from humanic_app.pages.contacts import contacts_page
@@ -13,6 +13,7 @@ from humanic_app.pages.integrations import integrations_page
 from humanic_app.pages.messages import messages_page
 from humanic_app.pages.settings import settings_page
 from humanic_app.pages.signin import signin_page
+from humanic_app.settings import get_settings
 from humanic_app.state.auth import AuthState
 from humanic_app.state.campaigns import CampaignsState
 from humanic_app.state.contacts import ContactsState
@@ -24,7 +25,17 @@ from humanic_app.state.messages import MessagesState
 from humanic_app.state.settings import SettingsState
 
 logs.configure(process="web")
-app = rx.App(api_transformer=wiring.api_transformers())
+app = rx.App(
+    api_transformer=[
+        *wiring.api_transformers(),
+        lambda asgi: browser_security.SecurityHeaders(asgi, public_url=get_settings().public_url),
+    ]
+)
+# Reflex hands engine.io a fixed origin list; behind a proxy without a public URL the page's own host must pass too.
+assert app.sio is not None  # Reflex makes the event socket server when the app is built with state
+app.sio.eio.cors_allowed_origins = browser_security.socket_origin_check(
+    list(rx.config.get_config().cors_allowed_origins)
+)
 app.register_lifespan_task(background_worker)
 
 app.add_page(signin_page, route=routes.SIGN_IN, title="Sign in · Humanic", on_load=AuthState.load_sign_in)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +23,7 @@ class Settings:
     session_ttl_hours: int
     metrics_token: str | None
     workers: str = "embedded"  # embedded: each web process runs its own background worker; external: none
+    trusted_proxies: tuple[str, ...] = ()  # addresses/CIDRs whose X-Forwarded-For names the client
 
     @property
     def is_sqlite(self) -> bool:
@@ -46,6 +48,16 @@ def _workers_mode(value: str | None) -> str:
     return mode
 
 
+def _trusted_proxies(value: str | None) -> tuple[str, ...]:
+    proxies = tuple(p.strip() for p in (value or "").split(",") if p.strip())
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ValueError(f"HUMANIC_TRUSTED_PROXIES: {proxy!r} is not an address or CIDR range") from None
+    return proxies
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("HUMANIC_DATA_DIR") or PROJECT_DIR / "data").resolve()
@@ -61,6 +73,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         session_ttl_hours=int(env.get("HUMANIC_SESSION_TTL_HOURS") or 24 * 14),
         metrics_token=env.get("HUMANIC_METRICS_TOKEN") or None,
         workers=_workers_mode(env.get("HUMANIC_WORKERS")),
+        trusted_proxies=_trusted_proxies(env.get("HUMANIC_TRUSTED_PROXIES")),
     )
 
 

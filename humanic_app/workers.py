@@ -165,11 +165,13 @@ def recheck_domains() -> None:
 
 
 def purge_sessions() -> None:
-    """Deletes sign-ins that expired: they no longer let anyone in, and nothing else removes them."""
-    from humanic_app.services import auth
+    """Deletes sign-ins that expired and failed-attempt counts that delay nothing any more: nothing else
+    removes them."""
+    from humanic_app.services import auth, sign_in_throttle
 
     with session_scope(get_engine()) as session:
         purged = auth.purge_expired_sessions(session=session)
+        sign_in_throttle.purge_forgotten(session=session)
     if purged:
         logger.info("purged %d expired sign-in sessions", purged)
 

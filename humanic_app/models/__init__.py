@@ -14,6 +14,7 @@ from humanic_app.models.domain import DOMAIN_STATUS_LABELS, Domain
 from humanic_app.models.event import Event, EventOutcome, InboxCursor
 from humanic_app.models.lease import Lease
 from humanic_app.models.message import Message, MessageStatus
+from humanic_app.models.sign_in_attempt import SignInAttempt
 from humanic_app.models.source import SOURCE_STATUS_LABELS, Source, SourceStatus
 from humanic_app.models.stat import Stat
 from humanic_app.models.suppression import DeliveryEvent, Suppression, SuppressionReason
@@ -42,6 +43,7 @@ __all__ = [
     "Lease",
     "Message",
     "MessageStatus",
+    "SignInAttempt",
     "Source",
     "SourceStatus",
     "Stat",

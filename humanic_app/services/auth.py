@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from datetime import timedelta
@@ -21,12 +22,14 @@ from sqlmodel import Session, col, func, select
 from humanic_app import clock
 from humanic_app.models import ApiKey, User, UserRole, UserSession
 from humanic_app.models.rows import id_of
+from humanic_app.services import sign_in_throttle
 from humanic_app.services.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationFailed
 
 MIN_PASSWORD_LENGTH = 10
 API_KEY_PREFIX = "hmc_"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
+logger = logging.getLogger(__name__)
 _hasher = PasswordHasher()
 # Verifying against this keeps sign-in for an unknown email as slow as for a known one.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -114,6 +117,33 @@ def authenticate(*, session: Session, email: str, password: str) -> User:
         user.password_hash = _hasher.hash(password)
         session.add(user)
     return user
+
+
+@dataclasses.dataclass(frozen=True)
+class SignIn:
+    """A sign-in attempt's outcome: the user, or why not (to show on the form)."""
+
+    user: User | None
+    refusal: str = ""
+
+
+def sign_in(*, session: Session, email: str, password: str, address: str) -> SignIn:
+    """`authenticate` behind growing delays per account and per client address. A refusal is returned, not
+    raised, so the caller commits the failure it counted; an attempt refused for its delay costs one read
+    and no hash."""
+    keys = [sign_in_throttle.account_key(email), sign_in_throttle.address_key(address)]
+    wait = sign_in_throttle.wait_seconds(session=session, keys=keys)
+    if wait:
+        logger.warning("sign-in refused, too many attempts: account %r from %s, wait %d s", email[:320], address, wait)
+        return SignIn(user=None, refusal=f"Too many attempts; try again in {wait} second{'s' if wait > 1 else ''}.")
+    try:
+        user = authenticate(session=session, email=email, password=password)
+    except AuthenticationFailed as exc:
+        sign_in_throttle.record_failure(session=session, keys=keys)
+        logger.warning("sign-in failed: account %r from %s", email[:320], address)
+        return SignIn(user=None, refusal=str(exc))
+    sign_in_throttle.forget(session=session, keys=keys[:1])
+    return SignIn(user=user)
 
 
 def change_password(*, session: Session, user_id: int, current_password: str, new_password: str) -> None:

@@ -154,3 +154,19 @@ def source_as_dict(*, source: Source, base_url: str) -> dict[str, Any]:
         "created_at": source.created_at.isoformat(),
         "last_event_at": source.last_event_at.isoformat() if source.last_event_at else None,
     }
+
+
+def rename_source(*, session: Session, source_id: int, name: str) -> Source:
+    source = get_source(session=session, source_id=source_id)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed({"name": "Name the source, e.g. 'Production' or 'Staging'."})
+    source.name = name[:200]
+    session.add(source)
+    return source
+
+
+def delete_source(*, session: Session, source_id: int) -> None:
+    """Its webhook URL answers 404 from now on; the events it delivered stay in the Event Log without a source."""
+    session.delete(get_source(session=session, source_id=source_id))
+    session.flush()

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from humanic_app import routes
 from humanic_app.api.deps import SESSION_COOKIE
 from humanic_app.db import session_scope
-from humanic_app.services import auth, diagnostics, workspace
+from humanic_app.services import auth, diagnostics, sign_in_throttle, workspace
 from humanic_app.services.errors import ServiceError, ValidationFailed
 from humanic_app.settings import get_settings
 
@@ -61,7 +61,14 @@ def finding_row(finding: diagnostics.Finding) -> FindingRow:
 
 
 class AuthState(rx.State):
-    session_token: str = rx.Cookie("", name=SESSION_COOKIE, max_age=_TTL_SECONDS, same_site="lax")
+    # Secure when the app is served over https (its public URL): the cookie then never travels in clear.
+    session_token: str = rx.Cookie(
+        "",
+        name=SESSION_COOKIE,
+        max_age=_TTL_SECONDS,
+        same_site="lax",
+        secure=(get_settings().public_url or "").startswith("https://"),
+    )
     user_email: str = ""
     user_role: str = ""
     workspace_paused: bool = False
@@ -157,13 +164,32 @@ class AuthState(rx.State):
             )
         )
 
+    def _client_address(self) -> str:
+        """The browser's address: the websocket's peer (Reflex's trusted_proxy_hops stays 0, so that is what
+        it reports), or behind a trusted proxy the client it names in X-Forwarded-For."""
+        return sign_in_throttle.client_address(
+            peer=self.router.session.client_ip,
+            forwarded_for=self.router.headers.raw_headers.get("x-forwarded-for", ""),
+            trusted_proxies=get_settings().trusted_proxies,
+        )
+
     @rx.event
     def sign_in(self, form: dict):
-        return self._start_session_with(
-            lambda session: auth.authenticate(
-                session=session, email=form.get("email", ""), password=form.get("password", "")
+        with self._service_call("auth_error") as session:
+            attempt = auth.sign_in(
+                session=session,
+                email=form.get("email", ""),
+                password=form.get("password", ""),
+                address=self._client_address(),
             )
-        )
+            if attempt.user is None:
+                self.auth_error = attempt.refusal
+                return None
+            self.session_token = auth.start_session(
+                session=session, user=attempt.user, ttl=timedelta(seconds=_TTL_SECONDS)
+            )
+            return rx.redirect(routes.DASHBOARD)
+        return None
 
     @rx.event
     def sign_out(self):

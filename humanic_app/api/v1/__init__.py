@@ -5,11 +5,13 @@ from fastapi import APIRouter, Depends
 from humanic_app.api.deps import get_principal
 from humanic_app.api.errors import responses
 from humanic_app.api.v1 import (
+    api_keys,
     campaigns,
     contacts,
     diagnostics,
     domains,
     events,
+    me,
     messages,
     settings,
     sources,
@@ -28,3 +30,6 @@ router.include_router(messages.router)
 router.include_router(suppressions.router)
 router.include_router(domains.router)
 router.include_router(diagnostics.router)
+router.include_router(campaigns.templates_router)
+router.include_router(api_keys.router)
+router.include_router(me.router)

@@ -141,3 +141,28 @@ def test_send(campaign_id: RowId, body: TestSendIn, session: SessionDep, request
     )
     request.app.state.wake_dispatcher()
     return messages.message_as_dict(message)
+
+
+@router.post(
+    "/{campaign_id}/preview",
+    summary="Render one step on a received event (event_id) or a sample; lists missing variables",
+    responses=responses(404, 422),
+)
+def preview(campaign_id: RowId, session: SessionDep, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    from humanic_app.services import event_log
+    from humanic_app.services.campaigns.preview import preview_step
+
+    body = body or {}
+    campaign = store.get_campaign(session=session, campaign_id=campaign_id)
+    event = event_log.get_event(session=session, event_id=int(body["event_id"])) if body.get("event_id") else None
+    return preview_step(session=session, document=campaign.definition, step_index=int(body.get("step", 0)), event=event)
+
+
+templates_router = APIRouter(prefix="/campaign-templates", tags=["campaigns"])
+
+
+@templates_router.get("", summary="The ready-made campaigns, {slug: document}: POST one to /campaigns to use it")
+def list_templates() -> dict[str, dict[str, Any]]:
+    from humanic_app.services.campaigns import library
+
+    return library.templates()

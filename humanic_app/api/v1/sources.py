@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from humanic_app.api.deps import SessionDep, public_base_url
 from humanic_app.api.errors import responses
-from humanic_app.api.fields import NOT_BLANK, REQUEST_MODEL_CONFIG, RowId
+from humanic_app.api.fields import NO_NUL, NOT_BLANK, REQUEST_MODEL_CONFIG, RowId
 from humanic_app.models import SourceStatus
 from humanic_app.services import mapping as mapping_service, sources
 from humanic_app.services.errors import ValidationFailed
@@ -144,3 +144,90 @@ def put_mapping(source_id: RowId, body: dict[str, Any], session: SessionDep) -> 
         raise ValidationFailed({"mapping": 'Send the mapping object, or {"mapping": {...}} and nothing else.'})
     source = sources.update_mapping(session=session, source_id=source_id, mapping=mapping)
     return {"mapping": source.mapping, "effective": mapping_service.effective_mapping(source.mapping)}
+
+
+class SourcePatch(BaseModel):
+    model_config = REQUEST_MODEL_CONFIG
+    name: str = Field(pattern=NOT_BLANK, max_length=200, description="The source's new name.")
+
+
+@router.patch("/{source_id}", response_model=SourceOut, summary="Rename a source", responses=responses(404, 409, 422))
+def rename(source_id: RowId, body: SourcePatch, request: Request, session: SessionDep) -> dict:
+    return _out(request, session, sources.rename_source(session=session, source_id=source_id, name=body.name))
+
+
+@router.delete(
+    "/{source_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a source: its URL answers 404, its events stay in the Event Log",
+    responses=responses(404, 422),
+)
+def delete(source_id: RowId, session: SessionDep) -> None:
+    sources.delete_source(session=session, source_id=source_id)
+
+
+class SecurityIn(BaseModel):
+    """A blank required_header_value with the same header name keeps the stored value."""
+
+    model_config = REQUEST_MODEL_CONFIG
+    signing_enabled: bool
+    required_header_name: str = Field(default="", pattern=NO_NUL, max_length=200)
+    required_header_value: str = Field(default="", pattern=NO_NUL, max_length=500)
+
+
+class SecurityOut(SourceOut):
+    signing_secret: str | None = None  # only in the answer that turned signing on: it is never shown again
+
+
+@router.put(
+    "/{source_id}/security",
+    response_model=SecurityOut,
+    summary="Standard Webhooks signing and/or a required header on the webhook URL",
+    responses=responses(404, 422),
+)
+def put_security(source_id: RowId, body: SecurityIn, request: Request, session: SessionDep) -> dict:
+    before = sources.get_source(session=session, source_id=source_id).signing_secret
+    source = sources.update_security(
+        session=session,
+        source_id=source_id,
+        signing_enabled=body.signing_enabled,
+        header_name=body.required_header_name,
+        header_value=body.required_header_value,
+    )
+    new_secret = source.signing_secret if source.signing_secret and source.signing_secret != before else None
+    return {**_out(request, session, source), "signing_secret": new_secret}
+
+
+@router.post(
+    "/{source_id}/mapping/preview",
+    summary="A mapping (the body's, else the saved one) applied to the source's latest event; saves nothing",
+    responses=responses(404, 422),
+)
+def preview_mapping(source_id: RowId, session: SessionDep, body: dict[str, Any] | None = None) -> dict:
+    from humanic_app.services.mapping_preview import preview_mapping as preview
+
+    mapping = None if not body else body.get("mapping", body)
+    return preview(session=session, source_id=source_id, mapping=mapping)
+
+
+@router.post(
+    "/{source_id}/send-sample",
+    summary="Post PostHog-shaped sample events to the source's own webhook URL (signed, with its header)",
+    responses=responses(404, 422),
+)
+def send_sample(source_id: RowId, session: SessionDep) -> dict:
+    from humanic_app.services import sample_sender
+
+    source = sources.get_source(session=session, source_id=source_id)
+    header = {source.required_header_name: source.required_header_value or ""} if source.required_header_name else {}
+    url, secret = _local_webhook_url(source), source.signing_secret
+    session.commit()  # the samples come back to this server's webhook, which must not wait for this transaction
+    results = sample_sender.send_samples(webhook_url=url, signing_secret=secret, extra_headers=header)
+    return {"sent": [{"event": name, "status": code} for name, code in results]}
+
+
+def _local_webhook_url(source) -> str:
+    """The source's URL on this very server (the public URL may be unreachable from here)."""
+    import reflex as rx
+
+    return sources.webhook_url(base_url=f"http://127.0.0.1:{rx.config.get_config().backend_port}", source=source)
