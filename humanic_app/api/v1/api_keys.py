@@ -52,7 +52,7 @@ def list_keys(session: SessionDep) -> list[dict]:
     response_model=NewApiKeyOut,
     status_code=status.HTTP_201_CREATED,
     summary="Create an API key: the answer is the only time the key is shown",
-    responses=responses(422),
+    responses=responses(400, 422),
 )
 def create_key(body: ApiKeyIn, session: SessionDep) -> dict:
     row, key = auth.create_api_key(session=session, name=body.name)

@@ -146,7 +146,7 @@ def test_send(campaign_id: RowId, body: TestSendIn, session: SessionDep, request
 @router.post(
     "/{campaign_id}/preview",
     summary="Render one step on a received event (event_id) or a sample; lists missing variables",
-    responses=responses(404, 422),
+    responses=responses(400, 404, 422),
 )
 def preview(campaign_id: RowId, session: SessionDep, body: dict[str, Any] | None = None) -> dict[str, Any]:
     from humanic_app.services import event_log

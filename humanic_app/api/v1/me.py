@@ -22,7 +22,7 @@ class PasswordIn(BaseModel):
     "/password",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Change your password (signed-in users; an API key has none)",
-    responses=responses(401, 403, 422),
+    responses=responses(400, 401, 403, 422),
 )
 def change_password(body: PasswordIn, session: SessionDep, principal: PrincipalDep) -> None:
     if principal.user_id is None:

@@ -151,7 +151,9 @@ class SourcePatch(BaseModel):
     name: str = Field(pattern=NOT_BLANK, max_length=200, description="The source's new name.")
 
 
-@router.patch("/{source_id}", response_model=SourceOut, summary="Rename a source", responses=responses(404, 409, 422))
+@router.patch(
+    "/{source_id}", response_model=SourceOut, summary="Rename a source", responses=responses(400, 404, 409, 422)
+)
 def rename(source_id: RowId, body: SourcePatch, request: Request, session: SessionDep) -> dict:
     return _out(request, session, sources.rename_source(session=session, source_id=source_id, name=body.name))
 
@@ -183,7 +185,7 @@ class SecurityOut(SourceOut):
     "/{source_id}/security",
     response_model=SecurityOut,
     summary="Standard Webhooks signing and/or a required header on the webhook URL",
-    responses=responses(404, 422),
+    responses=responses(400, 404, 422),
 )
 def put_security(source_id: RowId, body: SecurityIn, request: Request, session: SessionDep) -> dict:
     before = sources.get_source(session=session, source_id=source_id).signing_secret
@@ -201,7 +203,7 @@ def put_security(source_id: RowId, body: SecurityIn, request: Request, session: 
 @router.post(
     "/{source_id}/mapping/preview",
     summary="A mapping (the body's, else the saved one) applied to the source's latest event; saves nothing",
-    responses=responses(404, 422),
+    responses=responses(400, 404, 422),
 )
 def preview_mapping(source_id: RowId, session: SessionDep, body: dict[str, Any] | None = None) -> dict:
     from humanic_app.services.mapping_preview import preview_mapping as preview
