@@ -146,11 +146,16 @@ def dispatch_once() -> None:
     """One dispatcher pass: send everything due, batch after batch."""
     from humanic_app.services.delivery import dispatcher
 
-    sender, public_url = current_sender(), _public_url()
-    while True:
-        report = dispatcher.dispatch_due(engine=get_engine(), sender=sender, public_url=public_url)
-        if report.sent + report.failed + report.retried + report.cancelled == 0:
-            return  # nothing due, or only rows the gate holds back (they were moved later)
+    try:
+        sender, public_url = current_sender(), _public_url()
+        while True:
+            report = dispatcher.dispatch_due(engine=get_engine(), sender=sender, public_url=public_url)
+            if report.sent + report.failed + report.retried + report.cancelled + report.held == 0:
+                return  # nothing due: every row a pass holds back is moved later, so this loop ends
+    except Exception:
+        # counted and logged; the next tick tries again (a claim's rows are back under their lease or unclaimed)
+        dispatcher.note_error(engine=get_engine(), where="pass")
+        logger.exception("dispatcher pass failed; the next tick runs again")
 
 
 def recheck_domains() -> None:

@@ -36,6 +36,7 @@ class Campaign(SQLModel, table=True):
     )
     trigger_event: str = Field(max_length=200, index=True)
     definition: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    paused_reason: str = Field(default="", max_length=1000)  # why the dispatcher paused it; cleared on activation
     created_at: datetime = Field(default_factory=now)
     updated_at: datetime = Field(default_factory=now)
 

@@ -45,6 +45,9 @@ class Message(SQLModel, table=True):
     provider_message_id: str | None = Field(default=None, max_length=200)
     lease_until: datetime | None = None  # a dispatcher owns a `sending` row until then
     batch_key: str | None = Field(default=None, max_length=100, index=True)  # the Resend batch call it went in
+    # Set when the call under its current key first went out, cleared when an answer settles it: while set,
+    # the provider may have the email, so it is only ever replayed under that key (or sent anew by a person).
+    maybe_sent_since: datetime | None = None
     test_step: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))  # a test send's own content
     from_address: str = Field(default="", max_length=500)
     subject: str = Field(default="", max_length=1000)  # as rendered at send time

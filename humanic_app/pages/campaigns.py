@@ -40,6 +40,22 @@ def _status_buttons(c) -> rx.Component:
     )
 
 
+def _paused_banners() -> rx.Component:
+    return rx.foreach(
+        S.campaigns,
+        lambda c: rx.cond(
+            c.paused_reason != "",
+            rx.callout(
+                rx.text(rx.text.strong(c.name), ": ", c.paused_reason),
+                icon="triangle-alert",
+                color_scheme="red",
+                width="100%",
+                class_name="campaign-paused-banner",
+            ),
+        ),
+    )
+
+
 def _list() -> rx.Component:
     return rx.cond(
         S.campaigns.length() > 0,
@@ -337,6 +353,12 @@ def _preview() -> rx.Component:
             ),
             rx.button("Render preview", size="1", on_click=S.render_preview, id="render-preview"),
             rx.cond(
+                S.preview_error != "",
+                rx.callout(
+                    S.preview_error, icon="triangle-alert", color_scheme="red", width="100%", id="preview-error"
+                ),
+            ),
+            rx.cond(
                 S.preview_subject != "",
                 rx.vstack(
                     rx.text(rx.text.strong("Subject: "), S.preview_subject, id="preview-subject"),
@@ -414,6 +436,7 @@ def campaigns_page() -> rx.Component:
     return page_shell(
         "Campaigns",
         notice(S.message, "blue", "info", id="campaigns-message"),
+        _paused_banners(),
         _list(),
         _templates(),
         rx.cond(

@@ -120,6 +120,7 @@ def _health() -> rx.Component:
                 stat("Non-2xx answers", h["non_2xx"]),
                 stat("Processing backlog", h["processing_backlog"], rx.text.span("oldest ", h["processing_oldest"])),
                 stat("Dispatch backlog", h["dispatch_backlog"], rx.text.span("oldest ", h["dispatch_oldest"])),
+                stat("Dispatcher errors", h["dispatcher_errors"], rx.text.span(h["render_errors"], " render errors")),
                 spacing="6",
                 wrap="wrap",
             ),
@@ -236,12 +237,15 @@ def dashboard_page() -> rx.Component:
                 width="100%",
                 id="setup-checklist",
             ),
-            rx.callout(
-                "Setup complete: events are flowing in and campaigns are live. Watch them in the Event Log "
-                "and Messages.",
-                icon="circle-check",
-                color_scheme="green",
-                width="100%",
+            rx.cond(
+                DashboardState.findings.length() == 0,  # "live" would be wrong while a finding stands
+                rx.callout(
+                    "Setup complete: events are flowing in and campaigns are live. Watch them in the "
+                    "Event Log and Messages.",
+                    icon="circle-check",
+                    color_scheme="green",
+                    width="100%",
+                ),
             ),
         ),
         _health(),

@@ -52,6 +52,16 @@ def _table() -> rx.Component:
                                 m.status == "failed",
                                 rx.button("Retry", size="1", variant="soft", on_click=S.act(m.id, "retry")),
                             ),
+                            rx.cond(
+                                m.error.contains("idempotency window"),
+                                rx.button(
+                                    "Send anew",
+                                    size="1",
+                                    variant="soft",
+                                    color_scheme="orange",
+                                    on_click=S.act(m.id, "send_anew"),
+                                ),
+                            ),
                             spacing="2",
                         )
                     ),

@@ -216,4 +216,6 @@ def health(*, session: Session, since: datetime) -> dict[str, Any]:
         "processing_oldest": age(queues.oldest_pending),
         "dispatch_backlog": queues.due,
         "dispatch_oldest": age(queues.oldest_due),
+        "dispatcher_errors": sum(stats.totals(session=session, name="dispatcher_error", since=since).values()),
+        "render_errors": sum(stats.totals(session=session, name="render_error", since=since).values()),
     }

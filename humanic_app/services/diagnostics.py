@@ -153,7 +153,18 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
         ).all()
     )
     for campaign in session.exec(select(Campaign).where(Campaign.status == CampaignStatus.paused)):
-        if held.get(campaign.id):
+        if campaign.paused_reason:
+            findings.append(
+                Finding(
+                    "Emails aren't sending even though events are arriving",
+                    f"campaign_auto_paused:{campaign.id}",
+                    f"“{campaign.name}”: {campaign.paused_reason}",
+                    "Open the campaign, fix the step's template (Preview shows the error), save, "
+                    "then Resume; then retry its failed emails in Messages.",
+                    "/campaigns",
+                )
+            )
+        elif held.get(campaign.id):
             findings.append(
                 Finding(
                     "Emails aren't sending even though events are arriving",
@@ -296,6 +307,23 @@ def _provider_findings(session: Session, ws, since) -> list[Finding]:
                 "Upgrade your Resend plan (or wait for the daily quota to reset), then click Resume "
                 "sending in Settings. Scheduled emails wait; none are lost.",
                 "/settings",
+            )
+        )
+    unsure = session.exec(
+        select(func.count())
+        .select_from(Message)
+        .where(Message.status == MessageStatus.failed, col(Message.maybe_sent_since).is_not(None))
+    ).one()
+    if unsure:
+        found.append(
+            Finding(
+                "Users are receiving duplicate emails",
+                "maybe_sent",
+                f"{unsure} failed emails may have reached Resend: it never answered for them.",
+                "Open Messages filtered to 'failed': Retry replays each under its original key (Resend "
+                "deduplicates it) within 24 h; after that, check Resend's Emails log for the recipient "
+                "before confirming a new send.",
+                "/messages",
             )
         )
     failures = session.exec(

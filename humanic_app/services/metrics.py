@@ -75,6 +75,18 @@ def render(*, session: Session) -> str:
         "Failed provider calls, by status and error type.",
         [({"error": k}, n) for k, n in sorted(stats.totals(session=session, name="provider_error").items())],
     )
+    metric(
+        "humanic_render_errors_total",
+        "counter",
+        "Emails whose template failed to render, by campaign id.",
+        [({"campaign_id": k}, n) for k, n in sorted(stats.totals(session=session, name="render_error").items())],
+    )
+    metric(
+        "humanic_dispatcher_errors_total",
+        "counter",
+        "Dispatcher passes or provider calls that raised, by where.",
+        [({"where": k}, n) for k, n in sorted(stats.totals(session=session, name="dispatcher_error").items())],
+    )
     now = clock.now()
     queues = dashboard.backlogs(session=session, now=now)
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, insert, update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Message, MessageStatus
@@ -107,15 +107,50 @@ def cancel_pending(*, session: Session, enrolment_ids: Iterable[int] | Select, r
     )
 
 
-def retry(*, session: Session, message_id: int) -> Message:
-    """Send a failed email again, from scratch: gated, rendered and batched afresh."""
+def retry(*, session: Session, message_id: int, confirm: bool = False) -> Message:
+    """Send a failed email again. One the provider may already have (`maybe_sent_since`) is replayed under
+    its original key with the rest of its batch, so the provider deduplicates it; once that key has
+    expired a replay could deliver it twice, so it is sent anew only when the person confirms. Any other
+    is gated, rendered and batched afresh."""
+    from humanic_app.services.delivery.dispatcher import REPLAY_WINDOW
+
     message = require(session.get(Message, message_id), noun="message", row_id=message_id)
     if message.status != MessageStatus.failed:
         raise ValidationFailed({"status": f"Only failed messages can be retried; this one is {message.status.value}."})
-    message.status, message.due_at, message.attempts = MessageStatus.scheduled, clock.now(), 0
-    message.batch_key = None
+    now = clock.now()
+    if message.maybe_sent_since is not None and message.maybe_sent_since + REPLAY_WINDOW > now:
+        for row in _same_call(session, message):
+            # an expired lease: the dispatcher's next pass replays the call exactly as recorded
+            row.status, row.lease_until, row.attempts = MessageStatus.sending, now - timedelta(seconds=1), 0
+            session.add(row)
+        return message
+    if message.maybe_sent_since is not None and not confirm:
+        raise ValidationFailed(
+            {
+                "confirm": "This email may already have been delivered, and Resend no longer "
+                "recognises its key. Check Resend's Emails log for this recipient; "
+                "retry with confirmation to send it again."
+            }
+        )
+    message.status, message.due_at, message.attempts = MessageStatus.scheduled, now, 0
+    message.batch_key, message.maybe_sent_since = None, None
     session.add(message)
     return message
+
+
+def _same_call(session: Session, message: Message) -> list[Message]:
+    """The rows recorded in the same provider call, which a replay must carry again all together."""
+    if message.batch_key is None:
+        return [message]
+    return list(
+        session.exec(
+            select(Message).where(
+                Message.batch_key == message.batch_key,
+                Message.status == MessageStatus.failed,
+                col(Message.maybe_sent_since).is_not(None),
+            )
+        )
+    )
 
 
 def release_held(*, session: Session, held_until: datetime) -> None:

@@ -6,13 +6,21 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import difflib
 import functools
 import html as html_lib
 import re
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import (
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+    Undefined,
+    nodes,
+)
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 _missing: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("missing_variables", default=None)
 
@@ -63,6 +71,28 @@ def syntax_errors(**templates: str | None) -> dict[str, str]:
     return errors
 
 
+@dataclasses.dataclass
+class UnknownName:
+    kind: str  # "filter" or "test"
+    name: str
+    line: int
+    suggestion: str | None
+
+
+def unknown_names(source: str, *, html: bool) -> list[UnknownName]:
+    """Filters and tests the sending environment does not have. Jinja reports an unknown filter at
+    compile time only outside conditional blocks (inside `{% if %}` it waits for the branch to run), so
+    the whole tree is walked instead: every use is found, whichever branch it sits in."""
+    env = _HTML_ENV if html else _TEXT_ENV
+    found = []
+    for node in env.parse(source).find_all((nodes.Filter, nodes.Test)):
+        kind, known = ("filter", env.filters) if isinstance(node, nodes.Filter) else ("test", env.tests)
+        if node.name not in known:
+            close = difflib.get_close_matches(node.name, list(known), n=1, cutoff=0.75)
+            found.append(UnknownName(kind, node.name, node.lineno, close[0] if close else None))
+    return found
+
+
 def html_to_text(html: str) -> str:
     text = re.sub(r"(?is)<(script|style).*?</\1>", "", html)
     text = re.sub(r"(?i)<a\s[^>]*href=['\"]([^'\"]+)['\"][^>]*>(.*?)</a>", r"\2 (\1)", text)
@@ -88,6 +118,42 @@ def render(*, subject: str, html: str, text: str | None, variables: dict[str, An
     finally:
         _missing.reset(token)
     return Rendered(subject=rendered_subject, html=rendered_html, text=rendered_text, missing=sorted(set(missing)))
+
+
+def describe_error(exc: Exception) -> str:
+    """A render failure in plain words, with the template line when Jinja's traceback has one."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    line = getattr(exc, "lineno", None) or line
+    if isinstance(exc, SecurityError):
+        what = f"the template does something the sandbox forbids ({exc})"
+    elif isinstance(exc, TemplateError):
+        what = exc.message or type(exc).__name__
+    elif isinstance(exc, ZeroDivisionError):
+        what = "division by zero"
+    elif isinstance(exc, OverflowError):
+        what = f"a range or number too large for the sandbox ({exc})"
+    else:
+        what = f"{type(exc).__name__}: {exc}"
+    return what + (f" (line {line})" if line else "")
+
+
+def render_error(*, subject: str, html: str, text: str | None, variables: dict[str, Any]) -> str | None:
+    """Why this step cannot be rendered with these variables, or None: what the dispatcher would hit."""
+    try:
+        render(
+            subject=subject,
+            html=html,
+            text=text,
+            variables={"unsubscribe_url": "https://example.invalid/unsubscribe/check", **variables},
+        )
+    except Exception as exc:  # anything the template raises would fail the email at send time
+        return describe_error(exc)
+    return None
 
 
 def escape(value: str) -> str:

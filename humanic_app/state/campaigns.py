@@ -29,6 +29,7 @@ class CampaignRow:
     trigger: str
     sent: str
     scheduled: str
+    paused_reason: str  # empty unless the campaign paused itself
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,6 +119,7 @@ class CampaignsState(AuthState):
     preview_step: str = "0"
     preview_subject: str = ""
     preview_html: str = ""
+    preview_error: str = ""  # why the step cannot render, shown where the preview would be
     preview_missing: list[str] = []
     dry_run_days: str = "30"
     dry_run_summary: str = ""
@@ -139,6 +141,7 @@ class CampaignsState(AuthState):
                     trigger=c.trigger_event,
                     sent=str(counts[id_of(c)].get("sent", 0)),
                     scheduled=str(counts[id_of(c)].get("scheduled", 0)),
+                    paused_reason=c.paused_reason or "",
                 )
                 for c in rows
             ]
@@ -176,6 +179,7 @@ class CampaignsState(AuthState):
             for s in doc.get("steps", [])
         ] or [StepRow()]
         self.field_errors, self.preview_subject, self.preview_html, self.preview_missing = [], "", "", []
+        self.preview_error = ""
         self.yaml_text = library.dump(doc)
 
     def _document(self) -> dict[str, Any]:
@@ -418,16 +422,17 @@ class CampaignsState(AuthState):
             session=session, document=self._document(), step_index=int(self.preview_step or 0), event=event
         )
         self.field_errors = []
-        self.preview_subject, self.preview_html, self.preview_missing = (
+        self.preview_subject, self.preview_html, self.preview_missing, self.preview_error = (
             result["subject"],
             result["html"],
             result["missing"],
+            result["error"],
         )
 
     def _follow_edit(self) -> None:
         """Re-renders a shown preview as the builder is edited. A document mid-edit is often invalid: then the
         last good preview and the errors already listed stay (the Render preview button reports them)."""
-        if self.preview_subject:
+        if self.preview_subject or self.preview_error:
             with contextlib.suppress(ValidationFailed), self._service_call() as session:
                 self._render_preview(session)
 

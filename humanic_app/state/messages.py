@@ -107,4 +107,7 @@ class MessagesState(AuthState):
     @signed_in
     def act(self, message_id: str, action: str):
         with self._service_call("error", then=self._refresh) as session:
-            (outbox.cancel if action == "cancel" else outbox.retry)(session=session, message_id=int(message_id))
+            if action == "cancel":
+                outbox.cancel(session=session, message_id=int(message_id))
+            else:  # "send_anew": the person checked Resend's log for an email that may have been sent
+                outbox.retry(session=session, message_id=int(message_id), confirm=action == "send_anew")

@@ -116,3 +116,23 @@ def test_upload_a_campaign_file_into_the_builder(signed_in_page, tmp_path):
     expect(page.locator(".step-card")).to_have_count(2)
     page.locator("#save-campaign").click()
     expect(page.locator(".campaign-row", has_text="Re-engagement (uploaded)")).to_contain_text("draft")
+
+
+def test_preview_shows_a_render_error_where_the_email_would_be(signed_in_page):
+    page = signed_in_page
+    page.goto("/campaigns")
+    page.get_by_role("button", name="Blank").click()
+    page.fill("#campaign-name", "Broken on purpose")
+    page.fill("#trigger-event", "user_signed_up")
+    step = page.locator(".step-card").first
+    step.locator("input.step-subject, .step-subject input").fill("Hello")
+    step.locator("textarea.step-html, .step-html textarea").fill("<p>{{ 1 / 0 }}</p>")
+    page.locator("#render-preview").click()
+    expect(page.locator("#preview-error")).to_contain_text("division by zero (line 1)")
+    expect(page.locator("#preview-html")).to_have_count(0)
+    step.locator("textarea.step-html, .step-html textarea").fill("<p>{{ name | capitalise }}</p>")
+    expect(page.locator("#preview-error")).to_contain_text("did you mean 'capitalize'?")  # follows the edit
+    page.locator("#save-campaign").click()
+    expect(page.locator(".field-error")).to_contain_text(
+        "Unknown filter 'capitalise' in step 1 HTML, line 1 — did you mean 'capitalize'?"
+    )

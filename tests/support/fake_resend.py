@@ -1,12 +1,18 @@
 """A local fake of Resend's HTTP API for sending tests: POST /emails and POST /emails/batch with
 Idempotency-Key replay as Resend documents it (same key + same body → the same response; same key +
 another body → 409), permissive batch validation, a real per-second rate limit with draft-06 headers
-(`rate_limit_per_second`), injected errors and latency."""
+(`rate_limit_per_second`), injected errors and latency.
+
+Provider faults: answers lost after the call was accepted (`lose_answers`: "500" answers 500, "drop"
+closes the connection unanswered), 429 to replays of a known key (`limit_replays`), another client of the
+same team spending the per-second budget (`share_budget`), latency drawn from a range, and a record of
+every 429's retry-after (`retry_afters`) so a test can check no call was made inside one."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import random
 import threading
 import time
 import uuid
@@ -24,7 +30,11 @@ class FakeResend:
         self.dns_published: set[str] = set()  # domain names whose records "exist" (verify succeeds)
         self.rate_limit_per_second: int | None = None
         self.rate_limited: int = 0  # 429s answered because of the rate limit
-        self.latency_s: float = 0.0
+        self.latency_s: float | tuple[float, float] = 0.0
+        self.lose_answers: list[str] = []  # per accepted send, in order: "500" or "drop" (else answered)
+        self.limit_replays: int = 0  # this many replays of a known key get a 429 first
+        self.retry_afters: list[tuple[float, float]] = []  # (monotonic time answered, seconds) per 429
+        self._other_client: threading.Event | None = None
         self.answer_delay_s: float = 0.0  # after accepting, before answering: "accepted, reply lost" windows
         self._recent: list[float] = []
         self.lock = threading.Lock()
@@ -33,6 +43,34 @@ class FakeResend:
 
     def inject(self, status: int, name: str, headers: dict | None = None, times: int = 1) -> None:
         self.fail_next.extend([(status, name, headers or {})] * times)
+
+    def share_budget(self, requests_per_second: float) -> None:
+        """Another client of the same Resend team: it takes that many of the per-second slots."""
+        self._other_client = stop = threading.Event()
+
+        def spend():
+            while not stop.wait(1 / requests_per_second):
+                with self.lock:
+                    self._recent.append(time.monotonic())
+
+        threading.Thread(target=spend, daemon=True).start()
+
+    def delivered(self) -> dict[str, int]:
+        """How many emails each recipient got."""
+        counts: dict[str, int] = {}
+        for email in self.sent:
+            for to in email["to"]:
+                counts[to] = counts.get(to, 0) + 1
+        return counts
+
+    def calls_inside_a_retry_after(self) -> list[dict]:
+        """Requests that arrived while an earlier 429's retry-after was still running."""
+        return [
+            r
+            for r in self.requests
+            for answered, seconds in self.retry_afters
+            if answered < r["arrived"] < answered + seconds
+        ]
 
     def _handler(self):
         fake = self
@@ -44,6 +82,23 @@ class FakeResend:
             def _answer(self, status: int, body: dict, headers: dict | None = None):
                 if fake.answer_delay_s and self.command == "POST":
                     time.sleep(fake.answer_delay_s)
+                if status == 200 and self.path.startswith("/emails") and fake.lose_answers:
+                    lost = fake.lose_answers.pop(0)
+                    if lost == "drop":
+                        self.close_connection = True  # accepted, and the answer never arrives
+                        return
+                    status, body = (
+                        500,
+                        {
+                            "statusCode": 500,
+                            "name": "internal_server_error",
+                            "message": "accepted, then the answer was lost",
+                        },
+                    )
+                lowered = {k.lower(): v for k, v in (headers or {}).items()}
+                if status == 429 and "retry-after" in lowered:
+                    seconds = float(lowered["retry-after"])
+                    fake.retry_afters.append((time.monotonic(), seconds))
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -177,10 +232,14 @@ class FakeResend:
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 key = self.headers.get("Idempotency-Key")
+                arrived = time.monotonic()
                 if fake.latency_s:
-                    time.sleep(fake.latency_s)
+                    low, high = fake.latency_s if isinstance(fake.latency_s, tuple) else (fake.latency_s,) * 2
+                    time.sleep(random.uniform(low, high))
                 with fake.lock:
-                    fake.requests.append({"path": self.path, "key": key, "body": raw, "at": time.monotonic()})
+                    fake.requests.append(
+                        {"path": self.path, "key": key, "body": raw, "at": time.monotonic(), "arrived": arrived}
+                    )
                     if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
                         return self._answer(
                             401, {"statusCode": 401, "name": "invalid_api_key", "message": "API key is invalid"}
@@ -205,6 +264,14 @@ class FakeResend:
                                 "ratelimit-reset": "1",
                             },
                         )
+                    if key and key in fake.by_key and fake.limit_replays > 0:
+                        fake.limit_replays -= 1
+                        fake.rate_limited += 1
+                        return self._answer(
+                            429,
+                            {"statusCode": 429, "name": "rate_limit_exceeded", "message": "Too many requests"},
+                            {"retry-after": "1"},
+                        )
                     if key and key in fake.by_key:
                         answer, seen_body = fake.by_key[key]
                         if seen_body != raw.decode():
@@ -228,6 +295,8 @@ class FakeResend:
         return self
 
     def __exit__(self, *exc) -> None:
+        if self._other_client is not None:
+            self._other_client.set()
         with contextlib.suppress(Exception):
             self.server.shutdown()
             self.server.server_close()

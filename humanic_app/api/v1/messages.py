@@ -54,6 +54,10 @@ def cancel(message_id: RowId, session: SessionDep) -> dict[str, Any]:
     return messages.message_as_dict(outbox.cancel(session=session, message_id=message_id))
 
 
-@router.post("/{message_id}/retry", summary="Retry a failed message now", responses=responses(404, 422))
-def retry(message_id: RowId, session: SessionDep) -> dict[str, Any]:
-    return messages.message_as_dict(outbox.retry(session=session, message_id=message_id))
+@router.post(
+    "/{message_id}/retry",
+    summary="Retry a failed message now (confirm=true: one that may have been sent)",
+    responses=responses(404, 422),
+)
+def retry(message_id: RowId, session: SessionDep, confirm: bool = False) -> dict[str, Any]:
+    return messages.message_as_dict(outbox.retry(session=session, message_id=message_id, confirm=confirm))

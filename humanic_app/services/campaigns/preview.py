@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlmodel import Session
 
 from humanic_app.models import Contact, Event, Message, Source
 from humanic_app.services import mapping, outbox, templates
-from humanic_app.services.campaigns.schema import validate_document
+from humanic_app.services.campaigns.schema import CampaignDocument, validate_document
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.services.samples import posthog_event
+
+_TEMPLATE_FIELD = re.compile(r"^steps\.\d+\.(subject|html|text)$")
 
 
 def variables_for_event(*, session: Session, event: Event | None) -> dict[str, Any]:
@@ -36,17 +39,46 @@ def variables_for_event(*, session: Session, event: Event | None) -> dict[str, A
 
 
 def preview_step(*, session: Session, document: dict[str, Any], step_index: int, event: Event | None) -> dict[str, Any]:
-    doc = validate_document(document)
-    step = doc.steps[min(step_index, len(doc.steps) - 1)]
+    """The rendered step, or — when this step's template cannot render — `error` saying why, in place of
+    the preview (subject and HTML empty). Other problems with the document still raise."""
+    try:
+        doc = validate_document(document)
+    except ValidationFailed as exc:
+        if not all(_TEMPLATE_FIELD.match(field) for field in exc.field_errors):
+            raise
+        try:
+            doc = CampaignDocument.model_validate(document)  # only templates are wrong: this step may be fine
+        except ValueError:
+            raise exc from None  # an empty template is the schema's to report
+        index = min(step_index, len(doc.steps) - 1)
+        if mine := [message for field, message in exc.field_errors.items() if field.startswith(f"steps.{index}.")]:
+            return _failed(" ".join(mine), event)
+    index = min(step_index, len(doc.steps) - 1)
+    step = doc.steps[index]
     variables = variables_for_event(session=session, event=event)
     variables.setdefault("unsubscribe_url", "https://example.invalid/unsubscribe/preview")
-    rendered = templates.render(subject=step.subject, html=step.html, text=step.text, variables=variables)
+    try:
+        rendered = templates.render(subject=step.subject, html=step.html, text=step.text, variables=variables)
+    except Exception as exc:  # whatever the template raises is what sending would hit: show it
+        return _failed(f"Step {index + 1} cannot be rendered: {templates.describe_error(exc)}.", event)
     return {
         "subject": rendered.subject,
         "html": rendered.html,
         "text": rendered.text,
         "missing": rendered.missing,
         "event_id": event.id if event else None,
+        "error": "",
+    }
+
+
+def _failed(error: str, event: Event | None) -> dict[str, Any]:
+    return {
+        "subject": "",
+        "html": "",
+        "text": "",
+        "missing": [],
+        "event_id": event.id if event else None,
+        "error": error,
     }
 
 
@@ -63,9 +95,12 @@ def queue_test_send(
     doc = validate_document(document)
     if not 0 <= step_index < len(doc.steps):
         raise ValidationFailed({"step": f"This campaign has {len(doc.steps)} steps."})
+    step = doc.steps[step_index]
+    if error := templates.render_error(subject=step.subject, html=step.html, text=step.text, variables=variables):
+        raise ValidationFailed({"step": f"Step {step_index + 1} cannot be rendered: {error}. Nothing was sent."})
     return outbox.create_test_send(
         session=session,
-        step=doc.steps[step_index].model_dump(),
+        step=step.model_dump(),
         step_index=step_index,
         to=to,
         variables=variables,

@@ -168,7 +168,29 @@ def validate_document(data: Any) -> CampaignDocument:
             template_errors[f"steps.{index}.{field}"] = message
     if template_errors:
         raise ValidationFailed(template_errors)
+    if unknown := _unknown_names(document):
+        raise ValidationFailed(unknown)
     return document
+
+
+FIELD_LABELS = {"subject": "subject", "html": "HTML", "text": "text"}
+
+
+def _unknown_names(document: CampaignDocument) -> dict[str, str]:
+    """Unknown filters and tests, checked in the environment the dispatcher renders with: such a template
+    would compile here and fail every email it renders. Steps are numbered from 1, as the builder shows."""
+    errors: dict[str, str] = {}
+    for index, step in enumerate(document.steps):
+        for field in ("subject", "html", "text"):
+            source = getattr(step, field)
+            if not source:
+                continue
+            for name in templates.unknown_names(source, html=field == "html")[:1]:
+                errors[f"steps.{index}.{field}"] = (
+                    f"Unknown {name.kind} '{name.name}' in step {index + 1} {FIELD_LABELS[field]}, line {name.line}"
+                    + (f" — did you mean '{name.suggestion}'?" if name.suggestion else ".")
+                )
+    return errors
 
 
 def document_as_dict(document: CampaignDocument) -> dict[str, Any]:

@@ -15,9 +15,10 @@ from humanic_app.models import (
     CampaignStatus,
     Enrolment,
     EnrolmentStatus,
+    Event,
     Message,
 )
-from humanic_app.services import outbox, workspace
+from humanic_app.services import outbox, templates, workspace
 from humanic_app.services.campaigns.schema import document_as_dict, validate_document
 from humanic_app.services.errors import ValidationFailed, require
 
@@ -70,13 +71,32 @@ def activation_blockers(*, session: Session) -> list[str]:
     return blockers
 
 
+def render_blockers(*, session: Session, campaign: Campaign) -> list[str]:
+    """Steps that fail to render on the latest event of the campaign's trigger (or the sample event):
+    such a step would fail every email it sends."""
+    from humanic_app.services.campaigns.preview import variables_for_event
+
+    event = session.exec(
+        select(Event).where(Event.event_name == campaign.trigger_event).order_by(col(Event.id).desc()).limit(1)
+    ).first()
+    variables = variables_for_event(session=session, event=event)
+    on = f"event #{event.id}" if event else "the sample event"
+    blockers = []
+    for index, step in enumerate(validate_document(campaign.definition).steps):
+        if error := templates.render_error(subject=step.subject, html=step.html, text=step.text, variables=variables):
+            blockers.append(f"Step {index + 1} cannot be rendered on {on}: {error}. Fix its template first.")
+    return blockers
+
+
 def set_status(*, session: Session, campaign_id: int, status: CampaignStatus) -> Campaign:
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     if status == campaign.status:
         return campaign
     if status not in CAMPAIGN_TRANSITIONS[campaign.status]:
         raise ValidationFailed({"status": f"A {campaign.status.value} campaign cannot become {status.value}."})
-    if status == CampaignStatus.active and (blockers := activation_blockers(session=session)):
+    if status == CampaignStatus.active and (
+        blockers := activation_blockers(session=session) + render_blockers(session=session, campaign=campaign)
+    ):
         raise ValidationFailed({"status": "Cannot activate yet. " + " ".join(blockers)})
     if status == CampaignStatus.archived:
         enrolment_ids = select(Enrolment.id).where(
@@ -89,6 +109,8 @@ def set_status(*, session: Session, campaign_id: int, status: CampaignStatus) ->
             .values(status=EnrolmentStatus.cancelled, ended_reason="campaign archived")
         )
     campaign.status = status
+    if status == CampaignStatus.active:
+        campaign.paused_reason = ""
     campaign.updated_at = clock.now()
     session.add(campaign)
     session.flush()
@@ -133,6 +155,7 @@ def campaign_as_dict(
         "emails_sent": (counts or {}).get("sent", 0),
         "emails_scheduled": (counts or {}).get("scheduled", 0),
         "overlapping_active_campaigns": overlapping or [],
+        "paused_reason": campaign.paused_reason,
         "created_at": campaign.created_at.isoformat(),
         "updated_at": campaign.updated_at.isoformat(),
     }

@@ -5,8 +5,11 @@ Exactly once: before any provider call, each claimed row becomes `sending` with 
 email and the key of the call it goes in (a batch key for several, its own key for one); that commits
 first. `sending` means "the provider may have it": a dispatcher that dies mid-send, or a call that timed
 out or got a 5xx, leaves the rows `sending`, and when the lease runs out the same call is replayed —
-same members, same payload, same key — which the provider deduplicates. A call known not to have been
-accepted (429, quota) puts its rows back to `scheduled`, to be gated, rendered and batched afresh.
+same members, same payload, same key — which the provider deduplicates. A first call known not to have
+been accepted (429, quota, the rate limiter unreachable) puts its rows back to `scheduled`, to be gated,
+rendered and batched afresh; a refused *replay* proves nothing about the first call, so its rows stay
+`sending` under their key. `maybe_sent_since` bounds replays by the provider's idempotency window.
+Rate limits never count as attempts. A message that cannot be rendered fails alone, before any call.
 On PostgreSQL several dispatchers claim disjoint rows with FOR UPDATE SKIP LOCKED.
 """
 
@@ -19,7 +22,7 @@ import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
@@ -43,8 +46,12 @@ from humanic_app.services.delivery.senders import OutgoingEmail, Sender, SendRes
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 8  # calls that got a 5xx or no answer; rate limits are waited out and never count
+RATE_LIMIT_WAIT_S = 1.0  # a 429 without retry-after: Resend's window is a second
+# Resend keeps an idempotency key for 24 h; replays stop an hour short of that, for clocks and calls in flight
+REPLAY_WINDOW = timedelta(hours=23)
 BATCH = 100
+PAUSE_AFTER, PAUSE_ACROSS = 10, 3  # render failures in a row, and distinct recipients, that pause a campaign
 
 
 class Verdict(str, enum.Enum):
@@ -274,16 +281,29 @@ class _Call:
     batch_key: str | None
     messages: list[Message]
     emails: list[OutgoingEmail]
+    replay: bool = False  # the same call again: its rows may already be with the provider
 
 
-def _replays(session: Session, claimed: list[Message], public_url: str) -> list[_Call]:
+NEEDS_A_PERSON = (
+    "may have been sent: Resend never confirmed it and its 24 h idempotency window has passed, so "
+    "a replay could deliver it twice. Check Resend's Emails log for this recipient; Retry asks you "
+    "to confirm before it sends again."
+)
+
+
+def _replays(session: Session, claimed: list[Message], public_url: str, report: DispatchReport) -> list[_Call]:
     """`sending` rows whose lease ran out: the provider may or may not have them. Each goes again exactly
-    as recorded, with the rest of its batch, under the same key; no gate (the decision was already taken)."""
+    as recorded, with the rest of its batch, under the same key; no gate (the decision was already taken).
+    Past the provider's idempotency window a replay could deliver twice: the row goes to a person."""
     calls: list[_Call] = []
     seen_batches: set[str] = set()
     for message in claimed:
+        if message.maybe_sent_since is not None and message.maybe_sent_since + REPLAY_WINDOW <= clock.now():
+            message.status, message.last_error, message.lease_until = MessageStatus.failed, NEEDS_A_PERSON, None
+            report.failed += 1
+            continue
         if message.batch_key is None:
-            calls.append(_Call(None, [message], [_as_recorded(session, message, public_url)]))
+            calls.append(_Call(None, [message], [_as_recorded(session, message, public_url)], replay=True))
             continue
         if message.batch_key in seen_batches:
             continue
@@ -305,7 +325,9 @@ def _replays(session: Session, claimed: list[Message], public_url: str) -> list[
         group = list(session.exec(stmt))
         if len(group) != expected:
             continue  # another dispatcher holds part of this batch; whoever gets all of it replays it
-        calls.append(_Call(message.batch_key, group, [_as_recorded(session, m, public_url) for m in group]))
+        calls.append(
+            _Call(message.batch_key, group, [_as_recorded(session, m, public_url) for m in group], replay=True)
+        )
     return calls
 
 
@@ -339,23 +361,7 @@ def _record(
     for result in results:
         message = by_id[result.message_id]
         message.lease_until = None
-        event_id = trigger_of.get(message.enrolment_id)
-        logger.info(
-            "msg-%s evt-%s enrolment %s: %s via %s%s",
-            message.id,
-            event_id or "-",
-            message.enrolment_id,
-            "sent" if result.ok else "not sent",
-            sender.name,
-            f", provider id {result.provider_message_id}" if result.ok else f": {result.error}",
-            extra={
-                "correlation_id": f"evt-{event_id}" if event_id else f"msg-{message.id}",
-                "message_id": message.id,
-                "enrolment_id": message.enrolment_id,
-                "provider_message_id": result.provider_message_id,
-                "outcome": "sent" if result.ok else "error",
-            },
-        )
+        _log_result(message, result, sender, trigger_of.get(message.enrolment_id))
         if not result.ok:
             counts[(hour, "provider_error", result.error.split(":")[0][:100])] += 1
         if result.ok:
@@ -365,38 +371,85 @@ def _record(
                 sender.name,
                 "",
             )
+            message.maybe_sent_since = None
             report.sent += 1
             counts[(hour, "sent", str(message.campaign_id or ""))] += 1
         elif result.quota_exceeded:
-            until = _quota_block_until(result.quota_exceeded)
-            ws.sending_blocked_until = until
-            ws.sending_blocked_reason = (
-                f"Resend's {result.quota_exceeded} sending quota is used up: sending is paused"
-                + (
-                    " until midnight UTC."
-                    if result.quota_exceeded == "daily"
-                    else ". Upgrade your Resend plan, then click Resume sending in Settings."
-                )
-            )
-            session.add(ws)
-            message.batch_key = None
-            _hold(message, until, result.error[:1000])
+            _block_for_quota(session, ws, result.quota_exceeded)
+            message.attempts -= 1  # refused before it was taken: not an attempt
+            _wait_unsent(message, call, ws.sending_blocked_until or clock.now(), result.error)
             report.held += 1
+        elif result.retryable and not result.maybe_sent:
+            # a 429 or the shared limiter unreachable: known not taken. Waiting is not failing, so it
+            # consumes no attempt and has no limit; it waits as long as the provider keeps limiting.
+            message.attempts -= 1
+            wait = timedelta(seconds=result.retry_after_s or RATE_LIMIT_WAIT_S)
+            _wait_unsent(message, call, clock.now() + wait, f"waiting (rate limited): {result.error}")
+            report.retried += 1
         elif result.retryable and message.attempts < MAX_ATTEMPTS:
             wait = timedelta(seconds=result.retry_after_s or min(2**message.attempts, 300))
             message.last_error = result.error[:1000]
-            if result.maybe_sent:
-                message.lease_until = clock.now() + wait  # stays `sending`: replayed exactly when this runs out
-            else:
-                message.batch_key = None  # definitely not accepted: gated, rendered and batched afresh
-                _hold(message, clock.now() + wait, result.error[:1000])
+            message.lease_until = clock.now() + wait  # stays `sending`: replayed exactly when this runs out
             report.retried += 1
         else:
-            message.status, message.last_error = MessageStatus.failed, result.error[:1000]
+            _fail(message, call, result)
             report.failed += 1
             counts[(hour, "failed", str(message.campaign_id or ""))] += 1
         session.add(message)
     stats.bump(session, counts)
+
+
+def _log_result(message: Message, result: SendResult, sender: Sender, event_id: int | None) -> None:
+    logger.info(
+        "msg-%s evt-%s enrolment %s: %s via %s%s",
+        message.id,
+        event_id or "-",
+        message.enrolment_id,
+        "sent" if result.ok else "not sent",
+        sender.name,
+        f", provider id {result.provider_message_id}" if result.ok else f": {result.error}",
+        extra={
+            "correlation_id": f"evt-{event_id}" if event_id else f"msg-{message.id}",
+            "message_id": message.id,
+            "enrolment_id": message.enrolment_id,
+            "provider_message_id": result.provider_message_id,
+            "outcome": "sent" if result.ok else "error",
+        },
+    )
+
+
+def _block_for_quota(session: Session, ws: Workspace, kind: str) -> None:
+    ws.sending_blocked_until = _quota_block_until(kind)
+    ws.sending_blocked_reason = f"Resend's {kind} sending quota is used up: sending is paused" + (
+        " until midnight UTC."
+        if kind == "daily"
+        else ". Upgrade your Resend plan, then click Resume sending in Settings."
+    )
+    session.add(ws)
+
+
+def _wait_unsent(message: Message, call: _Call, until: datetime, reason: str) -> None:
+    """This call was not taken. A first call's rows are known-unsent: gated, rendered and batched afresh.
+    A replay's refusal says nothing about the first call, which may have been taken: its rows stay
+    `sending` and are replayed under the same key, with the same members and payload, when `until` comes."""
+    message.last_error = reason[:1000]
+    if call.replay:
+        message.lease_until = until
+        return
+    message.batch_key, message.maybe_sent_since = None, None
+    _hold(message, until, reason[:1000])
+
+
+def _fail(message: Message, call: _Call, result: SendResult) -> None:
+    """Gives up on a row. One the provider may have (5xx or timeouts until attempts ran out, or any
+    answer to a replay) keeps its key and `maybe_sent_since`, so Retry replays it rather than sending anew."""
+    message.status, message.last_error = MessageStatus.failed, result.error[:1000]
+    if result.maybe_sent:
+        message.last_error = (
+            f"{result.error} (attempts {message.attempts}); may have been sent: Retry replays it under its original key"
+        )[:1000]
+    elif not (call.replay and "invalid_idempotent_request" in result.error):
+        message.maybe_sent_since = None  # answered and refused; a replay's 409 instead says the key was taken
 
 
 def _hold_while_blocked(messages: list[Message], ws: Workspace, report: DispatchReport) -> None:
@@ -423,6 +476,38 @@ def _apply(
     else:
         _hold(message, now + HOLD_FOR[verdict], reason)
         report.held += 1
+
+
+def _render_or_fail(
+    session: Session,
+    message: Message,
+    ws: Workspace,
+    campaign: Campaign | None,
+    public_url: str,
+    facts: _Facts,
+    report: DispatchReport,
+    counts: Counter,
+) -> OutgoingEmail | None:
+    """Renders one email; a template that cannot render (unknown filter, division by zero, a call the
+    sandbox forbids…) fails this email alone, before any provider call, and never the whole claim."""
+    try:
+        return _render(session, message, ws, campaign, public_url, facts)
+    except Exception as exc:  # anything a template can raise: it is this message's failure, not the pass's
+        reason = f"render error: {templates.describe_error(exc)}"
+        logger.warning(
+            "msg-%s campaign %s step %s not sent: %s",
+            message.id,
+            message.campaign_id,
+            message.step_index,
+            reason,
+            extra={"message_id": message.id, "outcome": "render_error"},
+        )
+        message.status, message.last_error, message.lease_until = MessageStatus.failed, reason[:1000], None
+        report.failed += 1
+        hour = stats.hour_of(clock.now())
+        counts[(hour, "failed", str(message.campaign_id or ""))] += 1
+        counts[(hour, "render_error", str(message.campaign_id or ""))] += 1
+        return None
 
 
 def _gate_and_render(
@@ -456,9 +541,11 @@ def _gate_and_render(
         if verdict != Verdict.send:
             _apply(message, verdict, reason, now, report, suppressed)
             continue
+        email = _render_or_fail(session, message, ws, campaign, public_url, facts, report, suppressed)
+        if email is None:
+            continue
         if not message.is_test:
             planned[message.contact_id] = planned.get(message.contact_id, 0) + 1
-        email = _render(session, message, ws, campaign, public_url, facts)
         message.from_address, message.subject, message.html, message.text = (
             email.from_address,
             email.subject,
@@ -467,7 +554,51 @@ def _gate_and_render(
         )
         ready.append((message, email))
     stats.bump(session, suppressed)
+    _pause_failing_steps(session, [m for m in fresh if m.status == MessageStatus.failed], campaigns)
     return ready
+
+
+def _pause_failing_steps(session: Session, failed: list[Message], campaigns: dict[int | None, Campaign]) -> None:
+    """A campaign step that fails to render again and again (PAUSE_AFTER emails in a row since its last
+    sent one, for at least PAUSE_ACROSS recipients, so not one contact's odd data) pauses its campaign,
+    saying why: its scheduled emails then wait instead of failing one by one until someone fixes it."""
+    for campaign_id, step_index in {(m.campaign_id, m.step_index) for m in failed if m.campaign_id}:
+        campaign = campaigns.get(campaign_id)
+        if campaign is None or campaign.status != CampaignStatus.active:
+            continue
+        in_step = (
+            col(Message.campaign_id) == campaign_id,
+            col(Message.step_index) == step_index,
+            col(Message.is_test).is_(False),
+        )
+        last_sent = (
+            session.exec(
+                select(Message.id)
+                .where(*in_step, Message.status == MessageStatus.sent)
+                .order_by(col(Message.id).desc())
+                .limit(1)
+            ).first()
+            or 0
+        )
+        streak = session.exec(
+            select(Message.to_email, Message.last_error)
+            .where(
+                *in_step,
+                col(Message.id) > last_sent,
+                Message.status == MessageStatus.failed,
+                col(Message.last_error).startswith("render error"),
+            )
+            .order_by(col(Message.id))
+        ).all()
+        if len(streak) >= PAUSE_AFTER and len({to for to, _ in streak}) >= PAUSE_ACROSS:
+            campaign.status, campaign.updated_at = CampaignStatus.paused, clock.now()
+            campaign.paused_reason = (
+                f"Paused automatically: step {step_index + 1} failed to render for {len(streak)} emails in a row "
+                f"({len({to for to, _ in streak})} recipients), most recently with {streak[-1][1]}. Fix the "
+                f"template, then resume the campaign; retry the failed emails from Messages."
+            )[:1000]
+            session.add(campaign)
+            logger.warning("campaign %s paused: %s", campaign.id, campaign.paused_reason)
 
 
 def _plan_calls(ready: list[tuple[Message, OutgoingEmail]], max_batch: int) -> list[_Call]:
@@ -487,6 +618,8 @@ def _mark_sending(calls: list[_Call], now: datetime) -> None:
         for message in call.messages:
             message.status, message.lease_until = MessageStatus.sending, now + LEASE
             message.attempts += 1
+            if not call.replay:
+                message.maybe_sent_since = now  # from this commit on, the provider may have it under this key
 
 
 def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int = BATCH) -> DispatchReport:
@@ -509,7 +642,7 @@ def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int 
             session.add_all(messages)
             session.commit()
             return report
-        calls = _replays(session, [m for m in messages if m.status == MessageStatus.sending], public_url)
+        calls = _replays(session, [m for m in messages if m.status == MessageStatus.sending], public_url, report)
         ready = _gate_and_render(
             session, [m for m in messages if m.status == MessageStatus.scheduled], ws, sender, public_url, now, report
         )
@@ -519,7 +652,33 @@ def dispatch_due(*, engine: Engine, sender: Sender, public_url: str, limit: int 
         session.commit()  # every call is recorded (members, key, payload) before the provider sees it
 
         for call in calls:
-            results = sender.send(call.emails, batch_key=call.batch_key)
-            _record(session, call, results, sender, ws, report)
-            session.commit()
+            _make_call(session, call, sender, ws, report)
     return report
+
+
+def _make_call(session: Session, call: _Call, sender: Sender, ws: Workspace, report: DispatchReport) -> None:
+    """One provider call and its result. An exception here (a sender bug, the database gone mid-record)
+    costs only this call: its rows stay `sending` under their lease, exactly as if this process had died,
+    and are replayed under the same key when the lease runs out; the other calls of the pass still go."""
+    try:
+        results = sender.send(call.emails, batch_key=call.batch_key)
+        _record(session, call, results, sender, ws, report)
+        session.commit()
+    except Exception:
+        session.rollback()
+        note_error(engine=session.get_bind(), where="send")
+        logger.exception(
+            "dispatcher: call %s for messages %s failed; replayed after the lease",
+            call.batch_key or "(single)",
+            [m.id for m in call.messages],
+        )
+
+
+def note_error(*, engine: Engine | Connection, where: str) -> None:
+    """Counts a dispatcher error (Pipeline health, /metrics); best effort, since the database may be why."""
+    try:
+        with Session(engine) as session:
+            stats.bump(session, Counter({(stats.hour_of(clock.now()), "dispatcher_error", where): 1}))
+            session.commit()
+    except Exception:
+        logger.exception("dispatcher: could not count an error")

@@ -57,6 +57,7 @@ def message_as_dict(message: Message, *, full: bool = False) -> dict[str, Any]:
         "attempts": message.attempts,
         "is_test": message.is_test,
         "subject": message.subject,
+        "maybe_sent": message.maybe_sent_since is not None and message.status != MessageStatus.sent,
     }
     if full:
         data.update(

@@ -69,7 +69,11 @@ class ResendSender:
         """Wait until a slot is free before the dispatcher claims, so what it claims leaves at once:
         claiming first and waiting after would add a whole slot to the latency of every message that just
         missed a claim. The slot itself is taken by `send`, right before the call."""
-        if (wait := self._limiter.time_to_next()) > 0:
+        try:
+            wait = self._limiter.time_to_next()
+        except Exception:
+            return  # the limiter is unreachable: `send` reports that for the rows, unsent
+        if wait > 0:
             time.sleep(wait)
 
     def _failure(self, emails: list[OutgoingEmail], exc: Exception) -> list[SendResult]:
@@ -107,7 +111,20 @@ class ResendSender:
         ]
 
     def send(self, emails: list[OutgoingEmail], *, batch_key: str | None = None) -> list[SendResult]:
-        rate_limit.wait_for_slot(self._limiter)
+        try:
+            rate_limit.wait_for_slot(self._limiter)
+        except Exception as exc:
+            # the provider was not called: known-unsent, waited out like a rate limit (never `sending`)
+            return [
+                SendResult(
+                    message_id=e.message_id,
+                    ok=False,
+                    retryable=True,
+                    retry_after_s=5.0,
+                    error=f"rate limiter unreachable: {type(exc).__name__}: {exc}"[:1000],
+                )
+                for e in emails
+            ]
         try:
             if batch_key is None:
                 (email,) = emails
