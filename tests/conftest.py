@@ -29,6 +29,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         on_postgres = params is not None and "postgresql" in params.params.values()  # database_url, or a module's own
         if on_postgres or "postgres_database" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+    # Browser journeys last: a broken service shows in minutes, and Playwright's session-long event loop in
+    # the main thread then meets no test that starts one of its own.
+    items.sort(key=lambda item: E2E_DIR in item.path.parents)
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from humanic_app.services import sources
 from humanic_app.services.intake.payloads import parse_body
 from humanic_app.services.intake.storing import Delivery, store_deliveries
 from humanic_app.services.samples import posthog_event
+from tests.support import aio
 from tests.support.server import PROJECT
 from tests.support.waiting import has_database_open, wait_until
 
@@ -137,7 +138,7 @@ def test_a_web_process_with_external_workers_starts_no_child(monkeypatch):
         async with background.background_worker():
             return background.supervising, sorted(task.get_name() for task in asyncio.all_tasks())
 
-    supervising, tasks = asyncio.run(serve_briefly())
+    supervising, tasks = aio.run(serve_briefly())
     assert supervising is True  # the webhook leaves the inbox's rows to the workers
     assert "humanic-background-supervisor" not in tasks and spawned == []
     assert background.supervising is False

@@ -1,12 +1,12 @@
 """The origins allowed to make credentialed requests and open the event websocket, and the headers added."""
 
-import asyncio
 import base64
 import gzip
 import hashlib
 
 from humanic_app import browser_security
 from humanic_app.settings import load_settings
+from tests.support import aio
 
 
 def test_allowed_origins_are_the_apps_own():
@@ -44,7 +44,7 @@ def _serve(body: bytes, headers: list, *, scheme: str = "http", public_url: str 
         sent.append(message)
 
     middleware = browser_security.SecurityHeaders(inner, public_url=public_url)
-    asyncio.run(middleware({"type": "http", "scheme": scheme}, None, send))
+    aio.run(middleware({"type": "http", "scheme": scheme}, None, send))
     return dict(sent[0]["headers"]), b"".join(m.get("body", b"") for m in sent[1:])
 
 

@@ -9,7 +9,7 @@ from humanic_app.db import session_scope
 from humanic_app.services import auth, sample_sender, signing
 from humanic_app.services.campaigns import library
 from humanic_app.services.samples import posthog_event
-from tests.api.test_webhook import path_of, process
+from tests.support.webhooks import path_of, process
 
 
 def _signed(secret: str, body: dict) -> tuple[bytes, dict]:

@@ -10,9 +10,9 @@ from humanic_app.models import CampaignStatus, Message, MessageStatus
 from humanic_app.services import outbox as messages, workspace
 from humanic_app.services.campaigns import store
 from humanic_app.services.campaigns.preview import queue_test_send
-from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender, SendResult
-from tests.support.campaign_world import T0, World
+from tests.support.campaign_world import T0
+from tests.support.dispatching import dispatch, resend_with_verified_domain, setup_world, statuses
 
 
 class ScriptedSender(LocalOutboxSender):
@@ -41,32 +41,8 @@ class ScriptedSender(LocalOutboxSender):
         ]
 
 
-def _setup(session, monkeypatch, slug="onboarding-activation"):
-    world = World(session)
-    workspace.update_workspace(session=session, changes={"from_name": "Acme", "physical_address": "1 Main St"})
-    campaign = world.campaign(slug)
-    monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(minutes=1))
-    world.send("user_signed_up", T0, email="ada@example.com")
-    session.commit()
-    return world, campaign
-
-
-def statuses(session):
-    session.expire_all()
-    result = [m.status.value for m in session.exec(select(Message).order_by(Message.step_index, Message.id))]
-    session.commit()  # end the read, so the dispatcher's own connection can write (SQLite)
-    return result
-
-
-def dispatch(session, engine, sender, public_url="x"):
-    session.commit()
-    report = dispatcher.dispatch_due(engine=engine, sender=sender, public_url=public_url)
-    session.expire_all()
-    return report
-
-
 def test_due_message_is_rendered_and_sent_once(session, engine, monkeypatch):
-    _world, _ = _setup(session, monkeypatch)
+    _world, _ = setup_world(session, monkeypatch)
     report = dispatch(session, engine, LocalOutboxSender(), "https://h.acme.io")
     assert report.sent == 1
     assert statuses(session) == ["sent", "scheduled", "scheduled", "scheduled"]
@@ -78,7 +54,7 @@ def test_due_message_is_rendered_and_sent_once(session, engine, monkeypatch):
 
 
 def test_gate_holds_paused_and_cancels_archived(session, engine, monkeypatch):
-    _world, campaign = _setup(session, monkeypatch)
+    _world, campaign = setup_world(session, monkeypatch)
     store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.paused)
     session.commit()
     report = dispatch(session, engine, LocalOutboxSender(), "x")
@@ -90,7 +66,7 @@ def test_gate_holds_paused_and_cancels_archived(session, engine, monkeypatch):
 
 
 def test_workspace_paused_holds_everything(session, engine, monkeypatch):
-    _setup(session, monkeypatch)
+    setup_world(session, monkeypatch)
     workspace.update_workspace(session=session, changes={"status": "paused"})
     session.commit()
     assert dispatch(session, engine, LocalOutboxSender(), "x").held == 1
@@ -98,7 +74,7 @@ def test_workspace_paused_holds_everything(session, engine, monkeypatch):
 
 
 def test_frequency_cap_makes_steps_wait_not_drop(session, engine, monkeypatch):
-    world, _ = _setup(session, monkeypatch)
+    world, _ = setup_world(session, monkeypatch)
     ws = workspace.get_workspace(session=session)
     ws.frequency_cap = 1
     session.add(ws)
@@ -114,7 +90,7 @@ def test_frequency_cap_makes_steps_wait_not_drop(session, engine, monkeypatch):
 
 
 def test_retryable_error_retries_with_the_same_key_then_succeeds(session, engine, monkeypatch):
-    _setup(session, monkeypatch)
+    setup_world(session, monkeypatch)
     sender = ScriptedSender("429", "ok")
     assert dispatch(session, engine, sender, "x").retried == 1
     later = T0 + timedelta(hours=1)
@@ -125,7 +101,7 @@ def test_retryable_error_retries_with_the_same_key_then_succeeds(session, engine
 
 
 def test_permanent_error_fails_and_can_be_retried_by_hand(session, engine, monkeypatch):
-    _setup(session, monkeypatch)
+    setup_world(session, monkeypatch)
     dispatch(session, engine, ScriptedSender("422 validation_error"), "x")
     failed = session.exec(select(Message).where(Message.status == MessageStatus.failed)).one()
     assert failed.last_error == "422 validation_error"
@@ -136,7 +112,7 @@ def test_permanent_error_fails_and_can_be_retried_by_hand(session, engine, monke
 
 def test_crashed_dispatch_is_resent_after_the_lease_with_the_same_key(session, engine, monkeypatch):
     """A dispatcher died between claiming (status sending) and recording the result."""
-    _setup(session, monkeypatch)
+    setup_world(session, monkeypatch)
 
     class Crash(Exception):
         pass
@@ -159,7 +135,7 @@ def test_crashed_dispatch_is_resent_after_the_lease_with_the_same_key(session, e
 
 
 def test_test_send_goes_through_the_outbox(session, engine, monkeypatch):
-    _world, campaign = _setup(session, monkeypatch)
+    _world, campaign = setup_world(session, monkeypatch)
     message = queue_test_send(
         session=session,
         document=campaign.definition,
@@ -179,30 +155,11 @@ def test_test_send_goes_through_the_outbox(session, engine, monkeypatch):
 
 
 @contextlib.contextmanager
-def _resend_with_verified_domain(session):
-    """(fake Resend API, a real ResendSender pointed at it), with acme.io verified; the SDK's URL is
-    restored afterwards, whatever the test did."""
-    import resend
-
-    from humanic_app.models import Domain
-    from humanic_app.services.delivery.resend_sender import ResendSender
-    from tests.support.fake_resend import FakeResend
-
-    session.add(Domain(name="acme.io", resend_id="d-1", status="verified"))
-    session.commit()
-    before = resend.api_url
-    try:
-        with FakeResend() as fake:
-            yield fake, ResendSender(api_key=fake.api_key, api_url=fake.url)
-    finally:
-        resend.api_url = before
-
-
 def test_dispatcher_with_resend_sends_exactly_once_across_a_crash(session, engine, monkeypatch):
     """Crash after the provider accepted but before the result was recorded: the re-send after the lease
     carries the same Idempotency-Key, so Resend returns the same email instead of sending a second."""
-    _setup(session, monkeypatch)
-    with _resend_with_verified_domain(session) as (fake, real):
+    setup_world(session, monkeypatch)
+    with resend_with_verified_domain(session) as (fake, real):
 
         class CrashAfterSend(LocalOutboxSender):
             name = "resend"
@@ -223,7 +180,7 @@ def test_dispatcher_with_resend_sends_exactly_once_across_a_crash(session, engin
 
 
 def test_every_email_carries_rfc8058_headers_and_a_visible_link(session, engine, monkeypatch):
-    _setup(session, monkeypatch)
+    setup_world(session, monkeypatch)
 
     class Capture(LocalOutboxSender):
         name = "capture"
@@ -242,7 +199,7 @@ def test_every_email_carries_rfc8058_headers_and_a_visible_link(session, engine,
 
 
 def test_resend_sending_waits_for_a_verified_domain(session, engine, monkeypatch):
-    _setup(session, monkeypatch)
+    setup_world(session, monkeypatch)
 
     class ResendLike(ScriptedSender):
         name = "resend"
@@ -254,7 +211,7 @@ def test_resend_sending_waits_for_a_verified_domain(session, engine, monkeypatch
 
 
 def _three_welcome_emails(session, monkeypatch):
-    world, _campaign = _setup(session, monkeypatch)
+    world, _campaign = setup_world(session, monkeypatch)
     for name in ("bob", "cy"):
         world.send("user_signed_up", T0, user=name, email=f"{name}@example.com")
     session.commit()
@@ -276,7 +233,7 @@ def test_a_batch_that_may_have_been_accepted_is_replayed_exactly(session, engine
     from humanic_app.models import Contact
 
     _three_welcome_emails(session, monkeypatch)
-    with _resend_with_verified_domain(session) as (fake, real):
+    with resend_with_verified_domain(session) as (fake, real):
 
         class AnswerLost(LocalOutboxSender):
             name = "resend"

@@ -6,15 +6,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from humanic_app.services.group_commit import GroupCommitWriter
-
-
-def _run(coroutine):
-    """asyncio.run in a thread of its own: the browser tests' Playwright keeps a loop running in this one."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
+from tests.support import aio
 
 
 async def _queued(*submissions) -> list[asyncio.Future]:
@@ -46,7 +40,7 @@ def test_requests_arriving_while_the_store_waits_for_the_lock_join_that_commit()
         lock_free.set()
         return await asyncio.gather(first, *later)
 
-    assert _run(scenario()) == ["A", "B", "C", "D"]
+    assert aio.run(scenario()) == ["A", "B", "C", "D"]
     assert rounds == [["a", "b", "c", "d"]]
 
 
@@ -64,7 +58,7 @@ def test_a_store_that_fails_before_taking_fails_every_waiting_request_once():
         await asyncio.sleep(0.05)
         return results
 
-    results = _run(scenario())
+    results = aio.run(scenario())
     assert all(isinstance(r, ConnectionError) for r in results)
     assert calls == 1  # not retried in a loop while nobody waits
 
@@ -81,7 +75,7 @@ def test_a_round_takes_at_most_max_batch_items():
         writer = GroupCommitWriter(store=store, max_batch=2)
         return await asyncio.gather(*(writer.submit(i) for i in range(5)))
 
-    assert _run(scenario()) == [0, 1, 2, 3, 4]
+    assert aio.run(scenario()) == [0, 1, 2, 3, 4]
     assert all(len(r) <= 2 for r in rounds) and list(itertools.chain.from_iterable(rounds)) == [0, 1, 2, 3, 4]
 
 
@@ -108,7 +102,7 @@ def test_an_item_that_fails_its_batch_fails_alone():
         lock_free.set()
         return await asyncio.gather(first, *later, return_exceptions=True)
 
-    first, bad, last = _run(scenario())
+    first, bad, last = aio.run(scenario())
     assert (first, last) == ("A", "C") and isinstance(bad, ValueError)
     assert calls == [["a", "bad", "c"], ["a"], ["bad"], ["c"]]
 
@@ -126,7 +120,7 @@ def test_a_database_failure_is_not_retried_item_by_item():
         writer = GroupCommitWriter(store=store)
         return await asyncio.gather(*(writer.submit(i) for i in range(3)), return_exceptions=True)
 
-    assert all(isinstance(r, OperationalError) for r in _run(scenario()))
+    assert all(isinstance(r, OperationalError) for r in aio.run(scenario()))
     assert len(calls) == 1
 
 
@@ -144,5 +138,5 @@ def test_an_item_that_cannot_be_stored_is_replaced_by_what_as_failed_gives():
         writer = GroupCommitWriter(store=store, as_failed=lambda item, exc: f"{item}: {type(exc).__name__}!")
         return await writer.submit("bad")
 
-    assert _run(scenario()) == "BAD: VALUEERROR!"
+    assert aio.run(scenario()) == "BAD: VALUEERROR!"
     assert stored == [["bad: ValueError!"]]  # alone in its batch: not stored twice before being replaced

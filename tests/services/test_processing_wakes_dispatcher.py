@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from humanic_app.models import CampaignStatus
 from humanic_app.services.campaigns import library, store
 from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
+from tests.support import aio
 from tests.support.campaign_world import World
 
 
@@ -83,7 +83,6 @@ def test_the_processing_loop_wakes_the_dispatcher_it_was_given(session, woken, m
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    with ThreadPoolExecutor(max_workers=1) as pool:  # a loop of its own: Playwright's may run in this thread
-        pool.submit(asyncio.run, scenario()).result()
+    aio.run(scenario())
     assert given == ["given"]
     assert woken == []  # not this process's own ticker: the one passed in

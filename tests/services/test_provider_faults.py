@@ -10,15 +10,11 @@ from sqlmodel import select
 
 from humanic_app import clock
 from humanic_app.models import Message, MessageStatus
-from humanic_app.services import diagnostics
-from humanic_app.services.delivery import dispatcher, outbox, rate_limit
+from humanic_app.services import diagnostics, outbox
+from humanic_app.services.delivery import dispatcher, rate_limit
 from humanic_app.services.errors import ValidationFailed
-from tests.services.test_campaign_examples import T0
-from tests.services.test_dispatcher import (
-    _resend_with_verified_domain,
-    _setup,
-    dispatch,
-)
+from tests.support.campaign_world import T0
+from tests.support.dispatching import dispatch, resend_with_verified_domain, setup_world
 
 
 class Clock:
@@ -33,7 +29,7 @@ class Clock:
 
 
 def _welcome(session, monkeypatch, recipients: int):
-    world, _ = _setup(session, monkeypatch)
+    world, _ = setup_world(session, monkeypatch)
     for i in range(1, recipients):
         world.send("user_signed_up", T0, user=f"u{i + 1}", email=f"user{i + 1}@example.com")
     session.commit()
@@ -60,7 +56,7 @@ def _drain(session, engine, sender, moved: Clock, passes: int = 80) -> None:
 
 def test_a_replay_answered_429_keeps_its_key_and_never_sends_twice(session, engine, monkeypatch):
     moved = _welcome(session, monkeypatch, 3)
-    with _resend_with_verified_domain(session) as (fake, sender):
+    with resend_with_verified_domain(session) as (fake, sender):
         fake.lose_answers = ["500"]  # the batch is accepted, its answer lost
         fake.limit_replays = 1  # and its first replay is rate limited
         _drain(session, engine, sender, moved)
@@ -73,7 +69,7 @@ def test_a_replay_answered_429_keeps_its_key_and_never_sends_twice(session, engi
 
 def test_rate_limiting_is_waiting_never_failure(session, engine, monkeypatch):
     moved = _welcome(session, monkeypatch, 1)
-    with _resend_with_verified_domain(session) as (fake, sender):
+    with resend_with_verified_domain(session) as (fake, sender):
         fake.inject(429, "rate_limit_exceeded", {"retry-after": "0.5"}, times=dispatcher.MAX_ATTEMPTS + 2)
         dispatch(session, engine, sender)
         [waiting] = _first_steps(session)
@@ -88,7 +84,7 @@ def test_rate_limiting_is_waiting_never_failure(session, engine, monkeypatch):
 
 def test_retry_after_attempts_ran_out_replays_under_the_original_key(session, engine, monkeypatch):
     moved = _welcome(session, monkeypatch, 3)
-    with _resend_with_verified_domain(session) as (fake, sender):
+    with resend_with_verified_domain(session) as (fake, sender):
         sender._limiter = rate_limit.LocalRateLimiter(1000)
         fake.lose_answers = ["500"]
         fake.inject(500, "internal_server_error", times=dispatcher.MAX_ATTEMPTS - 1)
@@ -107,7 +103,7 @@ def test_retry_after_attempts_ran_out_replays_under_the_original_key(session, en
 
 def test_past_the_idempotency_window_a_person_decides(session, engine, monkeypatch):
     moved = _welcome(session, monkeypatch, 1)
-    with _resend_with_verified_domain(session) as (fake, sender):
+    with resend_with_verified_domain(session) as (fake, sender):
         fake.lose_answers = ["drop"]
         dispatch(session, engine, sender)
         [unsure] = _first_steps(session)
@@ -129,7 +125,7 @@ def test_past_the_idempotency_window_a_person_decides(session, engine, monkeypat
 
 def test_an_unreachable_rate_limiter_leaves_nothing_sending(session, engine, monkeypatch):
     _welcome(session, monkeypatch, 2)
-    with _resend_with_verified_domain(session) as (fake, sender):
+    with resend_with_verified_domain(session) as (fake, sender):
 
         class Down(rate_limit.LocalRateLimiter):
             def reserve(self):
@@ -145,7 +141,7 @@ def test_an_unreachable_rate_limiter_leaves_nothing_sending(session, engine, mon
 
 def test_busy_team_lossy_slow_provider_delivers_each_email_exactly_once(session, engine, monkeypatch):
     moved = _welcome(session, monkeypatch, 8)
-    with _resend_with_verified_domain(session) as (fake, sender):
+    with resend_with_verified_domain(session) as (fake, sender):
         sender.max_batch = 3
         fake.rate_limit_per_second = 2
         fake.share_budget(1.5)

@@ -11,7 +11,7 @@ from humanic_app.models import Campaign, CampaignStatus, Message, MessageStatus
 from humanic_app.services import dashboard, metrics, workspace
 from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender, SendResult
-from tests.services.test_campaign_examples import T0, World
+from tests.support.campaign_world import T0, World
 
 # Each kind of template that saved before templates were checked, and the reason its email fails with.
 POISONS = {

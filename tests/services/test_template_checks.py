@@ -6,9 +6,9 @@ from sqlmodel import select
 
 from humanic_app.models import Campaign, CampaignStatus, Message
 from humanic_app.services.campaigns import store
-from humanic_app.services.delivery import outbox
+from humanic_app.services.campaigns.preview import queue_test_send
 from humanic_app.services.errors import ValidationFailed
-from tests.services.test_campaign_examples import T0, World
+from tests.support.campaign_world import T0, World
 
 
 def _doc(html: str, subject: str = "Hello", text: str | None = None) -> dict:
@@ -74,7 +74,7 @@ def test_activation_and_send_test_refuse_a_step_that_cannot_render(session, html
     assert "Step 2 cannot be rendered on the sample event" in refused.value.field_errors["status"]
     assert reason in refused.value.field_errors["status"]
     with pytest.raises(ValidationFailed) as refused:
-        outbox.create_test_send(
+        queue_test_send(
             session=session,
             document=campaign.definition,
             step_index=1,
