@@ -26,6 +26,9 @@ from humanic_app.models import Message, MessageStatus
 from humanic_app.services.auth import validate_email
 from humanic_app.services.errors import ValidationFailed, require
 
+# Resend keeps an idempotency key for 24 h; replays stop an hour short of that, for clocks and calls in flight
+REPLAY_WINDOW = timedelta(hours=23)
+
 # Resend's delivery events only move a message forward: a late "delivered" never hides an "opened".
 DELIVERY_RANK = {"": 0, "sent": 1, "delivered": 2, "opened": 3, "clicked": 4, "bounced": 5, "complained": 6}
 
@@ -112,8 +115,6 @@ def retry(*, session: Session, message_id: int, confirm: bool = False) -> Messag
     its original key with the rest of its batch, so the provider deduplicates it; once that key has
     expired a replay could deliver it twice, so it is sent anew only when the person confirms. Any other
     is gated, rendered and batched afresh."""
-    from humanic_app.services.delivery.dispatcher import REPLAY_WINDOW
-
     message = require(session.get(Message, message_id), noun="message", row_id=message_id)
     if message.status != MessageStatus.failed:
         raise ValidationFailed({"status": f"Only failed messages can be retried; this one is {message.status.value}."})

@@ -39,7 +39,7 @@ from humanic_app.models import (
     WorkspaceStatus,
 )
 from humanic_app.models.rows import id_of
-from humanic_app.services import domains, stats, templates, unsubscribe, workspace
+from humanic_app.services import domains, outbox, stats, templates, unsubscribe, workspace
 from humanic_app.services.campaigns import rules
 from humanic_app.services.delivery.senders import OutgoingEmail, Sender, SendResult
 
@@ -48,8 +48,6 @@ logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8  # calls that got a 5xx or no answer; rate limits are waited out and never count
 RATE_LIMIT_WAIT_S = 1.0  # a 429 without retry-after: Resend's window is a second
-# Resend keeps an idempotency key for 24 h; replays stop an hour short of that, for clocks and calls in flight
-REPLAY_WINDOW = timedelta(hours=23)
 BATCH = 100
 PAUSE_AFTER, PAUSE_ACROSS = 10, 3  # render failures in a row, and distinct recipients, that pause a campaign
 
@@ -298,7 +296,7 @@ def _replays(session: Session, claimed: list[Message], public_url: str, report: 
     calls: list[_Call] = []
     seen_batches: set[str] = set()
     for message in claimed:
-        if message.maybe_sent_since is not None and message.maybe_sent_since + REPLAY_WINDOW <= clock.now():
+        if message.maybe_sent_since is not None and message.maybe_sent_since + outbox.REPLAY_WINDOW <= clock.now():
             message.status, message.last_error, message.lease_until = MessageStatus.failed, NEEDS_A_PERSON, None
             report.failed += 1
             continue
