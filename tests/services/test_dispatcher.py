@@ -154,7 +154,6 @@ def test_test_send_goes_through_the_outbox(session, engine, monkeypatch):
     assert sent.subject == "[Test] Finish setting up your workspace"
 
 
-@contextlib.contextmanager
 def test_dispatcher_with_resend_sends_exactly_once_across_a_crash(session, engine, monkeypatch):
     """Crash after the provider accepted but before the result was recorded: the re-send after the lease
     carries the same Idempotency-Key, so Resend returns the same email instead of sending a second."""

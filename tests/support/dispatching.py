@@ -3,6 +3,7 @@ session, and a fake Resend with a verified domain."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from sqlmodel import select
@@ -38,6 +39,7 @@ def dispatch(session, engine, sender, public_url="x"):
     return report
 
 
+@contextlib.contextmanager
 def resend_with_verified_domain(session):
     """(fake Resend API, a real ResendSender pointed at it), with acme.io verified; the SDK's URL is
     restored afterwards, whatever the test did."""
