@@ -9,6 +9,10 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
+# How long the webhook and /healthz wait for the database before answering 503. PostHog gives up on a
+# webhook after 3 s and disables destinations that keep timing out, so an answer must leave well before.
+DEFAULT_DB_TIMEOUT_SECONDS = 1.5
+
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
@@ -22,6 +26,7 @@ class Settings:
     session_ttl_hours: int
     metrics_token: str | None
     workers: str = "embedded"  # embedded: each web process runs its own background worker; external: none
+    db_timeout_seconds: float = DEFAULT_DB_TIMEOUT_SECONDS
 
     @property
     def is_sqlite(self) -> bool:
@@ -46,6 +51,13 @@ def _workers_mode(value: str | None) -> str:
     return mode
 
 
+def _positive_seconds(name: str, value: str | None, default: float) -> float:
+    seconds = float(value) if value else default
+    if not seconds > 0:
+        raise ValueError(f"{name} must be a number of seconds above 0, not {value!r}")
+    return seconds
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("HUMANIC_DATA_DIR") or PROJECT_DIR / "data").resolve()
@@ -61,6 +73,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         session_ttl_hours=int(env.get("HUMANIC_SESSION_TTL_HOURS") or 24 * 14),
         metrics_token=env.get("HUMANIC_METRICS_TOKEN") or None,
         workers=_workers_mode(env.get("HUMANIC_WORKERS")),
+        db_timeout_seconds=_positive_seconds(
+            "HUMANIC_DB_TIMEOUT_SECONDS", env.get("HUMANIC_DB_TIMEOUT_SECONDS"), DEFAULT_DB_TIMEOUT_SECONDS
+        ),
     )
 
 
