@@ -8,7 +8,7 @@ import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from humanic_app.services.group_commit import GroupCommitWriter
+from humanic_app.services.group_commit import GroupCommitWriter, NotStoredInTime
 
 
 def _run(coroutine):
@@ -146,3 +146,38 @@ def test_an_item_that_cannot_be_stored_is_replaced_by_what_as_failed_gives():
 
     assert _run(scenario()) == "BAD: VALUEERROR!"
     assert stored == [["bad: ValueError!"]]  # alone in its batch: not stored twice before being replaced
+
+
+def test_requests_stop_waiting_at_their_deadline_while_a_round_is_stuck_and_the_writer_recovers():
+    """A database that stops answering holds a round's thread: its request, and every request after it
+    (queued behind the stuck round), gets NotStoredInTime at its deadline; once the round finishes, the
+    writer goes on, and the requests that gave up are stored in no later round."""
+    in_round = threading.Event()
+    database_answers = threading.Event()
+    rounds: list[list[str]] = []
+
+    def store(take):
+        items = take()
+        rounds.append(items)
+        in_round.set()
+        database_answers.wait(10)
+        return [item.upper() for item in items]
+
+    async def scenario():
+        writer = GroupCommitWriter(store=store, timeout_s=0.2)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        stuck = asyncio.ensure_future(writer.submit("stuck"))
+        assert await asyncio.to_thread(in_round.wait, 5)
+        later = await asyncio.gather(*(writer.submit(x) for x in ("b", "c")), return_exceptions=True)
+        waited = loop.time() - started
+        answers = [await asyncio.gather(stuck, return_exceptions=True), later]
+        database_answers.set()
+        after = await writer.submit("after")
+        return answers, waited, after
+
+    ([[stuck], later], waited, after) = _run(scenario())
+    assert isinstance(stuck, NotStoredInTime) and all(isinstance(r, NotStoredInTime) for r in later)
+    assert waited < 1.0  # every one of them answered at its own deadline, not when the round ended
+    assert after == "AFTER"
+    assert rounds == [["stuck"], ["after"]]  # the round that was stuck still ends; b and c are never stored
