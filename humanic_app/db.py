@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 from humanic_app.settings import DEFAULT_DB_TIMEOUT_SECONDS, get_settings
@@ -124,8 +125,13 @@ def _begin(connection) -> None:
     (`read_scope`) take a plain snapshot and never wait for a writer."""
     if connection.get_execution_options().get(READ_ONLY):
         connection.exec_driver_sql("BEGIN")
-    else:
+        return
+    try:
         connection.connection.dbapi_connection.begin_immediate()
+    except sqlite3.OperationalError as exc:
+        # raised in an event, so SQLAlchemy does not wrap it: wrapped here, a lock that outlasts the busy
+        # timeout is the "database busy" everyone else sees (503), not an unknown error
+        raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
 
 
 def _connection_class(database_url: str) -> type[_TurnTakingConnection]:
