@@ -8,6 +8,9 @@ import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
+
 from humanic_app.services.group_commit import GroupCommitWriter, NotStoredInTime
 
 
@@ -113,20 +116,26 @@ def test_an_item_that_fails_its_batch_fails_alone():
     assert calls == [["a", "bad", "c"], ["a"], ["bad"], ["c"]]
 
 
-def test_a_database_failure_is_not_retried_item_by_item():
-    from sqlalchemy.exc import OperationalError
-
+@pytest.mark.parametrize(
+    "failure",
+    [
+        OperationalError("COMMIT", {}, Exception("database is locked")),
+        PoolTimeout("QueuePool limit of size 10 overflow 10 reached, connection timed out, timeout 1.50"),
+    ],
+    ids=["database", "pool checkout"],
+)
+def test_a_database_failure_is_not_retried_item_by_item(failure):
     calls: list[list[int]] = []
 
     def store(take):
         calls.append(take())
-        raise OperationalError("COMMIT", {}, Exception("database is locked"))
+        raise failure
 
     async def scenario():
         writer = GroupCommitWriter(store=store)
         return await asyncio.gather(*(writer.submit(i) for i in range(3)), return_exceptions=True)
 
-    assert all(isinstance(r, OperationalError) for r in _run(scenario()))
+    assert all(r is failure for r in _run(scenario()))
     assert len(calls) == 1
 
 
