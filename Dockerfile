@@ -12,6 +12,8 @@
 #                        names the client whose sign-in attempts are counted
 #   HUMANIC_WORKERS      embedded (default): each web process runs its own background worker; external: none,
 #                        run this image with `python -m humanic_app worker` as separate services instead
+#   HUMANIC_DB_TIMEOUT_SECONDS  how long the webhook and /healthz wait for the database before answering 503
+#                        (default 1.5; README "While the database hangs")
 FROM python:3.11-slim
 
 RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm unzip curl \

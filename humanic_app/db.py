@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import math
 import os
 import sqlite3
 import threading
@@ -13,9 +14,10 @@ from functools import lru_cache
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
-from humanic_app.settings import get_settings
+from humanic_app.settings import DEFAULT_DB_TIMEOUT_SECONDS, get_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
@@ -123,8 +125,13 @@ def _begin(connection) -> None:
     (`read_scope`) take a plain snapshot and never wait for a writer."""
     if connection.get_execution_options().get(READ_ONLY):
         connection.exec_driver_sql("BEGIN")
-    else:
+        return
+    try:
         connection.connection.dbapi_connection.begin_immediate()
+    except sqlite3.OperationalError as exc:
+        # raised in an event, so SQLAlchemy does not wrap it: wrapped here, a lock that outlasts the busy
+        # timeout is the "database busy" everyone else sees (503), not an unknown error
+        raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
 
 
 def _connection_class(database_url: str) -> type[_TurnTakingConnection]:
@@ -133,7 +140,26 @@ def _connection_class(database_url: str) -> type[_TurnTakingConnection]:
     return type("TurnTakingConnection", (_TurnTakingConnection,), {"writer_turn": turn})
 
 
-def make_engine(database_url: str) -> Engine:
+def _postgres_timeouts(timeout_s: float) -> dict[str, int]:
+    """libpq's bounds on waiting for a server that stopped answering. A server-side statement_timeout
+    cannot fire on a frozen server; these are the client's own. connect_timeout covers the whole
+    handshake (libpq rounds it up to at least 2 s). tcp_user_timeout drops a connection whose sent bytes
+    stay unacknowledged (a hung host, a partition), and the keepalives find a dead peer while a connection
+    waits for an answer with nothing unacknowledged; either way the stuck thread gets an error and its
+    connection is replaced. A server process that froze while its kernel still acknowledges is caught by
+    neither: the webhook's and /healthz's own deadlines answer for it (see group_commit.py, health.py)."""
+    return {
+        "connect_timeout": max(2, math.ceil(timeout_s)),
+        "tcp_user_timeout": math.ceil(timeout_s * 1000),
+        "keepalives": 1,
+        "keepalives_idle": max(1, math.ceil(timeout_s)),
+        "keepalives_interval": 1,
+        "keepalives_count": 3,
+    }
+
+
+def make_engine(database_url: str, *, timeout_s: float = DEFAULT_DB_TIMEOUT_SECONDS) -> Engine:
+    """`timeout_s` (HUMANIC_DB_TIMEOUT_SECONDS) bounds each wait for PostgreSQL: connecting, its socket, the pool."""
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url,
@@ -146,7 +172,14 @@ def make_engine(database_url: str) -> Engine:
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin)
         return engine
-    return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        database_url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=timeout_s,
+        connect_args=_postgres_timeouts(timeout_s),
+    )
 
 
 _override: Engine | None = None
@@ -167,7 +200,7 @@ def _configured_engine() -> Engine:
     settings = get_settings()
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.database_url)
+    return make_engine(settings.database_url, timeout_s=settings.db_timeout_seconds)
 
 
 @contextlib.contextmanager

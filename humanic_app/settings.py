@@ -10,6 +10,10 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
+# How long the webhook and /healthz wait for the database before answering 503. PostHog gives up on a
+# webhook after 3 s and disables destinations that keep timing out, so an answer must leave well before.
+DEFAULT_DB_TIMEOUT_SECONDS = 1.5
+
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
@@ -24,6 +28,7 @@ class Settings:
     metrics_token: str | None
     workers: str = "embedded"  # embedded: each web process runs its own background worker; external: none
     trusted_proxies: tuple[str, ...] = ()  # addresses/CIDRs whose X-Forwarded-For names the client
+    db_timeout_seconds: float = DEFAULT_DB_TIMEOUT_SECONDS
 
     @property
     def is_sqlite(self) -> bool:
@@ -58,6 +63,13 @@ def _trusted_proxies(value: str | None) -> tuple[str, ...]:
     return proxies
 
 
+def _positive_seconds(name: str, value: str | None, default: float) -> float:
+    seconds = float(value) if value else default
+    if not seconds > 0:
+        raise ValueError(f"{name} must be a number of seconds above 0, not {value!r}")
+    return seconds
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("HUMANIC_DATA_DIR") or PROJECT_DIR / "data").resolve()
@@ -74,6 +86,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         metrics_token=env.get("HUMANIC_METRICS_TOKEN") or None,
         workers=_workers_mode(env.get("HUMANIC_WORKERS")),
         trusted_proxies=_trusted_proxies(env.get("HUMANIC_TRUSTED_PROXIES")),
+        db_timeout_seconds=_positive_seconds(
+            "HUMANIC_DB_TIMEOUT_SECONDS", env.get("HUMANIC_DB_TIMEOUT_SECONDS"), DEFAULT_DB_TIMEOUT_SECONDS
+        ),
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError, TimeoutError as PoolTimeout
 
 from humanic_app.services.errors import (
     AuthenticationFailed,
@@ -82,6 +82,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             status_code=503,
             content={"detail": "The database is unreachable; retry later."},
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _db_busy(_: Request, exc: PoolTimeout):
+        logger.error("no database connection free within the pool timeout")
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "The database is not answering; retry later."},
             headers={"Retry-After": "5"},
         )
 

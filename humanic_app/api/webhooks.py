@@ -3,7 +3,8 @@
 The intake writer (services/intake/writer.py), given to `routes_for` and `direct_route` when the app is
 built, checks the token, signature and shape and stores the delivery durably before this answers;
 mapping, contacts and campaigns run after the answer, in the background worker. Bad input gets a 4xx
-saying what is wrong; only an unreachable database answers 503 (PostHog retries it).
+saying what is wrong; only a database that is unreachable or does not answer within
+HUMANIC_DB_TIMEOUT_SECONDS answers 503 (PostHog retries it).
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import functools
 import logging
 import time
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, TimeoutError as PoolTimeout
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from humanic_app.services.group_commit import NotStoredInTime
 from humanic_app.services.intake.judging import WebhookRequest
 from humanic_app.services.intake.writer import IntakeWriter
 
@@ -48,8 +50,8 @@ async def posthog_webhook(request: Request, *, intake: IntakeWriter) -> JSONResp
         answer = await intake.submit(
             WebhookRequest(token=token, headers=headers, body=body, arrived=arrived, method=request.method)
         )
-    except DBAPIError as exc:
-        logger.error("webhook could not store a delivery: %s", type(exc.orig).__name__)
+    except (DBAPIError, PoolTimeout, NotStoredInTime) as exc:
+        logger.error("webhook could not store a delivery: %s", type(getattr(exc, "orig", None) or exc).__name__)
         return JSONResponse(
             status_code=503, content={"error": "database unreachable; retry later"}, headers={"Retry-After": "5"}
         )

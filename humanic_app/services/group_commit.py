@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as PoolTimeout
 
 logger = logging.getLogger(__name__)
 
@@ -22,9 +22,29 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+class NotStoredInTime(TimeoutError):
+    """The request's round did not finish within its deadline. The round goes on: if the database answers
+    again and it commits, the item is stored although its request was answered as failed."""
+
+
 def _affects_everyone(exc: Exception) -> bool:
     """The database is unreachable or busy: storing the items one by one would fail the same way, slower."""
-    return isinstance(exc, (OperationalError, InterfaceError))
+    return isinstance(exc, (OperationalError, InterfaceError, PoolTimeout))
+
+
+def _give_up(future: asyncio.Future, timeout_s: float) -> None:
+    if not future.done():
+        future.set_exception(NotStoredInTime(f"not stored within {timeout_s:g} s"))
+
+
+def _answer(future: asyncio.Future, *, result=None, error: Exception | None = None) -> None:
+    """A request past its deadline was already answered; its result is dropped."""
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
 
 
 class GroupCommitWriter(Generic[T, R]):
@@ -32,7 +52,12 @@ class GroupCommitWriter(Generic[T, R]):
     per round; each request gets its own result back.
 
     `store` is given `take`, not the items: it takes the write lock first and calls `take()` after, so
-    the requests that arrived while it waited for the lock join this commit instead of the next one."""
+    the requests that arrived while it waited for the lock join this commit instead of the next one.
+
+    With `timeout_s`, a request waits at most that long for its round, however long the round takes (a
+    database that stopped answering): it then gets `NotStoredInTime`, and `take` leaves it out of any later
+    round. The rounds stay one at a time, so while one is stuck every later request times out too, and
+    they resume by themselves when it finishes."""
 
     def __init__(
         self,
@@ -42,7 +67,9 @@ class GroupCommitWriter(Generic[T, R]):
         max_batch: int = MAX_BATCH,
         as_failed: Callable[[T, Exception], T] | None = None,
         name: str = "humanic-group-commit",
+        timeout_s: float | None = None,
     ):
+        self._timeout_s = timeout_s
         self._store = store
         self._name = name  # of its asyncio task
         self._on_stored = on_stored
@@ -63,24 +90,43 @@ class GroupCommitWriter(Generic[T, R]):
         return self._arrived
 
     async def submit(self, item: T) -> R:
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         arrived = self._ensure_running()
         self._pending.append((item, future))
         arrived.set()
-        return await future
+        if self._timeout_s is None:
+            return await future
+        # a timer, not asyncio.wait_for: one heap entry per request on the hot path, and the future it fails
+        # is this request's alone, so the round it is in carries on
+        expiry = loop.call_later(self._timeout_s, _give_up, future, self._timeout_s)
+        try:
+            return await future
+        finally:
+            expiry.cancel()
+
+    def _waiting(self) -> bool:
+        """Whether a request waits, dropping those at the front that gave up while the last round was stuck
+        (no store runs now, so nothing else pops). One that gives up later is dropped by `take`, which may
+        then return nothing."""
+        while self._pending and self._pending[0][1].done():
+            self._pending.popleft()
+        return bool(self._pending)
 
     async def _run(self, arrived: asyncio.Event) -> None:
         while True:
             await arrived.wait()
             arrived.clear()
-            while self._pending:
+            while self._waiting():
                 taken: list[tuple[T, asyncio.Future]] = []
 
                 # take() runs in the store's thread within this iteration (awaited just below), so it sees
                 # this iteration's `taken`; deque pops are atomic
                 def take() -> list[T]:
                     while self._pending and len(taken) < self._max_batch:  # noqa: B023
-                        taken.append(self._pending.popleft())  # noqa: B023
+                        entry = self._pending.popleft()
+                        if not entry[1].done():  # its request has not given up waiting
+                            taken.append(entry)  # noqa: B023
                     return [item for item, _ in taken]  # noqa: B023
 
                 try:
@@ -93,12 +139,10 @@ class GroupCommitWriter(Generic[T, R]):
                         await self._store_one_by_one(taken, exc)
                     else:
                         for _, future in taken:
-                            if not future.done():
-                                future.set_exception(exc)
+                            _answer(future, error=exc)
                     continue
                 for (_, future), result in zip(taken, results, strict=True):
-                    if not future.done():
-                        future.set_result(result)
+                    _answer(future, result=result)
                 if self._on_stored is not None:
                     self._on_stored()
 
@@ -110,6 +154,8 @@ class GroupCommitWriter(Generic[T, R]):
             logger.warning("a group commit of %d requests failed; storing them one by one", len(taken))
         result: R | None
         for item, future in taken:
+            if future.done():  # its request was answered at its deadline; nothing was committed for it
+                continue
             error = batch_error if len(taken) == 1 else None
             if error is None:
                 try:
@@ -120,9 +166,9 @@ class GroupCommitWriter(Generic[T, R]):
                 logger.error("a request could not be stored", exc_info=error)
                 result = await self._store_failed(item, error)
                 if result is None:
-                    future.set_exception(error)
+                    _answer(future, error=error)
                     continue
-            future.set_result(result)
+            _answer(future, result=result)
         if self._on_stored is not None:
             self._on_stored()
 

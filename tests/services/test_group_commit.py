@@ -7,7 +7,10 @@ import asyncio
 import itertools
 import threading
 
-from humanic_app.services.group_commit import GroupCommitWriter
+import pytest
+from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
+
+from humanic_app.services.group_commit import GroupCommitWriter, NotStoredInTime
 from tests.support import aio
 
 
@@ -107,20 +110,26 @@ def test_an_item_that_fails_its_batch_fails_alone():
     assert calls == [["a", "bad", "c"], ["a"], ["bad"], ["c"]]
 
 
-def test_a_database_failure_is_not_retried_item_by_item():
-    from sqlalchemy.exc import OperationalError
-
+@pytest.mark.parametrize(
+    "failure",
+    [
+        OperationalError("COMMIT", {}, Exception("database is locked")),
+        PoolTimeout("QueuePool limit of size 10 overflow 10 reached, connection timed out, timeout 1.50"),
+    ],
+    ids=["database", "pool checkout"],
+)
+def test_a_database_failure_is_not_retried_item_by_item(failure):
     calls: list[list[int]] = []
 
     def store(take):
         calls.append(take())
-        raise OperationalError("COMMIT", {}, Exception("database is locked"))
+        raise failure
 
     async def scenario():
         writer = GroupCommitWriter(store=store)
         return await asyncio.gather(*(writer.submit(i) for i in range(3)), return_exceptions=True)
 
-    assert all(isinstance(r, OperationalError) for r in aio.run(scenario()))
+    assert all(r is failure for r in aio.run(scenario()))
     assert len(calls) == 1
 
 
@@ -140,3 +149,38 @@ def test_an_item_that_cannot_be_stored_is_replaced_by_what_as_failed_gives():
 
     assert aio.run(scenario()) == "BAD: VALUEERROR!"
     assert stored == [["bad: ValueError!"]]  # alone in its batch: not stored twice before being replaced
+
+
+def test_requests_stop_waiting_at_their_deadline_while_a_round_is_stuck_and_the_writer_recovers():
+    """A database that stops answering holds a round's thread: its request, and every request after it
+    (queued behind the stuck round), gets NotStoredInTime at its deadline; once the round finishes, the
+    writer goes on, and the requests that gave up are stored in no later round."""
+    in_round = threading.Event()
+    database_answers = threading.Event()
+    rounds: list[list[str]] = []
+
+    def store(take):
+        items = take()
+        rounds.append(items)
+        in_round.set()
+        database_answers.wait(10)
+        return [item.upper() for item in items]
+
+    async def scenario():
+        writer = GroupCommitWriter(store=store, timeout_s=0.2)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        stuck = asyncio.ensure_future(writer.submit("stuck"))
+        assert await asyncio.to_thread(in_round.wait, 5)
+        later = await asyncio.gather(*(writer.submit(x) for x in ("b", "c")), return_exceptions=True)
+        waited = loop.time() - started
+        answers = [await asyncio.gather(stuck, return_exceptions=True), later]
+        database_answers.set()
+        after = await writer.submit("after")
+        return answers, waited, after
+
+    ([[stuck], later], waited, after) = aio.run(scenario())
+    assert isinstance(stuck, NotStoredInTime) and all(isinstance(r, NotStoredInTime) for r in later)
+    assert waited < 1.0  # every one of them answered at its own deadline, not when the round ended
+    assert after == "AFTER"
+    assert rounds == [["stuck"], ["after"]]  # the round that was stuck still ends; b and c are never stored

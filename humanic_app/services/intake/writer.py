@@ -15,6 +15,7 @@ from collections.abc import Callable
 from humanic_app.db import get_engine, session_scope
 from humanic_app.services.group_commit import GroupCommitWriter
 from humanic_app.services.intake import inbox, judging, storing
+from humanic_app.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -33,15 +34,26 @@ class IntakeWriter:
 
     `wake_processing` is called after each stored round, so processing starts at once instead of at its
     next poll. `inbox_moved_elsewhere` says whether a background worker moves SQLite's inbox into the
-    event table; without one (the API under a test client, say) this writer moves it after each round."""
+    event table; without one (the API under a test client, say) this writer moves it after each round.
+
+    A request waits at most `timeout_s` (HUMANIC_DB_TIMEOUT_SECONDS) for its round to be stored, then
+    `submit` raises `NotStoredInTime`."""
 
     def __init__(
-        self, *, wake_processing: Callable[[], None] = _nothing, inbox_moved_elsewhere: Callable[[], bool] = _no
+        self,
+        *,
+        wake_processing: Callable[[], None] = _nothing,
+        inbox_moved_elsewhere: Callable[[], bool] = _no,
+        timeout_s: float | None = None,
     ) -> None:
         self._book = judging.SourceBook()
         self._inbox_moved_elsewhere = inbox_moved_elsewhere
         self._writer = GroupCommitWriter(
-            store=self._store, on_stored=wake_processing, as_failed=judging.as_failed, name="humanic-ingest-writer"
+            store=self._store,
+            on_stored=wake_processing,
+            as_failed=judging.as_failed,
+            name="humanic-ingest-writer",
+            timeout_s=get_settings().db_timeout_seconds if timeout_s is None else timeout_s,
         )
 
     async def submit(self, request: judging.WebhookRequest) -> judging.WebhookAnswer:
