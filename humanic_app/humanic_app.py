@@ -12,7 +12,7 @@ from humanic_app.pages.event_log import event_log_page
 from humanic_app.pages.integrations import integrations_page
 from humanic_app.pages.messages import messages_page
 from humanic_app.pages.settings import settings_page
-from humanic_app.pages.signin import signin_page
+from humanic_app.pages.signin import choose_password_page, signin_page
 from humanic_app.settings import get_settings
 from humanic_app.state.auth import AuthState
 from humanic_app.state.campaigns import CampaignsState
@@ -39,6 +39,12 @@ app.sio.eio.cors_allowed_origins = browser_security.socket_origin_check(
 app.register_lifespan_task(background_worker)
 
 app.add_page(signin_page, route=routes.SIGN_IN, title="Sign in · Humanic", on_load=AuthState.load_sign_in)
+app.add_page(
+    choose_password_page,
+    route=routes.CHOOSE_PASSWORD,
+    title="Choose your password · Humanic",
+    on_load=AuthState.load_choose_password,
+)
 protected = [
     (dashboard_page, routes.DASHBOARD, "Dashboard", DashboardState.load),
     (integrations_page, routes.INTEGRATIONS, "Integrations", IntegrationsState.load),

@@ -19,6 +19,7 @@ class SourceStatus(str, enum.Enum):
     test_event_received = "test_event_received"
     active = "active"
     paused = "paused"
+    deleted = "deleted"  # kept for its events' history; its URL answers 404 and nothing lists or checks it
 
 
 SOURCE_STATUS_LABELS = {
@@ -26,6 +27,7 @@ SOURCE_STATUS_LABELS = {
     SourceStatus.test_event_received: "Test event received",
     SourceStatus.active: "Active",
     SourceStatus.paused: "Paused",
+    SourceStatus.deleted: "Deleted",
 }
 
 

@@ -4,8 +4,10 @@ from typing import get_args
 
 import reflex as rx
 
+from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, long_text, toast
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.ui import notice
+from humanic_app.models import limits
 from humanic_app.services.campaigns.schema import OPERATORS, CampaignDocument
 from humanic_app.state.campaigns import CampaignsState as S
 
@@ -31,8 +33,12 @@ def _status_buttons(c) -> rx.Component:
         ),
         rx.cond(
             c.status != "archived",
-            rx.button(
-                "Archive", size="1", variant="soft", color_scheme="red", on_click=S.change_status(c.id, "archived")
+            confirm_action(
+                "Archive",
+                title="Archive " + c.name + "?",
+                consequence=c.archive_consequence,
+                confirm_label="Archive",
+                on_confirm=S.change_status(c.id, "archived"),
             ),
         ),
         rx.button("Edit", size="1", variant="outline", on_click=S.edit(c.id)),
@@ -72,7 +78,7 @@ def _list() -> rx.Component:
                 rx.foreach(
                     S.campaigns,
                     lambda c: rx.table.row(
-                        rx.table.cell(c.name),
+                        rx.table.cell(long_text(c.name), max_width="260px"),
                         rx.table.cell(rx.badge(c.status, color_scheme=rx.match(c.status, *STATUS_COLORS, "gray"))),
                         rx.table.cell(rx.code(c.trigger)),
                         rx.table.cell(c.sent),
@@ -121,11 +127,46 @@ def _templates() -> rx.Component:
     )
 
 
-def _text(label: str, field: str, value, placeholder: str = "", width: str = "100%", **props) -> rx.Component:
+def _text(
+    label: str,
+    field: str,
+    value,
+    placeholder: str = "",
+    width: str = "100%",
+    max_length: int = limits.EVENT_NAME,
+    error_key: str = "",
+    **props,
+) -> rx.Component:
+    """A labelled builder input; `error_key` is the document field whose refusal shows under it."""
+    field_id = props.pop("id", "campaign-" + field.replace("_", "-"))
+    error = S.builder_errors.get(error_key or field, "")
     return rx.vstack(
-        rx.text(label, size="1", weight="medium"),
-        rx.input(value=value, on_change=lambda v: S.set_text(field, v), placeholder=placeholder, width=width, **props),
+        rx.el.label(rx.text(label, size="1", weight="medium"), html_for=field_id),
+        rx.input(
+            value=value,
+            on_change=lambda v: S.set_text(field, v),
+            placeholder=placeholder,
+            width=width,
+            max_length=max_length,
+            max_width="100%",
+            **field_invalid_props(error, field_id=field_id),
+            **props,
+        ),
+        field_error(error, field_id=field_id),
         spacing="1",
+        max_width="100%",
+    )
+
+
+def _step_field(control, s_index, field: str) -> rx.Component:
+    """A step's input with its own refusal under it ("steps.<i>.<field>" in the document)."""
+    error = S.builder_errors.get("steps." + s_index.to_string() + "." + field, "")
+    field_id = "step-" + s_index.to_string() + "-" + field
+    return rx.vstack(
+        control(**field_invalid_props(error, field_id=field_id)),
+        field_error(error, field_id=field_id),
+        spacing="1",
+        width="100%",
     )
 
 
@@ -137,9 +178,21 @@ def _condition_row(c, i) -> rx.Component:
             on_change=lambda v: S.set_condition(i, "target", v),
             size="1",
         ),
-        rx.input(value=c.key, placeholder="cart_value", on_change=lambda v: S.set_condition(i, "key", v), size="1"),
+        rx.input(
+            value=c.key,
+            placeholder="cart_value",
+            on_change=lambda v: S.set_condition(i, "key", v),
+            size="1",
+            max_length=limits.CONDITION_TEXT,
+        ),
         rx.select(list(OPERATORS), value=c.op, on_change=lambda v: S.set_condition(i, "op", v), size="1"),
-        rx.input(value=c.value, placeholder="50", on_change=lambda v: S.set_condition(i, "value", v), size="1"),
+        rx.input(
+            value=c.value,
+            placeholder="50",
+            on_change=lambda v: S.set_condition(i, "value", v),
+            size="1",
+            max_length=limits.CONDITION_TEXT,
+        ),
         rx.icon_button(
             rx.icon("x", size=14),
             size="1",
@@ -150,6 +203,7 @@ def _condition_row(c, i) -> rx.Component:
         spacing="2",
         align="center",
         class_name="condition-row",
+        wrap="wrap",
     )
 
 
@@ -159,12 +213,21 @@ def _step_card(s, i) -> rx.Component:
             rx.hstack(
                 rx.badge("Step ", i + 1),
                 rx.text("Delay after the trigger event", size="1"),
-                rx.input(
-                    value=s.delay,
-                    on_change=lambda v: S.set_step(i, "delay", v),
-                    width="90px",
-                    size="1",
-                    class_name="step-delay",
+                rx.box(
+                    _step_field(
+                        lambda **p: rx.input(
+                            value=s.delay,
+                            on_change=lambda v: S.set_step(i, "delay", v),
+                            width="90px",
+                            size="1",
+                            class_name="step-delay",
+                            max_length=limits.DURATION,
+                            aria_label="Delay after the trigger event",
+                            **p,
+                        ),
+                        i,
+                        "delay",
+                    )
                 ),
                 rx.spacer(),
                 rx.icon_button(
@@ -193,28 +256,49 @@ def _step_card(s, i) -> rx.Component:
                 width="100%",
                 spacing="2",
             ),
-            rx.input(
-                value=s.subject,
-                on_change=lambda v: S.set_step(i, "subject", v),
-                placeholder="Subject",
-                width="100%",
-                class_name="step-subject",
+            _step_field(
+                lambda **p: rx.input(
+                    value=s.subject,
+                    on_change=lambda v: S.set_step(i, "subject", v),
+                    placeholder="Subject",
+                    width="100%",
+                    class_name="step-subject",
+                    max_length=limits.SUBJECT,
+                    aria_label="Subject",
+                    **p,
+                ),
+                i,
+                "subject",
             ),
-            rx.text_area(
-                value=s.html,
-                on_change=lambda v: S.set_step(i, "html", v),
-                placeholder="<p>Hi {{ name | default('there') }}</p>",
-                width="100%",
-                rows="5",
-                class_name="step-html",
-                style={"font_family": "monospace"},
+            _step_field(
+                lambda **p: rx.text_area(
+                    value=s.html,
+                    on_change=lambda v: S.set_step(i, "html", v),
+                    placeholder="<p>Hi {{ name | default('there') }}</p>",
+                    width="100%",
+                    rows="5",
+                    class_name="step-html",
+                    style={"font_family": "monospace"},
+                    max_length=limits.HTML,
+                    aria_label="HTML",
+                    **p,
+                ),
+                i,
+                "html",
             ),
-            rx.text_area(
-                value=s.text,
-                on_change=lambda v: S.set_step(i, "text", v),
-                placeholder="Plain-text part (optional; derived from the HTML when empty)",
-                width="100%",
-                rows="2",
+            _step_field(
+                lambda **p: rx.text_area(
+                    value=s.text,
+                    on_change=lambda v: S.set_step(i, "text", v),
+                    placeholder="Plain-text part (optional; derived from the HTML when empty)",
+                    width="100%",
+                    rows="2",
+                    max_length=limits.TEXT,
+                    aria_label="Plain-text part",
+                    **p,
+                ),
+                i,
+                "text",
             ),
             spacing="2",
             width="100%",
@@ -241,7 +325,7 @@ def _builder() -> rx.Component:
                 ),
             ),
             notice(S.overlap_warning, "amber", "triangle-alert", size="1", id="overlap-warning"),
-            _text("Name", "name", S.name, "Drop-off recovery", id="campaign-name"),
+            _text("Name", "name", S.name, "Drop-off recovery", id="campaign-name", max_length=limits.NAME),
             rx.el.datalist(rx.foreach(S.known_events, lambda e: rx.el.option(value=e)), id="known-events"),
             rx.hstack(
                 _text(
@@ -252,9 +336,17 @@ def _builder() -> rx.Component:
                     width="240px",
                     list="known-events",
                     id="trigger-event",
+                    error_key="trigger.event",
                 ),
-                _text("Only on occurrence #", "occurrence", S.occurrence, "1", width="80px"),
-                _text("counted within", "within", S.within, "30d", width="90px"),
+                _text(
+                    "Only on occurrence #",
+                    "occurrence",
+                    S.occurrence,
+                    "1",
+                    width="80px",
+                    error_key="trigger.occurrence",
+                ),
+                _text("counted within", "within", S.within, "30d", width="90px", error_key="trigger.within"),
                 spacing="3",
                 wrap="wrap",
             ),
@@ -267,17 +359,32 @@ def _builder() -> rx.Component:
                     "unless_event",
                     S.unless_event,
                     "checkout_completed",
+                    error_key="unless.event",
                     width="220px",
                     list="known-events",
                     id="unless-event",
                 ),
-                _text("within", "unless_within", S.unless_within, "24h", width="80px"),
-                _text("with the same", "unless_match", S.unless_match, "cart_id", width="140px"),
+                _text("within", "unless_within", S.unless_within, "24h", width="80px", error_key="unless.within"),
+                _text(
+                    "with the same",
+                    "unless_match",
+                    S.unless_match,
+                    "cart_id",
+                    width="140px",
+                    max_length=limits.CONDITION_TEXT,
+                ),
                 spacing="3",
                 wrap="wrap",
             ),
             rx.hstack(
-                _text("Exit when (goal events)", "exit_on", S.exit_on, "subscription_upgraded", width="260px"),
+                _text(
+                    "Exit when (goal events)",
+                    "exit_on",
+                    S.exit_on,
+                    "subscription_upgraded",
+                    width="260px",
+                    max_length=limits.CONDITION_TEXT,
+                ),
                 rx.vstack(
                     rx.text("Re-entry", size="1", weight="medium"),
                     rx.select(REENTRY_CHOICES, value=S.reentry, on_change=lambda v: S.set_text("reentry", v)),
@@ -291,7 +398,9 @@ def _builder() -> rx.Component:
             rx.button("Add email", size="1", variant="soft", on_click=S.add_step),
             rx.foreach(
                 S.field_errors,
-                lambda e: rx.callout(e, icon="triangle-alert", color_scheme="red", size="1", class_name="field-error"),
+                lambda e: rx.callout(
+                    e, icon="triangle-alert", color_scheme="red", size="1", class_name="builder-error"
+                ),
             ),
             notice(S.message, "green", "check", size="1", id="campaign-message"),
             rx.hstack(
@@ -319,6 +428,7 @@ def _builder() -> rx.Component:
                     rows="12",
                     width="100%",
                     style={"font_family": "monospace"},
+                    max_length=limits.YAML,
                 ),
                 rx.button("Load YAML into the builder", size="1", variant="soft", on_click=S.import_yaml),
             ),
@@ -346,7 +456,7 @@ def _preview() -> rx.Component:
             rx.select.root(
                 rx.select.trigger(placeholder="Step"),
                 rx.select.content(
-                    rx.foreach(S.steps, lambda s, i: rx.select.item("Email ", i + 1, value=i.to_string()))
+                    rx.foreach(S.steps, lambda s, i: rx.select.item("Step ", i + 1, value=i.to_string()))
                 ),
                 value=S.preview_step,
                 on_change=lambda v: S.set_preview("step", v),
@@ -361,7 +471,12 @@ def _preview() -> rx.Component:
             rx.cond(
                 S.preview_subject != "",
                 rx.vstack(
-                    rx.text(rx.text.strong("Subject: "), S.preview_subject, id="preview-subject"),
+                    rx.text(
+                        rx.text.strong("Subject: "),
+                        S.preview_subject,
+                        id="preview-subject",
+                        style={"overflow_wrap": "anywhere"},
+                    ),
                     rx.el.iframe(
                         src_doc=S.preview_html,
                         sandbox="",
@@ -374,13 +489,23 @@ def _preview() -> rx.Component:
                     width="100%",
                 ),
             ),
+            rx.el.label(rx.text("Send a test of this email to", size="1", weight="medium"), html_for="test-to"),
             rx.hstack(
                 rx.input(
-                    value=S.test_to, on_change=S.set_test_to, placeholder="you@company.com", size="1", id="test-to"
+                    value=S.test_to,
+                    on_change=S.set_test_to,
+                    placeholder="you@company.com",
+                    size="1",
+                    max_length=limits.EMAIL,
+                    type="email",
+                    **field_invalid_props(S.test_send_error, field_id="test-to"),
                 ),
                 rx.button("Send test", size="1", variant="soft", on_click=S.send_test, id="send-test"),
                 spacing="2",
+                wrap="wrap",
             ),
+            field_error(S.test_send_error, field_id="test-to"),
+            toast(S.test_send_result, id="test-send-result"),
             rx.foreach(
                 S.preview_missing,
                 lambda m: rx.callout(
@@ -418,7 +543,7 @@ def _dry_run() -> rx.Component:
                         rx.foreach(
                             S.dry_run_rows,
                             lambda r: rx.table.row(
-                                rx.table.cell(r.due), rx.table.cell(r.recipient), rx.table.cell("email ", r.step)
+                                rx.table.cell(r.due), rx.table.cell(r.recipient), rx.table.cell("Step ", r.step)
                             ),
                         )
                     ),
@@ -435,18 +560,40 @@ def _dry_run() -> rx.Component:
 def campaigns_page() -> rx.Component:
     return page_shell(
         "Campaigns",
-        notice(S.message, "blue", "info", id="campaigns-message"),
+        rx.cond(
+            S.status_error != "",
+            rx.callout(
+                rx.text(
+                    S.status_error,
+                    " ",
+                    rx.cond(
+                        S.status_fix != "",
+                        rx.link(
+                            rx.cond(S.status_fix == "/settings", "Open Settings", "Open Domains"), href=S.status_fix
+                        ),
+                    ),
+                ),
+                icon="triangle-alert",
+                color_scheme="red",
+                width="100%",
+                id="campaigns-error",
+                role="alert",
+            ),
+        ),
+        toast(S.message, id="campaigns-message"),
         _paused_banners(),
         _list(),
         _templates(),
         rx.cond(
             S.builder_open,
+            # minmax(0, …): a long unbroken value wraps inside its column instead of widening the grid
             rx.grid(
                 _builder(),
-                rx.vstack(_preview(), _dry_run(), spacing="4"),
-                columns=rx.breakpoints(initial="1", lg="3fr 2fr"),
+                rx.vstack(_preview(), _dry_run(), spacing="4", min_width="0"),
+                columns=rx.breakpoints(initial="minmax(0, 1fr)", lg="minmax(0, 3fr) minmax(0, 2fr)"),
                 spacing="4",
                 width="100%",
+                id="campaign-builder",
             ),
         ),
     )

@@ -16,6 +16,7 @@ def _list() -> rx.Component:
                     name="q",
                     placeholder="Search email, name or distinct_id",
                     default_value=S.query,
+                    key=S.query,
                     width="320px",
                     id="contact-search",
                 ),

@@ -23,11 +23,12 @@ def _filters() -> rx.Component:
         rx.select(OUTCOMES, value=S.filter_outcome, on_change=S.set_outcome_filter, id="outcome-filter"),
         rx.form(
             rx.hstack(
-                rx.input(name="event", placeholder="Event name", default_value=S.filter_event),
+                rx.input(name="event", placeholder="Event name", default_value=S.filter_event, key=S.filter_event),
                 rx.input(
                     name="contact",
                     placeholder="Contact: email, distinct_id or id",
                     default_value=S.filter_contact,
+                    key=S.filter_contact,
                     width="240px",
                     id="contact-filter",
                 ),

@@ -3,28 +3,88 @@
 import reflex as rx
 
 from humanic_app import routes
+from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, long_text
 from humanic_app.components.shell import page_shell
 from humanic_app.components.ui import code_block, copy_text, notice, status_badge, step
+from humanic_app.models import limits
 from humanic_app.services.samples import HIGH_SIGNAL_EVENTS
 from humanic_app.state.integrations import IntegrationsState as S
 
 
 def _connect_form() -> rx.Component:
+    """Creates a source. Once one exists it says "Add another source", so it is not mistaken for renaming."""
     return rx.form(
-        rx.hstack(
-            rx.input(
-                name="name",
-                placeholder="Source name, e.g. Production or Staging",
-                default_value="Production",
-                id="source-name",
-                width="280px",
+        rx.vstack(
+            rx.el.label(
+                rx.text(
+                    rx.cond(S.sources.length() > 0, "Add another source", "Name your first source"),
+                    size="2",
+                    weight="medium",
+                ),
+                html_for="source-name",
             ),
-            rx.button("Connect", type="submit", id="connect-button"),
-            spacing="2",
-            align="center",
+            rx.hstack(
+                rx.input(
+                    name="name",
+                    placeholder="Source name, e.g. Production or Staging",
+                    max_length=limits.NAME,
+                    default_value=rx.cond(S.sources.length() > 0, "", "Production"),
+                    key=S.sources.length().to_string(),
+                    width="280px",
+                    max_width="100%",
+                    **field_invalid_props(S.connect_error, field_id="source-name"),
+                ),
+                rx.button("Connect", type="submit", id="connect-button"),
+                spacing="2",
+                align="center",
+                wrap="wrap",
+            ),
+            field_error(S.connect_error, field_id="source-name"),
+            spacing="1",
         ),
         on_submit=S.connect,
-        reset_on_submit=True,
+        reset_on_submit=False,
+    )
+
+
+def _this_source() -> rx.Component:
+    """Rename or delete the source shown below."""
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.el.label(rx.text("Name of this source", size="2", weight="medium"), html_for="rename-source"),
+                rx.hstack(
+                    rx.input(
+                        name="name",
+                        default_value=S.sel_name,
+                        key=S.sel_name,
+                        max_length=limits.NAME,
+                        width="280px",
+                        max_width="100%",
+                        **field_invalid_props(S.rename_error, field_id="rename-source"),
+                    ),
+                    rx.button("Rename", type="submit", variant="soft", size="2"),
+                    confirm_action(
+                        "Delete source",
+                        title="Delete the source " + S.sel_name + "?",
+                        consequence="Its webhook URL stops working at once: PostHog's deliveries to it are "
+                        "answered 404, so remove or repoint that destination. The events it "
+                        "delivered stay in the Event Log.",
+                        confirm_label="Delete source",
+                        on_confirm=S.delete_source,
+                        trigger_props={"size": "2", "type": "button"},
+                    ),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                ),
+                field_error(S.rename_error, field_id="rename-source"),
+                spacing="1",
+            ),
+            on_submit=S.rename_source,
+            reset_on_submit=False,
+        ),
+        width="100%",
     )
 
 
@@ -36,8 +96,10 @@ def _source_picker() -> rx.Component:
             rx.foreach(
                 S.sources,
                 lambda s: rx.button(
-                    s.name,
+                    long_text(s.name),
                     size="1",
+                    max_width="240px",
+                    title=s.name,
                     variant=rx.cond(s.id == S.selected_id.to_string(), "solid", "outline"),
                     on_click=S.select_source(s.id),
                 ),
@@ -191,9 +253,12 @@ def _mapping_editor() -> rx.Component:
                                     key=r.paths,
                                     size="1",
                                     width="100%",
-                                    id="map-" + r.field,
+                                    max_length=limits.MAPPING_TEXT,
                                     on_blur=lambda text: S.preview_draft(r.field, text),
-                                )
+                                    aria_label=r.label,
+                                    **field_invalid_props(S.mapping_errors.get(r.field, ""), field_id="map-" + r.field),
+                                ),
+                                field_error(S.mapping_errors.get(r.field, ""), field_id="map-" + r.field),
                             ),
                             rx.table.cell(rx.code(r.value), class_name="mapped-value-" + r.field),
                         ),
@@ -213,9 +278,12 @@ def _mapping_editor() -> rx.Component:
                 key=S.variables_text,
                 placeholder="company = person.properties.company",
                 width="100%",
-                id="mapping-variables",
+                max_length=limits.MAPPING_TEXT,
+                aria_label="Named variables",
                 on_blur=lambda text: S.preview_draft("variables", text),
+                **field_invalid_props(S.mapping_errors.get("variables", ""), field_id="mapping-variables"),
             ),
+            field_error(S.mapping_errors.get("variables", ""), field_id="mapping-variables"),
             rx.button("Save mapping", type="submit", variant="soft", size="2"),
             spacing="2",
             width="100%",
@@ -478,6 +546,7 @@ def integrations_page() -> rx.Component:
             S.selected_id != 0,
             rx.vstack(
                 _source_picker(),
+                _this_source(),
                 _private_url_warning(),
                 _step1(),
                 _step2(),

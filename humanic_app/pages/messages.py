@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from humanic_app.components.feedback import confirm_action, long_text
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.ui import notice
 from humanic_app.state.messages import STATUSES, MessagesState as S
@@ -27,7 +28,10 @@ def _table() -> rx.Component:
                 lambda m: rx.table.row(
                     rx.table.cell(m.due),
                     rx.table.cell(m.recipient),
-                    rx.table.cell(rx.hstack(rx.cond(m.test != "", rx.badge("test")), rx.text(m.subject, size="2"))),
+                    rx.table.cell(
+                        rx.hstack(rx.cond(m.test != "", rx.badge("test")), long_text(m.subject), min_width="0"),
+                        max_width="320px",
+                    ),
                     rx.table.cell(
                         rx.vstack(
                             rx.badge(m.status, color_scheme=rx.match(m.status, *COLORS, "gray")),
@@ -40,12 +44,13 @@ def _table() -> rx.Component:
                             rx.button("View", size="1", variant="soft", on_click=S.open_message(m.id)),
                             rx.cond(
                                 m.status == "scheduled",
-                                rx.button(
+                                confirm_action(
                                     "Cancel",
-                                    size="1",
-                                    variant="soft",
-                                    color_scheme="red",
-                                    on_click=S.act(m.id, "cancel"),
+                                    title="Cancel this email?",
+                                    consequence="The email to " + m.recipient + " (" + m.subject + ") will not "
+                                    "be sent. This cannot be undone.",
+                                    confirm_label="Cancel the email",
+                                    on_confirm=S.act(m.id, "cancel"),
                                 ),
                             ),
                             rx.cond(
@@ -150,7 +155,7 @@ def messages_page() -> rx.Component:
             rx.select(STATUSES, value=S.filter_status, on_change=S.set_status_filter),
             rx.form(
                 rx.hstack(
-                    rx.input(name="to", placeholder="Recipient email", default_value=S.filter_to),
+                    rx.input(name="to", placeholder="Recipient email", default_value=S.filter_to, key=S.filter_to),
                     rx.button("Filter", type="submit", variant="soft"),
                     spacing="2",
                 ),

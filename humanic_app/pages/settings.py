@@ -2,14 +2,26 @@
 
 import reflex as rx
 
+from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, toast
 from humanic_app.components.shell import page_shell
+from humanic_app.models import limits
 from humanic_app.state.settings import SettingsState
 
 
-def _labelled(label: str, control: rx.Component, hint: str = "") -> rx.Component:
+def _setting(label: str, name: str, control, hint: str = "", **props) -> rx.Component:
+    """One workspace setting: its label, input (`control`), refusal at the input, and hint."""
+    error = SettingsState.settings_errors.get(name, "")
+    field_id = "settings-" + name.replace("_", "-")
     return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
-        control,
+        rx.el.label(rx.text(label, size="2", weight="medium"), html_for=field_id),
+        control(
+            name=name,
+            default_value=getattr(SettingsState, name),
+            key=getattr(SettingsState, name),
+            **field_invalid_props(error, field_id=field_id),
+            **props,
+        ),
+        field_error(error, field_id=field_id),
         *([rx.text(hint, size="1", color_scheme="gray")] if hint else []),
         spacing="1",
         width="100%",
@@ -19,86 +31,63 @@ def _labelled(label: str, control: rx.Component, hint: str = "") -> rx.Component
 def _workspace_form() -> rx.Component:
     return rx.form(
         rx.vstack(
-            _labelled(
-                "Workspace name",
-                rx.input(
-                    name="name",
-                    id="settings-name",
-                    default_value=SettingsState.name,
-                    key=SettingsState.name,
-                    width="100%",
-                ),
-            ),
+            _setting("Workspace name", "name", rx.input, width="100%", max_length=limits.NAME),
             rx.grid(
-                _labelled(
-                    "Default From name",
-                    rx.input(
-                        name="from_name",
-                        id="settings-from-name",
-                        default_value=SettingsState.from_name,
-                        key=SettingsState.from_name,
-                        width="100%",
-                    ),
-                ),
-                _labelled(
+                _setting("Default From name", "from_name", rx.input, width="100%", max_length=limits.NAME),
+                _setting(
                     "Default From address",
-                    rx.input(
-                        name="from_email",
-                        id="settings-from-email",
-                        default_value=SettingsState.from_email,
-                        key=SettingsState.from_email,
-                        width="100%",
-                        placeholder="hello@yourdomain.com",
-                    ),
+                    "from_email",
+                    rx.input,
+                    width="100%",
+                    max_length=limits.EMAIL,
+                    placeholder="hello@yourdomain.com",
                 ),
                 columns=rx.breakpoints(initial="1", md="2"),
                 spacing="3",
                 width="100%",
             ),
-            _labelled(
+            _setting(
                 "Physical mailing address",
-                rx.text_area(
-                    name="physical_address",
-                    id="settings-physical-address",
-                    default_value=SettingsState.physical_address,
-                    key=SettingsState.physical_address,
-                    width="100%",
-                ),
+                "physical_address",
+                rx.text_area,
                 "Printed in every email footer, as anti-spam laws require.",
+                width="100%",
+                max_length=limits.ADDRESS,
             ),
-            _labelled(
+            _setting(
                 "Public URL",
-                rx.input(
-                    name="public_url",
-                    id="settings-public-url",
-                    default_value=SettingsState.public_url,
-                    key=SettingsState.public_url,
-                    width="100%",
-                    placeholder="https://humanic.example.com",
-                ),
+                "public_url",
+                rx.input,
                 "The address PostHog and your recipients reach this app at. Leave empty to use "
                 "HUMANIC_PUBLIC_URL or the address you are browsing.",
+                width="100%",
+                max_length=limits.URL,
+                placeholder="https://humanic.example.com",
             ),
-            _labelled(
+            _setting(
                 "Frequency cap (emails per contact per 24 h, across all campaigns)",
-                rx.input(
-                    name="frequency_cap",
-                    id="settings-frequency-cap",
-                    default_value=SettingsState.frequency_cap,
-                    key=SettingsState.frequency_cap,
-                    width="120px",
-                ),
+                "frequency_cap",
+                rx.input,
                 "Steps over the cap wait until the contact is under it again; they are not dropped. "
                 "0 turns the cap off.",
+                width="120px",
+                max_length=5,
             ),
             rx.cond(
-                SettingsState.form_error != "",
-                rx.callout(SettingsState.form_error, icon="triangle-alert", color_scheme="red", id="settings-error"),
+                SettingsState.settings_errors.length() > 0,
+                rx.callout(
+                    rx.cond(
+                        SettingsState.settings_errors.length() == 1,
+                        "One setting needs fixing: see above.",
+                        "Some settings need fixing: see each above.",
+                    ),
+                    icon="triangle-alert",
+                    color_scheme="red",
+                    id="settings-error",
+                    role="alert",
+                ),
             ),
-            rx.cond(
-                SettingsState.saved_message != "",
-                rx.callout(SettingsState.saved_message, icon="check", color_scheme="green", id="settings-saved"),
-            ),
+            toast(SettingsState.saved_message, id="settings-saved"),
             rx.button("Save settings", type="submit"),
             spacing="3",
             width="100%",
@@ -129,8 +118,15 @@ def _status_card() -> rx.Component:
             rx.cond(
                 SettingsState.status == "paused",
                 rx.button("Resume workspace", on_click=SettingsState.set_paused(False), color_scheme="green"),
-                rx.button(
-                    "Pause workspace", on_click=SettingsState.set_paused(True), color_scheme="amber", variant="soft"
+                confirm_action(
+                    "Pause workspace",
+                    title="Pause the workspace?",
+                    consequence="No campaign fires and no email is sent until you resume; scheduled "
+                    "emails wait. Events are still received and stored.",
+                    confirm_label="Pause workspace",
+                    on_confirm=SettingsState.set_paused(True),
+                    trigger_props={"size": "2"},
+                    color="amber",
                 ),
             ),
             align="center",
@@ -175,12 +171,21 @@ def _users_card() -> rx.Component:
                 SettingsState.user_role == "owner",
                 rx.form(
                     rx.hstack(
-                        rx.input(name="email", placeholder="teammate@company.com", type="email", required=True),
+                        rx.input(
+                            name="email",
+                            placeholder="teammate@company.com",
+                            type="email",
+                            required=True,
+                            max_length=limits.EMAIL,
+                            aria_label="Teammate's email",
+                        ),
                         rx.input(
                             name="temporary_password",
                             placeholder="Temporary password (10+ characters)",
                             type="password",
                             required=True,
+                            max_length=limits.PASSWORD,
+                            aria_label="Temporary password",
                         ),
                         rx.button("Invite user", type="submit", variant="soft"),
                         spacing="2",
@@ -194,6 +199,47 @@ def _users_card() -> rx.Component:
             ),
             spacing="3",
             width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _password_field(label: str, name: str, autocomplete: str) -> rx.Component:
+    error = SettingsState.password_errors.get(name, "")
+    field_id = "password-" + name.replace("_", "-")
+    return rx.vstack(
+        rx.el.label(rx.text(label, size="2", weight="medium"), html_for=field_id),
+        rx.input(
+            name=name,
+            type="password",
+            required=True,
+            max_length=limits.PASSWORD,
+            auto_complete=autocomplete,
+            width="100%",
+            **field_invalid_props(error, field_id=field_id),
+        ),
+        field_error(error, field_id=field_id),
+        spacing="1",
+        width="100%",
+        max_width="360px",
+    )
+
+
+def _password_card() -> rx.Component:
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading("Your password", size="3"),
+                _password_field("Current password", "current_password", "current-password"),
+                _password_field("New password (at least 10 characters)", "new_password", "new-password"),
+                _password_field("Repeat the new password", "new_password_confirm", "new-password"),
+                toast(SettingsState.password_saved, id="password-saved"),
+                rx.button("Change password", type="submit", variant="soft"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=SettingsState.change_password,
+            reset_on_submit=True,
         ),
         width="100%",
     )
@@ -229,12 +275,13 @@ def _api_keys_card() -> rx.Component:
                             rx.table.cell(
                                 rx.cond(
                                     k.state == "active",
-                                    rx.button(
+                                    confirm_action(
                                         "Revoke",
-                                        size="1",
-                                        color_scheme="red",
-                                        variant="soft",
-                                        on_click=SettingsState.revoke_api_key(k.id),
+                                        title="Revoke the key " + k.name + "?",
+                                        consequence="Scripts using it are refused (401) at once. "
+                                        "This cannot be undone.",
+                                        confirm_label="Revoke key",
+                                        on_confirm=SettingsState.revoke_api_key(k.id),
                                     ),
                                 )
                             ),
@@ -245,12 +292,20 @@ def _api_keys_card() -> rx.Component:
             ),
             rx.form(
                 rx.hstack(
-                    rx.input(name="name", placeholder="Key name, e.g. Terraform", required=True),
+                    rx.input(
+                        name="name",
+                        placeholder="Key name, e.g. Terraform",
+                        required=True,
+                        max_length=limits.NAME,
+                        aria_label="Key name",
+                        **field_invalid_props(SettingsState.key_error, field_id="api-key-name"),
+                    ),
                     rx.button("Create API key", type="submit", variant="soft"),
                     spacing="2",
                 ),
                 on_submit=SettingsState.create_api_key,
             ),
+            field_error(SettingsState.key_error, field_id="api-key-name"),
             rx.cond(
                 SettingsState.new_api_key != "",
                 rx.callout(
@@ -275,5 +330,6 @@ def settings_page() -> rx.Component:
         rx.card(rx.cond(SettingsState.loaded, _workspace_form(), rx.text("Loading settings…", size="2")), width="100%"),
         _status_card(),
         _users_card(),
+        _password_card(),
         _api_keys_card(),
     )

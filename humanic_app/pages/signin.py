@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from humanic_app.models import limits
 from humanic_app.state.auth import AuthState
 
 
@@ -14,8 +15,16 @@ def _error() -> rx.Component:
 
 def _field(label: str, name: str, kind: str = "text", autocomplete: str = "") -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium", html_for=name),
-        rx.input(name=name, id=name, type=kind, required=True, width="100%", auto_complete=autocomplete),
+        rx.el.label(rx.text(label, size="2", weight="medium"), html_for=name),  # rx.text drops html_for
+        rx.input(
+            name=name,
+            id=name,
+            type=kind,
+            required=True,
+            width="100%",
+            auto_complete=autocomplete,
+            max_length=limits.EMAIL if kind == "email" else limits.PASSWORD,
+        ),
         spacing="1",
         width="100%",
     )
@@ -57,12 +66,34 @@ def sign_in_form() -> rx.Component:
     )
 
 
-def signin_page() -> rx.Component:
+def choose_password_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.heading("Choose your password", size="5", as_="h1"),
+            rx.text(
+                "You signed in as ",
+                rx.text.strong(AuthState.user_email),
+                " with a temporary password. Choose one only you know before going on.",
+                size="2",
+                color_scheme="gray",
+            ),
+            _field("New password (at least 10 characters)", "password", "password", "new-password"),
+            _field("Repeat the new password", "password_confirm", "password", "new-password"),
+            _error(),
+            rx.button("Save my password", type="submit", width="100%"),
+            spacing="3",
+        ),
+        on_submit=AuthState.choose_password,
+        reset_on_submit=False,
+    )
+
+
+def _centred_card(content: rx.Component) -> rx.Component:
     return rx.center(
         rx.card(
             rx.vstack(
                 rx.hstack(rx.icon("mail-check", size=22), rx.heading("Humanic", size="4"), align="center"),
-                rx.cond(AuthState.needs_owner, owner_form(), sign_in_form()),
+                content,
                 spacing="4",
             ),
             width="400px",
@@ -72,3 +103,11 @@ def signin_page() -> rx.Component:
         height="100vh",
         background=rx.color("gray", 2),
     )
+
+
+def signin_page() -> rx.Component:
+    return _centred_card(rx.cond(AuthState.needs_owner, owner_form(), sign_in_form()))
+
+
+def choose_password_page() -> rx.Component:
+    return _centred_card(rx.cond(AuthState.user_email != "", choose_password_form(), rx.spinner(size="3")))

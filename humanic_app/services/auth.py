@@ -7,6 +7,7 @@ confirms the match.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import hmac
@@ -14,13 +15,14 @@ import logging
 import re
 import secrets
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlmodel import Session, col, func, select
 
 from humanic_app import clock
-from humanic_app.models import ApiKey, User, UserRole, UserSession
+from humanic_app.models import ApiKey, User, UserRole, UserSession, limits
 from humanic_app.models.rows import id_of
 from humanic_app.services import sign_in_throttle
 from humanic_app.services.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationFailed
@@ -43,6 +45,7 @@ class Principal:
     email: str | None
     role: UserRole | None
     api_key_id: int | None = None
+    must_change_password: bool = False  # invited with a temporary password not yet replaced
 
     @property
     def is_owner(self) -> bool:
@@ -59,7 +62,7 @@ def normalise_email(email: str) -> str:
 
 def validate_email(email: str) -> str:
     email = normalise_email(email)
-    if not EMAIL_RE.match(email):
+    if len(email) > limits.EMAIL or not EMAIL_RE.match(email):
         raise ValidationFailed({"email": "Enter a valid email address, like you@example.com."})
     return email
 
@@ -67,6 +70,8 @@ def validate_email(email: str) -> str:
 def validate_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise ValidationFailed({"password": f"Use at least {MIN_PASSWORD_LENGTH} characters."})
+    if len(password) > limits.PASSWORD:
+        raise ValidationFailed({"password": limits.too_long(limits.PASSWORD)})
 
 
 def has_users(*, session: Session) -> bool:
@@ -146,6 +151,31 @@ def sign_in(*, session: Session, email: str, password: str, address: str) -> Sig
     return SignIn(user=user)
 
 
+def replace_temporary_password(*, session: Session, user_id: int, new_password: str) -> None:
+    """The first password of an invited user, who just signed in with the temporary one (so it is not asked
+    again). Refused once replaced: from then on a change needs the current password."""
+    user = session.get(User, user_id)
+    if user is None or not user.must_change_password:
+        raise PermissionDenied("Your password is already your own: change it in Settings.")
+    validate_password(new_password)
+    with contextlib.suppress(VerifyMismatchError, VerificationError, InvalidHashError):
+        if _hasher.verify(user.password_hash, new_password):
+            raise ValidationFailed({"password": "Choose a password other than the temporary one."})
+    user.password_hash = _hasher.hash(new_password)
+    user.must_change_password = False
+    session.add(user)
+
+
+def safe_next_path(path: str | None) -> str:
+    """Where to go after sign-in: a path on this site only ('/campaigns?x=1'), never another origin
+    ('https://evil.example', '//evil.example', '/\\evil.example'); anything else gives ''."""
+    path = (path or "").strip()
+    if not path.startswith("/") or path.startswith(("//", "/\\")) or any(c in path for c in "\\\r\n\t"):
+        return ""
+    parts = urlsplit(path)
+    return path if not parts.scheme and not parts.netloc else ""
+
+
 def change_password(*, session: Session, user_id: int, current_password: str, new_password: str) -> None:
     user = session.get(User, user_id)
     if user is None:
@@ -178,7 +208,7 @@ def principal_for_session(*, session: Session, token: str) -> Principal | None:
     user = session.get(User, row.user_id)
     if user is None:
         return None
-    return Principal(user_id=user.id, email=user.email, role=user.role)
+    return Principal(user_id=user.id, email=user.email, role=user.role, must_change_password=user.must_change_password)
 
 
 def end_session(*, session: Session, token: str) -> None:
@@ -201,6 +231,8 @@ def create_api_key(*, session: Session, name: str) -> tuple[ApiKey, str]:
     name = (name or "").strip()
     if not name:
         raise ValidationFailed({"name": "Give the key a name, like 'CI' or 'Terraform'."})
+    if len(name) > limits.NAME:
+        raise ValidationFailed({"name": limits.too_long(limits.NAME)})
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(name=name, prefix=key[: len(API_KEY_PREFIX) + 6], key_hash=_sha256(key))
     session.add(row)

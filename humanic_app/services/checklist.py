@@ -6,7 +6,7 @@ import dataclasses
 
 from sqlmodel import Session, col, select
 
-from humanic_app.models import Campaign, CampaignStatus, Event, EventOutcome, Source
+from humanic_app.models import Campaign, CampaignStatus, Event, EventOutcome, Source, SourceStatus
 from humanic_app.services import domains, workspace
 
 
@@ -21,7 +21,7 @@ class ChecklistItem:
 
 def setup_checklist(*, session: Session, resend_configured: bool) -> list[ChecklistItem]:
     ws = workspace.get_workspace(session=session)
-    sources = list(session.exec(select(Source)))
+    sources = list(session.exec(select(Source).where(Source.status != SourceStatus.deleted)))
     received = session.exec(
         select(Event.id).where(col(Event.source_id).is_not(None), Event.outcome != EventOutcome.rejected).limit(1)
     ).first()

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Campaign, CampaignStatus, Event, EventOutcome, Message, MessageStatus, Source
-from humanic_app.services import stats
+from humanic_app.services import sources, stats
 from humanic_app.services.intake import inbox
 
 RANGES = {"24h": (timedelta(hours=24), False), "7d": (timedelta(days=7), True), "30d": (timedelta(days=30), True)}
@@ -89,7 +89,7 @@ def overview(*, session: Session, range_key: str = "24h") -> dict[str, Any]:
             "webhook_non2xx",
         ],
     )
-    source_names = {str(s.id): s.name for s in session.exec(select(Source))}
+    source_names = {str(s.id): sources.label(s) for s in session.exec(select(Source))}
     sent, bounced, complained = _summed(found, "sent"), _summed(found, "bounced"), _summed(found, "complained")
 
     def rate(part: dict) -> dict:

@@ -20,6 +20,7 @@ from humanic_app.models import (
     Message,
     MessageStatus,
     Source,
+    SourceStatus,
     WorkspaceStatus,
 )
 from humanic_app.services import domains, stats, workspace
@@ -41,7 +42,7 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
     now = clock.now()
     since = now - WINDOW
     ws = workspace.get_workspace(session=session)
-    all_sources = list(session.exec(select(Source)))
+    all_sources = list(session.exec(select(Source).where(Source.status != SourceStatus.deleted)))
     received = stats.totals(session=session, name="received", since=since)
     rejected = stats.totals(session=session, name="rejected", since=since)
     findings = _source_findings(session, all_sources, received, now)

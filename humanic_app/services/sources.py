@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
-from humanic_app.models import Source, SourceStatus
+from humanic_app.models import Source, SourceStatus, limits
 from humanic_app.services import mapping as mapping_service, signing
 from humanic_app.services.errors import ValidationFailed, require
 
@@ -21,6 +21,7 @@ ALLOWED_TRANSITIONS = {
     SourceStatus.test_event_received: {SourceStatus.active, SourceStatus.paused},
     SourceStatus.active: {SourceStatus.paused},
     SourceStatus.paused: {SourceStatus.active},
+    SourceStatus.deleted: set(),
 }
 
 
@@ -36,19 +37,66 @@ def webhook_url(*, base_url: str, source: Source) -> str:
     return base_url.rstrip("/") + WEBHOOK_PATH + source.token
 
 
-def create_source(*, session: Session, name: str) -> Source:
+def _valid_name(session: Session, name: str, *, renaming: Source | None = None) -> str:
+    """A source's name: given, within its limit, and not another live source's (case aside), since two
+    sources of one name cannot be told apart in the Event Log, the Dashboard or PostHog."""
     name = (name or "").strip()
     if not name:
         raise ValidationFailed({"name": "Name the source, e.g. 'Production' or 'Staging'."})
+    if len(name) > limits.NAME:
+        raise ValidationFailed({"name": limits.too_long(limits.NAME)})
+    for other in list_sources(session=session):
+        if other.name.casefold() == name.casefold() and other is not renaming:
+            raise ValidationFailed(
+                {"name": f"A source named “{other.name}” already exists. Pick another name, or rename that one."}
+            )
+    return name
+
+
+def create_source(*, session: Session, name: str) -> Source:
+    name = _valid_name(session, name)
     token = _new_token()
-    source = Source(name=name[:200], token=token, token_hash=hash_token(token), mapping={})
+    source = Source(name=name, token=token, token_hash=hash_token(token), mapping={})
     session.add(source)
     session.flush()
     return source
 
 
-def list_sources(*, session: Session) -> list[Source]:
-    return list(session.exec(select(Source).order_by(col(Source.id))))
+def list_sources(*, session: Session, include_deleted: bool = False) -> list[Source]:
+    stmt = select(Source).order_by(col(Source.id))
+    if not include_deleted:
+        stmt = stmt.where(col(Source.status) != SourceStatus.deleted)
+    return list(session.exec(stmt))
+
+
+def label(source: Source) -> str:
+    """The name the Event Log shows, saying when the source has been deleted."""
+    return f"{source.name} (deleted)" if source.status == SourceStatus.deleted else source.name
+
+
+def rename_source(*, session: Session, source_id: int, name: str) -> Source:
+    source = _live(session, source_id)
+    source.name = _valid_name(session, name, renaming=source)
+    session.add(source)
+    session.flush()
+    return source
+
+
+def delete_source(*, session: Session, source_id: int) -> Source:
+    """A soft delete: the events it delivered stay in the Event Log under its name; its webhook URL answers 404
+    ("source deleted") and no check or list counts it any more. Its name becomes free for a new source."""
+    source = _live(session, source_id)
+    source.status = SourceStatus.deleted
+    session.add(source)
+    session.flush()
+    return source
+
+
+def _live(session: Session, source_id: int) -> Source:
+    source = get_source(session=session, source_id=source_id)
+    if source.status == SourceStatus.deleted:
+        raise ValidationFailed({"source": f"The source “{source.name}” has been deleted."})
+    return source
 
 
 def get_source(*, session: Session, source_id: int) -> Source:
@@ -69,7 +117,7 @@ def find_by_previous_token(*, session: Session, token: str) -> Source | None:
 
 def rotate_token(*, session: Session, source_id: int) -> Source:
     """The old URL stops working at once; its hash is kept to recognise PostHog still using it."""
-    source = get_source(session=session, source_id=source_id)
+    source = _live(session, source_id)
     token = _new_token()
     source.previous_token_hash = source.token_hash
     source.token = token
@@ -154,19 +202,3 @@ def source_as_dict(*, source: Source, base_url: str) -> dict[str, Any]:
         "created_at": source.created_at.isoformat(),
         "last_event_at": source.last_event_at.isoformat() if source.last_event_at else None,
     }
-
-
-def rename_source(*, session: Session, source_id: int, name: str) -> Source:
-    source = get_source(session=session, source_id=source_id)
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed({"name": "Name the source, e.g. 'Production' or 'Staging'."})
-    source.name = name[:200]
-    session.add(source)
-    return source
-
-
-def delete_source(*, session: Session, source_id: int) -> None:
-    """Its webhook URL answers 404 from now on; the events it delivered stay in the Event Log without a source."""
-    session.delete(get_source(session=session, source_id=source_id))
-    session.flush()

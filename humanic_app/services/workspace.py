@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from sqlmodel import Session
 
 from humanic_app import clock
+from humanic_app.models import limits
 from humanic_app.models.workspace import WORKSPACE_ID, Workspace, WorkspaceStatus
 from humanic_app.services import outbox
 from humanic_app.services.auth import EMAIL_RE
@@ -30,6 +31,15 @@ def get_workspace(*, session: Session) -> Workspace:
 def read_workspace(*, session: Session) -> Workspace:
     """The workspace row without writing anything (read-only sessions): defaults until it is first saved."""
     return session.get(Workspace, WORKSPACE_ID) or Workspace(id=WORKSPACE_ID)
+
+
+_LIMITS = {
+    "name": limits.NAME,
+    "from_name": limits.NAME,
+    "from_email": limits.EMAIL,
+    "physical_address": limits.ADDRESS,
+    "public_url": limits.URL,
+}
 
 
 def _clean(changes: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +69,9 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
             errors[key] = "Must be a string."
             continue
         value = value.strip()
-        if key == "name" and not value:
+        if len(value) > _LIMITS[key]:
+            errors[key] = limits.too_long(_LIMITS[key])
+        elif key == "name" and not value:
             errors[key] = "The workspace needs a name."
         elif key == "from_email" and value and not EMAIL_RE.match(value):
             errors[key] = "Enter a valid email address, like hello@yourdomain.com."

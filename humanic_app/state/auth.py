@@ -11,8 +11,10 @@ import dataclasses
 import functools
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import reflex as rx
+from reflex.event import EventSpec
 from sqlmodel import Session
 
 from humanic_app import routes
@@ -25,18 +27,48 @@ from humanic_app.settings import get_settings
 _TTL_SECONDS = get_settings().session_ttl_hours * 3600
 
 
-def signed_in(handler):
-    """Run the handler only for a valid session; otherwise send the visitor to sign-in."""
+def sign_in_redirect(state) -> EventSpec:
+    """To sign-in, coming back afterwards to the page the visitor was on."""
+    router = getattr(state, "router", None)
+    url = getattr(router, "url", None)
+    path = (url.path.rstrip("/") or "/") if url else ""  # the static build serves pages as /campaigns/
+    here = auth.safe_next_path(path + (f"?{url.query}" if url and url.query else ""))
+    if here in ("", routes.DASHBOARD) or here.startswith((routes.SIGN_IN, routes.CHOOSE_PASSWORD)):
+        return rx.redirect(routes.SIGN_IN)
+    return rx.redirect(f"{routes.SIGN_IN}?{urlencode({'next': here})}")
 
+
+def _guarded(handler, *, before_password_change: bool):
     @functools.wraps(handler)
     def wrapper(self, *args, **kwargs):
-        if self.principal() is None:
+        principal = self.principal()
+        if principal is None:
             self.clear_identity()
-            return rx.redirect(routes.SIGN_IN)
+            return sign_in_redirect(self)
+        if getattr(principal, "must_change_password", False) and not before_password_change:
+            return rx.redirect(routes.CHOOSE_PASSWORD)
         return handler(self, *args, **kwargs)
 
     wrapper.requires_sign_in = True  # type: ignore[attr-defined]  # typeshed's functools.wraps result declares no extra attributes
     return wrapper
+
+
+def signed_in(handler):
+    """Run the handler only for a valid session whose user has a password of their own; otherwise send the
+    visitor to sign-in (or to choose that password)."""
+    return _guarded(handler, before_password_change=False)
+
+
+def signed_in_with_temporary_password(handler):
+    """Like `signed_in`, but also for an invited user still on the temporary password (choosing one)."""
+    return _guarded(handler, before_password_change=True)
+
+
+def field_messages(exc: ServiceError) -> dict[str, str]:
+    """A refusal as {field: message}: each field a ValidationFailed names, else the whole message under ""."""
+    if isinstance(exc, ValidationFailed):
+        return dict(exc.field_errors)
+    return {"": str(exc)}
 
 
 def field_lines(exc: ServiceError) -> list[str]:
@@ -76,6 +108,7 @@ class AuthState(rx.State):
     findings_everywhere: list[FindingRow] = []  # what the automatic checks found; each page shows its own
     needs_owner: bool = False
     auth_error: str = ""
+    next_path: str = ""  # the page asked for before signing in, where sign-in leads
 
     # Private: a public method of a state is an event the browser may call.
     @contextlib.contextmanager
@@ -94,7 +127,8 @@ class AuthState(rx.State):
         skipped, nothing is committed, and the handler goes on after the `with`. Without `shown_in`, refusals
         propagate. `then` (typically the page's reload) runs only after a successful commit."""
         if shown_in:
-            setattr(self, shown_in, [] if isinstance(getattr(self, shown_in), list) else "")
+            shown = getattr(self, shown_in)
+            setattr(self, shown_in, [] if isinstance(shown, list) else {} if isinstance(shown, dict) else "")
         try:
             with session_scope() as session:
                 yield session
@@ -105,6 +139,22 @@ class AuthState(rx.State):
             return
         if then is not None:
             then()
+
+    def _new_sign_in(self, seen: str) -> bool:
+        """True the first time a page state runs under this sign-in (`seen`: its backend var remembering the
+        last one): filters and searches left from an earlier sign-in are then stale."""
+        if getattr(self, seen) == self.session_token:
+            return False
+        setattr(self, seen, self.session_token)
+        return True
+
+    def _refresh_findings(self, session: Session) -> None:
+        """The banners and findings every page shows, read again after a change that may alter them."""
+        ws = workspace.get_workspace(session=session)
+        self.workspace_paused = ws.status.value == "paused"
+        self.sending_blocked = workspace.sending_block(workspace=ws)
+        found = diagnostics.run_checks(session=session, resend_configured=bool(get_settings().resend_api_key))
+        self.findings_everywhere = [finding_row(f) for f in found]
 
     def principal(self) -> auth.Principal | None:
         with self._service_call() as session:
@@ -124,33 +174,58 @@ class AuthState(rx.State):
         principal = self.principal()
         if principal is None:
             self.clear_identity()
-            return rx.redirect(routes.SIGN_IN)
+            return sign_in_redirect(self)
+        if principal.must_change_password:
+            return rx.redirect(routes.CHOOSE_PASSWORD)
         self.user_email = principal.email or ""
         self.user_role = principal.role.value if principal.role else ""
         with self._service_call() as session:
-            ws = workspace.get_workspace(session=session)
-            self.workspace_paused = ws.status.value == "paused"
-            self.sending_blocked = workspace.sending_block(workspace=ws)
-            found = diagnostics.run_checks(session=session, resend_configured=bool(get_settings().resend_api_key))
-            self.findings_everywhere = [finding_row(f) for f in found]
+            self._refresh_findings(session)
 
     @rx.event
     def load_sign_in(self):
         """on_load of the sign-in page: offer owner sign-up when nobody exists yet. It leaves `auth_error`
         alone: on a busy server it can run after a quick first attempt and would wipe that refusal
         (sign-out and a successful sign-in clear it instead)."""
+        self.next_path = auth.safe_next_path(self.router.url.query_parameters.get("next"))
         if self.principal() is not None:
-            return rx.redirect(routes.DASHBOARD)
+            return rx.redirect(self.next_path or routes.DASHBOARD)
         with self._service_call() as session:
             self.needs_owner = not auth.has_users(session=session)
 
     def _start_session_with(self, identify):
         """Runs `identify(session)` → user; on success starts a session in the same transaction and goes to the
-        dashboard, otherwise shows the error on the form."""
-        with self._service_call("auth_error") as session:
+        page asked for (an invited user first chooses a password), otherwise shows the error on the form."""
+        with self._service_call("auth_error", words=lambda exc: " ".join(field_messages(exc).values())) as session:
             user = identify(session)
             self.session_token = auth.start_session(session=session, user=user, ttl=timedelta(seconds=_TTL_SECONDS))
-            return rx.redirect(routes.DASHBOARD)
+            if user.must_change_password:
+                return rx.redirect(routes.CHOOSE_PASSWORD)
+            return rx.redirect(self.next_path or routes.DASHBOARD)
+        return None
+
+    @rx.event
+    @signed_in_with_temporary_password
+    def load_choose_password(self):
+        """on_load of the page where an invited user replaces the temporary password."""
+        self.auth_error = ""
+        principal = self.principal()
+        self.user_email = (principal.email if principal else "") or ""
+
+    @rx.event
+    @signed_in_with_temporary_password
+    def choose_password(self, form: dict):
+        if form.get("password") != form.get("password_confirm"):
+            self.auth_error = "The two passwords differ."
+            return None
+        principal = self.principal()
+        if principal is None or principal.user_id is None:
+            return sign_in_redirect(self)
+        with self._service_call("auth_error", words=lambda exc: " ".join(field_messages(exc).values())) as session:
+            auth.replace_temporary_password(
+                session=session, user_id=principal.user_id, new_password=form.get("password", "")
+            )
+            return rx.redirect(self.next_path or routes.DASHBOARD)
         return None
 
     @rx.event
@@ -196,6 +271,6 @@ class AuthState(rx.State):
         with self._service_call() as session:
             auth.end_session(session=session, token=self.session_token)
         self.session_token = ""
-        self.auth_error = ""
+        self.auth_error = self.next_path = ""
         self.clear_identity()
         return rx.redirect(routes.SIGN_IN)

@@ -15,10 +15,10 @@ from sqlmodel import Session
 from humanic_app import routes
 from humanic_app.models import CampaignStatus
 from humanic_app.models.rows import id_of
-from humanic_app.services import event_log
+from humanic_app.services import event_log, wording, workspace
 from humanic_app.services.campaigns import library, preview, store
-from humanic_app.services.errors import ValidationFailed
-from humanic_app.state.auth import AuthState, field_lines, signed_in
+from humanic_app.services.errors import ServiceError, ValidationFailed
+from humanic_app.state.auth import AuthState, field_messages, signed_in
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +30,16 @@ class CampaignRow:
     sent: str
     scheduled: str
     paused_reason: str  # empty unless the campaign paused itself
+    archive_consequence: str  # what the Archive confirmation says will happen
+
+
+def _archive_consequence(scheduled: int) -> str:
+    if not scheduled:
+        return "It stops for good: no new contacts enrol. Nothing is scheduled, so no email is cancelled."
+    return (
+        f"It stops for good and cancels {wording.plural(scheduled, 'scheduled email')}; "
+        "contacts in it leave the sequence. This cannot be undone."
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +98,29 @@ def _parse_value(text: str, op: str) -> Any:
         return text
 
 
+def _builder_errors(exc: ServiceError) -> dict[str, str]:
+    return {field or "document": wording.message(message) for field, message in field_messages(exc).items()}
+
+
+def _test_send_problem(exc) -> str:
+    """Why a test send was refused: the address, or the campaign fields named as the builder names them."""
+    if isinstance(exc, ValidationFailed):
+        return " ".join(
+            wording.message(m) if field == "email" else f"{wording.campaign_field(field)}: {wording.message(m)}"
+            for field, m in exc.field_errors.items()
+        )
+    return str(exc)
+
+
+def _yaml_problem(exc: Exception) -> str:
+    """A YAML or JSON parse error as a sentence with its line, not PyYAML's '"<unicode string>", line 3'."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        problem = getattr(exc, "problem", None) or "unreadable"
+        return f"Line {mark.line + 1}, column {mark.column + 1}: {problem}."
+    return wording.message(str(exc))
+
+
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -110,8 +143,10 @@ class CampaignsState(AuthState):
     exit_on: str = ""
     reentry: str = "once"
     steps: list[StepRow] = []
-    field_errors: list[str] = []
+    builder_errors: dict[str, str] = {}  # by the document's field ("steps.0.html"), in the UI's words
     message: str = ""
+    status_error: str = ""  # why an Activate (or other status change) was refused
+    status_fix: str = ""  # the page where that is fixed
     overlap_warning: str = ""
     yaml_text: str = ""
     preview_events: list[PreviewEventRow] = []
@@ -127,7 +162,12 @@ class CampaignsState(AuthState):
 
     def _builder_call(self, then: Callable[[], object] | None = None) -> AbstractContextManager[Session]:
         """A service call whose validation errors the builder lists one per field."""
-        return self._service_call("field_errors", then=then, words=field_lines, catch=ValidationFailed)
+        return self._service_call("builder_errors", then=then, words=_builder_errors, catch=ValidationFailed)
+
+    @rx.var
+    def field_errors(self) -> list[str]:
+        """Every refusal at once, each named as the builder names the field."""
+        return [f"{wording.campaign_field(field)}: {message}" for field, message in self.builder_errors.items()]
 
     def _refresh_list(self) -> None:
         with self._service_call() as session:
@@ -141,6 +181,7 @@ class CampaignsState(AuthState):
                     trigger=c.trigger_event,
                     sent=str(counts[id_of(c)].get("sent", 0)),
                     scheduled=str(counts[id_of(c)].get("scheduled", 0)),
+                    archive_consequence=_archive_consequence(counts[id_of(c)].get("scheduled", 0)),
                     paused_reason=c.paused_reason or "",
                 )
                 for c in rows
@@ -178,7 +219,10 @@ class CampaignsState(AuthState):
             )
             for s in doc.get("steps", [])
         ] or [StepRow()]
-        self.field_errors, self.preview_subject, self.preview_html, self.preview_missing = [], "", "", []
+        self.builder_errors, self.preview_subject, self.preview_html, self.preview_missing = {}, "", "", []
+        # what was shown for the previous campaign belongs to it
+        self.dry_run_summary, self.dry_run_rows, self.test_send_result, self.test_send_error = "", [], "", ""
+        self.message = ""
         self.preview_error = ""
         self.yaml_text = library.dump(doc)
 
@@ -215,7 +259,7 @@ class CampaignsState(AuthState):
     @rx.event
     @signed_in
     def load(self):
-        self.message = ""
+        self.message = self.status_error = ""
         self._refresh_list()
 
     @rx.event
@@ -254,6 +298,7 @@ class CampaignsState(AuthState):
     @rx.event
     @signed_in
     def set_text(self, field: str, value: str):
+        self._edited()
         if field in (
             "name",
             "trigger_event",
@@ -270,19 +315,26 @@ class CampaignsState(AuthState):
         if field == "trigger_event":
             self._load_preview_events()
 
+    def _edited(self) -> None:
+        """A builder edit: a shown "Saved." or "Loaded …" no longer describes what is on screen."""
+        self.message = ""
+
     @rx.event
     @signed_in
     def add_condition(self):
+        self._edited()
         self.conditions = self.conditions + [ConditionRow()]
 
     @rx.event
     @signed_in
     def remove_condition(self, index: int):
+        self._edited()
         self.conditions = [c for i, c in enumerate(self.conditions) if i != index]
 
     @rx.event
     @signed_in
     def set_condition(self, index: int, field: str, value: str):
+        self._edited()
         rows = list(self.conditions)
         rows[index] = dataclasses.replace(rows[index], **{field: value})
         self.conditions = rows
@@ -291,17 +343,20 @@ class CampaignsState(AuthState):
     @rx.event
     @signed_in
     def add_step(self):
+        self._edited()
         self.steps = self.steps + [StepRow(delay="1d")]
 
     @rx.event
     @signed_in
     def remove_step(self, index: int):
+        self._edited()
         if len(self.steps) > 1:
             self.steps = [s for i, s in enumerate(self.steps) if i != index]
 
     @rx.event
     @signed_in
     def move_step(self, index: int, offset: int):
+        self._edited()
         target = index + offset
         if 0 <= target < len(self.steps):
             rows = list(self.steps)
@@ -311,6 +366,7 @@ class CampaignsState(AuthState):
     @rx.event
     @signed_in
     def set_step(self, index: int, field: str, value: str):
+        self._edited()
         rows = list(self.steps)
         rows[index] = dataclasses.replace(rows[index], **{field: value})
         self.steps = rows
@@ -342,7 +398,7 @@ class CampaignsState(AuthState):
         try:
             self._load_document(library.load_text(self.yaml_text) or {})
         except Exception as exc:  # YAML errors are shown, not raised
-            self.field_errors = [f"YAML: {exc}"]
+            self.builder_errors = {"yaml": _yaml_problem(exc)}
             return
         self.message = "Loaded into the builder; review and Save."
 
@@ -358,7 +414,7 @@ class CampaignsState(AuthState):
                 if not isinstance(document, dict):
                     raise ValueError("the file holds no campaign object (export one campaign with --id)")
             except Exception as exc:  # a bad file is reported, not raised
-                self.field_errors = [f"{upload.name or 'file'}: {exc}"]
+                self.builder_errors = {"yaml": f"{upload.name or 'The file'}: {_yaml_problem(exc)}"}
                 return None
             self._load_document(document)
             self.editing_id, self.editing_status, self.builder_open = 0, "", True
@@ -377,7 +433,10 @@ class CampaignsState(AuthState):
     @rx.event
     @signed_in
     def change_status(self, campaign_id: str, status: str):
-        with self._service_call("message", words=lambda exc: str(exc).removeprefix("status: ")) as session:
+        self.message, self.status_fix = "", ""
+        with self._service_call(
+            "status_error", words=lambda exc: " ".join(field_messages(exc).values()), catch=ValidationFailed
+        ) as session:
             campaign = store.set_status(session=session, campaign_id=int(campaign_id), status=CampaignStatus(status))
             overlaps = store.overlapping_triggers(session=session, campaign=campaign)
             self.message = f"{campaign.name} is now {campaign.status.value}."
@@ -385,6 +444,13 @@ class CampaignsState(AuthState):
                 self.message += f" Warning: {', '.join(overlaps)} also fire on {campaign.trigger_event}."
             if int(campaign_id) == self.editing_id:
                 self.editing_status = campaign.status.value
+        with self._service_call() as session:  # the findings and banners follow the new status at once
+            self._refresh_findings(session)
+        if self.status_error and status == "active":
+            with self._service_call() as session:
+                self.status_fix = (
+                    routes.SETTINGS if not workspace.get_workspace(session=session).from_email else routes.DOMAINS
+                )
         self._refresh_list()  # refused or not: the list shows each campaign's status as stored
 
     def _load_preview_events(self) -> None:
@@ -421,7 +487,7 @@ class CampaignsState(AuthState):
         result = preview.preview_step(
             session=session, document=self._document(), step_index=int(self.preview_step or 0), event=event
         )
-        self.field_errors = []
+        self.builder_errors = {}
         self.preview_subject, self.preview_html, self.preview_missing, self.preview_error = (
             result["subject"],
             result["html"],
@@ -441,6 +507,8 @@ class CampaignsState(AuthState):
     def render_preview(self):
         with self._builder_call() as session:
             self._render_preview(session)
+        if self.builder_errors:
+            self._edited()
 
     @rx.event
     @signed_in
@@ -456,13 +524,17 @@ class CampaignsState(AuthState):
         with self._builder_call() as session:
             result = dry_run(session=session, document=self._document(), days=days)
             self._show_dry_run(result, days)
+        if self.builder_errors:
+            self._edited()
+            self.dry_run_summary, self.dry_run_rows = "", []
 
     def _show_dry_run(self, result: dict[str, Any], days: int) -> None:
         not_sent = "; ".join(f"{reason}: {n}" for reason, n in result["not_sent"].items()) or "none"
+        per_step = ", ".join(f"step {i + 1}: {n}" for i, n in enumerate(result["emails_per_step"]))
         self.dry_run_summary = (
-            f"Over the last {days} days this campaign would have enrolled {result['contacts']} "
-            f"contacts and sent {result['emails']} emails (per step: "
-            f"{', '.join(map(str, result['emails_per_step']))}). Not sent: {not_sent}. "
+            f"Over the last {wording.plural(days, 'day')} this campaign would have enrolled "
+            f"{wording.plural(result['contacts'], 'contact')} and sent "
+            f"{wording.plural(result['emails'], 'email')} ({per_step}). Not sent: {not_sent}. "
             f"Nothing was sent."
         )
         self.dry_run_rows = [
@@ -471,6 +543,8 @@ class CampaignsState(AuthState):
         ]
 
     test_to: str = ""
+    test_send_result: str = ""  # shown beside the Send test field, like its refusal
+    test_send_error: str = ""
 
     @rx.event
     @signed_in
@@ -482,7 +556,8 @@ class CampaignsState(AuthState):
     def send_test(self):
         from humanic_app.background import wake_dispatcher
 
-        with self._builder_call(then=wake_dispatcher) as session:
+        self.test_send_result = ""
+        with self._service_call("test_send_error", then=wake_dispatcher, words=_test_send_problem) as session:
             event = (
                 None
                 if self.preview_event_id == "sample"
@@ -496,4 +571,4 @@ class CampaignsState(AuthState):
                 variables=preview.variables_for_event(session=session, event=event),
                 campaign_id=self.editing_id or None,
             )
-            self.message = f"Test email queued to {self.test_to.strip().lower()}: see Messages."
+            self.test_send_result = f"Test email queued to {self.test_to.strip().lower()}: see Messages."

@@ -42,6 +42,7 @@ class SuppressionRow:
 
 class ContactsState(AuthState):
     query: str = ""
+    _search_for: str = ""  # the sign-in the search was typed under
     rows: list[ContactRow] = []
     older_cursor: int = 0
     selected: dict[str, str] = {}
@@ -79,6 +80,8 @@ class ContactsState(AuthState):
     @rx.event
     @signed_in
     def load(self):
+        if self._new_sign_in("_search_for"):
+            self.query = ""
         self.selected, self.timeline, self.selected_ids, self.suppression_message = {}, [], [], ""
         self._search()
         self._load_suppressions()

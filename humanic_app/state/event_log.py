@@ -59,6 +59,7 @@ class EventLogState(AuthState):
     filter_event: str = ""
     filter_outcome: str = "all"
     filter_contact: str = ""
+    _filters_for: str = ""  # the sign-in the filters were set under
     live: bool = True
     older_cursor: int = 0
     detail: dict[str, str] = {}
@@ -70,7 +71,7 @@ class EventLogState(AuthState):
     def _query(self, session, **extra) -> list[EventRow]:
         """The rows the filters select; an unknown contact in the filter selects none and says so."""
         self.error = ""
-        names = {s.id: s.name for s in sources.list_sources(session=session)}
+        names = {s.id: sources.label(s) for s in sources.list_sources(session=session, include_deleted=True)}
         self.source_options = [SourceOption(id=str(k), name=v) for k, v in names.items()]
         contact_id = None
         if self.filter_contact.strip():
@@ -99,6 +100,8 @@ class EventLogState(AuthState):
     @rx.event
     @signed_in
     def load(self):
+        if self._new_sign_in("_filters_for"):
+            self.filter_source, self.filter_event, self.filter_outcome, self.filter_contact = "all", "", "all", ""
         self.filter_contact = self.router.page.params.get("contact", "") or self.filter_contact
         self._first_page()
 
@@ -166,7 +169,7 @@ class EventLogState(AuthState):
     def open_detail(self, event_id: str):
         with self._service_call() as session:
             event = event_log.get_event(session=session, event_id=int(event_id))
-            names = {s.id: s.name for s in sources.list_sources(session=session)}
+            names = {s.id: sources.label(s) for s in sources.list_sources(session=session, include_deleted=True)}
         self.detail = {
             **dataclasses.asdict(_row(event, names)),
             "payload": json.dumps(event.payload, indent=2, default=str),

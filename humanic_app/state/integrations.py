@@ -24,9 +24,9 @@ from humanic_app.services import (
     sources,
     workspace,
 )
-from humanic_app.services.errors import ServiceError
+from humanic_app.services.errors import ServiceError, ValidationFailed
 from humanic_app.settings import get_settings
-from humanic_app.state.auth import AuthState, FindingRow, finding_row, signed_in
+from humanic_app.state.auth import AuthState, FindingRow, field_messages, finding_row, signed_in
 
 MAPPED_FIELDS = list(mapping_service.FIELD_LABELS)  # the editor lists every field the mapping knows
 
@@ -57,14 +57,47 @@ def _mapping_from(form: dict[str, str]) -> dict:
         paths = [p.strip() for p in (form.get(f"map_{field}") or "").split(",") if p.strip()]
         if paths and paths != mapping_service.DEFAULT_MAPPING[field]:
             mapping[field] = paths
-    variables = {}
-    for line in (form.get("variables") or "").splitlines():
-        if "=" in line:
-            name, path = line.split("=", 1)
-            variables[name.strip()] = path.strip()
+    variables = _variables_from(form.get("variables") or "")
     if variables:
         mapping["variables"] = variables
     return mapping
+
+
+def _variables_from(text: str) -> dict[str, str]:
+    """`name = path` lines; a line that is not one is refused with its number, never dropped."""
+    variables, problems = {}, []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        if "=" not in line:
+            problems.append(f"Line {number} (“{line.strip()[:60]}”) is not name = path.")
+            continue
+        name, path = line.split("=", 1)
+        variables[name.strip()] = path.strip()
+    if problems:
+        raise ValidationFailed(
+            {"variables": " ".join(problems) + " Write each as e.g. company = person.properties.company."}
+        )
+    return variables
+
+
+def _match_text(session, latest, mapped) -> str:
+    """What the latest event does to contacts. While it is being processed, matching it now would find none and
+    say it "creates a new contact", which its own processing is doing: the preview waits for that instead."""
+    if latest.outcome.value == "pending":
+        return "being processed…"
+    return contacts.describe_match(session=session, mapped=mapped)
+
+
+def _mapping_errors(exc: ServiceError) -> dict[str, str]:
+    """The refusals of a mapping by editor field: named variables' own errors (`variables.<name>`) all go
+    under the variables box, each naming its variable."""
+    errors: dict[str, str] = {}
+    for field, message in field_messages(exc).items():
+        if field.startswith("variables."):
+            field, message = "variables", f"{field.removeprefix('variables.')}: {message}"
+        errors[field] = f"{errors[field]} {message}" if field in errors else message
+    return errors
 
 
 def _variables_text(variables: dict[str, str]) -> str:
@@ -77,6 +110,11 @@ def _pretty(value) -> str:
 
 
 WAIT_BEFORE_HELP = timedelta(seconds=30)
+
+
+def _name_error(exc: ServiceError) -> str:
+    """A refused source name, as said at the name field."""
+    return " ".join(field_messages(exc).values())
 
 
 class IntegrationsState(AuthState):
@@ -99,11 +137,15 @@ class IntegrationsState(AuthState):
     preview_variables: str = ""
     preview_is_draft: bool = False
     mapping_warnings: list[str] = []
+    mapping_errors: dict[str, str] = {}  # by editor field: a mapped field's name, or "variables"
     _draft: dict[str, str] = {}  # mapping inputs as typed and not yet saved ("map_<field>", "variables")
     message: str = ""
     error: str = ""
+    connect_error: str = ""  # at the new source's name
+    rename_error: str = ""  # at this source's name
     sending_samples: bool = False
     _last_seen_event_id: int = 0
+    _last_seen_outcome: str = ""
     waiting_help: list[FindingRow] = []
     _help_checked_at: float = 0.0
 
@@ -176,7 +218,7 @@ class IntegrationsState(AuthState):
         try:
             return mapping_service.validate_mapping(_mapping_from(typed)), []
         except ServiceError as exc:
-            return saved, [f"Not previewed: {exc}"]
+            return saved, ["Not previewed: " + " ".join(_mapping_errors(exc).values())]
 
     def _show_latest(self, session, latest, source_mapping) -> None:
         preview_mapping, problems = self._preview_mapping(source_mapping)
@@ -185,6 +227,7 @@ class IntegrationsState(AuthState):
         self.variables_text = self._draft.get("variables", _variables_text(effective["variables"]))
         self.has_test_event = latest is not None
         self._last_seen_event_id = latest.id if latest else 0
+        self._last_seen_outcome = latest.outcome.value if latest else ""
         mapped = mapping_service.apply_mapping(latest.payload, preview_mapping) if latest and latest.payload else None
         self.mapping_rows = [
             MappingRow(
@@ -212,7 +255,7 @@ class IntegrationsState(AuthState):
                 "email": mapped.email or "(none — this event cannot be emailed)",
                 "name": mapped.name or "",
                 "user_id": mapped.user_id or "",
-                "match": contacts.describe_match(session=session, mapped=mapped),
+                "match": _match_text(session, latest, mapped),
             }
             self.preview_variables = _pretty(mapped.variables)
             warnings = problems + [f"{p} matches nothing in the latest event" for p in mapped.unmatched_paths]
@@ -234,8 +277,8 @@ class IntegrationsState(AuthState):
     @rx.event
     @signed_in
     def load(self):
-        self.message = self.error = self.new_signing_secret = ""
-        self._draft = {}
+        self.message = self.error = self.new_signing_secret = self.connect_error = self.rename_error = ""
+        self._draft, self.mapping_errors = {}, {}
         self._reload()
 
     @rx.event
@@ -247,17 +290,35 @@ class IntegrationsState(AuthState):
     @signed_in
     def select_source(self, source_id: str):
         self.selected_id = int(source_id)
-        self.new_signing_secret = self.message = self.error = ""
-        self._draft = {}
+        self.new_signing_secret = self.message = self.error = self.rename_error = ""
+        self._draft, self.mapping_errors = {}, {}
         self._reload()
 
     @rx.event
     @signed_in
     def connect(self, form: dict):
-        with self._service_call("error", then=self._reload) as session:
-            source = sources.create_source(session=session, name=form.get("name") or "Production")
+        self.message = self.rename_error = ""
+        with self._service_call("connect_error", then=self._reload, words=_name_error) as session:
+            source = sources.create_source(session=session, name=form.get("name", ""))
             self.selected_id, self._draft = id_of(source), {}
             self.message = "Source created. Copy the webhook URL into PostHog (step 2)."
+
+    @rx.event
+    @signed_in
+    def rename_source(self, form: dict):
+        self.message = self.connect_error = ""
+        with self._service_call("rename_error", then=self._reload, words=_name_error) as session:
+            source = sources.rename_source(session=session, source_id=self.selected_id, name=form.get("name", ""))
+            self.message = f"Renamed to “{source.name}”. The webhook URL is unchanged."
+
+    @rx.event
+    @signed_in
+    def delete_source(self):
+        self.connect_error = self.rename_error = ""
+        with self._service_call("error", then=self._reload) as session:
+            source = sources.delete_source(session=session, source_id=self.selected_id)
+            self.message = f"Deleted “{source.name}”. Its URL now answers 404; its events stay in the Event Log."
+            self.selected_id, self._draft = 0, {}
 
     @rx.event
     @signed_in
@@ -284,7 +345,8 @@ class IntegrationsState(AuthState):
     @rx.event
     @signed_in
     def save_mapping(self, form: dict):
-        with self._service_call("error", then=self._reload) as session:
+        self.message = ""
+        with self._service_call("mapping_errors", then=self._reload, words=_mapping_errors) as session:
             sources.update_mapping(session=session, source_id=self.selected_id, mapping=_mapping_from(form))
             self._draft = {}
             self.message = "Mapping saved; the preview below uses it."
@@ -318,8 +380,8 @@ class IntegrationsState(AuthState):
             if latest is None:
                 self._check_waiting(session, sources.get_source(session=session, source_id=self.selected_id))
                 return
-            if latest.id == self._last_seen_event_id and latest.outcome.value != "pending":
-                return
+            if latest.id == self._last_seen_event_id and latest.outcome.value == self._last_seen_outcome:
+                return  # the preview already shows this event as processed so far
         self._reload()
 
     @rx.event(background=True)

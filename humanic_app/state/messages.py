@@ -38,6 +38,7 @@ class MessagesState(AuthState):
     rows: list[MessageRow] = []
     filter_status: str = "all"
     filter_to: str = ""
+    _filters_for: str = ""  # the sign-in the filters were set under
     selected: dict[str, str] = {}
     selected_events: list[DeliveryEventRow] = []
     local_outbox: bool = True
@@ -70,6 +71,8 @@ class MessagesState(AuthState):
     @rx.event
     @signed_in
     def load(self):
+        if self._new_sign_in("_filters_for"):
+            self.filter_status, self.filter_to = "all", ""
         self.selected, self.error = {}, ""
         self._refresh()
 

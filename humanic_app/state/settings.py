@@ -7,7 +7,7 @@ import dataclasses
 import reflex as rx
 
 from humanic_app.services import auth, workspace
-from humanic_app.state.auth import AuthState, signed_in
+from humanic_app.state.auth import AuthState, field_messages, signed_in
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +26,19 @@ class ApiKeyRow:
     last_used: str
 
 
+def _password_form_errors(exc) -> dict[str, str]:
+    """The service names the new password `password`; the form calls it `new_password`."""
+    return {
+        "new_password" if field == "password" else field or "current_password": message
+        for field, message in field_messages(exc).items()
+    }
+
+
+def _said(exc) -> str:
+    """A refusal's messages without the field names they are keyed by."""
+    return " ".join(field_messages(exc).values())
+
+
 class SettingsState(AuthState):
     name: str = ""
     from_name: str = ""
@@ -34,12 +47,15 @@ class SettingsState(AuthState):
     public_url: str = ""
     status: str = "active"
     frequency_cap: str = "3"
-    form_error: str = ""
+    settings_errors: dict[str, str] = {}  # by workspace field, each shown at its input
+    key_error: str = ""
     saved_message: str = ""
     users: list[UserRow] = []
     api_keys: list[ApiKeyRow] = []
     new_api_key: str = ""
     invite_message: str = ""
+    password_errors: dict[str, str] = {}  # by field of the password form
+    password_saved: str = ""
     loaded: bool = False  # the form shows once it holds the saved values: typing earlier would be wiped
 
     def _refresh(self) -> None:
@@ -66,7 +82,8 @@ class SettingsState(AuthState):
     @rx.event
     @signed_in
     def load(self):
-        self.form_error = self.saved_message = self.new_api_key = self.invite_message = ""
+        self.key_error = self.saved_message = self.new_api_key = self.invite_message = self.password_saved = ""
+        self.password_errors, self.settings_errors = {}, {}
         self._refresh()
         self.loaded = True
 
@@ -78,9 +95,28 @@ class SettingsState(AuthState):
             for k in ("name", "from_name", "from_email", "physical_address", "public_url", "frequency_cap")
         }
         self.saved_message = ""
-        with self._service_call("form_error", then=self._refresh) as session:
+        with self._service_call("settings_errors", then=self._refresh, words=field_messages) as session:
             workspace.update_workspace(session=session, changes=changes)
             self.saved_message = "Settings saved."
+
+    @rx.event
+    @signed_in
+    def change_password(self, form: dict):
+        self.password_saved = ""
+        if form.get("new_password") != form.get("new_password_confirm"):
+            self.password_errors = {"new_password_confirm": "The two new passwords differ."}
+            return
+        principal = self.principal()
+        if principal is None or principal.user_id is None:  # an API key has no password
+            return
+        with self._service_call("password_errors", words=_password_form_errors) as session:
+            auth.change_password(
+                session=session,
+                user_id=principal.user_id,
+                current_password=form.get("current_password", ""),
+                new_password=form.get("new_password", ""),
+            )
+            self.password_saved = "Password changed. Other devices stay signed in until they sign out."
 
     @rx.event
     @signed_in
@@ -97,7 +133,7 @@ class SettingsState(AuthState):
     @rx.event
     @signed_in
     def invite(self, form: dict):
-        with self._service_call("invite_message", then=self._refresh) as session:
+        with self._service_call("invite_message", then=self._refresh, words=_said) as session:
             inviter = self.principal()
             assert inviter is not None  # @signed_in let the call through
             auth.invite_user(
@@ -113,7 +149,8 @@ class SettingsState(AuthState):
     @rx.event
     @signed_in
     def create_api_key(self, form: dict):
-        with self._service_call("form_error", then=self._refresh) as session:
+        self.new_api_key = ""
+        with self._service_call("key_error", then=self._refresh, words=_said) as session:
             _, self.new_api_key = auth.create_api_key(session=session, name=form.get("name", ""))
 
     @rx.event

@@ -60,7 +60,8 @@ def test_build_preview_activate_drop_off_recovery(signed_in_page, app_url):
 
     step.locator("textarea.step-html, .step-html textarea").fill("<p>{% if cart_value %}broken")
     page.locator("#save-campaign").click()
-    expect(page.locator(".field-error")).to_contain_text("steps.0.html: line 1")
+    expect(page.locator(".builder-error")).to_contain_text("Step 1 · HTML: Line 1")  # in the UI's words
+    expect(page.locator("#step-0-html-error")).to_contain_text("Line 1")  # and at the field
     step.locator("textarea.step-html, .step-html textarea").fill(
         "<p>Your cart of {{ cart_value }} {{ currency }} is waiting.</p>"
     )
@@ -68,10 +69,10 @@ def test_build_preview_activate_drop_off_recovery(signed_in_page, app_url):
     expect(page.locator("#campaign-message")).to_have_text("Saved.")
 
     page.locator("#dry-run").click()
-    expect(page.locator("#dry-run-summary")).to_contain_text("sent 1 emails")
+    expect(page.locator("#dry-run-summary")).to_contain_text("enrolled 1 contact and sent 1 email (")
 
     page.locator("#activate-campaign").click()
-    expect(page.locator("#campaigns-message")).to_contain_text("From address")
+    expect(page.locator("#campaigns-error")).to_contain_text("From address")
     page.goto("/settings")
     page.fill("#settings-from-email", "shop@acme.io")
     page.get_by_role("button", name="Save settings").click()

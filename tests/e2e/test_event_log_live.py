@@ -9,9 +9,9 @@ from tests.e2e.helpers import TIMEOUT_MS, sign_in
 from tests.support.webhooks import post_like_posthog
 
 
-def _create_source(page) -> str:
+def _create_source(page, name: str) -> str:
     page.goto("/integrations")
-    page.fill("#source-name", "Live log")
+    page.fill("#source-name", name)  # source names are unique
     page.get_by_role("button", name="Connect").click()
     expect(page.locator("#integrations-message")).to_contain_text("Source created")  # else: the last URL shown
     return page.locator("#webhook-url").inner_text()
@@ -19,7 +19,7 @@ def _create_source(page) -> str:
 
 def test_new_events_appear_in_every_open_tab(signed_in_page, browser, app_url, owner):
     first = signed_in_page
-    url = _create_source(first)
+    url = _create_source(first, "Live log")
     first.goto("/events")
     expect(first.get_by_role("heading", name="Event Log")).to_be_visible()
 
@@ -57,7 +57,7 @@ def test_new_events_appear_in_every_open_tab(signed_in_page, browser, app_url, o
 
 def test_contacts_search_and_timeline(signed_in_page):
     page = signed_in_page
-    url = _create_source(page)
+    url = _create_source(page, "Contacts journey")
     assert (
         post_like_posthog(
             url,

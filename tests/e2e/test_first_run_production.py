@@ -67,7 +67,7 @@ def test_owner_signs_up_signs_out_and_signs_in(prod_page, production_url):
 
     sign_out(page)
     page.goto("/settings")
-    expect(page).to_have_url(re.compile(r"/signin/?$"))
+    expect(page).to_have_url(re.compile(r"/signin/?\?next=%2Fsettings$"))  # back there once signed in
     expect(page.locator("#settings-from-email")).to_have_count(0)
 
     page.fill("#email", email)

@@ -12,7 +12,7 @@ def test_settings_pause_banner_and_api_key(signed_in_page, app_url):
 
     page.fill("#settings-from-email", "not an email")
     page.get_by_role("button", name="Save settings").click()
-    expect(page.locator("#settings-error")).to_contain_text("valid email")
+    expect(page.locator("#settings-from-email-error")).to_contain_text("valid email")
 
     page.fill("#settings-from-email", "hello@acme.io")
     page.fill("#settings-from-name", "Acme")
@@ -22,6 +22,7 @@ def test_settings_pause_banner_and_api_key(signed_in_page, app_url):
 
     expect(page.locator("#paused-banner")).to_have_count(0)
     page.get_by_role("button", name="Pause workspace").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Pause workspace").click()
     expect(page.locator("#paused-banner")).to_contain_text("paused")
     page.get_by_role("link", name="Dashboard", exact=True).click()
     expect(page.locator("#paused-banner")).to_be_visible()
@@ -59,11 +60,12 @@ def test_settings_pause_banner_and_api_key(signed_in_page, app_url):
     expect(page.get_by_role("button", name="Pause workspace")).to_be_visible()
 
     page.get_by_role("button", name="Revoke").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Revoke key").click()
     expect(page.get_by_role("button", name="Revoke")).to_have_count(0)
 
 
 def test_signed_out_cannot_reach_protected_pages(page, owner):
     for path in ("/", "/settings", "/events", "/campaigns", "/contacts"):
         page.goto(path)
-        expect(page).to_have_url(re.compile(r"/signin/?$"))
+        expect(page).to_have_url(re.compile(r"/signin/?(\?next=%2F\w*)?$"))  # back to the page once signed in
         expect(page.locator("#signed-in-as")).to_have_count(0)

@@ -91,3 +91,51 @@ def test_api_keys_store_only_a_hash_and_can_be_revoked(session):
     assert auth.principal_for_api_key(session=session, key=key) is None
     with pytest.raises(ValidationFailed):
         auth.create_api_key(session=session, name="  ")
+
+
+def test_an_invited_user_replaces_the_temporary_password_once(session):
+    owner = auth.create_owner(session=session, email="o@example.com", password="owner password")
+    inviter = auth.Principal(user_id=owner.id, email=owner.email, role=UserRole.owner)
+    member = auth.invite_user(
+        session=session, inviter=inviter, email="m@example.com", temporary_password="temporary 123"
+    )
+    token = auth.start_session(session=session, user=member, ttl=timedelta(hours=1))
+    assert auth.principal_for_session(session=session, token=token).must_change_password
+    with pytest.raises(ValidationFailed) as same:
+        auth.replace_temporary_password(session=session, user_id=member.id, new_password="temporary 123")
+    assert same.value.field_errors == {"password": "Choose a password other than the temporary one."}
+    auth.replace_temporary_password(session=session, user_id=member.id, new_password="my own password")
+    assert not auth.principal_for_session(session=session, token=token).must_change_password
+    assert auth.authenticate(session=session, email="m@example.com", password="my own password").id == member.id
+    with pytest.raises(PermissionDenied):  # from now on a change needs the current password
+        auth.replace_temporary_password(session=session, user_id=member.id, new_password="another password")
+
+
+def test_every_user_can_change_their_password_knowing_the_current_one(session):
+    owner = auth.create_owner(session=session, email="o@example.com", password="owner password")
+    with pytest.raises(ValidationFailed) as wrong:
+        auth.change_password(session=session, user_id=owner.id, current_password="guess", new_password="new password 1")
+    assert set(wrong.value.field_errors) == {"current_password"}
+    auth.change_password(
+        session=session, user_id=owner.id, current_password="owner password", new_password="new password 1"
+    )
+    assert auth.authenticate(session=session, email="o@example.com", password="new password 1").id == owner.id
+
+
+@pytest.mark.parametrize(
+    ("asked", "goes_to"),
+    [
+        ("/campaigns", "/campaigns"),
+        ("/events?outcome=rejected", "/events?outcome=rejected"),
+        ("https://evil.example/x", ""),
+        ("//evil.example/x", ""),
+        ("/\\evil.example", ""),
+        ("javascript:alert(1)", ""),
+        ("campaigns", ""),
+        ("", ""),
+        (None, ""),
+        ("/x\r\nSet-Cookie: a=b", ""),
+    ],
+)
+def test_after_sign_in_only_same_origin_relative_paths(asked, goes_to):
+    assert auth.safe_next_path(asked) == goes_to

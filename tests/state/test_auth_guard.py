@@ -52,6 +52,7 @@ def test_every_settings_handler_is_guarded():
         "invite",
         "create_api_key",
         "revoke_api_key",
+        "change_password",
     }
 
 

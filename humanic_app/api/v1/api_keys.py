@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from humanic_app.api.deps import SessionDep
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import NOT_BLANK, REQUEST_MODEL_CONFIG, RowId
+from humanic_app.models import limits
 from humanic_app.services import auth
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"])
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/api-keys", tags=["api-keys"])
 
 class ApiKeyIn(BaseModel):
     model_config = REQUEST_MODEL_CONFIG
-    name: str = Field(pattern=NOT_BLANK, max_length=120, description="What the key is for, e.g. terraform.")
+    name: str = Field(pattern=NOT_BLANK, max_length=limits.NAME, description="What the key is for, e.g. terraform.")
 
 
 class ApiKeyOut(BaseModel):

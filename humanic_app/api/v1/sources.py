@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from humanic_app.api.deps import SessionDep, public_base_url
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import NO_NUL, NOT_BLANK, REQUEST_MODEL_CONFIG, RowId
-from humanic_app.models import SourceStatus
+from humanic_app.models import SourceStatus, limits
 from humanic_app.services import mapping as mapping_service, sources
 from humanic_app.services.errors import ValidationFailed
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/sources", tags=["sources"])
 class SourceIn(BaseModel):
     model_config = REQUEST_MODEL_CONFIG
 
-    name: str = Field(pattern=NOT_BLANK, max_length=200, description="e.g. 'Production' or 'Staging'.")
+    name: str = Field(pattern=NOT_BLANK, max_length=limits.NAME, description="e.g. 'Production' or 'Staging'.")
 
 
 class SourceOut(BaseModel):
@@ -148,7 +148,7 @@ def put_mapping(source_id: RowId, body: dict[str, Any], session: SessionDep) -> 
 
 class SourcePatch(BaseModel):
     model_config = REQUEST_MODEL_CONFIG
-    name: str = Field(pattern=NOT_BLANK, max_length=200, description="The source's new name.")
+    name: str = Field(pattern=NOT_BLANK, max_length=limits.NAME, description="The source's new name.")
 
 
 @router.patch(

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator, model_validator
 from pydantic.config import JsonDict
 
+from humanic_app.models import limits
 from humanic_app.services import templates
 from humanic_app.services.errors import ValidationFailed
 
@@ -190,6 +191,22 @@ def _unknown_names(document: CampaignDocument) -> dict[str, str]:
                     f"Unknown {name.kind} '{name.name}' in step {index + 1} {FIELD_LABELS[field]}, line {name.line}"
                     + (f" — did you mean '{name.suggestion}'?" if name.suggestion else ".")
                 )
+    return errors
+
+
+_STEP_LIMITS = {"subject": limits.SUBJECT, "html": limits.HTML, "text": limits.TEXT}
+
+
+def length_errors(document: CampaignDocument) -> dict[str, str]:
+    """Texts over their limit, checked when a campaign is saved (create or update). Documents stored before a
+    limit existed are still read, previewed and sent as they are, so the schema itself does not check this."""
+    errors: dict[str, str] = {}
+    if len(document.name) > limits.NAME:
+        errors["name"] = limits.too_long(limits.NAME)
+    for index, step in enumerate(document.steps):
+        for field, limit in _STEP_LIMITS.items():
+            if len(getattr(step, field) or "") > limit:
+                errors[f"steps.{index}.{field}"] = limits.too_long(limit)
     return errors
 
 

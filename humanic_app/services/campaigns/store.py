@@ -19,12 +19,19 @@ from humanic_app.models import (
     Message,
 )
 from humanic_app.services import outbox, templates, workspace
-from humanic_app.services.campaigns.schema import document_as_dict, validate_document
+from humanic_app.services.campaigns.schema import CampaignDocument, document_as_dict, length_errors, validate_document
 from humanic_app.services.errors import ValidationFailed, require
 
 
-def create_campaign(*, session: Session, document: dict[str, Any]) -> Campaign:
+def _validate_for_saving(document: dict[str, Any]) -> CampaignDocument:
     doc = validate_document(document)
+    if errors := length_errors(doc):
+        raise ValidationFailed(errors)
+    return doc
+
+
+def create_campaign(*, session: Session, document: dict[str, Any]) -> Campaign:
+    doc = _validate_for_saving(document)
     campaign = Campaign(name=doc.name, trigger_event=doc.trigger.event, definition=document_as_dict(doc))
     session.add(campaign)
     session.flush()
@@ -46,7 +53,7 @@ def update_campaign(*, session: Session, campaign_id: int, document: dict[str, A
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     if campaign.status == CampaignStatus.archived:
         raise ValidationFailed({"status": "An archived campaign cannot be edited; duplicate it instead."})
-    doc = validate_document(document)
+    doc = _validate_for_saving(document)
     campaign.name, campaign.trigger_event = doc.name, doc.trigger.event
     campaign.definition = document_as_dict(doc)
     campaign.updated_at = clock.now()

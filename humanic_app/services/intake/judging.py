@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from humanic_app.models import Source
+from humanic_app.models import Source, SourceStatus
 from humanic_app.models.rows import table_of
 from humanic_app.services import signing, sources
 from humanic_app.services.intake import payloads
@@ -62,16 +62,20 @@ class SourceView:
 
 @dataclasses.dataclass(frozen=True)
 class SourceBook:
-    """Every source by token hash, and the hashes of rotated-away tokens (their URLs answer 404 with a hint)."""
+    """Every live source by token hash, and the hashes of rotated-away tokens and of deleted sources' tokens
+    (their URLs answer 404 with a hint)."""
 
     by_hash: dict[str, SourceView] = dataclasses.field(default_factory=dict)
     rotated: frozenset[str] = frozenset()
+    deleted: frozenset[str] = frozenset()
     secret_header_names: frozenset[str] = frozenset()  # every source's required header, masked on any request
 
     def judged_by(self, token_hash: str) -> tuple:
         source = self.by_hash.get(token_hash)
         return (
-            source.judged_by() if source is not None else (None, token_hash in self.rotated, self.secret_header_names)
+            source.judged_by()
+            if source is not None
+            else (None, token_hash in self.rotated, token_hash in self.deleted, self.secret_header_names)
         )
 
 
@@ -79,6 +83,7 @@ _SOURCES = table_of(Source)
 _ALL_SOURCES = select(
     _SOURCES.c.token_hash,
     _SOURCES.c.previous_token_hash,
+    _SOURCES.c.status,
     _SOURCES.c.id,
     _SOURCES.c.mapping,
     _SOURCES.c.signing_secret,
@@ -90,10 +95,12 @@ _ALL_SOURCES = select(
 def read_sources(*, session: Session) -> SourceBook:
     """One query for all sources: a workspace has a handful, and this runs once per group commit."""
     rows = session.connection().execute(_ALL_SOURCES).all()
+    live = [row for row in rows if row[2] != SourceStatus.deleted]
     return SourceBook(
-        by_hash={row[0]: SourceView(*row[2:]) for row in rows},
-        rotated=frozenset(row[1] for row in rows if row[1]),
-        secret_header_names=frozenset(row[5] for row in rows if row[5]),
+        by_hash={row[0]: SourceView(*row[3:]) for row in live},
+        rotated=frozenset(row[1] for row in live if row[1]),
+        deleted=frozenset(row[0] for row in rows if row[2] == SourceStatus.deleted),
+        secret_header_names=frozenset(row[6] for row in live if row[6]),
     )
 
 
@@ -121,6 +128,9 @@ def _judge(book: SourceBook, token_hash: str, request: WebhookRequest) -> tuple[
         reason = (
             "rotated webhook URL: PostHog still uses the old URL — paste the new one"
             if token_hash in book.rotated
+            else "source deleted: this URL belonged to a source deleted in Humanic — remove or repoint the "
+            "PostHog destination"
+            if token_hash in book.deleted
             else "unknown webhook URL"
         )
         masked = sources.mask_headers(source=None, headers=request.headers, also_secret=book.secret_header_names)
