@@ -19,7 +19,8 @@ def send_samples(
     extra_headers: dict[str, str] | None = None,
     timeout_s: float = 3.0,
 ) -> list[tuple[str, int]]:
-    """Posts one sample per high-signal event; returns (event name, HTTP status) for each."""
+    """Posts one sample per high-signal event; returns (event name, HTTP status) for each, status 0 for one
+    that got no answer (the URL unreachable from here, or a header the source stores that HTTP cannot carry)."""
     results = []
     with httpx.Client(timeout=timeout_s) as client:
         for body in samples.sample_events():
@@ -36,6 +37,9 @@ def send_samples(
                         ),
                     }
                 )
-            response = client.post(webhook_url, content=raw, headers=headers)
-            results.append((body["event"]["event"], response.status_code))
+            try:
+                status = client.post(webhook_url, content=raw, headers=headers).status_code
+            except (httpx.HTTPError, httpx.InvalidURL, ValueError):
+                status = 0
+            results.append((body["event"]["event"], status))
     return results

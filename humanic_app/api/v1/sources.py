@@ -232,4 +232,7 @@ def _local_webhook_url(source) -> str:
     """The source's URL on this very server (the public URL may be unreachable from here)."""
     import reflex as rx
 
-    return sources.webhook_url(base_url=f"http://127.0.0.1:{rx.config.get_config().backend_port}", source=source)
+    from humanic_app.settings import get_settings
+
+    port = rx.config.get_config().backend_port or get_settings().port  # no backend port outside `reflex run`
+    return sources.webhook_url(base_url=f"http://127.0.0.1:{port}", source=source)
