@@ -50,9 +50,10 @@ def test_rename_and_delete_a_source(client, authed, source):
     assert authed.patch(f"/api/v1/sources/{source['id']}", json={"name": " "}).status_code == 422
     assert client.post(path_of(source), json=posthog_event(event="x", distinct_id="d1")).status_code == 200
     assert authed.delete(f"/api/v1/sources/{source['id']}").status_code == 204
-    assert authed.get(f"/api/v1/sources/{source['id']}").status_code == 404
+    kept = authed.get(f"/api/v1/sources/{source['id']}")  # a soft delete: its history keeps its name
+    assert kept.status_code == 200 and kept.json()["status"] == "deleted"
     assert client.post(path_of(source), json=posthog_event(event="x", distinct_id="d1")).status_code == 404
-    assert authed.delete(f"/api/v1/sources/{source['id']}").status_code == 404
+    assert authed.delete(f"/api/v1/sources/{source['id']}").status_code == 422
 
 
 def test_mapping_preview_tries_an_unsaved_mapping_on_the_latest_event(client, authed, source, engine):

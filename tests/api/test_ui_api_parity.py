@@ -31,6 +31,10 @@ API_ROUTE = {
     "IntegrationsState.save_security": ("PUT", SOURCE + "/security"),
     "IntegrationsState.send_sample": ("POST", SOURCE + "/send-sample"),
     "IntegrationsState.poll": ("GET", "/api/v1/events"),
+    "IntegrationsState.rename_source": ("PATCH", SOURCE),
+    "IntegrationsState.delete_source": ("DELETE", SOURCE),
+    "SettingsState.change_password": ("POST", "/api/v1/me/password"),
+    "AuthState.choose_password": ("POST", "/api/v1/me/password"),  # an invited user's first own password
     "EventLogState.load": ("GET", "/api/v1/events"),
     "EventLogState.apply_filters": ("GET", "/api/v1/events"),
     "EventLogState.set_source_filter": ("GET", "/api/v1/events"),
@@ -74,6 +78,7 @@ UI_ONLY = {
     "AuthState.sign_out": "ends the browser's sign-in",
     "AuthState.create_owner": "first-run sign-up, before any key can exist (or `create-user` on the CLI)",
     "AuthState.load_sign_in": "the sign-in page's loader",
+    "AuthState.load_choose_password": "the choose-a-password page's loader",
     "AuthState.require_user": "every page's sign-in guard; the API checks each request",
     "AuthState.principal": "a helper no page calls",
     "AuthState.clear_identity": "a helper no page calls",
