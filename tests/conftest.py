@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from humanic_app import migrations
 from humanic_app.db import make_engine
+from humanic_app.settings import get_settings
 from tests.support.postgres import fresh_postgres_database
 
 E2E_DIR = Path(__file__).parent / "e2e"
@@ -32,6 +33,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # Browser journeys last: a broken service shows in minutes, and Playwright's session-long event loop in
     # the main thread then meets no test that starts one of its own.
     items.sort(key=lambda item: E2E_DIR in item.path.parents)
+
+
+@pytest.fixture(autouse=True)
+def _busy_machine_database_deadline(monkeypatch):
+    """The webhook's and /healthz's database deadline (1.5 s in production) is sized for a server that answers;
+    a test machine loaded by the whole suite can take longer to commit. The tests of the deadline itself set
+    the production value back (tests/support/deadline.py)."""
+    monkeypatch.setenv("HUMANIC_DB_TIMEOUT_SECONDS", "15")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from humanic_app import migrations
 from humanic_app.db import make_engine
 from humanic_app.models import Event, EventOutcome
 from humanic_app.services.samples import posthog_event
+from tests.support.deadline import production_database_deadline  # noqa: F401  (autouse)
 from tests.support.frozen_proxy import FrozenProxy
 from tests.support.waiting import wait_until
 from tests.support.webhooks import path_of

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from humanic_app.db import SQLITE_BUSY_TIMEOUT_MS
 from humanic_app.services.samples import posthog_event
+from tests.support.deadline import production_database_deadline  # noqa: F401  (autouse)
 from tests.support.webhooks import path_of
 
 ANSWER_WITHIN_S = 2.0

@@ -41,19 +41,21 @@ def test_destructive_actions_confirm_saying_the_consequence(signed_in_page, app_
     assert page.request.post(f"{app_url}/api/v1/campaigns/{campaign['id']}/activate").ok
     for n in (1, 2):
         assert (
-            post_like_posthog(hook, posthog_event(event="signed_up", distinct_id=f"u{n}", email=f"u{n}@example.com"))
+            post_like_posthog(
+                hook, posthog_event(event="signed_up", distinct_id=f"u{n}", email=f"u{n}@confirm.example")
+            )
             == 200
         )
 
     page.goto("/messages")
-    rows = page.locator(".message-row", has_text="scheduled")
+    rows = page.locator(".message-row", has_text="scheduled").filter(has_text="@confirm.example")  # this journey's
     expect(rows).to_have_count(2)
-    rows.filter(has_text="u1@example.com").get_by_role("button", name="Cancel").click()
+    rows.filter(has_text="u1@confirm.example").get_by_role("button", name="Cancel").click()
     dialog = page.get_by_role("alertdialog")
-    expect(dialog).to_contain_text("u1@example.com")
+    expect(dialog).to_contain_text("u1@confirm.example")
     expect(dialog).to_contain_text("will not be sent")
     dialog.get_by_role("button", name="Cancel the email").click()
-    expect(page.locator(".message-row", has_text="u1@example.com")).to_contain_text("cancelled")
+    expect(page.locator(".message-row", has_text="u1@confirm.example")).to_contain_text("cancelled")
 
     page.goto("/campaigns")
     row = page.locator(".campaign-row", has_text="Welcome later")
@@ -156,6 +158,8 @@ def test_accounts_choose_change_and_return_to_the_page_asked_for(signed_in_page,
             expect(page).to_have_url(app_url + "/")
             page.get_by_role("button", name="Sign out").click()
         page.goto("/events?outcome=rejected")
+        # the sign-in page is already showing (after Sign out): wait for the redirect that carries `next`
+        expect(page).to_have_url(re.compile(r"/signin\?next=%2Fevents%3Foutcome%3Drejected$"))
         _sign_in_form(page, "newbie@acme.io", "newbie's second 2")
         expect(page).to_have_url(re.compile(re.escape(app_url) + r"/events/?\?outcome=rejected$"))
     finally:

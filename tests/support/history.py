@@ -46,6 +46,13 @@ def retire_history(engine) -> None:
         session.commit()
 
 
+def _free_names(session, *names: str) -> None:
+    """Source names are unique: an earlier journey's source of the same name is renamed, and keeps working."""
+    for source in sources.list_sources(session=session):
+        if source.name in names:
+            sources.rename_source(session=session, source_id=source.id, name=f"{source.name} #{source.id}")
+
+
 def seed_history(engine, *, hours: int = 72, per_hour: int = 40, monkeypatch) -> None:
     rng = random.Random(3)
     start = clock.now() - timedelta(hours=hours)
@@ -54,6 +61,7 @@ def seed_history(engine, *, hours: int = 72, per_hour: int = 40, monkeypatch) ->
             session=session,
             changes={"from_email": "hello@acme.io", "from_name": "Acme", "physical_address": "1 Main St, Springfield"},
         )
+        _free_names(session, "Production", "Staging")
         production = sources.create_source(session=session, name="Production")
         staging = sources.create_source(session=session, name="Staging")
         session.flush()
