@@ -29,7 +29,7 @@ def _connect_form() -> rx.Component:
                     placeholder="Source name, e.g. Production or Staging",
                     max_length=limits.NAME,
                     default_value=rx.cond(S.sources.length() > 0, "", "Production"),
-                    key=S.sources.length().to_string(),
+                    key=S.connected.to_string(),  # a fresh, empty field after each Connect; never on load
                     width="280px",
                     max_width="100%",
                     **field_invalid_props(S.connect_error, field_id="source-name"),

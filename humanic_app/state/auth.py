@@ -201,7 +201,9 @@ class AuthState(rx.State):
             self.session_token = auth.start_session(session=session, user=user, ttl=timedelta(seconds=_TTL_SECONDS))
             if user.must_change_password:
                 return rx.redirect(routes.CHOOSE_PASSWORD)
-            return rx.redirect(self.next_path or routes.DASHBOARD)
+            # read from the page's own URL too: a form sent before the page's on_load ran still knows `next`
+            asked = auth.safe_next_path(self.router.url.query_parameters.get("next")) or self.next_path
+            return rx.redirect(asked or routes.DASHBOARD)
         return None
 
     @rx.event

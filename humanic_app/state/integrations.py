@@ -119,6 +119,7 @@ def _name_error(exc: ServiceError) -> str:
 
 class IntegrationsState(AuthState):
     sources: list[SourceRow] = []
+    connected: int = 0  # sources created here: the connect form starts empty after each
     selected_id: int = 0
     sel_name: str = ""
     sel_status: str = ""
@@ -301,6 +302,7 @@ class IntegrationsState(AuthState):
         with self._service_call("connect_error", then=self._reload, words=_name_error) as session:
             source = sources.create_source(session=session, name=form.get("name", ""))
             self.selected_id, self._draft = id_of(source), {}
+            self.connected += 1
             self.message = "Source created. Copy the webhook URL into PostHog (step 2)."
 
     @rx.event
