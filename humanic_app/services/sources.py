@@ -37,6 +37,16 @@ def webhook_url(*, base_url: str, source: Source) -> str:
     return base_url.rstrip("/") + WEBHOOK_PATH + source.token
 
 
+def local_webhook_url(*, port: int, source: Source) -> str:
+    """The source's URL on this very server, for samples posted to it (the public URL may not reach it)."""
+    return webhook_url(base_url=f"http://127.0.0.1:{port}", source=source)
+
+
+def required_header(source: Source) -> dict[str, str]:
+    """The header the source requires on its webhook, as a sender of samples must send it."""
+    return {source.required_header_name: source.required_header_value or ""} if source.required_header_name else {}
+
+
 def _valid_name(session: Session, name: str, *, renaming: Source | None = None) -> str:
     """A source's name: given, within its limit, and not another live source's (case aside), since two
     sources of one name cannot be told apart in the Event Log, the Dashboard or PostHog."""

@@ -395,13 +395,9 @@ class IntegrationsState(AuthState):
             with self._service_call() as session:
                 source = sources.get_source(session=session, source_id=self.selected_id)
                 secret = source.signing_secret
-                header = (
-                    {source.required_header_name: source.required_header_value or ""}
-                    if source.required_header_name
-                    else {}
-                )
-                local_url = sources.webhook_url(
-                    base_url=f"http://127.0.0.1:{rx.config.get_config().backend_port}", source=source
+                header = sources.required_header(source)
+                local_url = sources.local_webhook_url(
+                    port=rx.config.get_config().backend_port or rx.constants.DefaultPorts.BACKEND_PORT, source=source
                 )
         try:
             results = await asyncio.to_thread(

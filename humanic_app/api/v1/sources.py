@@ -221,7 +221,7 @@ def send_sample(source_id: RowId, session: SessionDep) -> dict:
     from humanic_app.services import sample_sender
 
     source = sources.get_source(session=session, source_id=source_id)
-    header = {source.required_header_name: source.required_header_value or ""} if source.required_header_name else {}
+    header = sources.required_header(source)
     url, secret = _local_webhook_url(source), source.signing_secret
     session.commit()  # the samples come back to this server's webhook, which must not wait for this transaction
     results = sample_sender.send_samples(webhook_url=url, signing_secret=secret, extra_headers=header)
@@ -235,4 +235,4 @@ def _local_webhook_url(source) -> str:
     from humanic_app.settings import get_settings
 
     port = rx.config.get_config().backend_port or get_settings().port  # no backend port outside `reflex run`
-    return sources.webhook_url(base_url=f"http://127.0.0.1:{port}", source=source)
+    return sources.local_webhook_url(port=port, source=source)
