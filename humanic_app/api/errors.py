@@ -43,6 +43,7 @@ _RESPONSES: dict[int, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "No such row."},
     409: {"model": ErrorOut, "description": "It already exists."},
     422: {"model": ValidationErrorOut, "description": "A field is invalid: `loc` names it, `msg` says why."},
+    429: {"model": ErrorOut, "description": "Too many wrong attempts; retry after Retry-After seconds."},
     503: {"model": ErrorOut, "description": "The database is unreachable; retry after Retry-After seconds."},
 }
 

@@ -176,18 +176,61 @@ def safe_next_path(path: str | None) -> str:
     return path if not parts.scheme and not parts.netloc else ""
 
 
-def change_password(*, session: Session, user_id: int, current_password: str, new_password: str) -> None:
+@dataclasses.dataclass(frozen=True)
+class PasswordChange:
+    """What a password change did: `errors` by field (`current_password`, `password`) when refused, and
+    `retry_after` seconds when refused for too many wrong current passwords."""
+
+    errors: dict[str, str] = dataclasses.field(default_factory=dict)
+    retry_after: int = 0
+    other_sessions_ended: int = 0
+
+
+def change_password(
+    *, session: Session, user_id: int, current_password: str, new_password: str, keep_token: str = ""
+) -> PasswordChange:
+    """Checks the current password behind the sign-in throttle's delays for the account (a stolen session
+    must not become a free password oracle), then replaces it and ends the user's other sessions (all but
+    `keep_token`'s), so a device signed in by someone else is out once the owner changes the password.
+    A refusal is returned, not raised, so the caller commits the failure it counted."""
     user = session.get(User, user_id)
     if user is None:
         raise AuthenticationFailed("Sign in again.")
+    keys = [sign_in_throttle.account_key(user.email)]
+    wait = sign_in_throttle.wait_seconds(session=session, keys=keys)
+    if wait:
+        refusal = f"Too many attempts; try again in {wait} second{'s' if wait > 1 else ''}."
+        return PasswordChange(errors={"current_password": refusal}, retry_after=wait)
+    errors: dict[str, str] = {}
+    try:
+        validate_password(new_password)
+    except ValidationFailed as exc:
+        errors.update(exc.field_errors)
     try:
         _hasher.verify(user.password_hash, current_password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        raise ValidationFailed({"current_password": "The current password is not right."}) from None
-    validate_password(new_password)
+        sign_in_throttle.record_failure(session=session, keys=keys)
+        logger.warning("password change refused: wrong current password for user %d", user_id)
+        errors["current_password"] = "The current password is not right."
+    if errors:
+        return PasswordChange(errors=errors)
+    sign_in_throttle.forget(session=session, keys=keys)
     user.password_hash = _hasher.hash(new_password)
     user.must_change_password = False
     session.add(user)
+    return PasswordChange(
+        other_sessions_ended=end_other_sessions(session=session, user_id=user_id, keep_token=keep_token)
+    )
+
+
+def end_other_sessions(*, session: Session, user_id: int, keep_token: str) -> int:
+    """Signs the user out everywhere but the session of `keep_token`; returns how many sessions ended."""
+    others = session.exec(
+        select(UserSession).where(UserSession.user_id == user_id, UserSession.token_hash != _sha256(keep_token))
+    ).all()
+    for row in others:
+        session.delete(row)
+    return len(others)
 
 
 def start_session(*, session: Session, user: User, ttl: timedelta) -> str:

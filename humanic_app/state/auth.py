@@ -194,16 +194,19 @@ class AuthState(rx.State):
             self.needs_owner = not auth.has_users(session=session)
 
     def _start_session_with(self, identify):
-        """Runs `identify(session)` → user; on success starts a session in the same transaction and goes to the
-        page asked for (an invited user first chooses a password), otherwise shows the error on the form."""
+        """Runs `identify(session)` → user (or None after it set `auth_error`); on success starts a session in
+        the same transaction and goes to the page asked for (an invited user first chooses a password),
+        otherwise shows the error on the form."""
         with self._service_call("auth_error", words=lambda exc: " ".join(field_messages(exc).values())) as session:
             user = identify(session)
+            if user is None:
+                return None
             self.session_token = auth.start_session(session=session, user=user, ttl=timedelta(seconds=_TTL_SECONDS))
+            # read from the page's own URL too: a form sent before the page's on_load ran still knows `next`
+            self.next_path = auth.safe_next_path(self.router.url.query_parameters.get("next")) or self.next_path
             if user.must_change_password:
                 return rx.redirect(routes.CHOOSE_PASSWORD)
-            # read from the page's own URL too: a form sent before the page's on_load ran still knows `next`
-            asked = auth.safe_next_path(self.router.url.query_parameters.get("next")) or self.next_path
-            return rx.redirect(asked or routes.DASHBOARD)
+            return rx.redirect(self.next_path or routes.DASHBOARD)
         return None
 
     @rx.event
@@ -252,21 +255,17 @@ class AuthState(rx.State):
 
     @rx.event
     def sign_in(self, form: dict):
-        with self._service_call("auth_error") as session:
+        def identify(session):
             attempt = auth.sign_in(
                 session=session,
                 email=form.get("email", ""),
                 password=form.get("password", ""),
                 address=self._client_address(),
             )
-            if attempt.user is None:
-                self.auth_error = attempt.refusal
-                return None
-            self.session_token = auth.start_session(
-                session=session, user=attempt.user, ttl=timedelta(seconds=_TTL_SECONDS)
-            )
-            return rx.redirect(routes.DASHBOARD)
-        return None
+            self.auth_error = attempt.refusal if attempt.user is None else ""
+            return attempt.user
+
+        return self._start_session_with(identify)
 
     @rx.event
     def sign_out(self):

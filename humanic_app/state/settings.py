@@ -26,12 +26,15 @@ class ApiKeyRow:
     last_used: str
 
 
-def _password_form_errors(exc) -> dict[str, str]:
+def _password_form_fields(errors: dict[str, str]) -> dict[str, str]:
     """The service names the new password `password`; the form calls it `new_password`."""
     return {
-        "new_password" if field == "password" else field or "current_password": message
-        for field, message in field_messages(exc).items()
+        "new_password" if field == "password" else field or "current_password": msg for field, msg in errors.items()
     }
+
+
+def _password_form_errors(exc) -> dict[str, str]:
+    return _password_form_fields(field_messages(exc))
 
 
 def _said(exc) -> str:
@@ -110,13 +113,20 @@ class SettingsState(AuthState):
         if principal is None or principal.user_id is None:  # an API key has no password
             return
         with self._service_call("password_errors", words=_password_form_errors) as session:
-            auth.change_password(
+            change = auth.change_password(
                 session=session,
                 user_id=principal.user_id,
                 current_password=form.get("current_password", ""),
                 new_password=form.get("new_password", ""),
+                keep_token=self.session_token,
             )
-            self.password_saved = "Password changed. Other devices stay signed in until they sign out."
+            if change.errors:
+                self.password_errors = _password_form_fields(change.errors)
+                return
+            ended = change.other_sessions_ended
+            self.password_saved = "Password changed." + (
+                f" Signed out {ended} other session{'s' if ended != 1 else ''}." if ended else ""
+            )
 
     @rx.event
     @signed_in

@@ -134,8 +134,27 @@ def test_password_change_for_a_signed_in_user_not_an_api_key(client, authed, eng
     assert authed.post("/api/v1/me/password", json=body).status_code == 403
     client.headers.pop("Authorization")
     client.cookies.set("humanic_session", token)
+    with session_scope(engine) as session:
+        elsewhere = auth.start_session(session=session, user=user, ttl=__import__("datetime").timedelta(hours=1))
     wrong = client.post("/api/v1/me/password", json={**body, "current_password": "nope"})
     assert wrong.status_code == 422
+    assert wrong.json()["detail"][0]["loc"] == ["body", "current_password"]
     assert client.post("/api/v1/me/password", json=body).status_code == 204
     with session_scope(engine) as session:
         assert auth.authenticate(session=session, email="owner@acme.io", password="new password 2").id == user.id
+        assert auth.principal_for_session(session=session, token=token) is not None  # the caller stays in
+        assert auth.principal_for_session(session=session, token=elsewhere) is None  # every other device is out
+
+
+def test_password_guesses_through_the_api_meet_growing_delays(client, engine):
+    with session_scope(engine) as session:
+        user = auth.create_owner(session=session, email="owner@acme.io", password="old password 1")
+        token = auth.start_session(session=session, user=user, ttl=__import__("datetime").timedelta(hours=1))
+    client.headers.pop("Authorization", None)
+    client.cookies.set("humanic_session", token)
+    guess = {"current_password": "guess 0000", "new_password": "new password 2"}
+    answers = [client.post("/api/v1/me/password", json=guess).status_code for _ in range(6)]
+    assert answers == [422] * 5 + [429]
+    held = client.post("/api/v1/me/password", json={**guess, "current_password": "old password 1"})
+    assert held.status_code == 429 and int(held.headers["retry-after"]) >= 1
+    assert "Too many attempts" in held.json()["detail"]

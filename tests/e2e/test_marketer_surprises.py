@@ -159,6 +159,9 @@ def test_accounts_choose_change_and_return_to_the_page_asked_for(signed_in_page,
             page.get_by_role("button", name="Sign out").click()
         page.goto("/events?outcome=rejected")
         expect(page).to_have_url(re.compile(r"/signin\?next=%2Fevents%3Foutcome%3Drejected$"))
+        _sign_in_form(page, "newbie@acme.io", "newbie's second 2")
+        expect(page).to_have_url(app_url + "/events?outcome=rejected")
+        expect(page.locator("#signed-in-as")).to_have_text("newbie@acme.io")
     finally:
         context.close()
 

@@ -1,11 +1,12 @@
 from datetime import timedelta
+from unittest.mock import ANY
 
 import pytest
 from sqlmodel import select
 
 from humanic_app import clock
 from humanic_app.models import ApiKey, User, UserRole, UserSession
-from humanic_app.services import auth
+from humanic_app.services import auth, sign_in_throttle
 from humanic_app.services.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationFailed
 
 
@@ -113,13 +114,45 @@ def test_an_invited_user_replaces_the_temporary_password_once(session):
 
 def test_every_user_can_change_their_password_knowing_the_current_one(session):
     owner = auth.create_owner(session=session, email="o@example.com", password="owner password")
-    with pytest.raises(ValidationFailed) as wrong:
-        auth.change_password(session=session, user_id=owner.id, current_password="guess", new_password="new password 1")
-    assert set(wrong.value.field_errors) == {"current_password"}
-    auth.change_password(
+    wrong = auth.change_password(session=session, user_id=owner.id, current_password="guess", new_password="short")
+    assert wrong.errors == {"current_password": "The current password is not right.", "password": ANY}
+    changed = auth.change_password(
         session=session, user_id=owner.id, current_password="owner password", new_password="new password 1"
     )
+    assert changed.errors == {}
     assert auth.authenticate(session=session, email="o@example.com", password="new password 1").id == owner.id
+
+
+def test_a_password_change_signs_out_the_other_sessions_only(session):
+    owner = auth.create_owner(session=session, email="o@example.com", password="owner password")
+    here, laptop, phone = (auth.start_session(session=session, user=owner, ttl=timedelta(hours=1)) for _ in range(3))
+    change = auth.change_password(
+        session=session,
+        user_id=owner.id,
+        current_password="owner password",
+        new_password="new password 1",
+        keep_token=here,
+    )
+    assert change.other_sessions_ended == 2
+    assert auth.principal_for_session(session=session, token=here).user_id == owner.id
+    assert auth.principal_for_session(session=session, token=laptop) is None
+    assert auth.principal_for_session(session=session, token=phone) is None
+
+
+def test_wrong_current_passwords_meet_the_sign_in_delays(session):
+    """A stolen session must not be a free password oracle: guesses of the current password count against
+    the account like sign-in failures, and a guess during the delay costs no hash and changes nothing."""
+    owner = auth.create_owner(session=session, email="o@example.com", password="owner password")
+    for n in range(sign_in_throttle.FREE_FAILURES):
+        guess = auth.change_password(
+            session=session, user_id=owner.id, current_password=f"guess {n}", new_password="new password 1"
+        )
+        assert guess.retry_after == 0 and "current_password" in guess.errors
+    held = auth.change_password(
+        session=session, user_id=owner.id, current_password="owner password", new_password="new password 1"
+    )
+    assert held.retry_after >= 1 and held.errors["current_password"].startswith("Too many attempts; try again in")
+    assert auth.authenticate(session=session, email="o@example.com", password="owner password").id == owner.id
 
 
 @pytest.mark.parametrize(
