@@ -1,0 +1,58 @@
+"""How a page looks to a phone, a screen reader and a reviewer: axe-core's audit, sideways scrolling, and
+the screenshot gallery (written under .test-runs/screens; `make screens` copies it to docs/screens)."""
+
+from __future__ import annotations
+
+import re
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page
+
+from tests.support.server import RUNS_DIR
+
+GALLERY = RUNS_DIR / "screens"
+WIDTHS = {"desktop": 1280, "phone": 390}
+# WCAG 2.0/2.1/2.2 A and AA, the level the product promises.
+_AXE_OPTIONS = {
+    "resultTypes": ["violations"],
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]},
+}
+_axe = Axe()
+
+
+def serious_violations(page: Page, *, within: str | None = None) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now (or inside `within`), one line
+    each naming the rule and up to three elements, so a failing test says what to fix."""
+    found = _axe.run(page, context=within, options=_AXE_OPTIONS).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
+        + (f" {v['nodes'][0].get('failureSummary', '')!r}" if v["nodes"] else "")
+        for v in found
+        if v.get("impact") in ("serious", "critical")
+    ]
+
+
+def sideways_scroll(page: Page) -> int:
+    """How many pixels the page itself scrolls sideways (0 when it fits its window)."""
+    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def wider_than_window(page: Page, limit: int = 5) -> list[str]:
+    """The elements that stick out past the window's right edge, to name in a failure."""
+    return page.evaluate(
+        """limit => { const w = document.documentElement.clientWidth; const out = [];
+        for (const el of document.body.querySelectorAll('*')) {
+          const r = el.getBoundingClientRect();
+          if (r.right > w + 1 && r.width > 0 && getComputedStyle(el).position !== 'fixed') {
+            out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${[...el.classList].slice(0, 2).join('.')} right=${Math.round(r.right)}`);
+            if (out.length >= limit) break;
+          }
+        } return out; }""",
+        limit,
+    )
+
+
+def shot(page: Page, name: str) -> None:
+    """One gallery picture: the whole page, named by what it shows (e.g. 'campaigns-dark-phone')."""
+    GALLERY.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(GALLERY / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"), full_page=True)
