@@ -26,10 +26,11 @@ from humanic_app.state.settings import SettingsState
 
 logs.configure(process="web")
 app = rx.App(
+    stylesheets=["/humanic.css"],
     api_transformer=[
         *wiring.api_transformers(),
         lambda asgi: browser_security.SecurityHeaders(asgi, public_url=get_settings().public_url),
-    ]
+    ],
 )
 # Reflex hands engine.io a fixed origin list; behind a proxy without a public URL the page's own host must pass too.
 assert app.sio is not None  # Reflex makes the event socket server when the app is built with state

@@ -19,24 +19,38 @@ NAV_ITEMS = [
 ]
 
 
+# Radix Themes' `sm` breakpoint: from 768 px the sidebar shows; below it a top bar opens the same menu as a drawer.
+WIDE = "sm"
+
+
 def _nav_link(label: str, href: str, icon: str) -> rx.Component:
     active = rx.State.router.page.path == href
     return rx.link(
-        rx.hstack(rx.icon(icon, size=16), rx.text(label, size="2"), align="center", spacing="2"),
+        rx.hstack(rx.icon(icon, size=16, aria_hidden="true"), rx.text(label, size="2"), align="center", spacing="2"),
         href=href,
         underline="none",
-        padding="6px 10px",
+        padding="8px 10px",
         border_radius="6px",
         width="100%",
+        aria_current=rx.cond(active, "page", "false"),
         color=rx.cond(active, rx.color("accent", 11), rx.color("gray", 12)),
         background=rx.cond(active, rx.color("accent", 3), "transparent"),
         _hover={"background": rx.color("gray", 3)},
     )
 
 
-def sidebar() -> rx.Component:
-    return rx.vstack(
-        rx.hstack(rx.icon("mail-check", size=20), rx.heading("Humanic", size="4"), align="center", padding="8px 10px"),
+def _brand() -> rx.Component:
+    return rx.hstack(
+        rx.icon("mail-check", size=20, aria_hidden="true"),
+        rx.text("Humanic", size="4", weight="bold"),
+        align="center",
+        padding="8px 10px",
+    )
+
+
+def _menu(*, signed_in_as_id: str) -> list[rx.Component]:
+    """The navigation and the account controls, the same in the sidebar and in the phone's drawer."""
+    return [
         rx.el.nav(
             rx.vstack(*[_nav_link(*item) for item in NAV_ITEMS], spacing="1", width="100%"),
             aria_label="Main",
@@ -44,15 +58,23 @@ def sidebar() -> rx.Component:
         ),
         rx.spacer(),
         rx.vstack(
-            rx.text(AuthState.user_email, size="1", color_scheme="gray", id="signed-in-as"),
+            rx.text(AuthState.user_email, size="1", color=rx.color("gray", 11), id=signed_in_as_id),
             rx.hstack(
-                rx.color_mode.button(size="1", variant="ghost", aria_label="Toggle light/dark mode"),
-                rx.button("Sign out", size="1", variant="soft", on_click=AuthState.sign_out),
+                rx.color_mode.button(size="2", variant="ghost", aria_label="Switch between light and dark mode"),
+                rx.button("Sign out", size="2", variant="soft", on_click=AuthState.sign_out),
                 spacing="2",
+                align="center",
             ),
             padding="10px",
             spacing="2",
         ),
+    ]
+
+
+def sidebar() -> rx.Component:
+    return rx.vstack(
+        _brand(),
+        *_menu(signed_in_as_id="signed-in-as"),
         width="220px",
         min_width="220px",
         height="100vh",
@@ -61,6 +83,62 @@ def sidebar() -> rx.Component:
         border_right=f"1px solid {rx.color('gray', 5)}",
         background=rx.color("gray", 2),
         padding="12px 8px",
+        display=rx.breakpoints(initial="none", **{WIDE: "flex"}),
+        class_name="sidebar",
+    )
+
+
+def top_bar() -> rx.Component:
+    """Below 768 px: the brand and a Menu button opening the sidebar's content as a drawer (focus is trapped
+    inside while it is open and returns to the button when it closes)."""
+    return rx.hstack(
+        _brand(),
+        rx.drawer.root(
+            rx.drawer.trigger(
+                rx.button(
+                    rx.icon("menu", size=18, aria_hidden="true"), "Menu", variant="soft", size="2", id="menu-button"
+                )
+            ),
+            rx.drawer.overlay(z_index="40"),
+            rx.drawer.portal(
+                rx.drawer.content(
+                    rx.vstack(
+                        rx.hstack(
+                            rx.drawer.title("Humanic", size="4"),
+                            rx.drawer.close(rx.button(rx.icon("x", size=18), variant="ghost", aria_label="Close menu")),
+                            justify="between",
+                            align="center",
+                            width="100%",
+                            padding="8px 10px",
+                        ),
+                        rx.drawer.description("Pages and your account", class_name="visually-hidden"),
+                        *_menu(signed_in_as_id="menu-signed-in-as"),
+                        height="100%",
+                        padding="12px 8px",
+                        width="100%",
+                    ),
+                    id="menu-drawer",
+                    height="100%",
+                    width="min(280px, 85vw)",
+                    top="0",
+                    left="0",
+                    z_index="50",
+                    background=rx.color("gray", 2),
+                ),
+            ),
+            direction="left",
+        ),
+        justify="between",
+        align="center",
+        width="100%",
+        padding="6px 10px",
+        position="sticky",
+        top="0",
+        z_index="30",
+        background=rx.color("gray", 2),
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        display=rx.breakpoints(initial="flex", **{WIDE: "none"}),
+        class_name="top-bar",
     )
 
 
@@ -135,25 +213,33 @@ def page_findings(title: str) -> rx.Component:
 def page_shell(title: str, *content: rx.Component) -> rx.Component:
     return rx.cond(
         AuthState.is_signed_in,
-        rx.hstack(
+        rx.flex(
             sidebar(),
-            rx.vstack(
-                paused_banner(),
-                sending_blocked_banner(),
-                rx.heading(title, size="6", as_="h1"),
-                page_findings(title),
-                *content,
-                padding="24px 32px",
-                spacing="4",
-                width="100%",
-                max_width="1200px",
-                min_width="0",
+            top_bar(),
+            rx.el.main(
+                rx.vstack(
+                    paused_banner(),
+                    sending_blocked_banner(),
+                    rx.heading(title, size=rx.breakpoints(initial="5", **{WIDE: "6"}), as_="h1"),
+                    page_findings(title),
+                    *content,
+                    spacing="4",
+                    width="100%",
+                ),
+                style={
+                    "width": "100%",
+                    "maxWidth": "1200px",
+                    "minWidth": "0",
+                    "padding": "var(--page-padding)",
+                },
             ),
+            direction=rx.breakpoints(initial="column", **{WIDE: "row"}),
             spacing="0",
             align="start",
             width="100%",
+            class_name="page-frame",
         ),
-        rx.center(rx.spinner(size="3"), height="100vh"),
+        rx.center(rx.spinner(size="3", aria_label="Loading"), height="100vh"),
     )
 
 

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from humanic_app.components.shell import empty_state, page_shell
+from humanic_app.components.table import data_table
 from humanic_app.components.ui import copy_text, notice
 from humanic_app.state.domains import DomainsState as S
 
@@ -16,56 +17,48 @@ COLORS = [
 
 
 def _records() -> rx.Component:
-    return rx.table.root(
-        rx.table.header(
-            rx.table.row(
-                *[
-                    rx.table.column_header_cell(h)
-                    for h in ("Domain", "Record", "Type", "Name", "Value", "Priority", "Status")
-                ]
-            )
-        ),
-        rx.table.body(
-            rx.foreach(
-                S.records,
-                lambda r: rx.table.row(
-                    rx.table.cell(r.domain),
-                    rx.table.cell(r.record),
-                    rx.table.cell(r.type),
-                    rx.table.cell(
-                        rx.hstack(
-                            rx.code(r.name),
-                            rx.icon_button(
-                                rx.icon("copy", size=12),
-                                size="1",
-                                variant="ghost",
-                                on_click=copy_text(r.name),
-                                aria_label="Copy name",
-                            ),
-                            align="center",
-                        )
-                    ),
-                    rx.table.cell(
-                        rx.hstack(
-                            rx.code(r.value, style={"word_break": "break-all"}),
-                            rx.icon_button(
-                                rx.icon("copy", size=12),
-                                size="1",
-                                variant="ghost",
-                                on_click=copy_text(r.value),
-                                aria_label="Copy value",
-                            ),
-                            align="center",
-                        )
-                    ),
-                    rx.table.cell(r.priority),
-                    rx.table.cell(r.status),
-                    class_name="dns-record",
+    return data_table(
+        ["Domain", "Record", "Type", "Name", "Value", "Priority", "Status"],
+        rx.foreach(
+            S.records,
+            lambda r: rx.table.row(
+                rx.table.cell(r.domain),
+                rx.table.cell(r.record),
+                rx.table.cell(r.type),
+                rx.table.cell(
+                    rx.hstack(
+                        rx.code(r.name),
+                        rx.icon_button(
+                            rx.icon("copy", size=12),
+                            size="1",
+                            variant="ghost",
+                            on_click=copy_text(r.name),
+                            aria_label="Copy name",
+                        ),
+                        align="center",
+                    )
                 ),
-            )
+                rx.table.cell(
+                    rx.hstack(
+                        rx.code(r.value, style={"word_break": "break-all"}),
+                        rx.icon_button(
+                            rx.icon("copy", size=12),
+                            size="1",
+                            variant="ghost",
+                            on_click=copy_text(r.value),
+                            aria_label="Copy value",
+                        ),
+                        align="center",
+                    ),
+                    min_width="220px",
+                ),
+                rx.table.cell(r.priority),
+                rx.table.cell(r.status),
+                class_name="dns-record",
+            ),
         ),
+        label="DNS records",
         width="100%",
-        size="1",
     )
 
 

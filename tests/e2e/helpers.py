@@ -24,6 +24,15 @@ def sign_in(page: Page, email: str, password: str) -> None:
     expect(page.locator("#signed-in-as")).to_have_text(email)
 
 
+def open_menu_if_narrow(page: Page) -> None:
+    """Below 768 px the pages and the account controls sit in a drawer behind the top bar's Menu button."""
+    menu = page.locator("#menu-button")
+    if menu.is_visible():
+        menu.click()
+        expect(page.locator("#menu-drawer")).to_be_visible()
+
+
 def sign_out(page: Page) -> None:
+    open_menu_if_narrow(page)
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in to Humanic")).to_be_visible()

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from humanic_app.models import limits
 from humanic_app.services.samples import posthog_event
+from tests.e2e.helpers import sign_out
 from tests.support.webhooks import post_like_posthog
 
 ONE_STEP = {
@@ -150,13 +151,13 @@ def test_accounts_choose_change_and_return_to_the_page_asked_for(signed_in_page,
         expect(page.locator("#password-saved")).to_contain_text("Password changed")
         expect(page.locator("#password-current-password")).to_have_attribute("aria-invalid", "false")
 
-        page.get_by_role("button", name="Sign out").click()
+        sign_out(page)
         for elsewhere in ("https://evil.example/", "//evil.example/"):
             page.goto("/signin?next=" + elsewhere)
             _sign_in_form(page, "newbie@acme.io", "newbie's second 2")
             expect(page.locator("#signed-in-as")).to_have_text("newbie@acme.io")
             expect(page).to_have_url(app_url + "/")
-            page.get_by_role("button", name="Sign out").click()
+            sign_out(page)
         page.goto("/events?outcome=rejected")
         expect(page).to_have_url(re.compile(r"/signin\?next=%2Fevents%3Foutcome%3Drejected$"))
         _sign_in_form(page, "newbie@acme.io", "newbie's second 2")

@@ -52,7 +52,8 @@ def wider_than_window(page: Page, limit: int = 5) -> list[str]:
     )
 
 
-def shot(page: Page, name: str) -> None:
-    """One gallery picture: the whole page, named by what it shows (e.g. 'campaigns-dark-phone')."""
+def shot(page: Page, name: str, *, full_page: bool = True) -> None:
+    """One gallery picture named by what it shows (e.g. 'campaigns-dark-phone'): the whole page, or only the
+    window when a dialog or drawer covers it."""
     GALLERY.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(GALLERY / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"), full_page=True)
+    page.screenshot(path=str(GALLERY / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"), full_page=full_page)

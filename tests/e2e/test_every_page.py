@@ -1,0 +1,111 @@
+"""Every page, as a phone, a keyboard, a screen reader and a reviewer meet it: in light and dark mode, at
+1280 px and 390 px, signed in and signed out. Each page must not scroll sideways, axe-core must find no
+serious or critical WCAG 2.2 AA violation, and each look is written to the screenshot gallery
+(.test-runs/screens; `make screens` copies it to docs/screens)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from humanic_app import routes
+from tests.e2e.helpers import TIMEOUT_MS
+from tests.support.look import WIDTHS, serious_violations, shot, sideways_scroll, wider_than_window
+
+SIGNED_IN_PAGES = {
+    "dashboard": routes.DASHBOARD,
+    "integrations": routes.INTEGRATIONS,
+    "event-log": routes.EVENT_LOG,
+    "campaigns": routes.CAMPAIGNS,
+    "contacts": routes.CONTACTS,
+    "messages": routes.MESSAGES,
+    "domains": routes.DOMAINS,
+    "settings": routes.SETTINGS,
+}
+LOOKS = [(theme, width) for theme in ("light", "dark") for width in WIDTHS]
+
+
+def check(page: Page, name: str, *, full_page: bool = True) -> None:
+    """The page as it is now: no sideways scrolling, no serious accessibility finding; then its picture."""
+    shot(page, name, full_page=full_page)
+    assert sideways_scroll(page) == 0, f"{name} scrolls sideways; wider than the window: {wider_than_window(page)}"
+    assert serious_violations(page) == [], name
+
+
+@pytest.fixture(scope="module")
+def contexts(browser, app_url, owner) -> Iterator[dict[tuple[str, str], BrowserContext]]:
+    """One signed-in browser per look, shared by this module's pages (each sign-in costs an Argon2 hash)."""
+    opened: dict[tuple[str, str], BrowserContext] = {}
+    yield opened
+    for context in opened.values():
+        context.close()
+
+
+def signed_in(contexts, browser, app_url, owner, theme: str, width: str) -> Page:
+    if (theme, width) not in contexts:
+        context = browser.new_context(
+            base_url=app_url, viewport={"width": WIDTHS[width], "height": 900}, color_scheme=theme
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        page.goto(routes.SIGN_IN)
+        page.fill("#email", owner[0])
+        page.fill("#password", owner[1])
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", level=1, name="Dashboard")).to_be_visible()
+        contexts[(theme, width)] = context
+    return contexts[(theme, width)].pages[0]
+
+
+def open_page(page: Page, path: str) -> None:
+    page.goto(path)
+    expect(page.locator("main h1").first).to_be_visible()
+    page.wait_for_load_state("networkidle")
+
+
+@pytest.mark.parametrize(("theme", "width"), LOOKS)
+@pytest.mark.parametrize("name", list(SIGNED_IN_PAGES))
+def test_signed_in_page(contexts, browser, app_url, owner, name, theme, width):
+    page = signed_in(contexts, browser, app_url, owner, theme, width)
+    open_page(page, SIGNED_IN_PAGES[name])
+    check(page, f"{name}-{theme}-{width}")
+
+
+@pytest.mark.parametrize(("theme", "width"), LOOKS)
+def test_sign_in_page(browser, app_url, owner, theme, width):
+    context = browser.new_context(
+        base_url=app_url, viewport={"width": WIDTHS[width], "height": 900}, color_scheme=theme
+    )
+    try:
+        page = context.new_page()
+        page.goto(routes.SIGN_IN)
+        expect(page.get_by_role("heading", name="Sign in to Humanic")).to_be_visible()
+        check(page, f"sign-in-{theme}-{width}")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_phone_menu_drawer(contexts, browser, app_url, owner, theme):
+    """At 390 px the sidebar is a drawer: Menu opens it with focus inside, Escape closes it and focus returns."""
+    page = signed_in(contexts, browser, app_url, owner, theme, "phone")
+    open_page(page, routes.DASHBOARD)
+    expect(page.locator(".sidebar")).to_be_hidden()
+    menu = page.get_by_role("button", name="Menu")
+    menu.focus()
+    page.keyboard.press("Enter")
+    drawer = page.locator("#menu-drawer")
+    expect(drawer).to_be_visible()
+    expect(drawer.get_by_role("link", name="Campaigns")).to_be_visible()
+    expect(drawer.locator("#menu-signed-in-as")).to_have_text(owner[0])
+    page.wait_for_function("document.querySelector('#menu-drawer').getBoundingClientRect().left >= 0")
+    check(page, f"menu-drawer-{theme}-phone", full_page=False)
+    page.keyboard.press("Escape")
+    expect(drawer).to_be_hidden()
+    expect(menu).to_be_focused()
+    menu.click()
+    drawer.get_by_role("link", name="Campaigns").click()
+    expect(page.get_by_role("heading", level=1, name="Campaigns")).to_be_visible()
+    expect(page.locator("#menu-drawer")).to_be_hidden()
