@@ -2,7 +2,8 @@
 
 A contact owns every distinct_id PostHog links to it ($identify's $anon_distinct_id, $create_alias,
 a shared person id). Person properties merge per key, newest event timestamp wins, so a late,
-out-of-order delivery cannot put back an old value.
+out-of-order delivery cannot put back an old value. Contacts found to be one person merge into the oldest,
+which takes over everything keyed by the others (`_merge_into`).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_
+from sqlalchemy import bindparam, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
-from humanic_app.models import Contact, ContactIdentity, Event, IdentityKind
+from humanic_app.models import Contact, ContactIdentity, Event, IdentityKind, Suppression, SuppressionReason
 from humanic_app.models.rows import id_of
+from humanic_app.services.campaigns import engine
 from humanic_app.services.errors import require
 from humanic_app.services.mapping import MappedEvent
 
@@ -57,13 +59,36 @@ def identity_from_event(mapped: MappedEvent, *, at: datetime) -> Identity:
     )
 
 
+# Suppressions that say the person opted out (or a marketer said never to mail them), not that an address
+# does not work: on a merge, one on either contact's address opts the merged contact out.
+_OPT_OUTS = (SuppressionReason.unsubscribed, SuppressionReason.complained, SuppressionReason.manual)
+
+
 def _merge_into(session: Session, survivor: Contact, other: Contact) -> None:
-    for identity in session.exec(select(ContactIdentity).where(ContactIdentity.contact_id == other.id)):
-        identity.contact_id = id_of(survivor)
+    """Everything keyed by `other` moves to `survivor` before `other` is deleted: identities, events, its
+    enrolments and emails (engine.merge_enrolments: a duplicate enrolment is settled by the campaign's
+    re-entry rule), and its opt-out — the merged contact is unsubscribed when either was, or when either
+    address is suppressed as an opt-out (unsubscribed, complained, manual). Bounced and provider
+    suppressions stay with their address, which every email to it still meets."""
+    survivor_id, other_id = id_of(survivor), id_of(other)
+    for identity in session.exec(select(ContactIdentity).where(ContactIdentity.contact_id == other_id)):
+        identity.contact_id = survivor_id
         session.add(identity)
-    for event in session.exec(select(Event).where(Event.contact_id == other.id)):
-        event.contact_id = survivor.id
-        session.add(event)
+    session.execute(update(Event).where(col(Event.contact_id) == other_id).values(contact_id=survivor_id))
+    engine.merge_enrolments(session=session, survivor_id=survivor_id, other_id=other_id)
+    if survivor.unsubscribed_at is None:
+        emails = sorted({c.email.strip().lower() for c in (survivor, other) if c.email})
+        opt_out = (
+            session.exec(
+                select(Suppression.created_at)
+                .where(col(Suppression.email).in_(emails), col(Suppression.reason).in_(_OPT_OUTS))
+                .order_by(col(Suppression.created_at))
+                .limit(1)
+            ).first()
+            if emails
+            else None
+        )
+        survivor.unsubscribed_at = other.unsubscribed_at or opt_out
     times = dict(survivor.property_times)
     props = dict(survivor.properties)
     for key, value in other.properties.items():
@@ -143,6 +168,8 @@ class ContactBook:
         self._by_identity = {key: loaded[cid] for key, cid in ids_by_identity.items() if cid in loaded}
         self._by_email = {email: loaded[cid] for email, cid in ids_by_email.items() if cid in loaded}
         self._new_links: list[tuple[Contact, IdentityKind, str]] = []
+        # id() of a contact merged away → (it, the one it went into); holding it keeps its id() unique
+        self._merged_into: dict[int, tuple[Contact, Contact]] = {}
         self.created = 0
 
     def candidates(self, identity: Identity) -> list[Contact]:
@@ -159,12 +186,19 @@ class ContactBook:
     def _merge(self, survivor: Contact, other: Contact) -> None:
         self.flush()
         _merge_into(self._session, survivor, other)
+        self._merged_into[id(other)] = (other, survivor)
         for key, contact in list(self._by_identity.items()):
             if contact is other:
                 self._by_identity[key] = survivor
         for email, contact in list(self._by_email.items()):
             if contact is other:
                 self._by_email[email] = survivor
+
+    def current(self, contact: Contact) -> Contact:
+        """The contact that stands for `contact` now: a later event of the batch may have merged it away."""
+        while id(contact) in self._merged_into:
+            contact = self._merged_into[id(contact)][1]
+        return contact
 
     def _link(self, contact: Contact, kind: IdentityKind, value: str) -> None:
         if (kind, value) not in self._by_identity:

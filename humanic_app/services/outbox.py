@@ -1,8 +1,9 @@
 """The outbox: every change to `Message` rows that is not the dispatcher's own send bookkeeping.
 
 Scheduling (campaign steps in bulk, test sends), cancelling what is still pending (by hand, when an
-enrolment ends, when a campaign is archived), releasing what a provider quota held back, retrying a failed
-email, and recording how far a sent one got (delivered, opened…). The idempotency key of each row is
+enrolment ends, when a campaign is archived, when a merge leaves a duplicate enrolment), handing a merged
+contact's emails to the contact it merged into, releasing what a provider quota held back, retrying a
+failed email, and recording how far a sent one got (delivered, opened…). The idempotency key of each row is
 decided here: `enrolment-{id}-step-{i}` for a campaign step (one email per step of an enrolment, whatever
 replays), `test-{random}` for a test send.
 
@@ -108,6 +109,14 @@ def cancel_pending(*, session: Session, enrolment_ids: Iterable[int] | Select, r
         .where(col(Message.enrolment_id).in_(enrolment_ids), col(Message.status) == MessageStatus.scheduled)
         .values(status=MessageStatus.cancelled, last_error=reason[:1000])
     )
+
+
+def move_to_contact(*, session: Session, from_contact_id: int, to_contact_id: int) -> None:
+    """Two contacts were merged: every email of the one that goes away now belongs to the one that stays,
+    whatever its status — the pending ones so that exit goals, `unless` and unsubscribes on the surviving
+    contact reach them, the sent ones so that its history, engagement and frequency cap count them. Each
+    keeps the address it was scheduled for (that address's suppressions still apply at send time)."""
+    session.execute(update(Message).where(col(Message.contact_id) == from_contact_id).values(contact_id=to_contact_id))
 
 
 def retry(*, session: Session, message_id: int, confirm: bool = False) -> Message:

@@ -139,6 +139,7 @@ def _process_batch(session: Session, items: list[WorkItem], workspace_paused: bo
     book = contacts.ContactBook(session, identities)
     matched = [book.match_or_create(identity) for identity in identities]
     book.flush()
+    matched = [book.current(contact) if contact is not None else None for contact in matched]
     for item, contact in zip(items, matched, strict=True):
         _conclude(item, contact, sources.get(item.source_id), workspace_paused)
     _write_results(session, items, contacts_created=book.created)

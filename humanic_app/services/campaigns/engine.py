@@ -359,6 +359,64 @@ class CampaignRun:
         return any(m["status"] == MessageStatus.scheduled and m["due_at"] <= now for m in messages)
 
 
+def merge_enrolments(*, session: Session, survivor_id: int, other_id: int) -> None:
+    """Contact `other_id` is being merged into `survivor_id`: its enrolments and emails move over, so the
+    survivor's exit goals, `unless` events and unsubscribe reach them.
+
+    Where both contacts are enrolled in the same campaign, the merged contact keeps what one contact would
+    have been allowed: in the order the enrolments began (trigger time, then id), an active enrolment that
+    an earlier one of the *other* contact keeps out under the campaign's re-entry rule (`once`: any earlier
+    enrolment; `after_exit`: an earlier one still active; `every_time`: none) is cancelled, and its emails
+    still scheduled are cancelled through the outbox with the reason. So a `once` campaign goes on from
+    the earlier enrolment and never sends a step twice; an `every_time` campaign keeps both, as it would
+    for one contact triggering it twice."""
+    columns = (Enrolment.id, Enrolment.campaign_id, Enrolment.contact_id, Enrolment.status, Enrolment.enrolled_at)
+    rows = session.execute(
+        select(*columns)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+        .where(col(Enrolment.contact_id).in_([survivor_id, other_id]))
+        .order_by(col(Enrolment.campaign_id), col(Enrolment.enrolled_at), col(Enrolment.id))
+    ).all()
+    session.execute(update(Enrolment).where(col(Enrolment.contact_id) == other_id).values(contact_id=survivor_id))
+    outbox.move_to_contact(session=session, from_contact_id=other_id, to_contact_id=survivor_id)
+    by_campaign: dict[int, list[Any]] = {}
+    for row in rows:
+        by_campaign.setdefault(row.campaign_id, []).append(row)
+    shared = [cid for cid, found in by_campaign.items() if len({r.contact_id for r in found}) == 2]
+    if not shared:
+        return
+    definitions = dict(
+        session.execute(select(Campaign.id, Campaign.definition).where(col(Campaign.id).in_(shared))).all()
+    )
+    for campaign_id in shared:
+        rule = CampaignDocument.model_validate(definitions[campaign_id]).reentry
+        kept: dict[int, list[tuple[int, EnrolmentStatus]]] = {survivor_id: [], other_id: []}
+        for row in by_campaign[campaign_id]:
+            rival = other_id if row.contact_id == survivor_id else survivor_id
+            earlier = kept[rival]
+            blocked = rules.reentry_blocked(rule, [status for _, status in earlier])
+            if row.status != EnrolmentStatus.active or blocked is None:
+                kept[row.contact_id].append((row.id, row.status))
+                continue
+            keeper = next((eid for eid, status in earlier if status == EnrolmentStatus.active), earlier[0][0])
+            reason = (
+                f"contacts merged (#{other_id} into #{survivor_id}): already enrolled in this campaign as "
+                f"enrolment #{keeper} (reentry: {rule})"
+            )
+            session.execute(
+                update(Enrolment)
+                .where(col(Enrolment.id) == row.id)
+                .values(status=EnrolmentStatus.cancelled, ended_reason=reason[:300])
+            )
+            outbox.cancel_pending(session=session, enrolment_ids=[row.id], reason=reason)
+            logger.info(
+                "cancelled enrolment %s of campaign %s: %s",
+                row.id,
+                campaign_id,
+                reason,
+                extra={"enrolment_id": row.id, "campaign_id": campaign_id, "contact_id": survivor_id},
+            )
+
+
 def _others_summary(others: list[ActiveCampaign]) -> dict[str, Any]:
     """One trace line for the many campaigns an event has nothing to do with, instead of one each."""
     triggers = sorted({c.document.trigger.event for c in others})
