@@ -58,6 +58,7 @@ def toast(message, *, ok: bool = True, **props) -> rx.Component:
         role="status" if ok else "alert",
         aria_live="polite" if ok else "assertive",
         width="100%",
+        class_name="toast-region",
     )
 
 
