@@ -167,11 +167,11 @@ def _status_section() -> rx.Component:
                         "Campaigns fire and emails are sent.",
                     ),
                     size="2",
-                    id="workspace-status",
                 ),
                 align="center",
                 spacing="2",
                 wrap="wrap",
+                id="workspace-status",
             ),
             rx.cond(
                 paused,
