@@ -14,7 +14,7 @@ export REFLEX_DIR := $(CURDIR)/.reflex
 export REFLEX_CHECK_LATEST_VERSION := 0
 export PORT
 
-.PHONY: run dev test test-fast lint migrate deps runtime-deps chromium bench clean help
+.PHONY: run dev test test-fast lint migrate deps runtime-deps chromium bench screens clean help
 
 help:
 	@echo "make run       - install what is missing, migrate, serve on http://localhost:$(PORT)"
@@ -23,6 +23,7 @@ help:
 	@echo "make test-fast - the inner loop: every test except the browser and PostgreSQL ones"
 	@echo "make lint      - ruff (lint and format check), mypy, and import-linter when .importlinter exists"
 	@echo "make bench     - run the benchmarks in bench/"
+	@echo "make screens   - copy the browser tests' screenshots (.test-runs/screens) to docs/screens"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -83,6 +84,14 @@ lint: $(VENV)/.installed-dev
 
 bench: deps
 	$(PY) -m bench.startup
+
+# The browser tests write the gallery under .test-runs/screens (tests never change tracked files); this copies
+# what the last run wrote over docs/screens, which the README links. Pictures of pages not run stay as they were.
+screens:
+	@ls .test-runs/screens/*.png >/dev/null 2>&1 || { echo "No screenshots in .test-runs/screens: run the browser tests first (e.g. make test PYTEST_ARGS=tests/e2e/test_every_page.py)."; exit 1; }
+	mkdir -p docs/screens
+	cp .test-runs/screens/*.png docs/screens/
+	@echo "$$(ls .test-runs/screens/*.png | wc -l) screenshots copied to docs/screens/"
 
 clean:
 	rm -rf .web .states .test-runs .pytest_cache

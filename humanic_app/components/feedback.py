@@ -40,19 +40,25 @@ def confirm_action(
 
 
 def toast(message, *, ok: bool = True, **props) -> rx.Component:
-    """The result of an action where the action is: green for done, red for refused. role=status/alert so a
-    screen reader announces it."""
-    return rx.cond(
-        message != "",
-        rx.callout(
-            message,
-            icon="check" if ok else "triangle-alert",
-            color_scheme="green" if ok else "red",
-            size="1",
-            width="100%",
-            role="status" if ok else "alert",
-            **props,
+    """The result of an action where the action is: green for done, red for refused. The live region is on
+    the page before the message arrives (a region inserted together with its text is not announced by every
+    screen reader); role=status is polite, role=alert interrupts."""
+    return rx.box(
+        rx.cond(
+            message != "",
+            rx.callout(
+                message,
+                icon="check" if ok else "triangle-alert",
+                color_scheme="green" if ok else "red",
+                size="1",
+                width="100%",
+                **props,
+            ),
         ),
+        role="status" if ok else "alert",
+        aria_live="polite" if ok else "assertive",
+        width="100%",
+        class_name="toast-region",
     )
 
 

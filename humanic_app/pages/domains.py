@@ -2,9 +2,10 @@
 
 import reflex as rx
 
+from humanic_app.components.feedback import toast
 from humanic_app.components.shell import empty_state, page_shell
-from humanic_app.components.table import data_table
-from humanic_app.components.ui import copy_text, notice
+from humanic_app.components.table import cell_text, data_table
+from humanic_app.components.ui import copy_text
 from humanic_app.state.domains import DomainsState as S
 
 COLORS = [
@@ -22,9 +23,9 @@ def _records() -> rx.Component:
         rx.foreach(
             S.records,
             lambda r: rx.table.row(
-                rx.table.cell(r.domain),
-                rx.table.cell(r.record),
-                rx.table.cell(r.type),
+                cell_text(r.domain, max_width="200px"),
+                rx.table.cell(rx.text(r.record, size="2", white_space="nowrap")),
+                rx.table.cell(rx.code(r.type, size="2")),
                 rx.table.cell(
                     rx.hstack(
                         rx.code(r.name),
@@ -62,35 +63,65 @@ def _records() -> rx.Component:
     )
 
 
+def _domain_row(d) -> rx.Component:
+    """Verify sits beside the status it changes, so a phone sees both without scrolling the table."""
+    return rx.table.row(
+        cell_text(d.name, max_width="260px"),
+        rx.table.cell(
+            rx.hstack(
+                rx.badge(
+                    d.label, color_scheme=rx.match(d.status, *COLORS, "gray"), class_name="domain-status", size="2"
+                ),
+                rx.button("Verify", size="1", variant="soft", on_click=S.verify(d.id), aria_label="Verify " + d.name),
+                align="center",
+                spacing="2",
+            )
+        ),
+        rx.table.cell(rx.text(d.checked, size="2", white_space="nowrap")),
+    )
+
+
+def _add_form() -> rx.Component:
+    return rx.form(
+        rx.flex(
+            rx.vstack(
+                rx.el.label(rx.text("Domain of your From address", size="2", weight="medium"), html_for="domain-name"),
+                rx.input(
+                    name="name", placeholder="mail.yourcompany.com", id="domain-name", required=True, width="100%"
+                ),
+                spacing="1",
+                width="100%",
+                max_width=rx.breakpoints(initial="100%", sm="360px"),
+            ),
+            rx.button("Add domain", type="submit"),
+            direction=rx.breakpoints(initial="column", sm="row"),
+            align=rx.breakpoints(initial="stretch", sm="end"),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=S.add,
+        reset_on_submit=True,
+        width="100%",
+    )
+
+
 def _configured() -> rx.Component:
     return rx.vstack(
-        rx.form(
-            rx.hstack(
-                rx.input(name="name", placeholder="mail.yourcompany.com", id="domain-name"),
-                rx.button("Add domain", type="submit"),
-                spacing="2",
-            ),
-            on_submit=S.add,
-            reset_on_submit=True,
-        ),
+        _add_form(),
         rx.cond(
             S.domains.length() > 0,
             rx.vstack(
-                rx.foreach(
-                    S.domains,
-                    lambda d: rx.hstack(
-                        rx.text(d.name, weight="medium"),
-                        rx.badge(d.label, color_scheme=rx.match(d.status, *COLORS, "gray"), class_name="domain-status"),
-                        rx.text("checked ", d.checked, size="1", color_scheme="gray"),
-                        rx.button("Verify", size="1", on_click=S.verify(d.id)),
-                        align="center",
-                        spacing="3",
-                    ),
+                data_table(
+                    ["Domain", "Status", "Last checked"],
+                    rx.foreach(S.domains, _domain_row),
+                    label="Sending domains",
                 ),
+                rx.heading("DNS records", size="4", as_="h2"),
                 rx.text(
                     "Add these records at your DNS provider. DMARC is not required by Resend, but Gmail "
                     "and Yahoo expect at least p=none from bulk senders.",
                     size="2",
+                    color=rx.color("gray", 11),
                 ),
                 _records(),
                 spacing="3",
@@ -103,7 +134,7 @@ def _configured() -> rx.Component:
                 "of your From address; campaigns won't send until it is verified.",
             ),
         ),
-        spacing="3",
+        spacing="4",
         width="100%",
     )
 
@@ -111,8 +142,8 @@ def _configured() -> rx.Component:
 def domains_page() -> rx.Component:
     return page_shell(
         "Domains",
-        notice(S.message, "green", "info"),
-        notice(S.error, "red", "triangle-alert", id="domains-error"),
+        toast(S.message, id="domains-message"),
+        toast(S.error, ok=False, id="domains-error"),
         rx.cond(
             S.resend_configured,
             _configured(),

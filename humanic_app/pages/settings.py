@@ -4,6 +4,8 @@ import reflex as rx
 
 from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, toast
 from humanic_app.components.shell import page_shell
+from humanic_app.components.table import cell_text, data_table
+from humanic_app.components.ui import copy_text
 from humanic_app.models import limits
 from humanic_app.state.settings import SettingsState
 
@@ -22,9 +24,61 @@ def _setting(label: str, name: str, control, hint: str = "", **props) -> rx.Comp
             **props,
         ),
         field_error(error, field_id=field_id),
-        *([rx.text(hint, size="1", color_scheme="gray")] if hint else []),
+        *([rx.text(hint, size="1", color=rx.color("gray", 11))] if hint else []),
         spacing="1",
         width="100%",
+    )
+
+
+def _section(title: str, description: str, *content: rx.Component, section_id: str) -> rx.Component:
+    """One part of Settings: a card named by its h2 (under the page's h1) with a line saying what it is for,
+    announced as a region of that name."""
+    return rx.el.section(
+        rx.card(
+            rx.vstack(
+                rx.vstack(
+                    rx.heading(title, size="4", as_="h2", id=section_id + "-title"),
+                    *([rx.text(description, size="2", color=rx.color("gray", 11))] if description else []),
+                    spacing="1",
+                    width="100%",
+                ),
+                *content,
+                spacing="4",
+                width="100%",
+            ),
+            size=rx.breakpoints(initial="2", sm="3"),
+            width="100%",
+        ),
+        id=section_id,
+        aria_labelledby=section_id + "-title",
+        style={"width": "100%"},
+    )
+
+
+def _labelled(label: str, field_id: str, control: rx.Component) -> rx.Component:
+    """A label above its input, tied to it (a placeholder is no label: it disappears once typing starts)."""
+    return rx.vstack(
+        rx.el.label(rx.text(label, size="2", weight="medium"), html_for=field_id),
+        control,
+        spacing="1",
+        width="100%",
+    )
+
+
+def _inline_form(*fields: rx.Component, button: rx.Component, on_submit, **props) -> rx.Component:
+    """Fields and their button side by side from 768 px, stacked on a phone (never wider than the window)."""
+    return rx.form(
+        rx.flex(
+            *fields,
+            button,
+            direction=rx.breakpoints(initial="column", sm="row"),
+            align=rx.breakpoints(initial="stretch", sm="end"),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=on_submit,
+        width="100%",
+        **props,
     )
 
 
@@ -88,7 +142,7 @@ def _workspace_form() -> rx.Component:
                 ),
             ),
             toast(SettingsState.saved_message, id="settings-saved"),
-            rx.button("Save settings", type="submit"),
+            rx.button("Save settings", type="submit", align_self="start"),
             spacing="3",
             width="100%",
         ),
@@ -98,25 +152,29 @@ def _workspace_form() -> rx.Component:
     )
 
 
-def _status_card() -> rx.Component:
-    return rx.card(
-        rx.hstack(
-            rx.vstack(
-                rx.heading("Workspace status", size="3"),
+def _status_section() -> rx.Component:
+    paused = SettingsState.status == "paused"
+    return _section(
+        "Workspace status",
+        "",
+        rx.flex(
+            rx.hstack(
+                rx.badge(rx.cond(paused, "Paused", "Active"), color_scheme=rx.cond(paused, "amber", "green"), size="2"),
                 rx.text(
                     rx.cond(
-                        SettingsState.status == "paused",
-                        "Paused: events are stored, nothing is sent.",
-                        "Active: campaigns fire and emails are sent.",
+                        paused,
+                        "Events are stored, nothing is sent.",
+                        "Campaigns fire and emails are sent.",
                     ),
                     size="2",
-                    id="workspace-status",
                 ),
-                spacing="1",
+                align="center",
+                spacing="2",
+                wrap="wrap",
+                id="workspace-status",
             ),
-            rx.spacer(),
             rx.cond(
-                SettingsState.status == "paused",
+                paused,
                 rx.button("Resume workspace", on_click=SettingsState.set_paused(False), color_scheme="green"),
                 confirm_action(
                     "Pause workspace",
@@ -129,78 +187,89 @@ def _status_card() -> rx.Component:
                     color="amber",
                 ),
             ),
+            justify="between",
             align="center",
+            gap="3",
+            wrap="wrap",
             width="100%",
         ),
         rx.cond(
             SettingsState.sending_blocked != "",
-            rx.hstack(
+            rx.flex(
                 rx.text(SettingsState.sending_blocked, size="2", color_scheme="red", id="sending-blocked"),
-                rx.spacer(),
                 rx.button("Resume sending", on_click=SettingsState.resume_sending, color_scheme="green"),
+                justify="between",
                 align="center",
+                gap="3",
+                wrap="wrap",
                 width="100%",
-                padding_top="12px",
             ),
         ),
-        width="100%",
+        section_id="workspace-status-section",
     )
 
 
-def _users_card() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Users", size="3"),
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("Email"),
-                        rx.table.column_header_cell("Role"),
-                        rx.table.column_header_cell(""),
-                    )
-                ),
-                rx.table.body(
-                    rx.foreach(
-                        SettingsState.users,
-                        lambda u: rx.table.row(rx.table.cell(u.email), rx.table.cell(u.role), rx.table.cell(u.note)),
-                    )
-                ),
-                width="100%",
-            ),
+def _user_row(user) -> rx.Component:
+    return rx.table.row(
+        cell_text(user.email),
+        rx.table.cell(rx.text(user.role, size="2", style={"text_transform": "capitalize"})),
+        rx.table.cell(
             rx.cond(
-                SettingsState.user_role == "owner",
-                rx.form(
-                    rx.hstack(
-                        rx.input(
-                            name="email",
-                            placeholder="teammate@company.com",
-                            type="email",
-                            required=True,
-                            max_length=limits.EMAIL,
-                            aria_label="Teammate's email",
-                        ),
-                        rx.input(
-                            name="temporary_password",
-                            placeholder="Temporary password (10+ characters)",
-                            type="password",
-                            required=True,
-                            max_length=limits.PASSWORD,
-                            aria_label="Temporary password",
-                        ),
-                        rx.button("Invite user", type="submit", variant="soft"),
-                        spacing="2",
-                        wrap="wrap",
+                user.note != "",
+                rx.badge(user.note, color_scheme="amber", size="1"),
+                rx.badge("Signed up", color_scheme="green", size="1"),
+            )
+        ),
+    )
+
+
+def _users_section() -> rx.Component:
+    return _section(
+        "Users",
+        "Everyone who can sign in to this workspace. A teammate replaces the temporary password at the first sign-in.",
+        data_table(["Email", "Role", "Status"], rx.foreach(SettingsState.users, _user_row), label="Users"),
+        rx.cond(
+            SettingsState.user_role == "owner",
+            _inline_form(
+                _labelled(
+                    "Teammate's email",
+                    "invite-email",
+                    rx.input(
+                        id="invite-email",
+                        name="email",
+                        placeholder="teammate@company.com",
+                        type="email",
+                        required=True,
+                        max_length=limits.EMAIL,
+                        width="100%",
                     ),
-                    on_submit=SettingsState.invite,
                 ),
+                _labelled(
+                    "Temporary password (10+ characters)",
+                    "invite-password",
+                    rx.input(
+                        id="invite-password",
+                        name="temporary_password",
+                        type="password",
+                        required=True,
+                        max_length=limits.PASSWORD,
+                        auto_complete="new-password",
+                        width="100%",
+                    ),
+                ),
+                button=rx.button("Invite user", type="submit", variant="soft"),
+                on_submit=SettingsState.invite,
             ),
+        ),
+        rx.box(
             rx.cond(
-                SettingsState.invite_message != "", rx.text(SettingsState.invite_message, size="2", id="invite-message")
+                SettingsState.invite_message != "",
+                rx.text(SettingsState.invite_message, size="2", id="invite-message"),
             ),
-            spacing="3",
+            role="status",
             width="100%",
         ),
-        width="100%",
+        section_id="users",
     )
 
 
@@ -225,11 +294,12 @@ def _password_field(label: str, name: str, autocomplete: str) -> rx.Component:
     )
 
 
-def _password_card() -> rx.Component:
-    return rx.card(
+def _password_section() -> rx.Component:
+    return _section(
+        "Your password",
+        "Changing it signs you out everywhere else.",
         rx.form(
             rx.vstack(
-                rx.heading("Your password", size="3"),
                 _password_field("Current password", "current_password", "current-password"),
                 _password_field("New password (at least 10 characters)", "new_password", "new-password"),
                 _password_field("Repeat the new password", "new_password_confirm", "new-password"),
@@ -240,96 +310,112 @@ def _password_card() -> rx.Component:
             ),
             on_submit=SettingsState.change_password,
             reset_on_submit=True,
+            width="100%",
         ),
-        width="100%",
+        section_id="password",
     )
 
 
-def _api_keys_card() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("API keys", size="3"),
-            rx.text(
-                "Scripts call /api/v1 with 'Authorization: Bearer <key>'. A key is shown once, when created.",
-                size="2",
-                color_scheme="gray",
+def _api_key_row(key) -> rx.Component:
+    active = key.state == "active"
+    return rx.table.row(
+        cell_text(key.name, max_width="200px"),
+        rx.table.cell(rx.code(key.prefix, size="2", white_space="nowrap")),
+        rx.table.cell(rx.text(key.last_used, size="2", white_space="nowrap")),
+        rx.table.cell(rx.badge(key.state, color_scheme=rx.cond(active, "green", "gray"), size="1")),
+        rx.table.cell(
+            rx.cond(
+                active,
+                confirm_action(
+                    "Revoke",
+                    title="Revoke the key " + key.name + "?",
+                    consequence="Scripts using it are refused (401) at once. This cannot be undone.",
+                    confirm_label="Revoke key",
+                    on_confirm=SettingsState.revoke_api_key(key.id),
+                    trigger_props={"aria_label": "Revoke " + key.name},
+                ),
             ),
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("Name"),
-                        rx.table.column_header_cell("Key"),
-                        rx.table.column_header_cell("Last used"),
-                        rx.table.column_header_cell("State"),
-                        rx.table.column_header_cell(""),
-                    )
+            text_align="right",
+        ),
+    )
+
+
+def _new_api_key() -> rx.Component:
+    """The key just created, once: long enough to wrap on a phone, with a Copy button."""
+    return rx.cond(
+        SettingsState.new_api_key != "",
+        rx.callout(
+            rx.vstack(
+                rx.text("Copy this key now; it will not be shown again."),
+                rx.flex(
+                    rx.code(SettingsState.new_api_key, id="new-api-key", style={"word_break": "break-all"}),
+                    rx.button(
+                        rx.icon("copy", size=14, aria_hidden="true"),
+                        "Copy",
+                        size="1",
+                        variant="soft",
+                        color_scheme="green",
+                        on_click=copy_text(SettingsState.new_api_key),
+                    ),
+                    align="center",
+                    gap="2",
+                    wrap="wrap",
                 ),
-                rx.table.body(
-                    rx.foreach(
-                        SettingsState.api_keys,
-                        lambda k: rx.table.row(
-                            rx.table.cell(k.name),
-                            rx.table.cell(rx.code(k.prefix)),
-                            rx.table.cell(k.last_used),
-                            rx.table.cell(k.state),
-                            rx.table.cell(
-                                rx.cond(
-                                    k.state == "active",
-                                    confirm_action(
-                                        "Revoke",
-                                        title="Revoke the key " + k.name + "?",
-                                        consequence="Scripts using it are refused (401) at once. "
-                                        "This cannot be undone.",
-                                        confirm_label="Revoke key",
-                                        on_confirm=SettingsState.revoke_api_key(k.id),
-                                    ),
-                                )
-                            ),
-                        ),
-                    )
-                ),
+                spacing="2",
                 width="100%",
             ),
-            rx.form(
-                rx.hstack(
-                    rx.input(
-                        name="name",
-                        placeholder="Key name, e.g. Terraform",
-                        required=True,
-                        max_length=limits.NAME,
-                        aria_label="Key name",
-                        **field_invalid_props(SettingsState.key_error, field_id="api-key-name"),
-                    ),
-                    rx.button("Create API key", type="submit", variant="soft"),
-                    spacing="2",
-                ),
-                on_submit=SettingsState.create_api_key,
-            ),
-            field_error(SettingsState.key_error, field_id="api-key-name"),
-            rx.cond(
-                SettingsState.new_api_key != "",
-                rx.callout(
-                    rx.vstack(
-                        rx.text("Copy this key now; it will not be shown again."),
-                        rx.code(SettingsState.new_api_key, id="new-api-key"),
-                    ),
-                    icon="key-round",
-                    color_scheme="green",
-                ),
-            ),
-            spacing="3",
+            icon="key-round",
+            color_scheme="green",
             width="100%",
         ),
-        width="100%",
+    )
+
+
+def _api_keys_section() -> rx.Component:
+    return _section(
+        "API keys",
+        "Scripts call /api/v1 with 'Authorization: Bearer <key>'. A key is shown once, when created.",
+        rx.cond(
+            SettingsState.api_keys.length() > 0,
+            data_table(
+                ["Name", "Key", "Last used", "State", ""],
+                rx.foreach(SettingsState.api_keys, _api_key_row),
+                label="API keys",
+            ),
+        ),
+        _inline_form(
+            _labelled(
+                "Key name",
+                "api-key-name",
+                rx.input(
+                    name="name",
+                    placeholder="Key name, e.g. Terraform",
+                    required=True,
+                    max_length=limits.NAME,
+                    width="100%",
+                    **field_invalid_props(SettingsState.key_error, field_id="api-key-name"),
+                ),
+            ),
+            button=rx.button("Create API key", type="submit", variant="soft"),
+            on_submit=SettingsState.create_api_key,
+        ),
+        field_error(SettingsState.key_error, field_id="api-key-name"),
+        _new_api_key(),
+        section_id="api-keys",
     )
 
 
 def settings_page() -> rx.Component:
     return page_shell(
         "Settings",
-        rx.card(rx.cond(SettingsState.loaded, _workspace_form(), rx.text("Loading settings…", size="2")), width="100%"),
-        _status_card(),
-        _users_card(),
-        _password_card(),
-        _api_keys_card(),
+        _section(
+            "Workspace",
+            "Who your emails come from, the address in their footer, and where this app is reached.",
+            rx.cond(SettingsState.loaded, _workspace_form(), rx.text("Loading settings…", size="2")),
+            section_id="workspace",
+        ),
+        _status_section(),
+        _users_section(),
+        _password_section(),
+        _api_keys_section(),
     )

@@ -33,11 +33,11 @@ def _field(label: str, name: str, kind: str = "text", autocomplete: str = "") ->
 def owner_form() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.heading("Create the owner account", size="5"),
+            rx.heading("Create the owner account", size="5", as_="h1"),
             rx.text(
                 "Nobody has signed up yet. The first account owns this workspace and can invite others.",
                 size="2",
-                color_scheme="gray",
+                color=rx.color("gray", 11),
             ),
             _field("Email", "email", "email", "username"),
             _field("Password (at least 10 characters)", "password", "password", "new-password"),
@@ -54,7 +54,7 @@ def owner_form() -> rx.Component:
 def sign_in_form() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.heading("Sign in to Humanic", size="5"),
+            rx.heading("Sign in to Humanic", size="5", as_="h1"),
             _field("Email", "email", "email", "username"),
             _field("Password", "password", "password", "current-password"),
             _error(),
@@ -75,7 +75,7 @@ def choose_password_form() -> rx.Component:
                 rx.text.strong(AuthState.user_email),
                 " with a temporary password. Choose one only you know before going on.",
                 size="2",
-                color_scheme="gray",
+                color=rx.color("gray", 11),
             ),
             _field("New password (at least 10 characters)", "password", "password", "new-password"),
             _field("Repeat the new password", "password_confirm", "password", "new-password"),
@@ -89,19 +89,28 @@ def choose_password_form() -> rx.Component:
 
 
 def _centred_card(content: rx.Component) -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.vstack(
-                rx.hstack(rx.icon("mail-check", size=22), rx.heading("Humanic", size="4"), align="center"),
-                content,
-                spacing="4",
+    """The signed-out frame: the brand (not a heading: each form's title is the page's one h1) above the form,
+    in a main landmark, centred on any width."""
+    return rx.el.main(
+        rx.center(
+            rx.card(
+                rx.vstack(
+                    rx.hstack(
+                        rx.icon("mail-check", size=22, aria_hidden="true"),
+                        rx.text("Humanic", size="4", weight="bold"),
+                        align="center",
+                    ),
+                    content,
+                    spacing="4",
+                ),
+                width="400px",
+                max_width="92vw",
+                padding="24px",
             ),
-            width="400px",
-            max_width="92vw",
-            padding="24px",
-        ),
-        height="100vh",
-        background=rx.color("gray", 2),
+            min_height="100vh",
+            padding="16px 0",
+            background=rx.color("gray", 2),
+        )
     )
 
 
@@ -110,4 +119,6 @@ def signin_page() -> rx.Component:
 
 
 def choose_password_page() -> rx.Component:
-    return _centred_card(rx.cond(AuthState.user_email != "", choose_password_form(), rx.spinner(size="3")))
+    return _centred_card(
+        rx.cond(AuthState.user_email != "", choose_password_form(), rx.spinner(size="3", aria_label="Loading"))
+    )

@@ -32,6 +32,11 @@ class DnsRecordRow:
     status: str
 
 
+def _record_status(status: str) -> str:
+    """A record's status in the page's words ("Not started"); DMARC's "recommended" is not Resend's."""
+    return DOMAIN_STATUS_LABELS.get(status, status.capitalize())
+
+
 class DomainsState(AuthState):
     resend_configured: bool = False
     domains: list[DomainRow] = []
@@ -62,7 +67,7 @@ class DomainsState(AuthState):
                 name=r.get("name", ""),
                 value=str(r.get("value", "")),
                 priority=str(r.get("priority", "")),
-                status=str(r.get("status", "")),
+                status=_record_status(str(r.get("status", ""))),
             )
             for d in rows
             for r in d.records
