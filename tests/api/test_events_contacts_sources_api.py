@@ -49,6 +49,20 @@ def test_events_filters_and_cursor(client, authed, source, engine):
     assert [e["id"] for e in by_contact] == [one["id"]]
 
 
+def test_the_event_name_filter_matches_any_part_in_any_case(client, authed, source, engine):
+    for name in ("user_signed_up", "signed_out", "plan_chosen", "100%_done"):
+        client.post(path_of(source), json=posthog_event(event=name, distinct_id=f"d-{name}"))
+    process(engine)
+
+    def named(part: str) -> set[str]:
+        return {e["event"] for e in authed.get("/api/v1/events", params={"event": part}).json()["items"]}
+
+    assert named("SIGNED") == {"user_signed_up", "signed_out"}
+    assert named("_chos") == {"plan_chosen"}
+    assert named("%") == {"100%_done"}  # % and _ are literal, not wildcards
+    assert named("1_0") == set()  # would match "100" as a wildcard
+
+
 def test_contacts_search(client, authed, source, engine):
     client.post(
         path_of(source),
