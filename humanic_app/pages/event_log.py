@@ -130,11 +130,8 @@ def _live_toggle() -> rx.Component:
 
 
 def _event_row(r) -> rx.Component:
+    """What happened and its outcome first, so a phone sees both before the frame scrolls sideways."""
     return rx.table.row(
-        rx.table.cell(
-            rx.el.span(rx.moment(r.time, from_now=True), title=r.time_full, class_name="event-time"),
-            white_space="nowrap",
-        ),
         rx.table.cell(
             # The row opens on a click anywhere; this button is the same for a keyboard and a screen reader.
             rx.el.button(
@@ -144,13 +141,13 @@ def _event_row(r) -> rx.Component:
                 aria_label=rx.cond(r.event == "—", "Open this delivery", "Open " + r.event),
                 title=r.event,
                 class_name="event-open",
+                max_width=rx.breakpoints(initial="150px", sm="220px"),  # a phone sees the outcome beside it
                 style={
                     "background": "none",
                     "border": "0",
                     "padding": "0",
                     "cursor": "pointer",
                     "min_height": "24px",
-                    "max_width": "220px",
                     "overflow": "hidden",
                     "text_overflow": "ellipsis",
                     "white_space": "nowrap",
@@ -177,6 +174,10 @@ def _event_row(r) -> rx.Component:
                 max_width="260px",
             ),
         ),
+        rx.table.cell(
+            rx.el.span(rx.moment(r.time, from_now=True), title=r.time_full, class_name="event-time"),
+            white_space="nowrap",
+        ),
         cell_text(r.contact, max_width="200px"),
         cell_text(r.source, max_width="140px"),
         on_click=S.open_detail(r.id),
@@ -188,7 +189,7 @@ def _event_row(r) -> rx.Component:
 
 def _table() -> rx.Component:
     return data_table(
-        ["Time", "Event", "Outcome", "Contact", "Source"],
+        ["Event", "Outcome", "Time", "Contact", "Source"],
         rx.foreach(S.rows, _event_row),
         label="Events, newest first",
         min_width="640px",

@@ -72,6 +72,9 @@ def test_time_is_relative_on_one_line_and_pills_are_whole(contexts, browser, app
                || r.left < cell.left - 1; }).length"""
     )
     assert cut == 0, f"{cut} outcome pills are empty or cut"
+    frame = page.locator("#event-log-table").locator("xpath=..").bounding_box()
+    pill = pills.first.bounding_box()
+    assert frame and pill and pill["x"] + pill["width"] <= frame["x"] + frame["width"], "the outcome needs a scroll"
     rejected = page.locator(".event-row", has=page.locator(".outcome-pill", has_text="rejected")).first
     reason = rejected.locator(".outcome-reason")  # cut with an ellipsis if need be, whole on hover
     expect(reason).to_have_attribute("title", re.compile(r".{8,}"))
