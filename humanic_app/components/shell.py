@@ -197,11 +197,22 @@ def page_findings(title: str) -> rx.Component:
     return rx.foreach(
         AuthState.findings_everywhere,
         lambda f: rx.cond(
-            f.href == route,
+            f.page == route,
             rx.callout(
-                rx.text(f.problem, " ", rx.text.strong("Fix: "), f.fix),
+                rx.text(
+                    f.problem,
+                    " ",
+                    rx.text.strong("Fix: "),
+                    f.fix,
+                    # a finding pointing at a filtered view of this page (?outcome=rejected) links to it
+                    rx.cond(
+                        f.href != f.page,
+                        rx.fragment(" ", rx.link("Show them", href=f.href, underline="always", high_contrast=True)),
+                    ),
+                ),
                 icon="triangle-alert",
                 color_scheme="amber",
+                high_contrast=True,  # amber text on its own tint is under 4.5:1 in the light theme
                 size="1",
                 width="100%",
                 class_name="page-finding",

@@ -2,128 +2,342 @@
 
 import reflex as rx
 
-from humanic_app.components.shell import page_shell
+from humanic_app import routes
+from humanic_app.components.shell import empty_state, page_shell
+from humanic_app.components.table import cell_text, data_table
 from humanic_app.components.ui import code_block, notice
 from humanic_app.state.event_log import OUTCOMES, EventLogState as S
 
 OUTCOME_COLORS = {"processed": "green", "pending": "gray", "duplicate": "blue", "skipped": "amber", "rejected": "red"}
+# On a phone two controls share a row; from 768 px each takes the width it needs.
+_CONTROL_FLEX = rx.breakpoints(initial="1 1 150px", sm="0 0 auto")
+
+
+def _outcome_pill(outcome, size: str = "1") -> rx.Component:
+    """The outcome as a pill that never shrinks or wraps (the reason beside it is what gets cut)."""
+    return rx.badge(
+        outcome,
+        color_scheme=rx.match(outcome, *OUTCOME_COLORS.items(), "gray"),
+        size=size,
+        high_contrast=True,  # the soft tints' own text is under 4.5:1 on a hovered row in the light theme
+        flex_shrink="0",
+        style={"white_space": "nowrap", "text_transform": "capitalize"},
+        class_name="outcome-pill",
+    )
+
+
+def _select(label: str, value, on_change, items: rx.Component, **props) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(aria_label=label, placeholder=label, flex=_CONTROL_FLEX, min_width="140px", **props),
+        rx.select.content(items),
+        value=value,
+        on_change=on_change,
+    )
 
 
 def _filters() -> rx.Component:
-    return rx.hstack(
-        rx.select.root(
-            rx.select.trigger(placeholder="Source"),
-            rx.select.content(
-                rx.select.item("All sources", value="all"),
-                rx.foreach(S.source_options, lambda s: rx.select.item(s.name, value=s.id)),
-            ),
-            value=S.filter_source,
-            on_change=S.set_source_filter,
-        ),
-        rx.select(OUTCOMES, value=S.filter_outcome, on_change=S.set_outcome_filter, id="outcome-filter"),
-        rx.form(
-            rx.hstack(
-                rx.input(name="event", placeholder="Event name", default_value=S.filter_event, key=S.filter_event),
-                rx.input(
-                    name="contact",
-                    placeholder="Contact: email, distinct_id or id",
-                    default_value=S.filter_contact,
-                    key=S.filter_contact,
-                    width="240px",
-                    id="contact-filter",
+    return rx.form(
+        rx.flex(
+            _select(
+                "Source",
+                S.filter_source,
+                S.set_source_filter,
+                rx.fragment(
+                    rx.select.item("All sources", value="all"),
+                    rx.foreach(S.source_options, lambda s: rx.select.item(s.name, value=s.id)),
                 ),
-                rx.button("Filter", type="submit", variant="soft"),
-                spacing="2",
+                id="source-filter",
             ),
-            on_submit=S.apply_filters,
-            reset_on_submit=False,
-        ),
-        rx.spacer(),
-        rx.hstack(
-            rx.switch(checked=S.live, on_change=S.toggle_live, id="live-switch"),
-            rx.text("Live", size="2"),
+            _select(
+                "Outcome",
+                S.filter_outcome,
+                S.set_outcome_filter,
+                rx.fragment(
+                    rx.select.item("All outcomes", value="all"),
+                    *[rx.select.item(o.capitalize(), value=o) for o in OUTCOMES if o != "all"],
+                ),
+                id="outcome-filter",
+            ),
+            rx.input(
+                name="event",
+                placeholder="Event name",
+                aria_label="Event name contains",
+                default_value=S.filter_event,
+                key=S.filter_event,
+                id="event-filter",
+                flex=rx.breakpoints(initial="1 1 100%", sm="0 1 200px"),
+            ),
+            rx.input(
+                name="contact",
+                placeholder="Contact: email, distinct_id or id",
+                aria_label="Contact: email, distinct_id or id",
+                default_value=S.filter_contact,
+                key=S.filter_contact,
+                id="contact-filter",
+                flex=rx.breakpoints(initial="1 1 100%", sm="0 1 250px"),
+            ),
+            rx.hstack(
+                rx.button("Filter", type="submit", variant="soft"),
+                rx.cond(
+                    S.filtered,
+                    rx.button(
+                        rx.icon("x", size=14, aria_hidden="true"),
+                        "Clear filters",
+                        type="button",
+                        variant="ghost",
+                        on_click=S.clear_filters,
+                        id="clear-filters",
+                    ),
+                ),
+                spacing="3",
+                align="center",
+            ),
+            gap="2",
+            wrap="wrap",
             align="center",
-            spacing="1",
         ),
-        spacing="2",
-        wrap="wrap",
-        width="100%",
+        on_submit=S.apply_filters,
+        reset_on_submit=False,
+        flex="1 1 320px",
+        role="search",
+        aria_label="Filter events",
+    )
+
+
+def _live_toggle() -> rx.Component:
+    """The Live switch, and a polite live region saying how many events streamed in (throttled in the state)."""
+    return rx.hstack(
+        rx.hstack(
+            rx.switch(checked=S.live, on_change=S.toggle_live, id="live-switch", size="2"),
+            rx.el.label("Live", html_for="live-switch", style={"cursor": "pointer", "font_size": "var(--font-size-2)"}),
+            align="center",
+            spacing="2",
+            min_height="24px",
+        ),
+        # The region stays in the page; its text is a new node per summary (keyed), so a screen reader reads
+        # each summary once, even one worded like the last.
+        rx.box(
+            rx.el.span(S.live_summary, key=S.announcements),
+            role="status",
+            aria_live="polite",
+            id="live-summary",
+            font_size="var(--font-size-1)",
+            color=rx.color("gray", 11),
+        ),
         align="center",
+        spacing="3",
+    )
+
+
+def _event_row(r) -> rx.Component:
+    """What happened and its outcome first, so a phone sees both before the frame scrolls sideways."""
+    return rx.table.row(
+        rx.table.cell(
+            # The row opens on a click anywhere; this button is the same for a keyboard and a screen reader.
+            rx.el.button(
+                rx.code(r.event, variant="ghost", size="2"),
+                type="button",
+                on_click=S.open_detail(r.id).stop_propagation,
+                aria_label=rx.cond(r.event == "—", "Open this delivery", "Open " + r.event),
+                title=r.event,
+                class_name="event-open",
+                max_width=rx.breakpoints(initial="150px", sm="220px"),  # a phone sees the outcome beside it
+                style={
+                    "background": "none",
+                    "border": "0",
+                    "padding": "0",
+                    "cursor": "pointer",
+                    "min_height": "24px",
+                    "overflow": "hidden",
+                    "text_overflow": "ellipsis",
+                    "white_space": "nowrap",
+                    "text_align": "left",
+                },
+            ),
+        ),
+        rx.table.cell(
+            rx.hstack(
+                _outcome_pill(r.outcome),
+                rx.cond(
+                    r.reason != "",
+                    rx.text(
+                        r.reason,
+                        title=r.reason,
+                        class_name="outcome-reason",
+                        size="1",
+                        color=rx.color("gray", 11),
+                        style={"overflow": "hidden", "text_overflow": "ellipsis", "white_space": "nowrap"},
+                    ),
+                ),
+                align="center",
+                spacing="2",
+                max_width="260px",
+            ),
+        ),
+        rx.table.cell(
+            rx.el.span(rx.moment(r.time, from_now=True), title=r.time_full, class_name="event-time"),
+            white_space="nowrap",
+        ),
+        cell_text(r.contact, max_width="200px"),
+        cell_text(r.source, max_width="140px"),
+        on_click=S.open_detail(r.id),
+        style={"cursor": "pointer"},
+        _hover={"background": rx.color("gray", 2)},
+        class_name="event-row",
     )
 
 
 def _table() -> rx.Component:
-    return rx.table.root(
-        rx.table.header(
-            rx.table.row(
-                *[rx.table.column_header_cell(h) for h in ("Time (UTC)", "Source", "Event", "Contact", "Outcome")]
-            )
-        ),
-        rx.table.body(
-            rx.foreach(
-                S.rows,
-                lambda r: rx.table.row(
-                    rx.table.cell(r.time),
-                    rx.table.cell(r.source),
-                    rx.table.cell(rx.code(r.event)),
-                    rx.table.cell(r.contact),
-                    rx.table.cell(
-                        rx.badge(r.outcome_label, color_scheme=rx.match(r.outcome, *OUTCOME_COLORS.items(), "gray"))
-                    ),
-                    on_click=S.open_detail(r.id),
-                    style={"cursor": "pointer"},
-                    class_name="event-row",
-                ),
-            )
-        ),
-        width="100%",
-        size="1",
+    return data_table(
+        ["Event", "Outcome", "Time", "Contact", "Source"],
+        rx.foreach(S.rows, _event_row),
+        label="Events, newest first",
+        min_width="640px",
         id="event-log-table",
     )
 
 
+def _go_to(label: str, href: str) -> rx.Component:
+    return rx.button(rx.link(label, href=href, underline="none"), as_child=True, variant="soft")
+
+
+def _empty() -> rx.Component:
+    """Why nothing shows, and the way on: the filters match nothing, or nothing is connected or has arrived."""
+    return rx.match(
+        S.empty_reason,
+        (
+            "no_match",
+            empty_state(
+                "search-x",
+                "No events match these filters",
+                "Nothing received matches them. Widen the filters, or clear them to see every delivery.",
+                rx.button("Clear filters", variant="soft", on_click=S.clear_filters, id="empty-clear-filters"),
+            ),
+        ),
+        (
+            "waiting",
+            empty_state(
+                "radio-tower",
+                "Waiting for the first event",
+                "A PostHog source is connected; its deliveries appear here live, accepted or rejected, the "
+                "moment PostHog sends one. Send a sample event, or check the destination, under Integrations.",
+                _go_to("Open Integrations", routes.INTEGRATIONS),
+            ),
+        ),
+        empty_state(
+            "plug",
+            "No events yet",
+            "Every delivery PostHog sends appears here live, with its outcome. Connect PostHog to send the first.",
+            _go_to("Connect PostHog", routes.INTEGRATIONS),
+        ),
+    )
+
+
+def _paging() -> rx.Component:
+    return rx.hstack(
+        rx.button(
+            rx.icon("chevron-left", size=16, aria_hidden="true"),
+            "Newer",
+            variant="soft",
+            on_click=S.newer,
+            disabled=S.newer_cursor == 0,
+            id="newer-page",
+        ),
+        rx.button(
+            "Older",
+            rx.icon("chevron-right", size=16, aria_hidden="true"),
+            variant="soft",
+            on_click=S.older,
+            disabled=S.older_cursor == 0,
+            id="older-page",
+        ),
+        spacing="2",
+        justify="end",
+        width="100%",
+    )
+
+
+def _decisions() -> rx.Component:
+    return rx.cond(
+        S.decisions.length() > 0,
+        data_table(
+            ["Campaign", "Result", "Why"],
+            rx.foreach(
+                S.decisions,
+                lambda d: rx.table.row(
+                    cell_text(d.campaign, max_width="200px"),
+                    rx.table.cell(
+                        rx.badge(d.fired, color_scheme=rx.cond(d.fired == "fired", "green", "gray")),
+                        white_space="nowrap",
+                    ),
+                    rx.table.cell(d.reason),
+                ),
+            ),
+            label="Campaigns that looked at this event",
+            id="detail-decisions",
+        ),
+        rx.text("No active campaign looked at this event.", size="2"),
+    )
+
+
 def _detail() -> rx.Component:
+    """One delivery. At 390 px it takes the window's width: the tabs wrap and the payload wraps its lines."""
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(rx.hstack(rx.code(S.detail["event"]), rx.text(S.detail["outcome_label"], size="2"))),
-            rx.text("Received ", S.detail["time"], " UTC from ", S.detail["source"], size="2"),
-            rx.tabs.root(
-                rx.tabs.list(
-                    rx.tabs.trigger("Raw payload", value="payload"),
-                    rx.tabs.trigger("Headers", value="h"),
-                    rx.tabs.trigger("Mapped result", value="m"),
-                    rx.tabs.trigger("Campaigns", value="c"),
-                ),
-                rx.tabs.content(code_block(S.detail["payload"], id="detail-payload"), value="payload"),
-                rx.tabs.content(code_block(S.detail["headers"]), value="h"),
-                rx.tabs.content(code_block(S.detail["mapped"], id="detail-mapped"), value="m"),
-                rx.tabs.content(
-                    rx.cond(
-                        S.decisions.length() > 0,
-                        rx.table.root(
-                            rx.table.body(
-                                rx.foreach(
-                                    S.decisions,
-                                    lambda d: rx.table.row(
-                                        rx.table.cell(d.campaign),
-                                        rx.table.cell(
-                                            rx.badge(d.fired, color_scheme=rx.cond(d.fired == "fired", "green", "gray"))
-                                        ),
-                                        rx.table.cell(d.reason),
-                                    ),
-                                )
-                            ),
-                            size="1",
-                            id="detail-decisions",
+            rx.vstack(
+                rx.dialog.title(
+                    rx.flex(
+                        rx.cond(
+                            S.detail["event"] == "—",
+                            rx.text("Delivery without an event name"),
+                            rx.code(S.detail["event"], style={"word_break": "break-all"}),
                         ),
-                        rx.text("No active campaign looked at this event.", size="2"),
+                        _outcome_pill(S.detail["outcome"], "2"),
+                        gap="2",
+                        align="center",
+                        wrap="wrap",
                     ),
-                    value="c",
+                    margin="0",
                 ),
-                default_value="payload",
+                rx.dialog.description(
+                    "Received ",
+                    S.detail["time_full"],
+                    " from ",
+                    S.detail["source"],
+                    size="2",
+                    color=rx.color("gray", 11),
+                ),
+                rx.cond(S.detail["reason"] != "", rx.text(S.detail["reason"], size="2", id="detail-reason")),
+                rx.tabs.root(
+                    rx.tabs.list(
+                        rx.tabs.trigger("Raw payload", value="payload"),
+                        rx.tabs.trigger("Headers", value="h"),
+                        rx.tabs.trigger("Mapped result", value="m"),
+                        rx.tabs.trigger("Campaigns", value="c"),
+                        style={"flex_wrap": "wrap"},
+                    ),
+                    rx.tabs.content(
+                        code_block(S.detail["payload"], id="detail-payload"), value="payload", padding_top="3"
+                    ),
+                    rx.tabs.content(code_block(S.detail["headers"]), value="h", padding_top="3"),
+                    rx.tabs.content(code_block(S.detail["mapped"], id="detail-mapped"), value="m", padding_top="3"),
+                    rx.tabs.content(_decisions(), value="c", padding_top="3"),
+                    default_value="payload",
+                    width="100%",
+                ),
+                rx.flex(
+                    rx.dialog.close(rx.button("Close", variant="soft", on_click=S.close_detail)),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="3",
+                width="100%",
+                min_width="0",
             ),
-            rx.dialog.close(rx.button("Close", variant="soft", on_click=S.close_detail)),
             max_width="760px",
+            width="calc(100vw - 24px)",
+            padding=rx.breakpoints(initial="16px", sm="24px"),
+            id="event-detail",
         ),
         open=S.detail_open,
         on_open_change=lambda _: S.close_detail(),
@@ -135,21 +349,11 @@ def event_log_page() -> rx.Component:
         "Event Log",
         rx.moment(interval=700, on_change=S.poll, display="none"),
         notice(S.error, "red", "triangle-alert", id="event-log-error"),
-        _filters(),
+        rx.flex(_filters(), _live_toggle(), gap="3", wrap="wrap", align="center", justify="between", width="100%"),
         rx.cond(
             S.rows.length() > 0,
-            _table(),
-            rx.callout(
-                "No events match. Every delivery PostHog sends appears here live, with its outcome. "
-                "Connect PostHog under Integrations to see the first one.",
-                icon="inbox",
-                width="100%",
-            ),
-        ),
-        rx.hstack(
-            rx.button("Newest", variant="soft", on_click=S.newest),
-            rx.cond(S.older_cursor != 0, rx.button("Older", variant="soft", on_click=S.older)),
-            spacing="2",
+            rx.vstack(_table(), _paging(), spacing="3", width="100%"),
+            _empty(),
         ),
         _detail(),
     )

@@ -23,7 +23,7 @@ from humanic_app.models import (
     SourceStatus,
     WorkspaceStatus,
 )
-from humanic_app.services import domains, stats, workspace
+from humanic_app.services import domains, stats, wording, workspace
 
 WINDOW = timedelta(days=7)
 
@@ -62,6 +62,7 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
     refused = {reason: n for reason, n in rejected.items() if not reason.startswith("404")}
     if refused:
         reason = max(refused, key=lambda r: refused[r])
+        count = sum(refused.values())
         example = session.exec(
             select(Event.id).where(Event.outcome == EventOutcome.rejected).order_by(col(Event.id).desc()).limit(1)
         ).first()
@@ -69,11 +70,12 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
             Finding(
                 "Events aren't appearing",
                 "rejected",
-                f"{sum(refused.values())} deliveries were rejected in the last 7 days; most often: "
+                f"{wording.plural(count, 'delivery', 'deliveries')} {'was' if count == 1 else 'were'} rejected "
+                "in the last 7 days; most often: "
                 f"{reason}" + (f" (latest example: event #{example})." if example else "."),
                 "Open the Event Log filtered to 'rejected' to see each payload; fix the signing "
                 "secret, header or body shape in the PostHog destination.",
-                "/events",
+                "/events?outcome=rejected",  # the link applies the filter the fix speaks of
             )
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from humanic_app.models import Event, EventOutcome
@@ -12,22 +13,20 @@ from humanic_app.services.errors import ValidationFailed, require
 MAX_LIMIT = 500
 
 
-def list_events(
+def _filtered(
+    stmt: Any,
     *,
-    session: Session,
     source_id: int | None = None,
     event_name: str | None = None,
     outcome: str | None = None,
     contact_id: int | None = None,
-    limit: int = 50,
-    before_id: int | None = None,
-    after_id: int | None = None,
-) -> list[Event]:
-    stmt = select(Event)
+) -> Any:
+    """The Event Log's filters, the same for listing, paging and counting. The event name matches any part
+    of the name, in any case ("signed" finds user_signed_up); % and _ are taken literally."""
     if source_id is not None:
         stmt = stmt.where(Event.source_id == source_id)
     if event_name:
-        stmt = stmt.where(Event.event_name == event_name)
+        stmt = stmt.where(col(Event.event_name).icontains(event_name, autoescape=True))
     if outcome:
         try:
             stmt = stmt.where(Event.outcome == EventOutcome(outcome))
@@ -35,12 +34,39 @@ def list_events(
             raise ValidationFailed({"outcome": f"One of: {', '.join(o.value for o in EventOutcome)}."}) from None
     if contact_id is not None:
         stmt = stmt.where(Event.contact_id == contact_id)
+    return stmt
+
+
+def list_events(
+    *,
+    session: Session,
+    limit: int = 50,
+    before_id: int | None = None,
+    after_id: int | None = None,
+    **filters: Any,
+) -> list[Event]:
+    """Newest first. With `after_id` alone: the newest `limit` events above it (what a live tab appends)."""
+    stmt = _filtered(select(Event), **filters)
     if before_id is not None:
         stmt = stmt.where(col(Event.id) < before_id)
     if after_id is not None:
         stmt = stmt.where(col(Event.id) > after_id)
     limit = max(1, min(int(limit), MAX_LIMIT))
     return list(session.exec(stmt.order_by(col(Event.id).desc()).limit(limit)))
+
+
+def newer_page(*, session: Session, after_id: int, limit: int = 50, **filters: Any) -> list[Event]:
+    """The `limit` events just above `after_id` (the page before the one shown), newest first."""
+    stmt = _filtered(select(Event), **filters).where(col(Event.id) > after_id)
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    return list(reversed(session.exec(stmt.order_by(col(Event.id).asc()).limit(limit)).all()))
+
+
+def count_newer(*, session: Session, after_id: int, cap: int = 10_000, **filters: Any) -> int:
+    """How many events above `after_id` the filters select, counted up to `cap` (a live tab's summary of a
+    burst; bounded so a flood costs one short index walk, not a count of millions)."""
+    ids = _filtered(select(Event.id), **filters).where(col(Event.id) > after_id).limit(cap).subquery()
+    return session.exec(select(func.count()).select_from(ids)).one()
 
 
 def get_event(*, session: Session, event_id: int) -> Event:

@@ -84,12 +84,19 @@ class FindingRow:
 
     problem: str
     fix: str
-    href: str = ""
+    href: str = ""  # where it is fixed or seen, possibly a filtered view (/events?outcome=rejected)
     case: str = ""
+    page: str = ""  # the page concerned: href without its query
 
 
 def finding_row(finding: diagnostics.Finding) -> FindingRow:
-    return FindingRow(problem=finding.problem, fix=finding.fix, href=finding.href, case=finding.case)
+    return FindingRow(
+        problem=finding.problem,
+        fix=finding.fix,
+        href=finding.href,
+        case=finding.case,
+        page=finding.href.split("?", 1)[0],
+    )
 
 
 class AuthState(rx.State):

@@ -1,3 +1,6 @@
+from sqlmodel import Session
+
+from humanic_app.services import event_log
 from humanic_app.services.samples import posthog_event
 from tests.support.webhooks import path_of, process
 
@@ -47,6 +50,37 @@ def test_events_filters_and_cursor(client, authed, source, engine):
     assert detail["payload"]["event"]["event"] == "b" and detail["mapped"]["email"].endswith("@example.com")
     by_contact = authed.get("/api/v1/events", params={"contact_id": detail["contact_id"]}).json()["items"]
     assert [e["id"] for e in by_contact] == [one["id"]]
+
+
+def test_the_event_name_filter_matches_any_part_in_any_case(client, authed, source, engine):
+    for name in ("user_signed_up", "signed_out", "plan_chosen", "100%_done"):
+        client.post(path_of(source), json=posthog_event(event=name, distinct_id=f"d-{name}"))
+    process(engine)
+
+    def named(part: str) -> set[str]:
+        return {e["event"] for e in authed.get("/api/v1/events", params={"event": part}).json()["items"]}
+
+    assert named("SIGNED") == {"user_signed_up", "signed_out"}
+    assert named("_chos") == {"plan_chosen"}
+    assert named("%") == {"100%_done"}  # % and _ are literal, not wildcards
+    assert named("1_0") == set()  # would match "100" as a wildcard
+
+
+def test_a_page_of_newer_events_and_a_bounded_count_of_arrivals(client, authed, source, engine):
+    for i in range(7):
+        client.post(path_of(source), json=posthog_event(event="n" if i % 2 else "m", distinct_id=f"n{i}"))
+    process(engine)
+    with Session(engine) as session:
+        ids = [e.id for e in event_log.list_events(session=session, limit=50)]
+        oldest = ids[-1]
+        # the three just above the oldest, newest first: the page before it, not the newest three
+        assert [e.id for e in event_log.newer_page(session=session, after_id=oldest, limit=3)] == ids[-4:-1]
+        assert [e.event_name for e in event_log.newer_page(session=session, after_id=oldest, event_name="n")] == [
+            "n"
+        ] * 3
+        assert event_log.count_newer(session=session, after_id=oldest) == 6
+        assert event_log.count_newer(session=session, after_id=oldest, cap=4) == 4
+        assert event_log.count_newer(session=session, after_id=oldest, event_name="m") == 3
 
 
 def test_contacts_search(client, authed, source, engine):

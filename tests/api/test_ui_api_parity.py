@@ -41,6 +41,8 @@ API_ROUTE = {
     "EventLogState.set_outcome_filter": ("GET", "/api/v1/events"),
     "EventLogState.newest": ("GET", "/api/v1/events"),
     "EventLogState.older": ("GET", "/api/v1/events"),
+    "EventLogState.newer": ("GET", "/api/v1/events"),  # an API client pages back with the cursors it kept
+    "EventLogState.clear_filters": ("GET", "/api/v1/events"),
     "EventLogState.poll": ("GET", "/api/v1/events"),
     "EventLogState.open_detail": ("GET", "/api/v1/events/{event_id}"),
     "ContactsState.load": ("GET", "/api/v1/contacts"),

@@ -89,11 +89,11 @@ def test_contacts_search_and_timeline(signed_in_page):
     expect(page.locator(".event-row").first).to_contain_text("grace@example.com")
     for key in ("GRACE@example.com", "grace_1"):  # the filter takes an email (any case) or a distinct_id
         page.fill("#contact-filter", key)
-        page.get_by_role("button", name="Filter").click()
+        page.get_by_role("button", name="Filter", exact=True).click()
         expect(page.locator(".event-row")).to_have_count(1)
         expect(page.locator(".event-row").first).to_contain_text("user_signed_up")
     page.fill("#contact-filter", "nobody@example.com")
-    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("button", name="Filter", exact=True).click()
     expect(page.locator("#event-log-error")).to_contain_text("No contact has the id, email or distinct_id")
     expect(page.locator(".event-row")).to_have_count(0)
 

@@ -337,7 +337,7 @@ def test_no_stale_screens(signed_in_page, app_url, owner, settings_kept):
 
     page.goto("/events")
     page.get_by_placeholder("Event name").fill("only_this_event")
-    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("button", name="Filter", exact=True).click()
     page.goto("/messages")
     page.get_by_placeholder("Recipient email").fill("someone@example.com")
     page.get_by_role("button", name="Filter").click()
