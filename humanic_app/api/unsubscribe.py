@@ -50,7 +50,7 @@ _PAGE = """<!doctype html>
 <title>{title}</title>
 <style>{style}</style></head>
 <body><main>
-<p class="sender">{sender}</p>
+<p class="sender">Email preferences</p>
 <h1>{heading}</h1>
 {body}
 </main></body></html>"""
@@ -63,10 +63,8 @@ class _Found:
 
 
 def _page(found: _Found, heading: str, body: str, status: int = 200) -> HTMLResponse:
-    sender = html.escape(found.sender)
-    text = _PAGE.format(
-        title=f"{html.escape(heading)} · {sender}", style=_STYLE, sender=sender, heading=html.escape(heading), body=body
-    )
+    title = heading if found.sender in heading else f"{heading} · {found.sender}"
+    text = _PAGE.format(title=html.escape(title), style=_STYLE, heading=html.escape(heading), body=body)
     return HTMLResponse(text, status_code=status)
 
 
