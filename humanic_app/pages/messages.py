@@ -190,7 +190,12 @@ def _message_view() -> rx.Component:
             spacing="3",
         ),
         rx.dialog.description(
-            _status_badge(S.selected["status"]), " ", rx.text.span("Email to ", S.selected["to"], color=SECONDARY)
+            _status_badge(S.selected["status"]),
+            " ",
+            rx.text.span(
+                rx.cond(S.selected["subject"] != "", "Email to " + S.selected["to"], "Written when it is sent"),
+                color=SECONDARY,
+            ),
         ),
         _detail_list(),
         rx.cond(

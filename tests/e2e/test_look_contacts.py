@@ -13,7 +13,7 @@ from humanic_app import routes
 from humanic_app.services.samples import posthog_event
 from tests.e2e import test_every_page as walk
 from tests.e2e.test_every_page import LOOKS, check, open_page, signed_in
-from tests.support.look import WIDTHS
+from tests.support.look import WIDTHS, settled
 from tests.support.webhooks import post_like_posthog
 
 RUN = uuid.uuid4().hex[:6]
@@ -104,6 +104,7 @@ def test_contacts_look(contexts, browser, app_url, owner, contact, theme, width)
         "v.getBoundingClientRect().right + 1 && !e.closest('.data-table')).map(e => e.tagName + '.' + e.className)"
     )
     assert overflowing == [], overflowing
+    settled(page)
     check(page, f"contacts-view-{theme}-{width}", full_page=False)
     page.keyboard.press("Escape")
     expect(view).to_have_count(0)

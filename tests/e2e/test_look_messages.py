@@ -18,7 +18,7 @@ from humanic_app.services.samples import posthog_event
 from tests.e2e import test_every_page as walk
 from tests.e2e.helpers import TIMEOUT_MS
 from tests.e2e.test_every_page import LOOKS, check, open_page, signed_in
-from tests.support.look import WIDTHS
+from tests.support.look import WIDTHS, settled
 from tests.support.webhooks import post_like_posthog
 
 RUN = uuid.uuid4().hex[:6]
@@ -98,6 +98,8 @@ def test_rows_name_their_campaign_and_a_scheduled_email_shows_only_what_it_has(
         expect(view.locator("#message-details")).not_to_contain_text(placeholder)
     expect(view.locator("#message-not-rendered")).to_contain_text("rendered when it is sent")
     expect(view.locator("#message-html")).to_have_count(0)
+    settled(page)
+    check(page, "messages-view-scheduled-light-desktop", full_page=False)
 
 
 def test_a_message_opens_in_a_dialog_over_its_row(contexts, browser, app_url, owner, outbox):
@@ -145,6 +147,7 @@ def test_message_view_look(contexts, browser, app_url, owner, outbox, theme, wid
         ".slice(0, 3).reduce((a, b) => a + Number(b), 0) / 3"
     )
     assert (surround < 60) if theme == "dark" else (surround > 200), surround
+    settled(page)
     check(page, f"messages-view-{theme}-{width}", full_page=False)
     page.keyboard.press("Escape")
     expect(view).to_have_count(0)
