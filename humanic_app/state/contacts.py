@@ -113,7 +113,10 @@ class ContactsState(AuthState):
 
     @rx.event
     @signed_in
-    def open_contact(self, contact_id: str):
+    def open_contact(self, contact_id: str, is_open: bool = True):
+        """The row's dialog opened (or closed: nothing to load)."""
+        if not is_open:
+            return
         with self._service_call() as session:
             try:
                 contact = contacts.get_contact(session=session, contact_id=int(contact_id))
@@ -127,7 +130,7 @@ class ContactsState(AuthState):
             "id": str(data["id"]),
             "email": data["email"] or "—",
             "name": data["name"],
-            "created": data["created_at"][:19].replace("T", " "),
+            "created": data["created_at"][:16].replace("T", " "),
             "subscription": f"Suppressed: {suppressed.reason.value}"
             if suppressed
             else f"Unsubscribed {data['unsubscribed_at'][:16].replace('T', ' ')}"

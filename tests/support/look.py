@@ -58,3 +58,12 @@ def shot(page: Page, name: str, *, full_page: bool = True) -> None:
     window when a dialog or drawer covers it."""
     GALLERY.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(GALLERY / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"), full_page=full_page)
+
+
+def settled(page: Page) -> None:
+    """Waits until no finite animation runs (a dialog fading and zooming in), so the audit and the picture
+    see the dialog as it stays; endless ones (a spinner) are not waited for."""
+    page.wait_for_function(  # a function, not an expression: the app's CSP forbids the eval an expression needs
+        "() => document.getAnimations().every(a => a.playState !== 'running'"
+        " || a.effect.getComputedTiming().iterations === Infinity)"
+    )

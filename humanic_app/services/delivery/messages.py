@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from humanic_app.models import DeliveryEvent, Message, MessageStatus
+from humanic_app.models import Campaign, DeliveryEvent, Message, MessageStatus
 from humanic_app.services.errors import ValidationFailed, require
 
 
@@ -36,6 +36,15 @@ def list_messages(
     if before_id is not None:
         stmt = stmt.where(col(Message.id) < before_id)
     return list(session.exec(stmt.order_by(col(Message.id).desc()).limit(max(1, min(limit, 500)))))
+
+
+def campaign_names(*, session: Session, messages: list[Message]) -> dict[int, str]:
+    """The names of the campaigns these messages came from, in one query (a list shows a page of messages)."""
+    ids = {m.campaign_id for m in messages if m.campaign_id is not None}
+    if not ids:
+        return {}
+    rows = session.exec(select(Campaign.id, Campaign.name).where(col(Campaign.id).in_(ids)))
+    return {campaign_id: name for campaign_id, name in rows if campaign_id is not None}
 
 
 def get_message(*, session: Session, message_id: int) -> Message:
