@@ -25,7 +25,8 @@ def test_event_to_email_in_messages(signed_in_page, app_url):
     hook = source["webhook_url"].replace("http://testserver", app_url)
     assert (
         post_like_posthog(
-            hook, posthog_event(event="user_signed_up", distinct_id="inbox_1", email="grace@example.com", name="Grace")
+            hook,
+            posthog_event(event="user_signed_up", distinct_id="inbox_1", email="grace.inbox@example.com", name="Grace"),
         )
         == 200
     )
@@ -33,7 +34,9 @@ def test_event_to_email_in_messages(signed_in_page, app_url):
     expect(page.locator("#local-outbox-banner")).to_contain_text("nothing leaves this machine")
     row = page.locator(".message-row", has_text="Welcome to Acme, Grace")
     expect(row).to_contain_text("sent")
-    expect(page.locator(".message-row", has_text="grace@example.com").filter(has_text="scheduled")).to_have_count(3)
+    expect(page.locator(".message-row", has_text="grace.inbox@example.com").filter(has_text="scheduled")).to_have_count(
+        3
+    )
     row.get_by_role("button", name="View").click()
     expect(page.locator("#message-subject")).to_have_text("Welcome to Acme, Grace")
     frame = page.frame_locator("#message-html")
