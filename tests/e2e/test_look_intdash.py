@@ -157,7 +157,21 @@ def traffic(app):
     finally:
         patcher.undo()
         retire_history(engine)
+        _free_names(engine)
         engine.dispose()
+
+
+def _free_names(engine) -> None:
+    """The seeded "Production" and "Staging" take names other journeys connect under: rename them away."""
+    from sqlmodel import Session
+
+    from humanic_app.services import sources
+
+    with Session(engine) as session:
+        for source in sources.list_sources(session=session):
+            if source.name in ("Production", "Staging"):
+                sources.rename_source(session=session, source_id=source.id, name=f"{source.name} (look #{source.id})")
+        session.commit()
 
 
 def _boxes_overlap(a: dict, b: dict) -> bool:
