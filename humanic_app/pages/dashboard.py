@@ -31,7 +31,12 @@ def _finding(f) -> rx.Component:
     return rx.callout(
         rx.vstack(
             rx.text(rx.text.strong(f.case, ": "), f.problem),
-            rx.text(rx.text.strong("Fix: "), f.fix, " ", rx.link("Go there", href=f.href, underline="always", high_contrast=True)),
+            rx.text(
+                rx.text.strong("Fix: "),
+                f.fix,
+                " ",
+                rx.link("Go there", href=f.href, underline="always", high_contrast=True),
+            ),
             spacing="1",
         ),
         icon="triangle-alert",
