@@ -35,10 +35,24 @@ def _label(moment: datetime, by_day: bool) -> str:
     return moment.strftime("%m-%d") if by_day else moment.strftime("%H:00")
 
 
-def _chart(buckets, by_day, series: Mapping[str, Mapping[datetime, float]]) -> dict[str, Any]:
+def _chart(buckets, by_day, series: Mapping[str, Mapping[datetime, float]], *, empty: bool | None = None) -> dict:
+    """`empty`: nothing to draw, so the page says what will fill the chart instead of drawing bare axes. By
+    default, when every value is 0; a rate chart is empty only when there was nothing to take a rate of."""
     names = list(series)
     rows = [{"t": _label(b, by_day), **{name: series[name].get(b, 0) for name in names}} for b in buckets]
-    return {"rows": rows, "series": names}
+    if empty is None:
+        empty = not any(row[name] for row in rows for name in names)
+    return {"rows": rows, "series": names, "empty": empty}
+
+
+PERCENT_TOPS = (0.5, 1, 2, 5, 10, 20, 50, 100)
+
+
+def percent_top(rows: list[dict[str, Any]], names: list[str]) -> float:
+    """The top of a percent axis starting at 0: the smallest round step above the data with a fifth to spare,
+    never below 0.5 % so Gmail's 0.1 % and 0.3 % lines are always in view, never above 100 %."""
+    highest = max((float(row[name]) for row in rows for name in names), default=0.0)
+    return next((top for top in PERCENT_TOPS if highest * 1.2 <= top), 100)
 
 
 def _top(found: dict[tuple[str, str], Any], name: str, label=lambda key: key) -> dict[str, dict]:
@@ -114,7 +128,12 @@ def overview(*, session: Session, range_key: str = "24h") -> dict[str, Any]:
             by_day,
             {"unsubscribes": _summed(found, "unsubscribed"), "bounces": bounced, "complaints": complained},
         ),
-        "rates": _chart(buckets, by_day, {"bounce rate %": rate(bounced), "complaint rate %": rate(complained)}),
+        "rates": _chart(
+            buckets,
+            by_day,
+            {"bounce rate %": rate(bounced), "complaint rate %": rate(complained)},
+            empty=not any(sent.values()),
+        ),
         "webhook": _chart(
             buckets,
             by_day,
@@ -125,6 +144,7 @@ def overview(*, session: Session, range_key: str = "24h") -> dict[str, Any]:
             },
         ),
     }
+    charts["rates"]["top"] = percent_top(charts["rates"]["rows"], charts["rates"]["series"])
     return {
         "range": range_key,
         "charts": charts,

@@ -43,6 +43,12 @@ class FunnelRow:
     next_24h: str
 
 
+def setup_complete(remaining: int, findings: int) -> bool:
+    """ "Setup complete" only when nothing is left to fix: every step done and no troubleshooting finding.
+    Until then the checklist stays, saying what is left."""
+    return remaining == 0 and findings == 0
+
+
 def _funnel_row(row: dict[str, Any]) -> FunnelRow:
     return FunnelRow(**{field.name: str(row[field.name]) for field in dataclasses.fields(FunnelRow)})
 
@@ -54,8 +60,14 @@ class DashboardState(AuthState):
     range_key: str = "24h"
     chart_rows: dict[str, list[dict[str, Any]]] = {}
     chart_series: dict[str, list[SeriesRow]] = {}
+    chart_empty: dict[str, bool] = {}  # nothing to draw: the card says what will fill it instead
+    rates_top: float = 0.5  # the top of the bounce and complaint rates' percent axis
     funnel: list[FunnelRow] = []
     health: dict[str, str] = {}
+
+    @rx.var
+    def setup_complete(self) -> bool:
+        return setup_complete(self.remaining, len(self.findings))
 
     def _load_activity(self) -> None:
         with read_scope() as session:
@@ -65,6 +77,8 @@ class DashboardState(AuthState):
             key: [SeriesRow(name=name, color=PALETTE[i % len(PALETTE)]) for i, name in enumerate(chart["series"])]
             for key, chart in data["charts"].items()
         }
+        self.chart_empty = {key: chart["empty"] for key, chart in data["charts"].items()}
+        self.rates_top = data["charts"]["rates"]["top"]
         self.funnel = [_funnel_row(row) for row in data["funnel"]]
         self.health = {k: str(v) for k, v in data["health"].items()}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import re
 import time
 from datetime import timedelta
 
@@ -21,7 +22,9 @@ from humanic_app.services import (
     event_log,
     mapping as mapping_service,
     sample_sender,
+    source_activity,
     sources,
+    wording,
     workspace,
 )
 from humanic_app.services.errors import ServiceError, ValidationFailed
@@ -54,7 +57,8 @@ def _mapping_from(form: dict[str, str]) -> dict:
     that keeps only what differs from the default."""
     mapping: dict = {}
     for field in MAPPED_FIELDS:
-        paths = [p.strip() for p in (form.get(f"map_{field}") or "").split(",") if p.strip()]
+        # the boxes wrap long paths onto several lines; a line break typed there separates paths like a comma
+        paths = [p.strip() for p in re.split(r"[,\n]", form.get(f"map_{field}") or "") if p.strip()]
         if paths and paths != mapping_service.DEFAULT_MAPPING[field]:
             mapping[field] = paths
     variables = _variables_from(form.get("variables") or "")
@@ -112,6 +116,20 @@ def _pretty(value) -> str:
 WAIT_BEFORE_HELP = timedelta(seconds=30)
 
 
+def _activity_words(found: source_activity.SourceActivity) -> dict[str, str]:
+    """The summary card's values. `last_at` is ISO for the page's relative time ("2 minutes ago"), which the
+    browser keeps current between events; `last_at_full` is the exact moment, shown on hover."""
+    return {
+        "received_today": str(found.received_today),
+        "last_event": found.last_event_name,
+        "last_at": found.last_event_at.isoformat() if found.last_event_at else "",
+        "last_at_full": found.last_event_at.strftime("%Y-%m-%d %H:%M:%S UTC") if found.last_event_at else "",
+        "rejected_today": str(found.rejected_today),
+        "rejected_words": wording.plural(found.rejected_today, "refused delivery", "refused deliveries"),
+        "last_rejection": found.last_rejection,
+    }
+
+
 def _name_error(exc: ServiceError) -> str:
     """A refused source name, as said at the name field."""
     return " ".join(field_messages(exc).values())
@@ -149,6 +167,13 @@ class IntegrationsState(AuthState):
     _last_seen_outcome: str = ""
     waiting_help: list[FindingRow] = []
     _help_checked_at: float = 0.0
+    activity: dict[str, str] = {}  # the connected source's summary: services/source_activity.py, in words
+    steps_open: bool = False  # the six setup steps, folded away once the source is live
+
+    @rx.var
+    def is_live(self) -> bool:
+        """Activated (or paused after) and events have arrived: the setup is done, so its steps fold away."""
+        return self.sel_status in (SourceStatus.active.value, SourceStatus.paused.value) and self.has_test_event
 
     @rx.var
     def status_label(self) -> str:
@@ -178,7 +203,7 @@ class IntegrationsState(AuthState):
             if rows and self.selected_id not in {s.id for s in rows}:
                 self.selected_id = id_of(rows[0])
             if not rows:
-                self.selected_id = 0
+                self.selected_id, self.activity = 0, {}
                 return
             source = sources.get_source(session=session, source_id=self.selected_id)
             self.sel_name, self.sel_status = source.name, source.status.value
@@ -186,6 +211,7 @@ class IntegrationsState(AuthState):
             self.sel_signing, self.sel_header_name = bool(source.signing_secret), source.required_header_name or ""
             latest = event_log.latest_accepted_event(session=session, source_id=id_of(source))
             self._show_latest(session, latest, source.mapping)
+            self.activity = _activity_words(source_activity.source_activity(session=session, source_id=id_of(source)))
             self._check_waiting(session, source, force=True)
 
     def _check_waiting(self, session, source, force: bool = False) -> None:
@@ -279,8 +305,13 @@ class IntegrationsState(AuthState):
     @signed_in
     def load(self):
         self.message = self.error = self.new_signing_secret = self.connect_error = self.rename_error = ""
-        self._draft, self.mapping_errors = {}, {}
+        self._draft, self.mapping_errors, self.steps_open = {}, {}, False
         self._reload()
+
+    @rx.event
+    @signed_in
+    def toggle_steps(self):
+        self.steps_open = not self.steps_open
 
     @rx.event
     @signed_in
@@ -292,7 +323,7 @@ class IntegrationsState(AuthState):
     def select_source(self, source_id: str):
         self.selected_id = int(source_id)
         self.new_signing_secret = self.message = self.error = self.rename_error = ""
-        self._draft, self.mapping_errors = {}, {}
+        self._draft, self.mapping_errors, self.steps_open = {}, {}, False
         self._reload()
 
     @rx.event

@@ -87,6 +87,7 @@ UI_ONLY = {
     "DashboardState.load": "charts; their numbers are in /metrics and /api/v1/diagnostics",
     "DashboardState.set_range": "which period the charts show",
     "IntegrationsState.note_copied": "says 'Copied' after the copy button",
+    "IntegrationsState.toggle_steps": "folds or unfolds the setup steps of a live source",
     "EventLogState.toggle_live": "whether the open page follows new events",
     "EventLogState.close_detail": "closes a panel",
     "CampaignsState.close_builder": "closes a panel",

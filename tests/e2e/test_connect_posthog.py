@@ -78,6 +78,8 @@ def test_connect_wait_live_map_and_activate(signed_in_page, app_url):
     page.locator("#activate-source").click()
     expect(page.locator("#source-status")).to_have_text("Active")
 
+    expect(page.locator("#setup-steps")).to_be_hidden()  # live: the steps fold behind "Setup steps"
+    page.get_by_role("button", name="Setup steps").click()
     page.get_by_role("button", name="Regenerate URL").click()
     page.get_by_role("button", name="Regenerate", exact=True).click()
     expect(page.locator("#webhook-url")).not_to_have_text(url)

@@ -48,7 +48,7 @@ def test_dashboard_shows_health_funnel_charts_and_findings(history, signed_in_pa
     expect(funnel.first).to_be_visible()
     for chart in ("events_by_source", "events_by_name", "emails", "rates", "webhook"):
         expect(page.locator(f"#chart-{chart} .recharts-surface").first).to_be_visible()
-    expect(page.locator("#chart-events_by_source .recharts-legend-wrapper")).to_contain_text("Production")
+    expect(page.locator("#chart-events_by_source .chart-legend")).to_contain_text("Production")
     expect(page.locator("#chart-events_by_source .recharts-bar-rectangle").first).to_be_visible()
     findings = page.locator("#findings")
     expect(findings).to_contain_text("deliveries were rejected in the last 7 days; most often: 401 bad signature")
@@ -67,7 +67,7 @@ def test_dashboard_shows_health_funnel_charts_and_findings(history, signed_in_pa
     page.get_by_role("link", name="Dashboard", exact=True).click()
 
     page.get_by_role("radio", name="7 days").click()
-    expect(page.locator("#chart-events_by_name .recharts-legend-wrapper")).to_contain_text("pricing_page_viewed")
+    expect(page.locator("#chart-events_by_name .chart-legend")).to_contain_text("pricing_page_viewed")
     expect(page.locator("#chart-rates .recharts-reference-line").first).to_be_attached()
     page.screenshot(path=str(SCREENSHOT))
 

@@ -240,6 +240,8 @@ def _counts(session: Session, rows: list[dict[str, Any]], answer_ms: list[float]
         if row["outcome"] == EventOutcome.rejected:  # one row per rejected delivery
             counts[(hour, "rejected", row["reason"].split(":")[0][:100])] += 1
             counts[(hour, "webhook_non2xx", row["reason"][:3])] += 1
+            if row["source_id"] is not None:  # a known URL refused (signature, header, body): that source's errors
+                counts[(hour, "rejected_source", source)] += 1
         elif row["outcome"] == EventOutcome.duplicate:
             counts[(hour, "duplicate", source)] += 1
         else:

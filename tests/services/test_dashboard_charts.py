@@ -1,0 +1,38 @@
+"""The Dashboard's charts say when they have nothing to draw, and a percent axis has a sensible top."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from humanic_app import clock
+from humanic_app.services import dashboard, sources
+from humanic_app.services.intake import payloads, storing
+from humanic_app.services.samples import posthog_event
+
+NOON = datetime(2030, 5, 14, 12, 0, tzinfo=UTC)
+
+
+def test_charts_are_empty_until_something_fills_them(session, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: NOON)
+    charts = dashboard.overview(session=session, range_key="24h")["charts"]
+    assert all(chart["empty"] for chart in charts.values()), [k for k, c in charts.items() if not c["empty"]]
+
+    source = sources.create_source(session=session, name="Charts")
+    session.flush()
+    events = payloads.parse_body(json.dumps(posthog_event(event="signed_up", distinct_id="d")).encode(), None)
+    storing.store_deliveries(
+        session=session, deliveries=[storing.Delivery(source_id=source.id, headers={}, events=events, arrived=None)]
+    )
+    charts = dashboard.overview(session=session, range_key="24h")["charts"]
+    assert not charts["events_by_source"]["empty"] and not charts["events_by_name"]["empty"]
+    assert charts["rates"]["empty"] and charts["emails"]["empty"]  # nothing sent: no rate to draw
+
+
+def test_a_percent_axis_starts_at_zero_and_keeps_gmails_lines_in_view():
+    rows = [{"t": "12:00", "bounce": 0.0, "complaint": 0.0}]
+    assert dashboard.percent_top(rows, ["bounce", "complaint"]) == 0.5  # 0.1 % and 0.3 % still shown
+    rows.append({"t": "13:00", "bounce": 1.4, "complaint": 0.05})
+    assert dashboard.percent_top(rows, ["bounce", "complaint"]) == 2
+    rows.append({"t": "14:00", "bounce": 100.0, "complaint": 0.0})
+    assert dashboard.percent_top(rows, ["bounce", "complaint"]) == 100
