@@ -202,6 +202,7 @@ def page_findings(title: str) -> rx.Component:
                 rx.text(f.problem, " ", rx.text.strong("Fix: "), f.fix),
                 icon="triangle-alert",
                 color_scheme="amber",
+                high_contrast=True,  # amber text on amber is 4.2:1 otherwise
                 size="1",
                 width="100%",
                 class_name="page-finding",

@@ -599,7 +599,7 @@ def _builder() -> rx.Component:
                     "This campaign is active: changes apply to contacts who enrol from now on.", icon="info", size="1"
                 ),
             ),
-            notice(S.overlap_warning, "amber", "triangle-alert", size="1", id="overlap-warning"),
+            notice(S.overlap_warning, "amber", "triangle-alert", size="1", id="overlap-warning", high_contrast=True),
             _text("Name", "name", S.name, "Drop-off recovery", id="campaign-name", max_length=limits.NAME),
             _trigger_section(),
             _unless_section(),
@@ -748,6 +748,7 @@ def _preview() -> rx.Component:
                     rx.text("Missing variable ", rx.code(m), ": renders empty."),
                     icon="triangle-alert",
                     color_scheme="amber",
+                    high_contrast=True,
                     size="1",
                     class_name="missing-variable",
                 ),
