@@ -23,7 +23,7 @@ BUILDER_HEADING_ID = "campaign-builder-heading"
 def _focus(element_id: str) -> EventSpec:
     """Moves focus (and so the view) to an element: the builder's heading as the builder appears, the list's
     heading as it goes. Compiled into the page (no eval), so it runs in the browser as it happens."""
-    element = FunctionStringVar.create("document.getElementById").call(element_id).to(ObjectVar)
+    element: ObjectVar = FunctionStringVar.create("document.getElementById").call(element_id).to(ObjectVar)
     return rx.call_function(ArgsFunctionOperation.create((), element.focus.to(FunctionVar).call()))
 
 
