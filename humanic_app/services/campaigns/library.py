@@ -1,8 +1,8 @@
 """The ready-made campaigns in ./campaigns/*.yaml: the real-world examples a marketer starts from.
 
-Each file is a campaign document plus a `purpose` line for its card (not part of the campaign); its copy
-says `{workspace}` where it names the sender's product, filled with the workspace's name (Settings) when
-the template is handed out, so a new campaign reads as the marketer's own and never as a sample company's."""
+Each file is a campaign document; its copy says `{workspace}` where it names the sender's product, filled
+with the workspace's name (Settings) when the template is handed out or a file imported, so a new campaign
+reads as the marketer's own and never as a sample company's. PURPOSES says on each card what it is for."""
 
 from __future__ import annotations
 
@@ -18,6 +18,15 @@ from humanic_app.settings import PROJECT_DIR
 LIBRARY_DIR = PROJECT_DIR / "campaigns"
 WORKSPACE_NAME = "{workspace}"
 DEFAULT_WORKSPACE_NAME: str = Workspace.model_fields["name"].default
+# One line per ready-made campaign, on its card (a test checks every file has one).
+PURPOSES = {
+    "drop-off-recovery": "Bring back shoppers who started checkout and did not finish within a day.",
+    "feature-adoption": "Help people get value from a feature the moment they first try it.",
+    "onboarding-activation": "Welcome new sign-ups and guide them to their first win over ten days.",
+    "paid-conversion-pricing": "Nudge people who keep returning to pricing with a time-limited offer.",
+    "paid-conversion-trial": "Convert trials two days before they end, while the value is fresh.",
+    "re-engagement": "Win back people who went quiet with one idea worth coming back for.",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,22 +49,20 @@ def _files() -> dict[str, dict[str, Any]]:
     return {path.stem: load_file(path) for path in sorted(LIBRARY_DIR.glob("*.yaml"))}
 
 
-def _named(value: Any, workspace_name: str) -> Any:
+def in_workspace(value: Any, workspace_name: str) -> Any:
+    """A document (or any part of one) with `{workspace}` in its copy replaced by the workspace's name."""
     if isinstance(value, str):
         return value.replace(WORKSPACE_NAME, workspace_name)
     if isinstance(value, dict):
-        return {key: _named(item, workspace_name) for key, item in value.items()}
+        return {key: in_workspace(item, workspace_name) for key, item in value.items()}
     if isinstance(value, list):
-        return [_named(item, workspace_name) for item in value]
+        return [in_workspace(item, workspace_name) for item in value]
     return value
 
 
 def templates(*, workspace_name: str = DEFAULT_WORKSPACE_NAME) -> dict[str, dict[str, Any]]:
     """{slug: document} in file-name order, the copy naming `workspace_name`."""
-    return {
-        slug: _named({key: value for key, value in doc.items() if key != "purpose"}, workspace_name)
-        for slug, doc in _files().items()
-    }
+    return {slug: in_workspace(doc, workspace_name) for slug, doc in _files().items()}
 
 
 def catalogue() -> list[Template]:
@@ -64,7 +71,7 @@ def catalogue() -> list[Template]:
         Template(
             slug=slug,
             name=doc["name"],
-            purpose=doc.get("purpose", ""),
+            purpose=PURPOSES.get(slug, ""),
             trigger=doc["trigger"]["event"],
             emails=len(doc.get("steps", [])),
         )
