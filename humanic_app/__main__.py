@@ -72,12 +72,14 @@ def _cmd_campaigns_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_campaigns_import(args: argparse.Namespace) -> int:
+    from humanic_app.services import workspace
     from humanic_app.services.campaigns import library, store
 
     loaded = library.load_text(sys.stdin.read() if args.file == "-" else Path(args.file).read_text())
     documents = loaded if isinstance(loaded, list) else [loaded]
     with session_scope() as session:
-        for document in documents:
+        named = workspace.get_workspace(session=session).name
+        for document in library.in_workspace(documents, named):  # campaigns/*.yaml say {workspace}
             campaign = store.create_campaign(session=session, document=document)
             print(f"Imported '{campaign.name}' as draft campaign {campaign.id}.")
     return 0

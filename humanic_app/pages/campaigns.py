@@ -3,13 +3,29 @@
 from typing import get_args
 
 import reflex as rx
+from reflex.event import EventSpec
+from reflex.vars import FunctionStringVar, FunctionVar, ObjectVar
+from reflex.vars.function import ArgsFunctionOperation
 
+from humanic_app import routes
 from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, long_text, toast
 from humanic_app.components.shell import empty_state, page_shell
+from humanic_app.components.table import cell_text, data_table
 from humanic_app.components.ui import notice
 from humanic_app.models import limits
 from humanic_app.services.campaigns.schema import OPERATORS, CampaignDocument
 from humanic_app.state.campaigns import CampaignsState as S
+
+LIST_HEADING_ID = "campaigns-list-heading"
+BUILDER_HEADING_ID = "campaign-builder-heading"
+
+
+def _focus(element_id: str) -> EventSpec:
+    """Moves focus (and so the view) to an element: the builder's heading as the builder appears, the list's
+    heading as it goes. Compiled into the page (no eval), so it runs in the browser as it happens."""
+    element: ObjectVar = FunctionStringVar.create("document.getElementById").call(element_id).to(ObjectVar)
+    return rx.call_function(ArgsFunctionOperation.create((), element.focus.to(FunctionVar).call()))
+
 
 REENTRY_CHOICES = list(get_args(CampaignDocument.model_fields["reentry"].annotation))
 
@@ -22,13 +38,25 @@ def _status_buttons(c) -> rx.Component:
             c.status != "active",
             rx.cond(
                 c.status != "archived",
-                rx.button("Activate", size="1", color_scheme="green", on_click=S.change_status(c.id, "active")),
+                rx.button(
+                    "Activate",
+                    size="1",
+                    variant="soft",
+                    color_scheme="green",
+                    high_contrast=True,
+                    on_click=S.change_status(c.id, "active"),
+                ),
             ),
         ),
         rx.cond(
             c.status == "active",
             rx.button(
-                "Pause", size="1", variant="soft", color_scheme="orange", on_click=S.change_status(c.id, "paused")
+                "Pause",
+                size="1",
+                variant="soft",
+                color_scheme="orange",
+                high_contrast=True,
+                on_click=S.change_status(c.id, "paused"),
             ),
         ),
         rx.cond(
@@ -39,6 +67,7 @@ def _status_buttons(c) -> rx.Component:
                 consequence=c.archive_consequence,
                 confirm_label="Archive",
                 on_confirm=S.change_status(c.id, "archived"),
+                trigger_props={"high_contrast": True},
             ),
         ),
         rx.button("Edit", size="1", variant="outline", on_click=S.edit(c.id)),
@@ -65,31 +94,36 @@ def _paused_banners() -> rx.Component:
 def _list() -> rx.Component:
     return rx.cond(
         S.campaigns.length() > 0,
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    *[
-                        rx.table.column_header_cell(h)
-                        for h in ("Campaign", "Status", "Trigger", "Emails sent", "Scheduled", "")
-                    ]
-                )
-            ),
-            rx.table.body(
-                rx.foreach(
-                    S.campaigns,
-                    lambda c: rx.table.row(
-                        rx.table.cell(long_text(c.name), max_width="260px"),
-                        rx.table.cell(rx.badge(c.status, color_scheme=rx.match(c.status, *STATUS_COLORS, "gray"))),
-                        rx.table.cell(rx.code(c.trigger)),
-                        rx.table.cell(c.sent),
-                        rx.table.cell(c.scheduled),
-                        rx.table.cell(_status_buttons(c)),
-                        class_name="campaign-row",
+        data_table(
+            ["Campaign", "Status", "Trigger", "Emails sent", "Scheduled", ""],
+            rx.foreach(
+                S.campaigns,
+                lambda c: rx.table.row(
+                    rx.table.cell(
+                        rx.hstack(
+                            long_text(c.name),
+                            rx.cond(
+                                c.id == S.editing_id.to_string(),
+                                rx.badge("Editing", variant="outline", high_contrast=True, flex_shrink="0"),
+                            ),
+                            spacing="2",
+                            align="center",
+                        ),
+                        max_width="280px",
                     ),
-                )
+                    rx.table.cell(
+                        rx.badge(c.status, color_scheme=rx.match(c.status, *STATUS_COLORS, "gray"), high_contrast=True)
+                    ),
+                    cell_text(c.trigger, max_width="200px", style={"font_family": "var(--code-font-family)"}),
+                    rx.table.cell(c.sent),
+                    rx.table.cell(c.scheduled),
+                    rx.table.cell(_status_buttons(c)),
+                    class_name="campaign-row",
+                    aria_current=rx.cond(c.id == S.editing_id.to_string(), "true", "false"),
+                ),
             ),
-            width="100%",
-            size="1",
+            label="Your campaigns",
+            min_width="640px",
         ),
         empty_state(
             "send",
@@ -102,16 +136,13 @@ def _list() -> rx.Component:
 UPLOAD_ID = "campaign-upload"
 
 
-def _templates() -> rx.Component:
-    return rx.hstack(
-        rx.text("New campaign:", size="2", weight="medium"),
-        rx.foreach(
-            S.template_names,
-            lambda t: rx.button(t.name, size="1", variant="soft", on_click=S.new_from_template(t.slug)),
-        ),
-        rx.button("Blank", size="1", variant="outline", on_click=S.new_from_template("")),
+def _import_button() -> rx.Component:
+    # The dropzone's file input takes no props of its own: the label around it names it for screen readers
+    # (a label names its first labellable descendant, the input, and a click on the button inside it does not
+    # reach the input a second time).
+    return rx.el.label(
         rx.upload(
-            rx.button("Upload YAML/JSON", size="1", variant="outline"),
+            rx.button(rx.icon("upload", size=14), "Import YAML/JSON", size="2", variant="outline"),
             id=UPLOAD_ID,
             max_files=1,
             multiple=False,
@@ -121,9 +152,88 @@ def _templates() -> rx.Component:
             accept={"application/x-yaml": [".yaml", ".yml"], "application/json": [".json"], "text/plain": [".txt"]},
             on_drop=S.handle_upload(rx.upload_files(upload_id=UPLOAD_ID)),
         ),
-        spacing="2",
-        wrap="wrap",
+    )
+
+
+def _list_header() -> rx.Component:
+    return rx.flex(
+        rx.heading("Your campaigns", size="4", as_="h2", id=LIST_HEADING_ID, tab_index=-1),
+        rx.spacer(),
+        rx.hstack(
+            rx.button(rx.icon("plus", size=14), "Blank campaign", size="2", on_click=S.new_from_template("")),
+            _import_button(),
+            spacing="2",
+            wrap="wrap",
+        ),
         align="center",
+        gap="3",
+        wrap="wrap",
+        width="100%",
+    )
+
+
+def _template_card(t) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(t.name, size="3", as_="h3"),
+            rx.text(t.purpose, size="2", color=rx.color("gray", 11), class_name="template-purpose"),
+            rx.hstack(
+                rx.badge(
+                    rx.icon("zap", size=12),
+                    t.trigger,
+                    variant="soft",
+                    high_contrast=True,
+                    class_name="template-trigger",
+                ),
+                rx.badge(
+                    rx.icon("mail", size=12),
+                    t.emails,
+                    variant="soft",
+                    color_scheme="gray",
+                    high_contrast=True,
+                    class_name="template-emails",
+                ),
+                spacing="2",
+                wrap="wrap",
+            ),
+            rx.spacer(),
+            rx.button(
+                "Use this campaign",
+                size="2",
+                variant="soft",
+                on_click=S.new_from_template(t.slug),
+                aria_label="Use " + t.name,
+            ),
+            spacing="2",
+            height="100%",
+            align="start",
+        ),
+        class_name="template-card",
+    )
+
+
+def _templates() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Start from a ready-made campaign", size="4", as_="h2"),
+        rx.text(
+            "Each is built on events PostHog sends. Their emails say \u201c",
+            rx.text.strong(S.workspace_name),
+            "\u201d, your workspace's name in ",
+            rx.link("Settings", href=routes.SETTINGS, underline="always"),
+            ".",
+            size="2",
+            color=rx.color("gray", 11),
+            id="template-workspace-hint",
+        ),
+        rx.grid(
+            rx.foreach(S.templates, _template_card),
+            columns=rx.breakpoints(initial="1", sm="2", lg="3"),
+            spacing="3",
+            width="100%",
+        ),
+        spacing="3",
+        width="100%",
+        id="campaign-templates",
     )
 
 
@@ -158,7 +268,7 @@ def _text(
     )
 
 
-def _step_field(control, s_index, field: str) -> rx.Component:
+def _step_field(control, s_index, field: str, width: str = "100%") -> rx.Component:
     """A step's input with its own refusal under it ("steps.<i>.<field>" in the document)."""
     error = S.builder_errors.get("steps." + s_index.to_string() + "." + field, "")
     field_id = "step-" + s_index.to_string() + "-" + field
@@ -166,14 +276,19 @@ def _step_field(control, s_index, field: str) -> rx.Component:
         control(**field_invalid_props(error, field_id=field_id)),
         field_error(error, field_id=field_id),
         spacing="1",
-        width="100%",
+        width=width,
     )
 
 
 def _condition_row(c, i) -> rx.Component:
+    n = (i + 1).to_string()
     return rx.hstack(
-        rx.select(
-            ["property", "person_property"],
+        rx.select.root(
+            rx.select.trigger(aria_label="Condition " + n + ": read from"),
+            rx.select.content(
+                rx.select.item("event property", value="property"),
+                rx.select.item("person property", value="person_property"),
+            ),
             value=c.target,
             on_change=lambda v: S.set_condition(i, "target", v),
             size="1",
@@ -184,21 +299,29 @@ def _condition_row(c, i) -> rx.Component:
             on_change=lambda v: S.set_condition(i, "key", v),
             size="1",
             max_length=limits.CONDITION_TEXT,
+            aria_label="Condition " + n + ": property name",
         ),
-        rx.select(list(OPERATORS), value=c.op, on_change=lambda v: S.set_condition(i, "op", v), size="1"),
+        rx.select.root(
+            rx.select.trigger(aria_label="Condition " + n + ": comparison"),
+            rx.select.content(*[rx.select.item(op, value=op) for op in OPERATORS]),
+            value=c.op,
+            on_change=lambda v: S.set_condition(i, "op", v),
+            size="1",
+        ),
         rx.input(
             value=c.value,
             placeholder="50",
             on_change=lambda v: S.set_condition(i, "value", v),
             size="1",
             max_length=limits.CONDITION_TEXT,
+            aria_label="Condition " + n + ": value",
         ),
         rx.icon_button(
             rx.icon("x", size=14),
             size="1",
             variant="ghost",
             on_click=S.remove_condition(i),
-            aria_label="Remove condition",
+            aria_label="Remove condition " + n,
         ),
         spacing="2",
         align="center",
@@ -207,54 +330,57 @@ def _condition_row(c, i) -> rx.Component:
     )
 
 
+def _step_button(icon: str, label, on_click, disabled, **props) -> rx.Component:
+    """An icon-only step control: its name says which step and what it does ("Move step 2 up")."""
+    return rx.icon_button(
+        rx.icon(icon, size=14),
+        size="2",
+        variant="ghost",
+        on_click=on_click,
+        aria_label=label,
+        title=label,
+        disabled=disabled,
+        **props,
+    )
+
+
 def _step_card(s, i) -> rx.Component:
+    n = (i + 1).to_string()
+    delay_id = "step-" + i.to_string() + "-delay"
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.badge("Step ", i + 1),
-                rx.text("Delay after the trigger event", size="1"),
-                rx.box(
-                    _step_field(
-                        lambda **p: rx.input(
-                            value=s.delay,
-                            on_change=lambda v: S.set_step(i, "delay", v),
-                            width="90px",
-                            size="1",
-                            class_name="step-delay",
-                            max_length=limits.DURATION,
-                            aria_label="Delay after the trigger event",
-                            **p,
-                        ),
-                        i,
-                        "delay",
-                    )
-                ),
+                rx.heading("Step ", n, size="3", as_="h3"),
                 rx.spacer(),
-                rx.icon_button(
-                    rx.icon("arrow-up", size=14),
-                    size="1",
-                    variant="ghost",
-                    on_click=S.move_step(i, -1),
-                    aria_label="Move step up",
-                ),
-                rx.icon_button(
-                    rx.icon("arrow-down", size=14),
-                    size="1",
-                    variant="ghost",
-                    on_click=S.move_step(i, 1),
-                    aria_label="Move step down",
-                ),
-                rx.icon_button(
-                    rx.icon("trash-2", size=14),
-                    size="1",
-                    variant="ghost",
-                    color_scheme="red",
-                    on_click=S.remove_step(i),
-                    aria_label="Remove step",
+                _step_button("arrow-up", "Move step " + n + " up", S.move_step(i, -1), i == 0),
+                _step_button("arrow-down", "Move step " + n + " down", S.move_step(i, 1), i == S.steps.length() - 1),
+                _step_button(
+                    "trash-2", "Delete step " + n, S.remove_step(i), S.steps.length() == 1, color_scheme="red"
                 ),
                 align="center",
                 width="100%",
                 spacing="2",
+            ),
+            rx.hstack(
+                rx.el.label(rx.text("Send after", size="1", weight="medium"), html_for=delay_id),
+                _step_field(
+                    lambda **p: rx.input(
+                        value=s.delay,
+                        on_change=lambda v: S.set_step(i, "delay", v),
+                        width="90px",
+                        size="1",
+                        class_name="step-delay",
+                        max_length=limits.DURATION,
+                        **p,
+                    ),
+                    i,
+                    "delay",
+                    width="auto",
+                ),
+                rx.text("from the trigger event (0 = at once; 2d, 24h, 30m)", size="1", color=rx.color("gray", 11)),
+                align="center",
+                spacing="2",
+                wrap="wrap",
             ),
             _step_field(
                 lambda **p: rx.input(
@@ -264,7 +390,7 @@ def _step_card(s, i) -> rx.Component:
                     width="100%",
                     class_name="step-subject",
                     max_length=limits.SUBJECT,
-                    aria_label="Subject",
+                    aria_label="Step " + n + " subject",
                     **p,
                 ),
                 i,
@@ -280,7 +406,7 @@ def _step_card(s, i) -> rx.Component:
                     class_name="step-html",
                     style={"font_family": "monospace"},
                     max_length=limits.HTML,
-                    aria_label="HTML",
+                    aria_label="Step " + n + " HTML",
                     **p,
                 ),
                 i,
@@ -294,7 +420,7 @@ def _step_card(s, i) -> rx.Component:
                     width="100%",
                     rows="2",
                     max_length=limits.TEXT,
-                    aria_label="Plain-text part",
+                    aria_label="Step " + n + " plain-text part",
                     **p,
                 ),
                 i,
@@ -308,134 +434,261 @@ def _step_card(s, i) -> rx.Component:
     )
 
 
+def _section(title: str, *content, hint: str = "") -> rx.Component:
+    """A titled part of the builder (h3 under the builder's h2)."""
+    return rx.vstack(
+        rx.heading(title, size="2", as_="h3"),
+        *([rx.text(hint, size="1", color=rx.color("gray", 11))] if hint else []),
+        *content,
+        spacing="2",
+        width="100%",
+    )
+
+
+def _select_field(label: str, field_id: str, items: list[str], value, on_change) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(rx.text(label, size="1", weight="medium"), html_for=field_id),
+        rx.select.root(
+            rx.select.trigger(id=field_id),
+            rx.select.content(*[rx.select.item(item.replace("_", " "), value=item) for item in items]),
+            value=value,
+            on_change=on_change,
+        ),
+        spacing="1",
+    )
+
+
+def _builder_header() -> rx.Component:
+    return rx.vstack(
+        rx.button(
+            rx.icon("arrow-left", size=14),
+            "Back to campaigns",
+            size="2",
+            variant="ghost",
+            on_click=[_focus(LIST_HEADING_ID), S.close_builder],
+            id="back-to-campaigns",
+        ),
+        rx.hstack(
+            rx.heading(
+                rx.cond(S.editing_id != 0, "Edit campaign", "New campaign"),
+                size="4",
+                as_="h2",
+                id=BUILDER_HEADING_ID,
+                tab_index=-1,
+                on_mount=_focus(BUILDER_HEADING_ID),
+            ),
+            rx.cond(S.editing_status != "", rx.badge(S.editing_status, high_contrast=True)),
+            align="center",
+            spacing="2",
+        ),
+        spacing="2",
+        align="start",
+        width="100%",
+    )
+
+
+def _trigger_section() -> rx.Component:
+    return _section(
+        "Trigger",
+        rx.el.datalist(rx.foreach(S.known_events, lambda e: rx.el.option(value=e)), id="known-events"),
+        rx.hstack(
+            _text(
+                "Event",
+                "trigger_event",
+                S.trigger_event,
+                "checkout_started",
+                width="240px",
+                list="known-events",
+                id="trigger-event",
+                error_key="trigger.event",
+            ),
+            _text(
+                "Only on occurrence #", "occurrence", S.occurrence, "1", width="80px", error_key="trigger.occurrence"
+            ),
+            _text("counted within", "within", S.within, "e.g. 30d", width="90px", error_key="trigger.within"),
+            spacing="3",
+            wrap="wrap",
+        ),
+        rx.text("Conditions (all must hold)", size="1", weight="medium"),
+        rx.foreach(S.conditions, _condition_row),
+        rx.button("Add condition", size="1", variant="soft", on_click=S.add_condition),
+    )
+
+
+def _unless_section() -> rx.Component:
+    # Empty until an event is named: a "24h" sitting in an unused section reads as a setting in force.
+    return _section(
+        "Unless (optional)",
+        rx.hstack(
+            _text(
+                "this event happens first",
+                "unless_event",
+                S.unless_event,
+                "e.g. checkout_completed",
+                error_key="unless.event",
+                width="220px",
+                list="known-events",
+                id="unless-event",
+            ),
+            _text("within", "unless_within", S.unless_within, "e.g. 24h", width="90px", error_key="unless.within"),
+            _text(
+                "with the same",
+                "unless_match",
+                S.unless_match,
+                "e.g. cart_id",
+                width="140px",
+                max_length=limits.CONDITION_TEXT,
+            ),
+            spacing="3",
+            wrap="wrap",
+        ),
+        hint="Nobody is emailed when this event follows the trigger in time (within 24 h unless you say).",
+    )
+
+
+def _exit_section() -> rx.Component:
+    return _section(
+        "Exit and re-entry",
+        rx.hstack(
+            _text(
+                "Exit when (goal events)",
+                "exit_on",
+                S.exit_on,
+                "e.g. subscription_upgraded",
+                width="260px",
+                max_length=limits.CONDITION_TEXT,
+            ),
+            _select_field(
+                "Re-entry", "campaign-reentry", REENTRY_CHOICES, S.reentry, lambda v: S.set_text("reentry", v)
+            ),
+            spacing="3",
+            wrap="wrap",
+        ),
+    )
+
+
+def _builder_actions() -> rx.Component:
+    return rx.hstack(
+        rx.button("Save", on_click=S.save, id="save-campaign"),
+        rx.cond(
+            S.editing_id != 0,
+            rx.cond(
+                S.editing_status != "active",
+                rx.button(
+                    "Activate",
+                    color_scheme="green",
+                    high_contrast=True,
+                    id="activate-campaign",
+                    on_click=S.change_status(S.editing_id.to_string(), "active"),
+                ),
+            ),
+        ),
+        rx.button("Download YAML", variant="soft", on_click=S.download_yaml),
+        spacing="2",
+        wrap="wrap",
+    )
+
+
 def _builder() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(
-                rx.heading(rx.cond(S.editing_id != 0, "Edit campaign", "New campaign"), size="4", as_="h2"),
-                rx.cond(S.editing_status != "", rx.badge(S.editing_status)),
-                rx.spacer(),
-                rx.button("Close", size="1", variant="ghost", on_click=S.close_builder),
-                width="100%",
-            ),
+            _builder_header(),
             rx.cond(
                 S.editing_status == "active",
                 rx.callout(
                     "This campaign is active: changes apply to contacts who enrol from now on.", icon="info", size="1"
                 ),
             ),
-            notice(S.overlap_warning, "amber", "triangle-alert", size="1", id="overlap-warning"),
+            notice(S.overlap_warning, "amber", "triangle-alert", size="1", id="overlap-warning", high_contrast=True),
             _text("Name", "name", S.name, "Drop-off recovery", id="campaign-name", max_length=limits.NAME),
-            rx.el.datalist(rx.foreach(S.known_events, lambda e: rx.el.option(value=e)), id="known-events"),
-            rx.hstack(
-                _text(
-                    "Trigger event",
-                    "trigger_event",
-                    S.trigger_event,
-                    "checkout_started",
-                    width="240px",
-                    list="known-events",
-                    id="trigger-event",
-                    error_key="trigger.event",
-                ),
-                _text(
-                    "Only on occurrence #",
-                    "occurrence",
-                    S.occurrence,
-                    "1",
-                    width="80px",
-                    error_key="trigger.occurrence",
-                ),
-                _text("counted within", "within", S.within, "30d", width="90px", error_key="trigger.within"),
-                spacing="3",
-                wrap="wrap",
+            _trigger_section(),
+            _unless_section(),
+            _exit_section(),
+            _section(
+                "Emails",
+                rx.foreach(S.steps, _step_card),
+                rx.button("Add email", size="1", variant="soft", on_click=S.add_step),
             ),
-            rx.text("Conditions (all must hold)", size="1", weight="medium"),
-            rx.foreach(S.conditions, _condition_row),
-            rx.button("Add condition", size="1", variant="soft", on_click=S.add_condition),
-            rx.hstack(
-                _text(
-                    "Unless this event happens first",
-                    "unless_event",
-                    S.unless_event,
-                    "checkout_completed",
-                    error_key="unless.event",
-                    width="220px",
-                    list="known-events",
-                    id="unless-event",
-                ),
-                _text("within", "unless_within", S.unless_within, "24h", width="80px", error_key="unless.within"),
-                _text(
-                    "with the same",
-                    "unless_match",
-                    S.unless_match,
-                    "cart_id",
-                    width="140px",
-                    max_length=limits.CONDITION_TEXT,
-                ),
-                spacing="3",
-                wrap="wrap",
-            ),
-            rx.hstack(
-                _text(
-                    "Exit when (goal events)",
-                    "exit_on",
-                    S.exit_on,
-                    "subscription_upgraded",
-                    width="260px",
-                    max_length=limits.CONDITION_TEXT,
-                ),
-                rx.vstack(
-                    rx.text("Re-entry", size="1", weight="medium"),
-                    rx.select(REENTRY_CHOICES, value=S.reentry, on_change=lambda v: S.set_text("reentry", v)),
-                    spacing="1",
-                ),
-                spacing="3",
-                wrap="wrap",
-            ),
-            rx.text("Emails", size="1", weight="medium"),
-            rx.foreach(S.steps, _step_card),
-            rx.button("Add email", size="1", variant="soft", on_click=S.add_step),
             rx.foreach(
                 S.field_errors,
                 lambda e: rx.callout(
                     e, icon="triangle-alert", color_scheme="red", size="1", class_name="builder-error"
                 ),
             ),
-            notice(S.message, "green", "check", size="1", id="campaign-message"),
-            rx.hstack(
-                rx.button("Save", on_click=S.save, id="save-campaign"),
-                rx.cond(
-                    S.editing_id != 0,
-                    rx.cond(
-                        S.editing_status != "active",
-                        rx.button(
-                            "Activate",
-                            color_scheme="green",
-                            id="activate-campaign",
-                            on_click=S.change_status(S.editing_id.to_string(), "active"),
-                        ),
-                    ),
-                ),
-                rx.button("Download YAML", variant="soft", on_click=S.download_yaml),
-                spacing="2",
-            ),
+            notice(S.message, "green", "check", size="1", id="campaign-message", role="status"),
+            _builder_actions(),
             rx.el.details(
                 rx.el.summary("YAML (paste to import)"),
-                rx.text_area(
-                    value=S.yaml_text,
-                    on_change=lambda v: S.set_text("yaml_text", v),
-                    rows="12",
-                    width="100%",
-                    style={"font_family": "monospace"},
-                    max_length=limits.YAML,
+                rx.vstack(
+                    rx.text_area(
+                        value=S.yaml_text,
+                        on_change=lambda v: S.set_text("yaml_text", v),
+                        rows="12",
+                        width="100%",
+                        style={"font_family": "monospace"},
+                        max_length=limits.YAML,
+                        aria_label="Campaign YAML",
+                    ),
+                    rx.button("Load YAML into the builder", size="1", variant="soft", on_click=S.import_yaml),
+                    spacing="2",
+                    padding_top="8px",
                 ),
-                rx.button("Load YAML into the builder", size="1", variant="soft", on_click=S.import_yaml),
             ),
-            spacing="3",
+            spacing="4",
             width="100%",
         ),
         width="100%",
+    )
+
+
+def _email_header(label: str, value, **props) -> rx.Component:
+    return rx.text(
+        rx.el.span(label + " ", style={"color": rx.color("gray", 11)}),
+        value,
+        size="2",
+        style={"overflow_wrap": "anywhere"},
+        **props,
+    )
+
+
+def _rendered_email() -> rx.Component:
+    return rx.cond(
+        S.preview_subject != "",
+        rx.vstack(
+            rx.box(
+                _email_header(
+                    "From:",
+                    rx.cond(S.preview_from != "", S.preview_from, "(no From address yet: set it in Settings)"),
+                    id="preview-from",
+                ),
+                _email_header("Subject:", S.preview_subject, id="preview-subject", weight="medium"),
+                padding="8px 12px",
+                border_bottom=f"1px solid {rx.color('gray', 6)}",
+                width="100%",
+            ),
+            # sandbox="": the email's own markup runs nothing and reaches nothing of the page
+            rx.el.iframe(
+                src_doc=S.preview_html,
+                sandbox="",
+                title="Email preview: " + S.preview_subject,
+                width="100%",
+                height="420px",
+                style={"border": "0", "background": "white", "display": "block"},
+                id="preview-html",
+            ),
+            spacing="0",
+            width="100%",
+            style={"border": f"1px solid {rx.color('gray', 6)}", "border_radius": "8px", "overflow": "hidden"},
+        ),
+        rx.cond(
+            S.preview_error == "",
+            rx.text(
+                "Give the email a subject and HTML to see it here, as it will be sent.",
+                size="2",
+                color=rx.color("gray", 11),
+                id="preview-empty",
+            ),
+        ),
     )
 
 
@@ -443,50 +696,61 @@ def _preview() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Preview", size="4", as_="h2"),
-            rx.text("Rendered on a real received event of the trigger type, or on a sample.", size="1"),
-            rx.select.root(
-                rx.select.trigger(placeholder="Event", width="100%"),
-                rx.select.content(
-                    rx.select.item("Sample event", value="sample"),
-                    rx.foreach(S.preview_events, lambda e: rx.select.item(e.label, value=e.id)),
-                ),
-                value=S.preview_event_id,
-                on_change=lambda v: S.set_preview("event", v),
+            rx.text(
+                "Exactly as it will be sent, footer and unsubscribe link included, on a real received event "
+                "of the trigger type or a sample.",
+                size="1",
+                color=rx.color("gray", 11),
             ),
-            rx.select.root(
-                rx.select.trigger(placeholder="Step"),
-                rx.select.content(
-                    rx.foreach(S.steps, lambda s, i: rx.select.item("Step ", i + 1, value=i.to_string()))
+            rx.hstack(
+                rx.vstack(
+                    rx.el.label(rx.text("Event", size="1", weight="medium"), html_for="preview-event"),
+                    rx.select.root(
+                        rx.select.trigger(placeholder="Event", width="100%", id="preview-event"),
+                        rx.select.content(
+                            rx.select.item("Sample event", value="sample"),
+                            rx.foreach(S.preview_events, lambda e: rx.select.item(e.label, value=e.id)),
+                        ),
+                        value=S.preview_event_id,
+                        on_change=lambda v: S.set_preview("event", v),
+                    ),
+                    spacing="1",
+                    flex="1",
+                    min_width="0",
                 ),
-                value=S.preview_step,
-                on_change=lambda v: S.set_preview("step", v),
+                rx.vstack(
+                    rx.el.label(rx.text("Step", size="1", weight="medium"), html_for="preview-step-choice"),
+                    rx.select.root(
+                        rx.select.trigger(placeholder="Step", id="preview-step-choice"),
+                        rx.select.content(
+                            rx.foreach(S.steps, lambda s, i: rx.select.item("Step ", i + 1, value=i.to_string()))
+                        ),
+                        value=S.preview_step,
+                        on_change=lambda v: S.set_preview("step", v),
+                    ),
+                    spacing="1",
+                ),
+                spacing="2",
+                width="100%",
+                align="end",
             ),
-            rx.button("Render preview", size="1", on_click=S.render_preview, id="render-preview"),
+            rx.button("Render preview", size="1", variant="soft", on_click=S.render_preview, id="render-preview"),
             rx.cond(
                 S.preview_error != "",
                 rx.callout(
                     S.preview_error, icon="triangle-alert", color_scheme="red", width="100%", id="preview-error"
                 ),
             ),
-            rx.cond(
-                S.preview_subject != "",
-                rx.vstack(
-                    rx.text(
-                        rx.text.strong("Subject: "),
-                        S.preview_subject,
-                        id="preview-subject",
-                        style={"overflow_wrap": "anywhere"},
-                    ),
-                    rx.el.iframe(
-                        src_doc=S.preview_html,
-                        sandbox="",
-                        width="100%",
-                        height="320px",
-                        style={"border": "1px solid var(--gray-6)", "background": "white"},
-                        id="preview-html",
-                    ),
-                    spacing="2",
-                    width="100%",
+            _rendered_email(),
+            rx.foreach(
+                S.preview_missing,
+                lambda m: rx.callout(
+                    rx.text("Missing variable ", rx.code(m), ": renders empty."),
+                    icon="triangle-alert",
+                    color_scheme="amber",
+                    high_contrast=True,
+                    size="1",
+                    class_name="missing-variable",
                 ),
             ),
             rx.el.label(rx.text("Send a test of this email to", size="1", weight="medium"), html_for="test-to"),
@@ -495,28 +759,20 @@ def _preview() -> rx.Component:
                     value=S.test_to,
                     on_change=S.set_test_to,
                     placeholder="you@company.com",
-                    size="1",
+                    size="2",
                     max_length=limits.EMAIL,
                     type="email",
+                    flex="1",
+                    min_width="0",
                     **field_invalid_props(S.test_send_error, field_id="test-to"),
                 ),
-                rx.button("Send test", size="1", variant="soft", on_click=S.send_test, id="send-test"),
+                rx.button("Send test", size="2", variant="soft", on_click=S.send_test, id="send-test"),
                 spacing="2",
-                wrap="wrap",
+                width="100%",
             ),
             field_error(S.test_send_error, field_id="test-to"),
             toast(S.test_send_result, id="test-send-result"),
-            rx.foreach(
-                S.preview_missing,
-                lambda m: rx.callout(
-                    rx.text("Missing variable ", rx.code(m), ": renders empty."),
-                    icon="triangle-alert",
-                    color_scheme="amber",
-                    size="1",
-                    class_name="missing-variable",
-                ),
-            ),
-            spacing="2",
+            spacing="3",
             width="100%",
         ),
         width="100%",
@@ -528,26 +784,35 @@ def _dry_run() -> rx.Component:
         rx.vstack(
             rx.heading("Dry run", size="4", as_="h2"),
             rx.hstack(
-                rx.text("What would it have sent over the last", size="2"),
-                rx.input(value=S.dry_run_days, on_change=S.set_dry_run_days, width="60px", size="1"),
+                rx.el.label(rx.text("What would it have sent over the last", size="2"), html_for="dry-run-days"),
+                rx.input(
+                    value=S.dry_run_days,
+                    on_change=S.set_dry_run_days,
+                    width="60px",
+                    size="1",
+                    id="dry-run-days",
+                    input_mode="numeric",
+                ),
                 rx.text("days?", size="2"),
                 rx.button("Dry run", size="1", on_click=S.run_dry_run, id="dry-run"),
                 align="center",
                 spacing="2",
+                wrap="wrap",
             ),
-            rx.cond(S.dry_run_summary != "", rx.text(S.dry_run_summary, size="2", id="dry-run-summary")),
+            rx.cond(S.dry_run_summary != "", rx.text(S.dry_run_summary, size="2", id="dry-run-summary", role="status")),
             rx.cond(
                 S.dry_run_rows.length() > 0,
-                rx.table.root(
-                    rx.table.body(
-                        rx.foreach(
-                            S.dry_run_rows,
-                            lambda r: rx.table.row(
-                                rx.table.cell(r.due), rx.table.cell(r.recipient), rx.table.cell("Step ", r.step)
-                            ),
-                        )
+                data_table(
+                    ["Due", "To", "Step"],
+                    rx.foreach(
+                        S.dry_run_rows,
+                        lambda r: rx.table.row(
+                            rx.table.cell(r.due, white_space="nowrap"),
+                            cell_text(r.recipient, max_width="200px"),
+                            rx.table.cell("Step ", r.step),
+                        ),
                     ),
-                    size="1",
+                    label="What the dry run would have sent",
                 ),
             ),
             spacing="2",
@@ -557,43 +822,55 @@ def _dry_run() -> rx.Component:
     )
 
 
+def _status_error() -> rx.Component:
+    return rx.cond(
+        S.status_error != "",
+        rx.callout(
+            rx.text(
+                S.status_error,
+                " ",
+                rx.cond(
+                    S.status_fix != "",
+                    rx.link(rx.cond(S.status_fix == "/settings", "Open Settings", "Open Domains"), href=S.status_fix),
+                ),
+            ),
+            icon="triangle-alert",
+            color_scheme="red",
+            width="100%",
+            id="campaigns-error",
+            role="alert",
+        ),
+    )
+
+
 def campaigns_page() -> rx.Component:
     return page_shell(
         "Campaigns",
-        rx.cond(
-            S.status_error != "",
-            rx.callout(
-                rx.text(
-                    S.status_error,
-                    " ",
-                    rx.cond(
-                        S.status_fix != "",
-                        rx.link(
-                            rx.cond(S.status_fix == "/settings", "Open Settings", "Open Domains"), href=S.status_fix
-                        ),
-                    ),
-                ),
-                icon="triangle-alert",
-                color_scheme="red",
-                width="100%",
-                id="campaigns-error",
-                role="alert",
-            ),
-        ),
+        _status_error(),
         toast(S.message, id="campaigns-message"),
         _paused_banners(),
+        _list_header(),
         _list(),
-        _templates(),
         rx.cond(
             S.builder_open,
             # minmax(0, …): a long unbroken value wraps inside its column instead of widening the grid
             rx.grid(
                 _builder(),
-                rx.vstack(_preview(), _dry_run(), spacing="4", min_width="0"),
+                # beside the builder the preview stays in view while the emails below are edited
+                rx.vstack(
+                    _preview(),
+                    _dry_run(),
+                    spacing="4",
+                    min_width="0",
+                    position=rx.breakpoints(initial="static", lg="sticky"),
+                    top="16px",
+                    align_self="start",
+                ),
                 columns=rx.breakpoints(initial="minmax(0, 1fr)", lg="minmax(0, 3fr) minmax(0, 2fr)"),
                 spacing="4",
                 width="100%",
                 id="campaign-builder",
             ),
+            _templates(),
         ),
     )

@@ -158,3 +158,15 @@ def render_error(*, subject: str, html: str, text: str | None, variables: dict[s
 
 def escape(value: str) -> str:
     return html_lib.escape(value or "")
+
+
+def as_sent(rendered: Rendered, *, address: str, unsubscribe_url: str) -> Rendered:
+    """The email as it leaves: the step's render followed by the footer every email carries, the sender's
+    postal address and the unsubscribe link (CAN-SPAM; Gmail's and Yahoo's bulk-sender rules). The
+    dispatcher sends this and the campaign preview shows this, so what a marketer sees is what is sent."""
+    footer_html = (
+        f'<hr><p style="font-size:12px;color:#666">{escape(address)}<br>'
+        f'<a href="{escape(unsubscribe_url)}">Unsubscribe</a></p>'
+    )
+    footer_text = f"\n\n--\n{address}\nUnsubscribe: {unsubscribe_url}"
+    return dataclasses.replace(rendered, html=rendered.html + footer_html, text=rendered.text + footer_text)

@@ -28,6 +28,13 @@ def get_workspace(*, session: Session) -> Workspace:
     return workspace
 
 
+def from_address(workspace: Workspace) -> str:
+    """The From header every email carries ("" until a From address is set)."""
+    if not workspace.from_email:
+        return ""
+    return f"{workspace.from_name} <{workspace.from_email}>" if workspace.from_name else workspace.from_email
+
+
 def read_workspace(*, session: Session) -> Workspace:
     """The workspace row without writing anything (read-only sessions): defaults until it is first saved."""
     return session.get(Workspace, WORKSPACE_ID) or Workspace(id=WORKSPACE_ID)

@@ -43,9 +43,14 @@ def _archive_consequence(scheduled: int) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
-class TemplateRow:
+class TemplateCard:
+    """A ready-made campaign's card: what it is for, what starts it, how many emails it sends."""
+
     slug: str
     name: str
+    purpose: str
+    trigger: str
+    emails: str  # "4 emails"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,7 +132,8 @@ def _split(text: str) -> list[str]:
 
 class CampaignsState(AuthState):
     campaigns: list[CampaignRow] = []
-    template_names: list[TemplateRow] = []
+    templates: list[TemplateCard] = []
+    workspace_name: str = ""  # what the ready-made campaigns' copy calls the product (Settings)
     known_events: list[str] = []
     editing_id: int = 0
     editing_status: str = ""
@@ -138,7 +144,7 @@ class CampaignsState(AuthState):
     within: str = ""
     conditions: list[ConditionRow] = []
     unless_event: str = ""
-    unless_within: str = "24h"
+    unless_within: str = ""  # empty while there is no Unless event: a value there would read as a setting
     unless_match: str = ""
     exit_on: str = ""
     reentry: str = "once"
@@ -153,6 +159,7 @@ class CampaignsState(AuthState):
     preview_event_id: str = "sample"
     preview_step: str = "0"
     preview_subject: str = ""
+    preview_from: str = ""  # the From header the email would carry ("" until Settings has a From address)
     preview_html: str = ""
     preview_error: str = ""  # why the step cannot render, shown where the preview would be
     preview_missing: list[str] = []
@@ -187,7 +194,17 @@ class CampaignsState(AuthState):
                 for c in rows
             ]
             self.known_events = event_log.recent_event_names(session=session)
-        self.template_names = [TemplateRow(slug=slug, name=doc["name"]) for slug, doc in library.templates().items()]
+            self.workspace_name = workspace.get_workspace(session=session).name
+        self.templates = [
+            TemplateCard(
+                slug=t.slug,
+                name=t.name,
+                purpose=t.purpose,
+                trigger=t.trigger,
+                emails=wording.plural(t.emails, "email"),
+            )
+            for t in library.catalogue()
+        ]
 
     def _load_document(self, doc: dict[str, Any]) -> None:
         trigger = doc.get("trigger") or {}
@@ -206,7 +223,7 @@ class CampaignsState(AuthState):
             for c in trigger.get("where", [])
         ]
         self.unless_event = unless.get("event", "")
-        self.unless_within = str(unless.get("within", "24h"))
+        self.unless_within = str(unless.get("within", "24h")) if unless else ""
         self.unless_match = ", ".join(unless.get("match", []))
         self.exit_on = ", ".join(doc.get("exit_on", []))
         self.reentry = doc.get("reentry", "once")
@@ -220,6 +237,7 @@ class CampaignsState(AuthState):
             for s in doc.get("steps", [])
         ] or [StepRow()]
         self.builder_errors, self.preview_subject, self.preview_html, self.preview_missing = {}, "", "", []
+        self.preview_from, self.preview_step = "", "0"
         # what was shown for the previous campaign belongs to it
         self.dry_run_summary, self.dry_run_rows, self.test_send_result, self.test_send_error = "", [], "", ""
         self.message = ""
@@ -265,12 +283,17 @@ class CampaignsState(AuthState):
     @rx.event
     @signed_in
     def new_from_template(self, slug: str):
-        self._load_document(
-            library.templates()[slug] if slug else {"name": "", "trigger": {"event": ""}, "steps": [{}]}
-        )
+        if slug:
+            with self._service_call() as session:
+                named = workspace.get_workspace(session=session).name
+            document = library.templates(workspace_name=named)[slug]
+        else:
+            document = {"name": "", "trigger": {"event": ""}, "steps": [{}]}
+        self._load_document(document)
         self.editing_id, self.editing_status, self.builder_open = 0, "", True
         self.overlap_warning = self.message = ""
         self._load_preview_events()
+        self._show_preview()
 
     @rx.event
     @signed_in
@@ -290,6 +313,7 @@ class CampaignsState(AuthState):
         )
         self.builder_open, self.message = True, ""
         self._load_preview_events()
+        self._show_preview()
 
     @rx.event
     def close_builder(self):
@@ -391,6 +415,8 @@ class CampaignsState(AuthState):
                 if self.editing_status == "active"
                 else ""
             )
+        if not self.builder_errors:
+            self._show_preview()  # the saved campaign, as it will be sent: the preview never goes blank on Save
 
     @rx.event
     @signed_in
@@ -401,6 +427,7 @@ class CampaignsState(AuthState):
             self.builder_errors = {"yaml": _yaml_problem(exc)}
             return
         self.message = "Loaded into the builder; review and Save."
+        self._show_preview()
 
     @rx.event
     async def handle_upload(self, files: list[rx.UploadFile]):
@@ -420,6 +447,7 @@ class CampaignsState(AuthState):
             self.editing_id, self.editing_status, self.builder_open = 0, "", True
             self.message = f"Loaded {upload.name or 'the file'} into the builder; review and Save."
             self._load_preview_events()
+            self._show_preview()
         return None
 
     @rx.event
@@ -494,6 +522,13 @@ class CampaignsState(AuthState):
             result["missing"],
             result["error"],
         )
+        self.preview_from = result["from_address"]
+
+    def _show_preview(self) -> None:
+        """The first step rendered as soon as a campaign opens, so the preview is never an empty box; a
+        document not valid yet leaves it empty (Render preview names what is missing)."""
+        with contextlib.suppress(ValidationFailed), self._service_call() as session:
+            self._render_preview(session)
 
     def _follow_edit(self) -> None:
         """Re-renders a shown preview as the builder is edited. A document mid-edit is often invalid: then the

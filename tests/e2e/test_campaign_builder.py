@@ -52,7 +52,7 @@ def test_build_preview_activate_drop_off_recovery(signed_in_page, app_url):
 
     page.locator("#render-preview").click()
     expect(page.locator("#preview-subject")).to_have_text("Subject: You left something in your cart, Ada")
-    expect(page.frame_locator("#preview-html").locator("p")).to_contain_text("Your cart of 129.5 EUR is waiting")
+    expect(page.frame_locator("#preview-html").locator("p").first).to_contain_text("Your cart of 129.5 EUR is waiting")
     expect(page.locator(".missing-variable")).to_contain_text("checkout_url")
 
     step.locator("input.step-subject, .step-subject input").fill("Still thinking it over, {{ name }}?")

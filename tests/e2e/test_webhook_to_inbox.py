@@ -17,7 +17,7 @@ def test_event_to_email_in_messages(signed_in_page, app_url):
     ).ok
     source = api.post(f"{app_url}/api/v1/sources", data={"name": "Inbox journey"}).json()
     assert api.post(f"{app_url}/api/v1/sources/{source['id']}/activate").ok
-    document = library.templates()["onboarding-activation"]
+    document = library.templates(workspace_name="Acme")["onboarding-activation"]
     document["name"] = "Onboarding (inbox journey)"
     campaign = api.post(f"{app_url}/api/v1/campaigns", data=document).json()
     assert api.post(f"{app_url}/api/v1/campaigns/{campaign['id']}/activate").ok

@@ -26,7 +26,7 @@ class World:
         session.commit()
 
     def campaign(self, slug: str):
-        campaign = store.create_campaign(session=self.session, document=library.templates()[slug])
+        campaign = store.create_campaign(session=self.session, document=library.templates(workspace_name="Acme")[slug])
         store.set_status(session=self.session, campaign_id=campaign.id, status=CampaignStatus.active)
         self.session.commit()
         return campaign

@@ -162,7 +162,8 @@ templates_router = APIRouter(prefix="/campaign-templates", tags=["campaigns"])
 
 
 @templates_router.get("", summary="The ready-made campaigns, {slug: document}: POST one to /campaigns to use it")
-def list_templates() -> dict[str, dict[str, Any]]:
+def list_templates(session: SessionDep) -> dict[str, dict[str, Any]]:
+    from humanic_app.services import workspace
     from humanic_app.services.campaigns import library
 
-    return library.templates()
+    return library.templates(workspace_name=workspace.read_workspace(session=session).name)

@@ -1,4 +1,5 @@
-"""Render a campaign step on a real stored event (or a sample), listing missing variables."""
+"""Render a campaign step on a real stored event (or a sample) exactly as the dispatcher would send it
+(footer and unsubscribe link included), listing missing variables."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from typing import Any
 from sqlmodel import Session
 
 from humanic_app.models import Contact, Event, Message, Source
-from humanic_app.services import mapping, outbox, templates
+from humanic_app.services import mapping, outbox, templates, workspace
 from humanic_app.services.campaigns.schema import CampaignDocument, validate_document
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.services.samples import posthog_event
 
 _TEMPLATE_FIELD = re.compile(r"^steps\.\d+\.(subject|html|text)$")
+# Each sent email gets its own signed link (services/unsubscribe.py); a preview has no message to sign for.
+PREVIEW_UNSUBSCRIBE_URL = "https://example.invalid/unsubscribe/preview"
 
 
 def variables_for_event(*, session: Session, event: Event | None) -> dict[str, Any]:
@@ -56,9 +59,14 @@ def preview_step(*, session: Session, document: dict[str, Any], step_index: int,
     index = min(step_index, len(doc.steps) - 1)
     step = doc.steps[index]
     variables = variables_for_event(session=session, event=event)
-    variables.setdefault("unsubscribe_url", "https://example.invalid/unsubscribe/preview")
+    variables["unsubscribe_url"] = PREVIEW_UNSUBSCRIBE_URL  # as the dispatcher does: never the event's own
+    ws = workspace.read_workspace(session=session)
     try:
-        rendered = templates.render(subject=step.subject, html=step.html, text=step.text, variables=variables)
+        rendered = templates.as_sent(
+            templates.render(subject=step.subject, html=step.html, text=step.text, variables=variables),
+            address=ws.physical_address or "",
+            unsubscribe_url=variables["unsubscribe_url"],
+        )
     except Exception as exc:  # whatever the template raises is what sending would hit: show it
         return _failed(f"Step {index + 1} cannot be rendered: {templates.describe_error(exc)}.", event)
     return {
@@ -66,6 +74,7 @@ def preview_step(*, session: Session, document: dict[str, Any], step_index: int,
         "html": rendered.html,
         "text": rendered.text,
         "missing": rendered.missing,
+        "from_address": workspace.from_address(ws),
         "event_id": event.id if event else None,
         "error": "",
     }
@@ -77,6 +86,7 @@ def _failed(error: str, event: Event | None) -> dict[str, Any]:
         "html": "",
         "text": "",
         "missing": [],
+        "from_address": "",
         "event_id": event.id if event else None,
         "error": error,
     }

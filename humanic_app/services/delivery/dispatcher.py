@@ -109,19 +109,6 @@ def _anything_due(session: Session) -> bool:
     )
 
 
-def _from_address(ws: Workspace) -> str:
-    return f"{ws.from_name} <{ws.from_email}>" if ws.from_name else ws.from_email
-
-
-def _footer(ws: Workspace, unsubscribe_url: str) -> tuple[str, str]:
-    address = ws.physical_address or ""
-    html = (
-        f'<hr><p style="font-size:12px;color:#666">{templates.escape(address)}<br>'
-        f'<a href="{unsubscribe_url}">Unsubscribe</a></p>'
-    )
-    return html, f"\n\n--\n{address}\nUnsubscribe: {unsubscribe_url}"
-
-
 @dataclasses.dataclass
 class _Facts:
     """What the gate and the renderer need about a whole claim, loaded in a few queries."""
@@ -241,17 +228,20 @@ def _render(
     variables.update(message.variables or {})
     unsubscribe_url, headers, tags = _envelope(session, message, public_url)
     variables["unsubscribe_url"] = unsubscribe_url
-    rendered = templates.render(subject=step["subject"], html=step["html"], text=step.get("text"), variables=variables)
-    footer_html, footer_text = _footer(ws, unsubscribe_url)
+    rendered = templates.as_sent(
+        templates.render(subject=step["subject"], html=step["html"], text=step.get("text"), variables=variables),
+        address=ws.physical_address or "",
+        unsubscribe_url=unsubscribe_url,
+    )
     subject = ("[Test] " if message.is_test else "") + rendered.subject
     return OutgoingEmail(
         message_id=id_of(message),
         idempotency_key=message.idempotency_key,
-        from_address=_from_address(ws),
+        from_address=workspace.from_address(ws),
         to=message.to_email,
         subject=subject,
-        html=rendered.html + footer_html,
-        text=rendered.text + footer_text,
+        html=rendered.html,
+        text=rendered.text,
         headers=headers,
         tags=tags,
     )
