@@ -102,7 +102,7 @@ def test_manual_suppression_from_the_contacts_page(signed_in_page):
     page = signed_in_page
     page.goto("/contacts")
     page.fill("#suppress-email", "Blocked@Example.com")
-    page.get_by_role("button", name="Suppress").click()
+    page.get_by_role("button", name="Suppress", exact=True).click()
     row = page.locator(".suppression-row", has_text="blocked@example.com")
     expect(row).to_contain_text("manual")
     row.get_by_role("button", name="Remove").click()

@@ -19,6 +19,7 @@ from tests.e2e import test_every_page as walk
 from tests.e2e.helpers import TIMEOUT_MS
 from tests.e2e.test_every_page import LOOKS, check, open_page, signed_in
 from tests.support.look import WIDTHS, settled
+from tests.support.waiting import wait_until
 from tests.support.webhooks import post_like_posthog
 
 RUN = uuid.uuid4().hex[:6]
@@ -122,7 +123,11 @@ def test_a_message_opens_in_a_dialog_over_its_row(contexts, browser, app_url, ow
     expect(view.get_by_role("heading", name="Delivery events")).to_have_count(0)
     for _ in range(8):  # focus is trapped inside the dialog (the email's own links included)
         page.keyboard.press("Tab")
-        assert page.evaluate("!!document.activeElement.closest('[role=dialog]')")
+        wait_until(
+            lambda: page.evaluate("!!document.activeElement.closest('[role=dialog]')"),
+            timeout_s=5,
+            what="focus back inside the dialog after Tab",
+        )
     # Keys typed inside the email's sandboxed frame belong to the email; on the dialog itself Escape closes.
     view.get_by_role("button", name="Close").focus()
     page.keyboard.press("Escape")
