@@ -89,7 +89,7 @@ def render_blockers(*, session: Session, campaign: Campaign) -> list[str]:
     variables = variables_for_event(session=session, event=event)
     on = f"event #{event.id}" if event else "the sample event"
     blockers = []
-    for index, step in enumerate(validate_document(campaign.definition).steps):
+    for index, step in validate_document(campaign.definition).emails():
         if error := templates.render_error(subject=step.subject, html=step.html, text=step.text, variables=variables):
             blockers.append(f"Step {index + 1} cannot be rendered on {on}: {error}. Fix its template first.")
     return blockers
