@@ -325,6 +325,7 @@ def _builder() -> rx.Component:
                 ),
             ),
             notice(S.overlap_warning, "amber", "triangle-alert", size="1", id="overlap-warning"),
+            notice(S.journey_note, "blue", "info", size="1", id="journey-note"),
             _text("Name", "name", S.name, "Drop-off recovery", id="campaign-name", max_length=limits.NAME),
             rx.el.datalist(rx.foreach(S.known_events, lambda e: rx.el.option(value=e)), id="known-events"),
             rx.hstack(

@@ -12,7 +12,7 @@ from sqlmodel import select
 from humanic_app import clock
 from humanic_app.models import Message, MessageStatus
 from humanic_app.services import processing, sources, workspace
-from humanic_app.services.campaigns import library, rules, store
+from humanic_app.services.campaigns import rules, store
 from humanic_app.services.campaigns.dry_run import dry_run
 from humanic_app.services.campaigns.preview import queue_test_send
 from humanic_app.services.delivery import dispatcher

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from humanic_app.db import make_engine
-from humanic_app.models import Message, MessageStatus
+from humanic_app.models import Message
 from humanic_app.services import processing, workspace
 from humanic_app.services.campaigns import library, store
 from tests.support.campaign_world import T0
@@ -61,7 +61,7 @@ def test_match_correlates_across_contacts_and_one_event_resumes_several(j):
     # the server reports the payment as its own distinct_id: another contact, the same cart
     j.send("checkout_completed", T0 + 2 * H, user="billing", email="billing@acme.io", cart_id="shared")
     resumed = [d["resumed"]["contact_id"] for d in j.decisions()[-1] if d.get("resumed")]
-    a, b, c = j.enrolments()
+    a, b, _c = j.enrolments()
     assert resumed == [a.contact_id, b.contact_id]
     j.at(T0 + 2 * D)
     assert j.schedule() == [("c@example.com", 1, T0 + H + 24 * H, "scheduled")]
@@ -223,10 +223,10 @@ def test_re_engagement_branches_on_the_open_and_says_when_it_cannot_know(j):
         ("local@example.com", 3),
         ("opened@example.com", 4),
     ]
-    opened, ignored, local = j.enrolments()
-    branch = [s for s in local.trail if s["took"] not in ("waited", "exit")][0]
+    _opened, ignored, local = j.enrolments()
+    branch = next(s for s in local.trail if s["took"] not in ("waited", "exit"))
     assert branch["took"] == "else" and "engagement unknown (local outbox" in branch["why"]
-    assert "not opened (delivered)" in [s for s in ignored.trail if s["took"] == "else"][0]["why"]
+    assert "not opened (delivered)" in next(s for s in ignored.trail if s["took"] == "else")["why"]
 
 
 def test_the_frequency_cap_gate_and_unsubscribes_still_apply_to_emails_written_later(j):

@@ -252,8 +252,14 @@ class Did(BaseModel):
         return f"did {self.did} since enrolling"
 
 
-def _condition_kind(value: Any) -> str:
-    keys = value if isinstance(value, dict) else vars(value)
+def _condition_kind(value: Any) -> str | None:
+    """The kind of a branch condition, by the keys it has (None for what is no condition at all)."""
+    if isinstance(value, BaseModel):
+        keys: Any = type(value).model_fields
+    elif isinstance(value, dict):
+        keys = value
+    else:
+        return None
     return "cond-engagement" if "was" in keys else "cond-did" if "did" in keys else "cond-property"
 
 
@@ -297,8 +303,12 @@ NODE_KINDS = ("email", "wait", "wait_for", "branch", "exit")
 
 
 def _node_kind(value: Any) -> str | None:
-    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    return f"node-{kind or 'email'}"
+    """A node's kind by its `type` (an email when left out; None for what is no node at all)."""
+    if isinstance(value, BaseModel):
+        return f"node-{getattr(value, 'type', None) or 'email'}"
+    if isinstance(value, dict):
+        return f"node-{value.get('type') or 'email'}"
+    return None
 
 
 Node = Annotated[
