@@ -119,7 +119,7 @@ def seen(
     contact_id: int | None,
 ) -> list[rules.Seen]:
     """Stored (processed) events of `name` stamped in [since, until] — of one contact, or of anyone."""
-    stmt = select(Event.timestamp, Event.id, Event.contact_id, Event.source_id, Event.payload).where(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+    stmt = select(Event.timestamp, Event.id, Event.contact_id, Event.source_id, Event.payload).where(  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
         Event.event_name == name,
         Event.outcome == EventOutcome.processed,
         col(Event.timestamp) >= since,
