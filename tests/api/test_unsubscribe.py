@@ -9,13 +9,13 @@ from humanic_app import clock
 from humanic_app.models import Contact, Message, MessageStatus
 from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender
-from tests.support.campaign_world import T0, World
+from tests.support.campaign_world import T0, World, linear
 
 
 def test_unsubscribe_flow(client, engine, monkeypatch):
     with Session(engine, expire_on_commit=False) as session:
         world = World(session)
-        world.campaign("onboarding-activation")
+        world.campaign(linear("onboarding-activation"))
         monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(minutes=1))
         world.send("user_signed_up", T0, email="ada@example.com")
         session.commit()

@@ -312,23 +312,26 @@ class CampaignRun:
         )
 
     def _waiting_for(self, facts: EventFacts) -> list[EnrolmentView]:
-        """The enrolments this event may resume: its contact's waiting for this name, and — for waits with
-        `match` — anyone's waiting under the event's values."""
-        found = [v for v in self._by_contact.get(facts.contact_id, []) if v.waiting and v.waiting_for == facts.name]
+        """The enrolments this event may resume, in one indexed query: its contact's waiting for this name
+        (key `c:<contact>`) and — for waits with `match` — anyone's waiting under the event's values. Its
+        contact's enrolments already known to the run are checked as they stand (new ones, moved ones)."""
         keys = rules.event_keys(
-            self._match_lists.get(facts.name or "", []), contact_id=None, properties=facts.properties
+            self._match_lists.get(facts.name or "", []), contact_id=facts.contact_id, properties=facts.properties
         )
-        if keys:
-            found += [v for v in self._new if v.waiting and v.waiting_for == facts.name and v.waiting_key in keys]
-            stmt = journeys.select_views().where(
-                Enrolment.waiting_for == facts.name,
-                col(Enrolment.waiting_key).in_(keys),
-                Enrolment.status == EnrolmentStatus.active,
-            )
-            for view in journeys.views(self.session, stmt):
-                if view.id not in self._by_id:
-                    self._register(view)
-                found.append(self._by_id[id_of(view)])
+        found = [v for v in self._by_contact.get(facts.contact_id, []) if v.waiting and v.waiting_for == facts.name]
+        found += [v for v in self._new if v.waiting and v.waiting_for == facts.name and v.waiting_key in keys]
+        for view in journeys.waiting_under(self.session, name=facts.name or "", keys=keys):
+            known = self._by_id.get(id_of(view))
+            if known is None:
+                self._register(view)
+                found.append(view)
+            elif not known.filled and known.position == view.position:
+                known.definition, known.variables, known.trail, known.filled = (
+                    view.definition,
+                    view.variables,
+                    view.trail,
+                    True,
+                )
         unique = {id(v): v for v in found if v.waiting and v.waiting_for == facts.name}
         return sorted(unique.values(), key=lambda v: (v.id is None, v.id or 0))
 
@@ -470,6 +473,8 @@ class CampaignRun:
             decisions: list[dict[str, Any]] = []
             if facts.contact is not None and facts.contact.id is not None and facts.name in self.ending:
                 decisions.extend(self._end_enrolments(facts))
+            if facts.contact is not None and facts.contact.id is not None:
+                self._people[facts.contact_id] = (facts.contact.email, facts.contact.properties)
             if facts.contact is not None and facts.contact.id is not None and self._may_resume(facts):
                 decisions.extend(self._resume(facts))
             others = [c for c in self.campaigns if c.document.trigger.event != facts.name]

@@ -17,6 +17,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from humanic_app.models import Contact, Enrolment, EnrolmentStatus, Event, EventOutcome, Message
@@ -67,6 +68,32 @@ class EnrolmentView:
     @property
     def waiting(self) -> bool:
         return self.status == EnrolmentStatus.active and bool(self.position)
+
+
+_WAITING_UNDER = (
+    select(*COLUMNS, Enrolment.definition, Enrolment.variables, Enrolment.trail)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+    .where(
+        Enrolment.waiting_for == bindparam("name"),
+        col(Enrolment.waiting_key).in_(bindparam("keys", expanding=True)),
+        Enrolment.status == EnrolmentStatus.active,
+    )
+    .order_by(col(Enrolment.id))
+)
+
+
+def waiting_under(session: Session, *, name: str, keys: set[str]) -> list[EnrolmentView]:
+    """The active enrolments waiting for `name` under any of `keys` (the (waiting_for, waiting_key) index),
+    filled. A statement built once: this runs for every event a journey waits for."""
+    if not keys:
+        return []
+    rows = session.connection().execute(_WAITING_UNDER, {"name": name, "keys": sorted(keys)})
+    found = []
+    for row in rows:
+        view = EnrolmentView(*row[: len(COLUMNS)])
+        view.definition, view.variables, view.trail = row[-3], row[-2] or {}, list(row[-1] or [])
+        view.filled = True
+        found.append(view)
+    return found
 
 
 def views(session: Session, stmt) -> list[EnrolmentView]:
