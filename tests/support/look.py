@@ -44,7 +44,8 @@ def wider_than_window(page: Page, limit: int = 5) -> list[str]:
         for (const el of document.body.querySelectorAll('*')) {
           const r = el.getBoundingClientRect();
           if (r.right > w + 1 && r.width > 0 && getComputedStyle(el).position !== 'fixed') {
-            out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${[...el.classList].slice(0, 2).join('.')} right=${Math.round(r.right)}`);
+            const name = `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}`;
+            out.push(`${name}.${[...el.classList].slice(0, 2).join('.')} right=${Math.round(r.right)}`);
             if (out.length >= limit) break;
           }
         } return out; }""",
