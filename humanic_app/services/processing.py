@@ -165,7 +165,7 @@ def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, 
         contact_ids={i.contact.id for i in items if i.contact is not None},
         earliest=min((i.timestamp for i in items if i.timestamp), default=None),
     )
-    rows = []
+    judged: list[tuple[WorkItem, engine.EventFacts]] = []
     for item in items:
         if item.event is None or item.outcome not in (EventOutcome.processed, EventOutcome.skipped):
             continue
@@ -181,6 +181,10 @@ def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, 
             source_reason=source_reason,
             workspace_paused=workspace_paused,
         )
+        judged.append((item, facts))
+    run.prefetch_waiting([facts for _, facts in judged])
+    rows = []
+    for item, facts in judged:
         decisions = run.evaluate(facts)
         fired = [d["campaign"] for d in decisions if d["fired"]]
         if fired and not item.reason:

@@ -102,6 +102,8 @@ class CampaignRun:
         self._documents: dict[str, CampaignDocument] = {}
         self._by_contact: dict[int, list[EnrolmentView]] = {}
         self._by_id: dict[int, EnrolmentView] = {}
+        self._by_key: dict[tuple[str | None, str | None], list[EnrolmentView]] = {}  # waiting enrolments loaded
+        self._fetched: dict[str, set[str]] = {}  # the keys already looked up, per event name
         self._ended: list[EnrolmentView] = []
         self._new: list[EnrolmentView] = []
         self._memo: dict[tuple, Any] = {}
@@ -310,30 +312,60 @@ class CampaignRun:
             if isinstance(node, WaitFor)
             else None,
         )
+        if view.waiting_key is not None:  # later events of this batch find it where it now waits
+            self._by_key.setdefault((view.waiting_for, view.waiting_key), []).append(view)
 
-    def _waiting_for(self, facts: EventFacts) -> list[EnrolmentView]:
-        """The enrolments this event may resume, in one indexed query: its contact's waiting for this name
-        (key `c:<contact>`) and — for waits with `match` — anyone's waiting under the event's values. Its
-        contact's enrolments already known to the run are checked as they stand (new ones, moved ones)."""
-        keys = rules.event_keys(
+    def _keys(self, facts: EventFacts) -> set[str]:
+        """The correlation keys under which enrolments waiting for this event are stored."""
+        return rules.event_keys(
             self._match_lists.get(facts.name or "", []), contact_id=facts.contact_id, properties=facts.properties
         )
-        found = [v for v in self._by_contact.get(facts.contact_id, []) if v.waiting and v.waiting_for == facts.name]
-        found += [v for v in self._new if v.waiting and v.waiting_for == facts.name and v.waiting_key in keys]
-        for view in journeys.waiting_under(self.session, name=facts.name or "", keys=keys):
-            known = self._by_id.get(id_of(view))
-            if known is None:
-                self._register(view)
-                found.append(view)
-            elif not known.filled and known.position == view.position:
-                known.definition, known.variables, known.trail, known.filled = (
-                    view.definition,
-                    view.variables,
-                    view.trail,
-                    True,
-                )
-        unique = {id(v): v for v in found if v.waiting and v.waiting_for == facts.name}
-        return sorted(unique.values(), key=lambda v: (v.id is None, v.id or 0))
+
+    def prefetch_waiting(self, batch: list[EventFacts]) -> None:
+        """Loads, in one indexed query per awaited event name (per 500 keys), every enrolment the batch's
+        events may resume — instead of one query per event."""
+        keys: dict[str, set[str]] = {}
+        for facts in batch:
+            if facts.contact is not None and facts.contact.id is not None and facts.name in self.waited:
+                keys.setdefault(facts.name or "", set()).update(self._keys(facts))
+        for name, wanted in keys.items():
+            for view in journeys.waiting_under(self.session, name=name, keys=wanted):
+                self._know(view)
+            self._fetched.setdefault(name, set()).update(wanted)
+
+    def _know(self, view: EnrolmentView) -> EnrolmentView:
+        """Registers a loaded waiting enrolment (filling one the run knew without its definition)."""
+        known = self._by_id.get(id_of(view))
+        if known is None:
+            self._register(view)
+            self._by_key.setdefault((view.waiting_for, view.waiting_key), []).append(view)
+            return view
+        if not known.filled and known.position == view.position:
+            known.definition, known.variables, known.trail, known.filled = (
+                view.definition,
+                view.variables,
+                view.trail,
+                True,
+            )
+        self._by_key.setdefault((known.waiting_for, known.waiting_key), []).append(known)
+        return known
+
+    def _waiting_for(self, facts: EventFacts) -> list[EnrolmentView]:
+        """The enrolments this event may resume: its contact's waiting for this name (key `c:<contact>`)
+        and — for waits with `match` — anyone's waiting under the event's values; from what
+        `prefetch_waiting` loaded (or one indexed query for keys it did not), and the run's own changes."""
+        name, keys = facts.name or "", self._keys(facts)
+        if missing := keys - self._fetched.get(name, set()):
+            for view in journeys.waiting_under(self.session, name=name, keys=missing):
+                self._know(view)
+            self._fetched.setdefault(name, set()).update(missing)
+        found = [v for v in self._by_contact.get(facts.contact_id, []) if v.waiting and v.waiting_for == name]
+        found += [v for v in self._new if v.waiting and v.waiting_for == name and v.waiting_key in keys]
+        for key in keys:
+            found += self._by_key.get((name, key), [])
+        unique = {id(v): v for v in found if v.waiting and v.waiting_for == name and v.waiting_key in keys | {None}}
+        mine = {id(v): v for v in found if v.contact_id == facts.contact_id and v.waiting and v.waiting_for == name}
+        return sorted({**unique, **mine}.values(), key=lambda v: (v.id is None, v.id or 0))
 
     def _resume(self, facts: EventFacts) -> list[dict[str, Any]]:
         """Every waiting enrolment this event resumes (by event time, correlated by contact or `match`),
