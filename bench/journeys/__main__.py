@@ -152,10 +152,11 @@ def setup(engine, *, waiting: int, rate: int, start: datetime) -> int:  # rate: 
                 }
             )
         _insert(session, Enrolment, rows)
+        source_id = id_of(source)
         session.commit()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("ANALYZE"))  # the statistics a database in use has (autovacuum's, on PostgreSQL)
-    return id_of(source)
+    return source_id
 
 
 def _backlog(engine) -> tuple[int, int]:
