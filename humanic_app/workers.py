@@ -47,7 +47,7 @@ def process_available(
     result = _process_pass(limit, ask_first)
     if result.emails_due_now:
         (wake or wake_dispatcher)()
-    return result.processed
+    return result.work
 
 
 def _process_pass(limit: int, ask_first: bool) -> processing.ProcessingResult:

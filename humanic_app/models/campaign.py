@@ -52,6 +52,7 @@ class Enrolment(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("campaign_id", "trigger_event_id", name="uq_enrolment_campaign_event"),
         Index("ix_enrolment_contact_campaign", "contact_id", "campaign_id"),
+        Index("ix_enrolment_waiting", "waiting_for", "waiting_key"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -67,3 +68,13 @@ class Enrolment(SQLModel, table=True):
     definition: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     ended_reason: str = Field(default="", max_length=300)
     created_at: datetime = Field(default_factory=now)
+    # Where the contact is in a journey (services/campaigns/journeys.py): the id of the node it waits at —
+    # a wait_for, or a branch reached ahead of time — or "" once nothing is left to decide. Emails up to
+    # that node are outbox rows already; later ones are written when it moves on.
+    position: str = Field(default="", max_length=64)
+    reached_at: datetime | None = None  # when it reached `position` (the wait's start, by event time)
+    wake_at: datetime | None = Field(default=None, index=True)  # the timeout, or when a branch is reached
+    waiting_for: str | None = Field(default=None, max_length=200)  # the event a wait_for waits for
+    waiting_key: str | None = Field(default=None, max_length=500)  # how it is correlated (contact or match)
+    variables: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    trail: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # nodes passed

@@ -29,7 +29,10 @@ class Workspace(SQLModel, table=True):
         default=WorkspaceStatus.active,
         sa_column=Column(Enum(WorkspaceStatus, native_enum=False, length=16), nullable=False),
     )
-    frequency_cap: int = Field(default=3)  # emails per contact per 24 h, across all campaigns
+    frequency_cap: int = Field(default=3)
+    timezone: str = Field(
+        default="UTC", max_length=64
+    )  # IANA name: journeys' time windows for contacts without one  # emails per contact per 24 h, across all campaigns
     link_signing_key: str = Field(default="", max_length=128)  # signs unsubscribe links; never shown
     sending_blocked_until: datetime | None = None  # the provider's quota ran out: nothing is sent until then
     sending_blocked_reason: str = Field(default="", max_length=500)

@@ -600,6 +600,7 @@ def _builder() -> rx.Component:
                 ),
             ),
             notice(S.overlap_warning, "amber", "triangle-alert", size="1", id="overlap-warning", high_contrast=True),
+            notice(S.journey_note, "blue", "info", size="1", id="journey-note", high_contrast=True),
             _text("Name", "name", S.name, "Drop-off recovery", id="campaign-name", max_length=limits.NAME),
             _trigger_section(),
             _unless_section(),

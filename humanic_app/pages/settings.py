@@ -127,6 +127,16 @@ def _workspace_form() -> rx.Component:
                 width="120px",
                 max_length=5,
             ),
+            _setting(
+                "Timezone",
+                "timezone",
+                rx.input,
+                "Journeys' time windows (\"until 09:00 on weekdays\") use each contact's timezone; this one for "
+                "contacts without one. An IANA name, like Europe/Paris.",
+                width="240px",
+                max_length=64,
+                placeholder="Europe/Paris",
+            ),
             rx.cond(
                 SettingsState.settings_errors.length() > 0,
                 rx.callout(

@@ -166,7 +166,7 @@ def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, 
         contact_ids={i.contact.id for i in items if i.contact is not None},
         earliest=min((i.timestamp for i in items if i.timestamp), default=None),
     )
-    rows = []
+    judged: list[tuple[WorkItem, engine.EventFacts]] = []
     for item in items:
         if item.event is None or item.outcome not in (EventOutcome.processed, EventOutcome.skipped):
             continue
@@ -182,6 +182,10 @@ def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, 
             source_reason=source_reason,
             workspace_paused=workspace_paused,
         )
+        judged.append((item, facts))
+    run.prefetch_waiting([facts for _, facts in judged])
+    rows = []
+    for item, facts in judged:
         decisions = run.evaluate(facts)
         fired = [d["campaign"] for d in decisions if d["fired"]]
         if fired and not item.reason:
@@ -245,17 +249,48 @@ class ProcessingResult:
 
     processed: int
     emails_due_now: bool
+    advanced: int = 0  # journeys moved on by a timeout or a branch coming due
+
+    @property
+    def work(self) -> int:
+        return self.processed + self.advanced
+
+
+ADVANCE_LIMIT = 500  # journeys moved on per pass; the loop comes straight back while there are more
 
 
 def run_pass(*, session: Session, limit: int = 200) -> ProcessingResult:
-    """Processes up to `limit` pending events in event-time order, in one transaction (0 processed as
-    well when another worker's pass holds the turn)."""
+    """Processes up to `limit` pending events in event-time order, then moves on the journeys whose
+    timeout or branch came due, in one transaction (0 of each when another worker's pass holds the turn).
+    Events go first: one stamped before a timeout and received before the pass ran still resumes its wait;
+    once the timeout path has run, a later event arrives late."""
     if not _take_processing_turn(session):
         session.commit()
         return ProcessingResult(processed=0, emails_due_now=False)
+    result = _run_events(session, limit)
+    advanced, due_now = _advance_journeys(session)
+    session.commit()
+    return ProcessingResult(result.processed, result.emails_due_now or due_now, advanced)
+
+
+def _advance_journeys(session: Session) -> tuple[int, bool]:
+    """The journeys whose timeout or branch came due, in a savepoint: a failure there is logged and must
+    not hold back the events processed in this pass."""
+    now = clock.now()
+    if not engine.anything_due(session, now=now):
+        return 0, False
+    try:
+        with session.begin_nested():
+            return engine.advance_due(session, now=now, limit=ADVANCE_LIMIT)
+    except Exception:
+        logger.exception("moving on due journeys failed; the next pass tries again")
+        session.expire_all()
+        return 0, False
+
+
+def _run_events(session: Session, limit: int) -> ProcessingResult:
     items = _claim(session, limit)
     if not items:
-        session.commit()  # release SQLite's write lock taken by BEGIN IMMEDIATE
         return ProcessingResult(processed=0, emails_due_now=False)
     workspace_paused = workspace.get_workspace(session=session).status == WorkspaceStatus.paused
     try:
@@ -266,18 +301,20 @@ def run_pass(*, session: Session, limit: int = 200) -> ProcessingResult:
         session.expire_all()
         items = _claim(session, limit)
         due_now = _process_one_by_one(session, items, workspace_paused)
-    session.commit()
     return ProcessingResult(processed=len(items), emails_due_now=due_now)
 
 
 def process_pending(*, session: Session, limit: int = 200) -> int:
-    """`run_pass` for callers that only count: how many events it processed."""
-    return run_pass(session=session, limit=limit).processed
+    """`run_pass` for callers that only count: how many events it processed and journeys it moved on."""
+    return run_pass(session=session, limit=limit).work
 
 
 def anything_pending(*, session: Session) -> bool:
-    """Cheap check from a read snapshot, so an idle poll does not take SQLite's write turn."""
-    return session.exec(select(Event.id).where(Event.outcome == EventOutcome.pending).limit(1)).first() is not None
+    """Cheap check from a read snapshot, so an idle poll does not take SQLite's write turn: events to
+    process, or journeys whose timeout or branch came due."""
+    if session.exec(select(Event.id).where(Event.outcome == EventOutcome.pending).limit(1)).first() is not None:
+        return True
+    return engine.anything_due(session, now=clock.now())
 
 
 def pending_count(*, session: Session) -> int:

@@ -11,11 +11,20 @@ from sqlmodel import Session
 from humanic_app import clock
 from humanic_app.models import limits
 from humanic_app.models.workspace import WORKSPACE_ID, Workspace, WorkspaceStatus
-from humanic_app.services import outbox
+from humanic_app.services import outbox, timewindow
 from humanic_app.services.auth import EMAIL_RE
 from humanic_app.services.errors import ValidationFailed
 
-EDITABLE_FIELDS = ("name", "from_name", "from_email", "physical_address", "status", "public_url", "frequency_cap")
+EDITABLE_FIELDS = (
+    "name",
+    "from_name",
+    "from_email",
+    "physical_address",
+    "status",
+    "public_url",
+    "frequency_cap",
+    "timezone",
+)
 
 
 def get_workspace(*, session: Session) -> Workspace:
@@ -65,6 +74,12 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
                 errors[key] = "A whole number of emails per contact per 24 hours (0 turns the cap off)."
             else:
                 cleaned[key] = cap
+            continue
+        if key == "timezone":
+            if timewindow.zone(value) is None:
+                errors[key] = "An IANA timezone name, like Europe/Paris or America/New_York."
+            else:
+                cleaned[key] = value
             continue
         if key == "status":
             try:
@@ -130,6 +145,7 @@ def workspace_as_dict(workspace: Workspace) -> dict[str, Any]:
         "status": workspace.status.value,
         "public_url": workspace.public_url,
         "frequency_cap": workspace.frequency_cap,
+        "timezone": workspace.timezone,
         "sending_blocked": sending_block(workspace=workspace),
     }
 

@@ -149,6 +149,10 @@ class CampaignsState(AuthState):
     exit_on: str = ""
     reentry: str = "once"
     steps: list[StepRow] = []
+    # A journey's nodes as loaded (waits, branches, ids…): this builder edits its emails only and keeps the
+    # rest as it is until the journey builder exists; `journey_note` says so on the page.
+    _journey_nodes: list[dict[str, Any]] = []
+    journey_note: str = ""
     builder_errors: dict[str, str] = {}  # by the document's field ("steps.0.html"), in the UI's words
     message: str = ""
     status_error: str = ""  # why an Activate (or other status change) was refused
@@ -227,6 +231,15 @@ class CampaignsState(AuthState):
         self.unless_match = ", ".join(unless.get("match", []))
         self.exit_on = ", ".join(doc.get("exit_on", []))
         self.reentry = doc.get("reentry", "once")
+        nodes = [s for s in doc.get("steps", []) if isinstance(s, dict)]
+        is_journey = any(set(s) - {"delay", "subject", "html", "text"} for s in nodes)
+        self._journey_nodes = nodes if is_journey else []
+        self.journey_note = (
+            "This campaign is a journey (waits, branches or named steps): the builder edits its emails; edit "
+            "its waits and branches in YAML."
+            if is_journey
+            else ""
+        )
         self.steps = [
             StepRow(
                 delay=str(s.get("delay", 0)),
@@ -234,7 +247,8 @@ class CampaignsState(AuthState):
                 html=s.get("html", ""),
                 text=s.get("text") or "",
             )
-            for s in doc.get("steps", [])
+            for s in nodes
+            if s.get("type", "email") == "email"
         ] or [StepRow()]
         self.builder_errors, self.preview_subject, self.preview_html, self.preview_missing = {}, "", "", []
         self.preview_from, self.preview_step = "", "0"
@@ -263,7 +277,7 @@ class CampaignsState(AuthState):
             }
         doc["exit_on"] = _split(self.exit_on)
         doc["reentry"] = self.reentry
-        doc["steps"] = [
+        emails = [
             {
                 "delay": s.delay.strip() or "0",
                 "subject": s.subject,
@@ -272,7 +286,15 @@ class CampaignsState(AuthState):
             }
             for s in self.steps
         ]
+        doc["steps"] = _with_journey_nodes(self._journey_nodes, emails) if self._journey_nodes else emails
         return doc
+
+    def _node_of_row(self, row: int) -> int:
+        """The document's step index of the builder's email row `row` (they differ in a journey)."""
+        if not self._journey_nodes:
+            return row
+        emails = [i for i, s in enumerate(self._journey_nodes) if s.get("type", "email") == "email"]
+        return emails[row] if 0 <= row < len(emails) else row
 
     @rx.event
     @signed_in
@@ -513,7 +535,10 @@ class CampaignsState(AuthState):
             else event_log.get_event(session=session, event_id=int(self.preview_event_id))
         )
         result = preview.preview_step(
-            session=session, document=self._document(), step_index=int(self.preview_step or 0), event=event
+            session=session,
+            document=self._document(),
+            step_index=self._node_of_row(int(self.preview_step or 0)),
+            event=event,
         )
         self.builder_errors = {}
         self.preview_subject, self.preview_html, self.preview_missing, self.preview_error = (
@@ -601,9 +626,22 @@ class CampaignsState(AuthState):
             preview.queue_test_send(
                 session=session,
                 document=self._document(),
-                step_index=int(self.preview_step or 0),
+                step_index=self._node_of_row(int(self.preview_step or 0)),
                 to=self.test_to,
                 variables=preview.variables_for_event(session=session, event=event),
                 campaign_id=self.editing_id or None,
             )
             self.test_send_result = f"Test email queued to {self.test_to.strip().lower()}: see Messages."
+
+
+def _with_journey_nodes(nodes: list[dict[str, Any]], emails: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A journey's nodes with its email nodes replaced, in order, by the builder's email rows (each keeping
+    its id, type and `next`); rows beyond the journey's emails are appended as plain emails."""
+    rows = iter(emails)
+    merged = []
+    for node in nodes:
+        if node.get("type", "email") != "email":
+            merged.append(node)
+        elif (row := next(rows, None)) is not None:
+            merged.append({**{k: v for k, v in node.items() if k in ("id", "type", "next")}, **row})
+    return merged + list(rows)

@@ -50,6 +50,7 @@ class SettingsState(AuthState):
     public_url: str = ""
     status: str = "active"
     frequency_cap: str = "3"
+    timezone: str = "UTC"
     settings_errors: dict[str, str] = {}  # by workspace field, each shown at its input
     key_error: str = ""
     saved_message: str = ""
@@ -95,7 +96,7 @@ class SettingsState(AuthState):
     def save(self, form: dict):
         changes = {
             k: form.get(k, "")
-            for k in ("name", "from_name", "from_email", "physical_address", "public_url", "frequency_cap")
+            for k in ("name", "from_name", "from_email", "physical_address", "public_url", "frequency_cap", "timezone")
         }
         self.saved_message = ""
         with self._service_call("settings_errors", then=self._refresh, words=field_messages) as session:

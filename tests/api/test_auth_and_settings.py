@@ -27,6 +27,7 @@ def test_settings_round_trip(authed):
             "physical_address": "1 Main St",
             "status": "paused",
             "public_url": "https://h.acme.io",
+            "timezone": "Europe/Paris",
         },
     )
     assert response.status_code == 200, response.text
@@ -38,8 +39,11 @@ def test_settings_round_trip(authed):
         "status": "paused",
         "public_url": "https://h.acme.io",
         "frequency_cap": 3,
+        "timezone": "Europe/Paris",
         "sending_blocked": "",
     }
+    refused = authed.put("/api/v1/settings", json={"timezone": "Mars/Olympus"})
+    assert refused.status_code == 422 and "IANA timezone" in refused.text
 
 
 def test_settings_validation_is_field_level(authed):

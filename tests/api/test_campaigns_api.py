@@ -3,9 +3,10 @@ import copy
 import yaml
 
 from humanic_app.services.campaigns import library
+from tests.support.campaign_world import linear
 from tests.support.cli import run_cli
 
-DROP_OFF = library.templates()["drop-off-recovery"]
+DROP_OFF = linear("drop-off-recovery")  # the linear form these tests were written for
 
 
 def test_create_read_update_and_round_trip(authed):

@@ -6,9 +6,10 @@ import copy
 from sqlmodel import Session
 
 from humanic_app.models import Campaign, limits
-from humanic_app.services.campaigns import library, preview
+from humanic_app.services.campaigns import preview
+from tests.support.campaign_world import linear
 
-DOC = library.templates()["drop-off-recovery"]
+DOC = linear("drop-off-recovery")  # its first step is an email
 
 
 def _with(**step):

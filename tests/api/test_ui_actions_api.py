@@ -100,7 +100,7 @@ def test_send_sample_posts_signed_samples_with_the_required_header_to_the_source
 def test_campaign_preview_and_templates(client, authed, source, engine):
     templates = authed.get("/api/v1/campaign-templates").json()
     assert templates == library.templates()
-    _slug, document = next(iter(templates.items()))
+    document = templates["feature-adoption"]  # a campaign whose step 0 is an email
     campaign = authed.post("/api/v1/campaigns", json=document).json()
     preview = authed.post(f"/api/v1/campaigns/{campaign['id']}/preview", json={"step": 0})
     assert preview.status_code == 200 and preview.json()["subject"] and preview.json()["event_id"] is None

@@ -11,7 +11,7 @@ from humanic_app.models import Contact, Message, MessageStatus
 from humanic_app.services import workspace
 from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender
-from tests.support.campaign_world import T0, World
+from tests.support.campaign_world import T0, World, linear
 
 
 def _sent_welcome(engine, monkeypatch, *, workspace_name: str | None = None) -> str:
@@ -20,7 +20,7 @@ def _sent_welcome(engine, monkeypatch, *, workspace_name: str | None = None) -> 
         if workspace_name:
             workspace.get_workspace(session=session).name = workspace_name
         world = World(session)
-        world.campaign("onboarding-activation")
+        world.campaign(linear("onboarding-activation"))
         monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(minutes=1))
         world.send("user_signed_up", T0, email="ada@example.com")
         session.commit()

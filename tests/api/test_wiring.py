@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from humanic_app.api import build_api
 from humanic_app.api.deps import get_db_engine
-from humanic_app.services.campaigns import library
 from humanic_app.services.intake.writer import IntakeWriter
 from humanic_app.services.samples import posthog_event
+from tests.support.campaign_world import linear
 
 
 def test_a_test_send_wakes_the_dispatcher_it_was_given(engine, api_key):
@@ -19,7 +19,7 @@ def test_a_test_send_wakes_the_dispatcher_it_was_given(engine, api_key):
     api = build_api(wake_dispatcher=lambda: woken.append("dispatcher"))
     api.dependency_overrides[get_db_engine] = lambda: engine
     with TestClient(api, headers={"Authorization": f"Bearer {api_key}"}) as client:
-        campaign = client.post("/api/v1/campaigns", json=library.templates()["drop-off-recovery"]).json()
+        campaign = client.post("/api/v1/campaigns", json=linear("drop-off-recovery")).json()
         sent = client.post(f"/api/v1/campaigns/{campaign['id']}/test-send", json={"to": "ada@example.com"})
     assert sent.status_code == 200 and sent.json()["is_test"] is True
     assert woken == ["dispatcher"]

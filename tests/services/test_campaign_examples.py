@@ -9,7 +9,7 @@ from sqlmodel import select
 from humanic_app.models import CampaignStatus, Enrolment, Event, Message
 from humanic_app.services import processing, sources, workspace
 from humanic_app.services.campaigns import library, store
-from tests.support.campaign_world import T0, World
+from tests.support.campaign_world import T0, World, linear
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def world(session):
 
 
 def test_onboarding_day_0_2_5_10(world):
-    world.campaign("onboarding-activation")
+    world.campaign(linear("onboarding-activation"))
     world.send("user_signed_up", T0)
     assert world.schedule() == [
         ("ada@example.com", i, T0 + timedelta(days=d), "scheduled") for i, d in enumerate([0, 2, 5, 10])
@@ -39,7 +39,7 @@ def test_feature_adoption_uses_feature_name(world):
 
 
 def test_drop_off_recovery_sends_only_without_checkout_completed(world):
-    world.campaign("drop-off-recovery")
+    world.campaign(linear("drop-off-recovery"))
     world.send("checkout_started", T0, user="a", email="a@example.com", cart_value=129.5, cart_id="c1")
     world.send("checkout_started", T0, user="b", email="b@example.com", cart_value=80, cart_id="c2")
     world.send("checkout_started", T0, user="c", email="c@example.com", cart_value=20, cart_id="c3")
@@ -55,7 +55,7 @@ def test_drop_off_recovery_sends_only_without_checkout_completed(world):
 
 def test_drop_off_completed_arriving_before_started_still_cancels(world):
     """Out-of-order delivery: the completion (later in time) is processed first."""
-    world.campaign("drop-off-recovery")
+    world.campaign(linear("drop-off-recovery"))
     world.send("checkout_completed", T0 + timedelta(hours=1), cart_id="c1")
     world.send("checkout_started", T0, cart_value=99, cart_id="c1")
     assert world.schedule() == []
@@ -85,7 +85,7 @@ def test_pricing_views_outside_the_window_do_not_count(world):
 
 
 def test_re_engagement_after_exit(world):
-    world.campaign("re-engagement")
+    world.campaign(linear("re-engagement"))
     world.send("user_inactive", T0)
     assert [(s[1], s[2]) for s in world.schedule()] == [(0, T0), (1, T0 + timedelta(days=4))]
     world.send("user_inactive", T0 + timedelta(days=1))
@@ -102,8 +102,8 @@ def test_re_engagement_after_exit(world):
 
 
 def test_decision_trace_explains_every_active_campaign(world, session):
-    world.campaign("onboarding-activation")
-    world.campaign("drop-off-recovery")
+    world.campaign(linear("onboarding-activation"))
+    world.campaign(linear("drop-off-recovery"))
     world.send("user_signed_up", T0)
     [onboarding, drop_off] = world.decisions()[-1]
     assert onboarding["fired"] and onboarding["reason"].startswith("matched: enrolled, 4 emails")
@@ -121,7 +121,7 @@ def test_decision_trace_explains_every_active_campaign(world, session):
 
 
 def test_replayed_event_never_enrols_twice(world, session):
-    world.campaign("onboarding-activation")
+    world.campaign(linear("onboarding-activation"))
     world.send("user_signed_up", T0)
     event = session.exec(select(Event)).one()
     event.outcome = "pending"  # as if the processor crashed after the enrolment committed
@@ -133,7 +133,7 @@ def test_replayed_event_never_enrols_twice(world, session):
 
 
 def test_archiving_cancels_pending_and_unactivated_source_fires_nothing(world, session):
-    campaign = world.campaign("onboarding-activation")
+    campaign = world.campaign(linear("onboarding-activation"))
     world.send("user_signed_up", T0)
     store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.archived)
     assert {s[3] for s in world.schedule()} == {"cancelled"}
@@ -173,7 +173,7 @@ def test_dry_run_matches_what_the_engine_schedules(world, session, monkeypatch):
     world.send("checkout_started", T0, user="c", email="c@example.com", cart_value=20, cart_id="c3")
     world.send("checkout_completed", T0 + timedelta(hours=2), user="a", email="a@example.com", cart_id="c1")
     assert world.schedule() == []
-    result = dry_run(session=session, document=library.templates()["drop-off-recovery"], days=7)
+    result = dry_run(session=session, document=linear("drop-off-recovery"), days=7)
     assert result["contacts"] == 1 and result["emails"] == 1
     assert result["sample"] == [
         {
@@ -190,7 +190,7 @@ def test_dry_run_matches_what_the_engine_schedules(world, session, monkeypatch):
         world.send("pricing_page_viewed", T0 - timedelta(days=3) + timedelta(days=day), user="p", email="p@example.com")
     pricing = dry_run(session=session, document=library.templates()["paid-conversion-pricing"], days=30)
     assert pricing["emails"] == 1 and pricing["sample"][0]["due_at"] == (T0 - timedelta(days=1)).isoformat()
-    onboarding = dry_run(session=session, document=library.templates()["onboarding-activation"], days=30)
+    onboarding = dry_run(session=session, document=linear("onboarding-activation"), days=30)
     assert onboarding["emails"] == 0 and onboarding["events_considered"] == 0
 
 

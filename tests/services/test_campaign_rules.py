@@ -12,13 +12,13 @@ from sqlmodel import select
 from humanic_app import clock
 from humanic_app.models import Message, MessageStatus
 from humanic_app.services import processing, sources, workspace
-from humanic_app.services.campaigns import library, rules, store
+from humanic_app.services.campaigns import rules, store
 from humanic_app.services.campaigns.dry_run import dry_run
 from humanic_app.services.campaigns.preview import queue_test_send
 from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender
 from humanic_app.services.intake import payloads, storing
-from tests.support.campaign_world import T0, World
+from tests.support.campaign_world import T0, World, linear
 
 CUSTOM_MAPPING = {
     "event_name": "type",
@@ -65,18 +65,18 @@ def custom_world(session):
 
 def test_a_custom_body_where_clause_sees_the_mapped_properties(custom_world, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(days=2))
-    custom_world.campaign("drop-off-recovery")
+    custom_world.campaign(linear("drop-off-recovery"))
     send_custom(custom_world, custom_body("checkout_started", T0, cart_value=80, cart_id="c1"))
     assert custom_world.schedule() == [("ada@example.com", 0, T0 + timedelta(hours=24), "scheduled")]
     assert custom_world.decisions()[-1][0]["reason"].startswith("matched: enrolled")
-    predicted = dry_run(session=custom_world.session, document=library.templates()["drop-off-recovery"], days=7)
+    predicted = dry_run(session=custom_world.session, document=linear("drop-off-recovery"), days=7)
     assert [(e["to"], e["due_at"]) for e in predicted["sample"]] == [
         ("ada@example.com", (T0 + timedelta(hours=24)).isoformat())
     ]
 
 
 def test_unless_on_a_different_custom_body_cart_does_not_cancel(custom_world):
-    custom_world.campaign("drop-off-recovery")
+    custom_world.campaign(linear("drop-off-recovery"))
     send_custom(custom_world, custom_body("checkout_started", T0, cart_value=80, cart_id="c1"))
     send_custom(custom_world, custom_body("checkout_completed", T0 + timedelta(hours=1), cart_id="c2"))
     assert [s[3] for s in custom_world.schedule()] == ["scheduled"]
@@ -86,7 +86,7 @@ def test_unless_on_a_different_custom_body_cart_does_not_cancel(custom_world):
 
 def test_the_engines_history_reads_custom_body_properties_through_the_mapping(custom_world):
     """Out-of-order delivery: the completion is stored before the start it may cancel."""
-    custom_world.campaign("drop-off-recovery")
+    custom_world.campaign(linear("drop-off-recovery"))
     send_custom(custom_world, custom_body("checkout_completed", T0 + timedelta(hours=1), cart_id="c2"))
     send_custom(custom_world, custom_body("checkout_started", T0, cart_value=80, cart_id="c1"))
     assert [s[3] for s in custom_world.schedule()] == ["scheduled"]
@@ -97,7 +97,7 @@ def test_the_engines_history_reads_custom_body_properties_through_the_mapping(cu
 
 
 def test_unless_match_on_a_property_missing_on_either_side_never_matches(world):
-    world.campaign("drop-off-recovery")
+    world.campaign(linear("drop-off-recovery"))
     world.send("checkout_started", T0, cart_value=80)  # no cart_id
     world.send("checkout_completed", T0 + timedelta(hours=1))  # no cart_id either: not the same cart
     world.send("checkout_completed", T0 + timedelta(hours=2), cart_id=None)
@@ -128,10 +128,10 @@ def _dispatch(world, engine):
 
 
 def test_pending_emails_render_from_the_definition_they_were_scheduled_under(world, session, engine, monkeypatch):
-    campaign = world.campaign("onboarding-activation")
+    campaign = world.campaign(linear("onboarding-activation"))
     monkeypatch.setattr(clock, "now", lambda: T0 - timedelta(minutes=1))
     world.send("user_signed_up", T0)
-    shorter = copy.deepcopy(library.templates()["onboarding-activation"])
+    shorter = copy.deepcopy(linear("onboarding-activation"))
     shorter["steps"] = shorter["steps"][:1]
     shorter["steps"][0]["subject"] = "Edited welcome"
     store.update_campaign(session=session, campaign_id=campaign.id, document=shorter)
@@ -154,7 +154,7 @@ def test_pending_emails_render_from_the_definition_they_were_scheduled_under(wor
 
 
 def test_an_email_whose_step_is_gone_is_cancelled_and_the_rest_still_send(world, session, engine, monkeypatch):
-    world.campaign("onboarding-activation")
+    world.campaign(linear("onboarding-activation"))
     monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(minutes=1))
     world.send("user_signed_up", T0)
     orphan = session.exec(select(Message).where(Message.step_index == 3)).one()
@@ -170,7 +170,7 @@ def test_an_email_whose_step_is_gone_is_cancelled_and_the_rest_still_send(world,
 
 def test_test_sends_render_their_own_step(world, session, engine, monkeypatch):
 
-    campaign = world.campaign("onboarding-activation")
+    campaign = world.campaign(linear("onboarding-activation"))
     monkeypatch.setattr(clock, "now", lambda: T0)
     queue_test_send(
         session=session,

@@ -2,13 +2,18 @@
 body and a custom one, timestamps out of order, late deliveries, repeated events and retried deliveries,
 `unless` and exit events — go through real ingest and processing, one delivery at a time as the live
 worker takes them, with the due emails marked sent between deliveries as the dispatcher would. Then the
-dry run replays the same stored events. Contact properties are held fixed and nothing is paused."""
+dry run replays the same stored events. Contact properties are held fixed and nothing is paused.
+
+Journeys too: generated journeys (wait_for with and without `match`, timeouts, branches on events since
+enrolling, properties and engagement, waits with windows, exits) — the worker's passes run before each
+delivery as they would every second, so timeouts and branches move on when they come due."""
 
 import json
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import Session, select
 
@@ -125,8 +130,59 @@ def _stream(rng: random.Random, names: dict[str, str], seed: int) -> list[tuple[
     return stream
 
 
+def _journey(rng: random.Random, names: dict[str, str], index: int) -> dict:
+    """A generated journey: a first email, then a wait_for, a branch or both, converging on a thank-you."""
+    kind = rng.choice(["wait_for", "branch", "both"])
+    steps: list[dict] = [{"id": "first", "delay": rng.choice(["0", "2h"]), "subject": "First", "html": "<p>1</p>"}]
+    if kind in ("wait_for", "both"):
+        steps.append(
+            {
+                "id": "w",
+                "type": "wait_for",
+                "event": names["done"],
+                "timeout": rng.choice(["12h", "2d"]),
+                "match": rng.choice([[], ["cart_id"]]),
+                "on_event": rng.choice(["done", "thanks"]),
+            }
+        )
+        steps.append({"id": "nudge", "subject": "Nudge", "html": "<p>n</p>"})
+    if kind in ("branch", "both"):
+        wait: dict = {"type": "wait", "duration": rng.choice(["1h", "1d"])}
+        if rng.random() < 0.3:
+            wait["until"] = {"between": ["09:00", "17:00"], "days": ["mon", "tue", "wed", "thu", "fri"]}
+        condition = rng.choice(
+            [
+                {"did": names["view"]},
+                {"property": "cart_value", "op": "gt", "value": 50},
+                {"person_property": "plan", "op": "eq", "value": "pro"},
+                {"email": "first", "was": "opened"},
+            ]
+        )
+        steps.append(wait)
+        steps.append({"id": "b", "type": "branch", "paths": [{"name": "yes", "when": [condition], "then": "thanks"}]})
+        steps.append({"id": "else-mail", "delay": "1d", "subject": "Else", "html": "<p>e</p>", "next": "done"})
+    steps.append({"id": "thanks", "subject": "Thanks", "html": "<p>t</p>"})
+    steps.append({"id": "done", "type": "exit"})
+    document = {
+        "name": f"Journey {index}",
+        "trigger": {"event": rng.choice([names["start"], names["view"]])},
+        "reentry": rng.choice(["once", "every_time", "after_exit"]),
+        "steps": steps,
+    }
+    if rng.random() < 0.4:
+        document["exit_on"] = [names["goal"]]
+    return document
+
+
+def _passes(session: Session) -> None:
+    while processing.process_pending(session=session):
+        pass
+    session.commit()
+
+
 def _deliver(session: Session, source, body: dict, arrival: datetime, monkeypatch) -> None:
     monkeypatch.setattr(clock, "now", lambda: arrival)
+    _passes(session)  # the worker looked just before: what came due by now has moved on
     session.execute(
         update(Message)
         .where(Message.status == MessageStatus.scheduled, Message.due_at < arrival)
@@ -180,13 +236,16 @@ def _setup(session: Session):
     return default, custom
 
 
-def test_the_dry_run_predicts_the_engines_enrolments_and_emails(session, monkeypatch):
+@pytest.mark.parametrize("kind", ["linear", "journey"])
+def test_the_dry_run_predicts_the_engines_enrolments_and_emails(session, monkeypatch, kind):
     default, custom = _setup(session)
     compared = {"enrolments": 0, "emails": 0, "cancelled": 0}
+    paths: dict[str, int] = {}
     for seed in SEEDS:
         rng = random.Random(seed)
         names = {kind: f"{kind}_{seed}" for kind in ("start", "view", "done", "goal", "noise")}
-        documents = [_campaign(rng, names, i) for i in range(3)]
+        make = _campaign if kind == "linear" else _journey
+        documents = [make(rng, names, i) for i in range(3)]
         campaigns = []
         for document in documents:
             campaign = store.create_campaign(session=session, document=document)
@@ -197,9 +256,14 @@ def test_the_dry_run_predicts_the_engines_enrolments_and_emails(session, monkeyp
             _deliver(session, custom if user["custom"] else default, body, arrival, monkeypatch)
 
         monkeypatch.setattr(clock, "now", lambda: BASE + timedelta(days=20))
+        _passes(session)
         for campaign, document in zip(campaigns, documents, strict=True):
             engine_did = _engine_outcome(session, campaign.id)
-            predicted = _predicted(dry_run(session=session, document=document, days=30))
+            result = dry_run(session=session, document=document, days=30)
+            predicted = _predicted(result)
+            for label, took in result["paths"].items():
+                for way, n in took.items():
+                    paths[f"{label.split(' ', 2)[-1]} {way}"] = paths.get(f"{label.split(' ', 2)[-1]} {way}", 0) + n
             assert predicted == engine_did, f"seed {seed}, campaign {document}"
             compared["enrolments"] += len(engine_did[0])
             compared["emails"] += len(engine_did[1])
@@ -207,4 +271,10 @@ def test_the_dry_run_predicts_the_engines_enrolments_and_emails(session, monkeyp
             store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.archived)
         session.commit()
     # the streams exercised what they are meant to, not only empty predictions
-    assert compared["enrolments"] > 20 and compared["emails"] > 30 and compared["cancelled"] > 3, compared
+    if kind == "linear":
+        assert compared["enrolments"] > 20 and compared["emails"] > 30 and compared["cancelled"] > 3, compared
+        return
+    assert compared["enrolments"] > 20 and compared["emails"] > 30, compared
+    # every way out of every node kind was taken somewhere
+    for way in ("happened", "timed out", "yes", "else"):
+        assert any(key.endswith(f" {way}") and n for key, n in paths.items()), (way, paths)

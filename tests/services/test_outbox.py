@@ -10,7 +10,7 @@ from humanic_app import clock
 from humanic_app.models import Enrolment, Message, MessageStatus
 from humanic_app.services import outbox
 from humanic_app.services.errors import ValidationFailed
-from tests.support.campaign_world import World
+from tests.support.campaign_world import World, linear
 
 T0 = datetime(2025, 4, 10, 14, 0, tzinfo=UTC)
 
@@ -18,7 +18,7 @@ T0 = datetime(2025, 4, 10, 14, 0, tzinfo=UTC)
 @pytest.fixture
 def enrolled(session) -> tuple[World, Enrolment, list[Message]]:
     world = World(session)
-    world.campaign("onboarding-activation")  # four steps
+    world.campaign(linear("onboarding-activation"))  # four steps
     world.send("user_signed_up", T0)
     enrolment = session.exec(select(Enrolment)).one()
     messages = list(session.exec(select(Message).order_by(Message.step_index)))

@@ -12,11 +12,11 @@ import pytest
 
 from humanic_app import clock, db, workers
 from humanic_app.models import CampaignStatus
-from humanic_app.services.campaigns import library, store
+from humanic_app.services.campaigns import store
 from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
 from tests.support import aio
-from tests.support.campaign_world import World
+from tests.support.campaign_world import World, linear
 
 
 @pytest.fixture
@@ -42,8 +42,8 @@ def _store(world: World, event: str, at) -> None:
 
 def test_only_a_pass_that_schedules_an_email_due_now_wakes_the_dispatcher(session, woken):
     world = World(session)
-    world.campaign("onboarding-activation")  # user_signed_up → an email at once, then 2 d and 5 d later
-    drop_off = store.create_campaign(session=session, document=library.templates()["drop-off-recovery"])
+    world.campaign(linear("onboarding-activation"))  # user_signed_up → an email at once, then 2 d and 5 d later
+    drop_off = store.create_campaign(session=session, document=linear("drop-off-recovery"))
     store.set_status(session=session, campaign_id=drop_off.id, status=CampaignStatus.active)
     session.commit()
 
@@ -63,7 +63,7 @@ def test_only_a_pass_that_schedules_an_email_due_now_wakes_the_dispatcher(sessio
 def test_the_processing_loop_wakes_the_dispatcher_it_was_given(session, woken, monkeypatch):
     monkeypatch.setattr(workers, "_processing_here", False)  # the loop claims this process; undone after
     world = World(session)
-    world.campaign("onboarding-activation")
+    world.campaign(linear("onboarding-activation"))
     session.commit()
     _store(world, "user_signed_up", clock.now() - timedelta(seconds=1))
     given: list[str] = []

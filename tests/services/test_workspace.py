@@ -26,6 +26,7 @@ def test_defaults_and_update(session):
         "status": "paused",
         "public_url": "https://humanic.acme.io",
         "frequency_cap": 3,
+        "timezone": "UTC",
         "sending_blocked": "",
     }
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -15,6 +17,13 @@ from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
 
 T0 = datetime(2025, 4, 10, 14, 0, tzinfo=UTC)
+LINEAR_DIR = Path(__file__).parent / "linear_campaigns"
+
+
+def linear(slug: str) -> dict[str, Any]:
+    """A ready-made campaign as it was before journeys (a list of delayed emails): such documents load and
+    behave exactly as they always did, which the tests written for them keep proving."""
+    return library.load_file(LINEAR_DIR / f"{slug}.yaml")
 
 
 class World:
@@ -25,8 +34,9 @@ class World:
         sources.set_status(session=session, source_id=self.source.id, status=SourceStatus.active)
         session.commit()
 
-    def campaign(self, slug: str):
-        campaign = store.create_campaign(session=self.session, document=library.templates(workspace_name="Acme")[slug])
+    def campaign(self, slug: str | dict[str, Any]):
+        document = library.templates(workspace_name="Acme")[slug] if isinstance(slug, str) else slug
+        campaign = store.create_campaign(session=self.session, document=document)
         store.set_status(session=self.session, campaign_id=campaign.id, status=CampaignStatus.active)
         self.session.commit()
         return campaign

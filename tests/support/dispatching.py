@@ -12,13 +12,14 @@ from humanic_app import clock
 from humanic_app.models import Message
 from humanic_app.services import workspace
 from humanic_app.services.delivery import dispatcher
-from tests.support.campaign_world import T0, World
+from tests.support.campaign_world import T0, World, linear
 
 
 def setup_world(session, monkeypatch, slug="onboarding-activation"):
+    """`slug`: a ready-made campaign in the linear form these tests were written for (four emails)."""
     world = World(session)
     workspace.update_workspace(session=session, changes={"from_name": "Acme", "physical_address": "1 Main St"})
-    campaign = world.campaign(slug)
+    campaign = world.campaign(linear(slug))
     monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(minutes=1))
     world.send("user_signed_up", T0, email="ada@example.com")
     session.commit()

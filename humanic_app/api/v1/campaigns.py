@@ -74,6 +74,25 @@ def list_all(session: SessionDep) -> list[dict[str, Any]]:
     return [store.campaign_as_dict(campaign=c, counts=counts[id_of(c)]) for c in campaigns]
 
 
+@router.post(
+    "/{campaign_id}/edit-preview",
+    summary="What saving this document would do to the contacts already in the journey (nothing is saved)",
+    openapi_extra=_DOCUMENT_BODY,
+    responses=responses(400, 404, 422),
+)
+def edit_preview(campaign_id: RowId, document: dict[str, Any], session: SessionDep) -> dict[str, Any]:
+    return store.edit_effects(session=session, campaign_id=campaign_id, document=document)
+
+
+@router.get(
+    "/{campaign_id}/journey",
+    summary="Per node of the journey: contacts waiting there now and how many passed through (by path)",
+    responses=responses(404, 422),
+)
+def journey(campaign_id: RowId, session: SessionDep) -> dict[str, Any]:
+    return store.node_counts(session=session, campaign_id=campaign_id)
+
+
 @router.get("/{campaign_id}", summary="One campaign", responses=responses(404, 422))
 def get(campaign_id: RowId, session: SessionDep) -> dict[str, Any]:
     return _out(session, store.get_campaign(session=session, campaign_id=campaign_id))

@@ -30,6 +30,7 @@ class SettingsOut(BaseModel):
     status: Literal["active", "paused"]
     public_url: str
     frequency_cap: int
+    timezone: str  # journeys' time windows for contacts without a timezone of their own
     sending_blocked: str  # why the provider refuses email right now (quota), or ""
 
 
@@ -55,6 +56,10 @@ class SettingsUpdate(BaseModel):
     )
     frequency_cap: WholeNumber = omitted_or(
         ge=0, le=1000, description="Emails per contact per 24 hours; 0 turns the cap off."
+    )
+    timezone: str = omitted_or(
+        max_length=64,
+        description="An IANA timezone name (Europe/Paris): journeys' time windows for contacts without one.",
     )
 
 

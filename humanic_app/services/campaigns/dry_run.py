@@ -2,7 +2,9 @@
 written or sent. It replays the stored events of the few names the campaign cares about one at a time,
 in the order they were received — as live processing takes them when it keeps up — and decides each
 through the same rules as the engine (`rules.py`), so it takes seconds even over hundreds of thousands
-of stored events.
+of stored events. Journeys are walked the same way: before each event, the timeouts and branches that
+came due by the time it was received move on (live, the worker looks every second), then the event
+resumes the waits it matches; `paths` counts how many contacts took each way out of each node.
 
 What it cannot know is stated in the result's `note` (`DIFFERENCES`).
 """
@@ -10,6 +12,7 @@ What it cannot know is stated in the result's `note` (`DIFFERENCES`).
 from __future__ import annotations
 
 import dataclasses
+import heapq
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,8 +22,18 @@ from sqlmodel import Session, col, select
 from humanic_app import clock
 from humanic_app.models import Contact, EnrolmentStatus, Event, EventOutcome, Source
 from humanic_app.models.rows import id_of
+from humanic_app.services import workspace
 from humanic_app.services.campaigns import rules
-from humanic_app.services.campaigns.schema import CampaignDocument, parse_duration, validate_document
+from humanic_app.services.campaigns.schema import (
+    Branch,
+    CampaignDocument,
+    Did,
+    Engagement,
+    WaitFor,
+    node_label,
+    parse_duration,
+    validate_document,
+)
 
 MAX_LISTED = 200
 UNBOUNDED_LOOKBACK = timedelta(days=3650)
@@ -30,7 +43,13 @@ DIFFERENCES = (
     "workspace and source pauses are not replayed; event properties are read through each source's current "
     "field mapping; an email counts as sent when it fell due before the event that ended its enrolment was "
     "received; events that live processing took in one batch (a backlog) were judged there in event-time "
-    "order, so where such events arrived out of order the live result can differ."
+    "order, so where such events arrived out of order the live result can differ. Journeys: timeouts and "
+    "branches are taken as moving on when they come due (live, within about a second); a time window uses "
+    "the contact's $geoip_time_zone or the workspace's timezone (not a mapping's timezone variable)."
+)
+NO_ENGAGEMENT = (
+    "a dry run cannot know opens, clicks or deliveries: engagement conditions are counted as not met, the "
+    "path a contact takes when engagement is unknown"
 )
 
 
@@ -48,6 +67,7 @@ class _Row:
 class _Email:
     step: int
     due_at: datetime
+    written_at: datetime  # when live processing would write its outbox row
     status: str = "scheduled"  # scheduled | sent | cancelled
 
 
@@ -60,6 +80,8 @@ class _Enrolment:
     trigger_properties: dict[str, Any]
     emails: list[_Email]
     status: EnrolmentStatus = EnrolmentStatus.active
+    stop: rules.Stop | None = None  # where it waits
+    trail: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 def _load(session: Session, names: set[str], since: datetime) -> list[_Row]:
@@ -111,21 +133,113 @@ _SKIP_LABELS = {
 class _Replay:
     """The engine's decisions for one campaign, event by event, kept in memory."""
 
-    def __init__(self, doc: CampaignDocument, since: datetime, contacts: dict[int, Contact]):
-        self.doc, self.since, self.contacts = doc, since, contacts
+    def __init__(self, doc: CampaignDocument, since: datetime, contacts: dict[int, Contact], timezone: str = "UTC"):
+        self.doc, self.since, self.contacts, self.timezone = doc, since, contacts, timezone
         self.ending_names = set(doc.exit_on) | ({doc.unless.event} if doc.unless else set())
+        self.waited = {node.event for node in doc.steps if isinstance(node, WaitFor)}
         self.history: dict[tuple[int, str], list[rules.Past]] = defaultdict(list)
+        self.by_name: dict[str, list[rules.Seen]] = defaultdict(list)
         self.enrolments: dict[int, list[_Enrolment]] = defaultdict(list)
+        self.in_order: list[_Enrolment] = []
+        self.wakes: list[tuple[datetime, int, _Enrolment, rules.Stop]] = []
         self.skipped: Counter[str] = Counter()
 
     def see(self, row: _Row) -> None:
+        self.advance(row.received_at)
         self.history[(row.contact_id, row.name)].append(rules.Past(row.time, row.id, row.properties))
+        self.by_name[row.name].append(rules.Seen(row.time, row.id, row.contact_id, row.properties))
         if row.name in self.ending_names:
             for enrolment in self.enrolments[row.contact_id]:
                 if enrolment.status == EnrolmentStatus.active:
                     self._maybe_end(enrolment, row)
+        if row.name in self.waited:
+            self._resume(row)
         if row.name == self.doc.trigger.event and row.time >= self.since:
             self._judge(row)
+
+    # --- journeys ---
+
+    def advance(self, until: datetime) -> None:
+        """Moves on, earliest first, the waits that timed out and the branches reached by `until`."""
+        while self.wakes and self.wakes[0][0] <= until:
+            wake_at, _, enrolment, stop = heapq.heappop(self.wakes)
+            if enrolment.stop is not stop or enrolment.status != EnrolmentStatus.active:
+                continue  # resumed or ended meanwhile
+            node = self.doc.steps[stop.index]
+            if isinstance(node, WaitFor):
+                enrolment.trail.append({"label": node_label(self.doc, stop.index), "took": "timed out"})
+                start, at = rules.resume_target(self.doc, stop.index, happened=False), wake_at
+            else:
+                start, at = stop.index, stop.reached_at
+            self._walk(enrolment, start=start, at=at, now=wake_at, caused_by=None)
+
+    def _walker(self, enrolment: _Enrolment, *, now: datetime, caused_by: int | None) -> rules.Walker:
+        contact = self.contacts.get(enrolment.contact_id)
+        person = contact.properties if contact else {}
+
+        def seen(name: str, since: datetime, until: datetime, contact_id: int | None) -> list[rules.Seen]:
+            return [
+                s
+                for s in self.by_name[name]
+                if since <= s.time <= until and (contact_id is None or s.contact_id == contact_id)
+            ]
+
+        return rules.Walker(
+            enrolled_at=enrolment.enrolled_at,
+            trigger_properties=enrolment.trigger_properties,
+            person_properties=person,
+            tz=rules.contact_zone(
+                variables={},
+                person_properties=person,
+                trigger_properties=enrolment.trigger_properties,
+                workspace_timezone=self.timezone,
+            ),
+            now=now,
+            caused_by=caused_by,
+            did=lambda name, since, until: seen(name, since, until, enrolment.contact_id),
+            engagement=lambda step_index: rules.Engaged(False, "", NO_ENGAGEMENT),
+            already=lambda node, reached_at: seen(
+                node.event,
+                reached_at,
+                reached_at + parse_duration(node.timeout),
+                None if node.match else enrolment.contact_id,
+            ),
+        )
+
+    def _walk(
+        self, enrolment: _Enrolment, *, start: int | None, at: datetime, now: datetime, caused_by: int | None
+    ) -> None:
+        walk = rules.walk(self.doc, start=start, at=at, walker=self._walker(enrolment, now=now, caused_by=caused_by))
+        enrolment.emails += [_Email(step, due, now) for step, due in walk.emails]
+        enrolment.trail += walk.trail
+        enrolment.stop = walk.stop
+        if walk.stop is not None:
+            heapq.heappush(
+                self.wakes, (walk.stop.wake_at, len(self.wakes) + id(enrolment) % 1000003, enrolment, walk.stop)
+            )
+
+    def _resume(self, row: _Row) -> None:
+        """The event resumes every waiting enrolment it matches, oldest first: its contact's, or with
+        `match` anyone's."""
+        for enrolment in self.in_order:
+            stop = enrolment.stop
+            if enrolment.status != EnrolmentStatus.active or stop is None:
+                continue
+            node = self.doc.steps[stop.index]
+            if not isinstance(node, WaitFor) or node.event != row.name:
+                continue
+            if not node.match and enrolment.contact_id != row.contact_id:
+                continue
+            if rules.wait_for_catches(
+                node,
+                reached_at=stop.reached_at,
+                trigger_properties=enrolment.trigger_properties,
+                time=row.time,
+                properties=row.properties,
+            ):
+                enrolment.trail.append({"label": node_label(self.doc, stop.index), "took": "happened"})
+                start = rules.resume_target(self.doc, stop.index, happened=True)
+                self._walk(enrolment, start=start, at=row.time, now=row.received_at, caused_by=row.id)
 
     def _maybe_end(self, enrolment: _Enrolment, row: _Row) -> None:
         verdict = rules.ending(
@@ -138,13 +252,13 @@ class _Replay:
         )
         if verdict is None:
             return
-        enrolment.status = verdict[0]
+        enrolment.status, enrolment.stop = verdict[0], None
         cancelled = 0
         for email in enrolment.emails:
             if email.status == "scheduled":
-                # live, the dispatcher sends an email once it is due and its enrolment exists; only what is
+                # live, the dispatcher sends an email once it is due and its row exists; only what is
                 # still waiting when the ending event is received gets cancelled
-                sent = max(email.due_at, enrolment.received_at) < row.received_at
+                sent = max(email.due_at, email.written_at) < row.received_at
                 email.status = "sent" if sent else "cancelled"
                 cancelled += not sent
         if enrolment.status == EnrolmentStatus.cancelled:
@@ -171,8 +285,10 @@ class _Replay:
             unless_history=lambda: self.history[(row.contact_id, doc.unless.event if doc.unless else "")],
         )
         if refused is None:
-            emails = [_Email(step, due) for step, due in rules.schedule(doc, time=row.time)]
-            mine.append(_Enrolment(row.id, row.contact_id, row.time, row.received_at, row.properties, emails))
+            enrolment = _Enrolment(row.id, row.contact_id, row.time, row.received_at, row.properties, [])
+            mine.append(enrolment)
+            self.in_order.append(enrolment)
+            self._walk(enrolment, start=0, at=row.time, now=row.received_at, caused_by=row.id)
         elif refused.kind == "occurrence":
             self.skipped[refused.reason] += 1
         elif refused.kind == "unless":
@@ -180,6 +296,24 @@ class _Replay:
             self.skipped[f"cancelled by unless ({doc.unless.event})"] += 1
         else:
             self.skipped[_SKIP_LABELS[refused.kind]] += 1
+
+
+def _names(doc: CampaignDocument) -> set[str]:
+    """The event names a campaign's replay reads: trigger, ending events, and what its journey waits for
+    or asks about."""
+    names = {doc.trigger.event, *doc.exit_on} | ({doc.unless.event} if doc.unless else set())
+    for node in doc.steps:
+        if isinstance(node, WaitFor):
+            names.add(node.event)
+        elif isinstance(node, Branch):
+            names |= {c.did for path in node.paths for c in path.when if isinstance(c, Did)}
+    return names
+
+
+def _asks_engagement(doc: CampaignDocument) -> bool:
+    return any(
+        isinstance(c, Engagement) for node in doc.steps if isinstance(node, Branch) for p in node.paths for c in p.when
+    )
 
 
 def dry_run(*, session: Session, document: dict[str, Any], days: int = 30) -> dict[str, Any]:
@@ -190,12 +324,29 @@ def dry_run(*, session: Session, document: dict[str, Any], days: int = 30) -> di
     lookback = (
         (parse_duration(doc.trigger.within) if doc.trigger.within else UNBOUNDED_LOOKBACK) if counting else timedelta(0)
     )
-    names = {doc.trigger.event, *doc.exit_on} | ({doc.unless.event} if doc.unless else set())
-    rows = _load(session, names, since - lookback)
-    replay = _Replay(doc, since, _contacts(session, {r.contact_id for r in rows if r.name == doc.trigger.event}))
+    rows = _load(session, _names(doc), since - lookback)
+    replay = _Replay(
+        doc,
+        since,
+        _contacts(session, {r.contact_id for r in rows if r.name == doc.trigger.event}),
+        workspace.get_workspace(session=session).timezone,
+    )
     for row in rows:
         replay.see(row)
+    replay.advance(now)
     return _summary(replay, days=days, now=now, events_considered=len(rows))
+
+
+def _paths(replay: _Replay) -> dict[str, dict[str, int]]:
+    """How many contacts took each way out of each wait_for and branch: {'Step 1 (wait for x)': {'happened':
+    3, 'timed out': 9}}."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for mine in replay.enrolments.values():
+        for enrolment in mine:
+            for step in enrolment.trail:
+                if step["took"] not in ("waited", "exit"):
+                    counts[step["label"]][step["took"]] += 1
+    return {label: dict(took) for label, took in counts.items()}
 
 
 def _summary(replay: _Replay, *, days: int, now: datetime, events_considered: int) -> dict[str, Any]:
@@ -226,6 +377,15 @@ def _summary(replay: _Replay, *, days: int, now: datetime, events_considered: in
         "last_email_at": emails[-1]["due_at"] if emails else None,
         "not_sent": dict(replay.skipped.most_common()),
         "sample": emails[:MAX_LISTED],
+        "paths": _paths(replay),
+        "waiting": dict(
+            Counter(
+                node_label(replay.doc, e.stop.index)
+                for e in enrolments
+                if e.stop and e.status == EnrolmentStatus.active
+            )
+        ),
+        "engagement": NO_ENGAGEMENT if _asks_engagement(replay.doc) else "",
         "enrolments": len(enrolments),
         "enrolment_sample": [
             {"event_id": e.event_id, "contact_id": e.contact_id, "status": e.status.value}

@@ -1,5 +1,8 @@
-"""For each processed event: end what it ends (unless / exit goals), then enrol the contact in every
-active campaign it triggers, scheduling each step's message at event time + delay.
+"""For each processed event: end what it ends (unless / exit goals), resume the journeys waiting for it,
+then enrol the contact in every active campaign it triggers, walking each journey as far as it goes now
+and scheduling the emails on the way. `advance_due` moves on the journeys whose wait timed out or whose
+branch came due, in the same processing pass (processing.run_pass), so every move happens exactly once,
+under the processing turn.
 
 A `CampaignRun` covers one processing batch: it loads the enrolments the batch's contacts already have
 in one query, decides in memory, and writes new enrolments and messages in bulk at the end — inside
@@ -18,7 +21,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
@@ -34,9 +37,18 @@ from humanic_app.models import (
     Source,
 )
 from humanic_app.models.rows import id_of
-from humanic_app.services import outbox, stats
-from humanic_app.services.campaigns import rules
-from humanic_app.services.campaigns.schema import CampaignDocument, parse_duration
+from humanic_app.services import outbox, stats, workspace
+from humanic_app.services.campaigns import journeys, rules
+from humanic_app.services.campaigns.journeys import EnrolmentView
+from humanic_app.services.campaigns.schema import (
+    Branch,
+    CampaignDocument,
+    WaitFor,
+    node_id,
+    node_index,
+    node_label,
+    parse_duration,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,22 +81,6 @@ class ActiveCampaign:
     document: CampaignDocument
 
 
-@dataclasses.dataclass
-class _EnrolmentView:
-    """An enrolment as the run sees it: existing (id set) or created in this batch (id None)."""
-
-    id: int | None
-    campaign_id: int
-    contact_id: int
-    status: EnrolmentStatus
-    enrolled_at: datetime
-    trigger_event_id: int
-    trigger_properties: dict[str, Any]
-    definition: dict[str, Any]
-    ended_reason: str = ""
-    messages: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-
-
 def load_active(session: Session) -> list[ActiveCampaign]:
     rows = session.exec(select(Campaign).where(Campaign.status == CampaignStatus.active).order_by(col(Campaign.id)))
     return [ActiveCampaign(c, CampaignDocument.model_validate(c.definition)) for c in rows]
@@ -104,27 +100,29 @@ class CampaignRun:
             c.document.unless.event for c in campaigns if c.document.unless
         }
         self._documents: dict[str, CampaignDocument] = {}
-        self._by_contact: dict[int, list[_EnrolmentView]] = {}
-        self._ended: list[_EnrolmentView] = []
-        self._new: list[_EnrolmentView] = []
+        self._by_contact: dict[int, list[EnrolmentView]] = {}
+        self._by_id: dict[int, EnrolmentView] = {}
+        self._by_key: dict[tuple[str | None, str | None], list[EnrolmentView]] = {}  # waiting enrolments loaded
+        self._fetched: dict[str, set[str]] = {}  # the keys already looked up, per event name
+        self._ended: list[EnrolmentView] = []
+        self._new: list[EnrolmentView] = []
         self._memo: dict[tuple, Any] = {}
         self._history: dict[tuple[int, str], list[rules.Past]] = {}
+        self._people: dict[int, tuple[str | None, dict[str, Any]]] = {}
+        self._mappings: dict[int | None, Any] | None = None
+        self._timezone = workspace.get_workspace(session=session).timezone
+        self._match_lists, self.waited = _waits(session)
         ids = sorted(contact_ids)
-        columns = (
-            Enrolment.id,
-            Enrolment.campaign_id,
-            Enrolment.contact_id,
-            Enrolment.status,
-            Enrolment.enrolled_at,
-            Enrolment.trigger_event_id,
-            Enrolment.trigger_properties,
-        )
         for start in range(0, len(ids), 500):
-            rows = session.execute(select(*columns).where(col(Enrolment.contact_id).in_(ids[start : start + 500])))  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
-            for row in rows:
-                view = _EnrolmentView(*row, definition={})  # type: ignore[misc]  # an untyped row's length is unknown; its 7 columns fill the fields before `definition`
-                self._by_contact.setdefault(view.contact_id, []).append(view)
+            stmt = journeys.select_views().where(col(Enrolment.contact_id).in_(ids[start : start + 500]))
+            for view in journeys.views(session, stmt):
+                self._register(view)
         self._load_history(ids, earliest)
+
+    def _register(self, view: EnrolmentView) -> None:
+        self._by_contact.setdefault(view.contact_id, []).append(view)
+        if view.id is not None:
+            self._by_id[view.id] = view
 
     def _load_history(self, contact_ids: list[int], earliest: datetime | None) -> None:
         """The batch's contacts' past events of the names that occurrence counting and `unless` look at, in
@@ -143,7 +141,7 @@ class CampaignRun:
                 names.add(c.document.unless.event)
         if not names or not contact_ids:
             return
-        mappings = dict(self.session.execute(select(Source.id, Source.mapping)).all())
+        mappings = self.mappings()
         stmt = select(
             Event.contact_id,
             Event.event_name,
@@ -161,14 +159,20 @@ class CampaignRun:
                 props = rules.event_properties(payload, mappings.get(source_id))
                 self._history.setdefault((contact_id, name), []).append(rules.Past(timestamp, event_id, props))
 
+    def mappings(self) -> dict[int | None, Any]:
+        if self._mappings is None:
+            self._mappings = dict(self.session.execute(select(Source.id, Source.mapping)).all())
+        return self._mappings
+
     def _document(self, definition: dict[str, Any]) -> CampaignDocument:
         key = json.dumps(definition, sort_keys=True, default=str)
         if key not in self._documents:
             self._documents[key] = CampaignDocument.model_validate(definition)
         return self._documents[key]
 
-    def _end(self, enrolment: _EnrolmentView, status: EnrolmentStatus, reason: str) -> None:
+    def _end(self, enrolment: EnrolmentView, status: EnrolmentStatus, reason: str) -> None:
         enrolment.status, enrolment.ended_reason = status, reason
+        _place(enrolment, position="", reached_at=None, wake_at=None, waiting_for=None, waiting_key=None)
         if enrolment.id is not None:
             self._ended.append(enrolment)
         for message in enrolment.messages:
@@ -180,10 +184,7 @@ class CampaignRun:
         for enrolment in self._by_contact.get(facts.contact_id, []):
             if enrolment.status != EnrolmentStatus.active:
                 continue
-            if not enrolment.definition:
-                enrolment.definition = self.session.exec(
-                    select(col(Enrolment.definition)).where(Enrolment.id == enrolment.id)
-                ).one()
+            journeys.fill(self.session, [enrolment])
             document = self._document(enrolment.definition)
             verdict = rules.ending(
                 document,
@@ -226,7 +227,7 @@ class CampaignRun:
         for existing in self._by_contact.get(facts.contact_id, []):
             if existing.campaign_id == campaign.campaign.id and existing.trigger_event_id == facts.event_id:
                 return "matched: already enrolled by this event"
-        enrolment = _EnrolmentView(
+        enrolment = EnrolmentView(
             id=None,
             campaign_id=id_of(campaign.campaign),
             contact_id=facts.contact_id,
@@ -235,25 +236,244 @@ class CampaignRun:
             trigger_event_id=facts.event_id,
             trigger_properties=facts.properties,
             definition=campaign.campaign.definition,
+            variables=facts.variables,
+            filled=True,
         )
-        for index, due_at in rules.schedule(campaign.document, time=facts.time):
-            enrolment.messages.append(
+        self._people[facts.contact_id] = (facts.contact.email, facts.contact.properties)
+        walk = rules.walk(
+            campaign.document, start=0, at=facts.time, walker=self._walker(enrolment, caused_by=facts.event_id)
+        )
+        self._apply(enrolment, campaign.document, walk)
+        self._register(enrolment)
+        self._new.append(enrolment)
+        count = len(enrolment.messages)
+        said = f"matched: enrolled, {count} email{'s' if count != 1 else ''} scheduled"
+        if enrolment.messages:
+            said += f" (first {min(m['due_at'] for m in enrolment.messages).strftime('%Y-%m-%d %H:%M UTC')})"
+        if story := walk.describe(campaign.document):
+            said += f"; {story}"
+        return said
+
+    # --- journeys -------------------------------------------------------------------------------------------
+
+    def _person(self, contact_id: int) -> tuple[str | None, dict[str, Any]]:
+        if contact_id not in self._people:
+            self._people.update(journeys.contacts(self.session, {contact_id}))
+        return self._people.get(contact_id, (None, {}))
+
+    def _walker(self, view: EnrolmentView, *, caused_by: int | None) -> rules.Walker:
+        _, properties = self._person(view.contact_id)
+        return rules.Walker(
+            enrolled_at=view.enrolled_at,
+            trigger_properties=view.trigger_properties,
+            person_properties=properties,
+            tz=rules.contact_zone(
+                variables=view.variables,
+                person_properties=properties,
+                trigger_properties=view.trigger_properties,
+                workspace_timezone=self._timezone,
+            ),
+            now=clock.now(),
+            caused_by=caused_by,
+            did=lambda name, since, until: journeys.seen(
+                self.session, self.mappings(), name=name, since=since, until=until, contact_id=view.contact_id
+            ),
+            engagement=lambda step_index: journeys.engagement(self.session, view, step_index),
+            already=lambda node, reached_at: journeys.already(self.session, self.mappings(), view, node, reached_at),
+        )
+
+    def _apply(self, view: EnrolmentView, document: CampaignDocument, walk: rules.Walk) -> None:
+        """Writes what a walk decided onto the enrolment: its emails (outbox rows at flush), its trail, and
+        where it now waits."""
+        email, _ = self._person(view.contact_id)
+        for index, due_at in walk.emails:
+            view.messages.append(
                 {
-                    "campaign_id": campaign.campaign.id,
-                    "contact_id": facts.contact_id,
-                    "to_email": facts.contact.email,
+                    "campaign_id": view.campaign_id,
+                    "contact_id": view.contact_id,
+                    "to_email": email,
                     "step_index": index,
                     "due_at": due_at,
                     "status": MessageStatus.scheduled,
-                    "variables": facts.variables,
+                    "variables": view.variables,
                     "last_error": "",
                 }
             )
-        self._by_contact.setdefault(facts.contact_id, []).append(enrolment)
-        self._new.append(enrolment)
-        first = min(m["due_at"] for m in enrolment.messages).strftime("%Y-%m-%d %H:%M UTC")
-        count = len(enrolment.messages)
-        return f"matched: enrolled, {count} email{'s' if count != 1 else ''} scheduled (first {first})"
+        view.trail = view.trail + walk.trail
+        stop = walk.stop
+        node = document.steps[stop.index] if stop else None
+        _place(
+            view,
+            position=node_id(document, stop.index) if stop else "",
+            reached_at=stop.reached_at if stop else None,
+            wake_at=stop.wake_at if stop else None,
+            waiting_for=stop.waiting_for if stop else None,
+            waiting_key=rules.waiting_key(node, contact_id=view.contact_id, trigger_properties=view.trigger_properties)
+            if isinstance(node, WaitFor)
+            else None,
+        )
+        if view.waiting_key is not None:  # later events of this batch find it where it now waits
+            self._by_key.setdefault((view.waiting_for, view.waiting_key), []).append(view)
+
+    def _keys(self, facts: EventFacts) -> set[str]:
+        """The correlation keys under which enrolments waiting for this event are stored."""
+        return rules.event_keys(
+            self._match_lists.get(facts.name or "", []), contact_id=facts.contact_id, properties=facts.properties
+        )
+
+    def prefetch_waiting(self, batch: list[EventFacts]) -> None:
+        """Loads, in one indexed query per awaited event name (per 500 keys), every enrolment the batch's
+        events may resume — instead of one query per event."""
+        keys: dict[str, set[str]] = {}
+        for facts in batch:
+            if facts.contact is not None and facts.contact.id is not None and facts.name in self.waited:
+                keys.setdefault(facts.name or "", set()).update(self._keys(facts))
+        for name, wanted in keys.items():
+            for view in journeys.waiting_under(self.session, name=name, keys=wanted):
+                self._know(view)
+            self._fetched.setdefault(name, set()).update(wanted)
+
+    def _know(self, view: EnrolmentView) -> EnrolmentView:
+        """Registers a loaded waiting enrolment (filling one the run knew without its definition)."""
+        known = self._by_id.get(id_of(view))
+        if known is None:
+            self._register(view)
+            self._by_key.setdefault((view.waiting_for, view.waiting_key), []).append(view)
+            return view
+        if not known.filled and known.position == view.position:
+            known.definition, known.variables, known.trail, known.filled = (
+                view.definition,
+                view.variables,
+                view.trail,
+                True,
+            )
+        self._by_key.setdefault((known.waiting_for, known.waiting_key), []).append(known)
+        return known
+
+    def _waiting_for(self, facts: EventFacts) -> list[EnrolmentView]:
+        """The enrolments this event may resume: its contact's waiting for this name (key `c:<contact>`)
+        and — for waits with `match` — anyone's waiting under the event's values; from what
+        `prefetch_waiting` loaded (or one indexed query for keys it did not), and the run's own changes."""
+        name, keys = facts.name or "", self._keys(facts)
+        if missing := keys - self._fetched.get(name, set()):
+            for view in journeys.waiting_under(self.session, name=name, keys=missing):
+                self._know(view)
+            self._fetched.setdefault(name, set()).update(missing)
+        found = [v for v in self._by_contact.get(facts.contact_id, []) if v.waiting and v.waiting_for == name]
+        found += [v for v in self._new if v.waiting and v.waiting_for == name and v.waiting_key in keys]
+        for key in keys:
+            found += self._by_key.get((name, key), [])
+        unique = {id(v): v for v in found if v.waiting and v.waiting_for == name and v.waiting_key in keys | {None}}
+        mine = {id(v): v for v in found if v.contact_id == facts.contact_id and v.waiting and v.waiting_for == name}
+        return sorted({**unique, **mine}.values(), key=lambda v: (v.id is None, v.id or 0))
+
+    def _resume(self, facts: EventFacts) -> list[dict[str, Any]]:
+        """Every waiting enrolment this event resumes (by event time, correlated by contact or `match`),
+        each walked on down its 'happened' path; and, for the contact's enrolments whose wait on this event
+        already timed out, that it arrived late."""
+        notes = []
+        waiting = self._waiting_for(facts)
+        journeys.fill(self.session, waiting)
+        for view in waiting:
+            document = self._document(view.definition)
+            index = node_index(document)[view.position]
+            node = document.steps[index]
+            if not isinstance(node, WaitFor) or view.reached_at is None:
+                continue
+            if not rules.wait_for_catches(
+                node,
+                reached_at=view.reached_at,
+                trigger_properties=view.trigger_properties,
+                time=facts.time,
+                properties=facts.properties,
+            ):
+                continue
+            view.trail = view.trail + [
+                _step(document, index, "happened", f"{facts.name} #{facts.event_id} at {_hm(facts.time)}", facts.time)
+            ]
+            walk = rules.walk(
+                document,
+                start=rules.resume_target(document, index, happened=True),
+                at=facts.time,
+                walker=self._walker(view, caused_by=facts.event_id),
+            )
+            self._apply(view, document, walk)
+            notes.append(_resumed(view, document, index, walk))
+        return notes + self._late(facts)
+
+    def _late(self, facts: EventFacts) -> list[dict[str, Any]]:
+        """The contact's enrolments whose wait for this event timed out before it was processed, though it is
+        stamped inside the wait: the timeout path ran; nothing rewinds."""
+        mine = [v for v in self._by_contact.get(facts.contact_id, []) if v.id is not None and not v.waiting]
+        journeys.fill(self.session, mine)
+        notes = []
+        for view in mine:
+            for step in view.trail:
+                if step.get("took") != "timed out" or step.get("event") != facts.name:
+                    continue
+                since, deadline = datetime.fromisoformat(step["since"]), datetime.fromisoformat(step["at"])
+                if since <= facts.time <= deadline:
+                    notes.append(
+                        {
+                            "campaign_id": view.campaign_id,
+                            "campaign": self._document(view.definition).name,
+                            "fired": False,
+                            "reason": f"arrived late for enrolment {view.id}: {step['label']} timed out at "
+                            f"{_hm(deadline)} and its timed-out path ran; this event does not rewind it",
+                        }
+                    )
+        return notes
+
+    def _may_resume(self, facts: EventFacts) -> bool:
+        """A resumption fires like an enrolment: not from a paused source or workspace."""
+        if facts.name not in self.waited and not any(
+            v.waiting_for == facts.name for v in self._by_contact.get(facts.contact_id, [])
+        ):
+            return False
+        return facts.source_active and not facts.workspace_paused
+
+    def advance_due(self, *, now: datetime, limit: int) -> int:
+        """Moves on up to `limit` enrolments whose wait_for timed out or whose branch is reached by `now`,
+        earliest first; `flush` writes them. Returns how many moved."""
+        stmt = (
+            journeys.select_views()
+            .where(col(Enrolment.wake_at) <= now, Enrolment.status == EnrolmentStatus.active)
+            .order_by(col(Enrolment.wake_at), col(Enrolment.id))
+            .limit(limit)
+        )
+        due = [view for view in journeys.views(self.session, stmt) if view.id not in self._by_id]
+        for view in due:
+            self._register(view)
+        journeys.fill(self.session, due)
+        self._people.update(journeys.contacts(self.session, {v.contact_id for v in due} - set(self._people)))
+        for view in due:
+            self._advance(view)
+        return len(due)
+
+    def _advance(self, view: EnrolmentView) -> None:
+        document = self._document(view.definition)
+        index = node_index(document).get(view.position)
+        assert view.reached_at is not None and view.wake_at is not None  # set together with the position
+        if index is None:  # the definition it runs under has no such node: nothing more to do
+            _place(view, position="", reached_at=None, wake_at=None, waiting_for=None, waiting_key=None)
+            return
+        node = document.steps[index]
+        if isinstance(node, WaitFor):
+            timed_out = _step(document, index, "timed out", f"no {node.event} by {_hm(view.wake_at)}", view.wake_at)
+            view.trail = view.trail + [{**timed_out, "event": node.event, "since": view.reached_at.isoformat()}]
+            start, at = rules.resume_target(document, index, happened=False), view.wake_at
+        else:
+            assert isinstance(node, Branch)
+            start, at = index, view.reached_at
+        walk = rules.walk(document, start=start, at=at, walker=self._walker(view, caused_by=None))
+        self._apply(view, document, walk)
+        logger.info(
+            "enrolment %s moved on from %s: %s",
+            view.id,
+            node_label(document, index),
+            walk.describe(document) or "to the end",
+            extra={"enrolment_id": view.id, "campaign_id": view.campaign_id, "contact_id": view.contact_id},
+        )
 
     def _judge(self, campaign: ActiveCampaign, facts: EventFacts) -> dict[str, Any]:
         c, doc = campaign.campaign, campaign.document
@@ -285,6 +505,10 @@ class CampaignRun:
             decisions: list[dict[str, Any]] = []
             if facts.contact is not None and facts.contact.id is not None and facts.name in self.ending:
                 decisions.extend(self._end_enrolments(facts))
+            if facts.contact is not None and facts.contact.id is not None:
+                self._people[facts.contact_id] = (facts.contact.email, facts.contact.properties)
+            if facts.contact is not None and facts.contact.id is not None and self._may_resume(facts):
+                decisions.extend(self._resume(facts))
             others = [c for c in self.campaigns if c.document.trigger.event != facts.name]
             decisions.extend(self._judge(c, facts) for c in self.campaigns if c.document.trigger.event == facts.name)
         if len(others) == 1:
@@ -294,28 +518,38 @@ class CampaignRun:
         return decisions
 
     def flush(self) -> bool:
-        """Bulk-writes what the batch decided: ended enrolments, then new enrolments and their messages.
-        True when one of the messages is due now (the caller may wake the dispatcher instead of awaiting
-        its tick)."""
+        """Bulk-writes what the batch decided: ended and moved enrolments, then new enrolments, then every
+        email written on the way. True when one of the emails is due now (the caller may wake the dispatcher
+        instead of awaiting its tick)."""
         hour = stats.hour_of(clock.now())
         counts: Counter = Counter()
+        moved = [v for v in self._by_id.values() if v.moved]
         for enrolment in self._ended:
             if enrolment.status == EnrolmentStatus.exited:
                 counts[(hour, "goal", str(enrolment.campaign_id))] += 1
-            self.session.execute(
-                update(Enrolment)
-                .where(col(Enrolment.id) == enrolment.id)
-                .values(status=enrolment.status, ended_reason=enrolment.ended_reason[:300])
-            )
+        _update_enrolments(self.session, moved)
+        for enrolment in self._ended:
             outbox.cancel_pending(session=self.session, enrolment_ids=[id_of(enrolment)], reason=enrolment.ended_reason)
         for enrolment in self._new:
             counts[(hour, "enrolled", str(enrolment.campaign_id))] += 1
+        for enrolment in self._new + moved:
             counts[(hour, "scheduled", str(enrolment.campaign_id))] += sum(
                 1 for m in enrolment.messages if m["status"] == MessageStatus.scheduled
             )
         stats.bump(self.session, counts)
+        messages = [{**m, "enrolment_id": v.id} for v in moved for m in v.messages]
+        messages += self._insert_new()
+        outbox.schedule_campaign_emails(session=self.session, rows=messages)
+        for view in moved:
+            view.messages, view.moved = [], False
+        self._new, self._ended = [], []
+        now = clock.now()
+        return any(m["status"] == MessageStatus.scheduled and m["due_at"] <= now for m in messages)
+
+    def _insert_new(self) -> list[dict[str, Any]]:
+        """Inserts the batch's new enrolments; returns their emails with the enrolment ids."""
         if not self._new:
-            return False
+            return []
         now = clock.now()
         rows = [
             {
@@ -328,6 +562,8 @@ class CampaignRun:
                 "definition": e.definition,
                 "ended_reason": e.ended_reason[:300],
                 "created_at": now,
+                **_journey_columns(e),
+                "variables": e.variables,
             }
             for e in self._new
         ]
@@ -338,6 +574,8 @@ class CampaignRun:
         )
         messages = []
         for enrolment, enrolment_id in zip(self._new, ids, strict=True):
+            enrolment.id = enrolment_id
+            self._by_id[enrolment_id] = enrolment
             scheduled = sum(1 for m in enrolment.messages if m["status"] == MessageStatus.scheduled)
             logger.info(
                 "evt-%s enrolled contact %s in campaign %s: enrolment %s, %d emails scheduled",
@@ -354,9 +592,106 @@ class CampaignRun:
                 },
             )
             messages += [{**message, "enrolment_id": enrolment_id} for message in enrolment.messages]
-        outbox.schedule_campaign_emails(session=self.session, rows=messages)
-        self._new, self._ended = [], []
-        return any(m["status"] == MessageStatus.scheduled and m["due_at"] <= now for m in messages)
+            enrolment.messages, enrolment.moved = [], False
+        return messages
+
+
+def _journey_columns(view: EnrolmentView) -> dict[str, Any]:
+    return {
+        "position": view.position,
+        "reached_at": view.reached_at,
+        "wake_at": view.wake_at,
+        "waiting_for": view.waiting_for,
+        "waiting_key": view.waiting_key,
+        "trail": view.trail,
+    }
+
+
+def _update_enrolments(session: Session, moved: list[EnrolmentView]) -> None:
+    """One executemany UPDATE for the enrolments this run ended or moved."""
+    if not moved:
+        return
+    table = Enrolment.__table__  # type: ignore[attr-defined]  # SQLModel tables carry their Core table
+    names = ["status", "ended_reason", "position", "reached_at", "wake_at", "waiting_for", "waiting_key", "trail"]
+    stmt = update(table).where(table.c.id == bindparam("_id")).values({name: bindparam(f"_{name}") for name in names})
+    rows = [
+        {
+            "_id": v.id,
+            "_status": v.status,
+            "_ended_reason": v.ended_reason[:300],
+            **{f"_{k}": val for k, val in _journey_columns(v).items()},
+        }
+        for v in moved
+    ]
+    session.connection().execute(stmt, rows)
+
+
+def _place(view: EnrolmentView, **where: Any) -> None:
+    """Sets where an enrolment waits (or that it waits nowhere), marking an existing one for its UPDATE."""
+    for name, value in where.items():
+        setattr(view, name, value)
+    view.moved = view.id is not None
+
+
+def _hm(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _step(document: CampaignDocument, index: int, took: str, why: str, at: datetime) -> dict[str, Any]:
+    return {
+        "node": node_id(document, index),
+        "label": node_label(document, index),
+        "took": took,
+        "why": why,
+        "at": at.isoformat(),
+    }
+
+
+def _resumed(view: EnrolmentView, document: CampaignDocument, index: int, walk: rules.Walk) -> dict[str, Any]:
+    """The trace line of a resumed enrolment: where it waited, the path taken, and what came of it."""
+    emails = len(view.messages)
+    then = walk.describe(document)
+    return {
+        "campaign_id": view.campaign_id,
+        "campaign": document.name,
+        "fired": True,
+        "resumed": {"enrolment_id": view.id, "contact_id": view.contact_id, "node": node_id(document, index)},
+        "reason": f"resumed enrolment {view.id if view.id is not None else '(new)'} of contact {view.contact_id} "
+        f"at {node_label(document, index)}: happened, {emails} email{'s' if emails != 1 else ''} scheduled"
+        + (f"; {then}" if then else ""),
+    }
+
+
+def _waits(session: Session) -> tuple[dict[str, list[list[str]]], set[str]]:
+    """From live and paused campaigns: the `match` lists each awaited event name is correlated by, and
+    every awaited event name."""
+    match_lists: dict[str, list[list[str]]] = {}
+    names: set[str] = set()
+    rows = session.exec(
+        select(col(Campaign.definition)).where(col(Campaign.status).in_([CampaignStatus.active, CampaignStatus.paused]))
+    )
+    for definition in rows:
+        for step in definition.get("steps") or []:
+            if step.get("type") == "wait_for":
+                names.add(step["event"])
+                if step.get("match") and step["match"] not in match_lists.setdefault(step["event"], []):
+                    match_lists[step["event"]].append(step["match"])
+    return match_lists, names
+
+
+def advance_due(session: Session, *, now: datetime, limit: int) -> tuple[int, bool]:
+    """Moves on up to `limit` journeys whose wait timed out or whose branch came due by `now`, inside the
+    caller's (processing's) transaction. Returns how many moved, and whether an email they wrote is due now."""
+    run = CampaignRun(session, load_active(session), contact_ids=set())
+    with session.no_autoflush:
+        moved = run.advance_due(now=now, limit=limit)
+    return moved, run.flush() if moved else False
+
+
+def anything_due(session: Session, *, now: datetime) -> bool:
+    """Whether a journey's timeout or branch has come due (a cheap look on the wake_at index)."""
+    stmt = select(Enrolment.id).where(col(Enrolment.wake_at) <= now, Enrolment.status == EnrolmentStatus.active)
+    return session.exec(stmt.limit(1)).first() is not None
 
 
 def merge_enrolments(*, session: Session, survivor_id: int, other_id: int) -> None:

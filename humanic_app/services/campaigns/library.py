@@ -73,7 +73,7 @@ def catalogue() -> list[Template]:
             name=doc["name"],
             purpose=PURPOSES.get(slug, ""),
             trigger=doc["trigger"]["event"],
-            emails=len(doc.get("steps", [])),
+            emails=sum(1 for node in doc.get("steps", []) if node.get("type", "email") == "email"),
         )
         for slug, doc in _files().items()
     ]

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from humanic_app.models import Contact, Event, Message, Source
 from humanic_app.services import mapping, outbox, templates, workspace
-from humanic_app.services.campaigns.schema import CampaignDocument, validate_document
+from humanic_app.services.campaigns.schema import CampaignDocument, Step, node_label, validate_document
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.services.samples import posthog_event
 
@@ -58,6 +58,8 @@ def preview_step(*, session: Session, document: dict[str, Any], step_index: int,
             return _failed(" ".join(mine), event)
     index = min(step_index, len(doc.steps) - 1)
     step = doc.steps[index]
+    if not isinstance(step, Step):
+        return _failed(f"{node_label(doc, index)} is not an email: only email steps have a preview.", event)
     variables = variables_for_event(session=session, event=event)
     variables["unsubscribe_url"] = PREVIEW_UNSUBSCRIBE_URL  # as the dispatcher does: never the event's own
     ws = workspace.read_workspace(session=session)
@@ -106,6 +108,10 @@ def queue_test_send(
     if not 0 <= step_index < len(doc.steps):
         raise ValidationFailed({"step": f"This campaign has {len(doc.steps)} steps."})
     step = doc.steps[step_index]
+    if not isinstance(step, Step):
+        raise ValidationFailed(
+            {"step": f"{node_label(doc, step_index)} is not an email: only email steps can be sent."}
+        )
     if error := templates.render_error(subject=step.subject, html=step.html, text=step.text, variables=variables):
         raise ValidationFailed({"step": f"Step {step_index + 1} cannot be rendered: {error}. Nothing was sent."})
     return outbox.create_test_send(

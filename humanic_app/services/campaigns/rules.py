@@ -1,6 +1,8 @@
 """The campaign rules, in one place: an event's properties, occurrence counting, re-entry, `unless`, exit
-goals, what stops a trigger from enrolling, when each step falls due, and which definition a pending email
-renders from.
+goals, what stops a trigger from enrolling, when each step falls due, which definition a pending email
+renders from — and the journey rules: walking the nodes, when an email falls due on a path, which events a
+`wait_for` takes and how it is correlated, timeouts, branch conditions (engagement, events since enrolling,
+properties) and the timezone of time windows.
 
 Pure: no database and no clock, only arguments. The live engine (one processing batch at a time) and the
 dry run (a replay of stored events) both decide through these functions, so they cannot disagree.
@@ -8,14 +10,34 @@ dry run (a replay of stored events) both decide through these functions, so they
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from humanic_app.models import EnrolmentStatus
-from humanic_app.services import mapping
+from humanic_app.services import mapping, timewindow
 from humanic_app.services.campaigns.conditions import failing_condition
-from humanic_app.services.campaigns.schema import CampaignDocument, Unless, parse_duration
+from humanic_app.services.campaigns.schema import (
+    Branch,
+    CampaignDocument,
+    Condition,
+    Did,
+    Engagement,
+    Exit,
+    Step,
+    Unless,
+    Wait,
+    WaitFor,
+    node_id,
+    node_index,
+    node_label,
+    parse_duration,
+    path_label,
+    target_index,
+)
 
 
 class Past(NamedTuple):
@@ -157,8 +179,9 @@ def refusal(
 
 
 def schedule(document: CampaignDocument, *, time: datetime) -> list[tuple[int, datetime]]:
-    """Each step's index and due time, counted from the trigger event's own timestamp."""
-    return [(index, time + parse_duration(step.delay)) for index, step in enumerate(document.steps)]
+    """Each email step's index and due time, counted from the trigger event's own timestamp (a linear
+    campaign's whole schedule; a journey's is worked out by `walk`)."""
+    return [(index, time + parse_duration(step.delay)) for index, step in document.emails()]
 
 
 def step_to_render(
@@ -176,3 +199,284 @@ def step_to_render(
     definition = snapshot or current or {}
     steps = definition.get("steps") or []
     return steps[step_index] if 0 <= step_index < len(steps) else None
+
+
+# --- Journeys ----------------------------------------------------------------------------------------------
+#
+# A contact walks the nodes from the first, by event time. Emails are written to the outbox as the walk
+# passes them; a `wait` is passed at once (its end is known: the emails after it are written with their
+# later due times); the walk stops at a `wait_for` (until its event or its timeout) and at a `branch`
+# reached ahead of time (its conditions are about what will have happened by then), and ends at an `exit`
+# or after the last node. So the outbox holds the emails up to the next wait_for or branch, never those
+# of a path not yet chosen.
+
+
+class Seen(NamedTuple):
+    """A stored event a wait_for or a branch's `did` may take: who did it, when, and its properties."""
+
+    time: datetime
+    event_id: int
+    contact_id: int
+    properties: dict[str, Any]
+
+
+class Engaged(NamedTuple):
+    """What is known of one email of an enrolment when a branch asks: `level` is '', delivered, opened or
+    clicked; `known` is False when nothing can be known (the local outbox: no provider reports)."""
+
+    known: bool
+    level: str
+    note: str
+
+
+ENGAGEMENT_RANK = {"": 0, "sent": 0, "delivered": 1, "opened": 2, "clicked": 3, "bounced": 0, "complained": 0}
+UNKNOWN_ENGAGEMENT = (
+    "engagement unknown (local outbox: no provider reports opens or clicks): counted as not engaged, so the "
+    "contact goes on to the next path"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Walker:
+    """What a walk needs to know about the enrolment, as data and questions. `now`: when the walk runs
+    (processing's clock, or the dry run's replay time); `caused_by`: the event that moved the contact (it
+    never also resumes the wait it leads to). `did(event, since, until)` gives the contact's stored events
+    of that name stamped in that span; `engagement(step_index)` what is known of that email;
+    `already(node, reached_at)` the stored events a wait_for just reached may take."""
+
+    enrolled_at: datetime
+    trigger_properties: dict[str, Any]
+    person_properties: dict[str, Any]
+    tz: ZoneInfo
+    now: datetime
+    caused_by: int | None
+    did: Callable[[str, datetime, datetime], Sequence[Seen]]
+    engagement: Callable[[int], Engaged]
+    already: Callable[[WaitFor, datetime], Sequence[Seen]]
+
+
+@dataclasses.dataclass
+class Stop:
+    """Where a walk stopped: at a wait_for (waiting for `waiting_for` until `wake_at`, its timeout) or at a
+    branch reached ahead of time (`wake_at` = when it is reached)."""
+
+    index: int
+    reached_at: datetime
+    wake_at: datetime
+    waiting_for: str | None = None
+
+
+@dataclasses.dataclass
+class Walk:
+    emails: list[tuple[int, datetime]] = dataclasses.field(default_factory=list)  # (step index, due)
+    trail: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # {node, label, took, why, at}
+    stop: Stop | None = None
+
+    def describe(self, document: CampaignDocument) -> str:
+        """The trace's account of a walk: the paths taken and where it waits."""
+        parts = [f"{step['label']}: {step['took']} ({step['why']})" for step in self.trail if step["took"] != "waited"]
+        if self.stop is not None:
+            parts.append(f"waits at {node_label(document, self.stop.index)} until {_hm(self.stop.wake_at)}")
+        return "; ".join(parts)
+
+
+def _hm(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _note(walk: Walk, document: CampaignDocument, index: int, took: str, why: str, at: datetime) -> None:
+    walk.trail.append(
+        {
+            "node": node_id(document, index),
+            "label": node_label(document, index),
+            "took": took,
+            "why": why,
+            "at": at.isoformat(),
+        }
+    )
+
+
+def contact_zone(
+    *,
+    variables: dict[str, Any],
+    person_properties: dict[str, Any],
+    trigger_properties: dict[str, Any],
+    workspace_timezone: str,
+) -> ZoneInfo:
+    """The timezone of a contact's time windows: the source mapping's `timezone` variable, else PostHog's
+    `$geoip_time_zone` on the person, else on the trigger event, else the workspace's (UTC when unset).
+    An unknown name is passed over."""
+    for candidate in (
+        variables.get("timezone"),
+        person_properties.get("$geoip_time_zone"),
+        trigger_properties.get("$geoip_time_zone"),
+        workspace_timezone,
+    ):
+        if (tz := timewindow.zone(candidate)) is not None:
+            return tz
+    return ZoneInfo("UTC")
+
+
+def wait_end(node: Wait, *, start: datetime, tz: ZoneInfo) -> datetime:
+    """When a wait that starts at `start` ends: after its duration, then once its window is open."""
+    end = start + parse_duration(node.duration) if node.duration is not None else start
+    if node.until is not None:
+        window = timewindow.Window.of(at=node.until.time, between=node.until.between, days=node.until.days)
+        end = timewindow.next_open(window, at=end, tz=tz)
+    return end
+
+
+def walk(document: CampaignDocument, *, start: int | None, at: datetime, walker: Walker) -> Walk:
+    """From node `start` (None: the journey is over) at event time `at`, as far as the walk can go now."""
+    result = Walk()
+    clock = due_floor = at  # the wait clock; and the latest email due on the way (a wait starts after it)
+    index = start
+    for _ in range(len(document.steps) + 1):  # validated journeys have no loops; this bounds a bad one
+        if index is None:
+            break
+        node = document.steps[index]
+        if isinstance(node, Step):
+            due = max(clock, walker.enrolled_at + parse_duration(node.delay))
+            result.emails.append((index, due))
+            due_floor = max(due_floor, due)
+            index = target_index(document, index, node.next)
+            continue
+        ready = max(clock, due_floor)
+        if isinstance(node, Wait):
+            clock = due_floor = wait_end(node, start=ready, tz=walker.tz)
+            _note(result, document, index, "waited", f"until {_hm(clock)}", ready)
+            index = target_index(document, index, node.next)
+        elif isinstance(node, WaitFor):
+            deadline = ready + parse_duration(node.timeout)
+            if catch := earliest_catch(node, reached_at=ready, candidates=walker.already(node, ready), walker=walker):
+                _note(result, document, index, "happened", f"{node.event} #{catch.event_id} already stored", catch.time)
+                clock = due_floor = catch.time
+                index = target_index(document, index, node.on_event)
+                continue
+            result.stop = Stop(index, ready, deadline, node.event)
+            return result
+        elif isinstance(node, Branch):
+            if ready > walker.now:
+                result.stop = Stop(index, ready, ready)
+                return result
+            chosen, why = choose_path(document, node, at=ready, walker=walker)
+            took = path_label(node, chosen) if chosen is not None else "else"
+            _note(result, document, index, took, why, ready)
+            clock = ready
+            index = target_index(document, index, node.paths[chosen].then if chosen is not None else node.else_)
+        else:
+            assert isinstance(node, Exit)
+            _note(result, document, index, "exit", "the journey ends here", ready)
+            break
+    return result
+
+
+def earliest_catch(node: WaitFor, *, reached_at: datetime, candidates: Sequence[Seen], walker: Walker) -> Seen | None:
+    """Of stored events, the earliest (by event time, then id) that this wait_for takes."""
+    caught = [
+        seen
+        for seen in candidates
+        if seen.event_id != walker.caused_by
+        and wait_for_catches(
+            node,
+            reached_at=reached_at,
+            trigger_properties=walker.trigger_properties,
+            time=seen.time,
+            properties=seen.properties,
+        )
+    ]
+    return min(caught, key=lambda seen: (seen.time, seen.event_id), default=None)
+
+
+def wait_for_catches(
+    node: WaitFor,
+    *,
+    reached_at: datetime,
+    trigger_properties: dict[str, Any],
+    time: datetime,
+    properties: dict[str, Any],
+) -> bool:
+    """Whether an event of `node.event` (its name checked by the caller) resumes a contact waiting there since
+    `reached_at`: stamped from then up to the timeout, its `where` holding on its properties, and with `match`
+    the same values as the enrolling event (missing on either side never matches)."""
+    if not reached_at <= time <= reached_at + parse_duration(node.timeout):
+        return False
+    if failing_condition([c for c in node.where if c.property], properties, {}) is not None:
+        return False
+    return same_values(node.match, trigger_properties, properties)
+
+
+def waiting_key(node: WaitFor, *, contact_id: int, trigger_properties: dict[str, Any]) -> str:
+    """How events find a contact waiting at `node`: by contact, or with `match` by the enrolling event's
+    values — then an event of any contact with the same values resumes it."""
+    if not node.match:
+        return f"c:{contact_id}"
+    return "m:" + json.dumps([[key, trigger_properties.get(key)] for key in node.match], sort_keys=True, default=str)
+
+
+def event_keys(match_lists: Sequence[Sequence[str]], *, contact_id: int | None, properties: dict[str, Any]) -> set[str]:
+    """The keys under which waiting contacts an event may resume are stored (see `waiting_key`)."""
+    keys = {f"c:{contact_id}"} if contact_id is not None else set()
+    for match in match_lists:
+        if all(properties.get(key) is not None for key in match):
+            keys.add("m:" + json.dumps([[key, properties.get(key)] for key in match], sort_keys=True, default=str))
+    return keys
+
+
+def resume_target(document: CampaignDocument, index: int, *, happened: bool) -> int | None:
+    """Where a wait_for goes on: its 'happened' path or its 'timed out' path."""
+    node = document.steps[index]
+    assert isinstance(node, WaitFor)
+    return target_index(document, index, node.on_event if happened else node.on_timeout)
+
+
+def arrived_late(node: WaitFor, *, reached_at: datetime, time: datetime) -> bool:
+    """An event stamped inside the wait but processed after its timeout path ran: it does not rewind."""
+    return reached_at <= time <= reached_at + parse_duration(node.timeout)
+
+
+def choose_path(document: CampaignDocument, node: Branch, *, at: datetime, walker: Walker) -> tuple[int | None, str]:
+    """The first path whose conditions all hold at `at`, with why; (None, why) for else."""
+    misses = []
+    for number, path in enumerate(node.paths):
+        failing = next((why for c in path.when if (why := _fails(document, c, at=at, walker=walker))), None)
+        if failing is None:
+            return number, "; ".join(_describe(c) for c in path.when)
+        misses.append(f"{path_label(node, number)}: {failing}")
+    return None, "; ".join(misses)
+
+
+def _describe(condition: Condition | Engagement | Did) -> str:
+    return condition.describe()
+
+
+def _fails(
+    document: CampaignDocument, condition: Condition | Engagement | Did, *, at: datetime, walker: Walker
+) -> str | None:
+    """Why one branch condition does not hold at `at`, or None when it holds."""
+    if isinstance(condition, Condition):
+        return failing_condition([condition], walker.trigger_properties, walker.person_properties)
+    if isinstance(condition, Did):
+        if did_since(condition, walker.did(condition.did, walker.enrolled_at, at)):
+            return None
+        return f"no {condition.did} since enrolling"
+    engaged = walker.engagement(node_index(document)[condition.email])
+    if not engaged.known:
+        return f"{condition.email}: {engaged.note}"
+    if ENGAGEMENT_RANK.get(engaged.level, 0) >= ENGAGEMENT_RANK[condition.was]:
+        return None
+    return f"{condition.email} not {condition.was} ({engaged.note or engaged.level or 'no report'})"
+
+
+def did_since(condition: Did, seen: Sequence[Seen]) -> bool:
+    """Whether one of the contact's events (already limited to the name and span) meets the `where`."""
+    return any(failing_condition(condition.where, event.properties, {}) is None for event in seen)
+
+
+def engagement_of(*, status: str | None, delivery_status: str, sent_via: str) -> Engaged:
+    """What a branch may know of an email from its outbox row (None: no row yet)."""
+    if status != "sent":
+        return Engaged(True, "", f"email not sent ({status or 'not written'})")
+    if sent_via == "local":
+        return Engaged(False, "", UNKNOWN_ENGAGEMENT)
+    return Engaged(True, delivery_status, delivery_status or "no report from the provider yet")

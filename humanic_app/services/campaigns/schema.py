@@ -5,9 +5,19 @@ from __future__ import annotations
 import functools
 import re
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    JsonValue,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.config import JsonDict
 
 from humanic_app.models import limits
@@ -124,16 +134,196 @@ class Unless(BaseModel):
     _v_within = field_validator("within")(lambda cls, v: _check_duration(v))
 
 
+def _duration_field(**kwargs: Any) -> Any:
+    return Field(json_schema_extra=DURATION_SCHEMA, **kwargs)
+
+
+_NODE_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+NodeId = Annotated[str, Field(pattern=_NODE_ID_RE, description="a node's id: letters, digits, - and _")]
+
+
 class Step(BaseModel):
+    """An email node: the only kind a linear campaign has (`type` may be left out). Its `delay` counts from
+    the trigger event's own timestamp, and the email never falls due before the contact reaches it."""
+
     model_config = ConfigDict(extra="forbid")
 
+    id: NodeId | None = None
+    type: Literal["email"] | None = None
     delay: str | int = Field(default=0, json_schema_extra=DURATION_SCHEMA)
     subject: str = Field(min_length=1)
     html: str = Field(min_length=1)
     text: str | None = None
+    next: NodeId | None = None  # jump there instead of to the step below
 
     _b_delay = field_validator("delay", mode="before")(lambda cls, v: _not_a_boolean(v))
     _v_delay = field_validator("delay")(lambda cls, v: _check_duration(v))
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CLOCK_RE = r"^([01]\d|2[0-3]):[0-5]\d$"
+ClockTime = Annotated[str, Field(pattern=_CLOCK_RE, description="a time of day, HH:MM (24 h)")]
+
+
+class Until(BaseModel):
+    """A time of day (`time`) or a window (`between`), optionally on some weekdays only, in the contact's
+    timezone (the workspace's when the contact's is unknown). `days` alone: any time on those days."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time: ClockTime | None = None
+    between: list[ClockTime] | None = Field(default=None, min_length=2, max_length=2)
+    days: list[Literal[WEEKDAYS]] = []  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        if self.time and self.between:
+            raise ValueError("give 'time' (until that time of day) or 'between' (a window), not both")
+        if not (self.time or self.between or self.days):
+            raise ValueError("give 'time', 'between' or 'days'")
+        if self.between and self.between[0] == self.between[1]:
+            raise ValueError("a window's start and end differ")
+        return self
+
+
+class Wait(BaseModel):
+    """Wait a duration, then (with `until`) until a time of day or window opens."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: NodeId | None = None
+    type: Literal["wait"]
+    duration: str | int | None = Field(default=None, json_schema_extra={"anyOf": [*_DURATION_FORMS, {"type": "null"}]})
+    until: Until | None = None
+    next: NodeId | None = None
+
+    _b_duration = field_validator("duration", mode="before")(lambda cls, v: _not_a_boolean(v))
+    _v_duration = field_validator("duration")(lambda cls, v: v if v is None else _check_duration(v))
+
+    @model_validator(mode="after")
+    def _something_to_wait(self):
+        if self.duration is None and self.until is None:
+            raise ValueError("a wait needs a 'duration', an 'until' or both")
+        return self
+
+
+class WaitFor(BaseModel):
+    """Wait until `event` happens (with `where` on its properties and, with `match`, the same values as the
+    enrolling event had) for at most `timeout`; then go on at `on_event` or `on_timeout` (default: the next
+    step). With `match`, the event may come from any contact (a server-side event, another person's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: NodeId | None = None
+    type: Literal["wait_for"]
+    event: str = Field(min_length=1, max_length=200)
+    where: list[Condition] = []
+    match: list[str] = []
+    timeout: str | int = Field(json_schema_extra=DURATION_SCHEMA)
+    on_event: NodeId | None = None
+    on_timeout: NodeId | None = None
+
+    _b_timeout = field_validator("timeout", mode="before")(lambda cls, v: _not_a_boolean(v))
+    _v_timeout = field_validator("timeout")(lambda cls, v: _check_duration(v))
+
+
+class Engagement(BaseModel):
+    """The contact's engagement with an earlier email node of this journey: at least `was` (delivered <
+    opened < clicked), as the provider reported it by the time the branch is reached."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: NodeId
+    was: Literal["delivered", "opened", "clicked"]
+
+    def describe(self) -> str:
+        return f"email {self.email} was {self.was}"
+
+
+class Did(BaseModel):
+    """Whether the contact did `did` (with `where` on its properties) since enrolling."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    did: str = Field(min_length=1, max_length=200)
+    where: list[Condition] = []
+
+    def describe(self) -> str:
+        return f"did {self.did} since enrolling"
+
+
+def _condition_kind(value: Any) -> str | None:
+    """The kind of a branch condition, by the keys it has (None for what is no condition at all)."""
+    if isinstance(value, BaseModel):
+        keys: Any = type(value).model_fields
+    elif isinstance(value, dict):
+        keys = value
+    else:
+        return None
+    return "cond-engagement" if "was" in keys else "cond-did" if "did" in keys else "cond-property"
+
+
+BranchCondition = Annotated[
+    Annotated[Condition, Tag("cond-property")]
+    | Annotated[Engagement, Tag("cond-engagement")]
+    | Annotated[Did, Tag("cond-did")],
+    Discriminator(_condition_kind),
+]
+
+
+class Path(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=80)
+    when: list[BranchCondition] = Field(min_length=1)  # all must hold
+    then: NodeId | None = None  # None: the step below the branch
+
+
+class Branch(BaseModel):
+    """The first path whose conditions all hold, else `else_` (YAML `else`; default: the step below)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    id: NodeId | None = None
+    type: Literal["branch"]
+    paths: list[Path] = Field(min_length=1)
+    else_: NodeId | None = Field(default=None, alias="else")
+
+
+class Exit(BaseModel):
+    """The journey ends here for the contact (emails already scheduled still go)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: NodeId | None = None
+    type: Literal["exit"]
+
+
+NODE_KINDS = ("email", "wait", "wait_for", "branch", "exit")
+
+
+def _node_kind(value: Any) -> str | None:
+    """A node's kind by its `type` (an email when left out; None for what is no node at all)."""
+    if isinstance(value, BaseModel):
+        return f"node-{getattr(value, 'type', None) or 'email'}"
+    if isinstance(value, dict):
+        return f"node-{value.get('type') or 'email'}"
+    return None
+
+
+Node = Annotated[
+    Annotated[Step, Tag("node-email")]
+    | Annotated[Wait, Tag("node-wait")]
+    | Annotated[WaitFor, Tag("node-wait_for")]
+    | Annotated[Branch, Tag("node-branch")]
+    | Annotated[Exit, Tag("node-exit")],
+    Discriminator(
+        _node_kind,
+        custom_error_type="node_type",
+        custom_error_message="a step's type is email (the default), wait, wait_for, branch or exit",
+    ),
+]
+_TAGS = {f"node-{kind}" for kind in NODE_KINDS} | {"cond-property", "cond-engagement", "cond-did"}
 
 
 class CampaignDocument(BaseModel):
@@ -144,7 +334,11 @@ class CampaignDocument(BaseModel):
     unless: Unless | None = None
     exit_on: list[str] = []
     reentry: Literal["once", "every_time", "after_exit"] = "once"
-    steps: list[Step] = Field(min_length=1)
+    steps: list[Node] = Field(min_length=1)
+
+    def emails(self) -> list[tuple[int, Step]]:
+        """The email nodes with their index in `steps` (an email's outbox rows carry that index)."""
+        return [(index, step) for index, step in enumerate(self.steps) if isinstance(step, Step)]
 
 
 def _loc(parts: tuple) -> str:
@@ -160,11 +354,15 @@ def validate_document(data: Any) -> CampaignDocument:
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors():
-            loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            loc = tuple(
+                p for p in error["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p in _TAGS))
+            )
             errors[_loc(loc) or "document"] = error["msg"].removeprefix("Value error, ")
         raise ValidationFailed(errors) from None
+    if graph_errors := journey_errors(document):
+        raise ValidationFailed(graph_errors)
     template_errors: dict[str, str] = {}
-    for index, step in enumerate(document.steps):
+    for index, step in document.emails():
         for field, message in templates.syntax_errors(subject=step.subject, html=step.html, text=step.text).items():
             template_errors[f"steps.{index}.{field}"] = message
     if template_errors:
@@ -181,7 +379,7 @@ def _unknown_names(document: CampaignDocument) -> dict[str, str]:
     """Unknown filters and tests, checked in the environment the dispatcher renders with: such a template
     would compile here and fail every email it renders. Steps are numbered from 1, as the builder shows."""
     errors: dict[str, str] = {}
-    for index, step in enumerate(document.steps):
+    for index, step in document.emails():
         for field in ("subject", "html", "text"):
             source = getattr(step, field)
             if not source:
@@ -203,7 +401,7 @@ def length_errors(document: CampaignDocument) -> dict[str, str]:
     errors: dict[str, str] = {}
     if len(document.name) > limits.NAME:
         errors["name"] = limits.too_long(limits.NAME)
-    for index, step in enumerate(document.steps):
+    for index, step in document.emails():
         for field, limit in _STEP_LIMITS.items():
             if len(getattr(step, field) or "") > limit:
                 errors[f"steps.{index}.{field}"] = limits.too_long(limit)
@@ -212,4 +410,153 @@ def length_errors(document: CampaignDocument) -> dict[str, str]:
 
 def document_as_dict(document: CampaignDocument) -> dict[str, Any]:
     """The canonical form that is stored and exported: what round-trips without loss."""
-    return document.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
+    return document.model_dump(mode="json", exclude_none=True, exclude_defaults=False, by_alias=True)
+
+
+# --- The journey graph -------------------------------------------------------------------------------------
+# `steps` is a list read top to bottom: each node goes on to the one below unless it names another (`next`,
+# `on_event`/`on_timeout`, a path's `then`, `else`). Nodes are found by `id`; one without an id is
+# `step-N` (N counted from 1, as the builder numbers them), so a linear campaign needs no ids at all.
+
+
+def node_id(document: CampaignDocument, index: int) -> str:
+    return document.steps[index].id or f"step-{index + 1}"
+
+
+def node_index(document: CampaignDocument) -> dict[str, int]:
+    """Each node's id → its index in `steps` (the last one wins for a duplicate, which validation refuses)."""
+    return {node_id(document, index): index for index in range(len(document.steps))}
+
+
+def node_label(document: CampaignDocument, index: int) -> str:
+    """A node as the builder shows it: 'Step 3 (wait for checkout_completed)'."""
+    node = document.steps[index]
+    if isinstance(node, Step):
+        subject = node.subject if len(node.subject) <= 40 else node.subject[:39] + "…"
+        what = f'email "{subject}"'
+    elif isinstance(node, Wait):
+        what = "wait " + " then ".join(
+            part
+            for part in (
+                str(node.duration) if node.duration is not None else "",
+                describe_until(node.until) if node.until else "",
+            )
+            if part
+        )
+    elif isinstance(node, WaitFor):
+        what = f"wait for {node.event}"
+    elif isinstance(node, Branch):
+        what = "branch"
+    else:
+        what = "exit"
+    return f"Step {index + 1} ({what})"
+
+
+def describe_until(until: Until) -> str:
+    when = (
+        f"until {until.time}"
+        if until.time
+        else f"until between {until.between[0]} and {until.between[1]}"
+        if until.between
+        else "until"
+    )
+    return when + (f" on {', '.join(until.days)}" if until.days else "")
+
+
+def path_label(branch: Branch, index: int) -> str:
+    """A branch path's name as the trace and the dry run count it."""
+    return branch.paths[index].name or f"path {index + 1}"
+
+
+def exits(document: CampaignDocument, index: int) -> list[tuple[str, str | None]]:
+    """(label, target id) for each way out of a node; a None target is the step below it."""
+    node = document.steps[index]
+    if isinstance(node, Exit):
+        return []
+    if isinstance(node, WaitFor):
+        return [("happened", node.on_event), ("timed out", node.on_timeout)]
+    if isinstance(node, Branch):
+        return [(path_label(node, i), path.then) for i, path in enumerate(node.paths)] + [("else", node.else_)]
+    return [("next", node.next)]
+
+
+def target_index(document: CampaignDocument, index: int, target: str | None) -> int | None:
+    """Where a way out leads: a node's index, or None for the end of the journey."""
+    if target is None:
+        return index + 1 if index + 1 < len(document.steps) else None
+    return node_index(document)[target]
+
+
+def journey_errors(document: CampaignDocument) -> dict[str, str]:
+    """Ids that repeat, targets that name no node, loops and nodes no path reaches — each at the node, named
+    as the builder names it."""
+    errors: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    for index in range(len(document.steps)):
+        nid = node_id(document, index)
+        if nid in seen:
+            errors[f"steps.{index}.id"] = (
+                f"{node_label(document, index)} has the id '{nid}' of {node_label(document, seen[nid])}; ids are unique"
+            )
+        seen.setdefault(nid, index)
+    for index in range(len(document.steps)):
+        for label, target in exits(document, index):
+            if target is not None and target not in seen:
+                errors[f"steps.{index}"] = (
+                    f"{node_label(document, index)} goes on to '{target}' ({label}), which is no step's id"
+                )
+            elif target is not None and seen[target] == index:
+                errors[f"steps.{index}"] = f"{node_label(document, index)} goes on to itself ({label})"
+    errors.update(_engagement_errors(document, seen))
+    if errors:
+        return errors
+    return _loop_and_reach_errors(document)
+
+
+def _engagement_errors(document: CampaignDocument, ids: dict[str, int]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for index, node in enumerate(document.steps):
+        if not isinstance(node, Branch):
+            continue
+        for path in node.paths:
+            for condition in path.when:
+                if isinstance(condition, Engagement) and not isinstance(
+                    document.steps[ids.get(condition.email, index)], Step
+                ):
+                    errors[f"steps.{index}"] = (
+                        f"{node_label(document, index)} asks about '{condition.email}', which is not an email step"
+                    )
+    return errors
+
+
+def _loop_and_reach_errors(document: CampaignDocument) -> dict[str, str]:
+    """Depth-first from the first node: a way back to a node still on the current path is a loop (a journey
+    visits each node at most once: one email per node per enrolment); a node never visited is unreachable."""
+    errors: dict[str, str] = {}
+    state: dict[int, str] = {}  # "open" while on the current path, "done" after
+    stack: list[tuple[int, list[int]]] = [(0, _successors(document, 0))]
+    state[0] = "open"
+    while stack:
+        index, todo = stack[-1]
+        if not todo:
+            state[index] = "done"
+            stack.pop()
+            continue
+        successor = todo.pop(0)
+        if state.get(successor) == "open":
+            errors.setdefault(
+                f"steps.{index}",
+                f"{node_label(document, index)} leads back to {node_label(document, successor)}: a journey cannot loop",
+            )
+        elif successor not in state:
+            state[successor] = "open"
+            stack.append((successor, _successors(document, successor)))
+    for index in range(len(document.steps)):
+        if index not in state:
+            errors.setdefault(f"steps.{index}", f"{node_label(document, index)} is never reached: no path leads to it")
+    return errors
+
+
+def _successors(document: CampaignDocument, index: int) -> list[int]:
+    found = [target_index(document, index, target) for _, target in exits(document, index)]
+    return [successor for successor in dict.fromkeys(found) if successor is not None]

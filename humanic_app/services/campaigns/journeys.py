@@ -1,0 +1,191 @@
+"""The database side of journeys, for the engine (engine.py): an enrolment as a processing run sees it,
+and the questions a walk asks (`rules.Walker`) answered from stored rows — the contact's events of a name
+in a span, what the outbox knows of an earlier email, the stored events a wait_for just reached may take.
+
+Decisions stay in `rules.py`; this module only reads. What is written, and when, is the engine's `flush`.
+
+Which emails exist before a contact reaches them: the emails up to the next `wait_for` or `branch` are
+outbox rows (a plain `wait` is passed at once — its end is known — so the emails after it are rows too,
+with their later due times); the ones further down are written when the contact moves on (the event, the
+timeout or the branch's time). So Messages, the Dashboard's "due in the next 24 h" and Archive's "cancels
+N emails" count exactly the rows that exist: emails of a path not yet chosen are in none of them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
+
+from humanic_app.models import Contact, Enrolment, EnrolmentStatus, Event, EventOutcome, Message
+from humanic_app.services.campaigns import rules
+from humanic_app.services.campaigns.schema import WaitFor, parse_duration
+
+# The enrolment columns a run always loads; definition, variables and trail are filled when needed.
+COLUMNS = (
+    Enrolment.id,
+    Enrolment.campaign_id,
+    Enrolment.contact_id,
+    Enrolment.status,
+    Enrolment.enrolled_at,
+    Enrolment.trigger_event_id,
+    Enrolment.trigger_properties,
+    Enrolment.position,
+    Enrolment.reached_at,
+    Enrolment.wake_at,
+    Enrolment.waiting_for,
+    Enrolment.waiting_key,
+)
+
+
+@dataclasses.dataclass
+class EnrolmentView:
+    """An enrolment as a run sees it: existing (id set) or created in this batch (id None)."""
+
+    id: int | None
+    campaign_id: int
+    contact_id: int
+    status: EnrolmentStatus
+    enrolled_at: datetime
+    trigger_event_id: int
+    trigger_properties: dict[str, Any]
+    position: str = ""
+    reached_at: datetime | None = None
+    wake_at: datetime | None = None
+    waiting_for: str | None = None
+    waiting_key: str | None = None
+    definition: dict[str, Any] = dataclasses.field(default_factory=dict)
+    variables: dict[str, Any] = dataclasses.field(default_factory=dict)
+    trail: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    filled: bool = False
+    ended_reason: str = ""
+    moved: bool = False  # an existing enrolment whose position changed in this run
+    messages: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # emails written in this run
+
+    @property
+    def waiting(self) -> bool:
+        return self.status == EnrolmentStatus.active and bool(self.position)
+
+
+_WAITING_UNDER = (
+    select(*COLUMNS, Enrolment.definition, Enrolment.variables, Enrolment.trail)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+    .where(
+        Enrolment.waiting_for == bindparam("name"),
+        col(Enrolment.waiting_key).in_(bindparam("keys", expanding=True)),
+        Enrolment.status == EnrolmentStatus.active,
+    )
+    .order_by(col(Enrolment.id))
+)
+
+
+def waiting_under(session: Session, *, name: str, keys: set[str]) -> list[EnrolmentView]:
+    """The active enrolments waiting for `name` under any of `keys` (the (waiting_for, waiting_key) index),
+    filled. A statement built once: this runs for every event a journey waits for."""
+    if not keys:
+        return []
+    rows = session.connection().execute(_WAITING_UNDER, {"name": name, "keys": sorted(keys)})
+    found = []
+    for row in rows:
+        view = EnrolmentView(*row[: len(COLUMNS)])
+        view.definition, view.variables, view.trail = row[-3], row[-2] or {}, list(row[-1] or [])
+        view.filled = True
+        found.append(view)
+    return found
+
+
+def views(session: Session, stmt) -> list[EnrolmentView]:
+    return [EnrolmentView(*row) for row in session.execute(stmt)]
+
+
+def select_views():
+    return select(*COLUMNS)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+
+
+def fill(session: Session, pending: list[EnrolmentView]) -> None:
+    """Loads definition, variables and trail of existing enrolments that lack them, in one query per 500."""
+    todo = {view.id: view for view in pending if not view.filled and view.id is not None}
+    ids = sorted(todo)
+    for start in range(0, len(ids), 500):
+        stmt = select(Enrolment.id, Enrolment.definition, Enrolment.variables, Enrolment.trail).where(
+            col(Enrolment.id).in_(ids[start : start + 500])
+        )
+        for enrolment_id, definition, variables, trail in session.execute(stmt):
+            view = todo[enrolment_id]
+            view.definition, view.variables, view.trail, view.filled = (
+                definition,
+                variables or {},
+                list(trail or []),
+                True,
+            )
+    for view in pending:
+        view.filled = True
+
+
+def contacts(session: Session, ids: set[int]) -> dict[int, tuple[str | None, dict[str, Any]]]:
+    """Each contact's email and properties."""
+    found: dict[int, tuple[str | None, dict[str, Any]]] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        stmt = select(Contact.id, Contact.email, Contact.properties).where(
+            col(Contact.id).in_(ordered[start : start + 500])
+        )
+        found.update({cid: (email, properties) for cid, email, properties in session.execute(stmt)})
+    return found
+
+
+def seen(
+    session: Session,
+    mappings: dict[int | None, Any],
+    *,
+    name: str,
+    since: datetime,
+    until: datetime,
+    contact_id: int | None,
+) -> list[rules.Seen]:
+    """Stored (processed) events of `name` stamped in [since, until] — of one contact, or of anyone."""
+    stmt = select(Event.timestamp, Event.id, Event.contact_id, Event.source_id, Event.payload).where(  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
+        Event.event_name == name,
+        Event.outcome == EventOutcome.processed,
+        col(Event.timestamp) >= since,
+        col(Event.timestamp) <= until,
+        col(Event.contact_id).is_not(None),
+    )
+    if contact_id is not None:
+        stmt = stmt.where(Event.contact_id == contact_id)
+    return [
+        rules.Seen(timestamp, event_id, cid, rules.event_properties(payload, mappings.get(source_id)))
+        for timestamp, event_id, cid, source_id, payload in session.execute(stmt)
+    ]
+
+
+def already(
+    session: Session, mappings: dict[int | None, Any], view: EnrolmentView, node: WaitFor, reached_at: datetime
+) -> list[rules.Seen]:
+    """The stored events a wait_for reached at `reached_at` may take at once (they arrived before the wait
+    started, stamped inside it): the contact's own, or with `match` anyone's."""
+    return seen(
+        session,
+        mappings,
+        name=node.event,
+        since=reached_at,
+        until=reached_at + parse_duration(node.timeout),
+        contact_id=None if node.match else view.contact_id,
+    )
+
+
+def engagement(session: Session, view: EnrolmentView, step_index: int) -> rules.Engaged:
+    """What the outbox knows of the enrolment's email at `step_index`."""
+    if view.id is None:
+        return rules.engagement_of(status=None, delivery_status="", sent_via="")
+    row = session.execute(
+        select(Message.status, Message.delivery_status, Message.sent_via).where(
+            Message.enrolment_id == view.id, Message.step_index == step_index, col(Message.is_test).is_(False)
+        )
+    ).first()
+    if row is None:
+        return rules.engagement_of(status=None, delivery_status="", sent_via="")
+    status, delivery_status, sent_via = row
+    return rules.engagement_of(status=status.value, delivery_status=delivery_status, sent_via=sent_via)
