@@ -10,14 +10,14 @@ from humanic_app import clock
 from humanic_app.models import Contact, Enrolment, EnrolmentStatus, Event, Message, MessageStatus, SuppressionReason
 from humanic_app.services import suppression, unsubscribe, workspace
 from humanic_app.services.delivery.senders import LocalOutboxSender
-from tests.support.campaign_world import T0, World
+from tests.support.campaign_world import T0, World, linear
 from tests.support.dispatching import dispatch
 
 
 def _world(session, monkeypatch, slug="onboarding-activation"):
     world = World(session)
     workspace.update_workspace(session=session, changes={"from_name": "Acme", "physical_address": "1 Main St"})
-    campaign = world.campaign(slug)
+    campaign = world.campaign(linear(slug))  # the linear forms: every email is written at enrolment
     monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(minutes=5))
     return world, campaign
 
