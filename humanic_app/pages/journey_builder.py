@@ -453,7 +453,9 @@ def _path_condition(c, k, j, i) -> rx.Component:
                 "engagement",
                 rx.hstack(
                     rx.select.root(
-                        rx.select.trigger(aria_label=label + ": email", placeholder="which email"),
+                        rx.select.trigger(
+                            aria_label=label + ": email", placeholder="which email", max_width="100%", min_width="0"
+                        ),
                         rx.select.content(rx.foreach(S.email_ids, lambda e: rx.select.item(e.label, value=e.id))),
                         value=c.email,
                         on_change=lambda v: S.set_path_condition(i, j, k, "email", v),
@@ -467,6 +469,8 @@ def _path_condition(c, k, j, i) -> rx.Component:
                     ),
                     spacing="2",
                     wrap="wrap",
+                    max_width="100%",
+                    min_width="0",
                 ),
             ),
             (

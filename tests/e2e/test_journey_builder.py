@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from humanic_app import clock, routes
 from humanic_app.services.samples import posthog_event
 from tests.e2e.test_every_page import LOOKS, check, contexts, open_page, signed_in  # noqa: F401 (fixture)
+from tests.support.look import GALLERY
 from tests.support.webhooks import post_like_posthog
 
 MARK = uuid.uuid4().hex[:6]
@@ -146,3 +147,5 @@ def test_journey_builder_look(contexts, browser, app_url, owner, hook, theme, wi
     expect(page.locator(".journey-path")).to_have_count(4)
     page.keyboard.press("Escape")
     check(page, f"journey-builder-{theme}-{width}")
+    # the flow alone, close enough to judge: the full page is tall
+    page.locator("#journey-flow").screenshot(path=str(GALLERY / f"journey-builder-flow-{theme}-{width}.png"))
