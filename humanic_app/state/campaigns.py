@@ -389,12 +389,6 @@ class CampaignsState(AuthState):
 
     @rx.event
     @signed_in
-    def add_step(self):
-        self.add_node(len(self.nodes), "email")
-        self.nodes = [*self.nodes[:-1], dataclasses.replace(self.nodes[-1], delay="1d")]
-
-    @rx.event
-    @signed_in
     def add_into_path(self, index: int, key: str, kind: str):
         """A new node on one way out of a wait_for or branch: placed right below it and led to by that way
         only; the others keep leading where they did, and the new node goes on to where this way led."""
@@ -441,7 +435,8 @@ class CampaignsState(AuthState):
         if field == "kind" or field not in NodeRow.__dataclass_fields__ or field in ("where", "paths"):
             return
         rows = list(self.nodes)
-        rows[index] = dataclasses.replace(rows[index], **{field: form.BELOW if value == "_below" else value})
+        change: dict[str, Any] = {field: form.BELOW if value == "_below" else value}
+        rows[index] = dataclasses.replace(rows[index], **change)
         self._set_nodes(rows)
         self._follow_edit()
 
@@ -452,7 +447,8 @@ class CampaignsState(AuthState):
             return
         rows = list(self.nodes)
         paths = list(rows[index].paths)
-        paths[path] = dataclasses.replace(paths[path], **{field: form.BELOW if value == "_below" else value})
+        change: dict[str, Any] = {field: form.BELOW if value == "_below" else value}
+        paths[path] = dataclasses.replace(paths[path], **change)
         rows[index] = dataclasses.replace(rows[index], paths=paths)
         self._set_nodes(rows)
 

@@ -295,7 +295,9 @@ def labels(rows: list[NodeRow]) -> list[str]:
         except ValidationError:
             named.append(f"Step {index + 1} ({KIND_WORDS[row.kind].lower()})")
             continue
-        named.append(node_label(CampaignDocument.model_construct(steps=[*[None] * index, node]), index))
+        # node_label reads only steps[index]: a document holding this node there is enough
+        steps: dict[str, Any] = {"steps": [node] * (index + 1)}
+        named.append(node_label(CampaignDocument.model_construct(**steps), index))
     return named
 
 

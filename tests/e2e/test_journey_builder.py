@@ -111,6 +111,7 @@ def test_build_dry_run_activate_and_watch_each_path(contexts, browser, app_url, 
 
     expect_eventually(timed_out)
     expect(wait_for.locator(".node-waiting")).to_have_text("0 waiting")
+
     def subjects(who: str) -> list[str]:
         to = f"{who}-{MARK}@example.com"
         mails = page.request.get(f"{app_url}/api/v1/messages", params={"to": to}).json()["items"]
