@@ -454,7 +454,11 @@ def _path_condition(c, k, j, i) -> rx.Component:
                 rx.hstack(
                     rx.select.root(
                         rx.select.trigger(
-                            aria_label=label + ": email", placeholder="which email", max_width="100%", min_width="0"
+                            aria_label=label + ": email",
+                            placeholder="which email",
+                            width="100%",
+                            min_width="0",
+                            style={"overflow": "hidden"},
                         ),
                         rx.select.content(rx.foreach(S.email_ids, lambda e: rx.select.item(e.label, value=e.id))),
                         value=c.email,
@@ -469,7 +473,7 @@ def _path_condition(c, k, j, i) -> rx.Component:
                     ),
                     spacing="2",
                     wrap="wrap",
-                    max_width="100%",
+                    width="100%",
                     min_width="0",
                 ),
             ),
@@ -524,6 +528,7 @@ def _path_condition(c, k, j, i) -> rx.Component:
         gap="2",
         wrap="wrap",
         align="center",
+        width="100%",
         class_name="path-condition",
     )
 
