@@ -13,6 +13,7 @@ from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.table import cell_text, data_table
 from humanic_app.components.ui import notice
 from humanic_app.models import limits
+from humanic_app.pages.journey_builder import edit_effects_panel, journey_flow
 from humanic_app.services.campaigns.schema import OPERATORS, CampaignDocument
 from humanic_app.state.campaigns import CampaignsState as S
 
@@ -268,18 +269,6 @@ def _text(
     )
 
 
-def _step_field(control, s_index, field: str, width: str = "100%") -> rx.Component:
-    """A step's input with its own refusal under it ("steps.<i>.<field>" in the document)."""
-    error = S.builder_errors.get("steps." + s_index.to_string() + "." + field, "")
-    field_id = "step-" + s_index.to_string() + "-" + field
-    return rx.vstack(
-        control(**field_invalid_props(error, field_id=field_id)),
-        field_error(error, field_id=field_id),
-        spacing="1",
-        width=width,
-    )
-
-
 def _condition_row(c, i) -> rx.Component:
     n = (i + 1).to_string()
     return rx.hstack(
@@ -327,110 +316,6 @@ def _condition_row(c, i) -> rx.Component:
         align="center",
         class_name="condition-row",
         wrap="wrap",
-    )
-
-
-def _step_button(icon: str, label, on_click, disabled, **props) -> rx.Component:
-    """An icon-only step control: its name says which step and what it does ("Move step 2 up")."""
-    return rx.icon_button(
-        rx.icon(icon, size=14),
-        size="2",
-        variant="ghost",
-        on_click=on_click,
-        aria_label=label,
-        title=label,
-        disabled=disabled,
-        **props,
-    )
-
-
-def _step_card(s, i) -> rx.Component:
-    n = (i + 1).to_string()
-    delay_id = "step-" + i.to_string() + "-delay"
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.heading("Step ", n, size="3", as_="h3"),
-                rx.spacer(),
-                _step_button("arrow-up", "Move step " + n + " up", S.move_step(i, -1), i == 0),
-                _step_button("arrow-down", "Move step " + n + " down", S.move_step(i, 1), i == S.steps.length() - 1),
-                _step_button(
-                    "trash-2", "Delete step " + n, S.remove_step(i), S.steps.length() == 1, color_scheme="red"
-                ),
-                align="center",
-                width="100%",
-                spacing="2",
-            ),
-            rx.hstack(
-                rx.el.label(rx.text("Send after", size="1", weight="medium"), html_for=delay_id),
-                _step_field(
-                    lambda **p: rx.input(
-                        value=s.delay,
-                        on_change=lambda v: S.set_step(i, "delay", v),
-                        width="90px",
-                        size="1",
-                        class_name="step-delay",
-                        max_length=limits.DURATION,
-                        **p,
-                    ),
-                    i,
-                    "delay",
-                    width="auto",
-                ),
-                rx.text("from the trigger event (0 = at once; 2d, 24h, 30m)", size="1", color=rx.color("gray", 11)),
-                align="center",
-                spacing="2",
-                wrap="wrap",
-            ),
-            _step_field(
-                lambda **p: rx.input(
-                    value=s.subject,
-                    on_change=lambda v: S.set_step(i, "subject", v),
-                    placeholder="Subject",
-                    width="100%",
-                    class_name="step-subject",
-                    max_length=limits.SUBJECT,
-                    aria_label="Step " + n + " subject",
-                    **p,
-                ),
-                i,
-                "subject",
-            ),
-            _step_field(
-                lambda **p: rx.text_area(
-                    value=s.html,
-                    on_change=lambda v: S.set_step(i, "html", v),
-                    placeholder="<p>Hi {{ name | default('there') }}</p>",
-                    width="100%",
-                    rows="5",
-                    class_name="step-html",
-                    style={"font_family": "monospace"},
-                    max_length=limits.HTML,
-                    aria_label="Step " + n + " HTML",
-                    **p,
-                ),
-                i,
-                "html",
-            ),
-            _step_field(
-                lambda **p: rx.text_area(
-                    value=s.text,
-                    on_change=lambda v: S.set_step(i, "text", v),
-                    placeholder="Plain-text part (optional; derived from the HTML when empty)",
-                    width="100%",
-                    rows="2",
-                    max_length=limits.TEXT,
-                    aria_label="Step " + n + " plain-text part",
-                    **p,
-                ),
-                i,
-                "text",
-            ),
-            spacing="2",
-            width="100%",
-        ),
-        width="100%",
-        class_name="step-card",
     )
 
 
@@ -600,15 +485,15 @@ def _builder() -> rx.Component:
                 ),
             ),
             notice(S.overlap_warning, "amber", "triangle-alert", size="1", id="overlap-warning", high_contrast=True),
-            notice(S.journey_note, "blue", "info", size="1", id="journey-note", high_contrast=True),
             _text("Name", "name", S.name, "Drop-off recovery", id="campaign-name", max_length=limits.NAME),
             _trigger_section(),
             _unless_section(),
             _exit_section(),
             _section(
-                "Emails",
-                rx.foreach(S.steps, _step_card),
-                rx.button("Add email", size="1", variant="soft", on_click=S.add_step),
+                "Journey",
+                journey_flow(),
+                hint="Each contact goes down from the trigger, one step at a time. Waits and branches send "
+                "different contacts different ways.",
             ),
             rx.foreach(
                 S.field_errors,
@@ -617,6 +502,7 @@ def _builder() -> rx.Component:
                 ),
             ),
             notice(S.message, "green", "check", size="1", id="campaign-message", role="status"),
+            edit_effects_panel(),
             _builder_actions(),
             rx.el.details(
                 rx.el.summary("YAML (paste to import)"),
@@ -723,9 +609,7 @@ def _preview() -> rx.Component:
                     rx.el.label(rx.text("Step", size="1", weight="medium"), html_for="preview-step-choice"),
                     rx.select.root(
                         rx.select.trigger(placeholder="Step", id="preview-step-choice"),
-                        rx.select.content(
-                            rx.foreach(S.steps, lambda s, i: rx.select.item("Step ", i + 1, value=i.to_string()))
-                        ),
+                        rx.select.content(rx.foreach(S.email_choices, lambda c: rx.select.item(c.label, value=c.id))),
                         value=S.preview_step,
                         on_change=lambda v: S.set_preview("step", v),
                     ),
@@ -801,6 +685,7 @@ def _dry_run() -> rx.Component:
                 wrap="wrap",
             ),
             rx.cond(S.dry_run_summary != "", rx.text(S.dry_run_summary, size="2", id="dry-run-summary", role="status")),
+            rx.foreach(S.dry_run_paths, lambda line: rx.text(line, size="2", class_name="dry-run-path")),
             rx.cond(
                 S.dry_run_rows.length() > 0,
                 data_table(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -18,7 +17,9 @@ from humanic_app.models.rows import id_of
 from humanic_app.services import event_log, wording, workspace
 from humanic_app.services.campaigns import library, preview, store
 from humanic_app.services.errors import ServiceError, ValidationFailed
+from humanic_app.state import journey_form as form
 from humanic_app.state.auth import AuthState, field_messages, signed_in
+from humanic_app.state.journey_form import ConditionRow, NodeRow, PathCondition
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,21 +55,21 @@ class TemplateCard:
 
 
 @dataclasses.dataclass(frozen=True)
-class ConditionRow:
-    """One condition as the builder edits it: `target` is "property" or "person_property", `value` as typed."""
+class NodeChoice:
+    """A node a way out can lead to, named as the builder shows it."""
 
-    target: str = "property"
-    key: str = ""
-    op: str = "eq"
-    value: str = ""
+    id: str
+    label: str
 
 
 @dataclasses.dataclass(frozen=True)
-class StepRow:
-    delay: str = "0"
-    subject: str = ""
-    html: str = ""
-    text: str = ""
+class EffectRow:
+    """What saving an edit of a live journey does to the contacts waiting at one node."""
+
+    label: str
+    waiting: str
+    change: str
+    what_happens: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,25 +83,6 @@ class DryRunRow:
     recipient: str  # not `to`: a row var's `.to` is Reflex's own cast method
     step: str
     due: str
-
-
-def _value_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
-def _parse_value(text: str, op: str) -> Any:
-    if op in ("is_set", "is_not_set"):
-        return None
-    if op == "in":
-        return [_parse_value(part.strip(), "eq") for part in text.split(",") if part.strip()]
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 def _builder_errors(exc: ServiceError) -> dict[str, str]:
@@ -126,10 +108,6 @@ def _yaml_problem(exc: Exception) -> str:
     return wording.message(str(exc))
 
 
-def _split(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
 class CampaignsState(AuthState):
     campaigns: list[CampaignRow] = []
     templates: list[TemplateCard] = []
@@ -148,11 +126,10 @@ class CampaignsState(AuthState):
     unless_match: str = ""
     exit_on: str = ""
     reentry: str = "once"
-    steps: list[StepRow] = []
-    # A journey's nodes as loaded (waits, branches, ids…): this builder edits its emails only and keeps the
-    # rest as it is until the journey builder exists; `journey_note` says so on the page.
-    _journey_nodes: list[dict[str, Any]] = []
-    journey_note: str = ""
+    nodes: list[NodeRow] = []  # the journey's steps, in the document's order (journey_form maps them)
+    edit_effects: list[EffectRow] = []  # shown before saving a live journey: who waits where, what happens
+    edit_effects_summary: str = ""
+    dry_run_paths: list[str] = []  # per way out of each wait_for and branch: how many took it
     builder_errors: dict[str, str] = {}  # by the document's field ("steps.0.html"), in the UI's words
     message: str = ""
     status_error: str = ""  # why an Activate (or other status change) was refused
@@ -217,41 +194,16 @@ class CampaignsState(AuthState):
         self.trigger_event = trigger.get("event", "")
         self.occurrence = str(trigger.get("occurrence", 1))
         self.within = str(trigger.get("within") or "")
-        self.conditions = [
-            ConditionRow(
-                target="person_property" if c.get("person_property") else "property",
-                key=c.get("property") or c.get("person_property") or "",
-                op=c.get("op", "eq"),
-                value=_value_text(c.get("value")),
-            )
-            for c in trigger.get("where", [])
-        ]
+        self.conditions = [form.condition_row(c) for c in trigger.get("where", [])]
         self.unless_event = unless.get("event", "")
         self.unless_within = str(unless.get("within", "24h")) if unless else ""
         self.unless_match = ", ".join(unless.get("match", []))
         self.exit_on = ", ".join(doc.get("exit_on", []))
         self.reentry = doc.get("reentry", "once")
-        nodes = [s for s in doc.get("steps", []) if isinstance(s, dict)]
-        is_journey = any(set(s) - {"delay", "subject", "html", "text"} for s in nodes)
-        self._journey_nodes = nodes if is_journey else []
-        self.journey_note = (
-            "This campaign is a journey (waits, branches or named steps): the builder edits its emails; edit "
-            "its waits and branches in YAML."
-            if is_journey
-            else ""
-        )
-        self.steps = [
-            StepRow(
-                delay=str(s.get("delay", 0)),
-                subject=s.get("subject", ""),
-                html=s.get("html", ""),
-                text=s.get("text") or "",
-            )
-            for s in nodes
-            if s.get("type", "email") == "email"
-        ] or [StepRow()]
+        self._load_nodes(doc, {})
         self.builder_errors, self.preview_subject, self.preview_html, self.preview_missing = {}, "", "", []
-        self.preview_from, self.preview_step = "", "0"
+        self.preview_from, self.preview_step = "", self._first_email()
+        self.edit_effects, self.edit_effects_summary, self.dry_run_paths = [], "", []
         # what was shown for the previous campaign belongs to it
         self.dry_run_summary, self.dry_run_rows, self.test_send_result, self.test_send_error = "", [], "", ""
         self.message = ""
@@ -261,9 +213,7 @@ class CampaignsState(AuthState):
     def _document(self) -> dict[str, Any]:
         trigger: dict[str, Any] = {"event": self.trigger_event.strip()}
         if self.conditions:
-            trigger["where"] = [
-                {c.target: c.key.strip(), "op": c.op, "value": _parse_value(c.value, c.op)} for c in self.conditions
-            ]
+            trigger["where"] = [form.condition_dict(c) for c in self.conditions]
         if self.occurrence.strip() not in ("", "1"):
             trigger["occurrence"] = int(self.occurrence) if self.occurrence.strip().isdigit() else self.occurrence
         if self.within.strip():
@@ -273,28 +223,21 @@ class CampaignsState(AuthState):
             doc["unless"] = {
                 "event": self.unless_event.strip(),
                 "within": self.unless_within.strip() or "24h",
-                "match": _split(self.unless_match),
+                "match": form.split(self.unless_match),
             }
-        doc["exit_on"] = _split(self.exit_on)
+        doc["exit_on"] = form.split(self.exit_on)
         doc["reentry"] = self.reentry
-        emails = [
-            {
-                "delay": s.delay.strip() or "0",
-                "subject": s.subject,
-                "html": s.html,
-                **({"text": s.text} if s.text.strip() else {}),
-            }
-            for s in self.steps
-        ]
-        doc["steps"] = _with_journey_nodes(self._journey_nodes, emails) if self._journey_nodes else emails
+        doc["steps"] = [form.node_dict(row) for row in self.nodes]
         return doc
 
-    def _node_of_row(self, row: int) -> int:
-        """The document's step index of the builder's email row `row` (they differ in a journey)."""
-        if not self._journey_nodes:
-            return row
-        emails = [i for i, s in enumerate(self._journey_nodes) if s.get("type", "email") == "email"]
-        return emails[row] if 0 <= row < len(emails) else row
+    def _load_nodes(self, doc: dict[str, Any], counts: dict[str, dict[str, Any]]) -> None:
+        """The document's steps into the form, each with its live counts (by the id the document gives it)."""
+        steps = [s for s in doc.get("steps", []) if isinstance(s, dict)] or [{}]
+        rows = [form.node_row(s, counts.get(s.get("id") or f"step-{i + 1}")) for i, s in enumerate(steps)]
+        self.nodes = form.with_ids(rows) if form.is_journey(rows) else rows
+
+    def _first_email(self) -> str:
+        return next((str(i) for i, row in enumerate(self.nodes) if row.kind == "email"), "0")
 
     @rx.event
     @signed_in
@@ -323,6 +266,7 @@ class CampaignsState(AuthState):
         with self._service_call() as session:
             campaign = store.get_campaign(session=session, campaign_id=int(campaign_id))
             self._load_document(campaign.definition)
+            self._load_nodes(campaign.definition, store.node_counts(session=session, campaign_id=id_of(campaign)))
             self.editing_id, self.editing_status = id_of(campaign), campaign.status.value
             overlaps = store.overlapping_triggers(session=session, campaign=campaign)
         self.overlap_warning = (
@@ -386,42 +330,244 @@ class CampaignsState(AuthState):
         self.conditions = rows
         self._follow_edit()
 
+    # --- The journey's nodes ---------------------------------------------------------------------------
+
+    @rx.var
+    def node_labels(self) -> list[str]:
+        """Each node named as validation and the dry run name it: "Step 3 (wait for checkout_completed)"."""
+        return form.labels(self.nodes)
+
+    @rx.var
+    def node_choices(self) -> list[NodeChoice]:
+        """Where a way out can lead: any node with an id (a journey's nodes all have one)."""
+        return [
+            NodeChoice(id=row.id, label=label)
+            for row, label in zip(self.nodes, form.labels(self.nodes), strict=True)
+            if row.id
+        ]
+
+    @rx.var
+    def email_choices(self) -> list[NodeChoice]:
+        """The email nodes the preview can render, by their index in `steps`."""
+        return [
+            NodeChoice(id=str(i), label=label)
+            for i, (row, label) in enumerate(zip(self.nodes, form.labels(self.nodes), strict=True))
+            if row.kind == "email"
+        ]
+
+    @rx.var
+    def email_ids(self) -> list[NodeChoice]:
+        """The email nodes an engagement condition can ask about, by id."""
+        labels = form.labels(self.nodes)
+        return [
+            NodeChoice(id=row.id, label=labels[i]) for i, row in enumerate(self.nodes) if row.kind == "email" and row.id
+        ]
+
+    @rx.var
+    def node_problems(self) -> list[str]:
+        """Per node, its refusals in one line ("" when none): the card shows them and is highlighted."""
+        problems = [""] * len(self.nodes)
+        for field, message in self.builder_errors.items():
+            parts = field.split(".")
+            if parts[0] == "steps" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(problems):
+                index = int(parts[1])
+                problems[index] = (problems[index] + " " + message).strip()
+        return problems
+
+    def _set_nodes(self, rows: list[NodeRow]) -> None:
+        self._edited()
+        self.nodes = form.with_ids(rows) if form.is_journey(rows) else rows
+        self.edit_effects, self.edit_effects_summary = [], ""
+
     @rx.event
     @signed_in
-    def add_step(self):
-        self._edited()
-        self.steps = self.steps + [StepRow(delay="1d")]
+    def add_node(self, at: int, kind: str):
+        """A new node at position `at` (0 = first), reached from the node above it."""
+        rows = form.with_ids(self.nodes) if kind != "email" or form.is_journey(self.nodes) else list(self.nodes)
+        new = form.new_node(kind, form.fresh_id(rows, kind) if kind != "email" or form.is_journey(rows) else "")
+        self._set_nodes([*rows[:at], new, *rows[at:]])
+
+    @rx.event
+    @signed_in
+    def add_into_path(self, index: int, key: str, kind: str):
+        """A new node on one way out of a wait_for or branch: placed right below it and led to by that way
+        only; the others keep leading where they did, and the new node goes on to where this way led."""
+        rows = form.with_ids(self.nodes)
+        if index + 1 == len(rows) and len(rows[index].paths) > 1:
+            # nothing below: the other ways out ended the journey; an exit keeps them ending once a node is below
+            rows.append(form.new_node("exit", form.fresh_id(rows, "exit")))
+        below = rows[index + 1].id if index + 1 < len(rows) else form.BELOW
+        new = form.new_node(kind, form.fresh_id(rows, kind))
+        paths = []
+        for path in rows[index].paths:
+            leads_to = path.then or below
+            if path.key == key:
+                if kind in ("email", "wait"):
+                    new = dataclasses.replace(new, next=leads_to if leads_to != below else form.BELOW)
+                paths.append(dataclasses.replace(path, then=new.id))
+            else:
+                paths.append(dataclasses.replace(path, then=leads_to))
+        rows[index] = dataclasses.replace(rows[index], paths=paths)
+        self._set_nodes([*rows[: index + 1], new, *rows[index + 1 :]])
 
     @rx.event
     @signed_in
     def remove_step(self, index: int):
-        self._edited()
-        if len(self.steps) > 1:
-            self.steps = [s for i, s in enumerate(self.steps) if i != index]
+        if len(self.nodes) > 1:
+            gone = self.nodes[index].id
+            rows = [s for i, s in enumerate(self.nodes) if i != index]
+            self._set_nodes(form.unlink(rows, gone) if gone else rows)
+            self.preview_step = self._first_email() if self.preview_step == str(index) else self.preview_step
 
     @rx.event
     @signed_in
     def move_step(self, index: int, offset: int):
-        self._edited()
         target = index + offset
-        if 0 <= target < len(self.steps):
-            rows = list(self.steps)
+        if 0 <= target < len(self.nodes):
+            rows = list(self.nodes)
             rows[index], rows[target] = rows[target], rows[index]
-            self.steps = rows
+            self._set_nodes(rows)
 
     @rx.event
     @signed_in
     def set_step(self, index: int, field: str, value: str):
-        self._edited()
-        rows = list(self.steps)
-        rows[index] = dataclasses.replace(rows[index], **{field: value})
-        self.steps = rows
+        """A node's own field (subject, duration, event, a way out's target…)."""
+        if field == "kind" or field not in NodeRow.__dataclass_fields__ or field in ("where", "paths"):
+            return
+        rows = list(self.nodes)
+        change: dict[str, Any] = {field: form.BELOW if value == "_below" else value}
+        rows[index] = dataclasses.replace(rows[index], **change)
+        self._set_nodes(rows)
         self._follow_edit()
 
     @rx.event
     @signed_in
+    def set_path(self, index: int, path: int, field: str, value: str):
+        if field not in ("then", "name"):
+            return
+        rows = list(self.nodes)
+        paths = list(rows[index].paths)
+        change: dict[str, Any] = {field: form.BELOW if value == "_below" else value}
+        paths[path] = dataclasses.replace(paths[path], **change)
+        rows[index] = dataclasses.replace(rows[index], paths=paths)
+        self._set_nodes(rows)
+
+    @rx.event
+    @signed_in
+    def add_path(self, index: int):
+        """A branch path more, just before "Everyone else"."""
+        rows = list(self.nodes)
+        paths = list(rows[index].paths)
+        n = len(paths)
+        paths.insert(n - 1, form.PathRow(str(n - 1), f"Path {n}", conditions=[PathCondition()]))
+        rows[index] = dataclasses.replace(rows[index], paths=paths)
+        self._set_nodes(rows)
+
+    @rx.event
+    @signed_in
+    def remove_path(self, index: int, path: int):
+        rows = list(self.nodes)
+        paths = [p for i, p in enumerate(rows[index].paths) if i != path]
+        paths = [dataclasses.replace(p, key=str(i)) if p.key != "else" else p for i, p in enumerate(paths)]
+        rows[index] = dataclasses.replace(rows[index], paths=paths)
+        self._set_nodes(rows)
+
+    @rx.event
+    @signed_in
+    def add_path_condition(self, index: int, path: int):
+        self._edit_path_conditions(index, path, lambda conds: [*conds, PathCondition()])
+
+    @rx.event
+    @signed_in
+    def remove_path_condition(self, index: int, path: int, condition: int):
+        self._edit_path_conditions(index, path, lambda conds: [c for i, c in enumerate(conds) if i != condition])
+
+    @rx.event
+    @signed_in
+    def set_path_condition(self, index: int, path: int, condition: int, field: str, value: str):
+        if field not in PathCondition.__dataclass_fields__:
+            return
+
+        def change(conds: list[PathCondition]) -> list[PathCondition]:
+            conds = list(conds)
+            conds[condition] = dataclasses.replace(conds[condition], **{field: value})
+            return conds
+
+        self._edit_path_conditions(index, path, change)
+
+    def _edit_path_conditions(self, index: int, path: int, change: Callable[[list[PathCondition]], list]) -> None:
+        rows = list(self.nodes)
+        paths = list(rows[index].paths)
+        paths[path] = dataclasses.replace(paths[path], conditions=change(list(paths[path].conditions)))
+        rows[index] = dataclasses.replace(rows[index], paths=paths)
+        self._set_nodes(rows)
+
+    @rx.event
+    @signed_in
+    def add_filter(self, index: int):
+        rows = list(self.nodes)
+        rows[index] = dataclasses.replace(rows[index], where=[*rows[index].where, ConditionRow()])
+        self._set_nodes(rows)
+
+    @rx.event
+    @signed_in
+    def remove_filter(self, index: int, condition: int):
+        rows = list(self.nodes)
+        rows[index] = dataclasses.replace(
+            rows[index], where=[c for i, c in enumerate(rows[index].where) if i != condition]
+        )
+        self._set_nodes(rows)
+
+    @rx.event
+    @signed_in
+    def set_filter(self, index: int, condition: int, field: str, value: str):
+        if field not in ConditionRow.__dataclass_fields__:
+            return
+        rows = list(self.nodes)
+        where = list(rows[index].where)
+        where[condition] = dataclasses.replace(where[condition], **{field: value})
+        rows[index] = dataclasses.replace(rows[index], where=where)
+        self._set_nodes(rows)
+
+    @rx.event
+    @signed_in
     def save(self):
+        """Saves; an edit of an active journey with contacts in it first shows what happens to them
+        (`store.edit_effects`), and "Save anyway" (`confirm_save`) saves it."""
         self.message = ""
+        if self.editing_id and self.editing_status == "active" and not self.edit_effects_summary:
+            with self._builder_call() as session:
+                effects = store.edit_effects(session=session, campaign_id=self.editing_id, document=self._document())
+            if self.builder_errors:
+                self._edited()
+                return
+            if effects["in_progress"]:
+                self._show_effects(effects)
+                return
+        self._save()
+
+    @rx.event
+    @signed_in
+    def confirm_save(self):
+        self._save()
+
+    @rx.event
+    @signed_in
+    def cancel_save(self):
+        self.edit_effects, self.edit_effects_summary = [], ""
+
+    def _show_effects(self, effects: dict[str, Any]) -> None:
+        self.edit_effects_summary = (
+            f"{wording.plural(effects['in_progress'], 'contact')} are in this journey now. {effects['rule']}"
+        )
+        self.edit_effects = [
+            EffectRow(label=n["label"], waiting=str(n["waiting"]), change=n["change"], what_happens=n["what_happens"])
+            for n in effects["nodes"]
+        ]
+
+    def _save(self) -> None:
+        self.message = ""
+        self.edit_effects, self.edit_effects_summary = [], ""
         with self._builder_call(then=self._refresh_list) as session:
             if self.editing_id:
                 campaign = store.update_campaign(
@@ -431,14 +577,33 @@ class CampaignsState(AuthState):
                 campaign = store.create_campaign(session=session, document=self._document())
             self.editing_id, self.editing_status = id_of(campaign), campaign.status.value
             self.yaml_text = library.dump(campaign.definition)
+            self._load_nodes(campaign.definition, store.node_counts(session=session, campaign_id=id_of(campaign)))
             self.message = "Saved." + (
                 " Changes apply to contacts who enrol from now on; those already in the "
-                "sequence keep the version they started with."
+                "journey finish the version they started with."
                 if self.editing_status == "active"
                 else ""
             )
         if not self.builder_errors:
             self._show_preview()  # the saved campaign, as it will be sent: the preview never goes blank on Save
+
+    @rx.event
+    @signed_in
+    def refresh_counts(self):
+        """The live counts per node again (contacts move on while the builder is open)."""
+        if self.editing_id:
+            with self._service_call() as session:
+                counts = store.node_counts(session=session, campaign_id=self.editing_id)
+            self.nodes = [
+                dataclasses.replace(
+                    row,
+                    waiting=str(counts[key]["waiting"]) if key in counts else row.waiting,
+                    passed=str(counts[key]["passed"]) if key in counts else row.passed,
+                    paths=[dataclasses.replace(p, took=_took(counts.get(key, {}), p)) for p in row.paths],
+                )
+                for i, row in enumerate(self.nodes)
+                for key in [row.id or f"step-{i + 1}"]
+            ]
 
     @rx.event
     @signed_in
@@ -537,7 +702,7 @@ class CampaignsState(AuthState):
         result = preview.preview_step(
             session=session,
             document=self._document(),
-            step_index=self._node_of_row(int(self.preview_step or 0)),
+            step_index=int(self.preview_step or 0),
             event=event,
         )
         self.builder_errors = {}
@@ -586,7 +751,7 @@ class CampaignsState(AuthState):
             self._show_dry_run(result, days)
         if self.builder_errors:
             self._edited()
-            self.dry_run_summary, self.dry_run_rows = "", []
+            self.dry_run_summary, self.dry_run_rows, self.dry_run_paths = "", [], []
 
     def _show_dry_run(self, result: dict[str, Any], days: int) -> None:
         not_sent = "; ".join(f"{reason}: {n}" for reason, n in result["not_sent"].items()) or "none"
@@ -597,6 +762,12 @@ class CampaignsState(AuthState):
             f"{wording.plural(result['emails'], 'email')} ({per_step}). Not sent: {not_sent}. "
             f"Nothing was sent."
         )
+        self.dry_run_paths = [
+            f"{label}: " + " · ".join(f"{took} {n}" for took, n in ways.items())
+            for label, ways in result["paths"].items()
+        ] + [f"Still waiting at {label}: {n}" for label, n in result["waiting"].items()]
+        if result["engagement"]:
+            self.dry_run_paths.append(result["engagement"].capitalize() + ".")
         self.dry_run_rows = [
             DryRunRow(recipient=e["to"], step=str(e["step"] + 1), due=e["due_at"][:16].replace("T", " "))
             for e in result["sample"][:20]
@@ -626,7 +797,7 @@ class CampaignsState(AuthState):
             preview.queue_test_send(
                 session=session,
                 document=self._document(),
-                step_index=self._node_of_row(int(self.preview_step or 0)),
+                step_index=int(self.preview_step or 0),
                 to=self.test_to,
                 variables=preview.variables_for_event(session=session, event=event),
                 campaign_id=self.editing_id or None,
@@ -634,14 +805,9 @@ class CampaignsState(AuthState):
             self.test_send_result = f"Test email queued to {self.test_to.strip().lower()}: see Messages."
 
 
-def _with_journey_nodes(nodes: list[dict[str, Any]], emails: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A journey's nodes with its email nodes replaced, in order, by the builder's email rows (each keeping
-    its id, type and `next`); rows beyond the journey's emails are appended as plain emails."""
-    rows = iter(emails)
-    merged = []
-    for node in nodes:
-        if node.get("type", "email") != "email":
-            merged.append(node)
-        elif (row := next(rows, None)) is not None:
-            merged.append({**{k: v for k, v in node.items() if k in ("id", "type", "next")}, **row})
-    return merged + list(rows)
+def _took(counts: dict[str, Any], path: form.PathRow) -> str:
+    """How many contacts took a way out, by the name the trace gives it."""
+    name = {"on_event": "happened", "on_timeout": "timed out", "else": "else"}.get(path.key) or (
+        path.name or f"path {int(path.key) + 1}"
+    )
+    return str(counts.get("took", {}).get(name, 0)) if counts else path.took

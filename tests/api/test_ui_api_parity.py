@@ -63,6 +63,8 @@ API_ROUTE = {
     "CampaignsState.set_preview": ("POST", CAMPAIGN + "/preview"),
     "CampaignsState.run_dry_run": ("POST", CAMPAIGN + "/dry-run"),
     "CampaignsState.send_test": ("POST", CAMPAIGN + "/test-send"),
+    "CampaignsState.refresh_counts": ("GET", CAMPAIGN + "/journey"),
+    "CampaignsState.confirm_save": ("PUT", CAMPAIGN),  # after POST …/edit-preview said what happens
     "MessagesState.load": ("GET", "/api/v1/messages"),
     "MessagesState.refresh": ("GET", "/api/v1/messages"),
     "MessagesState.search": ("GET", "/api/v1/messages"),
@@ -93,11 +95,22 @@ UI_ONLY = {
     "CampaignsState.close_builder": "closes a panel",
     "CampaignsState.set_dry_run_days": "a form field",
     "CampaignsState.set_test_to": "a form field",
+    "CampaignsState.cancel_save": "closes what an edit of a live journey would do (POST …/edit-preview)",
     **{
         f"CampaignsState.{name}": _EDITING
         for name in (
             "add_condition",
-            "add_step",
+            "add_filter",
+            "add_into_path",
+            "add_node",
+            "add_path",
+            "add_path_condition",
+            "remove_filter",
+            "remove_path",
+            "remove_path_condition",
+            "set_filter",
+            "set_path",
+            "set_path_condition",
             "move_step",
             "remove_condition",
             "remove_step",

@@ -114,7 +114,8 @@ def test_upload_a_campaign_file_into_the_builder(signed_in_page, tmp_path):
     page.locator("#campaign-upload input[type=file]").set_input_files(str(path))
     expect(page.locator("#campaign-message")).to_contain_text("Loaded re-engagement.yaml")
     expect(page.locator("#campaign-name")).to_have_value("Re-engagement (uploaded)")
-    expect(page.locator(".step-card")).to_have_count(2)
+    expect(page.locator(".step-card")).to_have_count(3)  # its three emails, among six steps
+    expect(page.locator(".node-card")).to_have_count(6)
     page.locator("#save-campaign").click()
     expect(page.locator(".campaign-row", has_text="Re-engagement (uploaded)")).to_contain_text("draft")
 

@@ -93,13 +93,14 @@ def test_step_controls_say_which_step(contexts, browser, app_url, owner, named_w
     page = _page(contexts, browser, app_url, owner, "light", "desktop")
     page.get_by_role("button", name="Use Onboarding activation").click()
     expect(page.get_by_role("button", name="Move step 1 up")).to_be_disabled()
-    expect(page.get_by_role("button", name="Move step 4 down")).to_be_disabled()
+    expect(page.get_by_role("button", name="Move step 6 down")).to_be_disabled()  # steps are the journey's nodes
     page.get_by_role("button", name="Move step 2 up").click()
     expect(page.locator("input.step-subject, .step-subject input").first).to_have_value(
         "Finish setting up your workspace"
     )
-    page.get_by_role("button", name="Delete step 4").click()
+    page.get_by_role("button", name="Delete step 6").click()  # the last email
     expect(page.locator(".step-card")).to_have_count(3)
+    expect(page.locator(".node-card")).to_have_count(5)
 
 
 def test_empty_unless_shows_no_stray_setting(contexts, browser, app_url, owner, named_workspace):  # noqa: F811
@@ -108,9 +109,10 @@ def test_empty_unless_shows_no_stray_setting(contexts, browser, app_url, owner, 
     for field in ("#unless-event", "#campaign-unless-within", "#campaign-unless-match"):
         expect(page.locator(field)).to_have_value("")
     page.get_by_role("button", name="Back to campaigns").click()
-    page.get_by_role("button", name="Use Drop-off recovery").click()
-    expect(page.locator("#unless-event")).to_have_value("checkout_completed")
-    expect(page.locator("#campaign-unless-within")).to_have_value("24h")
+    page.get_by_role("button", name="Use Drop-off recovery").click()  # it waits for the checkout instead
+    expect(page.locator("#step-0-event")).to_have_value("checkout_completed")
+    expect(page.locator("#step-0-match")).to_have_value("cart_id")
+    expect(page.locator("#step-0-timeout")).to_have_value("24h")
 
 
 def test_preview_is_the_email_as_sent_and_survives_save(contexts, browser, app_url, owner, named_workspace):  # noqa: F811

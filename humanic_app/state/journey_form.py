@@ -1,0 +1,313 @@
+"""A journey's `steps` as the builder edits them, and back: the one place where the document ⇄ form mapping
+lives. The form holds text as typed (every field a string, "" for unset); `node_dict` builds exactly the
+dict the API takes, and validation stays in services/campaigns/schema.py.
+
+The form keeps the document's order: node N of the builder is `steps[N-1]`, so "Step 3" means the same
+node in the builder, in validation messages, in the trace and in the dry run."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from humanic_app.services.campaigns.schema import CampaignDocument, Node, node_label
+
+BELOW = ""  # a way out left unset: the step below (the end of the journey after the last step)
+KIND_WORDS = {"email": "Email", "wait": "Wait", "wait_for": "Wait for event", "branch": "Branch", "exit": "Exit"}
+_EMAIL_KEYS = {"delay", "subject", "html", "text"}
+
+
+@dataclasses.dataclass(frozen=True)
+class ConditionRow:
+    """One condition as the builder edits it: `target` is "property" or "person_property", `value` as typed."""
+
+    target: str = "property"
+    key: str = ""
+    op: str = "eq"
+    value: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class PathCondition:
+    """A branch condition: `kind` is property, person_property, engagement (`email` was `was`) or did."""
+
+    kind: str = "property"
+    key: str = ""
+    op: str = "eq"
+    value: str = ""
+    email: str = ""
+    was: str = "opened"
+    did: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class PathRow:
+    """A way out of a wait_for or branch: `key` says which ("on_event", "on_timeout", "else", "0", "1"…)."""
+
+    key: str
+    title: str
+    then: str = BELOW
+    name: str = ""
+    conditions: list[PathCondition] = dataclasses.field(default_factory=list)
+    took: str = ""  # live: how many contacts went this way
+
+
+@dataclasses.dataclass(frozen=True)
+class NodeRow:
+    kind: str = "email"
+    id: str = ""
+    next: str = BELOW
+    # email
+    delay: str = "0"
+    subject: str = ""
+    html: str = ""
+    text: str = ""
+    # wait
+    duration: str = ""
+    until: str = "none"  # none | time | between
+    until_time: str = ""
+    until_start: str = ""
+    until_end: str = ""
+    days: str = ""  # "mon, tue"
+    # wait_for
+    event: str = ""
+    where: list[ConditionRow] = dataclasses.field(default_factory=list)
+    match: str = ""
+    timeout: str = ""
+    # wait_for and branch
+    paths: list[PathRow] = dataclasses.field(default_factory=list)
+    # live counts of the saved version ("" for a node added since)
+    waiting: str = ""
+    passed: str = ""
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def parse_value(text: str, op: str) -> Any:
+    if op in ("is_set", "is_not_set"):
+        return None
+    if op == "in":
+        return [parse_value(part.strip(), "eq") for part in text.split(",") if part.strip()]
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def condition_row(c: dict[str, Any]) -> ConditionRow:
+    return ConditionRow(
+        target="person_property" if c.get("person_property") else "property",
+        key=c.get("property") or c.get("person_property") or "",
+        op=c.get("op", "eq"),
+        value=_text(c.get("value")),
+    )
+
+
+def condition_dict(c: ConditionRow) -> dict[str, Any]:
+    return {c.target: c.key.strip(), "op": c.op, "value": parse_value(c.value, c.op)}
+
+
+def _path_condition(c: dict[str, Any]) -> PathCondition:
+    if "was" in c:
+        return PathCondition(kind="engagement", email=str(c.get("email", "")), was=str(c["was"]))
+    if "did" in c:
+        return PathCondition(kind="did", did=str(c["did"]))
+    row = condition_row(c)
+    return PathCondition(kind=row.target, key=row.key, op=row.op, value=row.value)
+
+
+def _path_condition_dict(c: PathCondition) -> dict[str, Any]:
+    if c.kind == "engagement":
+        return {"email": c.email, "was": c.was}
+    if c.kind == "did":
+        return {"did": c.did.strip()}
+    return condition_dict(ConditionRow(target=c.kind, key=c.key, op=c.op, value=c.value))
+
+
+def _took(took: dict[str, int], label: str) -> str:
+    return str(took.get(label, 0)) if took else ""
+
+
+def node_row(node: dict[str, Any], counts: dict[str, Any] | None = None) -> NodeRow:
+    """A document node as the form edits it; `counts` are its live counts (store.node_counts)."""
+    counts = counts or {}
+    took = counts.get("took", {})
+    live = {"waiting": str(counts.get("waiting", 0)), "passed": str(counts.get("passed", 0))} if counts else {}
+    kind = node.get("type") or "email"
+    base = {"kind": kind, "id": node.get("id", ""), "next": node.get("next") or BELOW, **live}
+    if kind == "email":
+        return NodeRow(
+            **base,
+            delay=_text(node.get("delay", 0)),
+            subject=node.get("subject", ""),
+            html=node.get("html", ""),
+            text=node.get("text") or "",
+        )
+    if kind == "wait":
+        until = node.get("until") or {}
+        between = until.get("between") or ["", ""]
+        return NodeRow(
+            **base,
+            duration=_text(node.get("duration")),
+            until="time" if until.get("time") else "between" if until.get("between") else "none",
+            until_time=until.get("time") or "",
+            until_start=between[0],
+            until_end=between[1],
+            days=_text(until.get("days")),
+        )
+    if kind == "wait_for":
+        return NodeRow(
+            **base,
+            event=node.get("event", ""),
+            where=[condition_row(c) for c in node.get("where", [])],
+            match=_text(node.get("match")),
+            timeout=_text(node.get("timeout")),
+            paths=[
+                PathRow("on_event", "It happened", node.get("on_event") or BELOW, took=_took(took, "happened")),
+                PathRow("on_timeout", "Timed out", node.get("on_timeout") or BELOW, took=_took(took, "timed out")),
+            ],
+        )
+    if kind == "branch":
+        paths = [
+            PathRow(
+                str(i),
+                p.get("name") or f"Path {i + 1}",
+                p.get("then") or BELOW,
+                name=p.get("name") or "",
+                conditions=[_path_condition(c) for c in p.get("when", [])],
+                took=_took(took, p.get("name") or f"path {i + 1}"),
+            )
+            for i, p in enumerate(node.get("paths", []))
+        ]
+        return NodeRow(
+            **base,
+            paths=[*paths, PathRow("else", "Everyone else", node.get("else") or BELOW, took=_took(took, "else"))],
+        )
+    return NodeRow(**base)
+
+
+def node_dict(row: NodeRow) -> dict[str, Any]:
+    """The document node the API takes for a form row (what is left empty is left out, for the schema to
+    name if it is required)."""
+    out: dict[str, Any] = {"id": row.id} if row.id else {}
+    if row.kind == "email":
+        out |= {"delay": row.delay.strip() or "0", "subject": row.subject, "html": row.html}
+        out |= {"text": row.text} if row.text.strip() else {}
+    elif row.kind == "wait":
+        out["type"] = "wait"
+        if row.duration.strip():
+            out["duration"] = row.duration.strip()
+        if until := _until_dict(row):
+            out["until"] = until
+    elif row.kind == "wait_for":
+        out |= {"type": "wait_for", "event": row.event.strip(), "timeout": row.timeout.strip()}
+        if row.where:
+            out["where"] = [condition_dict(c) for c in row.where]
+        if split(row.match):
+            out["match"] = split(row.match)
+        for path in row.paths:
+            if path.then:
+                out[path.key] = path.then
+    elif row.kind == "branch":
+        out |= {"type": "branch", "paths": []}
+        for path in row.paths:
+            if path.key == "else":
+                if path.then:
+                    out["else"] = path.then
+                continue
+            out["paths"].append(
+                {
+                    **({"name": path.name.strip()} if path.name.strip() else {}),
+                    "when": [_path_condition_dict(c) for c in path.conditions],
+                    **({"then": path.then} if path.then else {}),
+                }
+            )
+    else:
+        out["type"] = "exit"
+    if row.kind in ("email", "wait") and row.next:
+        out["next"] = row.next
+    return out
+
+
+def _until_dict(row: NodeRow) -> dict[str, Any]:
+    until: dict[str, Any] = {}
+    if row.until == "time":
+        until["time"] = row.until_time.strip()
+    elif row.until == "between":
+        until["between"] = [row.until_start.strip(), row.until_end.strip()]
+    if split(row.days):
+        until["days"] = [d.lower()[:3] for d in split(row.days)]
+    return until
+
+
+def new_node(kind: str, node_id: str) -> NodeRow:
+    """A node as "Add step" makes it: the defaults a marketer most often wants."""
+    if kind == "wait":
+        return NodeRow(kind=kind, id=node_id, duration="1d")
+    if kind == "wait_for":
+        return node_row({"type": "wait_for", "id": node_id, "timeout": "24h"})
+    if kind == "branch":
+        return node_row({"type": "branch", "id": node_id, "paths": [{"when": [{"property": "", "op": "eq"}]}]})
+    if kind == "exit":
+        return NodeRow(kind=kind, id=node_id)
+    return NodeRow(kind="email", id=node_id, delay="0")
+
+
+def is_journey(rows: list[NodeRow]) -> bool:
+    """Anything but a straight line of emails: then every node carries an id, so pointers survive reordering."""
+    return any(r.kind != "email" or r.next or r.paths for r in rows)
+
+
+def with_ids(rows: list[NodeRow]) -> list[NodeRow]:
+    """Each node with an id: the one it has, else the one the document gives it by position (step-N)."""
+    return [r if r.id else dataclasses.replace(r, id=f"step-{i + 1}") for i, r in enumerate(rows)]
+
+
+def fresh_id(rows: list[NodeRow], kind: str) -> str:
+    taken = {r.id for r in rows} | {f"step-{i + 1}" for i in range(len(rows) + 1)}
+    n = 1
+    while f"{kind.replace('_', '-')}-{n}" in taken:
+        n += 1
+    return f"{kind.replace('_', '-')}-{n}"
+
+
+def labels(rows: list[NodeRow]) -> list[str]:
+    """Each node named as validation names it ("Step 3 (wait for checkout_completed)"), through the schema's
+    own `node_label`; a node not valid yet is named by its position and kind."""
+    adapter: TypeAdapter[Any] = TypeAdapter(Node)
+    named = []
+    for index, row in enumerate(rows):
+        try:
+            node = adapter.validate_python(node_dict(row))
+        except ValidationError:
+            named.append(f"Step {index + 1} ({KIND_WORDS[row.kind].lower()})")
+            continue
+        # node_label reads only steps[index]: a document holding this node there is enough
+        steps: dict[str, Any] = {"steps": [node] * (index + 1)}
+        named.append(node_label(CampaignDocument.model_construct(**steps), index))
+    return named
+
+
+def unlink(rows: list[NodeRow], gone: str) -> list[NodeRow]:
+    """Ways out that led to a removed node go to the step below instead."""
+
+    def clear(value: str) -> str:
+        return BELOW if value == gone else value
+
+    return [
+        dataclasses.replace(r, next=clear(r.next), paths=[dataclasses.replace(p, then=clear(p.then)) for p in r.paths])
+        for r in rows
+    ]

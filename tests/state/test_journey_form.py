@@ -1,0 +1,44 @@
+"""The builder's form of a journey is the document: every ready-made campaign goes into the form and back to the
+same canonical document (a linear one keeps its id-less steps; a journey's nodes all carry ids)."""
+
+import pytest
+
+from humanic_app.services.campaigns import library
+from humanic_app.services.campaigns.schema import document_as_dict, validate_document
+from humanic_app.state import journey_form as form
+
+
+def _through_the_form(document: dict) -> dict:
+    rows = [form.node_row(step) for step in document["steps"]]
+    rows = form.with_ids(rows) if form.is_journey(rows) else rows
+    return document_as_dict(validate_document({**document, "steps": [form.node_dict(row) for row in rows]}))
+
+
+@pytest.mark.parametrize("slug", sorted(library.templates()))
+def test_ready_made_campaigns_round_trip(slug):
+    canonical = document_as_dict(validate_document(library.templates()[slug]))
+    back = _through_the_form(canonical)
+    assert [{k: v for k, v in s.items() if k not in ("id", "delay")} for s in back["steps"]] == [
+        {k: v for k, v in s.items() if k not in ("id", "delay")} for s in canonical["steps"]
+    ]
+    assert [str(s.get("delay", "")) for s in back["steps"]] == [str(s.get("delay", "")) for s in canonical["steps"]]
+
+
+def test_labels_name_nodes_as_validation_does():
+    rows = [
+        form.node_row({"subject": "Hi", "html": "<p>x</p>"}),
+        form.node_row({"type": "wait_for", "event": "checkout_completed", "timeout": "24h"}),
+        form.new_node("exit", "done"),
+    ]
+    assert form.labels(rows) == ['Step 1 (email "Hi")', "Step 2 (wait for checkout_completed)", "Step 3 (exit)"]
+
+
+def test_a_wait_with_a_window_on_weekdays():
+    row = form.node_row({"type": "wait", "until": {"between": ["09:00", "17:00"], "days": ["mon", "tue"]}})
+    assert (row.until, row.until_start, row.until_end, row.days) == ("between", "09:00", "17:00", "mon, tue")
+    assert form.node_dict(row) == {"type": "wait", "until": {"between": ["09:00", "17:00"], "days": ["mon", "tue"]}}
+
+
+def test_a_removed_node_is_no_longer_a_target():
+    rows = form.unlink([form.node_row({"type": "branch", "paths": [{"when": [{"did": "x"}], "then": "gone"}]})], "gone")
+    assert rows[0].paths[0].then == form.BELOW
