@@ -41,6 +41,7 @@ class PathCondition:
     email: str = ""
     was: str = "opened"
     did: str = ""
+    did_where: str = ""  # the did-event's property filters as JSON: kept as written (the builder does not edit them)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,7 +125,7 @@ def _path_condition(c: dict[str, Any]) -> PathCondition:
     if "was" in c:
         return PathCondition(kind="engagement", email=str(c.get("email", "")), was=str(c["was"]))
     if "did" in c:
-        return PathCondition(kind="did", did=str(c["did"]))
+        return PathCondition(kind="did", did=str(c["did"]), did_where=json.dumps(c["where"]) if c.get("where") else "")
     row = condition_row(c)
     return PathCondition(kind=row.target, key=row.key, op=row.op, value=row.value)
 
@@ -133,7 +134,7 @@ def _path_condition_dict(c: PathCondition) -> dict[str, Any]:
     if c.kind == "engagement":
         return {"email": c.email, "was": c.was}
     if c.kind == "did":
-        return {"did": c.did.strip()}
+        return {"did": c.did.strip(), **({"where": json.loads(c.did_where)} if c.did_where else {})}
     return condition_dict(ConditionRow(target=c.kind, key=c.key, op=c.op, value=c.value))
 
 

@@ -42,3 +42,20 @@ def test_a_wait_with_a_window_on_weekdays():
 def test_a_removed_node_is_no_longer_a_target():
     rows = form.unlink([form.node_row({"type": "branch", "paths": [{"when": [{"did": "x"}], "then": "gone"}]})], "gone")
     assert rows[0].paths[0].then == form.BELOW
+
+
+def test_a_did_condition_keeps_its_property_filters_through_the_builder():
+    """The builder edits a did-condition's event, not its filters; saving from it must not drop them."""
+    document = library.templates()["onboarding-activation"]
+    steps = [dict(step) for step in document["steps"]]
+    branch = next(step for step in steps if step.get("type") == "branch")
+    branch["paths"] = [
+        {
+            **branch["paths"][0],
+            "when": [{"did": "dashboard_created", "where": [{"property": "shared", "op": "eq", "value": True}]}],
+        }
+    ]
+    canonical = document_as_dict(validate_document({**document, "steps": steps}))
+    back = _through_the_form(canonical)
+    kept = next(step for step in back["steps"] if step.get("type") == "branch")
+    assert kept["paths"][0]["when"][0]["where"] == [{"property": "shared", "op": "eq", "value": True}]
