@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import math
@@ -35,45 +36,103 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+class WriterTurnBusy(sqlite3.OperationalError):
+    """The write turn could not be had in time. Raised as SQLite's own "database is locked" would be (the
+    API answers 503), with what held the turn and for how long, so a stuck writer is named in the log."""
+
+
+def _on_event_loop_thread() -> bool:
+    """Whether this thread runs an asyncio event loop: Reflex calls sync event handlers there, and a wait
+    there stops every request, websocket event and webhook of the process, including the one the turn's
+    holder may need in order to finish."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 class _WriterTurn:
     """One SQLite writer at a time across the threads and processes sharing a database file, handed over
     the moment the previous writer commits. SQLite's own busy handler retries after 1, 2, 5, 10, 15, 20,
     25… ms, so under steady write load a waiting writer sleeps well past the moment the lock is free, and
-    the webhook and the background worker's processing write to the same file from two processes."""
+    the webhook and the background worker's processing write to the same file from two processes.
+
+    A thread waits at most GIVE_UP_SECONDS; an event loop's thread at most LOOP_GIVE_UP_SECONDS, and
+    both then fail with `WriterTurnBusy` naming the holder, rather than sit in SQLite's busy handler too.
+    A writer that stays stuck thus fails the writes queued behind it, one at a time, and nothing else:
+    reads (`read_scope`) never take the turn, and the event loop goes on serving."""
 
     POLL_SECONDS = 0.0002
     GIVE_UP_SECONDS = SQLITE_BUSY_TIMEOUT_MS / 1000
+    LOOP_GIVE_UP_SECONDS = 1.0
 
     def __init__(self, lock_path: str):
         self._lock_path = lock_path
         self._threads = threading.Lock()
         self._fd: tuple[int, int] | None = None  # (pid, fd): a forked child must open its own
+        self._holder: tuple[str, float] | None = None  # (thread name, monotonic time taken): for the error
 
     def _file(self) -> int:
         if self._fd is None or self._fd[0] != os.getpid():
-            self._threads = threading.Lock()
-            self._fd = (os.getpid(), os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600))
+            with _OPENING:  # two threads' first writes must not each make a lock of their own
+                if self._fd is None or self._fd[0] != os.getpid():
+                    self._threads = threading.Lock()
+                    self._holder = None
+                    self._fd = (os.getpid(), os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600))
         return self._fd[1]
 
+    @property
+    def held_by(self) -> str | None:
+        """The name of the thread of this process holding the turn, if one does."""
+        holder = self._holder
+        return holder[0] if holder else None
+
+    def _busy(self, waited: float, *, on_loop: bool, other_process: bool) -> WriterTurnBusy:
+        holder = self._holder
+        if other_process:
+            who = "another process (the background worker, a CLI command or another web worker)"
+        elif holder is not None:
+            who = f"thread {holder[0]!r} of this process, for {time.monotonic() - holder[1]:.1f} s"
+        else:
+            who = "another thread of this process"
+        where = " on the event loop's thread, which must not wait longer" if on_loop else ""
+        return WriterTurnBusy(
+            f"database is locked: the SQLite write turn is held by {who}; gave up after {waited:.1f} s{where}"
+        )
+
     def acquire(self) -> bool:
-        """False after the busy timeout: the caller then goes ahead and lets SQLite's own busy handler decide."""
+        """True with the turn taken. On an event loop's thread, or when another thread of this process
+        holds the turn past the timeout, raises `WriterTurnBusy`. False when another process held it
+        past the timeout: the caller then goes ahead and lets SQLite's own busy handler decide."""
         fd = self._file()
-        deadline = time.monotonic() + self.GIVE_UP_SECONDS
-        if not self._threads.acquire(timeout=self.GIVE_UP_SECONDS):
-            return False
+        on_loop = _on_event_loop_thread()
+        give_up = self.LOOP_GIVE_UP_SECONDS if on_loop else self.GIVE_UP_SECONDS
+        started = time.monotonic()
+        deadline = started + give_up
+        threads = self._threads
+        if not threads.acquire(timeout=give_up):
+            raise self._busy(time.monotonic() - started, on_loop=on_loop, other_process=False)
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._holder = (threading.current_thread().name, time.monotonic())
                 return True
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    self._threads.release()
+                    threads.release()
+                    if on_loop:
+                        raise self._busy(time.monotonic() - started, on_loop=True, other_process=True) from None
                     return False
                 time.sleep(self.POLL_SECONDS)
 
     def release(self) -> None:
+        self._holder = None
         fcntl.flock(self._file(), fcntl.LOCK_UN)
         self._threads.release()
+
+
+_OPENING = threading.Lock()
 
 
 class _TurnTakingConnection(sqlite3.Connection):
@@ -85,7 +144,16 @@ class _TurnTakingConnection(sqlite3.Connection):
     def begin_immediate(self) -> None:
         self._has_turn = self.writer_turn is not None and self.writer_turn.acquire()
         try:
-            self.execute("BEGIN IMMEDIATE")
+            if _on_event_loop_thread():
+                # a writer that does not take turns (sqlite3, another tool) still holds the lock: the event
+                # loop waits for it no longer than for the turn
+                self.execute(f"PRAGMA busy_timeout={int(_WriterTurn.LOOP_GIVE_UP_SECONDS * 1000)}")
+                try:
+                    self.execute("BEGIN IMMEDIATE")
+                finally:
+                    self.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            else:
+                self.execute("BEGIN IMMEDIATE")
         except BaseException:
             self._give_back()
             raise

@@ -4,9 +4,11 @@ provider id. Plain text by default; one JSON object per line with HUMANIC_LOG_FO
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
 import os
+import signal
 import sys
 from datetime import UTC, datetime
 from typing import IO
@@ -61,6 +63,15 @@ def configure(*, process: str, stream: IO[str] | None = None, fmt: str | None = 
     logger.setLevel(logging.INFO)
     logger.propagate = False
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per one-second tick
+    dump_stacks_on_sigusr1()
+
+
+def dump_stacks_on_sigusr1() -> None:
+    """`kill -USR1 <pid>` writes every thread's Python stack to stderr (the log) and the process goes on:
+    how an operator sees what a process that stopped answering is waiting for. faulthandler writes from
+    the signal handler itself, so it works even while the event loop or the GIL holder is stuck."""
+    if hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
 
 
 def correlation(event_id: int | None) -> str:

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from humanic_app import routes
 from humanic_app.api.deps import SESSION_COOKIE
-from humanic_app.db import session_scope
+from humanic_app.db import read_scope, session_scope
 from humanic_app.services import auth, diagnostics, sign_in_throttle, workspace
 from humanic_app.services.errors import ServiceError, ValidationFailed
 from humanic_app.settings import get_settings
@@ -163,8 +163,16 @@ class AuthState(rx.State):
         found = diagnostics.run_checks(session=session, resend_configured=bool(get_settings().resend_api_key))
         self.findings_everywhere = [finding_row(f) for f in found]
 
+    @contextlib.contextmanager
+    def _read_call(self) -> Iterator[Session]:
+        """A snapshot for a handler that only reads: it takes no write turn, so it never waits for a writer
+        (sync handlers run on the event loop's thread, where any wait stops the whole process)."""
+        with read_scope() as session:
+            yield session
+
     def principal(self) -> auth.Principal | None:
-        with self._service_call() as session:
+        """Checked by every protected event (an Integrations tab polls twice a second): a read."""
+        with self._read_call() as session:
             return auth.principal_for_session(session=session, token=self.session_token)
 
     def clear_identity(self) -> None:
@@ -186,7 +194,7 @@ class AuthState(rx.State):
             return rx.redirect(routes.CHOOSE_PASSWORD)
         self.user_email = principal.email or ""
         self.user_role = principal.role.value if principal.role else ""
-        with self._service_call() as session:
+        with self._read_call() as session:  # every page's on_load: reads only
             self._refresh_findings(session)
 
     @rx.event

@@ -408,7 +408,7 @@ class IntegrationsState(AuthState):
         """Runs every half second while the page is open: shows a new event as soon as it is stored."""
         if not self.selected_id:
             return
-        with self._service_call() as session:
+        with self._read_call() as session:  # twice a second per open tab: a read, never a write turn
             latest = event_log.latest_accepted_event(session=session, source_id=self.selected_id)
             if latest is None:
                 self._check_waiting(session, sources.get_source(session=session, source_id=self.selected_id))

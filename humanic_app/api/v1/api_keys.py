@@ -5,13 +5,13 @@ from datetime import datetime
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from humanic_app.api.deps import SessionDep
+from humanic_app.api.deps import SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import NOT_BLANK, REQUEST_MODEL_CONFIG, RowId
 from humanic_app.models import limits
 from humanic_app.services import auth
 
-router = APIRouter(prefix="/api-keys", tags=["api-keys"])
+router = APIRouter(route_class=TransactionRoute, prefix="/api-keys", tags=["api-keys"])
 
 
 class ApiKeyIn(BaseModel):

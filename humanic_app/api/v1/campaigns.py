@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, Field
 
-from humanic_app.api.deps import SessionDep
+from humanic_app.api.deps import SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import REQUEST_MODEL_CONFIG, Email, RowId, WholeNumber
 from humanic_app.models import CampaignStatus
@@ -13,7 +13,7 @@ from humanic_app.models.rows import id_of
 from humanic_app.services.campaigns import store
 from humanic_app.services.campaigns.schema import CampaignDocument
 
-router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+router = APIRouter(route_class=TransactionRoute, prefix="/campaigns", tags=["campaigns"])
 
 
 def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
@@ -177,7 +177,7 @@ def preview(campaign_id: RowId, session: SessionDep, body: dict[str, Any] | None
     return preview_step(session=session, document=campaign.definition, step_index=int(body.get("step", 0)), event=event)
 
 
-templates_router = APIRouter(prefix="/campaign-templates", tags=["campaigns"])
+templates_router = APIRouter(route_class=TransactionRoute, prefix="/campaign-templates", tags=["campaigns"])
 
 
 @templates_router.get("", summary="The ready-made campaigns, {slug: document}: POST one to /campaigns to use it")

@@ -4,12 +4,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from humanic_app.api.deps import SessionDep
+from humanic_app.api.deps import SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import NO_NUL, Cursor, RowId
 from humanic_app.services import contacts
 
-router = APIRouter(prefix="/contacts", tags=["contacts"])
+router = APIRouter(route_class=TransactionRoute, prefix="/contacts", tags=["contacts"])
 
 
 @router.get("", summary="Search contacts by email or by email/name/distinct_id (q)", responses=responses(422))

@@ -2,11 +2,11 @@
 
 from fastapi import APIRouter
 
-from humanic_app.api.deps import SessionDep
+from humanic_app.api.deps import SessionDep, TransactionRoute
 from humanic_app.services import diagnostics
 from humanic_app.settings import get_settings
 
-router = APIRouter(prefix="/diagnostics", tags=["diagnostics"])
+router = APIRouter(route_class=TransactionRoute, prefix="/diagnostics", tags=["diagnostics"])
 
 
 @router.get("", summary="What is wrong, in plain language, and how to fix it")

@@ -5,14 +5,14 @@ from typing import Any
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from humanic_app.api.deps import SessionDep
+from humanic_app.api.deps import SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import REQUEST_MODEL_CONFIG, WS, RowId
 from humanic_app.services import domains
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.settings import get_settings
 
-router = APIRouter(prefix="/domains", tags=["domains"])
+router = APIRouter(route_class=TransactionRoute, prefix="/domains", tags=["domains"])
 
 
 class DomainIn(BaseModel):

@@ -4,13 +4,13 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from humanic_app.api.deps import SessionDep
+from humanic_app.api.deps import SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import Cursor, OptionalRowId, RowId, TextFilter
 from humanic_app.models import EventOutcome
 from humanic_app.services import event_log
 
-router = APIRouter(prefix="/events", tags=["events"])
+router = APIRouter(route_class=TransactionRoute, prefix="/events", tags=["events"])
 
 
 @router.get(

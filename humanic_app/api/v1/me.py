@@ -4,13 +4,13 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from humanic_app.api.deps import SESSION_COOKIE, PrincipalDep, SessionDep
+from humanic_app.api.deps import SESSION_COOKIE, PrincipalDep, SessionDep, TransactionRoute
 from humanic_app.api.errors import responses, validation_response
 from humanic_app.api.fields import NO_NUL, REQUEST_MODEL_CONFIG
 from humanic_app.services import auth
 from humanic_app.services.errors import PermissionDenied
 
-router = APIRouter(prefix="/me", tags=["me"])
+router = APIRouter(route_class=TransactionRoute, prefix="/me", tags=["me"])
 
 
 class PasswordIn(BaseModel):

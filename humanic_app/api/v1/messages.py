@@ -4,14 +4,14 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from humanic_app.api.deps import SessionDep
+from humanic_app.api.deps import SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import Cursor, OptionalRowId, RowId, TextFilter
 from humanic_app.models import MessageStatus
 from humanic_app.services import outbox
 from humanic_app.services.delivery import messages
 
-router = APIRouter(prefix="/messages", tags=["messages"])
+router = APIRouter(route_class=TransactionRoute, prefix="/messages", tags=["messages"])
 
 
 @router.get("", summary="List messages, newest first; pass next_cursor back as cursor", responses=responses(422))

@@ -5,7 +5,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from humanic_app.api.deps import SessionDep
+from humanic_app.api.deps import SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import (
     EMAIL_MAX_LENGTH,
@@ -19,7 +19,7 @@ from humanic_app.api.fields import (
 )
 from humanic_app.services import workspace as workspace_service
 
-router = APIRouter(tags=["settings"])
+router = APIRouter(route_class=TransactionRoute, tags=["settings"])
 
 
 class SettingsOut(BaseModel):

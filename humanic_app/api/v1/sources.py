@@ -5,14 +5,14 @@ from typing import Any
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
-from humanic_app.api.deps import SessionDep, public_base_url
+from humanic_app.api.deps import SessionDep, TransactionRoute, public_base_url
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import NO_NUL, NOT_BLANK, REQUEST_MODEL_CONFIG, RowId
 from humanic_app.models import SourceStatus, limits
 from humanic_app.services import mapping as mapping_service, sources
 from humanic_app.services.errors import ValidationFailed
 
-router = APIRouter(prefix="/sources", tags=["sources"])
+router = APIRouter(route_class=TransactionRoute, prefix="/sources", tags=["sources"])
 
 
 class SourceIn(BaseModel):

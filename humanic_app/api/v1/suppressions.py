@@ -5,13 +5,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, Field
 
-from humanic_app.api.deps import SessionDep
+from humanic_app.api.deps import SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import NO_NUL, REQUEST_MODEL_CONFIG, Email
 from humanic_app.models import SuppressionReason
 from humanic_app.services import suppression
 
-router = APIRouter(prefix="/suppressions", tags=["suppressions"])
+router = APIRouter(route_class=TransactionRoute, prefix="/suppressions", tags=["suppressions"])
 
 
 class SuppressionIn(BaseModel):

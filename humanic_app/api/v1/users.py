@@ -5,13 +5,13 @@ from datetime import datetime
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from humanic_app.api.deps import PrincipalDep, SessionDep
+from humanic_app.api.deps import PrincipalDep, SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import REQUEST_MODEL_CONFIG, Email
 from humanic_app.services import auth
 from humanic_app.services.auth import MIN_PASSWORD_LENGTH
 
-router = APIRouter(tags=["users"])
+router = APIRouter(route_class=TransactionRoute, tags=["users"])
 
 
 class UserOut(BaseModel):
