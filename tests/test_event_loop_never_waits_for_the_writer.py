@@ -151,13 +151,13 @@ class _IntegrationsTab:
         cls = type(self)
         cls._read_call = AuthState.__dict__["_read_call"]
         cls._service_call = AuthState.__dict__["_service_call"]
-        cls.principal = AuthState.principal.fn
+        cls._principal = AuthState.__dict__["_principal"]
         cls._check_waiting = IntegrationsState.__dict__["_check_waiting"]
         self.poll = functools.partial(IntegrationsState.poll.fn, self)
         self.session_token, self.selected_id = token, source_id
         self.has_test_event, self.waiting_help, self._help_checked_at = False, [], 0.0
 
-    def clear_identity(self) -> None:
+    def _clear_identity(self) -> None:
         raise AssertionError("the sign-in was refused")
 
 

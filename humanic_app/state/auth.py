@@ -41,9 +41,9 @@ def sign_in_redirect(state) -> EventSpec:
 def _guarded(handler, *, before_password_change: bool):
     @functools.wraps(handler)
     def wrapper(self, *args, **kwargs):
-        principal = self.principal()
+        principal = self._principal()
         if principal is None:
-            self.clear_identity()
+            self._clear_identity()
             return sign_in_redirect(self)
         if getattr(principal, "must_change_password", False) and not before_password_change:
             return rx.redirect(routes.CHOOSE_PASSWORD)
@@ -170,12 +170,12 @@ class AuthState(rx.State):
         with read_scope() as session:
             yield session
 
-    def principal(self) -> auth.Principal | None:
+    def _principal(self) -> auth.Principal | None:
         """Checked by every protected event (an Integrations tab polls twice a second): a read."""
         with self._read_call() as session:
             return auth.principal_for_session(session=session, token=self.session_token)
 
-    def clear_identity(self) -> None:
+    def _clear_identity(self) -> None:
         self.user_email = ""
         self.user_role = ""
 
@@ -186,9 +186,9 @@ class AuthState(rx.State):
     @rx.event
     def require_user(self):
         """on_load of every protected page."""
-        principal = self.principal()
+        principal = self._principal()
         if principal is None:
-            self.clear_identity()
+            self._clear_identity()
             return sign_in_redirect(self)
         if principal.must_change_password:
             return rx.redirect(routes.CHOOSE_PASSWORD)
@@ -203,7 +203,7 @@ class AuthState(rx.State):
         alone: on a busy server it can run after a quick first attempt and would wipe that refusal
         (sign-out and a successful sign-in clear it instead)."""
         self.next_path = auth.safe_next_path(self.router.url.query_parameters.get("next"))
-        if self.principal() is not None:
+        if self._principal() is not None:
             return rx.redirect(self.next_path or routes.DASHBOARD)
         with self._service_call() as session:
             self.needs_owner = not auth.has_users(session=session)
@@ -229,7 +229,7 @@ class AuthState(rx.State):
     def load_choose_password(self):
         """on_load of the page where an invited user replaces the temporary password."""
         self.auth_error = ""
-        principal = self.principal()
+        principal = self._principal()
         self.user_email = (principal.email if principal else "") or ""
 
     @rx.event
@@ -238,7 +238,7 @@ class AuthState(rx.State):
         if form.get("password") != form.get("password_confirm"):
             self.auth_error = "The two passwords differ."
             return None
-        principal = self.principal()
+        principal = self._principal()
         if principal is None or principal.user_id is None:
             return sign_in_redirect(self)
         with self._service_call("auth_error", words=lambda exc: " ".join(field_messages(exc).values())) as session:
@@ -288,5 +288,5 @@ class AuthState(rx.State):
             auth.end_session(session=session, token=self.session_token)
         self.session_token = ""
         self.auth_error = self.next_path = ""
-        self.clear_identity()
+        self._clear_identity()
         return rx.redirect(routes.SIGN_IN)

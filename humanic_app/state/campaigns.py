@@ -619,7 +619,7 @@ class CampaignsState(AuthState):
     @rx.event
     async def handle_upload(self, files: list[rx.UploadFile]):
         """A dropped or chosen YAML/JSON campaign file goes into the builder (saving stays explicit)."""
-        if self.principal() is None:
+        if self._principal() is None:
             return rx.redirect(routes.SIGN_IN)
         for upload in files[:1]:
             text = (await upload.read()).decode("utf-8", "replace")

@@ -420,7 +420,7 @@ class IntegrationsState(AuthState):
     @rx.event(background=True)
     async def send_sample(self):
         async with self:
-            if self.principal() is None or not self.selected_id:
+            if self._principal() is None or not self.selected_id:
                 return
             self.sending_samples = True
             with self._service_call() as session:

@@ -110,7 +110,7 @@ class SettingsState(AuthState):
         if form.get("new_password") != form.get("new_password_confirm"):
             self.password_errors = {"new_password_confirm": "The two new passwords differ."}
             return
-        principal = self.principal()
+        principal = self._principal()
         if principal is None or principal.user_id is None:  # an API key has no password
             return
         with self._service_call("password_errors", words=_password_form_errors) as session:
@@ -145,7 +145,7 @@ class SettingsState(AuthState):
     @signed_in
     def invite(self, form: dict):
         with self._service_call("invite_message", then=self._refresh, words=_said) as session:
-            inviter = self.principal()
+            inviter = self._principal()
             assert inviter is not None  # @signed_in let the call through
             auth.invite_user(
                 session=session,

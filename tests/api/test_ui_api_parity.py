@@ -84,8 +84,6 @@ UI_ONLY = {
     "AuthState.load_sign_in": "the sign-in page's loader",
     "AuthState.load_choose_password": "the choose-a-password page's loader",
     "AuthState.require_user": "every page's sign-in guard; the API checks each request",
-    "AuthState.principal": "a helper no page calls",
-    "AuthState.clear_identity": "a helper no page calls",
     "DashboardState.load": "charts; their numbers are in /metrics and /api/v1/diagnostics",
     "DashboardState.set_range": "which period the charts show",
     "IntegrationsState.note_copied": "says 'Copied' after the copy button",

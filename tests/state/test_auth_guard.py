@@ -17,14 +17,14 @@ UNGUARDED_BY_DESIGN = {"setvar", "close_detail", "send_sample", "handle_upload",
 
 class _Visitor:
     def __init__(self, principal):
-        self._principal = principal
+        self.who = principal
         self.cleared = False
         self.calls = []
 
-    def principal(self):
-        return self._principal
+    def _principal(self):
+        return self.who
 
-    def clear_identity(self):
+    def _clear_identity(self):
         self.cleared = True
 
 
@@ -41,6 +41,20 @@ def test_signed_in_refuses_anonymous_and_redirects():
 
     member = _Visitor(object())
     assert handler(member, 2) == "ran" and member.calls == [2]
+
+
+def test_the_browser_can_call_only_the_sign_in_handlers_of_the_base_state():
+    """Public methods of a Reflex state are events any browser may send; helpers stay private."""
+    assert set(auth_state.AuthState.event_handlers) == {
+        "setvar",
+        "load_sign_in",
+        "sign_in",
+        "create_owner",
+        "sign_out",
+        "require_user",
+        "load_choose_password",
+        "choose_password",
+    }
 
 
 def test_every_settings_handler_is_guarded():
