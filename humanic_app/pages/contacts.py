@@ -4,6 +4,7 @@ the page's whole width; a contact opens in a dialog over it."""
 import reflex as rx
 
 from humanic_app import routes
+from humanic_app.components.filters import filter_bar, filter_text
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.table import cell_text, data_table
 from humanic_app.components.ui import code_block
@@ -14,25 +15,18 @@ _LABEL = "rt-Text rt-r-size-2 rt-r-weight-medium"
 
 
 def _search() -> rx.Component:
-    return rx.form(
-        rx.flex(
-            rx.input(
-                name="q",
-                type="search",
-                placeholder="Search email, name or distinct_id",
-                aria_label="Search contacts by email, name or distinct_id",
-                default_value=S.query,
-                key=S.query,
-                width="min(360px, 100%)",
-                id="contact-search",
-            ),
-            rx.button("Search", type="submit", variant="soft"),
-            spacing="2",
-            width="100%",
+    return filter_bar(
+        filter_text(
+            "Search contacts",
+            name="q",
+            field_id="contact-search",
+            value=S.query,
+            placeholder="Search email, name or distinct_id",
+            width="360px",
         ),
         on_submit=S.search,
-        reset_on_submit=False,
-        width="100%",
+        label="Search contacts",
+        submit="Search",
     )
 
 

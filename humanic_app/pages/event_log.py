@@ -3,14 +3,13 @@
 import reflex as rx
 
 from humanic_app import routes
+from humanic_app.components.filters import filter_bar, filter_select, filter_text
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.table import cell_text, data_table
 from humanic_app.components.ui import code_block, notice
 from humanic_app.state.event_log import OUTCOMES, EventLogState as S
 
 OUTCOME_COLORS = {"processed": "green", "pending": "gray", "duplicate": "blue", "skipped": "amber", "rejected": "red"}
-# On a phone two controls share a row; from 768 px each takes the width it needs.
-_CONTROL_FLEX = rx.breakpoints(initial="1 1 150px", sm="0 0 auto")
 
 
 def _outcome_pill(outcome, size: str = "1") -> rx.Component:
@@ -26,81 +25,48 @@ def _outcome_pill(outcome, size: str = "1") -> rx.Component:
     )
 
 
-def _select(label: str, value, on_change, items: rx.Component, **props) -> rx.Component:
-    return rx.select.root(
-        rx.select.trigger(aria_label=label, placeholder=label, flex=_CONTROL_FLEX, min_width="140px", **props),
-        rx.select.content(items),
-        value=value,
-        on_change=on_change,
-    )
-
-
 def _filters() -> rx.Component:
-    return rx.form(
-        rx.flex(
-            _select(
-                "Source",
-                S.filter_source,
-                S.set_source_filter,
-                rx.fragment(
-                    rx.select.item("All sources", value="all"),
-                    rx.foreach(S.source_options, lambda s: rx.select.item(s.name, value=s.id)),
-                ),
-                id="source-filter",
+    return filter_bar(
+        filter_select(
+            "Source",
+            field_id="source-filter",
+            value=S.filter_source,
+            on_change=S.set_source_filter,
+            items=rx.fragment(
+                rx.select.item("All sources", value="all"),
+                rx.foreach(S.source_options, lambda s: rx.select.item(s.name, value=s.id)),
             ),
-            _select(
-                "Outcome",
-                S.filter_outcome,
-                S.set_outcome_filter,
-                rx.fragment(
-                    rx.select.item("All outcomes", value="all"),
-                    *[rx.select.item(o.capitalize(), value=o) for o in OUTCOMES if o != "all"],
-                ),
-                id="outcome-filter",
+        ),
+        filter_select(
+            "Outcome",
+            field_id="outcome-filter",
+            value=S.filter_outcome,
+            on_change=S.set_outcome_filter,
+            items=rx.fragment(
+                rx.select.item("All outcomes", value="all"),
+                *[rx.select.item(o.capitalize(), value=o) for o in OUTCOMES if o != "all"],
             ),
-            rx.input(
-                name="event",
-                placeholder="Event name",
-                aria_label="Event name contains",
-                default_value=S.filter_event,
-                key=S.filter_event,
-                id="event-filter",
-                flex=rx.breakpoints(initial="1 1 100%", sm="0 1 200px"),
-            ),
-            rx.input(
-                name="contact",
-                placeholder="Contact: email, distinct_id or id",
-                aria_label="Contact: email, distinct_id or id",
-                default_value=S.filter_contact,
-                key=S.filter_contact,
-                id="contact-filter",
-                flex=rx.breakpoints(initial="1 1 100%", sm="0 1 250px"),
-            ),
-            rx.hstack(
-                rx.button("Filter", type="submit", variant="soft"),
-                rx.cond(
-                    S.filtered,
-                    rx.button(
-                        rx.icon("x", size=14, aria_hidden="true"),
-                        "Clear filters",
-                        type="button",
-                        variant="ghost",
-                        on_click=S.clear_filters,
-                        id="clear-filters",
-                    ),
-                ),
-                spacing="3",
-                align="center",
-            ),
-            gap="2",
-            wrap="wrap",
-            align="center",
+        ),
+        filter_text(
+            "Event name contains",
+            name="event",
+            field_id="event-filter",
+            value=S.filter_event,
+            placeholder="Event name",
+            width="200px",
+        ),
+        filter_text(
+            "Contact",
+            name="contact",
+            field_id="contact-filter",
+            value=S.filter_contact,
+            placeholder="Contact: email, distinct_id or id",
+            width="250px",
         ),
         on_submit=S.apply_filters,
-        reset_on_submit=False,
-        flex="1 1 320px",
-        role="search",
-        aria_label="Filter events",
+        label="Filter events",
+        filtered=S.filtered,
+        on_clear=S.clear_filters,
     )
 
 

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from humanic_app.components.feedback import confirm_action, long_text
+from humanic_app.components.filters import filter_bar, filter_select, filter_text
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.table import data_table
 from humanic_app.components.ui import notice
@@ -26,51 +27,28 @@ def _status_badge(status) -> rx.Component:
     )
 
 
-def _labelled(label: str, field_id: str, field: rx.Component) -> rx.Component:
-    return rx.vstack(
-        rx.el.label(label, html_for=field_id, class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
-        field,
-        spacing="1",
-    )
-
-
 def _filters() -> rx.Component:
-    """Status applies at once; the recipient on Filter (or Enter). Both are labelled for screen readers."""
-    return rx.form(
-        rx.flex(
-            _labelled(
-                "Status",
-                "message-status",
-                rx.select.root(
-                    rx.select.trigger(id="message-status", aria_label="Status", min_width="150px"),
-                    rx.select.content(
-                        *[rx.select.item("All statuses" if s == "all" else s.capitalize(), value=s) for s in STATUSES]
-                    ),
-                    value=S.filter_status,
-                    on_change=S.set_status_filter,
-                ),
+    """Status applies at once; the recipient on Filter (or Enter)."""
+    return filter_bar(
+        filter_select(
+            "Status",
+            field_id="message-status",
+            value=S.filter_status,
+            on_change=S.set_status_filter,
+            items=rx.fragment(
+                *[rx.select.item("All statuses" if s == "all" else s.capitalize(), value=s) for s in STATUSES]
             ),
-            _labelled(
-                "Recipient",
-                "message-to",
-                rx.input(
-                    id="message-to",
-                    name="to",
-                    type="search",
-                    placeholder="Recipient email",
-                    default_value=S.filter_to,
-                    key=S.filter_to,
-                    width="min(280px, calc(100vw - 120px))",
-                ),
-            ),
-            rx.button("Filter", type="submit", variant="soft"),
-            spacing="3",
-            align="end",
-            wrap="wrap",
+        ),
+        filter_text(
+            "Recipient",
+            name="to",
+            field_id="message-to",
+            value=S.filter_to,
+            placeholder="Recipient email",
+            width="280px",
         ),
         on_submit=S.search,
-        reset_on_submit=False,
-        width="100%",
+        label="Filter emails",
     )
 
 
