@@ -110,3 +110,22 @@ def test_phone_menu_drawer(contexts, browser, app_url, owner, theme):
     drawer.get_by_role("link", name="Campaigns").click()
     expect(page.get_by_role("heading", level=1, name="Campaigns")).to_be_visible()
     expect(page.locator("#menu-drawer")).to_be_hidden()
+
+
+def test_every_page_fits_a_tablet(browser, app_url, owner):
+    """768 px is where the sidebar comes back beside the page (548 px left for it): nothing may stick out."""
+    context = browser.new_context(base_url=app_url, viewport={"width": 768, "height": 1000})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(routes.SIGN_IN)
+        page.fill("#email", owner[0])
+        page.fill("#password", owner[1])
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", level=1, name="Dashboard")).to_be_visible()
+        expect(page.locator(".sidebar")).to_be_visible()
+        for name, path in SIGNED_IN_PAGES.items():
+            open_page(page, path)
+            check(page, f"{name}-light-tablet")
+    finally:
+        context.close()
