@@ -48,6 +48,7 @@ def test_settings_pause_banner_and_api_key(signed_in_page, app_url):
             "public_url": "",
             "frequency_cap": 3,
             "sending_blocked": "",
+            "timezone": "UTC",
         }
         resumed = api.request.put(
             f"{app_url}/api/v1/settings", headers={"Authorization": f"Bearer {key}"}, data={"status": "active"}

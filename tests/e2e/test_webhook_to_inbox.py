@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from humanic_app.services.campaigns import library
 from humanic_app.services.samples import posthog_event
+from tests.support.campaign_world import linear
 from tests.support.webhooks import post_like_posthog
 
 
@@ -17,7 +18,7 @@ def test_event_to_email_in_messages(signed_in_page, app_url):
     ).ok
     source = api.post(f"{app_url}/api/v1/sources", data={"name": "Inbox journey"}).json()
     assert api.post(f"{app_url}/api/v1/sources/{source['id']}/activate").ok
-    document = library.templates(workspace_name="Acme")["onboarding-activation"]
+    document = library.in_workspace(linear("onboarding-activation"), "Acme")  # four emails written at once
     document["name"] = "Onboarding (inbox journey)"
     campaign = api.post(f"{app_url}/api/v1/campaigns", data=document).json()
     assert api.post(f"{app_url}/api/v1/campaigns/{campaign['id']}/activate").ok
