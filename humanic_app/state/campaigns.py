@@ -754,14 +754,7 @@ class CampaignsState(AuthState):
             self.dry_run_summary, self.dry_run_rows, self.dry_run_paths = "", [], []
 
     def _show_dry_run(self, result: dict[str, Any], days: int) -> None:
-        not_sent = "; ".join(f"{reason}: {n}" for reason, n in result["not_sent"].items()) or "none"
-        per_step = ", ".join(f"step {i + 1}: {n}" for i, n in enumerate(result["emails_per_step"]))
-        self.dry_run_summary = (
-            f"Over the last {wording.plural(days, 'day')} this campaign would have enrolled "
-            f"{wording.plural(result['contacts'], 'contact')} and sent "
-            f"{wording.plural(result['emails'], 'email')} ({per_step}). Not sent: {not_sent}. "
-            f"Nothing was sent."
-        )
+        self.dry_run_summary = dry_run_sentence(result, days)
         self.dry_run_paths = [
             f"{label}: " + " · ".join(f"{took} {n}" for took, n in ways.items())
             for label, ways in result["paths"].items()
@@ -803,6 +796,19 @@ class CampaignsState(AuthState):
                 campaign_id=self.editing_id or None,
             )
             self.test_send_result = f"Test email queued to {self.test_to.strip().lower()}: see Messages."
+
+
+def dry_run_sentence(result: dict[str, Any], days: int) -> str:
+    """What the dry run found, in one sentence: emails per email step by its label (a wait or a branch
+    sends none, so it is not listed; how many took each path is said apart, in `dry_run_paths`)."""
+    not_sent = "; ".join(f"{reason}: {n}" for reason, n in result["not_sent"].items()) or "none"
+    per_email = "; ".join(f"{label}: {n}" for label, n in result["emails_per_email"].items())
+    return (
+        f"Over the last {wording.plural(days, 'day')} this campaign would have enrolled "
+        f"{wording.plural(result['contacts'], 'contact')} and sent "
+        f"{wording.plural(result['emails'], 'email')} ({per_email}). Not sent: {not_sent}. "
+        f"Nothing was sent."
+    )
 
 
 def _took(counts: dict[str, Any], path: form.PathRow) -> str:

@@ -267,7 +267,9 @@ def test_errors_in_the_uis_words_at_the_field_all_at_once(signed_in_page, app_ur
     page.locator("#save-campaign").click()
     expect(page.locator("#campaign-message")).to_contain_text("Saved.")
     page.locator("#dry-run").click()
-    expect(page.locator("#dry-run-summary")).to_contain_text("enrolled 1 contact and sent 1 email (step 1: 1)")
+    expect(page.locator("#dry-run-summary")).to_contain_text(
+        'enrolled 1 contact and sent 1 email (Step 1 (email "Hi"): 1)'
+    )
     page.locator("#activate-campaign").click()
     refusal = page.locator("#campaigns-error")
     expect(refusal).to_contain_text("Cannot activate yet")

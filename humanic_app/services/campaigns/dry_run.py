@@ -29,6 +29,7 @@ from humanic_app.services.campaigns.schema import (
     CampaignDocument,
     Did,
     Engagement,
+    Step,
     WaitFor,
     node_label,
     parse_duration,
@@ -373,6 +374,12 @@ def _summary(replay: _Replay, *, days: int, now: datetime, events_considered: in
         "contacts": len({e["contact_id"] for e in emails}),
         "emails": len(emails),
         "emails_per_step": [per_step.get(i, 0) for i in range(len(replay.doc.steps))],
+        # the same counts for the email nodes only, by the label the builder shows (waits and branches send none)
+        "emails_per_email": {
+            node_label(replay.doc, i): per_step.get(i, 0)
+            for i, node in enumerate(replay.doc.steps)
+            if isinstance(node, Step)
+        },
         "first_email_at": emails[0]["due_at"] if emails else None,
         "last_email_at": emails[-1]["due_at"] if emails else None,
         "not_sent": dict(replay.skipped.most_common()),
