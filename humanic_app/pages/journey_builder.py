@@ -17,6 +17,7 @@ KINDS = [
     ("exit", "Exit", "log-out", "gray"),
 ]
 WEEKDAY_HINT = "mon, tue, wed, thu, fri"
+COUNTS_EVERY_MS = 3000  # how often an open active journey reads its node counts (a snapshot read)
 
 
 def _muted(text, **props) -> rx.Component:
@@ -744,6 +745,10 @@ def journey_flow() -> rx.Component:
             color_scheme="gray",
             high_contrast=True,
             radius="full",
+        ),
+        rx.cond(  # an active journey's counts follow the contacts on their own; Refresh stays for at once
+            (S.editing_id != 0) & (S.editing_status == "active"),
+            rx.moment(interval=COUNTS_EVERY_MS, on_change=S.poll_counts, display="none"),
         ),
         rx.cond(
             S.editing_id != 0,

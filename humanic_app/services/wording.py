@@ -23,7 +23,16 @@ _CAMPAIGN_FIELDS = {
     "status": "Status",
     "yaml": "YAML",
 }
-_STEP_FIELDS = {"delay": "Delay", "subject": "Subject", "html": "HTML", "text": "Plain-text part"}
+_STEP_FIELDS = {
+    "delay": "Delay",
+    "subject": "Subject",
+    "html": "HTML",
+    "text": "Plain-text part",
+    "until_time": "Time",
+    "until_start": "From",
+    "until_end": "To",
+    "until_days": "On days",
+}
 _CONDITION_FIELDS = {"property": "property", "person_property": "person property", "op": "operator", "value": "value"}
 
 

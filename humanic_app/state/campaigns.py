@@ -86,7 +86,10 @@ class DryRunRow:
 
 
 def _builder_errors(exc: ServiceError) -> dict[str, str]:
-    return {field or "document": wording.message(message) for field, message in field_messages(exc).items()}
+    return {
+        form.form_field(field) if field else "document": wording.message(message)
+        for field, message in field_messages(exc).items()
+    }
 
 
 def _test_send_problem(exc) -> str:
@@ -592,18 +595,30 @@ class CampaignsState(AuthState):
     def refresh_counts(self):
         """The live counts per node again (contacts move on while the builder is open)."""
         if self.editing_id:
-            with self._service_call() as session:
-                counts = store.node_counts(session=session, campaign_id=self.editing_id)
-            self.nodes = [
-                dataclasses.replace(
-                    row,
-                    waiting=str(counts[key]["waiting"]) if key in counts else row.waiting,
-                    passed=str(counts[key]["passed"]) if key in counts else row.passed,
-                    paths=[dataclasses.replace(p, took=_took(counts.get(key, {}), p)) for p in row.paths],
-                )
-                for i, row in enumerate(self.nodes)
-                for key in [row.id or f"step-{i + 1}"]
-            ]
+            with self._read_call() as session:
+                self._show_counts(store.node_counts(session=session, campaign_id=self.editing_id))
+
+    @rx.event
+    @signed_in
+    def poll_counts(self, _tick: str = ""):
+        """Every few seconds while an active journey is open: a contact arriving shows without Refresh."""
+        if self.editing_id and self.editing_status == "active":
+            with self._read_call() as session:  # per tick per open tab: a snapshot read, never a write turn
+                self._show_counts(store.node_counts(session=session, campaign_id=self.editing_id))
+
+    def _show_counts(self, counts: dict[str, dict[str, Any]]) -> None:
+        rows = [
+            dataclasses.replace(
+                row,
+                waiting=str(counts[key]["waiting"]) if key in counts else row.waiting,
+                passed=str(counts[key]["passed"]) if key in counts else row.passed,
+                paths=[dataclasses.replace(p, took=_took(counts.get(key, {}), p)) for p in row.paths],
+            )
+            for i, row in enumerate(self.nodes)
+            for key in [row.id or f"step-{i + 1}"]
+        ]
+        if rows != self.nodes:  # unchanged counts send nothing (a field being typed in is left alone)
+            self.nodes = rows
 
     @rx.event
     @signed_in

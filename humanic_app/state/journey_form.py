@@ -312,3 +312,19 @@ def unlink(rows: list[NodeRow], gone: str) -> list[NodeRow]:
         dataclasses.replace(r, next=clear(r.next), paths=[dataclasses.replace(p, then=clear(p.then)) for p in r.paths])
         for r in rows
     ]
+
+
+# Where the document's error locations sit in the form: a wait's time window is three fields in the builder
+# (`until_time`, `until_start`/`until_end`, `until_days`), so each refusal is shown under, and tied to, its field.
+_UNTIL_FIELDS = {"time": "until_time", "between.0": "until_start", "between.1": "until_end", "days": "until_days"}
+
+
+def form_field(loc: str) -> str:
+    """A document error location as the form's field key: 'steps.1.until.between.0' → 'steps.1.until_start'."""
+    parts = loc.split(".")
+    if len(parts) > 3 and parts[0] == "steps" and parts[2] == "until":
+        rest = ".".join(parts[3:])
+        for key, field in _UNTIL_FIELDS.items():
+            if rest == key or rest.startswith(key + "."):
+                return ".".join([*parts[:2], field])
+    return loc
