@@ -55,6 +55,7 @@ _MESSAGES = (
     ("List should have at least 1 item after validation, not 0", "Add at least one."),
     ("Extra inputs are not permitted", "Not a field of a campaign."),
     ("Input should be a valid integer", "Use a whole number."),
+    ("String should match pattern '^([01]\\d|2[0-3]):[0-5]\\d$'", "Use a time of day as HH:MM (00:00 to 23:59)."),
 )
 
 

@@ -191,7 +191,7 @@ def test_a_step_with_an_error_is_outlined_named_and_tied_to_its_field(contexts, 
 
     page.locator("#save-campaign").click()
     wait, wait_for = page.locator(".node-card").nth(1), page.locator(".node-card").nth(2)
-    for card, label in ((wait, "Step 2 (wait 1h"), (wait_for, "Step 3 (wait for")):
+    for card, label in ((wait, "Step 2 (wait): Use a time of day as HH:MM"), (wait_for, "Step 3 (wait for")):
         expect(card).to_have_attribute("data-invalid", "true")
         expect(card.locator(".node-problem")).to_contain_text(label)
     expect(page.locator(".node-card").first).to_have_attribute("data-invalid", "false")
@@ -200,5 +200,6 @@ def test_a_step_with_an_error_is_outlined_named_and_tied_to_its_field(contexts, 
         expect(page.locator(field)).to_have_attribute("aria-invalid", "true")
         expect(page.locator(field)).to_have_attribute("aria-describedby", field[1:] + "-error")
         expect(page.locator(field + "-error")).not_to_be_empty()
+    expect(page.locator("#step-1-until_start-error")).to_have_text("Use a time of day as HH:MM (00:00 to 23:59).")
     expect(page.locator("#step-1-until_end")).to_have_attribute("aria-invalid", "false")
-    expect(page.locator("#campaign-message")).not_to_have_text("Saved.")
+    expect(page.locator("#campaign-message")).to_have_count(0)  # not saved
