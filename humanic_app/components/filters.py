@@ -34,9 +34,13 @@ def filter_select(label: str, *, field_id: str, value, on_change, items: rx.Comp
     )
 
 
-def filter_text(label: str, *, name: str, field_id: str, value, placeholder: str, width: str = "220px") -> rx.Component:
-    """Typed text, applied by the bar's button or Enter; remounted (`key`) when the state's value changes so
-    a cleared filter clears the field too."""
+def filter_text(
+    label: str, *, name: str, field_id: str, value, replaced, placeholder: str, width: str = "220px"
+) -> rx.Component:
+    """Typed text, applied by the bar's button or Enter. The field keeps what is typed; it is remounted with
+    the state's `value` only when `replaced` changes (the state set the filters itself: Clear filters, a
+    link's address, a new sign-in). Remounting on every applied value would put back the submitted text over
+    whatever was typed while the answer was on its way."""
     return _labelled(
         label,
         field_id,
@@ -46,7 +50,7 @@ def filter_text(label: str, *, name: str, field_id: str, value, placeholder: str
             type="search",
             placeholder=placeholder,
             default_value=value,
-            key=value,
+            key=replaced,
             width=rx.breakpoints(initial="100%", sm=width),
         ),
     )

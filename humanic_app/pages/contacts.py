@@ -21,6 +21,7 @@ def _search() -> rx.Component:
             name="q",
             field_id="contact-search",
             value=S.query,
+            replaced=S.search_replaced,
             placeholder="Search email, name or distinct_id",
             width="360px",
         ),

@@ -44,6 +44,7 @@ def _filters() -> rx.Component:
             name="to",
             field_id="message-to",
             value=S.filter_to,
+            replaced=S.filters_replaced,
             placeholder="Recipient email",
             width="280px",
         ),

@@ -43,6 +43,7 @@ class SuppressionRow:
 class ContactsState(AuthState):
     query: str = ""
     _search_for: str = ""  # the sign-in the search was typed under
+    search_replaced: int = 0  # bumped when the state sets the search itself, so the typed field shows it
     rows: list[ContactRow] = []
     older_cursor: int = 0
     selected: dict[str, str] = {}
@@ -82,6 +83,7 @@ class ContactsState(AuthState):
     def load(self):
         if self._new_sign_in("_search_for"):
             self.query = ""
+            self.search_replaced += 1
         self.selected, self.timeline, self.selected_ids, self.suppression_message = {}, [], [], ""
         self._search()
         self._load_suppressions()

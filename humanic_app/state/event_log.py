@@ -78,6 +78,7 @@ class EventLogState(AuthState):
     filter_outcome: str = "all"
     filter_contact: str = ""
     _filters_for: str = ""  # the sign-in the filters were set under
+    filters_replaced: int = 0  # bumped when the state sets the filters itself, so the typed fields show them
     live: bool = True
     older_cursor: int = 0  # the last row's id while older events exist, else 0
     newer_cursor: int = 0  # the first row's id while the page shown is not the newest, else 0
@@ -152,10 +153,12 @@ class EventLogState(AuthState):
         self.filter_event = params.get("event", "")
         self.filter_outcome = outcome if outcome in OUTCOMES else "all"
         self.filter_contact = params.get("contact", "")
+        self.filters_replaced += 1
         return True
 
     def _reset_filters(self) -> None:
         self.filter_source, self.filter_event, self.filter_outcome, self.filter_contact = "all", "", "all", ""
+        self.filters_replaced += 1
 
     @rx.event
     @signed_in

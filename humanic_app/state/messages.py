@@ -66,6 +66,7 @@ class MessagesState(AuthState):
     filter_status: str = "all"
     filter_to: str = ""
     _filters_for: str = ""  # the sign-in the filters were set under
+    filters_replaced: int = 0  # bumped when the state sets the filters itself, so the typed field shows them
     selected: dict[str, str] = {}
     selected_details: list[DetailRow] = []
     selected_events: list[DeliveryEventRow] = []
@@ -102,6 +103,7 @@ class MessagesState(AuthState):
     def load(self):
         if self._new_sign_in("_filters_for"):
             self.filter_status, self.filter_to = "all", ""
+            self.filters_replaced += 1
         self.selected, self.selected_details, self.selected_events, self.error = {}, [], [], ""
         self._refresh()
 
