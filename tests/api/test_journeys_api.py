@@ -41,6 +41,11 @@ def test_refusals_name_each_node(authed):
     broken["steps"][1]["duration"] = "soon"
     fields = {d["loc"][-1] for d in authed.post("/api/v1/campaigns", json=broken).json()["detail"]}
     assert fields == {"steps.2.paths.0.when.0.was", "steps.1.duration"}
+    empty_window = copy.deepcopy(JOURNEY)
+    empty_window["steps"][1] = {"type": "wait", "until": {"between": ["09:00", "09:00"]}}
+    [detail] = authed.post("/api/v1/campaigns", json=empty_window).json()["detail"]
+    assert detail["loc"][-1] == "steps.1.until.between.1"  # the node, and its end time
+    assert detail["msg"] == "the window ends when it starts: pick a different end time"
 
 
 def test_edit_preview_and_node_counts(authed):

@@ -203,3 +203,17 @@ def test_a_step_with_an_error_is_outlined_named_and_tied_to_its_field(contexts, 
     expect(page.locator("#step-1-until_start-error")).to_have_text("Use a time of day as HH:MM (00:00 to 23:59).")
     expect(page.locator("#step-1-until_end")).to_have_attribute("aria-invalid", "false")
     expect(page.locator("#campaign-message")).to_have_count(0)  # not saved
+
+    # a window that ends when it starts: the refusal sits on To, the field to change
+    page.fill("#step-1-until_start", "17:00")
+    page.fill("#step-2-event", f"jp_err_done_{MARK}")
+    page.locator("#save-campaign").click()
+    expect(page.locator("#step-1-until_end")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#step-1-until_end")).to_have_attribute("aria-describedby", "step-1-until_end-error")
+    expect(page.locator("#step-1-until_end-error")).to_have_text(
+        "The window ends when it starts: pick a different end time"
+    )
+    expect(page.locator("#step-1-until_start")).to_have_attribute("aria-invalid", "false")
+    expect(page.locator("#step-1-until-error")).to_have_count(0)  # not also under the whole window
+    expect(wait).to_have_attribute("data-invalid", "true")
+    expect(page.locator(".node-card").nth(2)).to_have_attribute("data-invalid", "false")

@@ -76,6 +76,11 @@ def test_refusals_name_the_node_as_the_builder_does():
     assert list(errors) == ["steps.0.until.time"]
 
 
+def test_a_window_that_ends_when_it_starts_is_refused_at_its_end_time():
+    errors = _refusal([{"type": "wait", "until": {"between": ["09:00", "09:00"]}}, _email()])
+    assert errors == {"steps.0.until.between.1": "the window ends when it starts: pick a different end time"}
+
+
 def test_loops_and_unreachable_nodes_are_refused():
     loop = _refusal(
         [_email("a"), {"id": "w", "type": "wait_for", "event": "b", "timeout": "1d", "on_timeout": "a"}, _email("c")]

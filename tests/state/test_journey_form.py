@@ -5,6 +5,7 @@ import pytest
 
 from humanic_app.services.campaigns import library
 from humanic_app.services.campaigns.schema import document_as_dict, validate_document
+from humanic_app.services.errors import ValidationFailed
 from humanic_app.state import journey_form as form
 
 
@@ -37,6 +38,14 @@ def test_a_wait_with_a_window_on_weekdays():
     row = form.node_row({"type": "wait", "until": {"between": ["09:00", "17:00"], "days": ["mon", "tue"]}})
     assert (row.until, row.until_start, row.until_end, row.days) == ("between", "09:00", "17:00", "mon, tue")
     assert form.node_dict(row) == {"type": "wait", "until": {"between": ["09:00", "17:00"], "days": ["mon", "tue"]}}
+
+
+def test_a_window_that_ends_when_it_starts_is_refused_on_its_to_field():
+    row = form.node_row({"type": "wait", "until": {"between": ["09:00", "09:00"]}})
+    document = {"name": "J", "trigger": {"event": "e"}, "steps": [form.node_dict(row), {"subject": "a", "html": "b"}]}
+    with pytest.raises(ValidationFailed) as caught:
+        validate_document(document)
+    assert [form.form_field(loc) for loc in caught.value.field_errors] == ["steps.0.until_end"]
 
 
 def test_a_removed_node_is_no_longer_a_target():

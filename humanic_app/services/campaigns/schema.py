@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.config import JsonDict
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from humanic_app.models import limits
 from humanic_app.services import templates
@@ -182,8 +183,18 @@ class Until(BaseModel):
         if not (self.time or self.between or self.days):
             raise ValueError("give 'time', 'between' or 'days'")
         if self.between and self.between[0] == self.between[1]:
-            raise ValueError("a window's start and end differ")
+            # At the end time ('between.1'), so the builder outlines and ties the error to its To field.
+            raise _error_at(
+                ("between", 1), self.between[1], "the window ends when it starts: pick a different end time"
+            )
         return self
+
+
+def _error_at(loc: tuple[str | int, ...], value: Any, message: str) -> ValidationError:
+    """A refusal a model validator places on one of its fields (a ValueError would sit on the model itself)."""
+    return ValidationError.from_exception_data(
+        "Refusal", [InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=value)]
+    )
 
 
 class Wait(BaseModel):
