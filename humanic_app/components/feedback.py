@@ -62,6 +62,21 @@ def toast(message, *, ok: bool = True, **props) -> rx.Component:
     )
 
 
+def live_summary(text, *, key, region_id: str, **props) -> rx.Component:
+    """A polite live region for a throttled summary of live changes ("12 new events"). The region stays in the
+    page; its text is a new node per summary (keyed by a counter the state bumps), so a screen reader reads
+    each summary once, even one worded like the last."""
+    return rx.box(
+        rx.el.span(text, key=key),
+        role="status",
+        aria_live="polite",
+        id=region_id,
+        font_size="var(--font-size-1)",
+        color=rx.color("gray", 11),
+        **props,
+    )
+
+
 def field_error(message, *, field_id) -> rx.Component:
     """An error under its field, with the id the field's aria-describedby points at."""
     return rx.cond(

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from humanic_app import routes
+from humanic_app.components.feedback import live_summary
 from humanic_app.components.filters import filter_bar, filter_select, filter_text
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.table import cell_text, data_table
@@ -82,16 +83,7 @@ def _live_toggle() -> rx.Component:
             spacing="2",
             min_height="24px",
         ),
-        # The region stays in the page; its text is a new node per summary (keyed), so a screen reader reads
-        # each summary once, even one worded like the last.
-        rx.box(
-            rx.el.span(S.live_summary, key=S.announcements),
-            role="status",
-            aria_live="polite",
-            id="live-summary",
-            font_size="var(--font-size-1)",
-            color=rx.color("gray", 11),
-        ),
+        live_summary(S.live_summary, key=S.announcements, region_id="live-summary"),
         align="center",
         spacing="3",
     )

@@ -4,7 +4,7 @@ nodes are added after any node or into a way out, removed and moved in place."""
 
 import reflex as rx
 
-from humanic_app.components.feedback import field_error, field_invalid_props
+from humanic_app.components.feedback import field_error, field_invalid_props, live_summary
 from humanic_app.models import limits
 from humanic_app.services.campaigns.schema import OPERATORS
 from humanic_app.state.campaigns import CampaignsState as S
@@ -250,6 +250,7 @@ def _email_body(s, i) -> rx.Component:
             i,
             "text",
         ),
+        rx.cond(S.written_later[i], _not_scheduled_yet()),
         rx.button(
             rx.icon("eye", size=14),
             "Preview this email",
@@ -260,6 +261,20 @@ def _email_body(s, i) -> rx.Component:
         ),
         spacing="2",
         width="100%",
+    )
+
+
+def _not_scheduled_yet() -> rx.Component:
+    """On an email past a wait for an event or a branch: why the outbox's counts leave it out for now."""
+    return rx.hstack(
+        rx.icon("info", size=14, flex_shrink="0", aria_hidden="true", margin_top="2px"),
+        _muted(
+            "After a wait for an event or a branch, this email is scheduled only when a contact gets here: until "
+            "then Messages, the Dashboard's “Next 24 h” and the emails Archive cancels do not count it."
+        ),
+        spacing="1",
+        align="start",
+        class_name="not-scheduled-yet",
     )
 
 
@@ -760,6 +775,15 @@ def journey_flow() -> rx.Component:
                 on_click=S.refresh_counts,
                 id="refresh-counts",
             ),
+        ),
+        # how the counts moved, said in one short line at most every ten seconds (the state throttles it)
+        live_summary(
+            S.counts_summary,
+            key=S.counts_announcements,
+            region_id="counts-summary",
+            text_align="center",
+            max_width="100%",
+            padding_top="4px",
         ),
         spacing="0",
         align="center",

@@ -11,13 +11,13 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
-from humanic_app import routes
+from humanic_app import clock, routes
 from humanic_app.models import CampaignStatus
 from humanic_app.models.rows import id_of
 from humanic_app.services import event_log, wording, workspace
 from humanic_app.services.campaigns import library, preview, store
 from humanic_app.services.errors import ServiceError, ValidationFailed
-from humanic_app.state import journey_form as form
+from humanic_app.state import journey_counts, journey_form as form
 from humanic_app.state.auth import AuthState, field_messages, signed_in
 from humanic_app.state.journey_form import ConditionRow, NodeRow, PathCondition
 
@@ -34,13 +34,26 @@ class CampaignRow:
     archive_consequence: str  # what the Archive confirmation says will happen
 
 
-def _archive_consequence(scheduled: int) -> str:
+# Said where a count of scheduled emails leaves out a journey's emails past a wait for an event or a branch.
+NOT_SCHEDULED_YET = (
+    "Emails after a wait for an event or a branch are scheduled only when a contact gets there, so they are "
+    "not in this count"
+)
+
+
+def _archive_consequence(scheduled: int, *, later_emails: bool) -> str:
+    later = f" {NOT_SCHEDULED_YET}; they will not be sent either." if later_emails else ""
     if not scheduled:
-        return "It stops for good: no new contacts enrol. Nothing is scheduled, so no email is cancelled."
+        return "It stops for good: no new contacts enrol. Nothing is scheduled, so no email is cancelled." + later
     return (
         f"It stops for good and cancels {wording.plural(scheduled, 'scheduled email')}; "
-        "contacts in it leave the sequence. This cannot be undone."
+        f"contacts in it leave the sequence.{later} This cannot be undone."
     )
+
+
+def _has_later_emails(definition: dict[str, Any]) -> bool:
+    steps = [s for s in definition.get("steps", []) if isinstance(s, dict)]
+    return any(form.written_later([form.node_row(s) for s in steps]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,6 +146,10 @@ class CampaignsState(AuthState):
     edit_effects: list[EffectRow] = []  # shown before saving a live journey: who waits where, what happens
     edit_effects_summary: str = ""
     dry_run_paths: list[str] = []  # per way out of each wait_for and branch: how many took it
+    counts_summary: str = ""  # the live region's text: how the counts moved (journey_counts), throttled
+    counts_announcements: int = 0  # counts summaries, so one worded like the last is a new node, read again
+    _counts_heard: dict[str, list[int]] = {}  # the counts as last said (or as they were on load)
+    _counts_said_at: float = 0.0
     builder_errors: dict[str, str] = {}  # by the document's field ("steps.0.html"), in the UI's words
     message: str = ""
     status_error: str = ""  # why an Activate (or other status change) was refused
@@ -172,7 +189,9 @@ class CampaignsState(AuthState):
                     trigger=c.trigger_event,
                     sent=str(counts[id_of(c)].get("sent", 0)),
                     scheduled=str(counts[id_of(c)].get("scheduled", 0)),
-                    archive_consequence=_archive_consequence(counts[id_of(c)].get("scheduled", 0)),
+                    archive_consequence=_archive_consequence(
+                        counts[id_of(c)].get("scheduled", 0), later_emails=_has_later_emails(c.definition)
+                    ),
                     paused_reason=c.paused_reason or "",
                 )
                 for c in rows
@@ -207,6 +226,7 @@ class CampaignsState(AuthState):
         self.builder_errors, self.preview_subject, self.preview_html, self.preview_missing = {}, "", "", []
         self.preview_from, self.preview_step = "", self._first_email()
         self.edit_effects, self.edit_effects_summary, self.dry_run_paths = [], "", []
+        self.counts_summary, self._counts_said_at = "", 0.0
         # what was shown for the previous campaign belongs to it
         self.dry_run_summary, self.dry_run_rows, self.test_send_result, self.test_send_error = "", [], "", ""
         self.message = ""
@@ -238,6 +258,7 @@ class CampaignsState(AuthState):
         steps = [s for s in doc.get("steps", []) if isinstance(s, dict)] or [{}]
         rows = [form.node_row(s, counts.get(s.get("id") or f"step-{i + 1}")) for i, s in enumerate(steps)]
         self.nodes = form.with_ids(rows) if form.is_journey(rows) else rows
+        self._counts_heard = journey_counts.tally(counts)  # what opens is on screen: not announced
 
     def _first_email(self) -> str:
         return next((str(i) for i, row in enumerate(self.nodes) if row.kind == "email"), "0")
@@ -365,6 +386,11 @@ class CampaignsState(AuthState):
         return [
             NodeChoice(id=row.id, label=labels[i]) for i, row in enumerate(self.nodes) if row.kind == "email" and row.id
         ]
+
+    @rx.var
+    def written_later(self) -> list[bool]:
+        """Per node: an email not scheduled (in Messages, the Dashboard, Archive's count) until a contact gets to it."""
+        return form.written_later(self.nodes)
 
     @rx.var
     def node_problems(self) -> list[str]:
@@ -619,6 +645,16 @@ class CampaignsState(AuthState):
         ]
         if rows != self.nodes:  # unchanged counts send nothing (a field being typed in is left alone)
             self.nodes = rows
+        now = clock.now().timestamp()  # wall time: a tab's state may be handled by another worker process next
+        summary, self._counts_heard = journey_counts.announce(
+            self._counts_heard,
+            journey_counts.tally(counts),
+            journey_counts.short_labels(self.nodes),
+            quiet_for=now - self._counts_said_at,
+        )
+        if summary:
+            self.counts_summary, self._counts_said_at = summary, now
+            self.counts_announcements += 1
 
     @rx.event
     @signed_in

@@ -302,6 +302,21 @@ def labels(rows: list[NodeRow]) -> list[str]:
     return named
 
 
+def written_later(rows: list[NodeRow]) -> list[bool]:
+    """Per node: an email that is not an outbox row until a contact gets to it. A contact's emails are
+    written as it enrols as far as the journey goes without a choice — through emails and plain waits (a
+    wait's end is known) — and the ones past a wait_for or a branch only when the contact gets past it
+    (services/campaigns/journeys.py). Until then Messages, the Dashboard and Archive do not count them."""
+    index_of = {row.id: i for i, row in enumerate(rows) if row.id}
+    at_once: set[int] = set()
+    index: int | None = 0 if rows else None
+    while index is not None and index not in at_once and rows[index].kind in ("email", "wait"):
+        at_once.add(index)
+        following = index + 1 if index + 1 < len(rows) else None
+        index = index_of.get(rows[index].next) if rows[index].next else following
+    return [row.kind == "email" and i not in at_once for i, row in enumerate(rows)]
+
+
 def unlink(rows: list[NodeRow], gone: str) -> list[NodeRow]:
     """Ways out that led to a removed node go to the step below instead."""
 

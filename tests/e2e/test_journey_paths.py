@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from humanic_app import routes
 from humanic_app.services.samples import posthog_event
 from tests.e2e.test_every_page import contexts, open_page, signed_in  # noqa: F401 (fixture)
+from tests.support.waiting import wait_until
 from tests.support.webhooks import post_like_posthog
 
 MARK = uuid.uuid4().hex[:6]
@@ -40,6 +41,21 @@ def _post(hook: str, event: str, who: str, **properties) -> None:
 
 def _email(id_: str, subject: str, **extra) -> dict:
     return {"id": id_, "delay": "0", "subject": subject, "html": "<p>Hi {{ name }}</p>", **extra}
+
+
+def _waiting_journey(name: str, started: str, done: str, *first: dict) -> dict:
+    """`first`, then a wait for `done` (an hour at most): on it the journey ends, else a nudge."""
+    return {
+        "name": name,
+        "trigger": {"event": started},
+        "reentry": "every_time",
+        "steps": [
+            *first,
+            {"id": "hold", "type": "wait_for", "event": done, "timeout": "1h", "on_event": "bye"},
+            _email("nudge", "Still there, {{ name }}?"),
+            {"id": "bye", "type": "exit"},
+        ],
+    }
 
 
 def _import(page: Page, app_url: str, document: dict) -> int:
@@ -122,20 +138,7 @@ def test_saving_a_live_journey_first_says_what_happens_to_the_contacts_waiting(
 ):
     name, started, done = f"Live edit {MARK}", f"jp_started_{MARK}", f"jp_done_{MARK}"
     page = signed_in(contexts, browser, app_url, owner, "light", "desktop")
-    campaign_id = _import(
-        page,
-        app_url,
-        {
-            "name": name,
-            "trigger": {"event": started},
-            "reentry": "every_time",
-            "steps": [
-                {"id": "hold", "type": "wait_for", "event": done, "timeout": "1h", "on_event": "bye"},
-                _email("nudge", "Still there, {{ name }}?"),
-                {"id": "bye", "type": "exit"},
-            ],
-        },
-    )
+    campaign_id = _import(page, app_url, _waiting_journey(name, started, done))
     _open_in_builder(page, name)
     page.locator("#activate-campaign").click()
     expect(page.locator(".campaign-row", has_text=name)).to_contain_text("active")
@@ -163,6 +166,58 @@ def test_saving_a_live_journey_first_says_what_happens_to_the_contacts_waiting(
     expect(panel).to_have_count(0)
     stored = page.request.get(f"{app_url}/api/v1/campaigns/{campaign_id}").json()["document"]
     assert stored["steps"][0]["timeout"] == "2h"
+
+
+def test_moved_counts_are_announced_once_in_a_polite_region_and_emails_not_reached_yet_are_explained(
+    contexts,  # noqa: F811
+    browser,
+    app_url,
+    owner,
+    hook,
+):
+    name, started, done = f"Announced {MARK}", f"jp_an_started_{MARK}", f"jp_an_done_{MARK}"
+    page = signed_in(contexts, browser, app_url, owner, "light", "desktop")
+    campaign_id = _import(
+        page, app_url, _waiting_journey(name, started, done, _email("hello", "Hello {{ name }}", delay="1h"))
+    )
+    assert page.request.post(f"{app_url}/api/v1/campaigns/{campaign_id}/activate").ok
+    _post(hook, started, "fa")
+    wait_until(
+        lambda: page.request.get(f"{app_url}/api/v1/campaigns/{campaign_id}/journey").json()["hold"]["waiting"] == 1,
+        what="Fa waiting at the wait for",
+    )
+
+    open_page(page, routes.CAMPAIGNS)
+    if page.locator("#back-to-campaigns").count():
+        page.locator("#back-to-campaigns").click()
+    page.locator(".campaign-row", has_text=name).get_by_role("button", name="Archive").click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("cancels 1 scheduled email;")  # Fa's Hello, due in an hour; not the nudge
+    expect(dialog).to_contain_text(
+        "Emails after a wait for an event or a branch are scheduled only when a contact gets there, "
+        "so they are not in this count; they will not be sent either."
+    )
+    dialog.get_by_role("button", name="Keep it").click()
+
+    _open_in_builder(page, name)
+    cards = page.locator(".node-card")
+    expect(cards.nth(2).locator(".not-scheduled-yet")).to_contain_text(
+        "this email is scheduled only when a contact gets here"
+    )
+    expect(cards.nth(0).locator(".not-scheduled-yet")).to_have_count(0)  # written as the contact enrols
+    region = page.locator("#counts-summary")
+    expect(region).to_have_attribute("role", "status")
+    expect(region).to_have_attribute("aria-live", "polite")
+    expect(cards.nth(1).locator(".node-waiting")).to_have_text("1 waiting")
+    expect(region).to_be_empty()  # what is on screen when the journey opens is not announced
+
+    _post(hook, started, "gu")
+    expect(cards.nth(1).locator(".node-waiting")).to_have_text("2 waiting", timeout=LIVE_MS)
+    # one line for the move (Fa, there on load, is not counted again), not each number
+    expect(region).to_have_text(
+        f"Contacts moved: 1 more passed Step 1 (email); 1 more waiting at Step 2 (wait for {done}).",
+        timeout=LIVE_MS,
+    )
 
 
 def test_a_step_with_an_error_is_outlined_named_and_tied_to_its_field(contexts, browser, app_url, owner):  # noqa: F811
