@@ -8,6 +8,7 @@ from humanic_app.models.campaign import (
     CampaignStatus,
     Enrolment,
     EnrolmentStatus,
+    TimedOutWait,
 )
 from humanic_app.models.contact import Contact, ContactIdentity, IdentityKind
 from humanic_app.models.domain import DOMAIN_STATUS_LABELS, Domain
@@ -49,6 +50,7 @@ __all__ = [
     "Stat",
     "Suppression",
     "SuppressionReason",
+    "TimedOutWait",
     "User",
     "UserRole",
     "UserSession",

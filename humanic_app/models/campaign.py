@@ -78,3 +78,19 @@ class Enrolment(SQLModel, table=True):
     waiting_key: str | None = Field(default=None, max_length=500)  # how it is correlated (contact or match)
     variables: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     trail: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # nodes passed
+
+
+class TimedOutWait(SQLModel, table=True):
+    """A `match` wait_for that timed out: so an event of that key stamped inside the wait but processed
+    after its timeout path ran — of any contact, or of none — finds it on an index and is told it arrived
+    late (a wait without `match` is found through the event's own contact's enrolments)."""
+
+    __tablename__ = "timed_out_wait"
+    __table_args__ = (Index("ix_timed_out_wait_key", "waiting_for", "waiting_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="enrolment.id", ondelete="CASCADE")
+    waiting_for: str = Field(max_length=200)
+    waiting_key: str = Field(max_length=500)
+    since: datetime  # when the wait started (event time)
+    deadline: datetime  # when it timed out

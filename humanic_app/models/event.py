@@ -20,6 +20,11 @@ class EventOutcome(str, enum.Enum):
     rejected = "rejected"  # the delivery was refused (4xx); kept for the log
 
 
+# The reason of an event skipped because it matches no contact and has no email to make one with. Read
+# back: journeys' `match` waits still take such events (services/campaigns/journeys.py `TAKEN`).
+NO_EMAIL_REASON = "no email — add email to your $identify call"
+
+
 class Event(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("source_id", "dedupe_key", name="uq_event_source_dedupe"),

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Contact, ContactIdentity, Event, IdentityKind, Suppression, SuppressionReason
+from humanic_app.models.event import NO_EMAIL_REASON
 from humanic_app.models.rows import id_of
 from humanic_app.services.campaigns import engine
 from humanic_app.services.errors import require
@@ -31,9 +32,6 @@ class Identity:
     name: str | None
     properties: dict[str, Any]
     at: datetime
-
-
-NO_EMAIL_REASON = "no email — add email to your $identify call"
 
 
 def identity_from_event(mapped: MappedEvent, *, at: datetime) -> Identity:

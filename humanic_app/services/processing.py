@@ -187,10 +187,13 @@ def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, 
     rows = []
     for item, facts in judged:
         decisions = run.evaluate(facts)
-        fired = [d["campaign"] for d in decisions if d["fired"]]
-        if fired and not item.reason:
+        fired = list(dict.fromkeys(d["campaign"] for d in decisions if d["fired"]))
+        if fired and item.contact is None:  # it resumed `match` waits: it did something, though no contact's
+            item.outcome = EventOutcome.processed
+            item.reason = "fired: " + ", ".join(fired) + " (no contact: resumed journeys waiting for its values)"
+        elif fired and not item.reason:
             item.reason = "fired: " + ", ".join(fired)
-        rows.append({"id": item.id, "decisions": decisions, "reason": item.reason[:500]})
+        rows.append({"id": item.id, "decisions": decisions, "reason": item.reason[:500], "outcome": item.outcome})
     due_now = run.flush()
     if rows:
         _update_events(session, rows)

@@ -5,8 +5,10 @@ worker takes them, with the due emails marked sent between deliveries as the dis
 dry run replays the same stored events. Contact properties are held fixed and nothing is paused.
 
 Journeys too: generated journeys (wait_for with and without `match`, timeouts, branches on events since
-enrolling, properties and engagement, waits with windows, exits) — the worker's passes run before each
-delivery as they would every second, so timeouts and branches move on when they come due."""
+enrolling, properties and engagement, waits with windows in a timezone the sources' mappings read into a
+`timezone` variable, exits) — the worker's passes run before each delivery as they would every second, so
+timeouts and branches move on when they come due. Some users have no email (their events have no contact),
+and a server reports completions carrying only a cart_id: those resume `match` waits, in both."""
 
 import json
 import random
@@ -15,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from humanic_app import clock
-from humanic_app.models import CampaignStatus, Enrolment, Message, MessageStatus, SourceStatus
+from humanic_app.models import CampaignStatus, Enrolment, Event, Message, MessageStatus, SourceStatus
 from humanic_app.services import processing, sources, workspace
 from humanic_app.services.campaigns import store
 from humanic_app.services.campaigns.dry_run import MAX_LISTED, dry_run
@@ -34,7 +36,10 @@ CUSTOM_MAPPING = {
     "event_uuid": "id",
     "timestamp": "at",
     "event_properties": "properties",
+    "variables": {"timezone": "properties.tz"},
 }
+DEFAULT_MAPPING = {"variables": {"timezone": "event.properties.tz"}}
+ZONES = ["Asia/Tokyo", "America/Los_Angeles", "Pacific/Kiritimati", "Not/A_Zone"]
 
 
 def _campaign(rng: random.Random, names: dict[str, str], index: int) -> dict:
@@ -78,6 +83,8 @@ def _properties(rng: random.Random) -> dict:
         props["cart_value"] = rng.randrange(10, 120)
     if rng.random() < 0.8:
         props["cart_id"] = rng.choice(["c1", "c2", "c3"])
+    if rng.random() < 0.6:  # read through the mapping's `timezone` variable, not a property of that name
+        props["tz"] = rng.choice(ZONES)
     return props
 
 
@@ -123,6 +130,11 @@ def _stream(rng: random.Random, names: dict[str, str], seed: int) -> list[tuple[
             )
         if rng.random() < 0.1:  # PostHog retries the delivery: stored as a duplicate, causes nothing
             stream.append((arrival + timedelta(minutes=rng.uniform(0, 60)), user, body))
+    server = {"id": f"s{seed}billing", "email": None, "plan": "free", "custom": False}  # never a contact
+    for _ in range(rng.randint(3, 8)):  # the server's completions: only a cart_id, by event time or late
+        at = BASE + timedelta(minutes=rng.randrange(6 * 24 * 60))
+        body = _body(server, names["done"], at, {"cart_id": rng.choice(["c1", "c2", "c3"])}, str(uuid.uuid4()))
+        stream.append((at + timedelta(hours=rng.choice([0, 0, 0, rng.uniform(2, 30)])), server, body))
     stream.sort(key=lambda item: item[0])
     for i in range(1, len(stream)):  # one delivery per moment, as the live worker would take them
         if stream[i][0] <= stream[i - 1][0]:
@@ -197,6 +209,11 @@ def _deliver(session: Session, source, body: dict, arrival: datetime, monkeypatc
     session.commit()
 
 
+def _resumed_without_contact(session: Session) -> int:
+    events = session.exec(select(Event).where(col(Event.contact_id).is_(None)))
+    return sum(1 for e in events for d in e.decisions or [] if d.get("resumed"))
+
+
 def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -230,6 +247,7 @@ def _setup(session: Session):
     custom = sources.create_source(session=session, name="Custom")
     session.flush()
     sources.update_mapping(session=session, source_id=custom.id, mapping=CUSTOM_MAPPING)
+    sources.update_mapping(session=session, source_id=default.id, mapping=DEFAULT_MAPPING)
     for source in (default, custom):
         sources.set_status(session=session, source_id=source.id, status=SourceStatus.active)
     session.commit()
@@ -275,6 +293,7 @@ def test_the_dry_run_predicts_the_engines_enrolments_and_emails(session, monkeyp
         assert compared["enrolments"] > 20 and compared["emails"] > 30 and compared["cancelled"] > 3, compared
         return
     assert compared["enrolments"] > 20 and compared["emails"] > 30, compared
+    assert _resumed_without_contact(session) > 3, compared
     # every way out of every node kind was taken somewhere
     for way in ("happened", "timed out", "yes", "else"):
         assert any(key.endswith(f" {way}") and n for key, n in paths.items()), (way, paths)

@@ -1,17 +1,20 @@
 """Journeys, node kind by node kind, through real intake and processing on SQLite and PostgreSQL: wait_for
-(match, timeout, out of order, late, before the wait starts, several waiting), wait (time windows in the
-contact's timezone), branch (events since enrolling, engagement and its fallback), exit, restarts mid-wait
-and editing a live journey."""
+(match, timeout, out of order, late, before the wait starts, several waiting; an event without a contact
+resumes `match` waits only, and is told when it arrived late for one), wait (time windows in the
+contact's timezone, a mapped `timezone` variable's in the dry run too), branch (events since enrolling,
+engagement and its fallback), exit, restarts mid-wait and editing a live journey."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from humanic_app.db import make_engine
-from humanic_app.models import Message
-from humanic_app.services import processing, workspace
+from humanic_app.models import Event, EventOutcome, Message
+from humanic_app.models.event import NO_EMAIL_REASON
+from humanic_app.services import processing, sources, workspace
 from humanic_app.services.campaigns import library, store
+from humanic_app.services.campaigns.dry_run import dry_run
 from tests.support.campaign_world import T0
 from tests.support.journey_world import JourneyWorld
 
@@ -283,3 +286,122 @@ def test_archiving_a_journey_stops_its_waits(j):
     assert j.schedule() == []
     [enrolment] = j.enrolments()
     assert enrolment.status.value == "cancelled" and enrolment.wake_at is None
+
+
+# --- events without a contact, late events of other contacts, the mapped timezone -------------------------
+
+
+def _event(j, index: int = -1) -> Event:
+    j.session.expire_all()
+    return j.session.exec(select(Event).order_by(col(Event.id))).all()[index]
+
+
+def test_a_server_side_completion_without_a_contact_resumes_every_wait_on_its_cart_once(j):
+    j.campaign("drop-off-recovery")
+    j.send("checkout_started", T0, user="a", email="a@example.com", cart_value=99, cart_id="shared")
+    j.send("checkout_started", T0 + H, user="b", email="b@example.com", cart_value=99, cart_id="shared")
+    j.send("checkout_started", T0 + H, user="c", email="c@example.com", cart_value=99, cart_id="other")
+    # the payment server knows the cart, not the person: its distinct_id is no contact's, it has no email
+    j.send("checkout_completed", T0 + 2 * H, user="billing-server", email=None, cart_id="shared")
+    a, b, _c = j.enrolments()
+    resumed = [d for d in j.decisions()[-1] if d.get("resumed")]
+    assert [d["resumed"]["enrolment_id"] for d in resumed] == [a.id, b.id]
+    assert f"resumed enrolment {a.id} of contact {a.contact_id}" in resumed[0]["reason"]
+    completion = _event(j)
+    assert completion.contact_id is None and completion.outcome == EventOutcome.processed
+    assert completion.reason.startswith("fired: Drop-off recovery (no contact")
+    j.send("checkout_completed", T0 + 3 * H, user="billing-server", email=None, cart_id="shared")  # again
+    assert not any(d.get("resumed") for d in j.decisions()[-1])
+    again = _event(j)
+    assert again.outcome == EventOutcome.skipped and again.reason == NO_EMAIL_REASON  # nothing for it to do
+    j.at(T0 + 2 * D)
+    assert j.schedule() == [("c@example.com", 1, T0 + H + 24 * H, "scheduled")]
+    assert [[s["took"] for s in e.trail] for e in j.enrolments()] == [
+        ["happened", "exit"],
+        ["happened", "exit"],
+        ["timed out", "exit"],
+    ]
+
+
+def test_an_event_without_a_contact_leaves_waits_without_match_alone(j):
+    j.campaign(
+        _doc(
+            [
+                {"type": "wait_for", "event": "b", "timeout": "1d", "on_event": "done"},
+                _email("nudge"),
+                {"id": "done", "type": "exit"},
+            ]
+        )
+    )
+    j.send("started", T0)
+    j.send("b", T0 + H, user="someone-unknown", email=None)
+    assert not any(d.get("resumed") for d in j.decisions()[-1])
+    assert _event(j).outcome == EventOutcome.skipped
+    j.at(T0 + 2 * D)
+    assert j.schedule() == [("ada@example.com", 1, T0 + D, "scheduled")]
+
+
+def test_a_completion_without_a_contact_stored_before_the_wait_is_reached_is_taken_at_once(j):
+    """Out of order: the server's completion (later in event time) arrives before the cart was started."""
+    j.campaign("drop-off-recovery")
+    j.send("checkout_completed", T0 + H, user="billing-server", email=None, cart_id="c1")
+    assert _event(j).outcome == EventOutcome.skipped  # no journey waited for it yet
+    j.send("checkout_started", T0, cart_value=99, cart_id="c1", arrival=T0 + 2 * H)
+    [decision] = j.decisions()[-1]
+    assert decision["fired"] and "happened (checkout_completed #1 already stored)" in decision["reason"]
+    j.at(T0 + 3 * D)
+    assert j.schedule() == []
+
+
+def test_events_without_a_contact_never_fail_processing(j):
+    j.campaign("drop-off-recovery")
+    j.send("checkout_started", T0, cart_value=99, cart_id="c1")
+    for odd in ({"cart_id": {"nested": [1, None]}}, {"cart_id": None}, {"cart_id": ["c1"]}, {}):
+        j.send("checkout_completed", T0 + H, user="billing-server", email=None, **odd)
+        event = _event(j)
+        assert event.outcome == EventOutcome.skipped and not any(d.get("resumed") for d in event.decisions or [])
+    j.send("checkout_completed", T0 + 2 * H, user="billing-server", email=None, cart_id="c1")
+    assert any(d.get("resumed") for d in j.decisions()[-1])
+
+
+def test_a_completion_arriving_after_a_match_wait_timed_out_is_late_for_whoever_waited(j):
+    j.campaign("drop-off-recovery")
+    j.send("checkout_started", T0, user="a", email="a@example.com", cart_value=99, cart_id="c1")
+    j.at(T0 + 24 * H)  # a's wait times out: the reminder is written
+    assert j.schedule() == [("a@example.com", 1, T0 + 24 * H, "scheduled")]
+    [a] = j.enrolments()
+    # stamped inside a's wait, processed after its timeout path ran: of no contact, then of another contact
+    j.send("checkout_completed", T0 + 2 * H, user="billing-server", email=None, cart_id="c1", arrival=T0 + 25 * H)
+    [late] = [d for d in j.decisions()[-1] if "arrived late" in d["reason"]]
+    assert late["reason"].startswith(f"arrived late for enrolment {a.id} of contact {a.contact_id}: Step 1")
+    assert "does not rewind" in late["reason"] and not late["fired"]
+    j.send("checkout_completed", T0 + 3 * H, user="b", email="b@example.com", cart_id="c1", arrival=T0 + 26 * H)
+    [late] = [d for d in j.decisions()[-1] if "arrived late" in d["reason"]]
+    assert late["reason"].startswith(f"arrived late for enrolment {a.id} of contact {a.contact_id}: Step 1")
+    # another cart, or stamped outside the wait: nothing to say
+    j.send("checkout_completed", T0 + 4 * H, user="billing-server", email=None, cart_id="c2", arrival=T0 + 27 * H)
+    j.send("checkout_completed", T0 + 30 * H, user="billing-server", email=None, cart_id="c1", arrival=T0 + 30 * H)
+    assert not any("arrived late" in d["reason"] for events in j.decisions()[-2:] for d in events)
+    assert j.schedule() == [("a@example.com", 1, T0 + 24 * H, "scheduled")]  # nothing rewound
+    assert [s["took"] for s in j.enrolments()[0].trail] == ["timed out", "exit"]
+
+
+def test_the_mapped_timezone_variable_sets_a_windows_timezone_in_the_engine_and_the_dry_run(j):
+    sources.update_mapping(
+        session=j.session, source_id=j.source.id, mapping={"variables": {"timezone": "event.properties.tz"}}
+    )
+    document = _doc(
+        [
+            {"type": "wait", "duration": "1h", "until": {"time": "09:00", "days": ["mon", "tue", "wed", "thu", "fri"]}},
+            _email("hello"),
+        ]
+    )
+    j.campaign(document)
+    # T0 is Thursday 14:00 UTC: an hour later it is Friday 00:00 in Tokyo; 09:00 there is 00:00 UTC
+    j.send("started", T0, user="tokyo", email="tokyo@example.com", tz="Asia/Tokyo")
+    j.send("started", T0, user="utc", email="utc@example.com")  # none mapped: the workspace's (UTC)
+    expected = [("tokyo@example.com", T0.replace(day=11, hour=0)), ("utc@example.com", T0.replace(day=11, hour=9))]
+    assert sorted((to, due) for to, _, due, _ in j.schedule()) == expected
+    predicted = dry_run(session=j.session, document=document, days=30)
+    assert sorted((e["to"], datetime.fromisoformat(e["due_at"])) for e in predicted["sample"]) == expected
+    assert "timezone" not in predicted["note"]

@@ -4,7 +4,8 @@ in the order they were received — as live processing takes them when it keeps 
 through the same rules as the engine (`rules.py`), so it takes seconds even over hundreds of thousands
 of stored events. Journeys are walked the same way: before each event, the timeouts and branches that
 came due by the time it was received move on (live, the worker looks every second), then the event
-resumes the waits it matches; `paths` counts how many contacts took each way out of each node.
+resumes the waits it matches — an event without a contact (a server-side checkout carrying only a
+cart_id) resumes `match` waits only; `paths` counts how many contacts took each way out of each node.
 
 What it cannot know is stated in the result's `note` (`DIFFERENCES`).
 """
@@ -20,10 +21,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
-from humanic_app.models import Contact, EnrolmentStatus, Event, EventOutcome, Source
+from humanic_app.models import Contact, EnrolmentStatus, Event, Source
 from humanic_app.models.rows import id_of
 from humanic_app.services import workspace
-from humanic_app.services.campaigns import rules
+from humanic_app.services.campaigns import journeys, rules
 from humanic_app.services.campaigns.schema import (
     Branch,
     CampaignDocument,
@@ -45,8 +46,7 @@ DIFFERENCES = (
     "field mapping; an email counts as sent when it fell due before the event that ended its enrolment was "
     "received; events that live processing took in one batch (a backlog) were judged there in event-time "
     "order, so where such events arrived out of order the live result can differ. Journeys: timeouts and "
-    "branches are taken as moving on when they come due (live, within about a second); a time window uses "
-    "the contact's $geoip_time_zone or the workspace's timezone (not a mapping's timezone variable)."
+    "branches are taken as moving on when they come due (live, within about a second)."
 )
 NO_ENGAGEMENT = (
     "a dry run cannot know opens, clicks or deliveries: engagement conditions are counted as not met, the "
@@ -58,10 +58,11 @@ NO_ENGAGEMENT = (
 class _Row:
     id: int
     name: str
-    contact_id: int
+    contact_id: int | None  # None: no contact; it only resumes `match` waits
     time: datetime
     received_at: datetime
     properties: dict[str, Any]
+    variables: dict[str, Any]  # its template variables, read for trigger events only (a time window's timezone)
 
 
 @dataclasses.dataclass
@@ -80,13 +81,15 @@ class _Enrolment:
     received_at: datetime
     trigger_properties: dict[str, Any]
     emails: list[_Email]
+    variables: dict[str, Any]
     status: EnrolmentStatus = EnrolmentStatus.active
     stop: rules.Stop | None = None  # where it waits
     trail: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
-def _load(session: Session, names: set[str], since: datetime) -> list[_Row]:
-    """The contacts' processed events of these names since `since`, in the order they were received."""
+def _load(session: Session, names: set[str], since: datetime, trigger: str) -> list[_Row]:
+    """The stored events of these names that journeys take (`journeys.TAKEN`: a contact's, or one without a
+    contact) since `since`, in the order they were received."""
     mappings = dict(session.execute(select(Source.id, Source.mapping)).all())
     stmt = (
         select(
@@ -100,15 +103,20 @@ def _load(session: Session, names: set[str], since: datetime) -> list[_Row]:
         )  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
         .where(
             col(Event.event_name).in_(names),
-            Event.outcome == EventOutcome.processed,
-            col(Event.contact_id).is_not(None),
+            journeys.TAKEN,
             col(Event.timestamp) >= since,
         )
         .order_by(col(Event.id))
     )
     return [
         _Row(
-            event_id, name, contact_id, timestamp, received_at, rules.event_properties(payload, mappings.get(source_id))
+            event_id,
+            name,
+            contact_id,
+            timestamp,
+            received_at,
+            rules.event_properties(payload, mappings.get(source_id)),
+            rules.event_variables(payload, mappings.get(source_id)) if name == trigger and contact_id else {},
         )
         for event_id, name, contact_id, timestamp, received_at, source_id, payload in session.execute(stmt)
     ]
@@ -147,8 +155,12 @@ class _Replay:
 
     def see(self, row: _Row) -> None:
         self.advance(row.received_at)
-        self.history[(row.contact_id, row.name)].append(rules.Past(row.time, row.id, row.properties))
         self.by_name[row.name].append(rules.Seen(row.time, row.id, row.contact_id, row.properties))
+        if row.contact_id is None:  # no one to end, count or enrol: it only resumes `match` waits
+            if row.name in self.waited:
+                self._resume(row)
+            return
+        self.history[(row.contact_id, row.name)].append(rules.Past(row.time, row.id, row.properties))
         if row.name in self.ending_names:
             for enrolment in self.enrolments[row.contact_id]:
                 if enrolment.status == EnrolmentStatus.active:
@@ -190,7 +202,7 @@ class _Replay:
             trigger_properties=enrolment.trigger_properties,
             person_properties=person,
             tz=rules.contact_zone(
-                variables={},
+                variables=enrolment.variables,
                 person_properties=person,
                 trigger_properties=enrolment.trigger_properties,
                 workspace_timezone=self.timezone,
@@ -268,8 +280,10 @@ class _Replay:
             self.skipped["step after exit goal"] += cancelled
 
     def _judge(self, row: _Row) -> None:
-        doc, contact = self.doc, self.contacts.get(row.contact_id)
-        mine = self.enrolments[row.contact_id]
+        contact_id = row.contact_id
+        assert contact_id is not None  # `see` judges only an event with a contact
+        doc, contact = self.doc, self.contacts.get(contact_id)
+        mine = self.enrolments[contact_id]
         refused = rules.refusal(
             doc,
             properties=row.properties,
@@ -277,16 +291,16 @@ class _Replay:
             has_email=bool(contact and contact.email),
             time=row.time,
             count=lambda: rules.occurrence(
-                self.history[(row.contact_id, doc.trigger.event)],
+                self.history[(contact_id, doc.trigger.event)],
                 time=row.time,
                 event_id=row.id,
                 within=doc.trigger.within,
             ),
             statuses=lambda: [e.status for e in mine],
-            unless_history=lambda: self.history[(row.contact_id, doc.unless.event if doc.unless else "")],
+            unless_history=lambda: self.history[(contact_id, doc.unless.event if doc.unless else "")],
         )
         if refused is None:
-            enrolment = _Enrolment(row.id, row.contact_id, row.time, row.received_at, row.properties, [])
+            enrolment = _Enrolment(row.id, contact_id, row.time, row.received_at, row.properties, [], row.variables)
             mine.append(enrolment)
             self.in_order.append(enrolment)
             self._walk(enrolment, start=0, at=row.time, now=row.received_at, caused_by=row.id)
@@ -325,11 +339,11 @@ def dry_run(*, session: Session, document: dict[str, Any], days: int = 30) -> di
     lookback = (
         (parse_duration(doc.trigger.within) if doc.trigger.within else UNBOUNDED_LOOKBACK) if counting else timedelta(0)
     )
-    rows = _load(session, _names(doc), since - lookback)
+    rows = _load(session, _names(doc), since - lookback, doc.trigger.event)
     replay = _Replay(
         doc,
         since,
-        _contacts(session, {r.contact_id for r in rows if r.name == doc.trigger.event}),
+        _contacts(session, {r.contact_id for r in rows if r.name == doc.trigger.event and r.contact_id is not None}),
         workspace.get_workspace(session=session).timezone,
     )
     for row in rows:

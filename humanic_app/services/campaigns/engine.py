@@ -35,6 +35,7 @@ from humanic_app.models import (
     EventOutcome,
     MessageStatus,
     Source,
+    TimedOutWait,
 )
 from humanic_app.models.rows import id_of
 from humanic_app.services import outbox, stats, workspace
@@ -74,6 +75,11 @@ class EventFacts:
             raise ValueError(f"event {self.event_id} has no contact")
         return id_of(self.contact)
 
+    @property
+    def known_contact(self) -> int | None:
+        """The stored contact's id, or None for an event without one (only `match` waits take it)."""
+        return self.contact.id if self.contact is not None else None
+
 
 @dataclasses.dataclass
 class ActiveCampaign:
@@ -104,6 +110,9 @@ class CampaignRun:
         self._by_id: dict[int, EnrolmentView] = {}
         self._by_key: dict[tuple[str | None, str | None], list[EnrolmentView]] = {}  # waiting enrolments loaded
         self._fetched: dict[str, set[str]] = {}  # the keys already looked up, per event name
+        self._timed_out: dict[tuple[str, str], list[tuple[int, datetime, datetime]]] = {}  # match waits, by key
+        self._timed_out_fetched: dict[str, set[str]] = {}
+        self._timeouts: list[dict[str, Any]] = []  # match waits this run timed out, written at flush
         self._ended: list[EnrolmentView] = []
         self._new: list[EnrolmentView] = []
         self._memo: dict[tuple, Any] = {}
@@ -316,22 +325,31 @@ class CampaignRun:
             self._by_key.setdefault((view.waiting_for, view.waiting_key), []).append(view)
 
     def _keys(self, facts: EventFacts) -> set[str]:
-        """The correlation keys under which enrolments waiting for this event are stored."""
+        """The correlation keys under which enrolments waiting for this event are stored (without a contact:
+        only its `match` values)."""
         return rules.event_keys(
-            self._match_lists.get(facts.name or "", []), contact_id=facts.contact_id, properties=facts.properties
+            self._match_lists.get(facts.name or "", []), contact_id=facts.known_contact, properties=facts.properties
         )
 
     def prefetch_waiting(self, batch: list[EventFacts]) -> None:
         """Loads, in one indexed query per awaited event name (per 500 keys), every enrolment the batch's
-        events may resume — instead of one query per event."""
+        events may resume, and the `match` waits under their values that already timed out — instead of
+        queries per event."""
         keys: dict[str, set[str]] = {}
         for facts in batch:
-            if facts.contact is not None and facts.contact.id is not None and facts.name in self.waited:
+            if facts.name in self.waited:
                 keys.setdefault(facts.name or "", set()).update(self._keys(facts))
         for name, wanted in keys.items():
             for view in journeys.waiting_under(self.session, name=name, keys=wanted):
                 self._know(view)
             self._fetched.setdefault(name, set()).update(wanted)
+            self._fetch_timed_out(name, wanted)
+
+    def _fetch_timed_out(self, name: str, keys: set[str]) -> None:
+        wanted = {key for key in keys if key.startswith("m:")} - self._timed_out_fetched.get(name, set())
+        for key, enrolment_id, since, deadline in journeys.timed_out_under(self.session, name=name, keys=wanted):
+            self._timed_out.setdefault((name, key), []).append((enrolment_id, since, deadline))
+        self._timed_out_fetched.setdefault(name, set()).update(wanted)
 
     def _know(self, view: EnrolmentView) -> EnrolmentView:
         """Registers a loaded waiting enrolment (filling one the run knew without its definition)."""
@@ -354,17 +372,17 @@ class CampaignRun:
         """The enrolments this event may resume: its contact's waiting for this name (key `c:<contact>`)
         and — for waits with `match` — anyone's waiting under the event's values; from what
         `prefetch_waiting` loaded (or one indexed query for keys it did not), and the run's own changes."""
-        name, keys = facts.name or "", self._keys(facts)
+        name, keys, contact_id = facts.name or "", self._keys(facts), facts.known_contact
         if missing := keys - self._fetched.get(name, set()):
             for view in journeys.waiting_under(self.session, name=name, keys=missing):
                 self._know(view)
             self._fetched.setdefault(name, set()).update(missing)
-        found = [v for v in self._by_contact.get(facts.contact_id, []) if v.waiting and v.waiting_for == name]
+        found = [v for v in self._by_contact.get(contact_id or 0, []) if v.waiting and v.waiting_for == name]
         found += [v for v in self._new if v.waiting and v.waiting_for == name and v.waiting_key in keys]
         for key in keys:
             found += self._by_key.get((name, key), [])
         unique = {id(v): v for v in found if v.waiting and v.waiting_for == name and v.waiting_key in keys | {None}}
-        mine = {id(v): v for v in found if v.contact_id == facts.contact_id and v.waiting and v.waiting_for == name}
+        mine = {id(v): v for v in found if v.contact_id == contact_id and v.waiting and v.waiting_for == name}
         return sorted({**unique, **mine}.values(), key=lambda v: (v.id is None, v.id or 0))
 
     def _resume(self, facts: EventFacts) -> list[dict[str, Any]]:
@@ -402,35 +420,58 @@ class CampaignRun:
         return notes + self._late(facts)
 
     def _late(self, facts: EventFacts) -> list[dict[str, Any]]:
-        """The contact's enrolments whose wait for this event timed out before it was processed, though it is
-        stamped inside the wait: the timeout path ran; nothing rewinds."""
-        mine = [v for v in self._by_contact.get(facts.contact_id, []) if v.id is not None and not v.waiting]
-        journeys.fill(self.session, mine)
+        """The enrolments whose wait for this event timed out before it was processed, though it is stamped
+        inside the wait: the contact's own, and — for waits with `match` — anyone's under the event's values
+        (found on the timed_out_wait index). The timeout path ran; nothing rewinds."""
+        name, keys, contact_id = facts.name or "", self._keys(facts), facts.known_contact
+        candidates = {
+            id_of(v): v for v in self._by_contact.get(contact_id or 0, []) if v.id is not None and not v.waiting
+        }
+        self._fetch_timed_out(name, keys)
+        matched = {
+            enrolment_id
+            for key in keys
+            for enrolment_id, since, deadline in self._timed_out.get((name, key), [])
+            if since <= facts.time <= deadline
+        }
+        candidates.update({id_of(v): v for v in self._load_enrolments(matched - set(candidates))})
+        journeys.fill(self.session, list(candidates.values()))
         notes = []
-        for view in mine:
+        for enrolment_id in sorted(candidates):
+            view = candidates[enrolment_id]
             for step in view.trail:
-                if step.get("took") != "timed out" or step.get("event") != facts.name:
-                    continue
-                since, deadline = datetime.fromisoformat(step["since"]), datetime.fromisoformat(step["at"])
-                if since <= facts.time <= deadline:
+                if rules.arrived_late(step, name=facts.name, time=facts.time, keys=keys):
                     notes.append(
                         {
                             "campaign_id": view.campaign_id,
                             "campaign": self._document(view.definition).name,
                             "fired": False,
-                            "reason": f"arrived late for enrolment {view.id}: {step['label']} timed out at "
-                            f"{_hm(deadline)} and its timed-out path ran; this event does not rewind it",
+                            "reason": f"arrived late for enrolment {view.id} of contact {view.contact_id}: "
+                            f"{step['label']} timed out at {_hm(datetime.fromisoformat(step['at']))} and its "
+                            "timed-out path ran; this event does not rewind it",
                         }
                     )
         return notes
 
+    def _load_enrolments(self, ids: set[int]) -> list[EnrolmentView]:
+        """Enrolments by id: the run's own view where it has one, else loaded (and registered)."""
+        found = [self._by_id[i] for i in ids if i in self._by_id]
+        if missing := sorted(ids - set(self._by_id)):
+            for view in journeys.views(self.session, journeys.select_views().where(col(Enrolment.id).in_(missing))):
+                self._register(view)
+                found.append(view)
+        return found
+
     def _may_resume(self, facts: EventFacts) -> bool:
-        """A resumption fires like an enrolment: not from a paused source or workspace."""
-        if facts.name not in self.waited and not any(
-            v.waiting_for == facts.name for v in self._by_contact.get(facts.contact_id, [])
-        ):
-            return False
-        return facts.source_active and not facts.workspace_paused
+        """A resumption fires like an enrolment: not from a paused source or workspace. An event without a
+        contact resumes only `match` waits."""
+        if facts.known_contact is None:
+            awaited = facts.name in self._match_lists
+        else:
+            awaited = facts.name in self.waited or any(
+                v.waiting_for == facts.name for v in self._by_contact.get(facts.known_contact, [])
+            )
+        return awaited and facts.source_active and not facts.workspace_paused
 
     def advance_due(self, *, now: datetime, limit: int) -> int:
         """Moves on up to `limit` enrolments whose wait_for timed out or whose branch is reached by `now`,
@@ -460,7 +501,19 @@ class CampaignRun:
         node = document.steps[index]
         if isinstance(node, WaitFor):
             timed_out = _step(document, index, "timed out", f"no {node.event} by {_hm(view.wake_at)}", view.wake_at)
-            view.trail = view.trail + [{**timed_out, "event": node.event, "since": view.reached_at.isoformat()}]
+            # the key of a `match` wait: a late event must carry its values (one without is the contact's own)
+            since, key = view.reached_at.isoformat(), view.waiting_key if node.match else None
+            view.trail = view.trail + [{**timed_out, "event": node.event, "since": since, "key": key}]
+            if node.match and key is not None:
+                self._timeouts.append(
+                    {
+                        "enrolment_id": view.id,
+                        "waiting_for": node.event,
+                        "waiting_key": key,
+                        "since": view.reached_at,
+                        "deadline": view.wake_at,
+                    }
+                )
             start, at = rules.resume_target(document, index, happened=False), view.wake_at
         else:
             assert isinstance(node, Branch)
@@ -507,7 +560,7 @@ class CampaignRun:
                 decisions.extend(self._end_enrolments(facts))
             if facts.contact is not None and facts.contact.id is not None:
                 self._people[facts.contact_id] = (facts.contact.email, facts.contact.properties)
-            if facts.contact is not None and facts.contact.id is not None and self._may_resume(facts):
+            if self._may_resume(facts):
                 decisions.extend(self._resume(facts))
             others = [c for c in self.campaigns if c.document.trigger.event != facts.name]
             decisions.extend(self._judge(c, facts) for c in self.campaigns if c.document.trigger.event == facts.name)
@@ -537,6 +590,9 @@ class CampaignRun:
                 1 for m in enrolment.messages if m["status"] == MessageStatus.scheduled
             )
         stats.bump(self.session, counts)
+        if self._timeouts:
+            self.session.execute(insert(TimedOutWait), self._timeouts)
+            self._timeouts = []
         messages = [{**m, "enrolment_id": v.id} for v in moved for m in v.messages]
         messages += self._insert_new()
         outbox.schedule_campaign_emails(session=self.session, rows=messages)

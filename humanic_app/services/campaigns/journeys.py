@@ -17,10 +17,11 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import and_, bindparam, or_
 from sqlmodel import Session, col, select
 
-from humanic_app.models import Contact, Enrolment, EnrolmentStatus, Event, EventOutcome, Message
+from humanic_app.models import Contact, Enrolment, EnrolmentStatus, Event, EventOutcome, Message, TimedOutWait
+from humanic_app.models.event import NO_EMAIL_REASON
 from humanic_app.services.campaigns import rules
 from humanic_app.services.campaigns.schema import WaitFor, parse_duration
 
@@ -96,6 +97,23 @@ def waiting_under(session: Session, *, name: str, keys: set[str]) -> list[Enrolm
     return found
 
 
+_TIMED_OUT_UNDER = select(
+    TimedOutWait.waiting_key, TimedOutWait.enrolment_id, TimedOutWait.since, TimedOutWait.deadline
+).where(
+    TimedOutWait.waiting_for == bindparam("name"),
+    col(TimedOutWait.waiting_key).in_(bindparam("keys", expanding=True)),
+)
+
+
+def timed_out_under(session: Session, *, name: str, keys: set[str]) -> list[tuple[str, int, datetime, datetime]]:
+    """The `match` waits for `name` under any of `keys` that timed out (key, enrolment, since, deadline), on
+    the (waiting_for, waiting_key) index: the enrolments an event of those values may have arrived late for."""
+    if not keys:
+        return []
+    rows = session.connection().execute(_TIMED_OUT_UNDER, {"name": name, "keys": sorted(keys)})
+    return [(key, enrolment_id, since, deadline) for key, enrolment_id, since, deadline in rows]
+
+
 def views(session: Session, stmt) -> list[EnrolmentView]:
     return [EnrolmentView(*row) for row in session.execute(stmt)]
 
@@ -136,6 +154,19 @@ def contacts(session: Session, ids: set[int]) -> dict[int, tuple[str | None, dic
     return found
 
 
+# The stored events journeys (and the dry run) take: those processing processed, and those it judged
+# without a contact — skipped for want of one, say a server-side checkout_completed carrying only a
+# cart_id — which `match` waits take. Not duplicates, legacy notifications or processing errors.
+TAKEN = or_(
+    col(Event.outcome) == EventOutcome.processed,
+    and_(
+        col(Event.outcome) == EventOutcome.skipped,
+        col(Event.contact_id).is_(None),
+        col(Event.reason).startswith(NO_EMAIL_REASON, autoescape=True),
+    ),
+)
+
+
 def seen(
     session: Session,
     mappings: dict[int | None, Any],
@@ -145,13 +176,13 @@ def seen(
     until: datetime,
     contact_id: int | None,
 ) -> list[rules.Seen]:
-    """Stored (processed) events of `name` stamped in [since, until] — of one contact, or of anyone."""
+    """Stored events of `name` (`TAKEN`) stamped in [since, until] — of one contact, or of anyone (those
+    without a contact included)."""
     stmt = select(Event.timestamp, Event.id, Event.contact_id, Event.source_id, Event.payload).where(  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
         Event.event_name == name,
-        Event.outcome == EventOutcome.processed,
+        TAKEN,
         col(Event.timestamp) >= since,
         col(Event.timestamp) <= until,
-        col(Event.contact_id).is_not(None),
     )
     if contact_id is not None:
         stmt = stmt.where(Event.contact_id == contact_id)
@@ -165,7 +196,7 @@ def already(
     session: Session, mappings: dict[int | None, Any], view: EnrolmentView, node: WaitFor, reached_at: datetime
 ) -> list[rules.Seen]:
     """The stored events a wait_for reached at `reached_at` may take at once (they arrived before the wait
-    started, stamped inside it): the contact's own, or with `match` anyone's."""
+    started, stamped inside it): the contact's own, or with `match` anyone's and those of no contact."""
     return seen(
         session,
         mappings,

@@ -61,6 +61,12 @@ def event_properties(payload: dict[str, Any] | None, source_mapping: dict[str, A
     return mapping.read_event_properties(payload or {}, source_mapping)
 
 
+def event_variables(payload: dict[str, Any] | None, source_mapping: dict[str, Any] | None) -> dict[str, Any]:
+    """A stored event's template variables (the mapping's named variables among them, `timezone` for one),
+    read exactly as processing reads them for the enrolment it starts."""
+    return mapping.apply_mapping(payload or {}, source_mapping).variables
+
+
 def same_values(keys: Sequence[str], a: dict[str, Any], b: dict[str, Any]) -> bool:
     """`unless … match`: each listed property is set on both events and equal. A property missing (or
     null) on either side never matches: two events without a cart_id are not about the same cart."""
@@ -212,11 +218,12 @@ def step_to_render(
 
 
 class Seen(NamedTuple):
-    """A stored event a wait_for or a branch's `did` may take: who did it, when, and its properties."""
+    """A stored event a wait_for or a branch's `did` may take: who did it (None: no contact — only a `match`
+    wait takes it), when, and its properties."""
 
     time: datetime
     event_id: int
-    contact_id: int
+    contact_id: int | None
     properties: dict[str, Any]
 
 
@@ -430,9 +437,15 @@ def resume_target(document: CampaignDocument, index: int, *, happened: bool) -> 
     return target_index(document, index, node.on_event if happened else node.on_timeout)
 
 
-def arrived_late(node: WaitFor, *, reached_at: datetime, time: datetime) -> bool:
-    """An event stamped inside the wait but processed after its timeout path ran: it does not rewind."""
-    return reached_at <= time <= reached_at + parse_duration(node.timeout)
+def arrived_late(timed_out: dict[str, Any], *, name: str | None, time: datetime, keys: set[str]) -> bool:
+    """Whether an event (its correlation `keys`, see `event_keys`) arrived late for a wait whose timeout path
+    already ran (`timed_out`: that wait's trail step): the event it waited for, correlated the same way, and
+    stamped inside the wait. It does not rewind: the note is all it causes."""
+    if timed_out.get("took") != "timed out" or timed_out.get("event") != name:
+        return False
+    if timed_out.get("key") is not None and timed_out["key"] not in keys:
+        return False
+    return datetime.fromisoformat(timed_out["since"]) <= time <= datetime.fromisoformat(timed_out["at"])
 
 
 def choose_path(document: CampaignDocument, node: Branch, *, at: datetime, walker: Walker) -> tuple[int | None, str]:
