@@ -369,8 +369,9 @@ class CampaignRun:
         return known
 
     def _waiting_for(self, facts: EventFacts) -> list[EnrolmentView]:
-        """The enrolments this event may resume: its contact's waiting for this name (key `c:<contact>`)
-        and — for waits with `match` — anyone's waiting under the event's values; from what
+        """The enrolments this event may resume: its contact's waiting for this name (key `c:<contact>`;
+        none for an event without a contact) and — for waits with `match` — anyone's waiting under the
+        event's values; from what
         `prefetch_waiting` loaded (or one indexed query for keys it did not), and the run's own changes."""
         name, keys, contact_id = facts.name or "", self._keys(facts), facts.known_contact
         if missing := keys - self._fetched.get(name, set()):
@@ -386,9 +387,9 @@ class CampaignRun:
         return sorted({**unique, **mine}.values(), key=lambda v: (v.id is None, v.id or 0))
 
     def _resume(self, facts: EventFacts) -> list[dict[str, Any]]:
-        """Every waiting enrolment this event resumes (by event time, correlated by contact or `match`),
-        each walked on down its 'happened' path; and, for the contact's enrolments whose wait on this event
-        already timed out, that it arrived late."""
+        """Every waiting enrolment this event resumes (by event time, correlated by contact or `match`; an
+        event without a contact by `match` only), each walked on down its 'happened' path; and, for the
+        waits on this event that already timed out, that it arrived late (`_late`)."""
         notes = []
         waiting = self._waiting_for(facts)
         journeys.fill(self.session, waiting)
