@@ -36,6 +36,12 @@ class Campaign(SQLModel, table=True):
     )
     trigger_event: str = Field(max_length=200, index=True)
     definition: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Every (event, match) a wait_for of this campaign has ever awaited, in any saved version: contacts finish
+    # the version they entered under, so an event must still find them after an edit removed or re-keyed
+    # their wait. Only grows; a stale entry costs one index lookup that finds nobody.
+    awaits: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     paused_reason: str = Field(default="", max_length=1000)  # why the dispatcher paused it; cleared on activation
     created_at: datetime = Field(default_factory=now)
     updated_at: datetime = Field(default_factory=now)

@@ -277,6 +277,25 @@ def test_editing_a_live_journey_says_what_happens_and_in_flight_contacts_keep_th
     assert counts["wait-for-checkout"]["took"] == {"timed out": 2} and counts["reminder"]["passed"] == 2
 
 
+def test_contacts_waiting_under_an_earlier_version_still_resume_after_the_wait_is_re_keyed_or_removed(j):
+    campaign = j.campaign("drop-off-recovery")
+    j.send("checkout_started", T0, user="a", email="a@example.com", cart_value=99, cart_id="c1")
+    re_keyed = library.templates()["drop-off-recovery"]
+    re_keyed["steps"][0]["match"] = ["order_id"]
+    store.update_campaign(session=j.session, campaign_id=campaign.id, document=re_keyed)
+    without = library.templates()["drop-off-recovery"]
+    without["steps"] = without["steps"][1:]
+    store.update_campaign(session=j.session, campaign_id=campaign.id, document=without)
+    j.session.commit()
+    # The server reports the payment under its own distinct_id: only the cart correlates it, as the version
+    # Ada entered under says, though the journey now waits on nothing.
+    j.send("checkout_completed", T0 + 2 * H, user="billing", email="billing@acme.io", cart_id="c1")
+    [resumed] = [d for d in j.decisions()[-1] if d.get("resumed")]
+    assert resumed["resumed"]["contact_id"] == j.enrolments()[0].contact_id
+    j.at(T0 + 2 * D)
+    assert j.schedule() == []  # she checked out: no reminder from the version she entered under
+
+
 def test_archiving_a_journey_stops_its_waits(j):
     campaign = j.campaign("drop-off-recovery")
     j.send("checkout_started", T0, cart_value=99, cart_id="c1")

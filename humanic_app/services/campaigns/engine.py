@@ -720,19 +720,19 @@ def _resumed(view: EnrolmentView, document: CampaignDocument, index: int, walk: 
 
 
 def _waits(session: Session) -> tuple[dict[str, list[list[str]]], set[str]]:
-    """From live and paused campaigns: the `match` lists each awaited event name is correlated by, and
-    every awaited event name."""
+    """From live and paused campaigns, over every version saved (`Campaign.awaits`: a contact may still
+    wait under an earlier one): the `match` lists each awaited event name is correlated by, and every
+    awaited event name."""
     match_lists: dict[str, list[list[str]]] = {}
     names: set[str] = set()
     rows = session.exec(
-        select(col(Campaign.definition)).where(col(Campaign.status).in_([CampaignStatus.active, CampaignStatus.paused]))
+        select(col(Campaign.awaits)).where(col(Campaign.status).in_([CampaignStatus.active, CampaignStatus.paused]))
     )
-    for definition in rows:
-        for step in definition.get("steps") or []:
-            if step.get("type") == "wait_for":
-                names.add(step["event"])
-                if step.get("match") and step["match"] not in match_lists.setdefault(step["event"], []):
-                    match_lists[step["event"]].append(step["match"])
+    for awaits in rows:
+        for wait in awaits or []:
+            names.add(wait["event"])
+            if wait["match"] and wait["match"] not in match_lists.setdefault(wait["event"], []):
+                match_lists[wait["event"]].append(wait["match"])
     return match_lists, names
 
 

@@ -29,6 +29,7 @@ from humanic_app.models import (
 from humanic_app.services import outbox, templates, workspace
 from humanic_app.services.campaigns.schema import (
     CampaignDocument,
+    WaitFor,
     document_as_dict,
     length_errors,
     node_id,
@@ -36,6 +37,16 @@ from humanic_app.services.campaigns.schema import (
     validate_document,
 )
 from humanic_app.services.errors import ValidationFailed, require
+
+
+def awaits_of(doc: CampaignDocument, *, before: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """`before` (what earlier versions awaited) with this version's waits added: see `Campaign.awaits`."""
+    awaits = list(before or [])
+    for node in doc.steps:
+        entry = {"event": node.event, "match": list(node.match or [])} if isinstance(node, WaitFor) else None
+        if entry is not None and entry not in awaits:
+            awaits.append(entry)
+    return awaits
 
 
 def _validate_for_saving(document: dict[str, Any]) -> CampaignDocument:
@@ -47,7 +58,9 @@ def _validate_for_saving(document: dict[str, Any]) -> CampaignDocument:
 
 def create_campaign(*, session: Session, document: dict[str, Any]) -> Campaign:
     doc = _validate_for_saving(document)
-    campaign = Campaign(name=doc.name, trigger_event=doc.trigger.event, definition=document_as_dict(doc))
+    campaign = Campaign(
+        name=doc.name, trigger_event=doc.trigger.event, definition=document_as_dict(doc), awaits=awaits_of(doc)
+    )
     session.add(campaign)
     session.flush()
     return campaign
@@ -71,6 +84,7 @@ def update_campaign(*, session: Session, campaign_id: int, document: dict[str, A
     doc = _validate_for_saving(document)
     campaign.name, campaign.trigger_event = doc.name, doc.trigger.event
     campaign.definition = document_as_dict(doc)
+    campaign.awaits = awaits_of(doc, before=campaign.awaits)
     campaign.updated_at = clock.now()
     session.add(campaign)
     session.flush()
