@@ -29,6 +29,8 @@ class Settings:
     workers: str = "embedded"  # embedded: each web process runs its own background worker; external: none
     trusted_proxies: tuple[str, ...] = ()  # addresses/CIDRs whose X-Forwarded-For names the client
     db_timeout_seconds: float = DEFAULT_DB_TIMEOUT_SECONDS
+    resend_webhook_secret: str | None = None
+    secret_key: str | None = None  # encrypts secrets stored in the database (services/sending/credentials.py)
 
     @property
     def is_sqlite(self) -> bool:
@@ -81,6 +83,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         public_url=(env.get("HUMANIC_PUBLIC_URL") or "").rstrip("/") or None,
         resend_api_key=env.get("RESEND_API_KEY") or None,
         resend_api_url=env.get("RESEND_API_URL") or None,
+        resend_webhook_secret=env.get("RESEND_WEBHOOK_SECRET") or None,
+        secret_key=env.get("HUMANIC_SECRET_KEY") or None,
         port=int(env.get("PORT") or 3000),
         session_ttl_hours=int(env.get("HUMANIC_SESSION_TTL_HOURS") or 24 * 14),
         metrics_token=env.get("HUMANIC_METRICS_TOKEN") or None,

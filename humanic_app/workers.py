@@ -116,18 +116,26 @@ def _rate_limiter(redis_url: str | None):
 
 
 def current_sender():
-    """Resend when RESEND_API_KEY is set, otherwise the local outbox (nothing leaves the machine)."""
+    """Resend when a key is in effect (the environment's, or the one set in Settings → Sending), otherwise
+    the local outbox (nothing leaves the machine). Asked on every dispatcher pass, so a key set or removed
+    in the UI takes effect without a restart; the Resend sender is rebuilt only when the key changes."""
+    from humanic_app.services.sending import credentials
+
+    with read_scope(get_engine()) as session:
+        found = credentials.in_effect(session=session)
+    return _sender_for(found.api_key, found.api_url)
+
+
+@functools.lru_cache(maxsize=1)
+def _sender_for(api_key: str | None, api_url: str | None):
     from humanic_app.services.delivery.senders import LocalOutboxSender
     from humanic_app.settings import get_settings
 
-    settings = get_settings()
-    if settings.resend_api_key:
-        from humanic_app.services.delivery.resend_sender import ResendSender
+    if api_key is None:
+        return LocalOutboxSender()
+    from humanic_app.services.delivery.resend_sender import ResendSender
 
-        return ResendSender(
-            api_key=settings.resend_api_key, api_url=settings.resend_api_url, limiter=_rate_limiter(settings.redis_url)
-        )
-    return LocalOutboxSender()
+    return ResendSender(api_key=api_key, api_url=api_url, limiter=_rate_limiter(get_settings().redis_url))
 
 
 def _public_url() -> str:
@@ -161,11 +169,9 @@ def dispatch_once() -> None:
 def recheck_domains() -> None:
     """Periodic re-check of domains that are not verified yet (or lost verification)."""
     from humanic_app.services import domains
-    from humanic_app.settings import get_settings
 
-    settings = get_settings()
-    if domains.configure(api_key=settings.resend_api_key, api_url=settings.resend_api_url):
-        with session_scope(get_engine()) as session:
+    with session_scope(get_engine()) as session:
+        if domains.configure_in_effect(session=session):
             domains.recheck_all(session=session)
 
 

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError, TimeoutError as PoolTimeout
@@ -65,6 +66,20 @@ def validation_response(field_errors: dict[str, str], location: str = "body") ->
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    # The documented shape (loc, msg, type) and nothing more: FastAPI's default adds the value sent
+    # (`input`), which would show a secret back to the caller (a Resend key pasted in a misnamed field).
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_: Request, exc: RequestValidationError):
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": [
+                    {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+                    for e in exc.errors()
+                ]
+            },
+        )
+
     @app.exception_handler(ValidationFailed)
     async def _validation(_: Request, exc: ValidationFailed):
         return validation_response(exc.field_errors)

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from humanic_app.db import get_engine, session_scope
+from humanic_app.db import get_engine, read_scope, session_scope
 from humanic_app.services import signing, suppression
 from humanic_app.services.errors import ValidationFailed
+from humanic_app.services.sending import credentials
 
 MAX_BODY_BYTES = 256 * 1024
+
+
+def _secret() -> str | None:
+    with read_scope(get_engine()) as session:
+        return credentials.in_effect(session=session).webhook_secret
 
 
 def _record(svix_id: str, payload: dict) -> str:
@@ -23,13 +28,13 @@ def _record(svix_id: str, payload: dict) -> str:
 
 
 async def resend_webhook(request: Request) -> JSONResponse:
-    secret = os.environ.get("RESEND_WEBHOOK_SECRET", "")
+    secret = await asyncio.to_thread(_secret)
     if not secret:
         return JSONResponse(
             status_code=404,
             content={
-                "error": "Resend webhooks are not configured: set "
-                "RESEND_WEBHOOK_SECRET to the endpoint's signing secret."
+                "error": "Resend webhooks are not configured: register the webhook in Settings → Sending, or "
+                "set RESEND_WEBHOOK_SECRET to the endpoint's signing secret."
             },
         )
     body = await request.body()

@@ -15,6 +15,7 @@ from humanic_app.models.domain import DOMAIN_STATUS_LABELS, Domain
 from humanic_app.models.event import Event, EventOutcome, InboxCursor
 from humanic_app.models.lease import Lease
 from humanic_app.models.message import Message, MessageStatus
+from humanic_app.models.sending import KeyAccess, SendingCredentials
 from humanic_app.models.sign_in_attempt import SignInAttempt
 from humanic_app.models.source import SOURCE_STATUS_LABELS, Source, SourceStatus
 from humanic_app.models.stat import Stat
@@ -41,9 +42,11 @@ __all__ = [
     "EventOutcome",
     "IdentityKind",
     "InboxCursor",
+    "KeyAccess",
     "Lease",
     "Message",
     "MessageStatus",
+    "SendingCredentials",
     "SignInAttempt",
     "Source",
     "SourceStatus",

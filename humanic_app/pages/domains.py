@@ -148,9 +148,9 @@ def domains_page() -> rx.Component:
             S.resend_configured,
             _configured(),
             rx.callout(
-                "Local outbox mode (no RESEND_API_KEY): emails stay on this machine (see Messages), so "
-                "no sending domain is needed. Set RESEND_API_KEY to send through your Resend account "
-                "from your own domain, then add and verify the domain here.",
+                "Local outbox mode (Resend is not connected): emails stay on this machine (see Messages), so "
+                "no sending domain is needed. Connect Resend in Settings → Sending to send through your "
+                "Resend account from your own domain, then add and verify the domain here.",
                 icon="info",
                 width="100%",
                 id="domains-not-needed",

@@ -294,8 +294,8 @@ def messages_page() -> rx.Component:
         rx.cond(
             S.local_outbox,
             rx.callout(
-                "Local outbox: no RESEND_API_KEY is set, so nothing leaves this machine. Emails are delivered "
-                "here, exactly as recipients would see them.",
+                "Local outbox: Resend is not connected, so nothing leaves this machine. Emails are delivered "
+                "here, exactly as recipients would see them. Connect Resend in Settings → Sending.",
                 icon="inbox",
                 color_scheme="blue",
                 high_contrast=True,

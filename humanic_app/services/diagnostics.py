@@ -343,8 +343,8 @@ def _provider_findings(session: Session, ws, since) -> list[Finding]:
                 case,
                 "provider_key",
                 "Resend refuses the API key (invalid or restricted).",
-                "Create a full-access key in Resend → API Keys, set it as RESEND_API_KEY and restart; "
-                "then retry the failed emails in Messages.",
+                "Create a full-access key in Resend → API Keys and paste it in Settings → Sending (or set it as "
+                "RESEND_API_KEY and restart); then retry the failed emails in Messages.",
                 "/messages",
             )
         )

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from humanic_app import clock
 from humanic_app.models import Domain
 from humanic_app.services.errors import ValidationFailed, require
+from humanic_app.services.sending import credentials
 
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](-?[a-z0-9])*\.)+[a-z]{2,63}$")
 
@@ -27,6 +28,12 @@ def configure(*, api_key: str | None, api_url: str | None) -> bool:
     if api_url:
         resend.api_url = api_url.rstrip("/")
     return True
+
+
+def configure_in_effect(*, session: Session) -> bool:
+    """Points the SDK at the account whose key is in effect; False in local outbox mode."""
+    found = credentials.in_effect(session=session)
+    return configure(api_key=found.api_key, api_url=found.api_url)
 
 
 def dmarc_record(name: str) -> dict[str, Any]:

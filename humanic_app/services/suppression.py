@@ -29,6 +29,8 @@ EVENT_STATUS = {
     "email.bounced": "bounced",
     "email.complained": "complained",
 }
+# Every event record_resend_event acts on: the ones Humanic's own Resend webhook subscribes to.
+RESEND_EVENTS = (*EVENT_STATUS, "email.suppressed")
 
 
 def is_suppressed(*, session: Session, email: str) -> Suppression | None:

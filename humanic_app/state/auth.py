@@ -22,6 +22,7 @@ from humanic_app.api.deps import SESSION_COOKIE
 from humanic_app.db import read_scope, session_scope
 from humanic_app.services import auth, diagnostics, sign_in_throttle, workspace
 from humanic_app.services.errors import ServiceError, ValidationFailed
+from humanic_app.services.sending import credentials
 from humanic_app.settings import get_settings
 
 _TTL_SECONDS = get_settings().session_ttl_hours * 3600
@@ -160,7 +161,9 @@ class AuthState(rx.State):
         ws = workspace.get_workspace(session=session)
         self.workspace_paused = ws.status.value == "paused"
         self.sending_blocked = workspace.sending_block(workspace=ws)
-        found = diagnostics.run_checks(session=session, resend_configured=bool(get_settings().resend_api_key))
+        found = diagnostics.run_checks(
+            session=session, resend_configured=credentials.in_effect(session=session).configured
+        )
         self.findings_everywhere = [finding_row(f) for f in found]
 
     @contextlib.contextmanager

@@ -9,7 +9,7 @@ import reflex as rx
 
 from humanic_app.db import read_scope
 from humanic_app.services import checklist, dashboard, diagnostics
-from humanic_app.settings import get_settings
+from humanic_app.services.sending import credentials
 from humanic_app.state.auth import AuthState, FindingRow, finding_row, signed_in
 
 PALETTE = ["#3e63dd", "#30a46c", "#f76b15", "#e5484d", "#8e4ec6", "#12a594", "#a18072"]
@@ -85,8 +85,8 @@ class DashboardState(AuthState):
     @rx.event
     @signed_in
     def load(self):
-        resend_configured = bool(get_settings().resend_api_key)
         with self._service_call() as session:
+            resend_configured = credentials.in_effect(session=session).configured
             rows = checklist.setup_checklist(session=session, resend_configured=resend_configured)
             self.findings = [
                 finding_row(f) for f in diagnostics.run_checks(session=session, resend_configured=resend_configured)

@@ -8,7 +8,6 @@ import reflex as rx
 
 from humanic_app.models import DOMAIN_STATUS_LABELS
 from humanic_app.services import domains
-from humanic_app.settings import get_settings
 from humanic_app.state.auth import AuthState, signed_in
 
 
@@ -45,9 +44,8 @@ class DomainsState(AuthState):
     error: str = ""
 
     def _refresh(self) -> None:
-        settings = get_settings()
-        self.resend_configured = domains.configure(api_key=settings.resend_api_key, api_url=settings.resend_api_url)
         with self._service_call() as session:
+            self.resend_configured = domains.configure_in_effect(session=session)
             rows = domains.list_domains(session=session)
         self.domains = [
             DomainRow(

@@ -28,6 +28,7 @@ from humanic_app.services import (
     workspace,
 )
 from humanic_app.services.errors import ServiceError, ValidationFailed
+from humanic_app.services.sending import credentials
 from humanic_app.settings import get_settings
 from humanic_app.state.auth import AuthState, FindingRow, field_messages, finding_row, signed_in
 
@@ -223,7 +224,9 @@ class IntegrationsState(AuthState):
         if not force and time.monotonic() - self._help_checked_at < 5:
             return
         self._help_checked_at = time.monotonic()
-        findings = diagnostics.run_checks(session=session, resend_configured=bool(get_settings().resend_api_key))
+        findings = diagnostics.run_checks(
+            session=session, resend_configured=credentials.in_effect(session=session).configured
+        )
         relevant = [
             f
             for f in findings

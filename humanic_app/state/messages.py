@@ -9,7 +9,7 @@ import reflex as rx
 from humanic_app.models import MessageStatus
 from humanic_app.services import outbox
 from humanic_app.services.delivery import messages
-from humanic_app.settings import get_settings
+from humanic_app.services.sending import credentials
 from humanic_app.state.auth import AuthState, signed_in
 
 STATUSES = ["all"] + [s.value for s in MessageStatus]
@@ -74,8 +74,8 @@ class MessagesState(AuthState):
     error: str = ""
 
     def _refresh(self) -> None:
-        self.local_outbox = not get_settings().resend_api_key
         with self._service_call() as session:
+            self.local_outbox = not credentials.in_effect(session=session).configured
             rows = messages.list_messages(
                 session=session,
                 status=None if self.filter_status == "all" else self.filter_status,

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from humanic_app.models import DeliveryEvent, Message, MessageStatus, Suppression
 from humanic_app.services import signing
+from humanic_app.settings import get_settings
 
 SECRET = signing.new_secret()
 
@@ -130,5 +131,6 @@ def test_manual_suppression_list_and_the_outbox_honours_it(authed, engine):
 
 def test_not_configured_is_404(client, monkeypatch):
     monkeypatch.delenv("RESEND_WEBHOOK_SECRET")
+    get_settings.cache_clear()
     response = client.post("/api/webhooks/resend", content=b"{}")
     assert response.status_code == 404 and "RESEND_WEBHOOK_SECRET" in response.json()["error"]

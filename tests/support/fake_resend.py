@@ -6,13 +6,20 @@ another body → 409), permissive batch validation, a real per-second rate limit
 Provider faults: answers lost after the call was accepted (`lose_answers`: "500" answers 500, "drop"
 closes the connection unanswered), 429 to replays of a known key (`limit_replays`), another client of the
 same team spending the per-second budget (`share_budget`), latency drawn from a range, and a record of
-every 429's retry-after (`retry_afters`) so a test can check no call was made inside one."""
+every 429's retry-after (`retry_afters`) so a test can check no call was made inside one.
+
+Account: GET /domains lists domains (what Humanic's Test connection calls); sending-only keys
+(`sending_keys`) may call POST /emails and /emails/batch only, and get 401 restricted_api_key anywhere
+else, as Resend answers; GET/POST /webhooks and DELETE /webhooks/{id} keep registered webhooks
+(`webhooks`), each with its whsec_ signing secret, which `signed_event` uses to sign a delivery event."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import random
+import secrets
 import threading
 import time
 import uuid
@@ -22,6 +29,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class FakeResend:
     def __init__(self, api_key: str = "re_test_key"):
         self.api_key = api_key
+        self.sending_keys: set[str] = set()  # keys with "sending access" only
+        self.webhooks: dict[str, dict] = {}
         self.sent: list[dict] = []  # every email accepted (first time per key)
         self.requests: list[dict] = []  # every request seen
         self.by_key: dict[str, tuple[str, str]] = {}
@@ -62,6 +71,15 @@ class FakeResend:
             for to in email["to"]:
                 counts[to] = counts.get(to, 0) + 1
         return counts
+
+    def signed_event(self, payload: dict, webhook_id: str | None = None) -> tuple[bytes, dict[str, str]]:
+        """A delivery event as Resend (through Svix) would post it to a registered webhook: body and headers."""
+        from humanic_app.services import signing
+
+        hook = self.webhooks[webhook_id] if webhook_id else next(iter(self.webhooks.values()))
+        body, msg_id, stamp = json.dumps(payload).encode(), f"msg_{uuid.uuid4().hex}", int(time.time())
+        signature = signing.sign(secret=hook["signing_secret"], msg_id=msg_id, timestamp=stamp, body=body)
+        return body, {"svix-id": msg_id, "svix-timestamp": str(stamp), "svix-signature": signature}
 
     def calls_inside_a_retry_after(self) -> list[dict]:
         """Requests that arrived while an earlier 429's retry-after was still running."""
@@ -137,14 +155,72 @@ class FakeResend:
                     },
                 ]
 
+            def _refused(self) -> bool:
+                """Answers 401 (and returns True) unless the key may call this endpoint."""
+                key = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                if key == fake.api_key:
+                    return False
+                if key in fake.sending_keys:
+                    if self.command == "POST" and self.path in ("/emails", "/emails/batch"):
+                        return False
+                    self._answer(
+                        401,
+                        {
+                            "statusCode": 401,
+                            "name": "restricted_api_key",
+                            "message": "This API key is restricted to only send emails",
+                        },
+                    )
+                    return True
+                self._answer(401, {"statusCode": 401, "name": "invalid_api_key", "message": "API key is invalid"})
+                return True
+
             def do_GET(self):
                 with fake.lock:
-                    if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
-                        return self._answer(401, {"statusCode": 401, "name": "invalid_api_key", "message": "bad key"})
+                    if self._refused():
+                        return None
+                    if self.path.split("?")[0] == "/domains":
+                        listed = [{k: v for k, v in d.items() if k != "records"} for d in fake.domains.values()]
+                        return self._answer(200, {"object": "list", "has_more": False, "data": listed})
+                    if self.path.split("?")[0] == "/webhooks":
+                        listed = [{k: v for k, v in w.items() if k != "signing_secret"} for w in fake.webhooks.values()]
+                        return self._answer(200, {"object": "list", "has_more": False, "data": listed})
                     domain_id = self.path.rsplit("/", 1)[-1]
                     if self.path.startswith("/domains/") and domain_id in fake.domains:
                         return self._answer(200, fake.domains[domain_id])
                     return self._answer(404, {"statusCode": 404, "name": "not_found", "message": "no such domain"})
+
+            def _webhooks_post(self, body: dict):
+                endpoint, events = body.get("endpoint"), body.get("events")
+                if not str(endpoint or "").startswith("https://") or not isinstance(events, list) or not events:
+                    return self._answer(
+                        422,
+                        {"statusCode": 422, "name": "validation_error", "message": "endpoint (https) and events"},
+                    )
+                webhook_id = str(uuid.uuid4())
+                fake.webhooks[webhook_id] = {
+                    "object": "webhook",
+                    "id": webhook_id,
+                    "endpoint": endpoint,
+                    "events": events,
+                    "status": "enabled",
+                    "created_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+                    "signing_secret": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
+                }
+                hook = fake.webhooks[webhook_id]
+                return self._answer(
+                    201, {"object": "webhook", "id": webhook_id, "signing_secret": hook["signing_secret"]}
+                )
+
+            def do_DELETE(self):
+                with fake.lock:
+                    fake.requests.append({"path": self.path, "method": "DELETE", "at": time.monotonic()})
+                    if self._refused():
+                        return None
+                    webhook_id = self.path.rsplit("/", 1)[-1]
+                    if self.path.startswith("/webhooks/") and fake.webhooks.pop(webhook_id, None) is not None:
+                        return self._answer(200, {"object": "webhook", "id": webhook_id, "deleted": True})
+                    return self._answer(404, {"statusCode": 404, "name": "not_found", "message": "no such webhook"})
 
             def _domains_post(self, body: dict):
                 if self.path == "/domains":
@@ -240,15 +316,15 @@ class FakeResend:
                     fake.requests.append(
                         {"path": self.path, "key": key, "body": raw, "at": time.monotonic(), "arrived": arrived}
                     )
-                    if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
-                        return self._answer(
-                            401, {"statusCode": 401, "name": "invalid_api_key", "message": "API key is invalid"}
-                        )
+                    if self._refused():
+                        return None
                     if fake.fail_next:
                         status, name, headers = fake.fail_next.pop(0)
                         return self._answer(status, {"statusCode": status, "name": name, "message": name}, headers)
                     if self.path.startswith("/domains"):
                         return self._domains_post(json.loads(raw or b"{}"))
+                    if self.path == "/webhooks":
+                        return self._webhooks_post(json.loads(raw or b"{}"))
                     if self.path not in ("/emails", "/emails/batch"):
                         return self._answer(404, {"statusCode": 404, "name": "not_found", "message": "no route"})
                     rate = self._rate_headers()

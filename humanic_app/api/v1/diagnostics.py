@@ -4,12 +4,14 @@ from fastapi import APIRouter
 
 from humanic_app.api.deps import SessionDep, TransactionRoute
 from humanic_app.services import diagnostics
-from humanic_app.settings import get_settings
+from humanic_app.services.sending import credentials
 
 router = APIRouter(route_class=TransactionRoute, prefix="/diagnostics", tags=["diagnostics"])
 
 
 @router.get("", summary="What is wrong, in plain language, and how to fix it")
 def get_diagnostics(session: SessionDep) -> dict:
-    findings = diagnostics.run_checks(session=session, resend_configured=bool(get_settings().resend_api_key))
+    findings = diagnostics.run_checks(
+        session=session, resend_configured=credentials.in_effect(session=session).configured
+    )
     return {"findings": [diagnostics.finding_as_dict(f) for f in findings]}

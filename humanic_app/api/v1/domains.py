@@ -4,13 +4,13 @@ from typing import Any
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
 from humanic_app.api.deps import SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import REQUEST_MODEL_CONFIG, WS, RowId
 from humanic_app.services import domains
 from humanic_app.services.errors import ValidationFailed
-from humanic_app.settings import get_settings
 
 router = APIRouter(route_class=TransactionRoute, prefix="/domains", tags=["domains"])
 
@@ -26,13 +26,12 @@ class DomainIn(BaseModel):
     )
 
 
-def _require_resend() -> None:
-    settings = get_settings()
-    if not domains.configure(api_key=settings.resend_api_key, api_url=settings.resend_api_url):
+def _require_resend(session: Session) -> None:
+    if not domains.configure_in_effect(session=session):
         raise ValidationFailed(
             {
-                "domain": "Local outbox mode: no sending domain is needed. Set RESEND_API_KEY "
-                "to send through Resend from your own domain."
+                "domain": "Local outbox mode: no sending domain is needed. Connect Resend in Settings → Sending "
+                "(or set RESEND_API_KEY) to send from your own domain."
             }
         )
 
@@ -44,7 +43,7 @@ def _require_resend() -> None:
     responses=responses(400, 422),
 )
 def create(body: DomainIn, session: SessionDep) -> dict[str, Any]:
-    _require_resend()
+    _require_resend(session)
     return domains.domain_as_dict(domains.create_domain(session=session, name=body.name))
 
 
@@ -60,6 +59,6 @@ def get(domain_id: RowId, session: SessionDep) -> dict[str, Any]:
 
 @router.post("/{domain_id}/verify", summary="Ask Resend to verify the DNS records now", responses=responses(404, 422))
 def verify(domain_id: RowId, session: SessionDep) -> dict[str, Any]:
-    _require_resend()
+    _require_resend(session)
     domain = domains.get_domain(session=session, domain_id=domain_id)
     return domains.domain_as_dict(domains.refresh(session=session, domain=domain, start_verification=True))

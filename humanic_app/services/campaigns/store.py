@@ -94,14 +94,14 @@ def update_campaign(*, session: Session, campaign_id: int, document: dict[str, A
 def activation_blockers(*, session: Session) -> list[str]:
     """Why campaigns cannot go live yet, each with its fix."""
     from humanic_app.services import domains
-    from humanic_app.settings import get_settings
+    from humanic_app.services.sending import credentials
 
     ws = workspace.get_workspace(session=session)
     blockers = []
     if not ws.from_email:
         blockers.append("No default From address: set it in Settings → Default From address.")
     elif problem := domains.sending_domain_problem(
-        session=session, from_email=ws.from_email, resend_configured=bool(get_settings().resend_api_key)
+        session=session, from_email=ws.from_email, resend_configured=credentials.in_effect(session=session).configured
     ):
         blockers.append(problem)
     return blockers

@@ -1,0 +1,225 @@
+"""Which Resend API key and webhook signing secret are in effect, and from where: the one answer every
+part of Humanic asks ("is Resend configured?", "which key does the sender use?", "which secret verifies
+Resend's webhook?").
+
+The environment wins (RESEND_API_KEY, RESEND_WEBHOOK_SECRET); otherwise what was set in Settings →
+Sending, stored encrypted with Fernet under a key derived from HUMANIC_SECRET_KEY. On the single-machine
+SQLite default that secret may instead be generated once into the data directory (mode 0600); on
+PostgreSQL, where workers may run on other machines, it must come from the environment, and nothing is
+stored without it. A stored value that no longer decrypts (the secret changed) counts as not set."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import enum
+import functools
+import hashlib
+import os
+import re
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlmodel import Session
+
+from humanic_app import clock
+from humanic_app.models import KeyAccess, SendingCredentials
+from humanic_app.services.errors import ValidationFailed
+from humanic_app.settings import Settings, get_settings
+
+ROW_ID = 1
+SECRET_FILE = "secret_key"
+_KEY_RE = re.compile(r"^re_[A-Za-z0-9_-]{6,200}$")
+
+
+class Source(str, enum.Enum):
+    environment = "environment"
+    stored = "stored"
+    none = "none"
+
+
+@dataclasses.dataclass(frozen=True)
+class InEffect:
+    api_key: str | None = dataclasses.field(repr=False)
+    api_key_source: Source
+    api_url: str | None
+    webhook_secret: str | None = dataclasses.field(repr=False)
+    webhook_secret_source: Source
+
+    @property
+    def configured(self) -> bool:
+        """Sending goes through Resend (otherwise: the local outbox)."""
+        return self.api_key is not None
+
+
+def in_effect(*, session: Session, settings: Settings | None = None) -> InEffect:
+    settings = settings or get_settings()
+    row = _stored_row(session=session)
+    api_key, key_source = _pick(settings.resend_api_key, row.api_key_cipher if row else "", settings)
+    secret, secret_source = _pick(settings.resend_webhook_secret, row.webhook_secret_cipher if row else "", settings)
+    return InEffect(
+        api_key=api_key,
+        api_key_source=key_source,
+        api_url=settings.resend_api_url,
+        webhook_secret=secret,
+        webhook_secret_source=secret_source,
+    )
+
+
+def _pick(from_env: str | None, cipher: str, settings: Settings) -> tuple[str | None, Source]:
+    if from_env:
+        return from_env, Source.environment
+    plain = _decrypt(cipher, settings) if cipher else None
+    return (plain, Source.stored) if plain else (None, Source.none)
+
+
+def stored(*, session: Session) -> SendingCredentials | None:
+    """The row Settings → Sending wrote (its ciphertexts are never shown)."""
+    return _stored_row(session=session)
+
+
+def _stored_row(*, session: Session) -> SendingCredentials | None:
+    return session.get(SendingCredentials, ROW_ID)
+
+
+# --- storing -------------------------------------------------------------------------------------------
+
+
+def storage_problem(*, settings: Settings | None = None) -> str | None:
+    """Why a key cannot be stored here, with what to do; None when it can."""
+    settings = settings or get_settings()
+    if settings.secret_key or settings.is_sqlite:
+        return None
+    return (
+        "Set HUMANIC_SECRET_KEY (a long random string, the same on every machine) in the environment of the "
+        "web and worker processes and restart: on PostgreSQL the key that encrypts stored secrets must come "
+        "from the environment. Or set RESEND_API_KEY there instead."
+    )
+
+
+def validate_api_key(api_key: str) -> str:
+    key = (api_key or "").strip()
+    if not _KEY_RE.match(key):
+        raise ValidationFailed({"api_key": "Paste a Resend API key: it starts with re_ (Resend → API Keys)."})
+    return key
+
+
+def store_api_key(
+    *, session: Session, api_key: str, access: KeyAccess, settings: Settings | None = None
+) -> SendingCredentials:
+    """Stores a new key (encrypted), forgetting the webhook registered with the previous one."""
+    settings = settings or get_settings()
+    _require_storable(settings)
+    row = _stored_row(session=session) or SendingCredentials(id=ROW_ID)
+    row.api_key_cipher = _encrypt(validate_api_key(api_key), settings)
+    row.api_key_set_at = clock.now()
+    row.key_access = access
+    row.key_tested_at = clock.now() if access != KeyAccess.unknown else None
+    _forget_webhook(row)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def record_access(*, session: Session, access: KeyAccess) -> None:
+    """What the last Test connection found the stored key may do."""
+    row = _stored_row(session=session)
+    if row is not None and row.api_key_cipher:
+        row.key_access = access
+        row.key_tested_at = clock.now()
+        session.add(row)
+
+
+def store_webhook(
+    *, session: Session, webhook_id: str, endpoint: str, signing_secret: str, settings: Settings | None = None
+) -> SendingCredentials:
+    settings = settings or get_settings()
+    _require_storable(settings)
+    row = _stored_row(session=session) or SendingCredentials(id=ROW_ID)
+    row.webhook_id = webhook_id[:100]
+    row.webhook_endpoint = endpoint[:600]
+    row.webhook_secret_cipher = _encrypt(signing_secret, settings)
+    row.webhook_registered_at = clock.now()
+    session.add(row)
+    session.flush()
+    return row
+
+
+def remove(*, session: Session) -> str:
+    """Forgets the stored key and webhook secret: sending returns to the local outbox (unless the
+    environment sets a key). Returns the id of the webhook Humanic had registered ("" when none), for the
+    caller to unregister with the key it read before."""
+    row = _stored_row(session=session)
+    if row is None:
+        return ""
+    webhook_id = row.webhook_id
+    session.delete(row)
+    session.flush()
+    return webhook_id
+
+
+def _forget_webhook(row: SendingCredentials) -> None:
+    row.webhook_id = row.webhook_endpoint = row.webhook_secret_cipher = ""
+    row.webhook_registered_at = None
+
+
+def _require_storable(settings: Settings) -> None:
+    problem = storage_problem(settings=settings)
+    if problem:
+        raise ValidationFailed({"api_key": problem})
+
+
+# --- encryption ------------------------------------------------------------------------------------------
+
+
+def _encrypt(plain: str, settings: Settings) -> str:
+    return _fernet(_secret(settings, create=True)).encrypt(plain.encode()).decode()
+
+
+def _decrypt(cipher: str, settings: Settings) -> str | None:
+    secret = _secret(settings, create=False)
+    return _decrypt_with(cipher, secret) if secret else None
+
+
+@functools.lru_cache(maxsize=32)
+def _decrypt_with(cipher: str, secret: str) -> str | None:
+    """Cached: the dispatcher asks for the key in effect on every pass."""
+    try:
+        return _fernet(secret).decrypt(cipher.encode()).decode()
+    except InvalidToken:
+        return None
+
+
+@functools.lru_cache(maxsize=4)
+def _fernet(secret: str) -> Fernet:
+    # Any string the operator chose becomes a 32-byte Fernet key; the label keeps it for this use only.
+    digest = hashlib.sha256(b"humanic/sending-credentials\0" + secret.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def _secret(settings: Settings, *, create: bool) -> str | None:
+    if settings.secret_key:
+        return settings.secret_key
+    if not settings.is_sqlite:
+        return None
+    path = settings.data_dir / SECRET_FILE
+    if not path.exists() and create:
+        _write_secret_once(path)
+    return path.read_text().strip() if path.exists() else None
+
+
+def _write_secret_once(path: Path) -> None:
+    """Written whole under a temporary name, then linked into place: two processes racing here both end up
+    reading the one that won, never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32) + "\n")
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
