@@ -23,6 +23,8 @@ from humanic_app.api.deps import get_db_engine
 from humanic_app.db import make_engine, session_scope
 from humanic_app.services import auth, sources
 from humanic_app.services.campaigns import library, store
+from humanic_app.settings import get_settings
+from tests.support.fake_resend import FakeResend
 from tests.support.postgres import create_postgres_database, drop_postgres_database, postgres_url_for
 
 # Random examples per operation, on top of the coverage phase's boundary and invalid values (which do not
@@ -61,15 +63,21 @@ def fuzz_key(fuzz_engine) -> str:
 
 
 @pytest.fixture(scope="module")
-def fuzz_api(fuzz_engine):
-    """The webhook's writer and the background hooks use the global engine, so it points here too."""
+def fuzz_api(fuzz_engine, tmp_path_factory):
+    """The webhook's writer and the background hooks use the global engine, so it points here too. Resend
+    is the local fake (a fuzzed key is tested against it), and a generated secret goes to a scratch folder."""
     db.use_engine(fuzz_engine)
     api = build_api()
     api.dependency_overrides[get_db_engine] = lambda: fuzz_engine
-    try:
-        yield api
-    finally:
-        db.use_engine(None)
+    with FakeResend() as fake, pytest.MonkeyPatch.context() as env:
+        env.setenv("RESEND_API_URL", fake.url)
+        env.setenv("HUMANIC_DATA_DIR", str(tmp_path_factory.mktemp("fuzz-data")))
+        get_settings.cache_clear()
+        try:
+            yield api
+        finally:
+            db.use_engine(None)
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")

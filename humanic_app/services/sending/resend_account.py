@@ -89,7 +89,8 @@ def register_webhook(*, api_key: str, api_url: str | None, public_url: str) -> R
     if not public_url.lower().startswith("https://"):
         raise RegistrationFailed(
             "Resend delivers webhooks only to a public https address: set Public URL (Settings → Workspace) "
-            "or HUMANIC_PUBLIC_URL to this app's https address, then click Register webhook."
+            "or HUMANIC_PUBLIC_URL to this app's https address, then click Register webhook. "
+            + _by_hand(webhook_endpoint("https://<this app's public address>"))
         )
     endpoint = webhook_endpoint(public_url)
     try:
@@ -121,11 +122,15 @@ def _json(response: httpx.Response) -> dict:
     return body if isinstance(body, dict) else {}
 
 
-def _refusal(response: httpx.Response, endpoint: str) -> str:
-    by_hand = (
-        f"In Resend → Webhooks add the endpoint {endpoint} for the events {', '.join(RESEND_EVENTS)}, and set "
+def _by_hand(endpoint: str) -> str:
+    return (
+        f"Instead, in Resend → Webhooks add the endpoint {endpoint} for the events {', '.join(RESEND_EVENTS)}, and set "
         "its signing secret as RESEND_WEBHOOK_SECRET."
     )
+
+
+def _refusal(response: httpx.Response, endpoint: str) -> str:
+    by_hand = _by_hand(endpoint)
     if _error_name(response) == "restricted_api_key":
         return "This key may only send, so Humanic cannot register its webhook. " + by_hand
     message = str(_json(response).get("message") or f"HTTP {response.status_code}")
