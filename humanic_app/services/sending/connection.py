@@ -94,16 +94,19 @@ def _notes(session: Session, now_in_effect: credentials.InEffect, unreadable: bo
 
 def connect(*, session: Session, api_key: str, settings: Settings | None = None) -> tuple[TestResult, str | None]:
     """Tests and stores a pasted key, then registers the webhook when it can. Returns the test result and
-    why the webhook was not registered (None when it was). A key Resend refuses is not stored."""
+    why the webhook was not registered (None when it was). A key Resend refuses is not stored. Resend is
+    called before anything is written: no database lock waits on the network."""
     settings = settings or get_settings()
     _require_editable(settings)
     key = credentials.validate_api_key(api_key)
     outcome = resend_account.check_key(api_key=key, api_url=settings.resend_api_url)
     if outcome in (KeyCheck.invalid, KeyCheck.unreachable):
         raise ValidationFailed({"api_key": CHECK_MESSAGES[outcome] + " The key was not saved."})
+    registered, problem = _register(session, key, settings)
     credentials.store_api_key(session=session, api_key=key, access=ACCESS_OF[outcome], settings=settings)
+    _keep(session, registered, settings)
     logger.info("resend api key stored (%s access)", outcome.value)
-    return TestResult(outcome, CHECK_MESSAGES[outcome]), register_webhook(session=session, settings=settings)
+    return TestResult(outcome, CHECK_MESSAGES[outcome]), problem
 
 
 def test_connection(*, session: Session, settings: Settings | None = None) -> TestResult:
@@ -124,18 +127,30 @@ def register_webhook(*, session: Session, settings: Settings | None = None) -> s
     now_in_effect = credentials.in_effect(session=session, settings=settings)
     if now_in_effect.api_key is None:
         return "No Resend key is set: there is no account to register the webhook in."
+    registered, problem = _register(session, now_in_effect.api_key, settings)
+    _keep(session, registered, settings)
+    return problem
+
+
+def _register(
+    session: Session, api_key: str, settings: Settings
+) -> tuple[resend_account.Registered | None, str | None]:
     if settings.resend_webhook_secret:
-        return ENV_SECRET_NOTE + " Humanic did not register another webhook."
+        return None, ENV_SECRET_NOTE + " Humanic did not register another webhook."
     if problem := credentials.storage_problem(settings=settings):
-        return problem
+        return None, problem
     try:
         registered = resend_account.register_webhook(
-            api_key=now_in_effect.api_key,
-            api_url=settings.resend_api_url,
-            public_url=_public_url(session, settings),
+            api_key=api_key, api_url=settings.resend_api_url, public_url=_public_url(session, settings)
         )
     except resend_account.RegistrationFailed as exc:
-        return str(exc)
+        return None, str(exc)
+    return registered, None
+
+
+def _keep(session: Session, registered: resend_account.Registered | None, settings: Settings) -> None:
+    if registered is None:
+        return
     credentials.store_webhook(
         session=session,
         webhook_id=registered.webhook_id,
@@ -144,7 +159,6 @@ def register_webhook(*, session: Session, settings: Settings | None = None) -> s
         settings=settings,
     )
     logger.info("resend webhook registered at %s", registered.endpoint)
-    return None
 
 
 def disconnect(*, session: Session, settings: Settings | None = None) -> None:
@@ -153,9 +167,10 @@ def disconnect(*, session: Session, settings: Settings | None = None) -> None:
     if settings.resend_api_key:
         raise ValidationFailed({"api_key": ENV_KEY_NOTE})
     key = credentials.in_effect(session=session, settings=settings).api_key
-    webhook_id = credentials.remove(session=session)
-    if key and webhook_id:
-        resend_account.unregister_webhook(api_key=key, api_url=settings.resend_api_url, webhook_id=webhook_id)
+    row = credentials.stored(session=session)
+    if key and row is not None and row.webhook_id:
+        resend_account.unregister_webhook(api_key=key, api_url=settings.resend_api_url, webhook_id=row.webhook_id)
+    credentials.remove(session=session)
     logger.info("resend api key removed: sending uses the local outbox")
 
 

@@ -147,17 +147,13 @@ def store_webhook(
     return row
 
 
-def remove(*, session: Session) -> str:
+def remove(*, session: Session) -> None:
     """Forgets the stored key and webhook secret: sending returns to the local outbox (unless the
-    environment sets a key). Returns the id of the webhook Humanic had registered ("" when none), for the
-    caller to unregister with the key it read before."""
+    environment sets a key)."""
     row = _stored_row(session=session)
-    if row is None:
-        return ""
-    webhook_id = row.webhook_id
-    session.delete(row)
-    session.flush()
-    return webhook_id
+    if row is not None:
+        session.delete(row)
+        session.flush()
 
 
 def _forget_webhook(row: SendingCredentials) -> None:
