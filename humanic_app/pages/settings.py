@@ -3,6 +3,7 @@
 import reflex as rx
 
 from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, toast
+from humanic_app.components.sending import sending_section
 from humanic_app.components.shell import page_shell
 from humanic_app.components.table import cell_text, data_table
 from humanic_app.components.ui import copy_text
@@ -425,6 +426,7 @@ def settings_page() -> rx.Component:
             section_id="workspace",
         ),
         _status_section(),
+        sending_section(),
         _users_section(),
         _password_section(),
         _api_keys_section(),

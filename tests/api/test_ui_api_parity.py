@@ -10,6 +10,7 @@ import reflex as rx
 import humanic_app.state
 from humanic_app.api import build_api
 
+SENDING = "/api/v1/settings/sending"
 SETTINGS, SOURCE, CAMPAIGN = "/api/v1/settings", "/api/v1/sources/{source_id}", "/api/v1/campaigns/{campaign_id}"
 
 # handler → the route doing the same thing
@@ -73,6 +74,11 @@ API_ROUTE = {
     "MessagesState.open_message": ("GET", "/api/v1/messages/{message_id}"),
     "MessagesState.act": ("POST", "/api/v1/messages/{message_id}/cancel"),  # and /retry
     "DomainsState.load": ("GET", "/api/v1/domains"),
+    "SendingState.load_sending": ("GET", SENDING),
+    "SendingState.save_key": ("PUT", SENDING),
+    "SendingState.test_connection": ("POST", SENDING + "/test"),
+    "SendingState.register_webhook": ("POST", SENDING + "/webhook"),
+    "SendingState.remove_key": ("DELETE", SENDING),
     "DomainsState.add": ("POST", "/api/v1/domains"),
     "DomainsState.verify": ("POST", "/api/v1/domains/{domain_id}/verify"),
 }
