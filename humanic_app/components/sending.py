@@ -76,7 +76,7 @@ def _key_form() -> rx.Component:
                 ),
                 rx.button("Save and test key", type="submit", white_space="nowrap"),
                 direction=rx.breakpoints(initial="column", sm="row"),
-                gap="3",
+                spacing="3",
                 width="100%",
             ),
             field_error(S.key_error, field_id=KEY_FIELD),
@@ -127,7 +127,7 @@ def _actions() -> rx.Component:
                 trigger_props={"size": "2"},
             ),
         ),
-        gap="3",
+        spacing="3",
         wrap="wrap",
     )
 

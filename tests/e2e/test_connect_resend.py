@@ -17,7 +17,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from humanic_app import routes
 from tests.e2e.helpers import FIRST_PAGE_TIMEOUT_MS, TIMEOUT_MS
-from tests.e2e.test_every_page import check
+from tests.e2e.test_every_page import LOOKS, check
 from tests.support.fake_resend import FakeResend
 from tests.support.look import WIDTHS
 from tests.support.server import PROJECT, RUNS_DIR, RunningApp, running_app
@@ -77,7 +77,7 @@ def _sending(page: Page):
 
 
 def _looks(browser, fresh: RunningApp, name: str) -> None:
-    for theme, width in (("light", "desktop"), ("dark", "phone")):
+    for theme, width in LOOKS:
         context = _context(browser, fresh, width, theme)
         try:
             page = _signed_in(context)
