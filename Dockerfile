@@ -6,7 +6,11 @@
 #   REFLEX_REDIS_URL     redis://host:6379/0 — with it, Reflex runs several workers that share state
 #   HUMANIC_DATA_DIR     where the SQLite database lives (default /app/data; mount a volume there)
 #   HUMANIC_PUBLIC_URL   the https:// address PostHog and recipients reach this app at
-#   RESEND_API_KEY       send through your Resend account; without it mail stays in the local outbox
+#   RESEND_API_KEY       send through your Resend account (wins over a key pasted in Settings → Sending); without
+#                        either, mail stays in the local outbox
+#   RESEND_WEBHOOK_SECRET  your Resend webhook's signing secret (default: the one Humanic registered, if any)
+#   HUMANIC_SECRET_KEY   encrypts secrets stored in the database (Settings → Sending); required on PostgreSQL to
+#                        store a key there, the same on every machine (SQLite: generated into HUMANIC_DATA_DIR)
 #   HUMANIC_SESSION_TTL_HOURS  how long a sign-in lasts (default 336)
 #   HUMANIC_TRUSTED_PROXIES  your reverse proxies' addresses/CIDRs (comma-separated): only their X-Forwarded-For
 #                        names the client whose sign-in attempts are counted
