@@ -2,8 +2,8 @@
 
 The Resend API key and webhook signing secret set in Settings → Sending, encrypted at rest.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-02 12:40:00
 """
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '0017'
-down_revision: str | None = '0016'
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
