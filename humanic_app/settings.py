@@ -31,6 +31,7 @@ class Settings:
     db_timeout_seconds: float = DEFAULT_DB_TIMEOUT_SECONDS
     resend_webhook_secret: str | None = None
     secret_key: str | None = None  # encrypts secrets stored in the database (services/sending/credentials.py)
+    dns_nameservers: tuple[str, ...] = ()  # the DMARC check's resolvers (ip or ip:port); () = the system's
 
     @property
     def is_sqlite(self) -> bool:
@@ -93,6 +94,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         db_timeout_seconds=_positive_seconds(
             "HUMANIC_DB_TIMEOUT_SECONDS", env.get("HUMANIC_DB_TIMEOUT_SECONDS"), DEFAULT_DB_TIMEOUT_SECONDS
         ),
+        dns_nameservers=tuple(s.strip() for s in (env.get("HUMANIC_DNS_NAMESERVERS") or "").split(",") if s.strip()),
     )
 
 

@@ -140,14 +140,9 @@ def _sender_for(api_key: str | None, api_url: str | None):
 
 def _public_url() -> str:
     from humanic_app.services import workspace
-    from humanic_app.settings import get_settings
 
-    settings = get_settings()
     with read_scope(get_engine()) as session:
-        ws = workspace.read_workspace(session=session)
-        return workspace.effective_public_url(
-            workspace=ws, env_public_url=settings.public_url, served_at=f"http://localhost:{settings.port}"
-        )
+        return workspace.links_base_url(workspace=workspace.read_workspace(session=session))
 
 
 def dispatch_once() -> None:

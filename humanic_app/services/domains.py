@@ -36,14 +36,16 @@ def configure_in_effect(*, session: Session) -> bool:
     return configure(api_key=found.api_key, api_url=found.api_url)
 
 
-def dmarc_record(name: str) -> dict[str, Any]:
+def dmarc_record(name: str, *, report_to: str = "") -> dict[str, Any]:
+    """The DMARC record to publish: `p=none` only asks for reports, so it can never cost a delivery;
+    `report_to` receives the daily aggregate reports."""
     return {
         "record": "DMARC",
         "name": f"_dmarc.{name}",
         "type": "TXT",
         "ttl": "Auto",
         "status": "recommended",
-        "value": "v=DMARC1; p=none;",
+        "value": "v=DMARC1; p=none;" + (f" rua=mailto:{report_to}" if report_to else ""),
     }
 
 

@@ -39,13 +39,18 @@ def url_for(*, session: Session, public_url: str, message_id: int) -> str:
     return public_url.rstrip("/") + PATH + token_for(session=session, message_id=message_id)
 
 
-def message_for_token(*, session: Session, token: str) -> Message | None:
+def token_is_genuine(*, session: Session, token: str) -> bool:
+    """Whether this token carries this workspace's signature (the message it names may not exist)."""
     message_id, _, signature = (token or "").partition(".")
     if not message_id.isdigit() or not signature:
+        return False
+    return hmac.compare_digest(signature.encode(), _signature(_key(session), int(message_id)).encode())
+
+
+def message_for_token(*, session: Session, token: str) -> Message | None:
+    if not token_is_genuine(session=session, token=token):
         return None
-    if not hmac.compare_digest(signature.encode(), _signature(_key(session), int(message_id)).encode()):
-        return None
-    return session.get(Message, int(message_id))
+    return session.get(Message, int(token.partition(".")[0]))
 
 
 def unsubscribe(*, session: Session, token: str) -> Contact | None:

@@ -155,6 +155,17 @@ def effective_public_url(*, workspace: Workspace, env_public_url: str | None, se
     return (workspace.public_url or env_public_url or served_at).rstrip("/")
 
 
+def links_base_url(*, workspace: Workspace) -> str:
+    """The address emails' links (unsubscribe) start with: what the dispatcher sends and activation checks.
+    Without a public URL set anywhere it is this machine's, which only the local outbox can live with."""
+    from humanic_app.settings import get_settings
+
+    settings = get_settings()
+    return effective_public_url(
+        workspace=workspace, env_public_url=settings.public_url, served_at=f"http://localhost:{settings.port}"
+    )
+
+
 def served_base_url(*, page_host: str, prod: bool, backend_port: int) -> str:
     """The address webhooks reach this app on, from the page's: the same in production (one port), the
     backend's port in dev mode (`make dev` serves the UI on 3000 and the API and webhooks on 8000)."""

@@ -11,7 +11,8 @@ def done(session, resend=False) -> dict[str, bool]:
 def test_checklist_follows_the_setup(session):
     assert [k for k, v in done(session).items() if v] == ["domain"]  # local outbox: no domain needed
     assert not any(done(session, resend=True).values())
-    world = World(session)  # sets a From address, connects and activates a source
+    world = World(session)  # sets a From address and a postal address, connects and activates a source
+    workspace.update_workspace(session=session, changes={"physical_address": ""})
     assert done(session) == {
         "from_address": True,
         "domain": True,
@@ -26,8 +27,9 @@ def test_checklist_follows_the_setup(session):
     world.send("user_signed_up", T0, email="ada@example.com")
     assert done(session)["mapping"]
     campaign = store.create_campaign(session=session, document=library.templates()["feature-adoption"])
-    store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.active)
     workspace.update_workspace(session=session, changes={"physical_address": "1 Main St"})
+    assert not done(session)["campaign"] and done(session)["address"]
+    store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.active)
     assert all(done(session).values())
     with_resend = {i.key: i for i in checklist.setup_checklist(session=session, resend_configured=True)}
     assert not with_resend["domain"].done and "acme.io is not added" in with_resend["domain"].hint

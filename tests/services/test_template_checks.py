@@ -71,8 +71,8 @@ def test_activation_and_send_test_refuse_a_step_that_cannot_render(session, html
     session.commit()
     with pytest.raises(ValidationFailed) as refused:
         store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.active)
-    assert "Step 2 cannot be rendered on the sample event" in refused.value.field_errors["status"]
-    assert reason in refused.value.field_errors["status"]
+    assert 'Step 2 (email "Hello") cannot be rendered on the sample event' in refused.value.field_errors["steps.1"]
+    assert reason in refused.value.field_errors["steps.1"]
     with pytest.raises(ValidationFailed) as refused:
         queue_test_send(
             session=session,
@@ -98,8 +98,8 @@ def test_activation_renders_on_the_latest_matching_event(session):
     world.send("user_signed_up", T0, plan="")
     with pytest.raises(ValidationFailed) as refused:
         store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.active)
-    assert "on event #" in refused.value.field_errors["status"]
-    assert "division by zero" in refused.value.field_errors["status"]
+    assert "on event #" in refused.value.field_errors["steps.1"]
+    assert "division by zero" in refused.value.field_errors["steps.1"]
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,9 @@ def linear(slug: str) -> dict[str, Any]:
 class World:
     def __init__(self, session: Session):
         self.session = session
-        workspace.update_workspace(session=session, changes={"from_email": "hello@acme.io"})
+        workspace.update_workspace(
+            session=session, changes={"from_email": "hello@acme.io", "physical_address": "1 Main St"}
+        )
         self.source = sources.create_source(session=session, name="Prod")
         sources.set_status(session=session, source_id=self.source.id, status=SourceStatus.active)
         session.commit()

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from humanic_app.models import Contact, Event, Message, Source
-from humanic_app.services import mapping, outbox, templates, workspace
+from humanic_app.services import composing, mapping, outbox, templates, workspace
 from humanic_app.services.campaigns.schema import CampaignDocument, Step, node_label, validate_document
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.services.samples import posthog_event
@@ -61,13 +61,15 @@ def preview_step(*, session: Session, document: dict[str, Any], step_index: int,
     if not isinstance(step, Step):
         return _failed(f"{node_label(doc, index)} is not an email: only email steps have a preview.", event)
     variables = variables_for_event(session=session, event=event)
-    variables["unsubscribe_url"] = PREVIEW_UNSUBSCRIBE_URL  # as the dispatcher does: never the event's own
     ws = workspace.read_workspace(session=session)
     try:
-        rendered = templates.as_sent(
-            templates.render(subject=step.subject, html=step.html, text=step.text, variables=variables),
-            address=ws.physical_address or "",
-            unsubscribe_url=variables["unsubscribe_url"],
+        rendered = composing.compose(
+            subject=step.subject,
+            html=step.html,
+            text=step.text,
+            variables=variables,
+            ws=ws,
+            unsubscribe_url=PREVIEW_UNSUBSCRIBE_URL,  # as the dispatcher does: never the event's own
         )
     except Exception as exc:  # whatever the template raises is what sending would hit: show it
         return _failed(f"Step {index + 1} cannot be rendered: {templates.describe_error(exc)}.", event)
@@ -76,7 +78,7 @@ def preview_step(*, session: Session, document: dict[str, Any], step_index: int,
         "html": rendered.html,
         "text": rendered.text,
         "missing": rendered.missing,
-        "from_address": workspace.from_address(ws),
+        "from_address": rendered.from_address,
         "event_id": event.id if event else None,
         "error": "",
     }

@@ -23,10 +23,10 @@ from humanic_app.models import (
     CampaignStatus,
     Enrolment,
     EnrolmentStatus,
-    Event,
     Message,
 )
-from humanic_app.services import outbox, templates, workspace
+from humanic_app.services import outbox
+from humanic_app.services.campaigns import guardrails
 from humanic_app.services.campaigns.schema import (
     CampaignDocument,
     WaitFor,
@@ -91,49 +91,14 @@ def update_campaign(*, session: Session, campaign_id: int, document: dict[str, A
     return campaign
 
 
-def activation_blockers(*, session: Session) -> list[str]:
-    """Why campaigns cannot go live yet, each with its fix."""
-    from humanic_app.services import domains
-    from humanic_app.services.sending import credentials
-
-    ws = workspace.get_workspace(session=session)
-    blockers = []
-    if not ws.from_email:
-        blockers.append("No default From address: set it in Settings → Default From address.")
-    elif problem := domains.sending_domain_problem(
-        session=session, from_email=ws.from_email, resend_configured=credentials.in_effect(session=session).configured
-    ):
-        blockers.append(problem)
-    return blockers
-
-
-def render_blockers(*, session: Session, campaign: Campaign) -> list[str]:
-    """Steps that fail to render on the latest event of the campaign's trigger (or the sample event):
-    such a step would fail every email it sends."""
-    from humanic_app.services.campaigns.preview import variables_for_event
-
-    event = session.exec(
-        select(Event).where(Event.event_name == campaign.trigger_event).order_by(col(Event.id).desc()).limit(1)
-    ).first()
-    variables = variables_for_event(session=session, event=event)
-    on = f"event #{event.id}" if event else "the sample event"
-    blockers = []
-    for index, step in validate_document(campaign.definition).emails():
-        if error := templates.render_error(subject=step.subject, html=step.html, text=step.text, variables=variables):
-            blockers.append(f"Step {index + 1} cannot be rendered on {on}: {error}. Fix its template first.")
-    return blockers
-
-
 def set_status(*, session: Session, campaign_id: int, status: CampaignStatus) -> Campaign:
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     if status == campaign.status:
         return campaign
     if status not in CAMPAIGN_TRANSITIONS[campaign.status]:
         raise ValidationFailed({"status": f"A {campaign.status.value} campaign cannot become {status.value}."})
-    if status == CampaignStatus.active and (
-        blockers := activation_blockers(session=session) + render_blockers(session=session, campaign=campaign)
-    ):
-        raise ValidationFailed({"status": "Cannot activate yet. " + " ".join(blockers)})
+    if status == CampaignStatus.active:
+        guardrails.require_ready(session=session, campaign=campaign)
     if status == CampaignStatus.archived:
         enrolment_ids = select(Enrolment.id).where(
             Enrolment.campaign_id == campaign.id, Enrolment.status == EnrolmentStatus.active

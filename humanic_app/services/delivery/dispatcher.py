@@ -39,7 +39,7 @@ from humanic_app.models import (
     WorkspaceStatus,
 )
 from humanic_app.models.rows import id_of
-from humanic_app.services import domains, outbox, stats, templates, unsubscribe, workspace
+from humanic_app.services import composing, domains, outbox, stats, templates, unsubscribe, workspace
 from humanic_app.services.campaigns import rules
 from humanic_app.services.delivery.senders import OutgoingEmail, Sender, SendResult
 
@@ -209,7 +209,7 @@ def _gate(
 def _envelope(session: Session, message: Message, public_url: str) -> tuple[str, dict[str, str], list[dict[str, str]]]:
     """Unsubscribe URL, RFC 8058 headers and tags: derived from the message alone, so a replay matches."""
     unsubscribe_url = unsubscribe.url_for(session=session, public_url=public_url, message_id=id_of(message))
-    headers = {"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    headers = composing.unsubscribe_headers(unsubscribe_url)
     tags = [
         {"name": "campaign", "value": str(message.campaign_id or "test")},
         {"name": "step", "value": str(message.step_index)},
@@ -226,23 +226,24 @@ def _render(
     contact = facts.contacts.get(message.contact_id) if message.contact_id else None
     variables = dict(contact.properties) if contact else {}
     variables.update(message.variables or {})
-    unsubscribe_url, headers, tags = _envelope(session, message, public_url)
-    variables["unsubscribe_url"] = unsubscribe_url
-    rendered = templates.as_sent(
-        templates.render(subject=step["subject"], html=step["html"], text=step.get("text"), variables=variables),
-        address=ws.physical_address or "",
+    unsubscribe_url, _, tags = _envelope(session, message, public_url)
+    composed = composing.compose(
+        subject=step["subject"],
+        html=step["html"],
+        text=step.get("text"),
+        variables=variables,
+        ws=ws,
         unsubscribe_url=unsubscribe_url,
     )
-    subject = ("[Test] " if message.is_test else "") + rendered.subject
     return OutgoingEmail(
         message_id=id_of(message),
         idempotency_key=message.idempotency_key,
-        from_address=workspace.from_address(ws),
+        from_address=composed.from_address,
         to=message.to_email,
-        subject=subject,
-        html=rendered.html,
-        text=rendered.text,
-        headers=headers,
+        subject=("[Test] " if message.is_test else "") + composed.subject,
+        html=composed.html,
+        text=composed.text,
+        headers=composed.headers,
         tags=tags,
     )
 

@@ -1,0 +1,50 @@
+"""The email as it leaves: the step rendered with its variables, the footer every email carries (postal
+address and unsubscribe link) and the RFC 8058 one-click headers. One builder for the dispatcher (what is
+sent), the campaign preview (what is shown) and the activation guardrails (what is checked), so the three
+can never disagree."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from humanic_app.models import Workspace
+from humanic_app.services import templates, workspace
+
+ONE_CLICK = "List-Unsubscribe=One-Click"
+
+
+@dataclasses.dataclass(frozen=True)
+class Composed:
+    from_address: str
+    subject: str
+    html: str
+    text: str
+    headers: dict[str, str]
+    missing: list[str]
+
+
+def unsubscribe_headers(unsubscribe_url: str) -> dict[str, str]:
+    """RFC 8058: the link in List-Unsubscribe, and List-Unsubscribe-Post saying a POST to it unsubscribes."""
+    return {"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": ONE_CLICK}
+
+
+def compose(
+    *, subject: str, html: str, text: str | None, variables: dict[str, Any], ws: Workspace, unsubscribe_url: str
+) -> Composed:
+    """Raises whatever the template raises: the caller decides what a render failure costs."""
+    rendered = templates.as_sent(
+        templates.render(
+            subject=subject, html=html, text=text, variables={**variables, "unsubscribe_url": unsubscribe_url}
+        ),
+        address=ws.physical_address or "",
+        unsubscribe_url=unsubscribe_url,
+    )
+    return Composed(
+        from_address=workspace.from_address(ws),
+        subject=rendered.subject,
+        html=rendered.html,
+        text=rendered.text,
+        headers=unsubscribe_headers(unsubscribe_url),
+        missing=rendered.missing,
+    )
