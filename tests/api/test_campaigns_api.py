@@ -45,7 +45,7 @@ def test_status_changes_and_activation_refusal(authed):
     campaign = authed.post("/api/v1/campaigns", json=DROP_OFF).json()
     refused = authed.post(f"/api/v1/campaigns/{campaign['id']}/activate")
     assert refused.status_code == 422 and "From address" in refused.json()["detail"][0]["msg"]
-    authed.put("/api/v1/settings", json={"from_email": "hello@acme.io"})
+    authed.put("/api/v1/settings", json={"from_email": "hello@acme.io", "physical_address": "1 Main St"})
     assert authed.post(f"/api/v1/campaigns/{campaign['id']}/activate").json()["status"] == "active"
     second = authed.post("/api/v1/campaigns", json=DROP_OFF).json()
     assert authed.post(f"/api/v1/campaigns/{second['id']}/activate").json()["overlapping_active_campaigns"] == [

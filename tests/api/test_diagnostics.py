@@ -38,7 +38,9 @@ def test_troubleshooting_findings(client, authed, source, engine, monkeypatch):
     assert "user_signed_up" in found["unused_events"]["problem"]
     assert f"silent_source:{source['id']}" not in found
 
-    authed.put("/api/v1/settings", json={"from_email": "hello@acme.io", "status": "paused"})
+    authed.put(
+        "/api/v1/settings", json={"from_email": "hello@acme.io", "physical_address": "1 Main St", "status": "paused"}
+    )
     for _ in range(2):
         campaign = authed.post("/api/v1/campaigns", json=library.templates()["onboarding-activation"]).json()
         authed.post(f"/api/v1/campaigns/{campaign['id']}/activate")
@@ -128,7 +130,7 @@ def test_counters_follow_the_webhook_and_processing(client, authed, source, engi
 def test_quiet_source_and_campaign_triggers_that_never_arrive_or_never_match(
     client, authed, source, engine, monkeypatch
 ):
-    authed.put("/api/v1/settings", json={"from_email": "hello@acme.io"})
+    authed.put("/api/v1/settings", json={"from_email": "hello@acme.io", "physical_address": "1 Main St"})
     authed.post(f"/api/v1/sources/{source['id']}/activate")
     onboarding = authed.post("/api/v1/campaigns", json=library.templates()["onboarding-activation"]).json()
     authed.post(f"/api/v1/campaigns/{onboarding['id']}/activate")
@@ -158,7 +160,7 @@ def test_quiet_source_and_campaign_triggers_that_never_arrive_or_never_match(
 
 
 def test_repeated_deliveries_and_a_paused_campaign_holding_due_emails(client, authed, source, engine):
-    authed.put("/api/v1/settings", json={"from_email": "hello@acme.io"})
+    authed.put("/api/v1/settings", json={"from_email": "hello@acme.io", "physical_address": "1 Main St"})
     authed.post(f"/api/v1/sources/{source['id']}/activate")
     campaign = authed.post("/api/v1/campaigns", json=library.templates()["onboarding-activation"]).json()
     authed.post(f"/api/v1/campaigns/{campaign['id']}/activate")

@@ -9,6 +9,15 @@ from tests.support.fake_resend import FakeResend
 
 
 @pytest.fixture
+def no_dns(monkeypatch):
+    """The DMARC check's resolver: nothing published, and never the network."""
+    from humanic_app.services import dmarc
+
+    checker = dmarc.DmarcChecker(lambda name: [])
+    monkeypatch.setattr(dmarc, "default_checker", lambda: checker)
+
+
+@pytest.fixture
 def fake_resend(monkeypatch):
     before = (resend.api_key, resend.api_url)
     with FakeResend() as fake:
@@ -25,13 +34,16 @@ def test_local_outbox_mode_needs_no_domain(authed, monkeypatch):
     get_settings.cache_clear()
     response = authed.post("/api/v1/domains", json={"name": "mail.acme.io"})
     assert response.status_code == 422 and "no sending domain is needed" in response.json()["detail"][0]["msg"]
-    authed.put("/api/v1/settings", json={"from_email": "hello@mail.acme.io"})
+    authed.put("/api/v1/settings", json={"from_email": "hello@mail.acme.io", "physical_address": "1 Main St"})
     campaign = authed.post("/api/v1/campaigns", json=library.templates()["feature-adoption"]).json()
     assert authed.post(f"/api/v1/campaigns/{campaign['id']}/activate").status_code == 200
 
 
-def test_add_verify_and_gate_activation(authed, fake_resend):
-    authed.put("/api/v1/settings", json={"from_email": "hello@mail.acme.io"})
+def test_add_verify_and_gate_activation(authed, fake_resend, no_dns):
+    authed.put(
+        "/api/v1/settings",
+        json={"from_email": "hello@mail.acme.io", "physical_address": "1 Main St", "public_url": "https://h.acme.io"},
+    )
     campaign = authed.post("/api/v1/campaigns", json=library.templates()["feature-adoption"]).json()
     refused = authed.post(f"/api/v1/campaigns/{campaign['id']}/activate")
     assert refused.status_code == 422 and "mail.acme.io is not added" in refused.json()["detail"][0]["msg"]

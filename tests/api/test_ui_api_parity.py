@@ -66,7 +66,8 @@ API_ROUTE = {
     "CampaignsState.send_test": ("POST", CAMPAIGN + "/test-send"),
     "CampaignsState.refresh_counts": ("GET", CAMPAIGN + "/journey"),
     "CampaignsState.poll_counts": ("GET", CAMPAIGN + "/journey"),  # the same counts, read on a timer
-    "CampaignsState.confirm_save": ("PUT", CAMPAIGN),  # after POST …/edit-preview said what happens
+    "CampaignsState.confirm_save": ("PUT", CAMPAIGN),
+    "ActivationState.check": ("GET", CAMPAIGN + "/readiness"),  # after POST …/edit-preview said what happens
     "MessagesState.load": ("GET", "/api/v1/messages"),
     "MessagesState.refresh": ("GET", "/api/v1/messages"),
     "MessagesState.search": ("GET", "/api/v1/messages"),

@@ -10,7 +10,7 @@ from humanic_app.api.errors import responses
 from humanic_app.api.fields import REQUEST_MODEL_CONFIG, Email, RowId, WholeNumber
 from humanic_app.models import CampaignStatus
 from humanic_app.models.rows import id_of
-from humanic_app.services.campaigns import store
+from humanic_app.services.campaigns import guardrails, store
 from humanic_app.services.campaigns.schema import CampaignDocument
 
 router = APIRouter(route_class=TransactionRoute, prefix="/campaigns", tags=["campaigns"])
@@ -108,9 +108,22 @@ def put(campaign_id: RowId, document: dict[str, Any], session: SessionDep) -> di
     return _out(session, store.update_campaign(session=session, campaign_id=campaign_id, document=document))
 
 
+@router.get(
+    "/{campaign_id}/readiness",
+    summary="What activating it would meet: blockers (refused, each with its field and fix) and warnings (DMARC)",
+    responses=responses(404, 422),
+)
+def readiness(campaign_id: RowId, session: SessionDep) -> dict[str, Any]:
+    campaign = store.get_campaign(session=session, campaign_id=campaign_id)
+    return guardrails.readiness_as_dict(session=session, campaign=campaign)
+
+
 def _status_route(target: CampaignStatus, summary: str):
     def change(campaign_id: RowId, session: SessionDep) -> dict[str, Any]:
-        return _out(session, store.set_status(session=session, campaign_id=campaign_id, status=target))
+        answer = _out(session, store.set_status(session=session, campaign_id=campaign_id, status=target))
+        if target == CampaignStatus.active:  # activated: what still deserves attention, without refusing
+            answer["warnings"] = guardrails.warnings_as_list(guardrails.dmarc_check(session=session))
+        return answer
 
     router.add_api_route(
         f"/{{campaign_id}}/{_VERBS[target]}",
@@ -123,7 +136,11 @@ def _status_route(target: CampaignStatus, summary: str):
 
 
 _VERBS = {CampaignStatus.active: "activate", CampaignStatus.paused: "pause", CampaignStatus.archived: "archive"}
-_status_route(CampaignStatus.active, "Activate (refused with the reason when sending is not set up)")
+_status_route(
+    CampaignStatus.active,
+    "Activate (422 naming each blocker by field: from_email, from_domain, physical_address, public_url, steps.N; "
+    "the answer's `warnings` hold the DMARC notice)",
+)
 _status_route(CampaignStatus.paused, "Pause: pending steps are held")
 _status_route(CampaignStatus.archived, "Archive: pending steps are cancelled")
 

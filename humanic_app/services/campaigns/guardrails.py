@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import html as html_lib
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
@@ -197,3 +198,32 @@ def dmarc_warning(check: dmarc.DmarcCheck | None) -> str:
         f"{check.domain} has no DMARC record. Gmail and Yahoo expect one from bulk senders; sending goes "
         "ahead, but add this TXT record at your DNS provider:"
     )
+
+
+def warnings_as_list(check: dmarc.DmarcCheck | None) -> list[dict[str, str]]:
+    """The non-blocking warnings as the API answers them (the DMARC one, with the record to add)."""
+    if not (problem := dmarc_warning(check)) or check is None:
+        return []
+    return [
+        {
+            "field": "dmarc",
+            "status": check.status.value,
+            "problem": problem,
+            "record_name": check.record_name,
+            "record_type": "TXT",
+            "record_value": check.record_value,
+            "record": check.record,
+        }
+    ]
+
+
+def readiness_as_dict(
+    *, session: Session, campaign: Campaign, checker: dmarc.DmarcChecker | None = None
+) -> dict[str, Any]:
+    """What activating this campaign would meet: the blockers (refused) and the warnings (not refused)."""
+    found = blockers(session=session, campaign=campaign)
+    return {
+        "ready": not found,
+        "blockers": [dataclasses.asdict(b) for b in found],
+        "warnings": warnings_as_list(dmarc_check(session=session, checker=checker)),
+    }
