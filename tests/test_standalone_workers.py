@@ -82,7 +82,9 @@ def _purge_runs(paths: list[Path]) -> list[tuple[datetime, int]]:
 
 def _setup(engine) -> int:
     with Session(engine) as session:
-        workspace.update_workspace(session=session, changes={"from_email": "hello@acme.io", "physical_address": "1 Main St"})
+        workspace.update_workspace(
+            session=session, changes={"from_email": "hello@acme.io", "physical_address": "1 Main St"}
+        )
         source = sources.create_source(session=session, name="Prod")
         sources.set_status(session=session, source_id=source.id, status=SourceStatus.active)
         campaign = store.create_campaign(

@@ -8,6 +8,7 @@ from reflex.vars import FunctionStringVar, FunctionVar, ObjectVar
 from reflex.vars.function import ArgsFunctionOperation
 
 from humanic_app import routes
+from humanic_app.components.activation import activation_area
 from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, long_text, toast
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.table import cell_text, data_table
@@ -504,6 +505,7 @@ def _builder() -> rx.Component:
             notice(S.message, "green", "check", size="1", id="campaign-message", role="status"),
             edit_effects_panel(),
             _builder_actions(),
+            activation_area((S.editing_id != 0) & (S.editing_status != "active")),
             rx.el.details(
                 rx.el.summary("YAML (paste to import)"),
                 rx.vstack(

@@ -15,9 +15,10 @@ from humanic_app import clock, routes
 from humanic_app.models import CampaignStatus
 from humanic_app.models.rows import id_of
 from humanic_app.services import event_log, wording, workspace
-from humanic_app.services.campaigns import library, preview, store
+from humanic_app.services.campaigns import guardrails, library, preview, store
 from humanic_app.services.errors import ServiceError, ValidationFailed
 from humanic_app.state import journey_counts, journey_form as form
+from humanic_app.state.activation import ActivationState
 from humanic_app.state.auth import AuthState, field_messages, signed_in
 from humanic_app.state.journey_form import ConditionRow, NodeRow, PathCondition
 
@@ -113,6 +114,12 @@ def _test_send_problem(exc) -> str:
             for field, m in exc.field_errors.items()
         )
     return str(exc)
+
+
+def _status_refusal(exc: ServiceError) -> str:
+    """A refused status change in one sentence; an activation's refusal says so first."""
+    said = " ".join(field_messages(exc).values())
+    return said if "status" in field_messages(exc) else f"Cannot activate yet. {said}"
 
 
 def _yaml_problem(exc: Exception) -> str:
@@ -283,6 +290,7 @@ class CampaignsState(AuthState):
         self.overlap_warning = self.message = ""
         self._load_preview_events()
         self._show_preview()
+        return ActivationState.check("")
 
     @rx.event
     @signed_in
@@ -304,6 +312,7 @@ class CampaignsState(AuthState):
         self.builder_open, self.message = True, ""
         self._load_preview_events()
         self._show_preview()
+        return ActivationState.check(str(self.editing_id))
 
     @rx.event
     def close_builder(self):
@@ -574,11 +583,13 @@ class CampaignsState(AuthState):
                 self._show_effects(effects)
                 return
         self._save()
+        return ActivationState.check(str(self.editing_id))
 
     @rx.event
     @signed_in
     def confirm_save(self):
         self._save()
+        return ActivationState.check(str(self.editing_id))
 
     @rx.event
     @signed_in
@@ -700,9 +711,7 @@ class CampaignsState(AuthState):
     @signed_in
     def change_status(self, campaign_id: str, status: str):
         self.message, self.status_fix = "", ""
-        with self._service_call(
-            "status_error", words=lambda exc: " ".join(field_messages(exc).values()), catch=ValidationFailed
-        ) as session:
+        with self._service_call("status_error", words=_status_refusal, catch=ValidationFailed) as session:
             campaign = store.set_status(session=session, campaign_id=int(campaign_id), status=CampaignStatus(status))
             overlaps = store.overlapping_triggers(session=session, campaign=campaign)
             self.message = f"{campaign.name} is now {campaign.status.value}."
@@ -714,10 +723,12 @@ class CampaignsState(AuthState):
             self._refresh_findings(session)
         if self.status_error and status == "active":
             with self._service_call() as session:
-                self.status_fix = (
-                    routes.SETTINGS if not workspace.get_workspace(session=session).from_email else routes.DOMAINS
-                )
+                campaign = store.get_campaign(session=session, campaign_id=int(campaign_id))
+                found = guardrails.blockers(session=session, campaign=campaign)
+                self.status_fix = next((b.href for b in found if b.href != routes.CAMPAIGNS), "")
         self._refresh_list()  # refused or not: the list shows each campaign's status as stored
+        if int(campaign_id) == self.editing_id:  # the activation area follows the new status and settings
+            return ActivationState.check(campaign_id)
 
     def _load_preview_events(self) -> None:
         with self._service_call() as session:

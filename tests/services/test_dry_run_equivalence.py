@@ -242,7 +242,9 @@ def _predicted(result: dict) -> tuple[set, list]:
 
 
 def _setup(session: Session):
-    workspace.update_workspace(session=session, changes={"from_email": "hello@acme.io", "physical_address": "1 Main St", "frequency_cap": 0})
+    workspace.update_workspace(
+        session=session, changes={"from_email": "hello@acme.io", "physical_address": "1 Main St", "frequency_cap": 0}
+    )
     default = sources.create_source(session=session, name="PostHog")
     custom = sources.create_source(session=session, name="Custom")
     session.flush()

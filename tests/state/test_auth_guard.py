@@ -3,6 +3,7 @@
 import pytest
 
 from humanic_app.state import auth as auth_state
+from humanic_app.state.activation import ActivationState
 from humanic_app.state.campaigns import CampaignsState
 from humanic_app.state.contacts import ContactsState
 from humanic_app.state.domains import DomainsState
@@ -72,7 +73,16 @@ def test_every_settings_handler_is_guarded():
 
 @pytest.mark.parametrize(
     "state",
-    [SettingsState, IntegrationsState, EventLogState, ContactsState, CampaignsState, MessagesState, DomainsState],
+    [
+        SettingsState,
+        IntegrationsState,
+        EventLogState,
+        ContactsState,
+        CampaignsState,
+        MessagesState,
+        DomainsState,
+        ActivationState,
+    ],
 )
 def test_every_page_handler_is_guarded(state):
     handlers = {n: h for n, h in state.event_handlers.items() if n not in UNGUARDED_BY_DESIGN}

@@ -71,12 +71,12 @@ def require_ready(*, session: Session, campaign: Campaign) -> None:
 def _sender_blockers(session: Session, ws: Workspace, through_resend: bool) -> list[Blocker]:
     found = []
     if not ws.from_email:
-        problem = "No default From address: set it in Settings → Default From address."
-        found.append(Blocker("from_email", problem, routes.SETTINGS))
-    elif problem := domains.sending_domain_problem(
+        no_from = "No default From address: set it in Settings → Default From address."
+        found.append(Blocker("from_email", no_from, routes.SETTINGS))
+    elif unverified := domains.sending_domain_problem(
         session=session, from_email=ws.from_email, resend_configured=through_resend
     ):
-        found.append(Blocker("from_domain", problem, routes.DOMAINS))
+        found.append(Blocker("from_domain", unverified, routes.DOMAINS))
     if not ws.physical_address.strip():
         found.append(
             Blocker(
