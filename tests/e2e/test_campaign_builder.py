@@ -75,6 +75,7 @@ def test_build_preview_activate_drop_off_recovery(signed_in_page, app_url):
     expect(page.locator("#campaigns-error")).to_contain_text("From address")
     page.goto("/settings")
     page.fill("#settings-from-email", "shop@acme.io")
+    page.fill("#settings-physical-address", "1 Main St, Springfield")
     page.get_by_role("button", name="Save settings").click()
     expect(page.locator("#settings-saved")).to_be_visible()
     page.goto("/campaigns")

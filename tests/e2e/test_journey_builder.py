@@ -28,7 +28,9 @@ def hook(contexts, browser, app_url, owner) -> str:  # noqa: F811
     page = signed_in(contexts, browser, app_url, owner, "light", "desktop")
     shop = page.request.post(f"{app_url}/api/v1/sources", data={"name": f"Journey shop {MARK}"}).json()
     assert page.request.post(f"{app_url}/api/v1/sources/{shop['id']}/activate").ok
-    assert page.request.put(f"{app_url}/api/v1/settings", data={"from_email": "shop@acme.io"}).ok
+    assert page.request.put(
+        f"{app_url}/api/v1/settings", data={"from_email": "shop@acme.io", "physical_address": "1 Main St, Springfield"}
+    ).ok
     return shop["webhook_url"].replace("http://testserver", app_url)
 
 

@@ -36,7 +36,9 @@ def _hook(page, app_url, name):
 
 def test_destructive_actions_confirm_saying_the_consequence(signed_in_page, app_url, settings_kept):
     page = signed_in_page
-    assert page.request.put(f"{app_url}/api/v1/settings", data={"from_email": "hi@acme.io"}).ok
+    assert page.request.put(
+        f"{app_url}/api/v1/settings", data={"from_email": "hi@acme.io", "physical_address": "1 Main St, Springfield"}
+    ).ok
     _, hook = _hook(page, app_url, "Confirm journey")
     campaign = page.request.post(f"{app_url}/api/v1/campaigns", data=ONE_STEP).json()
     assert page.request.post(f"{app_url}/api/v1/campaigns/{campaign['id']}/activate").ok
@@ -307,7 +309,9 @@ def test_send_test_answers_beside_its_field(signed_in_page):
 
 def test_no_stale_screens(signed_in_page, app_url, owner, settings_kept):
     page = signed_in_page
-    assert page.request.put(f"{app_url}/api/v1/settings", data={"from_email": "hi@acme.io"}).ok
+    assert page.request.put(
+        f"{app_url}/api/v1/settings", data={"from_email": "hi@acme.io", "physical_address": "1 Main St, Springfield"}
+    ).ok
     for name in ("Stale A", "Stale B"):
         doc = {**ONE_STEP, "name": name, "trigger": {"event": "stale_trigger"}}
         assert page.request.post(f"{app_url}/api/v1/campaigns", data=doc).ok

@@ -211,3 +211,23 @@ def test_dmarc_answers_are_cached_briefly():
     fake.fail = None
     now[0] += 31  # a failure is remembered for less time: the next look may succeed
     assert checker.check(domain="acme.io", report_to="a@acme.io").status == dmarc.DmarcStatus.missing
+
+
+def test_the_real_lookup_through_dnspython_against_a_local_server():
+    """dnspython's resolver asking a DNS server on this machine: found, missing, and a server that never
+    answers read as a failed check (within the lookup's lifetime), never as an error."""
+    import socket
+
+    from tests.support.fake_dns import FakeDns as LocalDnsServer
+
+    with LocalDnsServer({"_dmarc.acme.io": ["v=DMARC1; p=quarantine"]}) as server:
+        checker = dmarc.DmarcChecker(dmarc.dns_lookup((server.nameserver,)))
+        assert checker.check(domain="news.acme.io", report_to="").found == "v=DMARC1; p=quarantine"
+        assert checker.check(domain="other.test", report_to="").status == dmarc.DmarcStatus.missing
+        assert server.asked == ["_dmarc.news.acme.io", "_dmarc.acme.io", "_dmarc.other.test"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        host, port = silent.getsockname()
+        lookup = dmarc.dns_lookup((f"{host}:{port}",), lifetime=0.5)
+        check = dmarc.DmarcChecker(lookup).check(domain="acme.io", report_to="")
+    assert check.status == dmarc.DmarcStatus.unknown and check.reason == "the DNS lookup timed out"
