@@ -11,6 +11,7 @@ import dataclasses
 import reflex as rx
 
 from humanic_app import routes
+from humanic_app.services import workspace
 from humanic_app.services.campaigns import guardrails, store
 from humanic_app.state.auth import AuthState, signed_in
 
@@ -48,6 +49,7 @@ class ActivationState(AuthState):
         with self._service_call() as session:
             campaign = store.get_campaign(session=session, campaign_id=self.campaign_id)
             found = guardrails.blockers(session=session, campaign=campaign)
+            from_email = workspace.get_workspace(session=session).from_email
         self.blockers = [
             BlockerRow(
                 field=b.field,
@@ -58,14 +60,7 @@ class ActivationState(AuthState):
             for b in found
         ]
         yield
-        checked = await asyncio.to_thread(self._dmarc)
+        checked = await asyncio.to_thread(guardrails.dmarc_check, from_email=from_email)
         if checked is not None and (warning := guardrails.dmarc_warning(checked)):
             self.dmarc_warning, self.dmarc_record = warning, checked.record
             self.dmarc_record_name, self.dmarc_record_value = checked.record_name, checked.record_value
-
-    @staticmethod
-    def _dmarc():
-        from humanic_app.db import read_scope
-
-        with read_scope() as session:
-            return guardrails.dmarc_check(session=session)

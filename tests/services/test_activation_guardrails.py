@@ -155,9 +155,11 @@ class FakeDns:
         return self.records.get(name, [])
 
 
-def _dmarc(session, fake: FakeDns, *, through_resend=True, checker=None):
-    checker = checker or dmarc.DmarcChecker(fake)
-    return guardrails.dmarc_check(session=session, checker=checker, sending_through_resend=through_resend)
+def _dmarc(session, fake: FakeDns, *, through_resend=True):
+    from_email = workspace.read_workspace(session=session).from_email
+    return guardrails.dmarc_check(
+        from_email=from_email, checker=dmarc.DmarcChecker(fake), sending_through_resend=through_resend
+    )
 
 
 def test_dmarc_found_missing_and_the_record_to_add(session):

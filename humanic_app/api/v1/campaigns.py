@@ -4,12 +4,14 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
 from humanic_app.api.deps import SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import REQUEST_MODEL_CONFIG, Email, RowId, WholeNumber
 from humanic_app.models import CampaignStatus
 from humanic_app.models.rows import id_of
+from humanic_app.services import dmarc, workspace
 from humanic_app.services.campaigns import guardrails, store
 from humanic_app.services.campaigns.schema import CampaignDocument
 
@@ -115,14 +117,22 @@ def put(campaign_id: RowId, document: dict[str, Any], session: SessionDep) -> di
 )
 def readiness(campaign_id: RowId, session: SessionDep) -> dict[str, Any]:
     campaign = store.get_campaign(session=session, campaign_id=campaign_id)
-    return guardrails.readiness_as_dict(session=session, campaign=campaign)
+    found = guardrails.blockers(session=session, campaign=campaign)
+    return guardrails.readiness_as_dict(found=found, check=_dmarc_after_commit(session))
+
+
+def _dmarc_after_commit(session: Session) -> dmarc.DmarcCheck | None:
+    """The DMARC check, once this request's transaction is over: a DNS lookup must not hold the write turn."""
+    from_email = workspace.read_workspace(session=session).from_email
+    session.commit()
+    return guardrails.dmarc_check(from_email=from_email)
 
 
 def _status_route(target: CampaignStatus, summary: str):
     def change(campaign_id: RowId, session: SessionDep) -> dict[str, Any]:
         answer = _out(session, store.set_status(session=session, campaign_id=campaign_id, status=target))
         if target == CampaignStatus.active:  # activated: what still deserves attention, without refusing
-            answer["warnings"] = guardrails.warnings_as_list(guardrails.dmarc_check(session=session))
+            answer["warnings"] = guardrails.warnings_as_list(_dmarc_after_commit(session))
         return answer
 
     router.add_api_route(

@@ -173,16 +173,14 @@ def _unsubscribe_missing(session: Session, email: composing.Composed, url: str, 
 
 
 def dmarc_check(
-    *, session: Session, checker: dmarc.DmarcChecker | None = None, sending_through_resend: bool | None = None
+    *, from_email: str, sending_through_resend: bool, checker: dmarc.DmarcChecker | None = None
 ) -> dmarc.DmarcCheck | None:
     """The DMARC warning's facts for the From domain; None without a From address, or with the local
-    outbox (nothing is sent, so no DNS question is asked). It may wait for DNS (a few seconds at most):
-    call it off the event loop."""
-    through_resend = resend_configured(session=session) if sending_through_resend is None else sending_through_resend
-    ws = workspace.read_workspace(session=session)
-    if not through_resend or "@" not in ws.from_email:
+    outbox (nothing is sent, so no DNS question is asked). It may wait for DNS (a few seconds at most), so
+    it takes no session: call it outside any write transaction, and off the event loop."""
+    if not sending_through_resend or "@" not in from_email:
         return None
-    return (checker or dmarc.default_checker()).check(domain=ws.from_email.rsplit("@", 1)[1], report_to=ws.from_email)
+    return (checker or dmarc.default_checker()).check(domain=from_email.rsplit("@", 1)[1], report_to=from_email)
 
 
 def dmarc_warning(check: dmarc.DmarcCheck | None) -> str:
@@ -217,13 +215,10 @@ def warnings_as_list(check: dmarc.DmarcCheck | None) -> list[dict[str, str]]:
     ]
 
 
-def readiness_as_dict(
-    *, session: Session, campaign: Campaign, checker: dmarc.DmarcChecker | None = None
-) -> dict[str, Any]:
-    """What activating this campaign would meet: the blockers (refused) and the warnings (not refused)."""
-    found = blockers(session=session, campaign=campaign)
+def readiness_as_dict(*, found: list[Blocker], check: dmarc.DmarcCheck | None) -> dict[str, Any]:
+    """What activating a campaign would meet, as the API answers it: blockers (refused) and warnings."""
     return {
         "ready": not found,
         "blockers": [dataclasses.asdict(b) for b in found],
-        "warnings": warnings_as_list(dmarc_check(session=session, checker=checker)),
+        "warnings": warnings_as_list(check),
     }
