@@ -95,6 +95,8 @@ def _open_campaign(page: Page) -> None:
 @pytest.mark.parametrize(("theme", "width"), LOOKS)
 def test_the_activation_area_looks(browser, gated, campaign_id, theme, width):
     with _signed_in(browser, gated, theme, width) as page:
+        readiness = page.request.get(f"{gated.url}/api/v1/campaigns/{campaign_id}/readiness").json()
+        assert [b["field"] for b in readiness["blockers"]] == ["physical_address"], readiness
         _open_campaign(page)
         expect(page.locator(".activation-blocker")).to_have_count(1)
         expect(page.locator("#dmarc-warning")).to_contain_text(RECORD)
