@@ -50,6 +50,7 @@ class ActivationState(AuthState):
             campaign = store.get_campaign(session=session, campaign_id=self.campaign_id)
             found = guardrails.blockers(session=session, campaign=campaign)
             from_email = workspace.get_workspace(session=session).from_email
+            through_resend = guardrails.resend_configured(session=session)
         self.blockers = [
             BlockerRow(
                 field=b.field,
@@ -60,7 +61,9 @@ class ActivationState(AuthState):
             for b in found
         ]
         yield
-        checked = await asyncio.to_thread(guardrails.dmarc_check, from_email=from_email)
+        checked = await asyncio.to_thread(
+            guardrails.dmarc_check, from_email=from_email, sending_through_resend=through_resend
+        )
         if checked is not None and (warning := guardrails.dmarc_warning(checked)):
             self.dmarc_warning, self.dmarc_record = warning, checked.record
             self.dmarc_record_name, self.dmarc_record_value = checked.record_name, checked.record_value

@@ -124,8 +124,9 @@ def readiness(campaign_id: RowId, session: SessionDep) -> dict[str, Any]:
 def _dmarc_after_commit(session: Session) -> dmarc.DmarcCheck | None:
     """The DMARC check, once this request's transaction is over: a DNS lookup must not hold the write turn."""
     from_email = workspace.read_workspace(session=session).from_email
+    through_resend = guardrails.resend_configured(session=session)
     session.commit()
-    return guardrails.dmarc_check(from_email=from_email)
+    return guardrails.dmarc_check(from_email=from_email, sending_through_resend=through_resend)
 
 
 def _status_route(target: CampaignStatus, summary: str):
