@@ -15,6 +15,7 @@ from humanic_app.models.domain import DOMAIN_STATUS_LABELS, Domain
 from humanic_app.models.event import Event, EventOutcome, InboxCursor
 from humanic_app.models.lease import Lease
 from humanic_app.models.message import Message, MessageStatus
+from humanic_app.models.reputation import WORKSPACE_SCOPE, RateWindow
 from humanic_app.models.sending import KeyAccess, SendingCredentials
 from humanic_app.models.sign_in_attempt import SignInAttempt
 from humanic_app.models.source import SOURCE_STATUS_LABELS, Source, SourceStatus
@@ -29,6 +30,7 @@ __all__ = [
     "CAMPAIGN_TRANSITIONS",
     "DOMAIN_STATUS_LABELS",
     "SOURCE_STATUS_LABELS",
+    "WORKSPACE_SCOPE",
     "ApiKey",
     "Campaign",
     "CampaignStatus",
@@ -46,6 +48,7 @@ __all__ = [
     "Lease",
     "Message",
     "MessageStatus",
+    "RateWindow",
     "SendingCredentials",
     "SignInAttempt",
     "Source",

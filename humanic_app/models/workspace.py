@@ -36,4 +36,11 @@ class Workspace(SQLModel, table=True):
     link_signing_key: str = Field(default="", max_length=128)  # signs unsubscribe links; never shown
     sending_blocked_until: datetime | None = None  # the provider's quota ran out: nothing is sent until then
     sending_blocked_reason: str = Field(default="", max_length=500)
+    # The reputation guardrail (services/reputation.py): rolling 24 h rates, in percent of the emails
+    # delivered or bounced, computed from `rate_min_volume` of them; a warning, then an automatic pause.
+    rate_min_volume: int = Field(default=200)
+    complaint_warn_pct: float = Field(default=0.1)
+    complaint_pause_pct: float = Field(default=0.3)
+    bounce_warn_pct: float = Field(default=2.0)
+    bounce_pause_pct: float = Field(default=4.0)
     updated_at: datetime = Field(default_factory=now)

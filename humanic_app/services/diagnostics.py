@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import (
+    WORKSPACE_SCOPE,
     Campaign,
     CampaignStatus,
     Enrolment,
@@ -23,7 +24,7 @@ from humanic_app.models import (
     SourceStatus,
     WorkspaceStatus,
 )
-from humanic_app.services import domains, stats, wording, workspace
+from humanic_app.services import domains, reputation, stats, wording, workspace
 
 WINDOW = timedelta(days=7)
 
@@ -155,7 +156,10 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
             .group_by(col(Message.campaign_id))
         ).all()
     )
+    by_guardrail = reputation.paused_by_guardrail(session=session)
     for campaign in session.exec(select(Campaign).where(Campaign.status == CampaignStatus.paused)):
+        if str(campaign.id) in by_guardrail:
+            continue  # the guardrail's own finding below names the cause and the Resume
         if campaign.paused_reason:
             findings.append(
                 Finding(
@@ -187,7 +191,8 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
                 "/settings",
             )
         )
-    findings += _provider_findings(session, ws, since)
+    findings += _provider_findings(session, ws, since, by_guardrail)
+    findings += [Finding(**dataclasses.asdict(alert)) for alert in reputation.alerts(session=session)]
     problem = domains.sending_domain_problem(
         session=session, from_email=ws.from_email, resend_configured=resend_configured
     )
@@ -297,11 +302,11 @@ def _trigger_findings(session: Session, active: list[Campaign], arrived: dict[st
     return found
 
 
-def _provider_findings(session: Session, ws, since) -> list[Finding]:
+def _provider_findings(session: Session, ws, since, by_guardrail: dict[str, str]) -> list[Finding]:
     """What the email provider refused recently: quota, a bad API key, other permanent failures."""
     case = "Emails aren't sending even though events are arriving"
     found: list[Finding] = []
-    if block := workspace.sending_block(workspace=ws):
+    if (block := workspace.sending_block(workspace=ws)) and WORKSPACE_SCOPE not in by_guardrail:
         found.append(
             Finding(
                 case,

@@ -8,6 +8,7 @@ own list. A message's delivery status only moves forward, because events arrive 
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import DeliveryEvent, Message, Suppression, SuppressionReason
-from humanic_app.services import outbox, signing, stats
+from humanic_app.services import outbox, reputation, signing, stats
 from humanic_app.services.auth import validate_email
 from humanic_app.services.errors import NotFound, ValidationFailed
 from humanic_app.services.mapping import parse_timestamp
@@ -31,6 +32,10 @@ EVENT_STATUS = {
 }
 # Every event record_resend_event acts on: the ones Humanic's own Resend webhook subscribes to.
 RESEND_EVENTS = (*EVENT_STATUS, "email.suppressed")
+
+REPUTATION_EVENTS = {"email.delivered", "email.bounced", "email.complained"}  # what the guardrail counts
+
+logger = logging.getLogger(__name__)
 
 
 def is_suppressed(*, session: Session, email: str) -> Suppression | None:
@@ -108,6 +113,9 @@ def record_resend_event(*, session: Session, svix_id: str, payload: dict[str, An
             session,
             Counter({(stats.hour_of(clock.now()), kind.removeprefix("email."), str(message.campaign_id or "")): 1}),
         )
+        if kind in REPUTATION_EVENTS:
+            for pause in reputation.check_after_event(session=session, campaign_id=message.campaign_id):
+                logger.warning("reputation guardrail: %s", pause)
     status = EVENT_STATUS.get(kind)
     if message is not None and status:
         outbox.note_delivery(session=session, message=message, status=status)

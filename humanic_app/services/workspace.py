@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 from sqlmodel import Session
 
 from humanic_app import clock
-from humanic_app.models import limits
+from humanic_app.models import WORKSPACE_SCOPE, limits
 from humanic_app.models.workspace import WORKSPACE_ID, Workspace, WorkspaceStatus
-from humanic_app.services import outbox, timewindow
+from humanic_app.services import outbox, reputation, timewindow
 from humanic_app.services.auth import EMAIL_RE
 from humanic_app.services.errors import ValidationFailed
 
@@ -126,8 +126,10 @@ def sending_block(*, workspace: Workspace) -> str:
 
 
 def resume_sending(*, session: Session) -> Workspace:
-    """After the Resend plan was upgraded: try sending again now (a new quota error blocks again)."""
+    """After the Resend plan was upgraded, or the cause of a reputation pause was dealt with: try sending
+    again now (a new quota error blocks again; the guardrail counts only events from now on)."""
     workspace = get_workspace(session=session)
+    reputation.restart_after_resume(session=session, scope=WORKSPACE_SCOPE)
     if (until := workspace.sending_blocked_until) is not None:  # what the block postponed is due again now
         outbox.release_held(session=session, held_until=until)
     workspace.sending_blocked_until, workspace.sending_blocked_reason = None, ""

@@ -25,7 +25,7 @@ from humanic_app.models import (
     EnrolmentStatus,
     Message,
 )
-from humanic_app.services import outbox
+from humanic_app.services import outbox, reputation
 from humanic_app.services.campaigns import guardrails
 from humanic_app.services.campaigns.schema import (
     CampaignDocument,
@@ -116,6 +116,8 @@ def set_status(*, session: Session, campaign_id: int, status: CampaignStatus) ->
                 waiting_key=None,
             )
         )
+    if campaign.status == CampaignStatus.paused:  # a Resume: the guardrail's window restarts, if it paused it
+        reputation.restart_after_resume(session=session, scope=str(campaign.id))
     campaign.status = status
     if status == CampaignStatus.active:
         campaign.paused_reason = ""
