@@ -13,6 +13,7 @@ from humanic_app.api.v1 import (
     events,
     me,
     messages,
+    reputation,
     sending,
     settings,
     sources,
@@ -32,6 +33,7 @@ router.include_router(messages.router)
 router.include_router(suppressions.router)
 router.include_router(domains.router)
 router.include_router(diagnostics.router)
+router.include_router(reputation.router)
 router.include_router(campaigns.templates_router)
 router.include_router(api_keys.router)
 router.include_router(me.router)
