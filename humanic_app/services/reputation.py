@@ -146,19 +146,20 @@ def _counts(hourly: dict[str, dict[datetime, int]], window: RateWindow | None, s
     """The window's counts from {name: {hour: count}}: from the later of the window's start and the Resume,
     less what the Resume's hour already held when it happened."""
     since = window.since if window is not None else None
-    if since is None or stats.hour_of(since) < start:
-        return Counts(*(sum(hourly.get(name, {}).values()) for name in NAMES))
-    first = stats.hour_of(since)
-    assert window is not None
-    baseline = {
-        "delivered": window.baseline_delivered,
-        "bounced": window.baseline_bounced,
-        "complained": window.baseline_complained,
-    }
-    totals = [
+    first, baseline = start, {name: 0 for name in NAMES}
+    if window is not None and since is not None and stats.hour_of(since) >= start:
+        first = stats.hour_of(since)
+        baseline = {
+            "delivered": window.baseline_delivered,
+            "bounced": window.baseline_bounced,
+            "complained": window.baseline_complained,
+        }
+    else:
+        since = None
+    delivered, bounced, complained = (
         max(0, sum(n for hour, n in hourly.get(name, {}).items() if hour >= first) - baseline[name]) for name in NAMES
-    ]
-    return Counts(*totals, since=since)
+    )
+    return Counts(delivered, bounced, complained, since=since)
 
 
 def _by_name(found: dict[tuple[str, str], dict[datetime, int]], key: str | None) -> dict[str, dict[datetime, int]]:

@@ -82,6 +82,9 @@ API_ROUTE = {
     "SendingState.remove_key": ("DELETE", SENDING),
     "DomainsState.add": ("POST", "/api/v1/domains"),
     "DomainsState.verify": ("POST", "/api/v1/domains/{domain_id}/verify"),
+    "ReputationState.load": ("GET", "/api/v1/reputation"),
+    "ReputationState.save_thresholds": ("PUT", "/api/v1/reputation/thresholds"),
+    "ReputationState.resume": ("POST", CAMPAIGN + "/activate"),  # all sending: POST /api/v1/settings/resume-sending
 }
 
 _EDITING = "edits the builder's unsaved document; the API takes the whole document on save"

@@ -10,6 +10,7 @@ from humanic_app.state.domains import DomainsState
 from humanic_app.state.event_log import EventLogState
 from humanic_app.state.integrations import IntegrationsState
 from humanic_app.state.messages import MessagesState
+from humanic_app.state.reputation import ReputationState
 from humanic_app.state.settings import SettingsState
 
 # Handlers that need no sign-in (closing a panel) or check the session inline (background and upload tasks).
@@ -81,6 +82,7 @@ def test_every_settings_handler_is_guarded():
         CampaignsState,
         MessagesState,
         DomainsState,
+        ReputationState,
         ActivationState,
     ],
 )
