@@ -360,10 +360,10 @@ def alerts(*, session: Session) -> list[Alert]:
                         "rates), stop mailing addresses that never engaged, then Resume sending in Settings."
                         if workspace_wide
                         else "Check who this campaign mails (old or bought lists bounce and complain) and what it "
-                        "says, then Resume it in Settings → Sending reputation."
+                        "says, then Activate it again here (or Resume in Settings → Sending reputation)."
                     )
                     + " After a Resume only events from then on count.",
-                    "/settings",
+                    "/settings" if workspace_wide else "/campaigns",
                 )
             )
         elif standing.verdict.level in (Level.warn, Level.pause):
@@ -372,7 +372,11 @@ def alerts(*, session: Session) -> list[Alert]:
                     CASE,
                     f"reputation_warning:{standing.scope}",
                     f"{'All campaigns' if workspace_wide else f'Campaign “{standing.name}”'}: {standing.verdict.cause}"
-                    " (the warning line).",
+                    + (
+                        " (the warning line)."
+                        if standing.verdict.level == Level.warn
+                        else " (the pause line: it pauses when the next delivery event of its emails arrives)."
+                    ),
                     "Nothing is paused yet. Check the audience and content before it reaches the pause line "
                     "(Settings → Sending reputation).",
                     "/settings",

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.e2e.helpers import TIMEOUT_MS, sign_in
+from tests.e2e.helpers import RESEND_WEBHOOK_SECRET, TIMEOUT_MS, sign_in
 from tests.support.server import PROJECT, RUNS_DIR, RunningApp, running_app
 
 CHROMIUM = os.environ.get("HUMANIC_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
@@ -38,7 +38,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="session")
 def app() -> Iterator[RunningApp]:
     """One SQLite-backed app for the journeys; each journey uses its own accounts where it needs them."""
-    with running_app("sqlite") as running:
+    with running_app("sqlite", {"RESEND_WEBHOOK_SECRET": RESEND_WEBHOOK_SECRET}) as running:
         yield running
 
 

@@ -7,12 +7,16 @@ Idle, that takes well under a second; with every core busy it takes several seco
 Playwright's expect() waits by default. A wait only costs its full length when the test is about to fail
 anyway."""
 
+import base64
+
 from playwright.sync_api import Page, expect
 
 # Playwright actions (click, fill, goto) and `expect` assertions; tests/e2e/conftest.py sets both defaults.
 TIMEOUT_MS = 20_000
 # The first page of a freshly started app: its workers may still be starting (and compiling) after /ping answers.
 FIRST_PAGE_TIMEOUT_MS = 30_000
+# The shared app's Resend webhook signing secret: journeys post Resend's delivery events signed with it.
+RESEND_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"humanic e2e: resend webhook key.").decode()
 
 
 def sign_in(page: Page, email: str, password: str) -> None:
