@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import bindparam, func, text, update
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
@@ -131,20 +132,42 @@ def _window_start(now: datetime) -> datetime:
     return stats.hour_of(now) - timedelta(hours=WINDOW_HOURS - 1)
 
 
-def _summed(session: Session, start: datetime, key: str | None) -> dict[tuple[str, str], dict[datetime, int]]:
-    """{(key, name): {hour: count}} of the three counters from `start`; one indexed range per counter."""
+def _summed(session: Session, start: datetime) -> dict[tuple[str, str], dict[datetime, int]]:
+    """{(key, name): {hour: count}} of the three counters from `start`, every campaign's (for a page)."""
     stmt = select(Stat.key, Stat.name, Stat.hour, Stat.count).where(col(Stat.name).in_(NAMES), Stat.hour >= start)
-    if key is not None:
-        stmt = stmt.where(Stat.key == key)
     found: dict[tuple[str, str], dict[datetime, int]] = {}
     for row_key, name, hour, n in session.exec(stmt):
         found.setdefault((row_key, name), {})[hour] = n
     return found
 
 
-def _counts(hourly: dict[str, dict[datetime, int]], window: RateWindow | None, start: datetime) -> Counts:
-    """The window's counts from {name: {hour: count}}: from the later of the window's start and the Resume,
-    less what the Resume's hour already held when it happened."""
+def _totals_statement(by_key: bool):
+    stmt = (
+        select(Stat.name, func.sum(Stat.count))
+        .where(col(Stat.name).in_(NAMES), col(Stat.hour) >= bindparam("first"))
+        .group_by(Stat.name)
+    )
+    return stmt.where(col(Stat.key) == bindparam("key")) if by_key else stmt
+
+
+# Built once: they run in the transaction of every delivered, bounced and complained event.
+_TOTALS = {True: _totals_statement(True), False: _totals_statement(False)}
+
+
+def _totals(session: Session, first: datetime, key: str | None) -> dict[str, int]:
+    """{name: count} of the three counters from the hour `first` on, summed by the database (the hot path)."""
+    params: dict[str, object] = {"first": first} | ({"key": key} if key is not None else {})
+    return {name: int(n) for name, n in session.execute(_TOTALS[key is not None], params)}
+
+
+def _hourly_totals(hourly: dict[str, dict[datetime, int]]) -> Callable[[datetime], dict[str, int]]:
+    """`_totals` over counters already read by the hour (one read for every campaign on a page)."""
+    return lambda first: {name: sum(n for hour, n in hourly.get(name, {}).items() if hour >= first) for name in NAMES}
+
+
+def _counts(totals_from: Callable[[datetime], dict[str, int]], window: RateWindow | None, start: datetime) -> Counts:
+    """The window's counts (`totals_from(first hour)` sums the counters): from the later of the window's start
+    and the Resume, less what the Resume's hour already held when it happened."""
     since = window.since if window is not None else None
     first, baseline = start, {name: 0 for name in NAMES}
     if window is not None and since is not None and stats.hour_of(since) >= start:
@@ -156,9 +179,8 @@ def _counts(hourly: dict[str, dict[datetime, int]], window: RateWindow | None, s
         }
     else:
         since = None
-    delivered, bounced, complained = (
-        max(0, sum(n for hour, n in hourly.get(name, {}).items() if hour >= first) - baseline[name]) for name in NAMES
-    )
+    totals = totals_from(first)
+    delivered, bounced, complained = (max(0, totals.get(name, 0) - baseline[name]) for name in NAMES)
     return Counts(delivered, bounced, complained, since=since)
 
 
@@ -176,7 +198,7 @@ def window_counts(*, session: Session, scope: str) -> Counts:
     """The rolling counts of one scope: WORKSPACE_SCOPE, or a campaign id as a string."""
     start = _window_start(clock.now())
     key = None if scope == WORKSPACE_SCOPE else scope
-    return _counts(_by_name(_summed(session, start, key), None), session.get(RateWindow, scope), start)
+    return _counts(lambda first: _totals(session, first, key), session.get(RateWindow, scope), start)
 
 
 def _workspace(session: Session) -> Workspace:
@@ -204,19 +226,12 @@ def check_after_event(*, session: Session, campaign_id: int | None) -> list[str]
     _take_turn(session)
     ws = _workspace(session)
     thresholds = Thresholds.of(ws)
-    start = _window_start(clock.now())
-    found = _summed(session, start, None)
     made = []
     if campaign_id is not None:
-        scope = str(campaign_id)
-        verdict = judge(
-            counts=_counts(_by_name(found, scope), session.get(RateWindow, scope), start), thresholds=thresholds
-        )
+        verdict = judge(counts=window_counts(session=session, scope=str(campaign_id)), thresholds=thresholds)
         if verdict.level == Level.pause and (reason := _pause_campaign(session, campaign_id, verdict.cause)):
             made.append(reason)
-    verdict = judge(
-        counts=_counts(_by_name(found, None), session.get(RateWindow, WORKSPACE_SCOPE), start), thresholds=thresholds
-    )
+    verdict = judge(counts=window_counts(session=session, scope=WORKSPACE_SCOPE), thresholds=thresholds)
     if verdict.level == Level.pause and (reason := _pause_workspace(session, ws, verdict.cause)):
         made.append(reason)
     return made
@@ -260,10 +275,10 @@ def restart_after_resume(*, session: Session, scope: str) -> None:
         return
     now = clock.now()
     key = None if scope == WORKSPACE_SCOPE else scope
-    current = _by_name(_summed(session, stats.hour_of(now), key), None)
+    current = _totals(session, stats.hour_of(now), key)
     window.since, window.paused_at, window.paused_reason = now, None, ""
     window.baseline_delivered, window.baseline_bounced, window.baseline_complained = (
-        sum(current.get(name, {}).values()) for name in NAMES
+        current.get(name, 0) for name in NAMES
     )
     session.add(window)
 
@@ -312,7 +327,7 @@ def standings(*, session: Session) -> list[Standing]:
     guardrail, worst first. Read-only: one query over the counters, one over the windows."""
     thresholds = Thresholds.of(_workspace(session))
     start = _window_start(clock.now())
-    found = _summed(session, start, None)
+    found = _summed(session, start)
     windows = {w.scope: w for w in session.exec(select(RateWindow))}
     ids = {int(key) for key, _ in found if key.isdigit()} | {
         int(s) for s, w in windows.items() if s.isdigit() and w.paused_at
@@ -323,7 +338,7 @@ def standings(*, session: Session) -> list[Standing]:
         (str(i), names[i]) for i in ids if i in names
     ]:
         window = windows.get(scope)
-        counts = _counts(_by_name(found, None if scope == WORKSPACE_SCOPE else scope), window, start)
+        counts = _counts(_hourly_totals(_by_name(found, None if scope == WORKSPACE_SCOPE else scope)), window, start)
         paused = window.paused_reason if window is not None and window.paused_at else ""
         rows.append(Standing(scope, name, counts, judge(counts=counts, thresholds=thresholds), paused))
     order = {Level.pause: 0, Level.warn: 1, Level.ok: 2, Level.too_few: 3}
