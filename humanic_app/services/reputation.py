@@ -12,6 +12,9 @@ automatic pause (the campaign, or for the workspace all sending) with the cause 
 - **Resume.** Counting restarts at the Resume: only events that arrive after it count (the hour of the Resume
   keeps the counts it had then as a baseline, subtracted), so a Resume never re-pauses on the events that
   caused the pause; the window grows back to 24 h as time passes, and the minimum volume applies again.
+- **When.** On each bounce and complaint: only they raise a rate. A rate that crosses a line without one (the
+  minimum volume reached by deliveries, old deliveries leaving the window) is acted on at the next bounce or
+  complaint, which a campaign over a line soon brings; the delivered events, most of the traffic, cost nothing.
 - **Concurrency.** The check runs in the transaction of the event that may cross the line, after its count
   is bumped. On PostgreSQL it first takes a transaction-scoped advisory lock, so concurrent deliveries check
   one after the other, each seeing the counts the earlier ones committed: a crossing is never missed, and
@@ -220,7 +223,7 @@ def _window(session: Session, scope: str) -> RateWindow:
 
 
 def check_after_event(*, session: Session, campaign_id: int | None) -> list[str]:
-    """Called in the transaction that counted a delivered, bounced or complained event of a campaign's email
+    """Called in the transaction that counted a bounced or complained event of a campaign's email
     (or a test email's, which counts for the workspace only): pauses what crossed its pause line. Returns the
     pauses made, in words (for the log and the tests)."""
     _take_turn(session)

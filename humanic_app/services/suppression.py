@@ -33,7 +33,9 @@ EVENT_STATUS = {
 # Every event record_resend_event acts on: the ones Humanic's own Resend webhook subscribes to.
 RESEND_EVENTS = (*EVENT_STATUS, "email.suppressed")
 
-REPUTATION_EVENTS = {"email.delivered", "email.bounced", "email.complained"}  # what the guardrail counts
+# Only these can raise a rate, so only they are checked: a delivered event (most of them) costs the guardrail
+# nothing but its counter, which the check reads.
+REPUTATION_EVENTS = {"email.bounced", "email.complained"}
 
 logger = logging.getLogger(__name__)
 

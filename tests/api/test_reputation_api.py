@@ -91,16 +91,19 @@ def test_signed_events_pause_a_campaign_and_resume_restarts_the_count(authed, cl
         _report(client, engine, campaign, "delivered")
     _report(client, engine, campaign, "complained")  # 1 of 19: under the minimum volume
     assert authed.get(f"/api/v1/campaigns/{campaign}").json()["status"] == "active"
-    _report(client, engine, campaign, "delivered")  # the 20th email: 5 % complaints
+    _report(client, engine, campaign, "delivered")  # the 20th email: a delivery raises no rate, nothing to check
+    assert authed.get(f"/api/v1/campaigns/{campaign}").json()["status"] == "active"
+    _report(client, engine, campaign, "complained")  # 2 of 20
     assert authed.get(f"/api/v1/campaigns/{campaign}").json()["status"] == "paused"
 
     reason = (
-        "Campaign “Drop-off recovery” paused: 5 % complaints (1 of 20 delivered or bounced) in the last 24 h, at 5 %."
+        "Campaign “Drop-off recovery” paused: 10 % complaints (2 of 20 delivered or bounced) in the last 24 h, "
+        "over 5 %."
     )
     rates = {r["scope"]: r for r in authed.get("/api/v1/reputation").json()["rates"]}
     assert rates[str(campaign)]["paused_reason"] == reason
-    assert (rates[str(campaign)]["complaint_pct"], rates[str(campaign)]["bounce_pct"]) == (5.0, 0.0)
-    assert rates["*"]["paused_reason"].startswith("All sending paused: 5 % complaints (1 of 20")  # all its volume
+    assert (rates[str(campaign)]["complaint_pct"], rates[str(campaign)]["bounce_pct"]) == (10.0, 0.0)
+    assert rates["*"]["paused_reason"].startswith("All sending paused: 10 % complaints (2 of 20")  # all its volume
     assert authed.get("/api/v1/settings").json()["sending_blocked"] == rates["*"]["paused_reason"]
     findings = {f["key"]: f for f in authed.get("/api/v1/diagnostics").json()["findings"]}
     assert findings[f"reputation_paused:{campaign}"]["problem"] == reason
@@ -111,7 +114,7 @@ def test_signed_events_pause_a_campaign_and_resume_restarts_the_count(authed, cl
     rates = {r["scope"]: r for r in authed.get("/api/v1/reputation").json()["rates"]}
     assert (rates[str(campaign)]["denominator"], rates[str(campaign)]["paused_reason"]) == (0, "")
     assert rates[str(campaign)]["counting_since"] is not None
-    _report(client, engine, campaign, "delivered")  # the old complaint no longer counts
+    _report(client, engine, campaign, "bounced")  # 1 of 1 since Resume: the old complaints no longer count
     assert authed.get(f"/api/v1/campaigns/{campaign}").json()["status"] == "active"
     assert authed.get("/api/v1/settings").json()["sending_blocked"] == ""
     assert not [k for k in (f["key"] for f in authed.get("/api/v1/diagnostics").json()["findings"]) if "reput" in k]

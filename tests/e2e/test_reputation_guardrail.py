@@ -110,7 +110,7 @@ def test_complaints_pause_a_campaign_until_resume(contexts, browser, app_url, ow
     expect(page.locator("#sending-blocked-banner")).to_have_count(0)
     assert api.get(f"{app_url}/api/v1/campaigns/{campaign['id']}").json()["status"] == "active"
 
-    _resend_event(api, app_url, "email.delivered", emails[1]["provider_message_id"])  # a late event: no re-pause
+    _resend_event(api, app_url, "email.bounced", emails[1]["provider_message_id"])  # checked: the old ones are gone
     assert api.get(f"{app_url}/api/v1/campaigns/{campaign['id']}").json()["status"] == "active"
     assert api.get(f"{app_url}/api/v1/settings").json()["sending_blocked"] == ""
 

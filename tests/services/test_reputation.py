@@ -121,7 +121,7 @@ def test_a_complaint_crossing_the_line_pauses_its_campaign_only(session):
     assert f"campaign_auto_paused:{bad}" not in found  # not also reported as a template failure
 
 
-def test_nothing_is_judged_under_the_minimum_volume_and_a_delivery_can_reach_it(session):
+def test_nothing_is_judged_under_the_minimum_volume_and_the_next_complaint_acts_once_it_is_reached(session):
     campaign = _campaign(session, "Launch")
     _volume(session, campaign, delivered=195, complained=4)
     _event(session, campaign, "complained")  # 5 of 195: 2.6 %, but only 195 emails
@@ -129,7 +129,9 @@ def test_nothing_is_judged_under_the_minimum_volume_and_a_delivery_can_reach_it(
     for _ in range(4):
         _event(session, campaign, "delivered")
     assert _status(session, campaign) == CampaignStatus.active  # 199
-    _event(session, campaign, "delivered")  # the 200th
+    _event(session, campaign, "delivered")  # the 200th: a delivery raises no rate, so it is not checked
+    assert _status(session, campaign) == CampaignStatus.active
+    _event(session, campaign, "complained")  # 6 of 200
     assert _status(session, campaign) == CampaignStatus.paused
 
 
@@ -167,7 +169,7 @@ def test_resume_counts_only_what_arrives_after_it(session, frozen):
     store.set_status(session=session, campaign_id=campaign, status=CampaignStatus.active)
     session.commit()
     assert reputation.window_counts(session=session, scope=str(campaign)) == Counts(since=frozen["now"])
-    _event(session, campaign, "delivered")  # the old complaints would re-pause at once if they still counted
+    _event(session, campaign, "bounced")  # the old events would re-pause it at once if they still counted
     assert _status(session, campaign) == CampaignStatus.active
     keys = [f.key for f in diagnostics.run_checks(session=session, resend_configured=True)]
     assert not {f"reputation_paused:{campaign}", f"reputation_warning:{campaign}"} & set(keys)
