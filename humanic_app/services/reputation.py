@@ -63,11 +63,13 @@ class Level(str, enum.Enum):
 
 @dataclasses.dataclass(frozen=True)
 class Thresholds:
-    min_volume: int = 200
-    complaint_warn: float = 0.1
-    complaint_pause: float = 0.3
-    bounce_warn: float = 2.0
-    bounce_pause: float = 4.0
+    """The lines, as the workspace holds them (its columns carry the defaults)."""
+
+    min_volume: int
+    complaint_warn: float
+    complaint_pause: float
+    bounce_warn: float
+    bounce_pause: float
 
     @classmethod
     def of(cls, ws: Workspace) -> Thresholds:

@@ -12,13 +12,22 @@ import pytest
 from sqlmodel import Session, select
 
 from humanic_app import clock
-from humanic_app.models import WORKSPACE_SCOPE, Campaign, CampaignStatus, Message, MessageStatus, RateWindow
+from humanic_app.models import (
+    WORKSPACE_SCOPE,
+    Campaign,
+    CampaignStatus,
+    Message,
+    MessageStatus,
+    RateWindow,
+    Workspace,
+)
 from humanic_app.services import diagnostics, reputation, stats, suppression, workspace
 from humanic_app.services.campaigns import store
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.services.reputation import Counts, Level, Thresholds
 from tests.services.test_stats_concurrency import _waits_for_the_holder
 
+DEFAULTS = Thresholds.of(Workspace())  # 200 emails; warn at 0.1 % / 2 %, pause at 0.3 % / 4 %
 T0 = datetime(2026, 12, 2, 12, 10, tzinfo=UTC)
 _ids = itertools.count(1)
 
@@ -94,11 +103,11 @@ def _blocked(session: Session) -> str:
     ],
 )
 def test_the_lines_and_the_denominator(counts, level):
-    assert reputation.judge(counts=counts, thresholds=Thresholds()).level == level
+    assert reputation.judge(counts=counts, thresholds=DEFAULTS).level == level
 
 
 def test_the_cause_names_the_numbers():
-    verdict = reputation.judge(counts=Counts(delivered=709, bounced=3, complained=3), thresholds=Thresholds())
+    verdict = reputation.judge(counts=Counts(delivered=709, bounced=3, complained=3), thresholds=DEFAULTS)
     assert verdict.cause == "0.42 % complaints (3 of 712 delivered or bounced) in the last 24 h, over 0.3 %"
 
 
