@@ -79,7 +79,13 @@ def _paused(row: RateRow) -> rx.Component:
         rx.callout(
             rx.flex(
                 rx.text(row.paused_reason, size="2"),
-                rx.button("Resume", on_click=ReputationState.resume(row.scope), color_scheme="green", size="2"),
+                rx.button(
+                    "Resume",
+                    on_click=ReputationState.resume(row.scope),
+                    aria_label="Resume " + row.name,  # several may show: each says what it resumes
+                    color_scheme="green",
+                    size="2",
+                ),
                 justify="between",
                 align="center",
                 gap="3",
