@@ -5,8 +5,8 @@ the guardrail's settings (percent of emails delivered or bounced in the rolling 
 rate_window: per scope (the workspace, or a campaign id), where counting restarted at the last Resume, the
 counts its hour already held then, and the pause the guardrail made.
 
-Revision ID: 0018
-Revises: 0016
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-02 12:40:00
 """
 from collections.abc import Sequence
@@ -16,8 +16,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '0018'
-down_revision: str | None = '0016'
+revision: str = '0020'
+down_revision: str | None = '0019'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
