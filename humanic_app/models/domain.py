@@ -29,3 +29,8 @@ class Domain(SQLModel, table=True):
     records: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=now)
     checked_at: datetime | None = None
+    verified_at: datetime | None = None  # when Humanic first saw it verified
+    # Warm-up (services/warmup.py): a daily cap that rises one step a UTC day from the day it started
+    warmup_enabled: bool = False
+    warmup_ladder: list[int] | None = Field(default=None, sa_column=Column(JSON))  # None: the default ladder
+    warmup_started_at: datetime | None = None  # day 1 of the ladder; None until the domain is verified

@@ -24,7 +24,12 @@ class MessageStatus(str, enum.Enum):
 class Message(SQLModel, table=True):
     """One email to send: the outbox row. Rendering happens at send time from the latest contact data."""
 
-    __table_args__ = (Index("ix_message_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_message_status_due", "status", "due_at"),
+        # what warm-up counts (sent today, or in flight, from a domain) and the campaign rate counts
+        Index("ix_message_domain_sent", "from_domain", "status", "sent_at"),
+        Index("ix_message_campaign_sent", "campaign_id", "status", "sent_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True, ondelete="SET NULL")
@@ -50,6 +55,7 @@ class Message(SQLModel, table=True):
     maybe_sent_since: datetime | None = None
     test_step: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))  # a test send's own content
     from_address: str = Field(default="", max_length=500)
+    from_domain: str = Field(default="", max_length=253)  # the From address's domain, set when gated
     subject: str = Field(default="", max_length=1000)  # as rendered at send time
     html: str = Field(default="")
     text: str = Field(default="")

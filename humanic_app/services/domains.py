@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Domain
+from humanic_app.services import warmup
 from humanic_app.services.errors import ValidationFailed, require
 from humanic_app.services.sending import credentials
 
@@ -72,7 +73,10 @@ def create_domain(*, session: Session, name: str) -> Domain:
         resend_id=created["id"],
         status=created.get("status") or "not_started",
         records=_records(name, created.get("records")),
+        warmup_enabled=True,  # a domain new to Humanic is likely new to mailbox providers too
     )
+    if domain.status == "verified":
+        warmup.on_verified(domain, clock.now())
     session.add(domain)
     session.flush()
     return domain
@@ -97,6 +101,8 @@ def refresh(*, session: Session, domain: Domain, start_verification: bool) -> Do
     if current.get("records"):
         domain.records = _records(domain.name, current["records"])
     domain.checked_at = clock.now()
+    if domain.status == "verified":
+        warmup.on_verified(domain, domain.checked_at)
     session.add(domain)
     return domain
 
@@ -112,12 +118,20 @@ def recheck_all(*, session: Session) -> int:
     return len(domains)
 
 
+def domain_of(email: str) -> str:
+    return email.rsplit("@", 1)[-1].strip().lower() if email else ""
+
+
+def find_domain(*, session: Session, name: str) -> Domain | None:
+    return session.exec(select(Domain).where(Domain.name == name)).first() if name else None
+
+
 def sending_domain_problem(*, session: Session, from_email: str, resend_configured: bool) -> str | None:
     """Why mail from this address cannot go out yet, with the fix; None when it can."""
     if not resend_configured or not from_email:
         return None
-    name = from_email.rsplit("@", 1)[-1].lower()
-    domain = session.exec(select(Domain).where(Domain.name == name)).first()
+    name = domain_of(from_email)
+    domain = find_domain(session=session, name=name)
     if domain is None:
         return f"The sending domain {name} is not added: add it in Domains and verify it."
     if domain.status != "verified":
@@ -134,4 +148,5 @@ def domain_as_dict(domain: Domain) -> dict[str, Any]:
         "resend_id": domain.resend_id,
         "created_at": domain.created_at.isoformat(),
         "checked_at": domain.checked_at.isoformat() if domain.checked_at else None,
+        "verified_at": domain.verified_at.isoformat() if domain.verified_at else None,
     }

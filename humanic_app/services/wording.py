@@ -18,6 +18,7 @@ _CAMPAIGN_FIELDS = {
     "unless.match": "With the same",
     "exit_on": "Exit when",
     "reentry": "Re-entry",
+    "emails_per_minute": "Emails per minute",
     "steps": "Emails",
     "document": "Campaign",
     "status": "Status",

@@ -337,6 +337,9 @@ Node = Annotated[
 _TAGS = {f"node-{kind}" for kind in NODE_KINDS} | {"cond-property", "cond-engagement", "cond-did"}
 
 
+MAX_EMAILS_PER_MINUTE = 100_000
+
+
 class CampaignDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -345,6 +348,8 @@ class CampaignDocument(BaseModel):
     unless: Unless | None = None
     exit_on: list[str] = []
     reentry: Literal["once", "every_time", "after_exit"] = "once"
+    # At most this many of the campaign's emails go out per rolling minute (services/delivery/throttle.py)
+    emails_per_minute: int | None = Field(default=None, ge=1, le=MAX_EMAILS_PER_MINUTE, strict=True)
     steps: list[Node] = Field(min_length=1)
 
     def emails(self) -> list[tuple[int, Step]]:

@@ -42,6 +42,7 @@ from humanic_app.models.rows import id_of
 from humanic_app.services import composing, domains, outbox, stats, templates, unsubscribe, workspace
 from humanic_app.services.campaigns import rules
 from humanic_app.services.delivery.senders import OutgoingEmail, Sender, SendResult
+from humanic_app.services.delivery.throttle import Throttle
 
 logger = logging.getLogger(__name__)
 
@@ -509,14 +510,24 @@ def _gate_and_render(
     report: DispatchReport,
 ) -> list[tuple[Message, OutgoingEmail]]:
     """Gates each scheduled row and renders the ones that go, storing on the row what is sent."""
+    if not fresh:
+        return []
     campaigns = {
         c.id: c
         for c in session.exec(
             select(Campaign).where(col(Campaign.id).in_({m.campaign_id for m in fresh if m.campaign_id}))
         )
     }
+    resend_configured = sender.name == "resend"
     domain_problem = domains.sending_domain_problem(
-        session=session, from_email=ws.from_email, resend_configured=sender.name == "resend"
+        session=session, from_email=ws.from_email, resend_configured=resend_configured
+    )
+    from_domain = domains.domain_of(ws.from_email)
+    throttle = Throttle.load(
+        session,
+        domain=domains.find_domain(session=session, name=from_domain) if resend_configured else None,
+        campaigns=list(campaigns.values()),
+        now=now,
     )
     facts = _Facts.load(session, fresh)
     ready: list[tuple[Message, OutgoingEmail]] = []
@@ -524,11 +535,16 @@ def _gate_and_render(
     suppressed: Counter = Counter()
     for message in fresh:
         campaign = campaigns.get(message.campaign_id)
+        message.from_domain = from_domain
         verdict, reason = _gate(
             session, message, ws, campaign, planned.get(message.contact_id, 0), domain_problem, facts
         )
         if verdict != Verdict.send:
             _apply(message, verdict, reason, now, report, suppressed)
+            continue
+        if (wait := throttle.admit(message)) is not None:
+            _hold(message, *wait)  # a volume limit: waits for its slot, never dropped or failed
+            report.held += 1
             continue
         email = _render_or_fail(session, message, ws, campaign, public_url, facts, report, suppressed)
         if email is None:
