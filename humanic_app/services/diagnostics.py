@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -24,7 +25,8 @@ from humanic_app.models import (
     SourceStatus,
     WorkspaceStatus,
 )
-from humanic_app.services import domains, reputation, stats, wording, workspace
+from humanic_app.services import domains, reputation, stats, warmup, wording, workspace
+from humanic_app.services.delivery import throttle
 
 WINDOW = timedelta(days=7)
 
@@ -206,7 +208,53 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
                 "/domains",
             )
         )
+    findings += _held_findings(session, now)
     return findings
+
+
+def _held_by(session: Session, now, prefix: str, key) -> list[tuple[Any, int]]:
+    """Scheduled emails a volume limit holds, counted per `key` (future rows on the status and due index)."""
+    return list(
+        session.exec(
+            select(key, func.count())
+            .where(
+                Message.status == MessageStatus.scheduled,
+                col(Message.due_at) > now,
+                col(Message.last_error).startswith(prefix),
+            )
+            .group_by(key)
+        ).all()
+    )
+
+
+def _held_findings(session: Session, now) -> list[Finding]:
+    """Emails that wait for a warm-up cap or a campaign's send rate: not a fault, but it should be seen."""
+    found = [
+        Finding(
+            "Emails are waiting",
+            f"warmup:{name}",
+            f"{wording.plural(n, 'email')} from {name} {'waits' if n == 1 else 'wait'} for the domain's warm-up: "
+            "today's cap is reached. They go out from 00:00 UTC, in order, within each day's cap.",
+            "Nothing is lost. To send more a day, raise the ladder or switch warm-up off in Domains (only for a "
+            "domain that already has a sending reputation).",
+            "/domains",
+        )
+        for name, n in _held_by(session, now, warmup.HELD_PREFIX, col(Message.from_domain))
+    ]
+    rated = dict(_held_by(session, now, throttle.RATE_PREFIX, col(Message.campaign_id)))
+    for campaign in session.exec(select(Campaign).where(col(Campaign.id).in_(rated))) if rated else []:
+        n = rated[campaign.id]
+        found.append(
+            Finding(
+                "Emails are waiting",
+                f"campaign_rate:{campaign.id}",
+                f"{wording.plural(n, 'email')} of '{campaign.name}' {'waits' if n == 1 else 'wait'} for its send "
+                f"rate ({throttle.emails_per_minute(campaign) or 0:,} per minute).",
+                "They go out at that pace. To send faster, raise Emails per minute in the campaign.",
+                "/campaigns",
+            )
+        )
+    return found
 
 
 def _answers_before(session: Session, moment) -> str:

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from humanic_app import clock, migrations
 from humanic_app.db import make_engine
 from humanic_app.models import CampaignStatus, Domain, Message, MessageStatus
-from humanic_app.services import warmup, workspace
+from humanic_app.services import diagnostics, warmup, workspace
 from humanic_app.services.campaigns import store
 from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender, SendResult
@@ -92,6 +92,12 @@ def _warm(session, ladder, started):
     return domain
 
 
+def _finding(session, key):
+    found = {f.key: f.problem for f in diagnostics.run_checks(session=session, resend_configured=True)}
+    session.commit()
+    return found.get(key, "")
+
+
 def test_the_cap_holds_visibly_and_the_next_day_releases_in_due_order(session, engine, monkeypatch):
     moved = Clock(monkeypatch, DAY1)
     _workspace(session)
@@ -116,6 +122,7 @@ def test_the_cap_holds_visibly_and_the_next_day_releases_in_due_order(session, e
         assert all(tomorrow <= m.due_at < tomorrow + timedelta(seconds=1) for m in held)
         state = warmup.status(session=session, domain=domain)
         assert (state.day, state.cap, state.sent_today, state.held) == (1, 3, 3, 7)
+        assert _finding(session, "warmup:acme.io").startswith("7 emails from acme.io wait for the domain's warm-up")
 
         moved.set(DAY1 + timedelta(hours=14, minutes=59))  # 23:59 the same day: still held
         assert dispatch(session, engine, sender).sent == 0 and len(fake.sent) == 3
@@ -179,6 +186,9 @@ def test_campaign_rate_spaces_its_sends_and_other_campaigns_go_on(session, engin
         == [DAY1 + timedelta(minutes=1)] * 5 + [DAY1 + timedelta(minutes=2)] * 2
     )
 
+    assert _finding(session, f"campaign_rate:{big.id}") == (
+        "7 emails of 'Big launch' wait for its send rate (5 per minute)."
+    )
     _queue(session, other, [DAY1 + timedelta(seconds=20)], "later")  # a new Welcome email, not delayed
     moved.set(DAY1 + timedelta(seconds=30))
     assert dispatch(session, engine, sender).sent == 1
