@@ -434,7 +434,7 @@ def _unless_section() -> rx.Component:
 
 def _exit_section() -> rx.Component:
     return _section(
-        "Exit and re-entry",
+        "Exit, re-entry and send rate",
         rx.hstack(
             _text(
                 "Exit when (goal events)",
@@ -447,9 +447,12 @@ def _exit_section() -> rx.Component:
             _select_field(
                 "Re-entry", "campaign-reentry", REENTRY_CHOICES, S.reentry, lambda v: S.set_text("reentry", v)
             ),
+            _text("Emails per minute (optional)", "emails_per_minute", S.emails_per_minute, "no limit", width="160px"),
             spacing="3",
             wrap="wrap",
         ),
+        hint="A send rate spaces a large enrolment: at most that many of this campaign's emails go out in any "
+        "minute; the rest wait their turn, and other campaigns are not slowed.",
     )
 
 

@@ -6,6 +6,7 @@ from humanic_app.components.feedback import toast
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.table import cell_text, data_table
 from humanic_app.components.ui import copy_text
+from humanic_app.components.warmup import warmup_panel
 from humanic_app.state.domains import DomainsState as S
 
 COLORS = [
@@ -124,6 +125,7 @@ def _configured() -> rx.Component:
                     color=rx.color("gray", 11),
                 ),
                 _records(),
+                warmup_panel(),
                 spacing="3",
                 width="100%",
             ),

@@ -149,6 +149,7 @@ class CampaignsState(AuthState):
     unless_match: str = ""
     exit_on: str = ""
     reentry: str = "once"
+    emails_per_minute: str = ""  # the campaign's send rate; empty: no limit
     nodes: list[NodeRow] = []  # the journey's steps, in the document's order (journey_form maps them)
     edit_effects: list[EffectRow] = []  # shown before saving a live journey: who waits where, what happens
     edit_effects_summary: str = ""
@@ -229,6 +230,7 @@ class CampaignsState(AuthState):
         self.unless_match = ", ".join(unless.get("match", []))
         self.exit_on = ", ".join(doc.get("exit_on", []))
         self.reentry = doc.get("reentry", "once")
+        self.emails_per_minute = str(doc.get("emails_per_minute") or "")
         self._load_nodes(doc, {})
         self.builder_errors, self.preview_subject, self.preview_html, self.preview_missing = {}, "", "", []
         self.preview_from, self.preview_step = "", self._first_email()
@@ -257,6 +259,8 @@ class CampaignsState(AuthState):
             }
         doc["exit_on"] = form.split(self.exit_on)
         doc["reentry"] = self.reentry
+        if rate := self.emails_per_minute.strip():
+            doc["emails_per_minute"] = int(rate) if rate.isdigit() else rate  # not a number: the schema says so
         doc["steps"] = [form.node_dict(row) for row in self.nodes]
         return doc
 
@@ -332,6 +336,7 @@ class CampaignsState(AuthState):
             "unless_match",
             "exit_on",
             "reentry",
+            "emails_per_minute",
             "yaml_text",
         ):
             setattr(self, field, value)

@@ -85,6 +85,9 @@ API_ROUTE = {
     "ReputationState.load": ("GET", "/api/v1/reputation"),
     "ReputationState.save_thresholds": ("PUT", "/api/v1/reputation/thresholds"),
     "ReputationState.resume": ("POST", CAMPAIGN + "/activate"),  # all sending: POST /api/v1/settings/resume-sending
+    "WarmupState.load": ("GET", "/api/v1/domains"),
+    "WarmupState.switch": ("PATCH", "/api/v1/domains/{domain_id}/warmup"),
+    "WarmupState.save_ladder": ("PATCH", "/api/v1/domains/{domain_id}/warmup"),
 }
 
 _EDITING = "edits the builder's unsaved document; the API takes the whole document on save"

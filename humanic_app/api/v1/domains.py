@@ -90,7 +90,7 @@ def verify(domain_id: RowId, session: SessionDep) -> dict[str, Any]:
 @router.patch(
     "/{domain_id}/warmup",
     summary="Switch the domain's warm-up on or off, or change its ladder of daily caps",
-    responses=responses(404, 422),
+    responses=responses(400, 404, 422),
 )
 def update_warmup(domain_id: RowId, body: WarmupIn, session: SessionDep) -> dict[str, Any]:
     domain = domains.get_domain(session=session, domain_id=domain_id)
