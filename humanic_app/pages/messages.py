@@ -179,7 +179,11 @@ def _message_view() -> rx.Component:
         _detail_list(),
         rx.cond(
             S.selected["last_error"] != "",
-            rx.callout(S.selected["last_error"], icon="triangle-alert", color_scheme="red", size="1", width="100%"),
+            rx.cond(  # a scheduled email's note says what it waits for; any other's, what went wrong
+                S.selected["status"] == "scheduled",
+                rx.callout(S.selected["last_error"], icon="clock", color_scheme="amber", size="1", width="100%"),
+                rx.callout(S.selected["last_error"], icon="triangle-alert", color_scheme="red", size="1", width="100%"),
+            ),
         ),
         _email_frame(),
         _delivery_events(),
