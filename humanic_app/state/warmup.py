@@ -7,7 +7,7 @@ import dataclasses
 
 import reflex as rx
 
-from humanic_app.services import domains, warmup, wording
+from humanic_app.services import domains, warmup
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.state.auth import AuthState, field_messages, signed_in
 
@@ -23,6 +23,19 @@ class WarmupRow:
     error: str  # why the last ladder typed for it was refused
 
 
+def warmup_row(domain_id: str, name: str, state: warmup.WarmupStatus, error: str) -> WarmupRow:
+    held = state.held
+    return WarmupRow(
+        id=domain_id,
+        name=name,
+        enabled=state.enabled,
+        summary=state.describe(),
+        held=f"{held:,} {'email waits' if held == 1 else 'emails wait'} for tomorrow (00:00 UTC)." if held else "",
+        ladder=warmup.ladder_text(state.ladder),
+        error=error,
+    )
+
+
 class WarmupState(AuthState):
     rows: list[WarmupRow] = []
     message: str = ""
@@ -31,22 +44,7 @@ class WarmupState(AuthState):
     def _refresh(self) -> None:
         with self._read_call() as session:
             states = [(d, warmup.status(session=session, domain=d)) for d in domains.list_domains(session=session)]
-        self.rows = [
-            WarmupRow(
-                id=str(d.id),
-                name=d.name,
-                enabled=s.enabled,
-                summary=s.describe(),
-                held=(
-                    f"{wording.plural(s.held, 'email')} {'waits' if s.held == 1 else 'wait'} for tomorrow (00:00 UTC)."
-                    if s.held
-                    else ""
-                ),
-                ladder=warmup.ladder_text(s.ladder),
-                error=self.errors.get(str(d.id), ""),
-            )
-            for d, s in states
-        ]
+        self.rows = [warmup_row(str(d.id), d.name, s, self.errors.get(str(d.id), "")) for d, s in states]
 
     @rx.event
     @signed_in
