@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -208,52 +207,40 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
                 "/domains",
             )
         )
-    findings += _held_findings(session, now)
+    findings += _held_findings(session, active)
     return findings
 
 
-def _held_by(session: Session, now, prefix: str, key) -> list[tuple[Any, int]]:
-    """Scheduled emails a volume limit holds, counted per `key` (future rows on the status and due index)."""
-    return list(
-        session.exec(
-            select(key, func.count())
-            .where(
-                Message.status == MessageStatus.scheduled,
-                col(Message.due_at) > now,
-                col(Message.last_error).startswith(prefix),
+def _held_findings(session: Session, active: list[Campaign]) -> list[Finding]:
+    """Emails that wait for a warm-up cap or a campaign's send rate: not a fault, but it should be seen.
+    Counted per domain and per rated campaign on their indexes (few domains, few rated campaigns)."""
+    found = []
+    for domain in domains.list_domains(session=session):
+        if n := warmup.held(session=session, domain_name=domain.name):
+            found.append(
+                Finding(
+                    "Emails are waiting",
+                    f"warmup:{domain.name}",
+                    f"{wording.plural(n, 'email')} from {domain.name} {'waits' if n == 1 else 'wait'} for the "
+                    "domain's warm-up: today's cap is reached. They go out from 00:00 UTC, in order, within each "
+                    "day's cap.",
+                    "Nothing is lost. To send more a day, raise the ladder or switch warm-up off in Domains (only "
+                    "for a domain that already has a sending reputation).",
+                    "/domains",
+                )
             )
-            .group_by(key)
-        ).all()
-    )
-
-
-def _held_findings(session: Session, now) -> list[Finding]:
-    """Emails that wait for a warm-up cap or a campaign's send rate: not a fault, but it should be seen."""
-    found = [
-        Finding(
-            "Emails are waiting",
-            f"warmup:{name}",
-            f"{wording.plural(n, 'email')} from {name} {'waits' if n == 1 else 'wait'} for the domain's warm-up: "
-            "today's cap is reached. They go out from 00:00 UTC, in order, within each day's cap.",
-            "Nothing is lost. To send more a day, raise the ladder or switch warm-up off in Domains (only for a "
-            "domain that already has a sending reputation).",
-            "/domains",
-        )
-        for name, n in _held_by(session, now, warmup.HELD_PREFIX, col(Message.from_domain))
-    ]
-    rated = dict(_held_by(session, now, throttle.RATE_PREFIX, col(Message.campaign_id)))
-    for campaign in session.exec(select(Campaign).where(col(Campaign.id).in_(rated))) if rated else []:
-        n = rated[campaign.id]
-        found.append(
-            Finding(
-                "Emails are waiting",
-                f"campaign_rate:{campaign.id}",
-                f"{wording.plural(n, 'email')} of '{campaign.name}' {'waits' if n == 1 else 'wait'} for its send "
-                f"rate ({throttle.emails_per_minute(campaign) or 0:,} per minute).",
-                "They go out at that pace. To send faster, raise Emails per minute in the campaign.",
-                "/campaigns",
+    for campaign in active:
+        if (rate := throttle.emails_per_minute(campaign)) and (n := throttle.held(session=session, campaign=campaign)):
+            found.append(
+                Finding(
+                    "Emails are waiting",
+                    f"campaign_rate:{campaign.id}",
+                    f"{wording.plural(n, 'email')} of '{campaign.name}' {'waits' if n == 1 else 'wait'} for its "
+                    f"send rate ({rate:,} per minute).",
+                    "They go out at that pace. To send faster, raise Emails per minute in the campaign.",
+                    "/campaigns",
+                )
             )
-        )
     return found
 
 

@@ -74,7 +74,7 @@ class Throttle:
         cap = warmup.cap_today(domain, now) if domain is not None else None
         if domain is not None and cap is not None:
             _lock(session, _LOCK_DOMAIN, domain.id or 0)
-            sent = warmup.sent_today(session=session, domain_name=domain.name, at=now)
+            sent = warmup.sent_today(session=session, domain_name=domain.name, at=now, up_to=cap)
             budget = _DomainBudget(domain.name, cap, sent, _waiting_for(session, warmup.next_day_start(now)))
         rated = {c.id: c for c in sorted(campaigns, key=lambda c: c.id or 0) if c.id and emails_per_minute(c)}
         budgets = {}
@@ -107,6 +107,21 @@ class Throttle:
         if rate is not None:
             rate.used += 1
         return None
+
+
+def held(*, session: Session, campaign: Campaign) -> int:
+    """The campaign's emails waiting for its send rate (ix_message_campaign_sent)."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                Message.campaign_id == campaign.id,
+                Message.status == MessageStatus.scheduled,
+                col(Message.last_error).startswith(RATE_PREFIX),
+            )
+        ).one()
+    )
 
 
 def _waiting_for(session: Session, release: datetime) -> int:
