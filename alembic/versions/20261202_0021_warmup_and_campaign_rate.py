@@ -5,8 +5,8 @@ cap, rising one step a UTC day (services/warmup.py). message.from_domain: the do
 from, so today's sends per domain are counted on an index; ix_message_campaign_sent counts a campaign's
 sends in the last minute.
 
-Revision ID: 0019
-Revises: 0016
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-02 12:40:00
 """
 
@@ -17,8 +17,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = "0019"
-down_revision: str | None = "0016"
+revision: str = '0021'
+down_revision: str | None = '0020'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
