@@ -82,7 +82,7 @@ def test_lines_are_refused_by_field(authed, body, fields):
 
 
 def test_signed_events_pause_a_campaign_and_resume_restarts_the_count(authed, client, engine):
-    authed.put("/api/v1/settings", json={"from_email": "hello@acme.io"})
+    authed.put("/api/v1/settings", json={"from_email": "hello@acme.io", "physical_address": "1 Main St, Springfield"})
     lines = {"rate_min_volume": 20, "complaint_warn_pct": 1, "complaint_pause_pct": 5}
     assert authed.put("/api/v1/reputation/thresholds", json=lines).json()["complaint_pause_pct"] == 5.0
     campaign = authed.post("/api/v1/campaigns", json=DROP_OFF).json()["id"]

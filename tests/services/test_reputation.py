@@ -40,7 +40,8 @@ def frozen(monkeypatch):
 
 
 def _campaign(session: Session, name: str) -> int:
-    workspace.get_workspace(session=session).from_email = "hello@acme.io"  # Resume is an activation: it needs one
+    ws = workspace.get_workspace(session=session)  # Resume is an activation: it needs both
+    ws.from_email, ws.physical_address = "hello@acme.io", "1 Main St, Springfield"
     document = {"name": name, "trigger": {"event": "signed_up"}, "steps": [{"subject": "Hi", "html": "<p>Hi</p>"}]}
     campaign = Campaign(name=name, status=CampaignStatus.active, trigger_event="signed_up", definition=document)
     session.add(campaign)
