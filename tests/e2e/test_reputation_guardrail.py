@@ -49,7 +49,9 @@ def test_complaints_pause_a_campaign_until_resume(contexts, browser, app_url, ow
     page = signed_in(contexts, browser, app_url, owner, "light", "desktop")
     api = page.request
     tag = uuid.uuid4().hex[:6]
-    assert api.put(f"{app_url}/api/v1/settings", data={"from_email": "hello@acme.io", "physical_address": "1 Main St, Springfield"}).ok
+    assert api.put(
+        f"{app_url}/api/v1/settings", data={"from_email": "hello@acme.io", "physical_address": "1 Main St, Springfield"}
+    ).ok
     source = api.post(f"{app_url}/api/v1/sources", data={"name": f"Reputation {tag}"}).json()
     assert api.post(f"{app_url}/api/v1/sources/{source['id']}/activate").ok
     document = {
