@@ -71,7 +71,7 @@ def _signed_in(context: BrowserContext) -> Page:
 
 def _sending(page: Page):
     page.goto(routes.SETTINGS)
-    section = page.get_by_role("region", name="Sending")
+    section = page.get_by_role("region", name="Sending", exact=True)
     expect(section.get_by_text("Loading…")).to_have_count(0)
     return section
 
