@@ -182,6 +182,30 @@ def purge_sessions() -> None:
         logger.info("purged %d expired sign-in sessions", purged)
 
 
+PRUNE_PAUSE_SECONDS = 0.02  # between batches: the webhook and processing take SQLite's write turn meanwhile
+
+
+def prune_old_data(keep_going: Callable[[], bool] = lambda: True) -> None:
+    """Retention: prunes old payloads and delivery events a batch per transaction (services/retention.py),
+    each batch taking and giving back the write turn like any other writer, with a pause in between.
+    `keep_going` is asked between batches (the bench stops a run early with it)."""
+    from humanic_app import clock
+    from humanic_app.services import retention
+
+    events = delivery_events = 0
+    while True:
+        with session_scope(get_engine()) as session:
+            batch = retention.prune_batch(session=session, now=clock.now())
+        events, delivery_events = events + batch.events, delivery_events + batch.delivery_events
+        if not batch.more or not keep_going():
+            break
+        time.sleep(PRUNE_PAUSE_SECONDS)
+    with session_scope(get_engine()) as session:
+        retention.record_run(session=session, now=clock.now(), events=events, delivery_events=delivery_events)
+    if events or delivery_events:
+        logger.info("retention pruned %d event payloads and %d delivery events", events, delivery_events)
+
+
 @dataclasses.dataclass(frozen=True)
 class PeriodicJob:
     name: str  # also the name of its lease
@@ -192,6 +216,7 @@ class PeriodicJob:
 PERIODIC_JOBS = [
     PeriodicJob("domain-recheck", timedelta(minutes=10), recheck_domains),
     PeriodicJob("session-purge", timedelta(hours=1), purge_sessions),
+    PeriodicJob("retention", timedelta(hours=1), prune_old_data),
 ]
 
 

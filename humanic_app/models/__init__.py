@@ -16,6 +16,7 @@ from humanic_app.models.event import Event, EventOutcome, InboxCursor
 from humanic_app.models.lease import Lease
 from humanic_app.models.message import Message, MessageStatus
 from humanic_app.models.reputation import WORKSPACE_SCOPE, RateWindow
+from humanic_app.models.retention import RetentionState
 from humanic_app.models.sending import KeyAccess, SendingCredentials
 from humanic_app.models.sign_in_attempt import SignInAttempt
 from humanic_app.models.source import SOURCE_STATUS_LABELS, Source, SourceStatus
@@ -49,6 +50,7 @@ __all__ = [
     "Message",
     "MessageStatus",
     "RateWindow",
+    "RetentionState",
     "SendingCredentials",
     "SignInAttempt",
     "Source",

@@ -55,6 +55,9 @@ class Event(SQLModel, table=True):
     contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
     decisions: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
     processed_at: datetime | None = None
+    # set when retention (services/retention.py) cleared payload, headers and mapped: the row, its
+    # decisions and its name, time and contact stay
+    pruned_at: datetime | None = None
 
 
 class InboxCursor(SQLModel, table=True):

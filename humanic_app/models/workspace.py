@@ -33,6 +33,9 @@ class Workspace(SQLModel, table=True):
     timezone: str = Field(
         default="UTC", max_length=64
     )  # IANA name: journeys' time windows for contacts without one  # emails per contact per 24 h, across all campaigns
+    # Raw payloads (and the mapped copy) of events, and Resend delivery events, older than this are pruned
+    # by the background worker (services/retention.py); counters, contacts and campaign history stay
+    retention_days: int = Field(default=90)
     link_signing_key: str = Field(default="", max_length=128)  # signs unsubscribe links; never shown
     sending_blocked_until: datetime | None = None  # the provider's quota ran out: nothing is sent until then
     sending_blocked_reason: str = Field(default="", max_length=500)

@@ -200,6 +200,7 @@ def _health() -> rx.Component:
                 stat("Processing backlog", h["processing_backlog"], rx.text.span("oldest ", h["processing_oldest"])),
                 stat("Dispatch backlog", h["dispatch_backlog"], rx.text.span("oldest ", h["dispatch_oldest"])),
                 stat("Dispatcher errors", h["dispatcher_errors"], rx.text.span(h["render_errors"], " render errors")),
+                stat("Rows pruned", h["pruned"], rx.text.span("last run ", h["pruned_last_run"])),
                 spacing="6",
                 wrap="wrap",
             ),

@@ -4,6 +4,7 @@ import reflex as rx
 
 from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, toast
 from humanic_app.components.reputation import reputation_settings
+from humanic_app.components.retention import retention_section
 from humanic_app.components.sending import sending_section
 from humanic_app.components.shell import page_shell
 from humanic_app.components.table import cell_text, data_table
@@ -429,6 +430,7 @@ def settings_page() -> rx.Component:
         _status_section(),
         sending_section(),
         _section("Sending reputation", "", reputation_settings(), section_id="reputation"),
+        retention_section(),
         _users_section(),
         _password_section(),
         _api_keys_section(),

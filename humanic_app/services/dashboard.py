@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Campaign, CampaignStatus, Event, EventOutcome, Message, MessageStatus, Source
-from humanic_app.services import sources, stats
+from humanic_app.services import retention, sources, stats
 from humanic_app.services.intake import inbox
 
 RANGES = {"24h": (timedelta(hours=24), False), "7d": (timedelta(days=7), True), "30d": (timedelta(days=30), True)}
@@ -238,4 +238,11 @@ def health(*, session: Session, since: datetime) -> dict[str, Any]:
         "dispatch_oldest": age(queues.oldest_due),
         "dispatcher_errors": sum(stats.totals(session=session, name="dispatcher_error", since=since).values()),
         "render_errors": sum(stats.totals(session=session, name="render_error", since=since).values()),
+        "pruned": sum(stats.totals(session=session, name="pruned", since=since).values()),
+        "pruned_last_run": _last_pruning(session, now),
     }
+
+
+def _last_pruning(session: Session, now: datetime) -> str:
+    last = retention.state(session=session).last_run_at
+    return "never" if last is None else f"{max(0, int((now - last).total_seconds() // 60))} min ago"

@@ -92,8 +92,25 @@ def event_as_dict(event: Event, *, full: bool = False) -> dict[str, Any]:
         "decisions": event.decisions or [],
     }
     if full:
-        data.update({"payload": event.payload, "headers": event.headers, "mapped": event.mapped})
+        data.update(
+            {
+                "payload": event.payload,
+                "headers": event.headers,
+                "mapped": event.mapped,
+                "pruned_at": event.pruned_at.isoformat() if event.pruned_at else None,
+            }
+        )
     return data
+
+
+def pruned_note(event: Event) -> str:
+    """What the detail shows instead of a payload retention cleared ("" when it was not)."""
+    if event.pruned_at is None:
+        return ""
+    return (
+        f"Pruned on {event.pruned_at:%Y-%m-%d}: payloads older than the retention period (Settings) are "
+        "cleared. The event, its contact and its campaign decisions stay."
+    )
 
 
 def latest_accepted_event(*, session: Session, source_id: int) -> Event | None:

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from humanic_app import clock
 from humanic_app.models import Message, MessageStatus
-from humanic_app.services import dashboard, stats
+from humanic_app.services import dashboard, retention, stats
 
 
 def _label(value: str) -> str:
@@ -86,6 +86,19 @@ def render(*, session: Session) -> str:
         "counter",
         "Dispatcher passes or provider calls that raised, by where.",
         [({"where": k}, n) for k, n in sorted(stats.totals(session=session, name="dispatcher_error").items())],
+    )
+    metric(
+        "humanic_retention_pruned_total",
+        "counter",
+        "Rows pruned by retention: event payloads cleared, delivery events deleted.",
+        [({"kind": k}, n) for k, n in sorted(stats.totals(session=session, name="pruned").items())],
+    )
+    last_run = retention.state(session=session).last_run_at
+    metric(
+        "humanic_retention_last_run_timestamp_seconds",
+        "gauge",
+        "When retention last ran (Unix time; 0 before its first run).",
+        [({}, last_run.timestamp() if last_run else 0)],
     )
     now = clock.now()
     queues = dashboard.backlogs(session=session, now=now)

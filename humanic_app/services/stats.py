@@ -4,7 +4,8 @@ and read by the Dashboard, the troubleshooting checks and /metrics without scann
 Names: received (key: source id), event (event name), duplicate (source id), rejected (reason),
 rejected_source (source id, for refusals on a known URL),
 processed (event name), no_email (source id), contact_created, cross_source (the same PostHog event
-through a second source), webhook_ms (answer-time bucket), webhook_non2xx (status).
+through a second source), webhook_ms (answer-time bucket), webhook_non2xx (status),
+pruned (events or delivery_events: services/retention.py).
 """
 
 from __future__ import annotations

@@ -24,7 +24,10 @@ EDITABLE_FIELDS = (
     "public_url",
     "frequency_cap",
     "timezone",
+    "retention_days",
 )
+
+RETENTION_DAYS = (1, 3650)  # the bounds of retention_days: a day to ten years
 
 
 def get_workspace(*, session: Session) -> Workspace:
@@ -74,6 +77,13 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
                 errors[key] = "A whole number of emails per contact per 24 hours (0 turns the cap off)."
             else:
                 cleaned[key] = cap
+            continue
+        if key == "retention_days":
+            low, high = RETENTION_DAYS
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                errors[key] = f"A whole number of days from {low} to {high}."
+            else:
+                cleaned[key] = value
             continue
         if key == "timezone":
             if timewindow.zone(value) is None:
@@ -148,6 +158,7 @@ def workspace_as_dict(workspace: Workspace) -> dict[str, Any]:
         "public_url": workspace.public_url,
         "frequency_cap": workspace.frequency_cap,
         "timezone": workspace.timezone,
+        "retention_days": workspace.retention_days,
         "sending_blocked": sending_block(workspace=workspace),
     }
 

@@ -268,11 +268,12 @@ class EventLogState(AuthState):
         with self._service_call() as session:
             event = event_log.get_event(session=session, event_id=int(event_id))
             names = {s.id: sources.label(s) for s in sources.list_sources(session=session, include_deleted=True)}
+        pruned = event_log.pruned_note(event)
         self.detail = {
             **dataclasses.asdict(_row(event, names)),
-            "payload": json.dumps(event.payload, indent=2, default=str),
-            "headers": json.dumps(event.headers, indent=2),
-            "mapped": json.dumps(event.mapped, indent=2, default=str) if event.mapped else "not mapped yet",
+            "payload": pruned or json.dumps(event.payload, indent=2, default=str),
+            "headers": pruned or json.dumps(event.headers, indent=2),
+            "mapped": pruned or (json.dumps(event.mapped, indent=2, default=str) if event.mapped else "not mapped yet"),
         }
         self.decisions = [
             DecisionRow(

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import create_engine
 
 from humanic_app.api import build_api
@@ -40,6 +41,7 @@ def test_settings_round_trip(authed):
         "public_url": "https://h.acme.io",
         "frequency_cap": 3,
         "timezone": "Europe/Paris",
+        "retention_days": 90,
         "sending_blocked": "",
     }
     refused = authed.put("/api/v1/settings", json={"timezone": "Mars/Olympus"})
@@ -56,6 +58,20 @@ def test_settings_validation_is_field_level(authed):
     assert response.json()["detail"][0]["loc"][-1] == "status"
     response = authed.put("/api/v1/settings", json={"colour": "red"})
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("days", [0, 3651, "90", 1.5, None, True, -5])
+def test_retention_days_out_of_bounds_is_refused_by_name(authed, days):
+    response = authed.put("/api/v1/settings", json={"retention_days": days})
+    assert response.status_code == 422, response.text
+    assert {d["loc"][-1] for d in response.json()["detail"]} == {"retention_days"}
+    assert authed.get("/api/v1/settings").json()["retention_days"] == 90
+
+
+def test_retention_days_is_set(authed):
+    response = authed.put("/api/v1/settings", json={"retention_days": 30})
+    assert response.status_code == 200 and response.json()["retention_days"] == 30
+    assert authed.get("/api/v1/settings").json()["retention_days"] == 30
 
 
 def test_session_cookie_authenticates_v1(client, engine):

@@ -27,6 +27,7 @@ def test_defaults_and_update(session):
         "public_url": "https://humanic.acme.io",
         "frequency_cap": 3,
         "timezone": "UTC",
+        "retention_days": 90,
         "sending_blocked": "",
     }
 

@@ -31,6 +31,7 @@ class SettingsOut(BaseModel):
     public_url: str
     frequency_cap: int
     timezone: str  # journeys' time windows for contacts without a timezone of their own
+    retention_days: int  # raw payloads and delivery events older than this many days are pruned
     sending_blocked: str  # why the provider refuses email right now (quota), or ""
 
 
@@ -60,6 +61,11 @@ class SettingsUpdate(BaseModel):
     timezone: str = omitted_or(
         max_length=64,
         description="An IANA timezone name (Europe/Paris): journeys' time windows for contacts without one.",
+    )
+    retention_days: WholeNumber = omitted_or(
+        ge=workspace_service.RETENTION_DAYS[0],
+        le=workspace_service.RETENTION_DAYS[1],
+        description="Days events' raw payloads and Resend delivery events are kept; older ones are pruned.",
     )
 
 
