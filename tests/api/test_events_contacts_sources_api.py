@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 from sqlmodel import Session
 
-from humanic_app.services import event_log
+from humanic_app import clock
+from humanic_app.services import event_log, retention
 from humanic_app.services.samples import posthog_event
 from tests.support.webhooks import path_of, process
 
@@ -50,6 +53,21 @@ def test_events_filters_and_cursor(client, authed, source, engine):
     assert detail["payload"]["event"]["event"] == "b" and detail["mapped"]["email"].endswith("@example.com")
     by_contact = authed.get("/api/v1/events", params={"contact_id": detail["contact_id"]}).json()["items"]
     assert [e["id"] for e in by_contact] == [one["id"]]
+
+
+def test_a_pruned_event_keeps_its_row_and_decisions_without_its_payload(client, authed, source, engine):
+    client.post(path_of(source), json=posthog_event(event="a", distinct_id="d1", email="u1@example.com"))
+    process(engine)
+    one = authed.get("/api/v1/events").json()["items"][0]
+    with Session(engine) as session:
+        later = clock.now() + timedelta(days=91)
+        assert retention.prune_batch(session=session, now=later).events == 1
+        session.commit()
+    detail = authed.get(f"/api/v1/events/{one['id']}").json()
+    assert (detail["payload"], detail["headers"], detail["mapped"]) == (None, None, None)
+    assert detail["pruned_at"] is not None
+    assert detail["decisions"] == one["decisions"] and detail["event"] == "a"
+    assert detail["contact_id"] == one["contact_id"] is not None
 
 
 def test_the_event_name_filter_matches_any_part_in_any_case(client, authed, source, engine):

@@ -5,8 +5,9 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
+from humanic_app import clock
 from humanic_app.models import DeliveryEvent, Event, EventOutcome, Stat
 from humanic_app.services import event_log, retention, stats, workspace
 from humanic_app.services.campaigns import journeys
@@ -147,3 +148,26 @@ def test_the_setting_is_validated(session, days):
 @pytest.mark.parametrize("days", [1, 90, 3650])
 def test_the_setting_accepts_a_day_to_ten_years(session, days):
     assert workspace.update_workspace(session=session, changes={"retention_days": days}).retention_days == days
+
+
+def test_the_worker_job_prunes_batch_after_batch_and_records_its_run(engine, monkeypatch):
+    from humanic_app import workers
+
+    monkeypatch.setattr(workers, "get_engine", lambda: engine)
+    monkeypatch.setattr(workers, "PRUNE_PAUSE_SECONDS", 0)  # it still rests as long as each batch took
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    with Session(engine) as session:
+        for _ in range(retention.BATCH * 2 + 100):
+            _event(session, 100)
+        session.commit()
+
+    asked = []
+    workers.prune_old_data(keep_going=lambda: asked.append(1) is None and len(asked) < 2)
+    with Session(engine) as session:
+        run = retention.state(session=session)
+        assert (run.last_run_at, run.last_run_events) == (NOW, retention.BATCH * 2)  # stopped when told
+
+    workers.prune_old_data()
+    with Session(engine) as session:
+        assert retention.state(session=session).last_run_events == 100
+        assert session.exec(select(func.count()).select_from(Event).where(col(Event.pruned_at).is_(None))).one() == 0
