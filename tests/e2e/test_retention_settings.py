@@ -40,4 +40,4 @@ def test_retention_section_looks(contexts, browser, app_url, owner, theme):  # n
     section = _section(page)
     expect(section.get_by_label(FIELD)).to_be_visible()
     section.scroll_into_view_if_needed()
-    check(page, f"settings-retention-{theme}-phone")
+    check(page, f"settings-retention-{theme}-phone", full_page=False)
