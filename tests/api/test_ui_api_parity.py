@@ -80,6 +80,8 @@ API_ROUTE = {
     "SendingState.test_connection": ("POST", SENDING + "/test"),
     "SendingState.register_webhook": ("POST", SENDING + "/webhook"),
     "SendingState.remove_key": ("DELETE", SENDING),
+    "RetentionSettingsState.load_retention": ("GET", SETTINGS),
+    "RetentionSettingsState.save_retention": ("PUT", SETTINGS),  # {"retention_days": 30}
     "DomainsState.add": ("POST", "/api/v1/domains"),
     "DomainsState.verify": ("POST", "/api/v1/domains/{domain_id}/verify"),
     "ReputationState.load": ("GET", "/api/v1/reputation"),
