@@ -49,6 +49,7 @@ def test_settings_pause_banner_and_api_key(signed_in_page, app_url):
             "frequency_cap": 3,
             "sending_blocked": "",
             "timezone": "UTC",
+            "retention_days": 90,
         }
         resumed = api.request.put(
             f"{app_url}/api/v1/settings", headers={"Authorization": f"Bearer {key}"}, data={"status": "active"}
