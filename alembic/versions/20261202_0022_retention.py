@@ -3,8 +3,8 @@
 Workspace.retention_days (raw payloads and delivery events older than it are pruned), Event.pruned_at,
 and the pruning's progress (retention_state).
 
-Revision ID: 0024
-Revises: 0019
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-02 13:20:00
 """
 
@@ -15,8 +15,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = "0024"
-down_revision: str | None = "0019"
+revision: str = '0022'
+down_revision: str | None = '0021'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
