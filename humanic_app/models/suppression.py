@@ -18,6 +18,7 @@ class SuppressionReason(str, enum.Enum):
     complained = "complained"
     provider = "provider"  # Resend's own suppression list
     manual = "manual"
+    erased = "erased"  # the contact was erased: the address is kept only as a salted hash (services/erasure.py)
 
 
 class Suppression(SQLModel, table=True):

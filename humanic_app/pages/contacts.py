@@ -4,6 +4,7 @@ the page's whole width; a contact opens in a dialog over it."""
 import reflex as rx
 
 from humanic_app import routes
+from humanic_app.components.contact_privacy import erased_notice, privacy_section
 from humanic_app.components.filters import filter_bar, filter_text
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.table import cell_text, data_table
@@ -114,6 +115,7 @@ def _contact_view() -> rx.Component:
             spacing="2",
             width="100%",
         ),
+        privacy_section(S.selected),
         spacing="4",
         width="100%",
     )
@@ -161,6 +163,7 @@ def _open_contact(c: ContactRow) -> rx.Component:
 
 def _list() -> rx.Component:
     return rx.vstack(
+        erased_notice(),
         _search(),
         rx.cond(
             S.rows.length() > 0,

@@ -111,6 +111,16 @@ def cancel_pending(*, session: Session, enrolment_ids: Iterable[int] | Select, r
     )
 
 
+def cancel_scheduled(*, session: Session, message_ids: Iterable[int] | Select, reason: str) -> int:
+    """Cancel these emails where they are still scheduled (the contact is being erased); returns how many."""
+    result = session.execute(
+        update(Message)
+        .where(col(Message.id).in_(message_ids), col(Message.status) == MessageStatus.scheduled)
+        .values(status=MessageStatus.cancelled, last_error=reason[:1000])
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def move_to_contact(*, session: Session, from_contact_id: int, to_contact_id: int) -> None:
     """Two contacts were merged: every email of the one that goes away now belongs to the one that stays,
     whatever its status — the pending ones so that exit goals, `unless` and unsubscribes on the surviving

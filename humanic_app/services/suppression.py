@@ -8,8 +8,11 @@ own list. A message's delivery status only moves forward, because events arrive 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +24,7 @@ from humanic_app.services import outbox, reputation, signing, stats
 from humanic_app.services.auth import validate_email
 from humanic_app.services.errors import NotFound, ValidationFailed
 from humanic_app.services.mapping import parse_timestamp
+from humanic_app.services.sending import credentials
 
 EVENT_STATUS = {
     "email.sent": "sent",
@@ -40,8 +44,45 @@ REPUTATION_EVENTS = {"email.bounced", "email.complained"}
 logger = logging.getLogger(__name__)
 
 
+ERASED_PREFIX = "erased:"
+
+
+def erased_key(*, email: str, secret: str) -> str:
+    """What the suppression list keeps of an erased contact's address: a hash keyed with the operator's
+    secret, so the list cannot be turned back into addresses by hashing guesses without that secret."""
+    digest = hmac.new(secret.encode(), b"humanic/erased-address\0" + _normal(email).encode(), hashlib.sha256)
+    return ERASED_PREFIX + digest.hexdigest()
+
+
+def _normal(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def _keys(emails: Iterable[str]) -> dict[str, str]:
+    """Every suppression-list entry that would stop mail to these addresses → the address it stands for."""
+    plain = {_normal(e) for e in emails if _normal(e)}
+    keys = {e: e for e in plain}
+    secret = credentials.secret_key(create=False)  # none yet means nothing was ever erased
+    if secret:
+        keys.update({erased_key(email=e, secret=secret): e for e in plain})
+    return keys
+
+
+def reasons_for(*, session: Session, emails: Iterable[str]) -> dict[str, str]:
+    """The one rule every send meets: {address (lower case): reason} for those of `emails` that are
+    suppressed, by name or — once their contact was erased — by their salted hash."""
+    keys = _keys(emails)
+    if not keys:
+        return {}
+    rows = session.exec(select(Suppression.email, Suppression.reason).where(col(Suppression.email).in_(list(keys))))
+    return {keys[key]: SuppressionReason(reason).value for key, reason in rows}
+
+
 def is_suppressed(*, session: Session, email: str) -> Suppression | None:
-    return session.exec(select(Suppression).where(Suppression.email == (email or "").strip().lower())).first()
+    keys = _keys([email])
+    if not keys:
+        return None
+    return session.exec(select(Suppression).where(col(Suppression.email).in_(list(keys)))).first()
 
 
 def add(*, session: Session, email: str, reason: SuppressionReason, note: str = "") -> Suppression:
@@ -49,7 +90,18 @@ def add(*, session: Session, email: str, reason: SuppressionReason, note: str = 
     existing = is_suppressed(session=session, email=email)
     if existing is not None:
         return existing
-    row = Suppression(email=email, reason=reason, note=note[:500])
+    return _insert(session, key=email, reason=reason, note=note)
+
+
+def add_erased(*, session: Session, email: str, secret: str) -> Suppression:
+    """Keeps an erased contact's address suppressed as its salted hash (`erased_key`)."""
+    key = erased_key(email=email, secret=secret)
+    existing = session.exec(select(Suppression).where(Suppression.email == key)).first()
+    return existing or _insert(session, key=key, reason=SuppressionReason.erased, note="contact erased")
+
+
+def _insert(session: Session, *, key: str, reason: SuppressionReason, note: str) -> Suppression:
+    row = Suppression(email=key, reason=reason, note=note[:500])
     session.add(row)
     session.flush()
     return row

@@ -1,13 +1,14 @@
-"""/api/v1/contacts: search and read contacts with all their distinct_ids."""
+"""/api/v1/contacts: search and read contacts with all their distinct_ids; export or erase one."""
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
-from humanic_app.api.deps import SessionDep, TransactionRoute
+from humanic_app.api.deps import PrincipalDep, SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import NO_NUL, Cursor, RowId
-from humanic_app.services import contacts
+from humanic_app.services import contacts, erasure
 
 router = APIRouter(route_class=TransactionRoute, prefix="/contacts", tags=["contacts"])
 
@@ -31,3 +32,26 @@ def list_contacts(
 def get_contact(contact_id: RowId, session: SessionDep) -> dict[str, Any]:
     contact = contacts.get_contact(session=session, contact_id=contact_id)
     return contacts.contact_as_dict(session=session, contact=contact, with_identities=True)
+
+
+@router.get(
+    "/{contact_id}/export",
+    summary="Everything held about one contact, as a JSON download",
+    responses=responses(404, 422),
+)
+def export_contact(contact_id: RowId, session: SessionDep) -> JSONResponse:
+    data = erasure.export_contact(session=session, contact_id=contact_id)
+    return JSONResponse(
+        data, headers={"Content-Disposition": f'attachment; filename="{erasure.export_file_name(contact_id)}"'}
+    )
+
+
+@router.delete(
+    "/{contact_id}",
+    summary="Erase a contact: its events, identities, enrolments, emails and delivery events go; "
+    "a salted hash of its address stays suppressed",
+    responses=responses(404, 422),
+)
+def erase_contact(contact_id: RowId, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    actor = erasure.actor(user_id=principal.user_id, api_key_id=principal.api_key_id)
+    return erasure.erase_contact(session=session, contact_id=contact_id, actor=actor).as_dict()

@@ -34,12 +34,11 @@ from humanic_app.models import (
     Enrolment,
     Message,
     MessageStatus,
-    Suppression,
     Workspace,
     WorkspaceStatus,
 )
 from humanic_app.models.rows import id_of
-from humanic_app.services import composing, domains, outbox, stats, templates, unsubscribe, workspace
+from humanic_app.services import composing, domains, outbox, stats, suppression, templates, unsubscribe, workspace
 from humanic_app.services.campaigns import rules
 from humanic_app.services.delivery.senders import OutgoingEmail, Sender, SendResult
 from humanic_app.services.delivery.throttle import Throttle
@@ -128,14 +127,7 @@ class _Facts:
                 else {}
             )
             emails = {m.to_email.strip().lower() for m in messages}
-            suppressed = (
-                {
-                    row.email: row.reason.value
-                    for row in session.exec(select(Suppression).where(col(Suppression.email).in_(emails)))
-                }
-                if emails
-                else {}
-            )
+            suppressed = suppression.reasons_for(session=session, emails=emails)
             enrolment_ids = {m.enrolment_id for m in messages if m.enrolment_id}
             definitions = (
                 dict(
@@ -348,8 +340,12 @@ def _record(
         if enrolment_ids
         else {}
     )
+    alive = _still_there(session, call.messages)
     for result in results:
         message = by_id[result.message_id]
+        if message.id not in alive:
+            _forget_erased(session, message, result, report, counts, hour)
+            continue
         message.lease_until = None
         _log_result(message, result, sender, trigger_of.get(message.enrolment_id))
         if not result.ok:
@@ -387,6 +383,27 @@ def _record(
             counts[(hour, "failed", str(message.campaign_id or ""))] += 1
         session.add(message)
     stats.bump(session, counts)
+
+
+def _still_there(session: Session, messages: list[Message]) -> set[int | None]:
+    """The rows of a call that still exist, locked until the result is recorded: a contact erased while
+    its email was at the provider took its row away (services/erasure.py), and writing a result to it would
+    fail the whole call's record."""
+    stmt = select(Message.id).where(col(Message.id).in_([m.id for m in messages]))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return set(session.exec(stmt).all())
+
+
+def _forget_erased(
+    session: Session, message: Message, result: SendResult, report: DispatchReport, counts: Counter, hour
+) -> None:
+    """An email whose contact was erased mid-send: nothing of it is written back; only the hourly count."""
+    session.expunge(message)
+    logger.info("msg-%s: its contact was erased while it was being sent; nothing recorded", message.id)
+    if result.ok:
+        report.sent += 1
+        counts[(hour, "sent", str(message.campaign_id or ""))] += 1
 
 
 def _log_result(message: Message, result: SendResult, sender: Sender, event_id: int | None) -> None:

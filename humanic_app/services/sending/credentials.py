@@ -195,6 +195,12 @@ def _fernet(secret: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
+def secret_key(*, settings: Settings | None = None, create: bool = False) -> str | None:
+    """The operator's secret (HUMANIC_SECRET_KEY, or on SQLite the generated file), for other keyed uses
+    such as the salted hashes of erased addresses (services/erasure.py); None where there is none."""
+    return _secret(settings or get_settings(), create=create)
+
+
 def _secret(settings: Settings, *, create: bool) -> str | None:
     if settings.secret_key:
         return settings.secret_key
