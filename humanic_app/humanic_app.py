@@ -16,7 +16,7 @@ from humanic_app.pages.signin import choose_password_page, signin_page
 from humanic_app.settings import get_settings
 from humanic_app.state.auth import AuthState
 from humanic_app.state.campaigns import CampaignsState
-from humanic_app.state.contacts import ContactsState
+from humanic_app.state.contact_privacy import ContactPrivacyState
 from humanic_app.state.dashboard import DashboardState
 from humanic_app.state.domains import DomainsState
 from humanic_app.state.event_log import EventLogState
@@ -51,7 +51,7 @@ protected = [
     (integrations_page, routes.INTEGRATIONS, "Integrations", IntegrationsState.load),
     (event_log_page, routes.EVENT_LOG, "Event Log", EventLogState.load),
     (campaigns_page, routes.CAMPAIGNS, "Campaigns", CampaignsState.load),
-    (contacts_page, routes.CONTACTS, "Contacts", ContactsState.load),
+    (contacts_page, routes.CONTACTS, "Contacts", ContactPrivacyState.load_page),
     (messages_page, routes.MESSAGES, "Messages", MessagesState.load),
     (domains_page, routes.DOMAINS, "Domains", DomainsState.load),
     (settings_page, routes.SETTINGS, "Settings", SettingsState.load),

@@ -32,6 +32,13 @@ class ContactPrivacyState(ContactsState):
 
     @rx.event
     @signed_in
+    def load_page(self):
+        """The Contacts page's on_load: an erasure's notice belongs to the visit it was made in."""
+        self.erased_message, self.privacy_error = "", ""
+        return ContactsState.load
+
+    @rx.event
+    @signed_in
     def export_contact(self, contact_id: str):
         with self._service_call("privacy_error") as session:
             data = erasure.export_contact(session=session, contact_id=int(contact_id))
