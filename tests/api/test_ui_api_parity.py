@@ -52,6 +52,9 @@ API_ROUTE = {
     "ContactsState.open_contact": ("GET", "/api/v1/contacts/{contact_id}"),
     "ContactsState.suppress": ("POST", "/api/v1/suppressions"),
     "ContactsState.unsuppress": ("DELETE", "/api/v1/suppressions/{email}"),
+    "ContactPrivacyState.load_page": ("GET", "/api/v1/contacts"),
+    "ContactPrivacyState.export_contact": ("GET", "/api/v1/contacts/{contact_id}/export"),
+    "ContactPrivacyState.erase_contact": ("DELETE", "/api/v1/contacts/{contact_id}"),
     "CampaignsState.load": ("GET", "/api/v1/campaigns"),
     "CampaignsState.edit": ("GET", CAMPAIGN),
     "CampaignsState.save": ("PUT", CAMPAIGN),  # POST /api/v1/campaigns for a new one

@@ -75,6 +75,8 @@ def test_export_then_erase_a_contact_on_a_phone(contexts, browser, app_url, owne
     expect(page.locator("#contact-erased")).to_contain_text("erased: 1 event")
     expect(page.locator("#contact-erased")).to_contain_text("salted hash")
     expect(page.get_by_role("dialog")).to_have_count(0)
+    settled(page)
+    check(page, "contacts-erased-notice-light-phone", full_page=False)
     _find(page, 0)
     expect(page.locator("#contact-erased")).to_have_count(0)  # the notice belongs to the visit it was made in
     check(page, "contacts-erased-light-phone")
