@@ -43,6 +43,7 @@ def privacy_section(contact) -> rx.Component:
         toast(P.privacy_error, ok=False),
         spacing="2",
         width="100%",
+        position="relative",  # the empty live region is absolutely placed (humanic.css): it stays inside here
     )
 
 

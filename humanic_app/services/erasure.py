@@ -40,6 +40,7 @@ from humanic_app.models import (
 )
 from humanic_app.services import contacts, outbox, suppression
 from humanic_app.services.errors import ValidationFailed
+from humanic_app.services.secret_key import operator_secret
 from humanic_app.services.sending import credentials
 
 logger = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def _erase_events(session: Session, contact_id: int, distinct_ids: list[str]) ->
 
 
 def _secret() -> str:
-    secret = credentials.secret_key(create=True)
+    secret = operator_secret(create=True)
     if not secret:
         problem = credentials.storage_problem() or ""
         raise ValidationFailed({"contact": f"Cannot keep the erased address suppressed. {problem}".strip()})

@@ -24,7 +24,7 @@ from humanic_app.services import outbox, reputation, signing, stats
 from humanic_app.services.auth import validate_email
 from humanic_app.services.errors import NotFound, ValidationFailed
 from humanic_app.services.mapping import parse_timestamp
-from humanic_app.services.sending import credentials
+from humanic_app.services.secret_key import operator_secret
 
 EVENT_STATUS = {
     "email.sent": "sent",
@@ -62,7 +62,7 @@ def _keys(emails: Iterable[str]) -> dict[str, str]:
     """Every suppression-list entry that would stop mail to these addresses → the address it stands for."""
     plain = {_normal(e) for e in emails if _normal(e)}
     keys = {e: e for e in plain}
-    secret = credentials.secret_key(create=False)  # none yet means nothing was ever erased
+    secret = operator_secret(create=False)  # none yet means nothing was ever erased
     if secret:
         keys.update({erased_key(email=e, secret=secret): e for e in plain})
     return keys

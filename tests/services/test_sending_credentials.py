@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from humanic_app.models import KeyAccess
-from humanic_app.services import workspace
+from humanic_app.services import secret_key, workspace
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.services.sending import connection, credentials
 from humanic_app.services.sending.credentials import Source
@@ -58,7 +58,7 @@ def test_sqlite_generates_its_secret_once_into_the_data_directory(session, tmp_p
     settings = settings_for(f"sqlite:///{tmp_path / 'humanic.db'}", tmp_path)
     assert credentials.storage_problem(settings=settings) is None
     credentials.store_api_key(session=session, api_key="re_sqlite_123456", access=KeyAccess.full, settings=settings)
-    secret_file = tmp_path / credentials.SECRET_FILE
+    secret_file = tmp_path / secret_key.SECRET_FILE
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     first = secret_file.read_text()
     credentials.store_api_key(session=session, api_key="re_sqlite_654321", access=KeyAccess.full, settings=settings)

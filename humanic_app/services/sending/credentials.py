@@ -11,15 +11,11 @@ stored without it. A stored value that no longer decrypts (the secret changed) c
 from __future__ import annotations
 
 import base64
-import contextlib
 import dataclasses
 import enum
 import functools
 import hashlib
-import os
 import re
-import secrets
-from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlmodel import Session
@@ -27,10 +23,10 @@ from sqlmodel import Session
 from humanic_app import clock
 from humanic_app.models import KeyAccess, SendingCredentials
 from humanic_app.services.errors import ValidationFailed
+from humanic_app.services.secret_key import operator_secret
 from humanic_app.settings import Settings, get_settings
 
 ROW_ID = 1
-SECRET_FILE = "secret_key"
 _KEY_RE = re.compile(r"^re_[A-Za-z0-9_-]{6,200}$")
 
 
@@ -171,11 +167,11 @@ def _require_storable(settings: Settings) -> None:
 
 
 def _encrypt(plain: str, settings: Settings) -> str:
-    return _fernet(_secret(settings, create=True)).encrypt(plain.encode()).decode()
+    return _fernet(operator_secret(settings, create=True)).encrypt(plain.encode()).decode()
 
 
 def _decrypt(cipher: str, settings: Settings) -> str | None:
-    secret = _secret(settings, create=False)
+    secret = operator_secret(settings, create=False)
     return _decrypt_with(cipher, secret) if secret else None
 
 
@@ -193,35 +189,3 @@ def _fernet(secret: str) -> Fernet:
     # Any string the operator chose becomes a 32-byte Fernet key; the label keeps it for this use only.
     digest = hashlib.sha256(b"humanic/sending-credentials\0" + secret.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
-
-
-def secret_key(*, settings: Settings | None = None, create: bool = False) -> str | None:
-    """The operator's secret (HUMANIC_SECRET_KEY, or on SQLite the generated file), for other keyed uses
-    such as the salted hashes of erased addresses (services/erasure.py); None where there is none."""
-    return _secret(settings or get_settings(), create=create)
-
-
-def _secret(settings: Settings, *, create: bool) -> str | None:
-    if settings.secret_key:
-        return settings.secret_key
-    if not settings.is_sqlite:
-        return None
-    path = settings.data_dir / SECRET_FILE
-    if not path.exists() and create:
-        _write_secret_once(path)
-    return path.read_text().strip() if path.exists() else None
-
-
-def _write_secret_once(path: Path) -> None:
-    """Written whole under a temporary name, then linked into place: two processes racing here both end up
-    reading the one that won, never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(32) + "\n")
-        with contextlib.suppress(FileExistsError):
-            os.link(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
