@@ -21,6 +21,11 @@ class MessageStatus(str, enum.Enum):
     suppressed = "suppressed"
 
 
+# an erased contact's emails keep their rows, anonymized, under this key (services/erasure.py): their ids
+# are never handed out again (an old unsubscribe link names one) and the sending counts stay right
+ERASED_KEY_PREFIX = "erased-"
+
+
 class Message(SQLModel, table=True):
     """One email to send: the outbox row. Rendering happens at send time from the latest contact data."""
 
@@ -63,3 +68,8 @@ class Message(SQLModel, table=True):
     delivery_status: str = Field(default="", max_length=20)  # delivered → opened → clicked, or bounced/complained
     created_at: datetime = Field(default_factory=now)
     sent_at: datetime | None = None
+
+    @property
+    def erased(self) -> bool:
+        """Its contact was erased: the row holds no personal data and is never sent, retried or exported."""
+        return self.idempotency_key.startswith(ERASED_KEY_PREFIX)

@@ -238,7 +238,13 @@ def _other_actions(m: MessageRow) -> rx.Component:
                 on_confirm=S.act(m.id, "cancel"),
             ),
         ),
-        rx.cond(m.status == "failed", rx.button("Retry", size="1", variant="soft", on_click=S.act(m.id, "retry"))),
+        rx.cond(
+            m.status == "failed",
+            # an erased contact's email is never sent again
+            rx.cond(
+                m.recipient != "(erased)", rx.button("Retry", size="1", variant="soft", on_click=S.act(m.id, "retry"))
+            ),
+        ),
         rx.cond(
             m.error.contains("idempotency window"),
             rx.button("Send anew", size="1", variant="soft", color_scheme="orange", on_click=S.act(m.id, "send_anew")),

@@ -1,17 +1,23 @@
 """Erase a contact, or export everything held about one.
 
 Erasing deletes the contact, its identities (distinct_ids, person ids), its events with their payloads
-(and the unmatched events of its distinct_ids), its enrolments, every email to it or to its address —
-still-scheduled ones are cancelled through the outbox first — and those emails' delivery events. What
-stays: a salted hash of the address on the suppression list (suppression.erased_key), which the send-time
-gate meets like any suppression, and the hourly counters, which hold no personal data.
+(and the unmatched events of its distinct_ids), its enrolments, and the delivery events of every email to
+it or to its address. Those emails are anonymized, not deleted — still-scheduled ones are cancelled
+through the outbox first: the row keeps its id, status, times, campaign and sending domain, and nothing
+personal (Message.erased). SQLite reuses the highest ids of deleted rows, and an old unsubscribe link names
+its message by id, so a deleted row's id could come back as someone else's email. What stays: a salted
+hash of the address on the suppression list (suppression.erased_key), which the send-time gate meets like
+any suppression, and the hourly counters, which hold no personal data.
 
 Afterwards the person is a stranger: a later event for the address (from PostHog, or one still waiting in
 the SQLite inbox at the moment of erasure) is stored and processed as usual and creates a new contact
 without history, and every email to that address is refused as suppressed (erased), visibly in Messages.
 
-An email a dispatcher is sending at that moment may still reach the provider; its row is gone, and the
-dispatcher records nothing for it (dispatcher._record skips rows erased mid-send).
+An email a dispatcher is sending at that moment may still reach the provider; its row is anonymized and
+failed, and the dispatcher records on it only whether it was sent (dispatcher._record_erased).
+
+Contact ids are not protected the same way: on SQLite a contact created after the erasure of the newest
+one gets its id, so a DELETE retried with that id erases the newer contact.
 
 Events go in batches of ERASE_BATCH, each one DELETE on the (contact_id, id) index, all in the caller's
 one transaction: 10,000 events take well under a second (README, "Erase and export a contact").
@@ -23,7 +29,7 @@ import dataclasses
 import logging
 from typing import Any
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import String, cast, delete, func, literal, or_, update
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
@@ -35,9 +41,11 @@ from humanic_app.models import (
     Event,
     IdentityKind,
     Message,
+    MessageStatus,
     Suppression,
     TimedOutWait,
 )
+from humanic_app.models.message import ERASED_KEY_PREFIX
 from humanic_app.services import contacts, outbox, suppression
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.services.secret_key import operator_secret
@@ -51,7 +59,7 @@ ERASED_REASON = "contact erased"
 
 @dataclasses.dataclass(frozen=True)
 class Erasure:
-    """What an erasure removed: counts only, never the person's data."""
+    """What an erasure removed (`messages`: anonymized): counts only, never the person's data."""
 
     contact_id: int
     events: int
@@ -82,6 +90,36 @@ def _message_ids(session: Session, contact: Contact) -> list[int]:
     if address:
         matches.append(func.lower(Message.to_email) == address)
     return list(session.exec(select(Message.id).where(or_(*matches))).all())  # type: ignore[arg-type]
+
+
+def _anonymize(session: Session, message_ids: list[int]) -> int:
+    """Empties these rows of everything personal and frees their keys; the rows stay, so SQLite never hands
+    their ids to new emails (an old unsubscribe link names one), and what the sending counts read — status,
+    sent_at, from_domain, campaign, delivery_status — stays. One being sent right now is failed: it is never
+    replayed, and if the provider took it the dispatcher records only that (dispatcher._record_erased)."""
+    rows = col(Message.id).in_(message_ids)
+    session.execute(
+        update(Message)
+        .where(rows, col(Message.status) == MessageStatus.sending)
+        .values(status=MessageStatus.failed, lease_until=None)
+    )
+    anonymous = {
+        "to_email": "",
+        "contact_id": None,
+        "enrolment_id": None,
+        "idempotency_key": literal(ERASED_KEY_PREFIX, String) + cast(Message.id, String),
+        "variables": {},
+        "test_step": None,
+        "subject": "",
+        "html": "",
+        "text": "",
+        "from_address": "",
+        "last_error": ERASED_REASON,
+        "provider_message_id": None,
+        "batch_key": None,
+        "maybe_sent_since": None,
+    }
+    return _deleted(session, update(Message).where(rows).values(anonymous))
 
 
 def _erase_events(session: Session, contact_id: int, distinct_ids: list[str]) -> int:
@@ -121,7 +159,7 @@ def erase_contact(*, session: Session, contact_id: int, actor: str) -> Erasure:
     delivery_events = messages = enrolments = 0
     for chunk in _chunks(message_ids):
         delivery_events += _deleted(session, delete(DeliveryEvent).where(col(DeliveryEvent.message_id).in_(chunk)))
-        messages += _deleted(session, delete(Message).where(col(Message.id).in_(chunk)))
+        messages += _anonymize(session, chunk)
     for chunk in _chunks(enrolment_ids):
         session.execute(delete(TimedOutWait).where(col(TimedOutWait.enrolment_id).in_(chunk)))
         enrolments += _deleted(session, delete(Enrolment).where(col(Enrolment.id).in_(chunk)))

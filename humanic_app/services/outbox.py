@@ -4,8 +4,9 @@ Scheduling (campaign steps in bulk, test sends), cancelling what is still pendin
 enrolment ends, when a campaign is archived, when a merge leaves a duplicate enrolment), handing a merged
 contact's emails to the contact it merged into, releasing what a provider quota held back, retrying a
 failed email, and recording how far a sent one got (delivered, opened…). The idempotency key of each row is
-decided here: `enrolment-{id}-step-{i}` for a campaign step (one email per step of an enrolment, whatever
-replays), `test-{random}` for a test send.
+decided here: `enrolment-{id}-{enrolled_at µs}-step-{i}` for a campaign step (one email per step of an
+enrolment, whatever replays; the time keeps the key unique when SQLite hands an erased enrolment's id to a
+new one), `test-{random}` for a test send. A stored key is never rewritten: replays send the stored one.
 
 The dispatcher (dispatcher.py) owns the other transitions — scheduled → sending → sent/failed, and back
 to scheduled when the gate or the provider holds a row — because they are one exactly-once protocol
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, insert, update
@@ -34,32 +35,40 @@ REPLAY_WINDOW = timedelta(hours=23)
 DELIVERY_RANK = {"": 0, "sent": 1, "delivered": 2, "opened": 3, "clicked": 4, "bounced": 5, "complained": 6}
 
 
-def campaign_key(*, enrolment_id: int, step_index: int) -> str:
-    """The provider deduplicates on this: one email per step of an enrolment, however often it is replayed."""
-    return f"enrolment-{enrolment_id}-step-{step_index}"
+def campaign_key(*, enrolment_id: int, enrolled_at: datetime, step_index: int) -> str:
+    """The provider deduplicates on this for 24 h: one email per step of an enrolment, however often it is
+    replayed. SQLite reuses the highest ids once erasure deleted their rows, so the id alone could name two
+    enrolments within a day and the provider would answer the second one's email without sending it; the
+    enrolment's time, in microseconds, tells them apart."""
+    aware = enrolled_at if enrolled_at.tzinfo else enrolled_at.replace(tzinfo=UTC)
+    micros = round(aware.timestamp() * 1_000_000)
+    return f"enrolment-{enrolment_id}-{micros}-step-{step_index}"
 
 
 def schedule_campaign_emails(*, session: Session, rows: list[dict[str, Any]]) -> None:
-    """Bulk-inserts campaign steps: each row has campaign_id, enrolment_id, contact_id, to_email, step_index,
-    due_at, variables, and its status (scheduled, or cancelled when the enrolment ended in the same batch)
-    with last_error."""
+    """Bulk-inserts campaign steps: each row has campaign_id, enrolment_id, enrolled_at (for the key; not a
+    message column), contact_id, to_email, step_index, due_at, variables, and its status (scheduled, or
+    cancelled when the enrolment ended in the same batch) with last_error."""
     if not rows:
         return
     now = clock.now()
-    session.execute(
-        insert(Message),
-        [
+    values = []
+    for row in rows:
+        columns = {k: v for k, v in row.items() if k != "enrolled_at"}
+        key = campaign_key(
+            enrolment_id=row["enrolment_id"], enrolled_at=row["enrolled_at"], step_index=row["step_index"]
+        )
+        values.append(
             {
-                **row,
+                **columns,
                 "created_at": now,
                 "attempts": 0,
                 "is_test": False,
                 "last_error": row["last_error"][:1000],
-                "idempotency_key": campaign_key(enrolment_id=row["enrolment_id"], step_index=row["step_index"]),
+                "idempotency_key": key,
             }
-            for row in rows
-        ],
-    )
+        )
+    session.execute(insert(Message), values)
 
 
 def create_test_send(
@@ -135,6 +144,8 @@ def retry(*, session: Session, message_id: int, confirm: bool = False) -> Messag
     expired a replay could deliver it twice, so it is sent anew only when the person confirms. Any other
     is gated, rendered and batched afresh."""
     message = require(session.get(Message, message_id), noun="message", row_id=message_id)
+    if message.erased:
+        raise ValidationFailed({"status": "Its contact was erased: this email can never be sent again."})
     if message.status != MessageStatus.failed:
         raise ValidationFailed({"status": f"Only failed messages can be retried; this one is {message.status.value}."})
     now = clock.now()

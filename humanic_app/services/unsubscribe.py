@@ -48,9 +48,12 @@ def token_is_genuine(*, session: Session, token: str) -> bool:
 
 
 def message_for_token(*, session: Session, token: str) -> Message | None:
+    """The message a genuine token names; None for an erased contact's (anonymized) message, whose link
+    must neither act nor show anything."""
     if not token_is_genuine(session=session, token=token):
         return None
-    return session.get(Message, int(token.partition(".")[0]))
+    message = session.get(Message, int(token.partition(".")[0]))
+    return None if message is None or message.erased else message
 
 
 def unsubscribe(*, session: Session, token: str) -> Contact | None:

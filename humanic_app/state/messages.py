@@ -86,7 +86,7 @@ class MessagesState(AuthState):
             self.rows = [
                 MessageRow(
                     id=str(m.id),
-                    recipient=m.to_email,
+                    recipient="(erased)" if m.erased else m.to_email,
                     status=m.status.value,
                     due=m.due_at.strftime("%Y-%m-%d %H:%M"),
                     subject=m.subject,

@@ -4,6 +4,7 @@ without history, and an email being sent at that moment is neither written back 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from datetime import timedelta
@@ -25,16 +26,18 @@ from humanic_app.models import (
     Suppression,
     SuppressionReason,
 )
-from humanic_app.services import erasure, processing, suppression
+from humanic_app.services import erasure, outbox, processing, suppression, unsubscribe
+from humanic_app.services.delivery import messages as message_list
 from humanic_app.services.delivery.senders import LocalOutboxSender
 from humanic_app.services.errors import NotFound, ValidationFailed
 from humanic_app.services.intake import inbox, payloads, storing
 from humanic_app.services.samples import posthog_event
 from humanic_app.settings import get_settings
 from tests.support.campaign_world import T0
-from tests.support.dispatching import dispatch, setup_world
+from tests.support.dispatching import dispatch, resend_with_verified_domain, setup_world
 
 ADA = "ada@example.com"
+BOB = "bob@example.com"
 
 
 @pytest.fixture(autouse=True)
@@ -91,8 +94,16 @@ def test_erasing_deletes_everything_about_the_person_and_keeps_only_a_salted_has
     assert (done.events, done.identities, done.messages, done.cancelled) == (events, identities, 4, 3)
     assert done.enrolments == 1
     assert done.delivery_events == 1 and done.address_suppressed
-    for model in (Contact, ContactIdentity, Event, Enrolment, Message, DeliveryEvent):
+    for model in (Contact, ContactIdentity, Event, Enrolment, DeliveryEvent):
         assert _count(session, model) == 0, model
+    kept_messages = session.exec(select(Message).order_by(Message.id)).all()  # anonymized: their ids stay taken
+    assert [m.idempotency_key for m in kept_messages] == [f"erased-{m.id}" for m in kept_messages]
+    assert sorted(m.status for m in kept_messages) == sorted([MessageStatus.sent] + [MessageStatus.cancelled] * 3)
+    assert all(m.erased and m.contact_id is None and m.enrolment_id is None for m in kept_messages)
+    assert all(
+        (m.to_email, m.subject, m.html, m.variables, m.provider_message_id) == ("", "", "", {}, None)
+        for m in kept_messages
+    )
     text = _everything_as_text(session)
     assert ADA not in text and "anon-ada" not in text and "ada-1" not in text
     kept = session.exec(select(Suppression)).one()
@@ -125,12 +136,14 @@ def test_a_new_event_after_erasure_makes_a_new_contact_whose_emails_are_refused_
     ]
     assert [e.event_name for e in session.exec(select(Event))] == ["user_signed_up"]  # no history
     dispatch(session, engine, LocalOutboxSender())
-    first = session.exec(select(Message).order_by(Message.due_at, Message.id)).first()
+    first = session.exec(
+        select(Message).where(Message.contact_id == again.id).order_by(Message.due_at, Message.id)
+    ).first()
     assert first is not None and first.status == MessageStatus.suppressed
     assert first.last_error == "address suppressed (erased)" and first.sent_at is None
 
 
-def test_an_email_being_sent_while_its_contact_is_erased_is_not_written_back(session, engine, monkeypatch):
+def test_an_email_being_sent_while_its_contact_is_erased_records_only_that_it_was_sent(session, engine, monkeypatch):
     setup_world(session, monkeypatch)
     contact_id = _ada(session).id
     session.commit()
@@ -146,7 +159,12 @@ def test_an_email_being_sent_while_its_contact_is_erased_is_not_written_back(ses
 
     report = dispatch(session, engine, ErasingMidSend())
     assert report.sent == 1
-    assert _count(session, Message) == 0  # not resurrected
+    row = session.exec(select(Message).where(Message.status == MessageStatus.sent)).one()
+    assert row.erased and row.sent_at is not None and ADA not in _everything_as_text(session)
+    assert (
+        _count(session, Message) == 4
+        and not session.exec(select(Message).where(Message.status == MessageStatus.scheduled)).all()
+    )
     errors = session.exec(select(Stat).where(Stat.name == "dispatcher_error")).all()
     sent = session.exec(select(Stat).where(Stat.name == "sent")).all()
     assert errors == [] and sum(s.count for s in sent) == 1
@@ -251,3 +269,78 @@ def test_erasing_a_contact_with_10000_events_is_quick(session, engine, monkeypat
     with capsys.disabled():
         print(f"\nerasing a contact with 10,000 events on {database_url.split(':')[0]}: {elapsed * 1000:.0f} ms")
     assert elapsed < 10
+
+
+def _bob_signs_up(world, monkeypatch, minutes: int = 2) -> None:
+    monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(minutes=minutes + 1))
+    world.send("user_signed_up", T0 + timedelta(minutes=minutes), user="u2", email=BOB)
+    world.session.commit()
+
+
+def test_an_enrolment_reusing_an_erased_ones_id_still_gets_its_email_past_the_providers_dedup(
+    session, engine, monkeypatch, database_url
+):
+    """SQLite hands the erased (newest) enrolment's id to the next one; Resend answers a key it saw in the
+    last 24 h without sending, so the key must differ between the two enrolments."""
+    world, _ = setup_world(session, monkeypatch)
+    with resend_with_verified_domain(session) as (fake, sender):
+        assert dispatch(session, engine, sender).sent == 1
+        erased_enrolment = session.exec(select(Enrolment.id)).one()
+        erasure.erase_contact(session=session, contact_id=_ada(session).id, actor="user #1")
+        session.commit()
+
+        _bob_signs_up(world, monkeypatch)
+        bobs = session.exec(select(Enrolment)).one()
+        if database_url.startswith("sqlite"):
+            assert bobs.id == erased_enrolment  # the hazard this test is about
+        assert dispatch(session, engine, sender).sent == 1
+        assert [email["to"] for email in fake.sent] == [[ADA], [BOB]]
+        keys = [email["idempotency_key"] for email in fake.sent]
+        assert keys[0] != keys[1] and keys[1].startswith(f"enrolment-{bobs.id}-") and keys[1].endswith("-step-0")
+
+
+def test_an_erased_persons_unsubscribe_link_does_nothing_to_the_next_recipient(session, engine, monkeypatch):
+    world, _ = setup_world(session, monkeypatch)
+    assert dispatch(session, engine, LocalOutboxSender()).sent == 1
+    adas = session.exec(select(Message).where(Message.status == MessageStatus.sent)).one()
+    old_link = unsubscribe.token_for(session=session, message_id=adas.id)
+    erased_ids = set(session.exec(select(Message.id)).all())
+    erasure.erase_contact(session=session, contact_id=_ada(session).id, actor="user #1")
+    session.commit()
+
+    _bob_signs_up(world, monkeypatch)
+    bobs = session.exec(select(Message).where(Message.to_email == BOB)).all()
+    assert bobs and not erased_ids & {m.id for m in bobs}  # SQLite would have reused the erased ids
+    assert unsubscribe.message_for_token(session=session, token=old_link) is None  # the GET page shows nothing
+    assert unsubscribe.unsubscribe(session=session, token=old_link) is None
+    session.commit()
+    assert session.exec(select(Contact).where(Contact.email == BOB)).one().unsubscribed_at is None
+    assert suppression.is_suppressed(session=session, email=BOB) is None
+
+
+def test_an_erased_email_is_listed_as_erased_never_retried_and_never_exported(session, engine, monkeypatch):
+    world, _ = setup_world(session, monkeypatch)
+
+    class Refused(LocalOutboxSender):
+        def send(self, emails, *, batch_key=None):
+            return [
+                dataclasses.replace(r, ok=False, error="validation_error: no", retryable=False)
+                for r in super().send(emails, batch_key=batch_key)
+            ]
+
+    dispatch(session, engine, Refused())
+    failed = session.exec(select(Message).where(Message.status == MessageStatus.failed)).one()
+    erasure.erase_contact(session=session, contact_id=_ada(session).id, actor="user #1")
+    session.commit()
+
+    session.refresh(failed)
+    assert message_list.message_as_dict(failed)["erased"] and message_list.message_as_dict(failed)["to"] == ""
+    with pytest.raises(ValidationFailed) as refused:
+        outbox.retry(session=session, message_id=failed.id)
+    assert "erased" in refused.value.field_errors["status"]
+    monkeypatch.setattr(clock, "now", lambda: T0 + timedelta(days=1))
+    world.send("user_signed_up", T0 + timedelta(days=1), email=ADA)  # the address comes back as a new contact
+    session.commit()
+    exported = erasure.export_contact(session=session, contact_id=_ada(session).id)
+    assert failed.id not in {m["id"] for m in exported["messages"]}
+    assert all(m["to_email"] == ADA for m in exported["messages"])

@@ -52,6 +52,9 @@ def test_drop_off_waits_for_this_carts_checkout_then_times_out(j):
     a, b = j.enrolments()
     assert [s["took"] for s in a.trail] == ["happened", "exit"] and a.position == "" and a.wake_at is None
     assert [s["took"] for s in b.trail] == ["timed out", "exit"] and b.position == ""
+    # written when the wait timed out, keyed by its enrolment's time like the emails written at enrolment
+    reminder = j.session.exec(select(Message)).one()
+    assert reminder.idempotency_key == f"enrolment-{b.id}-{int(T0.timestamp()) * 1_000_000}-step-1"
     j.at(T0 + 3 * D)  # a timeout resumes exactly once
     assert len(j.schedule()) == 1
 

@@ -25,9 +25,10 @@ def enrolled(session) -> tuple[World, Enrolment, list[Message]]:
     return world, enrolment, messages
 
 
-def test_campaign_steps_are_keyed_by_enrolment_and_step(enrolled):
+def test_campaign_steps_are_keyed_by_enrolment_its_time_and_step(enrolled):
     _, enrolment, messages = enrolled
-    assert [m.idempotency_key for m in messages] == [f"enrolment-{enrolment.id}-step-{i}" for i in range(4)]
+    micros = int(T0.timestamp()) * 1_000_000  # the enrolment's time: an id SQLite reuses after erasure still differs
+    assert [m.idempotency_key for m in messages] == [f"enrolment-{enrolment.id}-{micros}-step-{i}" for i in range(4)]
     assert {(m.status, m.attempts, m.is_test) for m in messages} == {(MessageStatus.scheduled, 0, False)}
 
 
@@ -80,3 +81,10 @@ def test_delivery_status_only_moves_forward(session, enrolled):
     assert message.delivery_status == "opened"
     outbox.note_delivery(session=session, message=message, status="bounced")
     assert message.delivery_status == "bounced"
+
+
+def test_the_key_reads_a_naive_time_as_utc_and_keeps_microseconds():
+    aware = datetime(2025, 4, 10, 14, 0, 0, 123456, tzinfo=UTC)
+    key = outbox.campaign_key(enrolment_id=7, enrolled_at=aware, step_index=2)
+    assert key == f"enrolment-7-{int(T0.timestamp()) * 1_000_000 + 123456}-step-2"
+    assert outbox.campaign_key(enrolment_id=7, enrolled_at=aware.replace(tzinfo=None), step_index=2) == key

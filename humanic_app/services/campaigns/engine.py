@@ -594,7 +594,7 @@ class CampaignRun:
         if self._timeouts:
             self.session.execute(insert(TimedOutWait), self._timeouts)
             self._timeouts = []
-        messages = [{**m, "enrolment_id": v.id} for v in moved for m in v.messages]
+        messages = [{**m, "enrolment_id": v.id, "enrolled_at": v.enrolled_at} for v in moved for m in v.messages]
         messages += self._insert_new()
         outbox.schedule_campaign_emails(session=self.session, rows=messages)
         for view in moved:
@@ -648,7 +648,10 @@ class CampaignRun:
                     "contact_id": enrolment.contact_id,
                 },
             )
-            messages += [{**message, "enrolment_id": enrolment_id} for message in enrolment.messages]
+            messages += [
+                {**message, "enrolment_id": enrolment_id, "enrolled_at": enrolment.enrolled_at}
+                for message in enrolment.messages
+            ]
             enrolment.messages, enrolment.moved = [], False
         return messages
 

@@ -22,6 +22,7 @@ import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
@@ -37,6 +38,7 @@ from humanic_app.models import (
     Workspace,
     WorkspaceStatus,
 )
+from humanic_app.models.message import ERASED_KEY_PREFIX
 from humanic_app.models.rows import id_of
 from humanic_app.services import composing, domains, outbox, stats, suppression, templates, unsubscribe, workspace
 from humanic_app.services.campaigns import rules
@@ -340,11 +342,11 @@ def _record(
         if enrolment_ids
         else {}
     )
-    alive = _still_there(session, call.messages)
+    alive = _not_erased(session, call.messages)
     for result in results:
         message = by_id[result.message_id]
         if message.id not in alive:
-            _forget_erased(session, message, result, report, counts, hour)
+            _record_erased(session, message, result, report, counts, hour)
             continue
         message.lease_until = None
         _log_result(message, result, sender, trigger_of.get(message.enrolment_id))
@@ -385,23 +387,30 @@ def _record(
     stats.bump(session, counts)
 
 
-def _still_there(session: Session, messages: list[Message]) -> set[int | None]:
-    """The rows of a call that still exist, locked until the result is recorded: a contact erased while
-    its email was at the provider took its row away (services/erasure.py), and writing a result to it would
-    fail the whole call's record."""
-    stmt = select(Message.id).where(col(Message.id).in_([m.id for m in messages]))
+def _not_erased(session: Session, messages: list[Message]) -> set[int | None]:
+    """The rows of a call whose contact is still there, locked until the result is recorded. A contact
+    erased while its email was at the provider anonymized and failed the row (services/erasure.py): this
+    session's copy still holds what was sent, and must not write it back."""
+    ids = [m.id for m in messages]
+    stmt = select(Message.id).where(
+        col(Message.id).in_(ids), col(Message.idempotency_key).not_like(f"{ERASED_KEY_PREFIX}%")
+    )
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     return set(session.exec(stmt).all())
 
 
-def _forget_erased(
+def _record_erased(
     session: Session, message: Message, result: SendResult, report: DispatchReport, counts: Counter, hour
 ) -> None:
-    """An email whose contact was erased mid-send: nothing of it is written back; only the hourly count."""
+    """An email whose contact was erased mid-send: only whether it went out is written on the anonymized
+    row (the sending counts read it), nothing of what this session's copy held."""
     session.expunge(message)
-    logger.info("msg-%s: its contact was erased while it was being sent; nothing recorded", message.id)
+    logger.info("msg-%s: its contact was erased while it was being sent; only the outcome recorded", message.id)
     if result.ok:
+        session.execute(
+            update(Message).where(col(Message.id) == message.id).values(status=MessageStatus.sent, sent_at=clock.now())
+        )
         report.sent += 1
         counts[(hour, "sent", str(message.campaign_id or ""))] += 1
 

@@ -67,6 +67,7 @@ def message_as_dict(message: Message, *, full: bool = False) -> dict[str, Any]:
         "is_test": message.is_test,
         "subject": message.subject,
         "maybe_sent": message.maybe_sent_since is not None and message.status != MessageStatus.sent,
+        "erased": message.erased,
     }
     if full:
         data.update(
