@@ -10,7 +10,8 @@ from humanic_app.state.contact_privacy import ContactPrivacyState as P
 
 ERASE_CONSEQUENCE = (
     "This permanently deletes the contact, its identities, all its events with their data, its campaign "
-    "enrolments, and every email to it with its delivery history. It cannot be undone. The address stays "
+    "enrolments, and the content and delivery history of every email to it (those emails stay counted, "
+    "anonymized, with no address). It cannot be undone. The address stays "
     "on the suppression list, kept only as a salted hash, so Humanic will never email it again — even when "
     "PostHog sends new events for it."
 )

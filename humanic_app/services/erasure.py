@@ -103,7 +103,7 @@ def _anonymize(session: Session, message_ids: list[int]) -> int:
         .where(rows, col(Message.status) == MessageStatus.sending)
         .values(status=MessageStatus.failed, lease_until=None)
     )
-    anonymous = {
+    anonymous: dict[str, Any] = {
         "to_email": "",
         "contact_id": None,
         "enrolment_id": None,

@@ -17,13 +17,13 @@ def erasure_words(done: erasure.Erasure) -> str:
         plural(count, noun, *more)
         for count, noun, *more in (
             (done.events, "event"),
-            (done.messages, "email"),
             (done.enrolments, "enrolment"),
             (done.identities, "identity", "identities"),
         )
     )
+    anonymized = f" {plural(done.messages, 'email')} anonymized." if done.messages else ""
     kept = " Its address stays suppressed, kept only as a salted hash." if done.address_suppressed else ""
-    return f"Contact #{done.contact_id} erased: {deleted} deleted.{kept}"
+    return f"Contact #{done.contact_id} erased: {deleted} deleted.{anonymized}{kept}"
 
 
 class ContactPrivacyState(ContactsState):

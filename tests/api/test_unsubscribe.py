@@ -72,3 +72,19 @@ def test_unsubscribe_page_speaks_in_the_workspaces_name_and_reads_on_a_phone(cli
 
     unknown = client.get("/unsubscribe/1.forged")
     assert unknown.status_code == 404 and "Lumen &amp; Co" in unknown.text and '<html lang="en">' in unknown.text
+
+
+def test_an_erased_contacts_unsubscribe_link_neither_shows_nor_does_anything(client, engine, monkeypatch, tmp_path):
+    from humanic_app.services import erasure
+    from humanic_app.settings import get_settings
+
+    monkeypatch.setenv("HUMANIC_SECRET_KEY", "erasure-test-secret")
+    get_settings.cache_clear()
+    link = _sent_welcome(engine, monkeypatch)
+    with Session(engine) as session:
+        erasure.erase_contact(session=session, contact_id=session.exec(select(Contact)).one().id, actor="user #1")
+        session.commit()
+
+    page = client.get(link)
+    assert page.status_code == 404 and "ada@example.com" not in page.text
+    assert client.post(link, data={"List-Unsubscribe": "One-Click"}).status_code == 404
