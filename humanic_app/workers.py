@@ -170,6 +170,15 @@ def recheck_domains() -> None:
             domains.recheck_all(session=session)
 
 
+def sweep_reputation() -> None:
+    """The reputation guardrail's periodic look (services/reputation.py `sweep`)."""
+    from humanic_app.services import reputation
+
+    with session_scope(get_engine()) as session:
+        for pause in reputation.sweep(session=session):
+            logger.warning("reputation guardrail: %s", pause)
+
+
 def purge_sessions() -> None:
     """Deletes sign-ins that expired and failed-attempt counts that delay nothing any more: nothing else
     removes them."""
@@ -220,6 +229,7 @@ class PeriodicJob:
 PERIODIC_JOBS = [
     PeriodicJob("domain-recheck", timedelta(minutes=10), recheck_domains),
     PeriodicJob("session-purge", timedelta(hours=1), purge_sessions),
+    PeriodicJob("reputation-sweep", timedelta(minutes=5), sweep_reputation),
     PeriodicJob("retention", timedelta(hours=1), prune_old_data),
 ]
 

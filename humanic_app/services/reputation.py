@@ -228,11 +228,24 @@ def check_after_event(*, session: Session, campaign_id: int | None) -> list[str]
     """Called in the transaction that counted a bounced or complained event of a campaign's email
     (or a test email's, which counts for the workspace only): pauses what crossed its pause line. Returns the
     pauses made, in words (for the log and the tests)."""
+    return _check(session, [] if campaign_id is None else [campaign_id])
+
+
+def sweep(*, session: Session) -> list[str]:
+    """The background worker's look every few minutes (`workers.PERIODIC_JOBS`) at every active campaign and
+    the workspace: it catches a crossing that no bounce or complaint brought — the minimum volume reached by
+    deliveries alone, or old deliveries leaving the window while the complaints stay."""
+    active = session.exec(select(Campaign.id).where(Campaign.status == CampaignStatus.active)).all()
+    return _check(session, [campaign_id for campaign_id in active if campaign_id is not None])
+
+
+def _check(session: Session, campaign_ids: list[int]) -> list[str]:
+    """Pauses each of the campaigns, then the workspace, that is over a pause line; the pauses in words."""
     _take_turn(session)
     ws = _workspace(session)
     thresholds = Thresholds.of(ws)
     made = []
-    if campaign_id is not None:
+    for campaign_id in campaign_ids:
         verdict = judge(counts=window_counts(session=session, scope=str(campaign_id)), thresholds=thresholds)
         if verdict.level == Level.pause and (reason := _pause_campaign(session, campaign_id, verdict.cause)):
             made.append(reason)

@@ -145,6 +145,30 @@ def test_nothing_is_judged_under_the_minimum_volume_and_the_next_complaint_acts_
     assert _status(session, campaign) == CampaignStatus.paused
 
 
+def test_the_periodic_sweep_catches_a_crossing_no_bounce_or_complaint_brought(session, frozen):
+    reached = _campaign(session, "Reached by deliveries")
+    _volume(session, reached, delivered=194, complained=5)
+    _event(session, reached, "complained")  # 6 of 194: judged on nothing, under the minimum volume
+    for _ in range(6):
+        _event(session, reached, "delivered")  # the 200th delivery raises no rate and is not checked
+    assert _status(session, reached) == CampaignStatus.active
+    [made] = [m for m in reputation.sweep(session=session) if m.startswith("Campaign")]
+    session.commit()
+    assert "Reached by deliveries" in made and _status(session, reached) == CampaignStatus.paused
+
+    leaving = _campaign(session, "Old deliveries leaving")
+    _volume(session, leaving, delivered=600)  # at 12:10
+    frozen["now"] = T0 + timedelta(hours=12)
+    _volume(session, leaving, delivered=250, complained=1)  # 1 of 850: 0.12 %, under the pause line
+    _event(session, leaving, "delivered")
+    frozen["now"] = T0 + timedelta(hours=23, minutes=50)  # the 600 left the window: 1 of 251 is 0.4 %
+    assert _status(session, leaving) == CampaignStatus.active
+    [made] = [m for m in reputation.sweep(session=session) if m.startswith("Campaign")]
+    session.commit()
+    assert "Old deliveries leaving" in made and _status(session, leaving) == CampaignStatus.paused
+    assert not [m for m in reputation.sweep(session=session) if m.startswith("Campaign")]  # paused once
+
+
 def test_the_minimum_volume_is_a_setting(session):
     workspace.get_workspace(session=session)
     reputation.update_thresholds(session=session, changes={"rate_min_volume": 50})
