@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.e2e.helpers import RESEND_WEBHOOK_SECRET, TIMEOUT_MS, sign_in
-from tests.support.server import PROJECT, RUNS_DIR, RunningApp, running_app
+from tests.support.server import RunningApp, create_owner, running_app
 
 CHROMIUM = os.environ.get("HUMANIC_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -63,16 +61,7 @@ OWNER_PASSWORD = "owner password 123"
 @pytest.fixture(scope="session")
 def owner(app_url) -> tuple[str, str]:
     """An owner created through the CLI against the running app's data dir, as an operator would."""
-    env = {**os.environ, "HUMANIC_DATA_DIR": str(RUNS_DIR / "sqlite" / "data")}
-    env.pop("DATABASE_URL", None)
-    subprocess.run(
-        [sys.executable, "-m", "humanic_app", "create-user", "--email", OWNER_EMAIL, "--password", OWNER_PASSWORD],
-        cwd=PROJECT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    return OWNER_EMAIL, OWNER_PASSWORD
+    return create_owner("sqlite", (OWNER_EMAIL, OWNER_PASSWORD))
 
 
 @pytest.fixture

@@ -8,9 +8,6 @@ server are settings of the process."""
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -22,7 +19,7 @@ from tests.e2e.test_every_page import LOOKS, check
 from tests.support.fake_dns import FakeDns
 from tests.support.fake_resend import FakeResend
 from tests.support.look import WIDTHS
-from tests.support.server import PROJECT, RUNS_DIR, RunningApp, running_app
+from tests.support.server import RunningApp, create_owner, running_app
 
 OWNER = ("owner@gate.test", "owner password 123")
 DOMAIN = "mail.gate.test"
@@ -44,15 +41,7 @@ def gated() -> Iterator[RunningApp]:
             {"RESEND_API_KEY": resend.api_key, "RESEND_API_URL": resend.url, "HUMANIC_DNS_NAMESERVERS": dns.nameserver},
         ) as app,
     ):
-        env = {**os.environ, "HUMANIC_DATA_DIR": str(RUNS_DIR / "activation" / "data")}
-        env.pop("DATABASE_URL", None)
-        subprocess.run(
-            [sys.executable, "-m", "humanic_app", "create-user", "--email", OWNER[0], "--password", OWNER[1]],
-            cwd=PROJECT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        create_owner("activation", OWNER)
         resend.dns_published.add(DOMAIN)
         yield app
 

@@ -2,11 +2,8 @@
 origins, every page carries the security headers and runs under its content security policy without a
 violation, and sign-in attempts get growing delays per client address (X-Forwarded-For from a trusted proxy)."""
 
-import os
 import re
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +17,7 @@ from humanic_app.db import make_engine
 from humanic_app.models import SignInAttempt
 from humanic_app.services import sign_in_throttle
 from tests.e2e.helpers import sign_in
-from tests.support.server import PROJECT, RUNS_DIR, running_app
+from tests.support.server import RUNS_DIR, create_owner, running_app
 
 EVIL = "https://evil.example"
 OWNER = ("owner@security.test", "owner password 123")
@@ -40,15 +37,7 @@ PAGES = [
 def app():
     # the test client reaches the app from 127.0.0.1, which plays the trusted reverse proxy here
     with running_app("security", {"HUMANIC_TRUSTED_PROXIES": "127.0.0.1"}) as running:
-        env = {**os.environ, "HUMANIC_DATA_DIR": str(RUNS_DIR / "security" / "data")}
-        env.pop("DATABASE_URL", None)
-        subprocess.run(
-            [sys.executable, "-m", "humanic_app", "create-user", "--email", OWNER[0], "--password", OWNER[1]],
-            cwd=PROJECT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        create_owner("security", OWNER)
         yield running
 
 

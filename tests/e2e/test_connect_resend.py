@@ -6,9 +6,6 @@ The Sending section's looks (connected and not, 1280 and 390 px) go to the galle
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import httpx
@@ -20,7 +17,7 @@ from tests.e2e.helpers import FIRST_PAGE_TIMEOUT_MS, TIMEOUT_MS
 from tests.e2e.test_every_page import LOOKS, check
 from tests.support.fake_resend import FakeResend
 from tests.support.look import WIDTHS
-from tests.support.server import PROJECT, RUNS_DIR, RunningApp, running_app
+from tests.support.server import RunningApp, create_owner, running_app
 from tests.support.waiting import wait_until
 
 NAME = "connect-resend"
@@ -38,15 +35,7 @@ def fake() -> Iterator[FakeResend]:
 @pytest.fixture(scope="module")
 def fresh(fake) -> Iterator[RunningApp]:
     with running_app(NAME, {"RESEND_API_URL": fake.url}) as app:
-        env = {**os.environ, "HUMANIC_DATA_DIR": str(RUNS_DIR / NAME / "data")}
-        env.pop("DATABASE_URL", None)
-        subprocess.run(
-            [sys.executable, "-m", "humanic_app", "create-user", "--email", OWNER[0], "--password", OWNER[1]],
-            cwd=PROJECT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        create_owner(NAME, OWNER)
         yield app
 
 

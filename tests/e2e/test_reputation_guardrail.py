@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator
 
+import pytest
 from playwright.sync_api import APIRequestContext, Page, expect
 
 from humanic_app import routes
@@ -16,10 +18,30 @@ from humanic_app.services import signing
 from humanic_app.services.samples import posthog_event
 from tests.e2e.helpers import RESEND_WEBHOOK_SECRET
 from tests.e2e.test_every_page import LOOKS, check, contexts, open_page, signed_in  # noqa: F401  (contexts: fixture)
+from tests.support.server import RunningApp, create_owner, running_app
 from tests.support.waiting import wait_until
 from tests.support.webhooks import post_like_posthog
 
 EMAILS = 10  # the minimum volume this journey sets, so ten delivered emails make a rate
+NAME = "reputation"
+
+
+# Its own app: the workspace's rate counts every email of the workspace, and the pause it causes holds every
+# other journey's sending, so this journey cannot share the suite's app.
+@pytest.fixture(scope="module")
+def own_app() -> Iterator[RunningApp]:
+    with running_app(NAME, {"RESEND_WEBHOOK_SECRET": RESEND_WEBHOOK_SECRET}) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def app_url(own_app: RunningApp) -> str:
+    return own_app.url
+
+
+@pytest.fixture(scope="module")
+def owner(own_app: RunningApp) -> tuple[str, str]:
+    return create_owner(NAME, ("owner@reputation.test", "owner password 123"))
 
 
 def _resend_event(api: APIRequestContext, app_url: str, kind: str, email_id: str) -> None:

@@ -129,3 +129,17 @@ def running_app(name: str, extra_env: dict[str, str] | None = None) -> Iterator[
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def create_owner(name: str, owner: tuple[str, str]) -> tuple[str, str]:
+    """Creates the owner of the app `running_app(name)` started, through the CLI as an operator would."""
+    env = {**os.environ, "HUMANIC_DATA_DIR": str(RUNS_DIR / name / "data")}
+    env.pop("DATABASE_URL", None)
+    subprocess.run(
+        [sys.executable, "-m", "humanic_app", "create-user", "--email", owner[0], "--password", owner[1]],
+        cwd=PROJECT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return owner
