@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from humanic_app.components.feedback import field_error, field_invalid_props, toast
+from humanic_app.components.ui import settings_section
 from humanic_app.services.workspace import RETENTION_DAYS
 from humanic_app.state.retention import RetentionSettingsState as S
 
@@ -52,38 +53,20 @@ def _form() -> rx.Component:
 
 
 def retention_section() -> rx.Component:
-    return rx.el.section(
-        rx.card(
+    return settings_section(
+        "Retention",
+        "How long raw event payloads and delivery events are kept before they are pruned.",
+        rx.cond(
+            S.retention_loaded,
             rx.vstack(
-                rx.vstack(
-                    rx.heading("Retention", size="4", as_="h2", id=SECTION + "-title"),
-                    rx.text(
-                        "How long raw event payloads and delivery events are kept before they are pruned.",
-                        size="2",
-                        color=rx.color("gray", 11),
-                    ),
-                    spacing="1",
-                    width="100%",
-                ),
-                rx.cond(
-                    S.retention_loaded,
-                    rx.vstack(
-                        _form(),
-                        rx.text(S.retention_last_run, size="2", id="retention-last-run"),
-                        toast(S.retention_saved, id="retention-saved"),
-                        spacing="3",
-                        width="100%",
-                    ),
-                    rx.text("Loading…", size="2"),
-                ),
-                spacing="4",
+                _form(),
+                rx.text(S.retention_last_run, size="2", id="retention-last-run"),
+                toast(S.retention_saved, id="retention-saved"),
+                spacing="3",
                 width="100%",
             ),
-            size=rx.breakpoints(initial="2", sm="3"),
-            width="100%",
+            rx.text("Loading…", size="2"),
         ),
-        id=SECTION,
-        aria_labelledby=SECTION + "-title",
+        section_id=SECTION,
         on_mount=S.load_retention,
-        style={"width": "100%"},
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, toast
+from humanic_app.components.ui import settings_section
 from humanic_app.state.sending import SendingState as S
 
 SECTION = "sending"
@@ -133,56 +134,38 @@ def _actions() -> rx.Component:
 
 
 def sending_section() -> rx.Component:
-    return rx.el.section(
-        rx.card(
+    return settings_section(
+        "Sending",
+        "How emails leave Humanic: through your Resend account, or the local outbox.",
+        rx.cond(
+            S.sending_loaded,
             rx.vstack(
-                rx.vstack(
-                    rx.heading("Sending", size="4", as_="h2", id=SECTION + "-title"),
-                    rx.text(
-                        "How emails leave Humanic: through your Resend account, or the local outbox.",
-                        size="2",
-                        color=rx.color("gray", 11),
-                    ),
-                    spacing="1",
-                    width="100%",
+                _mode_line(),
+                rx.foreach(
+                    S.notes,
+                    lambda note: rx.callout(note, icon="info", color_scheme="amber", size="1", width="100%"),
                 ),
+                rx.cond(S.can_edit, _key_form()),
+                rx.cond(S.mode == "resend", _webhook_line()),
                 rx.cond(
-                    S.sending_loaded,
-                    rx.vstack(
-                        _mode_line(),
-                        rx.foreach(
-                            S.notes,
-                            lambda note: rx.callout(note, icon="info", color_scheme="amber", size="1", width="100%"),
-                        ),
-                        rx.cond(S.can_edit, _key_form()),
-                        rx.cond(S.mode == "resend", _webhook_line()),
-                        rx.cond(
-                            S.webhook_problem != "",
-                            rx.callout(
-                                S.webhook_problem,
-                                icon="triangle-alert",
-                                color_scheme="amber",
-                                size="1",
-                                width="100%",
-                                id="sending-webhook-problem",
-                            ),
-                        ),
-                        toast(S.done, id="sending-done"),
-                        toast(S.refused, ok=False, id="sending-refused"),
-                        rx.cond(S.mode == "resend", _actions()),
-                        spacing="3",
+                    S.webhook_problem != "",
+                    rx.callout(
+                        S.webhook_problem,
+                        icon="triangle-alert",
+                        color_scheme="amber",
+                        size="1",
                         width="100%",
+                        id="sending-webhook-problem",
                     ),
-                    rx.text("Loading…", size="2"),
                 ),
-                spacing="4",
+                toast(S.done, id="sending-done"),
+                toast(S.refused, ok=False, id="sending-refused"),
+                rx.cond(S.mode == "resend", _actions()),
+                spacing="3",
                 width="100%",
             ),
-            size=rx.breakpoints(initial="2", sm="3"),
-            width="100%",
+            rx.text("Loading…", size="2"),
         ),
-        id=SECTION,
-        aria_labelledby=SECTION + "-title",
+        section_id=SECTION,
         on_mount=S.load_sending,
-        style={"width": "100%"},
     )

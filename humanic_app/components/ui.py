@@ -75,3 +75,31 @@ def code_block(text, **props) -> rx.Component:
         overflow="auto",
         **props,
     )
+
+
+def settings_section(
+    title: str, description: str, *content: rx.Component, section_id: str, on_mount=None
+) -> rx.Component:
+    """One part of Settings: a card named by its h2 (under the page's h1) with a line saying what it is for,
+    announced as a region of that name. `on_mount` loads a section that keeps its own state."""
+    return rx.el.section(
+        rx.card(
+            rx.vstack(
+                rx.vstack(
+                    rx.heading(title, size="4", as_="h2", id=section_id + "-title"),
+                    *([rx.text(description, size="2", color=rx.color("gray", 11))] if description else []),
+                    spacing="1",
+                    width="100%",
+                ),
+                *content,
+                spacing="4",
+                width="100%",
+            ),
+            size=rx.breakpoints(initial="2", sm="3"),
+            width="100%",
+        ),
+        id=section_id,
+        aria_labelledby=section_id + "-title",
+        style={"width": "100%"},
+        **({"on_mount": on_mount} if on_mount is not None else {}),
+    )

@@ -8,7 +8,7 @@ from humanic_app.components.retention import retention_section
 from humanic_app.components.sending import sending_section
 from humanic_app.components.shell import page_shell
 from humanic_app.components.table import cell_text, data_table
-from humanic_app.components.ui import copy_text
+from humanic_app.components.ui import copy_text, settings_section
 from humanic_app.models import limits
 from humanic_app.state.settings import SettingsState
 
@@ -30,31 +30,6 @@ def _setting(label: str, name: str, control, hint: str = "", **props) -> rx.Comp
         *([rx.text(hint, size="1", color=rx.color("gray", 11))] if hint else []),
         spacing="1",
         width="100%",
-    )
-
-
-def _section(title: str, description: str, *content: rx.Component, section_id: str) -> rx.Component:
-    """One part of Settings: a card named by its h2 (under the page's h1) with a line saying what it is for,
-    announced as a region of that name."""
-    return rx.el.section(
-        rx.card(
-            rx.vstack(
-                rx.vstack(
-                    rx.heading(title, size="4", as_="h2", id=section_id + "-title"),
-                    *([rx.text(description, size="2", color=rx.color("gray", 11))] if description else []),
-                    spacing="1",
-                    width="100%",
-                ),
-                *content,
-                spacing="4",
-                width="100%",
-            ),
-            size=rx.breakpoints(initial="2", sm="3"),
-            width="100%",
-        ),
-        id=section_id,
-        aria_labelledby=section_id + "-title",
-        style={"width": "100%"},
     )
 
 
@@ -167,7 +142,7 @@ def _workspace_form() -> rx.Component:
 
 def _status_section() -> rx.Component:
     paused = SettingsState.status == "paused"
-    return _section(
+    return settings_section(
         "Workspace status",
         "",
         rx.flex(
@@ -237,7 +212,7 @@ def _user_row(user) -> rx.Component:
 
 
 def _users_section() -> rx.Component:
-    return _section(
+    return settings_section(
         "Users",
         "Everyone who can sign in to this workspace. A teammate replaces the temporary password at the first sign-in.",
         data_table(["Email", "Role", "Status"], rx.foreach(SettingsState.users, _user_row), label="Users"),
@@ -308,7 +283,7 @@ def _password_field(label: str, name: str, autocomplete: str) -> rx.Component:
 
 
 def _password_section() -> rx.Component:
-    return _section(
+    return settings_section(
         "Your password",
         "Changing it signs you out everywhere else.",
         rx.form(
@@ -385,7 +360,7 @@ def _new_api_key() -> rx.Component:
 
 
 def _api_keys_section() -> rx.Component:
-    return _section(
+    return settings_section(
         "API keys",
         "Scripts call /api/v1 with 'Authorization: Bearer <key>'. A key is shown once, when created.",
         rx.cond(
@@ -421,7 +396,7 @@ def _api_keys_section() -> rx.Component:
 def settings_page() -> rx.Component:
     return page_shell(
         "Settings",
-        _section(
+        settings_section(
             "Workspace",
             "Who your emails come from, the address in their footer, and where this app is reached.",
             rx.cond(SettingsState.loaded, _workspace_form(), rx.text("Loading settings…", size="2")),
@@ -429,7 +404,7 @@ def settings_page() -> rx.Component:
         ),
         _status_section(),
         sending_section(),
-        _section("Sending reputation", "", reputation_settings(), section_id="reputation"),
+        settings_section("Sending reputation", "", reputation_settings(), section_id="reputation"),
         retention_section(),
         _users_section(),
         _password_section(),
