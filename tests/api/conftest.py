@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import resend
 from fastapi.testclient import TestClient
 
 from humanic_app.api import build_api
 from humanic_app.api.deps import get_db_engine
 from humanic_app.db import session_scope
 from humanic_app.services import auth
+from humanic_app.settings import get_settings
+from tests.support.fake_resend import FakeResend
 
 
 @pytest.fixture
@@ -46,3 +49,16 @@ def source(authed) -> dict:
     response = authed.post("/api/v1/sources", json={"name": "Production"})
     assert response.status_code == 201, response.text
     return response.json()
+
+
+@pytest.fixture
+def fake_resend(monkeypatch) -> Iterator[FakeResend]:
+    """The API sending through Resend: RESEND_API_KEY set, the SDK pointed at a local fake of Resend."""
+    before = (resend.api_key, resend.api_url)
+    with FakeResend() as fake:
+        monkeypatch.setenv("RESEND_API_KEY", fake.api_key)
+        monkeypatch.setenv("RESEND_API_URL", fake.url)
+        get_settings.cache_clear()
+        yield fake
+    get_settings.cache_clear()
+    resend.api_key, resend.api_url = before

@@ -2,11 +2,8 @@
 GET …/readiness lists blockers and the DMARC warning (with the record to add) before anyone activates."""
 
 import pytest
-import resend
 
 from humanic_app.services import dmarc
-from humanic_app.settings import get_settings
-from tests.support.fake_resend import FakeResend
 
 DOC = {"name": "Welcome", "trigger": {"event": "user_signed_up"}, "steps": [{"subject": "Hi", "html": "<p>Hi</p>"}]}
 
@@ -18,18 +15,6 @@ def dns_records(monkeypatch) -> dict[str, list[str]]:
     checker = dmarc.DmarcChecker(lambda name: records.get(name, []))
     monkeypatch.setattr(dmarc, "default_checker", lambda: checker)
     return records
-
-
-@pytest.fixture
-def through_resend(monkeypatch):
-    before = (resend.api_key, resend.api_url)
-    with FakeResend() as fake:
-        monkeypatch.setenv("RESEND_API_KEY", fake.api_key)
-        monkeypatch.setenv("RESEND_API_URL", fake.url)
-        get_settings.cache_clear()
-        yield fake
-    get_settings.cache_clear()
-    resend.api_key, resend.api_url = before
 
 
 def _errors(response) -> dict[str, str]:
@@ -62,7 +47,7 @@ def test_a_step_that_hides_the_unsubscribe_link_is_refused_at_its_step(authed):
     assert list(errors) == ["steps.1"] and "hides the unsubscribe link" in errors["steps.1"]
 
 
-def test_through_resend_domain_public_url_and_the_dmarc_warning(authed, through_resend, dns_records):
+def test_fake_resend_domain_public_url_and_the_dmarc_warning(authed, fake_resend, dns_records):
     authed.put("/api/v1/settings", json={"from_email": "news@mail.acme.io", "physical_address": "1 Main St"})
     campaign = authed.post("/api/v1/campaigns", json=DOC).json()
     readiness = authed.get(f"/api/v1/campaigns/{campaign['id']}/readiness").json()
@@ -88,7 +73,7 @@ def test_through_resend_domain_public_url_and_the_dmarc_warning(authed, through_
     assert "Settings → Public URL" in errors["public_url"]
 
     domain = authed.post("/api/v1/domains", json={"name": "mail.acme.io"}).json()
-    through_resend.dns_published.add("mail.acme.io")
+    fake_resend.dns_published.add("mail.acme.io")
     authed.post(f"/api/v1/domains/{domain['id']}/verify")
     authed.put("/api/v1/settings", json={"public_url": "https://humanic.acme.io"})
     activated = authed.post(f"/api/v1/campaigns/{campaign['id']}/activate")

@@ -1,11 +1,9 @@
 """Sending domains through Resend's Domains API (against the fake), and the gates that depend on them."""
 
 import pytest
-import resend
 
 from humanic_app.services.campaigns import library
 from humanic_app.settings import get_settings
-from tests.support.fake_resend import FakeResend
 
 
 @pytest.fixture
@@ -15,18 +13,6 @@ def no_dns(monkeypatch):
 
     checker = dmarc.DmarcChecker(lambda name: [])
     monkeypatch.setattr(dmarc, "default_checker", lambda: checker)
-
-
-@pytest.fixture
-def fake_resend(monkeypatch):
-    before = (resend.api_key, resend.api_url)
-    with FakeResend() as fake:
-        monkeypatch.setenv("RESEND_API_KEY", fake.api_key)
-        monkeypatch.setenv("RESEND_API_URL", fake.url)
-        get_settings.cache_clear()
-        yield fake
-    get_settings.cache_clear()
-    resend.api_key, resend.api_url = before
 
 
 def test_local_outbox_mode_needs_no_domain(authed, monkeypatch):

@@ -2,23 +2,8 @@
 domain, switched and edited, and refused with a field-named 422 when a ladder or a rate is not valid."""
 
 import pytest
-import resend
 
 from humanic_app.services.campaigns import library
-from humanic_app.settings import get_settings
-from tests.support.fake_resend import FakeResend
-
-
-@pytest.fixture
-def fake_resend(monkeypatch):
-    before = (resend.api_key, resend.api_url)
-    with FakeResend() as fake:
-        monkeypatch.setenv("RESEND_API_KEY", fake.api_key)
-        monkeypatch.setenv("RESEND_API_URL", fake.url)
-        get_settings.cache_clear()
-        yield fake
-    get_settings.cache_clear()
-    resend.api_key, resend.api_url = before
 
 
 def test_a_new_domain_warms_up_from_the_day_it_verifies(authed, fake_resend):
