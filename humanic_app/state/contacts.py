@@ -81,7 +81,9 @@ class ContactsState(AuthState):
     @rx.event
     @signed_in
     def load(self):
-        if self._new_sign_in("_search_for"):
+        # Remount the field only when there is a search to clear: a remount wipes what is typed while the
+        # page loads.
+        if self._new_sign_in("_search_for") and self.query:
             self.query = ""
             self.search_replaced += 1
         self.selected, self.timeline, self.selected_ids, self.suppression_message = {}, [], [], ""

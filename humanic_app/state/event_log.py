@@ -157,8 +157,11 @@ class EventLogState(AuthState):
         return True
 
     def _reset_filters(self) -> None:
-        self.filter_source, self.filter_event, self.filter_outcome, self.filter_contact = "all", "", "all", ""
-        self.filters_replaced += 1
+        """A remount wipes what is typed while the page loads, so the fields remount only when a filter changes."""
+        cleared = ("all", "", "all", "")
+        if (self.filter_source, self.filter_event, self.filter_outcome, self.filter_contact) != cleared:
+            self.filter_source, self.filter_event, self.filter_outcome, self.filter_contact = cleared
+            self.filters_replaced += 1
 
     @rx.event
     @signed_in

@@ -101,7 +101,9 @@ class MessagesState(AuthState):
     @rx.event
     @signed_in
     def load(self):
-        if self._new_sign_in("_filters_for"):
+        # Remount the field only when there is a filter to clear: a remount wipes what is typed while the
+        # page loads.
+        if self._new_sign_in("_filters_for") and (self.filter_status, self.filter_to) != ("all", ""):
             self.filter_status, self.filter_to = "all", ""
             self.filters_replaced += 1
         self.selected, self.selected_details, self.selected_events, self.error = {}, [], [], ""
