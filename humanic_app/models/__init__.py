@@ -22,6 +22,7 @@ from humanic_app.models.sign_in_attempt import SignInAttempt
 from humanic_app.models.source import SOURCE_STATUS_LABELS, Source, SourceStatus
 from humanic_app.models.stat import Stat
 from humanic_app.models.suppression import DeliveryEvent, Suppression, SuppressionReason
+from humanic_app.models.topic import TRANSACTIONAL, Topic, TopicOptOut
 from humanic_app.models.user import ApiKey, User, UserRole, UserSession
 from humanic_app.models.workspace import Workspace, WorkspaceStatus
 
@@ -31,6 +32,7 @@ __all__ = [
     "CAMPAIGN_TRANSITIONS",
     "DOMAIN_STATUS_LABELS",
     "SOURCE_STATUS_LABELS",
+    "TRANSACTIONAL",
     "WORKSPACE_SCOPE",
     "ApiKey",
     "Campaign",
@@ -59,6 +61,8 @@ __all__ = [
     "Suppression",
     "SuppressionReason",
     "TimedOutWait",
+    "Topic",
+    "TopicOptOut",
     "User",
     "UserRole",
     "UserSession",

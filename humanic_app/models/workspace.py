@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Enum
+from sqlalchemy import JSON, Column, Enum
 from sqlmodel import Field, SQLModel
 
 from humanic_app.clock import now
@@ -33,6 +34,9 @@ class Workspace(SQLModel, table=True):
     timezone: str = Field(
         default="UTC", max_length=64
     )  # IANA name: journeys' time windows for contacts without one  # emails per contact per 24 h, across all campaigns
+    # Quiet hours for campaigns that inherit them: {"between": ["09:00", "19:00"], "days": ["mon", …]} in the
+    # contact's timezone, or None (off). Checked against schema.QuietHours when saved.
+    quiet_hours: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # Raw payloads (and the mapped copy) of events, and Resend delivery events, older than this are pruned
     # by the background worker (services/retention.py); counters, contacts and campaign history stay
     retention_days: int = Field(default=90)

@@ -10,8 +10,10 @@ from reflex.vars.function import ArgsFunctionOperation
 from humanic_app import routes
 from humanic_app.components.activation import activation_area
 from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, long_text, toast
+from humanic_app.components.quiet_hours import builder_quiet_hours
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.table import cell_text, data_table
+from humanic_app.components.topics import topic_select
 from humanic_app.components.ui import notice
 from humanic_app.models import limits
 from humanic_app.pages.journey_builder import edit_effects_panel, journey_flow
@@ -448,11 +450,13 @@ def _exit_section() -> rx.Component:
                 "Re-entry", "campaign-reentry", REENTRY_CHOICES, S.reentry, lambda v: S.set_text("reentry", v)
             ),
             _text("Emails per minute (optional)", "emails_per_minute", S.emails_per_minute, "no limit", width="160px"),
+            topic_select(S.topic, S.topic_choices, lambda v: S.set_text("topic", v)),
             spacing="3",
             wrap="wrap",
         ),
         hint="A send rate spaces a large enrolment: at most that many of this campaign's emails go out in any "
-        "minute; the rest wait their turn, and other campaigns are not slowed.",
+        "minute; the rest wait their turn, and other campaigns are not slowed. The topic decides who receives "
+        "it: recipients who opted out of it are skipped; transactional mail ignores marketing opt-outs.",
     )
 
 
@@ -493,6 +497,7 @@ def _builder() -> rx.Component:
             _trigger_section(),
             _unless_section(),
             _exit_section(),
+            builder_quiet_hours(S),
             _section(
                 "Journey",
                 journey_flow(),
@@ -632,6 +637,7 @@ def _preview() -> rx.Component:
                 ),
             ),
             _rendered_email(),
+            rx.cond(S.preview_sends != "", rx.text(S.preview_sends, size="2", id="preview-sends")),
             rx.foreach(
                 S.preview_missing,
                 lambda m: rx.callout(

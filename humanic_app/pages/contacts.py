@@ -8,6 +8,7 @@ from humanic_app.components.contact_privacy import erased_notice, privacy_sectio
 from humanic_app.components.filters import filter_bar, filter_text
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.table import cell_text, data_table
+from humanic_app.components.topics import contact_topics_section
 from humanic_app.components.ui import code_block
 from humanic_app.state.contacts import ContactRow, ContactsState as S
 
@@ -115,6 +116,7 @@ def _contact_view() -> rx.Component:
             spacing="2",
             width="100%",
         ),
+        contact_topics_section(S.selected),
         privacy_section(S.selected),
         spacing="4",
         width="100%",

@@ -3,11 +3,13 @@
 import reflex as rx
 
 from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, toast
+from humanic_app.components.quiet_hours import quiet_hours_section
 from humanic_app.components.reputation import reputation_settings
 from humanic_app.components.retention import retention_section
 from humanic_app.components.sending import sending_section
 from humanic_app.components.shell import page_shell
 from humanic_app.components.table import cell_text, data_table
+from humanic_app.components.topics import topics_section
 from humanic_app.components.ui import copy_text, settings_section
 from humanic_app.models import limits
 from humanic_app.state.settings import SettingsState
@@ -404,8 +406,10 @@ def settings_page() -> rx.Component:
         ),
         _status_section(),
         sending_section(),
+        quiet_hours_section(),
         settings_section("Sending reputation", "", reputation_settings(), section_id="reputation"),
         retention_section(),
+        topics_section(),
         _users_section(),
         _password_section(),
         _api_keys_section(),

@@ -19,6 +19,7 @@ from humanic_app import clock
 from humanic_app.models import Contact, ContactIdentity, Event, IdentityKind, Suppression, SuppressionReason
 from humanic_app.models.event import NO_EMAIL_REASON
 from humanic_app.models.rows import id_of
+from humanic_app.services import topics
 from humanic_app.services.campaigns import engine
 from humanic_app.services.errors import require
 from humanic_app.services.mapping import MappedEvent
@@ -65,8 +66,8 @@ _OPT_OUTS = (SuppressionReason.unsubscribed, SuppressionReason.complained, Suppr
 def _merge_into(session: Session, survivor: Contact, other: Contact) -> None:
     """Everything keyed by `other` moves to `survivor` before `other` is deleted: identities, events, its
     enrolments and emails (engine.merge_enrolments: a duplicate enrolment is settled by the campaign's
-    re-entry rule), and its opt-out — the merged contact is unsubscribed when either was, or when either
-    address is suppressed as an opt-out (unsubscribed, complained, manual). Bounced and provider
+    re-entry rule), its topic opt-outs, and its opt-out — the merged contact is unsubscribed when either
+    was, or when either address is suppressed as an opt-out (unsubscribed, complained, manual). Bounced and provider
     suppressions stay with their address, which every email to it still meets."""
     survivor_id, other_id = id_of(survivor), id_of(other)
     for identity in session.exec(select(ContactIdentity).where(ContactIdentity.contact_id == other_id)):
@@ -74,6 +75,7 @@ def _merge_into(session: Session, survivor: Contact, other: Contact) -> None:
         session.add(identity)
     session.execute(update(Event).where(col(Event.contact_id) == other_id).values(contact_id=survivor_id))
     engine.merge_enrolments(session=session, survivor_id=survivor_id, other_id=other_id)
+    topics.merge_opt_outs(session=session, survivor_id=survivor_id, other_id=other_id)
     if survivor.unsubscribed_at is None:
         emails = sorted({c.email.strip().lower() for c in (survivor, other) if c.email})
         opt_out = (

@@ -44,6 +44,7 @@ from humanic_app.models import (
     MessageStatus,
     Suppression,
     TimedOutWait,
+    TopicOptOut,
 )
 from humanic_app.models.message import ERASED_KEY_PREFIX
 from humanic_app.services import contacts, outbox, suppression
@@ -165,6 +166,7 @@ def erase_contact(*, session: Session, contact_id: int, actor: str) -> Erasure:
         enrolments += _deleted(session, delete(Enrolment).where(col(Enrolment.id).in_(chunk)))
     events = _erase_events(session, contact_id, distinct_ids)
     session.execute(delete(ContactIdentity).where(col(ContactIdentity.contact_id) == contact_id))
+    session.execute(delete(TopicOptOut).where(col(TopicOptOut.contact_id) == contact_id))
     if contact.email:
         suppression.add_erased(session=session, email=contact.email, secret=secret)
     session.delete(contact)

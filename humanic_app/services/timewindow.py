@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import Field
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CLOCK_RE = r"^([01]\d|2[0-3]):[0-5]\d$"
+ClockTime = Annotated[str, Field(pattern=CLOCK_RE, description="a time of day, HH:MM (24 h)")]  # documents' form
 
 
 @dataclasses.dataclass(frozen=True)

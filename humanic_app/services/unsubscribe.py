@@ -6,13 +6,12 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections import Counter
+from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from humanic_app import clock
-from humanic_app.models import Contact, Message, SuppressionReason
-from humanic_app.services import stats, suppression, workspace
+from humanic_app.models import TRANSACTIONAL, Campaign, Contact, Enrolment, Message
+from humanic_app.services import topics, workspace
 
 PATH = "/unsubscribe/"
 
@@ -56,17 +55,50 @@ def message_for_token(*, session: Session, token: str) -> Message | None:
     return None if message is None or message.erased else message
 
 
-def unsubscribe(*, session: Session, token: str) -> Contact | None:
-    """Marks the recipient's contact unsubscribed; returns it (None for a bad or unknown token)."""
+@dataclass(frozen=True)
+class Recipient:
+    """Whom a genuine link speaks to, and about which email's topic."""
+
+    contact: Contact
+    email: str
+    topic: str | None  # the email's topic key, TRANSACTIONAL, or None (general marketing)
+    topic_name: str  # what the recipient reads for that topic ("" without one)
+
+    @property
+    def transactional(self) -> bool:
+        return self.topic == TRANSACTIONAL
+
+
+def _topic_of(session: Session, message: Message) -> str | None:
+    enrolment = session.get(Enrolment, message.enrolment_id) if message.enrolment_id else None
+    campaign = session.get(Campaign, message.campaign_id) if message.campaign_id else None
+    definition = (enrolment.definition if enrolment else None) or (campaign.definition if campaign else None)
+    return (definition or {}).get("topic")
+
+
+def recipient_for(*, session: Session, token: str) -> Recipient | None:
     message = message_for_token(session=session, token=token)
     if message is None or message.contact_id is None:
         return None
     contact = session.get(Contact, message.contact_id)
-    if contact is not None and contact.unsubscribed_at is None:
-        contact.unsubscribed_at = clock.now()
-        session.add(contact)
-        stats.bump(session, Counter({(stats.hour_of(clock.now()), "unsubscribed", str(message.campaign_id or "")): 1}))
-    suppression.add(
-        session=session, email=message.to_email, reason=SuppressionReason.unsubscribed, note="one-click unsubscribe"
-    )
-    return contact
+    if contact is None:
+        return None
+    key = _topic_of(session, message)
+    found = topics.topic_by_key(session=session, key=key) if key and key != TRANSACTIONAL else None
+    if key and key != TRANSACTIONAL and found is None:
+        key = None  # the topic was deleted since: the email counts as general marketing
+    return Recipient(contact, contact.email or message.to_email, key, found.name if found else "")
+
+
+def unsubscribe(*, session: Session, token: str) -> Recipient | None:
+    """RFC 8058 one-click: opts the recipient out of the email's topic. An email without a topic is
+    general marketing, so it unsubscribes from all; so does a transactional email's (the strongest
+    marketing opt-out: the law wants the click honoured, and account mail keeps going regardless)."""
+    recipient = recipient_for(session=session, token=token)
+    if recipient is None:
+        return None
+    if recipient.topic and not recipient.transactional:
+        topics.set_topic(session=session, contact=recipient.contact, key=recipient.topic, subscribed=False)
+    else:
+        topics.unsubscribe_from_all(session=session, contact=recipient.contact, note="one-click unsubscribe")
+    return recipient

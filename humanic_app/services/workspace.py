@@ -11,7 +11,7 @@ from sqlmodel import Session
 from humanic_app import clock
 from humanic_app.models import WORKSPACE_SCOPE, limits
 from humanic_app.models.workspace import WORKSPACE_ID, Workspace, WorkspaceStatus
-from humanic_app.services import outbox, reputation, timewindow
+from humanic_app.services import outbox, quiet_hours, reputation, timewindow
 from humanic_app.services.auth import EMAIL_RE
 from humanic_app.services.errors import ValidationFailed
 
@@ -25,6 +25,7 @@ EDITABLE_FIELDS = (
     "frequency_cap",
     "timezone",
     "retention_days",
+    "quiet_hours",
 )
 
 RETENTION_DAYS = (1, 3650)  # the bounds of retention_days: a day to ten years
@@ -84,6 +85,12 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
                 errors[key] = f"A whole number of days from {low} to {high}."
             else:
                 cleaned[key] = value
+            continue
+        if key == "quiet_hours":
+            try:
+                cleaned[key] = quiet_hours.workspace_default(value)
+            except ValidationFailed as exc:
+                errors.update(exc.field_errors)
             continue
         if key == "timezone":
             if timewindow.zone(value) is None:
@@ -159,6 +166,7 @@ def workspace_as_dict(workspace: Workspace) -> dict[str, Any]:
         "frequency_cap": workspace.frequency_cap,
         "timezone": workspace.timezone,
         "retention_days": workspace.retention_days,
+        "quiet_hours": workspace.quiet_hours,
         "sending_blocked": sending_block(workspace=workspace),
     }
 

@@ -17,10 +17,11 @@ from humanic_app.models.rows import id_of
 from humanic_app.services import event_log, wording, workspace
 from humanic_app.services.campaigns import guardrails, library, preview, store
 from humanic_app.services.errors import ServiceError, ValidationFailed
-from humanic_app.state import journey_counts, journey_form as form
+from humanic_app.state import journey_counts, journey_form as form, quiet_hours
 from humanic_app.state.activation import ActivationState
 from humanic_app.state.auth import AuthState, field_messages, signed_in
 from humanic_app.state.journey_form import ConditionRow, NodeRow, PathCondition
+from humanic_app.state.topics import NO_TOPIC, topic_choices
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,6 +151,13 @@ class CampaignsState(AuthState):
     exit_on: str = ""
     reentry: str = "once"
     emails_per_minute: str = ""  # the campaign's send rate; empty: no limit
+    topic: str = NO_TOPIC  # a topic's key, "transactional", or NO_TOPIC (the document names none)
+    topic_choices: list[list[str]] = []  # [value, label] for the builder's Topic select
+    quiet_mode: str = "inherit"  # quiet hours: inherit (the workspace's), off, or window (the fields below)
+    quiet_from: str = "09:00"
+    quiet_to: str = "19:00"
+    quiet_days: str = quiet_hours.WEEKDAYS_TEXT
+    preview_sends: str = ""  # when the previewed email would go for that event's contact (quiet hours)
     nodes: list[NodeRow] = []  # the journey's steps, in the document's order (journey_form maps them)
     edit_effects: list[EffectRow] = []  # shown before saving a live journey: who waits where, what happens
     edit_effects_summary: str = ""
@@ -231,9 +239,13 @@ class CampaignsState(AuthState):
         self.exit_on = ", ".join(doc.get("exit_on", []))
         self.reentry = doc.get("reentry", "once")
         self.emails_per_minute = str(doc.get("emails_per_minute") or "")
+        self.topic = str(doc.get("topic") or NO_TOPIC)
+        with self._read_call() as session:
+            self.topic_choices = topic_choices(session=session, current=self.topic)
+        self.quiet_mode, self.quiet_from, self.quiet_to, self.quiet_days = quiet_hours.form_of(doc.get("quiet_hours"))
         self._load_nodes(doc, {})
         self.builder_errors, self.preview_subject, self.preview_html, self.preview_missing = {}, "", "", []
-        self.preview_from, self.preview_step = "", self._first_email()
+        self.preview_from, self.preview_sends, self.preview_step = "", "", self._first_email()
         self.edit_effects, self.edit_effects_summary, self.dry_run_paths = [], "", []
         self.counts_summary, self._counts_said_at = "", 0.0
         # what was shown for the previous campaign belongs to it
@@ -261,6 +273,12 @@ class CampaignsState(AuthState):
         doc["reentry"] = self.reentry
         if rate := self.emails_per_minute.strip():
             doc["emails_per_minute"] = int(rate) if rate.isdigit() else rate  # not a number: the schema says so
+        if self.topic != NO_TOPIC:
+            doc["topic"] = self.topic
+        if (
+            quiet := quiet_hours.value_of(self.quiet_mode, self.quiet_from, self.quiet_to, self.quiet_days)
+        ) is not None:
+            doc["quiet_hours"] = quiet
         doc["steps"] = [form.node_dict(row) for row in self.nodes]
         return doc
 
@@ -337,6 +355,11 @@ class CampaignsState(AuthState):
             "exit_on",
             "reentry",
             "emails_per_minute",
+            "topic",
+            "quiet_mode",
+            "quiet_from",
+            "quiet_to",
+            "quiet_days",
             "yaml_text",
         ):
             setattr(self, field, value)
@@ -779,7 +802,7 @@ class CampaignsState(AuthState):
             result["missing"],
             result["error"],
         )
-        self.preview_from = result["from_address"]
+        self.preview_from, self.preview_sends = result["from_address"], result["sends"]
 
     def _show_preview(self) -> None:
         """The first step rendered as soon as a campaign opens, so the preview is never an empty box; a
@@ -829,7 +852,7 @@ class CampaignsState(AuthState):
         if result["engagement"]:
             self.dry_run_paths.append(result["engagement"].capitalize() + ".")
         self.dry_run_rows = [
-            DryRunRow(recipient=e["to"], step=str(e["step"] + 1), due=e["due_at"][:16].replace("T", " "))
+            DryRunRow(recipient=e["to"], step=str(e["step"] + 1), due=e["sends_at"][:16].replace("T", " "))
             for e in result["sample"][:20]
         ]
 
@@ -874,7 +897,12 @@ def dry_run_sentence(result: dict[str, Any], days: int) -> str:
         f"Over the last {wording.plural(days, 'day')} this campaign would have enrolled "
         f"{wording.plural(result['contacts'], 'contact')} and sent "
         f"{wording.plural(result['emails'], 'email')} ({per_email}). Not sent: {not_sent}. "
-        f"Nothing was sent."
+        + (
+            f"Quiet hours moved {wording.plural(result['held_by_quiet_hours'], 'email')} to their window's opening. "
+            if result.get("held_by_quiet_hours")
+            else ""
+        )
+        + "Nothing was sent."
     )
 
 

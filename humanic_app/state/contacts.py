@@ -12,6 +12,7 @@ from humanic_app.models.rows import id_of
 from humanic_app.services import contacts, event_log, suppression
 from humanic_app.services.errors import NotFound
 from humanic_app.state.auth import AuthState, signed_in
+from humanic_app.state.topics import TopicsState
 
 PAGE_SIZE = 50
 
@@ -152,3 +153,4 @@ class ContactsState(AuthState):
             )
             for e in events
         ]
+        return TopicsState.load_contact_topics(self.selected["id"])  # the dialog's Topics section

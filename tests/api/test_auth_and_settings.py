@@ -42,10 +42,30 @@ def test_settings_round_trip(authed):
         "frequency_cap": 3,
         "timezone": "Europe/Paris",
         "retention_days": 90,
+        "quiet_hours": None,
         "sending_blocked": "",
     }
     refused = authed.put("/api/v1/settings", json={"timezone": "Mars/Olympus"})
     assert refused.status_code == 422 and "IANA timezone" in refused.text
+
+
+def test_quiet_hours_default_round_trips_and_is_refused_by_field(authed):
+    window = {"between": ["09:00", "19:00"], "days": ["mon", "tue", "wed", "thu", "fri"]}
+    response = authed.put("/api/v1/settings", json={"quiet_hours": window})
+    assert response.status_code == 200, response.text
+    assert authed.get("/api/v1/settings").json()["quiet_hours"] == window
+    for bad, field in (
+        ({"between": ["09:00", "24:00"]}, "quiet_hours.between.1"),
+        ({"between": ["09:00", "19:00"], "days": ["weekdays"]}, "quiet_hours.days"),
+        ({"from": "09:00"}, "quiet_hours.between"),
+        ("sometimes", "quiet_hours"),
+        (["09:00", "19:00"], "quiet_hours"),
+    ):
+        refused = authed.put("/api/v1/settings", json={"quiet_hours": bad})
+        assert refused.status_code == 422, bad
+        assert field in [d["loc"][-1] for d in refused.json()["detail"]], refused.text
+    assert authed.get("/api/v1/settings").json()["quiet_hours"] == window  # a refusal changes nothing
+    assert authed.put("/api/v1/settings", json={"quiet_hours": "off"}).json()["quiet_hours"] is None
 
 
 def test_settings_validation_is_field_level(authed):

@@ -80,6 +80,29 @@ def test_cli_import_export_round_trip(tmp_path):
     assert failed.returncode == 2 and "steps" in failed.stderr
 
 
+def test_quiet_hours_round_trip_and_are_refused_by_field(authed):
+    document = {**copy.deepcopy(DROP_OFF), "quiet_hours": {"between": ["22:00", "06:00"], "days": ["sat", "sun"]}}
+    created = authed.post("/api/v1/campaigns", json=document)
+    assert created.status_code == 201, created.text
+    assert created.json()["document"]["quiet_hours"] == document["quiet_hours"]
+    assert (
+        authed.post("/api/v1/campaigns", json={**document, "quiet_hours": "off"}).json()["document"]["quiet_hours"]
+        == "off"
+    )
+    for bad, field in (
+        ({"between": ["09:00", "9:30"]}, "quiet_hours.between.1"),
+        ({"between": ["09:00", "09:00"]}, "quiet_hours.between"),
+        ({"between": ["09:00", "19:00"], "days": ["mon", "someday"]}, "quiet_hours.days"),
+        ({"between": ["09:00", "19:00"], "timezone": "Europe/Berlin"}, "quiet_hours.timezone"),
+        ({"days": ["mon"]}, "quiet_hours.between"),
+        ("never", "quiet_hours"),
+        (9, "quiet_hours"),
+    ):
+        refused = authed.post("/api/v1/campaigns", json={**document, "quiet_hours": bad})
+        assert refused.status_code == 422, bad
+        assert [d["loc"][-1] for d in refused.json()["detail"]] == [field], refused.text
+
+
 def test_dry_run_endpoint(authed):
     campaign = authed.post("/api/v1/campaigns", json=DROP_OFF).json()
     result = authed.post(f"/api/v1/campaigns/{campaign['id']}/dry-run", params={"days": 7})

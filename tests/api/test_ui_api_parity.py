@@ -55,6 +55,10 @@ API_ROUTE = {
     "ContactPrivacyState.load_page": ("GET", "/api/v1/contacts"),
     "ContactPrivacyState.export_contact": ("GET", "/api/v1/contacts/{contact_id}/export"),
     "ContactPrivacyState.erase_contact": ("DELETE", "/api/v1/contacts/{contact_id}"),
+    "TopicsState.load_topics": ("GET", "/api/v1/topics"),
+    "TopicsState.add_topic": ("POST", "/api/v1/topics"),
+    "TopicsState.delete_topic": ("DELETE", "/api/v1/topics/{topic_id}"),
+    "TopicsState.load_contact_topics": ("GET", "/api/v1/contacts/{contact_id}/preferences"),
     "CampaignsState.load": ("GET", "/api/v1/campaigns"),
     "CampaignsState.edit": ("GET", CAMPAIGN),
     "CampaignsState.save": ("PUT", CAMPAIGN),  # POST /api/v1/campaigns for a new one
@@ -85,6 +89,8 @@ API_ROUTE = {
     "SendingState.remove_key": ("DELETE", SENDING),
     "RetentionSettingsState.load_retention": ("GET", SETTINGS),
     "RetentionSettingsState.save_retention": ("PUT", SETTINGS),  # {"retention_days": 30}
+    "QuietHoursSettingsState.load_quiet_hours": ("GET", SETTINGS),
+    "QuietHoursSettingsState.save_quiet_hours": ("PUT", SETTINGS),  # {"quiet_hours": {"between": […]}}
     "DomainsState.add": ("POST", "/api/v1/domains"),
     "DomainsState.verify": ("POST", "/api/v1/domains/{domain_id}/verify"),
     "ReputationState.load": ("GET", "/api/v1/reputation"),

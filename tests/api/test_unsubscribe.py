@@ -36,7 +36,7 @@ def test_unsubscribe_flow(client, engine, monkeypatch):
     link = _sent_welcome(engine, monkeypatch)
 
     page = client.get(link)
-    assert page.status_code == 200 and "to <strong>ada@example.com</strong>?" in page.text
+    assert page.status_code == 200 and "sends to <strong>ada@example.com</strong>." in page.text
     with Session(engine) as session:
         assert session.exec(select(Contact)).one().unsubscribed_at is None  # GET never unsubscribes
     assert client.get(link[:-2] + "xx").status_code == 404
@@ -60,15 +60,15 @@ def test_unsubscribe_page_speaks_in_the_workspaces_name_and_reads_on_a_phone(cli
 
     asked = client.get(link).text
     assert re.search(r"<title>[^<]*Lumen &amp; Co[^<]*</title>", asked)
-    assert "<h1>Unsubscribe from Lumen &amp; Co</h1>" in asked
-    assert "Stop all emails from Lumen &amp; Co to <strong>ada@example.com</strong>?" in asked
+    assert "<h1>Your emails from Lumen &amp; Co</h1>" in asked
+    assert "Choose what Lumen &amp; Co sends to <strong>ada@example.com</strong>." in asked
     assert '<html lang="en">' in asked
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in asked
-    assert '<button type="submit">Unsubscribe</button>' in asked  # a named control, no unlabelled field
+    assert '<button type="submit" name="action" value="all" class="secondary">Unsubscribe from all</button>' in asked
 
     done = client.post(link).text
     assert re.search(r"<title>You are unsubscribed · Lumen &amp; Co</title>", done)
-    assert "will receive no more emails from Lumen &amp; Co." in done
+    assert "ada@example.com will receive no more marketing emails." in done
 
     unknown = client.get("/unsubscribe/1.forged")
     assert unknown.status_code == 404 and "Lumen &amp; Co" in unknown.text and '<html lang="en">' in unknown.text

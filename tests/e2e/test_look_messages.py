@@ -169,9 +169,9 @@ def test_unsubscribe_page_look(browser, app_url, outbox, theme, width):
     try:
         page = context.new_page()
         page.goto(outbox["unsubscribe"])
-        expect(page.get_by_role("heading", level=1)).to_have_text(f"Unsubscribe from {WORKSPACE}")
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Your emails from {WORKSPACE}")
         expect(page).to_have_title(re.compile(re.escape(WORKSPACE)))
-        expect(page.get_by_role("button", name="Unsubscribe")).to_be_visible()
+        expect(page.get_by_role("button", name="Unsubscribe from all")).to_be_visible()
         check(page, f"unsubscribe-{theme}-{width}")
     finally:
         context.close()

@@ -50,6 +50,7 @@ def test_settings_pause_banner_and_api_key(signed_in_page, app_url):
             "sending_blocked": "",
             "timezone": "UTC",
             "retention_days": 90,
+            "quiet_hours": None,
         }
         resumed = api.request.put(
             f"{app_url}/api/v1/settings", headers={"Authorization": f"Bearer {key}"}, data={"status": "active"}

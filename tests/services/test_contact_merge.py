@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from humanic_app import clock
 from humanic_app.models import Contact, Enrolment, EnrolmentStatus, Event, Message, MessageStatus, SuppressionReason
-from humanic_app.services import suppression, unsubscribe, workspace
+from humanic_app.services import suppression, topics, unsubscribe, workspace
 from humanic_app.services.delivery.senders import LocalOutboxSender
 from tests.support.campaign_world import T0, World, linear
 from tests.support.dispatching import dispatch
@@ -185,3 +185,23 @@ def test_a_merge_inside_one_batch_links_every_event_to_the_survivor(session, mon
     survivor = _only_contact(session)
     assert {e.contact_id for e in session.exec(select(Event))} == {survivor.id}
     assert [m.status for m in _messages(session)] == [MessageStatus.cancelled] * 4
+
+
+def test_a_topic_opt_out_of_either_contact_survives_the_merge(session, engine, monkeypatch):
+    world, _ = _world(session, monkeypatch)
+    tips = topics.create_topic(session=session, name="Product tips")
+    news = topics.create_topic(session=session, name="Announcements")
+    world.send("page_viewed", T0, user="u1", email="ada@example.com")
+    world.send("page_viewed", T0 + timedelta(minutes=1), user="u2", email="ada.work@example.com")
+    first, second = session.exec(select(Contact).order_by(Contact.id)).all()
+    topics.set_topic(session=session, contact=first, key=tips.key, subscribed=False)
+    topics.set_topic(session=session, contact=second, key=tips.key, subscribed=False)
+    topics.set_topic(session=session, contact=second, key=news.key, subscribed=False)
+    session.commit()
+    _alias(world, T0 + timedelta(minutes=2))
+
+    survivor = _only_contact(session)
+    assert {t["key"]: t["subscribed"] for t in topics.preferences(session=session, contact=survivor)["topics"]} == {
+        "announcements": False,
+        "product-tips": False,
+    }

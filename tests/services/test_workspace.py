@@ -28,6 +28,7 @@ def test_defaults_and_update(session):
         "frequency_cap": 3,
         "timezone": "UTC",
         "retention_days": 90,
+        "quiet_hours": None,
         "sending_blocked": "",
     }
 

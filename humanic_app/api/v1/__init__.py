@@ -18,6 +18,7 @@ from humanic_app.api.v1 import (
     settings,
     sources,
     suppressions,
+    topics,
     users,
 )
 
@@ -31,6 +32,7 @@ router.include_router(contacts.router)
 router.include_router(campaigns.router)
 router.include_router(messages.router)
 router.include_router(suppressions.router)
+router.include_router(topics.router)
 router.include_router(domains.router)
 router.include_router(diagnostics.router)
 router.include_router(reputation.router)

@@ -4,11 +4,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from humanic_app.api.deps import PrincipalDep, SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
-from humanic_app.api.fields import NO_NUL, Cursor, RowId
-from humanic_app.services import contacts, erasure
+from humanic_app.api.fields import NO_NUL, REQUEST_MODEL_CONFIG, Cursor, RowId
+from humanic_app.services import contacts, erasure, topics
 
 router = APIRouter(route_class=TransactionRoute, prefix="/contacts", tags=["contacts"])
 
@@ -32,6 +33,41 @@ def list_contacts(
 def get_contact(contact_id: RowId, session: SessionDep) -> dict[str, Any]:
     contact = contacts.get_contact(session=session, contact_id=contact_id)
     return contacts.contact_as_dict(session=session, contact=contact, with_identities=True)
+
+
+class PreferencesIn(BaseModel):
+    model_config = REQUEST_MODEL_CONFIG
+
+    unsubscribed_from_all: bool | None = Field(default=None, description="true unsubscribes, false resubscribes")
+    topics: dict[str, bool] = Field(
+        default_factory=dict, max_length=100, description="topic key → subscribed; topics not named are unchanged"
+    )
+
+
+@router.get(
+    "/{contact_id}/preferences",
+    summary="The contact's choices: unsubscribed from all, and subscribed or not per topic",
+    responses=responses(404, 422),
+)
+def get_preferences(contact_id: RowId, session: SessionDep) -> dict[str, Any]:
+    return topics.preferences(session=session, contact=contacts.get_contact(session=session, contact_id=contact_id))
+
+
+@router.put(
+    "/{contact_id}/preferences",
+    summary="Change the contact's choices, as its preference page does (honoured at the next send)",
+    responses=responses(404, 422),
+)
+def put_preferences(contact_id: RowId, body: PreferencesIn, session: SessionDep) -> dict[str, Any]:
+    contact = contacts.get_contact(session=session, contact_id=contact_id)
+    topics.update_preferences(
+        session=session,
+        contact=contact,
+        unsubscribed_from_all=body.unsubscribed_from_all,
+        topics=body.topics,
+        note="preferences API",
+    )
+    return topics.preferences(session=session, contact=contact)
 
 
 @router.get(

@@ -1,9 +1,9 @@
 """GET/PUT /api/v1/settings: the workspace settings."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from humanic_app.api.deps import SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
@@ -18,6 +18,7 @@ from humanic_app.api.fields import (
     omitted_or,
 )
 from humanic_app.services import workspace as workspace_service
+from humanic_app.services.quiet_hours import QuietHours
 
 router = APIRouter(route_class=TransactionRoute, tags=["settings"])
 
@@ -32,6 +33,7 @@ class SettingsOut(BaseModel):
     frequency_cap: int
     timezone: str  # journeys' time windows for contacts without a timezone of their own
     retention_days: int  # raw payloads and delivery events older than this many days are pruned
+    quiet_hours: QuietHours | None  # campaigns that inherit quiet hours send only in this window; None: off
     sending_blocked: str  # why the provider refuses email right now (quota), or ""
 
 
@@ -66,6 +68,14 @@ class SettingsUpdate(BaseModel):
         ge=workspace_service.RETENTION_DAYS[0],
         le=workspace_service.RETENTION_DAYS[1],
         description="Days events' raw payloads and Resend delivery events are kept; older ones are pruned.",
+    )
+
+    # Checked by the service, as a campaign's own is (services/campaigns/schema.py QuietHours), so a refusal
+    # names the field inside it ('quiet_hours.between.1') rather than a member of a union.
+    quiet_hours: Any = Field(
+        default=None,
+        description="The default window campaigns send in, in the contact's timezone "
+        '({"between": ["09:00", "19:00"], "days": ["mon", "tue", "wed", "thu", "fri"]}), or "off" (or null).',
     )
 
 

@@ -70,6 +70,7 @@ class _Email:
     step: int
     due_at: datetime
     written_at: datetime  # when live processing would write its outbox row
+    sends_at: datetime  # when the dispatcher would send it: due, written, then quiet hours (rules.quiet_send_at)
     status: str = "scheduled"  # scheduled | sent | cancelled
 
 
@@ -142,8 +143,16 @@ _SKIP_LABELS = {
 class _Replay:
     """The engine's decisions for one campaign, event by event, kept in memory."""
 
-    def __init__(self, doc: CampaignDocument, since: datetime, contacts: dict[int, Contact], timezone: str = "UTC"):
+    def __init__(
+        self,
+        doc: CampaignDocument,
+        since: datetime,
+        contacts: dict[int, Contact],
+        timezone: str = "UTC",
+        quiet_default: dict[str, Any] | None = None,
+    ):
         self.doc, self.since, self.contacts, self.timezone = doc, since, contacts, timezone
+        self.quiet = rules.quiet_window(own=doc.quiet_hours, workspace_default=quiet_default)
         self.ending_names = set(doc.exit_on) | ({doc.unless.event} if doc.unless else set())
         self.waited = {node.event for node in doc.steps if isinstance(node, WaitFor)}
         self.history: dict[tuple[int, str], list[rules.Past]] = defaultdict(list)
@@ -222,8 +231,12 @@ class _Replay:
     def _walk(
         self, enrolment: _Enrolment, *, start: int | None, at: datetime, now: datetime, caused_by: int | None
     ) -> None:
-        walk = rules.walk(self.doc, start=start, at=at, walker=self._walker(enrolment, now=now, caused_by=caused_by))
-        enrolment.emails += [_Email(step, due, now) for step, due in walk.emails]
+        walker = self._walker(enrolment, now=now, caused_by=caused_by)
+        walk = rules.walk(self.doc, start=start, at=at, walker=walker)
+        enrolment.emails += [
+            _Email(step, due, now, rules.quiet_send_at(self.quiet, due=max(due, now), tz=walker.tz))
+            for step, due in walk.emails
+        ]
         enrolment.trail += walk.trail
         enrolment.stop = walk.stop
         if walk.stop is not None:
@@ -271,7 +284,7 @@ class _Replay:
             if email.status == "scheduled":
                 # live, the dispatcher sends an email once it is due and its row exists; only what is
                 # still waiting when the ending event is received gets cancelled
-                sent = max(email.due_at, email.written_at) < row.received_at
+                sent = email.sends_at < row.received_at
                 email.status = "sent" if sent else "cancelled"
                 cancelled += not sent
         if enrolment.status == EnrolmentStatus.cancelled:
@@ -340,11 +353,13 @@ def dry_run(*, session: Session, document: dict[str, Any], days: int = 30) -> di
         (parse_duration(doc.trigger.within) if doc.trigger.within else UNBOUNDED_LOOKBACK) if counting else timedelta(0)
     )
     rows = _load(session, _names(doc), since - lookback, doc.trigger.event)
+    ws = workspace.get_workspace(session=session)
     replay = _Replay(
         doc,
         since,
         _contacts(session, {r.contact_id for r in rows if r.name == doc.trigger.event and r.contact_id is not None}),
-        workspace.get_workspace(session=session).timezone,
+        ws.timezone,
+        ws.quiet_hours,
     )
     for row in rows:
         replay.see(row)
@@ -375,12 +390,14 @@ def _summary(replay: _Replay, *, days: int, now: datetime, events_considered: in
                 "to": to,
                 "step": email.step,
                 "due_at": email.due_at.isoformat(),
-                "already_due": email.due_at <= now,
+                # quiet hours move an email to the window's next opening in the contact's timezone
+                "sends_at": email.sends_at.isoformat(),
+                "already_due": email.sends_at <= now,
             }
             for email in enrolment.emails
             if email.status != "cancelled"
         ]
-    emails.sort(key=lambda e: e["due_at"])
+    emails.sort(key=lambda e: e["sends_at"])
     per_step = Counter(e["step"] for e in emails)
     return {
         "days": days,
@@ -394,8 +411,9 @@ def _summary(replay: _Replay, *, days: int, now: datetime, events_considered: in
             for i, node in enumerate(replay.doc.steps)
             if isinstance(node, Step)
         },
-        "first_email_at": emails[0]["due_at"] if emails else None,
-        "last_email_at": emails[-1]["due_at"] if emails else None,
+        "first_email_at": emails[0]["sends_at"] if emails else None,
+        "last_email_at": max(e["sends_at"] for e in emails) if emails else None,
+        "held_by_quiet_hours": sum(e["sends_at"] != e["due_at"] for e in emails),
         "not_sent": dict(replay.skipped.most_common()),
         "sample": emails[:MAX_LISTED],
         "paths": _paths(replay),

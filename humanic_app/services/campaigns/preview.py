@@ -8,9 +8,18 @@ from typing import Any
 
 from sqlmodel import Session
 
+from humanic_app import clock
 from humanic_app.models import Contact, Event, Message, Source
+from humanic_app.models.workspace import Workspace
 from humanic_app.services import composing, mapping, outbox, templates, workspace
-from humanic_app.services.campaigns.schema import CampaignDocument, Step, node_label, validate_document
+from humanic_app.services.campaigns import rules
+from humanic_app.services.campaigns.schema import (
+    CampaignDocument,
+    Step,
+    node_label,
+    parse_duration,
+    validate_document,
+)
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.services.samples import posthog_event
 
@@ -74,6 +83,7 @@ def preview_step(*, session: Session, document: dict[str, Any], step_index: int,
     except Exception as exc:  # whatever the template raises is what sending would hit: show it
         return _failed(f"Step {index + 1} cannot be rendered: {templates.describe_error(exc)}.", event)
     return {
+        "sends": when_it_sends(session=session, document=doc, step=step, event=event, ws=ws),
         "subject": rendered.subject,
         "html": rendered.html,
         "text": rendered.text,
@@ -84,12 +94,42 @@ def preview_step(*, session: Session, document: dict[str, Any], step_index: int,
     }
 
 
+def when_it_sends(
+    *, session: Session, document: CampaignDocument, step: Step, event: Event | None, ws: Workspace
+) -> str:
+    """When this email would go for the event's contact (a sample's: the workspace's timezone) if the
+    event happened now: its delay, then quiet hours in the contact's timezone, by the dispatcher's rule."""
+    window = rules.quiet_window(own=document.quiet_hours, workspace_default=ws.quiet_hours)
+    contact = session.get(Contact, event.contact_id) if event is not None and event.contact_id else None
+    source = session.get(Source, event.source_id) if event is not None and event.source_id else None
+    mapped = (
+        mapping.apply_mapping(event.payload, source.mapping if source else None)
+        if event is not None and event.payload
+        else None
+    )
+    tz = rules.contact_zone(
+        variables=mapped.variables if mapped else {},
+        person_properties=contact.properties if contact else {},
+        trigger_properties=mapped.event_properties if mapped else {},
+        workspace_timezone=ws.timezone,
+    )
+    due = clock.now() + parse_duration(step.delay)
+    sends = rules.quiet_send_at(window, due=due, tz=tz)
+    when = f"{sends.astimezone(tz):%a %d %b %H:%M} {tz.key}"
+    if window is None:
+        return f"No quiet hours: if the event happened now, it would go {when} (after its delay)."
+    if sends == due:
+        return f"Inside quiet hours' window: if the event happened now, it would go {when} (after its delay)."
+    return f"If the event happened now, it would be due during quiet hours and {rules.quiet_note(sends, tz)}."
+
+
 def _failed(error: str, event: Event | None) -> dict[str, Any]:
     return {
         "subject": "",
         "html": "",
         "text": "",
         "missing": [],
+        "sends": "",
         "from_address": "",
         "event_id": event.id if event else None,
         "error": error,

@@ -324,6 +324,30 @@ def contact_zone(
     return ZoneInfo("UTC")
 
 
+def quiet_window(*, own: Any, workspace_default: Any) -> timewindow.Window | None:
+    """The window a campaign's emails may go out in, from its document's `quiet_hours` (a window as a dict
+    or model, 'off', or 'inherit'/missing) and the workspace's default (a window dict, or None: off)."""
+    chosen = workspace_default if own in (None, "inherit") else own
+    if not chosen or chosen == "off":
+        return None
+    if not isinstance(chosen, dict):
+        chosen = chosen.model_dump()
+    return timewindow.Window.of(between=chosen["between"], days=chosen.get("days") or [])
+
+
+def quiet_send_at(window: timewindow.Window | None, *, due: datetime, tz: ZoneInfo) -> datetime:
+    """When an email due at `due` may go out under quiet hours: `due` itself inside the window (or with
+    none), else the window's next opening in the contact's timezone. The dispatcher and the dry run ask here."""
+    return due if window is None else timewindow.next_open(window, at=due, tz=tz)
+
+
+def quiet_note(opens: datetime, tz: ZoneInfo) -> str:
+    """What a scheduled row says while quiet hours hold it: 'waits for 09:00 Europe/Berlin (quiet hours,
+    Mon 30 Mar)'."""
+    local = opens.astimezone(tz)
+    return f"waits for {local:%H:%M} {tz.key} (quiet hours, {local:%a %d %b})"
+
+
 def wait_end(node: Wait, *, start: datetime, tz: ZoneInfo) -> datetime:
     """When a wait that starts at `start` ends: after its duration, then once its window is open."""
     end = start + parse_duration(node.duration) if node.duration is not None else start

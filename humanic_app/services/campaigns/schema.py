@@ -24,6 +24,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from humanic_app.models import limits
 from humanic_app.services import templates
 from humanic_app.services.errors import ValidationFailed
+from humanic_app.services.quiet_hours import SETTINGS as QUIET_SETTINGS, QuietHours
+from humanic_app.services.timewindow import WEEKDAYS, ClockTime
 
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "contains", "not_contains", "is_set", "is_not_set", "in")
 _DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
@@ -161,11 +163,6 @@ class Step(BaseModel):
     _v_delay = field_validator("delay")(lambda cls, v: _check_duration(v))
 
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_CLOCK_RE = r"^([01]\d|2[0-3]):[0-5]\d$"
-ClockTime = Annotated[str, Field(pattern=_CLOCK_RE, description="a time of day, HH:MM (24 h)")]
-
-
 class Until(BaseModel):
     """A time of day (`time`) or a window (`between`), optionally on some weekdays only, in the contact's
     timezone (the workspace's when the contact's is unknown). `days` alone: any time on those days."""
@@ -188,6 +185,16 @@ class Until(BaseModel):
                 ("between", 1), self.between[1], "the window ends when it starts: pick a different end time"
             )
         return self
+
+
+def _quiet_kind(value: Any) -> str:
+    return "quiet-setting" if isinstance(value, str) else "quiet-window"
+
+
+QuietHoursField = Annotated[
+    Annotated[QuietHours, Tag("quiet-window")] | Annotated[Literal[QUIET_SETTINGS], Tag("quiet-setting")],  # type: ignore[valid-type]
+    Discriminator(_quiet_kind),
+]
 
 
 def _error_at(loc: tuple[str | int, ...], value: Any, message: str) -> ValidationError:
@@ -334,10 +341,17 @@ Node = Annotated[
         custom_error_message="a step's type is email (the default), wait, wait_for, branch or exit",
     ),
 ]
-_TAGS = {f"node-{kind}" for kind in NODE_KINDS} | {"cond-property", "cond-engagement", "cond-did"}
+_TAGS = {f"node-{kind}" for kind in NODE_KINDS} | {
+    "cond-property",
+    "cond-engagement",
+    "cond-did",
+    "quiet-window",
+    "quiet-setting",
+}
 
 
 MAX_EMAILS_PER_MINUTE = 100_000
+_TOPIC_KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 class CampaignDocument(BaseModel):
@@ -350,7 +364,21 @@ class CampaignDocument(BaseModel):
     reentry: Literal["once", "every_time", "after_exit"] = "once"
     # At most this many of the campaign's emails go out per rolling minute (services/delivery/throttle.py)
     emails_per_minute: int | None = Field(default=None, ge=1, le=MAX_EMAILS_PER_MINUTE, strict=True)
+    # A topic's key (Settings → Topics), "transactional" (account and billing mail), or none: services/topics.py
+    topic: str | None = Field(default=None, strict=True)
+    # When its emails may go out, in the contact's timezone: a window, 'inherit' (the workspace's default,
+    # Settings) or 'off'. Missing means inherit. Applied at send time (services/campaigns/rules.py).
+    quiet_hours: QuietHoursField | None = None
     steps: list[Node] = Field(min_length=1)
+
+    @field_validator("topic")
+    @classmethod
+    def _topic_key(cls, value: str | None) -> str | None:
+        if value is not None and not _TOPIC_KEY.match(value):
+            raise ValueError(
+                "a topic is named by its key, like product-tips (Settings → Topics), or is 'transactional'"
+            )
+        return value
 
     def emails(self) -> list[tuple[int, Step]]:
         """The email nodes with their index in `steps` (an email's outbox rows carry that index)."""

@@ -25,7 +25,7 @@ from humanic_app.models import (
     EnrolmentStatus,
     Message,
 )
-from humanic_app.services import outbox, reputation
+from humanic_app.services import outbox, reputation, topics
 from humanic_app.services.campaigns import guardrails
 from humanic_app.services.campaigns.schema import (
     CampaignDocument,
@@ -49,15 +49,15 @@ def awaits_of(doc: CampaignDocument, *, before: list[dict[str, Any]] | None = No
     return awaits
 
 
-def _validate_for_saving(document: dict[str, Any]) -> CampaignDocument:
+def _validate_for_saving(session: Session, document: dict[str, Any]) -> CampaignDocument:
     doc = validate_document(document)
-    if errors := length_errors(doc):
+    if errors := length_errors(doc) | topics.topic_errors(session=session, topic=doc.topic):
         raise ValidationFailed(errors)
     return doc
 
 
 def create_campaign(*, session: Session, document: dict[str, Any]) -> Campaign:
-    doc = _validate_for_saving(document)
+    doc = _validate_for_saving(session, document)
     campaign = Campaign(
         name=doc.name, trigger_event=doc.trigger.event, definition=document_as_dict(doc), awaits=awaits_of(doc)
     )
@@ -81,7 +81,7 @@ def update_campaign(*, session: Session, campaign_id: int, document: dict[str, A
     campaign = get_campaign(session=session, campaign_id=campaign_id)
     if campaign.status == CampaignStatus.archived:
         raise ValidationFailed({"status": "An archived campaign cannot be edited; duplicate it instead."})
-    doc = _validate_for_saving(document)
+    doc = _validate_for_saving(session, document)
     campaign.name, campaign.trigger_event = doc.name, doc.trigger.event
     campaign.definition = document_as_dict(doc)
     campaign.awaits = awaits_of(doc, before=campaign.awaits)
@@ -193,7 +193,7 @@ def edit_effects(*, session: Session, campaign_id: int, document: dict[str, Any]
     node unchanged, changed or removed by the edit — in every case they go on under the version they
     entered with (`EDIT_RULE`). Nothing is written."""
     campaign = get_campaign(session=session, campaign_id=campaign_id)
-    old, new = CampaignDocument.model_validate(campaign.definition), _validate_for_saving(document)
+    old, new = CampaignDocument.model_validate(campaign.definition), _validate_for_saving(session, document)
     new_nodes = {node_id(new, i): node.model_dump(mode="json") for i, node in enumerate(new.steps)}
     in_progress = session.exec(
         select(func.count())

@@ -21,6 +21,7 @@ import logging
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlalchemy.engine import Connection, Engine
@@ -40,7 +41,17 @@ from humanic_app.models import (
 )
 from humanic_app.models.message import ERASED_KEY_PREFIX
 from humanic_app.models.rows import id_of
-from humanic_app.services import composing, domains, outbox, stats, suppression, templates, unsubscribe, workspace
+from humanic_app.services import (
+    composing,
+    domains,
+    outbox,
+    stats,
+    suppression,
+    templates,
+    topics,
+    unsubscribe,
+    workspace,
+)
 from humanic_app.services.campaigns import rules
 from humanic_app.services.delivery.senders import OutgoingEmail, Sender, SendResult
 from humanic_app.services.delivery.throttle import Throttle
@@ -118,6 +129,8 @@ class _Facts:
     contacts: dict[int, Contact]
     suppressed: dict[str, str]
     definitions: dict[int | None, dict]  # enrolment id → the campaign definition it was scheduled under
+    triggers: dict[int | None, dict]  # enrolment id → its trigger event's properties (the contact's timezone)
+    opted_out: set[tuple[int, str]]  # (contact id, topic key) the contact opted out of
 
     @classmethod
     def load(cls, session: Session, messages: list[Message]) -> _Facts:
@@ -131,16 +144,31 @@ class _Facts:
             emails = {m.to_email.strip().lower() for m in messages}
             suppressed = suppression.reasons_for(session=session, emails=emails)
             enrolment_ids = {m.enrolment_id for m in messages if m.enrolment_id}
-            definitions = (
-                dict(
-                    session.exec(
-                        select(col(Enrolment.id), col(Enrolment.definition)).where(col(Enrolment.id).in_(enrolment_ids))
-                    ).all()
-                )
+            rows = (
+                session.exec(
+                    select(col(Enrolment.id), col(Enrolment.definition), col(Enrolment.trigger_properties)).where(
+                        col(Enrolment.id).in_(enrolment_ids)
+                    )
+                ).all()
                 if enrolment_ids
-                else {}
+                else []
             )
-        return cls(contacts, suppressed, definitions)
+            opted_out = topics.opted_out_keys(session=session, contact_ids=contact_ids)
+        return cls(contacts, suppressed, {i: d for i, d, _ in rows}, {i: t for i, _, t in rows}, opted_out)
+
+    def topic(self, message: Message, campaign: Campaign | None) -> str | None:
+        """The email's topic key (or 'transactional'): the definition it was scheduled under decides."""
+        definition = self.definitions.get(message.enrolment_id) or (campaign.definition if campaign else None)
+        return (definition or {}).get("topic")
+
+    def zone(self, message: Message, ws: Workspace) -> ZoneInfo:
+        contact = self.contacts.get(message.contact_id) if message.contact_id else None
+        return rules.contact_zone(
+            variables=message.variables or {},
+            person_properties=contact.properties if contact else {},
+            trigger_properties=self.triggers.get(message.enrolment_id) or {},
+            workspace_timezone=ws.timezone,
+        )
 
     def step(self, message: Message, campaign: Campaign | None) -> dict | None:
         return rules.step_to_render(
@@ -164,10 +192,15 @@ def _gate(
     if ws.status == WorkspaceStatus.paused:
         return Verdict.hold, "workspace paused"
     contact = facts.contacts.get(message.contact_id) if message.contact_id else None
-    if contact is not None and contact.unsubscribed_at is not None and not message.is_test:
-        return Verdict.suppress, "recipient unsubscribed"
-    if (reason := facts.suppressed.get(message.to_email.strip().lower())) is not None:
-        return Verdict.suppress, f"address suppressed ({reason})"
+    topic = facts.topic(message, campaign)
+    refused = topics.refusal(
+        topic=topic,
+        unsubscribed=contact is not None and contact.unsubscribed_at is not None and not message.is_test,
+        suppressed_for=facts.suppressed.get(message.to_email.strip().lower()),
+        opted_out=not message.is_test and (message.contact_id or 0, topic or "") in facts.opted_out,
+    )
+    if refused is not None:
+        return Verdict.suppress, refused
     if not message.is_test and campaign is not None:
         if campaign.status == CampaignStatus.archived:
             return Verdict.cancel, "campaign archived"
@@ -199,6 +232,21 @@ def _gate(
                 f"frequency cap ({ws.frequency_cap} per 24 h): waits until {until.strftime('%Y-%m-%d %H:%M UTC')}",
             )
     return Verdict.send, ""
+
+
+def _quiet_until(
+    message: Message, ws: Workspace, campaign: Campaign | None, facts: _Facts, now: datetime
+) -> tuple[datetime, str] | None:
+    """When quiet hours hold this email: the window's next opening in the contact's timezone and the note
+    its row shows. Test sends ignore quiet hours; the campaign's current setting applies."""
+    if message.is_test or campaign is None:
+        return None
+    window = rules.quiet_window(own=campaign.definition.get("quiet_hours"), workspace_default=ws.quiet_hours)
+    if window is None:
+        return None
+    tz = facts.zone(message, ws)
+    opens = rules.quiet_send_at(window, due=now, tz=tz)
+    return None if opens <= now else (opens, rules.quiet_note(opens, tz))
 
 
 def _envelope(session: Session, message: Message, public_url: str) -> tuple[str, dict[str, str], list[dict[str, str]]]:
@@ -567,6 +615,10 @@ def _gate_and_render(
         )
         if verdict != Verdict.send:
             _apply(message, verdict, reason, now, report, suppressed)
+            continue
+        if (opens := _quiet_until(message, ws, campaign, facts, now)) is not None:
+            _hold(message, *opens)  # quiet hours: waits for the window's opening, never dropped
+            report.held += 1
             continue
         if (wait := throttle.admit(message)) is not None:
             _hold(message, *wait)  # a volume limit: waits for its slot, never dropped or failed
