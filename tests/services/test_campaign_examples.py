@@ -181,6 +181,7 @@ def test_dry_run_matches_what_the_engine_schedules(world, session, monkeypatch):
             "to": "b@example.com",
             "step": 0,
             "due_at": (T0 + timedelta(hours=24)).isoformat(),
+            "sends_at": (T0 + timedelta(days=3)).isoformat(),  # already due: the next dispatcher pass, now
             "already_due": True,
         }
     ]
