@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from humanic_app.models import Event, Message, MessageStatus
+from humanic_app.models import Campaign, Event, Message, MessageStatus
 from humanic_app.services import workspace
 from humanic_app.services.campaigns.dry_run import dry_run
 from humanic_app.services.campaigns.preview import preview_step, queue_test_send
@@ -126,9 +126,32 @@ def test_the_delay_comes_first_then_quiet_hours(j, engine):
     """Applied at send time, after delays: due 2 hours after Friday 17:30 Berlin is 19:30, outside."""
     j.campaign(_doc({"between": ["09:00", "19:00"], "days": WEEKDAYS}, delay="2h"))
     j.send("started", _utc(2026, 3, 27, 16, 30), user="b", email="berlin@example.com", **BERLIN)
-    assert _rows(j)["berlin@example.com"].due_at == _utc(2026, 3, 27, 18, 30)  # written with its delay only
+    written = _rows(j)["berlin@example.com"]
+    assert written.due_at == _utc(2026, 3, 27, 18, 30)  # written with its delay only
+    # ... and saying from the start, before it falls due, that quiet hours will hold it
+    assert written.last_error == "waits for 09:00 Europe/Berlin (quiet hours, Mon 30 Mar)"
     assert _pass(j, engine, _utc(2026, 3, 27, 18, 30)).held == 1
-    assert _rows(j)["berlin@example.com"].due_at == _utc(2026, 3, 30, 7, 0)  # Monday 09:00 CEST
+    held = _rows(j)["berlin@example.com"]
+    assert held.due_at == _utc(2026, 3, 30, 7, 0)  # Monday 09:00 CEST
+    assert held.last_error == "waits for 09:00 Europe/Berlin (quiet hours, Mon 30 Mar)"
+
+
+def test_a_row_due_inside_the_window_says_nothing_and_the_setting_at_send_time_decides(j, engine):
+    """The note written at scheduling is a forecast: turned off before the row falls due, quiet hours no
+    longer hold it."""
+    j.campaign(_doc({"between": ["09:00", "19:00"], "days": WEEKDAYS}, delay="1h"))
+    j.send("started", _utc(2026, 3, 27, 8, 0), user="i", email="inside@example.com", **BERLIN)  # due 10:00 local
+    j.send("started", _utc(2026, 3, 27, 17, 30), user="o", email="outside@example.com", **BERLIN)  # due 19:30
+    rows = _rows(j)
+    assert rows["inside@example.com"].last_error == ""
+    assert rows["outside@example.com"].last_error.startswith("waits for 09:00 Europe/Berlin")
+    campaign = j.session.exec(select(Campaign)).one()
+    campaign.definition = {**campaign.definition, "quiet_hours": "off"}
+    j.session.add(campaign)
+    j.session.commit()
+    report = _pass(j, engine, _utc(2026, 3, 27, 18, 30))
+    assert report.sent == 2 and report.held == 0
+    assert all(m.status == MessageStatus.sent and m.last_error == "" for m in _rows(j).values())
 
 
 def test_test_sends_ignore_quiet_hours(j, engine):

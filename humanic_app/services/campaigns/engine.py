@@ -20,6 +20,7 @@ import logging
 from collections import Counter
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
@@ -119,7 +120,8 @@ class CampaignRun:
         self._history: dict[tuple[int, str], list[rules.Past]] = {}
         self._people: dict[int, tuple[str | None, dict[str, Any]]] = {}
         self._mappings: dict[int | None, Any] | None = None
-        self._timezone = workspace.get_workspace(session=session).timezone
+        ws = workspace.get_workspace(session=session)
+        self._timezone, self._quiet_default = ws.timezone, ws.quiet_hours
         self._match_lists, self.waited = _waits(session)
         ids = sorted(contact_ids)
         for start in range(0, len(ids), 500):
@@ -249,10 +251,9 @@ class CampaignRun:
             filled=True,
         )
         self._people[facts.contact_id] = (facts.contact.email, facts.contact.properties)
-        walk = rules.walk(
-            campaign.document, start=0, at=facts.time, walker=self._walker(enrolment, caused_by=facts.event_id)
-        )
-        self._apply(enrolment, campaign.document, walk)
+        walker = self._walker(enrolment, caused_by=facts.event_id)
+        walk = rules.walk(campaign.document, start=0, at=facts.time, walker=walker)
+        self._apply(enrolment, campaign.document, walk, walker.tz)
         self._register(enrolment)
         self._new.append(enrolment)
         count = len(enrolment.messages)
@@ -291,10 +292,11 @@ class CampaignRun:
             already=lambda node, reached_at: journeys.already(self.session, self.mappings(), view, node, reached_at),
         )
 
-    def _apply(self, view: EnrolmentView, document: CampaignDocument, walk: rules.Walk) -> None:
-        """Writes what a walk decided onto the enrolment: its emails (outbox rows at flush), its trail, and
-        where it now waits."""
+    def _apply(self, view: EnrolmentView, document: CampaignDocument, walk: rules.Walk, tz: ZoneInfo) -> None:
+        """Writes what a walk decided onto the enrolment: its emails (outbox rows at flush, each saying from
+        the start when quiet hours will hold it), its trail, and where it now waits."""
         email, _ = self._person(view.contact_id)
+        quiet = rules.quiet_window(own=document.quiet_hours, workspace_default=self._quiet_default)
         for index, due_at in walk.emails:
             view.messages.append(
                 {
@@ -305,7 +307,7 @@ class CampaignRun:
                     "due_at": due_at,
                     "status": MessageStatus.scheduled,
                     "variables": view.variables,
-                    "last_error": "",
+                    "last_error": rules.quiet_hold_note(quiet, due=due_at, tz=tz),
                 }
             )
         view.trail = view.trail + walk.trail
@@ -410,13 +412,11 @@ class CampaignRun:
             view.trail = view.trail + [
                 _step(document, index, "happened", f"{facts.name} #{facts.event_id} at {_hm(facts.time)}", facts.time)
             ]
+            walker = self._walker(view, caused_by=facts.event_id)
             walk = rules.walk(
-                document,
-                start=rules.resume_target(document, index, happened=True),
-                at=facts.time,
-                walker=self._walker(view, caused_by=facts.event_id),
+                document, start=rules.resume_target(document, index, happened=True), at=facts.time, walker=walker
             )
-            self._apply(view, document, walk)
+            self._apply(view, document, walk, walker.tz)
             notes.append(_resumed(view, document, index, walk))
         return notes + self._late(facts)
 
@@ -519,8 +519,9 @@ class CampaignRun:
         else:
             assert isinstance(node, Branch)
             start, at = index, view.reached_at
-        walk = rules.walk(document, start=start, at=at, walker=self._walker(view, caused_by=None))
-        self._apply(view, document, walk)
+        walker = self._walker(view, caused_by=None)
+        walk = rules.walk(document, start=start, at=at, walker=walker)
+        self._apply(view, document, walk, walker.tz)
         logger.info(
             "enrolment %s moved on from %s: %s",
             view.id,

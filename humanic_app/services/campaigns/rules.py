@@ -341,6 +341,13 @@ def quiet_send_at(window: timewindow.Window | None, *, due: datetime, tz: ZoneIn
     return due if window is None else timewindow.next_open(window, at=due, tz=tz)
 
 
+def quiet_hold_note(window: timewindow.Window | None, *, due: datetime, tz: ZoneInfo) -> str:
+    """What a row scheduled for `due` says from the start when quiet hours will hold it then ('' when they
+    will not). A forecast: the dispatcher applies the campaign's setting as it is when the row falls due."""
+    opens = quiet_send_at(window, due=due, tz=tz)
+    return quiet_note(opens, tz) if opens > due else ""
+
+
 def quiet_note(opens: datetime, tz: ZoneInfo) -> str:
     """What a scheduled row says while quiet hours hold it: 'waits for 09:00 Europe/Berlin (quiet hours,
     Mon 30 Mar)'."""
