@@ -194,3 +194,21 @@ def refusal(
     if opted_out and not transactional:
         return f"recipient opted out of the topic '{topic_name or topic}'"
     return None
+
+
+def refusals(*, session: Session, topic: str | None, contacts: dict[int, Contact]) -> dict[int, str]:
+    """Contact id → why an email on `topic` would be refused to them today, by `refusal`: what the dry run
+    and Preview say of the contacts they look at."""
+    suppressed = suppression.reasons_for(session=session, emails=[c.email for c in contacts.values() if c.email])
+    opted_out = opted_out_keys(session=session, contact_ids=contacts)
+    found: dict[int, str] = {}
+    for contact_id, contact in contacts.items():
+        reason = refusal(
+            topic=topic,
+            unsubscribed=contact.unsubscribed_at is not None,
+            suppressed_for=suppressed.get((contact.email or "").strip().lower()),
+            opted_out=(contact_id, topic or "") in opted_out,
+        )
+        if reason is not None:
+            found[contact_id] = reason
+    return found

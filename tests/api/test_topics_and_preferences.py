@@ -186,3 +186,33 @@ def test_a_campaign_names_an_existing_topic_with_field_named_errors(authed, worl
     answer = authed.post("/api/v1/campaigns", json=_campaign("other", "Product Tips!"))
     assert answer.status_code == 422 and "a topic is named by its key" in answer.text
     assert authed.post("/api/v1/campaigns", json=_campaign("other", "announcements")).status_code == 201
+
+
+def test_the_dry_run_refuses_what_the_dispatcher_refuses(world, monkeypatch):
+    """An opt-out of the campaign's topic: the dry run counts the email as not sent, for the reason the
+    dispatcher writes on the row; the transactional campaign still sends."""
+    from humanic_app.services.campaigns.dry_run import dry_run
+
+    contact = _send(world, monkeypatch, "tip") and _contact(world)
+    topics.set_topic(session=world.session, contact=contact, key="product-tips", subscribed=False)
+    world.session.commit()
+    refused = _send(world, monkeypatch, "tip")
+    assert refused.status == MessageStatus.suppressed
+    _send(world, monkeypatch, "receipt")
+
+    tips = dry_run(session=world.session, document=_campaign("tip", "product-tips"), days=1)
+    assert (tips["emails"], tips["not_sent"]) == (0, {refused.last_error: 2})  # both tip events, today's choice
+    receipts = dry_run(session=world.session, document=_campaign("receipt", "transactional"), days=1)
+    assert (receipts["emails"], receipts["not_sent"]) == (1, {})
+    # Preview on the contact's own event says the same, before anyone sends a test
+    from humanic_app.models import Event
+    from humanic_app.services.campaigns.preview import preview_step
+
+    event = world.session.exec(select(Event).where(Event.event_name == "tip")).first()
+    shown = preview_step(session=world.session, document=_campaign("tip", "product-tips"), step_index=0, event=event)
+    assert shown["sends"] == f"This contact would not get it: {refused.last_error}."
+    receipt = world.session.exec(select(Event).where(Event.event_name == "receipt")).first()
+    shown = preview_step(
+        session=world.session, document=_campaign("receipt", "transactional"), step_index=0, event=receipt
+    )
+    assert "would go" in shown["sends"]

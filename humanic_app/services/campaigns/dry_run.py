@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from humanic_app import clock
 from humanic_app.models import Contact, EnrolmentStatus, Event, Source
 from humanic_app.models.rows import id_of
-from humanic_app.services import workspace
+from humanic_app.services import topics, workspace
 from humanic_app.services.campaigns import journeys, rules
 from humanic_app.services.campaigns.schema import (
     Branch,
@@ -364,7 +364,8 @@ def dry_run(*, session: Session, document: dict[str, Any], days: int = 30) -> di
     for row in rows:
         replay.see(row)
     replay.advance(now)
-    return _summary(replay, days=days, now=now, events_considered=len(rows))
+    refused = topics.refusals(session=session, topic=doc.topic, contacts=replay.contacts)
+    return _summary(replay, days=days, now=now, events_considered=len(rows), refused=refused)
 
 
 def _paths(replay: _Replay) -> dict[str, dict[str, int]]:
@@ -379,10 +380,16 @@ def _paths(replay: _Replay) -> dict[str, dict[str, int]]:
     return {label: dict(took) for label, took in counts.items()}
 
 
-def _summary(replay: _Replay, *, days: int, now: datetime, events_considered: int) -> dict[str, Any]:
+def _summary(
+    replay: _Replay, *, days: int, now: datetime, events_considered: int, refused: dict[int, str]
+) -> dict[str, Any]:
     enrolments = sorted((e for mine in replay.enrolments.values() for e in mine), key=lambda e: e.event_id)
     emails: list[dict[str, Any]] = []
+    not_sent = Counter(replay.skipped)
     for enrolment in enrolments:
+        if (reason := refused.get(enrolment.contact_id)) is not None:
+            not_sent[reason] += sum(email.status != "cancelled" for email in enrolment.emails)
+            continue
         to = replay.contacts[enrolment.contact_id].email
         emails += [
             {
@@ -414,7 +421,7 @@ def _summary(replay: _Replay, *, days: int, now: datetime, events_considered: in
         "first_email_at": emails[0]["sends_at"] if emails else None,
         "last_email_at": max(e["sends_at"] for e in emails) if emails else None,
         "held_by_quiet_hours": sum(e["sends_at"] != e["due_at"] for e in emails),
-        "not_sent": dict(replay.skipped.most_common()),
+        "not_sent": {reason: n for reason, n in not_sent.most_common() if n},
         "sample": emails[:MAX_LISTED],
         "paths": _paths(replay),
         "waiting": dict(

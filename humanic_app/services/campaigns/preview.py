@@ -10,8 +10,9 @@ from sqlmodel import Session
 
 from humanic_app import clock
 from humanic_app.models import Contact, Event, Message, Source
+from humanic_app.models.rows import id_of
 from humanic_app.models.workspace import Workspace
-from humanic_app.services import composing, mapping, outbox, templates, workspace
+from humanic_app.services import composing, mapping, outbox, templates, topics, workspace
 from humanic_app.services.campaigns import rules
 from humanic_app.services.campaigns.schema import (
     CampaignDocument,
@@ -98,7 +99,8 @@ def when_it_sends(
     *, session: Session, document: CampaignDocument, step: Step, event: Event | None, ws: Workspace
 ) -> str:
     """When this email would go for the event's contact (a sample's: the workspace's timezone) if the
-    event happened now: its delay, then quiet hours in the contact's timezone, by the dispatcher's rule."""
+    event happened now: its delay, then quiet hours in the contact's timezone, by the dispatcher's rule; or
+    that it would not go to them at all (unsubscribed, suppressed, opted out of the campaign's topic)."""
     window = rules.quiet_window(own=document.quiet_hours, workspace_default=ws.quiet_hours)
     contact = session.get(Contact, event.contact_id) if event is not None and event.contact_id else None
     source = session.get(Source, event.source_id) if event is not None and event.source_id else None
@@ -113,6 +115,10 @@ def when_it_sends(
         trigger_properties=mapped.event_properties if mapped else {},
         workspace_timezone=ws.timezone,
     )
+    if contact is not None and (
+        refused := topics.refusals(session=session, topic=document.topic, contacts={id_of(contact): contact})
+    ):
+        return f"This contact would not get it: {refused[id_of(contact)]}."
     due = clock.now() + parse_duration(step.delay)
     sends = rules.quiet_send_at(window, due=due, tz=tz)
     when = f"{sends.astimezone(tz):%a %d %b %H:%M} {tz.key}"
