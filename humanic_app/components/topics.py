@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from humanic_app.components.feedback import field_error, field_invalid_props, toast
+from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, toast
 from humanic_app.components.ui import settings_section
 from humanic_app.state.topics import TopicsState as S
 
@@ -13,25 +13,62 @@ NAME_FIELD = "settings-topic-name"
 
 
 def _row(topic) -> rx.Component:
+    """One topic: its name editable in place (the key stays), its key and opt-outs, and a confirmed Delete."""
+    field_id = "topic-name-" + topic["id"].to(str)
+    error = S.rename_errors.get(topic["id"], "")
     return rx.el.li(
-        rx.flex(
-            rx.vstack(
-                rx.text(topic["name"], size="2", weight="medium"),
-                rx.text("Key: ", rx.code(topic["key"]), size="1", color=rx.color("gray", 11)),
-                spacing="0",
+        rx.form(
+            rx.el.input(type="hidden", name="topic_id", value=topic["id"]),
+            rx.flex(
+                rx.vstack(
+                    rx.input(
+                        name="name",
+                        default_value=topic["name"],
+                        key=topic["name"],  # a saved rename shows the stored name
+                        max_length=100,
+                        required=True,
+                        aria_label="Name of topic " + topic["name"].to(str),
+                        width=rx.breakpoints(initial="100%", sm="16em"),
+                        **field_invalid_props(error, field_id=field_id),
+                    ),
+                    field_error(error, field_id=field_id),
+                    rx.text(
+                        "Key: ", rx.code(topic["key"]), " · ", topic["opted_out"], size="1", color=rx.color("gray", 11)
+                    ),
+                    spacing="1",
+                    width="100%",
+                ),
+                rx.hstack(
+                    rx.button(
+                        "Rename",
+                        type="submit",
+                        variant="soft",
+                        size="1",
+                        aria_label="Rename topic " + topic["name"].to(str),
+                    ),
+                    confirm_action(
+                        "Delete",
+                        title="Delete the topic " + topic["name"].to(str) + "?",
+                        consequence="Its opt-outs go with it ("
+                        + topic["opted_out"].to(str)
+                        + "). Campaigns that name it must get another topic first.",
+                        confirm_label="Delete topic",
+                        on_confirm=S.delete_topic(topic["id"]),
+                        trigger_props={"aria_label": "Delete topic " + topic["name"].to(str)},
+                    ),
+                    spacing="2",
+                    flex_shrink="0",
+                ),
+                justify="between",
+                align="start",
+                gap="3",
+                width="100%",
+                direction=rx.breakpoints(initial="column", sm="row"),
             ),
-            rx.button(
-                "Delete",
-                variant="soft",
-                color_scheme="red",
-                aria_label="Delete topic " + topic["name"].to(str),
-                on_click=S.delete_topic(topic["id"]),
-            ),
-            justify="between",
-            align="center",
-            gap="3",
+            on_submit=S.rename_topic,
             width="100%",
         ),
+        class_name="topic-row",
         style={"listStyle": "none", "padding": "8px 0", "borderBottom": "1px solid var(--gray-5)"},
     )
 

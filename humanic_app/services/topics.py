@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
@@ -38,7 +38,8 @@ def topic_by_key(*, session: Session, key: str) -> Topic | None:
     return session.exec(select(Topic).where(Topic.key == key)).first()
 
 
-def create_topic(*, session: Session, name: str) -> Topic:
+def _checked_name(name: str) -> tuple[str, str]:
+    """The name as stored (spaces collapsed) and the key it gives, or the field's error."""
     name = " ".join((name or "").split())
     if not name:
         raise ValidationFailed({"name": "Give the topic a name, for example Product tips."})
@@ -49,6 +50,11 @@ def create_topic(*, session: Session, name: str) -> Topic:
         raise ValidationFailed({"name": "Use at least one letter or digit in the name."})
     if key == TRANSACTIONAL:
         raise ValidationFailed({"name": "Transactional is not a topic: a campaign is transactional or has a topic."})
+    return name, key
+
+
+def create_topic(*, session: Session, name: str) -> Topic:
+    name, key = _checked_name(name)
     if topic_by_key(session=session, key=key) is not None:
         raise ValidationFailed({"name": f"A topic named like this already exists (key '{key}')."})
     if len(list_topics(session=session)) >= MAX_TOPICS:
@@ -57,6 +63,24 @@ def create_topic(*, session: Session, name: str) -> Topic:
     session.add(topic)
     session.flush()
     return topic
+
+
+def rename_topic(*, session: Session, topic_id: int, name: str) -> Topic:
+    """A new name for recipients and the team; the key stays, so campaigns and opt-outs keep their topic."""
+    topic = require(session.get(Topic, topic_id), noun="topic", row_id=topic_id)
+    name, _ = _checked_name(name)
+    if any(t.id != topic.id and t.name.lower() == name.lower() for t in list_topics(session=session)):
+        raise ValidationFailed({"name": f"Another topic is named {name}."})
+    topic.name = name
+    session.add(topic)
+    session.flush()
+    return topic
+
+
+def opt_out_counts(*, session: Session) -> dict[int, int]:
+    """Topic id → how many contacts opted out of it (what deleting it would forget)."""
+    rows = session.exec(select(TopicOptOut.topic_id, func.count()).group_by(col(TopicOptOut.topic_id))).all()
+    return {topic_id: count for topic_id, count in rows}
 
 
 def campaigns_using(*, session: Session, key: str) -> list[str]:

@@ -7,7 +7,8 @@ import reflex as rx
 from sqlmodel import Session
 
 from humanic_app.models import TRANSACTIONAL
-from humanic_app.services import contacts, topics
+from humanic_app.services import contacts, topics, wording
+from humanic_app.services.errors import ServiceError
 from humanic_app.state.auth import AuthState, field_messages, signed_in
 
 NO_TOPIC = "none"  # the builder's value for a document without `topic` (a select item cannot be empty)
@@ -24,15 +25,25 @@ def topic_choices(*, session: Session, current: str) -> list[list[str]]:
 
 class TopicsState(AuthState):
     topics_loaded: bool = False
-    topic_rows: list[dict[str, str]] = []  # id, key, name
+    topic_rows: list[dict[str, str]] = []  # id, key, name, opted_out (how many contacts, as words)
     topic_errors: dict[str, str] = {}
+    rename_errors: dict[str, str] = {}  # topic id → what is wrong with the new name typed in its row
     topic_saved: str = ""
     contact_topics: list[dict[str, str]] = []  # name, subscribed ("yes"/"no") for the open contact
 
     def _refresh_topics(self) -> None:
         with self._read_call() as session:
             rows = topics.list_topics(session=session)
-        self.topic_rows = [{"id": str(t.id), "key": t.key, "name": t.name} for t in rows]
+            opted_out = topics.opt_out_counts(session=session)
+        self.topic_rows = [
+            {
+                "id": str(t.id),
+                "key": t.key,
+                "name": t.name,
+                "opted_out": wording.plural(opted_out.get(t.id or 0, 0), "contact") + " opted out",
+            }
+            for t in rows
+        ]
         self.topics_loaded = True
 
     @rx.event
@@ -48,6 +59,19 @@ class TopicsState(AuthState):
         with self._service_call("topic_errors", then=self._refresh_topics, words=field_messages) as session:
             topic = topics.create_topic(session=session, name=str(form.get("name") or ""))
             self.topic_saved = f"Topic {topic.name} added: campaigns name it as {topic.key}."
+
+    @rx.event
+    @signed_in
+    def rename_topic(self, form: dict):
+        topic_id = str(form.get("topic_id") or "")
+        self.topic_saved = ""
+
+        def at_its_row(exc: ServiceError) -> dict[str, str]:  # the row's own field, not New topic's
+            return {topic_id: " ".join(field_messages(exc).values())}
+
+        with self._service_call("rename_errors", then=self._refresh_topics, words=at_its_row) as session:
+            topic = topics.rename_topic(session=session, topic_id=int(topic_id), name=str(form.get("name") or ""))
+            self.topic_saved = f"Topic renamed to {topic.name}: campaigns still name it as {topic.key}."
 
     @rx.event
     @signed_in

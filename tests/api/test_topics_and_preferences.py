@@ -179,6 +179,31 @@ def test_topics_and_preferences_api(authed, world, monkeypatch):
     ]
 
 
+def test_renaming_a_topic_keeps_its_key_campaigns_and_opt_outs(authed, world, monkeypatch):
+    contact_id = _send(world, monkeypatch, "tip").contact_id
+    assert authed.put(f"/api/v1/contacts/{contact_id}/preferences", json={"topics": {"product-tips": False}}).is_success
+    tips = next(t for t in authed.get("/api/v1/topics").json() if t["key"] == "product-tips")
+    assert tips["opted_out"] == 1
+    renamed = authed.patch(f"/api/v1/topics/{tips['id']}", json={"name": "  Tips and   tricks "})
+    assert renamed.status_code == 200 and renamed.json() == {
+        "id": tips["id"],
+        "key": "product-tips",
+        "name": "Tips and tricks",
+    }
+    listed = {t["key"]: (t["name"], t["opted_out"]) for t in authed.get("/api/v1/topics").json()}
+    assert listed == {"announcements": ("Announcements", 0), "product-tips": ("Tips and tricks", 1)}
+    assert _send(world, monkeypatch, "tip").status == MessageStatus.suppressed  # the opt-out still holds
+    prefs = authed.get(f"/api/v1/contacts/{contact_id}/preferences").json()["topics"]
+    assert {t["name"]: t["subscribed"] for t in prefs} == {"Announcements": True, "Tips and tricks": False}
+
+    taken = authed.patch(f"/api/v1/topics/{tips['id']}", json={"name": "announcements"})
+    assert taken.status_code == 422 and "Another topic is named announcements" in taken.text
+    assert authed.patch(f"/api/v1/topics/{tips['id']}", json={"name": "!!"}).status_code == 422
+    assert authed.patch(f"/api/v1/topics/{tips['id']}", json={"name": ""}).status_code == 422
+    assert authed.patch("/api/v1/topics/999999", json={"name": "Fine"}).status_code == 404
+    assert authed.patch(f"/api/v1/topics/{tips['id']}", json={"name": "x", "key": "y"}).status_code == 422
+
+
 def test_a_campaign_names_an_existing_topic_with_field_named_errors(authed, world):
     doc = _campaign("other", "no-such-topic")
     answer = authed.post("/api/v1/campaigns", json=doc)

@@ -57,6 +57,7 @@ API_ROUTE = {
     "ContactPrivacyState.erase_contact": ("DELETE", "/api/v1/contacts/{contact_id}"),
     "TopicsState.load_topics": ("GET", "/api/v1/topics"),
     "TopicsState.add_topic": ("POST", "/api/v1/topics"),
+    "TopicsState.rename_topic": ("PATCH", "/api/v1/topics/{topic_id}"),
     "TopicsState.delete_topic": ("DELETE", "/api/v1/topics/{topic_id}"),
     "TopicsState.load_contact_topics": ("GET", "/api/v1/contacts/{contact_id}/preferences"),
     "CampaignsState.load": ("GET", "/api/v1/campaigns"),

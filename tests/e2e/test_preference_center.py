@@ -122,6 +122,52 @@ def test_opt_out_of_one_topic_on_a_phone(contexts, browser, app_url, owner):
     check(page, "contacts-topics-light-phone", full_page=False)
     page.keyboard.press("Escape")
     open_page(page, routes.SETTINGS)
-    expect(page.get_by_role("region", name="Topics")).to_contain_text(f"Product tips {RUN}")
+    tips_row = page.get_by_role("region", name="Topics").locator(".topic-row", has_text=f"product-tips-{RUN}")
+    expect(tips_row.get_by_role("textbox")).to_have_value(f"Product tips {RUN}")
+    expect(tips_row).to_contain_text("1 contact opted out")
     page.get_by_role("region", name="Topics").scroll_into_view_if_needed()
     check(page, "settings-topics-light-phone", full_page=False)
+
+
+def test_topics_are_added_renamed_and_deleted_in_settings(contexts, browser, app_url, owner):
+    """Settings → Topics in the browser: add, rename in place (the key stays; a clash is said at the row's
+    own field), and Delete asks first, saying the opt-outs it forgets."""
+    page: Page = signed_in(contexts, browser, app_url, owner, "dark", "desktop")
+    open_page(page, routes.SETTINGS)
+    region = page.get_by_role("region", name="Topics")
+    region.get_by_label("New topic").fill(f"Webinars {RUN}")
+    region.get_by_role("button", name="Add topic").click()
+    expect(region.locator("#topic-saved")).to_contain_text(f"campaigns name it as webinars-{RUN}")
+    region.get_by_label("New topic").fill(f"Release notes {RUN}")
+    region.get_by_label("New topic").press("Enter")
+    expect(region.get_by_role("textbox", name=f"Name of topic Release notes {RUN}")).to_be_visible()
+
+    name = region.get_by_role("textbox", name=f"Name of topic Webinars {RUN}")
+    name.fill(f"release notes {RUN}")
+    region.get_by_role("button", name=f"Rename topic Webinars {RUN}").click()
+    expect(name).to_have_attribute("aria-invalid", "true")
+    described = page.locator("#" + name.get_attribute("aria-describedby"))
+    expect(described).to_contain_text(f"Another topic is named release notes {RUN}")
+
+    name.fill(f"Live sessions {RUN}")
+    name.press("Enter")  # the keyboard is enough
+    renamed = region.get_by_role("textbox", name=f"Name of topic Live sessions {RUN}")
+    expect(renamed).to_have_value(f"Live sessions {RUN}")
+    expect(region.locator("#topic-saved")).to_contain_text(f"campaigns still name it as webinars-{RUN}")
+    expect(renamed).to_have_attribute("aria-invalid", "false")
+    row = region.locator(".topic-row", has_text=f"webinars-{RUN}")
+    expect(row.get_by_role("textbox")).to_have_value(f"Live sessions {RUN}")
+    expect(row).to_contain_text("0 contacts opted out")
+    settled(page)
+    check(page, "settings-topics-rename-dark-desktop", full_page=False)
+
+    region.get_by_role("button", name=f"Delete topic Live sessions {RUN}").click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text(f"Delete the topic Live sessions {RUN}?")
+    expect(dialog).to_contain_text("Its opt-outs go with it (0 contacts opted out)")
+    dialog.get_by_role("button", name="Keep it").click()
+    expect(renamed).to_be_visible()  # Keep it deletes nothing
+    region.get_by_role("button", name=f"Delete topic Live sessions {RUN}").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Delete topic").click()
+    expect(region.get_by_role("textbox", name=f"Name of topic Live sessions {RUN}")).to_have_count(0)
+    expect(region.locator("#topic-saved")).to_contain_text("Topic deleted.")

@@ -19,14 +19,23 @@ class TopicIn(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
 
 
-@router.get("", summary="List the workspace's topics")
+@router.get("", summary="List the workspace's topics, each with how many contacts opted out of it")
 def list_topics(session: SessionDep) -> list[dict[str, Any]]:
-    return [topics.topic_as_dict(t) for t in topics.list_topics(session=session)]
+    opted_out = topics.opt_out_counts(session=session)
+    return [
+        topics.topic_as_dict(t) | {"opted_out": opted_out.get(t.id or 0, 0)}
+        for t in topics.list_topics(session=session)
+    ]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Add a topic", responses=responses(422))
 def add_topic(body: TopicIn, session: SessionDep) -> dict[str, Any]:
     return topics.topic_as_dict(topics.create_topic(session=session, name=body.name))
+
+
+@router.patch("/{topic_id}", summary="Rename a topic (its key stays)", responses=responses(404, 422))
+def rename_topic(topic_id: RowId, body: TopicIn, session: SessionDep) -> dict[str, Any]:
+    return topics.topic_as_dict(topics.rename_topic(session=session, topic_id=topic_id, name=body.name))
 
 
 @router.delete(
