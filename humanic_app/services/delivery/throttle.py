@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, text
+from sqlalchemy import func, literal, text, union_all
 from sqlmodel import Session, col, select
 
 from humanic_app.models import Campaign, Domain, Message, MessageStatus
@@ -141,14 +141,18 @@ def _waiting_for(session: Session, release: datetime) -> int:
 
 def _campaign_budget(session: Session, campaign: Campaign, now: datetime) -> _CampaignBudget:
     mine = (col(Message.campaign_id) == campaign.id, col(Message.is_test).is_(False))
-    recent = session.exec(
-        select(Message.sent_at)
-        .where(*mine, Message.status == MessageStatus.sent, col(Message.sent_at) > now - RATE_WINDOW)
-        .order_by(col(Message.sent_at))
+    # Sent in the window and in flight, in one statement (one snapshot on PostgreSQL): read apart, a row
+    # another dispatcher moved from sending to sent between the reads would be counted in neither.
+    rows = session.execute(
+        union_all(
+            select(Message.sent_at, literal(True).label("done")).where(
+                *mine, Message.status == MessageStatus.sent, col(Message.sent_at) > now - RATE_WINDOW
+            ),
+            select(Message.sent_at, literal(False).label("done")).where(*mine, Message.status == MessageStatus.sending),
+        )
     ).all()
-    in_flight = session.exec(
-        select(func.count()).select_from(Message).where(*mine, Message.status == MessageStatus.sending)
-    ).one()
+    recent = sorted(sent_at for sent_at, done in rows if done and sent_at is not None)
+    in_flight = sum(not done for _, done in rows)
     queued = session.exec(
         select(func.count())
         .select_from(Message)
