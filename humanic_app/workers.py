@@ -159,6 +159,34 @@ def dispatch_once() -> None:
         # counted and logged; the next tick tries again (a claim's rows are back under their lease or unclaimed)
         dispatcher.note_error(engine=get_engine(), where="pass")
         logger.exception("dispatcher pass failed; the next tick runs again")
+    finally:
+        report_pacing()
+
+
+_pacing_reported: tuple[bool, float] = (False, 0.0)  # (pacing locally, monotonic time reported)
+
+
+def report_pacing() -> None:
+    """Tells Pipeline health whether this process paces its sends locally (Redis unreachable): when that
+    changes, and every pacing.RENEW_EVERY while it lasts. Best effort: the database may be down too."""
+    global _pacing_reported
+    from humanic_app.services.delivery import pacing
+    from humanic_app.settings import get_settings
+
+    redis_url = get_settings().redis_url
+    if not redis_url:
+        return
+    local = _rate_limiter(redis_url).unreachable_since is not None
+    was_local, at = _pacing_reported
+    if local == was_local and not (local and time.monotonic() - at >= pacing.RENEW_EVERY.total_seconds()):
+        return
+    try:
+        with session_scope(get_engine()) as session:
+            pacing.report(session=session, holder=_lease_holder(), local=local)
+    except Exception:
+        logger.exception("could not record whether sends are paced locally")
+        return
+    _pacing_reported = (local, time.monotonic())
 
 
 def recheck_domains() -> None:

@@ -14,7 +14,7 @@ import uuid
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, update
+from sqlalchemy import CursorResult, delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -54,3 +54,17 @@ def try_acquire(*, session: Session, name: str, holder: str, ttl: timedelta) -> 
         savepoint.rollback()
         return False
     return True
+
+
+def release(*, session: Session, name: str, holder: str) -> None:
+    """Gives the lease `name` up if `holder` has it."""
+    session.execute(delete(Lease).where(col(Lease.name) == name, col(Lease.holder) == holder))
+
+
+def count_held(*, session: Session, prefix: str) -> int:
+    """How many unexpired leases have a name starting with `prefix`."""
+    return session.exec(
+        select(func.count())
+        .select_from(Lease)
+        .where(col(Lease.name).startswith(prefix), Lease.expires_at > clock.now())
+    ).one()
