@@ -6,27 +6,31 @@ up: its rows stay `sending` and the next worker replays them under the same key,
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from humanic_app import migrations, workers
+from humanic_app import background, migrations, workers
 from humanic_app.db import make_engine
-from humanic_app.models import CampaignStatus, Domain, Message, MessageStatus, SourceStatus
+from humanic_app.models import CampaignStatus, Domain, Event, EventOutcome, Message, MessageStatus, SourceStatus
 from humanic_app.services import sources, workspace
 from humanic_app.services.campaigns import store
 from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
 from tests.support.fake_resend import FakeResend
-from tests.support.server import PROJECT
+from tests.support.server import PROJECT, running_app
 from tests.support.waiting import wait_until
 
 EMAILS = 150  # the dispatcher claims 100 at a time: one batch call, then another for the rest
@@ -44,14 +48,8 @@ sys.exit(main(["worker"]))
 """
 
 
-@pytest.fixture
-def world(tmp_path):
-    """A migrated SQLite database with an active welcome campaign, a verified domain and EMAILS sign-ups
-    stored, waiting for a worker to process and send them."""
-    url = f"sqlite:///{tmp_path / 'humanic.db'}"
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        migrations.upgrade(connection=conn)
+def _setup(engine) -> tuple[int, str]:
+    """An active welcome campaign, a verified sending domain and an active source: (its id, its token)."""
     with Session(engine) as session:
         workspace.update_workspace(
             session=session, changes={"from_email": "hello@acme.io", "physical_address": "1 Main St"}
@@ -69,16 +67,29 @@ def world(tmp_path):
         )
         store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.active)
         session.commit()
+        assert source.id is not None
+        return source.id, source.token
+
+
+def _signup(who: str) -> dict:
+    return posthog_event(event="user_signed_up", distinct_id=who, email=f"{who}@example.com")
+
+
+@pytest.fixture
+def world(tmp_path):
+    """A migrated SQLite database set up by `_setup`, with EMAILS sign-ups stored, waiting for a worker to
+    process and send them."""
+    url = f"sqlite:///{tmp_path / 'humanic.db'}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        migrations.upgrade(connection=conn)
+    source_id, _ = _setup(engine)
+    with Session(engine) as session:
         deliveries = [
             storing.Delivery(
-                source_id=source.id,
+                source_id=source_id,
                 headers={},
-                events=payloads.parse_body(
-                    json.dumps(
-                        posthog_event(event="user_signed_up", distinct_id=f"u{i}", email=f"u{i}@example.com")
-                    ).encode(),
-                    None,
-                ),
+                events=payloads.parse_body(json.dumps(_signup(f"u{i}")).encode(), None),
             )
             for i in range(EMAILS)
         ]
@@ -178,3 +189,92 @@ def test_a_call_outliving_the_grace_period_does_not_hold_the_exit_and_is_replaye
         calls = _batch_calls(fake)
         assert len(calls) == 3 and calls.count(calls[0]) == 2
     assert "exiting without it" in (tmp_path / "first.log").read_text()
+
+
+def _post(url: str, body: dict) -> int | str:
+    """The answer's status, or what cut the request short (a refused or reset connection)."""
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError as exc:
+        return type(exc).__name__
+
+
+def test_sigterm_to_the_web_app_answers_webhooks_in_flight_and_loses_nothing_accepted():
+    """As `docker stop` does: SIGTERM to the app's first process only, with PostHog posting from four
+    connections and the embedded worker sending. Every delivery answered 200 is stored; the next worker
+    processes what the app had no time to, and every email goes out exactly once."""
+    bound_s = workers.SHUTDOWN_GRACE_SECONDS + background.STOP_MARGIN_SECONDS
+    found: dict[str, object] = {}
+
+    def prepare(data_dir: Path) -> None:
+        engine = make_engine(f"sqlite:///{data_dir / 'humanic.db'}")
+        found["source_id"], found["token"] = _setup(engine)
+        engine.dispose()
+
+    answers: list[tuple[str, int | str]] = []
+    with FakeResend() as fake:
+        fake.answer_delay_s = 0.3  # sends are in flight when SIGTERM comes
+        env = {"RESEND_API_KEY": fake.api_key, "RESEND_API_URL": fake.url, "HUMANIC_WORKERS": "embedded"}
+        with running_app("graceful-shutdown", env, backend_only=True, before_start=prepare) as app:
+            url = f"{app.url}/api/webhooks/posthog/{found['token']}"
+
+            def post_until_refused(poster: int) -> None:
+                for i in itertools.count():
+                    body = _signup(f"p{poster}-{i}")
+                    answers.append((body["event"]["uuid"], answer := _post(url, body)))
+                    if not isinstance(answer, int):
+                        return
+
+            posters = [threading.Thread(target=post_until_refused, args=(n,)) for n in range(4)]
+            for poster in posters:
+                poster.start()
+            wait_until(lambda: len(fake.sent) >= 5 and len(answers) >= 50, what="events flowing and emails going out")
+            started = time.monotonic()
+            os.kill(app.pid, signal.SIGTERM)
+            app.process.wait(timeout=bound_s + 10)
+            took = time.monotonic() - started
+            for poster in posters:
+                poster.join(timeout=60)
+        assert took < bound_s, took
+        accepted = {uuid for uuid, answer in answers if answer == 200}
+        assert len(accepted) >= 50 and {a for _, a in answers} <= {
+            200,
+            "ConnectionRefusedError",
+            "ConnectionResetError",
+            "RemoteDisconnected",
+            "URLError",
+        }, Counter(a for _, a in answers)
+
+        run_dir = app.log_path.parent
+        url = f"sqlite:///{run_dir / 'data' / 'humanic.db'}"
+        engine = make_engine(url)
+        after = _worker(url, run_dir, fake, "after")
+        try:
+            wait_until(lambda: _settled(engine) >= accepted, what="every accepted event processed and its email sent")
+        finally:
+            assert _stop(after, workers.SHUTDOWN_GRACE_SECONDS)[0] == 0
+        with Session(engine) as session:
+            messages = session.exec(select(Message)).all()
+            events = session.exec(select(Event.event_uuid)).all()
+        engine.dispose()
+    assert len(events) == len(set(events)) >= len(accepted)
+    assert {m.status for m in messages} == {MessageStatus.sent} and len(messages) == len(events)
+    assert fake.delivered() == {m.to_email: 1 for m in messages}
+
+
+def _settled(engine) -> set[str]:
+    """The uuids of the events processed whose email has gone out."""
+    with Session(engine) as session:
+        return set(
+            session.exec(
+                select(Event.event_uuid)
+                .join(Message, col(Message.contact_id) == col(Event.contact_id))
+                .where(Event.outcome == EventOutcome.processed, Message.status == MessageStatus.sent)
+            ).all()
+        )
