@@ -4,7 +4,8 @@ appears is passed in (`processing_loop(wake_dispatcher=...)`), and other process
 through background.py's pipe.
 
 Stopping (`stop_and_wait`) refuses new work and waits for the work in hand — a processing pass, the
-dispatcher's current batch, a periodic job's current step — for at most SHUTDOWN_GRACE_SECONDS."""
+dispatcher's current batch, a periodic job (retention stops after its current batch) — for at most
+SHUTDOWN_GRACE_SECONDS."""
 
 from __future__ import annotations
 
@@ -223,7 +224,10 @@ def report_pacing() -> None:
     redis_url = get_settings().redis_url
     if not redis_url:
         return
-    local = _rate_limiter(redis_url).unreachable_since is not None
+    limiter = _rate_limiter(redis_url)
+    if limiter.unreachable_since is not None:
+        limiter.time_to_next()  # asks Redis again once its back-off is over: an idle worker notices it is back
+    local = limiter.unreachable_since is not None
     was_local, at = _pacing_reported
     if local == was_local and not (local and time.monotonic() - at >= pacing.RENEW_EVERY.total_seconds()):
         return

@@ -4,6 +4,10 @@ one period before running, so however many workers a deployment runs, each job r
 Acquiring is one conditional write (insert if absent, else update if expired or already ours), atomic on
 SQLite and PostgreSQL alike; the caller commits it before doing the work. Expiry is judged on the app's
 clock, so the hosts of one deployment need synchronised clocks (NTP), as the outbox's leases already do.
+
+A process also reports a condition that lasts only as long as it does with a lease of its own name
+(delivery/pacing.py: "this worker paces its sends locally"): renewed while it holds, released when it
+ends, and gone by itself when the process dies.
 """
 
 from __future__ import annotations
