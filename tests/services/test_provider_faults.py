@@ -17,7 +17,6 @@ from humanic_app.services.errors import ValidationFailed
 from tests.support.campaign_world import T0
 from tests.support.dispatching import dispatch, resend_with_verified_domain, setup_world
 from tests.support.frozen_proxy import FrozenProxy
-from tests.support.waiting import wait_until
 
 
 class Clock:
