@@ -88,12 +88,13 @@ def test_a_hung_redis_costs_one_timeout_then_slots_are_local_until_it_answers_ag
     limiter.reserve()
     fallback_s = time.monotonic() - started
     assert limiter.unreachable_since is not None
-    assert rate_limit.REDIS_TIMEOUT_S <= fallback_s < rate_limit.REDIS_TIMEOUT_S + 0.5
+    assert rate_limit.REDIS_TIMEOUT_S <= fallback_s < rate_limit.REDIS_TIMEOUT_S + 1.0  # one timeout, no retries
     started = time.monotonic()
     assert limiter.reserve() == pytest.approx(_local_spacing(10), abs=0.05)  # local, without asking Redis
-    assert time.monotonic() - started < 0.05
+    assert time.monotonic() - started < rate_limit.REDIS_TIMEOUT_S  # no timeout paid again
     redis_proxy.resume()
-    wait_until(lambda: limiter.time_to_next() is not None and limiter.unreachable_since is None, what="Redis again")
+    # asked again once the back-off (0.5 s here) is over; every call until then is local
+    wait_until(lambda: limiter.time_to_next() >= 0 and limiter.unreachable_since is None, what="Redis asked again")
     peer = _through(redis_proxy, requests_per_second=10)
     peer._keys = limiter._keys  # another worker of the same deployment
     limiter.push_back(2.0)
