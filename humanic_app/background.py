@@ -7,9 +7,11 @@ due now), and the child exits when that pipe closes, so it cannot outlive the we
 `external`: web processes start none; `python -m humanic_app worker` runs as its own service, any number
 of them, wherever the database (and Redis) can be reached. A standalone worker is woken by nobody: it
 polls the database (processing every IDLE_POLL_SECONDS, the dispatcher every DISPATCH_INTERVAL_SECONDS)
-and exits on SIGTERM. Several workers are safe together: processing takes an advisory lock on PostgreSQL,
-the dispatcher claims rows with SKIP LOCKED, and periodic jobs run under a lease (workers.run_periodic).
-All pending work lives in the database: any worker may die at any moment.
+and exits on SIGTERM. Either way, stopping finishes the work in hand (the current processing pass and
+send batch) and exits within workers.SHUTDOWN_GRACE_SECONDS. Several workers are safe together:
+processing takes an advisory lock on PostgreSQL, the dispatcher claims rows with SKIP LOCKED, and periodic
+jobs run under a lease (workers.run_periodic). All pending work lives in the database: any worker may die
+at any moment.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from humanic_app import workers
 logger = logging.getLogger(__name__)
 
 RESTART_DELAY_SECONDS = 1.0
+STOP_MARGIN_SECONDS = 5.0  # beyond the child's own grace: its interpreter exiting
 WAKE_PROCESSING = b"p"
 WAKE_DISPATCHER = b"d"
 
@@ -68,10 +71,11 @@ def _spawn() -> subprocess.Popen:
 
 
 def _stop(child: subprocess.Popen) -> None:
+    """SIGTERM, then as long as the child may take to finish its work in hand, then SIGKILL."""
     if child.poll() is None:
         child.terminate()
         try:
-            child.wait(timeout=10)
+            child.wait(timeout=workers.SHUTDOWN_GRACE_SECONDS + STOP_MARGIN_SECONDS)
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
@@ -142,9 +146,31 @@ async def _serve(*, attached: bool) -> None:
             workers.processing_loop(wake_dispatcher=workers.wake_dispatcher), name="humanic-processing"
         )
         await stop.wait()
-        processing.cancel()
+        logger.info(
+            "background worker %s stopping: finishing the work in hand (at most %g s)",
+            os.getpid(),
+            workers.SHUTDOWN_GRACE_SECONDS,
+        )
+        finished = await asyncio.to_thread(workers.stop_and_wait)
+        processing.cancel()  # nothing in hand: it waits for a wake-up or its next poll
         with contextlib.suppress(asyncio.CancelledError):
             await processing
+    if not finished:
+        _exit_now()
+
+
+def _exit_now() -> None:
+    """The work in hand outlived the grace period (a provider call that does not answer): exit without
+    waiting for its thread. Nothing is lost: a transaction not committed rolls back, and a provider call
+    left unanswered keeps its rows `sending` under their lease, replayed under the same key (never sent twice)."""
+    logger.warning(
+        "background worker %s: work still running after %g s; exiting without it (its emails stay `sending` and "
+        "are replayed under their key when the lease runs out)",
+        os.getpid(),
+        workers.SHUTDOWN_GRACE_SECONDS,
+    )
+    logging.shutdown()
+    os._exit(1)
 
 
 def _stdin_is_a_parent_pipe() -> bool:

@@ -1,7 +1,11 @@
 """The work behind the webhook, run by the background worker process (background.py): the processing
 loop and the dispatcher ticker. It wakes nothing outside this process: what it should call when work
 appears is passed in (`processing_loop(wake_dispatcher=...)`), and other processes reach the loops here
-through background.py's pipe."""
+through background.py's pipe.
+
+Stopping (`stop_and_wait`) refuses new work and waits for the work in hand — a processing pass, the
+dispatcher's current batch, a periodic job (retention stops after its current batch) — for at most
+SHUTDOWN_GRACE_SECONDS."""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ import contextlib
 import dataclasses
 import functools
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, timedelta
 
 from humanic_app.db import get_engine, read_scope, session_scope
@@ -28,6 +33,39 @@ IDLE_POLL_SECONDS = 1.0
 _wake = asyncio.Event()
 _processing_here = False
 
+# Long enough for a dispatcher batch (a provider call answers in well under a second, and a rate-limit slot
+# is seconds away at most) and a processing pass; short of Docker's and Kubernetes' 30 s grace beyond it.
+# A call still unanswered then stays `sending` under its lease and is replayed under the same key.
+SHUTDOWN_GRACE_SECONDS = 20.0
+_stopping = threading.Event()
+_in_hand = threading.Condition()
+_running = 0
+
+
+@contextlib.contextmanager
+def _work() -> Iterator[bool]:
+    """A piece of work this process has in hand while it runs, so stopping can wait for it. Yields False
+    (do nothing) once the worker is stopping."""
+    global _running
+    with _in_hand:
+        go = not _stopping.is_set()
+        _running += go
+    try:
+        yield go
+    finally:
+        if go:
+            with _in_hand:
+                _running -= 1
+                _in_hand.notify_all()
+
+
+def stop_and_wait(timeout_s: float | None = None) -> bool:
+    """Refuses new work from now on and waits for the work in hand to finish (at most `timeout_s`, by
+    default SHUTDOWN_GRACE_SECONDS); whether it did in time."""
+    with _in_hand:
+        _stopping.set()
+        return _in_hand.wait_for(lambda: _running == 0, timeout=timeout_s or SHUTDOWN_GRACE_SECONDS)
+
 
 def wake_processing() -> None:
     """Start this process's processing loop now (events were stored) instead of at its next poll."""
@@ -43,8 +81,11 @@ def process_available(
     `ask_first`: look from snapshots before taking SQLite's write turn (an idle poll, a wake-up that
     another pass already served); a pass right after a full one skips the question. Calls `wake` (by
     default this process's `wake_dispatcher`) when the pass scheduled an email that is due now. Returns
-    how many events it processed."""
-    result = _process_pass(limit, ask_first)
+    how many events it processed (none once the worker is stopping)."""
+    with _work() as go:
+        if not go:
+            return 0
+        result = _process_pass(limit, ask_first)
     if result.emails_due_now:
         (wake or wake_dispatcher)()
     return result.work
@@ -86,7 +127,7 @@ async def processing_loop(*, wake_dispatcher: Callable[[], None]) -> None:
     _wake = asyncio.Event()
     _processing_here = True
     done = 0
-    while True:
+    while not _stopping.is_set():
         try:
             done = await asyncio.to_thread(process_available, ask_first=done < PROCESS_BATCH, wake=wake_dispatcher)
         except Exception:
@@ -146,12 +187,19 @@ def _public_url() -> str:
 
 
 def dispatch_once() -> None:
-    """One dispatcher pass: send everything due, batch after batch."""
+    """One dispatcher pass: send everything due, batch after batch; a stopping worker finishes its
+    current batch and starts no other."""
+    with _work() as go:
+        if go:
+            _dispatch_batches()
+
+
+def _dispatch_batches() -> None:
     from humanic_app.services.delivery import dispatcher
 
     try:
         sender, public_url = current_sender(), _public_url()
-        while True:
+        while not _stopping.is_set():
             report = dispatcher.dispatch_due(engine=get_engine(), sender=sender, public_url=public_url)
             if report.sent + report.failed + report.retried + report.cancelled + report.held == 0:
                 return  # nothing due: every row a pass holds back is moved later, so this loop ends
@@ -159,6 +207,37 @@ def dispatch_once() -> None:
         # counted and logged; the next tick tries again (a claim's rows are back under their lease or unclaimed)
         dispatcher.note_error(engine=get_engine(), where="pass")
         logger.exception("dispatcher pass failed; the next tick runs again")
+    finally:
+        report_pacing()
+
+
+_pacing_reported: tuple[bool, float] = (False, 0.0)  # (pacing locally, monotonic time reported)
+
+
+def report_pacing() -> None:
+    """Tells Pipeline health whether this process paces its sends locally (Redis unreachable): when that
+    changes, and every pacing.RENEW_EVERY while it lasts. Best effort: the database may be down too."""
+    global _pacing_reported
+    from humanic_app.services.delivery import pacing
+    from humanic_app.settings import get_settings
+
+    redis_url = get_settings().redis_url
+    if not redis_url:
+        return
+    limiter = _rate_limiter(redis_url)
+    if limiter.unreachable_since is not None:
+        limiter.time_to_next()  # asks Redis again once its back-off is over: an idle worker notices it is back
+    local = limiter.unreachable_since is not None
+    was_local, at = _pacing_reported
+    if local == was_local and not (local and time.monotonic() - at >= pacing.RENEW_EVERY.total_seconds()):
+        return
+    try:
+        with session_scope(get_engine()) as session:
+            pacing.report(session=session, holder=_lease_holder(), local=local)
+    except Exception:
+        logger.exception("could not record whether sends are paced locally")
+        return
+    _pacing_reported = (local, time.monotonic())
 
 
 def recheck_domains() -> None:
@@ -197,10 +276,11 @@ def purge_sessions() -> None:
 PRUNE_PAUSE_SECONDS = 0.02
 
 
-def prune_old_data(keep_going: Callable[[], bool] = lambda: True) -> None:
+def prune_old_data(keep_going: Callable[[], bool] = lambda: not _stopping.is_set()) -> None:
     """Retention: prunes old payloads and delivery events a batch per transaction (services/retention.py),
     each batch taking and giving back the write turn like any other writer, with a rest in between.
-    `keep_going` is asked between batches (the bench stops a run early with it)."""
+    `keep_going` is asked between batches (by default: until the worker stops; the bench stops a run
+    early with it)."""
     from humanic_app import clock
     from humanic_app.services import retention
 
@@ -246,6 +326,11 @@ def run_periodic(job: PeriodicJob) -> bool:
     once per period, and only the first to ask once the last lease ran out (or its holder, renewing) gets
     it, so however many workers run, the job runs once per period. The lease is committed before the job:
     a job that fails waits for the next period like one that succeeded."""
+    with _work() as go:
+        return go and _run_under_lease(job)
+
+
+def _run_under_lease(job: PeriodicJob) -> bool:
     from humanic_app.services import leases
 
     with session_scope(get_engine()) as session:

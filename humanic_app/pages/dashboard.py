@@ -204,6 +204,18 @@ def _health() -> rx.Component:
                 spacing="6",
                 wrap="wrap",
             ),
+            rx.cond(
+                h["pacing"],  # empty, or absent before the first load: nothing to show
+                rx.callout(
+                    h["pacing"],
+                    icon="triangle-alert",
+                    color_scheme="amber",
+                    high_contrast=True,  # amber text on amber falls under 4.5:1
+                    width="100%",
+                    id="local-pacing",
+                ),
+                rx.fragment(),
+            ),
             spacing="3",
             width="100%",
         ),

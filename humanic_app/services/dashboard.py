@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from humanic_app import clock
 from humanic_app.models import Campaign, CampaignStatus, Event, EventOutcome, Message, MessageStatus, Source
 from humanic_app.services import retention, sources, stats
+from humanic_app.services.delivery import pacing, rate_limit
 from humanic_app.services.intake import inbox
 
 RANGES = {"24h": (timedelta(hours=24), False), "7d": (timedelta(days=7), True), "30d": (timedelta(days=30), True)}
@@ -240,7 +241,20 @@ def health(*, session: Session, since: datetime) -> dict[str, Any]:
         "render_errors": sum(stats.totals(session=session, name="render_error", since=since).values()),
         "pruned": sum(stats.totals(session=session, name="pruned", since=since).values()),
         "pruned_last_run": _last_pruning(session, now),
+        "pacing": _pacing(session),
     }
+
+
+def _pacing(session: Session) -> str:
+    """Empty unless some worker paces its sends locally because Redis is unreachable."""
+    local = pacing.workers_pacing_locally(session=session)
+    if not local:
+        return ""
+    workers = "1 worker paces its" if local == 1 else f"{local} workers pace their"
+    return (
+        f"Redis is unreachable: {workers} sends with a local rate limiter, at {rate_limit.FALLBACK_SHARE:.0%} of "
+        "Resend's rate, until it answers again. Sending goes on; check Redis (REFLEX_REDIS_URL)."
+    )
 
 
 def _last_pruning(session: Session, now: datetime) -> str:

@@ -4,6 +4,10 @@ one period before running, so however many workers a deployment runs, each job r
 Acquiring is one conditional write (insert if absent, else update if expired or already ours), atomic on
 SQLite and PostgreSQL alike; the caller commits it before doing the work. Expiry is judged on the app's
 clock, so the hosts of one deployment need synchronised clocks (NTP), as the outbox's leases already do.
+
+A process also reports a condition that lasts only as long as it does with a lease of its own name
+(delivery/pacing.py: "this worker paces its sends locally"): renewed while it holds, released when it
+ends, and gone by itself when the process dies.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import uuid
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, update
+from sqlalchemy import CursorResult, delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -54,3 +58,17 @@ def try_acquire(*, session: Session, name: str, holder: str, ttl: timedelta) -> 
         savepoint.rollback()
         return False
     return True
+
+
+def release(*, session: Session, name: str, holder: str) -> None:
+    """Gives the lease `name` up if `holder` has it."""
+    session.execute(delete(Lease).where(col(Lease.name) == name, col(Lease.holder) == holder))
+
+
+def count_held(*, session: Session, prefix: str) -> int:
+    """How many unexpired leases have a name starting with `prefix`."""
+    return session.exec(
+        select(func.count())
+        .select_from(Lease)
+        .where(col(Lease.name).startswith(prefix), Lease.expires_at > clock.now())
+    ).one()

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from humanic_app.db import make_engine
 from humanic_app.services.samples import posthog_event
 from tests.support.history import retire_history, seed_history
+from tests.support.look import serious_violations, sideways_scroll
 from tests.support.server import RUNS_DIR
 from tests.support.webhooks import post_like_posthog
 
@@ -76,3 +77,31 @@ def _production_hook(page, app_url: str) -> str:
     sources = page.request.get(f"{app_url}/api/v1/sources").json()
     production = [s for s in sources if s["name"] == "Production"][-1]
     return production["webhook_url"].replace("http://testserver", app_url)
+
+
+def test_pipeline_health_says_when_a_worker_paces_its_sends_locally(signed_in_page):
+    """A worker whose Redis is unreachable says so through its lease (services/delivery/pacing.py): the
+    Dashboard shows it, readable (axe) at 390 px, and stops showing it once the worker says Redis is back."""
+    from sqlmodel import Session
+
+    from humanic_app.services.delivery import pacing
+
+    engine = make_engine(f"sqlite:///{RUNS_DIR / 'sqlite' / 'data' / 'humanic.db'}")
+    page = signed_in_page
+    try:
+        with Session(engine) as session:
+            pacing.report(session=session, holder="test-worker", local=True)
+            session.commit()
+        page.set_viewport_size({"width": 390, "height": 900})
+        page.goto("/")
+        notice = page.locator("#pipeline-health #local-pacing")
+        expect(notice).to_contain_text("Redis is unreachable: 1 worker paces its sends with a local rate limiter")
+        assert serious_violations(page, within="#pipeline-health") == [] and sideways_scroll(page) == 0
+        with Session(engine) as session:
+            pacing.report(session=session, holder="test-worker", local=False)
+            session.commit()
+        page.reload()
+        expect(page.locator("#pipeline-health")).to_contain_text("Processing backlog")
+        expect(notice).to_have_count(0)
+    finally:
+        engine.dispose()

@@ -3,18 +3,20 @@ runs of 429s, a budget shared with another client of the same team, and 1–2 s 
 gets exactly one email (counted by the double, which deduplicates keys as Resend does), none ends
 `failed` for a rate limit, and no call is made inside a retry-after."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from humanic_app import clock
 from humanic_app.models import Message, MessageStatus
-from humanic_app.services import diagnostics, outbox
+from humanic_app.services import dashboard, diagnostics, outbox
 from humanic_app.services.delivery import dispatcher, rate_limit
 from humanic_app.services.errors import ValidationFailed
 from tests.support.campaign_world import T0
 from tests.support.dispatching import dispatch, resend_with_verified_domain, setup_world
+from tests.support.frozen_proxy import FrozenProxy
 
 
 class Clock:
@@ -153,3 +155,64 @@ def test_busy_team_lossy_slow_provider_delivers_each_email_exactly_once(session,
         assert [m.status for m in rows] == [MessageStatus.sent] * 8
         assert fake.delivered() == {m.to_email: 1 for m in rows}
         assert fake.rate_limited > 0 and fake.calls_inside_a_retry_after() == []  # limited, and waited it out
+
+
+@pytest.fixture
+def redis_proxy():
+    """Real Redis reached through a proxy the test can freeze: Redis hung, never the shared server itself."""
+    proxy = FrozenProxy(upstream=("127.0.0.1", 6379))
+    yield proxy
+    proxy.close()
+
+
+@pytest.mark.parametrize("outage", ["refused", "hung mid-send"])
+def test_emails_claimed_while_redis_is_away_go_out_in_the_same_pass_each_once(
+    session, engine, monkeypatch, redis_proxy, outage
+):
+    _welcome(session, monkeypatch, 6)  # the clock stands still: a row left `sending` would wait for its lease
+    with resend_with_verified_domain(session) as (fake, sender):
+        fake.rate_limit_per_second = 50  # answers carry `ratelimit-limit`: every send tells the limiter
+        sender.max_batch = 1  # one call per email, each asking the limiter
+        port = 1 if outage == "refused" else redis_proxy.port
+        limiter = rate_limit.RedisRateLimiter(f"redis://127.0.0.1:{port}/9", namespace=f"humanic-test:{uuid.uuid4()}")
+        sender._limiter = limiter
+        redis_proxy.freeze_on(b"$3\r\nSET\r\n")  # Redis stops answering after the first call, before its answer is fed
+        report = dispatch(session, engine, sender)
+        rows = _first_steps(session)
+        assert report.sent == 6 and [m.status for m in rows] == [MessageStatus.sent] * 6
+        assert fake.delivered() == {m.to_email: 1 for m in rows} and len(fake.requests) == 6
+        assert {m.attempts for m in rows} == {1} and limiter.unreachable_since is not None
+
+
+@pytest.fixture
+def worker_on_redis(engine, monkeypatch, redis_proxy):
+    """workers.py's dispatcher side on this test's database, its rate limiter on Redis through the proxy."""
+    from humanic_app import workers
+    from humanic_app.settings import get_settings
+
+    redis_url = f"redis://127.0.0.1:{redis_proxy.port}/9"
+    monkeypatch.setenv("REFLEX_REDIS_URL", redis_url)
+    get_settings.cache_clear()
+    monkeypatch.setattr(workers, "get_engine", lambda: engine)
+    monkeypatch.setattr(workers, "_pacing_reported", (False, 0.0))
+    yield workers, workers._rate_limiter(redis_url)
+    get_settings.cache_clear()
+
+
+def test_pipeline_health_says_so_while_sends_are_paced_locally(engine, worker_on_redis, redis_proxy):
+    workers, limiter = worker_on_redis
+
+    def pacing_said() -> str:
+        workers.report_pacing()
+        with Session(engine) as session:
+            return dashboard.health(session=session, since=T0)["pacing"]
+
+    limiter.reserve()
+    assert pacing_said() == ""
+    redis_proxy.freeze()
+    limiter.reserve()
+    assert pacing_said().startswith("Redis is unreachable: 1 worker paces its sends with a local rate limiter")
+    redis_proxy.resume()
+    limiter._ask_again_at = 0.0  # as when REDIS_RETRY_S has passed
+    # no send needed: an idle worker's report asks Redis again itself
+    assert pacing_said() == "" and limiter.unreachable_since is None

@@ -3,11 +3,14 @@ its headers; with Redis, shared across processes (here: two limiter instances, a
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
 
 from humanic_app.services.delivery import rate_limit
+from tests.support.frozen_proxy import FrozenProxy
+from tests.support.waiting import wait_until
 
 
 def _redis_pair(rate: float = 2.0):
@@ -42,3 +45,65 @@ def test_the_limit_header_sets_the_spacing_for_every_sender():
     rate_limit.observe(first, {"ratelimit-limit": "10", "ratelimit-remaining": "4", "ratelimit-reset": "1"})
     spacing = rate_limit.MARGIN / 10
     assert [second.reserve() for _ in range(3)] == pytest.approx([0.0, spacing, 2 * spacing], abs=0.01)
+
+
+def _local_spacing(rate: float) -> float:
+    return rate_limit.MARGIN / (rate * rate_limit.FALLBACK_SHARE)
+
+
+def test_a_closed_redis_port_falls_back_to_local_slots_at_once():
+    limiter = rate_limit.RedisRateLimiter(
+        "redis://127.0.0.1:1/0", namespace="humanic-test:closed", requests_per_second=10
+    )
+    started = time.monotonic()
+    first = limiter.reserve()
+    fallback_s = time.monotonic() - started
+    assert first == 0.0 and limiter.unreachable_since is not None
+    assert fallback_s < rate_limit.REDIS_TIMEOUT_S  # a refused connection: no timeout to wait out
+    assert [limiter.reserve(), limiter.reserve()] == pytest.approx(
+        [_local_spacing(10), 2 * _local_spacing(10)], abs=0.05
+    )
+    limiter.push_back(1.0)  # a 429 holds the local slots back too
+    assert limiter.time_to_next() == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.fixture
+def redis_proxy():
+    proxy = FrozenProxy(upstream=("127.0.0.1", 6379))
+    yield proxy
+    proxy.close()
+
+
+def _through(proxy: FrozenProxy, **kwargs) -> rate_limit.RedisRateLimiter:
+    """A limiter on real Redis (database 9, a namespace of its own) reached through the test's proxy."""
+    namespace = f"humanic-test:{uuid.uuid4().hex}"
+    return rate_limit.RedisRateLimiter(f"redis://127.0.0.1:{proxy.port}/9", namespace=namespace, **kwargs)
+
+
+def test_a_hung_redis_costs_one_timeout_then_slots_are_local_until_it_answers_again(redis_proxy):
+    limiter = _through(redis_proxy, requests_per_second=10, retry_s=0.5)
+    assert limiter.reserve() == 0.0 and limiter.unreachable_since is None  # connected, shared
+    redis_proxy.freeze()  # the connection stays open; nothing comes back
+    started = time.monotonic()
+    limiter.reserve()
+    fallback_s = time.monotonic() - started
+    assert limiter.unreachable_since is not None
+    assert rate_limit.REDIS_TIMEOUT_S <= fallback_s < rate_limit.REDIS_TIMEOUT_S + 1.0  # one timeout, no retries
+    started = time.monotonic()
+    assert limiter.reserve() == pytest.approx(_local_spacing(10), abs=0.05)  # local, without asking Redis
+    assert time.monotonic() - started < rate_limit.REDIS_TIMEOUT_S  # no timeout paid again
+    redis_proxy.resume()
+    # asked again once the back-off (0.5 s here) is over; every call until then is local
+    wait_until(lambda: limiter.time_to_next() >= 0 and limiter.unreachable_since is None, what="Redis asked again")
+    peer = _through(redis_proxy, requests_per_second=10)
+    peer._keys = limiter._keys  # another worker of the same deployment
+    limiter.push_back(2.0)
+    assert peer.time_to_next() == pytest.approx(2.0, abs=0.1)  # shared through Redis again
+
+
+def test_a_limiter_on_reachable_redis_never_falls_back(redis_proxy):
+    limiter = _through(redis_proxy, requests_per_second=10)
+    for _ in range(5):
+        limiter.reserve()
+    rate_limit.observe(limiter, {"ratelimit-limit": "20"})
+    assert limiter.unreachable_since is None

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -26,7 +26,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path) -> None:
+def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path, *, pages: bool = True) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -34,7 +34,7 @@ def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path) -> None:
         try:
             with (
                 urllib.request.urlopen(url + "/ping", timeout=2) as r,
-                urllib.request.urlopen(url + "/", timeout=5) as page,
+                urllib.request.urlopen(url + ("/" if pages else "/ping"), timeout=5) as page,
             ):
                 if r.status == 200 and page.status == 200:
                     return
@@ -49,6 +49,7 @@ class RunningApp:
     url: str
     pid: int
     log_path: Path
+    process: subprocess.Popen = dataclasses.field(compare=False, repr=False)
 
     def process_count(self) -> int:
         """Web processes in the app's session: the supervisor plus its workers (not the background workers)."""
@@ -73,8 +74,16 @@ class RunningApp:
 
 
 @contextlib.contextmanager
-def running_app(name: str, extra_env: dict[str, str] | None = None) -> Iterator[RunningApp]:
-    """Yields the running app. Each run gets its own data dir and Reflex build dir under .test-runs/NAME."""
+def running_app(
+    name: str,
+    extra_env: dict[str, str] | None = None,
+    *,
+    backend_only: bool = False,
+    before_start: Callable[[Path], None] | None = None,
+) -> Iterator[RunningApp]:
+    """Yields the running app. Each run gets its own data dir and Reflex build dir under .test-runs/NAME.
+    `backend_only`: the API, webhooks and background worker without building the pages (starts in seconds).
+    `before_start` is given the migrated data dir before the app starts."""
     run_dir = RUNS_DIR / name
     shutil.rmtree(run_dir / "data", ignore_errors=True)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -96,6 +105,8 @@ def running_app(name: str, extra_env: dict[str, str] | None = None) -> Iterator[
     subprocess.run(
         [sys.executable, "-m", "humanic_app", "migrate"], cwd=PROJECT, env=env, check=True, capture_output=True
     )
+    if before_start is not None:
+        before_start(run_dir / "data")
     log_path = run_dir / "server.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
@@ -104,8 +115,7 @@ def running_app(name: str, extra_env: dict[str, str] | None = None) -> Iterator[
                 "run",
                 "--env",
                 "prod",
-                "--frontend-port",
-                str(port),
+                *(["--backend-only"] if backend_only else ["--frontend-port", str(port)]),
                 "--backend-port",
                 str(port),
                 "--loglevel",
@@ -119,8 +129,8 @@ def running_app(name: str, extra_env: dict[str, str] | None = None) -> Iterator[
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, proc, log_path)
-        yield RunningApp(url=url, pid=proc.pid, log_path=log_path)
+        _wait_until_up(url, proc, log_path, pages=not backend_only)
+        yield RunningApp(url=url, pid=proc.pid, log_path=log_path, process=proc)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)

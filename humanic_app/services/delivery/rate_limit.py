@@ -11,12 +11,23 @@ state lives there (one Lua script, Redis's clock); otherwise in this process.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from typing import Protocol
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from humanic_app import clock
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_REQUESTS_PER_SECOND = 2.0  # Resend's documented default until its headers say otherwise
 MARGIN = 1.05  # slots 5% wider than the limit: a late send must not land two calls in one window
+REDIS_TIMEOUT_S = 0.25  # connect and answer; Redis beside the app answers in about a millisecond
+REDIS_RETRY_S = 5.0  # while Redis is unreachable, how long sends are paced locally before asking it again
+FALLBACK_SHARE = 0.5  # of the rate, taken by each process pacing alone
+T = TypeVar("T")
 
 
 class RateLimiter(Protocol):
@@ -92,7 +103,8 @@ return 0
 
 
 class RedisRateLimiter:
-    """The same slots, kept in Redis so every worker on every machine shares them."""
+    """The same slots, kept in Redis so every worker on every machine shares them; a local limiter at
+    FALLBACK_SHARE of the rate while Redis is unreachable (`unreachable_since` says since when)."""
 
     def __init__(
         self,
@@ -100,27 +112,59 @@ class RedisRateLimiter:
         *,
         namespace: str = "humanic:resend",
         requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND,
+        timeout_s: float = REDIS_TIMEOUT_S,
+        retry_s: float = REDIS_RETRY_S,
     ):
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
-        self._redis = redis.Redis.from_url(redis_url)
+        self._errors = redis.RedisError
+        # no retries inside the client: the fallback is the retry, and must begin within one timeout
+        self._redis = redis.Redis.from_url(
+            redis_url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s, retry=Retry(NoBackoff(), 0)
+        )
         self._keys = [f"{namespace}:next_free_ms", f"{namespace}:interval_ms"]
         self._default_interval_ms = int(1000 * MARGIN / requests_per_second)
         self._reserve = self._redis.register_script(_RESERVE)
         self._push_back = self._redis.register_script(_PUSH_BACK)
         self._time_to_next = self._redis.register_script(_TIME_TO_NEXT)
+        self._local = LocalRateLimiter(requests_per_second * FALLBACK_SHARE)
+        self._retry_s = retry_s
+        self._ask_again_at = 0.0  # monotonic; Redis is skipped before it
+        self.unreachable_since: datetime | None = None
+
+    def _shared(self, in_redis: Callable[[], T], locally: Callable[[], T]) -> T:
+        if self.unreachable_since is not None and time.monotonic() < self._ask_again_at:
+            return locally()
+        try:
+            found = in_redis()
+        except self._errors as exc:
+            if self.unreachable_since is None:
+                self.unreachable_since = clock.now()
+                logger.warning("Redis unreachable (%s): sends are paced locally until it answers", exc)
+            self._ask_again_at = time.monotonic() + self._retry_s
+            return locally()
+        if self.unreachable_since is not None:
+            logger.info("Redis answers again: sends share its rate limiter")
+            self.unreachable_since = None
+        return found
 
     def reserve(self) -> float:
-        return int(self._reserve(keys=self._keys, args=[self._default_interval_ms])) / 1000
+        return self._shared(
+            lambda: int(self._reserve(keys=self._keys, args=[self._default_interval_ms])) / 1000, self._local.reserve
+        )
 
     def time_to_next(self) -> float:
-        return int(self._time_to_next(keys=self._keys[:1])) / 1000
+        return self._shared(lambda: int(self._time_to_next(keys=self._keys[:1])) / 1000, self._local.time_to_next)
 
     def push_back(self, seconds: float) -> None:
-        self._push_back(keys=self._keys[:1], args=[int(max(seconds, 0.0) * 1000)])
+        self._local.push_back(seconds)  # held back here too, should Redis go away before the wait ends
+        self._shared(lambda: self._push_back(keys=self._keys[:1], args=[int(max(seconds, 0.0) * 1000)]), lambda: 0)
 
     def set_rate(self, requests_per_second: float) -> None:
-        self._redis.set(self._keys[1], int(1000 * MARGIN / requests_per_second), ex=3600)
+        self._local.set_rate(requests_per_second * FALLBACK_SHARE)
+        self._shared(lambda: self._redis.set(self._keys[1], int(1000 * MARGIN / requests_per_second), ex=3600), bool)
 
 
 def wait_for_slot(limiter: RateLimiter) -> None:

@@ -3,14 +3,18 @@
 Several due messages go in one `POST /emails/batch` (≤ 100, permissive validation, so one bad address
 fails only itself) under the batch key the dispatcher recorded; a single message goes to `POST /emails`
 under its own key. Either way a replay after a crash or timeout cannot deliver twice. Every call waits
-for a slot from the shared rate limiter and feeds the response's rate-limit headers back to it.
+for a slot from the shared rate limiter and feeds the response's rate-limit headers back to it. The
+limiter never decides what became of a call: one failing before the call leaves the emails known-unsent,
+one failing after it is logged and the provider's answer recorded as it is.
 429 rate limits, 5xx, timeouts and network errors are retryable; validation errors, 409
 invalid_idempotent_request and quota errors are not (quota stops sending altogether).
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 
 import resend
 from resend.exceptions import ResendError
@@ -31,6 +35,8 @@ PERMANENT_TYPES = {
     "not_found",
 }
 QUOTA_TYPES = {"daily_quota_exceeded": "daily", "monthly_quota_exceeded": "monthly"}
+
+logger = logging.getLogger(__name__)
 
 
 def _retry_after(headers: dict[str, str] | None) -> float | None:
@@ -76,13 +82,22 @@ class ResendSender:
         if wait > 0:
             time.sleep(wait)
 
+    @staticmethod
+    def _tell_limiter(call: Callable[..., object], *args: object) -> None:
+        """After a call the provider answered, the limiter only learns from it: a limiter failing then must
+        not turn an answer into "no answer", which would leave the emails `sending` until their lease ran out."""
+        try:
+            call(*args)
+        except Exception:
+            logger.exception("the rate limiter could not take the provider's answer into account")
+
     def _failure(self, emails: list[OutgoingEmail], exc: Exception) -> list[SendResult]:
         if isinstance(exc, ResendError):
             code = int(exc.code) if str(exc.code).isdigit() else 500
             kind = (exc.error_type or "").lower()
             retry_after = _retry_after(exc.headers)
             if kind == "rate_limit_exceeded" or (code == 429 and kind not in QUOTA_TYPES):
-                self._limiter.push_back(retry_after or 1.0)
+                self._tell_limiter(self._limiter.push_back, retry_after or 1.0)
             concurrent = kind == "concurrent_idempotent_requests"
             retryable = concurrent or (kind not in PERMANENT_TYPES and (code == 429 or code >= 500))
             error = f"{code} {kind}: {exc.message}"[:1000]
@@ -129,14 +144,14 @@ class ResendSender:
             if batch_key is None:
                 (email,) = emails
                 sent = resend.Emails.send(_params(email), {"idempotency_key": email.idempotency_key})
-                rate_limit.observe(self._limiter, sent.get("http_headers"))
+                self._tell_limiter(rate_limit.observe, self._limiter, sent.get("http_headers"))
                 return [SendResult(message_id=email.message_id, ok=True, provider_message_id=sent["id"])]
             response = resend.Batch.send(
                 [_params(e) for e in emails], {"idempotency_key": batch_key, "batch_validation": "permissive"}
             )
         except Exception as exc:
             return self._failure(emails, exc)
-        rate_limit.observe(self._limiter, response.get("http_headers"))
+        self._tell_limiter(rate_limit.observe, self._limiter, response.get("http_headers"))
         rejected = {int(e["index"]): str(e.get("message", "invalid")) for e in response.get("errors") or []}
         ids = iter(item["id"] for item in response.get("data") or [])
         results = []
