@@ -57,7 +57,8 @@ FROM python:3.11-slim-trixie
 ARG PORT=3000
 # A fixed numeric id: the volume's owner, and what runAsNonRoot-style checks can verify without /etc/passwd.
 RUN groupadd --system --gid 10001 humanic \
-    && useradd --system --no-log-init --uid 10001 --gid humanic --home-dir /app/data --shell /usr/sbin/nologin humanic \
+    && useradd --system --no-log-init --uid 10001 --gid humanic --home-dir /app/data \
+        --shell /usr/sbin/nologin humanic \
     && install -d -o humanic -g humanic -m 0750 /app/data
 COPY --from=build /app /app
 WORKDIR /app
