@@ -20,8 +20,8 @@ help:
 	@echo "make run       - install what is missing, migrate, serve on http://localhost:$(PORT)"
 	@echo "make dev       - the same with hot reload (UI :3000, API/webhooks :8000)"
 	@echo "make test      - install what the tests need and run the whole suite"
-	@echo "make test-fast - the inner loop: every test except the browser and PostgreSQL ones"
-	@echo "make lint      - ruff (lint and format check), mypy, and import-linter when .importlinter exists"
+	@echo "make test-fast - the inner loop: every test except the browser, PostgreSQL and image-build ones"
+	@echo "make lint      - ruff (lint and format check), mypy, hadolint (Dockerfile), and import-linter"
 	@echo "make bench     - run the benchmarks in bench/"
 	@echo "make screens   - copy the browser tests' screenshots (.test-runs/screens) to docs/screens"
 
@@ -71,14 +71,15 @@ chromium:
 test: deps chromium
 	HUMANIC_CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
 
-# No browser and no PostgreSQL: needs neither Chromium, bun nor a PostgreSQL server.
+# No browser, no PostgreSQL and no image build: needs neither Chromium, bun, a PostgreSQL server nor the network.
 test-fast: $(VENV)/.installed-dev
-	$(PY) -m pytest -m "not browser and not postgres" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not browser and not postgres and not image" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/hadolint Dockerfile
 	@if [ -f .importlinter ]; then echo "$(VENV)/bin/lint-imports"; $(VENV)/bin/lint-imports; \
 	  else echo "no .importlinter: import contracts skipped"; fi
 

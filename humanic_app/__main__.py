@@ -1,4 +1,4 @@
-"""The `python -m humanic_app` command line: migrate, create users, manage API keys."""
+"""The `python -m humanic_app` command line: migrate, serve a built image, create users, manage API keys."""
 
 from __future__ import annotations
 
@@ -92,6 +92,13 @@ def _describe_db() -> str:
     return "PostgreSQL at " + settings.database_url.split("@")[-1]
 
 
+def _cmd_serve(_: argparse.Namespace) -> int:
+    from humanic_app.serving import serve
+
+    serve(port=get_settings().port)
+    return 0
+
+
 def _cmd_worker(args: argparse.Namespace) -> int:
     from humanic_app.background import run_worker
 
@@ -103,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_cmd_migrate)
+
+    sub.add_parser(
+        "serve",
+        help="serve UI, API and webhooks on $PORT from a frontend built by deploy/build.sh (the image's "
+        "command; builds nothing, needs neither Node nor bun)",
+    ).set_defaults(func=_cmd_serve)
 
     worker = sub.add_parser(
         "worker",

@@ -1,9 +1,10 @@
 """Database fixtures: every database test runs on real SQLite and real PostgreSQL, migrated by Alembic.
 
-Tests are marked by what they need, so `-m "not browser and not postgres"` runs without Chromium or a
-PostgreSQL server: `browser` for everything under tests/e2e, `postgres` for the PostgreSQL half of the
-`database_url` parametrisation and for anything that requests `postgres_database`, directly or through
-another fixture."""
+Tests are marked by what they need, so `-m "not browser and not postgres and not image"` runs without
+Chromium, a PostgreSQL server or a build: `browser` for everything under tests/e2e, `postgres` for the
+PostgreSQL half of the `database_url` parametrisation and for anything that requests `postgres_database`,
+directly or through another fixture, `image` for anything that requests `built_app` (the image's build steps,
+tests/test_image_build.py)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         on_postgres = params is not None and "postgresql" in params.params.values()  # database_url, or a module's own
         if on_postgres or "postgres_database" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+        if "built_app" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.image)
     # Browser journeys last: a broken service shows in minutes, and Playwright's session-long event loop in
     # the main thread then meets no test that starts one of its own.
     items.sort(key=lambda item: E2E_DIR in item.path.parents)
