@@ -15,6 +15,7 @@ from humanic_app import clock
 from humanic_app.models import Campaign, CampaignStatus, Event, EventOutcome, Message, MessageStatus, Source
 from humanic_app.services import retention, sources, stats
 from humanic_app.services.intake import inbox
+from humanic_app.services.posthog import writeback
 
 RANGES = {"24h": (timedelta(hours=24), False), "7d": (timedelta(days=7), True), "30d": (timedelta(days=30), True)}
 GMAIL_BOUNCE_TARGET, GMAIL_NEVER = 0.1, 0.3  # percent: Gmail's sender guidelines
@@ -240,6 +241,7 @@ def health(*, session: Session, since: datetime) -> dict[str, Any]:
         "render_errors": sum(stats.totals(session=session, name="render_error", since=since).values()),
         "pruned": sum(stats.totals(session=session, name="pruned", since=since).values()),
         "pruned_last_run": _last_pruning(session, now),
+        **writeback.health(session=session, since=since),
     }
 
 

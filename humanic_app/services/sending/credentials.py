@@ -67,7 +67,7 @@ def in_effect(*, session: Session, settings: Settings | None = None) -> InEffect
 def _pick(from_env: str | None, cipher: str, settings: Settings) -> tuple[str | None, Source]:
     if from_env:
         return from_env, Source.environment
-    plain = _decrypt(cipher, settings) if cipher else None
+    plain = decrypt(cipher, settings) if cipher else None
     return (plain, Source.stored) if plain else (None, Source.none)
 
 
@@ -85,14 +85,19 @@ def _stored_row(*, session: Session) -> SendingCredentials | None:
 
 def storage_problem(*, settings: Settings | None = None) -> str | None:
     """Why a key cannot be stored here, with what to do; None when it can."""
-    settings = settings or get_settings()
-    if settings.secret_key or settings.is_sqlite:
+    if secrets_storable(settings=settings):
         return None
     return (
         "Set HUMANIC_SECRET_KEY (a long random string, the same on every machine) in the environment of the "
         "web and worker processes and restart: on PostgreSQL the key that encrypts stored secrets must come "
         "from the environment. Or set RESEND_API_KEY there instead."
     )
+
+
+def secrets_storable(*, settings: Settings | None = None) -> bool:
+    """Whether a secret set in the UI can be stored encrypted here (PostgreSQL needs HUMANIC_SECRET_KEY)."""
+    settings = settings or get_settings()
+    return bool(settings.secret_key or settings.is_sqlite)
 
 
 def validate_api_key(api_key: str) -> str:
@@ -109,7 +114,7 @@ def store_api_key(
     settings = settings or get_settings()
     _require_storable(settings)
     row = _stored_row(session=session) or SendingCredentials(id=ROW_ID)
-    row.api_key_cipher = _encrypt(validate_api_key(api_key), settings)
+    row.api_key_cipher = encrypt(validate_api_key(api_key), settings)
     row.api_key_set_at = clock.now()
     row.key_access = access
     row.key_tested_at = clock.now() if access != KeyAccess.unknown else None
@@ -136,7 +141,7 @@ def store_webhook(
     row = _stored_row(session=session) or SendingCredentials(id=ROW_ID)
     row.webhook_id = webhook_id[:100]
     row.webhook_endpoint = endpoint[:600]
-    row.webhook_secret_cipher = _encrypt(signing_secret, settings)
+    row.webhook_secret_cipher = encrypt(signing_secret, settings)
     row.webhook_registered_at = clock.now()
     session.add(row)
     session.flush()
@@ -166,11 +171,12 @@ def _require_storable(settings: Settings) -> None:
 # --- encryption ------------------------------------------------------------------------------------------
 
 
-def _encrypt(plain: str, settings: Settings) -> str:
+def encrypt(plain: str, settings: Settings) -> str:
+    """Also seals other secrets set in Settings (the PostHog project API key): one key, one scheme."""
     return _fernet(operator_secret(settings, create=True)).encrypt(plain.encode()).decode()
 
 
-def _decrypt(cipher: str, settings: Settings) -> str | None:
+def decrypt(cipher: str, settings: Settings) -> str | None:
     secret = operator_secret(settings, create=False)
     return _decrypt_with(cipher, secret) if secret else None
 
