@@ -219,7 +219,12 @@ def prune_old_data(keep_going: Callable[[], bool] = lambda: True) -> None:
         logger.info("retention pruned %d event payloads and %d delivery events", events, delivery_events)
 
 
-def write_back_to_posthog(post=None) -> int:
+def write_back_to_posthog() -> None:
+    """The periodic job: the write-back's drain (`drain_to_posthog`)."""
+    drain_to_posthog()
+
+
+def drain_to_posthog(post=None) -> int:
     """Drains the PostHog capture outbox, a batch per call, until it is empty, write-back is off, or a call
     failed (services/posthog/writeback.py backs off). No transaction is open during a call. Returns how
     many events PostHog accepted. `post` replaces the HTTP call (tests, bench)."""

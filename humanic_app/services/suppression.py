@@ -139,10 +139,10 @@ def verify_resend_signature(*, secret: str, headers: dict[str, str], body: bytes
 def _engagement(svix_id: str, kind: str, data: dict[str, Any], message: Message, at) -> capture.Fact:
     """What PostHog is told of a delivery event: the email's properties, and the link of a click."""
     properties = capture.message_properties(message)
-    click = data.get("click") if isinstance(data.get("click"), dict) else {}
+    click = data["click"] if isinstance(data.get("click"), dict) else {}
     if kind == "email.clicked":
         properties["link"] = str(click.get("link") or "")[:2000]
-    bounce = data.get("bounce") if isinstance(data.get("bounce"), dict) else {}
+    bounce = data["bounce"] if isinstance(data.get("bounce"), dict) else {}
     if kind == "email.bounced":
         properties["bounce_type"] = str(bounce.get("type") or "")[:50]
     kind_written = capture.RESEND_KINDS[kind]

@@ -14,9 +14,21 @@ from humanic_app.services import diagnostics, suppression, topics
 from humanic_app.services.dashboard import health
 from humanic_app.services.delivery.senders import LocalOutboxSender
 from humanic_app.services.posthog import capture, connection, writeback
+from humanic_app.settings import get_settings
 from tests.support.campaign_world import T0
 from tests.support.dispatching import dispatch, setup_world
 from tests.support.fake_posthog import FakePosthog
+
+
+@pytest.fixture(autouse=True)
+def _secrets_in_tmp(monkeypatch, database_url, tmp_path):
+    """The project key is stored encrypted: its operator secret lives in the test's own data directory."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("HUMANIC_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HUMANIC_SECRET_KEY", "posthog-test-secret-key")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -67,7 +79,9 @@ def test_enrolment_and_send_are_written_once_even_when_a_batch_is_replayed_after
     assert len({r.uuid for r in rows}) == 2
 
     # The same facts enqueued again (a replayed transaction, a second code path) add nothing.
-    again = [capture.Fact(r.kind, f, r.contact_id, r.timestamp) for r, f in zip(rows, ["enrolled:1", "sent:1"], strict=True)]
+    again = [
+        capture.Fact(r.kind, f, r.contact_id, r.timestamp) for r, f in zip(rows, ["enrolled:1", "sent:1"], strict=True)
+    ]
     capture.enqueue(session=session, facts=again)
     session.commit()
     assert len(_captures(session)) == 2
@@ -78,11 +92,11 @@ def test_enrolment_and_send_are_written_once_even_when_a_batch_is_replayed_after
     assert writeback.send(batch).ok
     assert all(r.sent_at is None for r in _captures(session))
     # ...so the next run sends the same uuids again, and PostHog counts each once.
-    assert workers.write_back_to_posthog() == 2
+    assert workers.drain_to_posthog() == 2
     assert sorted(posthog.uuids_sent()) == sorted([r.uuid for r in rows] * 2)
     assert sorted(posthog.events) == sorted(r.uuid for r in rows)
     assert [r.outcome for r in _captures(session)] == ["sent", "sent"]
-    assert workers.write_back_to_posthog() == 0  # nothing left
+    assert workers.drain_to_posthog() == 0  # nothing left
 
     sent = posthog.received("humanic email sent")[0]
     assert sent["distinct_id"] == "u1"  # the contact's distinct_id from PostHog
@@ -130,16 +144,16 @@ def test_failures_back_off_show_in_health_and_as_a_finding_then_recover(session,
     _sent_world(session, app_engine, monkeypatch, posthog)
     now = T0 + timedelta(minutes=1)
     posthog.inject(503)
-    assert workers.write_back_to_posthog() == 0
+    assert workers.drain_to_posthog() == 0
     found = _row(session)
     assert found.failures == 1 and found.next_attempt_at == now + timedelta(seconds=2)
     assert "503" in found.last_error
     calls = len(posthog.requests)
-    assert workers.write_back_to_posthog() == 0 and len(posthog.requests) == calls  # backing off: no call
+    assert workers.drain_to_posthog() == 0 and len(posthog.requests) == calls  # backing off: no call
 
     monkeypatch.setattr(clock, "now", lambda: now + timedelta(seconds=3))
     posthog.inject(429, {"Retry-After": "30"})
-    assert workers.write_back_to_posthog() == 0
+    assert workers.drain_to_posthog() == 0
     found = _row(session)
     assert found.failures == 2 and found.next_attempt_at == now + timedelta(seconds=33)
     findings = {f.key: f for f in diagnostics.run_checks(session=session, resend_configured=False)}
@@ -149,7 +163,7 @@ def test_failures_back_off_show_in_health_and_as_a_finding_then_recover(session,
     session.commit()
 
     monkeypatch.setattr(clock, "now", lambda: now + timedelta(seconds=40))
-    assert workers.write_back_to_posthog() == 2
+    assert workers.drain_to_posthog() == 2
     assert _row(session).failures == 0
     assert "posthog_writeback" not in {f.key for f in diagnostics.run_checks(session=session, resend_configured=False)}
     session.commit()
@@ -158,7 +172,7 @@ def test_failures_back_off_show_in_health_and_as_a_finding_then_recover(session,
 def test_a_batch_posthog_refuses_as_malformed_is_dropped_not_retried_forever(session, app_engine, monkeypatch, posthog):
     _sent_world(session, app_engine, monkeypatch, posthog)
     posthog.inject(400)
-    assert workers.write_back_to_posthog() == 0
+    assert workers.drain_to_posthog() == 0
     assert all(r.outcome.startswith("dropped: PostHog refused the batch (400") for r in _captures(session))
     findings = {f.key: f for f in diagnostics.run_checks(session=session, resend_configured=False)}
     assert "posthog_writeback" in findings
@@ -169,9 +183,19 @@ def test_a_wrong_key_is_an_error_with_what_to_do(session, app_engine, monkeypatc
     _sent_world(session, app_engine, monkeypatch, posthog)
     connection.save(session=session, api_key="phc_not_the_right_key")
     session.commit()
-    assert workers.write_back_to_posthog() == 0
+    assert workers.drain_to_posthog() == 0
     assert "paste it again in Settings → PostHog" in _row(session).last_error
     assert not posthog.events
+
+
+def test_erasing_a_contact_erases_what_was_captured_about_it(session, engine, monkeypatch, posthog):
+    from humanic_app.services import erasure
+
+    _sent_world(session, engine, monkeypatch, posthog)
+    contact_id = _captures(session)[0].contact_id
+    erasure.erase_contact(session=session, contact_id=contact_id, actor="test")
+    session.commit()
+    assert _captures(session) == []
 
 
 def test_removing_the_connection_stops_capturing_and_forgets_what_waits(session, engine, monkeypatch, posthog):

@@ -1,5 +1,5 @@
 """Settings → PostHog: where engagement is written back (US cloud, EU cloud or a self-hosted URL), the
-project API key (write-only: stored encrypted with the Resend key's scheme, sending/credentials.py, and
+project API key (write-only: stored encrypted like the Resend key, secret_key.py, and
 never shown back) and the kinds written. Off until a host and key are set."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import PosthogCapture, PosthogConnection
+from humanic_app.services import secret_key
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.services.posthog.capture import CONNECTION_ROW, EVENTS, KINDS
-from humanic_app.services.sending import credentials
 from humanic_app.settings import Settings, get_settings
 
 CLOUD_HOSTS = {"us": "https://us.i.posthog.com", "eu": "https://eu.i.posthog.com"}
@@ -51,7 +51,7 @@ def api_key(found: PosthogConnection, settings: Settings | None = None) -> str |
     """The stored key, decrypted; None when it no longer decrypts (HUMANIC_SECRET_KEY changed)."""
     if not found.api_key_cipher:
         return None
-    return credentials.decrypt(found.api_key_cipher, settings or get_settings())
+    return secret_key.decrypt(found.api_key_cipher, settings or get_settings())
 
 
 def backlog(*, session: Session) -> tuple[int, datetime | None]:
@@ -67,7 +67,7 @@ def status(*, session: Session, settings: Settings | None = None) -> Status:
     found = row(session=session)
     key_ok = found is not None and api_key(found, settings) is not None
     notes = []
-    if not credentials.secrets_storable(settings=settings):
+    if not secret_key.secrets_storable(settings=settings):
         notes.append(_storage_problem())
     elif found is not None and found.api_key_cipher and not key_ok:
         notes.append("The stored project API key cannot be read (HUMANIC_SECRET_KEY changed): paste it again.")
@@ -79,7 +79,7 @@ def status(*, session: Session, settings: Settings | None = None) -> Status:
         api_key_set=key_ok,
         api_key_set_at=found.api_key_set_at if found else None,
         kinds=[k for k in KINDS if found is not None and k in found.kinds] if found else list(KINDS),
-        can_edit=credentials.secrets_storable(settings=settings),
+        can_edit=secret_key.secrets_storable(settings=settings),
         notes=notes,
         backlog=backlog(session=session)[0],
         last_sent_at=found.last_sent_at if found else None,
@@ -176,7 +176,7 @@ def save(
             checked["kinds"] = validate_kinds(kinds)
         except ValidationFailed as exc:
             errors.update(exc.field_errors)
-    if "api_key" in checked and not credentials.secrets_storable(settings=settings):
+    if "api_key" in checked and not secret_key.secrets_storable(settings=settings):
         errors["api_key"] = _storage_problem()
     if "host" not in checked and not (found and found.host):
         errors.setdefault("host", "Choose where your PostHog is.")
@@ -188,7 +188,7 @@ def save(
     if "host" in checked:
         found.host = checked["host"]
     if "api_key" in checked:
-        found.api_key_cipher = credentials.encrypt(checked["api_key"], settings)
+        found.api_key_cipher = secret_key.encrypt(checked["api_key"], settings)
         found.api_key_set_at = clock.now()
     if "kinds" in checked:
         found.kinds = checked["kinds"]

@@ -141,7 +141,8 @@ def _campaign_names(session: Session, campaign_ids: set[Any]) -> dict[int, str]:
     wanted = [i for i in campaign_ids if isinstance(i, int)]
     if not wanted:
         return {}
-    return dict(session.exec(select(Campaign.id, Campaign.name).where(col(Campaign.id).in_(wanted))).all())
+    rows = session.exec(select(Campaign.id, Campaign.name).where(col(Campaign.id).in_(wanted)))
+    return {campaign_id: name for campaign_id, name in rows if campaign_id is not None}
 
 
 def _as_event(capture: PosthogCapture, distinct_id: str, names: dict[int, str]) -> dict[str, Any]:
@@ -151,7 +152,7 @@ def _as_event(capture: PosthogCapture, distinct_id: str, names: dict[int, str]) 
         properties["campaign"] = names.get(properties["campaign_id"], "")
     properties.update({MARKER: True, "$lib": LIB})
     person = _PERSON.get(capture.kind)
-    if person:
+    if person and "topic" not in properties:  # one topic's opt-out is not "unsubscribed" from everything
         properties["$set"] = person(at)
     return {
         "event": capture.event,

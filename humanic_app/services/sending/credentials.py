@@ -10,20 +10,16 @@ stored without it. A stored value that no longer decrypts (the secret changed) c
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import enum
-import functools
-import hashlib
 import re
 
-from cryptography.fernet import Fernet, InvalidToken
 from sqlmodel import Session
 
 from humanic_app import clock
 from humanic_app.models import KeyAccess, SendingCredentials
 from humanic_app.services.errors import ValidationFailed
-from humanic_app.services.secret_key import operator_secret
+from humanic_app.services.secret_key import decrypt, encrypt, secrets_storable
 from humanic_app.settings import Settings, get_settings
 
 ROW_ID = 1
@@ -94,12 +90,6 @@ def storage_problem(*, settings: Settings | None = None) -> str | None:
     )
 
 
-def secrets_storable(*, settings: Settings | None = None) -> bool:
-    """Whether a secret set in the UI can be stored encrypted here (PostgreSQL needs HUMANIC_SECRET_KEY)."""
-    settings = settings or get_settings()
-    return bool(settings.secret_key or settings.is_sqlite)
-
-
 def validate_api_key(api_key: str) -> str:
     key = (api_key or "").strip()
     if not _KEY_RE.match(key):
@@ -166,32 +156,3 @@ def _require_storable(settings: Settings) -> None:
     problem = storage_problem(settings=settings)
     if problem:
         raise ValidationFailed({"api_key": problem})
-
-
-# --- encryption ------------------------------------------------------------------------------------------
-
-
-def encrypt(plain: str, settings: Settings) -> str:
-    """Also seals other secrets set in Settings (the PostHog project API key): one key, one scheme."""
-    return _fernet(operator_secret(settings, create=True)).encrypt(plain.encode()).decode()
-
-
-def decrypt(cipher: str, settings: Settings) -> str | None:
-    secret = operator_secret(settings, create=False)
-    return _decrypt_with(cipher, secret) if secret else None
-
-
-@functools.lru_cache(maxsize=32)
-def _decrypt_with(cipher: str, secret: str) -> str | None:
-    """Cached: the dispatcher asks for the key in effect on every pass."""
-    try:
-        return _fernet(secret).decrypt(cipher.encode()).decode()
-    except InvalidToken:
-        return None
-
-
-@functools.lru_cache(maxsize=4)
-def _fernet(secret: str) -> Fernet:
-    # Any string the operator chose becomes a 32-byte Fernet key; the label keeps it for this use only.
-    digest = hashlib.sha256(b"humanic/sending-credentials\0" + secret.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
