@@ -29,7 +29,7 @@ def test_posthog_write_back_set_read_back_and_stopped(contexts, browser, app_url
     section.get_by_label(KEY).fill("phx_personalkey1234567")
     section.get_by_role("button", name="Save PostHog settings").click()
     expect(section.get_by_label(HOST)).to_have_accessible_description(
-        "https://us.posthog.com is PostHog's app, which takes no events: choose US cloud (https://us.i.posthog.com)."
+        "us.posthog.com is PostHog's app, which takes no events: choose US cloud (https://us.i.posthog.com)."
     )
     expect(section.get_by_label(KEY)).to_have_accessible_description(
         "That is a personal API key (phx_…): paste the project API key instead (phc_…, PostHog → Project "

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
@@ -176,9 +177,11 @@ def record(*, session: Session, batch: Batch, answer: Answer) -> None:
     hour = stats.hour_of(now)
     if answer.ok or answer.malformed:
         outcome = "sent" if answer.ok else f"dropped: PostHog refused the batch ({answer.status} {answer.detail})"
-        for capture in session.exec(select(PosthogCapture).where(col(PosthogCapture.id).in_(batch.ids))):
-            _settle(capture, outcome[:300], now)
-            session.add(capture)
+        session.execute(
+            update(PosthogCapture)
+            .where(col(PosthogCapture.id).in_(batch.ids))
+            .values(sent_at=now, outcome=outcome[:300])
+        )
         counter = "posthog_written" if answer.ok else "posthog_dropped"
         stats.bump(session, Counter({(hour, counter, ""): len(batch.ids)}))
     if found is None:
