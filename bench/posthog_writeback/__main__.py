@@ -17,20 +17,32 @@ import os
 import statistics
 import tempfile
 import time
+from pathlib import Path
 
 from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from humanic_app import clock, db, migrations, workers
 from humanic_app.db import make_engine
-from humanic_app.models import Contact, ContactIdentity, IdentityKind, Message, MessageStatus, PosthogCapture
+from humanic_app.models import (
+    CampaignStatus,
+    Contact,
+    ContactIdentity,
+    IdentityKind,
+    Message,
+    MessageStatus,
+    PosthogCapture,
+)
 from humanic_app.models.rows import table_of
 from humanic_app.services import workspace
+from humanic_app.services.campaigns import library, store
 from humanic_app.services.delivery import dispatcher
 from humanic_app.services.delivery.senders import LocalOutboxSender
 from humanic_app.services.posthog import connection
-from tests.support.campaign_world import World, linear
 from tests.support.fake_posthog import FakePosthog
+
+# a campaign of delayed emails (the test suite's linear form of the onboarding campaign): its first step renders
+LINEAR_CAMPAIGN = Path(__file__).parents[2] / "tests" / "support" / "linear_campaigns" / "onboarding-activation.yaml"
 
 
 def _seed(engine, campaign_id: int, start: int, count: int) -> None:
@@ -115,8 +127,13 @@ def main() -> None:
             migrations.upgrade(connection=conn)
         db.use_engine(engine)
         with Session(engine) as session:
-            campaign_id = World(session).campaign(linear("onboarding-activation")).id
-            workspace.update_workspace(session=session, changes={"frequency_cap": 0})
+            workspace.update_workspace(
+                session=session,
+                changes={"from_email": "hello@acme.io", "physical_address": "1 Main St", "frequency_cap": 0},
+            )
+            document = library.load_file(LINEAR_CAMPAIGN)
+            campaign_id = store.create_campaign(session=session, document=document).id or 0
+            store.set_status(session=session, campaign_id=campaign_id, status=CampaignStatus.active)
             session.commit()
         seeded = 0
         for round_ in range(1, args.rounds + 1):

@@ -100,6 +100,7 @@ class FakePosthog:
                     uuids = (
                         [str(e.get("uuid")) for e in batch if isinstance(e, dict)] if isinstance(batch, list) else []
                     )
+                    headers: dict = {}
                     if length > MAX_BODY_BYTES:
                         status, answer, headers = 413, {"detail": "Payload too large"}, {}
                     elif path not in ("/batch/", "/batch", "/capture/", "/i/v0/e/"):
