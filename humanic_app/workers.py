@@ -232,6 +232,9 @@ def drain_to_posthog(post=None) -> int:
 
     written = 0
     while True:
+        with read_scope(get_engine()) as snapshot:
+            if not writeback.anything_due(session=snapshot):
+                return written
         with session_scope(get_engine()) as session:
             batch = writeback.next_batch(session=session)
         if batch is None:

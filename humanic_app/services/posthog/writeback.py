@@ -21,7 +21,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
-from humanic_app.models import Campaign, ContactIdentity, IdentityKind, PosthogCapture
+from humanic_app.models import Campaign, ContactIdentity, IdentityKind, PosthogCapture, PosthogConnection
 from humanic_app.services import stats
 from humanic_app.services.posthog import connection
 from humanic_app.services.posthog.capture import MARKER
@@ -90,14 +90,28 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
+def anything_due(*, session: Session) -> bool:
+    """Asked from a snapshot before taking SQLite's write turn: write-back is on, not backing off, and
+    something waits."""
+    if not _ready(connection.row(session=session)):
+        return False
+    waiting = select(PosthogCapture.id).where(col(PosthogCapture.sent_at).is_(None)).limit(1)
+    return session.exec(waiting).first() is not None
+
+
+def _ready(found: PosthogConnection | None) -> bool:
+    """Write-back is on and not backing off after a failed call."""
+    if found is None or not found.host or not found.api_key_cipher:
+        return False
+    return found.next_attempt_at is None or found.next_attempt_at <= clock.now()
+
+
 def next_batch(*, session: Session, limit: int = BATCH) -> Batch | None:
     """The oldest unsent captures as PostHog events, or None (nothing waits, write-back is off, or it is
     backing off). Captures whose contact has no distinct_id any more (erased, never had one) are dropped."""
     found = connection.row(session=session)
     key = connection.api_key(found) if found is not None else None
-    if found is None or not found.host or key is None:
-        return None
-    if found.next_attempt_at is not None and found.next_attempt_at > clock.now():
+    if found is None or key is None or not _ready(found):
         return None
     while True:
         rows = list(
