@@ -96,6 +96,11 @@ def test_enrolment_and_send_are_written_once_even_when_a_batch_is_replayed_after
     assert sorted(posthog.uuids_sent()) == sorted([r.uuid for r in rows] * 2)
     assert sorted(posthog.events) == sorted(r.uuid for r in rows)
     assert [r.outcome for r in _captures(session)] == ["sent", "sent"]
+    shown = writeback.for_contact(session=session, contact_id=rows[0].contact_id)  # the contact dialog's list
+    assert [(w.event, w.state) for w in shown] == [
+        ("humanic email sent", "sent"),
+        ("humanic campaign enrolled", "sent"),
+    ]
     assert workers.drain_to_posthog() == 0  # nothing left
 
     sent = posthog.received("humanic email sent")[0]

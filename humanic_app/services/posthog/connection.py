@@ -78,7 +78,7 @@ def status(*, session: Session, settings: Settings | None = None) -> Status:
         region=region_of(host),
         api_key_set=key_ok,
         api_key_set_at=found.api_key_set_at if found else None,
-        kinds=[k for k in KINDS if found is not None and k in found.kinds] if found else list(KINDS),
+        kinds=[k for k in KINDS if k in found.kinds] if found else list(KINDS),
         can_edit=secret_key.secrets_storable(settings=settings),
         notes=notes,
         backlog=backlog(session=session)[0],
