@@ -299,6 +299,34 @@ def prune_old_data(keep_going: Callable[[], bool] = lambda: not _stopping.is_set
         logger.info("retention pruned %d event payloads and %d delivery events", events, delivery_events)
 
 
+def write_back_to_posthog() -> None:
+    """The periodic job: the write-back's drain (`drain_to_posthog`)."""
+    drain_to_posthog()
+
+
+def drain_to_posthog(post=None) -> int:
+    """Drains the PostHog capture outbox, a batch per call, until it is empty, write-back is off, or a call
+    failed (services/posthog/writeback.py backs off). No transaction is open during a call. Returns how
+    many events PostHog accepted. `post` replaces the HTTP call (tests, bench)."""
+    from humanic_app.services.posthog import writeback
+
+    written = 0
+    while True:
+        with read_scope(get_engine()) as snapshot:
+            if not writeback.anything_due(session=snapshot):
+                return written
+        with session_scope(get_engine()) as session:
+            batch = writeback.next_batch(session=session)
+        if batch is None:
+            return written
+        answer = writeback.send(batch, post=post or writeback.http_post)
+        with session_scope(get_engine()) as session:
+            writeback.record(session=session, batch=batch, answer=answer)
+        if not answer.ok:
+            return written
+        written += len(batch.ids)
+
+
 @dataclasses.dataclass(frozen=True)
 class PeriodicJob:
     name: str  # also the name of its lease
@@ -311,6 +339,7 @@ PERIODIC_JOBS = [
     PeriodicJob("session-purge", timedelta(hours=1), purge_sessions),
     PeriodicJob("reputation-sweep", timedelta(minutes=5), sweep_reputation),
     PeriodicJob("retention", timedelta(hours=1), prune_old_data),
+    PeriodicJob("posthog-writeback", timedelta(seconds=5), write_back_to_posthog),
 ]
 
 

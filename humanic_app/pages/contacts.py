@@ -116,6 +116,30 @@ def _contact_view() -> rx.Component:
             spacing="2",
             width="100%",
         ),
+        rx.cond(
+            S.written_back.length() > 0,
+            rx.vstack(
+                rx.heading("Written to PostHog", size="3", as_="h3"),
+                rx.box(
+                    data_table(
+                        ["Time (UTC)", "Event", "State"],
+                        rx.foreach(
+                            S.written_back,
+                            lambda w: rx.table.row(
+                                rx.table.cell(w.time, white_space="nowrap"),
+                                rx.table.cell(rx.code(w.event)),
+                                cell_text(w.state, max_width="240px"),
+                            ),
+                        ),
+                        label="Events written to PostHog about the contact",
+                    ),
+                    id="contact-written-back",
+                    width="100%",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+        ),
         contact_topics_section(S.selected),
         privacy_section(S.selected),
         spacing="4",

@@ -201,6 +201,11 @@ def _health() -> rx.Component:
                 stat("Dispatch backlog", h["dispatch_backlog"], rx.text.span("oldest ", h["dispatch_oldest"])),
                 stat("Dispatcher errors", h["dispatcher_errors"], rx.text.span(h["render_errors"], " render errors")),
                 stat("Rows pruned", h["pruned"], rx.text.span("last run ", h["pruned_last_run"])),
+                stat(
+                    "Written to PostHog",
+                    h["posthog_written"],
+                    rx.text.span(h["posthog_backlog"], " waiting, ", h["posthog_failed"], " failed calls"),
+                ),
                 spacing="6",
                 wrap="wrap",
             ),

@@ -16,6 +16,7 @@ from humanic_app.models import Campaign, CampaignStatus, Event, EventOutcome, Me
 from humanic_app.services import retention, sources, stats
 from humanic_app.services.delivery import pacing, rate_limit
 from humanic_app.services.intake import inbox
+from humanic_app.services.posthog import writeback
 
 RANGES = {"24h": (timedelta(hours=24), False), "7d": (timedelta(days=7), True), "30d": (timedelta(days=30), True)}
 GMAIL_BOUNCE_TARGET, GMAIL_NEVER = 0.1, 0.3  # percent: Gmail's sender guidelines
@@ -242,6 +243,7 @@ def health(*, session: Session, since: datetime) -> dict[str, Any]:
         "pruned": sum(stats.totals(session=session, name="pruned", since=since).values()),
         "pruned_last_run": _last_pruning(session, now),
         "pacing": _pacing(session),
+        **writeback.health(session=session, since=since),
     }
 
 

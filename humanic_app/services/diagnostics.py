@@ -26,6 +26,8 @@ from humanic_app.models import (
 )
 from humanic_app.services import domains, reputation, stats, warmup, wording, workspace
 from humanic_app.services.delivery import throttle
+from humanic_app.services.intake import judging
+from humanic_app.services.posthog import writeback
 
 WINDOW = timedelta(days=7)
 
@@ -61,7 +63,8 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
                 "/integrations",
             )
         )
-    refused = {reason: n for reason, n in rejected.items() if not reason.startswith("404")}
+    findings += _posthog_findings(session, rejected, since)
+    refused = {r: n for r, n in rejected.items() if not r.startswith("404") and r != judging.WRITTEN_BACK_KEY}
     if refused:
         reason = max(refused, key=lambda r: refused[r])
         count = sum(refused.values())
@@ -209,6 +212,37 @@ def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
         )
     findings += _held_findings(session, active)
     return findings
+
+
+def _posthog_findings(session: Session, rejected: dict[str, int], since) -> list[Finding]:
+    """Write-back failing, and Humanic's own events coming back through the webhook (loop safety)."""
+    found = []
+    problem = writeback.problem(session=session, since=since)
+    if problem:
+        found.append(
+            Finding(
+                "PostHog write-back",
+                "posthog_writeback",
+                problem,
+                "Check the host and project API key in Settings → PostHog; events wait and are sent once "
+                "PostHog accepts them.",
+                "/settings#posthog",
+            )
+        )
+    looped = rejected.get(judging.WRITTEN_BACK_KEY, 0)
+    if looped:
+        found.append(
+            Finding(
+                "PostHog write-back",
+                "posthog_loop",
+                f"{wording.plural(looped, 'event', 'events')} Humanic wrote to PostHog came back through the "
+                "webhook in the last 7 days; Humanic dropped them, so they triggered nothing.",
+                "In PostHog's webhook destination add a filter excluding events whose property "
+                "humanic_writeback is true (or whose name starts with 'humanic '), so they are not sent back.",
+                "/integrations",
+            )
+        )
+    return found
 
 
 def _held_findings(session: Session, active: list[Campaign]) -> list[Finding]:

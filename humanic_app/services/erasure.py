@@ -42,6 +42,7 @@ from humanic_app.models import (
     IdentityKind,
     Message,
     MessageStatus,
+    PosthogCapture,
     Suppression,
     TimedOutWait,
     TopicOptOut,
@@ -167,6 +168,8 @@ def erase_contact(*, session: Session, contact_id: int, actor: str) -> Erasure:
     events = _erase_events(session, contact_id, distinct_ids)
     session.execute(delete(ContactIdentity).where(col(ContactIdentity.contact_id) == contact_id))
     session.execute(delete(TopicOptOut).where(col(TopicOptOut.contact_id) == contact_id))
+    # what was (or would be) written to PostHog holds subjects and links; PostHog's own copy is PostHog's to erase
+    session.execute(delete(PosthogCapture).where(col(PosthogCapture.contact_id) == contact_id))
     if contact.email:
         suppression.add_erased(session=session, email=contact.email, secret=secret)
     session.delete(contact)

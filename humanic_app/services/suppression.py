@@ -24,6 +24,7 @@ from humanic_app.services import outbox, reputation, signing, stats
 from humanic_app.services.auth import validate_email
 from humanic_app.services.errors import NotFound, ValidationFailed
 from humanic_app.services.mapping import parse_timestamp
+from humanic_app.services.posthog import capture
 from humanic_app.services.secret_key import operator_secret
 
 EVENT_STATUS = {
@@ -135,6 +136,19 @@ def verify_resend_signature(*, secret: str, headers: dict[str, str], body: bytes
     )
 
 
+def _engagement(svix_id: str, kind: str, data: dict[str, Any], message: Message, at) -> capture.Fact:
+    """What PostHog is told of a delivery event: the email's properties, and the link of a click."""
+    properties = capture.message_properties(message)
+    click = data["click"] if isinstance(data.get("click"), dict) else {}
+    if kind == "email.clicked":
+        properties["link"] = str(click.get("link") or "")[:2000]
+    bounce = data["bounce"] if isinstance(data.get("bounce"), dict) else {}
+    if kind == "email.bounced":
+        properties["bounce_type"] = str(bounce.get("type") or "")[:50]
+    kind_written = capture.RESEND_KINDS[kind]
+    return capture.Fact(kind_written, f"resend:{svix_id}", message.contact_id, at or clock.now(), properties)
+
+
 def record_resend_event(*, session: Session, svix_id: str, payload: dict[str, Any]) -> str:
     """Applies one delivery event; returns 'duplicate', 'recorded' or 'ignored'."""
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict) or not payload.get("type"):
@@ -173,6 +187,8 @@ def record_resend_event(*, session: Session, svix_id: str, payload: dict[str, An
     status = EVENT_STATUS.get(kind)
     if message is not None and status:
         outbox.note_delivery(session=session, message=message, status=status)
+    if message is not None and kind in capture.RESEND_KINDS and kind != "email.sent" and not message.is_test:
+        capture.enqueue(session=session, facts=[_engagement(svix_id, kind, data, message, event.occurred_at)])
     recipients = data.get("to") or ([message.to_email] if message else [])
     recipients = recipients if isinstance(recipients, list) else [recipients]
     bounce = data.get("bounce") if isinstance(data.get("bounce"), dict) else {}

@@ -21,6 +21,7 @@ from humanic_app.models import TRANSACTIONAL, Campaign, Contact, SuppressionReas
 from humanic_app.models.rows import id_of
 from humanic_app.services import stats, suppression
 from humanic_app.services.errors import Conflict, ValidationFailed, require
+from humanic_app.services.posthog import capture
 
 MAX_TOPICS = 50
 
@@ -160,9 +161,18 @@ def set_topic(*, session: Session, contact: Contact, key: str, subscribed: bool)
     ).first()
     if subscribed and row is not None:
         session.delete(row)
+        _tell_posthog(session, contact, "resubscribed", {"topic": key})
     elif not subscribed and row is None:
         session.add(TopicOptOut(contact_id=id_of(contact), topic_id=id_of(topic)))
+        _tell_posthog(session, contact, "unsubscribed", {"topic": key})
     session.flush()
+
+
+def _tell_posthog(session: Session, contact: Contact, kind: str, properties: dict[str, Any]) -> None:
+    """A change of subscription, written back to PostHog. Each change is its own fact (its time is in it)."""
+    now = clock.now()
+    fact = f"{kind}:{contact.id}:{properties.get('topic') or '*'}:{now.isoformat()}"
+    capture.enqueue(session=session, facts=[capture.Fact(kind, fact, contact.id, now, properties)])
 
 
 def unsubscribe_from_all(*, session: Session, contact: Contact, note: str, campaign_id: int | None = None) -> None:
@@ -172,6 +182,7 @@ def unsubscribe_from_all(*, session: Session, contact: Contact, note: str, campa
         session.add(contact)
         now = clock.now()
         stats.bump(session, Counter({(stats.hour_of(now), "unsubscribed", str(campaign_id or "")): 1}))
+        _tell_posthog(session, contact, "unsubscribed", {"campaign_id": campaign_id, "topic": None})
     if contact.email:
         suppression.add(session=session, email=contact.email, reason=SuppressionReason.unsubscribed, note=note)
     session.flush()
@@ -180,6 +191,8 @@ def unsubscribe_from_all(*, session: Session, contact: Contact, note: str, campa
 def resubscribe(*, session: Session, contact: Contact) -> None:
     """Undoes "unsubscribe from all" and its suppression entry — only an unsubscribe's: an address
     suppressed for a bounce, a complaint or by hand stays suppressed."""
+    if contact.unsubscribed_at is not None:
+        _tell_posthog(session, contact, "resubscribed", {"topic": None})
     contact.unsubscribed_at = None
     session.add(contact)
     if contact.email:

@@ -61,5 +61,6 @@ class ContactPrivacyState(ContactsState):
             return
         self.erased_message = erasure_words(done)
         self.selected, self.timeline, self.selected_ids = {}, [], []
+        self.written_back = []
         self._search()
         self._load_suppressions()

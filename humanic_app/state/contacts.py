@@ -11,6 +11,7 @@ from humanic_app.models import SuppressionReason
 from humanic_app.models.rows import id_of
 from humanic_app.services import contacts, event_log, suppression
 from humanic_app.services.errors import NotFound
+from humanic_app.services.posthog import writeback
 from humanic_app.state.auth import AuthState, signed_in
 from humanic_app.state.topics import TopicsState
 
@@ -34,6 +35,15 @@ class TimelineRow:
 
 
 @dataclasses.dataclass(frozen=True)
+class WrittenRow:
+    """An event Humanic wrote (or will write) to PostHog about the contact."""
+
+    event: str
+    time: str
+    state: str
+
+
+@dataclasses.dataclass(frozen=True)
 class SuppressionRow:
     email: str
     reason: str
@@ -50,6 +60,7 @@ class ContactsState(AuthState):
     selected: dict[str, str] = {}
     selected_ids: list[str] = []
     timeline: list[TimelineRow] = []
+    written_back: list[WrittenRow] = []
     suppressions: list[SuppressionRow] = []
     suppression_message: str = ""
 
@@ -88,6 +99,7 @@ class ContactsState(AuthState):
             self.query = ""
             self.search_replaced += 1
         self.selected, self.timeline, self.selected_ids, self.suppression_message = {}, [], [], ""
+        self.written_back = []
         self._search()
         self._load_suppressions()
 
@@ -131,6 +143,7 @@ class ContactsState(AuthState):
             data = contacts.contact_as_dict(session=session, contact=contact, with_identities=True)
             suppressed = suppression.is_suppressed(session=session, email=contact.email or "")
             events = event_log.list_events(session=session, contact_id=contact.id, limit=100)
+            written = writeback.for_contact(session=session, contact_id=contact.id or 0)
         self.selected = {
             "id": str(data["id"]),
             "email": data["email"] or "—",
@@ -153,4 +166,5 @@ class ContactsState(AuthState):
             )
             for e in events
         ]
+        self.written_back = [WrittenRow(w.event, w.at.strftime("%Y-%m-%d %H:%M:%S"), w.state) for w in written]
         return TopicsState.load_contact_topics(self.selected["id"])  # the dialog's Topics section

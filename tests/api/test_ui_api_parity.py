@@ -88,6 +88,9 @@ API_ROUTE = {
     "SendingState.test_connection": ("POST", SENDING + "/test"),
     "SendingState.register_webhook": ("POST", SENDING + "/webhook"),
     "SendingState.remove_key": ("DELETE", SENDING),
+    "PosthogState.load_posthog": ("GET", "/api/v1/settings/posthog"),
+    "PosthogState.save_posthog": ("PUT", "/api/v1/settings/posthog"),
+    "PosthogState.remove_posthog": ("DELETE", "/api/v1/settings/posthog"),
     "RetentionSettingsState.load_retention": ("GET", SETTINGS),
     "RetentionSettingsState.save_retention": ("PUT", SETTINGS),  # {"retention_days": 30}
     "QuietHoursSettingsState.load_quiet_hours": ("GET", SETTINGS),

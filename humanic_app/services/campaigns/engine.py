@@ -51,6 +51,7 @@ from humanic_app.services.campaigns.schema import (
     node_label,
     parse_duration,
 )
+from humanic_app.services.posthog import capture
 
 logger = logging.getLogger(__name__)
 
@@ -597,12 +598,35 @@ class CampaignRun:
             self._timeouts = []
         messages = [{**m, "enrolment_id": v.id, "enrolled_at": v.enrolled_at} for v in moved for m in v.messages]
         messages += self._insert_new()
+        capture.enqueue(session=self.session, facts=self._engagement())
         outbox.schedule_campaign_emails(session=self.session, rows=messages)
         for view in moved:
             view.messages, view.moved = [], False
         self._new, self._ended = [], []
         now = clock.now()
         return any(m["status"] == MessageStatus.scheduled and m["due_at"] <= now for m in messages)
+
+    def _engagement(self) -> list[capture.Fact]:
+        """The batch's enrolments and endings, written back to PostHog (services/posthog/capture.py)."""
+        now = clock.now()
+        facts = [
+            capture.Fact(
+                "campaign_enrolled", f"enrolled:{e.id}", e.contact_id, e.enrolled_at, {"campaign_id": e.campaign_id}
+            )
+            for e in self._new
+        ]
+        for e in self._ended:
+            goal = e.status == EnrolmentStatus.exited
+            facts.append(
+                capture.Fact(
+                    "campaign_goal_reached" if goal else "campaign_exited",
+                    f"{'goal' if goal else 'exited'}:{e.id}",
+                    e.contact_id,
+                    now,
+                    {"campaign_id": e.campaign_id, "reason": e.ended_reason[:300]},
+                )
+            )
+        return facts
 
     def _insert_new(self) -> list[dict[str, Any]]:
         """Inserts the batch's new enrolments; returns their emails with the enrolment ids."""

@@ -55,6 +55,7 @@ from humanic_app.services import (
 from humanic_app.services.campaigns import rules
 from humanic_app.services.delivery.senders import OutgoingEmail, Sender, SendResult
 from humanic_app.services.delivery.throttle import Throttle
+from humanic_app.services.posthog import capture
 
 logger = logging.getLogger(__name__)
 
@@ -391,6 +392,7 @@ def _record(
         else {}
     )
     alive = _not_erased(session, call.messages)
+    sent: list[Message] = []
     for result in results:
         message = by_id[result.message_id]
         if message.id not in alive:
@@ -408,6 +410,7 @@ def _record(
                 "",
             )
             message.maybe_sent_since = None
+            sent.append(message)
             report.sent += 1
             counts[(hour, "sent", str(message.campaign_id or ""))] += 1
         elif result.quota_exceeded:
@@ -433,6 +436,17 @@ def _record(
             counts[(hour, "failed", str(message.campaign_id or ""))] += 1
         session.add(message)
     stats.bump(session, counts)
+    capture.enqueue(session=session, facts=[_sent_fact(m) for m in sent if not m.is_test])
+
+
+def _sent_fact(message: Message) -> capture.Fact:
+    return capture.Fact(
+        "email_sent",
+        f"sent:{message.id}",
+        message.contact_id,
+        message.sent_at or clock.now(),
+        capture.message_properties(message),
+    )
 
 
 def _not_erased(session: Session, messages: list[Message]) -> set[int | None]:

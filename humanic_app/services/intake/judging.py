@@ -19,6 +19,8 @@ from humanic_app.models.rows import table_of
 from humanic_app.services import signing, sources
 from humanic_app.services.intake import payloads
 from humanic_app.services.intake.storing import Delivery, StoredDelivery, store_deliveries
+from humanic_app.services.mapping import read_event_properties
+from humanic_app.services.posthog import capture
 
 RAW_EXCERPT_BYTES = 16 * 1024
 BODILESS_METHODS = {"GET", "HEAD"}  # PostHog's webhook offers POST/PUT/PATCH/GET/DELETE; it drops the body for these
@@ -38,6 +40,22 @@ class WebhookAnswer:
     status: int
     body: dict[str, Any]
     event_ids: list[int] = dataclasses.field(default_factory=list)  # what was stored, for the log line
+
+
+# Loop safety: what Humanic writes back to PostHog carries capture.MARKER; should the destination's filter let
+# it through, it is dropped here (answered 202, so PostHog does not retry) and never reaches a campaign. The
+# rejection's reason is what diagnostics counts for its finding.
+WRITTEN_BACK = (
+    "Humanic's own write-back event: dropped, it never triggers a campaign; the PostHog destination's "
+    f"filter should exclude events whose {capture.MARKER} property is true"
+)
+WRITTEN_BACK_KEY = "202 " + WRITTEN_BACK.split(":")[0]  # the counter's key (storing.py keeps the part before ':')
+
+
+def _written_by_humanic(event: payloads.IncomingEvent, mapping: dict[str, Any]) -> bool:
+    if event.document is None:
+        return False
+    return read_event_properties(event.document, mapping).get(capture.MARKER) is True
 
 
 def _excerpt(body: bytes | None) -> str | None:
@@ -178,6 +196,9 @@ def _judge(book: SourceBook, token_hash: str, request: WebhookRequest) -> tuple[
         events = payloads.parse_body(request.body, source.mapping)
     except payloads.PayloadError as exc:
         return reject(exc.status, exc.message, details=exc.errors)
+    events = [e for e in events if not _written_by_humanic(e, source.mapping)]
+    if not events:
+        return reject(202, WRITTEN_BACK)
     return (
         Delivery(source_id=source.id, headers=masked, events=events, webhook_id=webhook_id, arrived=request.arrived),
         WebhookAnswer(200, {}),

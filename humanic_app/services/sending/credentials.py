@@ -10,20 +10,16 @@ stored without it. A stored value that no longer decrypts (the secret changed) c
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import enum
-import functools
-import hashlib
 import re
 
-from cryptography.fernet import Fernet, InvalidToken
 from sqlmodel import Session
 
 from humanic_app import clock
 from humanic_app.models import KeyAccess, SendingCredentials
 from humanic_app.services.errors import ValidationFailed
-from humanic_app.services.secret_key import operator_secret
+from humanic_app.services.secret_key import decrypt, encrypt, secrets_storable
 from humanic_app.settings import Settings, get_settings
 
 ROW_ID = 1
@@ -67,7 +63,7 @@ def in_effect(*, session: Session, settings: Settings | None = None) -> InEffect
 def _pick(from_env: str | None, cipher: str, settings: Settings) -> tuple[str | None, Source]:
     if from_env:
         return from_env, Source.environment
-    plain = _decrypt(cipher, settings) if cipher else None
+    plain = decrypt(cipher, settings) if cipher else None
     return (plain, Source.stored) if plain else (None, Source.none)
 
 
@@ -85,8 +81,7 @@ def _stored_row(*, session: Session) -> SendingCredentials | None:
 
 def storage_problem(*, settings: Settings | None = None) -> str | None:
     """Why a key cannot be stored here, with what to do; None when it can."""
-    settings = settings or get_settings()
-    if settings.secret_key or settings.is_sqlite:
+    if secrets_storable(settings=settings):
         return None
     return (
         "Set HUMANIC_SECRET_KEY (a long random string, the same on every machine) in the environment of the "
@@ -109,7 +104,7 @@ def store_api_key(
     settings = settings or get_settings()
     _require_storable(settings)
     row = _stored_row(session=session) or SendingCredentials(id=ROW_ID)
-    row.api_key_cipher = _encrypt(validate_api_key(api_key), settings)
+    row.api_key_cipher = encrypt(validate_api_key(api_key), settings)
     row.api_key_set_at = clock.now()
     row.key_access = access
     row.key_tested_at = clock.now() if access != KeyAccess.unknown else None
@@ -136,7 +131,7 @@ def store_webhook(
     row = _stored_row(session=session) or SendingCredentials(id=ROW_ID)
     row.webhook_id = webhook_id[:100]
     row.webhook_endpoint = endpoint[:600]
-    row.webhook_secret_cipher = _encrypt(signing_secret, settings)
+    row.webhook_secret_cipher = encrypt(signing_secret, settings)
     row.webhook_registered_at = clock.now()
     session.add(row)
     session.flush()
@@ -161,31 +156,3 @@ def _require_storable(settings: Settings) -> None:
     problem = storage_problem(settings=settings)
     if problem:
         raise ValidationFailed({"api_key": problem})
-
-
-# --- encryption ------------------------------------------------------------------------------------------
-
-
-def _encrypt(plain: str, settings: Settings) -> str:
-    return _fernet(operator_secret(settings, create=True)).encrypt(plain.encode()).decode()
-
-
-def _decrypt(cipher: str, settings: Settings) -> str | None:
-    secret = operator_secret(settings, create=False)
-    return _decrypt_with(cipher, secret) if secret else None
-
-
-@functools.lru_cache(maxsize=32)
-def _decrypt_with(cipher: str, secret: str) -> str | None:
-    """Cached: the dispatcher asks for the key in effect on every pass."""
-    try:
-        return _fernet(secret).decrypt(cipher.encode()).decode()
-    except InvalidToken:
-        return None
-
-
-@functools.lru_cache(maxsize=4)
-def _fernet(secret: str) -> Fernet:
-    # Any string the operator chose becomes a 32-byte Fernet key; the label keeps it for this use only.
-    digest = hashlib.sha256(b"humanic/sending-credentials\0" + secret.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))

@@ -1,0 +1,47 @@
+"""Engagement written back to PostHog (services/posthog/): the connection set in Settings → PostHog (one
+row, id 1; its project API key encrypted like the Resend key) and the capture outbox, one row per fact,
+written in the transaction that records the fact and drained to PostHog's batch endpoint."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from humanic_app.clock import now
+
+
+class PosthogConnection(SQLModel, table=True):
+    __tablename__ = "posthog_connection"
+
+    id: int | None = Field(default=None, primary_key=True)
+    host: str = Field(default="", max_length=500)
+    api_key_cipher: str = Field(default="", sa_column=Column(Text, nullable=False))
+    api_key_set_at: datetime | None = None
+    kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # kinds written back
+    failures: int = 0  # failed batch calls in a row: the backoff grows with it
+    next_attempt_at: datetime | None = None  # no call before this (backoff, or PostHog's Retry-After)
+    last_error: str = Field(default="", max_length=1000)
+    last_error_at: datetime | None = None
+    last_sent_at: datetime | None = None
+
+
+class PosthogCapture(SQLModel, table=True):
+    """One fact to capture. `uuid` is derived from the fact itself (uuid5), so enqueueing it again is a
+    no-op and PostHog, which deduplicates on it, counts a replayed batch once."""
+
+    __tablename__ = "posthog_capture"
+    __table_args__ = (Index("ix_posthog_capture_unsent", "sent_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(max_length=36, unique=True)
+    kind: str = Field(max_length=32)
+    event: str = Field(max_length=64)
+    contact_id: int | None = Field(default=None, index=True)
+    timestamp: datetime
+    properties: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=now)
+    sent_at: datetime | None = None  # PostHog accepted it (or it was dropped: see `outcome`)
+    outcome: str = Field(default="", max_length=300)  # "" while waiting; "sent", or why it was dropped

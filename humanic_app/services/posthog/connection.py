@@ -1,0 +1,212 @@
+"""Settings → PostHog: where engagement is written back (US cloud, EU cloud or a self-hosted URL), the
+project API key (write-only: stored encrypted like the Resend key, secret_key.py, and
+never shown back) and the kinds written. Off until a host and key are set."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
+
+from humanic_app import clock
+from humanic_app.models import PosthogCapture, PosthogConnection
+from humanic_app.services import secret_key
+from humanic_app.services.errors import ValidationFailed
+from humanic_app.services.posthog.capture import CONNECTION_ROW, EVENTS, KINDS
+from humanic_app.settings import Settings, get_settings
+
+CLOUD_HOSTS = {"us": "https://us.i.posthog.com", "eu": "https://eu.i.posthog.com"}
+_KEY_RE = re.compile(r"^phc_[A-Za-z0-9_-]{10,200}$")
+# PostHog's app hosts, which do not take events: the ingestion host has an `.i.` in it
+_APP_HOSTS = {"us.posthog.com": "us", "app.posthog.com": "us", "eu.posthog.com": "eu"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Status:
+    enabled: bool
+    host: str
+    region: str  # "us", "eu", "custom", or "" before a host is set
+    api_key_set: bool
+    api_key_set_at: datetime | None
+    kinds: list[str]
+    can_edit: bool
+    notes: list[str]
+    backlog: int  # captures waiting to be written
+    last_sent_at: datetime | None
+    last_error: str
+    last_error_at: datetime | None
+    next_attempt_at: datetime | None  # while backing off after a failure
+
+
+def row(*, session: Session) -> PosthogConnection | None:
+    return session.get(PosthogConnection, CONNECTION_ROW)
+
+
+def api_key(found: PosthogConnection, settings: Settings | None = None) -> str | None:
+    """The stored key, decrypted; None when it no longer decrypts (HUMANIC_SECRET_KEY changed)."""
+    if not found.api_key_cipher:
+        return None
+    return secret_key.decrypt(found.api_key_cipher, settings or get_settings())
+
+
+def backlog(*, session: Session) -> tuple[int, datetime | None]:
+    """Captures not written yet, and the oldest one's time."""
+    count, oldest = session.exec(
+        select(func.count(), func.min(PosthogCapture.created_at)).where(col(PosthogCapture.sent_at).is_(None))
+    ).one()
+    return int(count), oldest
+
+
+def status(*, session: Session, settings: Settings | None = None) -> Status:
+    settings = settings or get_settings()
+    found = row(session=session)
+    key_ok = found is not None and api_key(found, settings) is not None
+    notes = []
+    if not secret_key.secrets_storable(settings=settings):
+        notes.append(_storage_problem())
+    elif found is not None and found.api_key_cipher and not key_ok:
+        notes.append("The stored project API key cannot be read (HUMANIC_SECRET_KEY changed): paste it again.")
+    host = found.host if found else ""
+    return Status(
+        enabled=bool(host and key_ok),
+        host=host,
+        region=region_of(host),
+        api_key_set=key_ok,
+        api_key_set_at=found.api_key_set_at if found else None,
+        kinds=[k for k in KINDS if k in found.kinds] if found else list(KINDS),
+        can_edit=secret_key.secrets_storable(settings=settings),
+        notes=notes,
+        backlog=backlog(session=session)[0],
+        last_sent_at=found.last_sent_at if found else None,
+        last_error=found.last_error if found else "",
+        last_error_at=found.last_error_at if found else None,
+        next_attempt_at=found.next_attempt_at if found else None,
+    )
+
+
+def region_of(host: str) -> str:
+    if not host:
+        return ""
+    return next((name for name, url in CLOUD_HOSTS.items() if url == host), "custom")
+
+
+def _storage_problem() -> str:
+    return (
+        "Set HUMANIC_SECRET_KEY (a long random string, the same on every machine) in the environment of the "
+        "web and worker processes and restart: on PostgreSQL the key that encrypts stored secrets must come "
+        "from the environment."
+    )
+
+
+def validate_host(host: str) -> str:
+    """'us', 'eu' or an http(s) URL (a self-hosted instance) → the base URL events are posted under."""
+    text = (host or "").strip()
+    if text.lower() in CLOUD_HOSTS:
+        return CLOUD_HOSTS[text.lower()]
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValidationFailed(
+            {
+                "host": "Choose US or EU cloud, or paste your self-hosted PostHog's address, like https://posthog.example.com."
+            }
+        )
+    cloud = _APP_HOSTS.get(parts.hostname.lower())
+    if cloud:
+        raise ValidationFailed(
+            {
+                "host": f"{parts.hostname} is PostHog's app, which takes no events: choose {cloud.upper()} cloud "
+                f"({CLOUD_HOSTS[cloud]})."
+            }
+        )
+    return text.rstrip("/")
+
+
+def validate_api_key(key: str) -> str:
+    text = (key or "").strip()
+    if text.startswith("phx_"):
+        raise ValidationFailed(
+            {
+                "api_key": "That is a personal API key (phx_…): paste the project API key instead (phc_…, PostHog → "
+                "Project settings → Project API key)."
+            }
+        )
+    if not _KEY_RE.match(text):
+        raise ValidationFailed(
+            {"api_key": "Paste the project API key: it starts with phc_ (PostHog → Project settings)."}
+        )
+    return text
+
+
+def validate_kinds(kinds: Any) -> list[str]:
+    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+        raise ValidationFailed({"kinds": "A list of kinds: " + ", ".join(KINDS) + "."})
+    unknown = [k for k in kinds if k not in EVENTS]
+    if unknown:
+        raise ValidationFailed({"kinds": f"No kind {unknown[0]!r}; the kinds are " + ", ".join(KINDS) + "."})
+    return [k for k in KINDS if k in kinds]
+
+
+def save(
+    *,
+    session: Session,
+    host: str | None = None,
+    api_key: str | None = None,
+    kinds: list[str] | None = None,
+    settings: Settings | None = None,
+) -> PosthogConnection:
+    """Changes what is given; an omitted or blank key keeps the stored one. Every refusal at once, per field.
+    A new host or key clears the backoff, so the next run tries at once."""
+    settings = settings or get_settings()
+    found = row(session=session)
+    errors: dict[str, str] = {}
+    checked: dict[str, Any] = {}
+    for field, value, check in (("host", host, validate_host), ("api_key", api_key, validate_api_key)):
+        if value is not None and (field == "host" or value.strip()):
+            try:
+                checked[field] = check(value)
+            except ValidationFailed as exc:
+                errors.update(exc.field_errors)
+    if kinds is not None:
+        try:
+            checked["kinds"] = validate_kinds(kinds)
+        except ValidationFailed as exc:
+            errors.update(exc.field_errors)
+    if "api_key" in checked and not secret_key.secrets_storable(settings=settings):
+        errors["api_key"] = _storage_problem()
+    if "host" not in checked and not (found and found.host):
+        errors.setdefault("host", "Choose where your PostHog is.")
+    if "api_key" not in checked and not (found and found.api_key_cipher):
+        errors.setdefault("api_key", "Paste the project API key (phc_…).")
+    if errors:
+        raise ValidationFailed(errors)
+    found = found or PosthogConnection(id=CONNECTION_ROW, kinds=list(KINDS))
+    if "host" in checked:
+        found.host = checked["host"]
+    if "api_key" in checked:
+        found.api_key_cipher = secret_key.encrypt(checked["api_key"], settings)
+        found.api_key_set_at = clock.now()
+    if "kinds" in checked:
+        found.kinds = checked["kinds"]
+    if "host" in checked or "api_key" in checked:
+        found.failures, found.next_attempt_at = 0, None
+    session.add(found)
+    session.flush()
+    return found
+
+
+def remove(*, session: Session) -> None:
+    """Stops writing back: forgets the host and key, and the captures still waiting."""
+    found = row(session=session)
+    if found is not None:
+        session.delete(found)
+    session.execute(delete(PosthogCapture).where(col(PosthogCapture.sent_at).is_(None)))
+    session.flush()
+
+
+def status_as_dict(found: Status) -> dict[str, Any]:
+    return dataclasses.asdict(found)

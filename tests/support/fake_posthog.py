@@ -1,0 +1,118 @@
+"""A local fake of PostHog's public capture API: POST /batch/ (and /capture/, /i/v0/e/ for one event) as
+PostHog documents them — `{"api_key": "phc_…", "batch": [{event, distinct_id, uuid, timestamp, properties}]}`
+answered 200 `{"status": "Ok"}`.
+
+Error answers as PostHog gives them: 400 for a body that is not JSON or an event without `event` or
+`distinct_id`, 401 for an unknown project API key, 413 over the body limit, and injected 429 (with
+Retry-After) or 5xx (`inject`). Events are stored once per uuid, as PostHog deduplicates them
+(`events`); every request is kept (`requests`), so a test can see a batch was sent twice yet counted once.
+`persons` holds what `$set` set on each distinct_id. Later query, persons and cohorts endpoints belong here too."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MAX_BODY_BYTES = 20 * 1024 * 1024
+
+
+class FakePosthog:
+    def __init__(self, api_key: str = "phc_testprojectkey123"):
+        self.api_key = api_key
+        self.events: dict[str, dict] = {}  # uuid → the event as first received
+        self.requests: list[dict] = []  # every request: path, status, and the uuids it carried
+        self.persons: dict[str, dict] = {}  # distinct_id → properties set on it
+        self.fail_next: list[tuple[int, dict]] = []  # (status, headers) answered before anything is stored
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def inject(self, status: int, headers: dict | None = None, times: int = 1) -> None:
+        self.fail_next.extend([(status, headers or {})] * times)
+
+    def received(self, name: str | None = None) -> list[dict]:
+        with self.lock:
+            return [e for e in self.events.values() if name is None or e["event"] == name]
+
+    def uuids_sent(self) -> list[str]:
+        """Every uuid in every accepted or refused request, repeats included."""
+        with self.lock:
+            return [u for r in self.requests for u in r["uuids"]]
+
+    def __enter__(self) -> FakePosthog:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _accept(self, body: dict, path: str) -> tuple[int, dict, dict]:
+        events = body.get("batch") if path.startswith("/batch") else [body]
+        if not isinstance(events, list) or not events:
+            return 400, {"type": "validation_error", "detail": "Invalid payload: batch must be a non-empty list"}, {}
+        key = body.get("api_key") or (events[0].get("api_key") if isinstance(events[0], dict) else None)
+        if key != self.api_key:
+            return 401, {"type": "authentication_error", "detail": "Project API key invalid."}, {}
+        for event in events:
+            if not isinstance(event, dict) or not event.get("event") or not event.get("distinct_id"):
+                return (
+                    400,
+                    {"type": "validation_error", "detail": "Invalid payload: event and distinct_id required"},
+                    {},
+                )
+        for event in events:
+            uuid = str(event.get("uuid") or len(self.events))
+            if uuid not in self.events:
+                self.events[uuid] = event
+                person_set = (event.get("properties") or {}).get("$set") or {}
+                self.persons.setdefault(str(event["distinct_id"]), {}).update(person_set)
+        return 200, {"status": "Ok"}, {}
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _answer(self, status: int, body: dict, headers: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, str(value))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length <= MAX_BODY_BYTES else b""
+                path = self.path.split("?")[0]
+                with fake.lock:
+                    try:
+                        body = json.loads(raw) if length <= MAX_BODY_BYTES else None
+                    except ValueError:
+                        body = "not json"
+                    batch = body.get("batch") if isinstance(body, dict) else None
+                    uuids = (
+                        [str(e.get("uuid")) for e in batch if isinstance(e, dict)] if isinstance(batch, list) else []
+                    )
+                    headers: dict = {}
+                    if length > MAX_BODY_BYTES:
+                        status, answer, headers = 413, {"detail": "Payload too large"}, {}
+                    elif path not in ("/batch/", "/batch", "/capture/", "/i/v0/e/"):
+                        status, answer, headers = 404, {"detail": "Not found"}, {}
+                    elif fake.fail_next:
+                        status, headers = fake.fail_next.pop(0)
+                        answer = {"detail": "injected"}
+                    elif not isinstance(body, dict):
+                        status, answer, headers = 400, {"type": "validation_error", "detail": "Malformed request"}, {}
+                    else:
+                        status, answer, headers = fake._accept(body, path)
+                    fake.requests.append({"path": path, "status": status, "uuids": uuids})
+                self._answer(status, answer, headers)
+
+        return Handler
