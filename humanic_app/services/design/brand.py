@@ -4,13 +4,14 @@ those already scheduled included."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlmodel import Session
 
 from humanic_app.models import Workspace
-from humanic_app.services import workspace
+from humanic_app.services import wording, workspace
 from humanic_app.services.design.blocks import RELATIVE_LINK, Colour, is_absolute
 from humanic_app.services.errors import ValidationFailed
 
@@ -28,10 +29,17 @@ class Brand(BaseModel):
     text_colour: Colour = "#1f2328"
     background_colour: Colour = "#f3f4f6"  # around the 600 px body
     content_colour: Colour = "#ffffff"  # behind the content
-    font_stack: Annotated[str, Field(min_length=1, max_length=300, pattern=_FONT_STACK)] = (
+    font_stack: Annotated[str, Field(min_length=1, max_length=300)] = (
         "-apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
     )
     footer_text: Annotated[str, Field(max_length=1000, pattern=r"^[^\x00]*$")] = ""
+
+    @field_validator("font_stack")
+    @classmethod
+    def _font_names(cls, value: str) -> str:
+        if not re.match(_FONT_STACK, value):
+            raise ValueError("list font names separated by commas: letters, digits, spaces, quotes and hyphens")
+        return value
 
     @field_validator("logo_url")
     @classmethod
@@ -62,9 +70,19 @@ def check(values: Any) -> Brand:
         return Brand.model_validate(values)
     except ValidationError as exc:
         errors = {
-            ".".join(str(p) for p in e["loc"]) or "brand": e["msg"].removeprefix("Value error, ") for e in exc.errors()
+            ".".join(str(p) for p in e["loc"]) or "brand": wording.message(e["msg"].removeprefix("Value error, "))
+            for e in exc.errors()
         }
         raise ValidationFailed(errors) from None
+
+
+def edited(ws: Workspace, changes: dict[str, Any]) -> Brand:
+    """The workspace's brand with some fields changed (not stored): what a preview of an edit shows.
+    Refusals are named under `brand.` ('brand.primary_colour')."""
+    try:
+        return check({**of(ws).model_dump(), **changes})
+    except ValidationFailed as exc:
+        raise ValidationFailed({f"brand.{field}": message for field, message in exc.field_errors.items()}) from None
 
 
 def read(*, session: Session) -> Brand:

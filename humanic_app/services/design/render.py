@@ -5,11 +5,13 @@ recipient by the sandbox (services/composing.py)."""
 
 from __future__ import annotations
 
+import collections
 import dataclasses
-import functools
+import hashlib
 import html as html_lib
 import json
 import re
+import threading
 from typing import Any
 
 import mjml
@@ -58,17 +60,31 @@ class CompileError(Exception):
 
 
 def compiled(blocks: list[Any], layout: Layout) -> Compiled:
-    """The step's email, compiled once per (content, brand, address): keyed by their canonical JSON."""
-    key = json.dumps(
+    """The step's email, compiled once per (content, brand, address, name): keyed by a digest of their
+    canonical JSON, so a large raw-HTML block is not kept twice as a key."""
+    canonical = json.dumps(
         [blocks, layout.brand.model_dump(), layout.address, layout.name], sort_keys=True, separators=(",", ":")
     )
-    return _compile(key)
+    key = hashlib.sha256(canonical.encode()).digest()
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
+    result = _compile(blocks, layout)
+    with _CACHE_LOCK:
+        _CACHE[key] = result
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return result
 
 
-@functools.lru_cache(maxsize=256)
-def _compile(key: str) -> Compiled:
-    raw_blocks, raw_brand, address, name = json.loads(key)
-    layout = Layout(brand=Brand.model_validate(raw_brand), address=address, name=name)
+_CACHE: collections.OrderedDict[bytes, Compiled] = collections.OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 128  # steps (of every campaign version) being sent at once; the least recently sent go first
+
+
+def _compile(raw_blocks: list[Any], layout: Layout) -> Compiled:
     blocks = _BLOCKS.validate_python(raw_blocks)
     masker = Masker()
     source = _document(blocks, layout, masker)
