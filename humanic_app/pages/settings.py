@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from humanic_app.components.brand import brand_section
 from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, toast
 from humanic_app.components.quiet_hours import quiet_hours_section
 from humanic_app.components.reputation import reputation_settings
@@ -405,6 +406,7 @@ def settings_page() -> rx.Component:
             section_id="workspace",
         ),
         _status_section(),
+        brand_section(),
         sending_section(),
         quiet_hours_section(),
         settings_section("Sending reputation", "", reputation_settings(), section_id="reputation"),

@@ -111,3 +111,15 @@ def test_email_preview_of_an_unsaved_document_and_brand(authed):
         "document.steps.0.blocks.0.url",
         "document.steps.0.blocks.0.alt",
     }
+
+
+def test_a_block_campaign_passes_the_activation_checks_and_a_raw_html_block_that_hides_the_footer_does_not(authed):
+    authed.put("/api/v1/settings", json={"from_email": "hello@acme.io", "physical_address": "1 Main St"})
+    campaign = authed.post("/api/v1/campaigns", json=DOCUMENT).json()
+    activated = authed.post(f"/api/v1/campaigns/{campaign['id']}/activate")
+    assert activated.status_code == 200, activated.text
+    hiding = copy.deepcopy(DOCUMENT)
+    hiding["steps"][0]["blocks"].append({"type": "html", "html": "<textarea>Bye"})
+    refused = authed.post(f"/api/v1/campaigns/{authed.post('/api/v1/campaigns', json=hiding).json()['id']}/activate")
+    assert refused.status_code == 422
+    assert [d["loc"][-1] for d in refused.json()["detail"]] == ["steps.0"]

@@ -87,6 +87,8 @@ API_ROUTE = {
     "SendingState.test_connection": ("POST", SENDING + "/test"),
     "SendingState.register_webhook": ("POST", SENDING + "/webhook"),
     "SendingState.remove_key": ("DELETE", SENDING),
+    "BrandSettingsState.load_brand": ("GET", "/api/v1/settings/brand"),
+    "BrandSettingsState.save_brand": ("PUT", "/api/v1/settings/brand"),
     "RetentionSettingsState.load_retention": ("GET", SETTINGS),
     "RetentionSettingsState.save_retention": ("PUT", SETTINGS),  # {"retention_days": 30}
     "QuietHoursSettingsState.load_quiet_hours": ("GET", SETTINGS),
