@@ -2,7 +2,11 @@
 
 import copy
 
+import yaml
+
 from humanic_app.services.campaigns import library
+from humanic_app.services.campaigns.schema import document_as_dict, validate_document
+from tests.support.cli import run_cli
 
 BLOCKS = [
     {"type": "heading", "text": "Hi {{ name | default('there') }}", "level": 2, "align": "center"},
@@ -123,3 +127,17 @@ def test_a_block_campaign_passes_the_activation_checks_and_a_raw_html_block_that
     refused = authed.post(f"/api/v1/campaigns/{authed.post('/api/v1/campaigns', json=hiding).json()['id']}/activate")
     assert refused.status_code == 422
     assert [d["loc"][-1] for d in refused.json()["detail"]] == ["steps.0"]
+
+
+def test_a_block_campaign_file_imports_and_exports_unchanged(tmp_path):
+    env = {"HUMANIC_DATA_DIR": str(tmp_path / "data")}
+    assert run_cli("migrate", env=env).returncode == 0
+    source = tmp_path / "announcement.yaml"
+    source.write_text(library.dump(DOCUMENT))
+    done = run_cli("campaigns", "import", str(source), env=env)
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "all.yaml"
+    assert run_cli("campaigns", "export", str(out), env=env).returncode == 0
+    (exported,) = yaml.safe_load(out.read_text())
+    assert exported["steps"] == document_as_dict(validate_document(DOCUMENT))["steps"]
+    assert exported["steps"][0]["blocks"][2] == BLOCKS[2] and "html" not in exported["steps"][0]
