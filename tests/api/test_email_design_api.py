@@ -81,7 +81,13 @@ def test_campaign_preview_renders_blocks_with_the_checks(authed):
     preview = authed.post(f"/api/v1/campaigns/{campaign['id']}/preview", json={"step": 0}).json()
     assert preview["error"] == "" and "max-width:600px" in preview["html"]
     assert preview["text"].startswith("Plain Ada Lovelace\n\n--\n")
-    assert {c["check"]: c["ok"] for c in preview["checks"]} == {"size": True, "alt": True, "links": True, "width": True}
+    assert {c["check"]: c["ok"] for c in preview["checks"]} == {
+        "size": True,
+        "alt": True,
+        "links": True,
+        "width": True,
+        "contrast": True,
+    }
 
 
 def test_email_preview_of_an_unsaved_document_and_brand(authed):

@@ -282,3 +282,14 @@ def test_render_preview_takes_a_brand_being_edited():
     assert "background:#aa0000" in preview["html"]  # one without takes the brand's
     assert 'style="color:#aa0000;' in preview["html"]  # and so do the paragraph's links
     assert "Hi there</h1>" in preview["html"] and preview["missing"] == ["first_name", "plan"]
+
+
+def test_a_brand_with_low_contrast_is_flagged_by_the_preview():
+    pale = Brand(text_colour="#9a9a9a", primary_colour="#ffcc00")
+    found = render_preview(ws=_ws(), document=_document(EVERY_BLOCK), step=0, variables={}, brand=pale)["checks"]
+    (check,) = [c for c in found if c["check"] == "contrast"]
+    assert not check["ok"] and "text #9a9a9a on #ffffff is 2.8:1" in check["message"] and "#ffcc00" in check["message"]
+    html_only = _document(None) | {"steps": [{"subject": "x", "html": "<p>x</p>"}]}
+    assert "contrast" not in [
+        c["check"] for c in render_preview(ws=_ws(), document=html_only, step=0, variables={})["checks"]
+    ]

@@ -20,7 +20,7 @@ from humanic_app.services.campaigns.schema import (
     parse_duration,
     validate_document,
 )
-from humanic_app.services.design import checks
+from humanic_app.services.design import brand as brands, checks
 from humanic_app.services.design.brand import Brand
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.services.samples import posthog_event
@@ -117,11 +117,19 @@ def render_preview(
         "text": rendered.text,
         "missing": rendered.missing,
         "from_address": rendered.from_address,
-        "checks": checks.run(rendered.html),
+        "checks": checks.run(rendered.html) + _brand_checks(ws, node, brand),
         "sends": "",
         "event_id": None,
         "error": "",
     }
+
+
+def _brand_checks(ws: Workspace, step: Step, brand: Brand | None) -> list[dict[str, Any]]:
+    """A block email's colours are the brand's: their contrast is checked with it."""
+    if step.blocks is None:
+        return []
+    shown = brand or brands.of(ws)
+    return [checks.contrast(text=shown.text_colour, links=shown.primary_colour, background=shown.content_colour)]
 
 
 def when_it_sends(

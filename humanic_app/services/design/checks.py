@@ -68,6 +68,36 @@ def run(html: str) -> list[dict[str, Any]]:
     ]
 
 
+def luminance(colour: str) -> float:
+    """WCAG relative luminance of '#rgb' or '#rrggbb'."""
+    hexes = colour.lstrip("#")
+    if len(hexes) == 3:
+        hexes = "".join(c * 2 for c in hexes)
+    channels = [int(hexes[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(one: str, other: str) -> float:
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def contrast(*, text: str, links: str, background: str) -> dict[str, Any]:
+    """Text and links against the content's background: WCAG AA's 4.5:1, which also keeps them readable when
+    a mail client darkens the email itself."""
+    low = [
+        f"{what} {colour} on {background} is {ratio:.1f}:1"
+        for what, colour in (("text", text), ("links and buttons", links))
+        if (ratio := contrast_ratio(colour, background)) < 4.5
+    ]
+    return _check(
+        "contrast",
+        not low,
+        "Text and links have at least 4.5:1 contrast" if not low else "Low contrast (under 4.5:1): " + "; ".join(low),
+    )
+
+
 def _px(value: str) -> int:
     match = re.match(r"\s*(\d+)", value)
     return int(match.group(1)) if match else 0

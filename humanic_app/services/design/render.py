@@ -18,7 +18,7 @@ import mjml
 from pydantic import TypeAdapter
 
 from humanic_app.services import templates
-from humanic_app.services.design import markdown
+from humanic_app.services.design import checks, markdown
 from humanic_app.services.design.blocks import (
     MAX_WIDTH,
     Block,
@@ -138,14 +138,8 @@ def _dark_css() -> str:
 
 
 def _on(colour: str) -> str:
-    """Text colour on a background: white on dark colours, near-black on light ones (WCAG luminance)."""
-    hexes = colour.lstrip("#")
-    if len(hexes) == 3:
-        hexes = "".join(c * 2 for c in hexes)
-    channels = [int(hexes[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    return "#ffffff" if (1.05 / (luminance + 0.05)) >= 4.5 else "#111111"
+    """Text on a background colour: white on dark colours, near-black on light ones."""
+    return "#ffffff" if checks.contrast_ratio("#ffffff", colour) >= 4.5 else "#111111"
 
 
 def _header(layout: Layout) -> str:
