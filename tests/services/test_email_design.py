@@ -83,6 +83,15 @@ def test_every_block_kind_compiles_to_tables_with_inline_styles_in_a_600px_body(
     assert "<p class='raw'>Raw pro</p>" in body
     assert '<meta name="color-scheme" content="light dark"' in email.html
     assert "prefers-color-scheme: dark" in email.html
+    # in dark mode the page, the content, its text and links, and the footer each get a dark-mode colour
+    dark = email.html[
+        email.html.index("prefers-color-scheme: dark") : email.html.index(
+            "</style>", email.html.index("prefers-color-scheme")
+        )
+    ]
+    for target in ("body,", ".hm-content td", ".hm-text p", ".hm-text a", ".hm-footer div"):
+        assert target in dark, target
+    assert body.count('class="hm-content"') == 3 and 'class="hm-footer"' in body and body.count('class="hm-text"') == 4
     # styles sit on the elements: the content's own tags need no <style> block
     for tag in re.findall(r"<(?:h1|p|ul|td)\b[^>]*>", body):
         if "class='raw'" not in tag:

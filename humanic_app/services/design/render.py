@@ -37,6 +37,7 @@ from humanic_app.services.design.masking import Masker
 _BLOCKS = TypeAdapter(list[Block])
 _MUTED = "#57606a"  # footer text: 4.5:1 on the light backgrounds the brand defaults to
 _DARK_BACKGROUND, _DARK_CONTENT, _DARK_TEXT, _DARK_LINK = "#111317", "#1b1d22", "#e6e8eb", "#8ab4f8"
+_DARK_MUTED = "#a3abb5"  # the footer on the dark background, 4.5:1 and more
 _HEADING_SIZES = {1: 28, 2: 22, 3: 18}
 
 
@@ -128,11 +129,12 @@ def _dark_css() -> str:
     light design, whose colours read well when a client inverts them itself."""
     return (
         "@media (prefers-color-scheme: dark) {"
-        f" .hm-body, .hm-body > div {{ background-color: {_DARK_BACKGROUND} !important; }}"
+        f" body, .hm-body, .hm-body > div {{ background-color: {_DARK_BACKGROUND} !important; }}"
         f" .hm-content, .hm-content table, .hm-content td {{ background-color: {_DARK_CONTENT} !important; }}"
         " .hm-text div, .hm-text p, .hm-text li, .hm-text h1, .hm-text h2, .hm-text h3"
         f" {{ color: {_DARK_TEXT} !important; }}"
         f" .hm-text a {{ color: {_DARK_LINK} !important; }}"
+        f" .hm-footer div, .hm-footer a {{ color: {_DARK_MUTED} !important; }}"
         " }"
     )
 
@@ -231,7 +233,8 @@ def _footer(layout: Layout, masker: Masker) -> str:
     lines.append(f'<a href="{unsubscribe}" style="color:{_MUTED};text-decoration:underline;">Unsubscribe</a>')
     return (
         '<mj-section padding="16px 0 24px"><mj-column>'
-        f'<mj-text align="center" font-size="12px" line-height="1.6" color="{_MUTED}">{"<br />".join(lines)}</mj-text>'
+        f'<mj-text align="center" font-size="12px" line-height="1.6" color="{_MUTED}" css-class="hm-footer">'
+        f"{'<br />'.join(lines)}</mj-text>"
         "</mj-column></mj-section>"
     )
 
