@@ -54,7 +54,9 @@ def compose(
     if blocks is not None:
         shape = layout(ws, brand)
         design = render.compiled(blocks, shape)
-        rendered = templates.render(subject=subject, html=design.html, text=text or design.text, variables=variables)
+        # Never empty: an empty text part would be derived from the whole layout's HTML instead.
+        body_text = text or design.text or " "
+        rendered = templates.render(subject=subject, html=design.html, text=body_text, variables=variables)
         rendered.text += render.text_footer(shape, unsubscribe_url)
     else:
         rendered = templates.as_sent(

@@ -302,3 +302,8 @@ def test_a_brand_with_low_contrast_is_flagged_by_the_preview():
     assert "contrast" not in [
         c["check"] for c in render_preview(ws=_ws(), document=html_only, step=0, variables={})["checks"]
     ]
+
+
+def test_an_email_with_no_text_of_its_own_has_only_the_footer_as_text():
+    email = _compose([{"type": "spacer"}, {"type": "image", "url": "https://acme.io/a.png", "alt": "A"}])
+    assert email.text.strip() == f"--\n1 Main St, Springfield\nUnsubscribe: {UNSUBSCRIBE}"
