@@ -37,6 +37,9 @@ class Workspace(SQLModel, table=True):
     # Quiet hours for campaigns that inherit them: {"between": ["09:00", "19:00"], "days": ["mon", …]} in the
     # contact's timezone, or None (off). Checked against schema.QuietHours when saved.
     quiet_hours: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Settings → Brand (services/design/brand.py): logo, colours, font stack, footer text; None: the defaults.
+    # Read at send time, so a change reaches emails already scheduled.
+    brand: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # Raw payloads (and the mapped copy) of events, and Resend delivery events, older than this are pruned
     # by the background worker (services/retention.py); counters, contacts and campaign history stay
     retention_days: int = Field(default=90)

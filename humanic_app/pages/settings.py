@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from humanic_app.components.brand import brand_section
 from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, toast
 from humanic_app.components.posthog import posthog_section
 from humanic_app.components.quiet_hours import quiet_hours_section
@@ -406,6 +407,7 @@ def settings_page() -> rx.Component:
             section_id="workspace",
         ),
         _status_section(),
+        brand_section(),
         sending_section(),
         posthog_section(),
         quiet_hours_section(),

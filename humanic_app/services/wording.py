@@ -39,6 +39,7 @@ _STEP_FIELDS = {
     "until_end": "To",
     "until_days": "On days",
 }
+_BLOCK_FIELDS = {"url": "URL", "alt": "Alt text", "markdown": "Text", "colour": "Colour", "html": "HTML"}
 _CONDITION_FIELDS = {"property": "property", "person_property": "person property", "op": "operator", "value": "value"}
 
 
@@ -47,12 +48,23 @@ def campaign_field(loc: str) -> str:
     'trigger.where.1.op' → 'Condition 2 · operator' (the builder numbers from 1)."""
     parts = loc.split(".")
     if len(parts) >= 2 and parts[0] == "steps" and parts[1].isdigit():
+        if len(parts) > 3 and parts[2] == "blocks" and parts[3].isdigit():
+            return f"Step {int(parts[1]) + 1} · " + _block_field(parts[3:])
         field = _STEP_FIELDS.get(parts[2], parts[2]) if len(parts) > 2 else ""
         return f"Step {int(parts[1]) + 1}" + (f" · {field}" if field else "")
     if len(parts) >= 3 and parts[:2] == ["trigger", "where"] and parts[2].isdigit():
         field = _CONDITION_FIELDS.get(parts[3], parts[3]) if len(parts) > 3 else ""
         return f"Condition {int(parts[2]) + 1}" + (f" · {field}" if field else "")
     return _CAMPAIGN_FIELDS.get(loc, loc.replace("_", " ").replace(".", " · ").capitalize())
+
+
+def _block_field(parts: list[str]) -> str:
+    """'2.columns.1.0.label' → 'Block 3 · Column 2 · Block 1 · Label'."""
+    name = f"Block {int(parts[0]) + 1}"
+    if len(parts) > 3 and parts[1] == "columns" and parts[2].isdigit() and parts[3].isdigit():
+        return f"{name} · Column {int(parts[2]) + 1} · " + _block_field(parts[3:])
+    field = ".".join(parts[1:])
+    return name + (f" · {_BLOCK_FIELDS.get(field, field.replace('_', ' ').capitalize())}" if field else "")
 
 
 _MESSAGES = (
@@ -62,6 +74,7 @@ _MESSAGES = (
     ("Extra inputs are not permitted", "Not a field of a campaign."),
     ("Input should be a valid integer", "Use a whole number."),
     ("String should match pattern '^([01]\\d|2[0-3]):[0-5]\\d$'", "Use a time of day as HH:MM (00:00 to 23:59)."),
+    ("String should match pattern '^#(?:[0-9a-fA-F]{3}){1,2}$'", "Use a colour like #1a5fd0."),
 )
 
 

@@ -66,6 +66,8 @@ class NodeRow:
     subject: str = ""
     html: str = ""
     text: str = ""
+    # The email's blocks, carried through unchanged: this form edits raw HTML, and saving must not drop them
+    blocks: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     # wait
     duration: str = ""
     until: str = "none"  # none | time | between
@@ -156,6 +158,7 @@ def node_row(node: dict[str, Any], counts: dict[str, Any] | None = None) -> Node
             subject=node.get("subject", ""),
             html=node.get("html", ""),
             text=node.get("text") or "",
+            blocks=node.get("blocks") or [],
         )
     if kind == "wait":
         until = node.get("until") or {}
@@ -205,7 +208,9 @@ def node_dict(row: NodeRow) -> dict[str, Any]:
     name if it is required)."""
     out: dict[str, Any] = {"id": row.id} if row.id else {}
     if row.kind == "email":
-        out |= {"delay": row.delay.strip() or "0", "subject": row.subject, "html": row.html}
+        out |= {"delay": row.delay.strip() or "0", "subject": row.subject}
+        out |= {"blocks": row.blocks} if row.blocks else {}
+        out |= {"html": row.html} if row.html or not row.blocks else {}
         out |= {"text": row.text} if row.text.strip() else {}
     elif row.kind == "wait":
         out["type"] = "wait"

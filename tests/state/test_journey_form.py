@@ -68,3 +68,11 @@ def test_a_did_condition_keeps_its_property_filters_through_the_builder():
     back = _through_the_form(canonical)
     kept = next(step for step in back["steps"] if step.get("type") == "branch")
     assert kept["paths"][0]["when"][0]["where"] == [{"property": "shared", "op": "eq", "value": True}]
+
+
+def test_an_email_of_blocks_keeps_its_blocks_through_the_builder():
+    blocks = [{"type": "heading", "text": "Hi"}, {"type": "button", "label": "Go", "url": "https://acme.io"}]
+    document = {"name": "Blocks", "trigger": {"event": "signed_up"}, "steps": [{"subject": "Hi", "blocks": blocks}]}
+    canonical = document_as_dict(validate_document(document))
+    back = _through_the_form(canonical)["steps"][0]
+    assert back["blocks"] == canonical["steps"][0]["blocks"] and "html" not in back

@@ -8,6 +8,7 @@ from humanic_app.api.v1 import (
     api_keys,
     campaigns,
     contacts,
+    design,
     diagnostics,
     domains,
     events,
@@ -25,6 +26,7 @@ from humanic_app.api.v1 import (
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_principal)], responses=responses(401, 503))
 router.include_router(settings.router)
+router.include_router(design.router)
 router.include_router(sending.router)
 router.include_router(posthog.router)
 router.include_router(users.router)

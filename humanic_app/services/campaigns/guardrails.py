@@ -113,7 +113,13 @@ def _step_blockers(session: Session, ws: Workspace, campaign: Campaign, links_ba
     for index, step in doc.emails():
         try:
             email = composing.compose(
-                subject=step.subject, html=step.html, text=step.text, variables=variables, ws=ws, unsubscribe_url=url
+                subject=step.subject,
+                html=step.html,
+                blocks=step.block_data(),
+                text=step.text,
+                variables=variables,
+                ws=ws,
+                unsubscribe_url=url,
             )
         except Exception as exc:  # what the template raises is what every email of this step would hit
             problem = f"{node_label(doc, index)} cannot be rendered on {on}: {templates.describe_error(exc)}. "

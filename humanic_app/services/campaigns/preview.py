@@ -21,10 +21,12 @@ from humanic_app.services.campaigns.schema import (
     parse_duration,
     validate_document,
 )
+from humanic_app.services.design import brand as brands, checks
+from humanic_app.services.design.brand import Brand
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.services.samples import posthog_event
 
-_TEMPLATE_FIELD = re.compile(r"^steps\.\d+\.(subject|html|text)$")
+_TEMPLATE_FIELD = re.compile(r"^steps\.\d+\.(subject|html|text|blocks\.[\w.]+)$")
 # Each sent email gets its own signed link (services/unsubscribe.py); a preview has no message to sign for.
 PREVIEW_UNSUBSCRIBE_URL = "https://example.invalid/unsubscribe/preview"
 
@@ -72,27 +74,63 @@ def preview_step(*, session: Session, document: dict[str, Any], step_index: int,
         return _failed(f"{node_label(doc, index)} is not an email: only email steps have a preview.", event)
     variables = variables_for_event(session=session, event=event)
     ws = workspace.read_workspace(session=session)
+    rendered = render_preview(ws=ws, document=doc, step=index, variables=variables)
+    if rendered["error"]:
+        return _failed(rendered["error"], event)
+    return rendered | {
+        "sends": when_it_sends(session=session, document=doc, step=step, event=event, ws=ws),
+        "event_id": event.id if event else None,
+    }
+
+
+def render_preview(
+    *,
+    ws: Workspace,
+    document: CampaignDocument | dict[str, Any],
+    step: int,
+    variables: dict[str, Any],
+    brand: Brand | None = None,
+) -> dict[str, Any]:
+    """One email step as the dispatcher would send it (layout, footer and unsubscribe link included), with
+    the design checks, for any document, variables and brand (saved or being edited): what an editor shows
+    as the marketer types. A step that cannot render answers `error` in place of the email."""
+    doc = document if isinstance(document, CampaignDocument) else validate_document(document)
+    if not 0 <= step < len(doc.steps) or not isinstance(doc.steps[step], Step):
+        return _failed(f"Step {step + 1} is not an email: only email steps have a preview.", None)
+    node = doc.steps[step]
+    assert isinstance(node, Step)
     try:
         rendered = composing.compose(
-            subject=step.subject,
-            html=step.html,
-            text=step.text,
+            subject=node.subject,
+            html=node.html,
+            blocks=node.block_data(),
+            text=node.text,
             variables=variables,
             ws=ws,
             unsubscribe_url=PREVIEW_UNSUBSCRIBE_URL,  # as the dispatcher does: never the event's own
+            brand=brand,
         )
     except Exception as exc:  # whatever the template raises is what sending would hit: show it
-        return _failed(f"Step {index + 1} cannot be rendered: {templates.describe_error(exc)}.", event)
+        return _failed(f"Step {step + 1} cannot be rendered: {templates.describe_error(exc)}.", None)
     return {
-        "sends": when_it_sends(session=session, document=doc, step=step, event=event, ws=ws),
         "subject": rendered.subject,
         "html": rendered.html,
         "text": rendered.text,
         "missing": rendered.missing,
         "from_address": rendered.from_address,
-        "event_id": event.id if event else None,
+        "checks": checks.run(rendered.html) + _brand_checks(ws, node, brand),
+        "sends": "",
+        "event_id": None,
         "error": "",
     }
+
+
+def _brand_checks(ws: Workspace, step: Step, brand: Brand | None) -> list[dict[str, Any]]:
+    """A block email's colours are the brand's: their contrast is checked with it."""
+    if step.blocks is None:
+        return []
+    shown = brand or brands.of(ws)
+    return [checks.contrast(text=shown.text_colour, links=shown.primary_colour, background=shown.content_colour)]
 
 
 def when_it_sends(
@@ -138,6 +176,7 @@ def _failed(error: str, event: Event | None) -> dict[str, Any]:
         "sends": "",
         "from_address": "",
         "event_id": event.id if event else None,
+        "checks": [],
         "error": error,
     }
 
@@ -160,8 +199,10 @@ def queue_test_send(
         raise ValidationFailed(
             {"step": f"{node_label(doc, step_index)} is not an email: only email steps can be sent."}
         )
-    if error := templates.render_error(subject=step.subject, html=step.html, text=step.text, variables=variables):
-        raise ValidationFailed({"step": f"Step {step_index + 1} cannot be rendered: {error}. Nothing was sent."})
+    if error := render_preview(
+        ws=workspace.read_workspace(session=session), document=doc, step=step_index, variables=variables
+    )["error"]:
+        raise ValidationFailed({"step": f"{error.removesuffix('.')}. Nothing was sent."})
     return outbox.create_test_send(
         session=session,
         step=step.model_dump(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
@@ -23,6 +24,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from humanic_app.models import limits
 from humanic_app.services import templates
+from humanic_app.services.design import blocks as design_blocks
+from humanic_app.services.design.blocks import Block, Html
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.services.quiet_hours import SETTINGS as QUIET_SETTINGS, QuietHours
 from humanic_app.services.timewindow import WEEKDAYS, ClockTime
@@ -155,12 +158,31 @@ class Step(BaseModel):
     type: Literal["email"] | None = None
     delay: str | int = Field(default=0, json_schema_extra=DURATION_SCHEMA)
     subject: str = Field(min_length=1)
-    html: str = Field(min_length=1)
-    text: str | None = None
+    # The email: `blocks` (composed in the builder, rendered through the brand layout) or `html` (written by
+    # hand, sent as written with the footer: emails from before blocks keep rendering exactly as they did).
+    html: str | None = Field(default=None, min_length=1)
+    blocks: list[Block] | None = Field(default=None, min_length=1)
+    text: str | None = None  # the plain-text part; derived from the blocks or the HTML when absent
     next: NodeId | None = None  # jump there instead of to the step below
 
     _b_delay = field_validator("delay", mode="before")(lambda cls, v: _not_a_boolean(v))
     _v_delay = field_validator("delay")(lambda cls, v: _check_duration(v))
+
+    @model_validator(mode="after")
+    def _one_body(self):
+        if (self.html is None) == (self.blocks is None):
+            raise ValueError(
+                "an email has 'blocks' or 'html', not both" if self.html else "an email needs 'blocks' or 'html'"
+            )
+        return self
+
+    def as_blocks(self) -> list[Block]:
+        """The email as blocks, as the builder edits it: a hand-written `html` is one raw-HTML block."""
+        return list(self.blocks) if self.blocks is not None else [Html(type="html", html=self.html or "")]
+
+    def block_data(self) -> list[dict[str, Any]] | None:
+        """The blocks as stored (what the renderer compiles and caches by), or None for an `html` email."""
+        return None if self.blocks is None else [block.model_dump(mode="json") for block in self.blocks]
 
 
 class Until(BaseModel):
@@ -341,13 +363,17 @@ Node = Annotated[
         custom_error_message="a step's type is email (the default), wait, wait_for, branch or exit",
     ),
 ]
-_TAGS = {f"node-{kind}" for kind in NODE_KINDS} | {
-    "cond-property",
-    "cond-engagement",
-    "cond-did",
-    "quiet-window",
-    "quiet-setting",
-}
+_TAGS = (
+    {f"node-{kind}" for kind in NODE_KINDS}
+    | {
+        "cond-property",
+        "cond-engagement",
+        "cond-did",
+        "quiet-window",
+        "quiet-setting",
+    }
+    | design_blocks.TAGS
+)
 
 
 MAX_EMAILS_PER_MINUTE = 100_000
@@ -407,7 +433,7 @@ def validate_document(data: Any) -> CampaignDocument:
         raise ValidationFailed(graph_errors)
     template_errors: dict[str, str] = {}
     for index, step in document.emails():
-        for field, message in templates.syntax_errors(subject=step.subject, html=step.html, text=step.text).items():
+        for field, message in templates.syntax_errors(**_template_sources(step)).items():
             template_errors[f"steps.{index}.{field}"] = message
     if template_errors:
         raise ValidationFailed(template_errors)
@@ -419,18 +445,33 @@ def validate_document(data: Any) -> CampaignDocument:
 FIELD_LABELS = {"subject": "subject", "html": "HTML", "text": "text"}
 
 
+def _template_sources(step: Step) -> dict[str, str | None]:
+    """Every template of an email step by its field: each block's texts on their own ('blocks.2.label'), so
+    a block's template is complete in itself and an error points at the block."""
+    return {"subject": step.subject, "html": step.html, "text": step.text} | dict(
+        design_blocks.template_fields(step.blocks or [])
+    )
+
+
+def _field_label(field: str) -> str:
+    if field.startswith("blocks."):
+        parts = field.split(".")
+        return f"block {int(parts[1]) + 1} {parts[-1]}"
+    return FIELD_LABELS[field]
+
+
 def _unknown_names(document: CampaignDocument) -> dict[str, str]:
     """Unknown filters and tests, checked in the environment the dispatcher renders with: such a template
     would compile here and fail every email it renders. Steps are numbered from 1, as the builder shows."""
     errors: dict[str, str] = {}
     for index, step in document.emails():
-        for field in ("subject", "html", "text"):
-            source = getattr(step, field)
+        for field, source in _template_sources(step).items():
             if not source:
                 continue
-            for name in templates.unknown_names(source, html=field == "html")[:1]:
+            # Everything but the subject and the text part lands in the HTML, where inserted values are escaped.
+            for name in templates.unknown_names(source, html=field not in ("subject", "text"))[:1]:
                 errors[f"steps.{index}.{field}"] = (
-                    f"Unknown {name.kind} '{name.name}' in step {index + 1} {FIELD_LABELS[field]}, line {name.line}"
+                    f"Unknown {name.kind} '{name.name}' in step {index + 1} {_field_label(field)}, line {name.line}"
                     + (f" — did you mean '{name.suggestion}'?" if name.suggestion else ".")
                 )
     return errors
@@ -449,6 +490,8 @@ def length_errors(document: CampaignDocument) -> dict[str, str]:
         for field, limit in _STEP_LIMITS.items():
             if len(getattr(step, field) or "") > limit:
                 errors[f"steps.{index}.{field}"] = limits.too_long(limit)
+        if step.blocks is not None and len(json.dumps(step.block_data())) > limits.HTML:
+            errors[f"steps.{index}.blocks"] = limits.too_long(limits.HTML)
     return errors
 
 

@@ -273,7 +273,8 @@ def _render(
     unsubscribe_url, _, tags = _envelope(session, message, public_url)
     composed = composing.compose(
         subject=step["subject"],
-        html=step["html"],
+        html=step.get("html"),
+        blocks=step.get("blocks"),
         text=step.get("text"),
         variables=variables,
         ws=ws,
