@@ -589,6 +589,34 @@ def _rendered_email() -> rx.Component:
     )
 
 
+def _preview_checks() -> rx.Component:
+    """What predicts the email renders well in mail clients (size, alt text, absolute links, width, contrast)."""
+    return rx.cond(
+        S.preview_checks.length() > 0,
+        rx.el.ul(
+            rx.foreach(
+                S.preview_checks,
+                lambda c: rx.el.li(
+                    rx.hstack(
+                        rx.cond(
+                            c.ok,
+                            rx.icon("circle-check", size=14, color=rx.color("green", 11), aria_hidden="true"),
+                            rx.icon("triangle-alert", size=14, color=rx.color("amber", 11), aria_hidden="true"),
+                        ),
+                        rx.text(rx.cond(c.ok, "", "Check: "), c.message, size="1"),
+                        spacing="2",
+                        align="start",
+                    ),
+                    class_name=rx.cond(c.ok, "preview-check", "preview-check preview-check-failed"),
+                ),
+            ),
+            aria_label="Checks of the rendered email",
+            id="preview-checks",
+            style={"list_style": "none", "padding": "0", "margin": "0", "display": "grid", "gap": "4px"},
+        ),
+    )
+
+
 def _preview() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -599,7 +627,7 @@ def _preview() -> rx.Component:
                 size="1",
                 color=rx.color("gray", 11),
             ),
-            rx.hstack(
+            rx.flex(
                 rx.vstack(
                     rx.el.label(rx.text("Event", size="1", weight="medium"), html_for="preview-event"),
                     rx.select.root(
@@ -612,22 +640,26 @@ def _preview() -> rx.Component:
                         on_change=lambda v: S.set_preview("event", v),
                     ),
                     spacing="1",
-                    flex="1",
+                    flex="1 1 180px",
                     min_width="0",
                 ),
                 rx.vstack(
                     rx.el.label(rx.text("Step", size="1", weight="medium"), html_for="preview-step-choice"),
                     rx.select.root(
-                        rx.select.trigger(placeholder="Step", id="preview-step-choice"),
+                        rx.select.trigger(placeholder="Step", id="preview-step-choice", max_width="100%"),
                         rx.select.content(rx.foreach(S.email_choices, lambda c: rx.select.item(c.label, value=c.id))),
                         value=S.preview_step,
                         on_change=lambda v: S.set_preview("step", v),
                     ),
                     spacing="1",
+                    max_width="100%",
+                    min_width="0",
                 ),
-                spacing="2",
+                # wraps: a step's label holds its subject, too long to share a phone's width with the event
+                gap="2",
                 width="100%",
                 align="end",
+                wrap="wrap",
             ),
             rx.button("Render preview", size="1", variant="soft", on_click=S.render_preview, id="render-preview"),
             rx.cond(
@@ -637,6 +669,7 @@ def _preview() -> rx.Component:
                 ),
             ),
             _rendered_email(),
+            _preview_checks(),
             rx.cond(S.preview_sends != "", rx.text(S.preview_sends, size="2", id="preview-sends")),
             rx.foreach(
                 S.preview_missing,

@@ -6,6 +6,7 @@ import reflex as rx
 
 from humanic_app.components.feedback import field_error, field_invalid_props, live_summary
 from humanic_app.models import limits
+from humanic_app.pages.block_editor import compose_choice, email_blocks
 from humanic_app.services.campaigns.schema import OPERATORS
 from humanic_app.state.campaigns import CampaignsState as S
 
@@ -220,21 +221,26 @@ def _email_body(s, i) -> rx.Component:
             i,
             "subject",
         ),
-        _step_field(
-            lambda **p: rx.text_area(
-                value=s.html,
-                on_change=lambda v: S.set_step(i, "html", v),
-                placeholder="<p>Hi {{ name | default('there') }}</p>",
-                width="100%",
-                rows="5",
-                class_name="step-html",
-                style={"font_family": "monospace"},
-                max_length=limits.HTML,
-                aria_label="Step " + n + " HTML",
-                **p,
+        compose_choice(s, i),
+        rx.cond(
+            s.mode == "blocks",
+            email_blocks(s, i),
+            _step_field(
+                lambda **p: rx.text_area(
+                    value=s.html,
+                    on_change=lambda v: S.set_step(i, "html", v),
+                    placeholder="<p>Hi {{ name | default('there') }}</p>",
+                    width="100%",
+                    rows="5",
+                    class_name="step-html",
+                    style={"font_family": "monospace"},
+                    max_length=limits.HTML,
+                    aria_label="Step " + n + " HTML",
+                    **p,
+                ),
+                i,
+                "html",
             ),
-            i,
-            "html",
         ),
         _step_field(
             lambda **p: rx.text_area(

@@ -20,7 +20,7 @@ from humanic_app.services.errors import ServiceError, ValidationFailed
 from humanic_app.state import journey_counts, journey_form as form, quiet_hours
 from humanic_app.state.activation import ActivationState
 from humanic_app.state.auth import AuthState, field_messages, signed_in
-from humanic_app.state.journey_form import ConditionRow, NodeRow, PathCondition
+from humanic_app.state.journey_form import BlockRow, ConditionRow, NodeRow, PathCondition
 from humanic_app.state.topics import NO_TOPIC, topic_choices
 
 
@@ -91,6 +91,15 @@ class EffectRow:
 class PreviewEventRow:
     id: str
     label: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckRow:
+    """One design check of the previewed email (services/design/checks.py): passed or not, and what it found."""
+
+    check: str
+    ok: bool
+    message: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,6 +189,7 @@ class CampaignsState(AuthState):
     preview_html: str = ""
     preview_error: str = ""  # why the step cannot render, shown where the preview would be
     preview_missing: list[str] = []
+    preview_checks: list[CheckRow] = []
     dry_run_days: str = "30"
     dry_run_summary: str = ""
     dry_run_rows: list[DryRunRow] = []
@@ -245,6 +255,7 @@ class CampaignsState(AuthState):
         self.quiet_mode, self.quiet_from, self.quiet_to, self.quiet_days = quiet_hours.form_of(doc.get("quiet_hours"))
         self._load_nodes(doc, {})
         self.builder_errors, self.preview_subject, self.preview_html, self.preview_missing = {}, "", "", []
+        self.preview_checks = []
         self.preview_from, self.preview_sends, self.preview_step = "", "", self._first_email()
         self.edit_effects, self.edit_effects_summary, self.dry_run_paths = [], "", []
         self.counts_summary, self._counts_said_at = "", 0.0
@@ -498,13 +509,60 @@ class CampaignsState(AuthState):
     @signed_in
     def set_step(self, index: int, field: str, value: str):
         """A node's own field (subject, duration, event, a way out's target…)."""
-        if field == "kind" or field not in NodeRow.__dataclass_fields__ or field in ("where", "paths"):
+        if field == "kind" or field not in NodeRow.__dataclass_fields__ or field in ("where", "paths", "blocks"):
             return
         rows = list(self.nodes)
+        if field == "mode":
+            rows[index] = form.with_mode(rows[index], value)
+            self._set_nodes(rows)
+            self._follow_edit()
+            return
         change: dict[str, Any] = {field: form.BELOW if value == "_below" else value}
         rows[index] = dataclasses.replace(rows[index], **change)
         self._set_nodes(rows)
         self._follow_edit()
+
+    def _edit_blocks(self, index: int, change: Callable[[list[BlockRow]], list[BlockRow]]) -> None:
+        rows = list(self.nodes)
+        rows[index] = dataclasses.replace(rows[index], blocks=change(list(rows[index].blocks)))
+        self._set_nodes(rows)
+        self._follow_edit()
+
+    @rx.event
+    @signed_in
+    def add_block(self, index: int):
+        """A block of the kind chosen beside "Add block", at the end of the email."""
+        kind = self.nodes[index].adding
+        if kind in form.BLOCK_FIELDS:
+            self._edit_blocks(index, lambda blocks: [*blocks, form.new_block(kind)])
+
+    @rx.event
+    @signed_in
+    def remove_block(self, index: int, block: int):
+        self._edit_blocks(index, lambda blocks: [b for j, b in enumerate(blocks) if j != block])
+
+    @rx.event
+    @signed_in
+    def move_block(self, index: int, block: int, offset: int):
+        def move(blocks: list[BlockRow]) -> list[BlockRow]:
+            target = block + offset
+            if 0 <= target < len(blocks):
+                blocks[block], blocks[target] = blocks[target], blocks[block]
+            return blocks
+
+        self._edit_blocks(index, move)
+
+    @rx.event
+    @signed_in
+    def set_block(self, index: int, block: int, field: str, value: str):
+        if field in ("kind", "kept") or field not in BlockRow.__dataclass_fields__:
+            return
+
+        def change(blocks: list[BlockRow]) -> list[BlockRow]:
+            blocks[block] = dataclasses.replace(blocks[block], **{field: value})
+            return blocks
+
+        self._edit_blocks(index, change)
 
     @rx.event
     @signed_in
@@ -803,6 +861,7 @@ class CampaignsState(AuthState):
             result["error"],
         )
         self.preview_from, self.preview_sends = result["from_address"], result["sends"]
+        self.preview_checks = [CheckRow(check=c["check"], ok=c["ok"], message=c["message"]) for c in result["checks"]]
 
     def _show_preview(self) -> None:
         """The first step rendered as soon as a campaign opens, so the preview is never an empty box; a

@@ -56,6 +56,101 @@ class PathRow:
     took: str = ""  # live: how many contacts went this way
 
 
+# The fields the builder edits per block kind; a block's other fields (align, a two-column block's columns)
+# are kept as the document has them (`BlockRow.kept`), so saving never drops what the form does not show.
+BLOCK_FIELDS: dict[str, tuple[str, ...]] = {
+    "heading": ("text", "level"),
+    "paragraph": ("markdown",),
+    "button": ("label", "url", "colour"),
+    "image": ("url", "alt", "width", "link"),
+    "divider": (),
+    "spacer": ("height",),
+    "columns": (),
+    "html": ("html",),
+}
+_OPTIONAL = {"level", "colour", "width", "link", "height"}  # left out when empty: the schema's default applies
+_NUMBERS = {"level", "width", "height"}
+BLOCK_WORDS = {
+    "heading": "Heading",
+    "paragraph": "Paragraph",
+    "button": "Button",
+    "image": "Image",
+    "divider": "Divider",
+    "spacer": "Spacer",
+    "columns": "Two columns",
+    "html": "Raw HTML",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class BlockRow:
+    """One block of an email as the builder edits it: every field a string as typed."""
+
+    kind: str = "paragraph"
+    text: str = ""
+    level: str = "1"
+    markdown: str = ""
+    label: str = ""
+    url: str = ""
+    colour: str = ""
+    alt: str = ""
+    width: str = ""
+    link: str = ""
+    height: str = ""
+    html: str = ""
+    kept: str = ""  # the block's fields this form does not edit, as JSON
+
+
+def block_row(block: dict[str, Any]) -> BlockRow:
+    kind = str(block.get("type", ""))
+    edited = BLOCK_FIELDS.get(kind, ())
+    kept = {k: v for k, v in block.items() if k != "type" and k not in edited}
+    values = {field: _text(block.get(field)) for field in edited if block.get(field) is not None}
+    return BlockRow(kind=kind, kept=json.dumps(kept) if kept else "", **values)
+
+
+def _block_value(field: str, value: str) -> Any:
+    return int(value.strip()) if field in _NUMBERS and value.strip().isdigit() else value
+
+
+def block_dict(row: BlockRow) -> dict[str, Any]:
+    """The block the document holds: a required field left empty stays in, for the schema to name."""
+    out: dict[str, Any] = {"type": row.kind, **(json.loads(row.kept) if row.kept else {})}
+    for field in BLOCK_FIELDS.get(row.kind, ()):
+        value = getattr(row, field)
+        if value.strip() or field not in _OPTIONAL:
+            out[field] = _block_value(field, value)
+    return out
+
+
+def new_block(kind: str) -> BlockRow:
+    """A block as "Add block" makes it; a two-column block starts with a paragraph in each column."""
+    if kind == "columns":
+        columns = [[{"type": "paragraph", "markdown": "Left"}], [{"type": "paragraph", "markdown": "Right"}]]
+        return BlockRow(kind=kind, kept=json.dumps({"columns": columns}))
+    return BlockRow(kind=kind, level="2" if kind == "heading" else "1", height="24" if kind == "spacer" else "")
+
+
+def starting_blocks() -> list[BlockRow]:
+    """A new email's starting point: a greeting, a line to rewrite and a button."""
+    return [
+        BlockRow(kind="heading", text="Hi {{ name | default('there') }}"),
+        BlockRow(
+            kind="paragraph", markdown="Write your message here: **bold**, *italic*, [links](https://example.com)."
+        ),
+        BlockRow(kind="button", label="Get started", url="https://example.com"),
+    ]
+
+
+def with_mode(row: NodeRow, mode: str) -> NodeRow:
+    """An email switched between blocks and HTML. Its hand-written HTML becomes one raw-HTML block (as the
+    schema reads an `html` email); blocks switched away from stay in the form, so switching back keeps them."""
+    if mode == "blocks" and not row.blocks:
+        blocks = [BlockRow(kind="html", html=row.html)] if row.html.strip() else starting_blocks()
+        return dataclasses.replace(row, mode=mode, blocks=blocks)
+    return dataclasses.replace(row, mode="blocks" if mode == "blocks" else "html")
+
+
 @dataclasses.dataclass(frozen=True)
 class NodeRow:
     kind: str = "email"
@@ -66,8 +161,9 @@ class NodeRow:
     subject: str = ""
     html: str = ""
     text: str = ""
-    # The email's blocks, carried through unchanged: this form edits raw HTML, and saving must not drop them
-    blocks: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    mode: str = "html"  # "blocks": the email is composed of `blocks`; "html": written by hand in `html`
+    blocks: list[BlockRow] = dataclasses.field(default_factory=list)
+    adding: str = "paragraph"  # the kind the step's "Add block" adds
     # wait
     duration: str = ""
     until: str = "none"  # none | time | between
@@ -158,7 +254,8 @@ def node_row(node: dict[str, Any], counts: dict[str, Any] | None = None) -> Node
             subject=node.get("subject", ""),
             html=node.get("html", ""),
             text=node.get("text") or "",
-            blocks=node.get("blocks") or [],
+            mode="blocks" if node.get("blocks") else "html",
+            blocks=[block_row(b) for b in node.get("blocks") or [] if isinstance(b, dict)],
         )
     if kind == "wait":
         until = node.get("until") or {}
@@ -209,8 +306,10 @@ def node_dict(row: NodeRow) -> dict[str, Any]:
     out: dict[str, Any] = {"id": row.id} if row.id else {}
     if row.kind == "email":
         out |= {"delay": row.delay.strip() or "0", "subject": row.subject}
-        out |= {"blocks": row.blocks} if row.blocks else {}
-        out |= {"html": row.html} if row.html or not row.blocks else {}
+        if row.mode == "blocks":
+            out["blocks"] = [block_dict(b) for b in row.blocks]  # none: the schema says to add one
+        else:
+            out["html"] = row.html
         out |= {"text": row.text} if row.text.strip() else {}
     elif row.kind == "wait":
         out["type"] = "wait"

@@ -1,6 +1,8 @@
 """The builder's form of a journey is the document: every ready-made campaign goes into the form and back to the
 same canonical document (a linear one keeps its id-less steps; a journey's nodes all carry ids)."""
 
+import dataclasses
+
 import pytest
 
 from humanic_app.services.campaigns import library
@@ -76,3 +78,51 @@ def test_an_email_of_blocks_keeps_its_blocks_through_the_builder():
     canonical = document_as_dict(validate_document(document))
     back = _through_the_form(canonical)["steps"][0]
     assert back["blocks"] == canonical["steps"][0]["blocks"] and "html" not in back
+
+
+def test_every_block_kind_round_trips_through_the_form_fields():
+    blocks = [
+        {"type": "heading", "text": "Hi {{ name }}", "level": 2, "align": "center"},
+        {"type": "paragraph", "markdown": "**Bold** and [a link](https://acme.io)"},
+        {"type": "button", "label": "Go", "url": "https://acme.io", "colour": "#1a73e8"},
+        {"type": "image", "url": "https://acme.io/a.png", "alt": "A chart", "width": 300, "link": "https://acme.io"},
+        {"type": "divider"},
+        {"type": "spacer", "height": 40},
+        {"type": "columns", "columns": [[{"type": "paragraph", "markdown": "L"}], [{"type": "divider"}]]},
+        {"type": "html", "html": "<p>raw</p>"},
+    ]
+    document = {"name": "Blocks", "trigger": {"event": "signed_up"}, "steps": [{"subject": "Hi", "blocks": blocks}]}
+    canonical = document_as_dict(validate_document(document))
+    row = form.node_row(canonical["steps"][0])
+    assert row.mode == "blocks" and [b.kind for b in row.blocks] == [b["type"] for b in blocks]
+    assert row.blocks[3].width == "300" and row.blocks[0].level == "2"
+    assert _through_the_form(canonical)["steps"][0]["blocks"] == canonical["steps"][0]["blocks"]
+
+
+def test_a_block_field_typed_wrong_is_refused_at_that_field():
+    row = form.node_row({"subject": "Hi", "blocks": [{"type": "heading", "text": "Hi"}]})
+    image = dataclasses.replace(form.new_block("image"), url="/relative.png")
+    spacer = dataclasses.replace(form.new_block("spacer"), height="tall")
+    step = form.node_dict(dataclasses.replace(row, blocks=[*row.blocks, image, spacer]))
+    with pytest.raises(ValidationFailed) as refused:
+        validate_document({"name": "B", "trigger": {"event": "e"}, "steps": [step]})
+    assert set(refused.value.field_errors) == {
+        "steps.0.blocks.1.url",
+        "steps.0.blocks.1.alt",
+        "steps.0.blocks.2.height",
+    }
+
+
+def test_switching_an_html_email_to_blocks_keeps_its_html_as_a_block_and_back():
+    row = form.node_row({"subject": "Hi", "html": "<p>Hand-written</p>"})
+    assert row.mode == "html"
+    blocks = form.with_mode(row, "blocks")
+    assert form.node_dict(blocks)["blocks"] == [{"type": "html", "html": "<p>Hand-written</p>"}]
+    back = form.node_dict(form.with_mode(blocks, "html"))
+    assert back["html"] == "<p>Hand-written</p>" and "blocks" not in back
+
+
+def test_an_empty_email_switched_to_blocks_gets_a_starting_point_that_validates():
+    row = form.with_mode(form.node_row({"subject": "Hi"}), "blocks")
+    assert [b.kind for b in row.blocks] == ["heading", "paragraph", "button"]
+    validate_document({"name": "B", "trigger": {"event": "e"}, "steps": [form.node_dict(row)]})
