@@ -128,6 +128,7 @@ UI_ONLY = {
     **{
         f"CampaignsState.{name}": _EDITING
         for name in (
+            "add_block",
             "add_condition",
             "add_filter",
             "add_into_path",
@@ -140,9 +141,12 @@ UI_ONLY = {
             "set_filter",
             "set_path",
             "set_path_condition",
+            "move_block",
             "move_step",
+            "remove_block",
             "remove_condition",
             "remove_step",
+            "set_block",
             "set_condition",
             "set_step",
             "set_text",
