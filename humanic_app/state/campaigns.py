@@ -317,7 +317,7 @@ class CampaignsState(AuthState):
                 named = workspace.get_workspace(session=session).name
             document = library.templates(workspace_name=named)[slug]
         else:
-            document = {"name": "", "trigger": {"event": ""}, "steps": [{}]}
+            document = {"name": "", "trigger": {"event": ""}, "steps": [form.blank_email()]}
         self._load_document(document)
         self.editing_id, self.editing_status, self.builder_open = 0, "", True
         self.overlap_warning = self.message = ""

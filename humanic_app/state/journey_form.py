@@ -368,7 +368,12 @@ def new_node(kind: str, node_id: str) -> NodeRow:
         return node_row({"type": "branch", "id": node_id, "paths": [{"when": [{"property": "", "op": "eq"}]}]})
     if kind == "exit":
         return NodeRow(kind=kind, id=node_id)
-    return NodeRow(kind="email", id=node_id, delay="0")
+    return NodeRow(kind="email", id=node_id, delay="0", mode="blocks", blocks=starting_blocks())
+
+
+def blank_email() -> dict[str, Any]:
+    """A blank campaign's first email, as the document holds it: composed of the starting blocks."""
+    return {"blocks": [block_dict(b) for b in starting_blocks()]}
 
 
 def is_journey(rows: list[NodeRow]) -> bool:

@@ -9,7 +9,7 @@ anyway."""
 
 import base64
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 # Playwright actions (click, fill, goto) and `expect` assertions; tests/e2e/conftest.py sets both defaults.
 TIMEOUT_MS = 20_000
@@ -17,6 +17,12 @@ TIMEOUT_MS = 20_000
 FIRST_PAGE_TIMEOUT_MS = 30_000
 # The shared app's Resend webhook signing secret: journeys post Resend's delivery events signed with it.
 RESEND_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"humanic e2e: resend webhook key.").decode()
+
+
+def write_html(card: Locator, html: str) -> None:
+    """Writes an email step's HTML by hand: a new email starts as blocks, so its HTML choice comes first."""
+    card.get_by_role("radio", name="HTML").click()
+    card.locator("textarea.step-html, .step-html textarea").fill(html)
 
 
 def sign_in(page: Page, email: str, password: str) -> None:

@@ -31,9 +31,9 @@ def test_compose_an_email_of_blocks_on_a_phone(contexts, browser, app_url, owner
     step = page.locator(".step-card").first
     step.locator("input.step-subject, .step-subject input").fill("Welcome, {{ name | default('there') }}")
 
-    step.get_by_role("radio", name="Blocks").click()  # an empty email starts from a heading, a text and a button
+    expect(step.get_by_role("radio", name="Blocks")).to_be_checked()  # a new email starts as blocks:
     blocks = step.locator(".email-block")
-    expect(blocks).to_have_count(3)
+    expect(blocks).to_have_count(3)  # a heading, a text and a button, rewritten here
     page.fill("#step-0-block-0-text", "Hello {{ name | default('there') }}")
     page.fill("#step-0-block-1-markdown", "Thanks for joining **Northwind**.")
     page.fill("#step-0-block-2-label", "Open your dashboard")

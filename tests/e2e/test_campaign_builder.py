@@ -6,6 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from humanic_app.services.samples import posthog_event
+from tests.e2e.helpers import write_html
 from tests.support.webhooks import post_like_posthog
 
 
@@ -45,9 +46,10 @@ def test_build_preview_activate_drop_off_recovery(signed_in_page, app_url):
     step.locator("input.step-subject, .step-subject input").fill(
         "You left something in your cart, {{ name | default('there') }}"
     )
-    step.locator("textarea.step-html, .step-html textarea").fill(
+    write_html(
+        step,
         "<p>Your cart of {{ cart_value }} {{ currency }} is waiting: "
-        "<a href='{{ checkout_url }}'>finish checkout</a></p>"
+        "<a href='{{ checkout_url }}'>finish checkout</a></p>",
     )
 
     page.locator("#render-preview").click()
@@ -129,7 +131,7 @@ def test_preview_shows_a_render_error_where_the_email_would_be(signed_in_page):
     page.fill("#trigger-event", "user_signed_up")
     step = page.locator(".step-card").first
     step.locator("input.step-subject, .step-subject input").fill("Hello")
-    step.locator("textarea.step-html, .step-html textarea").fill("<p>{{ 1 / 0 }}</p>")
+    write_html(step, "<p>{{ 1 / 0 }}</p>")
     page.locator("#render-preview").click()
     expect(page.locator("#preview-error")).to_contain_text("division by zero (line 1)")
     expect(page.locator("#preview-html")).to_have_count(0)

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from humanic_app import routes
-from tests.e2e.helpers import FIRST_PAGE_TIMEOUT_MS, TIMEOUT_MS
+from tests.e2e.helpers import FIRST_PAGE_TIMEOUT_MS, TIMEOUT_MS, write_html
 from tests.e2e.test_every_page import LOOKS, check
 from tests.support.fake_resend import FakeResend
 from tests.support.look import WIDTHS
@@ -124,7 +124,7 @@ def test_connect_resend_verify_a_domain_and_send(browser, fresh, fake):
         page.fill("#campaign-name", "Connected")
         page.fill("#trigger-event", "connected_event")
         page.locator("input.step-subject, .step-subject input").fill("Hello from Resend")
-        page.locator("textarea.step-html, .step-html textarea").fill("<p>Hello</p>")
+        write_html(page.locator(".step-card").first, "<p>Hello</p>")
         page.fill("#test-to", "me@example.com")
         page.locator("#send-test").click()
         expect(page.locator("#test-send-result")).to_contain_text("Test email queued to me@example.com")

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from humanic_app import clock, routes
 from humanic_app.services.samples import posthog_event
+from tests.e2e.helpers import write_html
 from tests.e2e.test_every_page import LOOKS, check, contexts, open_page, signed_in  # noqa: F401 (fixture)
 from tests.support.look import GALLERY
 from tests.support.webhooks import post_like_posthog
@@ -48,7 +49,7 @@ def _post(hook: str, event: str, who: str, cart: str, ago: timedelta = timedelta
 
 def _fill_email(card, subject: str, html: str) -> None:
     card.locator("input.step-subject, .step-subject input").fill(subject)
-    card.locator("textarea.step-html, .step-html textarea").fill(html)
+    write_html(card, html)
 
 
 def _build(page: Page) -> None:

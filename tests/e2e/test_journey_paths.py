@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from humanic_app import routes
 from humanic_app.services.samples import posthog_event
+from tests.e2e.helpers import write_html
 from tests.e2e.test_every_page import contexts, open_page, signed_in  # noqa: F401 (fixture)
 from tests.support.waiting import wait_until
 from tests.support.webhooks import post_like_posthog
@@ -232,7 +233,7 @@ def test_a_step_with_an_error_is_outlined_named_and_tied_to_its_field(contexts, 
     page.fill("#trigger-event", f"jp_err_{MARK}")
     first = page.locator(".step-card").first
     first.locator("input.step-subject, .step-subject input").fill("Hi")
-    first.locator("textarea.step-html, .step-html textarea").fill("<p>Hi</p>")
+    write_html(first, "<p>Hi</p>")
 
     page.get_by_role("button", name="Add a step after step 1").click()
     page.get_by_role("menuitem", name="Wait", exact=True).click()

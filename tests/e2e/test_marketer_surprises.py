@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from humanic_app.models import limits
 from humanic_app.services.samples import posthog_event
-from tests.e2e.helpers import sign_out
+from tests.e2e.helpers import sign_out, write_html
 from tests.support.webhooks import post_like_posthog
 
 ONE_STEP = {
@@ -238,6 +238,7 @@ def test_errors_in_the_uis_words_at_the_field_all_at_once(signed_in_page, app_ur
 
     page.goto("/campaigns")
     page.get_by_role("button", name="Blank").click()
+    page.locator(".step-card").first.get_by_role("radio", name="HTML").click()
     page.locator("#save-campaign").click()
     errors = page.locator(".builder-error")
     expect(errors.filter(has_text="Name: Required.")).to_have_count(1)
@@ -265,7 +266,7 @@ def test_errors_in_the_uis_words_at_the_field_all_at_once(signed_in_page, app_ur
     page.fill("#campaign-name", "Words")
     page.fill("#trigger-event", "words_signed_up")
     page.locator("input.step-subject, .step-subject input").fill("Hi")
-    page.locator("textarea.step-html, .step-html textarea").fill("<p>Hi</p>")
+    write_html(page.locator(".step-card").first, "<p>Hi</p>")
     page.locator("#save-campaign").click()
     expect(page.locator("#campaign-message")).to_contain_text("Saved.")
     page.locator("#dry-run").click()
@@ -283,7 +284,7 @@ def _blank_campaign(page, name, trigger):
     page.fill("#campaign-name", name)
     page.fill("#trigger-event", trigger)
     page.locator("input.step-subject, .step-subject input").fill("Hello")
-    page.locator("textarea.step-html, .step-html textarea").fill("<p>Hello</p>")
+    write_html(page.locator(".step-card").first, "<p>Hello</p>")
 
 
 def test_send_test_answers_beside_its_field(signed_in_page):

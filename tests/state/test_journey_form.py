@@ -126,3 +126,11 @@ def test_an_empty_email_switched_to_blocks_gets_a_starting_point_that_validates(
     row = form.with_mode(form.node_row({"subject": "Hi"}), "blocks")
     assert [b.kind for b in row.blocks] == ["heading", "paragraph", "button"]
     validate_document({"name": "B", "trigger": {"event": "e"}, "steps": [form.node_dict(row)]})
+
+
+def test_a_new_email_starts_as_blocks_that_need_only_a_subject():
+    added = form.new_node("email", "")
+    blank = form.node_row(form.blank_email())
+    assert added.mode == blank.mode == "blocks" and added.blocks == blank.blocks == form.starting_blocks()
+    step = {**form.node_dict(added), "subject": "Hi"}
+    validate_document({"name": "B", "trigger": {"event": "e"}, "steps": [step]})
