@@ -246,7 +246,7 @@ def _email_body(s, i) -> rx.Component:
             lambda **p: rx.text_area(
                 value=s.text,
                 on_change=lambda v: S.set_step(i, "text", v),
-                placeholder="Plain-text part (optional; derived from the HTML when empty)",
+                placeholder="Plain-text part (optional; derived from the email when empty)",
                 width="100%",
                 rows="2",
                 max_length=limits.TEXT,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from humanic_app import routes
@@ -18,8 +19,9 @@ def _add_block(page: Page, step, kind: str) -> None:
     step.get_by_role("button", name="Add the block to step 1").click()
 
 
-def test_compose_an_email_of_blocks_on_a_phone(contexts, browser, app_url, owner):  # noqa: F811
-    page = signed_in(contexts, browser, app_url, owner, "light", "phone")
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_compose_an_email_of_blocks_on_a_phone(contexts, browser, app_url, owner, theme):  # noqa: F811
+    page = signed_in(contexts, browser, app_url, owner, theme, "phone")
     open_page(page, routes.CAMPAIGNS)
     if page.locator("#back-to-campaigns").count():
         page.locator("#back-to-campaigns").click()
@@ -74,4 +76,4 @@ def test_compose_an_email_of_blocks_on_a_phone(contexts, browser, app_url, owner
     expect(checks).to_contain_text("Every link is absolute")
     expect(checks.locator(".preview-check-failed")).to_have_count(0)
     step.scroll_into_view_if_needed()
-    check(page, "campaigns-block-editor-light-phone")
+    check(page, f"campaigns-block-editor-{theme}-phone")
