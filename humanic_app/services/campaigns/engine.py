@@ -740,6 +740,12 @@ def _waits(session: Session) -> tuple[dict[str, list[list[str]]], set[str]]:
     return match_lists, names
 
 
+def matched_event_names(session: Session) -> set[str]:
+    """The event names some journey waits for with `match`: such an event may resume any contact's journey,
+    not only its own contact's."""
+    return set(_waits(session)[0])
+
+
 def advance_due(session: Session, *, now: datetime, limit: int) -> tuple[int, bool]:
     """Moves on up to `limit` journeys whose wait timed out or whose branch came due by `now`, inside the
     caller's (processing's) transaction. Returns how many moved, and whether an email they wrote is due now."""
