@@ -2,15 +2,15 @@
 
 Works from the database only, so a restart resumes whatever was accepted but not processed.
 
-On SQLite the write lock lets one pass run at a time. On PostgreSQL passes run in parallel, one per
-partition of contacts (PARTITIONS, by contact id), so more workers process more: a partition pass takes the
-events whose distinct_id already belongs to a contact of its partition, and only while matching them
-changes nothing but that contact's properties. Changing who is who — creating or merging a contact,
-linking a distinct_id, person id or email — and `match` waits (which resume anyone's journey) and due
-timeouts take the serial turn: a pass over all partitions' events, as on SQLite, while no partition pass
-runs (`_take_processing_turn`). Partition passes stop at the first event that needs the serial turn, so
-every contact's events are processed in order: within a partition in event-time order per batch, and a
-contact's events are in one partition until a serial pass merges it.
+On SQLite the write lock lets one pass run at a time. On PostgreSQL passes run in parallel over
+partitions of contacts (PARTITIONS, by contact id), each partition held by one pass at a time, so more
+workers process more: a partition pass takes the events whose distinct_id already belongs to a contact of
+its partitions, and only while matching them changes nothing but that contact's properties. Changing who
+is who — creating or merging a contact, linking a distinct_id, person id or email — `match` waits (they
+resume anyone's journey) and due timeouts take the serial turn: a pass over all partitions' events, as on
+SQLite, while no partition pass runs (`_take_processing_turn`). A partition pass stops at the first event
+that needs the serial turn, so each contact's events are processed in order: a contact's events are in
+one partition (in event-time order per batch, as on SQLite) until a serial pass merges it into another.
 """
 
 from __future__ import annotations
@@ -260,6 +260,9 @@ def _process_one_by_one(session: Session, items: list[WorkItem], workspace_pause
 
 PARTITIONS = 8  # PostgreSQL: how many partition passes may run at once (one per worker at a time)
 PROCESSING_LOCK_KEY = 0x48554D41  # any constant; PostgreSQL advisory locks are named by numbers
+# A partition pass looks at the oldest ROUTE_WINDOW × limit pending events: enough that three or four
+# passes at once each fill a batch from partitions of their own, few enough that routing stays cheap.
+ROUTE_WINDOW = 4
 TURN_WAIT = "2s"  # how long a pass waits for its turn before giving up (the worker's loop comes back)
 # Serial passes hold the key exclusively, partition passes share it; partition p is (key, p) besides.
 _SERIAL_TURN = text("SELECT pg_advisory_xact_lock(:key)")
@@ -346,25 +349,34 @@ def _run_partition(session: Session, limit: int) -> ProcessingResult | None:
         return NOTHING  # a serial pass held the turn all along: it drains the backlog meanwhile
     if engine.anything_due(session, now=clock.now()):
         return None
-    routes = [tuple(row) for row in session.connection().execute(_ROUTES, {"window": PARTITIONS * limit})]
+    routes = [tuple(row) for row in session.connection().execute(_ROUTES, {"window": ROUTE_WINDOW * limit})]
     if not routes:
         return NOTHING
     ready = list(itertools.takewhile(lambda route: route[1] is not None, routes))
     if not ready:
         return None
-    for partition in _partitions_by_age(ready):
+    partitions, ids = _take_partitions(session, ready, limit)
+    return _process_partitions(session, partitions, ids) if partitions else NOTHING  # else: all held by others
+
+
+def _take_partitions(session: Session, ready: list[tuple[int, int]], limit: int) -> tuple[set[int], list[int]]:
+    """Locks free partitions, the one with the oldest ready event first, until their ready events make a
+    batch of `limit` (a short batch would leave the worker gathering before its next pass); returns them
+    and their events' ids, each partition's oldest first."""
+    taken: set[int] = set()
+    ids: list[int] = []
+    for partition in dict.fromkeys(contact_id % PARTITIONS for _, contact_id in ready):
+        if len(ids) >= limit:
+            break
         if session.connection().execute(_PARTITION_TURN, {"key": PROCESSING_LOCK_KEY, "partition": partition}).scalar():
-            ids = [event_id for event_id, contact_id in ready if contact_id % PARTITIONS == partition][:limit]
-            return _process_partition(session, partition, ids)
-    return NOTHING  # other workers hold every partition with work
+            taken.add(partition)
+            ids += [event_id for event_id, contact_id in ready if contact_id % PARTITIONS == partition][
+                : limit - len(ids)
+            ]
+    return taken, ids
 
 
-def _partitions_by_age(ready: list[tuple[int, int]]) -> list[int]:
-    """The partitions with events ready, the one with the oldest first."""
-    return list(dict.fromkeys(contact_id % PARTITIONS for _, contact_id in ready))
-
-
-def _process_partition(session: Session, partition: int, ids: list[int]) -> ProcessingResult | None:
+def _process_partitions(session: Session, partitions: set[int], ids: list[int]) -> ProcessingResult | None:
     items = sorted(
         (WorkItem(*row) for row in session.connection().execute(_PENDING_IN, {"ids": ids})),
         key=lambda i: (i.timestamp or i.received_at, i.id),
@@ -375,25 +387,26 @@ def _process_partition(session: Session, partition: int, ids: list[int]) -> Proc
     try:
         with session.begin_nested():
             batch = _prepare(session, items)
-            kept = _local_prefix(batch, partition, engine.matched_event_names(session))
+            kept = _local_prefix(batch, partitions, engine.matched_event_names(session))
             if not kept:
                 return None
             batch = _Batch(items[:kept], batch.sources, batch.identities[:kept], batch.book)
             due_now = _apply(session, batch, workspace_paused)
     except Exception:
-        logger.info("partition %d's batch of %d events goes to the serial pass", partition, len(items))
+        logger.info("a partition pass's batch of %d events goes to the serial pass", len(items))
         session.expire_all()
         return None
     return ProcessingResult(processed=kept, emails_due_now=due_now)
 
 
-def _local_prefix(batch: _Batch, partition: int, matched_names: set[str]) -> int:
+def _local_prefix(batch: _Batch, partitions: set[int], matched_names: set[str]) -> int:
     """How many of the batch's first events change nothing but their own contact's properties, that
-    contact being one of `partition`'s: the events after them wait for the serial pass, in order."""
+    contact being in one of `partitions` (the pass's): the events after them wait for the serial pass,
+    in order."""
     for index, (item, identity) in enumerate(zip(batch.items, batch.identities, strict=True)):
         contact = batch.book.changes_only_properties(identity)
         name = item.event.event_name if item.event else None
-        if contact is None or contact.id is None or contact.id % PARTITIONS != partition or name in matched_names:
+        if contact is None or contact.id is None or contact.id % PARTITIONS not in partitions or name in matched_names:
             return index
     return len(batch.items)
 

@@ -29,9 +29,9 @@ def _deliver(engine, source_id: int, *bodies: dict) -> None:
             )
 
 
-def _drain(engine) -> None:
+def _drain(engine, limit: int = 200) -> None:
     with Session(engine) as session:
-        while processing.run_pass(session=session).work:
+        while processing.run_pass(session=session, limit=limit).work:
             pass
 
 
@@ -84,7 +84,7 @@ def test_two_partitions_process_at_once_and_each_contact_in_order(engine, monkey
         return apply(session, batch, paused)
 
     monkeypatch.setattr(processing, "_apply", apply_when_both_are_in)
-    threads = [threading.Thread(target=_drain, args=(engine,)) for _ in range(2)]
+    threads = [threading.Thread(target=_drain, args=(engine, 8)) for _ in range(2)]  # 8: two partitions a pass
     for thread in threads:
         thread.start()
     for thread in threads:
