@@ -31,6 +31,7 @@ from sqlmodel import Session
 
 from humanic_app import clock, migrations
 from humanic_app.db import make_engine
+from humanic_app.models.rows import id_of
 from humanic_app.services import processing, sources
 from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
@@ -48,7 +49,7 @@ def _store(engine, source_id: int, bodies: list[dict]) -> None:
 
 def _seed(engine, contacts: int) -> int:
     with Session(engine) as session:
-        source_id = sources.create_source(session=session, name="bench").id
+        source_id = id_of(sources.create_source(session=session, name="bench"))
         session.commit()
     start = clock.now() - timedelta(days=1)
     _store(
