@@ -183,6 +183,21 @@ class ContactBook:
         unique = list({id(c): c for c in found if c is not None}.values())
         return sorted(unique, key=lambda c: (c.id is None, c.id or 0))
 
+    def changes_only_properties(self, identity: Identity) -> Contact | None:
+        """The one stored contact `identity` matches when matching it would change nothing but that contact's
+        properties: no contact created or merged, no identity linked, its email unchanged (any case). None
+        otherwise: the event changes who is who, which processing does one pass at a time."""
+        found = self.candidates(identity)
+        if len(found) != 1 or found[0].id is None:
+            return None
+        keys = [(IdentityKind.distinct_id, d) for d in identity.distinct_ids]
+        keys += [(IdentityKind.person_id, identity.person_id)] if identity.person_id else []
+        if any(key not in self._by_identity for key in keys):
+            return None
+        if identity.email and (found[0].email or "").lower() != identity.email.lower():
+            return None
+        return found[0]
+
     def _merge(self, survivor: Contact, other: Contact) -> None:
         self.flush()
         _merge_into(self._session, survivor, other)

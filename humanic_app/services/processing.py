@@ -1,22 +1,29 @@
 """Turn stored events into contacts (and, with campaigns, into enrolments), after the webhook answered.
 
-Works from the database only, so a restart resumes whatever was accepted but not processed. One pass
-runs at a time across all workers: on SQLite the write lock sees to that; on PostgreSQL a transaction
-advisory lock does (`_take_processing_turn`). Passes in parallel touch the same contacts and counters,
-and five of them on one machine spent their time waiting on each other's row locks while the backlog
-grew; one at a time keeps up at over 1,000 events/s.
+Works from the database only, so a restart resumes whatever was accepted but not processed.
+
+On SQLite the write lock lets one pass run at a time. On PostgreSQL passes run in parallel over
+partitions of contacts (PARTITIONS, by contact id), each partition held by one pass at a time, so more
+workers process more: a partition pass takes the events whose distinct_id already belongs to a contact of
+its partitions, and only while matching them changes nothing but that contact's properties. Changing who
+is who — creating or merging a contact, linking a distinct_id, person id or email — `match` waits (they
+resume anyone's journey) and due timeouts take the serial turn: a pass over all partitions' events, as on
+SQLite, while no partition pass runs (`_take_processing_turn`). A partition pass stops at the first event
+that needs the serial turn, so each contact's events are processed in order: a contact's events are in
+one partition (in event-time order per batch, as on SQLite) until a serial pass merges it into another.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 from collections import Counter
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
@@ -132,11 +139,29 @@ def _write_results(session: Session, items: list[WorkItem], contacts_created: in
         stats.bump(session, counts)
 
 
-def _process_batch(session: Session, items: list[WorkItem], workspace_paused: bool) -> bool:
-    """Fast path: one ContactBook for the whole batch. True when it scheduled an email due now."""
+@dataclasses.dataclass
+class _Batch:
+    """A claimed batch, mapped, with what it needs to know about contacts loaded (one ContactBook)."""
+
+    items: list[WorkItem]
+    sources: dict[int | None, Source | None]
+    identities: list[contacts.Identity]
+    book: contacts.ContactBook
+
+
+def _prepare(session: Session, items: list[WorkItem]) -> _Batch:
     sources = _sources_for(session, items)
     identities = [_map(item, sources.get(item.source_id)) for item in items]
-    book = contacts.ContactBook(session, identities)
+    return _Batch(items, sources, identities, contacts.ContactBook(session, identities))
+
+
+def _process_batch(session: Session, items: list[WorkItem], workspace_paused: bool) -> bool:
+    """Fast path: one ContactBook for the whole batch. True when it scheduled an email due now."""
+    return _apply(session, _prepare(session, items), workspace_paused)
+
+
+def _apply(session: Session, batch: _Batch, workspace_paused: bool) -> bool:
+    items, sources, identities, book = batch.items, batch.sources, batch.identities, batch.book
     matched = [book.match_or_create(identity) for identity in identities]
     book.flush()
     matched = [book.current(contact) if contact is not None else None for contact in matched]
@@ -233,16 +258,50 @@ def _process_one_by_one(session: Session, items: list[WorkItem], workspace_pause
     return due_now
 
 
-_PROCESSING_TURN = text("SELECT pg_try_advisory_xact_lock(:key)")
+PARTITIONS = 8  # PostgreSQL: how many partition passes may run at once (one per worker at a time)
 PROCESSING_LOCK_KEY = 0x48554D41  # any constant; PostgreSQL advisory locks are named by numbers
+# A partition pass looks at the oldest ROUTE_WINDOW × limit pending events: enough that three or four
+# passes at once each fill a batch from partitions of their own, few enough that routing stays cheap.
+ROUTE_WINDOW = 4
+TURN_WAIT = "2s"  # how long a pass waits for its turn before giving up (the worker's loop comes back)
+# Serial passes hold the key exclusively, partition passes share it; partition p is (key, p) besides.
+_SERIAL_TURN = text("SELECT pg_advisory_xact_lock(:key)")
+_SHARED_TURN = text("SELECT pg_advisory_xact_lock_shared(:key)")
+_PARTITION_TURN = text("SELECT pg_try_advisory_xact_lock(:key, :partition)")
+# The oldest pending events with the contact their distinct_id already belongs to (None: nobody's yet).
+_ROUTES = text(
+    "SELECT e.id, (SELECT ci.contact_id FROM contact_identity ci"
+    " WHERE ci.kind = 'distinct_id' AND ci.value = e.distinct_id) FROM event e"
+    " WHERE e.outcome = 'pending' ORDER BY e.id LIMIT :window"
+)
+_PENDING_IN = (
+    select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+    .where(Event.outcome == EventOutcome.pending, col(Event.id).in_(bindparam("ids", expanding=True)))
+    .order_by(col(Event.id))
+    .with_for_update(skip_locked=True)
+)
+
+
+def _wait_for_turn(session: Session, statement) -> bool:
+    """Takes a processing lock, waiting at most TURN_WAIT: False when it did not come (the caller's
+    transaction is then rolled back). Row locks the pass meets later wait as long as they need."""
+    connection = session.connection()
+    connection.execute(text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": TURN_WAIT})
+    try:
+        with session.begin_nested():
+            session.connection().execute(statement, {"key": PROCESSING_LOCK_KEY})
+    except OperationalError:
+        return False
+    connection.execute(text("SELECT set_config('lock_timeout', '0', true)"))
+    return True
 
 
 def _take_processing_turn(session: Session) -> bool:
-    """False when another worker's pass is running (PostgreSQL); it drains the backlog itself."""
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
+    """The serial turn: False when it did not come within TURN_WAIT (PostgreSQL; SQLite's write lock
+    serialises passes by itself)."""
+    if session.connection().dialect.name != "postgresql":
         return True
-    return bool(connection.execute(_PROCESSING_TURN, {"key": PROCESSING_LOCK_KEY}).scalar())
+    return _wait_for_turn(session, _SERIAL_TURN)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -259,21 +318,97 @@ class ProcessingResult:
         return self.processed + self.advanced
 
 
+NOTHING = ProcessingResult(processed=0, emails_due_now=False)
 ADVANCE_LIMIT = 500  # journeys moved on per pass; the loop comes straight back while there are more
 
 
 def run_pass(*, session: Session, limit: int = 200) -> ProcessingResult:
     """Processes up to `limit` pending events in event-time order, then moves on the journeys whose
-    timeout or branch came due, in one transaction (0 of each when another worker's pass holds the turn).
+    timeout or branch came due, in one transaction (0 of each when the turn did not come).
     Events go first: one stamped before a timeout and received before the pass ran still resumes its wait;
-    once the timeout path has run, a later event arrives late."""
-    if not _take_processing_turn(session):
+    once the timeout path has run, a later event arrives late.
+    PostgreSQL: a partition pass first, when one has work; the serial pass when the oldest work needs it."""
+    if session.connection().dialect.name == "postgresql":
+        result = _run_partition(session, limit)
         session.commit()
-        return ProcessingResult(processed=0, emails_due_now=False)
+        if result is not None:
+            return result
+    if not _take_processing_turn(session):
+        session.rollback()
+        return NOTHING
     result = _run_events(session, limit)
     advanced, due_now = _advance_journeys(session)
     session.commit()
     return ProcessingResult(result.processed, result.emails_due_now or due_now, advanced)
+
+
+def _run_partition(session: Session, limit: int) -> ProcessingResult | None:
+    """One partition's pass (PostgreSQL), while no serial pass runs; None when the oldest work needs the
+    serial turn: an event that changes who is who, a `match` wait's, a due timeout, or a failure."""
+    if not _wait_for_turn(session, _SHARED_TURN):
+        return NOTHING  # a serial pass held the turn all along: it drains the backlog meanwhile
+    if engine.anything_due(session, now=clock.now()):
+        return None
+    routes = [tuple(row) for row in session.connection().execute(_ROUTES, {"window": ROUTE_WINDOW * limit})]
+    if not routes:
+        return NOTHING
+    ready = list(itertools.takewhile(lambda route: route[1] is not None, routes))
+    if not ready:
+        return None
+    partitions, ids = _take_partitions(session, ready, limit)
+    return _process_partitions(session, partitions, ids) if partitions else NOTHING  # else: all held by others
+
+
+def _take_partitions(session: Session, ready: list[tuple[int, int]], limit: int) -> tuple[set[int], list[int]]:
+    """Locks free partitions, the one with the oldest ready event first, until their ready events make a
+    batch of `limit` (a short batch would leave the worker gathering before its next pass); returns them
+    and their events' ids, each partition's oldest first."""
+    taken: set[int] = set()
+    ids: list[int] = []
+    for partition in dict.fromkeys(contact_id % PARTITIONS for _, contact_id in ready):
+        if len(ids) >= limit:
+            break
+        if session.connection().execute(_PARTITION_TURN, {"key": PROCESSING_LOCK_KEY, "partition": partition}).scalar():
+            taken.add(partition)
+            ids += [event_id for event_id, contact_id in ready if contact_id % PARTITIONS == partition][
+                : limit - len(ids)
+            ]
+    return taken, ids
+
+
+def _process_partitions(session: Session, partitions: set[int], ids: list[int]) -> ProcessingResult | None:
+    items = sorted(
+        (WorkItem(*row) for row in session.connection().execute(_PENDING_IN, {"ids": ids})),
+        key=lambda i: (i.timestamp or i.received_at, i.id),
+    )
+    if not items:
+        return NOTHING  # another pass took them between our look and our claim
+    workspace_paused = workspace.get_workspace(session=session).status == WorkspaceStatus.paused
+    try:
+        with session.begin_nested():
+            batch = _prepare(session, items)
+            kept = _local_prefix(batch, partitions, engine.matched_event_names(session))
+            if not kept:
+                return None
+            batch = _Batch(items[:kept], batch.sources, batch.identities[:kept], batch.book)
+            due_now = _apply(session, batch, workspace_paused)
+    except Exception:
+        logger.info("a partition pass's batch of %d events goes to the serial pass", len(items))
+        session.expire_all()
+        return None
+    return ProcessingResult(processed=kept, emails_due_now=due_now)
+
+
+def _local_prefix(batch: _Batch, partitions: set[int], matched_names: set[str]) -> int:
+    """How many of the batch's first events change nothing but their own contact's properties, that
+    contact being in one of `partitions` (the pass's): the events after them wait for the serial pass,
+    in order."""
+    for index, (item, identity) in enumerate(zip(batch.items, batch.identities, strict=True)):
+        contact = batch.book.changes_only_properties(identity)
+        name = item.event.event_name if item.event else None
+        if contact is None or contact.id is None or contact.id % PARTITIONS not in partitions or name in matched_names:
+            return index
+    return len(batch.items)
 
 
 def _advance_journeys(session: Session) -> tuple[int, bool]:
@@ -294,7 +429,7 @@ def _advance_journeys(session: Session) -> tuple[int, bool]:
 def _run_events(session: Session, limit: int) -> ProcessingResult:
     items = _claim(session, limit)
     if not items:
-        return ProcessingResult(processed=0, emails_due_now=False)
+        return NOTHING
     workspace_paused = workspace.get_workspace(session=session).status == WorkspaceStatus.paused
     try:
         with session.begin_nested():

@@ -185,9 +185,10 @@ def test_two_writers_racing_on_the_same_uuid_store_one_event(engine):
     assert outcomes.count(EventOutcome.pending) == 1 and outcomes.count(EventOutcome.duplicate) == 3
 
 
-def test_one_processing_pass_at_a_time_across_workers(engine):
-    """PostgreSQL: a second worker's pass finds the turn taken and leaves the events to the first.
-    (SQLite: the second pass would wait for the write lock instead.)"""
+def test_no_pass_runs_beside_a_serial_pass(engine, monkeypatch):
+    """PostgreSQL: while one worker holds the serial turn, a second worker's pass waits TURN_WAIT for it, then
+    leaves the events to the first. (SQLite: the second pass would wait for the write lock instead.)"""
+    monkeypatch.setattr(processing, "TURN_WAIT", "200ms")
     with Session(engine, expire_on_commit=False) as session:
         source = sources.create_source(session=session, name="Production")
         session.commit()

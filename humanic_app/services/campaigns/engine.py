@@ -2,7 +2,7 @@
 then enrol the contact in every active campaign it triggers, walking each journey as far as it goes now
 and scheduling the emails on the way. `advance_due` moves on the journeys whose wait timed out or whose
 branch came due, in the same processing pass (processing.run_pass), so every move happens exactly once,
-under the processing turn.
+under the serial processing turn (no partition pass runs meanwhile).
 
 A `CampaignRun` covers one processing batch: it loads the enrolments the batch's contacts already have
 in one query, decides in memory, and writes new enrolments and messages in bulk at the end — inside
@@ -762,6 +762,12 @@ def _waits(session: Session) -> tuple[dict[str, list[list[str]]], set[str]]:
             if wait["match"] and wait["match"] not in match_lists.setdefault(wait["event"], []):
                 match_lists[wait["event"]].append(wait["match"])
     return match_lists, names
+
+
+def matched_event_names(session: Session) -> set[str]:
+    """The event names some journey waits for with `match`: such an event may resume any contact's journey,
+    not only its own contact's."""
+    return set(_waits(session)[0])
 
 
 def advance_due(session: Session, *, now: datetime, limit: int) -> tuple[int, bool]:

@@ -1,0 +1,150 @@
+"""PostgreSQL: processing passes run in parallel, one per partition of contacts, while each contact's events
+stay in order and whatever changes who is who waits for the serial pass."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session, col, select
+
+from humanic_app.models import Contact, Event, EventOutcome
+from humanic_app.services import processing, sources
+from humanic_app.services.intake import payloads, storing
+from humanic_app.services.samples import posthog_event
+
+T0 = datetime(2025, 4, 10, 14, 0, tzinfo=UTC)
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+def _deliver(engine, source_id: int, *bodies: dict) -> None:
+    with Session(engine) as session:
+        for body in bodies:
+            events = payloads.parse_body(json.dumps(body).encode(), None)
+            storing.store_deliveries(
+                session=session, deliveries=[storing.Delivery(source_id=source_id, headers={}, events=events)]
+            )
+
+
+def _drain(engine, limit: int = 200) -> None:
+    with Session(engine) as session:
+        while processing.run_pass(session=session, limit=limit).work:
+            pass
+
+
+def _known_contacts(engine, count: int) -> int:
+    """`count` contacts u0.. (ids 1..count, so every partition has some), created by a first event each."""
+    with Session(engine) as session:
+        source_id = sources.create_source(session=session, name="Prod").id
+        session.commit()
+    _deliver(
+        engine,
+        source_id,
+        *[
+            posthog_event(event="first", distinct_id=f"u{i}", email=f"u{i}@x.io", timestamp=T0 - timedelta(hours=1))
+            for i in range(count)
+        ],
+    )
+    _drain(engine)
+    return source_id
+
+
+def _events_of(engine) -> dict[int, list[Event]]:
+    by_contact: dict[int, list[Event]] = defaultdict(list)
+    with Session(engine) as session:
+        for event in session.exec(select(Event).order_by(col(Event.timestamp), col(Event.id))):
+            by_contact[event.contact_id or 0].append(event)
+    return by_contact
+
+
+def test_two_partitions_process_at_once_and_each_contact_in_order(engine, monkeypatch):
+    source_id = _known_contacts(engine, 16)
+    _deliver(
+        engine,
+        source_id,
+        *[
+            posthog_event(
+                event=f"step{n}", distinct_id=f"u{i}", email=f"u{i}@x.io", timestamp=T0 + timedelta(minutes=n)
+            )
+            for n in range(3)
+            for i in range(16)
+        ],
+    )
+    together = threading.Barrier(2, timeout=20)
+    met: list[int] = []
+    apply = processing._apply
+
+    def apply_when_both_are_in(session, batch, paused):
+        if not met:  # the first two passes meet here, inside their transactions, or the barrier breaks
+            together.wait()
+            met.append(len(batch.items))
+        return apply(session, batch, paused)
+
+    monkeypatch.setattr(processing, "_apply", apply_when_both_are_in)
+    threads = [threading.Thread(target=_drain, args=(engine, 8)) for _ in range(2)]  # 8: two partitions a pass
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert met, "two partition passes never ran at the same time"
+
+    by_contact = _events_of(engine)
+    assert set(by_contact) == set(range(1, 17))
+    for events in by_contact.values():
+        assert [e.outcome for e in events] == [EventOutcome.processed] * 4
+        assert [e.event_name for e in events] == ["first", "step0", "step1", "step2"]
+        # processed in that order: a later event's pass never committed before an earlier one's
+        processed_at = [e.processed_at for e in events]
+        assert processed_at == sorted(processed_at)
+
+
+def test_a_partition_pass_stops_at_an_event_that_links_identities(engine):
+    source_id = _known_contacts(engine, 2)
+    _deliver(
+        engine,
+        source_id,
+        posthog_event(event="before", distinct_id="u0", email="u0@x.io", timestamp=T0),
+        posthog_event(
+            event="$identify",
+            distinct_id="u0",
+            email="u0@x.io",
+            timestamp=T0 + timedelta(minutes=1),
+            properties={"$anon_distinct_id": "anon-7"},
+        ),
+        posthog_event(event="after", distinct_id="u0", email="u0@x.io", timestamp=T0 + timedelta(minutes=2)),
+    )
+    with Session(engine) as session:
+        assert processing.run_pass(session=session).processed == 1  # the partition pass: "before" only
+    with Session(engine) as session:
+        pending = session.exec(select(Event.event_name).where(Event.outcome == EventOutcome.pending)).all()
+    assert sorted(pending) == ["$identify", "after"]
+    _drain(engine)  # the serial pass links anon-7, then "after" follows it
+    [contact] = [events for events in _events_of(engine).values() if events[0].distinct_id == "u0"]
+    assert [e.event_name for e in contact] == ["first", "before", "$identify", "after"]
+    assert [e.processed_at for e in contact] == sorted(e.processed_at for e in contact)
+
+
+def test_merging_two_contacts_of_different_partitions_is_serial(engine):
+    source_id = _known_contacts(engine, 2)  # contacts 1 and 2: two partitions
+    _deliver(
+        engine,
+        source_id,
+        posthog_event(
+            event="$create_alias",
+            distinct_id="u0",
+            email="u0@x.io",
+            timestamp=T0,
+            properties={"alias": "u1"},
+        ),
+        posthog_event(event="after", distinct_id="u1", email="u0@x.io", timestamp=T0 + timedelta(minutes=1)),
+    )
+    _drain(engine)
+    with Session(engine) as session:
+        [contact] = session.exec(select(Contact)).all()
+        assert processing.pending_count(session=session) == 0
+    events = _events_of(engine)[contact.id]
+    assert [e.event_name for e in events][-2:] == ["$create_alias", "after"]
+    assert events[-1].processed_at >= events[-2].processed_at
