@@ -29,6 +29,13 @@ logger = logging.getLogger(__name__)
 
 NO_EMAIL_REASON = contacts.NO_EMAIL_REASON
 
+# Events backfilled from PostHog's query API (services/posthog_backfill.py) belong to no webhook source
+# (source_id NULL) and say so in this header; "quiet" ones update contacts and end enrolments at their
+# goals, as any event does, but enrol, resume and so send nothing.
+BACKFILL_HEADER = "x-humanic-backfill"
+QUIET, FIRING = "quiet", "fires"
+QUIET_REASON = "backfilled from PostHog without firing: updates contacts and goals, sends nothing"
+
 
 @dataclasses.dataclass
 class WorkItem:
@@ -154,6 +161,16 @@ def _source_gate(source: Source | None) -> tuple[bool, str]:
     return False, "source not activated yet: click Activate in Integrations → PostHog"
 
 
+def _quiet_backfills(session: Session, items: list[WorkItem]) -> set[int]:
+    """The items backfilled without firing; a query only when some item has no source (webhook events
+    always have one)."""
+    ids = [i.id for i in items if i.source_id is None]
+    if not ids:
+        return set()
+    rows = session.connection().execute(select(Event.id, Event.headers).where(col(Event.id).in_(ids)))
+    return {event_id for event_id, headers in rows if (headers or {}).get(BACKFILL_HEADER) == QUIET}
+
+
 def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, workspace_paused: bool) -> bool:
     """Campaigns see events in event-time order, after the batch's outcomes and contacts are written
     (occurrence counting reads them). True when they scheduled an email due now."""
@@ -167,10 +184,13 @@ def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, 
         earliest=min((i.timestamp for i in items if i.timestamp), default=None),
     )
     judged: list[tuple[WorkItem, engine.EventFacts]] = []
+    quiet = _quiet_backfills(session, items)
     for item in items:
         if item.event is None or item.outcome not in (EventOutcome.processed, EventOutcome.skipped):
             continue
-        source_active, source_reason = _source_gate(sources.get(item.source_id))
+        source_active, source_reason = (
+            (False, QUIET_REASON) if item.id in quiet else _source_gate(sources.get(item.source_id))
+        )
         facts = engine.EventFacts(
             event_id=item.id,
             name=item.event.event_name,
