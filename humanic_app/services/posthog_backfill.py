@@ -8,11 +8,11 @@ its Retry-After is at most MAX_RETRY_AFTER_S, up to RETRIES times; anything else
 4xx the user can act on, and nothing is stored. A call reads at most MAX_PAGES pages: when more remain,
 the summary says where to continue (`resume_since`).
 
-Stored through intake's own `store_deliveries`, as a webhook delivery without a source (backfilled
-events belong to no webhook source; the Event Log says "PostHog backfill"), then processed like any
-event. An event whose PostHog uuid any source already delivered is skipped (`duplicates`). Unless
-`fire_emails`, each event carries processing's QUIET marker: it updates contacts and ends enrolments at
-their goals but enrols, resumes and sends nothing. `dry_run` stores nothing and says what would be."""
+Stored through intake's own `store_deliveries`, as a delivery of no webhook source (`source_id` NULL;
+the stored headers carry processing's BACKFILL_HEADER), then processed like any event. An event whose
+PostHog uuid any source already delivered is skipped (`duplicates`). Unless `fire_emails`, each event
+carries processing's QUIET marker: it updates contacts and ends enrolments at their goals but enrols,
+resumes and sends nothing. `dry_run` stores nothing and says what would be."""
 
 from __future__ import annotations
 
@@ -44,7 +44,6 @@ RETRIES = 3
 TIMEOUT_S = 30.0  # PostHog stops a query after its own limit; this only bounds a hung connection
 MAX_NAMES = 50
 MAX_SPAN = timedelta(days=90)
-SOURCE_LABEL = "PostHog backfill"
 
 _COLUMNS = "uuid, event, distinct_id, timestamp, properties, person_id, person.properties"
 _WHERE = "event IN {events} AND timestamp >= toDateTime({since}) AND timestamp < toDateTime({until})"
