@@ -311,10 +311,44 @@ def _advance_journeys(session: Session) -> tuple[int, bool]:
         return 0, False
 
 
+_EARLIER = table_of(Event).alias("earlier")
+_LATER = table_of(Event).alias("later")
+_BACKFILL_REPEATS = (
+    select(_LATER.c.id, func.min(_EARLIER.c.id))
+    .join(_EARLIER, (_EARLIER.c.event_uuid == _LATER.c.event_uuid) & (_EARLIER.c.id < _LATER.c.id))
+    .where(
+        _LATER.c.id.in_(bindparam("ids", expanding=True)),
+        _LATER.c.source_id.is_(None) | _EARLIER.c.source_id.is_(None),
+        _EARLIER.c.outcome.not_in([EventOutcome.duplicate, EventOutcome.rejected]),
+    )
+    .group_by(_LATER.c.id)
+)
+
+
+def _drop_backfill_repeats(session: Session, items: list[WorkItem]) -> list[WorkItem]:
+    """Intake deduplicates per source; a PostHog event both backfilled and delivered by a webhook (either
+    first: the webhook's retry after a backfill, or a delivery racing one) is processed once, as the first
+    stored, and the later row is written as its duplicate. One indexed query per batch."""
+    repeats: dict[int, int] = dict(
+        session.connection().execute(_BACKFILL_REPEATS, {"ids": [i.id for i in items]}).all()
+    )
+    if not repeats:
+        return items
+    for item in items:
+        if item.id in repeats:
+            item.outcome = EventOutcome.duplicate
+            item.reason = f"duplicate of event #{repeats[item.id]} (the same PostHog event, backfilled or delivered)"
+    _update_events(session, [{"id": i.id, "outcome": i.outcome, "reason": i.reason} for i in items if i.id in repeats])
+    return [i for i in items if i.id not in repeats]
+
+
 def _run_events(session: Session, limit: int) -> ProcessingResult:
-    items = _claim(session, limit)
-    if not items:
+    claimed = _claim(session, limit)
+    if not claimed:
         return ProcessingResult(processed=0, emails_due_now=False)
+    items = _drop_backfill_repeats(session, claimed)
+    if not items:
+        return ProcessingResult(processed=len(claimed), emails_due_now=False)
     workspace_paused = workspace.get_workspace(session=session).status == WorkspaceStatus.paused
     try:
         with session.begin_nested():
@@ -322,9 +356,9 @@ def _run_events(session: Session, limit: int) -> ProcessingResult:
     except Exception:
         logger.info("batch of %d events fell back to one-by-one processing", len(items))
         session.expire_all()
-        items = _claim(session, limit)
+        items = _drop_backfill_repeats(session, _claim(session, limit))
         due_now = _process_one_by_one(session, items, workspace_paused)
-    return ProcessingResult(processed=len(items), emails_due_now=due_now)
+    return ProcessingResult(processed=len(claimed), emails_due_now=due_now)
 
 
 def process_pending(*, session: Session, limit: int = 200) -> int:

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import func, select
 
 from humanic_app import clock
-from humanic_app.models import Contact, Enrolment, EnrolmentStatus, Event, Message
+from humanic_app.models import Contact, Enrolment, EnrolmentStatus, Event, EventOutcome, Message
 from humanic_app.services import posthog_backfill as backfill, processing
 from humanic_app.services.errors import Conflict, ValidationFailed
 from humanic_app.services.posthog import connection
@@ -206,3 +206,42 @@ def test_nothing_configured_is_a_422_per_missing_field(session):
     with pytest.raises(ValidationFailed) as refused:
         _run(session)
     assert set(refused.value.field_errors) == {"host", "personal_api_key", "project_id"}
+
+
+def test_a_webhook_delivery_after_a_backfill_of_the_same_event_is_its_duplicate(session, world, posthog):
+    _signed_up(posthog, B, "u2", "bob@example.com", T0)
+    assert _run(session, fire_emails=True)["imported"] == 1
+    bob = session.exec(select(Contact).where(Contact.email == "bob@example.com")).one()
+    _webhook(world, B, "u2", "bob@example.com", T0)  # PostHog's destination retried it after the backfill
+    session.expire_all()
+    backfilled, delivered = session.exec(select(Event).where(Event.event_uuid == B).order_by(Event.id)).all()
+    assert delivered.source_id == world.source.id and delivered.outcome == EventOutcome.duplicate
+    assert f"#{backfilled.id}" in delivered.reason and delivered.decisions is None
+    assert _count(session, Enrolment, Enrolment.contact_id == bob.id) == 1
+    assert _count(session, Message, Message.contact_id == bob.id) == 4
+
+
+def test_a_backfill_racing_a_webhook_delivery_is_processed_once(session, world, posthog, monkeypatch):
+    """The webhook stored it after the backfill's check but before its rows: the backfilled row, later,
+    is the duplicate, and the webhook's (which fires) is the one processed."""
+    import json
+
+    from humanic_app.services.intake import payloads, storing
+
+    _signed_up(posthog, B, "u2", "bob@example.com", T0)
+    real_store = storing.store_deliveries
+    body = posthog_event(event="user_signed_up", distinct_id="u2", email="bob@example.com", timestamp=T0, event_uuid=B)
+    webhook = storing.Delivery(
+        source_id=world.source.id, headers={}, events=payloads.parse_body(json.dumps(body).encode(), None)
+    )
+
+    def webhook_first(*, session, deliveries):
+        real_store(session=session, deliveries=[webhook])
+        return real_store(session=session, deliveries=deliveries)
+
+    monkeypatch.setattr(storing, "store_deliveries", webhook_first)
+    _run(session)
+    delivered, backfilled = session.exec(select(Event).where(Event.event_uuid == B).order_by(Event.id)).all()
+    assert backfilled.source_id is None and backfilled.outcome == EventOutcome.duplicate
+    assert delivered.outcome == EventOutcome.processed
+    assert _count(session, Enrolment) == 1
