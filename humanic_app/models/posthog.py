@@ -26,6 +26,11 @@ class PosthogConnection(SQLModel, table=True):
     last_error: str = Field(default="", max_length=1000)
     last_error_at: datetime | None = None
     last_sent_at: datetime | None = None
+    # Backfill (services/posthog_backfill.py): a personal API key with query read scope, encrypted like
+    # the project key and never shown back, and the project whose events are queried
+    personal_api_key_cipher: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    personal_api_key_set_at: datetime | None = None
+    project_id: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
 
 
 class PosthogCapture(SQLModel, table=True):

@@ -36,6 +36,13 @@ logger = logging.getLogger(__name__)
 
 NO_EMAIL_REASON = contacts.NO_EMAIL_REASON
 
+# Events backfilled from PostHog's query API (services/posthog_backfill.py) belong to no webhook source
+# (source_id NULL) and say so in this header; "quiet" ones update contacts and end enrolments at their
+# goals, as any event does, but enrol, resume and so send nothing.
+BACKFILL_HEADER = "x-humanic-backfill"
+QUIET, FIRING = "quiet", "fires"
+QUIET_REASON = "backfilled from PostHog without firing: updates contacts and goals, sends nothing"
+
 
 @dataclasses.dataclass
 class WorkItem:
@@ -179,6 +186,16 @@ def _source_gate(source: Source | None) -> tuple[bool, str]:
     return False, "source not activated yet: click Activate in Integrations → PostHog"
 
 
+def _quiet_backfills(session: Session, items: list[WorkItem]) -> set[int]:
+    """The items backfilled without firing; a query only when some item has no source (webhook events
+    always have one)."""
+    ids = [i.id for i in items if i.source_id is None]
+    if not ids:
+        return set()
+    rows = session.connection().execute(select(Event.id, Event.headers).where(col(Event.id).in_(ids)))
+    return {event_id for event_id, headers in rows if (headers or {}).get(BACKFILL_HEADER) == QUIET}
+
+
 def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, workspace_paused: bool) -> bool:
     """Campaigns see events in event-time order, after the batch's outcomes and contacts are written
     (occurrence counting reads them). True when they scheduled an email due now."""
@@ -192,10 +209,13 @@ def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, 
         earliest=min((i.timestamp for i in items if i.timestamp), default=None),
     )
     judged: list[tuple[WorkItem, engine.EventFacts]] = []
+    quiet = _quiet_backfills(session, items)
     for item in items:
         if item.event is None or item.outcome not in (EventOutcome.processed, EventOutcome.skipped):
             continue
-        source_active, source_reason = _source_gate(sources.get(item.source_id))
+        source_active, source_reason = (
+            (False, QUIET_REASON) if item.id in quiet else _source_gate(sources.get(item.source_id))
+        )
         facts = engine.EventFacts(
             event_id=item.id,
             name=item.event.event_name,
@@ -377,26 +397,30 @@ def _take_partitions(session: Session, ready: list[tuple[int, int]], limit: int)
 
 
 def _process_partitions(session: Session, partitions: set[int], ids: list[int]) -> ProcessingResult | None:
-    items = sorted(
+    pending = sorted(
         (WorkItem(*row) for row in session.connection().execute(_PENDING_IN, {"ids": ids})),
         key=lambda i: (i.timestamp or i.received_at, i.id),
     )
-    if not items:
+    if not pending:
         return NOTHING  # another pass took them between our look and our claim
+    items = _drop_backfill_repeats(session, pending)
+    repeats = len(pending) - len(items)
+    if not items:
+        return ProcessingResult(processed=repeats, emails_due_now=False)
     workspace_paused = workspace.get_workspace(session=session).status == WorkspaceStatus.paused
     try:
         with session.begin_nested():
             batch = _prepare(session, items)
             kept = _local_prefix(batch, partitions, engine.matched_event_names(session))
             if not kept:
-                return None
+                return ProcessingResult(processed=repeats, emails_due_now=False) if repeats else None
             batch = _Batch(items[:kept], batch.sources, batch.identities[:kept], batch.book)
             due_now = _apply(session, batch, workspace_paused)
     except Exception:
         logger.info("a partition pass's batch of %d events goes to the serial pass", len(items))
         session.expire_all()
         return None
-    return ProcessingResult(processed=kept, emails_due_now=due_now)
+    return ProcessingResult(processed=repeats + kept, emails_due_now=due_now)
 
 
 def _local_prefix(batch: _Batch, partitions: set[int], matched_names: set[str]) -> int:
@@ -426,10 +450,44 @@ def _advance_journeys(session: Session) -> tuple[int, bool]:
         return 0, False
 
 
+_EARLIER = table_of(Event).alias("earlier")
+_LATER = table_of(Event).alias("later")
+_BACKFILL_REPEATS = (
+    select(_LATER.c.id, func.min(_EARLIER.c.id))
+    .join(_EARLIER, (_EARLIER.c.event_uuid == _LATER.c.event_uuid) & (_EARLIER.c.id < _LATER.c.id))
+    .where(
+        _LATER.c.id.in_(bindparam("ids", expanding=True)),
+        _LATER.c.source_id.is_(None) | _EARLIER.c.source_id.is_(None),
+        _EARLIER.c.outcome.not_in([EventOutcome.duplicate, EventOutcome.rejected]),
+    )
+    .group_by(_LATER.c.id)
+)
+
+
+def _drop_backfill_repeats(session: Session, items: list[WorkItem]) -> list[WorkItem]:
+    """Intake deduplicates per source; a PostHog event both backfilled and delivered by a webhook (either
+    first: the webhook's retry after a backfill, or a delivery racing one) is processed once, as the first
+    stored, and the later row is written as its duplicate. One indexed query per batch."""
+    repeats: dict[int, int] = dict(
+        session.connection().execute(_BACKFILL_REPEATS, {"ids": [i.id for i in items]}).all()
+    )
+    if not repeats:
+        return items
+    for item in items:
+        if item.id in repeats:
+            item.outcome = EventOutcome.duplicate
+            item.reason = f"duplicate of event #{repeats[item.id]} (the same PostHog event, backfilled or delivered)"
+    _update_events(session, [{"id": i.id, "outcome": i.outcome, "reason": i.reason} for i in items if i.id in repeats])
+    return [i for i in items if i.id not in repeats]
+
+
 def _run_events(session: Session, limit: int) -> ProcessingResult:
-    items = _claim(session, limit)
-    if not items:
+    claimed = _claim(session, limit)
+    if not claimed:
         return NOTHING
+    items = _drop_backfill_repeats(session, claimed)
+    if not items:
+        return ProcessingResult(processed=len(claimed), emails_due_now=False)
     workspace_paused = workspace.get_workspace(session=session).status == WorkspaceStatus.paused
     try:
         with session.begin_nested():
@@ -437,9 +495,9 @@ def _run_events(session: Session, limit: int) -> ProcessingResult:
     except Exception:
         logger.info("batch of %d events fell back to one-by-one processing", len(items))
         session.expire_all()
-        items = _claim(session, limit)
+        items = _drop_backfill_repeats(session, _claim(session, limit))
         due_now = _process_one_by_one(session, items, workspace_paused)
-    return ProcessingResult(processed=len(items), emails_due_now=due_now)
+    return ProcessingResult(processed=len(claimed), emails_due_now=due_now)
 
 
 def process_pending(*, session: Session, limit: int = 200) -> int:

@@ -6,20 +6,40 @@ Error answers as PostHog gives them: 400 for a body that is not JSON or an event
 `distinct_id`, 401 for an unknown project API key, 413 over the body limit, and injected 429 (with
 Retry-After) or 5xx (`inject`). Events are stored once per uuid, as PostHog deduplicates them
 (`events`); every request is kept (`requests`), so a test can see a batch was sent twice yet counted once.
-`persons` holds what `$set` set on each distinct_id. Later query, persons and cohorts endpoints belong here too."""
+`persons` holds what `$set` set on each distinct_id.
+
+The query API: POST /api/projects/{project_id}/query/ with `Authorization: Bearer <personal key>` and
+`{"query": {"kind": "HogQLQuery", "query": "SELECT … FROM events WHERE … LIMIT n", "values": {…}}}`,
+answered `{"columns", "results", "hasMore"}` over the project's events table (`add_event`). Only the
+backfill's query shape is understood: the `values` placeholders `events`, `since`, `until` and, for a
+later page, `after`/`after_uuid` (keyset on timestamp, then uuid as text). 401 for an unknown key, 403 for
+a key without the `query:read` scope (`scopes`), 404 for another project; `inject` answers 429 here too.
+Later persons and cohorts endpoints belong here too."""
 
 from __future__ import annotations
 
 import json
+import re
 import threading
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 
 
 class FakePosthog:
-    def __init__(self, api_key: str = "phc_testprojectkey123"):
+    def __init__(
+        self,
+        api_key: str = "phc_testprojectkey123",
+        personal_api_key: str = "phx_testpersonalkey123",
+        project_id: str = "4242",
+    ):
         self.api_key = api_key
+        self.personal_api_key = personal_api_key
+        self.project_id = project_id
+        self.scopes = {"query:read"}
+        self.table: list[dict] = []  # the project's events, as the query API reads them
+        self.queries: list[dict] = []  # every query request: its status and the values it carried
         self.events: dict[str, dict] = {}  # uuid → the event as first received
         self.requests: list[dict] = []  # every request: path, status, and the uuids it carried
         self.persons: dict[str, dict] = {}  # distinct_id → properties set on it
@@ -30,6 +50,64 @@ class FakePosthog:
 
     def inject(self, status: int, headers: dict | None = None, times: int = 1) -> None:
         self.fail_next.extend([(status, headers or {})] * times)
+
+    def add_event(
+        self, *, uuid: str, event: str, distinct_id: str, timestamp: str, properties: dict | None = None
+    ) -> None:
+        """An event PostHog ingested (timestamp as ISO text, with its offset); its person carries the email."""
+        props = properties or {}
+        with self.lock:
+            self.table.append(
+                {
+                    "uuid": uuid,
+                    "event": event,
+                    "distinct_id": distinct_id,
+                    "timestamp": timestamp,
+                    "properties": props,
+                    "person_properties": {"email": props["email"]} if "email" in props else {},
+                }
+            )
+
+    def _query(self, body: dict, path: str, authorization: str) -> tuple[int, dict, dict]:
+        project = re.fullmatch(r"/api/projects/([^/]+)/query/?", path)
+        if not authorization.startswith("Bearer ") or authorization[7:] != self.personal_api_key:
+            return 401, {"type": "authentication_error", "detail": "Invalid personal API key."}, {}
+        if "query:read" not in self.scopes:
+            return 403, {"type": "authentication_error", "detail": "API key missing required scope 'query:read'"}, {}
+        if project is None or project.group(1) != self.project_id:
+            return 404, {"type": "invalid_request", "detail": "Not found."}, {}
+        query: dict = body["query"] if isinstance(body.get("query"), dict) else {}
+        text, values = str(query.get("query") or ""), query.get("values") or {}
+        limit = re.search(r"LIMIT (\d+)\s*$", text)
+        if query.get("kind") != "HogQLQuery" or "FROM events" not in text or limit is None:
+            return 400, {"type": "validation_error", "detail": "Unsupported query"}, {}
+        rows = sorted(self._matching(values), key=lambda e: (_time(e["timestamp"]), e["uuid"]))
+        page = rows[: int(limit.group(1))]
+        columns = ["uuid", "event", "distinct_id", "timestamp", "properties", "person_id", "person_properties"]
+        results = [
+            [
+                e["uuid"],
+                e["event"],
+                e["distinct_id"],
+                e["timestamp"],
+                json.dumps(e["properties"]),
+                None,
+                json.dumps(e["person_properties"]),
+            ]
+            for e in page
+        ]
+        return 200, {"columns": columns, "results": results, "hasMore": len(rows) > len(page)}, {}
+
+    def _matching(self, values: dict) -> list[dict]:
+        since, until = _time(values["since"]), _time(values["until"])
+        after = (_time(values["after"]), values["after_uuid"]) if "after" in values else None
+        return [
+            e
+            for e in self.table
+            if e["event"] in values["events"]
+            and since <= _time(e["timestamp"]) < until
+            and (after is None or (_time(e["timestamp"]), e["uuid"]) > after)
+        ]
 
     def received(self, name: str | None = None) -> list[dict]:
         with self.lock:
@@ -103,6 +181,17 @@ class FakePosthog:
                     headers: dict = {}
                     if length > MAX_BODY_BYTES:
                         status, answer, headers = 413, {"detail": "Payload too large"}, {}
+                    elif path.startswith("/api/projects/"):
+                        if fake.fail_next:
+                            status, headers = fake.fail_next.pop(0)
+                            answer = {"detail": "injected"}
+                        elif not isinstance(body, dict):
+                            status, answer = 400, {"type": "validation_error", "detail": "Malformed request"}
+                        else:
+                            status, answer, headers = fake._query(body, path, self.headers.get("Authorization") or "")
+                        query = body.get("query") if isinstance(body, dict) else None
+                        values = query.get("values") if isinstance(query, dict) else None
+                        fake.queries.append({"status": status, "values": values})
                     elif path not in ("/batch/", "/batch", "/capture/", "/i/v0/e/"):
                         status, answer, headers = 404, {"detail": "Not found"}, {}
                     elif fake.fail_next:
@@ -116,3 +205,7 @@ class FakePosthog:
                 self._answer(status, answer, headers)
 
         return Handler
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

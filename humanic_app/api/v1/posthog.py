@@ -2,7 +2,7 @@
 is write-only: no answer carries it, only whether one is set and when."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
@@ -10,9 +10,11 @@ from pydantic import BaseModel, Field
 from humanic_app.api.deps import SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import NO_NUL, REQUEST_MODEL_CONFIG, omitted_or
+from humanic_app.services import posthog_backfill as backfill
 from humanic_app.services.posthog import capture, connection
 
 router = APIRouter(route_class=TransactionRoute, prefix="/settings/posthog", tags=["settings"])
+backfill_router = APIRouter(route_class=TransactionRoute, prefix="/posthog", tags=["posthog"])
 
 Kind = Literal[
     "email_sent",
@@ -44,6 +46,9 @@ class PosthogStatusOut(BaseModel):
     last_error: str
     last_error_at: datetime | None
     next_attempt_at: datetime | None  # while backing off after a failed call
+    personal_api_key_set: bool  # backfill's personal API key (never shown back)
+    personal_api_key_set_at: datetime | None
+    project_id: str
 
 
 class PosthogIn(BaseModel):
@@ -61,6 +66,12 @@ class PosthogIn(BaseModel):
         description="The project API key (phc_…); omitted or blank keeps the stored one.",
     )
     kinds: list[str] = omitted_or(max_length=len(capture.KINDS), description="The kinds to write back.")
+    personal_api_key: str = omitted_or(
+        pattern=NO_NUL,
+        max_length=300,
+        description="Backfill's personal API key (phx_…, Query Read scope); omitted or blank keeps the stored one.",
+    )
+    project_id: str = omitted_or(pattern=NO_NUL, max_length=32, description="The PostHog project id backfill queries.")
 
 
 def _status(session) -> PosthogStatusOut:
@@ -81,7 +92,14 @@ def read_posthog(session: SessionDep) -> PosthogStatusOut:
 )
 def put_posthog(body: PosthogIn, session: SessionDep) -> PosthogStatusOut:
     given = body.model_dump(exclude_unset=True)
-    connection.save(session=session, host=given.get("host"), api_key=given.get("api_key"), kinds=given.get("kinds"))
+    connection.save(
+        session=session,
+        host=given.get("host"),
+        api_key=given.get("api_key"),
+        kinds=given.get("kinds"),
+        personal_api_key=given.get("personal_api_key"),
+        project_id=given.get("project_id"),
+    )
     return _status(session)
 
 
@@ -92,3 +110,55 @@ def put_posthog(body: PosthogIn, session: SessionDep) -> PosthogStatusOut:
 )
 def delete_posthog(session: SessionDep) -> None:
     connection.remove(session=session)
+
+
+class BackfillIn(BaseModel):
+    model_config = REQUEST_MODEL_CONFIG
+
+    events: list[Annotated[str, Field(pattern=NO_NUL, max_length=200)]] = Field(
+        min_length=1, max_length=backfill.MAX_NAMES, description="The event names to import."
+    )
+    since: datetime
+    until: datetime
+    fire_emails: bool = Field(default=False, description="Let the imported events enrol and send (off: they do not).")
+    dry_run: bool = Field(default=True, description="Only say what would be imported and triggered.")
+
+
+class BackfillEventCount(BaseModel):
+    new: int
+    duplicates: int
+
+
+class BackfillCampaign(BaseModel):
+    campaign_id: int
+    campaign: str
+    trigger: str
+    events: int  # new events of its trigger's name
+
+
+class BackfillOut(BaseModel):
+    dry_run: bool
+    fire_emails: bool
+    fetched: int  # rows PostHog returned
+    imported: int  # stored now (0 in a dry run)
+    to_import: int  # not received before
+    duplicates: int  # already received (any source, same PostHog uuid): skipped
+    by_event: dict[str, BackfillEventCount]
+    campaigns: list[BackfillCampaign]  # the active campaigns these events trigger
+    emails: str
+    complete: bool  # False: more remain; run again from `resume_since`
+    resume_since: str | None
+    queries: int
+
+
+@backfill_router.post(
+    "/backfill",
+    response_model=BackfillOut,
+    summary="Import missed events from PostHog's query API (dry run by default; fires no email unless asked)",
+    responses=responses(400, 409, 422),
+)
+def post_backfill(body: BackfillIn, session: SessionDep) -> BackfillOut:
+    asked = backfill.Asked(
+        events=body.events, since=body.since, until=body.until, fire_emails=body.fire_emails, dry_run=body.dry_run
+    )
+    return BackfillOut.model_validate(backfill.run(session=session, asked=asked))

@@ -22,6 +22,8 @@ from humanic_app.settings import Settings, get_settings
 
 CLOUD_HOSTS = {"us": "https://us.i.posthog.com", "eu": "https://eu.i.posthog.com"}
 _KEY_RE = re.compile(r"^phc_[A-Za-z0-9_-]{10,200}$")
+_PERSONAL_KEY_RE = re.compile(r"^phx_[A-Za-z0-9_-]{10,200}$")
+_PROJECT_ID_RE = re.compile(r"^[0-9]{1,20}$")
 # PostHog's app hosts, which do not take events: the ingestion host has an `.i.` in it
 _APP_HOSTS = {"us.posthog.com": "us", "app.posthog.com": "us", "eu.posthog.com": "eu"}
 
@@ -41,6 +43,9 @@ class Status:
     last_error: str
     last_error_at: datetime | None
     next_attempt_at: datetime | None  # while backing off after a failure
+    personal_api_key_set: bool  # backfill's key (query read scope); never shown back
+    personal_api_key_set_at: datetime | None
+    project_id: str
 
 
 def row(*, session: Session) -> PosthogConnection | None:
@@ -52,6 +57,22 @@ def api_key(found: PosthogConnection, settings: Settings | None = None) -> str |
     if not found.api_key_cipher:
         return None
     return secret_key.decrypt(found.api_key_cipher, settings or get_settings())
+
+
+def personal_api_key(found: PosthogConnection, settings: Settings | None = None) -> str | None:
+    """Backfill's key, decrypted; None when unset or no longer readable."""
+    if not found.personal_api_key_cipher:
+        return None
+    return secret_key.decrypt(found.personal_api_key_cipher, settings or get_settings())
+
+
+def app_host(host: str) -> str:
+    """Where PostHog's query API answers: the cloud's app host (us.posthog.com), not its ingestion host
+    (us.i.posthog.com); a self-hosted instance serves both on one address."""
+    for region, url in CLOUD_HOSTS.items():
+        if url == host:
+            return f"https://{region}.posthog.com"
+    return host
 
 
 def backlog(*, session: Session) -> tuple[int, datetime | None]:
@@ -71,6 +92,9 @@ def status(*, session: Session, settings: Settings | None = None) -> Status:
         notes.append(_storage_problem())
     elif found is not None and found.api_key_cipher and not key_ok:
         notes.append("The stored project API key cannot be read (HUMANIC_SECRET_KEY changed): paste it again.")
+    personal_ok = found is not None and personal_api_key(found, settings) is not None
+    if found is not None and found.personal_api_key_cipher and not personal_ok:
+        notes.append("The stored personal API key cannot be read (HUMANIC_SECRET_KEY changed): paste it again.")
     host = found.host if found else ""
     return Status(
         enabled=bool(host and key_ok),
@@ -86,6 +110,9 @@ def status(*, session: Session, settings: Settings | None = None) -> Status:
         last_error=found.last_error if found else "",
         last_error_at=found.last_error_at if found else None,
         next_attempt_at=found.next_attempt_at if found else None,
+        personal_api_key_set=personal_ok,
+        personal_api_key_set_at=found.personal_api_key_set_at if found else None,
+        project_id=found.project_id if found else "",
     )
 
 
@@ -142,6 +169,34 @@ def validate_api_key(key: str) -> str:
     return text
 
 
+def validate_personal_api_key(key: str) -> str:
+    text = (key or "").strip()
+    if text.startswith("phc_"):
+        raise ValidationFailed(
+            {
+                "personal_api_key": "That is the project API key (phc_…): paste a personal API key (phx_…, PostHog "
+                "→ Settings → Personal API keys) with the Query Read scope."
+            }
+        )
+    if not _PERSONAL_KEY_RE.match(text):
+        raise ValidationFailed(
+            {
+                "personal_api_key": "Paste a personal API key: it starts with phx_ (PostHog → Settings → Personal "
+                "API keys)."
+            }
+        )
+    return text
+
+
+def validate_project_id(project_id: str) -> str:
+    text = (project_id or "").strip()
+    if not _PROJECT_ID_RE.match(text):
+        raise ValidationFailed(
+            {"project_id": "The project id is a number (PostHog → Project settings → Project ID), like 12345."}
+        )
+    return text
+
+
 def validate_kinds(kinds: Any) -> list[str]:
     if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
         raise ValidationFailed({"kinds": "A list of kinds: " + ", ".join(KINDS) + "."})
@@ -157,6 +212,8 @@ def save(
     host: str | None = None,
     api_key: str | None = None,
     kinds: list[str] | None = None,
+    personal_api_key: str | None = None,
+    project_id: str | None = None,
     settings: Settings | None = None,
 ) -> PosthogConnection:
     """Changes what is given; an omitted or blank key keeps the stored one. Every refusal at once, per field.
@@ -165,8 +222,13 @@ def save(
     found = row(session=session)
     errors: dict[str, str] = {}
     checked: dict[str, Any] = {}
-    for field, value, check in (("host", host, validate_host), ("api_key", api_key, validate_api_key)):
-        if value is not None and (field == "host" or value.strip()):
+    for field, value, check in (
+        ("host", host, validate_host),
+        ("api_key", api_key, validate_api_key),
+        ("personal_api_key", personal_api_key, validate_personal_api_key),
+        ("project_id", project_id, validate_project_id),
+    ):
+        if value is not None and (field in ("host", "project_id") or value.strip()):
             try:
                 checked[field] = check(value)
             except ValidationFailed as exc:
@@ -176,8 +238,9 @@ def save(
             checked["kinds"] = validate_kinds(kinds)
         except ValidationFailed as exc:
             errors.update(exc.field_errors)
-    if "api_key" in checked and not secret_key.secrets_storable(settings=settings):
-        errors["api_key"] = _storage_problem()
+    for secret in ("api_key", "personal_api_key"):
+        if secret in checked and not secret_key.secrets_storable(settings=settings):
+            errors[secret] = _storage_problem()
     if "host" not in checked and not (found and found.host):
         errors.setdefault("host", "Choose where your PostHog is.")
     if "api_key" not in checked and not (found and found.api_key_cipher):
@@ -192,6 +255,11 @@ def save(
         found.api_key_set_at = clock.now()
     if "kinds" in checked:
         found.kinds = checked["kinds"]
+    if "personal_api_key" in checked:
+        found.personal_api_key_cipher = secret_key.encrypt(checked["personal_api_key"], settings)
+        found.personal_api_key_set_at = clock.now()
+    if "project_id" in checked:
+        found.project_id = checked["project_id"]
     if "host" in checked or "api_key" in checked:
         found.failures, found.next_attempt_at = 0, None
     session.add(found)
