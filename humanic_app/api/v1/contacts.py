@@ -56,7 +56,7 @@ def get_preferences(contact_id: RowId, session: SessionDep) -> dict[str, Any]:
 @router.put(
     "/{contact_id}/preferences",
     summary="Change the contact's choices, as its preference page does (honoured at the next send)",
-    responses=responses(404, 422),
+    responses=responses(400, 404, 422),
 )
 def put_preferences(contact_id: RowId, body: PreferencesIn, session: SessionDep) -> dict[str, Any]:
     contact = contacts.get_contact(session=session, contact_id=contact_id)

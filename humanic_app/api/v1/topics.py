@@ -28,12 +28,12 @@ def list_topics(session: SessionDep) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Add a topic", responses=responses(422))
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Add a topic", responses=responses(400, 422))
 def add_topic(body: TopicIn, session: SessionDep) -> dict[str, Any]:
     return topics.topic_as_dict(topics.create_topic(session=session, name=body.name))
 
 
-@router.patch("/{topic_id}", summary="Rename a topic (its key stays)", responses=responses(404, 422))
+@router.patch("/{topic_id}", summary="Rename a topic (its key stays)", responses=responses(400, 404, 422))
 def rename_topic(topic_id: RowId, body: TopicIn, session: SessionDep) -> dict[str, Any]:
     return topics.topic_as_dict(topics.rename_topic(session=session, topic_id=topic_id, name=body.name))
 
