@@ -24,14 +24,13 @@ from sqlmodel import Session, col, select
 
 from humanic_app import background, migrations, workers
 from humanic_app.db import make_engine
-from humanic_app.models import CampaignStatus, Domain, Event, EventOutcome, Message, MessageStatus, SourceStatus
-from humanic_app.services import sources, workspace
-from humanic_app.services.campaigns import store
+from humanic_app.models import Event, EventOutcome, Message, MessageStatus
 from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
 from tests.support.fake_resend import FakeResend
 from tests.support.server import PROJECT, running_app
 from tests.support.waiting import wait_until
+from tests.support.welcome_world import welcome_world
 
 EMAILS = 150  # the dispatcher claims 100 at a time: one batch call, then another for the rest
 SHORT_GRACE_S, SHORT_LEASE_S = 2.0, 2.0
@@ -48,29 +47,6 @@ sys.exit(main(["worker"]))
 """
 
 
-def _setup(engine) -> tuple[int, str]:
-    """An active welcome campaign, a verified sending domain and an active source: (its id, its token)."""
-    with Session(engine) as session:
-        workspace.update_workspace(
-            session=session, changes={"from_email": "hello@acme.io", "physical_address": "1 Main St"}
-        )
-        session.add(Domain(name="acme.io", resend_id="d-1", status="verified"))
-        source = sources.create_source(session=session, name="Prod")
-        sources.set_status(session=session, source_id=source.id, status=SourceStatus.active)
-        campaign = store.create_campaign(
-            session=session,
-            document={
-                "name": "Welcome",
-                "trigger": {"event": "user_signed_up"},
-                "steps": [{"subject": "Hi {{ name }}", "html": "<p>Welcome</p>"}],
-            },
-        )
-        store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.active)
-        session.commit()
-        assert source.id is not None
-        return source.id, source.token
-
-
 def _signup(who: str) -> dict:
     return posthog_event(event="user_signed_up", distinct_id=who, email=f"{who}@example.com")
 
@@ -83,7 +59,7 @@ def world(tmp_path):
     engine = make_engine(url)
     with engine.begin() as conn:
         migrations.upgrade(connection=conn)
-    source_id, _ = _setup(engine)
+    source_id, _ = welcome_world(engine)
     with Session(engine) as session:
         deliveries = [
             storing.Delivery(
@@ -214,7 +190,7 @@ def test_sigterm_to_the_web_app_answers_webhooks_in_flight_and_loses_nothing_acc
 
     def prepare(data_dir: Path) -> None:
         engine = make_engine(f"sqlite:///{data_dir / 'humanic.db'}")
-        found["source_id"], found["token"] = _setup(engine)
+        found["source_id"], found["token"] = welcome_world(engine)
         engine.dispose()
 
     answers: list[tuple[str, int | str]] = []

@@ -18,17 +18,17 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from humanic_app import clock, migrations
+from humanic_app import clock
 from humanic_app.db import make_engine
-from humanic_app.models import CampaignStatus, Domain, Event, EventOutcome, Message, MessageStatus, SourceStatus
-from humanic_app.services import sources, stats, workspace
-from humanic_app.services.campaigns import store
+from humanic_app.models import Event, EventOutcome, Message, MessageStatus
+from humanic_app.services import stats
 from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
 from tests.support.fake_resend import FakeResend
-from tests.support.postgres import create_postgres_database, drop_postgres_database, postgres_url_for
+from tests.support.postgres import migrated_postgres_database
 from tests.support.server import PROJECT
 from tests.support.waiting import wait_until
+from tests.support.welcome_world import welcome_world
 
 CONTACTS = 40
 WAVES = 8  # each wave: one event per contact, stamped after the last wave's
@@ -47,35 +47,8 @@ sys.exit(main(["worker"]))
 
 @pytest.fixture
 def pg_url():
-    name = create_postgres_database()
-    url = postgres_url_for(name)
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        migrations.upgrade(connection=conn)
-    engine.dispose()
-    yield url
-    drop_postgres_database(name)
-
-
-def _setup(engine) -> int:
-    with Session(engine) as session:
-        workspace.update_workspace(
-            session=session, changes={"from_email": "hello@acme.io", "physical_address": "1 Main St"}
-        )
-        session.add(Domain(name="acme.io", resend_id="d-1", status="verified"))
-        source = sources.create_source(session=session, name="Prod")
-        sources.set_status(session=session, source_id=source.id, status=SourceStatus.active)
-        campaign = store.create_campaign(
-            session=session,
-            document={
-                "name": "Welcome",
-                "trigger": {"event": "user_signed_up"},
-                "steps": [{"subject": "Hi {{ name }}", "html": "<p>Welcome</p>"}],
-            },
-        )
-        store.set_status(session=session, campaign_id=campaign.id, status=CampaignStatus.active)
-        session.commit()
-        return source.id
+    with migrated_postgres_database() as url:
+        yield url
 
 
 def _wave(engine, source_id: int, wave: int) -> None:
@@ -121,7 +94,7 @@ def _start(env: dict, log: Path) -> subprocess.Popen:
 
 def test_three_workers_one_killed_process_every_event_once_in_order_and_send_every_email_once(pg_url, tmp_path):
     engine = make_engine(pg_url)
-    source_id = _setup(engine)
+    source_id, _ = welcome_world(engine)
     total = CONTACTS * WAVES
     with FakeResend() as fake:
         env = {key: value for key, value in os.environ.items() if not key.startswith(("RESEND_", "HUMANIC_"))}

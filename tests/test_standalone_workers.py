@@ -20,14 +20,14 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from humanic_app import clock, migrations
+from humanic_app import clock
 from humanic_app.db import make_engine
 from humanic_app.models import CampaignStatus, Event, EventOutcome, Message, MessageStatus, SourceStatus, UserSession
 from humanic_app.services import auth, sources, workspace
 from humanic_app.services.campaigns import store
 from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
-from tests.support.postgres import create_postgres_database, drop_postgres_database, postgres_url_for
+from tests.support.postgres import migrated_postgres_database
 from tests.support.server import PROJECT
 
 PERIOD_SECONDS = 2.0
@@ -46,14 +46,8 @@ sys.exit(main(["worker"]))
 
 @pytest.fixture
 def pg_url():
-    name = create_postgres_database()
-    url = postgres_url_for(name)
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        migrations.upgrade(connection=conn)
-    engine.dispose()
-    yield url
-    drop_postgres_database(name)
+    with migrated_postgres_database() as url:
+        yield url
 
 
 def _wait_for(condition, timeout: float = 30.0) -> None:

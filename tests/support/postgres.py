@@ -42,3 +42,17 @@ def fresh_postgres_database() -> Iterator[str]:
         yield postgres_url_for(name)
     finally:
         drop_postgres_database(name)
+
+
+@contextlib.contextmanager
+def migrated_postgres_database() -> Iterator[str]:
+    """Yields the URL of a database with every migration applied, dropped afterwards."""
+    from humanic_app import migrations
+    from humanic_app.db import make_engine
+
+    with fresh_postgres_database() as url:
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            migrations.upgrade(connection=conn)
+        engine.dispose()
+        yield url
