@@ -18,6 +18,7 @@ from sqlmodel import Session
 from humanic_app import migrations
 from humanic_app.db import make_engine
 from humanic_app.settings import get_settings
+from tests.support.fake_posthog import FakePosthog
 from tests.support.postgres import fresh_postgres_database
 
 E2E_DIR = Path(__file__).parent / "e2e"
@@ -84,3 +85,22 @@ def session(engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as s:
         yield s
         s.commit()
+
+
+@pytest.fixture
+def operator_secret_in_tmp(monkeypatch, database_url, tmp_path) -> Iterator[None]:
+    """Secrets stored in the database are encrypted under the operator's secret: these settings point the
+    app at the test's database and its own data directory, with a fixed secret."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("HUMANIC_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HUMANIC_SECRET_KEY", "posthog-test-secret-key")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def posthog() -> Iterator[FakePosthog]:
+    """A local fake of PostHog's capture and query APIs."""
+    with FakePosthog() as fake:
+        yield fake

@@ -9,27 +9,12 @@ import pytest
 from sqlmodel import Session, func, select
 
 from humanic_app.models import Event
-from humanic_app.settings import get_settings
-from tests.support.fake_posthog import FakePosthog
 
 SETTINGS = "/api/v1/settings/posthog"
 URL = "/api/v1/posthog/backfill"
 
 
-@pytest.fixture(autouse=True)
-def _secrets_in_tmp(monkeypatch, database_url, tmp_path):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("HUMANIC_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("HUMANIC_SECRET_KEY", "posthog-test-secret-key")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def posthog():
-    with FakePosthog() as fake:
-        yield fake
+pytestmark = pytest.mark.usefixtures("operator_secret_in_tmp")
 
 
 @pytest.fixture

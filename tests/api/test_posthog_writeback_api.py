@@ -16,15 +16,7 @@ URL = "/api/v1/settings/posthog"
 KEY = "phc_abcdefghijklmnop1234"
 
 
-@pytest.fixture(autouse=True)
-def _secrets_in_tmp(monkeypatch, database_url, tmp_path):
-    """The project key is stored encrypted: its operator secret lives in the test's own data directory."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("HUMANIC_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("HUMANIC_SECRET_KEY", "posthog-test-secret-key")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("operator_secret_in_tmp")
 
 
 def test_off_until_a_host_and_key_are_set_then_the_key_is_never_shown(authed):

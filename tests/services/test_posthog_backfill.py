@@ -15,29 +15,15 @@ from humanic_app.services import posthog_backfill as backfill, processing
 from humanic_app.services.errors import Conflict, ValidationFailed
 from humanic_app.services.posthog import connection
 from humanic_app.services.samples import posthog_event
-from humanic_app.settings import get_settings
 from tests.support.campaign_world import T0, World, linear
-from tests.support.fake_posthog import FakePosthog
 
 NOW = T0 + timedelta(hours=1)
 SINCE, UNTIL = T0 - timedelta(hours=1), NOW
 
 
 @pytest.fixture(autouse=True)
-def _secrets_in_tmp(monkeypatch, database_url, tmp_path):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("HUMANIC_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("HUMANIC_SECRET_KEY", "posthog-test-secret-key")
+def _secrets_and_clock(operator_secret_in_tmp, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: NOW)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def posthog():
-    with FakePosthog() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -14,27 +14,10 @@ from humanic_app.services import diagnostics, suppression, topics
 from humanic_app.services.dashboard import health
 from humanic_app.services.delivery.senders import LocalOutboxSender
 from humanic_app.services.posthog import capture, connection, writeback
-from humanic_app.settings import get_settings
 from tests.support.campaign_world import T0
 from tests.support.dispatching import dispatch, setup_world
-from tests.support.fake_posthog import FakePosthog
 
-
-@pytest.fixture(autouse=True)
-def _secrets_in_tmp(monkeypatch, database_url, tmp_path):
-    """The project key is stored encrypted: its operator secret lives in the test's own data directory."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("HUMANIC_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("HUMANIC_SECRET_KEY", "posthog-test-secret-key")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def posthog():
-    with FakePosthog() as fake:
-        yield fake
+pytestmark = pytest.mark.usefixtures("operator_secret_in_tmp")
 
 
 @pytest.fixture
