@@ -94,10 +94,12 @@ class _Client:
 
 
 def _retry_after(answer: httpx.Response) -> float:
-    try:
-        return max(0.0, float(answer.headers.get("Retry-After", "1")))
-    except ValueError:
-        return MAX_RETRY_AFTER_S + 1  # an HTTP date or garbage: not waited out here
+    """A second when PostHog names no wait; an HTTP date or garbage is longer than this call waits out."""
+    value = answer.headers.get("Retry-After")
+    if value is None:
+        return 1.0
+    seconds = connection.retry_after_seconds(value)
+    return MAX_RETRY_AFTER_S + 1 if seconds is None else seconds
 
 
 def _checked(answer: httpx.Response) -> dict[str, Any]:

@@ -278,3 +278,12 @@ def remove(*, session: Session) -> None:
 
 def status_as_dict(found: Status) -> dict[str, Any]:
     return dataclasses.asdict(found)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """PostHog's Retry-After as seconds (never negative), or None when absent or not a number (an HTTP
+    date): what each caller then assumes is its own."""
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None

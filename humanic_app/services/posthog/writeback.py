@@ -80,14 +80,9 @@ def http_post(url: str, body: dict[str, Any]) -> Answer:
         response = httpx.post(url, json=body, timeout=TIMEOUT_S)
     except httpx.HTTPError as exc:
         return Answer(0, f"PostHog could not be reached ({type(exc).__name__})")
-    return Answer(response.status_code, response.text[:300], _retry_after(response.headers.get("retry-after")))
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
+    return Answer(
+        response.status_code, response.text[:300], connection.retry_after_seconds(response.headers.get("retry-after"))
+    )
 
 
 def anything_due(*, session: Session) -> bool:
