@@ -34,7 +34,22 @@ PREVIEW_UNSUBSCRIBE_URL = "https://example.invalid/unsubscribe/preview"
 def variables_for_event(*, session: Session, event: Event | None) -> dict[str, Any]:
     """What a template sees for this event: contact properties, then event and person properties, then
     the standard names (email, name, distinct_id, event)."""
-    if event is None or not event.payload:
+    return _variables(*_read_event(session, event))
+
+
+def _read_event(session: Session, event: Event | None) -> tuple[Contact | None, mapping.MappedEvent | None]:
+    """The event's contact, and its payload as its source's mapping reads it (None without an event or
+    once retention pruned the payload)."""
+    if event is None:
+        return None, None
+    source = session.get(Source, event.source_id) if event.source_id else None
+    mapped = mapping.apply_mapping(event.payload, source.mapping if source else None) if event.payload else None
+    contact = session.get(Contact, event.contact_id) if event.contact_id else None
+    return contact, mapped
+
+
+def _variables(contact: Contact | None, mapped: mapping.MappedEvent | None) -> dict[str, Any]:
+    if mapped is None:  # no event's payload to show: a sample signup's
         sample = posthog_event(
             event="user_signed_up",
             distinct_id="sample_user_1",
@@ -43,9 +58,6 @@ def variables_for_event(*, session: Session, event: Event | None) -> dict[str, A
             properties={"plan": "free", "cart_value": 129.5, "currency": "EUR", "feature_name": "Dashboards"},
         )
         return mapping.apply_mapping(sample, None).variables
-    source = session.get(Source, event.source_id) if event.source_id else None
-    mapped = mapping.apply_mapping(event.payload, source.mapping if source else None)
-    contact = session.get(Contact, event.contact_id) if event.contact_id else None
     variables = dict(contact.properties) if contact else {}
     variables.update(mapped.variables)
     if contact and contact.email:
@@ -72,13 +84,13 @@ def preview_step(*, session: Session, document: dict[str, Any], step_index: int,
     step = doc.steps[index]
     if not isinstance(step, Step):
         return _failed(f"{node_label(doc, index)} is not an email: only email steps have a preview.", event)
-    variables = variables_for_event(session=session, event=event)
+    contact, mapped = _read_event(session, event)
     ws = workspace.read_workspace(session=session)
-    rendered = render_preview(ws=ws, document=doc, step=index, variables=variables)
+    rendered = render_preview(ws=ws, document=doc, step=index, variables=_variables(contact, mapped))
     if rendered["error"]:
         return _failed(rendered["error"], event)
     return rendered | {
-        "sends": when_it_sends(session=session, document=doc, step=step, event=event, ws=ws),
+        "sends": when_it_sends(session=session, document=doc, step=step, contact=contact, mapped=mapped, ws=ws),
         "event_id": event.id if event else None,
     }
 
@@ -134,29 +146,28 @@ def _brand_checks(ws: Workspace, step: Step, brand: Brand | None) -> list[dict[s
 
 
 def when_it_sends(
-    *, session: Session, document: CampaignDocument, step: Step, event: Event | None, ws: Workspace
+    *,
+    session: Session,
+    document: CampaignDocument,
+    step: Step,
+    contact: Contact | None,
+    mapped: mapping.MappedEvent | None,
+    ws: Workspace,
 ) -> str:
     """When this email would go for the event's contact (a sample's: the workspace's timezone) if the
     event happened now: its delay, then quiet hours in the contact's timezone, by the dispatcher's rule; or
     that it would not go to them at all (unsubscribed, suppressed, opted out of the campaign's topic)."""
+    if contact is not None and (
+        refused := topics.refusals(session=session, topic=document.topic, contacts={id_of(contact): contact})
+    ):
+        return f"This contact would not get it: {refused[id_of(contact)]}."
     window = rules.quiet_window(own=document.quiet_hours, workspace_default=ws.quiet_hours)
-    contact = session.get(Contact, event.contact_id) if event is not None and event.contact_id else None
-    source = session.get(Source, event.source_id) if event is not None and event.source_id else None
-    mapped = (
-        mapping.apply_mapping(event.payload, source.mapping if source else None)
-        if event is not None and event.payload
-        else None
-    )
     tz = rules.contact_zone(
         variables=mapped.variables if mapped else {},
         person_properties=contact.properties if contact else {},
         trigger_properties=mapped.event_properties if mapped else {},
         workspace_timezone=ws.timezone,
     )
-    if contact is not None and (
-        refused := topics.refusals(session=session, topic=document.topic, contacts={id_of(contact): contact})
-    ):
-        return f"This contact would not get it: {refused[id_of(contact)]}."
     due = clock.now() + parse_duration(step.delay)
     sends = rules.quiet_send_at(window, due=due, tz=tz)
     when = f"{sends.astimezone(tz):%a %d %b %H:%M} {tz.key}"
