@@ -1,19 +1,22 @@
-"""Processing capacity grows with workers: three `python -m humanic_app worker` processes on one PostgreSQL
-database, with Redis and a (fake) Resend, process events in parallel partitions while events keep arriving;
-one is killed (SIGKILL) mid-way. Every event is processed once, each contact's in order, and every email
-reaches the provider once."""
+"""Processing capacity grows with workers: two web processes (`reflex run --env prod --backend-only`, the
+webhook) and three `python -m humanic_app worker` processes on one PostgreSQL database, with Redis and a
+(fake) Resend. Events arrive through both web processes while the workers process them in parallel
+partitions; one worker is killed (SIGKILL) mid-way. Every event is processed once, each contact's in order,
+and every email reaches the provider once."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -22,11 +25,10 @@ from humanic_app import clock
 from humanic_app.db import make_engine
 from humanic_app.models import Event, EventOutcome, Message, MessageStatus
 from humanic_app.services import stats
-from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
 from tests.support.fake_resend import FakeResend
 from tests.support.postgres import migrated_postgres_database
-from tests.support.server import PROJECT
+from tests.support.server import PROJECT, running_app
 from tests.support.waiting import wait_until
 from tests.support.welcome_world import welcome_world
 
@@ -51,9 +53,10 @@ def pg_url():
         yield url
 
 
-def _wave(engine, source_id: int, wave: int) -> None:
-    """One event per contact: signing up first, then page views; every fifth contact identifies an
-    anonymous id in wave 3 (a link: the serial pass's work) among the partition passes' page views."""
+def _wave(web_urls: list[str], token: str, wave: int) -> None:
+    """One event per contact, posted to the web processes in turn, all answered before the next wave:
+    signing up first, then page views; every fifth contact identifies an anonymous id in wave 3 (a link:
+    the serial pass's work) among the partition passes' page views."""
     start = clock.now() - timedelta(hours=1)
     bodies = []
     for i in range(CONTACTS):
@@ -69,11 +72,14 @@ def _wave(engine, source_id: int, wave: int) -> None:
                 timestamp=start + timedelta(minutes=wave),
             )
         )
-    with Session(engine) as session:
-        events = [e for body in bodies for e in payloads.parse_body(json.dumps(body).encode(), None)]
-        storing.store_deliveries(
-            session=session, deliveries=[storing.Delivery(source_id=source_id, headers={}, events=events)]
-        )
+
+    def post(numbered: tuple[int, dict]) -> int:
+        i, body = numbered
+        answer = httpx.post(f"{web_urls[i % len(web_urls)]}/api/webhooks/posthog/{token}", json=body, timeout=30)
+        return answer.status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(post, enumerate(bodies))) == {200}
 
 
 def _count(engine, *where) -> int:
@@ -92,9 +98,11 @@ def _start(env: dict, log: Path) -> subprocess.Popen:
     )
 
 
-def test_three_workers_one_killed_process_every_event_once_in_order_and_send_every_email_once(pg_url, tmp_path):
+def test_two_web_and_three_workers_one_killed_process_every_event_once_in_order_and_send_every_email_once(
+    pg_url, tmp_path
+):
     engine = make_engine(pg_url)
-    source_id, _ = welcome_world(engine)
+    _, token = welcome_world(engine)
     total = CONTACTS * WAVES
     with FakeResend() as fake:
         env = {key: value for key, value in os.environ.items() if not key.startswith(("RESEND_", "HUMANIC_"))}
@@ -108,21 +116,29 @@ def test_three_workers_one_killed_process_every_event_once_in_order_and_send_eve
             RESEND_API_KEY=fake.api_key,
             RESEND_API_URL=fake.url,
         )
+        # each web process keeps its own data directory, as on its own machine
+        web_env = {key: env[key] for key in env if key.startswith(("RESEND_", "DATABASE_URL", "REFLEX_REDIS_URL"))}
+        web_env.update(HUMANIC_WORKERS="external", HUMANIC_PUBLIC_URL="https://h.acme.io")
         logs = [tmp_path / f"worker{i}.log" for i in range(3)]
         workers = [_start(env, log) for log in logs]
         try:
-            wait_until(lambda: all("standalone" in log.read_text() for log in logs), what="three workers started")
-            for wave in range(WAVES):
-                _wave(engine, source_id, wave)
-                if wave == 2:  # mid-way: events of this and later waves still to come
-                    wait_until(lambda: _count(engine, Event.outcome != EventOutcome.pending) >= CONTACTS * 2)
-                    os.kill(workers[0].pid, signal.SIGKILL)
-                    assert workers[0].wait(timeout=10) == -signal.SIGKILL
-            wait_until(lambda: _count(engine, Event.outcome == EventOutcome.processed) == total, timeout_s=90)
-            wait_until(lambda: len(fake.sent) >= CONTACTS and _all_sent(engine), timeout_s=60, what="emails sent")
-            for worker in workers[1:]:
-                worker.send_signal(signal.SIGTERM)
-            assert [worker.wait(timeout=30) for worker in workers[1:]] == [0, 0]
+            with ExitStack() as stack:
+                web_urls = [
+                    stack.enter_context(running_app(f"partitioned-web-{n}", web_env, backend_only=True)).url
+                    for n in (1, 2)
+                ]
+                wait_until(lambda: all("standalone" in log.read_text() for log in logs), what="three workers started")
+                for wave in range(WAVES):
+                    _wave(web_urls, token, wave)
+                    if wave == 2:  # mid-way: events of this and later waves still to come
+                        wait_until(lambda: _count(engine, Event.outcome != EventOutcome.pending) >= CONTACTS * 2)
+                        os.kill(workers[0].pid, signal.SIGKILL)
+                        assert workers[0].wait(timeout=10) == -signal.SIGKILL
+                wait_until(lambda: _count(engine, Event.outcome == EventOutcome.processed) == total, timeout_s=90)
+                wait_until(lambda: len(fake.sent) >= CONTACTS and _all_sent(engine), timeout_s=60, what="emails sent")
+                for worker in workers[1:]:
+                    worker.send_signal(signal.SIGTERM)
+                assert [worker.wait(timeout=30) for worker in workers[1:]] == [0, 0]
         finally:
             for worker in workers:
                 if worker.poll() is None:
