@@ -147,3 +147,20 @@ def test_a_block_campaign_file_imports_and_exports_unchanged(tmp_path):
     (exported,) = yaml.safe_load(out.read_text())
     assert exported["steps"] == document_as_dict(validate_document(DOCUMENT))["steps"]
     assert exported["steps"][0]["blocks"][2] == BLOCKS[2] and "html" not in exported["steps"][0]
+
+
+def test_the_design_gallery_lists_ready_made_designs_in_the_workspace_name(authed):
+    assert authed.put("/api/v1/settings", json={"name": "Orbit"}).status_code == 200
+    listed = authed.get("/api/v1/email-designs")
+    assert listed.status_code == 200, listed.text
+    by_slug = {d["slug"]: d for d in listed.json()}
+    assert {"welcome", "cart-reminder", "we-miss-you"} <= set(by_slug)
+    welcome = by_slug["welcome"]
+    assert welcome["subject"].startswith("Welcome to Orbit") and welcome["campaign"] == "onboarding-activation"
+    document = {
+        "name": "W",
+        "trigger": {"event": "user_signed_up"},
+        "steps": [{"subject": welcome["subject"], "blocks": welcome["blocks"]}],
+    }
+    created = authed.post("/api/v1/campaigns", json=document)
+    assert created.status_code == 201, created.text

@@ -1,5 +1,6 @@
 """Email design: GET/PUT /api/v1/settings/brand (the layout every block email is sent in: logo, colours,
-font, footer) and POST /api/v1/email-preview (any step of any document, rendered with the design checks)."""
+font, footer), POST /api/v1/email-preview (any step of any document, rendered with the design checks) and
+GET /api/v1/email-designs (the gallery of ready-made designs)."""
 
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ from humanic_app.api.deps import SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import NO_NUL, REQUEST_MODEL_CONFIG, WholeNumber, omitted_or
 from humanic_app.services import workspace
+from humanic_app.services.campaigns import designs
 from humanic_app.services.campaigns.preview import render_preview
 from humanic_app.services.campaigns.schema import validate_document
 from humanic_app.services.design import brand as brands
@@ -86,3 +88,21 @@ def email_preview(body: EmailPreviewIn, session: SessionDep) -> dict[str, Any]:
     except ValidationFailed as exc:  # named inside the body's `document`, as the builder's fields are
         raise ValidationFailed({f"document.{field}": message for field, message in exc.field_errors.items()}) from None
     return render_preview(ws=ws, document=document, step=body.step, variables=body.variables, brand=brand)
+
+
+class EmailDesignOut(BaseModel):
+    slug: str
+    name: str
+    purpose: str
+    campaign: str = Field(description="The ready-made campaign (its slug) this design suits.")
+    subject: str
+    blocks: list[dict[str, Any]] = Field(description="Put them in an email step's `blocks` to use the design.")
+
+
+@router.get(
+    "/email-designs",
+    response_model=list[EmailDesignOut],
+    summary="The gallery of ready-made email designs: a subject and blocks each, in the workspace's name",
+)
+def list_email_designs(session: SessionDep) -> list[designs.Design]:
+    return designs.designs(workspace_name=workspace.read_workspace(session=session).name)
