@@ -3,7 +3,7 @@
 # tests/test_image_build.py runs them on the host, so what the image does is what the tests prove.
 #
 #   deploy/build.sh python   DEST   a virtualenv in DEST/.venv with requirements.txt (the runtime's, nothing else)
-#   deploy/build.sh app      DEST   the files the app runs from: code, migrations, assets, ready-made campaigns
+#   deploy/build.sh app      DEST   the files the app runs from: code, migrations, assets, ready-made campaigns and designs
 #   deploy/build.sh frontend DEST   compile the pages and build them with bun into DEST/.web (needs the first two)
 #   deploy/build.sh all      DEST   the three in order
 #
@@ -17,7 +17,7 @@ SRC="$(cd "$(dirname "$0")/.." && pwd)"
 # What `humanic_app serve`, `migrate` and `worker` read at run time, and the image's start and health check;
 # tests, benchmarks and docs stay behind.
 APP_FILES=(
-  humanic_app alembic alembic.ini assets campaigns rxconfig.py requirements.txt
+  humanic_app alembic alembic.ini assets campaigns designs rxconfig.py requirements.txt
   deploy/start.sh deploy/healthcheck.py
 )
 

@@ -6,6 +6,7 @@ import reflex as rx
 
 from humanic_app.components.feedback import field_error, field_invalid_props
 from humanic_app.models import limits
+from humanic_app.pages.design_gallery import design_button
 from humanic_app.state.campaigns import CampaignsState as S
 from humanic_app.state.journey_form import BLOCK_WORDS
 
@@ -220,7 +221,7 @@ def email_blocks(s, i) -> rx.Component:
         rx.foreach(s.blocks, lambda b, j: _block(b, j, s, i)),
         rx.cond(s.blocks.length() == 0, _muted("No blocks yet: add one below.")),
         field_error(error, field_id="step-" + i.to_string() + "-blocks"),
-        _add_block(s, i),
+        rx.hstack(_add_block(s, i), design_button(i), spacing="3", align="center", wrap="wrap"),
         spacing="2",
         width="100%",
         class_name="email-blocks",

@@ -16,6 +16,7 @@ from humanic_app.components.table import cell_text, data_table
 from humanic_app.components.topics import topic_select
 from humanic_app.components.ui import notice
 from humanic_app.models import limits
+from humanic_app.pages.design_gallery import design_gallery
 from humanic_app.pages.journey_builder import edit_effects_panel, journey_flow
 from humanic_app.services.campaigns.schema import OPERATORS, CampaignDocument
 from humanic_app.state.campaigns import CampaignsState as S
@@ -781,6 +782,7 @@ def campaigns_page() -> rx.Component:
         _paused_banners(),
         _list_header(),
         _list(),
+        design_gallery(),
         rx.cond(
             S.builder_open,
             # minmax(0, …): a long unbroken value wraps inside its column instead of widening the grid

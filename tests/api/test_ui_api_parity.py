@@ -105,6 +105,7 @@ API_ROUTE = {
     "WarmupState.load": ("GET", "/api/v1/domains"),
     "WarmupState.switch": ("PATCH", "/api/v1/domains/{domain_id}/warmup"),
     "WarmupState.save_ladder": ("PATCH", "/api/v1/domains/{domain_id}/warmup"),
+    "DesignGalleryState.open_designs": ("GET", "/api/v1/email-designs"),
 }
 
 _EDITING = "edits the builder's unsaved document; the API takes the whole document on save"
@@ -125,6 +126,8 @@ UI_ONLY = {
     "CampaignsState.set_dry_run_days": "a form field",
     "CampaignsState.set_test_to": "a form field",
     "CampaignsState.cancel_save": "closes what an edit of a live journey would do (POST …/edit-preview)",
+    "DesignGalleryState.close_designs": "closes a panel",
+    "DesignGalleryState.use_design": _EDITING + " (a design's subject and blocks come from GET /api/v1/email-designs)",
     **{
         f"CampaignsState.{name}": _EDITING
         for name in (

@@ -1,16 +1,12 @@
 """Access is enforced inside event handlers, not only by page redirects."""
 
+import importlib
+import pkgutil
+
 import pytest
 
+import humanic_app.state
 from humanic_app.state import auth as auth_state
-from humanic_app.state.activation import ActivationState
-from humanic_app.state.campaigns import CampaignsState
-from humanic_app.state.contacts import ContactsState
-from humanic_app.state.domains import DomainsState
-from humanic_app.state.event_log import EventLogState
-from humanic_app.state.integrations import IntegrationsState
-from humanic_app.state.messages import MessagesState
-from humanic_app.state.reputation import ReputationState
 from humanic_app.state.settings import SettingsState
 
 # Handlers that need no sign-in (closing a panel) or check the session inline (background and upload tasks).
@@ -72,20 +68,24 @@ def test_every_settings_handler_is_guarded():
     }
 
 
-@pytest.mark.parametrize(
-    "state",
-    [
-        SettingsState,
-        IntegrationsState,
-        EventLogState,
-        ContactsState,
-        CampaignsState,
-        MessagesState,
-        DomainsState,
-        ReputationState,
-        ActivationState,
-    ],
-)
+def _page_states() -> list[type]:
+    """Every state of every page: the subclasses of AuthState in humanic_app.state, found, not listed."""
+    for module in pkgutil.iter_modules(humanic_app.state.__path__):
+        importlib.import_module(f"humanic_app.state.{module.name}")
+    found, todo = [], list(auth_state.AuthState.__subclasses__())
+    while todo:
+        state = todo.pop()
+        todo.extend(state.__subclasses__())
+        found.append(state)
+    return sorted(found, key=lambda state: state.__name__)
+
+
+def test_the_page_states_are_all_found():
+    names = {state.__name__ for state in _page_states()}
+    assert {"SettingsState", "CampaignsState", "ActivationState", "ContactPrivacyState", "DesignGalleryState"} <= names
+
+
+@pytest.mark.parametrize("state", _page_states(), ids=lambda state: state.__name__)
 def test_every_page_handler_is_guarded(state):
     handlers = {n: h for n, h in state.event_handlers.items() if n not in UNGUARDED_BY_DESIGN}
     assert handlers
