@@ -40,6 +40,9 @@ class Workspace(SQLModel, table=True):
     # Settings → Brand (services/design/brand.py): logo, colours, font stack, footer text; None: the defaults.
     # Read at send time, so a change reaches emails already scheduled.
     brand: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Shared blocks (services/design/partials.py): {name: [block, …]}, put in any block email by name when it
+    # is rendered, so a change reaches every email not sent yet; None: none.
+    partials: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # Raw payloads (and the mapped copy) of events, and Resend delivery events, older than this are pruned
     # by the background worker (services/retention.py); counters, contacts and campaign history stay
     retention_days: int = Field(default=90)

@@ -33,7 +33,9 @@ def unsubscribe_headers(unsubscribe_url: str) -> dict[str, str]:
 
 def layout(ws: Workspace, brand: Brand | None = None) -> render.Layout:
     """The brand layout as the workspace has it now (or with `brand`, one being edited)."""
-    return render.Layout(brand=brand or brands.of(ws), address=ws.physical_address or "", name=ws.name or "")
+    return render.Layout(
+        brand=brand or brands.of(ws), address=ws.physical_address or "", name=ws.name or "", partials=ws.partials or {}
+    )
 
 
 def compose(

@@ -137,6 +137,8 @@ def describe_error(exc: Exception) -> str:
         what = "division by zero"
     elif isinstance(exc, OverflowError):
         what = f"a range or number too large for the sandbox ({exc})"
+    elif getattr(exc, "in_plain_words", False):  # a refusal that already says what is wrong
+        what = str(exc)
     else:
         what = f"{type(exc).__name__}: {exc}"
     return what + (f" (line {line})" if line else "")

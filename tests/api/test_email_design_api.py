@@ -164,3 +164,30 @@ def test_the_design_gallery_lists_ready_made_designs_in_the_workspace_name(authe
     }
     created = authed.post("/api/v1/campaigns", json=document)
     assert created.status_code == 201, created.text
+
+
+def test_shared_blocks_round_trip_render_in_previews_and_are_kept_while_used(authed):
+    signature = [{"type": "paragraph", "markdown": "Ada at **Orbit**"}]
+    saved = authed.put("/api/v1/partials/signature", json={"blocks": signature})
+    assert saved.status_code == 200, saved.text
+    assert saved.json() == {"name": "signature", "blocks": signature, "used_by": []}
+    refused = authed.put("/api/v1/partials/Not%20a%20name", json={"blocks": [{"type": "partial", "name": "x"}]})
+    assert refused.status_code == 422
+    document = {
+        "name": "Signed",
+        "trigger": {"event": "user_signed_up"},
+        "steps": [
+            {"subject": "Hi", "blocks": [{"type": "heading", "text": "Hi"}, {"type": "partial", "name": "signature"}]}
+        ],
+    }
+    shown = authed.post("/api/v1/email-preview", json={"document": document})
+    assert shown.status_code == 200 and "Ada at <strong>Orbit</strong>" in shown.json()["html"]
+    created = authed.post("/api/v1/campaigns", json=document)
+    assert created.status_code == 201, created.text
+    assert authed.get("/api/v1/partials").json() == [{"name": "signature", "blocks": signature, "used_by": ["Signed"]}]
+    in_use = authed.delete("/api/v1/partials/signature")
+    assert in_use.status_code == 409 and "Signed" in in_use.json()["detail"]
+    unknown = {**document, "steps": [{"subject": "Hi", "blocks": [{"type": "partial", "name": "nope"}]}]}
+    missing = authed.post("/api/v1/email-preview", json={"document": unknown}).json()
+    assert "no shared block named 'nope'" in missing["error"]
+    assert authed.delete("/api/v1/partials/nope").status_code == 404

@@ -14,7 +14,7 @@ from humanic_app.services import workspace
 from humanic_app.services.campaigns import designs
 from humanic_app.services.campaigns.preview import render_preview
 from humanic_app.services.campaigns.schema import validate_document
-from humanic_app.services.design import brand as brands
+from humanic_app.services.design import brand as brands, partials
 from humanic_app.services.errors import ValidationFailed
 
 router = APIRouter(route_class=TransactionRoute, tags=["settings"])
@@ -106,3 +106,46 @@ class EmailDesignOut(BaseModel):
 )
 def list_email_designs(session: SessionDep) -> list[designs.Design]:
     return designs.designs(workspace_name=workspace.read_workspace(session=session).name)
+
+
+class PartialIn(BaseModel):
+    model_config = REQUEST_MODEL_CONFIG
+
+    blocks: list[dict[str, Any]] = Field(
+        description="The shared block's blocks (any kind but another shared block)", max_length=200
+    )
+
+
+class PartialOut(BaseModel):
+    name: str
+    blocks: list[dict[str, Any]]
+    used_by: list[str] = Field(description="Campaigns (not archived) whose emails put it in.")
+
+
+def _partial_out(session, name: str, blocks: list[dict[str, Any]]) -> PartialOut:
+    return PartialOut(name=name, blocks=blocks, used_by=partials.users(session=session, name=name))
+
+
+@router.get("/partials", response_model=list[PartialOut], summary="The shared blocks emails put in by name")
+def list_partials(session: SessionDep) -> list[PartialOut]:
+    return [_partial_out(session, name, blocks) for name, blocks in partials.listed(session=session).items()]
+
+
+@router.put(
+    "/partials/{name}",
+    response_model=PartialOut,
+    summary="Create or replace a shared block (reaches every email not sent yet: they render at send time)",
+    responses=responses(400, 422),
+)
+def save_partial(name: str, body: PartialIn, session: SessionDep) -> PartialOut:
+    return _partial_out(session, name, partials.save(session=session, name=name, blocks=body.blocks))
+
+
+@router.delete(
+    "/partials/{name}",
+    status_code=204,
+    summary="Delete a shared block no campaign uses (409 names the campaigns that do)",
+    responses=responses(404, 409),
+)
+def delete_partial(name: str, session: SessionDep) -> None:
+    partials.delete(session=session, name=name)

@@ -97,6 +97,19 @@ class Spacer(_Block):
     height: int = Field(default=24, ge=1, le=200, strict=True)
 
 
+PARTIAL_NAME = r"^[a-z0-9][a-z0-9-]{0,39}$"
+PartialName = Annotated[
+    str, Field(pattern=PARTIAL_NAME, description="A shared block's name: lowercase letters, digits and dashes")
+]
+
+
+class Partial(_Block):
+    """A shared block (Settings → Brand → Shared blocks) put in by name when the email is rendered."""
+
+    type: Literal["partial"]
+    name: PartialName
+
+
 class Html(_Block):
     """Raw HTML for experts; a step's `html` (an email written before blocks) is one such block."""
 
@@ -111,7 +124,8 @@ def _kind(value: Any) -> str | None:
 
 _BLOCK_ERROR = dict(
     custom_error_type="block_type",
-    custom_error_message="a block's type is heading, paragraph, button, image, divider, spacer, columns or html",
+    custom_error_message="a block's type is heading, paragraph, button, image, divider, spacer, columns, partial "
+    "or html",
 )
 ColumnBlock = Annotated[
     Annotated[Heading, Tag("block-heading")]
@@ -140,10 +154,11 @@ Block = Annotated[
     | Annotated[Divider, Tag("block-divider")]
     | Annotated[Spacer, Tag("block-spacer")]
     | Annotated[Columns, Tag("block-columns")]
+    | Annotated[Partial, Tag("block-partial")]
     | Annotated[Html, Tag("block-html")],
     Discriminator(_kind, **_BLOCK_ERROR),
 ]
-BLOCK_KINDS = ("heading", "paragraph", "button", "image", "divider", "spacer", "columns", "html")
+BLOCK_KINDS = ("heading", "paragraph", "button", "image", "divider", "spacer", "columns", "partial", "html")
 TAGS = {f"block-{kind}" for kind in BLOCK_KINDS}
 
 # The fields whose text is a template, per kind: each is checked (syntax, unknown filters) on its own.

@@ -29,6 +29,7 @@ from humanic_app.services.design.blocks import (
     Html,
     Image,
     Paragraph,
+    Partial,
     Spacer,
 )
 from humanic_app.services.design.brand import Brand
@@ -48,6 +49,13 @@ class Layout:
     brand: Brand
     address: str  # the physical mailing address (Settings), printed in every footer
     name: str  # the workspace's name: the logo's alt text
+    partials: dict[str, Any] = dataclasses.field(default_factory=dict)  # shared blocks by name, as stored
+
+
+class MissingPartial(ValueError):
+    """A partial block names a shared block the workspace does not have (any more)."""
+
+    in_plain_words = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +72,9 @@ def compiled(blocks: list[Any], layout: Layout) -> Compiled:
     """The step's email, compiled once per (content, brand, address, name): keyed by a digest of their
     canonical JSON, so a large raw-HTML block is not kept twice as a key."""
     canonical = json.dumps(
-        [blocks, layout.brand.model_dump(), layout.address, layout.name], sort_keys=True, separators=(",", ":")
+        [blocks, layout.brand.model_dump(), layout.address, layout.name, layout.partials],
+        sort_keys=True,
+        separators=(",", ":"),
     )
     key = hashlib.sha256(canonical.encode()).digest()
     with _CACHE_LOCK:
@@ -86,7 +96,7 @@ _CACHE_SIZE = 128  # steps (of every campaign version) being sent at once; the l
 
 
 def _compile(raw_blocks: list[Any], layout: Layout) -> Compiled:
-    blocks = _BLOCKS.validate_python(raw_blocks)
+    blocks = expand(_BLOCKS.validate_python(raw_blocks), layout.partials)
     masker = Masker()
     source = _document(blocks, layout, masker)
     try:
@@ -95,6 +105,19 @@ def _compile(raw_blocks: list[Any], layout: Layout) -> Compiled:
         raise CompileError(f"the email's structure did not compile: {exc}") from exc
     text = "\n\n".join(part for part in (_text(block, masker) for block in blocks) if part)
     return Compiled(html=masker.restore(compiled_html), text=masker.restore(text))
+
+
+def expand(blocks: list[Any], partials: dict[str, Any]) -> list[Any]:
+    """The blocks with each partial replaced by the shared blocks of its name (which hold no partial)."""
+    out: list[Any] = []
+    for block in blocks:
+        if not isinstance(block, Partial):
+            out.append(block)
+        elif block.name in partials:
+            out.extend(b for b in _BLOCKS.validate_python(partials[block.name]) if not isinstance(b, Partial))
+        else:
+            raise MissingPartial(f"there is no shared block named '{block.name}' (Settings → Brand → Shared blocks)")
+    return out
 
 
 def _esc(text: str) -> str:
