@@ -120,6 +120,22 @@ def _fields(b, i, j) -> rx.Component:
         ("divider", _muted("A line across the email.")),
         ("spacer", _field("Height (px)", b, i, j, "height", width="150px", input_mode="numeric")),
         (
+            "partial",
+            rx.vstack(
+                _field("Shared block name", b, i, j, "name", width="min(100%, 260px)", max_length=40),
+                _muted(
+                    rx.cond(
+                        S.shared_blocks != "",
+                        "Yours: " + S.shared_blocks + ". ",
+                        "You have no shared blocks yet. ",
+                    )
+                    + "They are made and changed in Settings → Brand; a change reaches every email not sent yet."
+                ),
+                spacing="1",
+                width="100%",
+            ),
+        ),
+        (
             "html",
             _field(
                 "HTML",

@@ -9,6 +9,7 @@ from humanic_app.components.quiet_hours import quiet_hours_section
 from humanic_app.components.reputation import reputation_settings
 from humanic_app.components.retention import retention_section
 from humanic_app.components.sending import sending_section
+from humanic_app.components.shared_blocks import shared_blocks_section
 from humanic_app.components.shell import page_shell
 from humanic_app.components.table import cell_text, data_table
 from humanic_app.components.topics import topics_section
@@ -408,6 +409,7 @@ def settings_page() -> rx.Component:
         ),
         _status_section(),
         brand_section(),
+        shared_blocks_section(),
         sending_section(),
         posthog_section(),
         quiet_hours_section(),

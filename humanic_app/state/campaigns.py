@@ -16,6 +16,7 @@ from humanic_app.models import CampaignStatus
 from humanic_app.models.rows import id_of
 from humanic_app.services import event_log, wording, workspace
 from humanic_app.services.campaigns import guardrails, library, preview, store
+from humanic_app.services.design import partials
 from humanic_app.services.errors import ServiceError, ValidationFailed
 from humanic_app.state import journey_counts, journey_form as form, quiet_hours
 from humanic_app.state.activation import ActivationState
@@ -145,6 +146,7 @@ class CampaignsState(AuthState):
     campaigns: list[CampaignRow] = []
     templates: list[TemplateCard] = []
     workspace_name: str = ""  # what the ready-made campaigns' copy calls the product (Settings)
+    shared_blocks: str = ""  # the names a shared-block block can put in, for its hint ("signature, product-card")
     known_events: list[str] = []
     editing_id: int = 0
     editing_status: str = ""
@@ -224,6 +226,7 @@ class CampaignsState(AuthState):
             ]
             self.known_events = event_log.recent_event_names(session=session)
             self.workspace_name = workspace.get_workspace(session=session).name
+            self.shared_blocks = ", ".join(partials.listed(session=session))
         self.templates = [
             TemplateCard(
                 slug=t.slug,

@@ -66,6 +66,7 @@ BLOCK_FIELDS: dict[str, tuple[str, ...]] = {
     "divider": (),
     "spacer": ("height",),
     "columns": (),
+    "partial": ("name",),
     "html": ("html",),
 }
 _OPTIONAL = {"level", "colour", "width", "link", "height"}  # left out when empty: the schema's default applies
@@ -78,6 +79,7 @@ BLOCK_WORDS = {
     "divider": "Divider",
     "spacer": "Spacer",
     "columns": "Two columns",
+    "partial": "Shared block",
     "html": "Raw HTML",
 }
 
@@ -98,6 +100,7 @@ class BlockRow:
     link: str = ""
     height: str = ""
     html: str = ""
+    name: str = ""  # a shared block's
     kept: str = ""  # the block's fields this form does not edit, as JSON
 
 

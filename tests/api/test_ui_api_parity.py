@@ -106,6 +106,9 @@ API_ROUTE = {
     "WarmupState.switch": ("PATCH", "/api/v1/domains/{domain_id}/warmup"),
     "WarmupState.save_ladder": ("PATCH", "/api/v1/domains/{domain_id}/warmup"),
     "DesignGalleryState.open_designs": ("GET", "/api/v1/email-designs"),
+    "SharedBlocksState.load_shared_blocks": ("GET", "/api/v1/partials"),
+    "SharedBlocksState.save_shared_block": ("PUT", "/api/v1/partials/{name}"),
+    "SharedBlocksState.delete_shared_block": ("DELETE", "/api/v1/partials/{name}"),
 }
 
 _EDITING = "edits the builder's unsaved document; the API takes the whole document on save"

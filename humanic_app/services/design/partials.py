@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import yaml
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session, col, select
 
@@ -90,3 +91,20 @@ def delete(*, session: Session, name: str) -> None:
     del stored[name]
     ws.partials = stored
     session.add(ws)
+
+
+def as_yaml(blocks: list[dict[str, Any]]) -> str:
+    """A shared block's blocks as the Settings page edits them: the YAML a campaign file writes them in."""
+    return yaml.safe_dump(blocks, sort_keys=False, allow_unicode=True, width=100)
+
+
+def from_yaml(text: str) -> Any:
+    """The blocks a YAML text holds, for `save` to check; a text that is not YAML is refused at `blocks`."""
+    try:
+        return yaml.safe_load(text or "")
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise ValidationFailed(
+            {"blocks": f"This is not YAML{line}: write a list of blocks, one '- type: …' each."}
+        ) from None
