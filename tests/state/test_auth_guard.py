@@ -10,6 +10,7 @@ from humanic_app.state.domains import DomainsState
 from humanic_app.state.event_log import EventLogState
 from humanic_app.state.integrations import IntegrationsState
 from humanic_app.state.messages import MessagesState
+from humanic_app.state.posthog_backfill import BackfillState
 from humanic_app.state.reputation import ReputationState
 from humanic_app.state.settings import SettingsState
 
@@ -84,6 +85,7 @@ def test_every_settings_handler_is_guarded():
         DomainsState,
         ReputationState,
         ActivationState,
+        BackfillState,
     ],
 )
 def test_every_page_handler_is_guarded(state):
