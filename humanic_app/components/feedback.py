@@ -110,3 +110,15 @@ def long_text(value, **props) -> rx.Component:
         },
         **props,
     )
+
+
+def labelled_field(label, field_id: str, error, hint: str, **props) -> rx.Component:
+    """An input with its label above, its error (which the input is described by) and a hint below."""
+    return rx.vstack(
+        rx.el.label(rx.text(label, size="2", weight="medium"), html_for=field_id),
+        rx.input(width="100%", **field_invalid_props(error, field_id=field_id), **props),
+        field_error(error, field_id=field_id),
+        rx.text(hint, size="1", color=rx.color("gray", 11)),
+        spacing="1",
+        width="100%",
+    )

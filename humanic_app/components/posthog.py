@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, toast
+from humanic_app.components.feedback import confirm_action, field_error, labelled_field as _labelled, toast
+from humanic_app.components.posthog_backfill import backfill_panel
 from humanic_app.components.ui import settings_section
 from humanic_app.services.posthog.capture import EVENTS
 from humanic_app.state.posthog import PosthogState as S
@@ -13,17 +14,6 @@ from humanic_app.state.posthog import PosthogState as S
 SECTION = "posthog"
 HOST_FIELD = "posthog-host"
 KEY_FIELD = "posthog-api-key"
-
-
-def _labelled(label, field_id: str, error, hint: str, **props) -> rx.Component:
-    return rx.vstack(
-        rx.el.label(rx.text(label, size="2", weight="medium"), html_for=field_id),
-        rx.input(width="100%", **field_invalid_props(error, field_id=field_id), **props),
-        field_error(error, field_id=field_id),
-        rx.text(hint, size="1", color=rx.color("gray", 11)),
-        spacing="1",
-        width="100%",
-    )
 
 
 def _kind(kind: str, name: str) -> rx.Component:
@@ -156,6 +146,7 @@ def posthog_section() -> rx.Component:
                         trigger_props={"size": "2"},
                     ),
                 ),
+                backfill_panel(),
                 spacing="3",
                 width="100%",
             ),

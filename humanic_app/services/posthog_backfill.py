@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 from humanic_app import clock
 from humanic_app.models import Event
 from humanic_app.services import processing
-from humanic_app.services.campaigns import engine
+from humanic_app.services.campaigns import dry_run, engine
 from humanic_app.services.errors import Conflict, ValidationFailed
 from humanic_app.services.intake import storing
 from humanic_app.services.intake.payloads import IncomingEvent
@@ -145,6 +145,16 @@ def validate(asked: Asked) -> Asked:
     return dataclasses.replace(asked, events=names, since=since, until=until)
 
 
+def moment(*, text: str, field: str) -> datetime:
+    """A date and time as a form or an address gives it (ISO 8601; without an offset it is UTC), or a refusal
+    at `field`."""
+    try:
+        found = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed({field: "Choose a date and time (UTC)."}) from None
+    return _utc(found)
+
+
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
@@ -246,6 +256,12 @@ def _campaigns(session: Session, new: Counter) -> list[dict[str, Any]]:
         for c in engine.load_active(session)
         if new[c.document.trigger.event]
     ]
+
+
+def campaign_event_names(*, session: Session) -> list[str]:
+    """The names the active campaigns read (triggers, exit goals, `unless`, waits, branches): the ones a
+    backfill is most likely for."""
+    return sorted({name for c in engine.load_active(session) for name in dry_run.names_read(c.document)})
 
 
 def run(

@@ -103,3 +103,28 @@ def test_an_event_humanic_wrote_back_is_dropped_at_the_webhook_and_raises_a_find
     assert "1 event Humanic wrote to PostHog came back" in findings["posthog_loop"].problem
     assert "humanic_writeback" in findings["posthog_loop"].fix
     assert "rejected" not in findings  # the loop has its own finding, not the generic one
+
+
+def test_marked_events_in_a_mixed_request_are_dropped_and_raise_the_finding_too(client, authed, source, engine):
+    """PostHog batches: one request may carry Humanic's own events beside ordinary ones. The ordinary one is
+    processed; each marked one is a rejected row the finding counts."""
+    mark = {"humanic_writeback": True, "$lib": "humanic"}
+    body = [
+        posthog_event(event="humanic email opened", distinct_id="u1", email="ada@example.com", properties=mark),
+        posthog_event(event="signed_up", distinct_id="u1", email="ada@example.com"),
+        posthog_event(event="humanic email clicked", distinct_id="u1", email="ada@example.com", properties=mark),
+    ]
+    answer = client.post(path_of(source), json=body)
+    assert answer.status_code == 200
+    process(engine)
+    with Session(engine) as s:
+        rows = list(s.exec(select(Event).order_by(Event.id)))
+        by_name = {r.event_name: r.outcome for r in rows}
+        assert by_name == {
+            "humanic email opened": EventOutcome.rejected,
+            "humanic email clicked": EventOutcome.rejected,
+            "signed_up": EventOutcome.processed,
+        }
+        findings = {f.key: f for f in diagnostics.run_checks(session=s, resend_configured=False)}
+    assert "2 events Humanic wrote to PostHog came back" in findings["posthog_loop"].problem
+    assert "rejected" not in findings

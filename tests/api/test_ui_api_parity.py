@@ -91,6 +91,10 @@ API_ROUTE = {
     "PosthogState.load_posthog": ("GET", "/api/v1/settings/posthog"),
     "PosthogState.save_posthog": ("PUT", "/api/v1/settings/posthog"),
     "PosthogState.remove_posthog": ("DELETE", "/api/v1/settings/posthog"),
+    "BackfillState.load_backfill": ("GET", "/api/v1/settings/posthog"),  # the names: GET /api/v1/campaigns
+    "BackfillState.dry_run_backfill": ("POST", "/api/v1/posthog/backfill"),  # {"dry_run": true}
+    "BackfillState.import_backfill": ("POST", "/api/v1/posthog/backfill"),  # {"dry_run": false, "fire_emails"}
+    "BackfillState.continue_backfill": ("POST", "/api/v1/posthog/backfill"),  # "since": the answer's resume_since
     "BrandSettingsState.load_brand": ("GET", "/api/v1/settings/brand"),
     "BrandSettingsState.save_brand": ("PUT", "/api/v1/settings/brand"),
     "RetentionSettingsState.load_retention": ("GET", SETTINGS),

@@ -82,7 +82,14 @@ def _page_states() -> list[type]:
 
 def test_the_page_states_are_all_found():
     names = {state.__name__ for state in _page_states()}
-    assert {"SettingsState", "CampaignsState", "ActivationState", "ContactPrivacyState", "DesignGalleryState"} <= names
+    assert {
+        "SettingsState",
+        "CampaignsState",
+        "ActivationState",
+        "ContactPrivacyState",
+        "DesignGalleryState",
+        "BackfillState",
+    } <= names
 
 
 @pytest.mark.parametrize("state", _page_states(), ids=lambda state: state.__name__)

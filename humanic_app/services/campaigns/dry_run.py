@@ -326,7 +326,7 @@ class _Replay:
             self.skipped[_SKIP_LABELS[refused.kind]] += 1
 
 
-def _names(doc: CampaignDocument) -> set[str]:
+def names_read(doc: CampaignDocument) -> set[str]:
     """The event names a campaign's replay reads: trigger, ending events, and what its journey waits for
     or asks about."""
     names = {doc.trigger.event, *doc.exit_on} | ({doc.unless.event} if doc.unless else set())
@@ -352,7 +352,7 @@ def dry_run(*, session: Session, document: dict[str, Any], days: int = 30) -> di
     lookback = (
         (parse_duration(doc.trigger.within) if doc.trigger.within else UNBOUNDED_LOOKBACK) if counting else timedelta(0)
     )
-    rows = _load(session, _names(doc), since - lookback, doc.trigger.event)
+    rows = _load(session, names_read(doc), since - lookback, doc.trigger.event)
     ws = workspace.get_workspace(session=session)
     replay = _Replay(
         doc,

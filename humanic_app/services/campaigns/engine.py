@@ -615,17 +615,17 @@ class CampaignRun:
             )
             for e in self._new
         ]
-        for e in self._ended:
-            goal = e.status == EnrolmentStatus.exited
-            facts.append(
-                capture.Fact(
-                    "campaign_goal_reached" if goal else "campaign_exited",
-                    f"{'goal' if goal else 'exited'}:{e.id}",
-                    e.contact_id,
-                    now,
-                    {"campaign_id": e.campaign_id, "reason": e.ended_reason[:300]},
-                )
+        facts += [
+            capture.campaign_ended(
+                enrolment_id=e.id,
+                contact_id=e.contact_id,
+                campaign_id=e.campaign_id,
+                reason=e.ended_reason,
+                goal=e.status == EnrolmentStatus.exited,
+                at=now,
             )
+            for e in self._ended
+        ]
         return facts
 
     def _insert_new(self) -> list[dict[str, Any]]:
@@ -834,6 +834,15 @@ def merge_enrolments(*, session: Session, survivor_id: int, other_id: int) -> No
                 .values(status=EnrolmentStatus.cancelled, ended_reason=reason[:300])
             )
             outbox.cancel_pending(session=session, enrolment_ids=[row.id], reason=reason)
+            ended = capture.campaign_ended(
+                enrolment_id=row.id,
+                contact_id=survivor_id,
+                campaign_id=campaign_id,
+                reason=reason,
+                goal=False,
+                at=clock.now(),
+            )
+            capture.enqueue(session=session, facts=[ended])
             logger.info(
                 "cancelled enrolment %s of campaign %s: %s",
                 row.id,

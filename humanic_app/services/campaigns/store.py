@@ -25,6 +25,7 @@ from humanic_app.models import (
     EnrolmentStatus,
     Message,
 )
+from humanic_app.models.rows import id_of
 from humanic_app.services import outbox, reputation, topics
 from humanic_app.services.campaigns import guardrails
 from humanic_app.services.campaigns.schema import (
@@ -37,6 +38,7 @@ from humanic_app.services.campaigns.schema import (
     validate_document,
 )
 from humanic_app.services.errors import ValidationFailed, require
+from humanic_app.services.posthog import capture
 
 
 def awaits_of(doc: CampaignDocument, *, before: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
@@ -100,22 +102,7 @@ def set_status(*, session: Session, campaign_id: int, status: CampaignStatus) ->
     if status == CampaignStatus.active:
         guardrails.require_ready(session=session, campaign=campaign)
     if status == CampaignStatus.archived:
-        enrolment_ids = select(Enrolment.id).where(
-            Enrolment.campaign_id == campaign.id, Enrolment.status == EnrolmentStatus.active
-        )
-        outbox.cancel_pending(session=session, enrolment_ids=enrolment_ids, reason="campaign archived")
-        session.execute(
-            update(Enrolment)
-            .where(col(Enrolment.campaign_id) == campaign.id, col(Enrolment.status) == EnrolmentStatus.active)
-            .values(
-                status=EnrolmentStatus.cancelled,
-                ended_reason="campaign archived",
-                position="",
-                wake_at=None,
-                waiting_for=None,
-                waiting_key=None,
-            )
-        )
+        _end_enrolments_of_archived(session, campaign_id=id_of(campaign))
     if campaign.status == CampaignStatus.paused:  # a Resume: the guardrail's window restarts, if it paused it
         reputation.restart_after_resume(session=session, scope=str(campaign.id))
     campaign.status = status
@@ -125,6 +112,41 @@ def set_status(*, session: Session, campaign_id: int, status: CampaignStatus) ->
     session.add(campaign)
     session.flush()
     return campaign
+
+
+_ARCHIVED = "campaign archived"
+
+
+def _end_enrolments_of_archived(session: Session, *, campaign_id: int) -> None:
+    """Every active enrolment ends: its scheduled emails are cancelled and its exit written back to PostHog."""
+    active = (Enrolment.campaign_id == campaign_id, Enrolment.status == EnrolmentStatus.active)
+    ending = session.execute(select(Enrolment.id, Enrolment.contact_id).where(*active)).all()
+    outbox.cancel_pending(session=session, enrolment_ids=[row.id for row in ending], reason=_ARCHIVED)
+    session.execute(
+        update(Enrolment)
+        .where(col(Enrolment.campaign_id) == campaign_id, col(Enrolment.status) == EnrolmentStatus.active)
+        .values(
+            status=EnrolmentStatus.cancelled,
+            ended_reason=_ARCHIVED,
+            position="",
+            wake_at=None,
+            waiting_for=None,
+            waiting_key=None,
+        )
+    )
+    now = clock.now()
+    facts = [
+        capture.campaign_ended(
+            enrolment_id=row.id,
+            contact_id=row.contact_id,
+            campaign_id=campaign_id,
+            reason=_ARCHIVED,
+            goal=False,
+            at=now,
+        )
+        for row in ending
+    ]
+    capture.enqueue(session=session, facts=facts)
 
 
 def overlapping_triggers(*, session: Session, campaign: Campaign) -> list[str]:

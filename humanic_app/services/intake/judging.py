@@ -43,8 +43,9 @@ class WebhookAnswer:
 
 
 # Loop safety: what Humanic writes back to PostHog carries capture.MARKER; should the destination's filter let
-# it through, it is dropped here (answered 202, so PostHog does not retry) and never reaches a campaign. The
-# rejection's reason is what diagnostics counts for its finding.
+# it through, it is dropped here and never reaches a campaign: each such event is stored as a rejected row,
+# alone in its request (answered 202, so PostHog does not retry) or beside ordinary events (answered 200,
+# those processed). The rejection's reason is what diagnostics counts for its finding.
 WRITTEN_BACK = (
     "Humanic's own write-back event: dropped, it never triggers a campaign; the PostHog destination's "
     f"filter should exclude events whose {capture.MARKER} property is true"
@@ -196,13 +197,21 @@ def _judge(book: SourceBook, token_hash: str, request: WebhookRequest) -> tuple[
         events = payloads.parse_body(request.body, source.mapping)
     except payloads.PayloadError as exc:
         return reject(exc.status, exc.message, details=exc.errors)
-    events = [e for e in events if not _written_by_humanic(e, source.mapping)]
-    if not events:
-        return reject(202, WRITTEN_BACK)
-    return (
-        Delivery(source_id=source.id, headers=masked, events=events, webhook_id=webhook_id, arrived=request.arrived),
-        WebhookAnswer(200, {}),
+    marked = [_written_by_humanic(e, source.mapping) for e in events]
+    looped = [e for e, mark in zip(events, marked, strict=True) if mark]
+    kept = [e for e, mark in zip(events, marked, strict=True) if not mark]
+    delivery = Delivery(
+        source_id=source.id,
+        headers=masked,
+        events=kept,
+        webhook_id=webhook_id,
+        arrived=request.arrived,
+        dropped=looped,
+        dropped_reason=f"202 {WRITTEN_BACK}",
     )
+    if not kept:  # 202, so PostHog does not retry what is dropped on purpose
+        return delivery, WebhookAnswer(202, {"error": WRITTEN_BACK})
+    return delivery, WebhookAnswer(200, {})
 
 
 def as_failed(item: Judged, exc: Exception) -> Judged:

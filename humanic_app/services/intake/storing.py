@@ -46,6 +46,8 @@ class Delivery:
     webhook_id: str | None = None
     rejected_reason: str | None = None
     raw_excerpt: str | None = None
+    dropped: list[IncomingEvent] = dataclasses.field(default_factory=list)  # refused one by one (dropped_reason)
+    dropped_reason: str = ""
     arrived: float | None = None  # time.perf_counter() when the request came in: answer-time statistics
 
 
@@ -144,6 +146,9 @@ def _plan(deliveries: list[Delivery], seen: dict[tuple[int, str], int], now) -> 
                 )
             )
             plan.owners.append(len(plan.results))
+        for incoming in delivery.dropped:  # one rejected row each, so each is counted and shown
+            plan.rows.append(_dropped_row(delivery, now, incoming))
+            plan.owners.append(len(plan.results))
         for i, incoming in enumerate(delivery.events):
             row = _row(
                 delivery,
@@ -179,6 +184,19 @@ def _plan(deliveries: list[Delivery], seen: dict[tuple[int, str], int], now) -> 
             plan.owners.append(len(plan.results))
         plan.results.append(StoredDelivery(accepted=accepted, duplicates=duplicates))
     return plan
+
+
+def _dropped_row(delivery: Delivery, now, incoming: IncomingEvent) -> dict[str, Any]:
+    """No uuid or dedupe key: a dropped event is no delivery of its PostHog event, so it hides no later one."""
+    return _row(
+        delivery,
+        now,
+        outcome=EventOutcome.rejected,
+        reason=delivery.dropped_reason[:500],
+        payload=incoming.document,
+        event_name=incoming.event_name,
+        distinct_id=incoming.distinct_id,
+    )
 
 
 def _answer_ms(delivery: Delivery) -> float | None:

@@ -58,6 +58,15 @@ class Fact:
     properties: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
+def campaign_ended(
+    *, enrolment_id: int | None, contact_id: int | None, campaign_id: int, reason: str, goal: bool, at: datetime
+) -> Fact:
+    """An enrolment's end, however it ended (goal, `unless`, the campaign archived, contacts merged): one
+    fact per enrolment, so a second ending of it writes nothing."""
+    kind, prefix = ("campaign_goal_reached", "goal") if goal else ("campaign_exited", "exited")
+    return Fact(kind, f"{prefix}:{enrolment_id}", contact_id, at, {"campaign_id": campaign_id, "reason": reason[:300]})
+
+
 def enabled_kinds(*, session: Session) -> frozenset[str]:
     """The kinds written back now: none until a host and key are set. A primary-key get, so a session that
     enqueues many facts reads the row once."""
