@@ -588,9 +588,8 @@ class CampaignsState(AuthState):
             self._set_block_field(index, at, field, value)
 
     def _set_block_field(self, index: int, at: str, field: str, value: str) -> None:
-        self._edit_at(
-            index, at, lambda held, k: [*held[:k], dataclasses.replace(held[k], **{field: value}), *held[k + 1 :]]
-        )
+        changes: dict[str, Any] = {field: value}
+        self._edit_at(index, at, lambda held, k: [*held[:k], dataclasses.replace(held[k], **changes), *held[k + 1 :]])
 
     @rx.event
     @signed_in

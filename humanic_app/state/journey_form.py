@@ -108,9 +108,10 @@ def block_row(block: dict[str, Any]) -> BlockRow:
     edited = BLOCK_FIELDS.get(kind, ())
     kept = {k: v for k, v in block.items() if k != "type" and k not in edited and (k, kind) != ("columns", "columns")}
     values = {field: _text(block.get(field)) for field in edited if block.get(field) is not None}
+    held = block.get("columns") if kind == "columns" else None
     columns = [
         [block_row(b) for b in column if isinstance(b, dict)]
-        for column in (block.get("columns") if kind == "columns" and isinstance(block.get("columns"), list) else [])
+        for column in (held if isinstance(held, list) else [])
         if isinstance(column, list)
     ]
     return BlockRow(kind=kind, kept=json.dumps(kept) if kept else "", columns=columns, **values)
@@ -170,7 +171,12 @@ def edit_blocks(
 
 def block_at(blocks: list[BlockRow], at: str) -> BlockRow | None:
     found: list[BlockRow] = []
-    edit_blocks(blocks, at, lambda held, k: found.extend(held[k : k + 1]) or held)
+
+    def look(held: list[BlockRow], k: int) -> list[BlockRow]:
+        found.extend(held[k : k + 1])
+        return held
+
+    edit_blocks(blocks, at, look)
     return found[0] if found else None
 
 
