@@ -565,14 +565,26 @@ def _rendered_email() -> rx.Component:
                 width="100%",
             ),
             # sandbox="": the email's own markup runs nothing and reaches nothing of the page
-            rx.el.iframe(
-                src_doc=S.preview_html,
-                sandbox="",
-                title="Email preview: " + S.preview_subject,
+            rx.box(
+                rx.el.iframe(
+                    src_doc=S.preview_html,
+                    sandbox="",
+                    title="Email preview: " + S.preview_subject,
+                    width=rx.cond(S.preview_width == "phone", "390px", "600px"),
+                    height=rx.cond(S.preview_width == "phone", "640px", "480px"),
+                    style={
+                        "border": "0",
+                        "background": rx.cond(S.preview_scheme == "dark", "#111317", "white"),
+                        "display": "block",
+                        "max_width": "100%",
+                        "margin": "0 auto",
+                    },
+                    id="preview-html",
+                    data_width=S.preview_width,
+                    data_scheme=S.preview_scheme,
+                ),
                 width="100%",
-                height="420px",
-                style={"border": "0", "background": "white", "display": "block"},
-                id="preview-html",
+                background=rx.color("gray", 3),
             ),
             spacing="0",
             width="100%",
@@ -615,6 +627,23 @@ def _preview_checks() -> rx.Component:
             id="preview-checks",
             style={"list_style": "none", "padding": "0", "margin": "0", "display": "grid", "gap": "4px"},
         ),
+    )
+
+
+def _view_choice(label: str, field: str, value, choices: list[tuple[str, str]]) -> rx.Component:
+    """How the preview frame shows the email: a labelled radio group, one arrow key per choice."""
+    return rx.radio_group.root(
+        rx.hstack(
+            rx.text(label, size="1", weight="medium"),
+            *[rx.text(rx.radio_group.item(value=v), " " + words, as_="label", size="2") for v, words in choices],
+            spacing="3",
+            align="center",
+            wrap="wrap",
+        ),
+        value=value,
+        on_change=lambda v: S.set_preview_view(field, v),
+        aria_label="Preview " + label.lower(),
+        id=f"preview-{field}",
     )
 
 
@@ -661,6 +690,15 @@ def _preview() -> rx.Component:
                 width="100%",
                 align="end",
                 wrap="wrap",
+            ),
+            rx.flex(
+                _view_choice(
+                    "Width", "width", S.preview_width, [("desktop", "Desktop (600 px)"), ("phone", "Phone (390 px)")]
+                ),
+                _view_choice("Colours", "scheme", S.preview_scheme, [("light", "Light"), ("dark", "Dark")]),
+                gap="4",
+                wrap="wrap",
+                width="100%",
             ),
             rx.button("Render preview", size="1", variant="soft", on_click=S.render_preview, id="render-preview"),
             rx.cond(

@@ -6,7 +6,7 @@ import reflex as rx
 
 from humanic_app.components.feedback import field_error, field_invalid_props, live_summary
 from humanic_app.models import limits
-from humanic_app.pages.block_editor import compose_choice, email_blocks
+from humanic_app.pages.block_editor import compose_choice, email_blocks, variable_picker
 from humanic_app.services.campaigns.schema import OPERATORS
 from humanic_app.state.campaigns import CampaignsState as S
 
@@ -206,6 +206,15 @@ def _email_body(s, i) -> rx.Component:
             align="center",
             spacing="2",
             wrap="wrap",
+        ),
+        rx.flex(
+            variable_picker(
+                "Step " + n + " subject",
+                lambda v: S.insert_variable(i, "", "subject", v),
+                "step-" + i.to_string() + "-subject-variable",
+            ),
+            justify="end",
+            width="100%",
         ),
         _step_field(
             lambda **p: rx.input(

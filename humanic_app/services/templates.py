@@ -93,6 +93,12 @@ def unknown_names(source: str, *, html: bool) -> list[UnknownName]:
     return found
 
 
+def reference(name: str) -> str:
+    """How a template inserts a variable, with a fallback for a contact who lacks it: a greeting's "there"."""
+    fallback = "there" if name == "name" else ""
+    return "{{ " + name + " | default('" + fallback + "') }}"
+
+
 def html_to_text(html: str) -> str:
     text = re.sub(r"(?is)<(script|style).*?</\1>", "", html)
     text = re.sub(r"(?i)<a\s[^>]*href=['\"]([^'\"]+)['\"][^>]*>(.*?)</a>", r"\2 (\1)", text)

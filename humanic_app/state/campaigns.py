@@ -12,11 +12,11 @@ import reflex as rx
 from sqlmodel import Session
 
 from humanic_app import clock, routes
-from humanic_app.models import CampaignStatus
+from humanic_app.models import CampaignStatus, Event
 from humanic_app.models.rows import id_of
-from humanic_app.services import event_log, wording, workspace
+from humanic_app.services import event_log, templates, wording, workspace
 from humanic_app.services.campaigns import guardrails, library, preview, store
-from humanic_app.services.design import partials
+from humanic_app.services.design import partials, render
 from humanic_app.services.errors import ServiceError, ValidationFailed
 from humanic_app.state import journey_counts, journey_form as form, quiet_hours
 from humanic_app.state.activation import ActivationState
@@ -101,6 +101,14 @@ class CheckRow:
     check: str
     ok: bool
     message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class VariableRow:
+    """A variable the previewed event and its contact have, with its value there as an example."""
+
+    name: str
+    example: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,6 +200,10 @@ class CampaignsState(AuthState):
     preview_error: str = ""  # why the step cannot render, shown where the preview would be
     preview_missing: list[str] = []
     preview_checks: list[CheckRow] = []
+    preview_width: str = "desktop"  # desktop (600 px) or phone (390 px): the frame's width
+    preview_scheme: str = "light"  # light or dark: which of the email's colour schemes the frame shows
+    _preview_as_sent: str = ""  # the rendered HTML; `preview_html` is it in the chosen scheme
+    variable_choices: list[VariableRow] = []  # what the previewed event and contact have, for the picker
     dry_run_days: str = "30"
     dry_run_summary: str = ""
     dry_run_rows: list[DryRunRow] = []
@@ -258,6 +270,7 @@ class CampaignsState(AuthState):
         self.quiet_mode, self.quiet_from, self.quiet_to, self.quiet_days = quiet_hours.form_of(doc.get("quiet_hours"))
         self._load_nodes(doc, {})
         self.builder_errors, self.preview_subject, self.preview_html, self.preview_missing = {}, "", "", []
+        self._preview_as_sent = ""
         self.preview_checks = []
         self.preview_from, self.preview_sends, self.preview_step = "", "", self._first_email()
         self.edit_effects, self.edit_effects_summary, self.dry_run_paths = [], "", []
@@ -539,33 +552,63 @@ class CampaignsState(AuthState):
         if kind in form.BLOCK_FIELDS:
             self._edit_blocks(index, lambda blocks: [*blocks, form.new_block(kind)])
 
-    @rx.event
-    @signed_in
-    def remove_block(self, index: int, block: int):
-        self._edit_blocks(index, lambda blocks: [b for j, b in enumerate(blocks) if j != block])
+    def _edit_at(self, index: int, at: str, change: Callable[[list[BlockRow], int], list[BlockRow]]) -> None:
+        self._edit_blocks(index, lambda blocks: form.edit_blocks(blocks, at, change))
 
     @rx.event
     @signed_in
-    def move_block(self, index: int, block: int, offset: int):
-        def move(blocks: list[BlockRow]) -> list[BlockRow]:
-            target = block + offset
-            if 0 <= target < len(blocks):
-                blocks[block], blocks[target] = blocks[target], blocks[block]
-            return blocks
-
-        self._edit_blocks(index, move)
+    def remove_block(self, index: int, at: str):
+        """The block at `at` ("2", or "2.columns.0.1" inside a two-column block) taken out."""
+        self._edit_at(index, at, lambda held, k: held[:k] + held[k + 1 :])
 
     @rx.event
     @signed_in
-    def set_block(self, index: int, block: int, field: str, value: str):
-        if field in ("kind", "kept") or field not in BlockRow.__dataclass_fields__:
+    def move_block(self, index: int, at: str, offset: int):
+        def move(held: list[BlockRow], k: int) -> list[BlockRow]:
+            if 0 <= k + offset < len(held):
+                held[k], held[k + offset] = held[k + offset], held[k]
+            return held
+
+        self._edit_at(index, at, move)
+
+    @rx.event
+    @signed_in
+    def add_column_block(self, index: int, block: int, column: int, kind: str):
+        """A block of `kind` at the end of one column of a two-column block (no columns inside columns)."""
+        if kind in form.COLUMN_KINDS:
+            at = f"{block}.columns.{column}.{len(self._column(index, block, column))}"
+            self._edit_at(index, at, lambda held, k: [*held, form.new_block(kind)])
+
+    def _column(self, index: int, block: int, column: int) -> list[BlockRow]:
+        found = form.block_at(list(self.nodes[index].blocks), str(block)) if 0 <= index < len(self.nodes) else None
+        return found.columns[column] if found and 0 <= column < len(found.columns) else []
+
+    @rx.event
+    @signed_in
+    def set_block(self, index: int, at: str, field: str, value: str):
+        if field not in ("kind", "kept", "columns") and field in BlockRow.__dataclass_fields__:
+            self._set_block_field(index, at, field, value)
+
+    def _set_block_field(self, index: int, at: str, field: str, value: str) -> None:
+        changes: dict[str, Any] = {field: value}
+        self._edit_at(index, at, lambda held, k: [*held[:k], dataclasses.replace(held[k], **changes), *held[k + 1 :]])
+
+    @rx.event
+    @signed_in
+    def insert_variable(self, index: int, at: str, field: str, name: str):
+        """`{{ name | default('there') }}` added to the end of a text: the step's subject (`at` empty) or a
+        block's field. Only the variables the picker lists (the previewed event's) are inserted."""
+        if name not in {v.name for v in self.variable_choices} or not 0 <= index < len(self.nodes):
             return
-
-        def change(blocks: list[BlockRow]) -> list[BlockRow]:
-            blocks[block] = dataclasses.replace(blocks[block], **{field: value})
-            return blocks
-
-        self._edit_blocks(index, change)
+        if not at and field == "subject":
+            rows = list(self.nodes)
+            rows[index] = dataclasses.replace(rows[index], subject=_joined(rows[index].subject, name))
+            self._set_nodes(rows)
+            self._follow_edit()
+            return
+        block = form.block_at(list(self.nodes[index].blocks), at) if at else None
+        if block is not None and field in _TEXT_FIELDS.get(block.kind, ()):
+            self._set_block_field(index, at, field, _joined(getattr(block, field), name))
 
     @rx.event
     @signed_in
@@ -826,43 +869,57 @@ class CampaignsState(AuthState):
                 if self.trigger_event.strip()
                 else []
             )
-        self.preview_events = [
-            PreviewEventRow(
-                id=str(e.id),
-                label=f"#{e.id} {e.event_name} · {e.distinct_id or ''} · {e.received_at.strftime('%Y-%m-%d %H:%M')}",
-            )
-            for e in events
-        ]
-        self.preview_event_id = self.preview_events[0].id if self.preview_events else "sample"
+            self.preview_events = [PreviewEventRow(id=str(e.id), label=_event_label(e)) for e in events]
+            self.preview_event_id = self.preview_events[0].id if self.preview_events else "sample"
+            self._load_variables(session)
+
+    def _previewed_event(self, session: Session) -> Event | None:
+        """The event the preview, the variables picker and a test send use: the one chosen (the latest
+        matching one when the builder opens), or None for the sample."""
+        if self.preview_event_id == "sample":
+            return None
+        return event_log.get_event(session=session, event_id=int(self.preview_event_id))
+
+    def _load_variables(self, session: Session) -> None:
+        examples = preview.variable_examples(session=session, event=self._previewed_event(session))
+        self.variable_choices = [VariableRow(name=name, example=example) for name, example in examples]
 
     @rx.event
     @signed_in
     def set_preview(self, field: str, value: str):
         if field == "event":
             self.preview_event_id = value
+            with self._service_call() as session:
+                self._load_variables(session)
         else:
             self.preview_step = value
         return CampaignsState.render_preview
 
+    @rx.event
+    @signed_in
+    def set_preview_view(self, field: str, value: str):
+        """The preview frame's width (desktop, phone) or colour scheme (light, dark)."""
+        if field == "width" and value in ("desktop", "phone"):
+            self.preview_width = value
+        elif field == "scheme" and value in ("light", "dark"):
+            self.preview_scheme = value
+            self.preview_html = render.in_scheme(self._preview_as_sent, dark=value == "dark")
+
     def _render_preview(self, session) -> None:
-        event = (
-            None
-            if self.preview_event_id == "sample"
-            else event_log.get_event(session=session, event_id=int(self.preview_event_id))
-        )
         result = preview.preview_step(
             session=session,
             document=self._document(),
             step_index=int(self.preview_step or 0),
-            event=event,
+            event=self._previewed_event(session),
         )
         self.builder_errors = {}
-        self.preview_subject, self.preview_html, self.preview_missing, self.preview_error = (
+        self.preview_subject, self._preview_as_sent, self.preview_missing, self.preview_error = (
             result["subject"],
             result["html"],
             result["missing"],
             result["error"],
         )
+        self.preview_html = render.in_scheme(result["html"], dark=self.preview_scheme == "dark")
         self.preview_from, self.preview_sends = result["from_address"], result["sends"]
         self.preview_checks = [CheckRow(check=c["check"], ok=c["ok"], message=c["message"]) for c in result["checks"]]
 
@@ -934,11 +991,7 @@ class CampaignsState(AuthState):
 
         self.test_send_result = ""
         with self._service_call("test_send_error", then=wake_dispatcher, words=_test_send_problem) as session:
-            event = (
-                None
-                if self.preview_event_id == "sample"
-                else event_log.get_event(session=session, event_id=int(self.preview_event_id))
-            )
+            event = self._previewed_event(session)
             preview.queue_test_send(
                 session=session,
                 document=self._document(),
@@ -948,6 +1001,18 @@ class CampaignsState(AuthState):
                 campaign_id=self.editing_id or None,
             )
             self.test_send_result = f"Test email queued to {self.test_to.strip().lower()}: see Messages."
+
+
+def _event_label(e: Event) -> str:
+    return f"#{e.id} {e.event_name} · {e.distinct_id or ''} · {e.received_at.strftime('%Y-%m-%d %H:%M')}"
+
+
+_TEXT_FIELDS = {"heading": ("text",), "paragraph": ("markdown",), "button": ("label",)}  # where a variable goes
+
+
+def _joined(text: str, name: str) -> str:
+    """The text with a reference to the variable at its end, a space apart."""
+    return text + (" " if text and not text[-1].isspace() else "") + templates.reference(name)
 
 
 def dry_run_sentence(result: dict[str, Any], days: int) -> str:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from humanic_app.services.campaigns.schema import CampaignDocument, Node, node_label
+from humanic_app.services.design import blocks as design_blocks
 
 BELOW = ""  # a way out left unset: the step below (the end of the journey after the last step)
 KIND_WORDS = {"email": "Email", "wait": "Wait", "wait_for": "Wait for event", "branch": "Branch", "exit": "Exit"}
@@ -71,6 +73,7 @@ BLOCK_FIELDS: dict[str, tuple[str, ...]] = {
 }
 _OPTIONAL = {"level", "colour", "width", "link", "height"}  # left out when empty: the schema's default applies
 _NUMBERS = {"level", "width", "height"}
+COLUMN_KINDS = design_blocks.COLUMN_KINDS  # the kinds a column of a two-column block takes
 BLOCK_WORDS = {
     "heading": "Heading",
     "paragraph": "Paragraph",
@@ -102,14 +105,21 @@ class BlockRow:
     html: str = ""
     name: str = ""  # a shared block's
     kept: str = ""  # the block's fields this form does not edit, as JSON
+    columns: list[list[BlockRow]] = dataclasses.field(default_factory=list)  # a two-column block's, in place
 
 
 def block_row(block: dict[str, Any]) -> BlockRow:
     kind = str(block.get("type", ""))
     edited = BLOCK_FIELDS.get(kind, ())
-    kept = {k: v for k, v in block.items() if k != "type" and k not in edited}
+    kept = {k: v for k, v in block.items() if k != "type" and k not in edited and (k, kind) != ("columns", "columns")}
     values = {field: _text(block.get(field)) for field in edited if block.get(field) is not None}
-    return BlockRow(kind=kind, kept=json.dumps(kept) if kept else "", **values)
+    held = block.get("columns") if kind == "columns" else None
+    columns = [
+        [block_row(b) for b in column if isinstance(b, dict)]
+        for column in (held if isinstance(held, list) else [])
+        if isinstance(column, list)
+    ]
+    return BlockRow(kind=kind, kept=json.dumps(kept) if kept else "", columns=columns, **values)
 
 
 def _block_value(field: str, value: str) -> Any:
@@ -123,15 +133,56 @@ def block_dict(row: BlockRow) -> dict[str, Any]:
         value = getattr(row, field)
         if value.strip() or field not in _OPTIONAL:
             out[field] = _block_value(field, value)
+    if row.kind == "columns":
+        out["columns"] = [[block_dict(b) for b in column] for column in row.columns]
     return out
 
 
 def new_block(kind: str) -> BlockRow:
     """A block as "Add block" makes it; a two-column block starts with a paragraph in each column."""
     if kind == "columns":
-        columns = [[{"type": "paragraph", "markdown": "Left"}], [{"type": "paragraph", "markdown": "Right"}]]
-        return BlockRow(kind=kind, kept=json.dumps({"columns": columns}))
+        return BlockRow(
+            kind=kind,
+            columns=[[BlockRow(kind="paragraph", markdown="Left")], [BlockRow(kind="paragraph", markdown="Right")]],
+        )
     return BlockRow(kind=kind, level="2" if kind == "heading" else "1", height="24" if kind == "spacer" else "")
+
+
+def edit_blocks(
+    blocks: list[BlockRow], at: str, change: Callable[[list[BlockRow], int], list[BlockRow]]
+) -> list[BlockRow]:
+    """The blocks with `change` applied to the list holding the block at `at`, given its position there.
+    `at` is the block's place as the document's error locations name it: "3" (block 3), or "3.columns.0.1"
+    (block 1 of the first column of block 3). A place that is not there leaves the blocks as they were."""
+    parts = at.split(".")
+    if (
+        not all(p.isdigit() for p in parts[::2])
+        or len(parts) not in (1, 4)
+        or (len(parts) == 4 and parts[1] != "columns")
+    ):
+        return blocks
+    j = int(parts[0])
+    if len(parts) == 1:
+        return change(list(blocks), j) if 0 <= j < len(blocks) else blocks
+    column, k = int(parts[2]), int(parts[3])
+    if not 0 <= j < len(blocks) or not 0 <= column < len(blocks[j].columns):
+        return blocks
+    inner = list(blocks[j].columns[column])
+    if not 0 <= k <= len(inner):  # k == len: the end of the column, where a block is added
+        return blocks
+    columns = [change(inner, k) if c == column else list(col) for c, col in enumerate(blocks[j].columns)]
+    return [dataclasses.replace(b, columns=columns) if n == j else b for n, b in enumerate(blocks)]
+
+
+def block_at(blocks: list[BlockRow], at: str) -> BlockRow | None:
+    found: list[BlockRow] = []
+
+    def look(held: list[BlockRow], k: int) -> list[BlockRow]:
+        found.extend(held[k : k + 1])
+        return held
+
+    edit_blocks(blocks, at, look)
+    return found[0] if found else None
 
 
 def starting_blocks() -> list[BlockRow]:

@@ -130,6 +130,7 @@ UI_ONLY = {
     "EventLogState.toggle_live": "whether the open page follows new events",
     "EventLogState.close_detail": "closes a panel",
     "CampaignsState.close_builder": "closes a panel",
+    "CampaignsState.set_preview_view": "the preview frame's width and colour scheme; the API answers the HTML",
     "CampaignsState.set_dry_run_days": "a form field",
     "CampaignsState.set_test_to": "a form field",
     "CampaignsState.cancel_save": "closes what an edit of a live journey would do (POST …/edit-preview)",
@@ -139,6 +140,7 @@ UI_ONLY = {
         f"CampaignsState.{name}": _EDITING
         for name in (
             "add_block",
+            "add_column_block",
             "add_condition",
             "add_filter",
             "add_into_path",
@@ -158,6 +160,7 @@ UI_ONLY = {
             "remove_step",
             "set_block",
             "set_condition",
+            "insert_variable",
             "set_step",
             "set_text",
         )

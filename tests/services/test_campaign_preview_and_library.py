@@ -6,9 +6,10 @@ import re
 from sqlmodel import select
 
 from humanic_app.models import Event, Message, MessageStatus
-from humanic_app.services import workspace
+from humanic_app.services import templates, workspace
 from humanic_app.services.campaigns import library, preview, store
 from humanic_app.services.delivery.senders import LocalOutboxSender
+from tests.support.campaign_world import T0
 from tests.support.dispatching import dispatch, setup_world
 
 _SIGNED_LINK = re.compile(r"https?://[^\"'\s]+/unsubscribe/[^\"'\s<]+")
@@ -43,3 +44,25 @@ def test_each_ready_made_campaign_has_a_card():
     assert set(cards) == set(library.templates())
     assert all(card.purpose and card.purpose.endswith(".") and "\n" not in card.purpose for card in cards.values())
     assert (cards["onboarding-activation"].trigger, cards["onboarding-activation"].emails) == ("user_signed_up", 4)
+
+
+def test_the_variables_picker_lists_what_the_event_and_its_contact_have(session, monkeypatch):
+    world, _campaign = setup_world(session, monkeypatch)
+    world.send("user_signed_up", T0, user="u2", email="grace@example.com", plan="pro", **{"$browser": "Firefox"})
+    event = session.exec(select(Event).where(Event.distinct_id == "u2")).one()
+
+    listed = dict(preview.variable_examples(session=session, event=event))
+
+    assert listed["plan"] == "pro" and listed["email"] == "grace@example.com" and listed["name"] == "Ada"
+    assert "$browser" not in listed  # a template cannot name it as it is
+    assert list(listed) == sorted(listed)
+    # the same names a template of that event sees: one reading of the event, not a second
+    names = {n for n in preview.variables_for_event(session=session, event=event) if n.isidentifier()}
+    assert set(listed) == names
+    assert dict(preview.variable_examples(session=session, event=None))["feature_name"] == "Dashboards"  # a sample
+
+
+def test_a_variable_is_inserted_with_a_fallback():
+    assert templates.reference("name") == "{{ name | default('there') }}"
+    assert templates.reference("plan") == "{{ plan | default('') }}"
+    assert templates.render(subject=templates.reference("name"), html="", text=None, variables={}).subject == "there"

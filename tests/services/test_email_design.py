@@ -307,3 +307,13 @@ def test_a_brand_with_low_contrast_is_flagged_by_the_preview():
 def test_an_email_with_no_text_of_its_own_has_only_the_footer_as_text():
     email = _compose([{"type": "spacer"}, {"type": "image", "url": "https://acme.io/a.png", "alt": "A"}])
     assert email.text.strip() == f"--\n1 Main St, Springfield\nUnsubscribe: {UNSUBSCRIBE}"
+
+
+def test_a_preview_in_a_colour_scheme_applies_the_emails_dark_rules_always_or_never():
+    html = _compose([{"type": "paragraph", "markdown": "Hi"}]).html
+    dark, light = render.in_scheme(html, dark=True), render.in_scheme(html, dark=False)
+    assert "prefers-color-scheme" in html  # as sent: the mail client decides
+    assert "prefers-color-scheme" not in dark + light
+    assert "@media all {" in dark and "@media not all {" in light
+    # the rules themselves are untouched: the preview shows the sent email's own dark colours
+    assert dark.replace("@media all {", "") == light.replace("@media not all {", "")

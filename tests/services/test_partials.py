@@ -31,7 +31,13 @@ def _compose(session, blocks):
     ws = workspace.get_workspace(session=session)
     ws.physical_address = "1 Main St"
     return composing.compose(
-        subject="Hi", html=None, blocks=blocks, text=None, variables={"name": "Bo"}, ws=ws, unsubscribe_url="https://u/x"
+        subject="Hi",
+        html=None,
+        blocks=blocks,
+        text=None,
+        variables={"name": "Bo"},
+        ws=ws,
+        unsubscribe_url="https://u/x",
     )
 
 
@@ -84,3 +90,25 @@ def test_a_partial_in_use_is_kept_until_no_campaign_uses_it(session):
     assert partials.listed(session=session) == {}
     with pytest.raises(NotFound):
         partials.delete(session=session, name="signature")
+
+
+def test_columns_take_the_kinds_the_builder_offers_in_them_and_no_shared_block():
+    from pydantic import TypeAdapter, ValidationError
+
+    from humanic_app.services.design.blocks import COLUMN_KINDS, ColumnBlock
+
+    samples = {
+        "heading": {"type": "heading", "text": "H"},
+        "paragraph": {"type": "paragraph", "markdown": "P"},
+        "button": {"type": "button", "label": "B", "url": "https://a.io"},
+        "image": {"type": "image", "url": "https://a.io/i.png", "alt": "I"},
+        "divider": {"type": "divider"},
+        "spacer": {"type": "spacer"},
+        "html": {"type": "html", "html": "<b>x</b>"},
+    }
+    adapter = TypeAdapter(ColumnBlock)
+    assert set(COLUMN_KINDS) == set(samples)
+    for kind in COLUMN_KINDS:
+        adapter.validate_python(samples[kind])
+    with pytest.raises(ValidationError):
+        adapter.validate_python({"type": "partial", "name": "signature"})

@@ -134,3 +134,38 @@ def test_a_new_email_starts_as_blocks_that_need_only_a_subject():
     assert added.mode == blank.mode == "blocks" and added.blocks == blank.blocks == form.starting_blocks()
     step = {**form.node_dict(added), "subject": "Hi"}
     validate_document({"name": "B", "trigger": {"event": "e"}, "steps": [step]})
+
+
+def _columns_row() -> form.BlockRow:
+    block = {"type": "columns", "columns": [[{"type": "paragraph", "markdown": "L", "align": "center"}], []]}
+    return form.block_row(block)
+
+
+def test_a_two_column_block_is_edited_in_place_through_its_address():
+    row = _columns_row()
+    assert [[b.markdown for b in col] for col in row.columns] == [["L"], []]
+    edited = form.edit_blocks(
+        [row], "0.columns.0.0", lambda held, k: [dataclasses.replace(held[k], markdown="Left **text**")]
+    )
+    added = form.edit_blocks(edited, "0.columns.1.0", lambda held, k: [*held, form.new_block("button")])
+    assert form.block_dict(added[0]) == {
+        "type": "columns",
+        "columns": [
+            [{"type": "paragraph", "markdown": "Left **text**", "align": "center"}],
+            [{"type": "button", "label": "", "url": ""}],
+        ],
+    }
+    assert form.block_at(added, "0.columns.1.0") == form.new_block("button")
+    assert form.block_at(added, "0.columns.1.1") is None
+
+
+@pytest.mark.parametrize("at", ["1", "0.columns.2.0", "0.columns.0.5", "0.rows.0.0", "x", "0.columns.0"])
+def test_a_block_address_that_is_not_there_changes_nothing(at):
+    blocks = [_columns_row()]
+    assert form.edit_blocks(blocks, at, lambda held, k: []) == blocks
+
+
+def test_a_new_two_column_block_holds_a_paragraph_in_each_column_and_validates():
+    step = {"subject": "Hi", "blocks": [form.block_dict(form.new_block("columns"))]}
+    document = {"name": "Cols", "trigger": {"event": "e"}, "steps": [step]}
+    assert validate_document(document).steps[0].blocks[0].columns[1][0].markdown == "Right"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import keyword
 import re
 from typing import Any
 
@@ -35,6 +36,22 @@ def variables_for_event(*, session: Session, event: Event | None) -> dict[str, A
     """What a template sees for this event: contact properties, then event and person properties, then
     the standard names (email, name, distinct_id, event)."""
     return _variables(*_read_event(session, event))
+
+
+def variable_examples(*, session: Session, event: Event | None) -> list[tuple[str, str]]:
+    """The variables a template can name as they are (`{{ plan }}`: identifiers, not `$lib`) that this event
+    and its contact have, sorted, each with its value here as an example."""
+    variables = variables_for_event(session=session, event=event)
+    return [
+        (name, _example(variables[name]))
+        for name in sorted(variables)
+        if name.isidentifier() and not keyword.iskeyword(name)
+    ]
+
+
+def _example(value: Any) -> str:
+    shown = "" if value is None else str(value)
+    return shown if len(shown) <= 40 else shown[:39] + "…"
 
 
 def _read_event(session: Session, event: Event | None) -> tuple[Contact | None, mapping.MappedEvent | None]:

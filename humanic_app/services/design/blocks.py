@@ -159,6 +159,7 @@ Block = Annotated[
     Discriminator(_kind, **_BLOCK_ERROR),
 ]
 BLOCK_KINDS = ("heading", "paragraph", "button", "image", "divider", "spacer", "columns", "partial", "html")
+COLUMN_KINDS = tuple(kind for kind in BLOCK_KINDS if kind not in ("columns", "partial"))  # what ColumnBlock takes
 TAGS = {f"block-{kind}" for kind in BLOCK_KINDS}
 
 # The fields whose text is a template, per kind: each is checked (syntax, unknown filters) on its own.

@@ -151,7 +151,7 @@ def _dark_css() -> str:
     """Mail clients that honour prefers-color-scheme get dark surfaces and light text; the others keep the
     light design, whose colours read well when a client inverts them itself."""
     return (
-        "@media (prefers-color-scheme: dark) {"
+        f"{_DARK_MEDIA} {{"
         f" body, .hm-body, .hm-body > div {{ background-color: {_DARK_BACKGROUND} !important; }}"
         f" .hm-content, .hm-content table, .hm-content td {{ background-color: {_DARK_CONTENT} !important; }}"
         " .hm-text div, .hm-text p, .hm-text li, .hm-text h1, .hm-text h2, .hm-text h3"
@@ -160,6 +160,15 @@ def _dark_css() -> str:
         f" .hm-footer div, .hm-footer a {{ color: {_DARK_MUTED} !important; }}"
         " }"
     )
+
+
+_DARK_MEDIA = "@media (prefers-color-scheme: dark)"
+
+
+def in_scheme(html: str, *, dark: bool) -> str:
+    """The email as a mail client in that colour scheme shows it, whatever the viewer's own setting: its dark
+    rules applied always (dark) or never (light). For previews only: what is sent keeps the media query."""
+    return html.replace(_DARK_MEDIA, "@media all" if dark else "@media not all")
 
 
 def _on(colour: str) -> str:
