@@ -406,6 +406,7 @@ class CampaignRun:
                 node,
                 reached_at=view.reached_at,
                 trigger_properties=view.trigger_properties,
+                person_properties=self._person(view.contact_id)[1],
                 time=facts.time,
                 properties=facts.properties,
             ):
