@@ -465,3 +465,36 @@ def test_person_property_filters_of_a_wait_for_and_a_did_hold_on_the_contact_in_
         "Step 1 (wait for paid)": {"happened": 1, "timed out": 1},
         "Step 3 (branch)": {"pro upgraded": 1},
     }
+
+
+def test_the_resuming_events_trace_says_which_branch_each_contact_took_and_why(j):
+    j.campaign(
+        _doc(
+            [
+                {"type": "wait_for", "event": "paid", "timeout": "1d", "on_event": "check"},
+                _email("nudge", next="done"),
+                {
+                    "id": "check",
+                    "type": "branch",
+                    "paths": [{"name": "browsed", "when": [{"did": "viewed"}], "then": "done"}],
+                },
+                _email("tip"),
+                {"id": "done", "type": "exit"},
+            ]
+        )
+    )
+    j.send("started", T0, user="a", email="a@example.com")
+    j.send("viewed", T0 + H, user="a", email="a@example.com")
+    j.send("paid", T0 + 2 * H, user="a", email="a@example.com")
+    [resumed] = [d for d in j.decisions()[-1] if d.get("resumed")]
+    assert resumed["reason"].endswith(
+        "Step 1 (wait for paid): happened, 0 emails scheduled; "
+        "Step 3 (branch): browsed (did viewed since enrolling); Step 5 (exit): exit (the journey ends here)"
+    )
+    j.send("started", T0, user="b", email="b@example.com")
+    j.send("paid", T0 + 2 * H, user="b", email="b@example.com")
+    [resumed] = [d for d in j.decisions()[-1] if d.get("resumed")]
+    assert resumed["reason"].endswith(
+        "Step 1 (wait for paid): happened, 1 email scheduled; "
+        "Step 3 (branch): else (browsed: no viewed since enrolling); Step 5 (exit): exit (the journey ends here)"
+    )
