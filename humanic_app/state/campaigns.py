@@ -964,12 +964,7 @@ class CampaignsState(AuthState):
 
     def _show_dry_run(self, result: dict[str, Any], days: int) -> None:
         self.dry_run_summary = dry_run_sentence(result, days)
-        self.dry_run_paths = [
-            f"{label}: " + " · ".join(f"{took} {n}" for took, n in ways.items())
-            for label, ways in result["paths"].items()
-        ] + [f"Still waiting at {label}: {n}" for label, n in result["waiting"].items()]
-        if result["engagement"]:
-            self.dry_run_paths.append(result["engagement"].capitalize() + ".")
+        self.dry_run_paths = dry_run_path_lines(result)
         self.dry_run_rows = [
             DryRunRow(recipient=e["to"], step=str(e["step"] + 1), due=e["sends_at"][:16].replace("T", " "))
             for e in result["sample"][:20]
@@ -1031,6 +1026,17 @@ def dry_run_sentence(result: dict[str, Any], days: int) -> str:
         )
         + "Nothing was sent."
     )
+
+
+def dry_run_path_lines(result: dict[str, Any]) -> list[str]:
+    """The dry run's lines under its sentence: how many took each way out of each wait_for and branch, how
+    many still wait where, and — when a branch asks about engagement — that a dry run cannot know it."""
+    lines = [
+        f"{label}: " + " · ".join(f"{took} {n}" for took, n in ways.items()) for label, ways in result["paths"].items()
+    ] + [f"Still waiting at {label}: {n}" for label, n in result["waiting"].items()]
+    if result["engagement"]:
+        lines.append(result["engagement"].capitalize() + ".")
+    return lines
 
 
 def _took(counts: dict[str, Any], path: form.PathRow) -> str:

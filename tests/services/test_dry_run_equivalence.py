@@ -5,10 +5,12 @@ worker takes them, with the due emails marked sent between deliveries as the dis
 dry run replays the same stored events. Contact properties are held fixed and nothing is paused.
 
 Journeys too: generated journeys (wait_for with and without `match`, timeouts, branches on events since
-enrolling, properties and engagement, waits with windows in a timezone the sources' mappings read into a
-`timezone` variable, exits) — the worker's passes run before each delivery as they would every second, so
-timeouts and branches move on when they come due. Some users have no email (their events have no contact),
-and a server reports completions carrying only a cart_id: those resume `match` waits, in both."""
+enrolling, properties and engagement, person-property filters, waits with windows in a timezone the
+sources' mappings read into a `timezone` variable, exits) — the worker's passes run before each delivery as
+they would every second, so timeouts and branches move on when they come due. How many contacts took each
+way out of each node is compared too: the dry run's `paths` against the builder's live counts
+(`store.node_counts`). Some users have no email (their events have no contact), and a server reports
+completions carrying only a cart_id: those resume `match` waits, in both."""
 
 import json
 import random
@@ -40,6 +42,7 @@ CUSTOM_MAPPING = {
 }
 DEFAULT_MAPPING = {"variables": {"timezone": "event.properties.tz"}}
 ZONES = ["Asia/Tokyo", "America/Los_Angeles", "Pacific/Kiritimati", "Not/A_Zone"]
+PRO = [{"person_property": "plan", "op": "eq", "value": "pro"}]
 
 
 def _campaign(rng: random.Random, names: dict[str, str], index: int) -> dict:
@@ -154,6 +157,7 @@ def _journey(rng: random.Random, names: dict[str, str], index: int) -> dict:
                 "event": names["done"],
                 "timeout": rng.choice(["12h", "2d"]),
                 "match": rng.choice([[], ["cart_id"]]),
+                "where": PRO if index == 1 else [],  # on the waiting contact, whoever sent the event
                 "on_event": rng.choice(["done", "thanks"]),
             }
         )
@@ -164,7 +168,7 @@ def _journey(rng: random.Random, names: dict[str, str], index: int) -> dict:
             wait["until"] = {"between": ["09:00", "17:00"], "days": ["mon", "tue", "wed", "thu", "fri"]}
         condition = rng.choice(
             [
-                {"did": names["view"]},
+                {"did": names["view"], "where": PRO if index == 2 else []},
                 {"property": "cart_value", "op": "gt", "value": 50},
                 {"person_property": "plan", "op": "eq", "value": "pro"},
                 {"email": "first", "was": "opened"},
@@ -285,6 +289,9 @@ def test_the_dry_run_predicts_the_engines_enrolments_and_emails(session, monkeyp
                 for way, n in took.items():
                     paths[f"{label.split(' ', 2)[-1]} {way}"] = paths.get(f"{label.split(' ', 2)[-1]} {way}", 0) + n
             assert predicted == engine_did, f"seed {seed}, campaign {document}"
+            # how many took each way out of each node: the dry run's paths and the builder's live counts
+            live = store.node_counts(session=session, campaign_id=campaign.id)
+            assert result["paths"] == {c["label"]: c["took"] for c in live.values() if c["took"]}, f"seed {seed}"
             compared["enrolments"] += len(engine_did[0])
             compared["emails"] += len(engine_did[1])
             compared["cancelled"] += sum(1 for _, _, status in engine_did[0] if status != "active")

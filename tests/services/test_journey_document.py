@@ -135,8 +135,58 @@ def test_correlation_keys_and_the_wait_for_window():
     assert key in rules.event_keys([["cart_id"]], contact_id=9, properties={"cart_id": "c1"})
     assert key not in rules.event_keys([["cart_id"]], contact_id=7, properties={"cart_id": "c2"})
     catches = lambda at, cart="c1": rules.wait_for_catches(  # noqa: E731
-        node, reached_at=T, trigger_properties={"cart_id": "c1"}, time=at, properties={"cart_id": cart}
+        node,
+        reached_at=T,
+        trigger_properties={"cart_id": "c1"},
+        person_properties={},
+        time=at,
+        properties={"cart_id": cart},
     )
     assert catches(T) and catches(T + timedelta(hours=24))
     assert not catches(T - timedelta(seconds=1)) and not catches(T + timedelta(hours=24, seconds=1))
     assert not catches(T + timedelta(hours=1), cart="c2")
+
+
+def test_person_property_filters_of_a_wait_for_and_a_did_are_checked_on_the_waiting_contact():
+    """Event properties on the event, person properties on the contact in the journey — whoever sent the
+    event (with `match`, another contact or none)."""
+    doc = validate_document(
+        _doc(
+            [
+                {
+                    "type": "wait_for",
+                    "event": "paid",
+                    "timeout": "1d",
+                    "where": [
+                        {"property": "total", "op": "gt", "value": 0},
+                        {"person_property": "plan", "op": "eq", "value": "pro"},
+                    ],
+                },
+                {
+                    "type": "branch",
+                    "paths": [{"when": [{"did": "paid", "where": [{"person_property": "plan", "op": "is_not_set"}]}]}],
+                },
+                _email(),
+            ]
+        )
+    )
+    wait_for, branch = doc.steps[0], doc.steps[1]
+
+    def catches(person: dict, total: int = 5) -> bool:
+        return rules.wait_for_catches(
+            wait_for,
+            reached_at=T,
+            trigger_properties={},
+            person_properties=person,
+            time=T + timedelta(hours=1),
+            properties={"total": total},
+        )
+
+    assert catches({"plan": "pro"})
+    assert not catches({"plan": "free"}) and not catches({})
+    assert not catches({"plan": "pro"}, total=0)
+    did = branch.paths[0].when[0]
+    paid = [rules.Seen(T, 1, 7, {"total": 5})]
+    assert rules.did_since(did, paid, person_properties={})
+    assert not rules.did_since(did, paid, person_properties={"plan": "pro"})
+    assert not rules.did_since(did, [], person_properties={})

@@ -427,3 +427,74 @@ def test_the_mapped_timezone_variable_sets_a_windows_timezone_in_the_engine_and_
     predicted = dry_run(session=j.session, document=document, days=30)
     assert sorted((e["to"], datetime.fromisoformat(e["due_at"])) for e in predicted["sample"]) == expected
     assert "timezone" not in predicted["note"]
+
+
+def test_person_property_filters_of_a_wait_for_and_a_did_hold_on_the_contact_in_the_engine_and_the_dry_run(j):
+    pro_only = [{"person_property": "plan", "op": "eq", "value": "pro"}]
+    document = _doc(
+        [
+            {"type": "wait_for", "event": "paid", "where": pro_only, "timeout": "1d", "on_event": "check"},
+            _email("nudge", next="done"),
+            {
+                "id": "check",
+                "type": "branch",
+                "paths": [{"name": "pro upgraded", "when": [{"did": "upgraded", "where": pro_only}], "then": "done"}],
+            },
+            _email("thanks"),
+            {"id": "done", "type": "exit"},
+        ]
+    )
+    j.campaign(document)
+    for plan in ("pro", "free"):
+        j.send("started", T0, user=plan, email=f"{plan}@example.com", **{"$set": {"plan": plan}})
+        j.send("upgraded", T0 + H, user=plan, email=f"{plan}@example.com")
+        j.send("paid", T0 + 2 * H, user=plan, email=f"{plan}@example.com")
+    j.at(T0 + 2 * D)
+    expected = [("free@example.com", 1, T0 + D)]
+    assert [(to, step, due) for to, step, due, _ in j.schedule()] == expected
+    pro, free = j.enrolments()
+    assert [(s["label"], s["took"]) for s in pro.trail] == [
+        ("Step 1 (wait for paid)", "happened"),
+        ("Step 3 (branch)", "pro upgraded"),
+        ("Step 5 (exit)", "exit"),
+    ]
+    assert [s["took"] for s in free.trail] == ["timed out", "exit"]
+    predicted = dry_run(session=j.session, document=document, days=30)
+    assert [(e["to"], e["step"], datetime.fromisoformat(e["due_at"])) for e in predicted["sample"]] == expected
+    assert predicted["paths"] == {
+        "Step 1 (wait for paid)": {"happened": 1, "timed out": 1},
+        "Step 3 (branch)": {"pro upgraded": 1},
+    }
+
+
+def test_the_resuming_events_trace_says_which_branch_each_contact_took_and_why(j):
+    j.campaign(
+        _doc(
+            [
+                {"type": "wait_for", "event": "paid", "timeout": "1d", "on_event": "check"},
+                _email("nudge", next="done"),
+                {
+                    "id": "check",
+                    "type": "branch",
+                    "paths": [{"name": "browsed", "when": [{"did": "viewed"}], "then": "done"}],
+                },
+                _email("tip"),
+                {"id": "done", "type": "exit"},
+            ]
+        )
+    )
+    j.send("started", T0, user="a", email="a@example.com")
+    j.send("viewed", T0 + H, user="a", email="a@example.com")
+    j.send("paid", T0 + 2 * H, user="a", email="a@example.com")
+    [resumed] = [d for d in j.decisions()[-1] if d.get("resumed")]
+    assert resumed["reason"].endswith(
+        "Step 1 (wait for paid): happened, 0 emails scheduled; "
+        "Step 3 (branch): browsed (did viewed since enrolling); Step 5 (exit): exit (the journey ends here)"
+    )
+    j.send("started", T0, user="b", email="b@example.com")
+    j.send("paid", T0 + 2 * H, user="b", email="b@example.com")
+    [resumed] = [d for d in j.decisions()[-1] if d.get("resumed")]
+    assert resumed["reason"].endswith(
+        "Step 1 (wait for paid): happened, 1 email scheduled; "
+        "Step 3 (branch): else (browsed: no viewed since enrolling); Step 5 (exit): exit (the journey ends here)"
+    )

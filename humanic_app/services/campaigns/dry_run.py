@@ -195,9 +195,12 @@ class _Replay:
                 start, at = stop.index, stop.reached_at
             self._walk(enrolment, start=start, at=at, now=wake_at, caused_by=None)
 
+    def _person(self, contact_id: int) -> dict[str, Any]:
+        contact = self.contacts.get(contact_id)
+        return contact.properties if contact else {}
+
     def _walker(self, enrolment: _Enrolment, *, now: datetime, caused_by: int | None) -> rules.Walker:
-        contact = self.contacts.get(enrolment.contact_id)
-        person = contact.properties if contact else {}
+        person = self._person(enrolment.contact_id)
 
         def seen(name: str, since: datetime, until: datetime, contact_id: int | None) -> list[rules.Seen]:
             return [
@@ -260,6 +263,7 @@ class _Replay:
                 node,
                 reached_at=stop.reached_at,
                 trigger_properties=enrolment.trigger_properties,
+                person_properties=self._person(enrolment.contact_id),
                 time=row.time,
                 properties=row.properties,
             ):

@@ -396,6 +396,8 @@ class CampaignRun:
         notes = []
         waiting = self._waiting_for(facts)
         journeys.fill(self.session, waiting)
+        # a `where` on person properties and the walk read each waiting contact's: one query for all of them
+        self._people.update(journeys.contacts(self.session, {v.contact_id for v in waiting} - set(self._people)))
         for view in waiting:
             document = self._document(view.definition)
             index = node_index(document)[view.position]
@@ -406,6 +408,7 @@ class CampaignRun:
                 node,
                 reached_at=view.reached_at,
                 trigger_properties=view.trigger_properties,
+                person_properties=self._person(view.contact_id)[1],
                 time=facts.time,
                 properties=facts.properties,
             ):

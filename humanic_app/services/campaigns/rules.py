@@ -419,6 +419,7 @@ def earliest_catch(node: WaitFor, *, reached_at: datetime, candidates: Sequence[
             node,
             reached_at=reached_at,
             trigger_properties=walker.trigger_properties,
+            person_properties=walker.person_properties,
             time=seen.time,
             properties=seen.properties,
         )
@@ -431,15 +432,18 @@ def wait_for_catches(
     *,
     reached_at: datetime,
     trigger_properties: dict[str, Any],
+    person_properties: dict[str, Any],
     time: datetime,
     properties: dict[str, Any],
 ) -> bool:
     """Whether an event of `node.event` (its name checked by the caller) resumes a contact waiting there since
-    `reached_at`: stamped from then up to the timeout, its `where` holding on its properties, and with `match`
-    the same values as the enrolling event (missing on either side never matches)."""
+    `reached_at`: stamped from then up to the timeout, its `where` holding — event properties on the event's,
+    person properties on the waiting contact's (whoever sent the event: with `match` it may be someone else,
+    or no one) — and with `match` the same values as the enrolling event (missing on either side never
+    matches)."""
     if not reached_at <= time <= reached_at + parse_duration(node.timeout):
         return False
-    if failing_condition([c for c in node.where if c.property], properties, {}) is not None:
+    if failing_condition(node.where, properties, person_properties) is not None:
         return False
     return same_values(node.match, trigger_properties, properties)
 
@@ -501,7 +505,8 @@ def _fails(
     if isinstance(condition, Condition):
         return failing_condition([condition], walker.trigger_properties, walker.person_properties)
     if isinstance(condition, Did):
-        if did_since(condition, walker.did(condition.did, walker.enrolled_at, at)):
+        seen = walker.did(condition.did, walker.enrolled_at, at)
+        if did_since(condition, seen, person_properties=walker.person_properties):
             return None
         return f"no {condition.did} since enrolling"
     engaged = walker.engagement(node_index(document)[condition.email])
@@ -512,9 +517,10 @@ def _fails(
     return f"{condition.email} not {condition.was} ({engaged.note or engaged.level or 'no report'})"
 
 
-def did_since(condition: Did, seen: Sequence[Seen]) -> bool:
-    """Whether one of the contact's events (already limited to the name and span) meets the `where`."""
-    return any(failing_condition(condition.where, event.properties, {}) is None for event in seen)
+def did_since(condition: Did, seen: Sequence[Seen], *, person_properties: dict[str, Any]) -> bool:
+    """Whether one of the contact's events (already limited to the name and span) meets the `where`: event
+    properties on the event's, person properties on the contact's."""
+    return any(failing_condition(condition.where, event.properties, person_properties) is None for event in seen)
 
 
 def engagement_of(*, status: str | None, delivery_status: str, sent_via: str) -> Engaged:

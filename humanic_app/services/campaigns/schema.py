@@ -248,9 +248,10 @@ class Wait(BaseModel):
 
 
 class WaitFor(BaseModel):
-    """Wait until `event` happens (with `where` on its properties and, with `match`, the same values as the
-    enrolling event had) for at most `timeout`; then go on at `on_event` or `on_timeout` (default: the next
-    step). With `match`, the event may come from any contact (a server-side event, another person's)."""
+    """Wait until `event` happens (with `where` on its properties — a `person_property` on the waiting
+    contact's — and, with `match`, the same values as the enrolling event had) for at most `timeout`; then go
+    on at `on_event` or `on_timeout` (default: the next step). With `match`, the event may come from any
+    contact (a server-side event, another person's)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -281,7 +282,7 @@ class Engagement(BaseModel):
 
 
 class Did(BaseModel):
-    """Whether the contact did `did` (with `where` on its properties) since enrolling."""
+    """Whether the contact did `did` (with `where` on its properties, or the contact's) since enrolling."""
 
     model_config = ConfigDict(extra="forbid")
 
