@@ -139,7 +139,8 @@ TAB_STOPS = 40
 CONTROL_EDGES = (
     ".rt-TextFieldRoot.rt-variant-surface, .rt-TextAreaRoot.rt-variant-surface, .rt-SelectTrigger.rt-variant-surface,"
     " .rt-BaseCheckboxRoot.rt-variant-surface[data-state='unchecked'],"
-    " .rt-BaseRadioRoot.rt-variant-surface[data-state='unchecked'], .rt-SwitchRoot.rt-variant-surface[data-state='unchecked']"
+    " .rt-BaseRadioRoot.rt-variant-surface[data-state='unchecked'],"
+    " .rt-SwitchRoot.rt-variant-surface[data-state='unchecked']"
 )
 
 
