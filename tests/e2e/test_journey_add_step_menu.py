@@ -1,6 +1,7 @@
 """The journey builder's add-step menu while it is open, as a keyboard and a screen reader meet it: axe finds
-nothing serious with the menu showing, it opens on its first item and arrow keys move through the rest, and Escape closes it and puts focus
-back on the button that opened it. Checked like every page and written to the gallery."""
+nothing serious with the menu showing, it opens on its first item and arrow keys move through the rest, and
+Escape closes it and puts focus back on the button that opened it. Checked like every page and written to the
+gallery."""
 
 from __future__ import annotations
 
