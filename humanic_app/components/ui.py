@@ -34,6 +34,13 @@ def copy_text(text: rx.Var) -> EventSpec:
     return rx.call_function(ArgsFunctionOperation.create((), copy))
 
 
+def focus_element(element_id: rx.Var) -> EventSpec:
+    """Moves focus to the element with this id, if it is on the page: where a dialog opened from state (no
+    Radix trigger to return to) hands focus back when it closes."""
+    focus = FunctionStringVar.create("(id) => document.getElementById(id)?.focus()").call(element_id)
+    return rx.call_function(ArgsFunctionOperation.create((), focus))
+
+
 def status_badge(label, **props) -> rx.Component:
     return rx.badge(
         label, color_scheme=rx.match(label, *[(k, v) for k, v in STATUS_COLORS.items()], "gray"), size="2", **props
@@ -62,7 +69,9 @@ def notice(message, color: str, icon: str, **props) -> rx.Component:
     return rx.cond(message != "", rx.callout(message, icon=icon, color_scheme=color, width="100%", **props))
 
 
-def code_block(text, **props) -> rx.Component:
+def code_block(text, *, label: str, **props) -> rx.Component:
+    """Preformatted text in a frame that scrolls past 360 px: a named region in the tab order, so a keyboard
+    reaches it and scrolls it with the arrow keys, and a screen reader says what it holds."""
     return rx.box(
         rx.el.pre(
             text, style={"white_space": "pre-wrap", "word_break": "break-all", "margin": "0", "font_size": "12px"}
@@ -73,6 +82,9 @@ def code_block(text, **props) -> rx.Component:
         width="100%",
         max_height="360px",
         overflow="auto",
+        tab_index=0,
+        role="region",
+        aria_label=label,
         **props,
     )
 

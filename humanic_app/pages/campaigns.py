@@ -511,7 +511,7 @@ def _builder() -> rx.Component:
                     e, icon="triangle-alert", color_scheme="red", size="1", class_name="builder-error"
                 ),
             ),
-            notice(S.message, "green", "check", size="1", id="campaign-message", role="status"),
+            toast(S.message, id="campaign-message"),
             edit_effects_panel(),
             _builder_actions(),
             activation_area((S.editing_id != 0) & (S.editing_status != "active")),

@@ -79,7 +79,7 @@ def _contact_view() -> rx.Component:
                 id="contact-identities",
             ),
         ),
-        _section("Properties", code_block(S.selected["properties"])),
+        _section("Properties", code_block(S.selected["properties"], label="Properties")),
         rx.vstack(
             rx.flex(
                 rx.heading("Events", size="3", as_="h3"),

@@ -7,7 +7,7 @@ from humanic_app.components.feedback import live_summary
 from humanic_app.components.filters import filter_bar, filter_select, filter_text
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.table import cell_text, data_table
-from humanic_app.components.ui import code_block, notice
+from humanic_app.components.ui import code_block, focus_element, notice
 from humanic_app.state.event_log import OUTCOMES, EventLogState as S
 
 OUTCOME_COLORS = {"processed": "green", "pending": "gray", "duplicate": "blue", "skipped": "amber", "rejected": "red"}
@@ -101,6 +101,7 @@ def _event_row(r) -> rx.Component:
                 aria_label=rx.cond(r.event == "—", "Open this delivery", "Open " + r.event),
                 title=r.event,
                 class_name="event-open",
+                id="event-open-" + r.id,
                 max_width=rx.breakpoints(initial="150px", sm="220px"),  # a phone sees the outcome beside it
                 style={
                     "background": "none",
@@ -277,10 +278,16 @@ def _detail() -> rx.Component:
                         style={"flex_wrap": "wrap"},
                     ),
                     rx.tabs.content(
-                        code_block(S.detail["payload"], id="detail-payload"), value="payload", padding_top="3"
+                        code_block(S.detail["payload"], label="Raw payload", id="detail-payload"),
+                        value="payload",
+                        padding_top="3",
                     ),
-                    rx.tabs.content(code_block(S.detail["headers"]), value="h", padding_top="3"),
-                    rx.tabs.content(code_block(S.detail["mapped"], id="detail-mapped"), value="m", padding_top="3"),
+                    rx.tabs.content(code_block(S.detail["headers"], label="Headers"), value="h", padding_top="3"),
+                    rx.tabs.content(
+                        code_block(S.detail["mapped"], label="Mapped result", id="detail-mapped"),
+                        value="m",
+                        padding_top="3",
+                    ),
                     rx.tabs.content(_decisions(), value="c", padding_top="3"),
                     default_value="payload",
                     width="100%",
@@ -298,6 +305,8 @@ def _detail() -> rx.Component:
             width="calc(100vw - 24px)",
             padding=rx.breakpoints(initial="16px", sm="24px"),
             id="event-detail",
+            # Opened from state, not a Radix trigger: focus goes back to the row's button by hand.
+            on_close_auto_focus=focus_element("event-open-" + S.detail["id"]),
         ),
         open=S.detail_open,
         on_open_change=lambda _: S.close_detail(),

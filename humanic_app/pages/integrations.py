@@ -3,10 +3,10 @@
 import reflex as rx
 
 from humanic_app import routes
-from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, long_text
+from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, long_text, toast
 from humanic_app.components.shell import page_shell
 from humanic_app.components.table import data_table
-from humanic_app.components.ui import code_block, copy_text, notice, status_badge, step
+from humanic_app.components.ui import code_block, copy_text, status_badge, step
 from humanic_app.models import limits
 from humanic_app.services.samples import HIGH_SIGNAL_EVENTS
 from humanic_app.state.integrations import IntegrationsState as S
@@ -359,7 +359,7 @@ def _preview() -> rx.Component:
                 spacing="2",
             ),
             rx.text("Variables", weight="medium", size="2"),
-            code_block(S.preview_variables, id="preview-variables"),
+            code_block(S.preview_variables, label="Template variables", id="preview-variables"),
             spacing="2",
             width="100%",
         ),
@@ -446,7 +446,10 @@ def _step5() -> rx.Component:
                 id="waiting-help",
             ),
         ),
-        rx.cond(S.has_test_event, rx.el.details(rx.el.summary("Raw payload"), code_block(S.latest_payload))),
+        rx.cond(
+            S.has_test_event,
+            rx.el.details(rx.el.summary("Raw payload"), code_block(S.latest_payload, label="Raw payload")),
+        ),
     )
 
 
@@ -707,8 +710,8 @@ def integrations_page() -> rx.Component:
             wrap="wrap",
             width="100%",
         ),
-        notice(S.message, "green", "info", id="integrations-message"),
-        notice(S.error, "red", "triangle-alert", id="integrations-error"),
+        toast(S.message, id="integrations-message"),
+        toast(S.error, ok=False, id="integrations-error"),
         _connect_form(),
         rx.cond(
             S.selected_id != 0,

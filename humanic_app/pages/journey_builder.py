@@ -97,6 +97,9 @@ def _add_menu(label, on_pick, *, size: str = "1", text: str = "") -> rx.Componen
                 for kind, word, icon, _ in KINDS
             ]
         ),
+        # Non-modal: a modal menu hides the rest of the page with aria-hidden while its links and buttons stay
+        # focusable (axe: aria-hidden-focus). Escape and a click or Tab outside still close it.
+        modal=False,
     )
 
 

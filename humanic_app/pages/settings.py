@@ -254,14 +254,8 @@ def _users_section() -> rx.Component:
                 on_submit=SettingsState.invite,
             ),
         ),
-        rx.box(
-            rx.cond(
-                SettingsState.invite_message != "",
-                rx.text(SettingsState.invite_message, size="2", id="invite-message"),
-            ),
-            role="status",
-            width="100%",
-        ),
+        toast(SettingsState.invite_message, id="invite-message"),
+        toast(SettingsState.invite_error, ok=False, id="invite-error"),
         section_id="users",
     )
 

@@ -58,6 +58,7 @@ class SettingsState(AuthState):
     api_keys: list[ApiKeyRow] = []
     new_api_key: str = ""
     invite_message: str = ""
+    invite_error: str = ""
     password_errors: dict[str, str] = {}  # by field of the password form
     password_saved: str = ""
     loaded: bool = False  # the form shows once it holds the saved values: typing earlier would be wiped
@@ -86,7 +87,8 @@ class SettingsState(AuthState):
     @rx.event
     @signed_in
     def load(self):
-        self.key_error = self.saved_message = self.new_api_key = self.invite_message = self.password_saved = ""
+        self.key_error = self.saved_message = self.new_api_key = self.invite_message = self.invite_error = ""
+        self.password_saved = ""
         self.password_errors, self.settings_errors = {}, {}
         self._refresh()
         self.loaded = True
@@ -144,7 +146,8 @@ class SettingsState(AuthState):
     @rx.event
     @signed_in
     def invite(self, form: dict):
-        with self._service_call("invite_message", then=self._refresh, words=_said) as session:
+        self.invite_message = ""
+        with self._service_call("invite_error", then=self._refresh, words=_said) as session:
             inviter = self._principal()
             assert inviter is not None  # @signed_in let the call through
             auth.invite_user(

@@ -12,6 +12,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from humanic_app import routes
 from tests.e2e.helpers import TIMEOUT_MS
+from tests.support.contrast import edge_contrast, focus_ring
 from tests.support.look import WIDTHS, serious_violations, shot, sideways_scroll, wider_than_window
 
 SIGNED_IN_PAGES = {
@@ -129,3 +130,53 @@ def test_every_page_fits_a_tablet(browser, app_url, owner):
             check(page, f"{name}-light-tablet")
     finally:
         context.close()
+
+
+# What a keyboard reaches on every page before its content: enough stops to pass the sidebar into the page.
+TAB_STOPS = 40
+# The edge of every kind of form control Radix draws: text fields and areas, selects, and the unchecked
+# checkbox, radio and switch (checked ones are filled with the accent colour).
+CONTROL_EDGES = (
+    ".rt-TextFieldRoot.rt-variant-surface, .rt-TextAreaRoot.rt-variant-surface, .rt-SelectTrigger.rt-variant-surface,"
+    " .rt-BaseCheckboxRoot.rt-variant-surface[data-state='unchecked'],"
+    " .rt-BaseRadioRoot.rt-variant-surface[data-state='unchecked'],"
+    " .rt-SwitchRoot.rt-variant-surface[data-state='unchecked']"
+)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_focus_is_visible_at_3_to_1_on_every_page(contexts, browser, app_url, owner, theme):
+    """WCAG 2.2's visible focus, which axe does not check: Tab through each page; every stop draws a ring of
+    at least 2 px whose colour stands 3:1 against what lies under it."""
+    page = signed_in(contexts, browser, app_url, owner, theme, "desktop")
+    faint: list[str] = []
+    for name, path in SIGNED_IN_PAGES.items():
+        open_page(page, path)
+        page.locator("main h1").first.click()  # start from the page, not the address bar
+        for _ in range(TAB_STOPS):
+            page.keyboard.press("Tab")
+            if page.evaluate("() => document.activeElement === document.body"):
+                continue
+            ring = focus_ring(page)
+            if ring["width"] < 2 or ring["ratio"] < 3:
+                faint.append(f"{name}: {ring['what']} ring {ring['width']}px at {ring['ratio']:.2f}:1")
+    assert faint == [], sorted(set(faint))
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_form_control_edges_stand_3_to_1(contexts, browser, app_url, owner, theme):
+    """WCAG 1.4.11: a field's, select's, checkbox's or switch's edge is what shows where it is; at 3:1."""
+    page = signed_in(contexts, browser, app_url, owner, theme, "desktop")
+    faint: list[str] = []
+    seen = 0
+    for name, path in SIGNED_IN_PAGES.items():
+        open_page(page, path)
+        for control in page.locator(CONTROL_EDGES).all():
+            if not control.is_visible():
+                continue
+            seen += 1
+            edge = edge_contrast(control)
+            if edge["ratio"] < 3:
+                faint.append(f"{name}: {edge['what']} at {edge['ratio']:.2f}:1")
+    assert seen >= 10, "the pages' forms were not found"
+    assert faint == [], sorted(set(faint))

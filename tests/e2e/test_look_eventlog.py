@@ -16,6 +16,7 @@ from humanic_app import routes
 from humanic_app.services.samples import posthog_event
 from tests.e2e.test_every_page import check, contexts, open_page, signed_in  # noqa: F401  (contexts: a fixture)
 from tests.support.look import serious_violations, shot
+from tests.support.waiting import wait_until
 from tests.support.webhooks import post_like_posthog
 
 TAG = uuid.uuid4().hex[:6]  # the shared app keeps every journey's events: ours carry this tag
@@ -186,3 +187,26 @@ def test_the_detail_fits_a_phone(contexts, browser, app_url, owner, hook, theme)
     expect(dialog.get_by_role("tab", name="Campaigns")).to_have_attribute("aria-selected", "true")
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_long_payload_scrolls_by_keyboard_and_focus_returns(contexts, browser, app_url, owner, hook, theme):  # noqa: F811
+    """A full PostHog event is taller than its frame: the frame is a named region a keyboard reaches and scrolls,
+    and closing the detail puts focus back on the row it was opened from."""
+    page = signed_in(contexts, browser, app_url, owner, theme, "phone")
+    open_page(page, f"{routes.EVENT_LOG}?event={PAGED}")
+    opener = page.locator(".event-row .event-open").first
+    opener.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    payload = dialog.get_by_role("region", name="Raw payload")
+    expect(payload).to_be_visible()
+    assert payload.evaluate("el => el.scrollHeight > el.clientHeight"), "the payload fits: nothing to scroll"
+    payload.focus()
+    expect(payload).to_be_focused()
+    page.keyboard.press("End")
+    wait_until(lambda: payload.evaluate("el => el.scrollTop") > 0, what="the payload scrolled by keyboard")
+    assert serious_violations(page, within="#event-detail") == []
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(opener).to_be_focused()

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from humanic_app import routes
 from humanic_app.services.samples import posthog_event
 from tests.e2e.test_every_page import LOOKS, check, contexts, open_page, signed_in
+from tests.support.contrast import svg_text_contrast
 from tests.support.look import WIDTHS as WIDTH_OF
 from tests.support.webhooks import post_like_posthog
 
@@ -215,3 +216,17 @@ def test_dashboard_with_traffic_fits_and_reads(traffic, contexts, browser, app_u
             surface = card.locator(".recharts-surface").bounding_box()
             assert surface and surface["width"] <= card_box["width"], f"{key}: chart wider than its card"
     check(page, f"dashboard-traffic-{theme}-{width}")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_chart_text_reads_at_4_5_to_1(traffic, contexts, browser, app_url, owner, theme):
+    """axe does not read SVG text: every tick value and reference label the charts draw stands 4.5:1 against
+    the card it sits on."""
+    page = signed_in(contexts, browser, app_url, owner, theme, "desktop")
+    open_page(page, routes.DASHBOARD)
+    page.get_by_role("radio", name="24 h").click()
+    expect(page.locator("#chart-rates .recharts-surface")).to_be_visible()
+    read = [svg_text_contrast(text) for key in CHARTS for text in page.locator(f"#chart-{key} svg text").all()]
+    assert len(read) > 20, "the charts drew their axes"
+    faint = [f"{t['what']!r} at {t['ratio']:.2f}:1" for t in read if t["ratio"] < 4.5]
+    assert faint == [], faint

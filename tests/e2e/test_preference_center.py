@@ -93,6 +93,14 @@ def test_opt_out_of_one_topic_on_a_phone(contexts, browser, app_url, owner):
         check(phone, "preference-page-saved-light-phone")
     finally:
         recipient.close()
+    in_the_dark = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    try:
+        phone = in_the_dark.new_page()
+        phone.goto(app_url + link.group(1))
+        expect(phone.get_by_role("checkbox", name=f"Announcements {RUN}")).to_be_checked()
+        check(phone, "preference-page-dark-phone")
+    finally:
+        in_the_dark.close()
 
     _fire(api, hook, f"tip_{RUN}")
     _fire(api, hook, f"news_{RUN}")
