@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, toast
+from humanic_app.components.pill import pill
 from humanic_app.components.ui import settings_section
 from humanic_app.state.sending import SendingState as S
 
@@ -17,12 +18,10 @@ def _mode_line() -> rx.Component:
     resend = S.mode == "resend"
     return rx.vstack(
         rx.hstack(
-            rx.badge(
-                rx.cond(resend, "Resend", "Local outbox"), color_scheme=rx.cond(resend, "green", "blue"), size="2"
-            ),
+            pill(rx.cond(resend, "Resend", "Local outbox"), color=rx.cond(resend, "green", "blue"), size="2"),
             rx.cond(
                 resend,
-                rx.badge(S.key_access, color_scheme="gray", size="2", id="sending-access"),
+                pill(S.key_access, color="gray", size="2", id="sending-access"),
             ),
             spacing="2",
             wrap="wrap",
