@@ -142,7 +142,10 @@ def sending_section() -> rx.Component:
                 _mode_line(),
                 rx.foreach(
                     S.notes,
-                    lambda note: rx.callout(note, icon="info", color_scheme="amber", size="1", width="100%"),
+                    # a note may carry the webhook's URL: it breaks anywhere rather than widen the callout
+                    lambda note: rx.callout(
+                        note, icon="info", color_scheme="amber", size="1", width="100%", overflow_wrap="anywhere"
+                    ),
                 ),
                 rx.cond(S.can_edit, _key_form()),
                 rx.cond(S.mode == "resend", _webhook_line()),
@@ -155,6 +158,7 @@ def sending_section() -> rx.Component:
                         size="1",
                         width="100%",
                         id="sending-webhook-problem",
+                        overflow_wrap="anywhere",
                     ),
                 ),
                 toast(S.done, id="sending-done"),

@@ -131,7 +131,8 @@ def _refused_then_activated(page: Page) -> None:
     expect(page.locator("#dmarc-warning")).to_contain_text(RECORD)
 
 
-def test_settings_says_the_environments_key_wins_and_offers_no_edit(browser, gated):
+def test_settings_says_the_environments_key_wins_and_offers_no_edit(browser, gated, campaign_id):
+    """After `campaign_id` set the public URL: the note on Resend's webhook then names its long endpoint."""
     with _signed_in(browser, gated, "light", "phone") as page:
         page.goto(routes.SETTINGS)
         section = page.get_by_role("region", name="Sending", exact=True)
@@ -144,5 +145,13 @@ def test_settings_says_the_environments_key_wins_and_offers_no_edit(browser, gat
         expect(section.get_by_label("Replace the Resend API key")).to_have_count(0)
         expect(section.get_by_role("button", name="Save and test key")).to_have_count(0)
         expect(section.get_by_role("button", name="Remove key")).to_have_count(0)
+        callouts = section.locator(".rt-CalloutRoot")
+        expect(callouts.first).to_be_visible()
+        sticking_out = (
+            "callouts => callouts.filter(c => { const edge = c.getBoundingClientRect().right;"
+            " return [...c.querySelectorAll('*')].some(e => e.getBoundingClientRect().right > edge + 1); })"
+            ".map(c => c.textContent)"
+        )
+        assert callouts.evaluate_all(sticking_out) == []  # a note with the webhook's URL wraps at 390 px
         section.scroll_into_view_if_needed()
         check(page, "settings-sending-environment-light-phone", full_page=False)
