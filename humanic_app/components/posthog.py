@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from humanic_app.components.feedback import confirm_action, field_error, labelled_field as _labelled, toast
+from humanic_app.components.pill import pill
 from humanic_app.components.posthog_backfill import backfill_panel
 from humanic_app.components.ui import settings_section
 from humanic_app.services.posthog.capture import EVENTS
@@ -83,9 +84,9 @@ def _form() -> rx.Component:
 def _state_line() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.badge(
+            pill(
                 rx.cond(S.posthog_enabled, "Writing back", "Off"),
-                color_scheme=rx.cond(S.posthog_enabled, "green", "gray"),
+                color=rx.cond(S.posthog_enabled, "green", "gray"),
                 size="2",
             ),
             rx.cond(S.posthog_enabled, rx.text(S.posthog_region, size="2")),

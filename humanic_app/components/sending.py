@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, toast
+from humanic_app.components.pill import pill
 from humanic_app.components.ui import settings_section
 from humanic_app.state.sending import SendingState as S
 
@@ -17,12 +18,10 @@ def _mode_line() -> rx.Component:
     resend = S.mode == "resend"
     return rx.vstack(
         rx.hstack(
-            rx.badge(
-                rx.cond(resend, "Resend", "Local outbox"), color_scheme=rx.cond(resend, "green", "blue"), size="2"
-            ),
+            pill(rx.cond(resend, "Resend", "Local outbox"), color=rx.cond(resend, "green", "blue"), size="2"),
             rx.cond(
                 resend,
-                rx.badge(S.key_access, color_scheme="gray", size="2", id="sending-access"),
+                pill(S.key_access, color="gray", size="2", id="sending-access"),
             ),
             spacing="2",
             wrap="wrap",
@@ -143,7 +142,10 @@ def sending_section() -> rx.Component:
                 _mode_line(),
                 rx.foreach(
                     S.notes,
-                    lambda note: rx.callout(note, icon="info", color_scheme="amber", size="1", width="100%"),
+                    # a note may carry the webhook's URL: it breaks anywhere rather than widen the callout
+                    lambda note: rx.callout(
+                        note, icon="info", color_scheme="amber", size="1", width="100%", overflow_wrap="anywhere"
+                    ),
                 ),
                 rx.cond(S.can_edit, _key_form()),
                 rx.cond(S.mode == "resend", _webhook_line()),
@@ -156,6 +158,7 @@ def sending_section() -> rx.Component:
                         size="1",
                         width="100%",
                         id="sending-webhook-problem",
+                        overflow_wrap="anywhere",
                     ),
                 ),
                 toast(S.done, id="sending-done"),

@@ -4,15 +4,6 @@ import reflex as rx
 from reflex.event import EventSpec
 from reflex.vars.function import ArgsFunctionOperation, FunctionStringVar
 
-STATUS_COLORS = {
-    "Not connected": "gray",
-    "Waiting for test event": "amber",
-    "Test event received": "blue",
-    "Active": "green",
-    "Paused": "orange",
-}
-
-
 # The Clipboard API exists only in secure contexts (https, localhost); a self-hosted Humanic is often
 # reached over plain http on a private address, where the older selection copy still works.
 _COPY_FUNCTION = """(text) => {
@@ -39,12 +30,6 @@ def focus_element(element_id: rx.Var) -> EventSpec:
     Radix trigger to return to) hands focus back when it closes."""
     focus = FunctionStringVar.create("(id) => document.getElementById(id)?.focus()").call(element_id)
     return rx.call_function(ArgsFunctionOperation.create((), focus))
-
-
-def status_badge(label, **props) -> rx.Component:
-    return rx.badge(
-        label, color_scheme=rx.match(label, *[(k, v) for k, v in STATUS_COLORS.items()], "gray"), size="2", **props
-    )
 
 
 def step(number: int, title: str, *content: rx.Component, **props) -> rx.Component:

@@ -10,6 +10,7 @@ from reflex.vars.function import ArgsFunctionOperation
 from humanic_app import routes
 from humanic_app.components.activation import activation_area
 from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, long_text, toast
+from humanic_app.components.pill import pill, status_pill
 from humanic_app.components.quiet_hours import builder_quiet_hours
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.table import cell_text, data_table
@@ -109,16 +110,14 @@ def _list() -> rx.Component:
                             long_text(c.name),
                             rx.cond(
                                 c.id == S.editing_id.to_string(),
-                                rx.badge("Editing", variant="outline", high_contrast=True, flex_shrink="0"),
+                                pill("Editing", variant="outline"),
                             ),
                             spacing="2",
                             align="center",
                         ),
                         max_width="280px",
                     ),
-                    rx.table.cell(
-                        rx.badge(c.status, color_scheme=rx.match(c.status, *STATUS_COLORS, "gray"), high_contrast=True)
-                    ),
+                    rx.table.cell(status_pill(c.status, STATUS_COLORS)),
                     cell_text(c.trigger, max_width="200px", style={"font_family": "var(--code-font-family)"}),
                     rx.table.cell(c.sent),
                     rx.table.cell(c.scheduled),
@@ -183,21 +182,8 @@ def _template_card(t) -> rx.Component:
             rx.heading(t.name, size="3", as_="h3"),
             rx.text(t.purpose, size="2", color=rx.color("gray", 11), class_name="template-purpose"),
             rx.hstack(
-                rx.badge(
-                    rx.icon("zap", size=12),
-                    t.trigger,
-                    variant="soft",
-                    high_contrast=True,
-                    class_name="template-trigger",
-                ),
-                rx.badge(
-                    rx.icon("mail", size=12),
-                    t.emails,
-                    variant="soft",
-                    color_scheme="gray",
-                    high_contrast=True,
-                    class_name="template-emails",
-                ),
+                pill(rx.icon("zap", size=12), t.trigger, variant="soft", class_name="template-trigger"),
+                pill(rx.icon("mail", size=12), t.emails, variant="soft", color="gray", class_name="template-emails"),
                 spacing="2",
                 wrap="wrap",
             ),
@@ -366,7 +352,7 @@ def _builder_header() -> rx.Component:
                 tab_index=-1,
                 on_mount=_focus(BUILDER_HEADING_ID),
             ),
-            rx.cond(S.editing_status != "", rx.badge(S.editing_status, high_contrast=True)),
+            rx.cond(S.editing_status != "", status_pill(S.editing_status, STATUS_COLORS)),
             align="center",
             spacing="2",
         ),

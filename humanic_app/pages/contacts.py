@@ -6,6 +6,7 @@ import reflex as rx
 from humanic_app import routes
 from humanic_app.components.contact_privacy import erased_notice, privacy_section
 from humanic_app.components.filters import filter_bar, filter_text
+from humanic_app.components.pill import pill
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.table import cell_text, data_table
 from humanic_app.components.topics import contact_topics_section
@@ -56,7 +57,7 @@ def _contact_view() -> rx.Component:
         ),
         rx.dialog.description(
             rx.cond(S.selected["name"] != "", rx.text.span(S.selected["name"], " · ", color=SECONDARY)),
-            rx.badge(S.selected["subscription"], high_contrast=True, id="contact-subscription"),
+            pill(S.selected["subscription"], id="contact-subscription"),
             " ",
             rx.text.span("· first seen ", S.selected["created"], " UTC", color=SECONDARY),
             size="2",
@@ -66,10 +67,9 @@ def _contact_view() -> rx.Component:
             rx.flex(
                 rx.foreach(
                     S.selected_ids,
-                    lambda i: rx.badge(
+                    lambda i: pill(
                         i,
                         variant="soft",
-                        high_contrast=True,
                         # A distinct_id can be one long token: it wraps inside the badge rather than widen the dialog.
                         style={"white_space": "normal", "overflow_wrap": "anywhere", "max_width": "100%"},
                     ),
@@ -269,7 +269,7 @@ def _suppressions() -> rx.Component:
                         S.suppressions,
                         lambda r: rx.table.row(
                             cell_text(r.email, max_width="280px"),
-                            rx.table.cell(rx.badge(r.reason, high_contrast=True)),
+                            rx.table.cell(pill(r.reason)),
                             cell_text(r.note, max_width="240px"),
                             rx.table.cell(r.created_at, white_space="nowrap"),
                             rx.table.cell(

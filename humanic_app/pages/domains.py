@@ -3,6 +3,7 @@
 import reflex as rx
 
 from humanic_app.components.feedback import toast
+from humanic_app.components.pill import pill
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.table import cell_text, data_table
 from humanic_app.components.ui import copy_text
@@ -70,9 +71,7 @@ def _domain_row(d) -> rx.Component:
         cell_text(d.name, max_width="260px"),
         rx.table.cell(
             rx.hstack(
-                rx.badge(
-                    d.label, color_scheme=rx.match(d.status, *COLORS, "gray"), class_name="domain-status", size="2"
-                ),
+                pill(d.label, color=rx.match(d.status, *COLORS, "gray"), class_name="domain-status", size="2"),
                 rx.button("Verify", size="1", variant="soft", on_click=S.verify(d.id), aria_label="Verify " + d.name),
                 align="center",
                 spacing="2",

@@ -5,6 +5,7 @@ import reflex as rx
 from humanic_app import routes
 from humanic_app.components.feedback import live_summary
 from humanic_app.components.filters import filter_bar, filter_select, filter_text
+from humanic_app.components.pill import pill, status_pill
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.table import cell_text, data_table
 from humanic_app.components.ui import code_block, focus_element, notice
@@ -15,13 +16,11 @@ OUTCOME_COLORS = {"processed": "green", "pending": "gray", "duplicate": "blue", 
 
 def _outcome_pill(outcome, size: str = "1") -> rx.Component:
     """The outcome as a pill that never shrinks or wraps (the reason beside it is what gets cut)."""
-    return rx.badge(
+    return status_pill(
         outcome,
-        color_scheme=rx.match(outcome, *OUTCOME_COLORS.items(), "gray"),
+        list(OUTCOME_COLORS.items()),
         size=size,
-        high_contrast=True,  # the soft tints' own text is under 4.5:1 on a hovered row in the light theme
-        flex_shrink="0",
-        style={"white_space": "nowrap", "text_transform": "capitalize"},
+        style={"text_transform": "capitalize"},
         class_name="outcome-pill",
     )
 
@@ -228,7 +227,7 @@ def _decisions() -> rx.Component:
                 lambda d: rx.table.row(
                     cell_text(d.campaign, max_width="200px"),
                     rx.table.cell(
-                        rx.badge(d.fired, color_scheme=rx.cond(d.fired == "fired", "green", "gray")),
+                        pill(d.fired, color=rx.cond(d.fired == "fired", "green", "gray")),
                         white_space="nowrap",
                     ),
                     rx.table.cell(d.reason),

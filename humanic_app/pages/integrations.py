@@ -4,9 +4,10 @@ import reflex as rx
 
 from humanic_app import routes
 from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, long_text, toast
+from humanic_app.components.pill import SOURCE_COLORS, pill, status_pill
 from humanic_app.components.shell import page_shell
 from humanic_app.components.table import data_table
-from humanic_app.components.ui import code_block, copy_text, status_badge, step
+from humanic_app.components.ui import code_block, copy_text, step
 from humanic_app.models import limits
 from humanic_app.services.samples import HIGH_SIGNAL_EVENTS
 from humanic_app.state.integrations import IntegrationsState as S
@@ -160,20 +161,12 @@ def _step1() -> rx.Component:
                 on_click=[copy_text(S.sel_url), S.note_copied],
                 id="copy-webhook-url",
             ),
-            rx.alert_dialog.root(
-                rx.alert_dialog.trigger(rx.button("Regenerate URL", size="1", variant="soft", color_scheme="red")),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title("Regenerate the webhook URL?"),
-                    rx.alert_dialog.description(
-                        "The current URL stops working at once. You will need to paste the new one into PostHog."
-                    ),
-                    rx.hstack(
-                        rx.alert_dialog.cancel(rx.button("Cancel", variant="soft")),
-                        rx.alert_dialog.action(rx.button("Regenerate", color_scheme="red", on_click=S.regenerate)),
-                        spacing="2",
-                        justify="end",
-                    ),
-                ),
+            confirm_action(
+                "Regenerate URL",
+                title="Regenerate the webhook URL?",
+                consequence="The current URL stops working at once. You will need to paste the new one into PostHog.",
+                confirm_label="Regenerate",
+                on_confirm=S.regenerate,
             ),
             spacing="2",
             align="center",
@@ -355,7 +348,7 @@ def _preview() -> rx.Component:
                 rx.text("Contact:", weight="medium", size="2"),
                 rx.text(S.preview_contact["email"], size="2", id="preview-email"),
                 rx.text(S.preview_contact["name"], size="2", color_scheme="gray"),
-                rx.badge(S.preview_contact["match"], variant="soft", id="preview-match"),
+                pill(S.preview_contact["match"], variant="soft", id="preview-match"),
                 spacing="2",
             ),
             rx.text("Variables", weight="medium", size="2"),
@@ -474,7 +467,7 @@ def _step6() -> rx.Component:
         rx.cond(
             S.is_live,
             rx.text("Done: pause or resume this source in its summary above.", size="2"),
-            rx.hstack(_switch(), status_badge(S.status_label, high_contrast=True), spacing="3", align="center"),
+            rx.hstack(_switch(), status_pill(S.status_label, SOURCE_COLORS, size="2"), spacing="3", align="center"),
         ),
         rx.cond(
             S.sel_status == "waiting_for_test_event",
@@ -617,7 +610,7 @@ def _summary() -> rx.Component:
                 width="100%",
             ),
             rx.grid(
-                _figure("Status", status_badge(S.status_label, high_contrast=True, width="fit-content")),
+                _figure("Status", status_pill(S.status_label, SOURCE_COLORS, size="2", width="fit-content")),
                 _figure("Events today (UTC)", rx.text(a["received_today"], size="5", weight="bold", id="events-today")),
                 _figure(
                     "Last event",
@@ -700,7 +693,7 @@ def integrations_page() -> rx.Component:
             rx.text("PostHog tracks what users do; Humanic turns those actions into emails.", size="2"),
             rx.hstack(
                 rx.text("Status:", size="2"),
-                status_badge(S.status_label, id="source-status", high_contrast=True),
+                status_pill(S.status_label, SOURCE_COLORS, size="2", id="source-status"),
                 align="center",
                 spacing="2",
             ),

@@ -5,6 +5,7 @@ nodes are added after any node or into a way out, removed and moved in place."""
 import reflex as rx
 
 from humanic_app.components.feedback import field_error, field_invalid_props, live_summary
+from humanic_app.components.pill import pill
 from humanic_app.models import limits
 from humanic_app.pages.block_editor import compose_choice, email_blocks, variable_picker
 from humanic_app.services.campaigns.schema import OPERATORS
@@ -133,22 +134,20 @@ def _counts(row) -> rx.Component:
     return rx.cond(
         row.passed != "",
         rx.hstack(
-            rx.badge(
+            pill(
                 rx.icon("users", size=12),
                 row.waiting,
                 " waiting",
-                color_scheme=rx.cond(row.waiting != "0", "amber", "gray"),
+                color=rx.cond(row.waiting != "0", "amber", "gray"),
                 variant="soft",
-                high_contrast=True,
                 class_name="node-waiting",
             ),
-            rx.badge(
+            pill(
                 rx.icon("arrow-down", size=12),
                 row.passed,
                 " passed",
-                color_scheme="gray",
+                color="gray",
                 variant="soft",
-                high_contrast=True,
                 class_name="node-passed",
             ),
             spacing="1",
@@ -573,14 +572,11 @@ def _path(p, j, row, i) -> rx.Component:
     is_condition = (row.kind == "branch") & (p.key != "else")
     return rx.vstack(
         rx.hstack(
-            rx.badge(
+            pill(
                 rx.cond(p.key == "on_timeout", rx.icon("timer-off", size=12), rx.icon("git-branch", size=12)),
                 p.title,
                 variant="surface",
-                high_contrast=True,
-                color_scheme=rx.match(
-                    p.key, ("on_timeout", "amber"), ("else", "gray"), ("on_event", "green"), "violet"
-                ),
+                color=rx.match(p.key, ("on_timeout", "amber"), ("else", "gray"), ("on_event", "green"), "violet"),
             ),
             rx.spacer(),
             rx.cond(
@@ -754,13 +750,12 @@ def journey_flow() -> rx.Component:
     """The whole flow: where it starts, each node, and an end marker."""
     return rx.vstack(
         rx.vstack(
-            rx.badge(
+            pill(
                 rx.icon("zap", size=12),
                 "Trigger: ",
                 rx.cond(S.trigger_event != "", S.trigger_event, "(no event yet)"),
                 size="2",
                 variant="surface",
-                high_contrast=True,
                 radius="full",
             ),
             rx.box(width="2px", height="14px", background=rx.color("gray", 7)),
@@ -770,15 +765,7 @@ def journey_flow() -> rx.Component:
             align="center",
         ),
         rx.foreach(S.nodes, _node_card),
-        rx.badge(
-            rx.icon("flag", size=12),
-            "End of journey",
-            size="2",
-            variant="surface",
-            color_scheme="gray",
-            high_contrast=True,
-            radius="full",
-        ),
+        pill(rx.icon("flag", size=12), "End of journey", size="2", variant="surface", color="gray", radius="full"),
         rx.cond(  # an active journey's counts follow the contacts on their own; Refresh stays for at once
             (S.editing_id != 0) & (S.editing_status == "active"),
             rx.moment(interval=COUNTS_EVERY_MS, on_change=S.poll_counts, display="none"),

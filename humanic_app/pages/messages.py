@@ -4,6 +4,7 @@ import reflex as rx
 
 from humanic_app.components.feedback import confirm_action, long_text
 from humanic_app.components.filters import filter_bar, filter_select, filter_text
+from humanic_app.components.pill import status_pill
 from humanic_app.components.shell import empty_state, page_shell
 from humanic_app.components.table import data_table
 from humanic_app.components.ui import notice
@@ -21,10 +22,7 @@ SECONDARY = rx.color("gray", 11)
 
 
 def _status_badge(status) -> rx.Component:
-    # high_contrast: Radix's soft blue and green badge text is about 4.3:1 on its tint, under WCAG's 4.5:1.
-    return rx.badge(
-        status, color_scheme=rx.match(status, *COLORS, "gray"), high_contrast=True, class_name="message-status"
-    )
+    return status_pill(status, COLORS, class_name="message-status")
 
 
 def _filters() -> rx.Component:

@@ -4,6 +4,7 @@ import reflex as rx
 
 from humanic_app.components.brand import brand_section
 from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, toast
+from humanic_app.components.pill import pill
 from humanic_app.components.posthog import posthog_section
 from humanic_app.components.quiet_hours import quiet_hours_section
 from humanic_app.components.reputation import reputation_settings
@@ -152,7 +153,7 @@ def _status_section() -> rx.Component:
         "",
         rx.flex(
             rx.hstack(
-                rx.badge(rx.cond(paused, "Paused", "Active"), color_scheme=rx.cond(paused, "amber", "green"), size="2"),
+                pill(rx.cond(paused, "Paused", "Active"), color=rx.cond(paused, "amber", "green"), size="2"),
                 rx.text(
                     rx.cond(
                         paused,
@@ -209,8 +210,8 @@ def _user_row(user) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 user.note != "",
-                rx.badge(user.note, color_scheme="amber", size="1"),
-                rx.badge("Signed up", color_scheme="green", size="1"),
+                pill(user.note, color="amber"),
+                pill("Signed up", color="green"),
             )
         ),
     )
@@ -309,7 +310,7 @@ def _api_key_row(key) -> rx.Component:
         cell_text(key.name, max_width="200px"),
         rx.table.cell(rx.code(key.prefix, size="2", white_space="nowrap")),
         rx.table.cell(rx.text(key.last_used, size="2", white_space="nowrap")),
-        rx.table.cell(rx.badge(key.state, color_scheme=rx.cond(active, "green", "gray"), size="1")),
+        rx.table.cell(pill(key.state, color=rx.cond(active, "green", "gray"))),
         rx.table.cell(
             rx.cond(
                 active,

@@ -2,8 +2,9 @@
 campaign without a postal address is refused with the fix where Activate is — in the builder's activation
 area and in the refusal —, activates once the address is set in Settings, and the DMARC notice (the fake DNS
 publishes none) shows the record to copy without holding anything up. The area as a phone, a keyboard and a
-screen reader meet it, in both themes, into the gallery. A fresh app of its own: Resend mode and the DNS
-server are settings of the process."""
+screen reader meet it, in both themes, into the gallery. Settings → Sending says the environment's key wins
+and offers no field to paste one nor Remove key. A fresh app of its own: Resend mode and the DNS server are
+settings of the process."""
 
 from __future__ import annotations
 
@@ -128,3 +129,29 @@ def _refused_then_activated(page: Page) -> None:
     expect(page.locator(".campaign-row", has_text=CAMPAIGN["name"])).to_contain_text("active")
     expect(page.locator("#campaigns-error")).to_have_count(0)
     expect(page.locator("#dmarc-warning")).to_contain_text(RECORD)
+
+
+def test_settings_says_the_environments_key_wins_and_offers_no_edit(browser, gated, campaign_id):
+    """After `campaign_id` set the public URL: the note on Resend's webhook then names its long endpoint."""
+    with _signed_in(browser, gated, "light", "phone") as page:
+        page.goto(routes.SETTINGS)
+        section = page.get_by_role("region", name="Sending", exact=True)
+        expect(section.locator("#sending-key-line")).to_contain_text(
+            "Emails go out through Resend with the key from the server's environment (RESEND_API_KEY)"
+        )
+        expect(section).to_contain_text("RESEND_API_KEY is set in the server's environment and wins over a key set")
+        expect(section.get_by_role("button", name="Test connection")).to_be_visible()
+        expect(section.get_by_label("Resend API key")).to_have_count(0)
+        expect(section.get_by_label("Replace the Resend API key")).to_have_count(0)
+        expect(section.get_by_role("button", name="Save and test key")).to_have_count(0)
+        expect(section.get_by_role("button", name="Remove key")).to_have_count(0)
+        callouts = section.locator(".rt-CalloutRoot")
+        expect(callouts.first).to_be_visible()
+        sticking_out = (
+            "callouts => callouts.filter(c => { const edge = c.getBoundingClientRect().right;"
+            " return [...c.querySelectorAll('*')].some(e => e.getBoundingClientRect().right > edge + 1); })"
+            ".map(c => c.textContent)"
+        )
+        assert callouts.evaluate_all(sticking_out) == []  # a note with the webhook's URL wraps at 390 px
+        section.scroll_into_view_if_needed()
+        check(page, "settings-sending-environment-light-phone", full_page=False)

@@ -1,7 +1,8 @@
 """Connecting Resend from Settings, as a marketer does it, on an app started without RESEND_API_KEY and pointed
 at the local fake Resend: paste the key, Test connection, Humanic's webhook registered, verify a domain, send
 a test email that reaches the fake (the running worker picks the key up without a restart), Resend's
-delivered event through the registered webhook, then Remove key back to the local outbox with its banner.
+delivered event through the registered webhook, the campaign activated and a PostHog event enrolling a
+contact whose email reaches the fake too, then Remove key back to the local outbox with its banner.
 The Sending section's looks (connected and not, 1280 and 390 px) go to the gallery."""
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from humanic_app import routes
+from humanic_app.services.samples import posthog_event
 from tests.e2e.helpers import FIRST_PAGE_TIMEOUT_MS, TIMEOUT_MS, write_html
 from tests.e2e.test_every_page import LOOKS, check
 from tests.support.fake_resend import FakeResend
 from tests.support.look import WIDTHS
 from tests.support.server import RunningApp, create_owner, running_app
 from tests.support.waiting import wait_until
+from tests.support.webhooks import path_of, post_like_posthog
 
 NAME = "connect-resend"
 OWNER = ("owner@connect.test", "owner password 123")
@@ -143,6 +146,22 @@ def test_connect_resend_verify_a_domain_and_send(browser, fresh, fake):
         body, headers = fake.signed_event(payload)
         answer = httpx.post(f"{fresh.url}/api/webhooks/resend", content=body, headers=headers, timeout=10)
         assert answer.status_code == 200 and answer.json() == {"result": "recorded"}, answer.text
+
+        # The campaign itself: saved, activated from the builder, and a PostHog event enrols a contact whose
+        # email goes out through Resend like the test send.
+        page.locator("#save-campaign").click()
+        expect(page.locator("#campaign-message")).to_have_text("Saved.")
+        page.locator("#activate-campaign").click()
+        expect(page.locator("#campaigns-message")).to_contain_text("Connected is now active.")
+        source = page.request.post("/api/v1/sources", data={"name": "Connected"}).json()
+        assert page.request.post(f"/api/v1/sources/{source['id']}/activate").ok
+        event = posthog_event(event="connected_event", distinct_id="enrolled_1", email="enrolled@example.com")
+        assert post_like_posthog(fresh.url + path_of(source), event) == 200
+        enrolled = wait_until(
+            lambda: next((e for e in list(fake.sent) if "enrolled@example.com" in e["to"]), None),
+            what="the campaign's email reaching the fake Resend",
+        )
+        assert enrolled["subject"] == "Hello from Resend", enrolled
 
         _looks(browser, fresh, "connected")
 

@@ -1,6 +1,7 @@
 """Every page, as a phone, a keyboard, a screen reader and a reviewer meet it: in light and dark mode, at
-1280 px and 390 px, signed in and signed out. Each page must not scroll sideways, axe-core must find no
-serious or critical WCAG 2.2 AA violation, and each look is written to the screenshot gallery
+1280 px and 390 px, signed in and signed out, and signed in at 768 px. Each page must not scroll sideways,
+axe-core must find no serious or critical WCAG 2.2 AA violation, at 768 and 1280 px no text may be cut off
+without a title and no boxes overlap, and each look is written to the screenshot gallery
 (.test-runs/screens; `make screens` copies it to docs/screens)."""
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from playwright.sync_api import BrowserContext, Page, expect
 from humanic_app import routes
 from tests.e2e.helpers import TIMEOUT_MS
 from tests.support.contrast import edge_contrast, focus_ring
-from tests.support.look import WIDTHS, serious_violations, shot, sideways_scroll, wider_than_window
+from tests.support.look import (
+    WIDTHS,
+    cut_off_text,
+    overlapping,
+    serious_violations,
+    shot,
+    sideways_scroll,
+    wider_than_window,
+)
 
 SIGNED_IN_PAGES = {
     "dashboard": routes.DASHBOARD,
@@ -33,6 +42,13 @@ def check(page: Page, name: str, *, full_page: bool = True) -> None:
     shot(page, name, full_page=full_page)
     assert sideways_scroll(page) == 0, f"{name} scrolls sideways; wider than the window: {wider_than_window(page)}"
     assert serious_violations(page) == [], name
+
+
+def check_layout(page: Page, name: str) -> None:
+    """Where there is room for the sidebar (768 px and up): no text cut off without a title to read it
+    whole, no boxes lying over each other."""
+    assert cut_off_text(page) == [], f"{name}: text cut off with no title"
+    assert overlapping(page) == [], f"{name}: boxes overlap"
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +88,8 @@ def test_signed_in_page(contexts, browser, app_url, owner, name, theme, width):
     page = signed_in(contexts, browser, app_url, owner, theme, width)
     open_page(page, SIGNED_IN_PAGES[name])
     check(page, f"{name}-{theme}-{width}")
+    if width == "desktop":
+        check_layout(page, f"{name}-{theme}-{width}")
 
 
 @pytest.mark.parametrize(("theme", "width"), LOOKS)
@@ -113,9 +131,11 @@ def test_phone_menu_drawer(contexts, browser, app_url, owner, theme):
     expect(page.locator("#menu-drawer")).to_be_hidden()
 
 
-def test_every_page_fits_a_tablet(browser, app_url, owner):
-    """768 px is where the sidebar comes back beside the page (548 px left for it): nothing may stick out."""
-    context = browser.new_context(base_url=app_url, viewport={"width": 768, "height": 1000})
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_page_fits_a_tablet(browser, app_url, owner, theme):
+    """768 px is where the sidebar comes back beside the page (548 px left for it): nothing may stick out,
+    be cut off or lie over something else."""
+    context = browser.new_context(base_url=app_url, viewport={"width": 768, "height": 1000}, color_scheme=theme)
     context.set_default_timeout(TIMEOUT_MS)
     try:
         page = context.new_page()
@@ -127,7 +147,8 @@ def test_every_page_fits_a_tablet(browser, app_url, owner):
         expect(page.locator(".sidebar")).to_be_visible()
         for name, path in SIGNED_IN_PAGES.items():
             open_page(page, path)
-            check(page, f"{name}-light-tablet")
+            check(page, f"{name}-{theme}-tablet")
+            check_layout(page, f"{name}-{theme}-tablet")
     finally:
         context.close()
 
@@ -180,3 +201,31 @@ def test_form_control_edges_stand_3_to_1(contexts, browser, app_url, owner, them
                 faint.append(f"{name}: {edge['what']} at {edge['ratio']:.2f}:1")
     assert seen >= 10, "the pages' forms were not found"
     assert faint == [], sorted(set(faint))
+
+
+def test_the_layout_checks_see_cut_off_text_and_overlap(browser):
+    """The two checks above on a page made to fail them, and on its fixed copy: text cut by an ellipsis with
+    no title, and a label lying over a button, are named; the same text with a title, and the boxes apart,
+    are not."""
+    page = browser.new_page(viewport={"width": 768, "height": 600})
+    try:
+        page.set_content(
+            '<div style="display:flex;width:300px">'
+            '<p id="cut" style="width:80px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap">'
+            "a rather long campaign name that does not fit</p>"
+            '<p id="whole" title="a rather long campaign name that does not fit" style="width:80px;'
+            'overflow:hidden;text-overflow:ellipsis;white-space:nowrap">'
+            "a rather long campaign name that does not fit</p>"
+            "</div>"
+            '<div><span id="label" style="display:inline-block;width:120px">Status</span>'
+            '<button id="over" style="margin-left:-60px">Pause</button></div>'
+        )
+        assert [line.split(" ")[0] for line in cut_off_text(page)] == ["p#cut."]
+        assert [line.split(" and ")[0] for line in overlapping(page)] == ["span#label"]
+        page.evaluate(
+            "() => { document.getElementById('over').style.marginLeft = '8px';"
+            " document.getElementById('cut').title = 'the whole name'; }"
+        )
+        assert cut_off_text(page) == [] and overlapping(page) == []
+    finally:
+        page.close()

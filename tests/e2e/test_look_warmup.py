@@ -1,9 +1,11 @@
 """Warm-up on the Domains page and the campaign builder's send rate, as a marketer, a keyboard and a screen
 reader meet them: a verified domain shows day 1 of its ladder; a ladder that falls is refused at its field
 (named, tied to it), a good one is saved; the switch turns warm-up off; the builder's "Emails per minute"
-refuses what is not a whole number at the field and saves a rate into the campaign. Resend is the local
-fake, in a fresh app of its own (the session's shared app sends through the local outbox). Each look is
-audited (axe), fits 390 px and goes to the gallery."""
+refuses what is not a whole number at the field and saves a rate into the campaign; with a ladder of one email
+a day, the second of two enrolments waits, visibly: the Domains page says one email waits for tomorrow and the
+Messages page shows it scheduled with "waiting (warm-up): …". Resend is the local fake, in a fresh app of its
+own (the session's shared app sends through the local outbox). Each look is audited (axe), fits 390 px and goes
+to the gallery."""
 
 from __future__ import annotations
 
@@ -13,11 +15,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from humanic_app import routes
+from humanic_app.services.samples import posthog_event
 from tests.e2e.helpers import FIRST_PAGE_TIMEOUT_MS, TIMEOUT_MS
 from tests.e2e.test_every_page import LOOKS, check
 from tests.support.fake_resend import FakeResend
 from tests.support.look import WIDTHS
 from tests.support.server import RunningApp, running_app
+from tests.support.waiting import wait_until
+from tests.support.webhooks import path_of, post_like_posthog
 
 OWNER = ("owner@warmup.test", "owner password 123")
 DOMAIN = "mail.warmup.test"
@@ -140,5 +145,68 @@ def test_the_builder_saves_a_send_rate(browser, fresh, verified):
         check(page, "campaign-builder-send-rate-light-phone")
         saved = page.request.get("/api/v1/campaigns").json()
         assert [c["document"].get("emails_per_minute") for c in saved] == [600]
+    finally:
+        page.context.close()
+
+
+def test_what_warmup_holds_waits_visibly(browser, fresh, verified):
+    """Runs last: it leaves the domain at a cap of one email, which the other tests would meet."""
+    app, fake = fresh
+    page = _page(browser, fresh, "light", "phone")
+    try:
+        _sign_in(page)
+        page.goto(routes.DOMAINS)
+        ladder = page.get_by_label("Daily caps, one a day (emails)")
+        ladder.fill("1")
+        page.get_by_role("button", name=f"Save the ladder for {verified}").click()
+        expect(page.locator(".warmup-summary")).to_have_text("Day 1 of 1: 0 of 1 sent today.")
+
+        api = page.request
+        assert api.put(
+            "/api/v1/settings",
+            data={
+                "from_email": f"news@{verified}",
+                "physical_address": "1 Warm Street, Springfield",
+                "public_url": "https://humanic.warmup.test",
+            },
+        ).ok
+        source = api.post("/api/v1/sources", data={"name": "Warm-up"}).json()
+        assert api.post(f"/api/v1/sources/{source['id']}/activate").ok
+        document = {
+            "name": "Warm welcome",
+            "trigger": {"event": "warm_signed_up"},
+            "steps": [{"subject": "Welcome, warmly", "html": "<p>Hello</p>"}],
+        }
+        campaign = api.post("/api/v1/campaigns", data=document).json()
+        activated = api.post(f"/api/v1/campaigns/{campaign['id']}/activate")
+        assert activated.ok, activated.text()
+        hook = app.url + path_of(source)  # its webhook_url names the public URL, which this machine cannot reach
+        for n in (1, 2):
+            event = posthog_event(event="warm_signed_up", distinct_id=f"warm_{n}", email=f"warm{n}@example.com")
+            assert post_like_posthog(hook, event) == 200
+
+        def messages(status: str) -> list[dict]:
+            query = f"campaign_id={campaign['id']}&status={status}&limit=10"
+            return api.get(f"/api/v1/messages?{query}").json()["items"]
+
+        wait_until(lambda: len(messages("sent")) == 1, what="the first email sent")
+        held = wait_until(
+            lambda: [m for m in messages("scheduled") if m["last_error"].startswith("waiting (warm-up)")],
+            what="the second email held by warm-up",
+        )
+        assert len(held) == 1 and len(fake.sent) == 1, (held, fake.sent)
+
+        page.goto(routes.DOMAINS)
+        expect(page.locator(".warmup-summary")).to_have_text("Day 1 of 1: 1 of 1 sent today.")
+        expect(page.locator(".warmup-held")).to_have_text("1 email waits for tomorrow (00:00 UTC).")
+        check(page, "domains-warmup-held-light-phone")
+
+        page.goto(routes.MESSAGES)
+        row = page.locator(".message-row", has_text=held[0]["to"])
+        expect(row.locator(".message-status")).to_have_text("scheduled")
+        reason = held[0]["last_error"]
+        assert reason.endswith(f"sent today from {verified}; more from 00:00 UTC"), reason
+        expect(row).to_contain_text(reason)
+        check(page, "messages-warmup-held-light-phone")
     finally:
         page.context.close()

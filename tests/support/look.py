@@ -53,6 +53,53 @@ def wider_than_window(page: Page, limit: int = 5) -> list[str]:
     )
 
 
+def cut_off_text(page: Page, limit: int = 5) -> list[str]:
+    """Elements whose own text is cut (wider than their box, which hides the rest or ends it with an
+    ellipsis) and that carry no title to show it whole. Visually hidden text (a 1 px box) is not shown
+    anyway; a field's value scrolls inside it, so inputs are left out."""
+    return page.evaluate(
+        """limit => { const out = [];
+        for (const el of document.body.querySelectorAll('*')) {
+          if (el.closest('svg, input, textarea, select, [aria-hidden="true"]') || el.clientWidth <= 2) continue;
+          const cs = getComputedStyle(el);
+          const clips = ['hidden', 'clip'].includes(cs.overflowX) || cs.textOverflow === 'ellipsis';
+          if (!clips || el.scrollWidth <= el.clientWidth + 1 || el.hasAttribute('title')) continue;
+          if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+          out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${[...el.classList].slice(0, 2).join('.')}`
+            + ` "${el.textContent.trim().slice(0, 40)}" ${el.scrollWidth}>${el.clientWidth}px`);
+          if (out.length >= limit) break;
+        } return out; }""",
+        limit,
+    )
+
+
+def overlapping(page: Page, limit: int = 5) -> list[str]:
+    """Pairs of sibling boxes in the page's flow (not overlays: absolute, fixed or sticky ones are meant to
+    lie over others) that cover each other by more than a pixel each way: text over text, a button over a
+    label. Inline elements are left out: one that wraps has a box spanning its lines, which its neighbours
+    on those lines always share."""
+    return page.evaluate(
+        """limit => { const out = [];
+        const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+          + (el.classList.length ? '.' + [...el.classList].slice(0, 2).join('.') : '');
+        const inFlow = el => { const cs = getComputedStyle(el);
+          return !['absolute', 'fixed', 'sticky'].includes(cs.position) && cs.visibility !== 'hidden'
+            && !['contents', 'inline'].includes(cs.display) && !el.closest('svg'); };
+        for (const parent of document.body.querySelectorAll('*')) {
+          const kids = [...parent.children].filter(inFlow)
+            .map(el => [el, el.getBoundingClientRect()]).filter(([, r]) => r.width > 2 && r.height > 2);
+          for (let i = 0; i < kids.length && i < 60; i++) for (let j = i + 1; j < kids.length && j < 60; j++) {
+            const [a, ra] = kids[i], [b, rb] = kids[j];
+            const x = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+            const y = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+            if (x > 1 && y > 1) { out.push(`${name(a)} and ${name(b)} overlap by ${Math.round(x)}x${Math.round(y)}px`);
+              if (out.length >= limit) return out; }
+          }
+        } return out; }""",
+        limit,
+    )
+
+
 def shot(page: Page, name: str, *, full_page: bool = True) -> None:
     """One gallery picture named by what it shows (e.g. 'campaigns-dark-phone'): the whole page, or only the
     window when a dialog or drawer covers it."""
