@@ -17,7 +17,7 @@ from humanic_app.models.rows import id_of
 from humanic_app.services import event_log, wording, workspace
 from humanic_app.services.campaigns import guardrails, library, preview, store
 from humanic_app.services.errors import ServiceError, ValidationFailed
-from humanic_app.state import journey_counts, journey_form as form, quiet_hours
+from humanic_app.state import journey_counts, journey_form as form, journey_layout, quiet_hours
 from humanic_app.state.activation import ActivationState
 from humanic_app.state.auth import AuthState, field_messages, signed_in
 from humanic_app.state.journey_form import BlockRow, ConditionRow, NodeRow, PathCondition
@@ -439,6 +439,11 @@ class CampaignsState(AuthState):
     def written_later(self) -> list[bool]:
         """Per node: an email not scheduled (in Messages, the Dashboard, Archive's count) until a contact gets to it."""
         return form.written_later(self.nodes)
+
+    @rx.var
+    def flow(self) -> list[journey_layout.FlowColumn]:
+        """The nodes as the builder draws them: ways out side by side until they meet again."""
+        return journey_layout.flow_layout(self.nodes)
 
     @rx.var
     def node_problems(self) -> list[str]:
