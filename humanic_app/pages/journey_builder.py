@@ -557,7 +557,8 @@ def _path_condition(c, k, j, i) -> rx.Component:
     )
 
 
-# The ways out's widths (in a wait-for's or branch's card, and their columns below it, so they line up): side by side from the small breakpoint while each keeps 260 px, else one under another
+# The ways out's widths, in a wait-for's or branch's card and in their columns below it, so that they line up:
+# side by side from the small breakpoint while each keeps 260 px, else one under another
 _COLUMNS = rx.breakpoints(initial="minmax(0, 1fr)", sm="repeat(auto-fit, minmax(min(100%, 260px), 1fr))")
 
 
