@@ -172,8 +172,8 @@ def _header(row, i) -> rx.Component:
         _counts(row),
         rx.spacer(),
         rx.hstack(
-            _step_button("arrow-up", "Move step " + n + " up", S.move_step(i, -1), i == 0),
-            _step_button("arrow-down", "Move step " + n + " down", S.move_step(i, 1), i == S.nodes.length() - 1),
+            _step_button("arrow-up", "Move step " + n + " up", S.move_step(i, -1), ~S.can_move[i][0]),
+            _step_button("arrow-down", "Move step " + n + " down", S.move_step(i, 1), ~S.can_move[i][1]),
             _step_button("trash-2", "Delete step " + n, S.remove_step(i), S.nodes.length() == 1, color_scheme="red"),
             spacing="2",
         ),

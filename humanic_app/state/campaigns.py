@@ -446,6 +446,11 @@ class CampaignsState(AuthState):
         return journey_layout.flow_layout(self.nodes)
 
     @rx.var
+    def can_move(self) -> list[list[bool]]:
+        """Per node: [up, down], whether it can move so within its run."""
+        return [list(pair) for pair in journey_layout.moves(self.nodes)]
+
+    @rx.var
     def node_problems(self) -> list[str]:
         """Per node, its refusals in one line ("" when none): the card shows them and is highlighted."""
         problems = [""] * len(self.nodes)
@@ -496,18 +501,14 @@ class CampaignsState(AuthState):
     @signed_in
     def remove_step(self, index: int):
         if len(self.nodes) > 1:
-            gone = self.nodes[index].id
-            rows = [s for i, s in enumerate(self.nodes) if i != index]
-            self._set_nodes(form.unlink(rows, gone) if gone else rows)
+            self._set_nodes(journey_layout.removed(self.nodes, index))
             self.preview_step = self._first_email() if self.preview_step == str(index) else self.preview_step
 
     @rx.event
     @signed_in
     def move_step(self, index: int, offset: int):
-        target = index + offset
-        if 0 <= target < len(self.nodes):
-            rows = list(self.nodes)
-            rows[index], rows[target] = rows[target], rows[index]
+        """One place up or down within its run (a path's column, or the journey itself), ways kept."""
+        if 0 <= index < len(self.nodes) and (rows := journey_layout.moved(self.nodes, index, offset)) is not None:
             self._set_nodes(rows)
 
     @rx.event

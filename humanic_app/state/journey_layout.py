@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from humanic_app.state.journey_form import NodeRow
+from humanic_app.state.journey_form import BELOW, NodeRow, unlink
 
 END = -1  # the end of the journey, as a place a way out can lead
 DEPTH = 2  # columns drawn inside columns this deep at most; a split deeper still lists its paths' nodes below it
@@ -116,3 +116,82 @@ def _walk(
         items += [FlowItem(node=node, columns=columns), *below]
         node = joins
     return items, ""
+
+
+def _run_of(runs: list[FlowColumn], index: int) -> list[int] | None:
+    """The nodes of the run (a column, or the journey itself) that draws node `index`, in order."""
+    for run in runs:
+        nodes = [item.node for item in run.steps]
+        if index in nodes:
+            return nodes
+        for item in run.steps:
+            if (found := _run_of(item.columns, index)) is not None:
+                return found
+    return None
+
+
+def moved(rows: list[NodeRow], index: int, offset: int) -> list[NodeRow] | None:
+    """Node `index` moved one place up (-1) or down (1) within its run, as the flow draws it; None when it
+    cannot move so. Two emails or waits that follow each other in the document trade places and their ways:
+    ways into the first now lead into the moved-up one, which goes on into the other, which goes on to where
+    the moved-up one went (a split, an exit or a node elsewhere stays where it is)."""
+    run = _run_of(flow_layout(rows, depth=len(rows)), index) or []
+    at = run.index(index) if index in run else -1
+    if not 0 <= at + offset < len(run):
+        return None
+    first, second = sorted((index, run[at + offset]))
+    upper, lower = rows[first], rows[second]
+    simple = upper.kind in ("email", "wait") and lower.kind in ("email", "wait")
+    if not simple or second != first + 1 or upper.next not in ("", lower.id) or _led_to(rows, lower.id, first):
+        return None
+
+    def into_lower(target: str) -> str:
+        return lower.id if target and target == upper.id else target
+
+    out = [
+        dataclasses.replace(
+            r, next=into_lower(r.next), paths=[dataclasses.replace(p, then=into_lower(p.then)) for p in r.paths]
+        )
+        for r in rows
+    ]
+    out[first] = dataclasses.replace(lower, next="")  # the step below: the other one
+    out[second] = dataclasses.replace(upper, next=lower.next if lower.next != upper.id else "")
+    return out
+
+
+def _led_to(rows: list[NodeRow], node_id: str, besides: int) -> bool:
+    """Whether a way of a node other than `besides` names `node_id`."""
+    return bool(node_id) and any(
+        r.next == node_id or any(p.then == node_id for p in r.paths) for i, r in enumerate(rows) if i != besides
+    )
+
+
+def moves(rows: list[NodeRow]) -> list[tuple[bool, bool]]:
+    """Per node: whether it can move up, and down, within its run (what Move up / Move down offer)."""
+    return [(moved(rows, i, -1) is not None, moved(rows, i, 1) is not None) for i in range(len(rows))]
+
+
+def removed(rows: list[NodeRow], index: int) -> list[NodeRow]:
+    """The rows without node `index`, each way that led into it now leading where it led: an email's or a
+    wait's next node, a split's meeting point (its paths' nodes are then no way's); a way into an exit, or
+    into a node that ended the journey, goes to the step below (`unlink`)."""
+    outs = ways_out(rows, index)
+    then = outs[0] if len(outs) == 1 else meeting_point(rows, index) if outs else END
+    onto = rows[then].id if then != END else BELOW
+
+    def way(i: int, value: str, target: int) -> str:
+        if target != index:
+            return value
+        return BELOW if i == index - 1 and then == index + 1 else onto
+
+    out = []
+    for i, r in enumerate(rows):
+        if i == index:
+            continue
+        targets = ways_out(rows, i)
+        if r.kind in ("wait_for", "branch"):
+            paths = [dataclasses.replace(p, then=way(i, p.then, t)) for p, t in zip(r.paths, targets, strict=True)]
+            out.append(dataclasses.replace(r, paths=paths))
+        else:
+            out.append(dataclasses.replace(r, next=way(i, r.next, targets[0])) if targets else r)
+    return unlink(out, rows[index].id) if rows[index].id else out

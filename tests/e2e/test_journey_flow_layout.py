@@ -102,12 +102,18 @@ def test_each_paths_nodes_sit_in_its_column_until_the_paths_meet(
     check(page, f"journey-flow-columns-{theme}-{width}")
     element_shot(page, "#journey-flow", f"journey-flow-columns-flow-{theme}-{width}")
 
-    # added in place: a step after Thanks goes into its column, and goes away from there
+    # added, moved and removed in place: a step after Thanks goes into its column and stays there
+    expect(page.get_by_role("button", name="Move step 4 up")).to_be_disabled()  # the top of its column
     page.get_by_role("button", name="Add a step after step 4").click()
     page.get_by_role("menuitem", name="Wait", exact=True).click()
     expect(happened.locator(".node-card")).to_have_count(2)
     expect(happened.locator(".node-card").nth(1)).to_have_attribute("data-kind", "wait")
     expect(timed_out.locator(".node-card")).to_have_count(1)
-    page.get_by_role("button", name="Delete step 5").click()
+    page.get_by_role("button", name="Move step 5 up").click()
+    expect(happened.locator(".node-card").nth(0)).to_have_attribute("data-kind", "wait")
+    expect(page.get_by_role("combobox", name="Step 2 It happened: then go to")).to_contain_text("Step 4 (wait")
+    expect(timed_out.locator(".node-card")).to_have_count(1)
+    page.get_by_role("button", name="Delete step 4").click()
     expect(happened.locator(".node-card")).to_have_count(1)
+    expect(happened.locator(".node-card")).to_have_attribute("data-step", "4")
     expect(page.locator(".node-card")).to_have_count(5)

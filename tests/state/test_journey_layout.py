@@ -2,7 +2,16 @@
 again, then the flow goes on below (state/journey_layout.py)."""
 
 from humanic_app.state import journey_form as form
-from humanic_app.state.journey_layout import END, FlowColumn, FlowItem, flow_layout, meeting_point
+from humanic_app.state.journey_layout import (
+    END,
+    FlowColumn,
+    FlowItem,
+    flow_layout,
+    meeting_point,
+    moved,
+    moves,
+    removed,
+)
 
 
 def _email(node_id: str, next_: str = "") -> dict:
@@ -137,3 +146,77 @@ def test_deeper_splits_list_their_paths_nodes_below_them():
 def test_nodes_nothing_leads_to_come_after_the_journey_and_a_loop_stops():
     rows = _rows(_email("a", next_="c"), _email("b"), _email("c", next_="a"))
     assert _shape(flow_layout(rows)) == [[1, 3, "Then goes to Step 1"], [2, "Then goes to Step 3"]]
+
+
+def _ids(rows: list[form.NodeRow]) -> list[tuple[str, str]]:
+    return [(r.id, r.next) for r in rows]
+
+
+def test_a_step_moves_up_within_its_column_and_the_ways_follow():
+    rows = _rows(
+        {"id": "hold", "type": "wait_for", "event": "done", "timeout": "1h", "on_event": "a", "on_timeout": "x"},
+        _email("a"),
+        _email("b", next_="after"),
+        _email("x", next_="after"),
+        _email("after"),
+    )
+    assert _shape(flow_layout(rows)) == [[(1, [[2, 3], [4]]), 5]]
+    assert moves(rows) == [(False, False), (False, True), (True, False), (False, False), (False, False)]
+
+    swapped = moved(rows, 2, -1)
+    assert swapped is not None
+    assert _ids(swapped) == [("hold", ""), ("b", ""), ("a", "after"), ("x", "after"), ("after", "")]
+    assert swapped[0].paths[0].then == "b"  # "it happened" now leads to b first
+    assert _shape(flow_layout(swapped)) == [[(1, [[2, 3], [4]]), 5]]
+    assert [swapped[n].id for n in (1, 2)] == ["b", "a"]
+    assert moved(swapped, 1, 1) == rows  # and back
+
+
+def test_a_linear_campaign_moves_as_before():
+    rows = _rows({"subject": "a", "html": "x"}, {"subject": "b", "html": "x"}, {"subject": "c", "html": "x"})
+    assert [r.subject for r in moved(rows, 2, -1) or []] == ["a", "c", "b"]
+    assert moved(rows, 0, -1) is None and moved(rows, 2, 1) is None
+
+
+def test_a_split_its_meeting_point_and_the_top_of_a_column_stay_put():
+    rows = _rows(
+        _email("hello"),
+        {"id": "hold", "type": "wait_for", "event": "done", "timeout": "1h", "on_event": "thanks"},
+        _email("nudge", next_="after"),
+        _email("thanks"),
+        _email("after"),
+    )
+    assert moves(rows) == [(False, False), (False, False), (False, False), (False, False), (False, False)]
+
+
+def test_removing_a_step_of_a_column_keeps_the_path_going_where_the_step_went():
+    rows = _rows(
+        {"id": "hold", "type": "wait_for", "event": "done", "timeout": "1h", "on_event": "a", "on_timeout": "x"},
+        _email("a"),
+        _email("b", next_="after"),
+        _email("x", next_="after"),
+        _email("after"),
+    )
+    left = removed(rows, 1)
+    assert [p.then for p in left[0].paths] == ["", "x"]  # the step below: b, where a went
+    assert _shape(flow_layout(left)) == [[(1, [[2], [3]]), 4]]
+    assert _shape(flow_layout(removed(rows, 2))) == [[(1, [[2], [3]]), 4]]  # a now goes on to after itself
+    assert removed(rows, 2)[1].next == "after"
+
+
+def test_removing_a_split_leads_its_ways_in_to_where_its_paths_met():
+    rows = _rows(
+        _email("hello", next_="hold"),
+        {"id": "hold", "type": "wait_for", "event": "done", "timeout": "1h", "on_event": "thanks"},
+        _email("nudge", next_="after"),
+        _email("thanks"),
+        _email("after"),
+    )
+    left = removed(rows, 1)
+    assert left[0].next == "after"
+    assert _shape(flow_layout(left)) == [[1, 4], [2, "Then goes to Step 4"], [3, "Then goes to Step 4"]]
+
+
+def test_removing_from_a_linear_campaign_closes_the_gap():
+    rows = _rows({"subject": "a", "html": "x"}, {"subject": "b", "html": "x"}, {"subject": "c", "html": "x"})
+    assert [(r.subject, r.next) for r in removed(rows, 1)] == [("a", ""), ("c", "")]
