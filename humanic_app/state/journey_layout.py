@@ -38,11 +38,8 @@ class FlowColumn:
     note: str = ""
 
 
-def ways_out(rows: list[NodeRow], index: int) -> list[int]:
-    """Where node `index` can go, one entry per way out: a node's index, or END."""
-    row = rows[index]
-    at = {r.id: i for i, r in enumerate(rows) if r.id}
-    below = index + 1 if index + 1 < len(rows) else END
+def _ways(row: NodeRow, index: int, at: dict[str, int], count: int) -> list[int]:
+    below = index + 1 if index + 1 < count else END
 
     def to(target: str) -> int:
         return at.get(target, END) if target else below
@@ -54,42 +51,71 @@ def ways_out(rows: list[NodeRow], index: int) -> list[int]:
     return [to(row.next)]
 
 
-def _reach(rows: list[NodeRow], start: int) -> set[int]:
-    seen: set[int] = set()
-    todo = [start]
-    while todo:
-        node = todo.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        if node != END:
-            todo.extend(ways_out(rows, node))
-    return seen
+@dataclasses.dataclass
+class _Graph:
+    """The nodes' ways out by index, and what each reaches (worked out once per layout: the builder lays the
+    journey out again on every edit)."""
+
+    ways: list[list[int]]
+    reached: dict[int, set[int]] = dataclasses.field(default_factory=dict)
+
+    def reach(self, start: int) -> set[int]:
+        if start not in self.reached:
+            seen: set[int] = set()
+            todo = [start]
+            while todo:
+                node = todo.pop()
+                if node not in seen:
+                    seen.add(node)
+                    todo.extend(self.ways[node] if node != END else [])
+            self.reached[start] = seen
+        return self.reached[start]
+
+    def meet(self, index: int) -> int:
+        reached = [self.reach(target) for target in self.ways[index]]
+        common = set.intersection(*reached) if reached else set()
+        if not common:
+            return END
+        return max(common, key=lambda node: (len(self.reach(node)), -node))
+
+
+def _graph(rows: list[NodeRow]) -> _Graph:
+    at = {r.id: i for i, r in enumerate(rows) if r.id}
+    return _Graph(ways=[_ways(row, i, at, len(rows)) for i, row in enumerate(rows)])
+
+
+def ways_out(rows: list[NodeRow], index: int) -> list[int]:
+    """Where node `index` can go, one entry per way out: a node's index, or END."""
+    return _graph(rows).ways[index]
 
 
 def meeting_point(rows: list[NodeRow], index: int) -> int:
     """Where the ways out of node `index` meet again: of the nodes every way reaches, the first (the one that
     reaches most); END when they never meet."""
-    reached = [_reach(rows, target) for target in ways_out(rows, index)]
-    common = set.intersection(*reached) if reached else set()
-    if not common:
-        return END
-    return max(common, key=lambda node: (len(_reach(rows, node)), -node))
+    return _graph(rows).meet(index)
 
 
 def flow_layout(rows: list[NodeRow], depth: int = DEPTH) -> list[FlowColumn]:
     """The journey from its first node, then a run for each node nothing drawn so far leads to."""
     drawn: set[int] = set()
     runs = []
+    graph = _graph(rows)
     for start in range(len(rows)):
         if start not in drawn:
-            items, note = _walk(rows, drawn, start, END, frozenset(), 0, depth)
+            items, note = _walk(rows, graph, drawn, start, END, frozenset(), 0, depth)
             runs.append(FlowColumn(node=-1, path=-1, title="", steps=items, note=note))
     return runs
 
 
 def _walk(
-    rows: list[NodeRow], drawn: set[int], node: int, meet: int, stops: frozenset[int], level: int, depth: int
+    rows: list[NodeRow],
+    graph: _Graph,
+    drawn: set[int],
+    node: int,
+    meet: int,
+    stops: frozenset[int],
+    level: int,
+    depth: int,
 ) -> tuple[list[FlowItem], str]:
     """The nodes from `node` on until `meet` (where this run's ways meet again): the items and the run's note."""
     items: list[FlowItem] = []
@@ -101,15 +127,15 @@ def _walk(
         drawn.add(node)
         if rows[node].kind not in ("wait_for", "branch"):
             items.append(FlowItem(node=node))
-            if not (following := ways_out(rows, node)):
+            if not (following := graph.ways[node]):
                 return items, ""  # an exit
             node = following[0]
             continue
-        joins = meeting_point(rows, node)
+        joins = graph.meet(node)
         inner = stops | ({meet} - {END})
         columns, below = [], []
-        for j, target in enumerate(ways_out(rows, node)):
-            run, note = _walk(rows, drawn, target, joins, inner, level + 1, depth)
+        for j, target in enumerate(graph.ways[node]):
+            run, note = _walk(rows, graph, drawn, target, joins, inner, level + 1, depth)
             nested = run if level < depth else []
             below += [] if level < depth else run  # too deep for columns: the paths' nodes follow the split
             columns.append(FlowColumn(node=node, path=j, title=rows[node].paths[j].title, steps=nested, note=note))
@@ -118,24 +144,22 @@ def _walk(
     return items, ""
 
 
-def _run_of(runs: list[FlowColumn], index: int) -> list[int] | None:
-    """The nodes of the run (a column, or the journey itself) that draws node `index`, in order."""
+def _runs_by_node(runs: list[FlowColumn], into: dict[int, list[int]] | None = None) -> dict[int, list[int]]:
+    """Each node's run (a column, or the journey itself): the nodes it draws, in order."""
+    into = {} if into is None else into
     for run in runs:
         nodes = [item.node for item in run.steps]
-        if index in nodes:
-            return nodes
         for item in run.steps:
-            if (found := _run_of(item.columns, index)) is not None:
-                return found
-    return None
+            into[item.node] = nodes
+            _runs_by_node(item.columns, into)
+    return into
 
 
-def moved(rows: list[NodeRow], index: int, offset: int) -> list[NodeRow] | None:
-    """Node `index` moved one place up (-1) or down (1) within its run, as the flow draws it; None when it
-    cannot move so. Two emails or waits that follow each other in the document trade places and their ways:
-    ways into the first now lead into the moved-up one, which goes on into the other, which goes on to where
-    the moved-up one went (a split, an exit or a node elsewhere stays where it is)."""
-    run = _run_of(flow_layout(rows, depth=len(rows)), index) or []
+def _partner(rows: list[NodeRow], runs: dict[int, list[int]], index: int, offset: int) -> tuple[int, int] | None:
+    """The two nodes that trade places when node `index` moves by `offset` in its run (upper first), or None:
+    only two emails or waits that follow each other in the document, the upper going on into the lower,
+    and nothing else leading into the lower (it would then be passed through the upper too)."""
+    run = runs.get(index, [])
     at = run.index(index) if index in run else -1
     if not 0 <= at + offset < len(run):
         return None
@@ -144,6 +168,18 @@ def moved(rows: list[NodeRow], index: int, offset: int) -> list[NodeRow] | None:
     simple = upper.kind in ("email", "wait") and lower.kind in ("email", "wait")
     if not simple or second != first + 1 or upper.next not in ("", lower.id) or _led_to(rows, lower.id, first):
         return None
+    return first, second
+
+
+def moved(rows: list[NodeRow], index: int, offset: int) -> list[NodeRow] | None:
+    """Node `index` moved one place up (-1) or down (1) within its run, as the flow draws it; None when it
+    cannot move so (`_partner`). The two trade places and ways: ways into the upper now lead into the other,
+    which goes on into it, and it goes on to where the other went."""
+    pair = _partner(rows, _runs_by_node(flow_layout(rows, depth=len(rows))), index, offset)
+    if pair is None:
+        return None
+    first, second = pair
+    upper, lower = rows[first], rows[second]
 
     def into_lower(target: str) -> str:
         return lower.id if target and target == upper.id else target
@@ -168,15 +204,17 @@ def _led_to(rows: list[NodeRow], node_id: str, besides: int) -> bool:
 
 def moves(rows: list[NodeRow]) -> list[tuple[bool, bool]]:
     """Per node: whether it can move up, and down, within its run (what Move up / Move down offer)."""
-    return [(moved(rows, i, -1) is not None, moved(rows, i, 1) is not None) for i in range(len(rows))]
+    runs = _runs_by_node(flow_layout(rows, depth=len(rows)))
+    return [(_partner(rows, runs, i, -1) is not None, _partner(rows, runs, i, 1) is not None) for i in range(len(rows))]
 
 
 def removed(rows: list[NodeRow], index: int) -> list[NodeRow]:
     """The rows without node `index`, each way that led into it now leading where it led: an email's or a
     wait's next node, a split's meeting point (its paths' nodes are then no way's); a way into an exit, or
     into a node that ended the journey, goes to the step below (`unlink`)."""
-    outs = ways_out(rows, index)
-    then = outs[0] if len(outs) == 1 else meeting_point(rows, index) if outs else END
+    graph = _graph(rows)
+    outs = graph.ways[index]
+    then = outs[0] if len(outs) == 1 else graph.meet(index) if outs else END
     onto = rows[then].id if then != END else BELOW
 
     def way(i: int, value: str, target: int) -> str:
@@ -188,7 +226,7 @@ def removed(rows: list[NodeRow], index: int) -> list[NodeRow]:
     for i, r in enumerate(rows):
         if i == index:
             continue
-        targets = ways_out(rows, i)
+        targets = graph.ways[i]
         if r.kind in ("wait_for", "branch"):
             paths = [dataclasses.replace(p, then=way(i, p.then, t)) for p, t in zip(r.paths, targets, strict=True)]
             out.append(dataclasses.replace(r, paths=paths))
