@@ -1,6 +1,7 @@
 """The journey builder: a vertical flow of node cards (email, wait, wait for event, branch, exit). The ways
-out of a wait-for or a branch sit side by side (stacked on a phone); each node shows its live counts, and
-nodes are added after any node or into a way out, removed and moved in place."""
+out of a wait-for or a branch sit side by side (stacked on a phone): each in its column with the nodes down
+it, until the ways meet again (state/journey_layout.py). Each node shows its live counts, and nodes are added
+after any node or into a way out, removed and moved in place."""
 
 import reflex as rx
 
@@ -9,6 +10,7 @@ from humanic_app.components.pill import pill
 from humanic_app.models import limits
 from humanic_app.pages.block_editor import compose_choice, email_blocks, variable_picker
 from humanic_app.services.campaigns.schema import OPERATORS
+from humanic_app.state import journey_layout
 from humanic_app.state.campaigns import CampaignsState as S
 
 KINDS = [
@@ -172,8 +174,8 @@ def _header(row, i) -> rx.Component:
         _counts(row),
         rx.spacer(),
         rx.hstack(
-            _step_button("arrow-up", "Move step " + n + " up", S.move_step(i, -1), i == 0),
-            _step_button("arrow-down", "Move step " + n + " down", S.move_step(i, 1), i == S.nodes.length() - 1),
+            _step_button("arrow-up", "Move step " + n + " up", S.move_step(i, -1), ~S.can_move[i][0]),
+            _step_button("arrow-down", "Move step " + n + " down", S.move_step(i, 1), ~S.can_move[i][1]),
             _step_button("trash-2", "Delete step " + n, S.remove_step(i), S.nodes.length() == 1, color_scheme="red"),
             spacing="2",
         ),
@@ -566,6 +568,11 @@ def _path_condition(c, k, j, i) -> rx.Component:
     )
 
 
+# The ways out's widths, in a wait-for's or branch's card and in their columns below it, so that they line up:
+# side by side from the small breakpoint while each keeps 260 px, else one under another
+_COLUMNS = rx.breakpoints(initial="minmax(0, 1fr)", sm="repeat(auto-fit, minmax(min(100%, 260px), 1fr))")
+
+
 def _path(p, j, row, i) -> rx.Component:
     n = (i + 1).to_string()
     path_label = "Step " + n + " " + p.title
@@ -642,7 +649,7 @@ def _paths(row, i) -> rx.Component:
     return rx.vstack(
         rx.grid(
             rx.foreach(row.paths, lambda p, j: _path(p, j, row, i)),
-            columns=rx.breakpoints(initial="minmax(0, 1fr)", sm="repeat(auto-fit, minmax(220px, 1fr))"),
+            columns=_COLUMNS,
             spacing="3",
             width="100%",
             class_name="journey-paths",
@@ -691,63 +698,155 @@ def _next_select(row, i) -> rx.Component:
 
 def _node_card(row, i) -> rx.Component:
     problem = S.node_problems[i]
+    return rx.card(
+        rx.vstack(
+            _header(row, i),
+            rx.cond(
+                problem != "",
+                rx.callout(
+                    S.node_labels[i] + ": " + problem,
+                    icon="triangle-alert",
+                    color_scheme="red",
+                    size="1",
+                    width="100%",
+                    class_name="node-problem",
+                ),
+            ),
+            rx.match(
+                row.kind,
+                ("email", _email_body(row, i)),
+                ("wait", _wait_body(row, i)),
+                ("wait_for", _wait_for_body(row, i)),
+                ("branch", _branch_body(row, i)),
+                _muted("The journey ends here for the contact (emails already scheduled still go)."),
+            ),
+            _next_select(row, i),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        class_name=rx.cond(row.kind == "email", "node-card step-card", "node-card"),
+        data_kind=row.kind,
+        data_step=(i + 1).to_string(),
+        data_invalid=rx.cond(problem != "", "true", "false"),
+        style=rx.cond(
+            problem != "",
+            {"box_shadow": f"0 0 0 2px {rx.color('red', 9)}"},
+            {"box_shadow": f"inset 3px 0 0 {rx.color('accent', 8)}"},
+        ),
+    )
+
+
+def _line() -> rx.Component:
+    return rx.box(width="2px", height="14px", background=rx.color("gray", 7), flex_shrink="0")
+
+
+def _connector(i) -> rx.Component:
     return rx.vstack(
-        rx.card(
-            rx.vstack(
-                _header(row, i),
-                rx.cond(
-                    problem != "",
-                    rx.callout(
-                        S.node_labels[i] + ": " + problem,
-                        icon="triangle-alert",
-                        color_scheme="red",
-                        size="1",
-                        width="100%",
-                        class_name="node-problem",
-                    ),
-                ),
-                rx.match(
-                    row.kind,
-                    ("email", _email_body(row, i)),
-                    ("wait", _wait_body(row, i)),
-                    ("wait_for", _wait_for_body(row, i)),
-                    ("branch", _branch_body(row, i)),
-                    _muted("The journey ends here for the contact (emails already scheduled still go)."),
-                ),
-                _next_select(row, i),
+        _line(),
+        _add_menu("Add a step after step " + (i + 1).to_string(), lambda kind: S.add_node(i + 1, kind)),
+        _line(),
+        spacing="0",
+        align="center",
+    )
+
+
+def _flow_note(note) -> rx.Component:
+    """Where a run goes on when the flow does not draw it below ("Then goes to Step 5")."""
+    return rx.hstack(
+        rx.icon("corner-down-right", size=14, aria_hidden="true"),
+        rx.text(note, size="1"),
+        spacing="1",
+        align="center",
+        color=rx.color("gray", 11),
+        class_name="flow-note",
+    )
+
+
+def _column(column, depth: int) -> rx.Component:
+    """One way out and the nodes down it, until the ways meet again."""
+    return rx.vstack(
+        pill(
+            rx.icon("corner-down-right", size=12),
+            "Step ",
+            (column.node + 1).to_string(),
+            ": ",
+            column.title,
+            variant="surface",
+            color="gray",
+            max_width="100%",
+            class_name="column-title",
+        ),
+        _line(),
+        _sequence(column.steps, depth),
+        rx.cond(column.note != "", _flow_note(column.note)),
+        rx.cond(
+            (column.steps.length() == 0) & (column.note == ""),
+            _muted("No steps on this path yet: it goes straight on."),
+        ),
+        spacing="0",
+        align="center",
+        width="100%",
+        min_width="0",
+        padding="8px",
+        border_radius="12px",
+        border=f"1px dashed {rx.color('gray', 6)}",
+        background=rx.color("gray", 2),
+        class_name="journey-column",
+        data_step=(column.node + 1).to_string(),
+        data_path=column.path.to_string(),
+    )
+
+
+def _flow_item(item, depth: int) -> rx.Component:
+    """A node, and after a wait-for or a branch its ways out side by side, then on to where they meet."""
+    i = item.node
+    split = item.columns.length() > 0
+    after = [_line()]
+    if depth < journey_layout.DEPTH:  # deeper, the paths' nodes follow the split in this run
+        after = [
+            rx.grid(
+                rx.foreach(item.columns, lambda column: _column(column, depth + 1)),
+                columns=_COLUMNS,
                 spacing="3",
                 width="100%",
+                padding_x="12px",  # the card's own padding: each column sits under its way out
+                class_name="journey-columns",
             ),
-            width="100%",
-            class_name=rx.cond(row.kind == "email", "node-card step-card", "node-card"),
-            data_kind=row.kind,
-            data_invalid=rx.cond(problem != "", "true", "false"),
-            style=rx.cond(
-                problem != "",
-                {"box_shadow": f"0 0 0 2px {rx.color('red', 9)}"},
-                {"box_shadow": f"inset 3px 0 0 {rx.color('accent', 8)}"},
-            ),
+            _line(),
+        ]
+    return rx.vstack(
+        _node_card(S.nodes[i], i),
+        rx.cond(split, rx.fragment(_line(), *after), _connector(i)),
+        spacing="0",
+        align="center",
+        width="100%",
+        min_width="0",
+        class_name="flow-item",
+    )
+
+
+def _sequence(items, depth: int) -> rx.Component:
+    return rx.foreach(items, lambda item: _flow_item(item, depth))
+
+
+def _run(run, k) -> rx.Component:
+    """The journey from its trigger; later runs are nodes no way leads to yet."""
+    return rx.vstack(
+        rx.cond(
+            k > 0,
+            pill("Not reached from the trigger", color="amber", variant="soft"),
         ),
-        _connector(i),
+        _sequence(run.steps, 0),
+        rx.cond(run.note != "", _flow_note(run.note)),
         spacing="0",
         align="center",
         width="100%",
     )
 
 
-def _connector(i) -> rx.Component:
-    line = rx.box(width="2px", height="14px", background=rx.color("gray", 7))
-    return rx.vstack(
-        line,
-        _add_menu("Add a step after step " + (i + 1).to_string(), lambda kind: S.add_node(i + 1, kind)),
-        line,
-        spacing="0",
-        align="center",
-    )
-
-
 def journey_flow() -> rx.Component:
-    """The whole flow: where it starts, each node, and an end marker."""
+    """The whole flow: where it starts, each node (ways out side by side), and an end marker."""
     return rx.vstack(
         rx.vstack(
             pill(
@@ -758,13 +857,13 @@ def journey_flow() -> rx.Component:
                 variant="surface",
                 radius="full",
             ),
-            rx.box(width="2px", height="14px", background=rx.color("gray", 7)),
+            _line(),
             _add_menu("Add a step at the start", lambda kind: S.add_node(0, kind)),
-            rx.box(width="2px", height="14px", background=rx.color("gray", 7)),
+            _line(),
             spacing="0",
             align="center",
         ),
-        rx.foreach(S.nodes, _node_card),
+        rx.foreach(S.flow, _run),
         pill(rx.icon("flag", size=12), "End of journey", size="2", variant="surface", color="gray", radius="full"),
         rx.cond(  # an active journey's counts follow the contacts on their own; Refresh stays for at once
             (S.editing_id != 0) & (S.editing_status == "active"),

@@ -18,7 +18,7 @@ from humanic_app.services import event_log, templates, wording, workspace
 from humanic_app.services.campaigns import guardrails, library, preview, store
 from humanic_app.services.design import partials, render
 from humanic_app.services.errors import ServiceError, ValidationFailed
-from humanic_app.state import journey_counts, journey_form as form, quiet_hours
+from humanic_app.state import journey_counts, journey_form as form, journey_layout, quiet_hours
 from humanic_app.state.activation import ActivationState
 from humanic_app.state.auth import AuthState, field_messages, signed_in
 from humanic_app.state.journey_form import BlockRow, ConditionRow, NodeRow, PathCondition
@@ -457,6 +457,16 @@ class CampaignsState(AuthState):
         return form.written_later(self.nodes)
 
     @rx.var
+    def flow(self) -> list[journey_layout.FlowColumn]:
+        """The nodes as the builder draws them: ways out side by side until they meet again."""
+        return journey_layout.flow_layout(self.nodes)
+
+    @rx.var
+    def can_move(self) -> list[list[bool]]:
+        """Per node: [up, down], whether it can move so within its run."""
+        return [list(pair) for pair in journey_layout.moves(self.nodes)]
+
+    @rx.var
     def node_problems(self) -> list[str]:
         """Per node, its refusals in one line ("" when none): the card shows them and is highlighted."""
         problems = [""] * len(self.nodes)
@@ -507,18 +517,14 @@ class CampaignsState(AuthState):
     @signed_in
     def remove_step(self, index: int):
         if len(self.nodes) > 1:
-            gone = self.nodes[index].id
-            rows = [s for i, s in enumerate(self.nodes) if i != index]
-            self._set_nodes(form.unlink(rows, gone) if gone else rows)
+            self._set_nodes(journey_layout.removed(self.nodes, index))
             self.preview_step = self._first_email() if self.preview_step == str(index) else self.preview_step
 
     @rx.event
     @signed_in
     def move_step(self, index: int, offset: int):
-        target = index + offset
-        if 0 <= target < len(self.nodes):
-            rows = list(self.nodes)
-            rows[index], rows[target] = rows[target], rows[index]
+        """One place up or down within its run (a path's column, or the journey itself), ways kept."""
+        if 0 <= index < len(self.nodes) and (rows := journey_layout.moved(self.nodes, index, offset)) is not None:
             self._set_nodes(rows)
 
     @rx.event

@@ -15,7 +15,7 @@ from humanic_app import clock, routes
 from humanic_app.services.samples import posthog_event
 from tests.e2e.helpers import write_html
 from tests.e2e.test_every_page import LOOKS, check, contexts, open_page, signed_in  # noqa: F401 (fixture)
-from tests.support.look import GALLERY
+from tests.support.look import element_shot
 from tests.support.webhooks import post_like_posthog
 
 MARK = uuid.uuid4().hex[:6]
@@ -157,4 +157,4 @@ def test_journey_builder_look(contexts, browser, app_url, owner, hook, theme, wi
     page.keyboard.press("Escape")
     check(page, f"journey-builder-{theme}-{width}")
     # the flow alone, close enough to judge: the full page is tall
-    page.locator("#journey-flow").screenshot(path=str(GALLERY / f"journey-builder-flow-{theme}-{width}.png"))
+    element_shot(page, "#journey-flow", f"journey-builder-flow-{theme}-{width}")

@@ -114,3 +114,15 @@ def settled(page: Page) -> None:
         "() => document.getAnimations().every(a => a.playState !== 'running'"
         " || a.effect.getComputedTiming().iterations === Infinity)"
     )
+
+
+def element_shot(page: Page, selector: str, name: str) -> None:
+    """A gallery picture of one element. The phone's sticky top bar scrolls away with the page meanwhile: the
+    picture scrolls the element into view, and a bar kept on top would cover the element's first lines."""
+    GALLERY.mkdir(parents=True, exist_ok=True)
+    bars = "document.querySelectorAll('.top-bar').forEach(bar => bar.style.position = '{}')"
+    page.evaluate(f"() => {bars.format('static')}")
+    try:
+        page.locator(selector).screenshot(path=str(GALLERY / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"))
+    finally:
+        page.evaluate(f"() => {bars.format('')}")
