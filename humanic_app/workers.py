@@ -156,6 +156,26 @@ def _rate_limiter(redis_url: str | None):
     return rate_limit.RedisRateLimiter(redis_url) if redis_url else rate_limit.LocalRateLimiter()
 
 
+def posthog_limiter():
+    """The deployment's PostHog query budget (services/posthog/query.py): in Redis when it is configured,
+    so every process's backfill, polling and reconciliation share it; otherwise this process's own."""
+    from humanic_app.settings import get_settings
+
+    return _posthog_limiter(get_settings().redis_url)
+
+
+@functools.lru_cache(maxsize=4)
+def _posthog_limiter(redis_url: str | None):
+    from humanic_app.services.delivery import rate_limit
+    from humanic_app.services.posthog import query
+
+    if redis_url:
+        return rate_limit.RedisRateLimiter(
+            redis_url, namespace=query.NAMESPACE, requests_per_second=query.REQUESTS_PER_SECOND
+        )
+    return rate_limit.LocalRateLimiter(query.REQUESTS_PER_SECOND)
+
+
 def current_sender():
     """Resend when a key is in effect (the environment's, or the one set in Settings → Sending), otherwise
     the local outbox (nothing leaves the machine). Asked on every dispatcher pass, so a key set or removed

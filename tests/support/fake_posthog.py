@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -39,7 +40,7 @@ class FakePosthog:
         self.project_id = project_id
         self.scopes = {"query:read"}
         self.table: list[dict] = []  # the project's events, as the query API reads them
-        self.queries: list[dict] = []  # every query request: its status and the values it carried
+        self.queries: list[dict] = []  # every query request: its status, the values it carried, when (monotonic)
         self.events: dict[str, dict] = {}  # uuid → the event as first received
         self.requests: list[dict] = []  # every request: path, status, and the uuids it carried
         self.persons: dict[str, dict] = {}  # distinct_id → properties set on it
@@ -191,7 +192,7 @@ class FakePosthog:
                             status, answer, headers = fake._query(body, path, self.headers.get("Authorization") or "")
                         query = body.get("query") if isinstance(body, dict) else None
                         values = query.get("values") if isinstance(query, dict) else None
-                        fake.queries.append({"status": status, "values": values})
+                        fake.queries.append({"status": status, "values": values, "at": time.monotonic()})
                     elif path not in ("/batch/", "/batch", "/capture/", "/i/v0/e/"):
                         status, answer, headers = 404, {"detail": "Not found"}, {}
                     elif fake.fail_next:

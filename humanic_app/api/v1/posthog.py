@@ -4,7 +4,7 @@ is write-only: no answer carries it, only whether one is set and when."""
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
 from humanic_app.api.deps import SessionDep, TransactionRoute
@@ -157,8 +157,9 @@ class BackfillOut(BaseModel):
     summary="Import missed events from PostHog's query API (dry run by default; fires no email unless asked)",
     responses=responses(400, 409, 422),
 )
-def post_backfill(body: BackfillIn, session: SessionDep) -> BackfillOut:
+def post_backfill(body: BackfillIn, session: SessionDep, request: Request) -> BackfillOut:
     asked = backfill.Asked(
         events=body.events, since=body.since, until=body.until, fire_emails=body.fire_emails, dry_run=body.dry_run
     )
-    return BackfillOut.model_validate(backfill.run(session=session, asked=asked))
+    summary = backfill.run(session=session, asked=asked, limiter=request.app.state.posthog_limiter)
+    return BackfillOut.model_validate(summary)
