@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, timedelta
 
 from humanic_app.db import get_engine, read_scope, session_scope
-from humanic_app.services import processing
+from humanic_app.services import posthog_pull, processing
 from humanic_app.services.intake import inbox, storing
 
 logger = logging.getLogger(__name__)
@@ -347,6 +347,39 @@ def drain_to_posthog(post=None) -> int:
         written += len(batch.ids)
 
 
+def poll_posthog() -> None:
+    """The periodic job: pull-only mode's poll (`pull_from_posthog`)."""
+    pull_from_posthog()
+
+
+def pull_from_posthog(sleep: Callable[[float], None] = time.sleep) -> int:
+    """The periodic job of pull-only mode (services/posthog_pull.py): when a poll is due, reads PostHog's
+    new events within the deployment's query budget, outside any transaction, and stores the new ones.
+    Returns how many it stored."""
+    from humanic_app import clock
+
+    pull = posthog_pull
+    with session_scope(get_engine()) as session:
+        try:
+            plan = pull.plan(session=session, limiter=posthog_limiter(), now=clock.now(), sleep=sleep)
+        except pull.FAILURES as exc:
+            pull.record_failure(session=session, error=exc, now=clock.now())
+            return 0
+    if plan is None:
+        return 0
+    try:
+        fetched = pull.fetch(plan)
+    except pull.FAILURES as exc:
+        with session_scope(get_engine()) as session:
+            pull.record_failure(session=session, error=exc, now=clock.now())
+        return 0
+    with session_scope(get_engine()) as session:
+        stored = pull.record(session=session, plan=plan, fetched=fetched, now=clock.now())
+    if stored:
+        wake_processing()
+    return stored
+
+
 @dataclasses.dataclass(frozen=True)
 class PeriodicJob:
     name: str  # also the name of its lease
@@ -360,6 +393,7 @@ PERIODIC_JOBS = [
     PeriodicJob("reputation-sweep", timedelta(minutes=5), sweep_reputation),
     PeriodicJob("retention", timedelta(hours=1), prune_old_data),
     PeriodicJob("posthog-writeback", timedelta(seconds=5), write_back_to_posthog),
+    PeriodicJob("posthog-pull", posthog_pull.TICK, poll_posthog),
 ]
 
 

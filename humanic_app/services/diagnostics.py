@@ -24,7 +24,7 @@ from humanic_app.models import (
     SourceStatus,
     WorkspaceStatus,
 )
-from humanic_app.services import domains, reputation, stats, warmup, wording, workspace
+from humanic_app.services import domains, posthog_pull, reputation, stats, warmup, wording, workspace
 from humanic_app.services.delivery import throttle
 from humanic_app.services.intake import judging
 from humanic_app.services.posthog import writeback
@@ -226,6 +226,17 @@ def _posthog_findings(session: Session, rejected: dict[str, int], since) -> list
                 problem,
                 "Check the host and project API key in Settings → PostHog; events wait and are sent once "
                 "PostHog accepts them.",
+                "/settings#posthog",
+            )
+        )
+    pulling = posthog_pull.problem(session=session)
+    if pulling:
+        found.append(
+            Finding(
+                "PostHog pull-only mode",
+                "posthog_pull",
+                pulling,
+                "Check the personal API key (Query Read scope), the project id and the host in Settings → PostHog.",
                 "/settings#posthog",
             )
         )

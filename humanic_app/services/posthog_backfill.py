@@ -80,7 +80,7 @@ def _utc(moment: datetime) -> datetime:
 
 
 @dataclasses.dataclass
-class _Fetched:
+class Fetched:
     rows: list[list[Any]]
     complete: bool
     resume_since: str | None
@@ -92,7 +92,7 @@ def _page(client: query.Client, values: dict[str, Any], limit: int) -> list[list
     return [r for r in client.hogql(text, values)["results"] if isinstance(r, list) and len(r) >= 7]
 
 
-def fetch(client: query.Client, asked: Asked, page_size: int = PAGE, max_pages: int = MAX_PAGES) -> _Fetched:
+def fetch(client: query.Client, asked: Asked, page_size: int = PAGE, max_pages: int = MAX_PAGES) -> Fetched:
     """The events of `asked`'s names in its range, in PostHog's order, up to `max_pages` pages."""
     values: dict[str, Any] = {
         "events": asked.events,
@@ -104,9 +104,9 @@ def fetch(client: query.Client, asked: Asked, page_size: int = PAGE, max_pages: 
         page = _page(client, values, page_size)
         rows.extend(page)
         if len(page) < page_size:
-            return _Fetched(rows, complete=True, resume_since=None)
+            return Fetched(rows, complete=True, resume_since=None)
         values.update(after=str(page[-1][3]), after_uuid=str(page[-1][0]))
-    return _Fetched(rows, complete=False, resume_since=values["after"])
+    return Fetched(rows, complete=False, resume_since=values["after"])
 
 
 def _json(value: Any) -> dict[str, Any]:
