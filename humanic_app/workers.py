@@ -380,6 +380,29 @@ def pull_from_posthog(sleep: Callable[[float], None] = time.sleep) -> int:
     return stored
 
 
+def reconcile_with_posthog() -> None:
+    """The periodic job of reconciliation (services/posthog_reconcile.py): PostHog's hourly counts of the
+    names campaigns read against what Humanic received, the query outside any transaction."""
+    from humanic_app import clock
+    from humanic_app.services import posthog_reconcile as reconcile
+
+    with session_scope(get_engine()) as session:
+        plan = reconcile.plan(session=session, limiter=posthog_limiter(), now=clock.now())
+    if plan is None:
+        return
+    try:
+        counts = reconcile.posthog_counts(plan)
+    except reconcile.FAILURES as exc:
+        logger.warning("reconciliation with PostHog failed (%s); it runs again next hour", type(exc).__name__)
+        return
+    with session_scope(get_engine()) as session:
+        gaps = reconcile.record(session=session, plan=plan, posthog=counts, now=clock.now())
+    for gap in gaps:
+        logger.warning(
+            "PostHog recorded %s %s in the last hour; Humanic received %s", gap["posthog"], gap["event"], gap["humanic"]
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class PeriodicJob:
     name: str  # also the name of its lease
@@ -394,6 +417,7 @@ PERIODIC_JOBS = [
     PeriodicJob("retention", timedelta(hours=1), prune_old_data),
     PeriodicJob("posthog-writeback", timedelta(seconds=5), write_back_to_posthog),
     PeriodicJob("posthog-pull", posthog_pull.TICK, poll_posthog),
+    PeriodicJob("posthog-reconcile", timedelta(hours=1), reconcile_with_posthog),
 ]
 
 

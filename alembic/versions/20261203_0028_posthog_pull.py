@@ -1,7 +1,8 @@
-"""posthog pull
+"""posthog pull and reconciliation
 
 PosthogConnection: pull-only mode (events polled from PostHog's query API instead of a webhook): whether it
-is on, its interval, the cursor of the last window read, and how the last polls went.
+is on, its interval, the cursor of the last window read, and how the last polls went; reconciliation's last
+run and the gaps it found. Event: an index on (event_name, timestamp) for reconciliation's hourly counts.
 
 Revision ID: 0028
 Revises: 0027
@@ -36,10 +37,16 @@ def upgrade() -> None:
             )
         )
         batch.add_column(sa.Column("pull_last_pulled", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("reconciled_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("reconcile_gaps", sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
+    op.create_index("ix_event_name_time", "event", ["event_name", "timestamp"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_event_name_time", table_name="event")
     with op.batch_alter_table("posthog_connection") as batch:
+        batch.drop_column("reconcile_gaps")
+        batch.drop_column("reconciled_at")
         for name in ("pull_last_pulled", "pull_last_error", "pull_failures", *reversed(_MOMENTS)):
             batch.drop_column(name)
         batch.drop_column("pull_interval_s")

@@ -40,6 +40,9 @@ class PosthogConnection(SQLModel, table=True):
     pull_last_error: str = Field(default="", max_length=1000)
     pull_last_error_at: datetime | None = None
     pull_last_pulled: int = 0  # new events the last successful poll stored
+    # Reconciliation (services/posthog_reconcile.py): the last hourly comparison, and its gaps
+    reconciled_at: datetime | None = None
+    reconcile_gaps: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class PosthogCapture(SQLModel, table=True):
