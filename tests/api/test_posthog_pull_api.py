@@ -48,3 +48,18 @@ def test_pull_only_mode_is_turned_on_with_its_interval_and_read_back(authed, pos
 def test_pull_settings_refusals_are_422_at_their_field(authed, body, fields):
     refused = _fields(authed.put(SETTINGS, json={"host": "us", "api_key": "phc_abcdefghijklmnop1234", **body}))
     assert fields <= set(refused)
+
+
+def test_a_team_that_only_pulls_needs_no_project_key_and_writes_nothing_back(authed, posthog):
+    saved = authed.put(
+        SETTINGS,
+        json={
+            "host": posthog.url,
+            "personal_api_key": posthog.personal_api_key,
+            "project_id": posthog.project_id,
+            "pull_enabled": True,
+        },
+    )
+    assert saved.status_code == 200, saved.text
+    assert (saved.json()["pull_enabled"], saved.json()["enabled"], saved.json()["api_key_set"]) == (True, False, False)
+    assert authed.get(SETTINGS).json()["backlog"] == 0
