@@ -91,6 +91,8 @@ API_ROUTE = {
     "PosthogState.load_posthog": ("GET", "/api/v1/settings/posthog"),
     "PosthogState.save_posthog": ("PUT", "/api/v1/settings/posthog"),
     "PosthogState.remove_posthog": ("DELETE", "/api/v1/settings/posthog"),
+    "PosthogPullState.load_pull": ("GET", "/api/v1/settings/posthog"),
+    "PosthogPullState.save_pull": ("PUT", "/api/v1/settings/posthog"),  # {"pull_enabled", "pull_interval_seconds", …}
     "BrandSettingsState.load_brand": ("GET", "/api/v1/settings/brand"),
     "BrandSettingsState.save_brand": ("PUT", "/api/v1/settings/brand"),
     "RetentionSettingsState.load_retention": ("GET", SETTINGS),

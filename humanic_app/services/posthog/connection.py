@@ -240,10 +240,10 @@ def _pull_errors(found: PosthogConnection | None, checked: dict[str, Any]) -> di
     return errors
 
 
-def _pulling(found: PosthogConnection | None, checked: dict[str, Any]) -> bool:
-    """Pull-only mode is on, or being turned on: a team that only pulls needs no project key (write-back
-    stays off without one)."""
-    return bool(checked.get("pull_enabled", found.pull_enabled if found else False))
+def _queries_only(found: PosthogConnection | None, checked: dict[str, Any]) -> bool:
+    """A connection with a personal API key serves the query API (backfill, pull-only mode): it needs no
+    project key, and write-back stays off without one."""
+    return "personal_api_key" in checked or bool(found and found.personal_api_key_cipher)
 
 
 def _apply_pull(found: PosthogConnection, checked: dict[str, Any]) -> None:
@@ -312,7 +312,7 @@ def save(
             errors[secret] = _storage_problem()
     if "host" not in checked and not (found and found.host):
         errors.setdefault("host", "Choose where your PostHog is.")
-    if "api_key" not in checked and not (found and found.api_key_cipher) and not _pulling(found, checked):
+    if "api_key" not in checked and not (found and found.api_key_cipher) and not _queries_only(found, checked):
         errors.setdefault("api_key", "Paste the project API key (phc_…).")
     if errors:
         raise ValidationFailed(errors)
