@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 
-from humanic_app import background
+from humanic_app import background, workers
 from humanic_app.api import build_api, webhooks
 from humanic_app.services.intake.writer import IntakeWriter
 
@@ -19,6 +19,6 @@ def api_transformers() -> list:
     """For `rx.App(api_transformer=...)`: the API, then the webhook's direct route, one writer for both."""
     intake = intake_writer()
     return [
-        build_api(intake=intake, wake_dispatcher=background.wake_dispatcher),
+        build_api(intake=intake, wake_dispatcher=background.wake_dispatcher, posthog_limiter=workers.posthog_limiter()),
         functools.partial(webhooks.direct_route, intake=intake),
     ]

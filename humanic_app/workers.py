@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, timedelta
 
 from humanic_app.db import get_engine, read_scope, session_scope
-from humanic_app.services import processing
+from humanic_app.services import posthog_pull, processing
 from humanic_app.services.intake import inbox, storing
 
 logger = logging.getLogger(__name__)
@@ -154,6 +154,26 @@ def _rate_limiter(redis_url: str | None):
     from humanic_app.services.delivery import rate_limit
 
     return rate_limit.RedisRateLimiter(redis_url) if redis_url else rate_limit.LocalRateLimiter()
+
+
+def posthog_limiter():
+    """The deployment's PostHog query budget (services/posthog/query.py): in Redis when it is configured,
+    so every process's backfill, polling and reconciliation share it; otherwise this process's own."""
+    from humanic_app.settings import get_settings
+
+    return _posthog_limiter(get_settings().redis_url)
+
+
+@functools.lru_cache(maxsize=4)
+def _posthog_limiter(redis_url: str | None):
+    from humanic_app.services.delivery import rate_limit
+    from humanic_app.services.posthog import query
+
+    if redis_url:
+        return rate_limit.RedisRateLimiter(
+            redis_url, namespace=query.NAMESPACE, requests_per_second=query.REQUESTS_PER_SECOND
+        )
+    return rate_limit.LocalRateLimiter(query.REQUESTS_PER_SECOND)
 
 
 def current_sender():
@@ -327,6 +347,62 @@ def drain_to_posthog(post=None) -> int:
         written += len(batch.ids)
 
 
+def poll_posthog() -> None:
+    """The periodic job: pull-only mode's poll (`pull_from_posthog`)."""
+    pull_from_posthog()
+
+
+def pull_from_posthog(sleep: Callable[[float], None] = time.sleep) -> int:
+    """The periodic job of pull-only mode (services/posthog_pull.py): when a poll is due, reads PostHog's
+    new events within the deployment's query budget, outside any transaction, and stores the new ones.
+    Returns how many it stored."""
+    from humanic_app import clock
+
+    pull = posthog_pull
+    with session_scope(get_engine()) as session:
+        try:
+            plan = pull.plan(session=session, limiter=posthog_limiter(), now=clock.now(), sleep=sleep)
+        except pull.FAILURES as exc:
+            pull.record_failure(session=session, error=exc, now=clock.now())
+            return 0
+    if plan is None:
+        return 0
+    try:
+        fetched = pull.fetch(plan)
+    except pull.FAILURES as exc:
+        with session_scope(get_engine()) as session:
+            pull.record_failure(session=session, error=exc, now=clock.now())
+        return 0
+    with session_scope(get_engine()) as session:
+        stored = pull.record(session=session, plan=plan, fetched=fetched, now=clock.now())
+    if stored:
+        wake_processing()
+    return stored
+
+
+def reconcile_with_posthog() -> None:
+    """The periodic job of reconciliation (services/posthog_reconcile.py): PostHog's hourly counts of the
+    names campaigns read against what Humanic received, the query outside any transaction."""
+    from humanic_app import clock
+    from humanic_app.services import posthog_reconcile as reconcile
+
+    with session_scope(get_engine()) as session:
+        plan = reconcile.plan(session=session, limiter=posthog_limiter(), now=clock.now())
+    if plan is None:
+        return
+    try:
+        counts = reconcile.posthog_counts(plan)
+    except reconcile.FAILURES as exc:
+        logger.warning("reconciliation with PostHog failed (%s); it runs again next hour", type(exc).__name__)
+        return
+    with session_scope(get_engine()) as session:
+        gaps = reconcile.record(session=session, plan=plan, posthog=counts, now=clock.now())
+    for gap in gaps:
+        logger.warning(
+            "PostHog recorded %s %s in the last hour; Humanic received %s", gap["posthog"], gap["event"], gap["humanic"]
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class PeriodicJob:
     name: str  # also the name of its lease
@@ -340,6 +416,8 @@ PERIODIC_JOBS = [
     PeriodicJob("reputation-sweep", timedelta(minutes=5), sweep_reputation),
     PeriodicJob("retention", timedelta(hours=1), prune_old_data),
     PeriodicJob("posthog-writeback", timedelta(seconds=5), write_back_to_posthog),
+    PeriodicJob("posthog-pull", posthog_pull.TICK, poll_posthog),
+    PeriodicJob("posthog-reconcile", timedelta(hours=1), reconcile_with_posthog),
 ]
 
 

@@ -31,6 +31,18 @@ class PosthogConnection(SQLModel, table=True):
     personal_api_key_cipher: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     personal_api_key_set_at: datetime | None = None
     project_id: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
+    # Pull-only mode (services/posthog_pull.py): events polled from the query API instead of a webhook
+    pull_enabled: bool = False
+    pull_interval_s: int = 30
+    pull_cursor: datetime | None = None  # the end of the last window read in full; the next starts before it
+    pull_last_at: datetime | None = None  # the last poll's start, successful or not
+    pull_failures: int = 0  # failed polls in a row
+    pull_last_error: str = Field(default="", max_length=1000)
+    pull_last_error_at: datetime | None = None
+    pull_last_pulled: int = 0  # new events the last successful poll stored
+    # Reconciliation (services/posthog_reconcile.py): the last hourly comparison, and its gaps
+    reconciled_at: datetime | None = None
+    reconcile_gaps: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class PosthogCapture(SQLModel, table=True):

@@ -127,6 +127,14 @@ def _private_url_warning() -> rx.Component:
                     "public URL in Settings (or HUMANIC_PUBLIC_URL), or expose this machine through a tunnel "
                     "(e.g. cloudflared or ngrok) and put the tunnel's https address in Settings.",
                 ),
+                rx.text(
+                    rx.link(
+                        "No public URL? Pull events from PostHog instead",
+                        href=routes.SETTINGS + "#posthog-pull",
+                        id="pull-instead",
+                    ),
+                    ": Humanic polls PostHog for the events your campaigns use.",
+                ),
                 rx.text("Meanwhile, try the whole flow without PostHog:"),
                 rx.button(
                     rx.cond(S.sending_samples, "Sending…", "Send a sample event"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -24,7 +25,7 @@ from humanic_app.models import (
     SourceStatus,
     WorkspaceStatus,
 )
-from humanic_app.services import domains, reputation, stats, warmup, wording, workspace
+from humanic_app.services import domains, posthog_pull, posthog_reconcile, reputation, stats, warmup, wording, workspace
 from humanic_app.services.delivery import throttle
 from humanic_app.services.intake import judging
 from humanic_app.services.posthog import writeback
@@ -39,6 +40,8 @@ class Finding:
     problem: str
     fix: str
     href: str
+    # A PostHog gap's one-click fix: the body of POST /api/v1/posthog/backfill for its window (a dry run)
+    backfill: dict[str, Any] | None = None
 
 
 def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
@@ -227,6 +230,29 @@ def _posthog_findings(session: Session, rejected: dict[str, int], since) -> list
                 "Check the host and project API key in Settings → PostHog; events wait and are sent once "
                 "PostHog accepts them.",
                 "/settings#posthog",
+            )
+        )
+    pulling = posthog_pull.problem(session=session)
+    if pulling:
+        found.append(
+            Finding(
+                "PostHog pull-only mode",
+                "posthog_pull",
+                pulling,
+                "Check the personal API key (Query Read scope), the project id and the host in Settings → PostHog.",
+                "/settings#posthog",
+            )
+        )
+    for key, problem_text, body in posthog_reconcile.findings(session=session):
+        found.append(
+            Finding(
+                "Events aren't appearing",
+                key,
+                problem_text,
+                "Backfill that window from PostHog (a dry run first; backfilled events send nothing unless you "
+                "ask), then check the webhook destination's status and filters in PostHog's Data pipelines.",
+                "/settings#posthog",
+                backfill=body,
             )
         )
     looped = rejected.get(judging.WRITTEN_BACK_KEY, 0)
@@ -435,5 +461,5 @@ def _provider_findings(session: Session, ws, since, by_guardrail: dict[str, str]
     return found
 
 
-def finding_as_dict(finding: Finding) -> dict[str, str]:
+def finding_as_dict(finding: Finding) -> dict[str, Any]:
     return dataclasses.asdict(finding)

@@ -1,12 +1,11 @@
 """Backfill: import the events of chosen names over a chosen time range from PostHog's query API, for
 when the webhook destination was down or misconfigured.
 
-PostHog: POST {app host}/api/projects/{project id}/query/ with a personal API key (Query Read scope)
-and a HogQL query, one page at a time, keyset-paged on (timestamp, uuid as text), one query at a time
-(PostHog allows 3 at once) and at most QUERIES_PER_MINUTE (its 240 a minute). A 429 is waited out when
-its Retry-After is at most MAX_RETRY_AFTER_S, up to RETRIES times; anything else ends the call with a
-4xx the user can act on, and nothing is stored. A call reads at most MAX_PAGES pages: when more remain,
-the summary says where to continue (`resume_since`).
+PostHog's query API (services/posthog/query.py, whose shared limiter keeps every caller of the
+deployment within PostHog's budget), one page at a time, keyset-paged on (timestamp, uuid as text), one
+query at a time (PostHog allows 3 at once). A refusal ends the call with a 4xx the user can act on, and
+nothing is stored. A call reads at most MAX_PAGES pages: when more remain, the summary says where to
+continue (`resume_since`).
 
 Stored through intake's own `store_deliveries`, as a delivery of no webhook source (`source_id` NULL;
 the stored headers carry processing's BACKFILL_HEADER), then processed like any event. An event whose
@@ -24,24 +23,20 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Event
 from humanic_app.services import processing
-from humanic_app.services.campaigns import dry_run, engine
-from humanic_app.services.errors import Conflict, ValidationFailed
+from humanic_app.services.campaigns import engine
+from humanic_app.services.delivery.rate_limit import RateLimiter
+from humanic_app.services.errors import ValidationFailed
 from humanic_app.services.intake import storing
 from humanic_app.services.intake.payloads import IncomingEvent
-from humanic_app.services.posthog import connection
+from humanic_app.services.posthog import query
 
 PAGE = 1000  # rows per query: PostHog returns up to 50,000 but suggests paging well below
 MAX_PAGES = 50  # queries per call, so one call stays within a minute of PostHog's budget
-QUERIES_PER_MINUTE = 240
-MAX_RETRY_AFTER_S = 30.0
-RETRIES = 3
-TIMEOUT_S = 30.0  # PostHog stops a query after its own limit; this only bounds a hung connection
 MAX_NAMES = 50
 MAX_SPAN = timedelta(days=90)
 
@@ -57,71 +52,6 @@ class Asked:
     until: datetime
     fire_emails: bool = False
     dry_run: bool = True
-
-
-@dataclasses.dataclass
-class _Client:
-    url: str
-    key: str
-    sleep: Callable[[float], None]
-    queries: int = 0
-    last_at: float | None = None
-
-    def page(self, values: dict[str, Any], limit: int) -> dict[str, Any]:
-        text = f"SELECT {_COLUMNS} FROM events WHERE {_WHERE}{_AFTER if 'after' in values else ''} "
-        text += f"ORDER BY timestamp, toString(uuid) LIMIT {limit}"
-        body = {"query": {"kind": "HogQLQuery", "query": text, "values": values}}
-        for attempt in range(RETRIES + 1):
-            answer = self._post(body)
-            if answer.status_code != 429:
-                return _checked(answer)
-            wait = _retry_after(answer)
-            if wait > MAX_RETRY_AFTER_S or attempt == RETRIES:
-                raise Conflict(f"PostHog is limiting queries (429): try again in {round(wait)} s.")
-            self.sleep(wait)
-        raise AssertionError("unreachable")
-
-    def _post(self, body: dict[str, Any]) -> httpx.Response:
-        if self.last_at is not None:  # one query at a time, spaced to stay within PostHog's per-minute limit
-            gap = 60.0 / QUERIES_PER_MINUTE - (time.monotonic() - self.last_at)
-            if gap > 0:
-                self.sleep(gap)
-        self.last_at, self.queries = time.monotonic(), self.queries + 1
-        try:
-            return httpx.post(self.url, json=body, headers={"Authorization": f"Bearer {self.key}"}, timeout=TIMEOUT_S)
-        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # no answer, or a host no URL can name
-            raise Conflict(f"PostHog did not answer at {self.url} ({type(exc).__name__}): try again.") from exc
-
-
-def _retry_after(answer: httpx.Response) -> float:
-    """A second when PostHog names no wait; an HTTP date or garbage is longer than this call waits out."""
-    value = answer.headers.get("Retry-After")
-    if value is None:
-        return 1.0
-    seconds = connection.retry_after_seconds(value)
-    return MAX_RETRY_AFTER_S + 1 if seconds is None else seconds
-
-
-def _checked(answer: httpx.Response) -> dict[str, Any]:
-    code = answer.status_code
-    if code in (401, 403):
-        raise ValidationFailed(
-            {
-                "personal_api_key": f"PostHog refused the personal API key ({code}): it must be valid and have the "
-                "Query Read scope (PostHog → Settings → Personal API keys)."
-            }
-        )
-    if code == 404:
-        raise ValidationFailed({"project_id": "PostHog has no such project for this key: check the project id."})
-    if code >= 400:
-        raise Conflict(f"PostHog answered {code} to the query: try again later.")
-    try:
-        found = answer.json()
-    except ValueError:
-        found = None
-    if not isinstance(found, dict) or not isinstance(found.get("results"), list):
-        raise Conflict("PostHog's answer to the query was not a query result.")
-    return found
 
 
 def validate(asked: Asked) -> Asked:
@@ -159,30 +89,21 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _client(session: Session, sleep: Callable[[float], None]) -> _Client:
-    found = connection.row(session=session)
-    key = connection.personal_api_key(found) if found is not None else None
-    errors = {}
-    if found is None or not found.host:
-        errors["host"] = "Set where your PostHog is first (Settings → PostHog)."
-    if key is None:
-        errors["personal_api_key"] = "Set a personal API key with the Query Read scope first (Settings → PostHog)."
-    if found is None or not found.project_id:
-        errors["project_id"] = "Set the PostHog project id first (Settings → PostHog)."
-    if errors or found is None or key is None:
-        raise ValidationFailed(errors)
-    url = f"{connection.app_host(found.host)}/api/projects/{found.project_id}/query/"
-    return _Client(url=url, key=key, sleep=sleep)
-
-
 @dataclasses.dataclass
-class _Fetched:
+class Fetched:
     rows: list[list[Any]]
     complete: bool
     resume_since: str | None
 
 
-def _fetch(client: _Client, asked: Asked, page_size: int, max_pages: int) -> _Fetched:
+def _page(client: query.Client, values: dict[str, Any], limit: int) -> list[list[Any]]:
+    text = f"SELECT {_COLUMNS} FROM events WHERE {_WHERE}{_AFTER if 'after' in values else ''} "
+    text += f"ORDER BY timestamp, toString(uuid) LIMIT {limit}"
+    return [r for r in client.hogql(text, values)["results"] if isinstance(r, list) and len(r) >= 7]
+
+
+def fetch(client: query.Client, asked: Asked, page_size: int = PAGE, max_pages: int = MAX_PAGES) -> Fetched:
+    """The events of `asked`'s names in its range, in PostHog's order, up to `max_pages` pages."""
     values: dict[str, Any] = {
         "events": asked.events,
         "since": asked.since.isoformat(),
@@ -190,12 +111,12 @@ def _fetch(client: _Client, asked: Asked, page_size: int, max_pages: int) -> _Fe
     }
     rows: list[list[Any]] = []
     for _ in range(max_pages):
-        page = [r for r in client.page(values, page_size)["results"] if isinstance(r, list) and len(r) >= 7]
+        page = _page(client, values, page_size)
         rows.extend(page)
         if len(page) < page_size:
-            return _Fetched(rows, complete=True, resume_since=None)
+            return Fetched(rows, complete=True, resume_since=None)
         values.update(after=str(page[-1][3]), after_uuid=str(page[-1][0]))
-    return _Fetched(rows, complete=False, resume_since=values["after"])
+    return Fetched(rows, complete=False, resume_since=values["after"])
 
 
 def _json(value: Any) -> dict[str, Any]:
@@ -243,6 +164,13 @@ def _first_of_each(events: list[IncomingEvent]) -> list[IncomingEvent]:
     return list(kept.values())
 
 
+def sorted_out(*, session: Session, rows: list[list[Any]]) -> tuple[list[IncomingEvent], list[IncomingEvent]]:
+    """The query rows as events, and those no source delivered before (by PostHog uuid), one per uuid."""
+    incoming = [_incoming(row) for row in rows]
+    seen = _received(session, [str(e.event_uuid) for e in incoming])
+    return incoming, _first_of_each([e for e in incoming if e.event_uuid not in seen])
+
+
 def _campaigns(session: Session, new: Counter) -> list[dict[str, Any]]:
     """The active campaigns a new event's name triggers, with how many such events: what would enrol (and
     send, subject to each campaign's rules) were the events to fire."""
@@ -258,28 +186,21 @@ def _campaigns(session: Session, new: Counter) -> list[dict[str, Any]]:
     ]
 
 
-def campaign_event_names(*, session: Session) -> list[str]:
-    """The names the active campaigns read (triggers, exit goals, `unless`, waits, branches): the ones a
-    backfill is most likely for."""
-    return sorted({name for c in engine.load_active(session) for name in dry_run.names_read(c.document)})
-
-
 def run(
     *,
     session: Session,
     asked: Asked,
+    limiter: RateLimiter,
     sleep: Callable[[float], None] = time.sleep,
     page_size: int = PAGE,
     max_pages: int = MAX_PAGES,
 ) -> dict[str, Any]:
     """Fetches, deduplicates and (unless a dry run) stores; returns the summary. Storing commits, as the
-    webhook's storing does."""
+    webhook's storing does. `limiter` is the deployment's PostHog query budget (query.py)."""
     asked = validate(asked)
-    client = _client(session, sleep)
-    fetched = _fetch(client, asked, page_size, max_pages)
-    incoming = [_incoming(row) for row in fetched.rows]
-    seen = _received(session, [str(e.event_uuid) for e in incoming])
-    fresh = _first_of_each([e for e in incoming if e.event_uuid not in seen])
+    client = query.client(session=session, limiter=limiter, sleep=sleep)
+    fetched = fetch(client, asked, page_size, max_pages)
+    incoming, fresh = sorted_out(session=session, rows=fetched.rows)
     new, repeated = (
         Counter(e.event_name for e in fresh),
         Counter(e.event_name for e in incoming) - Counter(e.event_name for e in fresh),

@@ -15,6 +15,7 @@ import reflex as rx
 from humanic_app import clock
 from humanic_app.db import session_scope
 from humanic_app.services import posthog_backfill as backfill, wording
+from humanic_app.services.campaigns import engine
 from humanic_app.services.errors import ServiceError, ValidationFailed
 from humanic_app.services.posthog import connection
 from humanic_app.state.auth import AuthState, field_messages, signed_in
@@ -33,9 +34,12 @@ class CountRow:
 
 
 def _run(asked: backfill.Asked) -> dict[str, Any]:
-    """Off the event loop: PostHog may take many seconds to page through."""
+    """Off the event loop: PostHog may take many seconds to page through. Its queries take the deployment's
+    one PostHog budget, as the API's do."""
+    from humanic_app.workers import posthog_limiter
+
     with session_scope() as session:
-        return backfill.run(session=session, asked=asked)
+        return backfill.run(session=session, asked=asked, limiter=posthog_limiter())
 
 
 def _stored(asked: dict[str, Any], **changes: Any) -> backfill.Asked:
@@ -78,7 +82,7 @@ class BackfillState(AuthState):
     def _read_connection(self) -> None:
         with self._read_call() as session:
             found = connection.status(session=session)
-            self.backfill_offered = backfill.campaign_event_names(session=session)
+            self.backfill_offered = engine.used_event_names(session)
         self.backfill_key_set, self.backfill_project_id = found.personal_api_key_set, found.project_id
 
     def _prefill(self) -> None:

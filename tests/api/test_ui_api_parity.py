@@ -95,6 +95,8 @@ API_ROUTE = {
     "BackfillState.dry_run_backfill": ("POST", "/api/v1/posthog/backfill"),  # {"dry_run": true}
     "BackfillState.import_backfill": ("POST", "/api/v1/posthog/backfill"),  # {"dry_run": false, "fire_emails"}
     "BackfillState.continue_backfill": ("POST", "/api/v1/posthog/backfill"),  # "since": the answer's resume_since
+    "PosthogPullState.load_pull": ("GET", "/api/v1/settings/posthog"),
+    "PosthogPullState.save_pull": ("PUT", "/api/v1/settings/posthog"),  # {"pull_enabled", "pull_interval_seconds", …}
     "BrandSettingsState.load_brand": ("GET", "/api/v1/settings/brand"),
     "BrandSettingsState.save_brand": ("PUT", "/api/v1/settings/brand"),
     "RetentionSettingsState.load_retention": ("GET", SETTINGS),

@@ -12,8 +12,9 @@ from sqlmodel import func, select
 from humanic_app import clock
 from humanic_app.models import Contact, Enrolment, EnrolmentStatus, Event, EventOutcome, Message
 from humanic_app.services import posthog_backfill as backfill, processing
+from humanic_app.services.delivery import rate_limit
 from humanic_app.services.errors import Conflict, ValidationFailed
-from humanic_app.services.posthog import connection
+from humanic_app.services.posthog import connection, query
 from humanic_app.services.samples import posthog_event
 from tests.support.campaign_world import T0, World, linear
 
@@ -60,11 +61,16 @@ def _run(session, slept=None, **kwargs):
         fire_emails=kwargs.pop("fire_emails", False),
         dry_run=kwargs.pop("dry_run", False),
     )
-    summary = backfill.run(session=session, asked=asked, sleep=(slept if slept is not None else []).append, **kwargs)
+    sleep = (slept if slept is not None else []).append
+    summary = backfill.run(session=session, asked=asked, limiter=_limiter(), sleep=sleep, **kwargs)
     while processing.process_pending(session=session):
         pass
     session.expire_all()
     return summary
+
+
+def _limiter() -> rate_limit.LocalRateLimiter:
+    return rate_limit.LocalRateLimiter(query.REQUESTS_PER_SECOND)
 
 
 def _count(session, model, *where) -> int:
@@ -157,7 +163,7 @@ def test_pages_through_keyset_within_the_pace_and_resumes_where_a_call_stopped(s
     slept: list[float] = []
     part = _run(session, slept, page_size=2, max_pages=2)
     assert (part["imported"], part["complete"], part["queries"]) == (4, False, 2)
-    assert all(0 <= s <= 60 / backfill.QUERIES_PER_MINUTE for s in slept)
+    assert all(0 <= s <= rate_limit.MARGIN * 60 / query.QUERIES_PER_MINUTE for s in slept)
     rest = _run(session, page_size=2, since=datetime.fromisoformat(part["resume_since"]))
     assert (rest["imported"], rest["duplicates"], rest["complete"]) == (1, 1, True)
     stored = session.exec(select(Event.event_uuid).where(Event.source_id.is_(None)).order_by(Event.id)).all()
@@ -185,7 +191,7 @@ def test_429_is_waited_out_when_retry_after_is_short_and_refused_when_long(sessi
     slept.clear()
     with pytest.raises(Conflict, match="3600 s"):
         _run(session, slept, dry_run=True)
-    assert max(slept, default=0) <= backfill.MAX_RETRY_AFTER_S
+    assert max(slept, default=0) <= query.MAX_RETRY_AFTER_S
 
 
 def test_nothing_configured_is_a_422_per_missing_field(session):

@@ -10,9 +10,11 @@ Retry-After) or 5xx (`inject`). Events are stored once per uuid, as PostHog dedu
 
 The query API: POST /api/projects/{project_id}/query/ with `Authorization: Bearer <personal key>` and
 `{"query": {"kind": "HogQLQuery", "query": "SELECT … FROM events WHERE … LIMIT n", "values": {…}}}`,
-answered `{"columns", "results", "hasMore"}` over the project's events table (`add_event`). Only the
-backfill's query shape is understood: the `values` placeholders `events`, `since`, `until` and, for a
-later page, `after`/`after_uuid` (keyset on timestamp, then uuid as text). 401 for an unknown key, 403 for
+answered `{"columns", "results", "hasMore"}` over the project's events table (`add_event`). Two query
+shapes are understood: reconciliation's `SELECT event, count() FROM events WHERE … GROUP BY event`
+(one `[name, count]` row per name), and backfill's page (`… ORDER BY timestamp, toString(uuid) LIMIT n`);
+both with the `values` placeholders `events`, `since`, `until` and, for a later page, `after`/`after_uuid`
+(keyset on timestamp, then uuid as text). 401 for an unknown key, 403 for
 a key without the `query:read` scope (`scopes`), 404 for another project; `inject` answers 429 here too.
 Later persons and cohorts endpoints belong here too."""
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -39,7 +42,7 @@ class FakePosthog:
         self.project_id = project_id
         self.scopes = {"query:read"}
         self.table: list[dict] = []  # the project's events, as the query API reads them
-        self.queries: list[dict] = []  # every query request: its status and the values it carried
+        self.queries: list[dict] = []  # every query request: its status, the values it carried, when (monotonic)
         self.events: dict[str, dict] = {}  # uuid → the event as first received
         self.requests: list[dict] = []  # every request: path, status, and the uuids it carried
         self.persons: dict[str, dict] = {}  # distinct_id → properties set on it
@@ -78,6 +81,10 @@ class FakePosthog:
             return 404, {"type": "invalid_request", "detail": "Not found."}, {}
         query: dict = body["query"] if isinstance(body.get("query"), dict) else {}
         text, values = str(query.get("query") or ""), query.get("values") or {}
+        if query.get("kind") == "HogQLQuery" and re.match(
+            r"SELECT event, count\(\) FROM events .* GROUP BY event$", text
+        ):
+            return self._counts(values)
         limit = re.search(r"LIMIT (\d+)\s*$", text)
         if query.get("kind") != "HogQLQuery" or "FROM events" not in text or limit is None:
             return 400, {"type": "validation_error", "detail": "Unsupported query"}, {}
@@ -97,6 +104,14 @@ class FakePosthog:
             for e in page
         ]
         return 200, {"columns": columns, "results": results, "hasMore": len(rows) > len(page)}, {}
+
+    def _counts(self, values: dict) -> tuple[int, dict, dict]:
+        """`SELECT event, count() … GROUP BY event` as PostHog answers it: one [name, count] row per name."""
+        counts: dict[str, int] = {}
+        for e in self._matching(values):
+            counts[e["event"]] = counts.get(e["event"], 0) + 1
+        results = [[name, n] for name, n in sorted(counts.items())]
+        return 200, {"columns": ["event", "count()"], "results": results, "hasMore": False}, {}
 
     def _matching(self, values: dict) -> list[dict]:
         since, until = _time(values["since"]), _time(values["until"])
@@ -191,7 +206,7 @@ class FakePosthog:
                             status, answer, headers = fake._query(body, path, self.headers.get("Authorization") or "")
                         query = body.get("query") if isinstance(body, dict) else None
                         values = query.get("values") if isinstance(query, dict) else None
-                        fake.queries.append({"status": status, "values": values})
+                        fake.queries.append({"status": status, "values": values, "at": time.monotonic()})
                     elif path not in ("/batch/", "/batch", "/capture/", "/i/v0/e/"):
                         status, answer, headers = 404, {"detail": "Not found"}, {}
                     elif fake.fail_next:

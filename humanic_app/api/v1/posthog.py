@@ -4,7 +4,7 @@ is write-only: no answer carries it, only whether one is set and when."""
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
 from humanic_app.api.deps import SessionDep, TransactionRoute
@@ -49,6 +49,14 @@ class PosthogStatusOut(BaseModel):
     personal_api_key_set: bool  # backfill's personal API key (never shown back)
     personal_api_key_set_at: datetime | None
     project_id: str
+    pull_enabled: bool  # pull-only mode: events polled from PostHog's query API instead of a webhook
+    pull_interval_seconds: int
+    pull_cursor: datetime | None = Field(description="Events up to here were read; the next poll starts 5 min before.")
+    pull_last_at: datetime | None  # the last poll's start
+    pull_last_pulled: int  # new events the last successful poll stored
+    pull_failures: int  # failed polls in a row
+    pull_last_error: str  # why the polls fail, while they do
+    pull_last_error_at: datetime | None
 
 
 class PosthogIn(BaseModel):
@@ -72,6 +80,10 @@ class PosthogIn(BaseModel):
         description="Backfill's personal API key (phx_…, Query Read scope); omitted or blank keeps the stored one.",
     )
     project_id: str = omitted_or(pattern=NO_NUL, max_length=32, description="The PostHog project id backfill queries.")
+    pull_enabled: bool = omitted_or(
+        description="Pull-only mode: poll PostHog for the events campaigns use (needs the personal key and project id)."
+    )
+    pull_interval_seconds: int = omitted_or(description="How often to poll, 10 to 3600 seconds (default 30).")
 
 
 def _status(session) -> PosthogStatusOut:
@@ -99,6 +111,8 @@ def put_posthog(body: PosthogIn, session: SessionDep) -> PosthogStatusOut:
         kinds=given.get("kinds"),
         personal_api_key=given.get("personal_api_key"),
         project_id=given.get("project_id"),
+        pull_enabled=given.get("pull_enabled"),
+        pull_interval_seconds=given.get("pull_interval_seconds"),
     )
     return _status(session)
 
@@ -157,8 +171,9 @@ class BackfillOut(BaseModel):
     summary="Import missed events from PostHog's query API (dry run by default; fires no email unless asked)",
     responses=responses(400, 409, 422),
 )
-def post_backfill(body: BackfillIn, session: SessionDep) -> BackfillOut:
+def post_backfill(body: BackfillIn, session: SessionDep, request: Request) -> BackfillOut:
     asked = backfill.Asked(
         events=body.events, since=body.since, until=body.until, fire_emails=body.fire_emails, dry_run=body.dry_run
     )
-    return BackfillOut.model_validate(backfill.run(session=session, asked=asked))
+    summary = backfill.run(session=session, asked=asked, limiter=request.app.state.posthog_limiter)
+    return BackfillOut.model_validate(summary)

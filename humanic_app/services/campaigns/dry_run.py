@@ -28,10 +28,10 @@ from humanic_app.services.campaigns import journeys, rules
 from humanic_app.services.campaigns.schema import (
     Branch,
     CampaignDocument,
-    Did,
     Engagement,
     Step,
     WaitFor,
+    event_names,
     node_label,
     parse_duration,
     validate_document,
@@ -330,18 +330,6 @@ class _Replay:
             self.skipped[_SKIP_LABELS[refused.kind]] += 1
 
 
-def names_read(doc: CampaignDocument) -> set[str]:
-    """The event names a campaign's replay reads: trigger, ending events, and what its journey waits for
-    or asks about."""
-    names = {doc.trigger.event, *doc.exit_on} | ({doc.unless.event} if doc.unless else set())
-    for node in doc.steps:
-        if isinstance(node, WaitFor):
-            names.add(node.event)
-        elif isinstance(node, Branch):
-            names |= {c.did for path in node.paths for c in path.when if isinstance(c, Did)}
-    return names
-
-
 def _asks_engagement(doc: CampaignDocument) -> bool:
     return any(
         isinstance(c, Engagement) for node in doc.steps if isinstance(node, Branch) for p in node.paths for c in p.when
@@ -356,7 +344,7 @@ def dry_run(*, session: Session, document: dict[str, Any], days: int = 30) -> di
     lookback = (
         (parse_duration(doc.trigger.within) if doc.trigger.within else UNBOUNDED_LOOKBACK) if counting else timedelta(0)
     )
-    rows = _load(session, names_read(doc), since - lookback, doc.trigger.event)
+    rows = _load(session, event_names(doc), since - lookback, doc.trigger.event)
     ws = workspace.get_workspace(session=session)
     replay = _Replay(
         doc,

@@ -46,6 +46,7 @@ from humanic_app.services.campaigns.schema import (
     Branch,
     CampaignDocument,
     WaitFor,
+    event_names,
     node_id,
     node_index,
     node_label,
@@ -92,6 +93,11 @@ class ActiveCampaign:
 def load_active(session: Session) -> list[ActiveCampaign]:
     rows = session.exec(select(Campaign).where(Campaign.status == CampaignStatus.active).order_by(col(Campaign.id)))
     return [ActiveCampaign(c, CampaignDocument.model_validate(c.definition)) for c in rows]
+
+
+def used_event_names(session: Session) -> list[str]:
+    """Every event name the active campaigns read (schema.event_names), sorted."""
+    return sorted({name for c in load_active(session) for name in event_names(c.document)})
 
 
 def _decision(campaign: Campaign, fired: bool, reason: str) -> dict[str, Any]:

@@ -648,3 +648,16 @@ def _loop_and_reach_errors(document: CampaignDocument) -> dict[str, str]:
 def _successors(document: CampaignDocument, index: int) -> list[int]:
     found = [target_index(document, index, target) for _, target in exits(document, index)]
     return [successor for successor in dict.fromkeys(found) if successor is not None]
+
+
+def event_names(doc: CampaignDocument) -> set[str]:
+    """Every event name a campaign reads: its trigger, its ending events (`unless`, exit goals), what its
+    journey waits for and what its branches ask about ("did event"). The dry run replays these, and
+    PostHog's pull and reconciliation ask for them."""
+    names = {doc.trigger.event, *doc.exit_on} | ({doc.unless.event} if doc.unless else set())
+    for node in doc.steps:
+        if isinstance(node, WaitFor):
+            names.add(node.event)
+        elif isinstance(node, Branch):
+            names |= {c.did for path in node.paths for c in path.when if isinstance(c, Did)}
+    return names

@@ -24,6 +24,7 @@ CLOUD_HOSTS = {"us": "https://us.i.posthog.com", "eu": "https://eu.i.posthog.com
 _KEY_RE = re.compile(r"^phc_[A-Za-z0-9_-]{10,200}$")
 _PERSONAL_KEY_RE = re.compile(r"^phx_[A-Za-z0-9_-]{10,200}$")
 _PROJECT_ID_RE = re.compile(r"^[0-9]{1,20}$")
+PULL_DEFAULT_S, PULL_MIN_S, PULL_MAX_S = 30, 10, 3600  # pull-only mode's poll interval
 # PostHog's app hosts, which do not take events: the ingestion host has an `.i.` in it
 _APP_HOSTS = {"us.posthog.com": "us", "app.posthog.com": "us", "eu.posthog.com": "eu"}
 
@@ -46,6 +47,14 @@ class Status:
     personal_api_key_set: bool  # backfill's key (query read scope); never shown back
     personal_api_key_set_at: datetime | None
     project_id: str
+    pull_enabled: bool  # pull-only mode: events polled from the query API (services/posthog_pull.py)
+    pull_interval_seconds: int
+    pull_cursor: datetime | None  # events up to here (less the overlap) were read
+    pull_last_at: datetime | None
+    pull_last_pulled: int
+    pull_failures: int  # failed polls in a row
+    pull_last_error: str
+    pull_last_error_at: datetime | None
 
 
 def row(*, session: Session) -> PosthogConnection | None:
@@ -113,7 +122,21 @@ def status(*, session: Session, settings: Settings | None = None) -> Status:
         personal_api_key_set=personal_ok,
         personal_api_key_set_at=found.personal_api_key_set_at if found else None,
         project_id=found.project_id if found else "",
+        **_pull_status(found),
     )
+
+
+def _pull_status(found: PosthogConnection | None) -> dict[str, Any]:
+    return {
+        "pull_enabled": bool(found and found.pull_enabled),
+        "pull_interval_seconds": found.pull_interval_s if found else PULL_DEFAULT_S,
+        "pull_cursor": found.pull_cursor if found else None,
+        "pull_last_at": found.pull_last_at if found else None,
+        "pull_last_pulled": found.pull_last_pulled if found else 0,
+        "pull_failures": found.pull_failures if found else 0,
+        "pull_last_error": found.pull_last_error if found else "",
+        "pull_last_error_at": found.pull_last_error_at if found else None,
+    }
 
 
 def region_of(host: str) -> str:
@@ -197,6 +220,42 @@ def validate_project_id(project_id: str) -> str:
     return text
 
 
+def validate_pull_interval(seconds: Any) -> int:
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not PULL_MIN_S <= seconds <= PULL_MAX_S:
+        raise ValidationFailed(
+            {"pull_interval_seconds": f"Poll every {PULL_MIN_S} to {PULL_MAX_S} seconds (whole seconds)."}
+        )
+    return seconds
+
+
+def _pull_errors(found: PosthogConnection | None, checked: dict[str, Any]) -> dict[str, str]:
+    """Pulling needs the query API: a personal API key and a project id, given now or stored."""
+    if not checked.get("pull_enabled"):
+        return {}
+    errors = {}
+    if "personal_api_key" not in checked and not (found and found.personal_api_key_cipher):
+        errors["personal_api_key"] = "Pulling events needs a personal API key with the Query Read scope (phx_…)."
+    if "project_id" not in checked and not (found and found.project_id):
+        errors["project_id"] = "Pulling events needs the PostHog project id."
+    return errors
+
+
+def _queries_only(found: PosthogConnection | None, checked: dict[str, Any]) -> bool:
+    """A connection with a personal API key serves the query API (backfill, pull-only mode): it needs no
+    project key, and write-back stays off without one."""
+    return "personal_api_key" in checked or bool(found and found.personal_api_key_cipher)
+
+
+def _apply_pull(found: PosthogConnection, checked: dict[str, Any]) -> None:
+    if "pull_interval_s" in checked:
+        found.pull_interval_s = checked["pull_interval_s"]
+    if "pull_enabled" in checked and checked["pull_enabled"] != found.pull_enabled:
+        found.pull_enabled = checked["pull_enabled"]
+        found.pull_failures, found.pull_last_error = 0, ""
+        if not found.pull_enabled:
+            found.pull_cursor = None  # turned on again later, it starts from then, not from a stale cursor
+
+
 def validate_kinds(kinds: Any) -> list[str]:
     if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
         raise ValidationFailed({"kinds": "A list of kinds: " + ", ".join(KINDS) + "."})
@@ -214,6 +273,8 @@ def save(
     kinds: list[str] | None = None,
     personal_api_key: str | None = None,
     project_id: str | None = None,
+    pull_enabled: bool | None = None,
+    pull_interval_seconds: int | None = None,
     settings: Settings | None = None,
 ) -> PosthogConnection:
     """Changes what is given; an omitted or blank key keeps the stored one. Every refusal at once, per field.
@@ -238,12 +299,20 @@ def save(
             checked["kinds"] = validate_kinds(kinds)
         except ValidationFailed as exc:
             errors.update(exc.field_errors)
+    if pull_interval_seconds is not None:
+        try:
+            checked["pull_interval_s"] = validate_pull_interval(pull_interval_seconds)
+        except ValidationFailed as exc:
+            errors.update(exc.field_errors)
+    if pull_enabled is not None:
+        checked["pull_enabled"] = bool(pull_enabled)
+    errors.update({k: v for k, v in _pull_errors(found, checked).items() if k not in errors})
     for secret in ("api_key", "personal_api_key"):
         if secret in checked and not secret_key.secrets_storable(settings=settings):
             errors[secret] = _storage_problem()
     if "host" not in checked and not (found and found.host):
         errors.setdefault("host", "Choose where your PostHog is.")
-    if "api_key" not in checked and not (found and found.api_key_cipher):
+    if "api_key" not in checked and not (found and found.api_key_cipher) and not _queries_only(found, checked):
         errors.setdefault("api_key", "Paste the project API key (phc_…).")
     if errors:
         raise ValidationFailed(errors)
@@ -262,6 +331,7 @@ def save(
         found.project_id = checked["project_id"]
     if "host" in checked or "api_key" in checked:
         found.failures, found.next_attempt_at = 0, None
+    _apply_pull(found, checked)
     session.add(found)
     session.flush()
     return found

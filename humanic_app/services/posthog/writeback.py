@@ -235,6 +235,8 @@ def health(*, session: Session, since: datetime) -> dict[str, Any]:
         "posthog_oldest": "–" if oldest is None else f"{max(0, int((now - oldest).total_seconds()))} s",
         "posthog_written": sum(stats.totals(session=session, name="posthog_written", since=since).values()),
         "posthog_failed": sum(stats.totals(session=session, name="posthog_failed", since=since).values()),
+        "posthog_pulled": sum(stats.totals(session=session, name="posthog_pulled", since=since).values()),
+        "posthog_pull_failed": sum(stats.totals(session=session, name="posthog_pull_failed", since=since).values()),
     }
 
 

@@ -1,0 +1,114 @@
+"""PostHog's query API (HogQL), one client for every caller: backfill, pull-only polling, reconciliation
+and later cohort sync.
+
+PostHog limits query calls per organisation (about QUERIES_PER_MINUTE), across every process that asks,
+so each call takes the next slot of one `RateLimiter` (services/delivery/rate_limit.py) that the caller's
+wiring hands in: in Redis under NAMESPACE when Redis is configured, so every worker of the deployment
+shares it, otherwise one per process. A 429 pushes every caller back by its Retry-After, and is waited out
+here when that is at most MAX_RETRY_AFTER_S, up to RETRIES times; anything else ends the call with a 4xx
+the user can act on.
+
+POST {app host}/api/projects/{project id}/query/ with a personal API key (Query Read scope) and
+`{"query": {"kind": "HogQLQuery", "query": …, "values": {…}}}`."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from sqlmodel import Session
+
+from humanic_app.services.delivery.rate_limit import RateLimiter
+from humanic_app.services.errors import Conflict, ValidationFailed
+from humanic_app.services.posthog import connection
+
+QUERIES_PER_MINUTE = 240
+REQUESTS_PER_SECOND = QUERIES_PER_MINUTE / 60
+NAMESPACE = "humanic:posthog"  # the shared limiter's Redis keys, apart from Resend's
+MAX_RETRY_AFTER_S = 30.0
+RETRIES = 3
+TIMEOUT_S = 30.0  # PostHog stops a query after its own limit; this only bounds a hung connection
+
+
+@dataclasses.dataclass
+class Client:
+    url: str
+    key: str
+    limiter: RateLimiter
+    sleep: Callable[[float], None] = time.sleep
+    queries: int = 0  # calls made, 429s included
+
+    def hogql(self, text: str, values: dict[str, Any]) -> dict[str, Any]:
+        """The query's answer (`results` a list), once PostHog stops answering 429."""
+        body = {"query": {"kind": "HogQLQuery", "query": text, "values": values}}
+        for attempt in range(RETRIES + 1):
+            answer = self._post(body)
+            if answer.status_code != 429:
+                return checked(answer)
+            wait = retry_after(answer)
+            if wait > MAX_RETRY_AFTER_S or attempt == RETRIES:
+                raise Conflict(f"PostHog is limiting queries (429): try again in {round(wait)} s.")
+            self.limiter.push_back(wait)  # every caller of the deployment waits it out, not only this one
+            self.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _post(self, body: dict[str, Any]) -> httpx.Response:
+        wait = self.limiter.reserve()
+        if wait > 0:
+            self.sleep(wait)
+        self.queries += 1
+        try:
+            return httpx.post(self.url, json=body, headers={"Authorization": f"Bearer {self.key}"}, timeout=TIMEOUT_S)
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # no answer, or a host no URL can name
+            raise Conflict(f"PostHog did not answer at {self.url} ({type(exc).__name__}): try again.") from exc
+
+
+def retry_after(answer: httpx.Response) -> float:
+    """A second when PostHog names no wait; an HTTP date or garbage is longer than a call waits out."""
+    value = answer.headers.get("Retry-After")
+    if value is None:
+        return 1.0
+    seconds = connection.retry_after_seconds(value)
+    return MAX_RETRY_AFTER_S + 1 if seconds is None else seconds
+
+
+def checked(answer: httpx.Response) -> dict[str, Any]:
+    code = answer.status_code
+    if code in (401, 403):
+        raise ValidationFailed(
+            {
+                "personal_api_key": f"PostHog refused the personal API key ({code}): it must be valid and have the "
+                "Query Read scope (PostHog → Settings → Personal API keys)."
+            }
+        )
+    if code == 404:
+        raise ValidationFailed({"project_id": "PostHog has no such project for this key: check the project id."})
+    if code >= 400:
+        raise Conflict(f"PostHog answered {code} to the query: try again later.")
+    try:
+        found = answer.json()
+    except ValueError:
+        found = None
+    if not isinstance(found, dict) or not isinstance(found.get("results"), list):
+        raise Conflict("PostHog's answer to the query was not a query result.")
+    return found
+
+
+def client(*, session: Session, limiter: RateLimiter, sleep: Callable[[float], None] = time.sleep) -> Client:
+    """The client for the connection in Settings → PostHog; a 422 per missing field."""
+    found = connection.row(session=session)
+    key = connection.personal_api_key(found) if found is not None else None
+    errors = {}
+    if found is None or not found.host:
+        errors["host"] = "Set where your PostHog is first (Settings → PostHog)."
+    if key is None:
+        errors["personal_api_key"] = "Set a personal API key with the Query Read scope first (Settings → PostHog)."
+    if found is None or not found.project_id:
+        errors["project_id"] = "Set the PostHog project id first (Settings → PostHog)."
+    if errors or found is None or key is None:
+        raise ValidationFailed(errors)
+    url = f"{connection.app_host(found.host)}/api/projects/{found.project_id}/query/"
+    return Client(url=url, key=key, limiter=limiter, sleep=sleep)
