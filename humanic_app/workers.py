@@ -327,6 +327,28 @@ def drain_to_posthog(post=None) -> int:
         written += len(batch.ids)
 
 
+def sync_posthog_cohorts(sleep: Callable[[float], None] = time.sleep) -> int:
+    """The periodic job: re-imports each kept-in-sync PostHog cohort whose hour is up, one transaction each
+    (services/posthog/cohorts.py); a failure is recorded on its cohort, which is tried again next period.
+    Returns how many synced."""
+    from humanic_app.services.errors import ServiceError
+    from humanic_app.services.posthog import cohorts
+
+    with read_scope(get_engine()) as snapshot:
+        due = [(c.id, c.posthog_id) for c in cohorts.due(session=snapshot)]
+    synced = 0
+    for cohort_id, posthog_id in due:
+        assert cohort_id is not None  # stored rows have ids
+        try:
+            with session_scope(get_engine()) as session:
+                cohorts.sync(session=session, posthog_id=posthog_id, sleep=sleep)
+            synced += 1
+        except ServiceError as exc:
+            with session_scope(get_engine()) as session:
+                cohorts.record_failure(session=session, cohort_id=cohort_id, error=str(exc))
+    return synced
+
+
 @dataclasses.dataclass(frozen=True)
 class PeriodicJob:
     name: str  # also the name of its lease
@@ -340,6 +362,7 @@ PERIODIC_JOBS = [
     PeriodicJob("reputation-sweep", timedelta(minutes=5), sweep_reputation),
     PeriodicJob("retention", timedelta(hours=1), prune_old_data),
     PeriodicJob("posthog-writeback", timedelta(seconds=5), write_back_to_posthog),
+    PeriodicJob("posthog-cohort-sync", timedelta(minutes=5), sync_posthog_cohorts),
 ]
 
 
