@@ -327,6 +327,11 @@ def drain_to_posthog(post=None) -> int:
         written += len(batch.ids)
 
 
+def keep_cohorts_in_sync() -> None:
+    """The periodic job: the cohort sync (`sync_posthog_cohorts`)."""
+    sync_posthog_cohorts()
+
+
 def sync_posthog_cohorts(sleep: Callable[[float], None] = time.sleep) -> int:
     """The periodic job: re-imports each kept-in-sync PostHog cohort whose hour is up, one transaction each
     (services/posthog/cohorts.py); a failure is recorded on its cohort, which is tried again next period.
@@ -362,7 +367,7 @@ PERIODIC_JOBS = [
     PeriodicJob("reputation-sweep", timedelta(minutes=5), sweep_reputation),
     PeriodicJob("retention", timedelta(hours=1), prune_old_data),
     PeriodicJob("posthog-writeback", timedelta(seconds=5), write_back_to_posthog),
-    PeriodicJob("posthog-cohort-sync", timedelta(minutes=5), sync_posthog_cohorts),
+    PeriodicJob("posthog-cohort-sync", timedelta(minutes=5), keep_cohorts_in_sync),
 ]
 
 

@@ -48,9 +48,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("cohort_id", "contact_id", name="uq_posthog_cohort_member"),
     )
     op.create_index(op.f("ix_posthog_cohort_member_cohort_id"), "posthog_cohort_member", ["cohort_id"], unique=False)
-    op.create_index(
-        op.f("ix_posthog_cohort_member_contact_id"), "posthog_cohort_member", ["contact_id"], unique=False
-    )
+    op.create_index(op.f("ix_posthog_cohort_member_contact_id"), "posthog_cohort_member", ["contact_id"], unique=False)
 
 
 def downgrade() -> None:

@@ -120,7 +120,9 @@ def _merge_cohorts(session: Session, survivor_id: int, other_id: int) -> None:
         )
     )
     session.execute(
-        update(PosthogCohortMember).where(col(PosthogCohortMember.contact_id) == other_id).values(contact_id=survivor_id)
+        update(PosthogCohortMember)
+        .where(col(PosthogCohortMember.contact_id) == other_id)
+        .values(contact_id=survivor_id)
     )
 
 

@@ -52,7 +52,11 @@ def awaits_of(doc: CampaignDocument, *, before: list[dict[str, Any]] | None = No
 
 def _validate_for_saving(session: Session, document: dict[str, Any]) -> CampaignDocument:
     doc = validate_document(document)
-    if errors := length_errors(doc) | topics.topic_errors(session=session, topic=doc.topic) | _cohort_errors(session, doc):
+    if (
+        errors := length_errors(doc)
+        | topics.topic_errors(session=session, topic=doc.topic)
+        | _cohort_errors(session, doc)
+    ):
         raise ValidationFailed(errors)
     return doc
 

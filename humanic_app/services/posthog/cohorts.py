@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 from humanic_app import clock
 from humanic_app.models import PosthogCohort, PosthogCohortMember
 from humanic_app.models.rows import id_of
-from humanic_app.services import contacts, mapping, processing
+from humanic_app.services import contacts, mapping, processing, wording
 from humanic_app.services.errors import Conflict, NotFound, ValidationFailed
 from humanic_app.services.posthog import connection
 
@@ -246,7 +246,7 @@ def sync(
 
 
 def _result(persons: int, created: int, joined: int, left: int, skipped: int) -> str:
-    text = f"{persons:,} persons: {created:,} new contacts, {joined:,} joined, {left:,} left"
+    text = f"{wording.plural(persons, 'person')}: {created:,} new, {joined:,} joined, {left:,} left"
     if skipped:
         text += f"; {skipped:,} skipped (no email and no matching contact)"
     return text + "."
