@@ -336,7 +336,7 @@ def sync_posthog_cohorts(sleep: Callable[[float], None] = time.sleep) -> int:
     """The periodic job: re-imports each kept-in-sync PostHog cohort whose hour is up, one transaction each
     (services/posthog/cohorts.py); a failure is recorded on its cohort, which is tried again next period.
     Returns how many synced."""
-    from humanic_app.services.errors import ServiceError
+    from humanic_app.services.errors import ServiceError, ValidationFailed
     from humanic_app.services.posthog import cohorts
 
     with read_scope(get_engine()) as snapshot:
@@ -349,8 +349,9 @@ def sync_posthog_cohorts(sleep: Callable[[float], None] = time.sleep) -> int:
                 cohorts.sync(session=session, posthog_id=posthog_id, sleep=sleep)
             synced += 1
         except ServiceError as exc:
+            said = " ".join(exc.field_errors.values()) if isinstance(exc, ValidationFailed) else str(exc)
             with session_scope(get_engine()) as session:
-                cohorts.record_failure(session=session, cohort_id=cohort_id, error=str(exc))
+                cohorts.record_failure(session=session, cohort_id=cohort_id, error=said)
     return synced
 
 
