@@ -203,3 +203,15 @@ def test_a_merge_keeps_the_cohorts_of_both_contacts(world, session, posthog):
     rows = session.exec(select(PosthogCohortMember).where(PosthogCohortMember.contact_id == survivor.id)).all()
     assert len(rows) == 2
     assert session.exec(select(func.count()).select_from(ContactIdentity)).one() >= 3
+
+
+def test_erasing_a_contact_forgets_its_cohort_memberships(world, session, posthog, monkeypatch):
+    from humanic_app.services import erasure
+
+    posthog.add_cohort(7, "Power users", [person(1, "ada@example.com"), person(2, "bob@example.com")])
+    cohorts.sync(session=session, posthog_id=7)
+    session.commit()
+    ada = contacts.find_contact(session=session, key="ada@example.com")
+    erasure.erase_contact(session=session, contact_id=ada.id, actor="owner@acme.io")
+    session.commit()
+    assert _members(session, 7) == {"bob@example.com"}
