@@ -134,3 +134,11 @@ def test_a_new_email_starts_as_blocks_that_need_only_a_subject():
     assert added.mode == blank.mode == "blocks" and added.blocks == blank.blocks == form.starting_blocks()
     step = {**form.node_dict(added), "subject": "Hi"}
     validate_document({"name": "B", "trigger": {"event": "e"}, "steps": [step]})
+
+
+def test_an_in_cohort_condition_goes_through_the_builder_unchanged():
+    """The builder shows an in_cohort condition as the cohort kind; saving from it keeps the cohort."""
+    node = {"type": "branch", "paths": [{"when": [{"in_cohort": "Power users"}], "then": "done"}]}
+    row = form.node_row(node)
+    assert (row.paths[0].conditions[0].kind, row.paths[0].conditions[0].cohort) == ("cohort", "Power users")
+    assert form.node_dict(row)["paths"][0]["when"] == [{"in_cohort": "Power users"}]
