@@ -189,9 +189,9 @@ def _record_members(session: Session, cohort: PosthogCohort, contact_ids: set[in
     before = set(
         session.exec(select(PosthogCohortMember.contact_id).where(PosthogCohortMember.cohort_id == cohort_id)).all()
     )
-    left = before - contact_ids
-    for start in range(0, len(sorted(left)), 500):
-        chunk = sorted(left)[start : start + 500]
+    left = sorted(before - contact_ids)
+    for start in range(0, len(left), 500):
+        chunk = left[start : start + 500]
         session.execute(
             delete(PosthogCohortMember).where(
                 col(PosthogCohortMember.cohort_id) == cohort_id, col(PosthogCohortMember.contact_id).in_(chunk)
