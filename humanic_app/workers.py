@@ -403,6 +403,34 @@ def reconcile_with_posthog() -> None:
         )
 
 
+def keep_cohorts_in_sync() -> None:
+    """The periodic job: the cohort sync (`sync_posthog_cohorts`)."""
+    sync_posthog_cohorts()
+
+
+def sync_posthog_cohorts(sleep: Callable[[float], None] = time.sleep) -> int:
+    """The periodic job: re-imports each kept-in-sync PostHog cohort whose hour is up, one transaction each
+    (services/posthog/cohorts.py); a failure is recorded on its cohort, which is tried again next period.
+    Returns how many synced."""
+    from humanic_app.services.errors import ServiceError, ValidationFailed
+    from humanic_app.services.posthog import cohorts
+
+    with read_scope(get_engine()) as snapshot:
+        due = [(c.id, c.posthog_id) for c in cohorts.due(session=snapshot)]
+    synced = 0
+    for cohort_id, posthog_id in due:
+        assert cohort_id is not None  # stored rows have ids
+        try:
+            with session_scope(get_engine()) as session:
+                cohorts.sync(session=session, posthog_id=posthog_id, sleep=sleep)
+            synced += 1
+        except ServiceError as exc:
+            said = " ".join(exc.field_errors.values()) if isinstance(exc, ValidationFailed) else str(exc)
+            with session_scope(get_engine()) as session:
+                cohorts.record_failure(session=session, cohort_id=cohort_id, error=said)
+    return synced
+
+
 @dataclasses.dataclass(frozen=True)
 class PeriodicJob:
     name: str  # also the name of its lease
@@ -418,6 +446,7 @@ PERIODIC_JOBS = [
     PeriodicJob("posthog-writeback", timedelta(seconds=5), write_back_to_posthog),
     PeriodicJob("posthog-pull", posthog_pull.TICK, poll_posthog),
     PeriodicJob("posthog-reconcile", timedelta(hours=1), reconcile_with_posthog),
+    PeriodicJob("posthog-cohort-sync", timedelta(minutes=5), keep_cohorts_in_sync),
 ]
 
 

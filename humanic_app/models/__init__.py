@@ -15,7 +15,7 @@ from humanic_app.models.domain import DOMAIN_STATUS_LABELS, Domain
 from humanic_app.models.event import Event, EventOutcome, InboxCursor
 from humanic_app.models.lease import Lease
 from humanic_app.models.message import Message, MessageStatus
-from humanic_app.models.posthog import PosthogCapture, PosthogConnection
+from humanic_app.models.posthog import PosthogCapture, PosthogCohort, PosthogCohortMember, PosthogConnection
 from humanic_app.models.reputation import WORKSPACE_SCOPE, RateWindow
 from humanic_app.models.retention import RetentionState
 from humanic_app.models.sending import KeyAccess, SendingCredentials
@@ -53,6 +53,8 @@ __all__ = [
     "Message",
     "MessageStatus",
     "PosthogCapture",
+    "PosthogCohort",
+    "PosthogCohortMember",
     "PosthogConnection",
     "RateWindow",
     "RetentionState",

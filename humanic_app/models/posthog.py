@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from humanic_app.clock import now
@@ -62,3 +62,32 @@ class PosthogCapture(SQLModel, table=True):
     created_at: datetime = Field(default_factory=now)
     sent_at: datetime | None = None  # PostHog accepted it (or it was dropped: see `outcome`)
     outcome: str = Field(default="", max_length=300)  # "" while waiting; "sent", or why it was dropped
+
+
+class PosthogCohort(SQLModel, table=True):
+    """A PostHog cohort brought in as contacts (services/posthog/cohorts.py): imported once, or kept in sync
+    every SYNC_PERIOD; `last_result` says what the last import did, `last_error` why it failed."""
+
+    __tablename__ = "posthog_cohort"
+
+    id: int | None = Field(default=None, primary_key=True)
+    posthog_id: int = Field(unique=True)  # the cohort's id in the PostHog project
+    name: str = Field(max_length=400)  # as PostHog named it at the last import: what `in_cohort` may name
+    keep_in_sync: bool = False
+    members: int = 0
+    last_synced_at: datetime | None = None  # the last import that succeeded
+    last_result: str = Field(default="", max_length=500)
+    last_error: str = Field(default="", max_length=500)
+    last_attempt_at: datetime | None = None
+    created_at: datetime = Field(default_factory=now)
+
+
+class PosthogCohortMember(SQLModel, table=True):
+    """A contact in an imported cohort as of its last import; those who left are removed at the next."""
+
+    __tablename__ = "posthog_cohort_member"
+    __table_args__ = (UniqueConstraint("cohort_id", "contact_id", name="uq_posthog_cohort_member"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="posthog_cohort.id", index=True, ondelete="CASCADE")
+    contact_id: int = Field(foreign_key="contact.id", index=True, ondelete="CASCADE")

@@ -475,6 +475,7 @@ _CONDITION_KINDS = [
     ("person_property", "person property"),
     ("engagement", "engagement with an email"),
     ("did", "did an event since enrolling"),
+    ("cohort", "in a PostHog cohort"),
 ]
 
 
@@ -522,6 +523,17 @@ def _path_condition(c, k, j, i) -> rx.Component:
                     on_change=lambda v: S.set_path_condition(i, j, k, "did", v),
                     aria_label=label + ": event",
                     max_length=limits.EVENT_NAME,
+                ),
+            ),
+            (
+                "cohort",
+                rx.input(
+                    value=c.cohort,
+                    placeholder="Power users",
+                    size="1",
+                    on_change=lambda v: S.set_path_condition(i, j, k, "cohort", v),
+                    aria_label=label + ": cohort name or id",
+                    max_length=400,
                 ),
             ),
             rx.hstack(

@@ -6,6 +6,7 @@ from humanic_app.components.brand import brand_section
 from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, toast
 from humanic_app.components.pill import pill
 from humanic_app.components.posthog import posthog_section
+from humanic_app.components.posthog_cohorts import cohorts_section
 from humanic_app.components.posthog_pull import posthog_pull_section
 from humanic_app.components.quiet_hours import quiet_hours_section
 from humanic_app.components.reputation import reputation_settings
@@ -409,6 +410,7 @@ def settings_page() -> rx.Component:
         sending_section(),
         posthog_section(),
         posthog_pull_section(),
+        cohorts_section(),
         quiet_hours_section(),
         settings_section("Sending reputation", "", reputation_settings(), section_id="reputation"),
         retention_section(),

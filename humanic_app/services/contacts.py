@@ -12,11 +12,19 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, update
+from sqlalchemy import bindparam, delete, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from humanic_app import clock
-from humanic_app.models import Contact, ContactIdentity, Event, IdentityKind, Suppression, SuppressionReason
+from humanic_app.models import (
+    Contact,
+    ContactIdentity,
+    Event,
+    IdentityKind,
+    PosthogCohortMember,
+    Suppression,
+    SuppressionReason,
+)
 from humanic_app.models.event import NO_EMAIL_REASON
 from humanic_app.models.rows import id_of
 from humanic_app.services import topics
@@ -76,6 +84,7 @@ def _merge_into(session: Session, survivor: Contact, other: Contact) -> None:
     session.execute(update(Event).where(col(Event.contact_id) == other_id).values(contact_id=survivor_id))
     engine.merge_enrolments(session=session, survivor_id=survivor_id, other_id=other_id)
     topics.merge_opt_outs(session=session, survivor_id=survivor_id, other_id=other_id)
+    _merge_cohorts(session, survivor_id, other_id)
     if survivor.unsubscribed_at is None:
         emails = sorted({c.email.strip().lower() for c in (survivor, other) if c.email})
         opt_out = (
@@ -100,6 +109,21 @@ def _merge_into(session: Session, survivor: Contact, other: Contact) -> None:
     survivor.name = survivor.name or other.name
     session.flush()
     session.delete(other)
+
+
+def _merge_cohorts(session: Session, survivor_id: int, other_id: int) -> None:
+    """The survivor is in every PostHog cohort either was in (services/posthog/cohorts.py)."""
+    theirs = select(PosthogCohortMember.cohort_id).where(PosthogCohortMember.contact_id == survivor_id)
+    session.execute(
+        delete(PosthogCohortMember).where(
+            col(PosthogCohortMember.contact_id) == other_id, col(PosthogCohortMember.cohort_id).in_(theirs)
+        )
+    )
+    session.execute(
+        update(PosthogCohortMember)
+        .where(col(PosthogCohortMember.contact_id) == other_id)
+        .values(contact_id=survivor_id)
+    )
 
 
 def _apply_properties(contact: Contact, identity: Identity) -> None:

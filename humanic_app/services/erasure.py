@@ -43,6 +43,7 @@ from humanic_app.models import (
     Message,
     MessageStatus,
     PosthogCapture,
+    PosthogCohortMember,
     Suppression,
     TimedOutWait,
     TopicOptOut,
@@ -168,6 +169,7 @@ def erase_contact(*, session: Session, contact_id: int, actor: str) -> Erasure:
     events = _erase_events(session, contact_id, distinct_ids)
     session.execute(delete(ContactIdentity).where(col(ContactIdentity.contact_id) == contact_id))
     session.execute(delete(TopicOptOut).where(col(TopicOptOut.contact_id) == contact_id))
+    session.execute(delete(PosthogCohortMember).where(col(PosthogCohortMember.contact_id) == contact_id))
     # what was (or would be) written to PostHog holds subjects and links; PostHog's own copy is PostHog's to erase
     session.execute(delete(PosthogCapture).where(col(PosthogCapture.contact_id) == contact_id))
     if contact.email:

@@ -316,6 +316,12 @@ def _wait_for_turn(session: Session, statement) -> bool:
     return True
 
 
+def take_serial_turn(*, session: Session) -> bool:
+    """The serial turn for a writer outside processing that changes who is who (a PostHog cohort import
+    matching and merging contacts): False when it did not come within TURN_WAIT."""
+    return _take_processing_turn(session)
+
+
 def _take_processing_turn(session: Session) -> bool:
     """The serial turn: False when it did not come within TURN_WAIT (PostgreSQL; SQLite's write lock
     serialises passes by itself)."""

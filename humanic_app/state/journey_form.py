@@ -34,7 +34,8 @@ class ConditionRow:
 
 @dataclasses.dataclass(frozen=True)
 class PathCondition:
-    """A branch condition: `kind` is property, person_property, engagement (`email` was `was`) or did."""
+    """A branch condition: `kind` is property, person_property, engagement (`email` was `was`), did, or cohort
+    (in the imported PostHog cohort `cohort`, a name or PostHog id)."""
 
     kind: str = "property"
     key: str = ""
@@ -44,6 +45,7 @@ class PathCondition:
     was: str = "opened"
     did: str = ""
     did_where: str = ""  # the did-event's property filters as JSON: kept as written (the builder does not edit them)
+    cohort: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -274,6 +276,8 @@ def condition_dict(c: ConditionRow) -> dict[str, Any]:
 
 
 def _path_condition(c: dict[str, Any]) -> PathCondition:
+    if "in_cohort" in c:
+        return PathCondition(kind="cohort", cohort=str(c["in_cohort"]))
     if "was" in c:
         return PathCondition(kind="engagement", email=str(c.get("email", "")), was=str(c["was"]))
     if "did" in c:
@@ -283,6 +287,8 @@ def _path_condition(c: dict[str, Any]) -> PathCondition:
 
 
 def _path_condition_dict(c: PathCondition) -> dict[str, Any]:
+    if c.kind == "cohort":
+        return {"in_cohort": c.cohort.strip()}
     if c.kind == "engagement":
         return {"email": c.email, "was": c.was}
     if c.kind == "did":

@@ -97,6 +97,14 @@ API_ROUTE = {
     "BackfillState.continue_backfill": ("POST", "/api/v1/posthog/backfill"),  # "since": the answer's resume_since
     "PosthogPullState.load_pull": ("GET", "/api/v1/settings/posthog"),
     "PosthogPullState.save_pull": ("PUT", "/api/v1/settings/posthog"),  # {"pull_enabled", "pull_interval_seconds", …}
+    "CohortsState.load_cohorts": ("GET", "/api/v1/posthog/cohorts/imported"),
+    "CohortsState.save_cohort_access": ("PUT", "/api/v1/settings/posthog"),
+    "CohortsState.show_posthog_cohorts": ("GET", "/api/v1/posthog/cohorts"),
+    "CohortsState.import_cohort": ("POST", "/api/v1/posthog/cohorts/{posthog_id}/sync"),
+    "CohortsState.import_and_keep_cohort": ("POST", "/api/v1/posthog/cohorts/{posthog_id}/sync"),
+    "CohortsState.sync_cohort_now": ("POST", "/api/v1/posthog/cohorts/{posthog_id}/sync"),
+    "CohortsState.set_cohort_kept": ("PUT", "/api/v1/posthog/cohorts/{posthog_id}/schedule"),
+    "CohortsState.remove_cohort": ("DELETE", "/api/v1/posthog/cohorts/{posthog_id}"),
     "BrandSettingsState.load_brand": ("GET", "/api/v1/settings/brand"),
     "BrandSettingsState.save_brand": ("PUT", "/api/v1/settings/brand"),
     "RetentionSettingsState.load_retention": ("GET", SETTINGS),

@@ -169,3 +169,11 @@ def test_a_new_two_column_block_holds_a_paragraph_in_each_column_and_validates()
     step = {"subject": "Hi", "blocks": [form.block_dict(form.new_block("columns"))]}
     document = {"name": "Cols", "trigger": {"event": "e"}, "steps": [step]}
     assert validate_document(document).steps[0].blocks[0].columns[1][0].markdown == "Right"
+
+
+def test_an_in_cohort_condition_goes_through_the_builder_unchanged():
+    """The builder shows an in_cohort condition as the cohort kind; saving from it keeps the cohort."""
+    node = {"type": "branch", "paths": [{"when": [{"in_cohort": "Power users"}], "then": "done"}]}
+    row = form.node_row(node)
+    assert (row.paths[0].conditions[0].kind, row.paths[0].conditions[0].cohort) == ("cohort", "Power users")
+    assert form.node_dict(row)["paths"][0]["when"] == [{"in_cohort": "Power users"}]

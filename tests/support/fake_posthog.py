@@ -16,7 +16,13 @@ shapes are understood: reconciliation's `SELECT event, count() FROM events WHERE
 both with the `values` placeholders `events`, `since`, `until` and, for a later page, `after`/`after_uuid`
 (keyset on timestamp, then uuid as text). 401 for an unknown key, 403 for
 a key without the `query:read` scope (`scopes`), 404 for another project; `inject` answers 429 here too.
-Later persons and cohorts endpoints belong here too."""
+The cohorts API, read with the same personal key: GET /api/projects/{project_id}/cohorts/ (`limit`,
+`offset`; `{"count", "next", "previous", "results": [{"id", "name", "count", "deleted", "is_static"}]}`),
+GET …/cohorts/{id}/ (one cohort) and GET …/cohorts/{id}/persons/ (`{"results": [{"id", "uuid",
+"distinct_ids", "properties"}], "next", "previous"}`, PERSONS_PAGE a page, `next` an absolute URL with
+`offset`). 401 for an unknown key, 403 without the `cohort:read` or `person:read` scope, 404 for another
+project or an unknown cohort; `inject` answers 429 (or anything) here too. Cohorts are set with
+`add_cohort`; every GET is kept in `gets`."""
 
 from __future__ import annotations
 
@@ -26,8 +32,10 @@ import threading
 import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
+PERSONS_PAGE = 100
 
 
 class FakePosthog:
@@ -40,7 +48,9 @@ class FakePosthog:
         self.api_key = api_key
         self.personal_api_key = personal_api_key
         self.project_id = project_id
-        self.scopes = {"query:read"}
+        self.scopes = {"query:read", "cohort:read", "person:read"}
+        self.cohorts: dict[int, dict] = {}  # id → {"name", "deleted", "is_static", "persons": [...]}
+        self.gets: list[dict] = []  # every GET: its path, query and status
         self.table: list[dict] = []  # the project's events, as the query API reads them
         self.queries: list[dict] = []  # every query request: its status, the values it carried, when (monotonic)
         self.events: dict[str, dict] = {}  # uuid → the event as first received
@@ -70,6 +80,50 @@ class FakePosthog:
                     "person_properties": {"email": props["email"]} if "email" in props else {},
                 }
             )
+
+    def add_cohort(self, cohort_id: int, name: str, persons: list[dict], *, deleted: bool = False) -> None:
+        """A cohort and its persons, each `{"uuid", "distinct_ids", "properties"}`; calling it again replaces
+        them (people joined or left)."""
+        with self.lock:
+            self.cohorts[cohort_id] = {"name": name, "deleted": deleted, "persons": list(persons)}
+
+    def _cohorts(self, path: str, query: dict[str, str], authorization: str) -> tuple[int, dict, dict]:
+        found = re.fullmatch(r"/api/projects/([^/]+)/cohorts/(?:(\d+)/(?:(persons)/)?)?", path)
+        if not authorization.startswith("Bearer ") or authorization[7:] != self.personal_api_key:
+            return 401, {"type": "authentication_error", "detail": "Invalid personal API key."}, {}
+        needed = "person:read" if found and found.group(3) else "cohort:read"
+        if needed not in self.scopes:
+            return 403, {"type": "authentication_error", "detail": f"API key missing required scope '{needed}'"}, {}
+        if found is None or found.group(1) != self.project_id:
+            return 404, {"type": "invalid_request", "detail": "Not found."}, {}
+        if found.group(2) is None:
+            return 200, self._page(path, query, [self._cohort(i) for i in sorted(self.cohorts)], 100), {}
+        cohort_id = int(found.group(2))
+        if cohort_id not in self.cohorts:
+            return 404, {"type": "invalid_request", "detail": "Not found."}, {}
+        if found.group(3) is None:
+            return 200, self._cohort(cohort_id), {}
+        persons = [
+            {"id": n + 1, "uuid": p["uuid"], "distinct_ids": p["distinct_ids"], "properties": p.get("properties", {})}
+            for n, p in enumerate(self.cohorts[cohort_id]["persons"])
+        ]
+        return 200, self._page(path, query, persons, PERSONS_PAGE), {}
+
+    def _cohort(self, cohort_id: int) -> dict:
+        c = self.cohorts[cohort_id]
+        return {
+            "id": cohort_id,
+            "name": c["name"],
+            "count": len(c["persons"]),
+            "deleted": c["deleted"],
+            "is_static": False,
+            "is_calculating": False,
+        }
+
+    def _page(self, path: str, query: dict[str, str], rows: list[dict], default_limit: int) -> dict:
+        limit, offset = int(query.get("limit") or default_limit), int(query.get("offset") or 0)
+        following = f"{self.url}{path}?limit={limit}&offset={offset + limit}" if offset + limit < len(rows) else None
+        return {"count": len(rows), "next": following, "previous": None, "results": rows[offset : offset + limit]}
 
     def _query(self, body: dict, path: str, authorization: str) -> tuple[int, dict, dict]:
         project = re.fullmatch(r"/api/projects/([^/]+)/query/?", path)
@@ -179,6 +233,18 @@ class FakePosthog:
                     self.send_header(name, str(value))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def do_GET(self):
+                path, _, raw_query = self.path.partition("?")
+                query = {k: v[-1] for k, v in parse_qs(raw_query).items()}
+                with fake.lock:
+                    if fake.fail_next:
+                        status, headers = fake.fail_next.pop(0)
+                        answer: dict = {"detail": "injected"}
+                    else:
+                        status, answer, headers = fake._cohorts(path, query, self.headers.get("Authorization") or "")
+                    fake.gets.append({"path": path, "query": query, "status": status})
+                self._answer(status, answer, headers)
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)

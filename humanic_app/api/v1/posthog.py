@@ -4,14 +4,14 @@ is write-only: no answer carries it, only whether one is set and when."""
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Path, Request, status
 from pydantic import BaseModel, Field
 
 from humanic_app.api.deps import SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import NO_NUL, REQUEST_MODEL_CONFIG, omitted_or
 from humanic_app.services import posthog_backfill as backfill
-from humanic_app.services.posthog import capture, connection
+from humanic_app.services.posthog import capture, cohorts, connection
 
 router = APIRouter(route_class=TransactionRoute, prefix="/settings/posthog", tags=["settings"])
 backfill_router = APIRouter(route_class=TransactionRoute, prefix="/posthog", tags=["posthog"])
@@ -177,3 +177,91 @@ def post_backfill(body: BackfillIn, session: SessionDep, request: Request) -> Ba
     )
     summary = backfill.run(session=session, asked=asked, limiter=request.app.state.posthog_limiter)
     return BackfillOut.model_validate(summary)
+
+
+PosthogCohortId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The cohort's id in PostHog.")]
+
+
+class PosthogCohortOut(BaseModel):
+    posthog_id: int
+    name: str
+    count: int | None  # PostHog's own count of its persons
+    is_static: bool
+    imported_id: int | None  # set when the cohort is imported here
+    keep_in_sync: bool
+
+
+class CohortOut(BaseModel):
+    id: int
+    posthog_id: int
+    name: str
+    keep_in_sync: bool  # re-imported every hour
+    members: int  # contacts in it as of the last import
+    last_synced_at: datetime | None
+    last_result: str
+    last_error: str  # why the last scheduled sync failed ("" when it did not)
+    last_attempt_at: datetime | None
+    next_sync_at: datetime | None
+
+
+class CohortSyncIn(BaseModel):
+    model_config = REQUEST_MODEL_CONFIG
+
+    keep_in_sync: bool | None = Field(
+        default=None, description="Keep it in sync every hour (true), import once (false); omitted keeps the setting."
+    )
+
+
+class CohortScheduleIn(BaseModel):
+    model_config = REQUEST_MODEL_CONFIG
+
+    keep_in_sync: bool = Field(description="Re-import the cohort every hour.")
+
+
+@backfill_router.get(
+    "/cohorts",
+    response_model=list[PosthogCohortOut],
+    summary="The PostHog project's cohorts, each with whether it is imported",
+    responses=responses(404, 409, 422),
+)
+def list_posthog_cohorts(session: SessionDep) -> list[PosthogCohortOut]:
+    return [PosthogCohortOut.model_validate(c) for c in cohorts.posthog_cohorts(session=session)]
+
+
+@backfill_router.get(
+    "/cohorts/imported", response_model=list[CohortOut], summary="The imported cohorts and their last sync"
+)
+def list_imported_cohorts(session: SessionDep) -> list[CohortOut]:
+    return [CohortOut.model_validate(cohorts.cohort_as_dict(c)) for c in cohorts.imported(session=session)]
+
+
+@backfill_router.post(
+    "/cohorts/{posthog_id}/sync",
+    response_model=CohortOut,
+    summary="Import a cohort's persons as contacts now (again: members who left are removed)",
+    responses=responses(400, 404, 409, 422),
+)
+def sync_cohort(posthog_id: PosthogCohortId, body: CohortSyncIn, session: SessionDep) -> CohortOut:
+    found = cohorts.sync(session=session, posthog_id=posthog_id, keep_in_sync=body.keep_in_sync)
+    return CohortOut.model_validate(cohorts.cohort_as_dict(found))
+
+
+@backfill_router.put(
+    "/cohorts/{posthog_id}/schedule",
+    response_model=CohortOut,
+    summary="Keep an imported cohort in sync every hour, or not",
+    responses=responses(400, 404, 422),
+)
+def schedule_cohort(posthog_id: PosthogCohortId, body: CohortScheduleIn, session: SessionDep) -> CohortOut:
+    found = cohorts.set_schedule(session=session, posthog_id=posthog_id, keep_in_sync=body.keep_in_sync)
+    return CohortOut.model_validate(cohorts.cohort_as_dict(found))
+
+
+@backfill_router.delete(
+    "/cohorts/{posthog_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Forget an imported cohort and its memberships (the contacts stay)",
+    responses=responses(404),
+)
+def remove_cohort(posthog_id: PosthogCohortId, session: SessionDep) -> None:
+    cohorts.remove(session=session, posthog_id=posthog_id)

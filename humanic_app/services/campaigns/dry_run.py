@@ -31,6 +31,7 @@ from humanic_app.services.campaigns.schema import (
     Engagement,
     Step,
     WaitFor,
+    cohorts_named,
     event_names,
     node_label,
     parse_duration,
@@ -150,8 +151,10 @@ class _Replay:
         contacts: dict[int, Contact],
         timezone: str = "UTC",
         quiet_default: dict[str, Any] | None = None,
+        cohorts: dict[int, list[tuple[int, str]]] | None = None,
     ):
         self.doc, self.since, self.contacts, self.timezone = doc, since, contacts, timezone
+        self.cohorts = cohorts or {}  # each contact's PostHog cohorts now: memberships have no history
         self.quiet = rules.quiet_window(own=doc.quiet_hours, workspace_default=quiet_default)
         self.ending_names = set(doc.exit_on) | ({doc.unless.event} if doc.unless else set())
         self.waited = {node.event for node in doc.steps if isinstance(node, WaitFor)}
@@ -229,6 +232,7 @@ class _Replay:
                 reached_at + parse_duration(node.timeout),
                 None if node.match else enrolment.contact_id,
             ),
+            cohorts=lambda: self.cohorts.get(enrolment.contact_id, []),
         )
 
     def _walk(
@@ -346,12 +350,14 @@ def dry_run(*, session: Session, document: dict[str, Any], days: int = 30) -> di
     )
     rows = _load(session, event_names(doc), since - lookback, doc.trigger.event)
     ws = workspace.get_workspace(session=session)
+    judged = {r.contact_id for r in rows if r.name == doc.trigger.event and r.contact_id is not None}
     replay = _Replay(
         doc,
         since,
-        _contacts(session, {r.contact_id for r in rows if r.name == doc.trigger.event and r.contact_id is not None}),
+        _contacts(session, judged),
         ws.timezone,
         ws.quiet_hours,
+        journeys.cohorts_of(session, judged) if cohorts_named(doc) else None,
     )
     for row in rows:
         replay.see(row)

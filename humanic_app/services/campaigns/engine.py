@@ -297,6 +297,7 @@ class CampaignRun:
             ),
             engagement=lambda step_index: journeys.engagement(self.session, view, step_index),
             already=lambda node, reached_at: journeys.already(self.session, self.mappings(), view, node, reached_at),
+            cohorts=lambda: journeys.cohorts_of(self.session, {view.contact_id})[view.contact_id],
         )
 
     def _apply(self, view: EnrolmentView, document: CampaignDocument, walk: rules.Walk, tz: ZoneInfo) -> None:

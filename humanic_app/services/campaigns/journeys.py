@@ -20,7 +20,17 @@ from typing import Any
 from sqlalchemy import and_, bindparam, or_
 from sqlmodel import Session, col, select
 
-from humanic_app.models import Contact, Enrolment, EnrolmentStatus, Event, EventOutcome, Message, TimedOutWait
+from humanic_app.models import (
+    Contact,
+    Enrolment,
+    EnrolmentStatus,
+    Event,
+    EventOutcome,
+    Message,
+    PosthogCohort,
+    PosthogCohortMember,
+    TimedOutWait,
+)
 from humanic_app.models.event import NO_EMAIL_REASON
 from humanic_app.services.campaigns import rules
 from humanic_app.services.campaigns.schema import WaitFor, parse_duration
@@ -152,6 +162,26 @@ def contacts(session: Session, ids: set[int]) -> dict[int, tuple[str | None, dic
         )
         found.update({cid: (email, properties) for cid, email, properties in session.execute(stmt)})
     return found
+
+
+def cohorts_of(session: Session, ids: set[int]) -> dict[int, list[tuple[int, str]]]:
+    """Each contact's imported PostHog cohorts as (PostHog id, name): what `in_cohort` asks."""
+    found: dict[int, list[tuple[int, str]]] = {cid: [] for cid in ids}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        stmt = (
+            select(PosthogCohortMember.contact_id, PosthogCohort.posthog_id, PosthogCohort.name)
+            .join(PosthogCohort, col(PosthogCohort.id) == col(PosthogCohortMember.cohort_id))
+            .where(col(PosthogCohortMember.contact_id).in_(ordered[start : start + 500]))
+        )
+        for contact_id, posthog_id, name in session.execute(stmt):
+            found[contact_id].append((posthog_id, name))
+    return found
+
+
+def imported_cohorts(session: Session) -> list[tuple[int, str]]:
+    """Every imported cohort as (PostHog id, name)."""
+    return [(pid, name) for pid, name in session.execute(select(PosthogCohort.posthog_id, PosthogCohort.name))]
 
 
 # The stored events journeys (and the dry run) take: those processing processed, and those it judged

@@ -27,6 +27,7 @@ from humanic_app.services.campaigns.schema import (
     Did,
     Engagement,
     Exit,
+    InCohort,
     Step,
     Unless,
     Wait,
@@ -249,7 +250,8 @@ class Walker:
     (processing's clock, or the dry run's replay time); `caused_by`: the event that moved the contact (it
     never also resumes the wait it leads to). `did(event, since, until)` gives the contact's stored events
     of that name stamped in that span; `engagement(step_index)` what is known of that email;
-    `already(node, reached_at)` the stored events a wait_for just reached may take."""
+    `already(node, reached_at)` the stored events a wait_for just reached may take; `cohorts()` the imported
+    PostHog cohorts the contact is in, as (PostHog id, name)."""
 
     enrolled_at: datetime
     trigger_properties: dict[str, Any]
@@ -260,6 +262,7 @@ class Walker:
     did: Callable[[str, datetime, datetime], Sequence[Seen]]
     engagement: Callable[[int], Engaged]
     already: Callable[[WaitFor, datetime], Sequence[Seen]]
+    cohorts: Callable[[], Sequence[tuple[int, str]]]
 
 
 @dataclasses.dataclass
@@ -494,16 +497,30 @@ def choose_path(document: CampaignDocument, node: Branch, *, at: datetime, walke
     return None, "; ".join(misses)
 
 
-def _describe(condition: Condition | Engagement | Did) -> str:
+def _describe(condition: Condition | Engagement | Did | InCohort) -> str:
     return condition.describe()
 
 
+def in_cohort(condition: InCohort, cohorts: Sequence[tuple[int, str]]) -> bool:
+    """Whether one of the contact's cohorts, as (PostHog id, name), is the one the condition names: by name in
+    any case, or by PostHog id."""
+    wanted = condition.in_cohort.strip().lower()
+    return any(wanted == name.strip().lower() or wanted == str(posthog_id) for posthog_id, name in cohorts)
+
+
+def cohort_named(name: str, cohorts: Sequence[tuple[int, str]]) -> bool:
+    """Whether `name` names one of these imported cohorts, by `in_cohort`'s rule."""
+    return in_cohort(InCohort(in_cohort=name), cohorts)
+
+
 def _fails(
-    document: CampaignDocument, condition: Condition | Engagement | Did, *, at: datetime, walker: Walker
+    document: CampaignDocument, condition: Condition | Engagement | Did | InCohort, *, at: datetime, walker: Walker
 ) -> str | None:
     """Why one branch condition does not hold at `at`, or None when it holds."""
     if isinstance(condition, Condition):
         return failing_condition([condition], walker.trigger_properties, walker.person_properties)
+    if isinstance(condition, InCohort):
+        return None if in_cohort(condition, walker.cohorts()) else f"not in cohort {condition.in_cohort}"
     if isinstance(condition, Did):
         seen = walker.did(condition.did, walker.enrolled_at, at)
         if did_since(condition, seen, person_properties=walker.person_properties):

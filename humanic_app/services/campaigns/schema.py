@@ -293,6 +293,23 @@ class Did(BaseModel):
         return f"did {self.did} since enrolling"
 
 
+class InCohort(BaseModel):
+    """Whether the contact is in an imported PostHog cohort (Settings → PostHog → Cohorts), named by its name
+    (any case) or its PostHog id, as of the cohort's last import."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    in_cohort: str = Field(min_length=1, max_length=400)
+
+    @field_validator("in_cohort", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    def describe(self) -> str:
+        return f"in cohort {self.in_cohort}"
+
+
 def _condition_kind(value: Any) -> str | None:
     """The kind of a branch condition, by the keys it has (None for what is no condition at all)."""
     if isinstance(value, BaseModel):
@@ -301,13 +318,16 @@ def _condition_kind(value: Any) -> str | None:
         keys = value
     else:
         return None
+    if "in_cohort" in keys:
+        return "cond-cohort"
     return "cond-engagement" if "was" in keys else "cond-did" if "did" in keys else "cond-property"
 
 
 BranchCondition = Annotated[
     Annotated[Condition, Tag("cond-property")]
     | Annotated[Engagement, Tag("cond-engagement")]
-    | Annotated[Did, Tag("cond-did")],
+    | Annotated[Did, Tag("cond-did")]
+    | Annotated[InCohort, Tag("cond-cohort")],
     Discriminator(_condition_kind),
 ]
 
@@ -370,6 +390,7 @@ _TAGS = (
         "cond-property",
         "cond-engagement",
         "cond-did",
+        "cond-cohort",
         "quiet-window",
         "quiet-setting",
     }
@@ -599,6 +620,18 @@ def journey_errors(document: CampaignDocument) -> dict[str, str]:
     if errors:
         return errors
     return _loop_and_reach_errors(document)
+
+
+def cohorts_named(document: CampaignDocument) -> list[tuple[int, str]]:
+    """Each `in_cohort` condition's node index and the cohort it names."""
+    return [
+        (index, condition.in_cohort)
+        for index, node in enumerate(document.steps)
+        if isinstance(node, Branch)
+        for path in node.paths
+        for condition in path.when
+        if isinstance(condition, InCohort)
+    ]
 
 
 def _engagement_errors(document: CampaignDocument, ids: dict[str, int]) -> dict[str, str]:

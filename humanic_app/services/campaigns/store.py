@@ -27,10 +27,11 @@ from humanic_app.models import (
 )
 from humanic_app.models.rows import id_of
 from humanic_app.services import outbox, reputation, topics
-from humanic_app.services.campaigns import guardrails
+from humanic_app.services.campaigns import guardrails, journeys, rules
 from humanic_app.services.campaigns.schema import (
     CampaignDocument,
     WaitFor,
+    cohorts_named,
     document_as_dict,
     length_errors,
     node_id,
@@ -53,9 +54,29 @@ def awaits_of(doc: CampaignDocument, *, before: list[dict[str, Any]] | None = No
 
 def _validate_for_saving(session: Session, document: dict[str, Any]) -> CampaignDocument:
     doc = validate_document(document)
-    if errors := length_errors(doc) | topics.topic_errors(session=session, topic=doc.topic):
+    if (
+        errors := length_errors(doc)
+        | topics.topic_errors(session=session, topic=doc.topic)
+        | _cohort_errors(session, doc)
+    ):
         raise ValidationFailed(errors)
     return doc
+
+
+def _cohort_errors(session: Session, doc: CampaignDocument) -> dict[str, str]:
+    """An `in_cohort` naming no imported cohort would never hold: refused, at its branch."""
+    named = cohorts_named(doc)
+    known = journeys.imported_cohorts(session) if named else []
+    errors: dict[str, str] = {}
+    for index, name in named:
+        if not rules.cohort_named(name, known):
+            listed = ", ".join(sorted(n for _, n in known)) or "none yet"
+            errors.setdefault(
+                f"steps.{index}",
+                f"{node_label(doc, index)} asks about cohort '{name}', which is not imported: import it in "
+                f"Settings → PostHog → Cohorts (imported: {listed}).",
+            )
+    return errors
 
 
 def create_campaign(*, session: Session, document: dict[str, Any]) -> Campaign:

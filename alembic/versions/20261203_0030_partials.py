@@ -2,8 +2,8 @@
 
 Workspace.partials: shared blocks (a signature, a product card) that block emails insert by name.
 
-Revision ID: 0032
-Revises: 0027
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-03 00:10:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0032'
-down_revision: str | None = '0027'
+revision: str = '0030'
+down_revision: str | None = '0029'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,126 @@
+"""Settings → PostHog cohorts: the personal API key (write-only: it passes through a handler's argument
+only) and project id the cohorts are read with, PostHog's cohorts to import, and the imported ones with
+their last sync and whether they are kept in sync."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from humanic_app.services import wording
+from humanic_app.services.posthog import cohorts, connection
+from humanic_app.state.auth import AuthState, field_messages, signed_in
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+
+
+class CohortsState(AuthState):
+    cohorts_loaded: bool = False
+    cohorts_ready: bool = False  # a host, a personal key and a project id are set
+    cohorts_project: str = ""
+    cohort_rows: list[dict[str, str]] = []  # the imported cohorts, as the list shows them
+    posthog_cohort_rows: list[dict[str, str]] = []  # PostHog's cohorts, once asked for
+    cohort_errors: dict[str, str] = {}  # refusals at their fields ("cohorts" for the rest)
+    cohort_done: str = ""
+
+    def _refresh_cohorts(self) -> None:
+        with self._read_call() as session:
+            found = connection.status(session=session)
+            rows = [cohorts.cohort_as_dict(c) for c in cohorts.imported(session=session)]
+        self.cohorts_ready = bool(found.host and found.personal_api_key_set and found.project_id)
+        self.cohorts_project = found.project_id
+        self.cohort_rows = [
+            {
+                "posthog_id": str(c["posthog_id"]),
+                "name": c["name"],
+                "members": wording.plural(c["members"], "contact"),
+                "synced": f"Last synced {_when(c['last_synced_at'])}: {c['last_result']}",
+                "error": c["last_error"],
+                "keep": "yes" if c["keep_in_sync"] else "",
+                "next": f"Next sync {_when(c['next_sync_at'])}." if c["next_sync_at"] else "Imported once.",
+            }
+            for c in rows
+        ]
+        self.cohorts_loaded = True
+
+    @rx.event
+    @signed_in
+    def load_cohorts(self):
+        self.cohort_errors, self.cohort_done = {}, ""
+        self._refresh_cohorts()
+
+    @rx.event
+    @signed_in
+    def save_cohort_access(self, form: dict):
+        self.cohort_done = ""
+        with self._service_call("cohort_errors", then=self._refresh_cohorts, words=field_messages) as session:
+            connection.save(
+                session=session,
+                personal_api_key=str(form.get("personal_api_key", "")),
+                project_id=str(form.get("project_id", "")),
+            )
+            self.cohort_done = "Saved: Humanic can read your PostHog cohorts."
+
+    @rx.event
+    @signed_in
+    def show_posthog_cohorts(self):
+        self.cohort_done = ""
+        with self._service_call("cohort_errors", words=field_messages) as session:
+            listed = cohorts.posthog_cohorts(session=session)
+            self.posthog_cohort_rows = [
+                {
+                    "posthog_id": str(c["posthog_id"]),
+                    "name": c["name"],
+                    "count": wording.plural(c["count"], "person") if c["count"] is not None else "size unknown",
+                    "imported": "yes" if c["imported_id"] is not None else "",
+                }
+                for c in listed
+            ]
+            if not listed:
+                self.cohort_done = "This PostHog project has no cohorts yet."
+
+    def _sync(self, posthog_id: str, keep_in_sync: bool | None) -> None:
+        self.cohort_done = ""
+        with self._service_call("cohort_errors", then=self._refresh_cohorts, words=field_messages) as session:
+            found = cohorts.sync(session=session, posthog_id=int(posthog_id), keep_in_sync=keep_in_sync)
+            self.cohort_done = f"{found.name}: {found.last_result}"
+        self.posthog_cohort_rows = [
+            {**row, "imported": "yes" if row["posthog_id"] == posthog_id else row["imported"]}
+            for row in self.posthog_cohort_rows
+        ]
+
+    @rx.event
+    @signed_in
+    def import_cohort(self, posthog_id: str):
+        self._sync(posthog_id, False)
+
+    @rx.event
+    @signed_in
+    def import_and_keep_cohort(self, posthog_id: str):
+        self._sync(posthog_id, True)
+
+    @rx.event
+    @signed_in
+    def sync_cohort_now(self, posthog_id: str):
+        self._sync(posthog_id, None)
+
+    @rx.event
+    @signed_in
+    def set_cohort_kept(self, posthog_id: str, keep: bool):
+        self.cohort_done = ""
+        with self._service_call("cohort_errors", then=self._refresh_cohorts, words=field_messages) as session:
+            found = cohorts.set_schedule(session=session, posthog_id=int(posthog_id), keep_in_sync=bool(keep))
+            self.cohort_done = f"{found.name} is " + ("kept in sync every hour." if keep else "no longer synced.")
+
+    @rx.event
+    @signed_in
+    def remove_cohort(self, posthog_id: str):
+        self.cohort_done = ""
+        with self._service_call("cohort_errors", then=self._refresh_cohorts, words=field_messages) as session:
+            cohorts.remove(session=session, posthog_id=int(posthog_id))
+            self.cohort_done = "Cohort removed: its contacts stay."
+        self.posthog_cohort_rows = [
+            {**row, "imported": "" if row["posthog_id"] == posthog_id else row["imported"]}
+            for row in self.posthog_cohort_rows
+        ]

@@ -1,0 +1,53 @@
+"""Settings → PostHog cohorts at 390 px: the personal key and project saved, PostHog's cohorts listed, one
+imported and kept in sync (its last sync result shown), the schedule switched off, the cohort removed; the
+section passes the accessibility check and fits a phone (picture in the gallery)."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from humanic_app import routes
+from tests.e2e.test_every_page import check, contexts, open_page, signed_in  # noqa: F401  (contexts: fixture)
+from tests.support.fake_posthog import FakePosthog
+
+
+def test_a_cohort_imported_kept_in_sync_and_removed(contexts, browser, app_url, owner):  # noqa: F811
+    page = signed_in(contexts, browser, app_url, owner, "light", "phone")
+    with FakePosthog() as fake:
+        fake.add_cohort(
+            7,
+            "Power users",
+            [{"uuid": "p-1", "distinct_ids": ["u-1"], "properties": {"email": "ada@example.com", "plan": "pro"}}],
+        )
+        open_page(page, routes.SETTINGS)
+        posthog = page.get_by_role("region", name="PostHog", exact=True)
+        posthog.get_by_label("PostHog host").fill(fake.url)
+        posthog.get_by_label("Project API key").fill(fake.api_key)
+        posthog.get_by_role("button", name="Save PostHog settings").click()
+        expect(posthog.locator("#posthog-done")).to_contain_text("Saved")
+
+        section = page.get_by_role("region", name="PostHog cohorts", exact=True)
+        section.get_by_label("Personal API key").fill(fake.personal_api_key)
+        section.get_by_label("Project id").fill(fake.project_id)
+        section.get_by_role("button", name="Save cohort access").click()
+        expect(section.locator("#cohort-done")).to_contain_text("Saved")
+
+        section.get_by_role("button", name="Show PostHog cohorts").click()
+        listed = section.get_by_role("list", name="PostHog cohorts")
+        expect(listed).to_contain_text("Power users")
+        listed.get_by_role("button", name="Import Power users and keep it in sync").click()
+        expect(section.locator("#cohort-done")).to_contain_text("Power users: 1 person: 1 new, 1 joined, 0 left.")
+        imported = section.get_by_role("list", name="Imported cohorts")
+        expect(imported).to_contain_text("1 contact")
+        expect(imported.get_by_label("Keep in sync (every hour)")).to_be_checked()
+        expect(imported).to_contain_text("Next sync")
+        section.scroll_into_view_if_needed()
+        check(page, "settings-posthog-cohorts-light-phone", full_page=False)
+
+        imported.get_by_label("Keep in sync (every hour)").click()
+        expect(section.locator("#cohort-done")).to_contain_text("no longer synced")
+        expect(imported).to_contain_text("Imported once.")
+
+        imported.get_by_role("button", name="Remove").click()
+        page.get_by_role("alertdialog").get_by_role("button", name="Remove cohort").click()
+        expect(section.get_by_text("None yet.")).to_be_visible()
