@@ -151,7 +151,7 @@ _DISPATCH_JOB = "humanic-dispatcher"
 @functools.lru_cache(maxsize=4)
 def _rate_limiter(redis_url: str | None):
     """One limiter per process; with Redis, one for every worker of the deployment."""
-    from humanic_app.services.delivery import rate_limit
+    from humanic_app.services import rate_limit
 
     return rate_limit.RedisRateLimiter(redis_url) if redis_url else rate_limit.LocalRateLimiter()
 
@@ -166,7 +166,7 @@ def posthog_limiter():
 
 @functools.lru_cache(maxsize=4)
 def _posthog_limiter(redis_url: str | None):
-    from humanic_app.services.delivery import rate_limit
+    from humanic_app.services import rate_limit
     from humanic_app.services.posthog import query
 
     if redis_url:
@@ -410,10 +410,10 @@ def keep_cohorts_in_sync() -> None:
 
 def sync_posthog_cohorts(sleep: Callable[[float], None] = time.sleep) -> int:
     """The periodic job: re-imports each kept-in-sync PostHog cohort whose hour is up, one transaction each
-    (services/posthog/cohorts.py); a failure is recorded on its cohort, which is tried again next period.
+    (services/posthog_cohorts.py); a failure is recorded on its cohort, which is tried again next period.
     Returns how many synced."""
+    from humanic_app.services import posthog_cohorts as cohorts
     from humanic_app.services.errors import ServiceError, ValidationFailed
-    from humanic_app.services.posthog import cohorts
 
     with read_scope(get_engine()) as snapshot:
         due = [(c.id, c.posthog_id) for c in cohorts.due(session=snapshot)]

@@ -163,7 +163,7 @@ def _provider_throughput(engine, count: int) -> None:
     import resend
 
     from humanic_app.models import Domain
-    from humanic_app.services.delivery import rate_limit
+    from humanic_app.services import rate_limit
     from humanic_app.services.delivery.resend_sender import ResendSender
     from tests.support.fake_resend import FakeResend
 

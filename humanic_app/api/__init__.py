@@ -7,9 +7,9 @@ from fastapi import Depends, FastAPI
 from humanic_app.api import health, metrics, resend_webhook, unsubscribe, v1, webhooks
 from humanic_app.api.deps import get_principal
 from humanic_app.api.errors import install_error_handlers
-from humanic_app.services.delivery.rate_limit import LocalRateLimiter, RateLimiter
 from humanic_app.services.intake.writer import IntakeWriter
 from humanic_app.services.posthog import query
+from humanic_app.services.rate_limit import LocalRateLimiter, RateLimiter
 
 
 def _nothing() -> None:

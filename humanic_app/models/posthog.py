@@ -65,7 +65,7 @@ class PosthogCapture(SQLModel, table=True):
 
 
 class PosthogCohort(SQLModel, table=True):
-    """A PostHog cohort brought in as contacts (services/posthog/cohorts.py): imported once, or kept in sync
+    """A PostHog cohort brought in as contacts (services/posthog_cohorts.py): imported once, or kept in sync
     every SYNC_PERIOD; `last_result` says what the last import did, `last_error` why it failed."""
 
     __tablename__ = "posthog_cohort"

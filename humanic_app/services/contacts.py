@@ -112,7 +112,7 @@ def _merge_into(session: Session, survivor: Contact, other: Contact) -> None:
 
 
 def _merge_cohorts(session: Session, survivor_id: int, other_id: int) -> None:
-    """The survivor is in every PostHog cohort either was in (services/posthog/cohorts.py)."""
+    """The survivor is in every PostHog cohort either was in (services/posthog_cohorts.py)."""
     theirs = select(PosthogCohortMember.cohort_id).where(PosthogCohortMember.contact_id == survivor_id)
     session.execute(
         delete(PosthogCohortMember).where(

@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Campaign, CampaignStatus, Event, EventOutcome, Message, MessageStatus, Source
-from humanic_app.services import retention, sources, stats
-from humanic_app.services.delivery import pacing, rate_limit
+from humanic_app.services import rate_limit, retention, sources, stats
+from humanic_app.services.delivery import pacing
 from humanic_app.services.intake import inbox
 from humanic_app.services.posthog import writeback
 

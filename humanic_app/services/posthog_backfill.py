@@ -29,11 +29,11 @@ from humanic_app import clock
 from humanic_app.models import Event
 from humanic_app.services import processing
 from humanic_app.services.campaigns import engine
-from humanic_app.services.delivery.rate_limit import RateLimiter
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.services.intake import storing
 from humanic_app.services.intake.payloads import IncomingEvent
 from humanic_app.services.posthog import query
+from humanic_app.services.rate_limit import RateLimiter
 
 PAGE = 1000  # rows per query: PostHog returns up to 50,000 but suggests paging well below
 MAX_PAGES = 50  # queries per call, so one call stays within a minute of PostHog's budget

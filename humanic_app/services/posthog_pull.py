@@ -24,10 +24,10 @@ from sqlmodel import Session
 
 from humanic_app.services import posthog_backfill as backfill, stats
 from humanic_app.services.campaigns import engine
-from humanic_app.services.delivery.rate_limit import RateLimiter
 from humanic_app.services.errors import Conflict, ValidationFailed
 from humanic_app.services.intake import storing
 from humanic_app.services.posthog import connection, query
+from humanic_app.services.rate_limit import RateLimiter
 
 OVERLAP = timedelta(minutes=5)  # how late PostHog may ingest an event and the next poll still read it
 TICK = timedelta(seconds=connection.PULL_MIN_S)  # the job's period; each poll waits its own interval out

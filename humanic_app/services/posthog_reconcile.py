@@ -18,9 +18,9 @@ from sqlmodel import Session, col, select
 
 from humanic_app.models import Event, EventOutcome
 from humanic_app.services.campaigns import engine
-from humanic_app.services.delivery.rate_limit import RateLimiter
 from humanic_app.services.errors import Conflict, ValidationFailed
 from humanic_app.services.posthog import connection, query
+from humanic_app.services.rate_limit import RateLimiter
 
 PERIOD = timedelta(hours=1)
 WINDOW = timedelta(hours=1)

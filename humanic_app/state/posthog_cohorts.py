@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from humanic_app.services import wording
-from humanic_app.services.posthog import cohorts, connection
+from humanic_app.services import posthog_cohorts as cohorts, wording
+from humanic_app.services.posthog import connection
 from humanic_app.state.auth import AuthState, field_messages, signed_in
 
 

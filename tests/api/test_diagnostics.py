@@ -65,7 +65,8 @@ def test_provider_quota_and_key_problems_are_found_and_quota_can_be_resumed(clie
     from sqlmodel import Session
 
     from humanic_app.models import Domain
-    from humanic_app.services.delivery import dispatcher, rate_limit
+    from humanic_app.services import rate_limit
+    from humanic_app.services.delivery import dispatcher
     from humanic_app.services.delivery.resend_sender import ResendSender
     from tests.support.fake_resend import FakeResend
 

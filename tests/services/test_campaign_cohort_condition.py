@@ -34,7 +34,7 @@ def world(session):
 
 
 def _import(session, posthog_id: int, name: str, emails: list[str]) -> None:
-    """A cohort as an import leaves it (services/posthog/cohorts.py is tested with the fake PostHog)."""
+    """A cohort as an import leaves it (services/posthog_cohorts.py is tested with the fake PostHog)."""
     cohort = PosthogCohort(posthog_id=posthog_id, name=name)
     session.add(cohort)
     session.flush()

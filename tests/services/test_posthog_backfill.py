@@ -11,8 +11,7 @@ from sqlmodel import func, select
 
 from humanic_app import clock
 from humanic_app.models import Contact, Enrolment, EnrolmentStatus, Event, EventOutcome, Message
-from humanic_app.services import posthog_backfill as backfill, processing
-from humanic_app.services.delivery import rate_limit
+from humanic_app.services import posthog_backfill as backfill, processing, rate_limit
 from humanic_app.services.errors import Conflict, ValidationFailed
 from humanic_app.services.posthog import connection, query
 from humanic_app.services.samples import posthog_event

@@ -11,9 +11,9 @@ from sqlmodel import func, select
 
 from humanic_app import clock, db, workers
 from humanic_app.models import Contact, ContactIdentity, IdentityKind, PosthogCohort, PosthogCohortMember
-from humanic_app.services import contacts
+from humanic_app.services import contacts, posthog_cohorts as cohorts
 from humanic_app.services.errors import Conflict, NotFound, ValidationFailed
-from humanic_app.services.posthog import cohorts, connection
+from humanic_app.services.posthog import connection
 from tests.support import fake_posthog
 from tests.support.campaign_world import T0, World
 

@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from humanic_app import workers
-from humanic_app.services import posthog_backfill as backfill
-from humanic_app.services.delivery import rate_limit
+from humanic_app.services import posthog_backfill as backfill, rate_limit
 from humanic_app.services.posthog import query
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

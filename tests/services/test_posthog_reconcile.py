@@ -10,8 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from humanic_app import clock, db, workers
-from humanic_app.services import diagnostics, posthog_backfill as backfill, posthog_reconcile as reconcile, processing
-from humanic_app.services.delivery import rate_limit
+from humanic_app.services import (
+    diagnostics,
+    posthog_backfill as backfill,
+    posthog_reconcile as reconcile,
+    processing,
+    rate_limit,
+)
 from humanic_app.services.intake import payloads, storing
 from humanic_app.services.posthog import connection, query
 from humanic_app.services.samples import posthog_event

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 
 from humanic_app import clock
 from humanic_app.models import Message, MessageStatus
-from humanic_app.services import dashboard, diagnostics, outbox
-from humanic_app.services.delivery import dispatcher, rate_limit
+from humanic_app.services import dashboard, diagnostics, outbox, rate_limit
+from humanic_app.services.delivery import dispatcher
 from humanic_app.services.errors import ValidationFailed
 from tests.support.campaign_world import T0
 from tests.support.dispatching import dispatch, resend_with_verified_domain, setup_world

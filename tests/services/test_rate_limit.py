@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from humanic_app.services.delivery import rate_limit
+from humanic_app.services import rate_limit
 from tests.support.frozen_proxy import FrozenProxy
 from tests.support.waiting import wait_until
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from humanic_app.services.delivery import rate_limit
+from humanic_app.services import rate_limit
 from humanic_app.services.delivery.resend_sender import ResendSender
 from humanic_app.services.delivery.senders import OutgoingEmail
 from tests.support.fake_resend import FakeResend

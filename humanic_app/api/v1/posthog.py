@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 from humanic_app.api.deps import SessionDep, TransactionRoute
 from humanic_app.api.errors import responses
 from humanic_app.api.fields import NO_NUL, REQUEST_MODEL_CONFIG, omitted_or
-from humanic_app.services import posthog_backfill as backfill
-from humanic_app.services.posthog import capture, cohorts, connection
+from humanic_app.services import posthog_backfill as backfill, posthog_cohorts as cohorts
+from humanic_app.services.posthog import capture, connection
 
 router = APIRouter(route_class=TransactionRoute, prefix="/settings/posthog", tags=["settings"])
 backfill_router = APIRouter(route_class=TransactionRoute, prefix="/posthog", tags=["posthog"])

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import resend
 from resend.exceptions import ResendError
 
-from humanic_app.services.delivery import rate_limit
+from humanic_app.services import rate_limit
 from humanic_app.services.delivery.senders import OutgoingEmail, SendResult
 
 PERMANENT_TYPES = {

@@ -2,7 +2,7 @@
 and later cohort sync.
 
 PostHog limits query calls per organisation (about QUERIES_PER_MINUTE), across every process that asks,
-so each call takes the next slot of one `RateLimiter` (services/delivery/rate_limit.py) that the caller's
+so each call takes the next slot of one `RateLimiter` (services/rate_limit.py) that the caller's
 wiring hands in: in Redis under NAMESPACE when Redis is configured, so every worker of the deployment
 shares it, otherwise one per process. A 429 pushes every caller back by its Retry-After, and is waited out
 here when that is at most MAX_RETRY_AFTER_S, up to RETRIES times; anything else ends the call with a 4xx
@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 from sqlmodel import Session
 
-from humanic_app.services.delivery.rate_limit import RateLimiter
 from humanic_app.services.errors import Conflict, ValidationFailed
 from humanic_app.services.posthog import connection
+from humanic_app.services.rate_limit import RateLimiter
 
 QUERIES_PER_MINUTE = 240
 REQUESTS_PER_SECOND = QUERIES_PER_MINUTE / 60
