@@ -7,6 +7,7 @@ import dataclasses
 from collections import Counter
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -42,6 +43,12 @@ class Finding:
     href: str
     # A PostHog gap's one-click fix: the body of POST /api/v1/posthog/backfill for its window (a dry run)
     backfill: dict[str, Any] | None = None
+
+
+def _backfill_link(body: dict[str, Any]) -> str:
+    """Settings → PostHog's backfill panel filled in with a gap's window: the finding's one click."""
+    asked = {"backfill_events": ",".join(body["events"]), "since": body["since"], "until": body["until"]}
+    return f"/settings?{urlencode(asked)}#posthog-backfill"
 
 
 def run_checks(*, session: Session, resend_configured: bool) -> list[Finding]:
@@ -251,7 +258,7 @@ def _posthog_findings(session: Session, rejected: dict[str, int], since) -> list
                 problem_text,
                 "Backfill that window from PostHog (a dry run first; backfilled events send nothing unless you "
                 "ask), then check the webhook destination's status and filters in PostHog's Data pipelines.",
-                "/settings#posthog",
+                _backfill_link(body),
                 backfill=body,
             )
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -96,6 +97,13 @@ def test_a_gap_is_a_finding_with_the_backfill_that_recovers_it(session, world, p
         "fire_emails": False,
     }
     assert diagnostics.finding_as_dict(gap)["backfill"] == gap.backfill
+    link = urlsplit(gap.href)  # the one click: the backfill panel filled in with the gap's window
+    assert (link.path, link.fragment) == ("/settings", "posthog-backfill")
+    assert parse_qs(link.query) == {
+        "backfill_events": ["user_signed_up"],
+        "since": [SINCE.isoformat()],
+        "until": [UNTIL.isoformat()],
+    }
     asked = backfill.Asked(**{**gap.backfill, "since": SINCE, "until": UNTIL, "dry_run": False})
     limiter = rate_limit.LocalRateLimiter(query.REQUESTS_PER_SECOND)
     assert backfill.run(session=session, asked=asked, limiter=limiter, sleep=lambda s: None)["imported"] == 8
