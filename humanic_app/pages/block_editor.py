@@ -377,6 +377,11 @@ def email_blocks(s, i) -> rx.Component:
         rx.cond(s.blocks.length() == 0, _muted("No blocks yet: add one below.")),
         field_error(error, field_id="step-" + i.to_string() + "-blocks"),
         rx.hstack(_add_block(s, i), design_button(i), spacing="3", align="center", wrap="wrap"),
+        _muted(
+            "Sent in your brand's layout (Settings → Brand) with its footer and unsubscribe link, read as each email "
+            "goes out: a change to the brand or a shared block reaches emails already scheduled.",
+            class_name="brand-note",
+        ),
         spacing="2",
         width="100%",
         class_name="email-blocks",

@@ -26,6 +26,7 @@ def test_start_an_email_from_a_ready_made_design(contexts, browser, app_url, own
     page.fill("#campaign-name", name)
     page.fill("#trigger-event", f"designed_{mark}")
     step = page.locator(".step-card").first
+    expect(step.locator(".brand-note")).to_contain_text("reaches emails already scheduled")  # the builder says so
 
     step.get_by_role("button", name="Start step 1 from a ready-made design").click()
     gallery = page.get_by_role("dialog", name="Start from a design")
