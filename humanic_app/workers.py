@@ -422,7 +422,7 @@ def sync_posthog_cohorts(sleep: Callable[[float], None] = time.sleep) -> int:
         assert cohort_id is not None  # stored rows have ids
         try:
             with session_scope(get_engine()) as session:
-                cohorts.sync(session=session, posthog_id=posthog_id, sleep=sleep)
+                cohorts.sync(session=session, posthog_id=posthog_id, limiter=posthog_limiter(), sleep=sleep)
             synced += 1
         except ServiceError as exc:
             said = " ".join(exc.field_errors.values()) if isinstance(exc, ValidationFailed) else str(exc)

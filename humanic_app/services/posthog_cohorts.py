@@ -4,8 +4,10 @@ PostHog's REST API with the personal API key and project id of Settings → Post
 Cohort Read and Person Read scopes): GET {app host}/api/projects/{project id}/cohorts/ lists the cohorts
 (paged with `next`), GET …/cohorts/{id}/ names one, GET …/cohorts/{id}/persons/ gives its persons
 (`{"results": [{"uuid", "distinct_ids", "properties"}], "next"}`). `next` is followed by its query only,
-on the configured host, so the key never goes to an address PostHog's answer names. A 429 is waited out
-when its Retry-After is at most MAX_RETRY_AFTER_S, up to RETRIES times.
+on the configured host, so the key never goes to an address PostHog's answer names. Every request takes a
+slot of the deployment's one PostHog budget (the limiter services/posthog/query.py's callers share: backfill,
+polling, reconciliation and this); a 429 pushes every caller back and is waited out here when its
+Retry-After is at most MAX_RETRY_AFTER_S, up to RETRIES times.
 
 Each person becomes a contact by processing's own rules: the person is read as a webhook delivery of it
 would be (mapping.apply_mapping, so the same email checks) and matched through contacts.ContactBook (person
@@ -32,9 +34,9 @@ from humanic_app.models.rows import id_of
 from humanic_app.services import contacts, mapping, processing, wording
 from humanic_app.services.errors import Conflict, NotFound, ValidationFailed
 from humanic_app.services.posthog import connection
+from humanic_app.services.rate_limit import RateLimiter
 
 SYNC_PERIOD = timedelta(hours=1)
-REQUESTS_PER_MINUTE = 240  # PostHog's analytics endpoints allow 240 a minute; its CRUD ones more
 MAX_RETRY_AFTER_S = 30.0
 RETRIES = 3
 TIMEOUT_S = 30.0
@@ -46,9 +48,9 @@ MAX_LIST_PAGES = 20
 class _Client:
     base: str  # {app host}/api/projects/{project id}
     key: str
+    limiter: RateLimiter
     sleep: Callable[[float], None]
     requests: int = 0
-    last_at: float | None = None
 
     def get(self, path: str, query: str = "", *, what: str) -> dict[str, Any]:
         url = f"{self.base}{path}" + (f"?{query}" if query else "")
@@ -59,15 +61,15 @@ class _Client:
             wait = _retry_after(answer)
             if wait > MAX_RETRY_AFTER_S or attempt == RETRIES:
                 raise Conflict("PostHog is limiting requests (429): try again in a minute.")
+            self.limiter.push_back(wait)  # every caller of the deployment waits it out, not only this one
             self.sleep(wait)
         raise AssertionError("unreachable")
 
     def _get(self, url: str) -> httpx.Response:
-        if self.last_at is not None:  # one request at a time, spaced within PostHog's per-minute limit
-            gap = 60.0 / REQUESTS_PER_MINUTE - (time.monotonic() - self.last_at)
-            if gap > 0:
-                self.sleep(gap)
-        self.last_at, self.requests = time.monotonic(), self.requests + 1
+        wait = self.limiter.reserve()
+        if wait > 0:
+            self.sleep(wait)
+        self.requests += 1
         try:
             return httpx.get(url, headers={"Authorization": f"Bearer {self.key}"}, timeout=TIMEOUT_S)
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
@@ -105,7 +107,7 @@ def _checked(answer: httpx.Response, what: str) -> dict[str, Any]:
     return found
 
 
-def _client(session: Session, sleep: Callable[[float], None]) -> _Client:
+def _client(session: Session, limiter: RateLimiter, sleep: Callable[[float], None]) -> _Client:
     found = connection.row(session=session)
     key = connection.personal_api_key(found) if found is not None else None
     errors = {}
@@ -119,7 +121,8 @@ def _client(session: Session, sleep: Callable[[float], None]) -> _Client:
         errors["project_id"] = "Set the PostHog project id first (Settings → PostHog)."
     if errors or found is None or key is None:
         raise ValidationFailed(errors)
-    return _Client(base=f"{connection.app_host(found.host)}/api/projects/{found.project_id}", key=key, sleep=sleep)
+    base = f"{connection.app_host(found.host)}/api/projects/{found.project_id}"
+    return _Client(base=base, key=key, limiter=limiter, sleep=sleep)
 
 
 def _next_query(page: dict[str, Any]) -> str | None:
@@ -132,9 +135,11 @@ def _results(page: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
 
 
-def posthog_cohorts(*, session: Session, sleep: Callable[[float], None] = time.sleep) -> list[dict[str, Any]]:
+def posthog_cohorts(
+    *, session: Session, limiter: RateLimiter, sleep: Callable[[float], None] = time.sleep
+) -> list[dict[str, Any]]:
     """The project's cohorts (deleted ones left out), each with whether it is imported here."""
-    client = _client(session, sleep)
+    client = _client(session, limiter, sleep)
     listed: list[dict[str, Any]] = []
     query: str | None = "limit=100"
     for _ in range(MAX_LIST_PAGES):
@@ -220,12 +225,13 @@ def sync(
     *,
     session: Session,
     posthog_id: int,
+    limiter: RateLimiter,
     keep_in_sync: bool | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> PosthogCohort:
     """Imports (or re-imports) a cohort: its persons as contacts, its members recorded, the ones who left
     removed. A refusal or failure raises and changes nothing; the caller records it (`record_failure`)."""
-    client = _client(session, sleep)
+    client = _client(session, limiter, sleep)
     detail = client.get(f"/cohorts/{posthog_id}/", what=f"cohort {posthog_id}")
     persons = _persons(client, posthog_id)
     found = session.exec(select(PosthogCohort).where(PosthogCohort.posthog_id == posthog_id)).first()

@@ -11,6 +11,13 @@ from humanic_app.services.posthog import connection
 from humanic_app.state.auth import AuthState, field_messages, signed_in
 
 
+def _budget():
+    """The deployment's one PostHog budget, as the API and the worker's jobs take it."""
+    from humanic_app.workers import posthog_limiter
+
+    return posthog_limiter()
+
+
 def _when(moment) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
@@ -67,7 +74,7 @@ class CohortsState(AuthState):
     def show_posthog_cohorts(self):
         self.cohort_done = ""
         with self._service_call("cohort_errors", words=field_messages) as session:
-            listed = cohorts.posthog_cohorts(session=session)
+            listed = cohorts.posthog_cohorts(session=session, limiter=_budget())
             self.posthog_cohort_rows = [
                 {
                     "posthog_id": str(c["posthog_id"]),
@@ -83,7 +90,9 @@ class CohortsState(AuthState):
     def _sync(self, posthog_id: str, keep_in_sync: bool | None) -> None:
         self.cohort_done = ""
         with self._service_call("cohort_errors", then=self._refresh_cohorts, words=field_messages) as session:
-            found = cohorts.sync(session=session, posthog_id=int(posthog_id), keep_in_sync=keep_in_sync)
+            found = cohorts.sync(
+                session=session, posthog_id=int(posthog_id), keep_in_sync=keep_in_sync, limiter=_budget()
+            )
             self.cohort_done = f"{found.name}: {found.last_result}"
         self.posthog_cohort_rows = [
             {**row, "imported": "yes" if row["posthog_id"] == posthog_id else row["imported"]}

@@ -11,13 +11,17 @@ from sqlmodel import func, select
 
 from humanic_app import clock, db, workers
 from humanic_app.models import Contact, ContactIdentity, IdentityKind, PosthogCohort, PosthogCohortMember
-from humanic_app.services import contacts, posthog_cohorts as cohorts
+from humanic_app.services import contacts, posthog_cohorts as cohorts, rate_limit
 from humanic_app.services.errors import Conflict, NotFound, ValidationFailed
-from humanic_app.services.posthog import connection
+from humanic_app.services.posthog import connection, query
 from tests.support import fake_posthog
 from tests.support.campaign_world import T0, World
 
 NOW = T0 + timedelta(days=1)
+
+
+def _budget() -> rate_limit.LocalRateLimiter:
+    return rate_limit.LocalRateLimiter(query.REQUESTS_PER_SECOND)
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +65,7 @@ def _contacts(session) -> int:
 
 def test_a_cohorts_persons_become_contacts_with_their_properties_and_are_recorded_as_members(world, session, posthog):
     posthog.add_cohort(7, "Power users", [person(1, "ada@example.com", plan="pro"), person(2, "Bob@Example.com")])
-    cohort = cohorts.sync(session=session, posthog_id=7)
+    cohort = cohorts.sync(limiter=_budget(), session=session, posthog_id=7)
     session.commit()
     assert (cohort.name, cohort.members, cohort.keep_in_sync) == ("Power users", 2, False)
     assert cohort.last_result == "2 persons: 2 new, 2 joined, 0 left."
@@ -86,7 +90,7 @@ def test_persons_match_known_contacts_by_person_id_then_distinct_id_then_email_a
         "Power users",
         [{"uuid": "p-1", "distinct_ids": ["user-1"], "properties": {"email": "old@example.com"}}],
     )
-    cohort = cohorts.sync(session=session, posthog_id=7)
+    cohort = cohorts.sync(limiter=_budget(), session=session, posthog_id=7)
     session.commit()
     assert _contacts(session) == before - 1
     assert cohort.members == 1 and "0 new" in cohort.last_result
@@ -97,9 +101,9 @@ def test_persons_match_known_contacts_by_person_id_then_distinct_id_then_email_a
 
 def test_a_resync_removes_members_who_left_and_adds_those_who_joined_keeping_the_contacts(world, session, posthog):
     posthog.add_cohort(7, "Power users", [person(1, "ada@example.com"), person(2, "bob@example.com")])
-    cohorts.sync(session=session, posthog_id=7)
+    cohorts.sync(limiter=_budget(), session=session, posthog_id=7)
     posthog.add_cohort(7, "Power users", [person(2, "bob@example.com"), person(3, "cy@example.com")])
-    cohort = cohorts.sync(session=session, posthog_id=7)
+    cohort = cohorts.sync(limiter=_budget(), session=session, posthog_id=7)
     session.commit()
     assert _members(session, 7) == {"bob@example.com", "cy@example.com"}
     assert cohort.last_result == "2 persons: 1 new, 1 joined, 1 left."
@@ -108,7 +112,7 @@ def test_a_resync_removes_members_who_left_and_adds_those_who_joined_keeping_the
 
 def test_a_person_without_email_and_no_contact_is_skipped(world, session, posthog):
     posthog.add_cohort(7, "Anonymous", [person(1, None), person(2, "not-an-email")])
-    cohort = cohorts.sync(session=session, posthog_id=7)
+    cohort = cohorts.sync(limiter=_budget(), session=session, posthog_id=7)
     assert cohort.members == 0 and _contacts(session) == 0
     assert "2 skipped (no email and no matching contact)" in cohort.last_result
 
@@ -116,7 +120,7 @@ def test_a_person_without_email_and_no_contact_is_skipped(world, session, postho
 def test_persons_are_paged_with_next_on_the_configured_host(world, session, posthog, monkeypatch):
     monkeypatch.setattr(fake_posthog, "PERSONS_PAGE", 2)
     posthog.add_cohort(7, "Big", [person(n, f"p{n}@example.com") for n in range(5)])
-    cohort = cohorts.sync(session=session, posthog_id=7, sleep=lambda s: None)
+    cohort = cohorts.sync(limiter=_budget(), session=session, posthog_id=7, sleep=lambda s: None)
     assert cohort.members == 5
     pages = [g["query"].get("offset") for g in posthog.gets if g["path"].endswith("/persons/")]
     assert pages == [None, "2", "4"]
@@ -125,14 +129,14 @@ def test_persons_are_paged_with_next_on_the_configured_host(world, session, post
 def test_posthogs_refusals_are_answers_the_user_can_act_on_and_change_nothing(world, session, posthog):
     posthog.add_cohort(7, "Power users", [person(1, "ada@example.com")])
     with pytest.raises(NotFound, match="no cohort 8"):
-        cohorts.sync(session=session, posthog_id=8)
+        cohorts.sync(limiter=_budget(), session=session, posthog_id=8)
     posthog.scopes.discard("person:read")
     with pytest.raises(ValidationFailed) as refused:
-        cohorts.sync(session=session, posthog_id=7)
+        cohorts.sync(limiter=_budget(), session=session, posthog_id=7)
     assert "Person Read" in refused.value.field_errors["personal_api_key"]
     posthog.personal_api_key = "phx_another_key_entirely"
     with pytest.raises(ValidationFailed, match=r"403|401"):
-        cohorts.posthog_cohorts(session=session)
+        cohorts.posthog_cohorts(session=session, limiter=_budget())
     session.rollback()
     assert _contacts(session) == 0 and session.exec(select(PosthogCohort)).first() is None
 
@@ -141,19 +145,19 @@ def test_a_429_is_waited_out_when_short_and_refused_when_long(world, session, po
     posthog.add_cohort(7, "Power users", [person(1, "ada@example.com")])
     slept: list[float] = []
     posthog.inject(429, {"Retry-After": "2"})
-    assert cohorts.sync(session=session, posthog_id=7, sleep=slept.append).members == 1
+    assert cohorts.sync(limiter=_budget(), session=session, posthog_id=7, sleep=slept.append).members == 1
     assert 2.0 in slept
     posthog.inject(429, {"Retry-After": "600"})
     with pytest.raises(Conflict, match="429"):
-        cohorts.sync(session=session, posthog_id=7, sleep=slept.append)
+        cohorts.sync(limiter=_budget(), session=session, posthog_id=7, sleep=slept.append)
 
 
 def test_listing_says_which_cohorts_are_imported_and_leaves_deleted_ones_out(world, session, posthog):
     posthog.add_cohort(7, "Power users", [person(1, "ada@example.com")])
     posthog.add_cohort(8, "Old", [], deleted=True)
     posthog.add_cohort(9, "Trial", [])
-    cohorts.sync(session=session, posthog_id=7, keep_in_sync=True)
-    listed = {c["posthog_id"]: c for c in cohorts.posthog_cohorts(session=session)}
+    cohorts.sync(limiter=_budget(), session=session, posthog_id=7, keep_in_sync=True)
+    listed = {c["posthog_id"]: c for c in cohorts.posthog_cohorts(session=session, limiter=_budget())}
     assert set(listed) == {7, 9}
     assert listed[7]["imported_id"] is not None and listed[7]["keep_in_sync"] and listed[7]["count"] == 1
     assert listed[9]["imported_id"] is None
@@ -172,8 +176,8 @@ def test_the_hourly_job_syncs_kept_cohorts_when_due_and_records_a_failure(
 ):
     posthog.add_cohort(7, "Power users", [person(1, "ada@example.com")])
     posthog.add_cohort(9, "Once", [person(2, "bob@example.com")])
-    cohorts.sync(session=session, posthog_id=7, keep_in_sync=True)
-    cohorts.sync(session=session, posthog_id=9)
+    cohorts.sync(limiter=_budget(), session=session, posthog_id=7, keep_in_sync=True)
+    cohorts.sync(limiter=_budget(), session=session, posthog_id=9)
     session.commit()
     posthog.add_cohort(7, "Power users", [person(1, "ada@example.com"), person(3, "cy@example.com")])
     assert workers.sync_posthog_cohorts(sleep=lambda s: None) == 0  # synced just now: not due
@@ -193,8 +197,8 @@ def test_the_hourly_job_syncs_kept_cohorts_when_due_and_records_a_failure(
 def test_a_merge_keeps_the_cohorts_of_both_contacts(world, session, posthog):
     posthog.add_cohort(7, "Power users", [person(1, "ada@example.com")])
     posthog.add_cohort(9, "Trial", [{"uuid": "p-9", "distinct_ids": ["ada-phone"], "properties": {"email": "a2@x.io"}}])
-    cohorts.sync(session=session, posthog_id=7)
-    cohorts.sync(session=session, posthog_id=9)
+    cohorts.sync(limiter=_budget(), session=session, posthog_id=7)
+    cohorts.sync(limiter=_budget(), session=session, posthog_id=9)
     session.commit()
     world.send("$identify", T0, user="user-1", email="ada@example.com", **{"$anon_distinct_id": "ada-phone"})
     survivor = contacts.find_contact(session=session, key="ada-phone")
@@ -209,9 +213,38 @@ def test_erasing_a_contact_forgets_its_cohort_memberships(world, session, postho
     from humanic_app.services import erasure
 
     posthog.add_cohort(7, "Power users", [person(1, "ada@example.com"), person(2, "bob@example.com")])
-    cohorts.sync(session=session, posthog_id=7)
+    cohorts.sync(limiter=_budget(), session=session, posthog_id=7)
     session.commit()
     ada = contacts.find_contact(session=session, key="ada@example.com")
     erasure.erase_contact(session=session, contact_id=ada.id, actor="owner@acme.io")
     session.commit()
     assert _members(session, 7) == {"bob@example.com"}
+
+
+class _Counted(rate_limit.LocalRateLimiter):
+    """The deployment's budget, counting the slots taken and the push-backs of 429s."""
+
+    def __init__(self):
+        super().__init__(query.REQUESTS_PER_SECOND)
+        self.taken, self.pushed = 0, []
+
+    def reserve(self) -> float:
+        self.taken += 1
+        return super().reserve()
+
+    def push_back(self, seconds: float) -> None:
+        self.pushed.append(seconds)
+        super().push_back(seconds)
+
+
+def test_every_request_takes_a_slot_of_the_one_posthog_budget(world, session, posthog):
+    """Cohort sync shares the budget of backfill, polling and reconciliation: each request takes a slot of
+    the limiter handed in, and a 429 pushes that whole budget back, not only this client."""
+    posthog.add_cohort(7, "Power users", [person(1, "ada@example.com")])
+    budget = _Counted()
+    cohorts.posthog_cohorts(session=session, limiter=budget, sleep=lambda s: None)
+    cohorts.sync(session=session, posthog_id=7, limiter=budget, sleep=lambda s: None)
+    assert budget.taken == len(posthog.gets) and budget.taken >= 3
+    posthog.inject(429, {"Retry-After": "2"})
+    cohorts.sync(session=session, posthog_id=7, limiter=budget, sleep=lambda s: None)
+    assert budget.pushed == [2.0]

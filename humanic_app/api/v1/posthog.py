@@ -224,8 +224,11 @@ class CohortScheduleIn(BaseModel):
     summary="The PostHog project's cohorts, each with whether it is imported",
     responses=responses(404, 409, 422),
 )
-def list_posthog_cohorts(session: SessionDep) -> list[PosthogCohortOut]:
-    return [PosthogCohortOut.model_validate(c) for c in cohorts.posthog_cohorts(session=session)]
+def list_posthog_cohorts(request: Request, session: SessionDep) -> list[PosthogCohortOut]:
+    return [
+        PosthogCohortOut.model_validate(c)
+        for c in cohorts.posthog_cohorts(session=session, limiter=request.app.state.posthog_limiter)
+    ]
 
 
 @backfill_router.get(
@@ -241,8 +244,13 @@ def list_imported_cohorts(session: SessionDep) -> list[CohortOut]:
     summary="Import a cohort's persons as contacts now (again: members who left are removed)",
     responses=responses(400, 404, 409, 422),
 )
-def sync_cohort(posthog_id: PosthogCohortId, body: CohortSyncIn, session: SessionDep) -> CohortOut:
-    found = cohorts.sync(session=session, posthog_id=posthog_id, keep_in_sync=body.keep_in_sync)
+def sync_cohort(request: Request, posthog_id: PosthogCohortId, body: CohortSyncIn, session: SessionDep) -> CohortOut:
+    found = cohorts.sync(
+        session=session,
+        posthog_id=posthog_id,
+        keep_in_sync=body.keep_in_sync,
+        limiter=request.app.state.posthog_limiter,
+    )
     return CohortOut.model_validate(cohorts.cohort_as_dict(found))
 
 
