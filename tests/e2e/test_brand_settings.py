@@ -34,6 +34,23 @@ def test_brand_saved_read_back_and_refused_at_its_field(contexts, browser, app_u
     open_page(page, routes.SETTINGS)
     expect(_section(page).get_by_label("Buttons and links")).to_have_value("#7a1fd0")
     expect(_section(page).get_by_label("Footer text")).to_have_value("Acme Inc.")
+
+    open_page(page, routes.CAMPAIGNS)  # the brand applied: a block email's preview is in it
+    if page.locator("#back-to-campaigns").count():
+        page.locator("#back-to-campaigns").click()
+    page.get_by_role("button", name="Blank campaign").click()
+    page.fill("#campaign-name", "Branded preview")
+    page.fill("#trigger-event", "branded_preview")
+    page.locator(".step-card").first.locator("input.step-subject, .step-subject input").fill("Branded")
+    page.locator("#render-preview").click()
+    email = page.frame_locator("#preview-html")
+    expect(email.locator("body")).to_contain_text("Acme Inc.")  # the footer text, above the unsubscribe link
+    expect(email.locator("img[src='https://acme.io/logo.png']")).to_have_count(1)
+    button_colour = email.get_by_role("link", name="Get started").evaluate(
+        "a => getComputedStyle(a.closest('td')).backgroundColor"
+    )
+    assert button_colour == "rgb(122, 31, 208)", button_colour  # #7a1fd0
+    open_page(page, routes.SETTINGS)
     # other journeys expect the defaults
     _section(page).get_by_label("Buttons and links").fill("#1a5fd0")
     _section(page).get_by_label("Logo URL").fill("")
