@@ -56,6 +56,17 @@ def _fresh_builder(page: Page) -> None:
         page.locator("#back-to-campaigns").click()
 
 
+def _add(page, menu: str, kind: str) -> None:
+    """A node from an add-step menu; the menu (not modal) is gone before the next one opens."""
+    page.get_by_role("button", name=menu).click()
+    page.get_by_role("menuitem", name=kind).click()
+    expect(page.get_by_role("menu")).to_have_count(0)
+
+
+def _step(page, number: int):
+    return page.locator(".step-card").filter(has=page.get_by_role("heading", name=f"Step {number}", exact=True))
+
+
 def test_a_branch_built_from_blank_sends_each_contact_down_its_path(contexts, browser, app_url, owner, hook):  # noqa: F811
     name, event = f"Plan branch {MARK}", f"jbb_signed_up_{MARK}"
     page = signed_in(contexts, browser, app_url, owner, "light", "desktop")
@@ -65,12 +76,9 @@ def test_a_branch_built_from_blank_sends_each_contact_down_its_path(contexts, br
     page.fill("#trigger-event", event)
     _fill_email(page.locator(".step-card").first, "Welcome")
 
-    page.get_by_role("button", name="Add a step after step 1").click()
-    page.get_by_role("menuitem", name="Branch").click()
-    page.get_by_role("button", name="Add a step to Step 2 Path 1").click()
-    page.get_by_role("menuitem", name="Email").click()
-    page.get_by_role("button", name="Add a step to Step 2 Everyone else").click()
-    page.get_by_role("menuitem", name="Email").click()
+    _add(page, "Add a step after step 1", "Branch")
+    _add(page, "Add a step to Step 2 Path 1", "Email")
+    _add(page, "Add a step to Step 2 Everyone else", "Email")
     expect(page.locator(".node-card")).to_have_count(5)  # email, branch, two emails, and the exit they meet at
     # the condition, typed in: the event's plan is pro
     page.get_by_role("combobox", name="Step 2 path 1 condition 1: kind").click()
@@ -80,11 +88,11 @@ def test_a_branch_built_from_blank_sends_each_contact_down_its_path(contexts, br
     page.get_by_role("textbox", name="Step 2 Path 1: name").fill("Pro")
     # the emails, by where each path leads
     expect(page.get_by_role("combobox", name="Step 2 Everyone else: then go to")).to_contain_text("Step 3 (email")
-    _fill_email(page.locator(".step-card").nth(1), "Try Pro")
+    _fill_email(_step(page, 3), "Try Pro")  # by number: the flow draws the Pro path's column first
     expect(page.get_by_role("combobox", name=re.compile(r"^Step 2 (Pro|Path 1): then go to$"))).to_contain_text(
         "Step 4 (email"
     )
-    _fill_email(page.locator(".step-card").nth(2), "Pro tips")
+    _fill_email(_step(page, 4), "Pro tips")
 
     page.locator("#save-campaign").click()
     expect(page.locator("#campaign-message")).to_have_text("Saved.")
