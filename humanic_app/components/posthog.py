@@ -29,6 +29,7 @@ def _kind(kind: str, name: str) -> rx.Component:
         rx.el.label(rx.code(name, size="2"), html_for=field_id),
         spacing="2",
         align="center",
+        min_height="28px",  # a 24 px target around each box, apart from its neighbours' (WCAG 2.5.8)
     )
 
 

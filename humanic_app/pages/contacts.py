@@ -167,7 +167,10 @@ def _open_contact(c: ContactRow) -> rx.Component:
                     "text_overflow": "ellipsis",
                     "white_space": "nowrap",
                     "&::after": {"content": '""', "position": "absolute", "inset": "0"},
-                    "&:focus-visible": {"outline": f"2px solid {rx.color('accent', 8)}", "outline_offset": "2px"},
+                    "&:focus-visible": {
+                        "outline": "2px solid var(--focus-8)",
+                        "outline_offset": "2px",
+                    },  # the app's ring
                 },
             )
         ),

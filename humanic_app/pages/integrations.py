@@ -132,6 +132,7 @@ def _private_url_warning() -> rx.Component:
                         "No public URL? Pull events from PostHog instead",
                         href=routes.SETTINGS + "#posthog-pull",
                         id="pull-instead",
+                        underline="always",  # inside a callout's text: told apart by more than its colour
                     ),
                     ": Humanic polls PostHog for the events your campaigns use.",
                 ),

@@ -19,6 +19,7 @@ from tests.support.look import (
     cut_off_text,
     overlapping,
     serious_violations,
+    settled,
     shot,
     sideways_scroll,
     wider_than_window,
@@ -38,7 +39,9 @@ LOOKS = [(theme, width) for theme in ("light", "dark") for width in WIDTHS]
 
 
 def check(page: Page, name: str, *, full_page: bool = True) -> None:
-    """The page as it is now: no sideways scrolling, no serious accessibility finding; then its picture."""
+    """The page as it is now: no sideways scrolling, no serious accessibility finding; then its picture. A
+    dialog still fading in would be audited (and pictured) half transparent, its colours blended: wait it out."""
+    settled(page)
     shot(page, name, full_page=full_page)
     assert sideways_scroll(page) == 0, f"{name} scrolls sideways; wider than the window: {wider_than_window(page)}"
     assert serious_violations(page) == [], name

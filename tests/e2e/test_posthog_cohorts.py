@@ -4,6 +4,8 @@ section passes the accessibility check and fits a phone (picture in the gallery)
 
 from __future__ import annotations
 
+import uuid
+
 from playwright.sync_api import expect
 
 from humanic_app import routes
@@ -13,11 +15,13 @@ from tests.support.fake_posthog import FakePosthog
 
 def test_a_cohort_imported_kept_in_sync_and_removed(contexts, browser, app_url, owner):  # noqa: F811
     page = signed_in(contexts, browser, app_url, owner, "light", "phone")
+    page.request.delete(f"{app_url}/api/v1/settings/posthog")  # from no connection, whatever ran before
+    email = f"cohort-{uuid.uuid4().hex[:8]}@example.com"  # a person no other journey made a contact
     with FakePosthog() as fake:
         fake.add_cohort(
             7,
             "Power users",
-            [{"uuid": "p-1", "distinct_ids": ["u-1"], "properties": {"email": "ada@example.com", "plan": "pro"}}],
+            [{"uuid": "p-1", "distinct_ids": [f"u-{email}"], "properties": {"email": email, "plan": "pro"}}],
         )
         open_page(page, routes.SETTINGS)
         posthog = page.get_by_role("region", name="PostHog", exact=True)
@@ -51,3 +55,4 @@ def test_a_cohort_imported_kept_in_sync_and_removed(contexts, browser, app_url, 
         imported.get_by_role("button", name="Remove").click()
         page.get_by_role("alertdialog").get_by_role("button", name="Remove cohort").click()
         expect(section.get_by_text("None yet.")).to_be_visible()
+    page.request.delete(f"{app_url}/api/v1/settings/posthog")  # the journeys after it start from no connection

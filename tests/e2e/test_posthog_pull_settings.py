@@ -20,6 +20,7 @@ def _section(page: Page):
 
 def test_pull_only_mode_turned_on_and_read_back(contexts, browser, app_url, owner):  # noqa: F811
     page = signed_in(contexts, browser, app_url, owner, "light", "phone")
+    page.request.delete(f"{app_url}/api/v1/settings/posthog")  # from no connection, whatever ran before
     open_page(page, routes.SETTINGS)
     section = _section(page)
     expect(section.locator("#pull-badge")).to_have_text("Off")

@@ -21,6 +21,7 @@ def _section(page: Page):
 
 def test_posthog_write_back_set_read_back_and_stopped(contexts, browser, app_url, owner):  # noqa: F811
     page = signed_in(contexts, browser, app_url, owner, "light", "phone")
+    page.request.delete(f"{app_url}/api/v1/settings/posthog")  # from no connection, whatever ran before
     open_page(page, routes.SETTINGS)
     section = _section(page)
     expect(section.get_by_text("Off", exact=True)).to_be_visible()
