@@ -171,9 +171,12 @@ def _posthog_limiter(redis_url: str | None):
 
     if redis_url:
         return rate_limit.RedisRateLimiter(
-            redis_url, namespace=query.NAMESPACE, requests_per_second=query.REQUESTS_PER_SECOND
+            redis_url,
+            namespace=query.NAMESPACE,
+            requests_per_second=query.REQUESTS_PER_SECOND,
+            concurrent=query.CONCURRENT,
         )
-    return rate_limit.LocalRateLimiter(query.REQUESTS_PER_SECOND)
+    return rate_limit.LocalRateLimiter(query.REQUESTS_PER_SECOND, concurrent=query.CONCURRENT)
 
 
 def current_sender():

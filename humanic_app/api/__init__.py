@@ -28,7 +28,9 @@ def build_api(
     a writer of its own, nothing is woken and PostHog queries are paced by a limiter of this API's own."""
     api = FastAPI(title="Humanic API", version="1", openapi_url=None, docs_url=None, redoc_url=None)
     api.state.wake_dispatcher = wake_dispatcher
-    api.state.posthog_limiter = posthog_limiter or LocalRateLimiter(query.REQUESTS_PER_SECOND)
+    api.state.posthog_limiter = posthog_limiter or LocalRateLimiter(
+        query.REQUESTS_PER_SECOND, concurrent=query.CONCURRENT
+    )
     install_error_handlers(api)
     api.include_router(health.router)
     api.include_router(metrics.router)

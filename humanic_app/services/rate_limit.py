@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -39,6 +40,10 @@ class RateLimiter(Protocol):
 
     def set_rate(self, requests_per_second: float) -> None: ...
 
+    def enter(self, lease_s: float) -> str | None: ...
+
+    def leave(self, token: str) -> None: ...
+
 
 def observe(limiter: RateLimiter, headers: dict[str, str] | None) -> None:
     """Adjust the spacing from a response's IETF draft-06 `ratelimit-limit` header (requests per second)."""
@@ -52,10 +57,12 @@ def observe(limiter: RateLimiter, headers: dict[str, str] | None) -> None:
 
 
 class LocalRateLimiter:
-    def __init__(self, requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND):
+    def __init__(self, requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND, *, concurrent: int | None = None):
         self._lock = threading.Lock()
         self._interval = MARGIN / requests_per_second
         self._next_free = 0.0
+        self._concurrent = concurrent
+        self._running: set[str] = set()
 
     def reserve(self) -> float:
         with self._lock:
@@ -75,6 +82,19 @@ class LocalRateLimiter:
     def set_rate(self, requests_per_second: float) -> None:
         with self._lock:
             self._interval = MARGIN / requests_per_second
+
+    def enter(self, lease_s: float) -> str | None:
+        """A place among the calls running (a process's own calls end or die with it: no lease needed)."""
+        with self._lock:
+            if self._concurrent is not None and len(self._running) >= self._concurrent:
+                return None
+            token = uuid.uuid4().hex
+            self._running.add(token)
+            return token
+
+    def leave(self, token: str) -> None:
+        with self._lock:
+            self._running.discard(token)
 
 
 _RESERVE = """
@@ -102,6 +122,19 @@ return 0
 """
 
 
+_ENTER = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+return 1
+"""
+
+
 class RedisRateLimiter:
     """The same slots, kept in Redis so every worker on every machine shares them; a local limiter at
     FALLBACK_SHARE of the rate while Redis is unreachable (`unreachable_since` says since when)."""
@@ -112,6 +145,7 @@ class RedisRateLimiter:
         *,
         namespace: str = "humanic:resend",
         requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND,
+        concurrent: int | None = None,
         timeout_s: float = REDIS_TIMEOUT_S,
         retry_s: float = REDIS_RETRY_S,
     ):
@@ -124,12 +158,15 @@ class RedisRateLimiter:
         self._redis = redis.Redis.from_url(
             redis_url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s, retry=Retry(NoBackoff(), 0)
         )
-        self._keys = [f"{namespace}:next_free_ms", f"{namespace}:interval_ms"]
+        self._keys = [f"{namespace}:next_free_ms", f"{namespace}:interval_ms", f"{namespace}:running"]
         self._default_interval_ms = int(1000 * MARGIN / requests_per_second)
         self._reserve = self._redis.register_script(_RESERVE)
         self._push_back = self._redis.register_script(_PUSH_BACK)
         self._time_to_next = self._redis.register_script(_TIME_TO_NEXT)
-        self._local = LocalRateLimiter(requests_per_second * FALLBACK_SHARE)
+        self._enter = self._redis.register_script(_ENTER)
+        self._concurrent = concurrent
+        fallback_places = None if concurrent is None else max(1, int(concurrent * FALLBACK_SHARE))
+        self._local = LocalRateLimiter(requests_per_second * FALLBACK_SHARE, concurrent=fallback_places)
         self._retry_s = retry_s
         self._ask_again_at = 0.0  # monotonic; Redis is skipped before it
         self.unreachable_since: datetime | None = None
@@ -152,7 +189,8 @@ class RedisRateLimiter:
 
     def reserve(self) -> float:
         return self._shared(
-            lambda: int(self._reserve(keys=self._keys, args=[self._default_interval_ms])) / 1000, self._local.reserve
+            lambda: int(self._reserve(keys=self._keys[:2], args=[self._default_interval_ms])) / 1000,
+            self._local.reserve,
         )
 
     def time_to_next(self) -> float:
@@ -165,6 +203,23 @@ class RedisRateLimiter:
     def set_rate(self, requests_per_second: float) -> None:
         self._local.set_rate(requests_per_second * FALLBACK_SHARE)
         self._shared(lambda: self._redis.set(self._keys[1], int(1000 * MARGIN / requests_per_second), ex=3600), bool)
+
+    def enter(self, lease_s: float) -> str | None:
+        """A place for `lease_s` at most, among every process's calls; the local share while Redis is away."""
+        places = self._concurrent
+        if places is None:
+            return self._local.enter(lease_s)
+        token = uuid.uuid4().hex
+        lease_ms = int(max(lease_s, 0.001) * 1000)
+        return self._shared(
+            lambda: token if self._enter(keys=self._keys[2:], args=[places, lease_ms, token]) else None,
+            lambda: self._local.enter(lease_s),
+        )
+
+    def leave(self, token: str) -> None:
+        self._local.leave(token)
+        if self._concurrent is not None:
+            self._shared(lambda: self._redis.zrem(self._keys[2], token), lambda: 0)
 
 
 def wait_for_slot(limiter: RateLimiter) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from humanic_app import workers
 from humanic_app.services import posthog_backfill as backfill, rate_limit
+from humanic_app.services.errors import Conflict
 from humanic_app.services.posthog import query
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -82,3 +83,60 @@ def test_the_deployments_limiter_is_in_redis_when_configured(monkeypatch, redis_
     assert limiter is workers.posthog_limiter()  # one per process
     expected = rate_limit.RedisRateLimiter if redis_url else rate_limit.LocalRateLimiter
     assert isinstance(limiter, expected)
+
+
+def _six_callers(posthog, limiters) -> list[int]:
+    """Six callers at once, each query taking PostHog a third of a second; every status PostHog answered."""
+    posthog.query_seconds = 0.3
+    threads = [threading.Thread(target=_caller, args=(posthog, limiter)) for limiter in limiters]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [q["status"] for q in posthog.queries]
+
+
+def _in_redis(concurrent: int | None, namespace: str) -> rate_limit.RedisRateLimiter:
+    # a rate far above PostHog's, so only the cap on queries running keeps the callers apart
+    return rate_limit.RedisRateLimiter(REDIS_URL, namespace=namespace, requests_per_second=100, concurrent=concurrent)
+
+
+def test_six_callers_in_six_processes_never_run_more_queries_than_posthog_allows(posthog):
+    namespace = f"{query.NAMESPACE}:test-{uuid.uuid4().hex}"
+    limiters = [_in_redis(query.CONCURRENT, namespace) for _ in range(6)]
+    statuses = _six_callers(posthog, limiters)
+    assert statuses == [200] * 6 * CALLS_EACH
+    assert posthog.most_running == query.CONCURRENT  # as many as allowed ran together, never more
+
+
+def test_callers_without_the_cap_are_refused_by_posthog(posthog):
+    """What the cap prevents: PostHog answers 429 to a fourth query running, and every caller waits."""
+    namespace = f"{query.NAMESPACE}:test-{uuid.uuid4().hex}"
+    statuses = _six_callers(posthog, [_in_redis(None, namespace) for _ in range(6)])
+    assert 429 in statuses
+
+
+def test_the_one_process_budget_keeps_the_cap_across_its_threads(posthog):
+    shared = rate_limit.LocalRateLimiter(100, concurrent=query.CONCURRENT)
+    assert _six_callers(posthog, [shared] * 6) == [200] * 6 * CALLS_EACH
+    assert posthog.most_running <= query.CONCURRENT
+
+
+def test_a_caller_finding_every_place_taken_for_long_is_told_so(posthog):
+    shared = rate_limit.LocalRateLimiter(100, concurrent=1)
+    held = shared.enter(60)  # another caller's query, stuck
+    client = query.Client(
+        url=f"{posthog.url}/api/projects/{posthog.project_id}/query/",
+        key=posthog.personal_api_key,
+        limiter=shared,
+        sleep=lambda s: None,
+    )
+    with pytest.raises(Conflict, match="already running 3 PostHog queries"):
+        client.hogql("SELECT event, count() FROM events WHERE 1 GROUP BY event", {})
+    assert posthog.queries == []
+    shared.leave(held)
+    client.hogql(
+        "SELECT event, count() FROM events WHERE event IN {events} GROUP BY event",
+        {"events": ["a"], "since": "2026-01-01T00:00:00Z", "until": "2026-01-02T00:00:00Z"},
+    )
+    assert [q["status"] for q in posthog.queries] == [200]

@@ -107,3 +107,50 @@ def test_a_limiter_on_reachable_redis_never_falls_back(redis_proxy):
         limiter.reserve()
     rate_limit.observe(limiter, {"ratelimit-limit": "20"})
     assert limiter.unreachable_since is None
+
+
+def _places(concurrent: int | None, namespace: str | None = None, url: str = "redis://127.0.0.1:6379/0"):
+    return rate_limit.RedisRateLimiter(
+        url, namespace=namespace or f"humanic-test:{uuid.uuid4().hex}", requests_per_second=10, concurrent=concurrent
+    )
+
+
+def test_places_are_shared_by_every_process_and_given_back():
+    namespace = f"humanic-test:{uuid.uuid4().hex}"
+    one, other = _places(2, namespace), _places(2, namespace)
+    first, second = one.enter(30), other.enter(30)
+    assert first and second
+    assert one.enter(30) is None and other.enter(30) is None  # two places, both taken
+    other.leave(second)
+    assert one.enter(30) is not None
+
+
+def test_a_place_held_by_a_process_that_died_frees_itself_after_its_lease():
+    namespace = f"humanic-test:{uuid.uuid4().hex}"
+    died, alive = _places(1, namespace), _places(1, namespace)
+    assert died.enter(0.5)  # and never leaves
+    started = time.monotonic()
+    assert alive.enter(0.5) is None
+    wait_until(lambda: alive.enter(0.5), what="the dead holder's place to free itself")
+    assert time.monotonic() - started >= 0.4
+
+
+def test_without_a_cap_every_call_gets_a_place():
+    limiter = _places(None)
+    assert all(limiter.enter(30) for _ in range(50))
+    local = rate_limit.LocalRateLimiter()
+    assert all(local.enter(30) for _ in range(50))
+
+
+def test_a_local_cap_is_kept_across_threads_of_one_process():
+    local = rate_limit.LocalRateLimiter(concurrent=3)
+    tokens = [local.enter(30) for _ in range(4)]
+    assert all(tokens[:3]) and tokens[3] is None
+    local.leave(tokens[0])
+    assert local.enter(30) is not None
+
+
+def test_places_fall_back_to_the_local_share_while_redis_is_unreachable():
+    limiter = _places(3, url="redis://127.0.0.1:1/0")
+    assert limiter.enter(30) is not None and limiter.unreachable_since is not None
+    assert limiter.enter(30) is None  # alone, a process takes half the places, at least one

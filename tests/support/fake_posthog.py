@@ -16,6 +16,8 @@ shapes are understood: reconciliation's `SELECT event, count() FROM events WHERE
 both with the `values` placeholders `events`, `since`, `until` and, for a later page, `after`/`after_uuid`
 (keyset on timestamp, then uuid as text). 401 for an unknown key, 403 for
 a key without the `query:read` scope (`scopes`), 404 for another project; `inject` answers 429 here too.
+Each query takes `query_seconds` and at most `concurrent_queries` run at once, as PostHog allows a team:
+one more is answered 429 (`most_running` is the most that ran together).
 The cohorts API, read with the same personal key: GET /api/projects/{project_id}/cohorts/ (`limit`,
 `offset`; `{"count", "next", "previous", "results": [{"id", "name", "count", "deleted", "is_static"}]}`),
 GET …/cohorts/{id}/ (one cohort) and GET …/cohorts/{id}/persons/ (`{"results": [{"id", "uuid",
@@ -57,6 +59,10 @@ class FakePosthog:
         self.requests: list[dict] = []  # every request: path, status, and the uuids it carried
         self.persons: dict[str, dict] = {}  # distinct_id → properties set on it
         self.fail_next: list[tuple[int, dict]] = []  # (status, headers) answered before anything is stored
+        self.concurrent_queries = 3
+        self.query_seconds = 0.0
+        self.running = 0
+        self.most_running = 0
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -250,6 +256,29 @@ class FakePosthog:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length <= MAX_BODY_BYTES else b""
                 path = self.path.split("?")[0]
+                if path.startswith("/api/projects/") and not self._run_query():
+                    with fake.lock:
+                        fake.queries.append({"status": 429, "values": None, "at": time.monotonic()})
+                    self._answer(429, {"type": "throttled", "detail": "Too many concurrent queries."}, {})
+                    return
+                try:
+                    self._post(path, length, raw)
+                finally:
+                    if path.startswith("/api/projects/"):
+                        with fake.lock:
+                            fake.running -= 1
+
+            def _run_query(self) -> bool:
+                """A place among the queries running, held for `query_seconds`; False when none is free."""
+                with fake.lock:
+                    if fake.running >= fake.concurrent_queries:
+                        return False
+                    fake.running += 1
+                    fake.most_running = max(fake.most_running, fake.running)
+                time.sleep(fake.query_seconds)
+                return True
+
+            def _post(self, path: str, length: int, raw: bytes) -> None:
                 with fake.lock:
                     try:
                         body = json.loads(raw) if length <= MAX_BODY_BYTES else None

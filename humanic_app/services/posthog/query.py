@@ -1,8 +1,9 @@
 """PostHog's query API (HogQL), one client for every caller: backfill, pull-only polling, reconciliation
 and later cohort sync.
 
-PostHog limits query calls per organisation (about QUERIES_PER_MINUTE), across every process that asks,
-so each call takes the next slot of one `RateLimiter` (services/rate_limit.py) that the caller's
+PostHog limits query calls per organisation (about QUERIES_PER_MINUTE, and CONCURRENT running at once),
+across every process that asks, so each call takes a place among those running and the next slot of one
+`RateLimiter` (services/rate_limit.py) that the caller's
 wiring hands in: in Redis under NAMESPACE when Redis is configured, so every worker of the deployment
 shares it, otherwise one per process. A 429 pushes every caller back by its Retry-After, and is waited out
 here when that is at most MAX_RETRY_AFTER_S, up to RETRIES times; anything else ends the call with a 4xx
@@ -27,10 +28,14 @@ from humanic_app.services.rate_limit import RateLimiter
 
 QUERIES_PER_MINUTE = 240
 REQUESTS_PER_SECOND = QUERIES_PER_MINUTE / 60
+CONCURRENT = 3
 NAMESPACE = "humanic:posthog"  # the shared limiter's Redis keys, apart from Resend's
 MAX_RETRY_AFTER_S = 30.0
 RETRIES = 3
 TIMEOUT_S = 30.0  # PostHog stops a query after its own limit; this only bounds a hung connection
+LEASE_S = TIMEOUT_S + 5  # a place held by a process that died frees itself after this
+PLACE_POLL_S = 0.25
+PLACE_WAIT_S = 2 * TIMEOUT_S  # every place held that long means queries are stuck: the caller is told
 
 
 @dataclasses.dataclass
@@ -56,14 +61,29 @@ class Client:
         raise AssertionError("unreachable")
 
     def _post(self, body: dict[str, Any]) -> httpx.Response:
-        wait = self.limiter.reserve()
-        if wait > 0:
-            self.sleep(wait)
-        self.queries += 1
+        token = self._place()
         try:
-            return httpx.post(self.url, json=body, headers={"Authorization": f"Bearer {self.key}"}, timeout=TIMEOUT_S)
+            wait = self.limiter.reserve()
+            if wait > 0:
+                self.sleep(wait)
+            self.queries += 1
+            headers = {"Authorization": f"Bearer {self.key}"}
+            return httpx.post(self.url, json=body, headers=headers, timeout=TIMEOUT_S)
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # no answer, or a host no URL can name
             raise Conflict(f"PostHog did not answer at {self.url} ({type(exc).__name__}): try again.") from exc
+        finally:
+            self.limiter.leave(token)
+
+    def _place(self) -> str:
+        """A place among the deployment's queries running, waited for while other callers hold them all."""
+        for _ in range(int(PLACE_WAIT_S / PLACE_POLL_S)):
+            token = self.limiter.enter(LEASE_S)
+            if token is not None:
+                return token
+            self.sleep(PLACE_POLL_S)
+        raise Conflict(
+            f"Humanic is already running {CONCURRENT} PostHog queries, as many as PostHog allows: try again."
+        )
 
 
 def retry_after(answer: httpx.Response) -> float:
