@@ -47,7 +47,9 @@ def _setup(engine, distinct_triggers: bool) -> int:
     their own trigger event (feature_N_used), as a real workspace would; otherwise they pile onto the
     same six triggers (a stress case: every event fires several campaigns)."""
     with Session(engine) as session:
-        workspace.update_workspace(session=session, changes={"from_email": "hello@acme.io"})
+        workspace.update_workspace(
+            session=session, changes={"from_email": "hello@acme.io", "physical_address": "1 Main St"}
+        )
         source = sources.create_source(session=session, name="bench")
         sources.set_status(session=session, source_id=id_of(source), status=SourceStatus.active)
         templates = list(library.templates().values())

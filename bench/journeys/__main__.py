@@ -54,7 +54,9 @@ CHUNK = 5000
 
 
 def _campaign(session: Session) -> tuple[int, dict, WaitFor]:
-    workspace.update_workspace(session=session, changes={"from_email": "hello@acme.io"})
+    workspace.update_workspace(
+        session=session, changes={"from_email": "hello@acme.io", "physical_address": "1 Main St"}
+    )
     document = library.templates()["drop-off-recovery"]
     campaign = store.create_campaign(session=session, document=document)
     store.set_status(session=session, campaign_id=id_of(campaign), status=CampaignStatus.active)
