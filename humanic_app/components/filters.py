@@ -87,5 +87,5 @@ def filter_bar(
         reset_on_submit=False,
         role="search",
         aria_label=label,
-        flex="1 1 320px",
+        width="100%",
     )

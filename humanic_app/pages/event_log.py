@@ -317,7 +317,15 @@ def event_log_page() -> rx.Component:
         "Event Log",
         rx.moment(interval=700, on_change=S.poll, display="none"),
         notice(S.error, "red", "triangle-alert", id="event-log-error"),
-        rx.flex(_filters(), _live_toggle(), gap="3", wrap="wrap", align="center", justify="between", width="100%"),
+        rx.flex(
+            rx.box(_filters(), flex="1 1 320px", min_width="0"),
+            _live_toggle(),
+            gap="3",
+            wrap="wrap",
+            align="center",
+            justify="between",
+            width="100%",
+        ),
         rx.cond(
             S.rows.length() > 0,
             rx.vstack(_table(), _paging(), spacing="3", width="100%"),

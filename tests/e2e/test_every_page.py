@@ -22,6 +22,7 @@ from tests.support.look import (
     settled,
     shot,
     sideways_scroll,
+    stretched_forms,
     wider_than_window,
 )
 
@@ -45,6 +46,7 @@ def check(page: Page, name: str, *, full_page: bool = True) -> None:
     shot(page, name, full_page=full_page)
     assert sideways_scroll(page) == 0, f"{name} scrolls sideways; wider than the window: {wider_than_window(page)}"
     assert serious_violations(page) == [], name
+    assert stretched_forms(page) == [], f"{name}: a form stretched past its fields"
 
 
 def check_layout(page: Page, name: str) -> None:
@@ -230,5 +232,23 @@ def test_the_layout_checks_see_cut_off_text_and_overlap(browser):
             " document.getElementById('cut').title = 'the whole name'; }"
         )
         assert cut_off_text(page) == [] and overlapping(page) == []
+    finally:
+        page.close()
+
+
+def test_the_form_check_sees_a_form_stretched_past_its_fields(browser):
+    """A search form with a row's flex basis, put in a column, is as tall as the basis: named. The same form
+    in a row, or without the basis, is not."""
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    try:
+        page.set_content(
+            '<div id="column" style="display:flex;flex-direction:column">'
+            '<form id="search" aria-label="Filter emails" style="flex:1 1 320px">'
+            '<label>Recipient <input name="to"></label><button>Filter</button></form>'
+            "<p>No messages yet</p></div>"
+        )
+        assert [line.split(" ")[0] for line in stretched_forms(page)] == ["form#search[Filter"]
+        page.evaluate("() => { document.getElementById('column').style.flexDirection = 'row'; }")
+        assert stretched_forms(page) == []
     finally:
         page.close()

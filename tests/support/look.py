@@ -100,6 +100,24 @@ def overlapping(page: Page, limit: int = 5) -> list[str]:
     )
 
 
+def stretched_forms(page: Page, limit: int = 5) -> list[str]:
+    """Forms taller than what they hold by more than a few pixels: a form given a flex basis for a row and
+    placed in a column takes that basis as its height, a blank band under its fields."""
+    return page.evaluate(
+        """limit => { const out = [];
+        for (const form of document.querySelectorAll('form')) {
+          const kids = [...form.children].map(el => el.getBoundingClientRect()).filter(r => r.height > 0);
+          if (!kids.length) continue;
+          const held = Math.max(...kids.map(r => r.bottom)) - Math.min(...kids.map(r => r.top));
+          const height = form.getBoundingClientRect().height;
+          if (height > held + 16) { out.push(`form${form.id ? '#' + form.id : ''}[${form.getAttribute('aria-label')
+            || ''}] ${Math.round(height)}px tall for ${Math.round(held)}px of fields`);
+            if (out.length >= limit) break; }
+        } return out; }""",
+        limit,
+    )
+
+
 def shot(page: Page, name: str, *, full_page: bool = True) -> None:
     """One gallery picture named by what it shows (e.g. 'campaigns-dark-phone'): the whole page, or only the
     window when a dialog or drawer covers it."""
