@@ -11,6 +11,7 @@ state lives there (one Lua script, Redis's clock); otherwise in this process.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -85,10 +86,12 @@ class LocalRateLimiter:
 
     def enter(self, lease_s: float) -> str | None:
         """A place among the calls running (a process's own calls end or die with it: no lease needed)."""
+        return self.enter_as(uuid.uuid4().hex)
+
+    def enter_as(self, token: str) -> str | None:
         with self._lock:
             if self._concurrent is not None and len(self._running) >= self._concurrent:
                 return None
-            token = uuid.uuid4().hex
             self._running.add(token)
             return token
 
@@ -211,15 +214,19 @@ class RedisRateLimiter:
             return self._local.enter(lease_s)
         token = uuid.uuid4().hex
         lease_ms = int(max(lease_s, 0.001) * 1000)
+        # the same token either way: a script that ran in Redis but whose answer was lost is still left by it
         return self._shared(
             lambda: token if self._enter(keys=self._keys[2:], args=[places, lease_ms, token]) else None,
-            lambda: self._local.enter(lease_s),
+            lambda: self._local.enter_as(token),
         )
 
     def leave(self, token: str) -> None:
+        """Given back locally and in Redis, even while Redis is being skipped: a place left there would be
+        one of few, taken until its lease runs out. Redis unreachable here costs at most one timeout."""
         self._local.leave(token)
         if self._concurrent is not None:
-            self._shared(lambda: self._redis.zrem(self._keys[2], token), lambda: 0)
+            with contextlib.suppress(self._errors):  # unreachable: its lease frees it
+                self._redis.zrem(self._keys[2], token)
 
 
 def wait_for_slot(limiter: RateLimiter) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
@@ -154,3 +155,16 @@ def test_places_fall_back_to_the_local_share_while_redis_is_unreachable():
     limiter = _places(3, url="redis://127.0.0.1:1/0")
     assert limiter.enter(30) is not None and limiter.unreachable_since is not None
     assert limiter.enter(30) is None  # alone, a process takes half the places, at least one
+
+
+def test_a_place_taken_in_redis_is_given_back_there_even_while_redis_is_being_skipped():
+    """A process that took its place in Redis, then stopped asking Redis for a while (a slow answer made it
+    fall back), still gives the place back there: otherwise one of few places stays taken for its lease."""
+    namespace = f"humanic-test:{uuid.uuid4().hex}"
+    holder, other = _places(1, namespace), _places(1, namespace)
+    token = holder.enter(60)
+    assert token and other.enter(60) is None
+    holder.unreachable_since = datetime.now(UTC)  # as after a timeout: Redis skipped for the next seconds
+    holder._ask_again_at = time.monotonic() + 60
+    holder.leave(token)
+    assert other.enter(60) is not None

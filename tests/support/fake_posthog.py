@@ -262,11 +262,12 @@ class FakePosthog:
                     self._answer(429, {"type": "throttled", "detail": "Too many concurrent queries."}, {})
                     return
                 try:
-                    self._post(path, length, raw)
+                    status, answer, headers = self._post(path, length, raw)
                 finally:
                     if path.startswith("/api/projects/"):
-                        with fake.lock:
+                        with fake.lock:  # the query ends before its answer leaves, as PostHog counts it
                             fake.running -= 1
+                self._answer(status, answer, headers)
 
             def _run_query(self) -> bool:
                 """A place among the queries running, held for `query_seconds`; False when none is free."""
@@ -278,7 +279,7 @@ class FakePosthog:
                 time.sleep(fake.query_seconds)
                 return True
 
-            def _post(self, path: str, length: int, raw: bytes) -> None:
+            def _post(self, path: str, length: int, raw: bytes) -> tuple[int, dict, dict]:
                 with fake.lock:
                     try:
                         body = json.loads(raw) if length <= MAX_BODY_BYTES else None
@@ -312,7 +313,7 @@ class FakePosthog:
                     else:
                         status, answer, headers = fake._accept(body, path)
                     fake.requests.append({"path": path, "status": status, "uuids": uuids})
-                self._answer(status, answer, headers)
+                return status, answer, headers
 
         return Handler
 

@@ -33,7 +33,8 @@ NAMESPACE = "humanic:posthog"  # the shared limiter's Redis keys, apart from Res
 MAX_RETRY_AFTER_S = 30.0
 RETRIES = 3
 TIMEOUT_S = 30.0  # PostHog stops a query after its own limit; this only bounds a hung connection
-LEASE_S = TIMEOUT_S + 5  # a place held by a process that died frees itself after this
+HTTP_TIMEOUT = httpx.Timeout(TIMEOUT_S, connect=5.0)
+LEASE_S = 2 * TIMEOUT_S  # longer than a call can take (connect, send, answer): then a dead holder's place frees
 PLACE_POLL_S = 0.25
 PLACE_WAIT_S = 2 * TIMEOUT_S  # every place held that long means queries are stuck: the caller is told
 
@@ -61,14 +62,14 @@ class Client:
         raise AssertionError("unreachable")
 
     def _post(self, body: dict[str, Any]) -> httpx.Response:
+        wait = self.limiter.reserve()  # waited before taking a place, so a place is held only for the call
+        if wait > 0:
+            self.sleep(wait)
         token = self._place()
         try:
-            wait = self.limiter.reserve()
-            if wait > 0:
-                self.sleep(wait)
             self.queries += 1
             headers = {"Authorization": f"Bearer {self.key}"}
-            return httpx.post(self.url, json=body, headers=headers, timeout=TIMEOUT_S)
+            return httpx.post(self.url, json=body, headers=headers, timeout=HTTP_TIMEOUT)
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # no answer, or a host no URL can name
             raise Conflict(f"PostHog did not answer at {self.url} ({type(exc).__name__}): try again.") from exc
         finally:
