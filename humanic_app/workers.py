@@ -166,17 +166,9 @@ def posthog_limiter():
 
 @functools.lru_cache(maxsize=4)
 def _posthog_limiter(redis_url: str | None):
-    from humanic_app.services import rate_limit
     from humanic_app.services.posthog import query
 
-    if redis_url:
-        return rate_limit.RedisRateLimiter(
-            redis_url,
-            namespace=query.NAMESPACE,
-            requests_per_second=query.REQUESTS_PER_SECOND,
-            concurrent=query.CONCURRENT,
-        )
-    return rate_limit.LocalRateLimiter(query.REQUESTS_PER_SECOND, concurrent=query.CONCURRENT)
+    return query.budget(redis_url)
 
 
 def current_sender():

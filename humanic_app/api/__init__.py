@@ -9,7 +9,7 @@ from humanic_app.api.deps import get_principal
 from humanic_app.api.errors import install_error_handlers
 from humanic_app.services.intake.writer import IntakeWriter
 from humanic_app.services.posthog import query
-from humanic_app.services.rate_limit import LocalRateLimiter, RateLimiter
+from humanic_app.services.rate_limit import RateLimiter
 
 
 def _nothing() -> None:
@@ -28,9 +28,7 @@ def build_api(
     a writer of its own, nothing is woken and PostHog queries are paced by a limiter of this API's own."""
     api = FastAPI(title="Humanic API", version="1", openapi_url=None, docs_url=None, redoc_url=None)
     api.state.wake_dispatcher = wake_dispatcher
-    api.state.posthog_limiter = posthog_limiter or LocalRateLimiter(
-        query.REQUESTS_PER_SECOND, concurrent=query.CONCURRENT
-    )
+    api.state.posthog_limiter = posthog_limiter or query.budget(None)
     install_error_handlers(api)
     api.include_router(health.router)
     api.include_router(metrics.router)

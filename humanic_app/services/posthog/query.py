@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from humanic_app.services.errors import Conflict, ValidationFailed
 from humanic_app.services.posthog import connection
-from humanic_app.services.rate_limit import RateLimiter
+from humanic_app.services.rate_limit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 
 QUERIES_PER_MINUTE = 240
 REQUESTS_PER_SECOND = QUERIES_PER_MINUTE / 60
@@ -37,6 +37,16 @@ HTTP_TIMEOUT = httpx.Timeout(TIMEOUT_S, connect=5.0)
 LEASE_S = 2 * TIMEOUT_S  # longer than a call can take (connect, send, answer): then a dead holder's place frees
 PLACE_POLL_S = 0.25
 PLACE_WAIT_S = 2 * TIMEOUT_S  # every place held that long means queries are stuck: the caller is told
+
+
+def budget(redis_url: str | None) -> RateLimiter:
+    """A limiter that keeps PostHog's query limits: in Redis under NAMESPACE when `redis_url` is given, so
+    every process of the deployment shares it; otherwise this process's own."""
+    if redis_url:
+        return RedisRateLimiter(
+            redis_url, namespace=NAMESPACE, requests_per_second=REQUESTS_PER_SECOND, concurrent=CONCURRENT
+        )
+    return LocalRateLimiter(REQUESTS_PER_SECOND, concurrent=CONCURRENT)
 
 
 @dataclasses.dataclass
