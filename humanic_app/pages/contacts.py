@@ -167,11 +167,7 @@ def _open_contact(c: ContactRow) -> rx.Component:
                     "text_overflow": "ellipsis",
                     "white_space": "nowrap",
                     "&::after": {"content": '""', "position": "absolute", "inset": "0"},
-                    "&:focus-visible": {
-                        "outline": "2px solid var(--focus-8)",
-                        "outline_offset": "2px",
-                    },  # the app's ring
-                },
+                },  # its focus ring: assets/humanic.css
             )
         ),
         rx.dialog.content(
