@@ -30,14 +30,25 @@ def _caller(posthog, limiter) -> None:
         backfill.fetch(client, asked)
 
 
-def _at_once(posthog, limiters) -> list[float]:
-    """Each limiter's caller in a thread of its own, all started together; the times PostHog was asked."""
-    threads = [threading.Thread(target=_caller, args=(posthog, limiter)) for limiter in limiters]
+def _together(posthog, limiters) -> list[int]:
+    """Each limiter's caller in a thread of its own, all started together; every status PostHog answered. A
+    caller refused past its retries stops there (its 429s are in the statuses)."""
+
+    def caller(limiter) -> None:
+        with contextlib.suppress(Conflict):
+            _caller(posthog, limiter)
+
+    threads = [threading.Thread(target=caller, args=(limiter,)) for limiter in limiters]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert [q["status"] for q in posthog.queries] == [200] * CALLS_EACH * len(limiters)
+    return [q["status"] for q in posthog.queries]
+
+
+def _at_once(posthog, limiters) -> list[float]:
+    """The callers together, each answered every time; the times PostHog was asked."""
+    assert _together(posthog, limiters) == [200] * CALLS_EACH * len(limiters)
     return sorted(q["at"] for q in posthog.queries)
 
 
@@ -89,17 +100,7 @@ def test_the_deployments_limiter_is_in_redis_when_configured(monkeypatch, redis_
 def _six_callers(posthog, limiters) -> list[int]:
     """Six callers at once, each query taking PostHog a third of a second; every status PostHog answered."""
     posthog.query_seconds = 0.3
-
-    def caller(limiter) -> None:
-        with contextlib.suppress(Conflict):  # without the cap, a caller may be refused past its retries
-            _caller(posthog, limiter)
-
-    threads = [threading.Thread(target=caller, args=(limiter,)) for limiter in limiters]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return [q["status"] for q in posthog.queries]
+    return _together(posthog, limiters)
 
 
 def _in_redis(concurrent: int | None, namespace: str) -> rate_limit.RedisRateLimiter:
