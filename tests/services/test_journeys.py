@@ -10,10 +10,10 @@ import pytest
 from sqlmodel import Session, col, select
 
 from humanic_app.db import make_engine
-from humanic_app.models import Event, EventOutcome, Message
+from humanic_app.models import Enrolment, Event, EventOutcome, Message
 from humanic_app.models.event import NO_EMAIL_REASON
 from humanic_app.services import processing, sources, workspace
-from humanic_app.services.campaigns import library, store
+from humanic_app.services.campaigns import journeys, library, store
 from humanic_app.services.campaigns.dry_run import dry_run
 from tests.support.campaign_world import T0
 from tests.support.journey_world import JourneyWorld
@@ -498,3 +498,14 @@ def test_the_resuming_events_trace_says_which_branch_each_contact_took_and_why(j
         "Step 1 (wait for paid): happened, 1 email scheduled; "
         "Step 3 (branch): else (browsed: no viewed since enrolling); Step 5 (exit): exit (the journey ends here)"
     )
+
+
+def test_enrolments_of_one_journey_version_share_one_decoded_definition(j):
+    """A run decodes and validates a definition once per version, not once per waiting contact."""
+    j.campaign("drop-off-recovery")
+    for user in ("a", "b"):
+        j.send("checkout_started", T0, user=user, email=f"{user}@example.com", cart_value=99, cart_id=f"c-{user}")
+    a, b = journeys.filled_views(j.session, journeys.select_filled().order_by(col(Enrolment.id)))
+    assert a.definition is b.definition
+    assert a.definition == j.session.get(Enrolment, a.id).definition
+    assert (a.position, a.waiting_for, a.filled) == ("wait-for-checkout", "checkout_completed", True)

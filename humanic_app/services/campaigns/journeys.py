@@ -14,10 +14,11 @@ N emails" count exactly the rows that exist: emails of a path not yet chosen are
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_
+from sqlalchemy import Text, and_, bindparam, cast, or_
 from sqlmodel import Session, col, select
 
 from humanic_app.models import (
@@ -81,8 +82,42 @@ class EnrolmentView:
         return self.status == EnrolmentStatus.active and bool(self.position)
 
 
+# The columns `fill` adds. The definition comes as text, decoded once per distinct text for all the rows
+# that share it (every contact waiting in one version of a journey): decoding it per row cost more than
+# the rest of resuming a wait.
+FILLED = (cast(Enrolment.definition, Text), Enrolment.variables, Enrolment.trail)
+
+
+class Definitions:
+    """Decodes enrolments' definitions, one dict per distinct text, shared by the views that run under
+    it (read-only: a run never edits a definition)."""
+
+    def __init__(self) -> None:
+        self._decoded: dict[str, dict[str, Any]] = {}
+
+    def fill(self, view: EnrolmentView, definition: str, variables: Any, trail: Any) -> EnrolmentView:
+        if definition not in self._decoded:
+            self._decoded[definition] = json.loads(definition)
+        view.definition, view.variables, view.trail = self._decoded[definition], variables or {}, list(trail or [])
+        view.filled = True
+        return view
+
+
+def select_filled():
+    """The enrolment columns a run loads, and the ones `fill` adds; run it with `filled_views`."""
+    return select(*COLUMNS, *FILLED)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+
+
+def filled_views(session: Session, stmt, params: dict[str, Any] | None = None) -> list[EnrolmentView]:
+    definitions = Definitions()
+    return [
+        definitions.fill(EnrolmentView(*row[: len(COLUMNS)]), *row[len(COLUMNS) :])
+        for row in session.connection().execute(stmt, params or {})
+    ]
+
+
 _WAITING_UNDER = (
-    select(*COLUMNS, Enrolment.definition, Enrolment.variables, Enrolment.trail)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+    select_filled()
     .where(
         Enrolment.waiting_for == bindparam("name"),
         col(Enrolment.waiting_key).in_(bindparam("keys", expanding=True)),
@@ -97,14 +132,7 @@ def waiting_under(session: Session, *, name: str, keys: set[str]) -> list[Enrolm
     filled. A statement built once: this runs for every event a journey waits for."""
     if not keys:
         return []
-    rows = session.connection().execute(_WAITING_UNDER, {"name": name, "keys": sorted(keys)})
-    found = []
-    for row in rows:
-        view = EnrolmentView(*row[: len(COLUMNS)])
-        view.definition, view.variables, view.trail = row[-3], row[-2] or {}, list(row[-1] or [])
-        view.filled = True
-        found.append(view)
-    return found
+    return filled_views(session, _WAITING_UNDER, {"name": name, "keys": sorted(keys)})
 
 
 _TIMED_OUT_UNDER = select(
@@ -136,18 +164,11 @@ def fill(session: Session, pending: list[EnrolmentView]) -> None:
     """Loads definition, variables and trail of existing enrolments that lack them, in one query per 500."""
     todo = {view.id: view for view in pending if not view.filled and view.id is not None}
     ids = sorted(todo)
+    definitions = Definitions()
     for start in range(0, len(ids), 500):
-        stmt = select(Enrolment.id, Enrolment.definition, Enrolment.variables, Enrolment.trail).where(
-            col(Enrolment.id).in_(ids[start : start + 500])
-        )
-        for enrolment_id, definition, variables, trail in session.execute(stmt):
-            view = todo[enrolment_id]
-            view.definition, view.variables, view.trail, view.filled = (
-                definition,
-                variables or {},
-                list(trail or []),
-                True,
-            )
+        stmt = select(Enrolment.id, *FILLED).where(col(Enrolment.id).in_(ids[start : start + 500]))
+        for enrolment_id, *filled in session.connection().execute(stmt):
+            definitions.fill(todo[enrolment_id], *filled)
     for view in pending:
         view.filled = True
 
