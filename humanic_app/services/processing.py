@@ -162,6 +162,19 @@ def _prepare(session: Session, items: list[WorkItem]) -> _Batch:
     return _Batch(items, sources, identities, contacts.ContactBook(session, identities))
 
 
+def _prepare_unmatched(session: Session, items: list[WorkItem], matched_names: set[str]) -> _Batch | None:
+    """`_prepare` for a partition pass: only the first events whose (mapped) name no journey awaits with
+    `match` — those take the serial turn — so contacts are looked up only for events this pass may keep.
+    None when the first event is one of them."""
+    sources = _sources_for(session, items)
+    identities = [_map(item, sources.get(item.source_id)) for item in items]
+    names = [item.event.event_name if item.event else None for item in items]
+    kept = next((index for index, name in enumerate(names) if name in matched_names), len(items))
+    if not kept:
+        return None
+    return _Batch(items[:kept], sources, identities[:kept], contacts.ContactBook(session, identities[:kept]))
+
+
 def _process_batch(session: Session, items: list[WorkItem], workspace_paused: bool) -> bool:
     """Fast path: one ContactBook for the whole batch. True when it scheduled an email due now."""
     return _apply(session, _prepare(session, items), workspace_paused)
@@ -416,11 +429,11 @@ def _process_partitions(session: Session, partitions: set[int], ids: list[int]) 
     workspace_paused = workspace.get_workspace(session=session).status == WorkspaceStatus.paused
     try:
         with session.begin_nested():
-            batch = _prepare(session, items)
-            kept = _local_prefix(batch, partitions, engine.matched_event_names(session))
-            if not kept:
+            prepared = _prepare_unmatched(session, items, engine.matched_event_names(session))
+            kept = _local_prefix(prepared, partitions) if prepared is not None else 0
+            if prepared is None or not kept:
                 return ProcessingResult(processed=repeats, emails_due_now=False) if repeats else None
-            batch = _Batch(items[:kept], batch.sources, batch.identities[:kept], batch.book)
+            batch = _Batch(items[:kept], prepared.sources, prepared.identities[:kept], prepared.book)
             due_now = _apply(session, batch, workspace_paused)
     except Exception:
         logger.info("a partition pass's batch of %d events goes to the serial pass", len(items))
@@ -429,14 +442,13 @@ def _process_partitions(session: Session, partitions: set[int], ids: list[int]) 
     return ProcessingResult(processed=repeats + kept, emails_due_now=due_now)
 
 
-def _local_prefix(batch: _Batch, partitions: set[int], matched_names: set[str]) -> int:
+def _local_prefix(batch: _Batch, partitions: set[int]) -> int:
     """How many of the batch's first events change nothing but their own contact's properties, that
     contact being in one of `partitions` (the pass's): the events after them wait for the serial pass,
     in order."""
-    for index, (item, identity) in enumerate(zip(batch.items, batch.identities, strict=True)):
+    for index, identity in enumerate(batch.identities):
         contact = batch.book.changes_only_properties(identity)
-        name = item.event.event_name if item.event else None
-        if contact is None or contact.id is None or contact.id % PARTITIONS not in partitions or name in matched_names:
+        if contact is None or contact.id is None or contact.id % PARTITIONS not in partitions:
             return index
     return len(batch.items)
 

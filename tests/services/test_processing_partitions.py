@@ -11,8 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from humanic_app.models import Contact, Event, EventOutcome
-from humanic_app.services import processing, sources
+from humanic_app.models import CampaignStatus, Contact, Event, EventOutcome
+from humanic_app.models.rows import id_of
+from humanic_app.services import processing, sources, workspace
+from humanic_app.services.campaigns import library, store
 from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
 
@@ -148,3 +150,44 @@ def test_merging_two_contacts_of_different_partitions_is_serial(engine):
     events = _events_of(engine)[contact.id]
     assert [e.event_name for e in events][-2:] == ["$create_alias", "after"]
     assert events[-1].processed_at >= events[-2].processed_at
+
+
+def test_a_partition_pass_leaves_an_event_a_match_wait_awaits_to_the_serial_pass(engine, monkeypatch):
+    source_id = _known_contacts(engine, 2)
+    with Session(engine) as session:  # drop-off recovery waits for checkout_completed with match cart_id
+        workspace.update_workspace(
+            session=session, changes={"from_email": "hello@acme.io", "physical_address": "1 Main St"}
+        )
+        campaign = store.create_campaign(session=session, document=library.templates()["drop-off-recovery"])
+        store.set_status(session=session, campaign_id=id_of(campaign), status=CampaignStatus.active)
+        session.commit()
+    _deliver(
+        engine,
+        source_id,
+        posthog_event(event="viewed", distinct_id="u0", email="u0@x.io", timestamp=T0),
+        posthog_event(
+            event="checkout_completed",
+            distinct_id="u1",
+            email="u1@x.io",
+            timestamp=T0 + timedelta(minutes=1),
+            properties={"cart_id": "c1"},
+        ),
+        posthog_event(event="viewed", distinct_id="u1", email="u1@x.io", timestamp=T0 + timedelta(minutes=2)),
+    )
+    looked_up: list[int] = []  # how many events each ContactBook was built for
+    book = processing.contacts.ContactBook
+
+    def counted(session, identities):
+        looked_up.append(len(identities))
+        return book(session, identities)
+
+    monkeypatch.setattr(processing.contacts, "ContactBook", counted)
+    with Session(engine) as session:
+        assert processing.run_pass(session=session).processed == 1  # the partition pass: the first "viewed"
+    assert looked_up == [1]  # contacts looked up for that event alone, not for the two left to the serial pass
+    looked_up.clear()
+    with Session(engine) as session:
+        assert processing.run_pass(session=session).processed == 2  # the serial pass, from checkout_completed on
+    assert looked_up == [2]  # no partition batch was built for an event it must leave
+    with Session(engine) as session:
+        assert processing.pending_count(session=session) == 0
