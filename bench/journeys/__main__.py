@@ -10,8 +10,10 @@ Runs against a fresh SQLite file, or DATABASE_URL's server (use a fresh database
 The waiting contacts are written directly (contacts, identities, their trigger events and enrolments as
 the engine writes them: position, wake_at, waiting_for, waiting_key); the first half wait for their cart's
 checkout (timeouts two days away), the second half's timeouts fall due one per 1/rate s from the start.
-Then, for --seconds of wall time, one thread does what the webhook and the worker do: it stores the
-checkout_completed events due by now (PostHog-shaped bodies, one per cart) and runs processing passes
+Then, for --seconds of wall time, the webhook and the worker run side by side as the app runs them (on
+SQLite two threads of one process, the embedded default; on PostgreSQL two processes, the scale-out's
+`web` and `worker` services): the webhook stores the checkout_completed events due by then every 20 ms
+(PostHog-shaped bodies, one per cart), the worker runs processing passes back to back
 (`processing.run_pass`: events, then due timeouts). The clock (humanic_app.clock.now) follows wall time.
 The backlog — events stored but not processed, plus timeouts due but not run — is sampled every second:
 if the passes keep up, it stays flat.
@@ -21,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -174,16 +178,16 @@ def _backlog(engine) -> tuple[int, int]:
     return pending, due
 
 
-def run(engine, *, source_id: int, rate: int, seconds: float, start: datetime) -> None:
-    began = time.perf_counter()
+def _store_arrivals(
+    engine, *, source_id: int, rate: int, seconds: float, began: float, start: datetime, stored
+) -> None:
+    """What the webhook does: every 20 ms, stores the events due by then (PostHog-shaped bodies, one per
+    cart). `stored.value` counts them. `began` is a time.perf_counter() reading (CLOCK_MONOTONIC: one clock
+    for every process of the machine)."""
     clock.now = lambda: start + timedelta(seconds=time.perf_counter() - began)
-    stored = passes = 0
-    samples: list[tuple[float, int, int]] = []
-    next_sample = 1.0
-    busy = 0.0
     while (elapsed := time.perf_counter() - began) < seconds:
         target = min(int(rate * elapsed), rate * int(seconds) + rate)
-        if target > stored:
+        if target > stored.value:
             now = clock.now()
             events = [
                 payloads.parse_body(
@@ -198,13 +202,45 @@ def run(engine, *, source_id: int, rate: int, seconds: float, start: datetime) -
                     ).encode(),
                     None,
                 )[0]
-                for i in range(stored, target)
+                for i in range(stored.value, target)
             ]
             with Session(engine) as session:
                 storing.store_deliveries(
                     session=session, deliveries=[storing.Delivery(source_id=source_id, headers={}, events=events)]
                 )
-            stored = target
+            stored.value = target
+        time.sleep(0.02)
+
+
+def _store_arrivals_apart(url: str, **arguments) -> None:
+    engine = make_engine(url)
+    _store_arrivals(engine, **arguments)
+    engine.dispose()
+
+
+def _webhook(engine, url: str, **arguments):
+    """The webhook beside the worker as the app runs them: on SQLite a thread of the worker's process, on
+    its engine (the embedded default, one process); on PostgreSQL a process of its own (the scale-out's
+    `web` and `worker` services, compose.yaml)."""
+    if url.startswith("sqlite"):
+        return threading.Thread(target=_store_arrivals, args=(engine,), kwargs=arguments)
+    engine.dispose()  # the child opens its own connections, never the parent's
+    return multiprocessing.get_context("fork").Process(target=_store_arrivals_apart, args=(url,), kwargs=arguments)
+
+
+def run(engine, url: str, *, source_id: int, rate: int, seconds: float, start: datetime) -> None:
+    began = time.perf_counter()
+    clock.now = lambda: start + timedelta(seconds=time.perf_counter() - began)
+    stored = multiprocessing.get_context("fork").Value("q", 0)
+    webhook = _webhook(
+        engine, url, source_id=source_id, rate=rate, seconds=seconds, began=began, start=start, stored=stored
+    )
+    webhook.start()
+    passes = 0
+    samples: list[tuple[float, int, int]] = []
+    next_sample = 1.0
+    busy = 0.0
+    while (elapsed := time.perf_counter() - began) < seconds:  # what the worker does
         t = time.perf_counter()
         with Session(engine) as session:
             result = processing.run_pass(session=session, limit=500)
@@ -216,6 +252,7 @@ def run(engine, *, source_id: int, rate: int, seconds: float, start: datetime) -
         if elapsed >= next_sample:
             samples.append((elapsed, *_backlog(engine)))
             next_sample += 1.0
+    webhook.join()
     arrived_by = time.perf_counter() - began
     stopped = clock.now()
     clock.now = lambda: stopped  # nothing more comes due: drain what did
@@ -235,7 +272,7 @@ def run(engine, *, source_id: int, rate: int, seconds: float, start: datetime) -
         still = session.exec(select(func.count()).select_from(Enrolment).where(Enrolment.position != "")).one()
     timeouts = reminders
     print(
-        f"{stored:,} resuming events arrived and {timeouts:,} timeouts came due in {arrived_by:.1f} s "
+        f"{stored.value:,} resuming events arrived and {timeouts:,} timeouts came due in {arrived_by:.1f} s "
         f"(events at {rate:,}/s); {resumed - timeouts:,} resumed by events, {timeouts:,} timed out "
         f"(one reminder each), {still:,} still waiting"
     )
@@ -268,7 +305,7 @@ def main() -> None:
         timeout_rate = args.rate if args.timeout_rate is None else args.timeout_rate
         source_id = setup(engine, waiting=args.waiting, rate=timeout_rate, start=start)
         print(f"{engine.dialect.name}: {args.waiting:,} contacts waiting, written in {time.perf_counter() - t:.1f} s")
-        run(engine, source_id=source_id, rate=args.rate, seconds=args.seconds, start=start)
+        run(engine, url, source_id=source_id, rate=args.rate, seconds=args.seconds, start=start)
         engine.dispose()
 
 
