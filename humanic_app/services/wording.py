@@ -13,6 +13,7 @@ _CAMPAIGN_FIELDS = {
     "trigger.event": "Trigger event",
     "trigger.occurrence": "Only on occurrence #",
     "trigger.within": "Counted within",
+    "trigger.in_cohort": "Only contacts in cohort",
     "unless.event": "Unless this event happens first",
     "unless.within": "Unless … within",
     "unless.match": "With the same",

@@ -15,7 +15,7 @@ from humanic_app import clock, routes
 from humanic_app.models import CampaignStatus, Event
 from humanic_app.models.rows import id_of
 from humanic_app.services import event_log, templates, wording, workspace
-from humanic_app.services.campaigns import guardrails, library, preview, store
+from humanic_app.services.campaigns import guardrails, journeys, library, preview, store
 from humanic_app.services.design import partials, render
 from humanic_app.services.errors import ServiceError, ValidationFailed
 from humanic_app.state import journey_counts, journey_form as form, journey_layout, quiet_hours
@@ -156,6 +156,7 @@ class CampaignsState(AuthState):
     workspace_name: str = ""  # what the ready-made campaigns' copy calls the product (Settings)
     shared_blocks: str = ""  # the names a shared-block block can put in, for its hint ("signature, product-card")
     known_events: list[str] = []
+    known_cohorts: list[str] = []  # the imported PostHog cohorts' names, offered by the trigger's cohort field
     editing_id: int = 0
     editing_status: str = ""
     builder_open: bool = False
@@ -163,6 +164,7 @@ class CampaignsState(AuthState):
     trigger_event: str = ""
     occurrence: str = "1"
     within: str = ""
+    trigger_cohort: str = ""
     conditions: list[ConditionRow] = []
     unless_event: str = ""
     unless_within: str = ""  # empty while there is no Unless event: a value there would read as a setting
@@ -237,6 +239,7 @@ class CampaignsState(AuthState):
                 for c in rows
             ]
             self.known_events = event_log.recent_event_names(session=session)
+            self.known_cohorts = sorted(name for _, name in journeys.imported_cohorts(session))
             self.workspace_name = workspace.get_workspace(session=session).name
             self.shared_blocks = ", ".join(partials.listed(session=session))
         self.templates = [
@@ -257,6 +260,7 @@ class CampaignsState(AuthState):
         self.trigger_event = trigger.get("event", "")
         self.occurrence = str(trigger.get("occurrence", 1))
         self.within = str(trigger.get("within") or "")
+        self.trigger_cohort = str(trigger.get("in_cohort") or "")
         self.conditions = [form.condition_row(c) for c in trigger.get("where", [])]
         self.unless_event = unless.get("event", "")
         self.unless_within = str(unless.get("within", "24h")) if unless else ""
@@ -289,6 +293,8 @@ class CampaignsState(AuthState):
             trigger["occurrence"] = int(self.occurrence) if self.occurrence.strip().isdigit() else self.occurrence
         if self.within.strip():
             trigger["within"] = self.within.strip()
+        if self.trigger_cohort.strip():
+            trigger["in_cohort"] = self.trigger_cohort.strip()
         doc: dict[str, Any] = {"name": self.name.strip(), "trigger": trigger}
         if self.unless_event.strip():
             doc["unless"] = {
@@ -376,6 +382,7 @@ class CampaignsState(AuthState):
             "trigger_event",
             "occurrence",
             "within",
+            "trigger_cohort",
             "unless_event",
             "unless_within",
             "unless_match",

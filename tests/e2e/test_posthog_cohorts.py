@@ -1,6 +1,7 @@
 """Settings → PostHog cohorts at 390 px: the personal key and project saved, PostHog's cohorts listed, one
 imported and kept in sync (its last sync result shown), the schedule switched off, the cohort removed; the
-section passes the accessibility check and fits a phone (picture in the gallery)."""
+section passes the accessibility check and fits a phone (picture in the gallery). Meanwhile a campaign's
+trigger is kept to the imported cohort in the builder: a cohort not imported is refused at its field."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 from playwright.sync_api import expect
 
 from humanic_app import routes
+from tests.e2e.helpers import write_html
 from tests.e2e.test_every_page import check, contexts, open_page, signed_in  # noqa: F401  (contexts: fixture)
 from tests.support.fake_posthog import FakePosthog
 
@@ -48,6 +50,10 @@ def test_a_cohort_imported_kept_in_sync_and_removed(contexts, browser, app_url, 
         section.scroll_into_view_if_needed()
         check(page, "settings-posthog-cohorts-light-phone", full_page=False)
 
+        _a_campaign_only_for_the_cohort(page, email)
+        open_page(page, routes.SETTINGS)
+        section = page.get_by_role("region", name="PostHog cohorts", exact=True)
+        imported = section.get_by_role("list", name="Imported cohorts")
         imported.get_by_label("Keep in sync (every hour)").click()
         expect(section.locator("#cohort-done")).to_contain_text("no longer synced")
         expect(imported).to_contain_text("Imported once.")
@@ -56,3 +62,25 @@ def test_a_cohort_imported_kept_in_sync_and_removed(contexts, browser, app_url, 
         page.get_by_role("alertdialog").get_by_role("button", name="Remove cohort").click()
         expect(section.get_by_text("None yet.")).to_be_visible()
     page.request.delete(f"{app_url}/api/v1/settings/posthog")  # the journeys after it start from no connection
+
+
+def _a_campaign_only_for_the_cohort(page, email: str) -> None:
+    open_page(page, routes.CAMPAIGNS)
+    page.get_by_role("button", name="Blank").click()
+    page.fill("#campaign-name", f"Power welcome {email}")
+    page.fill("#trigger-event", "user_signed_up")
+    page.locator("input.step-subject, .step-subject input").fill("Welcome")
+    write_html(page.locator(".step-card").first, "<p>Hi</p>")
+    cohort = page.get_by_label("Only contacts in PostHog cohort (optional)")
+    expect(page.locator("#known-cohorts option[value='Power users']")).to_have_count(1)  # offered by name
+    cohort.fill("Trial")
+    page.locator("#save-campaign").click()
+    error = page.locator("#campaign-trigger-cohort-error")
+    expect(error).to_contain_text("The trigger asks about cohort 'Trial', which is not imported")
+    expect(cohort).to_have_attribute("aria-invalid", "true")
+    page.get_by_role("heading", name="Trigger").scroll_into_view_if_needed()
+    check(page, "campaign-trigger-cohort-light-phone", full_page=False)
+    cohort.fill("Power users")
+    page.locator("#save-campaign").click()
+    expect(page.locator("#campaign-message")).to_contain_text("Saved.")
+    expect(error).to_have_count(0)

@@ -93,3 +93,49 @@ def test_saving_a_campaign_that_names_a_cohort_not_imported_is_refused(world, se
         "PostHog → Cohorts (imported: Power users)."
     }
     assert store.create_campaign(session=session, document=branching("7")).id is not None
+
+
+def cohort_trigger(cohort: str | int) -> dict:
+    return {
+        "name": "Power welcome",
+        "trigger": {"event": "user_signed_up", "in_cohort": cohort},
+        "steps": [{"subject": "Welcome, power user", "html": "<p>Hi</p>"}],
+    }
+
+
+@pytest.mark.parametrize("named", ["Power users", "POWER USERS", 7])
+def test_a_trigger_in_cohort_enrols_members_only_in_the_engine_and_the_dry_run(world, session, named):
+    world.send("user_signed_up", T0, user="u1", email="ada@example.com")
+    world.send("user_signed_up", T0, user="u2", email="bob@example.com")
+    _import(session, 7, "Power users", ["ada@example.com"])
+    document = cohort_trigger(named)
+    predicted = dry_run(session=session, document=document, days=3650)
+    assert (predicted["enrolments"], predicted["contacts"]) == (1, 1)
+    assert predicted["not_sent"] == {f"not in cohort {named}": 1}
+    world.campaign(document)
+    world.send("user_signed_up", T0, user="u1", email="ada@example.com")
+    world.send("user_signed_up", T0, user="u2", email="bob@example.com")
+    assert [(to, step) for to, step, _, _ in world.schedule()] == [("ada@example.com", 0)]
+    [refused] = [d for d in world.decisions()[-1] if d["campaign"] == "Power welcome"]
+    assert refused == {**refused, "fired": False, "reason": f"not in cohort {named}"}
+
+
+def test_a_trigger_cohort_is_checked_after_its_where_and_a_cleared_one_asks_nothing(world, session):
+    _import(session, 7, "Power users", [])
+    document = cohort_trigger("Power users")
+    document["trigger"]["where"] = [{"property": "plan", "op": "eq", "value": "pro"}]
+    world.campaign(document)
+    world.send("user_signed_up", T0, user="u1", email="ada@example.com", plan="free")
+    [said] = [d["reason"] for d in world.decisions()[-1] if d["campaign"] == "Power welcome"]
+    assert said.startswith("where clause failed")
+    assert validate_document(cohort_trigger("  ")).trigger.in_cohort is None
+
+
+def test_saving_a_trigger_cohort_not_imported_is_refused_at_the_trigger(world, session):
+    _import(session, 7, "Power users", [])
+    with pytest.raises(ValidationFailed) as refused:
+        store.create_campaign(session=session, document=cohort_trigger("Trial"))
+    assert refused.value.field_errors == {
+        "trigger.in_cohort": "The trigger asks about cohort 'Trial', which is not imported: import it in Settings → "
+        "PostHog → Cohorts (imported: Power users)."
+    }

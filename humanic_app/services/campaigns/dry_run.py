@@ -319,13 +319,14 @@ class _Replay:
             ),
             statuses=lambda: [e.status for e in mine],
             unless_history=lambda: self.history[(contact_id, doc.unless.event if doc.unless else "")],
+            cohorts=lambda: self.cohorts.get(contact_id, []),
         )
         if refused is None:
             enrolment = _Enrolment(row.id, contact_id, row.time, row.received_at, row.properties, [], row.variables)
             mine.append(enrolment)
             self.in_order.append(enrolment)
             self._walk(enrolment, start=0, at=row.time, now=row.received_at, caused_by=row.id)
-        elif refused.kind == "occurrence":
+        elif refused.kind in ("occurrence", "cohort"):
             self.skipped[refused.reason] += 1
         elif refused.kind == "unless":
             assert doc.unless is not None  # only a campaign with `unless` is refused by it

@@ -130,6 +130,8 @@ class CampaignRun:
         ws = workspace.get_workspace(session=session)
         self._timezone, self._quiet_default = ws.timezone, ws.quiet_hours
         self._match_lists, self.waited = _waits(session)
+        self._contact_ids = set(contact_ids)
+        self._memberships: dict[int, list[tuple[int, str]]] = {}
         ids = sorted(contact_ids)
         for start in range(0, len(ids), 500):
             stmt = journeys.select_views().where(col(Enrolment.contact_id).in_(ids[start : start + 500]))
@@ -299,8 +301,16 @@ class CampaignRun:
             ),
             engagement=lambda step_index: journeys.engagement(self.session, view, step_index),
             already=lambda node, reached_at: journeys.already(self.session, self.mappings(), view, node, reached_at),
-            cohorts=lambda: journeys.cohorts_of(self.session, {view.contact_id})[view.contact_id],
+            cohorts=lambda: self._cohorts(view.contact_id),
         )
+
+    def _cohorts(self, contact_id: int) -> list[tuple[int, str]]:
+        """The contact's imported PostHog cohorts, looked up for every contact of the batch at the first ask
+        (imports change memberships only under the serial turn, never during a pass)."""
+        if contact_id not in self._memberships:
+            wanted = ({contact_id} | self._contact_ids) - set(self._memberships)
+            self._memberships.update(journeys.cohorts_of(self.session, wanted))
+        return self._memberships[contact_id]
 
     def _apply(self, view: EnrolmentView, document: CampaignDocument, walk: rules.Walk, tz: ZoneInfo) -> None:
         """Writes what a walk decided onto the enrolment: its emails (outbox rows at flush, each saying from
@@ -563,6 +573,7 @@ class CampaignRun:
             count=lambda: self._occurrence(doc, facts),
             statuses=lambda: self._statuses(campaign, facts.contact_id),
             unless_history=lambda: self._history.get((facts.contact_id, doc.unless.event if doc.unless else ""), []),
+            cohorts=lambda: self._cohorts(facts.contact_id),
         )
         if refused:
             return _decision(c, False, refused.reason)

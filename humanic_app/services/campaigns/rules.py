@@ -50,8 +50,8 @@ class Past(NamedTuple):
 
 
 class Refusal(NamedTuple):
-    """Why a trigger event does not enrol: `kind` groups it (where, occurrence, past_occurrence, no_email,
-    reentry, unless), `reason` is the Event Log's sentence."""
+    """Why a trigger event does not enrol: `kind` groups it (where, cohort, occurrence, past_occurrence,
+    no_email, reentry, unless), `reason` is the Event Log's sentence."""
 
     kind: str
     reason: str
@@ -162,13 +162,17 @@ def refusal(
     count: Callable[[], int],
     statuses: Callable[[], Sequence[EnrolmentStatus]],
     unless_history: Callable[[], Sequence[Past]],
+    cohorts: Callable[[], Sequence[tuple[int, str]]],
     time: datetime,
 ) -> Refusal | None:
     """Why the contact's trigger event does not enrol, checked in the Event Log's order, or None when
-    it enrols. The callables are asked only when their check is reached."""
+    it enrols. The callables are asked only when their check is reached; `cohorts` gives the contact's
+    imported PostHog cohorts as (PostHog id, name)."""
     trigger = document.trigger
     if failing := failing_condition(trigger.where, properties, person_properties):
         return Refusal("where", f"where clause failed: {failing}")
+    if trigger.in_cohort and not cohort_named(trigger.in_cohort, cohorts()):
+        return Refusal("cohort", f"not in cohort {trigger.in_cohort}")
     if trigger.occurrence > 1 or trigger.within:
         seen = count()
         if seen != trigger.occurrence:

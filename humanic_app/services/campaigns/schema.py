@@ -122,8 +122,18 @@ class Trigger(BaseModel):
 
     event: str = Field(min_length=1, max_length=200)
     where: list[Condition] = []
+    # Only contacts in this imported PostHog cohort (its name, any case, or its PostHog id) enrol: `in_cohort`'s
+    # rule, as a branch asks it (rules.in_cohort)
+    in_cohort: str | None = Field(default=None, min_length=1, max_length=400)
     occurrence: int = Field(default=1, ge=1)
     within: str | int | None = Field(default=None, json_schema_extra={"anyOf": [*_DURATION_FORMS, {"type": "null"}]})
+
+    @field_validator("in_cohort", mode="before")
+    @classmethod
+    def _cohort_id_as_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.strip() or None  # a cleared field asks nothing
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     _b_within = field_validator("within", mode="before")(lambda cls, v: _not_a_boolean(v))
     _v_within = field_validator("within")(lambda cls, v: v if v is None else _check_duration(v))
@@ -622,9 +632,10 @@ def journey_errors(document: CampaignDocument) -> dict[str, str]:
     return _loop_and_reach_errors(document)
 
 
-def cohorts_named(document: CampaignDocument) -> list[tuple[int, str]]:
-    """Each `in_cohort` condition's node index and the cohort it names."""
-    return [
+def cohorts_named(document: CampaignDocument) -> list[tuple[int | None, str]]:
+    """Each `in_cohort` condition's node index (None: the trigger's) and the cohort it names."""
+    trigger: list[tuple[int | None, str]] = [(None, document.trigger.in_cohort)] if document.trigger.in_cohort else []
+    return trigger + [
         (index, condition.in_cohort)
         for index, node in enumerate(document.steps)
         if isinstance(node, Branch)

@@ -64,16 +64,19 @@ def _validate_for_saving(session: Session, document: dict[str, Any]) -> Campaign
 
 
 def _cohort_errors(session: Session, doc: CampaignDocument) -> dict[str, str]:
-    """An `in_cohort` naming no imported cohort would never hold: refused, at its branch."""
+    """An `in_cohort` naming no imported cohort would never hold: refused, at its branch or the trigger."""
     named = cohorts_named(doc)
     known = journeys.imported_cohorts(session) if named else []
     errors: dict[str, str] = {}
     for index, name in named:
         if not rules.cohort_named(name, known):
             listed = ", ".join(sorted(n for _, n in known)) or "none yet"
+            key, asker = (
+                ("trigger.in_cohort", "The trigger") if index is None else (f"steps.{index}", node_label(doc, index))
+            )
             errors.setdefault(
-                f"steps.{index}",
-                f"{node_label(doc, index)} asks about cohort '{name}', which is not imported: import it in "
+                key,
+                f"{asker} asks about cohort '{name}', which is not imported: import it in "
                 f"Settings → PostHog → Cohorts (imported: {listed}).",
             )
     return errors
