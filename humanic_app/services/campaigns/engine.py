@@ -305,8 +305,8 @@ class CampaignRun:
         )
 
     def _cohorts(self, contact_id: int) -> list[tuple[int, str]]:
-        """The contact's imported PostHog cohorts, looked up for every contact of the batch at the first ask
-        (imports change memberships only under the serial turn, never during a pass)."""
+        """The contact's imported PostHog cohorts, looked up for every contact of the batch at the first ask:
+        a batch judges its contacts on memberships as they stood then."""
         if contact_id not in self._memberships:
             wanted = ({contact_id} | self._contact_ids) - set(self._memberships)
             self._memberships.update(journeys.cohorts_of(self.session, wanted))
