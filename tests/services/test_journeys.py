@@ -505,7 +505,10 @@ def test_enrolments_of_one_journey_version_share_one_decoded_definition(j):
     j.campaign("drop-off-recovery")
     for user in ("a", "b"):
         j.send("checkout_started", T0, user=user, email=f"{user}@example.com", cart_value=99, cart_id=f"c-{user}")
-    a, b = journeys.filled_views(j.session, journeys.select_filled().order_by(col(Enrolment.id)))
+    definitions = journeys.Definitions()  # a run's own, shared by its queries
+    a, b = journeys.filled_views(
+        j.session, journeys.select_filled().order_by(col(Enrolment.id)), definitions=definitions
+    )
     assert a.definition is b.definition
     assert a.definition == j.session.get(Enrolment, a.id).definition
     assert (a.position, a.waiting_for, a.filled) == ("wait-for-checkout", "checkout_completed", True)

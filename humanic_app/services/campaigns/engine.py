@@ -113,6 +113,7 @@ class CampaignRun:
             c.document.unless.event for c in campaigns if c.document.unless
         }
         self._documents: dict[int, tuple[dict[str, Any], CampaignDocument]] = {}
+        self._definitions = journeys.Definitions()  # every query of the run shares its decoded definitions
         self._event_keys: dict[int, set[str]] = {}
         self._by_contact: dict[int, list[EnrolmentView]] = {}
         self._by_id: dict[int, EnrolmentView] = {}
@@ -185,9 +186,9 @@ class CampaignRun:
         return self._mappings
 
     def _document(self, definition: dict[str, Any]) -> CampaignDocument:
-        """The validated document of a definition; enrolments of one journey version share one decoded
-        definition (journeys.Definitions), so it is validated once per dict, which the memo holds alive
-        so its id() stays its own."""
+        """The validated document of a definition; the run's enrolments of one journey version share one
+        decoded definition (`self._definitions`), so it is validated once per dict, which the memo holds
+        alive so its id() stays its own."""
         if id(definition) not in self._documents:
             self._documents[id(definition)] = (definition, CampaignDocument.model_validate(definition))
         return self._documents[id(definition)][1]
@@ -206,7 +207,7 @@ class CampaignRun:
         for enrolment in self._by_contact.get(facts.contact_id, []):
             if enrolment.status != EnrolmentStatus.active:
                 continue
-            journeys.fill(self.session, [enrolment])
+            journeys.fill(self.session, [enrolment], definitions=self._definitions)
             document = self._document(enrolment.definition)
             verdict = rules.ending(
                 document,
@@ -364,7 +365,7 @@ class CampaignRun:
             if facts.name in self.waited:
                 keys.setdefault(facts.name or "", set()).update(self._keys(facts))
         for name, wanted in keys.items():
-            for view in journeys.waiting_under(self.session, name=name, keys=wanted):
+            for view in journeys.waiting_under(self.session, name=name, keys=wanted, definitions=self._definitions):
                 self._know(view)
             self._fetched.setdefault(name, set()).update(wanted)
             self._fetch_timed_out(name, wanted)
@@ -399,7 +400,7 @@ class CampaignRun:
         `prefetch_waiting` loaded (or one indexed query for keys it did not), and the run's own changes."""
         name, keys, contact_id = facts.name or "", self._keys(facts), facts.known_contact
         if missing := keys - self._fetched.get(name, set()):
-            for view in journeys.waiting_under(self.session, name=name, keys=missing):
+            for view in journeys.waiting_under(self.session, name=name, keys=missing, definitions=self._definitions):
                 self._know(view)
             self._fetched.setdefault(name, set()).update(missing)
         found = [v for v in self._by_contact.get(contact_id or 0, []) if v.waiting and v.waiting_for == name]
@@ -416,7 +417,7 @@ class CampaignRun:
         waits on this event that already timed out, that it arrived late (`_late`)."""
         notes = []
         waiting = self._waiting_for(facts)
-        journeys.fill(self.session, waiting)
+        journeys.fill(self.session, waiting, definitions=self._definitions)
         # a `where` on person properties and the walk read each waiting contact's: one query for all of them
         self._people.update(journeys.contacts(self.session, {v.contact_id for v in waiting} - set(self._people)))
         for view in waiting:
@@ -461,7 +462,7 @@ class CampaignRun:
             if since <= facts.time <= deadline
         }
         candidates.update({id_of(v): v for v in self._load_enrolments(matched - set(candidates))})
-        journeys.fill(self.session, list(candidates.values()))
+        journeys.fill(self.session, list(candidates.values()), definitions=self._definitions)
         notes = []
         for enrolment_id in sorted(candidates):
             view = candidates[enrolment_id]
@@ -508,7 +509,8 @@ class CampaignRun:
             .order_by(col(Enrolment.wake_at), col(Enrolment.id))
             .limit(limit)
         )
-        due = [view for view in journeys.filled_views(self.session, stmt) if view.id not in self._by_id]
+        filled = journeys.filled_views(self.session, stmt, definitions=self._definitions)
+        due = [view for view in filled if view.id not in self._by_id]
         for view in due:
             self._register(view)
         self._people.update(journeys.contacts(self.session, {v.contact_id for v in due} - set(self._people)))

@@ -90,7 +90,7 @@ FILLED = (cast(Enrolment.definition, Text), Enrolment.variables, Enrolment.trail
 
 class Definitions:
     """Decodes enrolments' definitions, one dict per distinct text, shared by the views that run under
-    it (read-only: a run never edits a definition)."""
+    it (read-only: a run never edits a definition). A run keeps one for all its queries."""
 
     def __init__(self) -> None:
         self._decoded: dict[str, dict[str, Any]] = {}
@@ -108,8 +108,9 @@ def select_filled():
     return select(*COLUMNS, *FILLED)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
 
 
-def filled_views(session: Session, stmt, params: dict[str, Any] | None = None) -> list[EnrolmentView]:
-    definitions = Definitions()
+def filled_views(
+    session: Session, stmt, *, definitions: Definitions, params: dict[str, Any] | None = None
+) -> list[EnrolmentView]:
     return [
         definitions.fill(EnrolmentView(*row[: len(COLUMNS)]), *row[len(COLUMNS) :])
         for row in session.connection().execute(stmt, params or {})
@@ -127,12 +128,12 @@ _WAITING_UNDER = (
 )
 
 
-def waiting_under(session: Session, *, name: str, keys: set[str]) -> list[EnrolmentView]:
+def waiting_under(session: Session, *, name: str, keys: set[str], definitions: Definitions) -> list[EnrolmentView]:
     """The active enrolments waiting for `name` under any of `keys` (the (waiting_for, waiting_key) index),
     filled. A statement built once: this runs for every event a journey waits for."""
     if not keys:
         return []
-    return filled_views(session, _WAITING_UNDER, {"name": name, "keys": sorted(keys)})
+    return filled_views(session, _WAITING_UNDER, definitions=definitions, params={"name": name, "keys": sorted(keys)})
 
 
 _TIMED_OUT_UNDER = select(
@@ -160,11 +161,10 @@ def select_views():
     return select(*COLUMNS)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
 
 
-def fill(session: Session, pending: list[EnrolmentView]) -> None:
+def fill(session: Session, pending: list[EnrolmentView], *, definitions: Definitions) -> None:
     """Loads definition, variables and trail of existing enrolments that lack them, in one query per 500."""
     todo = {view.id: view for view in pending if not view.filled and view.id is not None}
     ids = sorted(todo)
-    definitions = Definitions()
     for start in range(0, len(ids), 500):
         stmt = select(Enrolment.id, *FILLED).where(col(Enrolment.id).in_(ids[start : start + 500]))
         for enrolment_id, *filled in session.connection().execute(stmt):
