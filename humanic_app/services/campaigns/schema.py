@@ -133,10 +133,15 @@ class Trigger(BaseModel):
     def _cohort_id_as_text(cls, value: Any) -> Any:
         if isinstance(value, str):
             return value.strip() or None  # a cleared field asks nothing
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        return _cohort_id_as_text(value)
 
     _b_within = field_validator("within", mode="before")(lambda cls, v: _not_a_boolean(v))
     _v_within = field_validator("within")(lambda cls, v: v if v is None else _check_duration(v))
+
+
+def _cohort_id_as_text(value: Any) -> Any:
+    """A cohort named by its PostHog id (a number in YAML or JSON) is matched as text, like a name."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class Unless(BaseModel):
@@ -311,10 +316,7 @@ class InCohort(BaseModel):
 
     in_cohort: str = Field(min_length=1, max_length=400)
 
-    @field_validator("in_cohort", mode="before")
-    @classmethod
-    def _id_as_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    _v_in_cohort = field_validator("in_cohort", mode="before")(lambda cls, v: _cohort_id_as_text(v))
 
     def describe(self) -> str:
         return f"in cohort {self.in_cohort}"
