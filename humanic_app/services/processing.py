@@ -156,9 +156,13 @@ class _Batch:
     book: contacts.ContactBook
 
 
-def _prepare(session: Session, items: list[WorkItem]) -> _Batch:
+def _mapped(session: Session, items: list[WorkItem]) -> tuple[dict[int | None, Source | None], list[contacts.Identity]]:
     sources = _sources_for(session, items)
-    identities = [_map(item, sources.get(item.source_id)) for item in items]
+    return sources, [_map(item, sources.get(item.source_id)) for item in items]
+
+
+def _prepare(session: Session, items: list[WorkItem]) -> _Batch:
+    sources, identities = _mapped(session, items)
     return _Batch(items, sources, identities, contacts.ContactBook(session, identities))
 
 
@@ -166,8 +170,7 @@ def _prepare_unmatched(session: Session, items: list[WorkItem], matched_names: s
     """`_prepare` for a partition pass: only the first events whose (mapped) name no journey awaits with
     `match` — those take the serial turn — so contacts are looked up only for events this pass may keep.
     None when the first event is one of them."""
-    sources = _sources_for(session, items)
-    identities = [_map(item, sources.get(item.source_id)) for item in items]
+    sources, identities = _mapped(session, items)
     names = [item.event.event_name if item.event else None for item in items]
     kept = next((index for index, name in enumerate(names) if name in matched_names), len(items))
     if not kept:
