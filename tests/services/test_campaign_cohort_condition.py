@@ -45,6 +45,11 @@ def _import(session, posthog_id: int, name: str, emails: list[str]) -> None:
     session.commit()
 
 
+def _ada_and_bob_sign_up(world) -> None:
+    world.send("user_signed_up", T0, user="u1", email="ada@example.com")
+    world.send("user_signed_up", T0, user="u2", email="bob@example.com")
+
+
 def test_the_rule_names_a_cohort_by_name_in_any_case_or_by_posthog_id():
     mine = [(7, "Power users")]
     assert rules.in_cohort(InCohort(in_cohort="power USERS"), mine)
@@ -62,15 +67,13 @@ def test_a_branch_condition_is_an_in_cohort_condition_by_its_key():
 
 @pytest.mark.parametrize("named", ["Power users", "power users", 7])
 def test_the_engine_and_the_dry_run_take_the_cohort_path_for_members_only(world, session, named):
-    world.send("user_signed_up", T0, user="u1", email="ada@example.com")
-    world.send("user_signed_up", T0, user="u2", email="bob@example.com")
+    _ada_and_bob_sign_up(world)
     _import(session, 7, "Power users", ["ada@example.com"])
     document = branching(named)
     predicted = dry_run(session=session, document=document, days=3650)
     assert predicted["paths"] == {"Step 1 (branch)": {"power": 1, "else": 1}}
     world.campaign(document)
-    world.send("user_signed_up", T0, user="u1", email="ada@example.com")
-    world.send("user_signed_up", T0, user="u2", email="bob@example.com")
+    _ada_and_bob_sign_up(world)
     assert sorted((to, step) for to, step, _, _ in world.schedule()) == [("ada@example.com", 2), ("bob@example.com", 1)]
     assert {e["step"] for e in predicted["sample"] if e["to"] == "ada@example.com"} == {2}
 
@@ -105,16 +108,14 @@ def cohort_trigger(cohort: str | int) -> dict:
 
 @pytest.mark.parametrize("named", ["Power users", "POWER USERS", 7])
 def test_a_trigger_in_cohort_enrols_members_only_in_the_engine_and_the_dry_run(world, session, named):
-    world.send("user_signed_up", T0, user="u1", email="ada@example.com")
-    world.send("user_signed_up", T0, user="u2", email="bob@example.com")
+    _ada_and_bob_sign_up(world)
     _import(session, 7, "Power users", ["ada@example.com"])
     document = cohort_trigger(named)
     predicted = dry_run(session=session, document=document, days=3650)
     assert (predicted["enrolments"], predicted["contacts"]) == (1, 1)
     assert predicted["not_sent"] == {f"not in cohort {named}": 1}
     world.campaign(document)
-    world.send("user_signed_up", T0, user="u1", email="ada@example.com")
-    world.send("user_signed_up", T0, user="u2", email="bob@example.com")
+    _ada_and_bob_sign_up(world)
     assert [(to, step) for to, step, _, _ in world.schedule()] == [("ada@example.com", 0)]
     [refused] = [d for d in world.decisions()[-1] if d["campaign"] == "Power welcome"]
     assert refused == {**refused, "fired": False, "reason": f"not in cohort {named}"}
