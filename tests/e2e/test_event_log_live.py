@@ -1,6 +1,7 @@
 """Journey: two Event Log tabs show new deliveries live; a row opens its payload, headers and mapping."""
 
 import time
+import uuid
 
 from playwright.sync_api import expect
 
@@ -58,17 +59,16 @@ def test_new_events_appear_in_every_open_tab(signed_in_page, browser, app_url, o
 def test_contacts_search_and_timeline(signed_in_page):
     page = signed_in_page
     url = _create_source(page, "Contacts journey")
+    grace = f"grace_{uuid.uuid4().hex[:8]}"  # a contact of this test alone: the search must find exactly one
     assert (
         post_like_posthog(
             url,
-            posthog_event(
-                event="user_signed_up", distinct_id="grace_1", email="grace@example.com", name="Grace Hopper"
-            ),
+            posthog_event(event="user_signed_up", distinct_id=grace, email=f"{grace}@example.com", name="Grace Hopper"),
         )
         == 200
     )
     page.goto("/contacts")
-    page.fill("#contact-search", "grace_1")
+    page.fill("#contact-search", grace)
     deadline = time.monotonic() + TIMEOUT_MS / 1000
     while True:  # processing runs just after the webhook answered; search until it has
         page.get_by_role("button", name="Search").click()
@@ -79,15 +79,15 @@ def test_contacts_search_and_timeline(signed_in_page):
             if time.monotonic() > deadline:
                 raise
     page.locator(".contact-row").first.click()
-    expect(page.locator("#contact-email")).to_have_text("grace@example.com")
-    expect(page.locator("#contact-identities")).to_contain_text("grace_1")
+    expect(page.locator("#contact-email")).to_have_text(f"{grace}@example.com")
+    expect(page.locator("#contact-identities")).to_contain_text(grace)
     expect(page.locator("#contact-timeline")).to_contain_text("user_signed_up")
 
     page.locator("#contact-events-link").click()  # the contact's events, filtered in the Event Log
     expect(page.get_by_role("heading", name="Event Log")).to_be_visible()
     expect(page.locator(".event-row")).to_have_count(1)
-    expect(page.locator(".event-row").first).to_contain_text("grace@example.com")
-    for key in ("GRACE@example.com", "grace_1"):  # the filter takes an email (any case) or a distinct_id
+    expect(page.locator(".event-row").first).to_contain_text(f"{grace}@example.com")
+    for key in (f"{grace.upper()}@example.com", grace):  # the filter takes an email (any case) or a distinct_id
         page.fill("#contact-filter", key)
         page.get_by_role("button", name="Filter", exact=True).click()
         expect(page.locator(".event-row")).to_have_count(1)
