@@ -14,11 +14,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from humanic_app import clock
 from humanic_app.models import Source, SourceStatus
 from humanic_app.models.rows import table_of
 from humanic_app.services import signing, sources
 from humanic_app.services.intake import payloads
-from humanic_app.services.intake.storing import Delivery, StoredDelivery, store_deliveries
+from humanic_app.services.intake.storing import (
+    HEARD_RESOLUTION,
+    Delivery,
+    SourcesAsRead,
+    StoredDelivery,
+    store_deliveries,
+)
 from humanic_app.services.mapping import read_event_properties
 from humanic_app.services.posthog import capture
 
@@ -88,6 +95,7 @@ class SourceBook:
     rotated: frozenset[str] = frozenset()
     deleted: frozenset[str] = frozenset()
     secret_header_names: frozenset[str] = frozenset()  # every source's required header, masked on any request
+    as_read: SourcesAsRead | None = None  # what storing needs of the sources, read in the same transaction
 
     def judged_by(self, token_hash: str) -> tuple:
         source = self.by_hash.get(token_hash)
@@ -108,6 +116,7 @@ _ALL_SOURCES = select(
     _SOURCES.c.signing_secret,
     _SOURCES.c.required_header_name,
     _SOURCES.c.required_header_value,
+    _SOURCES.c.last_event_at,
 )
 
 
@@ -115,11 +124,20 @@ def read_sources(*, session: Session) -> SourceBook:
     """One query for all sources: a workspace has a handful, and this runs once per group commit."""
     rows = session.connection().execute(_ALL_SOURCES).all()
     live = [row for row in rows if row[2] != SourceStatus.deleted]
+    stale_before = clock.now() - HEARD_RESOLUTION
     return SourceBook(
-        by_hash={row[0]: SourceView(*row[3:]) for row in live},
+        by_hash={row[0]: SourceView(*row[3:8]) for row in live},
         rotated=frozenset(row[1] for row in live if row[1]),
         deleted=frozenset(row[0] for row in rows if row[2] == SourceStatus.deleted),
         secret_header_names=frozenset(row[6] for row in live if row[6]),
+        as_read=SourcesAsRead(
+            count=len(rows),
+            heard_lately=frozenset(
+                row[3]
+                for row in live
+                if row[2] != SourceStatus.waiting_for_test_event and row[8] is not None and row[8] >= stale_before
+            ),
+        ),
     )
 
 
@@ -249,7 +267,11 @@ def store_judged(
             fresh = judge(book=current, request=item.request)
             judged[index] = as_failed(fresh, item.failure) if item.failure and fresh.answer.status == 200 else fresh
     deliveries = [item.delivery for item in judged]
-    stored = store(deliveries) if store is not None else store_deliveries(session=session, deliveries=deliveries)
+    stored = (
+        store(deliveries)
+        if store is not None
+        else store_deliveries(session=session, deliveries=deliveries, sources=current.as_read)
+    )
     for item, result in zip(judged, stored, strict=True):
         if item.answer.status == 200:
             item.answer.body = {"accepted": result.accepted, "duplicates": result.duplicates}

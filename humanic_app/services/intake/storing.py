@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, event, func, insert, or_, update
+from sqlalchemy import bindparam, case, event, func, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -51,6 +52,18 @@ class Delivery:
     arrived: float | None = None  # time.perf_counter() when the request came in: answer-time statistics
 
 
+HEARD_RESOLUTION = timedelta(seconds=1)  # a source's "last heard" is kept to the second: more buys nothing
+
+
+@dataclasses.dataclass(frozen=True)
+class SourcesAsRead:
+    """What the group's transaction already read of the sources (judging.read_sources), so that storing
+    spends no round trip of its own on them."""
+
+    count: int  # every source, deleted ones too: their events are still there
+    heard_lately: frozenset[int]  # heard within HEARD_RESOLUTION and not waiting for a test event
+
+
 @dataclasses.dataclass
 class StoredDelivery:
     accepted: int
@@ -68,7 +81,23 @@ def _dedupe_keys(delivery: Delivery, index: int, event: IncomingEvent) -> list[s
     return [key for key in (event.event_uuid, message) if key]
 
 
-_INSERT_EVENTS = insert(table_of(Event)).returning(table_of(Event).c.id, sort_by_parameter_order=True)
+@functools.lru_cache(maxsize=2)
+def _insert_new_events(dialect: str):
+    """The insert that skips a row whose dedupe key is already stored (the key's unique constraint)
+    instead of failing: the rows it returns are the ones stored, in parameter order."""
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        dialect_insert(table_of(Event))
+        .on_conflict_do_nothing(index_elements=["source_id", "dedupe_key"])
+        .returning(
+            table_of(Event).c.id,
+            table_of(Event).c.source_id,
+            table_of(Event).c.dedupe_key,
+            sort_by_parameter_order=True,
+        )
+    )
+
+
 _KNOWN_KEYS = select(Event.id, Event.dedupe_key).where(
     Event.source_id == bindparam("source_id"), col(Event.dedupe_key).in_(bindparam("keys", expanding=True))
 )
@@ -81,6 +110,16 @@ def _wanted_keys(deliveries: list[Delivery]) -> dict[int, set[str]]:
             for i, incoming in enumerate(delivery.events):
                 wanted.setdefault(delivery.source_id, set()).update(_dedupe_keys(delivery, i, incoming))
     return wanted
+
+
+def _any_second_key(deliveries: list[Delivery]) -> bool:
+    """Whether an event has a key beside the one stored (a signed delivery's webhook-id beside the uuid):
+    the insert's unique key cannot catch a repeat of that one."""
+    return any(
+        delivery.source_id is not None and len(_dedupe_keys(delivery, i, incoming)) > 1
+        for delivery in deliveries
+        for i, incoming in enumerate(delivery.events)
+    )
 
 
 def _existing_keys(find: Callable[[int, list[str]], Any], wanted: dict[int, set[str]]) -> dict[tuple[int, str], int]:
@@ -169,11 +208,7 @@ def _plan(deliveries: list[Delivery], seen: dict[tuple[int, str], int], now) -> 
             pairs = [(delivery.source_id, key) for key in keys if delivery.source_id is not None]
             repeated = next((pair for pair in pairs if pair in seen or pair in in_batch), None)
             if repeated is not None:
-                original = seen.get(repeated)
-                row.update(
-                    outcome=EventOutcome.duplicate,
-                    reason=f"duplicate of event #{original}" if original else "duplicate delivery (retry)",
-                )
+                _mark_duplicate(row, seen.get(repeated))
                 duplicates += 1
             else:
                 if keys:
@@ -203,22 +238,71 @@ def _answer_ms(delivery: Delivery) -> float | None:
     return 1000 * (time.perf_counter() - delivery.arrived) if delivery.arrived is not None else None
 
 
-def _store_once(session: Session, deliveries: list[Delivery]) -> list[StoredDelivery]:
+def _store_once(session: Session, deliveries: list[Delivery], sources: SourcesAsRead | None) -> list[StoredDelivery]:
+    """The keys are looked up first only if an event has two (`_any_second_key`); otherwise the insert's
+    unique key finds the repeats, which spares the usual group that repeats nothing a round trip."""
     now = clock.now()
-    plan = _plan(deliveries, _existing_keys(_in_events(session), _wanted_keys(deliveries)), now)
+    connection = session.connection()
+    look_up = _any_second_key(deliveries)
+    plan = _plan(deliveries, _existing_keys(_in_events(session), _wanted_keys(deliveries)) if look_up else {}, now)
     if plan.rows:  # Core: the ORM bulk path costs more per row; the ids go into the log lines
-        plan.record_ids(session.connection().execute(_INSERT_EVENTS, plan.rows).scalars().all())
-    _account(session, plan.rows, [ms for d in deliveries if (ms := _answer_ms(d)) is not None], now)
+        stored = connection.execute(_insert_new_events(connection.dialect.name), plan.rows).all()
+        plan.record_ids(_stored_ids(session, plan, stored) if len(stored) != len(plan.rows) else [r.id for r in stored])
+    _account(session, plan.rows, [ms for d in deliveries if (ms := _answer_ms(d)) is not None], now, sources)
     session.commit()
     return plan.results
 
 
-def _account(session: Session, rows: list[dict[str, Any]], answer_ms: list[float], now) -> None:
-    """What storing rows changes beside them: the hourly counters, and each source's "last heard"."""
-    stats.bump(session, _counts(session, rows, answer_ms, now))
+def _stored_ids(session: Session, plan: _Plan, stored: Sequence[Any]) -> list[int]:
+    """Every planned row's id, once the rows the insert skipped are stored as duplicates. A skipped row
+    repeats a key stored before this group, or by a concurrent one that committed meanwhile (the insert
+    waited for it): it becomes a duplicate of that event, and its delivery counts it so."""
+    returned = iter(stored)
+    upcoming = next(returned, None)
+    ids: list[int | None] = []
+    skipped: list[int] = []
+    for index, row in enumerate(plan.rows):  # `stored` is in plan order, less the skipped rows
+        if upcoming is not None and (upcoming.source_id, upcoming.dedupe_key) == (row["source_id"], row["dedupe_key"]):
+            ids.append(upcoming.id)
+            upcoming = next(returned, None)
+        else:
+            ids.append(None)
+            skipped.append(index)
+    wanted: dict[int, set[str]] = {}
+    for index in skipped:
+        wanted.setdefault(plan.rows[index]["source_id"], set()).add(plan.rows[index]["dedupe_key"])
+    originals = _existing_keys(_in_events(session), wanted)
+    for index in skipped:
+        row = plan.rows[index]
+        _mark_duplicate(row, originals.get((row["source_id"], row["dedupe_key"])))
+        plan.results[plan.owners[index]].accepted -= 1
+        plan.results[plan.owners[index]].duplicates += 1
+    connection = session.connection()
+    again = connection.execute(_insert_new_events(connection.dialect.name), [plan.rows[i] for i in skipped]).all()
+    for index, row in zip(skipped, again, strict=True):
+        ids[index] = row.id
+    return [i for i in ids if i is not None]
+
+
+def _mark_duplicate(row: dict[str, Any], original: int | None) -> None:
+    row.update(
+        outcome=EventOutcome.duplicate,
+        reason=f"duplicate of event #{original}" if original else "duplicate delivery (retry)",
+        dedupe_key=None,
+    )
+
+
+def _account(
+    session: Session, rows: list[dict[str, Any]], answer_ms: list[float], now, sources: SourcesAsRead | None = None
+) -> None:
+    """What storing rows changes beside them: the hourly counters, and each source's "last heard" (unless
+    `sources`, read in this transaction, says it was heard within HEARD_RESOLUTION)."""
+    stats.bump(session, _counts(session, rows, answer_ms, now, sources))
     heard = {
         row["source_id"] for row in rows if row["source_id"] is not None and row["outcome"] != EventOutcome.rejected
     }
+    if sources is not None:
+        heard -= sources.heard_lately
     if heard:
         _mark_sources_heard(session, heard, now)
 
@@ -242,11 +326,13 @@ def _mark_sources_heard(session: Session, source_ids: set[int], now) -> None:
     """`last_event_at` to the second (rewriting it on every commit buys nothing), and a source waiting
     for its test event has now received it. Core, in the write transaction: no read first."""
     session.connection().execute(
-        _MARK_HEARD, {"source_ids": list(source_ids), "heard_at": now, "stale_before": now - timedelta(seconds=1)}
+        _MARK_HEARD, {"source_ids": list(source_ids), "heard_at": now, "stale_before": now - HEARD_RESOLUTION}
     )
 
 
-def _counts(session: Session, rows: list[dict[str, Any]], answer_ms: list[float], now) -> Counter:
+def _counts(
+    session: Session, rows: list[dict[str, Any]], answer_ms: list[float], now, sources: SourcesAsRead | None
+) -> Counter:
     hour = stats.hour_of(now)
     counts: Counter = Counter()
     for elapsed_ms in answer_ms:
@@ -267,7 +353,7 @@ def _counts(session: Session, rows: list[dict[str, Any]], answer_ms: list[float]
             counts[(hour, "event", row["event_name"] or "")] += 1
             if row["event_uuid"] and row["source_id"] is not None:
                 fresh.setdefault(row["source_id"], set()).add(row["event_uuid"])
-    if fresh and session.connection().execute(select(func.count()).select_from(table_of(Source))).scalar_one() < 2:
+    if fresh and _source_count(session, sources) < 2:
         fresh = {}  # one source: nothing to compare with
     for source_id, uuids in fresh.items():  # the same PostHog event through another source: two destinations
         seen = (
@@ -284,11 +370,20 @@ def _counts(session: Session, rows: list[dict[str, Any]], answer_ms: list[float]
     return counts
 
 
-def store_deliveries(*, session: Session, deliveries: list[Delivery]) -> list[StoredDelivery]:
+def _source_count(session: Session, sources: SourcesAsRead | None) -> int:
+    if sources is not None:
+        return sources.count
+    return session.connection().execute(select(func.count()).select_from(table_of(Source))).scalar_one()
+
+
+def store_deliveries(
+    *, session: Session, deliveries: list[Delivery], sources: SourcesAsRead | None = None
+) -> list[StoredDelivery]:
     """Stores all deliveries and commits before returning: in one transaction, or on a SQLite file
-    through its inbox, moved at once with whatever else was waiting there (see inbox.py). A unique-key
-    race with another worker (PostgreSQL) is retried: the second pass sees the competitor's committed
-    rows and stores ours as duplicates."""
+    through its inbox, moved at once with whatever else was waiting there (see inbox.py). `sources`, if
+    the caller's transaction read them, spares a read. A repeat of a stored key, or of one another worker
+    stores at the same moment (PostgreSQL), is stored as a duplicate (`_stored_ids`); any other unique-key
+    clash is retried."""
     box = inbox.for_engine(session.get_bind().engine)
     if box is not None:
         with box.append_turn() as (appending, snapshot):
@@ -297,7 +392,7 @@ def store_deliveries(*, session: Session, deliveries: list[Delivery]) -> list[St
         return results
     for attempt in range(3):
         try:
-            return _store_once(session, deliveries)
+            return _store_once(session, deliveries, sources)
         except IntegrityError:
             session.rollback()
             if attempt == 2:
