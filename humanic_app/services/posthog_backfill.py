@@ -94,6 +94,7 @@ class Fetched:
     rows: list[list[Any]]
     complete: bool
     resume_since: str | None
+    stopped_because: str | None = None  # why it stopped before `max_pages`, if it did
 
 
 def _page(client: query.Client, values: dict[str, Any], limit: int) -> list[list[Any]]:
@@ -103,7 +104,8 @@ def _page(client: query.Client, values: dict[str, Any], limit: int) -> list[list
 
 
 def fetch(client: query.Client, asked: Asked, page_size: int = PAGE, max_pages: int = MAX_PAGES) -> Fetched:
-    """The events of `asked`'s names in its range, in PostHog's order, up to `max_pages` pages."""
+    """The events of `asked`'s names in its range, in PostHog's order, up to `max_pages` pages, or as many
+    as the deployment's PostHog query budget allows now (at least one, or `BudgetSpent`)."""
     values: dict[str, Any] = {
         "events": asked.events,
         "since": asked.since.isoformat(),
@@ -111,7 +113,12 @@ def fetch(client: query.Client, asked: Asked, page_size: int = PAGE, max_pages: 
     }
     rows: list[list[Any]] = []
     for _ in range(max_pages):
-        page = _page(client, values, page_size)
+        try:
+            page = _page(client, values, page_size)
+        except query.BudgetSpent as spent:
+            if not rows:
+                raise
+            return Fetched(rows, complete=False, resume_since=values["after"], stopped_because=str(spent))
         rows.extend(page)
         if len(page) < page_size:
             return Fetched(rows, complete=True, resume_since=None)
@@ -222,6 +229,7 @@ def run(
         "emails": _emails_note(asked, campaigns),
         "complete": fetched.complete,
         "resume_since": fetched.resume_since,
+        "stopped_because": fetched.stopped_because,
         "queries": client.queries,
     }
 

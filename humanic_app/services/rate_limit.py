@@ -11,6 +11,7 @@ state lives there (one Lua script, Redis's clock); otherwise in this process.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import threading
@@ -29,6 +30,7 @@ MARGIN = 1.05  # slots 5% wider than the limit: a late send must not land two ca
 REDIS_TIMEOUT_S = 0.25  # connect and answer; Redis beside the app answers in about a millisecond
 REDIS_RETRY_S = 5.0  # while Redis is unreachable, how long sends are paced locally before asking it again
 FALLBACK_SHARE = 0.5  # of the rate, taken by each process pacing alone
+HOUR_S = 3600 * MARGIN  # the window of an hourly cap, widened like the slots
 T = TypeVar("T")
 
 
@@ -58,23 +60,42 @@ def observe(limiter: RateLimiter, headers: dict[str, str] | None) -> None:
 
 
 class LocalRateLimiter:
-    def __init__(self, requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND, *, concurrent: int | None = None):
+    """`per_hour`, if given, also caps the slots in any window of an hour (widened by MARGIN): a slot is
+    never earlier than an hour after the `per_hour`-th slot before it."""
+
+    def __init__(
+        self,
+        requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND,
+        *,
+        concurrent: int | None = None,
+        per_hour: int | None = None,
+    ):
         self._lock = threading.Lock()
         self._interval = MARGIN / requests_per_second
         self._next_free = 0.0
         self._concurrent = concurrent
         self._running: set[str] = set()
+        self._per_hour = per_hour
+        self._recent: collections.deque[float] = collections.deque(maxlen=per_hour)  # the last slots given
+
+    def _hour_allows(self) -> float:
+        """The earliest moment the hourly cap allows another slot (0 without a cap or below it)."""
+        if self._per_hour is None or len(self._recent) < self._per_hour:
+            return 0.0
+        return self._recent[0] + HOUR_S
 
     def reserve(self) -> float:
         with self._lock:
             now = time.monotonic()
-            slot = max(now, self._next_free)
+            slot = max(now, self._next_free, self._hour_allows())
             self._next_free = slot + self._interval
+            if self._per_hour is not None:
+                self._recent.append(slot)
             return slot - now
 
     def time_to_next(self) -> float:
         with self._lock:
-            return max(0.0, self._next_free - time.monotonic())
+            return max(0.0, self._next_free - time.monotonic(), self._hour_allows() - time.monotonic())
 
     def push_back(self, seconds: float) -> None:
         with self._lock:
@@ -100,21 +121,44 @@ class LocalRateLimiter:
             self._running.discard(token)
 
 
-_RESERVE = """
+# KEYS: next free slot, spacing, the last slots given (a list, with an hourly cap); ARGV: the default
+# spacing, the hourly cap (0: none) and its window, in ms
+_HOUR_ALLOWS = """
+local function hour_allows()
+  local cap = tonumber(ARGV[2])
+  if cap == 0 or redis.call('LLEN', KEYS[3]) < cap then
+    return 0
+  end
+  return tonumber(redis.call('LINDEX', KEYS[3], 0)) + tonumber(ARGV[3])
+end
+"""
+
+_RESERVE = (
+    _HOUR_ALLOWS
+    + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local interval = tonumber(redis.call('GET', KEYS[2]) or ARGV[1])
 local next_free = tonumber(redis.call('GET', KEYS[1]) or '0')
-local slot = math.max(now, next_free)
+local slot = math.max(now, next_free, hour_allows())
 redis.call('SET', KEYS[1], slot + interval, 'PX', 3600000)
+if tonumber(ARGV[2]) > 0 then
+  redis.call('RPUSH', KEYS[3], slot)
+  redis.call('LTRIM', KEYS[3], -tonumber(ARGV[2]), -1)
+  redis.call('PEXPIRE', KEYS[3], slot - now + tonumber(ARGV[3]))
+end
 return slot - now
 """
+)
 
-_TIME_TO_NEXT = """
+_TIME_TO_NEXT = (
+    _HOUR_ALLOWS
+    + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-return math.max(0, tonumber(redis.call('GET', KEYS[1]) or '0') - now)
+return math.max(0, tonumber(redis.call('GET', KEYS[1]) or '0') - now, hour_allows() - now)
 """
+)
 
 _PUSH_BACK = """
 local t = redis.call('TIME')
@@ -149,6 +193,7 @@ class RedisRateLimiter:
         namespace: str = "humanic:resend",
         requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND,
         concurrent: int | None = None,
+        per_hour: int | None = None,
         timeout_s: float = REDIS_TIMEOUT_S,
         retry_s: float = REDIS_RETRY_S,
     ):
@@ -161,15 +206,24 @@ class RedisRateLimiter:
         self._redis = redis.Redis.from_url(
             redis_url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s, retry=Retry(NoBackoff(), 0)
         )
-        self._keys = [f"{namespace}:next_free_ms", f"{namespace}:interval_ms", f"{namespace}:running"]
+        self._keys = [  # the slots' three (as the scripts take them), then the places'
+            f"{namespace}:next_free_ms",
+            f"{namespace}:interval_ms",
+            f"{namespace}:recent_slots_ms",
+            f"{namespace}:running",
+        ]
         self._default_interval_ms = int(1000 * MARGIN / requests_per_second)
+        self._hourly_args = [per_hour or 0, int(1000 * HOUR_S)]
         self._reserve = self._redis.register_script(_RESERVE)
         self._push_back = self._redis.register_script(_PUSH_BACK)
         self._time_to_next = self._redis.register_script(_TIME_TO_NEXT)
         self._enter = self._redis.register_script(_ENTER)
         self._concurrent = concurrent
         fallback_places = None if concurrent is None else max(1, int(concurrent * FALLBACK_SHARE))
-        self._local = LocalRateLimiter(requests_per_second * FALLBACK_SHARE, concurrent=fallback_places)
+        fallback_hourly = None if per_hour is None else max(1, int(per_hour * FALLBACK_SHARE))
+        self._local = LocalRateLimiter(
+            requests_per_second * FALLBACK_SHARE, concurrent=fallback_places, per_hour=fallback_hourly
+        )
         self._retry_s = retry_s
         self._ask_again_at = 0.0  # monotonic; Redis is skipped before it
         self.unreachable_since: datetime | None = None
@@ -192,12 +246,17 @@ class RedisRateLimiter:
 
     def reserve(self) -> float:
         return self._shared(
-            lambda: int(self._reserve(keys=self._keys[:2], args=[self._default_interval_ms])) / 1000,
+            lambda: (
+                int(self._reserve(keys=self._keys[:3], args=[self._default_interval_ms, *self._hourly_args])) / 1000
+            ),
             self._local.reserve,
         )
 
     def time_to_next(self) -> float:
-        return self._shared(lambda: int(self._time_to_next(keys=self._keys[:1])) / 1000, self._local.time_to_next)
+        return self._shared(
+            lambda: int(self._time_to_next(keys=self._keys[:3], args=[0, *self._hourly_args])) / 1000,
+            self._local.time_to_next,
+        )
 
     def push_back(self, seconds: float) -> None:
         self._local.push_back(seconds)  # held back here too, should Redis go away before the wait ends
@@ -216,7 +275,7 @@ class RedisRateLimiter:
         lease_ms = int(max(lease_s, 0.001) * 1000)
         # the same token either way: a script that ran in Redis but whose answer was lost is still left by it
         return self._shared(
-            lambda: token if self._enter(keys=self._keys[2:], args=[places, lease_ms, token]) else None,
+            lambda: token if self._enter(keys=self._keys[3:], args=[places, lease_ms, token]) else None,
             lambda: self._local.enter_as(token),
         )
 
@@ -226,7 +285,7 @@ class RedisRateLimiter:
         self._local.leave(token)
         if self._concurrent is not None:
             with contextlib.suppress(self._errors):  # unreachable: its lease frees it
-                self._redis.zrem(self._keys[2], token)
+                self._redis.zrem(self._keys[3], token)
 
 
 def wait_for_slot(limiter: RateLimiter) -> None:

@@ -193,6 +193,9 @@ class BackfillState(AuthState):
         self.backfill_more = (
             ""
             if summary["complete"]
+            else f"This run stopped at {summary['resume_since']} UTC: {summary['stopped_because']} "
+            "Continue to read on from there."
+            if summary["stopped_because"]
             else f"PostHog holds more than one run reads: this one stopped at {summary['resume_since']} UTC. "
             "Continue to read on from there."
         )

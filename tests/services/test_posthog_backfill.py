@@ -61,7 +61,8 @@ def _run(session, slept=None, **kwargs):
         dry_run=kwargs.pop("dry_run", False),
     )
     sleep = (slept if slept is not None else []).append
-    summary = backfill.run(session=session, asked=asked, limiter=_limiter(), sleep=sleep, **kwargs)
+    limiter = kwargs.pop("limiter", None) or _limiter()
+    summary = backfill.run(session=session, asked=asked, limiter=limiter, sleep=sleep, **kwargs)
     while processing.process_pending(session=session):
         pass
     session.expire_all()
@@ -167,6 +168,21 @@ def test_pages_through_keyset_within_the_pace_and_resumes_where_a_call_stopped(s
     assert (rest["imported"], rest["duplicates"], rest["complete"]) == (1, 1, True)
     stored = session.exec(select(Event.event_uuid).where(Event.source_id.is_(None)).order_by(Event.id)).all()
     assert stored == uuids
+
+
+def test_the_hours_query_allowance_stops_a_backfill_after_what_it_read_and_says_when_to_go_on(session, world, posthog):
+    for i in range(5):
+        _signed_up(posthog, f"0190d5a4-0000-7000-8000-00000000002{i}", f"u{i}", f"p{i}@x.io", T0 + timedelta(minutes=i))
+    spent_after_two = rate_limit.LocalRateLimiter(query.REQUESTS_PER_SECOND, per_hour=2)
+    part = _run(session, page_size=2, limiter=spent_after_two)
+    assert (part["imported"], part["complete"], part["queries"]) == (4, False, 2)
+    assert "1,200 an hour" in part["stopped_because"] and "try again in 63 min" in part["stopped_because"]
+    resume = datetime.fromisoformat(part["resume_since"])
+    with pytest.raises(query.BudgetSpent, match="try again in 63 min"):
+        _run(session, page_size=2, since=resume, limiter=spent_after_two)
+    assert len(posthog.queries) == 2  # the refused call never reached PostHog
+    rest = _run(session, page_size=2, since=resume)  # the next hour's allowance
+    assert (rest["imported"], rest["complete"]) == (1, True)
 
 
 @pytest.mark.parametrize("broken", ["key", "scope"])

@@ -34,6 +34,25 @@ def test_slots_are_spaced_by_the_rate_across_senders(kind):
     assert waits == pytest.approx([0.0, spacing, 2 * spacing, 3 * spacing], abs=0.05)
 
 
+@pytest.mark.parametrize("kind", ["local", "redis"])
+def test_an_hourly_cap_holds_the_next_slot_an_hour_after_the_first_of_the_capped_ones(kind):
+    if kind == "local":
+        shared = rate_limit.LocalRateLimiter(1000.0, per_hour=3)
+        first, second = shared, shared
+    else:
+        namespace = f"humanic-test:{uuid.uuid4().hex}"
+        first, second = (
+            rate_limit.RedisRateLimiter(
+                "redis://127.0.0.1:6379/0", namespace=namespace, requests_per_second=1000.0, per_hour=3
+            )
+            for _ in range(2)
+        )
+    assert max(first.reserve(), second.reserve(), first.reserve()) < 0.1  # three, spaced by 1 ms
+    assert second.time_to_next() == pytest.approx(rate_limit.HOUR_S, abs=1)
+    assert first.reserve() == pytest.approx(rate_limit.HOUR_S, abs=1)  # the fourth: an hour after the first
+    assert second.reserve() == pytest.approx(rate_limit.HOUR_S, abs=1)  # the fifth: after the second
+
+
 def test_a_429_seen_by_one_worker_holds_back_the_other():
     first, second = _redis_pair(10.0)
     first.push_back(3.0)

@@ -162,6 +162,7 @@ class BackfillOut(BaseModel):
     emails: str
     complete: bool  # False: more remain; run again from `resume_since`
     resume_since: str | None
+    stopped_because: str | None = None  # set when the deployment's PostHog query budget stopped it early
     queries: int
 
 

@@ -1,13 +1,15 @@
 """PostHog's query API (HogQL), one client for every caller: backfill, pull-only polling, reconciliation
 and later cohort sync.
 
-PostHog limits query calls per organisation (about QUERIES_PER_MINUTE, and CONCURRENT running at once),
-across every process that asks, so each call takes a place among those running and the next slot of one
+PostHog limits query calls per organisation (about QUERIES_PER_MINUTE, QUERIES_PER_HOUR, and CONCURRENT
+running at once), across every process that asks, so each call takes a place among those running and the
+next slot of one
 `RateLimiter` (services/rate_limit.py) that the caller's
 wiring hands in: in Redis under NAMESPACE when Redis is configured, so every worker of the deployment
 shares it, otherwise one per process. A 429 pushes every caller back by its Retry-After, and is waited out
 here when that is at most MAX_RETRY_AFTER_S, up to RETRIES times; anything else ends the call with a 4xx
-the user can act on.
+the user can act on. A call whose slot is further off than MAX_WAIT_S (the hour's queries are spent) is
+not made: `BudgetSpent` says when to try again.
 
 POST {app host}/api/projects/{project id}/query/ with a personal API key (Query Read scope) and
 `{"query": {"kind": "HogQLQuery", "query": …, "values": {…}}}`."""
@@ -27,10 +29,12 @@ from humanic_app.services.posthog import connection
 from humanic_app.services.rate_limit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 
 QUERIES_PER_MINUTE = 240
+QUERIES_PER_HOUR = 1200
 REQUESTS_PER_SECOND = QUERIES_PER_MINUTE / 60
 CONCURRENT = 3
 NAMESPACE = "humanic:posthog"  # the shared limiter's Redis keys, apart from Resend's
 MAX_RETRY_AFTER_S = 30.0
+MAX_WAIT_S = 30.0  # for a slot of the shared budget; beyond it the caller is told instead of kept waiting
 RETRIES = 3
 TIMEOUT_S = 30.0  # PostHog stops a query after its own limit; this only bounds a hung connection
 HTTP_TIMEOUT = httpx.Timeout(TIMEOUT_S, connect=5.0)
@@ -44,9 +48,25 @@ def budget(redis_url: str | None) -> RateLimiter:
     every process of the deployment shares it; otherwise this process's own."""
     if redis_url:
         return RedisRateLimiter(
-            redis_url, namespace=NAMESPACE, requests_per_second=REQUESTS_PER_SECOND, concurrent=CONCURRENT
+            redis_url,
+            namespace=NAMESPACE,
+            requests_per_second=REQUESTS_PER_SECOND,
+            concurrent=CONCURRENT,
+            per_hour=QUERIES_PER_HOUR,
         )
-    return LocalRateLimiter(REQUESTS_PER_SECOND, concurrent=CONCURRENT)
+    return LocalRateLimiter(REQUESTS_PER_SECOND, concurrent=CONCURRENT, per_hour=QUERIES_PER_HOUR)
+
+
+class BudgetSpent(Conflict):
+    """The deployment's share of PostHog's query limits is spent for now; `wait_s` says for how long."""
+
+    def __init__(self, wait_s: float):
+        self.wait_s = wait_s
+        minutes = max(1, round(wait_s / 60))
+        super().__init__(
+            f"Humanic has used PostHog's query allowance ({QUERIES_PER_HOUR:,} an hour, shared by backfill, "
+            f"polling, reconciliation and cohort sync): try again in {minutes} min."
+        )
 
 
 @dataclasses.dataclass
@@ -72,6 +92,9 @@ class Client:
         raise AssertionError("unreachable")
 
     def _post(self, body: dict[str, Any]) -> httpx.Response:
+        ahead = self.limiter.time_to_next()
+        if ahead > MAX_WAIT_S:
+            raise BudgetSpent(ahead)
         wait = self.limiter.reserve()  # waited before taking a place, so a place is held only for the call
         if wait > 0:
             self.sleep(wait)
