@@ -33,7 +33,7 @@ from humanic_app.models import PosthogCohort, PosthogCohortMember
 from humanic_app.models.rows import id_of
 from humanic_app.services import contacts, mapping, processing, wording
 from humanic_app.services.errors import Conflict, NotFound, ValidationFailed
-from humanic_app.services.posthog import connection
+from humanic_app.services.posthog import connection, query
 from humanic_app.services.rate_limit import RateLimiter
 
 SYNC_PERIOD = timedelta(hours=1)
@@ -66,7 +66,9 @@ class _Client:
         raise AssertionError("unreachable")
 
     def _get(self, url: str) -> httpx.Response:
-        wait = self.limiter.reserve()
+        wait = self.limiter.reserve(max_wait=query.MAX_WAIT_S)
+        if wait > query.MAX_WAIT_S:
+            raise query.BudgetSpent(wait)
         if wait > 0:
             self.sleep(wait)
         self.requests += 1

@@ -35,7 +35,10 @@ T = TypeVar("T")
 
 
 class RateLimiter(Protocol):
-    def reserve(self) -> float: ...
+    def reserve(self, max_wait: float | None = None) -> float:
+        """How long to wait for the next free slot, which is now taken; unless it is more than `max_wait`
+        away: then that wait, and nothing is taken."""
+        ...
 
     def time_to_next(self) -> float: ...
 
@@ -84,10 +87,12 @@ class LocalRateLimiter:
             return 0.0
         return self._recent[0] + HOUR_S
 
-    def reserve(self) -> float:
+    def reserve(self, max_wait: float | None = None) -> float:
         with self._lock:
             now = time.monotonic()
             slot = max(now, self._next_free, self._hour_allows())
+            if max_wait is not None and slot - now > max_wait:
+                return slot - now
             self._next_free = slot + self._interval
             if self._per_hour is not None:
                 self._recent.append(slot)
@@ -122,7 +127,8 @@ class LocalRateLimiter:
 
 
 # KEYS: next free slot, spacing, the last slots given (a list, with an hourly cap); ARGV: the default
-# spacing, the hourly cap (0: none) and its window, in ms
+# spacing, the hourly cap (0: none), its window and (reserve) the longest wait that takes a slot (-1: any),
+# in ms
 _HOUR_ALLOWS = """
 local function hour_allows()
   local cap = tonumber(ARGV[2])
@@ -141,6 +147,10 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local interval = tonumber(redis.call('GET', KEYS[2]) or ARGV[1])
 local next_free = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slot = math.max(now, next_free, hour_allows())
+local max_wait = tonumber(ARGV[4])
+if max_wait >= 0 and slot - now > max_wait then
+  return slot - now
+end
 redis.call('SET', KEYS[1], slot + interval, 'PX', 3600000)
 if tonumber(ARGV[2]) > 0 then
   redis.call('RPUSH', KEYS[3], slot)
@@ -244,12 +254,16 @@ class RedisRateLimiter:
             self.unreachable_since = None
         return found
 
-    def reserve(self) -> float:
+    def reserve(self, max_wait: float | None = None) -> float:
+        longest_ms = -1 if max_wait is None else int(max_wait * 1000)
         return self._shared(
             lambda: (
-                int(self._reserve(keys=self._keys[:3], args=[self._default_interval_ms, *self._hourly_args])) / 1000
+                int(
+                    self._reserve(keys=self._keys[:3], args=[self._default_interval_ms, *self._hourly_args, longest_ms])
+                )
+                / 1000
             ),
-            self._local.reserve,
+            lambda: self._local.reserve(max_wait),
         )
 
     def time_to_next(self) -> float:

@@ -152,6 +152,16 @@ def test_a_429_is_waited_out_when_short_and_refused_when_long(world, session, po
         cohorts.sync(limiter=_budget(), session=session, posthog_id=7, sleep=slept.append)
 
 
+def test_a_spent_hour_of_the_query_budget_is_refused_at_once_with_when_to_try_again(world, session, posthog):
+    posthog.add_cohort(7, "Power users", [person(1, "ada@example.com")])
+    spent = rate_limit.LocalRateLimiter(query.REQUESTS_PER_SECOND, per_hour=2)
+    spent.reserve(), spent.reserve()
+    slept: list[float] = []
+    with pytest.raises(query.BudgetSpent, match="try again in 63 min"):
+        cohorts.sync(limiter=spent, session=session, posthog_id=7, sleep=slept.append)
+    assert posthog.gets == [] and slept == []  # nothing asked of PostHog, nobody kept waiting an hour
+
+
 def test_listing_says_which_cohorts_are_imported_and_leaves_deleted_ones_out(world, session, posthog):
     posthog.add_cohort(7, "Power users", [person(1, "ada@example.com")])
     posthog.add_cohort(8, "Old", [], deleted=True)
@@ -228,9 +238,9 @@ class _Counted(rate_limit.LocalRateLimiter):
         super().__init__(query.REQUESTS_PER_SECOND)
         self.taken, self.pushed = 0, []
 
-    def reserve(self) -> float:
+    def reserve(self, max_wait: float | None = None) -> float:
         self.taken += 1
-        return super().reserve()
+        return super().reserve(max_wait)
 
     def push_back(self, seconds: float) -> None:
         self.pushed.append(seconds)

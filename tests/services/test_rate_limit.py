@@ -49,6 +49,8 @@ def test_an_hourly_cap_holds_the_next_slot_an_hour_after_the_first_of_the_capped
         )
     assert max(first.reserve(), second.reserve(), first.reserve()) < 0.1  # three, spaced by 1 ms
     assert second.time_to_next() == pytest.approx(rate_limit.HOUR_S, abs=1)
+    for _ in range(2):  # too far off for the caller: told so, and no slot taken
+        assert second.reserve(max_wait=30) == pytest.approx(rate_limit.HOUR_S, abs=1)
     assert first.reserve() == pytest.approx(rate_limit.HOUR_S, abs=1)  # the fourth: an hour after the first
     assert second.reserve() == pytest.approx(rate_limit.HOUR_S, abs=1)  # the fifth: after the second
 

@@ -8,8 +8,8 @@ next slot of one
 wiring hands in: in Redis under NAMESPACE when Redis is configured, so every worker of the deployment
 shares it, otherwise one per process. A 429 pushes every caller back by its Retry-After, and is waited out
 here when that is at most MAX_RETRY_AFTER_S, up to RETRIES times; anything else ends the call with a 4xx
-the user can act on. A call whose slot is further off than MAX_WAIT_S (the hour's queries are spent) is
-not made: `BudgetSpent` says when to try again.
+the user can act on. A call whose slot is further off than MAX_WAIT_S (the hour's queries are spent) takes
+no slot and is not made: `BudgetSpent` says when to try again. Cohort sync's REST calls keep the same rule.
 
 POST {app host}/api/projects/{project id}/query/ with a personal API key (Query Read scope) and
 `{"query": {"kind": "HogQLQuery", "query": …, "values": {…}}}`."""
@@ -92,10 +92,9 @@ class Client:
         raise AssertionError("unreachable")
 
     def _post(self, body: dict[str, Any]) -> httpx.Response:
-        ahead = self.limiter.time_to_next()
-        if ahead > MAX_WAIT_S:
-            raise BudgetSpent(ahead)
-        wait = self.limiter.reserve()  # waited before taking a place, so a place is held only for the call
+        wait = self.limiter.reserve(max_wait=MAX_WAIT_S)  # waited before taking a place: held only for the call
+        if wait > MAX_WAIT_S:
+            raise BudgetSpent(wait)
         if wait > 0:
             self.sleep(wait)
         token = self._place()
