@@ -279,8 +279,8 @@ def _stored_ids(session: Session, plan: _Plan, stored: Sequence[Any]) -> list[in
         plan.results[plan.owners[index]].duplicates += 1
     connection = session.connection()
     again = connection.execute(_insert_new_events(connection.dialect.name), [plan.rows[i] for i in skipped]).all()
-    for index, row in zip(skipped, again, strict=True):
-        ids[index] = row.id
+    for index, stored_again in zip(skipped, again, strict=True):
+        ids[index] = stored_again.id
     return [i for i in ids if i is not None]
 
 
