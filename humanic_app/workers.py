@@ -389,6 +389,8 @@ def reconcile_with_posthog() -> None:
         counts = reconcile.posthog_counts(plan)
     except reconcile.FAILURES as exc:
         logger.warning("reconciliation with PostHog failed (%s); it runs again next hour", type(exc).__name__)
+        with session_scope(get_engine()) as session:
+            reconcile.record_failure(session=session, error=exc, now=clock.now())
         return
     with session_scope(get_engine()) as session:
         gaps = reconcile.record(session=session, plan=plan, posthog=counts, now=clock.now())

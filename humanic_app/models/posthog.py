@@ -43,6 +43,8 @@ class PosthogConnection(SQLModel, table=True):
     # Reconciliation (services/posthog_reconcile.py): the last hourly comparison, and its gaps
     reconciled_at: datetime | None = None
     reconcile_gaps: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reconcile_error: str = Field(default="", max_length=1000)  # why the last check could not run ("" if it ran)
+    reconcile_failed_at: datetime | None = None
 
 
 class PosthogCapture(SQLModel, table=True):

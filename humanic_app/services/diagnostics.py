@@ -250,6 +250,18 @@ def _posthog_findings(session: Session, rejected: dict[str, int], since) -> list
                 "/settings#posthog",
             )
         )
+    unreconciled = posthog_reconcile.problem(session=session)
+    if unreconciled:
+        found.append(
+            Finding(
+                "PostHog reconciliation",
+                "posthog_reconcile",
+                unreconciled,
+                "Check the personal API key (Query Read scope), the project id and the host in Settings → PostHog; "
+                "the check runs again within the hour, and the gaps it last found are shown meanwhile.",
+                "/settings#posthog",
+            )
+        )
     for key, problem_text, body in posthog_reconcile.findings(session=session):
         found.append(
             Finding(

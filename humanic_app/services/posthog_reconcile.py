@@ -94,8 +94,28 @@ def record(*, session: Session, plan: Plan, posthog: dict[str, int], now: dateti
     found = connection.row(session=session)
     if found is not None:
         found.reconciled_at, found.reconcile_gaps = now, found_gaps
+        found.reconcile_error, found.reconcile_failed_at = "", None
         session.add(found)
     return found_gaps
+
+
+def record_failure(*, session: Session, error: Exception, now: datetime) -> None:
+    """Keeps why the check could not run; the last gaps found stay as they were."""
+    found = connection.row(session=session)
+    if found is not None:
+        found.reconcile_error, found.reconcile_failed_at = str(error)[:1000], now
+        session.add(found)
+
+
+def problem(*, session: Session) -> str | None:
+    """Pipeline health's line when the last check could not run."""
+    found = connection.row(session=session)
+    if found is None or not found.reconcile_error or found.reconcile_failed_at is None:
+        return None
+    return (
+        f"The hourly check of PostHog's counts could not run at {found.reconcile_failed_at:%H:%M} UTC: "
+        f"{found.reconcile_error}"
+    )
 
 
 def findings(*, session: Session) -> list[tuple[str, str, dict[str, Any]]]:

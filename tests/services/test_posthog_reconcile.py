@@ -132,8 +132,13 @@ def test_only_names_campaigns_read_are_counted_in_the_window(session, world, pos
     assert counted["values"]["events"] == ["subscription_upgraded", "user_signed_up"]
 
 
-def test_posthog_failing_keeps_the_last_result_and_raises_nothing(session, world, posthog):
+def test_posthog_failing_keeps_the_last_result_raises_nothing_and_says_why_until_it_runs(session, world, posthog):
     _in_posthog(posthog, 20)
     assert len(_gap_findings(_reconcile(session))) == 1
     posthog.inject(500)
-    assert len(_gap_findings(_reconcile(session))) == 1  # as last known; the job logs and tries next hour
+    findings = _reconcile(session)
+    assert len(_gap_findings(findings)) == 1  # as last known; the job tries again next hour
+    (failed,) = [f for f in findings if f.key == "posthog_reconcile"]  # and Pipeline health says why
+    assert failed.problem.startswith("The hourly check of PostHog's counts could not run at ")
+    assert "500" in failed.problem
+    assert [f.key for f in _reconcile(session) if f.key == "posthog_reconcile"] == []  # it ran: no failure left
