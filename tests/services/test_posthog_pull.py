@@ -156,6 +156,19 @@ def test_turning_pull_on_needs_the_query_key_and_an_interval_of_at_least_ten_sec
     assert "10 to 3600" in refused.value.field_errors["pull_interval_seconds"]
 
 
+def test_the_api_access_is_saved_before_any_host_and_turning_pull_on_asks_only_for_it(session, posthog, moment):
+    with pytest.raises(ValidationFailed) as refused:
+        connection.save(session=session, host=posthog.url, pull_enabled=True)
+    assert set(refused.value.field_errors) == {"personal_api_key", "project_id"}  # no project key asked for
+    connection.save(session=session, personal_api_key=posthog.personal_api_key, project_id=posthog.project_id)
+    found = connection.status(session=session)
+    assert found.personal_api_key_set and found.project_id == posthog.project_id
+    assert found.host == "" and not found.enabled
+    with pytest.raises(ValidationFailed) as refused:
+        connection.save(session=session, kinds=["email_sent"])
+    assert set(refused.value.field_errors) == {"host"}  # anything else still needs the host
+
+
 def test_nothing_is_pulled_while_pull_is_off(session, world, posthog, moment):
     connection.save(session=session, pull_enabled=False)
     _signed_up(posthog, A, "ada@example.com", moment.now)

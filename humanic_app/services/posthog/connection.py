@@ -242,8 +242,19 @@ def _pull_errors(found: PosthogConnection | None, checked: dict[str, Any]) -> di
 
 def _queries_only(found: PosthogConnection | None, checked: dict[str, Any]) -> bool:
     """A connection with a personal API key serves the query API (backfill, pull-only mode): it needs no
-    project key, and write-back stays off without one."""
-    return "personal_api_key" in checked or bool(found and found.personal_api_key_cipher)
+    project key, and write-back stays off without one. Turning pulling on asks for that key itself."""
+    return (
+        "personal_api_key" in checked
+        or bool(checked.get("pull_enabled"))
+        or bool(found and found.personal_api_key_cipher)
+    )
+
+
+def _access_only(given: dict[str, Any]) -> bool:
+    """Only the API access (personal key, project id) given: it may be set before the host and without a
+    project key, since what reads PostHog with it (backfill, pulling, cohorts) asks for the host when it runs."""
+    named = {field for field, value in given.items() if value is not None}
+    return bool(named) and named <= {"personal_api_key", "project_id"}
 
 
 def _apply_pull(found: PosthogConnection, checked: dict[str, Any]) -> None:
@@ -254,6 +265,19 @@ def _apply_pull(found: PosthogConnection, checked: dict[str, Any]) -> None:
         found.pull_failures, found.pull_last_error = 0, ""
         if not found.pull_enabled:
             found.pull_cursor = None  # turned on again later, it starts from then, not from a stale cursor
+
+
+def _required(found: PosthogConnection | None, checked: dict[str, Any], *, access_only: bool) -> dict[str, str]:
+    """A host, and a project key unless the connection serves queries only, given now or stored; the API
+    access saved on its own needs neither."""
+    if access_only:
+        return {}
+    errors = {}
+    if "host" not in checked and not (found and found.host):
+        errors["host"] = "Choose where your PostHog is."
+    if "api_key" not in checked and not (found and found.api_key_cipher) and not _queries_only(found, checked):
+        errors["api_key"] = "Paste the project API key (phc_…)."
+    return errors
 
 
 def validate_kinds(kinds: Any) -> list[str]:
@@ -310,10 +334,9 @@ def save(
     for secret in ("api_key", "personal_api_key"):
         if secret in checked and not secret_key.secrets_storable(settings=settings):
             errors[secret] = _storage_problem()
-    if "host" not in checked and not (found and found.host):
-        errors.setdefault("host", "Choose where your PostHog is.")
-    if "api_key" not in checked and not (found and found.api_key_cipher) and not _queries_only(found, checked):
-        errors.setdefault("api_key", "Paste the project API key (phc_…).")
+    given = dict(host=host, api_key=api_key, kinds=kinds, personal_api_key=personal_api_key, project_id=project_id)
+    access_only = _access_only({**given, "pull_enabled": pull_enabled, "pull_interval_s": pull_interval_seconds})
+    errors.update({k: v for k, v in _required(found, checked, access_only=access_only).items() if k not in errors})
     if errors:
         raise ValidationFailed(errors)
     found = found or PosthogConnection(id=CONNECTION_ROW, kinds=list(KINDS))
