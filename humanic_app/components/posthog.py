@@ -7,7 +7,6 @@ import reflex as rx
 
 from humanic_app.components.feedback import confirm_action, field_error, labelled_field as _labelled, toast
 from humanic_app.components.pill import pill
-from humanic_app.components.posthog_backfill import backfill_panel
 from humanic_app.components.ui import settings_section
 from humanic_app.services.posthog.capture import EVENTS
 from humanic_app.state.posthog import PosthogState as S
@@ -148,7 +147,6 @@ def posthog_section() -> rx.Component:
                         trigger_props={"size": "2"},
                     ),
                 ),
-                backfill_panel(),
                 spacing="3",
                 width="100%",
             ),

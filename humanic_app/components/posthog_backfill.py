@@ -1,12 +1,15 @@
-"""Settings → PostHog → Recover missed events: names and a UTC range, a dry run saying what would be
-imported and triggered, then the import, quietly or (confirmed) firing emails; Continue while PostHog holds
-more than one run reads. `/settings?backfill_events=a,b&since=…&until=…` fills it in."""
+"""Settings → Recover missed events (PostHog read with the API access set above): names and a UTC range, a
+dry run saying what would be imported and triggered, then the import, quietly or (confirmed) firing emails;
+Continue while PostHog holds more than one run reads. `/settings?backfill_events=a,b&since=…&until=…` fills
+it in."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from humanic_app.components.feedback import confirm_action, labelled_field
+from humanic_app.components.posthog_access import access_line
+from humanic_app.components.ui import settings_section
 from humanic_app.state.posthog_backfill import BackfillState as S, CountRow
 
 PANEL = "posthog-backfill"
@@ -81,42 +84,10 @@ def _range() -> rx.Component:
     )
 
 
-def _access() -> rx.Component:
-    return rx.grid(
-        labelled_field(
-            rx.cond(S.backfill_key_set, "Replace the personal API key", "Personal API key"),
-            "backfill-personal-key",
-            S.backfill_errors.get("personal_api_key", ""),
-            "PostHog → Settings → Personal API keys, with the Query Read scope (phx_…). Stored encrypted, never "
-            "shown back; leave empty to keep the stored one.",
-            name="personal_api_key",
-            type="password",
-            placeholder="phx_…",
-            auto_complete="off",
-            spell_check=False,
-            max_length=300,
-        ),
-        labelled_field(
-            "PostHog project id",
-            "backfill-project-id",
-            S.backfill_errors.get("project_id", ""),
-            "PostHog → Project settings → Project ID, a number.",
-            name="project_id",
-            default_value=S.backfill_project_id,
-            key=S.backfill_project_id,
-            input_mode="numeric",
-            max_length=32,
-        ),
-        columns=rx.breakpoints(initial="1", sm="2"),
-        spacing="3",
-        width="100%",
-    )
-
-
 def _form() -> rx.Component:
     return rx.form(
         rx.vstack(
-            _access(),
+            access_line(),
             _events(),
             _range(),
             rx.button("Dry run", type="submit", id="backfill-dry-run", loading=S.backfill_busy != ""),
@@ -170,7 +141,7 @@ def _actions() -> rx.Component:
 
 def _summary() -> rx.Component:
     return rx.vstack(
-        rx.heading(S.backfill_title, as_="h4", size="2"),
+        rx.heading(S.backfill_title, as_="h3", size="2"),
         rx.text(S.backfill_asked, size="1", color=rx.color("gray", 11), style={"overflow_wrap": "anywhere"}),
         rx.text(S.backfill_totals, size="2", id="backfill-totals"),
         rx.el.ul(rx.foreach(S.backfill_counts, _count), style=_LIST),
@@ -199,31 +170,21 @@ def _summary() -> rx.Component:
     )
 
 
-def backfill_panel() -> rx.Component:
-    return rx.el.section(
-        rx.vstack(
-            rx.heading("Recover missed events", as_="h3", size="3", id=PANEL + "-title"),
-            rx.text(
-                "When the webhook destination was down or misconfigured, import the events it missed from "
-                "PostHog. A dry run says what would be imported and triggered; importing updates contacts and "
-                "goals and sends no email unless you ask.",
-                size="2",
-                color=rx.color("gray", 11),
+def backfill_section() -> rx.Component:
+    return settings_section(
+        "Recover missed events",
+        "When the webhook destination was down or misconfigured, import the events it missed from PostHog. A "
+        "dry run says what would be imported and triggered; importing updates contacts and goals and sends no "
+        "email unless you ask.",
+        rx.cond(S.backfill_loaded, _form(), rx.text("Loading…", size="2")),
+        rx.cond(
+            S.backfill_general != "",
+            rx.callout(
+                S.backfill_general, icon="triangle-alert", color_scheme="red", size="1", width="100%", role="alert"
             ),
-            rx.cond(S.backfill_loaded, _form(), rx.text("Loading…", size="2")),
-            rx.cond(
-                S.backfill_general != "",
-                rx.callout(
-                    S.backfill_general, icon="triangle-alert", color_scheme="red", size="1", width="100%", role="alert"
-                ),
-            ),
-            rx.box(rx.cond(S.backfill_busy != "", rx.text(S.backfill_busy, size="2")), role="status", width="100%"),
-            rx.cond(S.backfill_done, _summary()),
-            spacing="3",
-            width="100%",
         ),
-        id=PANEL,
-        aria_labelledby=PANEL + "-title",
+        rx.box(rx.cond(S.backfill_busy != "", rx.text(S.backfill_busy, size="2")), role="status", width="100%"),
+        rx.cond(S.backfill_done, _summary()),
+        section_id=PANEL,
         on_mount=S.load_backfill,
-        style={"width": "100%", "border_top": f"1px solid {rx.color('gray', 6)}", "padding_top": "1rem"},
     )

@@ -1,66 +1,16 @@
 """Settings → PostHog cohorts: bring a PostHog cohort's persons in as contacts, once or kept in sync every
-hour; campaigns branch on membership with `in_cohort`."""
+hour; campaigns branch on membership with `in_cohort`. PostHog is read with the API access set above."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, toast
+from humanic_app.components.feedback import confirm_action, field_error, toast
+from humanic_app.components.posthog_access import access_line
 from humanic_app.components.ui import settings_section
 from humanic_app.state.posthog_cohorts import CohortsState as S
 
 SECTION = "posthog-cohorts"
-KEY_FIELD = "cohorts-personal-key"
-PROJECT_FIELD = "cohorts-project-id"
-
-
-def _labelled(label, field_id: str, error, hint: str, **props) -> rx.Component:
-    return rx.vstack(
-        rx.el.label(rx.text(label, size="2", weight="medium"), html_for=field_id),
-        rx.input(width="100%", **field_invalid_props(error, field_id=field_id), **props),
-        field_error(error, field_id=field_id),
-        rx.text(hint, size="1", color=rx.color("gray", 11)),
-        spacing="1",
-        width="100%",
-    )
-
-
-def _access_form() -> rx.Component:
-    return rx.form(
-        rx.vstack(
-            _labelled(
-                "Personal API key",
-                KEY_FIELD,
-                S.cohort_errors.get("personal_api_key", ""),
-                "PostHog → Settings → Personal API keys (phx_…), with the Cohort Read and Person Read scopes. "
-                "Stored encrypted and never shown back; leave empty to keep the stored one.",
-                name="personal_api_key",
-                type="password",
-                placeholder="phx_…",
-                auto_complete="off",
-                spell_check=False,
-                max_length=300,
-            ),
-            _labelled(
-                "Project id",
-                PROJECT_FIELD,
-                S.cohort_errors.get("project_id", ""),
-                "PostHog → Project settings → Project ID.",
-                name="project_id",
-                default_value=S.cohorts_project,
-                key=S.cohorts_project,
-                input_mode="numeric",
-                max_length=32,
-            ),
-            field_error(S.cohort_errors.get("host", ""), field_id="cohorts-host"),
-            rx.button("Save cohort access", type="submit", id="save-cohort-access", variant="soft"),
-            spacing="3",
-            width="100%",
-        ),
-        on_submit=S.save_cohort_access,
-        reset_on_submit=False,
-        width="100%",
-    )
 
 
 def _posthog_row(row) -> rx.Component:
@@ -158,15 +108,7 @@ def _imported_row(row) -> rx.Component:
 
 def _content() -> rx.Component:
     return rx.vstack(
-        rx.cond(
-            S.cohorts_ready,
-            rx.text("Cohorts are read from PostHog project ", rx.code(S.cohorts_project), ".", size="2"),
-            rx.text(
-                "Set the PostHog host above, then a personal API key and project id here, to import cohorts.",
-                size="2",
-            ),
-        ),
-        _access_form(),
+        access_line(),
         field_error(S.cohort_errors.get("", ""), field_id="cohorts-refused"),
         toast(S.cohort_done, id="cohort-done"),
         rx.button("Show PostHog cohorts", on_click=S.show_posthog_cohorts, id="show-posthog-cohorts"),

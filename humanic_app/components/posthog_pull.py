@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from humanic_app.components.feedback import field_error, field_invalid_props, toast
+from humanic_app.components.posthog_access import access_line
 from humanic_app.components.ui import settings_section
 from humanic_app.services.posthog import connection
 from humanic_app.state.posthog_pull import PosthogPullState as S
@@ -39,30 +40,7 @@ def _form() -> rx.Component:
                 placeholder="us",
                 max_length=500,
             ),
-            _labelled(
-                rx.cond(S.pull_key_set, "Replace the personal API key", "Personal API key"),
-                "pull-personal-key",
-                "personal_api_key",
-                "PostHog → Settings → Personal API keys (phx_…, Query Read scope). Stored encrypted and never "
-                "shown back; leave empty to keep the stored one.",
-                name="personal_api_key",
-                type="password",
-                placeholder="phx_…",
-                auto_complete="off",
-                spell_check=False,
-                max_length=300,
-            ),
-            _labelled(
-                "Project id",
-                "pull-project-id",
-                "project_id",
-                "PostHog → Project settings → Project ID, a number.",
-                name="project_id",
-                default_value=S.pull_project_id,
-                key=S.pull_project_id,
-                input_mode="numeric",
-                max_length=32,
-            ),
+            access_line(),
             _labelled(
                 "Poll every (seconds)",
                 "pull-interval",

@@ -6,6 +6,8 @@ from humanic_app.components.brand import brand_section
 from humanic_app.components.feedback import confirm_action, field_error, field_invalid_props, toast
 from humanic_app.components.pill import pill
 from humanic_app.components.posthog import posthog_section
+from humanic_app.components.posthog_access import posthog_access_section
+from humanic_app.components.posthog_backfill import backfill_section
 from humanic_app.components.posthog_cohorts import cohorts_section
 from humanic_app.components.posthog_pull import posthog_pull_section
 from humanic_app.components.quiet_hours import quiet_hours_section
@@ -409,6 +411,8 @@ def settings_page() -> rx.Component:
         shared_blocks_section(),
         sending_section(),
         posthog_section(),
+        posthog_access_section(),
+        backfill_section(),
         posthog_pull_section(),
         cohorts_section(),
         quiet_hours_section(),

@@ -46,7 +46,7 @@ class Finding:
 
 
 def _backfill_link(body: dict[str, Any]) -> str:
-    """Settings → PostHog's backfill panel filled in with a gap's window: the finding's one click."""
+    """Settings → Recover missed events filled in with a gap's window: the finding's one click."""
     asked = {"backfill_events": ",".join(body["events"]), "since": body["since"], "until": body["until"]}
     return f"/settings?{urlencode(asked)}#posthog-backfill"
 
@@ -246,8 +246,9 @@ def _posthog_findings(session: Session, rejected: dict[str, int], since) -> list
                 "PostHog pull-only mode",
                 "posthog_pull",
                 pulling,
-                "Check the personal API key (Query Read scope), the project id and the host in Settings → PostHog.",
-                "/settings#posthog",
+                "Check the personal API key (Query Read scope) and the project id in Settings → PostHog API "
+                "access, and the address under Pull events from PostHog.",
+                "/settings#posthog-access",
             )
         )
     unreconciled = posthog_reconcile.problem(session=session)

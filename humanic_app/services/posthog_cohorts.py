@@ -1,6 +1,6 @@
 """PostHog cohorts brought in as contacts: imported once, or kept in sync every SYNC_PERIOD.
 
-PostHog's REST API with the personal API key and project id of Settings → PostHog (the key needs the
+PostHog's REST API with the personal API key and project id of Settings → PostHog API access (the key needs the
 Cohort Read and Person Read scopes): GET {app host}/api/projects/{project id}/cohorts/ lists the cohorts
 (paged with `next`), GET …/cohorts/{id}/ names one, GET …/cohorts/{id}/persons/ gives its persons
 (`{"results": [{"uuid", "distinct_ids", "properties"}], "next"}`). `next` is followed by its query only,
@@ -97,7 +97,7 @@ def _checked(answer: httpx.Response, what: str) -> dict[str, Any]:
             }
         )
     if code == 404:
-        raise NotFound(f"PostHog has no {what} (check the project id in Settings → PostHog).")
+        raise NotFound(f"PostHog has no {what} (check the project id in Settings → PostHog API access).")
     if code >= 400:
         raise Conflict(f"PostHog answered {code}: try again later.")
     try:
@@ -117,10 +117,10 @@ def _client(session: Session, limiter: RateLimiter, sleep: Callable[[float], Non
         errors["host"] = "Set where your PostHog is first (Settings → PostHog)."
     if key is None:
         errors["personal_api_key"] = (
-            "Set a personal API key with the Cohort Read and Person Read scopes first (Settings → PostHog)."
+            "Set a personal API key with the Cohort Read and Person Read scopes first (Settings → PostHog API access)."
         )
     if found is None or not found.project_id:
-        errors["project_id"] = "Set the PostHog project id first (Settings → PostHog)."
+        errors["project_id"] = "Set the PostHog project id first (Settings → PostHog API access)."
     if errors or found is None or key is None:
         raise ValidationFailed(errors)
     base = f"{connection.app_host(found.host)}/api/projects/{found.project_id}"

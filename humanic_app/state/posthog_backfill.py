@@ -1,7 +1,7 @@
-"""Settings → PostHog → Recover missed events: a dry run of a backfill (services/posthog_backfill.py), then
+"""Settings → Recover missed events: a dry run of a backfill (services/posthog_backfill.py), then
 the import, quietly or, once confirmed, firing emails. What was dry-run is what is imported: the import
-buttons reuse the dry run's names and range, whatever the form says since. The personal API key passes
-through a handler's argument only; no state field holds it."""
+buttons reuse the dry run's names and range, whatever the form says since. PostHog is read with the API
+access set in its own section (state/posthog_access.py); a refusal about it shows in the panel's alert."""
 
 from __future__ import annotations
 
@@ -17,12 +17,11 @@ from humanic_app.db import session_scope
 from humanic_app.services import posthog_backfill as backfill, wording
 from humanic_app.services.campaigns import engine
 from humanic_app.services.errors import ServiceError, ValidationFailed
-from humanic_app.services.posthog import connection
 from humanic_app.state.auth import AuthState, field_messages, signed_in
 
 _FORM_MINUTE = "%Y-%m-%dT%H:%M"  # what a datetime-local input reads and writes
 _SHOWN_MINUTE = "%Y-%m-%d %H:%M"
-_FIELDS = ("events", "since", "until", "personal_api_key", "project_id")  # refusals shown at the panel's fields
+_FIELDS = ("events", "since", "until")  # refusals shown at the panel's fields
 _PREFILL = ("backfill_events", "since", "until")
 
 
@@ -58,8 +57,6 @@ class BackfillState(AuthState):
     backfill_other: str = ""  # names typed, comma-separated
     backfill_since: str = ""  # UTC, as the datetime-local input reads it
     backfill_until: str = ""
-    backfill_key_set: bool = False
-    backfill_project_id: str = ""
     backfill_errors: dict[str, str] = {}  # refusals at their fields; "" for the rest
     backfill_busy: str = ""  # what is being asked of PostHog now
     backfill_done: bool = False  # a summary is shown
@@ -79,11 +76,9 @@ class BackfillState(AuthState):
     _last: dict[str, Any] = {}  # the last run, which Continue repeats from where it stopped
     _resume: str = ""
 
-    def _read_connection(self) -> None:
+    def _read_offered(self) -> None:
         with self._read_call() as session:
-            found = connection.status(session=session)
             self.backfill_offered = engine.used_event_names(session)
-        self.backfill_key_set, self.backfill_project_id = found.personal_api_key_set, found.project_id
 
     def _prefill(self) -> None:
         """From the address: a finding links here with names and a range (and #posthog-backfill)."""
@@ -109,7 +104,7 @@ class BackfillState(AuthState):
     def load_backfill(self):
         self._show_errors({})
         self.backfill_busy = ""
-        self._read_connection()
+        self._read_offered()
         now = clock.now().replace(second=0, microsecond=0)
         self.backfill_since = (now - timedelta(days=1)).strftime(_FORM_MINUTE)
         self.backfill_until = now.strftime(_FORM_MINUTE)
@@ -117,8 +112,7 @@ class BackfillState(AuthState):
         self._prefill()
 
     def _asked_from(self, form: dict) -> dict[str, Any] | None:
-        """The form's names and range, with each refusal at its field; saves a personal key or project id
-        given with it first."""
+        """The form's names and range, with each refusal at its field."""
         ticked = [n for n in self.backfill_offered if form.get(f"event:{n}") in ("on", True, "true")]
         self.backfill_chosen, self.backfill_other = ticked, str(form.get("other_events", ""))
         self.backfill_since, self.backfill_until = str(form.get("since", "")), str(form.get("until", ""))
@@ -129,12 +123,6 @@ class BackfillState(AuthState):
                 moments[field] = backfill.moment(text=getattr(self, f"backfill_{field}"), field=field)
             except ValidationFailed as exc:
                 errors.update(exc.field_errors)
-        key, project = str(form.get("personal_api_key", "")), str(form.get("project_id", ""))
-        if key.strip() or project.strip() != self.backfill_project_id:
-            with self._service_call("backfill_errors", words=field_messages) as session:
-                connection.save(session=session, personal_api_key=key, project_id=project)
-            errors.update(self.backfill_errors)
-            self._read_connection()
         names = list(dict.fromkeys([*ticked, *_names(self.backfill_other)]))
         if not names:
             errors["events"] = "Tick or type at least one event name."

@@ -1,14 +1,14 @@
-"""Settings → PostHog cohorts: the personal API key (write-only: it passes through a handler's argument
-only) and project id the cohorts are read with, PostHog's cohorts to import, and the imported ones with
-their last sync and whether they are kept in sync."""
+"""Settings → PostHog cohorts: PostHog's cohorts to import, and the imported ones with their last sync and
+whether they are kept in sync. They are read with the API access set in its own section
+(state/posthog_access.py); every refusal shows whole under the list."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from humanic_app.services import posthog_cohorts as cohorts, wording
-from humanic_app.services.posthog import connection
-from humanic_app.state.auth import AuthState, field_messages, signed_in
+from humanic_app.state.auth import AuthState, signed_in
+from humanic_app.state.posthog_access import refused_here
 
 
 def _budget():
@@ -24,19 +24,14 @@ def _when(moment) -> str:
 
 class CohortsState(AuthState):
     cohorts_loaded: bool = False
-    cohorts_ready: bool = False  # a host, a personal key and a project id are set
-    cohorts_project: str = ""
     cohort_rows: list[dict[str, str]] = []  # the imported cohorts, as the list shows them
     posthog_cohort_rows: list[dict[str, str]] = []  # PostHog's cohorts, once asked for
-    cohort_errors: dict[str, str] = {}  # refusals at their fields ("cohorts" for the rest)
+    cohort_errors: dict[str, str] = {}  # every refusal under "": the panel has no field of its own
     cohort_done: str = ""
 
     def _refresh_cohorts(self) -> None:
         with self._read_call() as session:
-            found = connection.status(session=session)
             rows = [cohorts.cohort_as_dict(c) for c in cohorts.imported(session=session)]
-        self.cohorts_ready = bool(found.host and found.personal_api_key_set and found.project_id)
-        self.cohorts_project = found.project_id
         self.cohort_rows = [
             {
                 "posthog_id": str(c["posthog_id"]),
@@ -59,21 +54,9 @@ class CohortsState(AuthState):
 
     @rx.event
     @signed_in
-    def save_cohort_access(self, form: dict):
-        self.cohort_done = ""
-        with self._service_call("cohort_errors", then=self._refresh_cohorts, words=field_messages) as session:
-            connection.save(
-                session=session,
-                personal_api_key=str(form.get("personal_api_key", "")),
-                project_id=str(form.get("project_id", "")),
-            )
-            self.cohort_done = "Saved: Humanic can read your PostHog cohorts."
-
-    @rx.event
-    @signed_in
     def show_posthog_cohorts(self):
         self.cohort_done = ""
-        with self._service_call("cohort_errors", words=field_messages) as session:
+        with self._service_call("cohort_errors", words=refused_here) as session:
             listed = cohorts.posthog_cohorts(session=session, limiter=_budget())
             self.posthog_cohort_rows = [
                 {
@@ -89,7 +72,7 @@ class CohortsState(AuthState):
 
     def _sync(self, posthog_id: str, keep_in_sync: bool | None) -> None:
         self.cohort_done = ""
-        with self._service_call("cohort_errors", then=self._refresh_cohorts, words=field_messages) as session:
+        with self._service_call("cohort_errors", then=self._refresh_cohorts, words=refused_here) as session:
             found = cohorts.sync(
                 session=session, posthog_id=int(posthog_id), keep_in_sync=keep_in_sync, limiter=_budget()
             )
@@ -118,7 +101,7 @@ class CohortsState(AuthState):
     @signed_in
     def set_cohort_kept(self, posthog_id: str, keep: bool):
         self.cohort_done = ""
-        with self._service_call("cohort_errors", then=self._refresh_cohorts, words=field_messages) as session:
+        with self._service_call("cohort_errors", then=self._refresh_cohorts, words=refused_here) as session:
             found = cohorts.set_schedule(session=session, posthog_id=int(posthog_id), keep_in_sync=bool(keep))
             self.cohort_done = f"{found.name} is " + ("kept in sync every hour." if keep else "no longer synced.")
 
@@ -126,7 +109,7 @@ class CohortsState(AuthState):
     @signed_in
     def remove_cohort(self, posthog_id: str):
         self.cohort_done = ""
-        with self._service_call("cohort_errors", then=self._refresh_cohorts, words=field_messages) as session:
+        with self._service_call("cohort_errors", then=self._refresh_cohorts, words=refused_here) as session:
             cohorts.remove(session=session, posthog_id=int(posthog_id))
             self.cohort_done = "Cohort removed: its contacts stay."
         self.posthog_cohort_rows = [

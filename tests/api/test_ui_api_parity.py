@@ -91,14 +91,15 @@ API_ROUTE = {
     "PosthogState.load_posthog": ("GET", "/api/v1/settings/posthog"),
     "PosthogState.save_posthog": ("PUT", "/api/v1/settings/posthog"),
     "PosthogState.remove_posthog": ("DELETE", "/api/v1/settings/posthog"),
-    "BackfillState.load_backfill": ("GET", "/api/v1/settings/posthog"),  # the names: GET /api/v1/campaigns
+    "PosthogAccessState.load_access": ("GET", "/api/v1/settings/posthog"),
+    "PosthogAccessState.save_access": ("PUT", "/api/v1/settings/posthog"),  # {"personal_api_key", "project_id"}
+    "BackfillState.load_backfill": ("GET", "/api/v1/campaigns"),  # the names the active campaigns read
     "BackfillState.dry_run_backfill": ("POST", "/api/v1/posthog/backfill"),  # {"dry_run": true}
     "BackfillState.import_backfill": ("POST", "/api/v1/posthog/backfill"),  # {"dry_run": false, "fire_emails"}
     "BackfillState.continue_backfill": ("POST", "/api/v1/posthog/backfill"),  # "since": the answer's resume_since
     "PosthogPullState.load_pull": ("GET", "/api/v1/settings/posthog"),
     "PosthogPullState.save_pull": ("PUT", "/api/v1/settings/posthog"),  # {"pull_enabled", "pull_interval_seconds", …}
     "CohortsState.load_cohorts": ("GET", "/api/v1/posthog/cohorts/imported"),
-    "CohortsState.save_cohort_access": ("PUT", "/api/v1/settings/posthog"),
     "CohortsState.show_posthog_cohorts": ("GET", "/api/v1/posthog/cohorts"),
     "CohortsState.import_cohort": ("POST", "/api/v1/posthog/cohorts/{posthog_id}/sync"),
     "CohortsState.import_and_keep_cohort": ("POST", "/api/v1/posthog/cohorts/{posthog_id}/sync"),

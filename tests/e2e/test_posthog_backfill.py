@@ -1,8 +1,8 @@
-"""Settings → PostHog → Recover missed events, against the local fake of PostHog's query API: a link fills
-in the names and range, refusals land at their fields, a dry run says what is new and already received and
-which campaign the events would trigger, "Import quietly" imports without an email, and "Import and send
-emails", once its dialog named the campaign and the count, enrols. The panel passes the accessibility check
-and fits a 390 px phone in both themes (pictures in the gallery)."""
+"""Settings → Recover missed events, against the local fake of PostHog's query API: a link fills in the
+names and range, a dry run before the PostHog API access is set is refused, a dry run says what is new and
+already received and which campaign the events would trigger, "Import quietly" imports without an email, and
+"Import and send emails", once its dialog named the campaign and the count, enrols. The panel passes the
+accessibility check and fits a 390 px phone in both themes (pictures in the gallery)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 from humanic_app import routes
 from humanic_app.services.samples import posthog_event
 from tests.e2e.test_every_page import check, contexts, open_page, signed_in  # noqa: F401  (contexts: fixture)
+from tests.e2e.test_posthog_access import save_access
 from tests.support.fake_posthog import FakePosthog
 from tests.support.waiting import wait_until
 from tests.support.webhooks import post_like_posthog
@@ -26,7 +27,6 @@ SIGNED_UP = f"bf_signed_up_{MARK}"
 CAMPAIGN = f"Backfilled welcome {MARK}"
 NOW = datetime.now(UTC).replace(microsecond=0)
 SINCE, UNTIL = NOW - timedelta(hours=3), NOW + timedelta(minutes=5)
-KEY, PROJECT = "Personal API key", "PostHog project id"
 
 
 def _stamp(at: datetime) -> str:
@@ -103,16 +103,15 @@ def test_dry_run_then_import_quietly_then_with_emails(contexts, browser, app_url
     expect(panel.get_by_label("From (UTC)")).to_have_value(SINCE.strftime("%Y-%m-%dT%H:%M"))
 
     panel.get_by_label("Other event names").fill("")
+    expect(panel).to_contain_text("Set the personal API key and project id in PostHog API access above first.")
     panel.get_by_role("button", name="Dry run").click()
-    expect(panel.get_by_label(KEY)).to_have_accessible_description(
-        "Set a personal API key with the Query Read scope first (Settings → PostHog)."
-    )
-    expect(panel.get_by_label(PROJECT)).to_have_accessible_description(
-        "Set the PostHog project id first (Settings → PostHog)."
+    expect(panel.get_by_role("alert")).to_have_text(
+        "Set a personal API key with the Query Read scope first (Settings → PostHog API access). "
+        "Set the PostHog project id first (Settings → PostHog API access)."
     )
 
-    panel.get_by_label(KEY).fill(world.personal_api_key)
-    panel.get_by_label(PROJECT).fill(world.project_id)
+    save_access(page, world.personal_api_key, world.project_id)
+    expect(panel).to_contain_text(f"Uses the PostHog API access above (project {world.project_id}).")
     panel.get_by_role("button", name="Dry run").click()
     summary = panel.locator("#backfill-summary")
     expect(summary).to_contain_text("Dry run: nothing imported yet")
@@ -146,8 +145,7 @@ def test_backfill_panel_looks(contexts, browser, app_url, owner, world, theme): 
     page = signed_in(contexts, browser, app_url, owner, theme, "phone")
     open_page(page, _link())
     panel = _panel(page)
-    panel.get_by_label(KEY).fill(world.personal_api_key)
-    panel.get_by_label(PROJECT).fill(world.project_id)
+    save_access(page, world.personal_api_key, world.project_id)
     panel.get_by_role("button", name="Dry run").click()
     expect(panel.locator("#backfill-summary")).to_contain_text("Dry run: nothing imported yet")
     panel.scroll_into_view_if_needed()

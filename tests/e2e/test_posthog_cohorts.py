@@ -1,7 +1,8 @@
-"""Settings → PostHog cohorts at 390 px: the personal key and project saved, PostHog's cohorts listed, one
-imported and kept in sync (its last sync result shown), the schedule switched off, the cohort removed; the
-section passes the accessibility check and fits a phone (picture in the gallery). Meanwhile a campaign's
-trigger is kept to the imported cohort in the builder: a cohort not imported is refused at its field."""
+"""Settings → PostHog cohorts at 390 px: the personal key and project saved in PostHog API access, PostHog's
+cohorts listed, one imported and kept in sync (its last sync result shown), the schedule switched off, the
+cohort removed; the section passes the accessibility check and fits a phone (picture in the gallery).
+Meanwhile a campaign's trigger is kept to the imported cohort in the builder: a cohort not imported is
+refused at its field."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from playwright.sync_api import expect
 from humanic_app import routes
 from tests.e2e.helpers import write_html
 from tests.e2e.test_every_page import check, contexts, open_page, signed_in  # noqa: F401  (contexts: fixture)
+from tests.e2e.test_posthog_access import save_access
 from tests.support.fake_posthog import FakePosthog
 
 
@@ -33,10 +35,9 @@ def test_a_cohort_imported_kept_in_sync_and_removed(contexts, browser, app_url, 
         expect(posthog.locator("#posthog-done")).to_contain_text("Saved")
 
         section = page.get_by_role("region", name="PostHog cohorts", exact=True)
-        section.get_by_label("Personal API key").fill(fake.personal_api_key)
-        section.get_by_label("Project id").fill(fake.project_id)
-        section.get_by_role("button", name="Save cohort access").click()
-        expect(section.locator("#cohort-done")).to_contain_text("Saved")
+        expect(section).to_contain_text("Set the personal API key and project id in PostHog API access above first.")
+        save_access(page, fake.personal_api_key, fake.project_id)
+        expect(section).to_contain_text(f"Uses the PostHog API access above (project {fake.project_id}).")
 
         section.get_by_role("button", name="Show PostHog cohorts").click()
         listed = section.get_by_role("list", name="PostHog cohorts")

@@ -1,6 +1,6 @@
-"""Settings → Pull events from PostHog: refusals at their fields, pull-only mode turned on and read back,
-the personal key never shown back; the section passes the accessibility check and fits a 390 px phone in
-both themes (pictures in the gallery)."""
+"""Settings → Pull events from PostHog: refusals at their fields (and, with no PostHog API access yet, under
+the form), pull-only mode turned on once the access is set and read back, the personal key never shown back;
+the section passes the accessibility check and fits a 390 px phone in both themes (pictures in the gallery)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from humanic_app import routes
 from tests.e2e.test_every_page import check, contexts, open_page, signed_in  # noqa: F401  (contexts: fixture)
+from tests.e2e.test_posthog_access import access_section, save_access
 from tests.support.fake_posthog import FakePosthog
 
 INTERVAL = "Poll every (seconds)"
@@ -32,11 +33,14 @@ def test_pull_only_mode_turned_on_and_read_back(contexts, browser, app_url, owne
         expect(section.get_by_label(INTERVAL)).to_have_accessible_description(
             "Poll every 10 to 3600 seconds (whole seconds)."
         )
-        expect(section.get_by_label("Personal API key")).to_have_accessible_description(
-            "Pulling events needs a personal API key with the Query Read scope (phx_…)."
+        expect(section.locator("#pull-form-error")).to_have_text(
+            "Pulling events needs a personal API key with the Query Read scope (phx_…). "
+            "Pulling events needs the PostHog project id."
         )
-        section.get_by_label("Personal API key").fill(fake.personal_api_key)
-        section.get_by_label("Project id").fill(fake.project_id)
+        expect(section).to_contain_text("Set the personal API key and project id in PostHog API access above first.")
+
+        save_access(page, fake.personal_api_key, fake.project_id)
+        expect(section).to_contain_text(f"Uses the PostHog API access above (project {fake.project_id}).")
         section.get_by_label(INTERVAL).fill("30")
         section.get_by_role("button", name="Save pull settings").click()
         expect(section.locator("#pull-done")).to_contain_text("Saved: Humanic pulls new events")
@@ -44,9 +48,10 @@ def test_pull_only_mode_turned_on_and_read_back(contexts, browser, app_url, owne
 
         open_page(page, routes.SETTINGS)
         section = _section(page)
-        expect(section.get_by_label("Project id")).to_have_value(fake.project_id)
+        access = access_section(page)
+        expect(access.get_by_label("Project id")).to_have_value(fake.project_id)
         expect(section.get_by_label(INTERVAL)).to_have_value("30")
-        expect(section.get_by_label("Replace the personal API key")).to_have_value("")  # never shown back
+        expect(access.get_by_label("Replace the personal API key")).to_have_value("")  # never shown back
         expect(section.get_by_label("Pull events from PostHog")).to_be_checked()
         section.get_by_label("Pull events from PostHog").uncheck()
         section.get_by_role("button", name="Save pull settings").click()

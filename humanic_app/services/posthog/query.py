@@ -158,9 +158,11 @@ def client(*, session: Session, limiter: RateLimiter, sleep: Callable[[float], N
     if found is None or not found.host:
         errors["host"] = "Set where your PostHog is first (Settings → PostHog)."
     if key is None:
-        errors["personal_api_key"] = "Set a personal API key with the Query Read scope first (Settings → PostHog)."
+        errors["personal_api_key"] = (
+            "Set a personal API key with the Query Read scope first (Settings → PostHog API access)."
+        )
     if found is None or not found.project_id:
-        errors["project_id"] = "Set the PostHog project id first (Settings → PostHog)."
+        errors["project_id"] = "Set the PostHog project id first (Settings → PostHog API access)."
     if errors or found is None or key is None:
         raise ValidationFailed(errors)
     url = f"{connection.app_host(found.host)}/api/projects/{found.project_id}/query/"
