@@ -258,9 +258,9 @@ def _posthog_findings(session: Session, rejected: dict[str, int], since) -> list
                 "PostHog reconciliation",
                 "posthog_reconcile",
                 unreconciled,
-                "Check the personal API key (Query Read scope), the project id and the host in Settings → PostHog; "
-                "the check runs again within the hour, and the gaps it last found are shown meanwhile.",
-                "/settings#posthog",
+                "Check the personal API key (Query Read scope) and the project id in Settings → PostHog API "
+                "access; the check runs again within the hour, and the gaps it last found are shown meanwhile.",
+                "/settings#posthog-access",
             )
         )
     for key, problem_text, body in posthog_reconcile.findings(session=session):
