@@ -97,7 +97,6 @@ def settings_section(
         ),
         id=section_id,
         aria_labelledby=section_id + "-title",
-        # an in-page link to the section (#posthog-access…) stops with its heading below the phone's sticky top bar
-        style={"width": "100%", "scroll_margin_top": "4rem"},
+        style={"width": "100%"},
         **({"on_mount": on_mount} if on_mount is not None else {}),
     )
