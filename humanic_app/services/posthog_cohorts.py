@@ -66,11 +66,7 @@ class _Client:
         raise AssertionError("unreachable")
 
     def _get(self, url: str) -> httpx.Response:
-        wait = self.limiter.reserve(max_wait=query.MAX_WAIT_S)
-        if wait > query.MAX_WAIT_S:
-            raise query.BudgetSpent(wait)
-        if wait > 0:
-            self.sleep(wait)
+        query.take_slot(self.limiter, self.sleep)
         self.requests += 1
         try:
             return httpx.get(url, headers={"Authorization": f"Bearer {self.key}"}, timeout=TIMEOUT_S)

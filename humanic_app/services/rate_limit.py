@@ -192,6 +192,11 @@ return 1
 """
 
 
+def _fallback_share(limit: int | None) -> int | None:
+    """A process's own part of a count limit while Redis is unreachable (at least 1; none stays none)."""
+    return None if limit is None else max(1, int(limit * FALLBACK_SHARE))
+
+
 class RedisRateLimiter:
     """The same slots, kept in Redis so every worker on every machine shares them; a local limiter at
     FALLBACK_SHARE of the rate while Redis is unreachable (`unreachable_since` says since when)."""
@@ -229,10 +234,10 @@ class RedisRateLimiter:
         self._time_to_next = self._redis.register_script(_TIME_TO_NEXT)
         self._enter = self._redis.register_script(_ENTER)
         self._concurrent = concurrent
-        fallback_places = None if concurrent is None else max(1, int(concurrent * FALLBACK_SHARE))
-        fallback_hourly = None if per_hour is None else max(1, int(per_hour * FALLBACK_SHARE))
         self._local = LocalRateLimiter(
-            requests_per_second * FALLBACK_SHARE, concurrent=fallback_places, per_hour=fallback_hourly
+            requests_per_second * FALLBACK_SHARE,
+            concurrent=_fallback_share(concurrent),
+            per_hour=_fallback_share(per_hour),
         )
         self._retry_s = retry_s
         self._ask_again_at = 0.0  # monotonic; Redis is skipped before it

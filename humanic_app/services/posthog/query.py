@@ -69,6 +69,16 @@ class BudgetSpent(Conflict):
         )
 
 
+def take_slot(limiter: RateLimiter, sleep: Callable[[float], None]) -> None:
+    """Waits for the next slot of the deployment's PostHog budget, every call to PostHog's API (queries and
+    cohort sync's REST calls alike); `BudgetSpent`, taking nothing, if that is more than MAX_WAIT_S away."""
+    wait = limiter.reserve(max_wait=MAX_WAIT_S)
+    if wait > MAX_WAIT_S:
+        raise BudgetSpent(wait)
+    if wait > 0:
+        sleep(wait)
+
+
 @dataclasses.dataclass
 class Client:
     url: str
@@ -92,11 +102,7 @@ class Client:
         raise AssertionError("unreachable")
 
     def _post(self, body: dict[str, Any]) -> httpx.Response:
-        wait = self.limiter.reserve(max_wait=MAX_WAIT_S)  # waited before taking a place: held only for the call
-        if wait > MAX_WAIT_S:
-            raise BudgetSpent(wait)
-        if wait > 0:
-            self.sleep(wait)
+        take_slot(self.limiter, self.sleep)  # waited before taking a place: a place is held only for the call
         token = self._place()
         try:
             self.queries += 1
