@@ -30,7 +30,7 @@ from humanic_app import clock
 from humanic_app.models import Event, EventOutcome, Source, SourceStatus, WorkspaceStatus
 from humanic_app.models.rows import table_of
 from humanic_app.services import contacts, mapping, stats, workspace
-from humanic_app.services.campaigns import engine
+from humanic_app.services.campaigns import engine, journeys, rules
 
 logger = logging.getLogger(__name__)
 
@@ -53,22 +53,40 @@ class WorkItem:
     payload: dict[str, Any] | None
     timestamp: datetime | None
     received_at: datetime
+    event_name: str | None  # as intake stored it: what reads of stored events compare
     outcome: EventOutcome = EventOutcome.pending
     reason: str = ""
     mapped: dict[str, Any] | None = None
     contact: Any = None
     event: mapping.MappedEvent | None = None
+    decisions: list[dict[str, Any]] | None = None
 
     def result_row(self, processed_at: datetime) -> dict[str, Any]:
         return {
             "id": self.id,
             "outcome": self.outcome,
-            "reason": self.reason,
+            "reason": self.reason[:500],
             "mapped": self.mapped,
             "timestamp": self.timestamp,
             "contact_id": self.contact.id if self.contact is not None else None,
+            "decisions": self.decisions,
             "processed_at": processed_at,
         }
+
+    def unwritten(self) -> journeys.Unwritten:
+        """The event as campaigns read it before its row is written (each row is written once, after them)."""
+        assert self.event is not None and self.timestamp is not None  # mapped (`_map`)
+        return journeys.Unwritten(
+            name=self.event_name,
+            outcome=self.outcome,
+            reason=self.reason,
+            seen=rules.Seen(
+                self.timestamp,
+                self.id,
+                self.contact.id if self.contact is not None else None,
+                self.event.event_properties,
+            ),
+        )
 
 
 def _map(item: WorkItem, source: Source | None) -> contacts.Identity:
@@ -96,7 +114,7 @@ def _conclude(item: WorkItem, contact, source: Source | None, workspace_paused: 
 
 
 _PENDING = (
-    select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+    select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at, Event.event_name)  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
     .where(Event.outcome == EventOutcome.pending)
     .order_by(col(Event.id))
     .limit(bindparam("limit"))
@@ -190,8 +208,9 @@ def _apply(session: Session, batch: _Batch, workspace_paused: bool) -> bool:
     matched = [book.current(contact) if contact is not None else None for contact in matched]
     for item, contact in zip(items, matched, strict=True):
         _conclude(item, contact, sources.get(item.source_id), workspace_paused)
+    due_now = _evaluate_campaigns(session, items, sources, workspace_paused)
     _write_results(session, items, contacts_created=book.created)
-    return _evaluate_campaigns(session, items, sources, workspace_paused)
+    return due_now
 
 
 def _source_gate(source: Source | None) -> tuple[bool, str]:
@@ -213,16 +232,20 @@ def _quiet_backfills(session: Session, items: list[WorkItem]) -> set[int]:
 
 
 def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, workspace_paused: bool) -> bool:
-    """Campaigns see events in event-time order, after the batch's outcomes and contacts are written
-    (occurrence counting reads them). True when they scheduled an email due now."""
+    """Campaigns see events in event-time order, after the batch's contacts are written and before its
+    events' rows are (`_write_results` writes outcome and decisions at once; campaigns read the batch's
+    outcomes from memory, `WorkItem.unwritten`). Sets each judged item's decisions; True when they
+    scheduled an email due now."""
     campaigns = engine.load_active(session)
     if not campaigns:
         return False
+    concluded = [i for i in items if i.event is not None and i.outcome != EventOutcome.pending]
     run = engine.CampaignRun(
         session,
         campaigns,
         contact_ids={i.contact.id for i in items if i.contact is not None},
         earliest=min((i.timestamp for i in items if i.timestamp), default=None),
+        unwritten=[i.unwritten() for i in concluded],
     )
     judged: list[tuple[WorkItem, engine.EventFacts]] = []
     quiet = _quiet_backfills(session, items)
@@ -245,20 +268,15 @@ def _evaluate_campaigns(session: Session, items: list[WorkItem], sources: dict, 
         )
         judged.append((item, facts))
     run.prefetch_waiting([facts for _, facts in judged])
-    rows = []
     for item, facts in judged:
-        decisions = run.evaluate(facts)
-        fired = list(dict.fromkeys(d["campaign"] for d in decisions if d["fired"]))
+        item.decisions = run.evaluate(facts)
+        fired = list(dict.fromkeys(d["campaign"] for d in item.decisions if d["fired"]))
         if fired and item.contact is None:  # it resumed `match` waits: it did something, though no contact's
             item.outcome = EventOutcome.processed
             item.reason = "fired: " + ", ".join(fired) + " (no contact: resumed journeys waiting for its values)"
         elif fired and not item.reason:
             item.reason = "fired: " + ", ".join(fired)
-        rows.append({"id": item.id, "decisions": decisions, "reason": item.reason[:500], "outcome": item.outcome})
-    due_now = run.flush()
-    if rows:
-        _update_events(session, rows)
-    return due_now
+    return run.flush()
 
 
 def _process_one_by_one(session: Session, items: list[WorkItem], workspace_paused: bool) -> bool:
@@ -275,8 +293,8 @@ def _process_one_by_one(session: Session, items: list[WorkItem], workspace_pause
             contact = book.match_or_create(identity)
             book.flush()
             _conclude(item, contact, source, workspace_paused)
-            _write_results(session, [item], contacts_created=book.created)
             item_due_now = _evaluate_campaigns(session, [item], sources, workspace_paused)
+            _write_results(session, [item], contacts_created=book.created)
             savepoint.commit()
             due_now = due_now or item_due_now
         except IntegrityError:
@@ -285,9 +303,10 @@ def _process_one_by_one(session: Session, items: list[WorkItem], workspace_pause
         except Exception as exc:  # a bug must not stall the queue behind one event
             savepoint.rollback()
             logger.exception("processing event %s failed", item.id)
-            item.outcome, item.reason, item.contact = (
+            item.outcome, item.reason, item.contact, item.decisions = (
                 EventOutcome.skipped,
                 f"processing error: {type(exc).__name__}",
+                None,
                 None,
             )
             _write_results(session, [item])
@@ -311,7 +330,7 @@ _ROUTES = text(
     " WHERE e.outcome = 'pending' ORDER BY e.id LIMIT :window"
 )
 _PENDING_IN = (
-    select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+    select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at, Event.event_name)  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
     .where(Event.outcome == EventOutcome.pending, col(Event.id).in_(bindparam("ids", expanding=True)))
     .order_by(col(Event.id))
     .with_for_update(skip_locked=True)

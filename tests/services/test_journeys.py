@@ -7,6 +7,7 @@ engagement and its fallback), exit, restarts mid-wait and editing a live journey
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlmodel import Session, col, select
 
 from humanic_app.db import make_engine
@@ -127,6 +128,69 @@ def test_an_event_stamped_before_its_wait_starts_does_not_count(j):
         ("x@example.com", 3, T0 + H + D),
         ("y@example.com", 0, T0),
     ]
+
+
+def test_a_completion_in_the_same_pass_stamped_with_the_start_is_taken_at_once(j):
+    """One pass, the completion stored first with the start's very time: it is processed first (ties go by
+    id) and the wait reached at that time takes it — from the batch, whose rows are written after."""
+    j.campaign("drop-off-recovery")
+    j.send_together(
+        ("checkout_completed", T0, {"cart_id": "c1"}),
+        ("checkout_started", T0, {"cart_value": 99, "cart_id": "c1"}),
+    )
+    [decision] = j.decisions()[-1]
+    assert decision["fired"] and "happened (checkout_completed #1 already stored)" in decision["reason"]
+    j.at(T0 + 3 * D)
+    assert j.schedule() == []
+
+
+def test_a_branch_reached_in_a_pass_sees_what_the_contact_did_earlier_in_that_pass(j):
+    j.campaign(
+        _doc(
+            [
+                {"id": "w", "type": "wait_for", "event": "b", "timeout": "1d", "on_event": "check"},
+                {"id": "late", "type": "exit"},
+                {"id": "check", "type": "branch", "paths": [{"name": "saw c", "when": [{"did": "c"}], "then": "yes"}]},
+                _email("no"),
+                {"id": "stop", "type": "exit"},
+                _email("yes"),
+            ]
+        )
+    )
+    j.send_together(("started", T0, {}), ("c", T0 + timedelta(minutes=30), {}), ("b", T0 + H, {}))
+    [enrolment] = j.enrolments()
+    assert [(s["label"], s["took"]) for s in enrolment.trail if s["took"] not in ("waited", "exit")] == [
+        ("Step 1 (wait for b)", "happened"),
+        ("Step 3 (branch)", "saw c"),
+    ]
+    assert [(to, step) for to, step, _, _ in j.schedule()] == [("ada@example.com", 5)]
+
+
+def test_a_pass_writes_each_event_row_once_outcome_and_decisions_together(j):
+    j.campaign("drop-off-recovery")
+    updates: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE EVENT "):
+            updates.append(statement)
+
+    engine = j.session.get_bind()
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        j.send_together(
+            ("checkout_started", T0, {"user": "a", "email": "a@example.com", "cart_value": 99, "cart_id": "c1"}),
+            ("checkout_started", T0, {"user": "b", "email": "b@example.com", "cart_value": 99, "cart_id": "c2"}),
+            ("checkout_completed", T0 + H, {"user": "a", "email": "a@example.com", "cart_id": "c1"}),
+        )
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+    assert len(updates) == 1  # one executemany for the three rows
+    rows = j.session.exec(select(Event).order_by(Event.id)).all()
+    assert [e.outcome for e in rows] == [EventOutcome.processed] * 3
+    assert all(e.decisions and e.contact_id and e.processed_at for e in rows)
+    # a's wait takes the completion of the same pass when the enrolment walks to it (as a stored one)
+    assert "happened (checkout_completed #3 already stored)" in rows[0].decisions[0]["reason"]
+    assert "waits at Step 1" in rows[1].decisions[0]["reason"]
 
 
 def test_two_enrolments_of_one_contact_waiting_for_the_same_event_both_resume(j):

@@ -3,6 +3,7 @@ time out and branches come due through the real processing passes (no sleeps).""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
@@ -11,6 +12,8 @@ from sqlmodel import Session, select
 from humanic_app import clock
 from humanic_app.models import Enrolment, Message, MessageStatus
 from humanic_app.services import processing
+from humanic_app.services.intake import payloads, storing
+from humanic_app.services.samples import posthog_event
 from tests.support.campaign_world import T0, World
 
 
@@ -33,6 +36,24 @@ class JourneyWorld(World):
         """The event stamped `at` arrives at `arrival` (default: when it happened)."""
         self.now = max(self.now, arrival or at)
         super().send(event, at, user=user, email=email, **properties)
+        self.session.commit()
+
+    def send_together(self, *events: tuple[str, datetime, dict]) -> None:
+        """Several events (name, time, properties with `user`/`email` as in `send`) stored in this order
+        before any pass runs, so one pass processes them as one batch."""
+        self.now = max([self.now, *(at for _, at, _ in events)])
+        parsed = []
+        for event, at, given in events:
+            properties = dict(given)
+            user, email = properties.pop("user", "u1"), properties.pop("email", "ada@example.com")
+            body = posthog_event(
+                event=event, distinct_id=user, email=email, name="Ada", timestamp=at, properties=properties
+            )
+            parsed += payloads.parse_body(json.dumps(body).encode(), None)
+        storing.store_deliveries(
+            session=self.session, deliveries=[storing.Delivery(source_id=self.source.id, headers={}, events=parsed)]
+        )
+        assert processing.process_pending(session=self.session) >= len(events)  # all of them in one pass
         self.session.commit()
 
     def at(self, moment: datetime) -> None:

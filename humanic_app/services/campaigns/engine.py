@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -105,9 +106,16 @@ def _decision(campaign: Campaign, fired: bool, reason: str) -> dict[str, Any]:
 
 class CampaignRun:
     def __init__(
-        self, session: Session, campaigns: list[ActiveCampaign], contact_ids: set[int], earliest: datetime | None = None
+        self,
+        session: Session,
+        campaigns: list[ActiveCampaign],
+        contact_ids: set[int],
+        earliest: datetime | None = None,
+        unwritten: Sequence[journeys.Unwritten] = (),
     ):
+        """`unwritten`: the batch's events, which processing writes after the run (journeys.Unwritten)."""
         self.session = session
+        self.unwritten = unwritten
         self.campaigns = campaigns
         self.ending = {name for c in campaigns for name in c.document.exit_on} | {
             c.document.unless.event for c in campaigns if c.document.unless
@@ -179,6 +187,19 @@ class CampaignRun:
             ):
                 props = rules.event_properties(payload, mappings.get(source_id))
                 self._history.setdefault((contact_id, name), []).append(rules.Past(timestamp, event_id, props))
+        since = earliest - lookback if earliest is not None and not unbounded else None
+        wanted = set(contact_ids)
+        for event in self.unwritten:
+            seen = event.seen
+            if (
+                event.outcome == EventOutcome.processed
+                and event.name in names
+                and seen.contact_id in wanted
+                and (since is None or seen.time >= since)
+            ):
+                self._history.setdefault((seen.contact_id, event.name), []).append(
+                    rules.Past(seen.time, seen.event_id, seen.properties)
+                )
 
     def mappings(self) -> dict[int | None, Any]:
         if self._mappings is None:
@@ -298,10 +319,18 @@ class CampaignRun:
             now=clock.now(),
             caused_by=caused_by,
             did=lambda name, since, until: journeys.seen(
-                self.session, self.mappings(), name=name, since=since, until=until, contact_id=view.contact_id
+                self.session,
+                self.mappings(),
+                name=name,
+                since=since,
+                until=until,
+                contact_id=view.contact_id,
+                unwritten=self.unwritten,
             ),
             engagement=lambda step_index: journeys.engagement(self.session, view, step_index),
-            already=lambda node, reached_at: journeys.already(self.session, self.mappings(), view, node, reached_at),
+            already=lambda node, reached_at: journeys.already(
+                self.session, self.mappings(), view, node, reached_at, unwritten=self.unwritten
+            ),
             cohorts=lambda: self._cohorts(view.contact_id),
         )
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Text, and_, bindparam, cast, or_
 from sqlmodel import Session, col, select
@@ -218,6 +219,28 @@ TAKEN = or_(
 )
 
 
+def taken(outcome: EventOutcome, contact_id: int | None, reason: str) -> bool:
+    """`TAKEN` for an event in memory (`Unwritten`); the two are one rule and must say the same."""
+    if outcome == EventOutcome.processed:
+        return True
+    return outcome == EventOutcome.skipped and contact_id is None and reason.startswith(NO_EMAIL_REASON)
+
+
+class Unwritten(NamedTuple):
+    """An event of the batch being processed, as its row will read once processing writes it: processing
+    writes each event's row once, after campaigns judged the batch, so what campaigns read of stored events
+    (a contact's history, `seen`) reads the batch's events from here."""
+
+    name: str | None
+    outcome: EventOutcome
+    reason: str
+    seen: rules.Seen
+
+    @property
+    def taken(self) -> bool:
+        return taken(self.outcome, self.seen.contact_id, self.reason)
+
+
 def seen(
     session: Session,
     mappings: dict[int | None, Any],
@@ -226,9 +249,10 @@ def seen(
     since: datetime,
     until: datetime,
     contact_id: int | None,
+    unwritten: Sequence[Unwritten] = (),
 ) -> list[rules.Seen]:
     """Stored events of `name` (`TAKEN`) stamped in [since, until] — of one contact, or of anyone (those
-    without a contact included)."""
+    without a contact included) — and those of the batch being processed (`unwritten`)."""
     stmt = select(Event.timestamp, Event.id, Event.contact_id, Event.source_id, Event.payload).where(  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
         Event.event_name == name,
         TAKEN,
@@ -237,14 +261,27 @@ def seen(
     )
     if contact_id is not None:
         stmt = stmt.where(Event.contact_id == contact_id)
-    return [
+    stored = [
         rules.Seen(timestamp, event_id, cid, rules.event_properties(payload, mappings.get(source_id)))
         for timestamp, event_id, cid, source_id, payload in session.execute(stmt)
+    ]
+    return stored + [
+        event.seen
+        for event in unwritten
+        if event.name == name
+        and event.taken
+        and since <= event.seen.time <= until
+        and (contact_id is None or event.seen.contact_id == contact_id)
     ]
 
 
 def already(
-    session: Session, mappings: dict[int | None, Any], view: EnrolmentView, node: WaitFor, reached_at: datetime
+    session: Session,
+    mappings: dict[int | None, Any],
+    view: EnrolmentView,
+    node: WaitFor,
+    reached_at: datetime,
+    unwritten: Sequence[Unwritten] = (),
 ) -> list[rules.Seen]:
     """The stored events a wait_for reached at `reached_at` may take at once (they arrived before the wait
     started, stamped inside it): the contact's own, or with `match` anyone's and those of no contact."""
@@ -255,6 +292,7 @@ def already(
         since=reached_at,
         until=reached_at + parse_duration(node.timeout),
         contact_id=None if node.match else view.contact_id,
+        unwritten=unwritten,
     )
 
 
