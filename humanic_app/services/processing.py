@@ -9,8 +9,9 @@ its partitions, and only while matching them changes nothing but that contact's 
 is who — creating or merging a contact, linking a distinct_id, person id or email — `match` waits (they
 resume anyone's journey) and due timeouts take the serial turn: a pass over all partitions' events, as on
 SQLite, while no partition pass runs (`_take_processing_turn`). A partition pass stops at the first event
-that needs the serial turn, so each contact's events are processed in order: a contact's events are in
-one partition (in event-time order per batch, as on SQLite) until a serial pass merges it into another.
+that needs the serial turn — its own, or one of another partition stored before it, which may merge one
+of its contacts into another's — so each contact's events are processed in order: a contact's events are
+in one partition (in event-time order per batch, as on SQLite) until a serial pass merges it into another.
 """
 
 from __future__ import annotations
@@ -182,18 +183,6 @@ def _mapped(session: Session, items: list[WorkItem]) -> tuple[dict[int | None, S
 def _prepare(session: Session, items: list[WorkItem]) -> _Batch:
     sources, identities = _mapped(session, items)
     return _Batch(items, sources, identities, contacts.ContactBook(session, identities))
-
-
-def _prepare_unmatched(session: Session, items: list[WorkItem], matched_names: set[str]) -> _Batch | None:
-    """`_prepare` for a partition pass: only the first events whose (mapped) name no journey awaits with
-    `match` — those take the serial turn — so contacts are looked up only for events this pass may keep.
-    None when the first event is one of them."""
-    sources, identities = _mapped(session, items)
-    names = [item.event.event_name if item.event else None for item in items]
-    kept = next((index for index, name in enumerate(names) if name in matched_names), len(items))
-    if not kept:
-        return None
-    return _Batch(items[:kept], sources, identities[:kept], contacts.ContactBook(session, identities[:kept]))
 
 
 def _process_batch(session: Session, items: list[WorkItem], workspace_paused: bool) -> bool:
@@ -417,7 +406,10 @@ def _run_partition(session: Session, limit: int) -> ProcessingResult | None:
     if not ready:
         return None
     partitions, ids = _take_partitions(session, ready, limit)
-    return _process_partitions(session, partitions, ids) if partitions else NOTHING  # else: all held by others
+    if not partitions:
+        return NOTHING  # all held by others
+    others = [event_id for event_id, contact_id in ready if contact_id % PARTITIONS not in partitions]
+    return _process_partitions(session, partitions, ids, others)
 
 
 def _take_partitions(session: Session, ready: list[tuple[int, int]], limit: int) -> tuple[set[int], list[int]]:
@@ -437,7 +429,10 @@ def _take_partitions(session: Session, ready: list[tuple[int, int]], limit: int)
     return taken, ids
 
 
-def _process_partitions(session: Session, partitions: set[int], ids: list[int]) -> ProcessingResult | None:
+def _process_partitions(
+    session: Session, partitions: set[int], ids: list[int], others: list[int]
+) -> ProcessingResult | None:
+    """`others`: the ready events of partitions other passes hold (`_local_batch`)."""
     pending = sorted(
         (WorkItem(*row) for row in session.connection().execute(_PENDING_IN, {"ids": ids})),
         key=lambda i: (i.timestamp or i.received_at, i.id),
@@ -451,28 +446,59 @@ def _process_partitions(session: Session, partitions: set[int], ids: list[int]) 
     workspace_paused = workspace.get_workspace(session=session).status == WorkspaceStatus.paused
     try:
         with session.begin_nested():
-            prepared = _prepare_unmatched(session, items, engine.matched_event_names(session))
-            kept = _local_prefix(prepared, partitions) if prepared is not None else 0
-            if prepared is None or not kept:
+            last = max(item.id for item in items)
+            before = [event_id for event_id in others if event_id < last]
+            batch = _local_batch(session, items, partitions, before, engine.matched_event_names(session))
+            if batch is None:
                 return ProcessingResult(processed=repeats, emails_due_now=False) if repeats else None
-            batch = _Batch(items[:kept], prepared.sources, prepared.identities[:kept], prepared.book)
             due_now = _apply(session, batch, workspace_paused)
     except Exception:
         logger.info("a partition pass's batch of %d events goes to the serial pass", len(items))
         session.expire_all()
         return None
-    return ProcessingResult(processed=repeats + kept, emails_due_now=due_now)
+    return ProcessingResult(processed=repeats + len(batch.items), emails_due_now=due_now)
 
 
-def _local_prefix(batch: _Batch, partitions: set[int]) -> int:
-    """How many of the batch's first events change nothing but their own contact's properties, that
-    contact being in one of `partitions` (the pass's): the events after them wait for the serial pass,
-    in order."""
-    for index, identity in enumerate(batch.identities):
-        contact = batch.book.changes_only_properties(identity)
+_PEEK_IN = (
+    select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at, Event.event_name)  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
+    .where(Event.outcome == EventOutcome.pending, col(Event.id).in_(bindparam("ids", expanding=True)))
+    .order_by(col(Event.id))
+)  # no lock: other passes' events, only looked at
+
+
+def _local_batch(
+    session: Session, items: list[WorkItem], partitions: set[int], other_ids: list[int], matched_names: set[str]
+) -> _Batch | None:
+    """The first of a partition pass's events (event-time order) that it may process; None when none.
+    It stops at the first event whose name a `match` wait awaits, that changes who is who, or whose
+    contact is in no partition of the pass — and at the first stored after a serial-turn event of another
+    pass's partitions (`other_ids`: those stored before this pass's last), which may merge one of this
+    pass's contacts first. Names are checked before contacts are looked up, so a batch the pass must
+    leave costs no lookup."""
+    others = [WorkItem(*row) for row in session.connection().execute(_PEEK_IN, {"ids": other_ids})] if other_ids else []
+    sources, identities = _mapped(session, items + others)
+    own, theirs = identities[: len(items)], list(zip(others, identities[len(items) :], strict=True))
+    named = next((i for i, item in enumerate(items) if _name(item) in matched_names), len(items))
+    barrier = min((other.id for other in others if _name(other) in matched_names), default=None)
+    theirs = [(other, identity) for other, identity in theirs if barrier is None or other.id < barrier]
+    if not named:
+        return None
+    book = contacts.ContactBook(session, own[:named] + [identity for _, identity in theirs])
+    changing = [other.id for other, identity in theirs if book.changes_only_properties(identity) is None]
+    barrier = min([*changing, *([barrier] if barrier is not None else [])], default=None)
+    kept = 0
+    for item, identity in zip(items[:named], own, strict=False):
+        contact = book.changes_only_properties(identity)
         if contact is None or contact.id is None or contact.id % PARTITIONS not in partitions:
-            return index
-    return len(batch.items)
+            break
+        if barrier is not None and item.id > barrier:
+            break
+        kept += 1
+    return _Batch(items[:kept], sources, own[:kept], book) if kept else None
+
+
+def _name(item: WorkItem) -> str | None:
+    return item.event.event_name if item.event else None
 
 
 def _advance_journeys(session: Session) -> tuple[int, bool]:

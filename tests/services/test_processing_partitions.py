@@ -152,6 +152,34 @@ def test_merging_two_contacts_of_different_partitions_is_serial(engine):
     assert events[-1].processed_at >= events[-2].processed_at
 
 
+def test_an_event_after_a_merge_waits_for_it_though_another_pass_holds_the_merging_partition(engine):
+    """u0's alias of u1 (contact 1's partition) merges contact 2 into 1; u1's next event looks like contact
+    2's own, in another partition. While another worker holds the alias's partition, a pass holding u1's
+    must not process that event before the merge: it waits for the serial pass, in order after the alias."""
+    source_id = _known_contacts(engine, 2)
+    _deliver(
+        engine,
+        source_id,
+        posthog_event(
+            event="$create_alias", distinct_id="u0", email="u0@x.io", timestamp=T0, properties={"alias": "u1"}
+        ),
+        posthog_event(event="after", distinct_id="u1", email="u1@x.io", timestamp=T0 + timedelta(minutes=1)),
+    )
+    with Session(engine) as holder, Session(engine) as session:
+        key = {"key": processing.PROCESSING_LOCK_KEY, "partition": 1 % processing.PARTITIONS}
+        assert holder.connection().execute(processing._PARTITION_TURN, key).scalar()  # another worker's
+        result = processing._run_partition(session, 200)
+        session.rollback()
+        holder.rollback()
+    assert result is None  # left to the serial pass, not processed in partition 2
+    _drain(engine)
+    with Session(engine) as session:
+        [contact] = session.exec(select(Contact)).all()
+    events = _events_of(engine)[contact.id]
+    assert [e.event_name for e in events][-2:] == ["$create_alias", "after"]
+    assert events[-1].processed_at >= events[-2].processed_at
+
+
 def test_a_partition_pass_leaves_an_event_a_match_wait_awaits_to_the_serial_pass(engine, monkeypatch):
     source_id = _known_contacts(engine, 2)
     with Session(engine) as session:  # drop-off recovery waits for checkout_completed with match cart_id
