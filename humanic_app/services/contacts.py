@@ -165,6 +165,43 @@ _BY_EMAIL = (
 )
 
 
+def _owner_ids(
+    session: Session, identities: list[Identity]
+) -> tuple[dict[tuple[IdentityKind, str], int], dict[str, int]]:
+    """The ids of the contacts owning the identities' ids and emails (lower case), in a few Core queries:
+    they run for every batch of events."""
+    wanted = {(IdentityKind.person_id, i.person_id) for i in identities if i.person_id}
+    wanted |= {(IdentityKind.distinct_id, d) for i in identities for d in i.distinct_ids}
+    emails = sorted({i.email.lower() for i in identities if i.email})
+    connection = session.connection()
+    ids_by_identity: dict[tuple[IdentityKind, str], int] = {}
+    for kind in IdentityKind:
+        values = sorted(v for k, v in wanted if k == kind)
+        for chunk in _chunks(values):
+            rows = connection.execute(_IDENTITIES, {"kind": kind, "values": chunk})
+            ids_by_identity.update({(kind, value): cid for value, cid in rows})
+    ids_by_email: dict[str, int] = {}
+    for chunk in _chunks(emails):
+        for email, cid in connection.execute(_BY_EMAIL, {"emails": chunk}):
+            ids_by_email.setdefault(email, cid)
+    return ids_by_identity, ids_by_email
+
+
+def owners(session: Session, identities: list[Identity]) -> list[set[int]]:
+    """Per identity, the ids of the stored contacts it matches (by person id, distinct ids or email):
+    matching it would merge them when there are several. Reads no contact row."""
+    ids_by_identity, ids_by_email = _owner_ids(session, identities)
+    found = []
+    for identity in identities:
+        keys = [(IdentityKind.distinct_id, d) for d in identity.distinct_ids]
+        keys += [(IdentityKind.person_id, identity.person_id)] if identity.person_id else []
+        ids = {ids_by_identity[key] for key in keys if key in ids_by_identity}
+        if identity.email and identity.email.lower() in ids_by_email:
+            ids.add(ids_by_email[identity.email.lower()])
+        found.append(ids)
+    return found
+
+
 class ContactBook:
     """What a batch of events needs to know about contacts, loaded in a few queries up front; new
     contacts and identities are written in one flush at the end (`flush`), so processing costs a
@@ -172,20 +209,7 @@ class ContactBook:
 
     def __init__(self, session: Session, identities: list[Identity]):
         self._session = session
-        wanted = {(IdentityKind.person_id, i.person_id) for i in identities if i.person_id}
-        wanted |= {(IdentityKind.distinct_id, d) for i in identities for d in i.distinct_ids}
-        emails = sorted({i.email.lower() for i in identities if i.email})
-        connection = session.connection()  # Core for the lookups: they run for every batch of events
-        ids_by_identity: dict[tuple[IdentityKind, str], int] = {}
-        for kind in IdentityKind:
-            values = sorted(v for k, v in wanted if k == kind)
-            for chunk in _chunks(values):
-                rows = connection.execute(_IDENTITIES, {"kind": kind, "values": chunk})
-                ids_by_identity.update({(kind, value): cid for value, cid in rows})
-        ids_by_email: dict[str, int] = {}
-        for chunk in _chunks(emails):
-            for email, cid in connection.execute(_BY_EMAIL, {"emails": chunk}):
-                ids_by_email.setdefault(email, cid)
+        ids_by_identity, ids_by_email = _owner_ids(session, identities)
         loaded: dict[int, Contact] = {}
         for chunk in _chunks(sorted(set(ids_by_identity.values()) | set(ids_by_email.values()))):
             loaded.update({id_of(c): c for c in session.exec(select(Contact).where(col(Contact.id).in_(chunk)))})

@@ -408,7 +408,7 @@ def _run_partition(session: Session, limit: int) -> ProcessingResult | None:
     partitions, ids = _take_partitions(session, ready, limit)
     if not partitions:
         return NOTHING  # all held by others
-    others = [event_id for event_id, contact_id in ready if contact_id % PARTITIONS not in partitions]
+    others = [(event_id, contact_id) for event_id, contact_id in ready if contact_id % PARTITIONS not in partitions]
     return _process_partitions(session, partitions, ids, others)
 
 
@@ -430,7 +430,7 @@ def _take_partitions(session: Session, ready: list[tuple[int, int]], limit: int)
 
 
 def _process_partitions(
-    session: Session, partitions: set[int], ids: list[int], others: list[int]
+    session: Session, partitions: set[int], ids: list[int], others: list[tuple[int, int]]
 ) -> ProcessingResult | None:
     """`others`: the ready events of partitions other passes hold (`_local_batch`)."""
     pending = sorted(
@@ -447,7 +447,7 @@ def _process_partitions(
     try:
         with session.begin_nested():
             last = max(item.id for item in items)
-            before = [event_id for event_id in others if event_id < last]
+            before = [(event_id, contact_id) for event_id, contact_id in others if event_id < last]
             batch = _local_batch(session, items, partitions, before, engine.matched_event_names(session))
             if batch is None:
                 return ProcessingResult(processed=repeats, emails_due_now=False) if repeats else None
@@ -467,34 +467,54 @@ _PEEK_IN = (
 
 
 def _local_batch(
-    session: Session, items: list[WorkItem], partitions: set[int], other_ids: list[int], matched_names: set[str]
+    session: Session,
+    items: list[WorkItem],
+    partitions: set[int],
+    others: list[tuple[int, int]],
+    matched_names: set[str],
 ) -> _Batch | None:
     """The first of a partition pass's events (event-time order) that it may process; None when none.
     It stops at the first event whose name a `match` wait awaits, that changes who is who, or whose
-    contact is in no partition of the pass — and at the first stored after a serial-turn event of another
-    pass's partitions (`other_ids`: those stored before this pass's last), which may merge one of this
-    pass's contacts first. Names are checked before contacts are looked up, so a batch the pass must
-    leave costs no lookup."""
-    others = [WorkItem(*row) for row in session.connection().execute(_PEEK_IN, {"ids": other_ids})] if other_ids else []
-    sources, identities = _mapped(session, items + others)
-    own, theirs = identities[: len(items)], list(zip(others, identities[len(items) :], strict=True))
+    contact is in no partition of the pass — and at the first stored after an event of another partition
+    that a `match` wait awaits or that would merge another contact into its own (`_barrier`). Names are
+    checked before contacts are looked up, so a batch the pass must leave costs no lookup."""
+    sources, identities = _mapped(session, items)
     named = next((i for i, item in enumerate(items) if _name(item) in matched_names), len(items))
-    barrier = min((other.id for other in others if _name(other) in matched_names), default=None)
-    theirs = [(other, identity) for other, identity in theirs if barrier is None or other.id < barrier]
     if not named:
         return None
-    book = contacts.ContactBook(session, own[:named] + [identity for _, identity in theirs])
-    changing = [other.id for other, identity in theirs if book.changes_only_properties(identity) is None]
-    barrier = min([*changing, *([barrier] if barrier is not None else [])], default=None)
+    barrier = _barrier(session, others, matched_names)
+    book = contacts.ContactBook(session, identities[:named])
     kept = 0
-    for item, identity in zip(items[:named], own, strict=False):
+    for item, identity in zip(items[:named], identities, strict=False):
         contact = book.changes_only_properties(identity)
         if contact is None or contact.id is None or contact.id % PARTITIONS not in partitions:
             break
         if barrier is not None and item.id > barrier:
             break
         kept += 1
-    return _Batch(items[:kept], sources, own[:kept], book) if kept else None
+    return _Batch(items[:kept], sources, identities[:kept], book) if kept else None
+
+
+def _barrier(session: Session, others: list[tuple[int, int]], matched_names: set[str]) -> int | None:
+    """Of `others` — (event id, contact id) of pending events of partitions the pass does not hold, stored
+    before its last — the first that one of its contacts' later events must not overtake: one a `match`
+    wait awaits (it may resume anyone's journey), or one whose ids or email belong to another contact than
+    its own (it merges that contact, maybe one of the pass's). Looked at, not locked; no contact row read."""
+    if not others:
+        return None
+    owner = dict(others)
+    peeked = [WorkItem(*row) for row in session.connection().execute(_PEEK_IN, {"ids": list(owner)})]
+    sources = _sources_for(session, peeked)
+    identities = [_map(item, sources.get(item.source_id)) for item in peeked]
+    found = contacts.owners(session, identities)
+    return next(
+        (
+            item.id
+            for item, ids in zip(peeked, found, strict=True)
+            if _name(item) in matched_names or ids - {owner[item.id]}
+        ),
+        None,
+    )
 
 
 def _name(item: WorkItem) -> str | None:

@@ -73,6 +73,11 @@ def test_access_refused_then_saved_once_for_every_panel(contexts, browser, app_u
             f"Uses the PostHog API access above (project {fake.project_id})."
         )
         assert fake.personal_api_key not in page.content()
-        section.scroll_into_view_if_needed()
+        # the section's top just below the phone's sticky top bar, so the section before it (the write-back
+        # toggles) is wholly under the bar and no control of it shows half hidden in the picture
+        section.evaluate(
+            "el => window.scrollBy(0, el.getBoundingClientRect().top"
+            " - document.querySelector('.top-bar').getBoundingClientRect().bottom - 8)"
+        )
         check(page, "settings-posthog-access-light-phone", full_page=False)
     page.request.delete(f"{app_url}/api/v1/settings/posthog")  # the journeys after it start from no connection
