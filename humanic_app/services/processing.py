@@ -315,7 +315,7 @@ _PARTITION_TURN = text("SELECT pg_try_advisory_xact_lock(:key, :partition)")
 # The oldest pending events with the contact their distinct_id already belongs to (None: nobody's yet).
 _ROUTES = text(
     "SELECT e.id, (SELECT ci.contact_id FROM contact_identity ci"
-    " WHERE ci.kind = 'distinct_id' AND ci.value = e.distinct_id) FROM event e"
+    " WHERE ci.kind = 'distinct_id' AND ci.value = e.distinct_id), e.event_name FROM event e"
     " WHERE e.outcome = 'pending' ORDER BY e.id LIMIT :window"
 )
 _PENDING_IN = (
@@ -405,10 +405,14 @@ def _run_partition(session: Session, limit: int) -> ProcessingResult | None:
     ready = list(itertools.takewhile(lambda route: route[1] is not None, routes))
     if not ready:
         return None
-    partitions, ids = _take_partitions(session, ready, limit)
+    partitions, ids = _take_partitions(session, [(event_id, contact_id) for event_id, contact_id, _ in ready], limit)
     if not partitions:
         return NOTHING  # all held by others
-    others = [(event_id, contact_id) for event_id, contact_id in ready if contact_id % PARTITIONS not in partitions]
+    others = [
+        (event_id, contact_id, name)
+        for event_id, contact_id, name in ready
+        if contact_id % PARTITIONS not in partitions
+    ]
     return _process_partitions(session, partitions, ids, others)
 
 
@@ -430,7 +434,7 @@ def _take_partitions(session: Session, ready: list[tuple[int, int]], limit: int)
 
 
 def _process_partitions(
-    session: Session, partitions: set[int], ids: list[int], others: list[tuple[int, int]]
+    session: Session, partitions: set[int], ids: list[int], others: list[tuple[int, int, str | None]]
 ) -> ProcessingResult | None:
     """`others`: the ready events of partitions other passes hold (`_local_batch`)."""
     pending = sorted(
@@ -447,7 +451,7 @@ def _process_partitions(
     try:
         with session.begin_nested():
             last = max(item.id for item in items)
-            before = [(event_id, contact_id) for event_id, contact_id in others if event_id < last]
+            before = [other for other in others if other[0] < last]
             batch = _local_batch(session, items, partitions, before, engine.matched_event_names(session))
             if batch is None:
                 return ProcessingResult(processed=repeats, emails_due_now=False) if repeats else None
@@ -470,7 +474,7 @@ def _local_batch(
     session: Session,
     items: list[WorkItem],
     partitions: set[int],
-    others: list[tuple[int, int]],
+    others: list[tuple[int, int, str | None]],
     matched_names: set[str],
 ) -> _Batch | None:
     """The first of a partition pass's events (event-time order) that it may process; None when none.
@@ -495,26 +499,33 @@ def _local_batch(
     return _Batch(items[:kept], sources, identities[:kept], book) if kept else None
 
 
-def _barrier(session: Session, others: list[tuple[int, int]], matched_names: set[str]) -> int | None:
-    """Of `others` — (event id, contact id) of pending events of partitions the pass does not hold, stored
-    before its last — the first that one of its contacts' later events must not overtake: one a `match`
-    wait awaits (it may resume anyone's journey), or one whose ids or email belong to another contact than
-    its own (it merges that contact, maybe one of the pass's). Looked at, not locked; no contact row read."""
-    if not others:
-        return None
-    owner = dict(others)
-    peeked = [WorkItem(*row) for row in session.connection().execute(_PEEK_IN, {"ids": list(owner)})]
+# The events that link a second distinct_id to a contact's own: PostHog's way of saying two people are one.
+LINKING = frozenset({"$identify", "$create_alias", "$merge_dangerously"})
+
+
+def _barrier(session: Session, others: list[tuple[int, int, str | None]], matched_names: set[str]) -> int | None:
+    """Of `others` — (event id, contact id, name) of pending events of partitions the pass does not hold,
+    stored before its last — the first that one of its contacts' later events must not overtake: one a
+    `match` wait awaits (it may resume anyone's journey), or a link (`LINKING`) whose ids belong to another
+    contact than its own (it merges that contact, maybe one of the pass's). Only links are looked at
+    (not locked; no contact row read): they are few, and looking at every event cost a one-worker
+    deployment 40% of its throughput (BENCHMARKS.md). A merge through an email or PostHog person id shared
+    by two contacts is not looked for here."""
+    named = next((event_id for event_id, _, name in others if name in matched_names), None)
+    links = {event_id: contact_id for event_id, contact_id, name in others if name in LINKING}
+    if named is not None:
+        links = {event_id: contact_id for event_id, contact_id in links.items() if event_id < named}
+    if not links:
+        return named
+    peeked = [WorkItem(*row) for row in session.connection().execute(_PEEK_IN, {"ids": list(links)})]
     sources = _sources_for(session, peeked)
     identities = [_map(item, sources.get(item.source_id)) for item in peeked]
-    found = contacts.owners(session, identities)
-    return next(
-        (
-            item.id
-            for item, ids in zip(peeked, found, strict=True)
-            if _name(item) in matched_names or ids - {owner[item.id]}
-        ),
-        None,
-    )
+    merging = [
+        item.id
+        for item, ids in zip(peeked, contacts.owners(session, identities), strict=True)
+        if ids - {links[item.id]}
+    ]
+    return min([*merging, *([named] if named is not None else [])], default=None)
 
 
 def _name(item: WorkItem) -> str | None:

@@ -180,6 +180,34 @@ def test_an_event_after_a_merge_waits_for_it_though_another_pass_holds_the_mergi
     assert events[-1].processed_at >= events[-2].processed_at
 
 
+def test_another_partitions_link_that_merges_no_one_does_not_hold_a_pass_back(engine):
+    """u0's $identify links a new anonymous id to u0 alone: it needs the serial turn, but no contact of
+    another partition is merged by it, so u1's later event goes on in its own partition."""
+    source_id = _known_contacts(engine, 2)
+    _deliver(
+        engine,
+        source_id,
+        posthog_event(
+            event="$identify",
+            distinct_id="u0",
+            email="u0@x.io",
+            timestamp=T0,
+            properties={"$anon_distinct_id": "anon-9"},
+        ),
+        posthog_event(event="after", distinct_id="u1", email="u1@x.io", timestamp=T0 + timedelta(minutes=1)),
+    )
+    with Session(engine) as holder, Session(engine) as session:
+        key = {"key": processing.PROCESSING_LOCK_KEY, "partition": 1 % processing.PARTITIONS}
+        assert holder.connection().execute(processing._PARTITION_TURN, key).scalar()  # another worker's
+        result = processing._run_partition(session, 200)
+        session.commit()
+        holder.rollback()
+    assert result is not None and result.processed == 1
+    with Session(engine) as session:
+        pending = session.exec(select(Event.event_name).where(Event.outcome == EventOutcome.pending)).all()
+    assert pending == ["$identify"]
+
+
 def test_a_partition_pass_leaves_an_event_a_match_wait_awaits_to_the_serial_pass(engine, monkeypatch):
     source_id = _known_contacts(engine, 2)
     with Session(engine) as session:  # drop-off recovery waits for checkout_completed with match cart_id
