@@ -54,7 +54,7 @@ class Event(SQLModel, table=True):
     headers: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     mapped: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
-    decisions: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    decisions: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
     processed_at: datetime | None = None
     # set when retention (services/retention.py) cleared payload, headers and mapped: the row, its
     # decisions and its name, time and contact stay

@@ -436,7 +436,8 @@ def _take_partitions(session: Session, ready: list[tuple[int, int]], limit: int)
 def _process_partitions(
     session: Session, partitions: set[int], ids: list[int], others: list[tuple[int, int, str | None]]
 ) -> ProcessingResult | None:
-    """`others`: the ready events of partitions other passes hold (`_local_batch`)."""
+    """`others`: the ready events of partitions this pass did not take (held by other passes, or left for
+    a later batch), for `_local_batch`."""
     pending = sorted(
         (WorkItem(*row) for row in session.connection().execute(_PENDING_IN, {"ids": ids})),
         key=lambda i: (i.timestamp or i.received_at, i.id),
@@ -499,7 +500,8 @@ def _local_batch(
     return _Batch(items[:kept], sources, identities[:kept], book) if kept else None
 
 
-# The events that link a second distinct_id to a contact's own: PostHog's way of saying two people are one.
+# PostHog's ways of saying two people are one: $identify and $create_alias link a second distinct_id
+# (contacts.identity_from_event); $merge_dangerously is looked at for the email or person id it carries.
 LINKING = frozenset({"$identify", "$create_alias", "$merge_dangerously"})
 
 

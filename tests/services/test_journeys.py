@@ -144,6 +144,21 @@ def test_a_completion_in_the_same_pass_stamped_with_the_start_is_taken_at_once(j
     assert j.schedule() == []
 
 
+def test_a_completion_without_a_contact_in_the_same_pass_is_taken_at_once(j):
+    """The server's completion (no contact: skipped for want of an email, which `match` waits still take)
+    stored with the start in one pass, stamped inside the wait: taken when the enrolment reaches it."""
+    j.campaign("drop-off-recovery")
+    j.send_together(
+        ("checkout_started", T0, {"cart_value": 99, "cart_id": "c1"}),
+        ("checkout_completed", T0 + H, {"user": "billing-server", "email": None, "cart_id": "c1"}),
+    )
+    [decision] = j.decisions()[0]
+    assert decision["fired"] and "happened (checkout_completed #2 already stored)" in decision["reason"]
+    assert _event(j).contact_id is None
+    j.at(T0 + 3 * D)
+    assert j.schedule() == []
+
+
 def test_a_branch_reached_in_a_pass_sees_what_the_contact_did_earlier_in_that_pass(j):
     j.campaign(
         _doc(

@@ -168,6 +168,9 @@ def test_an_event_after_a_merge_waits_for_it_though_another_pass_holds_the_mergi
     with Session(engine) as holder, Session(engine) as session:
         key = {"key": processing.PROCESSING_LOCK_KEY, "partition": 1 % processing.PARTITIONS}
         assert holder.connection().execute(processing._PARTITION_TURN, key).scalar()  # another worker's
+        alias = session.exec(select(Event).where(Event.event_name == "$create_alias")).one()
+        others = [(alias.id, 1, "$create_alias")]
+        assert processing._barrier(session, others, set()) == alias.id  # it would merge contact 2 into 1
         result = processing._run_partition(session, 200)
         session.rollback()
         holder.rollback()
@@ -199,6 +202,10 @@ def test_another_partitions_link_that_merges_no_one_does_not_hold_a_pass_back(en
     with Session(engine) as holder, Session(engine) as session:
         key = {"key": processing.PROCESSING_LOCK_KEY, "partition": 1 % processing.PARTITIONS}
         assert holder.connection().execute(processing._PARTITION_TURN, key).scalar()  # another worker's
+        link = session.exec(select(Event).where(Event.event_name == "$identify")).one()
+        assert processing._barrier(session, [(link.id, 1, "$identify")], set()) is None
+        awaited = [(link.id, 1, "$identify"), (link.id + 7, 1, "checkout_completed")]  # a `match` wait's event
+        assert processing._barrier(session, awaited, {"checkout_completed"}) == link.id + 7
         result = processing._run_partition(session, 200)
         session.commit()
         holder.rollback()

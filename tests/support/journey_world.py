@@ -53,7 +53,7 @@ class JourneyWorld(World):
         storing.store_deliveries(
             session=self.session, deliveries=[storing.Delivery(source_id=self.source.id, headers={}, events=parsed)]
         )
-        assert processing.process_pending(session=self.session) >= len(events)  # all of them in one pass
+        assert processing.run_pass(session=self.session).processed == len(events)  # all of them in one pass
         self.session.commit()
 
     def at(self, moment: datetime) -> None:
