@@ -318,12 +318,12 @@ _ROUTES = text(
     " WHERE ci.kind = 'distinct_id' AND ci.value = e.distinct_id), e.event_name FROM event e"
     " WHERE e.outcome = 'pending' ORDER BY e.id LIMIT :window"
 )
-_PENDING_IN = (
+_PEEK_IN = (  # unlocked: `_barrier` looks at other passes' events; `_PENDING_IN` claims
     select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at, Event.event_name)  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
     .where(Event.outcome == EventOutcome.pending, col(Event.id).in_(bindparam("ids", expanding=True)))
     .order_by(col(Event.id))
-    .with_for_update(skip_locked=True)
 )
+_PENDING_IN = _PEEK_IN.with_for_update(skip_locked=True)
 
 
 def _wait_for_turn(session: Session, statement) -> bool:
@@ -462,13 +462,6 @@ def _process_partitions(
         session.expire_all()
         return None
     return ProcessingResult(processed=repeats + len(batch.items), emails_due_now=due_now)
-
-
-_PEEK_IN = (
-    select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at, Event.event_name)  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
-    .where(Event.outcome == EventOutcome.pending, col(Event.id).in_(bindparam("ids", expanding=True)))
-    .order_by(col(Event.id))
-)  # no lock: other passes' events, only looked at
 
 
 def _local_batch(
