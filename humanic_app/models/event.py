@@ -49,6 +49,10 @@ class Event(SQLModel, table=True):
     event_uuid: str | None = Field(default=None, max_length=200)
     event_name: str | None = Field(default=None, max_length=200)
     distinct_id: str | None = Field(default=None, max_length=200)
+    # the email and PostHog person id the payload names (mapping.owner_keys), which partition passes
+    # route by with the distinct_id; SQLite's webhook inbox leaves them empty: its one pass needs neither
+    email: str | None = Field(default=None, max_length=254)
+    person_id: str | None = Field(default=None, max_length=200)
     timestamp: datetime | None = None
     payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     headers: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))

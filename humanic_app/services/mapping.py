@@ -188,6 +188,20 @@ def _valid_email(value: Any) -> str | None:
     return text if len(text) <= 254 and EMAIL_RE.fullmatch(text) else None
 
 
+def email_in(document: dict[str, Any], mapping: dict[str, Any] | None) -> str | None:
+    """The first address Resend can send to along the email paths, in their fallback order."""
+    paths = paths_for(mapping, "email")
+    return next((found for found in (_valid_email(resolve_path(document, path)) for path in paths) if found), None)
+
+
+def owner_keys(document: dict[str, Any], mapping: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """The email and PostHog person id a payload names, as `apply_mapping` reads them. Intake stores them
+    beside its distinct_id, so a partition pass finds in SQL another partition's event that would merge
+    a contact of its own (services/processing.py); a person id too long to be stored is none."""
+    person_id = _as_text(first_value(document, paths_for(mapping, "person_id")))
+    return email_in(document, mapping), person_id if person_id is None or len(person_id) <= 200 else None
+
+
 def _as_text(value: Any) -> str | None:
     if value is None or isinstance(value, (dict, list)):
         return None
@@ -225,14 +239,7 @@ def apply_mapping(document: dict[str, Any], mapping: dict[str, Any] | None) -> M
         else:
             variables[var] = value
 
-    email = next(
-        (
-            found
-            for found in (_valid_email(resolve_path(document, path)) for path in paths_for(mapping, "email"))
-            if found
-        ),
-        None,
-    )
+    email = email_in(document, mapping)
     name = _as_text(values["name"])
     variables.update(
         {

@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Event
-from humanic_app.services import processing
+from humanic_app.services import mapping, processing
 from humanic_app.services.campaigns import engine
 from humanic_app.services.errors import ValidationFailed
 from humanic_app.services.intake import storing
@@ -148,8 +148,15 @@ def _incoming(row: list[Any]) -> IncomingEvent:
         },
         "person": {"id": person_id, "properties": _json(person_properties)},
     }
+    email, person = mapping.owner_keys(document, None)
     return IncomingEvent(
-        document=document, event_name=str(name), event_uuid=str(uuid), distinct_id=str(distinct_id), timestamp=timestamp
+        document=document,
+        event_name=str(name),
+        event_uuid=str(uuid),
+        distinct_id=str(distinct_id),
+        timestamp=timestamp,
+        email=email,
+        person_id=person,
     )
 
 

@@ -21,7 +21,7 @@ import itertools
 import logging
 from collections import Counter
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -312,12 +312,30 @@ TURN_WAIT = "2s"  # how long a pass waits for its turn before giving up (the wor
 _SERIAL_TURN = text("SELECT pg_advisory_xact_lock(:key)")
 _SHARED_TURN = text("SELECT pg_advisory_xact_lock_shared(:key)")
 _PARTITION_TURN = text("SELECT pg_try_advisory_xact_lock(:key, :partition)")
-# The oldest pending events with the contact their distinct_id already belongs to (None: nobody's yet).
-_ROUTES = text(
-    "SELECT e.id, (SELECT ci.contact_id FROM contact_identity ci"
-    " WHERE ci.kind = 'distinct_id' AND ci.value = e.distinct_id), e.event_name FROM event e"
-    " WHERE e.outcome = 'pending' ORDER BY e.id LIMIT :window"
+# The oldest pending events with the contact their distinct_id already belongs to (None: nobody's yet),
+# and whether the email or PostHog person id they name belongs to another contact (matching them merges
+# that one: `_barrier`).
+_ROUTES = text(  # the window first, as a subquery: joined, the planner may read every pending event
+    "SELECT w.id, w.owner, w.event_name,"
+    " EXISTS (SELECT 1 FROM contact c WHERE lower(c.email) = w.email AND c.id <> w.owner)"
+    " OR EXISTS (SELECT 1 FROM contact_identity p"
+    "  WHERE p.kind = 'person_id' AND p.value = w.person_id AND p.contact_id <> w.owner)"
+    " FROM (SELECT e.id, e.event_name, e.email, e.person_id, (SELECT ci.contact_id FROM contact_identity ci"
+    "  WHERE ci.kind = 'distinct_id' AND ci.value = e.distinct_id) AS owner FROM event e"
+    "  WHERE e.outcome = 'pending' ORDER BY e.id LIMIT :window) w"
+    " ORDER BY w.id"
 )
+
+
+class Route(NamedTuple):
+    """A pending event as `_ROUTES` reads it for partition passes."""
+
+    id: int
+    contact_id: int | None  # whose its distinct_id is
+    name: str | None
+    merges: bool  # the email or person id it names is another contact's
+
+
 _PEEK_IN = (  # unlocked: `_barrier` looks at other passes' events; `_PENDING_IN` claims
     select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at, Event.event_name)  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
     .where(Event.outcome == EventOutcome.pending, col(Event.id).in_(bindparam("ids", expanding=True)))
@@ -399,19 +417,18 @@ def _run_partition(session: Session, limit: int) -> ProcessingResult | None:
         return NOTHING  # a serial pass held the turn all along: it drains the backlog meanwhile
     if engine.anything_due(session, now=clock.now()):
         return None
-    routes = [tuple(row) for row in session.connection().execute(_ROUTES, {"window": ROUTE_WINDOW * limit})]
+    routes = [Route(*row) for row in session.connection().execute(_ROUTES, {"window": ROUTE_WINDOW * limit})]
     if not routes:
         return NOTHING
-    ready = list(itertools.takewhile(lambda route: route[1] is not None, routes))
+    ready = list(itertools.takewhile(lambda route: route.contact_id is not None, routes))
     if not ready:
         return None
-    partitions, ids = _take_partitions(session, [(event_id, contact_id) for event_id, contact_id, _ in ready], limit)
+    owned = [(route.id, route.contact_id) for route in ready if route.contact_id is not None]  # all of them
+    partitions, ids = _take_partitions(session, owned, limit)
     if not partitions:
         return NOTHING  # all held by others
     others = [
-        (event_id, contact_id, name)
-        for event_id, contact_id, name in ready
-        if contact_id % PARTITIONS not in partitions
+        route for route, (_, contact_id) in zip(ready, owned, strict=True) if contact_id % PARTITIONS not in partitions
     ]
     return _process_partitions(session, partitions, ids, others)
 
@@ -434,7 +451,7 @@ def _take_partitions(session: Session, ready: list[tuple[int, int]], limit: int)
 
 
 def _process_partitions(
-    session: Session, partitions: set[int], ids: list[int], others: list[tuple[int, int, str | None]]
+    session: Session, partitions: set[int], ids: list[int], others: list[Route]
 ) -> ProcessingResult | None:
     """`others`: the ready events of partitions this pass did not take (held by other passes, or left for
     a later batch), for `_local_batch`."""
@@ -452,7 +469,7 @@ def _process_partitions(
     try:
         with session.begin_nested():
             last = max(item.id for item in items)
-            before = [other for other in others if other[0] < last]
+            before = [other for other in others if other.id < last]
             batch = _local_batch(session, items, partitions, before, engine.matched_event_names(session))
             if batch is None:
                 return ProcessingResult(processed=repeats, emails_due_now=False) if repeats else None
@@ -468,7 +485,7 @@ def _local_batch(
     session: Session,
     items: list[WorkItem],
     partitions: set[int],
-    others: list[tuple[int, int, str | None]],
+    others: list[Route],
     matched_names: set[str],
 ) -> _Batch | None:
     """The first of a partition pass's events (event-time order) that it may process; None when none.
@@ -498,18 +515,16 @@ def _local_batch(
 LINKING = frozenset({"$identify", "$create_alias", "$merge_dangerously"})
 
 
-def _barrier(session: Session, others: list[tuple[int, int, str | None]], matched_names: set[str]) -> int | None:
-    """Of `others` — (event id, contact id, name) of pending events of partitions the pass does not hold,
-    stored before its last — the first that one of its contacts' later events must not overtake: one a
-    `match` wait awaits (it may resume anyone's journey), or a link (`LINKING`) whose ids belong to another
-    contact than its own (it merges that contact, maybe one of the pass's). Only links are looked at
-    (not locked; no contact row read): they are few, and looking at every event cost a one-worker
-    deployment 40% of its throughput (BENCHMARKS.md). A merge through an email or PostHog person id shared
-    by two contacts is not looked for here."""
-    named = next((event_id for event_id, _, name in others if name in matched_names), None)
-    links = {event_id: contact_id for event_id, contact_id, name in others if name in LINKING}
-    if named is not None:
-        links = {event_id: contact_id for event_id, contact_id in links.items() if event_id < named}
+def _barrier(session: Session, others: list[Route], matched_names: set[str]) -> int | None:
+    """Of `others` — pending events of partitions the pass does not hold, stored before its last — the
+    first that one of its contacts' later events must not overtake: one a `match` wait awaits (it may
+    resume anyone's journey), one naming an email or person id of another contact than its own, or a link
+    (`LINKING`) whose ids belong to another contact (either merges that contact, maybe one of the pass's).
+    Emails and person ids are looked at in SQL (`_ROUTES`); links are peeked at (not locked; no contact
+    row read): they are few, and peeking at every event cost a one-worker deployment 40% of its
+    throughput (BENCHMARKS.md)."""
+    named = next((o.id for o in others if o.name in matched_names or o.merges), None)
+    links = {o.id: o.contact_id for o in others if o.name in LINKING and (named is None or o.id < named)}
     if not links:
         return named
     peeked = [WorkItem(*row) for row in session.connection().execute(_PEEK_IN, {"ids": list(links)})]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -169,7 +170,7 @@ def test_an_event_after_a_merge_waits_for_it_though_another_pass_holds_the_mergi
         key = {"key": processing.PROCESSING_LOCK_KEY, "partition": 1 % processing.PARTITIONS}
         assert holder.connection().execute(processing._PARTITION_TURN, key).scalar()  # another worker's
         alias = session.exec(select(Event).where(Event.event_name == "$create_alias")).one()
-        others = [(alias.id, 1, "$create_alias")]
+        others = [processing.Route(alias.id, 1, "$create_alias", False)]
         assert processing._barrier(session, others, set()) == alias.id  # it would merge contact 2 into 1
         result = processing._run_partition(session, 200)
         session.rollback()
@@ -181,6 +182,47 @@ def test_an_event_after_a_merge_waits_for_it_though_another_pass_holds_the_mergi
     events = _events_of(engine)[contact.id]
     assert [e.event_name for e in events][-2:] == ["$create_alias", "after"]
     assert events[-1].processed_at >= events[-2].processed_at
+
+
+@pytest.mark.parametrize(
+    "naming",
+    [
+        {"email": "u1@x.io"},  # u1's address, on one of u0's events
+        {"email": "u0@x.io", "person_id": str(uuid.uuid5(uuid.NAMESPACE_URL, "person:u1"))},  # u1's person
+    ],
+    ids=["email", "person_id"],
+)
+def test_an_event_after_a_merge_through_an_email_or_person_id_waits_for_it(engine, naming):
+    """One of u0's events (contact 1's partition) names u1's email or PostHog person id: processing it
+    merges contact 2 into 1. While another worker holds contact 1's partition, a pass holding contact 2's
+    must not process u1's later event before that merge: it finds the event in SQL (`_ROUTES`), unpeeked."""
+    source_id = _known_contacts(engine, 2)
+    _deliver(
+        engine,
+        source_id,
+        posthog_event(event="signed_in", distinct_id="u0", timestamp=T0, **naming),
+        posthog_event(event="after", distinct_id="u1", email="u1@x.io", timestamp=T0 + timedelta(minutes=1)),
+        posthog_event(event="unrelated", distinct_id="u0", email="u0@x.io", timestamp=T0 + timedelta(minutes=2)),
+    )
+    with Session(engine) as holder, Session(engine) as session:
+        key = {"key": processing.PROCESSING_LOCK_KEY, "partition": 1 % processing.PARTITIONS}
+        assert holder.connection().execute(processing._PARTITION_TURN, key).scalar()  # another worker's
+        routes = session.connection().execute(processing._ROUTES, {"window": 10}).all()
+        assert [(name, merges) for _, _, name, merges in routes] == [
+            ("signed_in", True),
+            ("after", False),
+            ("unrelated", False),  # its email and person id are its own contact's
+        ]
+        result = processing._run_partition(session, 200)
+        session.rollback()
+        holder.rollback()
+    assert result is None  # left to the serial pass, not processed in contact 2's partition
+    _drain(engine)
+    with Session(engine) as session:
+        [contact] = session.exec(select(Contact)).all()
+    events = _events_of(engine)[contact.id]
+    assert [e.event_name for e in events][-3:] == ["signed_in", "after", "unrelated"]
+    assert [e.processed_at for e in events] == sorted(e.processed_at for e in events)
 
 
 def test_another_partitions_link_that_merges_no_one_does_not_hold_a_pass_back(engine):
@@ -203,8 +245,11 @@ def test_another_partitions_link_that_merges_no_one_does_not_hold_a_pass_back(en
         key = {"key": processing.PROCESSING_LOCK_KEY, "partition": 1 % processing.PARTITIONS}
         assert holder.connection().execute(processing._PARTITION_TURN, key).scalar()  # another worker's
         link = session.exec(select(Event).where(Event.event_name == "$identify")).one()
-        assert processing._barrier(session, [(link.id, 1, "$identify")], set()) is None
-        awaited = [(link.id, 1, "$identify"), (link.id + 7, 1, "checkout_completed")]  # a `match` wait's event
+        assert processing._barrier(session, [processing.Route(link.id, 1, "$identify", False)], set()) is None
+        awaited = [
+            processing.Route(link.id, 1, "$identify", False),
+            processing.Route(link.id + 7, 1, "checkout_completed", False),
+        ]  # a `match` wait's event
         assert processing._barrier(session, awaited, {"checkout_completed"}) == link.id + 7
         result = processing._run_partition(session, 200)
         session.commit()

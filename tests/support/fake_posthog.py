@@ -32,12 +32,19 @@ import json
 import re
 import threading
 import time
+import uuid as uuids
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 PERSONS_PAGE = 100
+
+
+def person_id(distinct_id: str) -> str:
+    """The person id PostHog's query API gives a distinct id's events: the one samples.posthog_event gives
+    the webhook's, so both carry the same person."""
+    return str(uuids.uuid5(uuids.NAMESPACE_URL, "person:" + distinct_id))
 
 
 class FakePosthog:
@@ -158,7 +165,7 @@ class FakePosthog:
                 e["distinct_id"],
                 e["timestamp"],
                 json.dumps(e["properties"]),
-                None,
+                person_id(e["distinct_id"]),
                 json.dumps(e["person_properties"]),
             ]
             for e in page

@@ -30,6 +30,8 @@ class IncomingEvent:
     distinct_id: str | None
     timestamp: Any
     legacy_text: str | None = None
+    email: str | None = None  # mapping.owner_keys: what partition passes route by, beside distinct_id
+    person_id: str | None = None
 
 
 _REST_HOOK_EVENT = {
@@ -177,6 +179,7 @@ def parse_body(raw: bytes, source_mapping: dict[str, Any] | None) -> list[Incomi
             continue
         uuid = first(document, "event_uuid")
         distinct_id = first(document, "user_id")
+        email, person_id = mapping_service.owner_keys(document, source_mapping)
         events.append(
             IncomingEvent(
                 document=document,
@@ -184,6 +187,8 @@ def parse_body(raw: bytes, source_mapping: dict[str, Any] | None) -> list[Incomi
                 event_uuid=str(uuid)[:200] if uuid is not None else None,
                 distinct_id=str(distinct_id)[:200] if distinct_id is not None else None,
                 timestamp=first(document, "timestamp"),
+                email=email,
+                person_id=person_id,
             )
         )
     if errors:

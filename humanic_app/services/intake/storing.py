@@ -148,6 +148,8 @@ def _row(delivery: Delivery, now, **values: Any) -> dict[str, Any]:
         "event_uuid": None,
         "event_name": None,
         "distinct_id": None,
+        "email": None,
+        "person_id": None,
         "timestamp": None,
         "payload": None,
         "headers": delivery.headers,
@@ -196,6 +198,8 @@ def _plan(deliveries: list[Delivery], seen: dict[tuple[int, str], int], now) -> 
                 event_uuid=incoming.event_uuid,
                 event_name=incoming.event_name,
                 distinct_id=incoming.distinct_id,
+                email=incoming.email,
+                person_id=incoming.person_id,
                 timestamp=parse_timestamp(incoming.timestamp),
             )
             if incoming.legacy_text is not None:
