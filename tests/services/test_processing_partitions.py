@@ -3,10 +3,12 @@ stay in order and whatever changes who is who waits for the serial pass."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -61,6 +63,16 @@ def _events_of(engine) -> dict[int, list[Event]]:
         for event in session.exec(select(Event).order_by(col(Event.timestamp), col(Event.id))):
             by_contact[event.contact_id or 0].append(event)
     return by_contact
+
+
+@contextlib.contextmanager
+def _another_worker_holding_partition_of(engine, *, contact_id: int) -> Iterator[None]:
+    """Another worker's partition pass, in the middle of its transaction, holding that contact's partition."""
+    with Session(engine) as holder:
+        key = {"key": processing.PROCESSING_LOCK_KEY, "partition": contact_id % processing.PARTITIONS}
+        assert holder.connection().execute(processing._PARTITION_TURN, key).scalar()
+        yield
+        holder.rollback()
 
 
 def test_two_partitions_process_at_once_and_each_contact_in_order(engine, monkeypatch):
@@ -166,15 +178,12 @@ def test_an_event_after_a_merge_waits_for_it_though_another_pass_holds_the_mergi
         ),
         posthog_event(event="after", distinct_id="u1", email="u1@x.io", timestamp=T0 + timedelta(minutes=1)),
     )
-    with Session(engine) as holder, Session(engine) as session:
-        key = {"key": processing.PROCESSING_LOCK_KEY, "partition": 1 % processing.PARTITIONS}
-        assert holder.connection().execute(processing._PARTITION_TURN, key).scalar()  # another worker's
+    with _another_worker_holding_partition_of(engine, contact_id=1), Session(engine) as session:
         alias = session.exec(select(Event).where(Event.event_name == "$create_alias")).one()
         others = [processing.Route(alias.id, 1, "$create_alias", False)]
         assert processing._barrier(session, others, set()) == alias.id  # it would merge contact 2 into 1
         result = processing._run_partition(session, 200)
         session.rollback()
-        holder.rollback()
     assert result is None  # left to the serial pass, not processed in partition 2
     _drain(engine)
     with Session(engine) as session:
@@ -204,9 +213,7 @@ def test_an_event_after_a_merge_through_an_email_or_person_id_waits_for_it(engin
         posthog_event(event="after", distinct_id="u1", email="u1@x.io", timestamp=T0 + timedelta(minutes=1)),
         posthog_event(event="unrelated", distinct_id="u0", email="u0@x.io", timestamp=T0 + timedelta(minutes=2)),
     )
-    with Session(engine) as holder, Session(engine) as session:
-        key = {"key": processing.PROCESSING_LOCK_KEY, "partition": 1 % processing.PARTITIONS}
-        assert holder.connection().execute(processing._PARTITION_TURN, key).scalar()  # another worker's
+    with _another_worker_holding_partition_of(engine, contact_id=1), Session(engine) as session:
         routes = session.connection().execute(processing._ROUTES, {"window": 10}).all()
         assert [(name, merges) for _, _, name, merges in routes] == [
             ("signed_in", True),
@@ -215,7 +222,6 @@ def test_an_event_after_a_merge_through_an_email_or_person_id_waits_for_it(engin
         ]
         result = processing._run_partition(session, 200)
         session.rollback()
-        holder.rollback()
     assert result is None  # left to the serial pass, not processed in contact 2's partition
     _drain(engine)
     with Session(engine) as session:
@@ -241,9 +247,7 @@ def test_another_partitions_link_that_merges_no_one_does_not_hold_a_pass_back(en
         ),
         posthog_event(event="after", distinct_id="u1", email="u1@x.io", timestamp=T0 + timedelta(minutes=1)),
     )
-    with Session(engine) as holder, Session(engine) as session:
-        key = {"key": processing.PROCESSING_LOCK_KEY, "partition": 1 % processing.PARTITIONS}
-        assert holder.connection().execute(processing._PARTITION_TURN, key).scalar()  # another worker's
+    with _another_worker_holding_partition_of(engine, contact_id=1), Session(engine) as session:
         link = session.exec(select(Event).where(Event.event_name == "$identify")).one()
         assert processing._barrier(session, [processing.Route(link.id, 1, "$identify", False)], set()) is None
         awaited = [
@@ -253,7 +257,6 @@ def test_another_partitions_link_that_merges_no_one_does_not_hold_a_pass_back(en
         assert processing._barrier(session, awaited, {"checkout_completed"}) == link.id + 7
         result = processing._run_partition(session, 200)
         session.commit()
-        holder.rollback()
     assert result is not None and result.processed == 1
     with Session(engine) as session:
         pending = session.exec(select(Event.event_name).where(Event.outcome == EventOutcome.pending)).all()
