@@ -114,12 +114,13 @@ def _conclude(item: WorkItem, contact, source: Source | None, workspace_paused: 
     item.reason = paused or (NO_EMAIL_REASON if contact.email is None else "")
 
 
-_PENDING = (
+# A pending event's columns as WorkItem takes them, oldest first
+_PENDING_ROWS = (
     select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at, Event.event_name)  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
     .where(Event.outcome == EventOutcome.pending)
     .order_by(col(Event.id))
-    .limit(bindparam("limit"))
 )
+_PENDING = _PENDING_ROWS.limit(bindparam("limit"))
 _PENDING_LOCKED = _PENDING.with_for_update(skip_locked=True)  # PostgreSQL: workers claim disjoint events
 
 
@@ -336,11 +337,8 @@ class Route(NamedTuple):
     merges: bool  # the email or person id it names is another contact's
 
 
-_PEEK_IN = (  # unlocked: `_barrier` looks at other passes' events; `_PENDING_IN` claims
-    select(Event.id, Event.source_id, Event.payload, Event.timestamp, Event.received_at, Event.event_name)  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
-    .where(Event.outcome == EventOutcome.pending, col(Event.id).in_(bindparam("ids", expanding=True)))
-    .order_by(col(Event.id))
-)
+# unlocked: `_barrier` looks at other passes' events; `_PENDING_IN` claims
+_PEEK_IN = _PENDING_ROWS.where(col(Event.id).in_(bindparam("ids", expanding=True)))
 _PENDING_IN = _PEEK_IN.with_for_update(skip_locked=True)
 
 
