@@ -9,8 +9,8 @@ its partitions, and only while matching them changes nothing but that contact's 
 is who — creating or merging a contact, linking a distinct_id, person id or email — `match` waits (they
 resume anyone's journey) and due timeouts take the serial turn: a pass over all partitions' events, as on
 SQLite, while no partition pass runs (`_take_processing_turn`). A partition pass stops at the first event
-that needs the serial turn — its own, or one of another partition stored before it, which may merge one
-of its contacts into another's — so each contact's events are processed in order: a contact's events are
+that needs the serial turn — its own, or one it did not claim stored before it, which may merge one of
+its contacts into another's — so each contact's events are processed in order: a contact's events are
 in one partition (in event-time order per batch, as on SQLite) until a serial pass merges it into another.
 """
 
@@ -315,10 +315,10 @@ _SHARED_TURN = text("SELECT pg_advisory_xact_lock_shared(:key)")
 _PARTITION_TURN = text("SELECT pg_try_advisory_xact_lock(:key, :partition)")
 # The oldest pending events with the contact their distinct_id already belongs to (None: nobody's yet),
 # and whether the email or PostHog person id they name belongs to another contact (matching them merges
-# that one: `_barrier`).
+# that one: `_barrier`) — by processing's rule: an email is the lowest contact id's that has it.
 _ROUTES = text(  # the window first, as a subquery: joined, the planner may read every pending event
     "SELECT w.id, w.owner, w.event_name,"
-    " EXISTS (SELECT 1 FROM contact c WHERE lower(c.email) = w.email AND c.id <> w.owner)"
+    " COALESCE((SELECT c.id FROM contact c WHERE lower(c.email) = w.email ORDER BY c.id LIMIT 1) <> w.owner, false)"
     " OR EXISTS (SELECT 1 FROM contact_identity p"
     "  WHERE p.kind = 'person_id' AND p.value = w.person_id AND p.contact_id <> w.owner)"
     " FROM (SELECT e.id, e.event_name, e.email, e.person_id, (SELECT ci.contact_id FROM contact_identity ci"
@@ -425,9 +425,8 @@ def _run_partition(session: Session, limit: int) -> ProcessingResult | None:
     partitions, ids = _take_partitions(session, owned, limit)
     if not partitions:
         return NOTHING  # all held by others
-    others = [
-        route for route, (_, contact_id) in zip(ready, owned, strict=True) if contact_id % PARTITIONS not in partitions
-    ]
+    claimed = set(ids)  # the last partition's ready events may be cut at `limit`: the rest are others too
+    others = [route for route in ready if route.id not in claimed]
     return _process_partitions(session, partitions, ids, others)
 
 
@@ -451,8 +450,8 @@ def _take_partitions(session: Session, ready: list[tuple[int, int]], limit: int)
 def _process_partitions(
     session: Session, partitions: set[int], ids: list[int], others: list[Route]
 ) -> ProcessingResult | None:
-    """`others`: the ready events of partitions this pass did not take (held by other passes, or left for
-    a later batch), for `_local_batch`."""
+    """`others`: the ready events this pass did not claim (of partitions held by other passes, or left for
+    a later batch — the last partition taken may be cut at the batch's size), for `_local_batch`."""
     pending = sorted(
         (WorkItem(*row) for row in session.connection().execute(_PENDING_IN, {"ids": ids})),
         key=lambda i: (i.timestamp or i.received_at, i.id),
@@ -488,7 +487,7 @@ def _local_batch(
 ) -> _Batch | None:
     """The first of a partition pass's events (event-time order) that it may process; None when none.
     It stops at the first event whose name a `match` wait awaits, that changes who is who, or whose
-    contact is in no partition of the pass — and at the first stored after an event of another partition
+    contact is in no partition of the pass — and at the first stored after an event it did not claim
     that a `match` wait awaits or that would merge another contact into its own (`_barrier`). Names are
     checked before contacts are looked up, so a batch the pass must leave costs no lookup."""
     sources, identities = _mapped(session, items)
@@ -514,7 +513,7 @@ LINKING = frozenset({"$identify", "$create_alias", "$merge_dangerously"})
 
 
 def _barrier(session: Session, others: list[Route], matched_names: set[str]) -> int | None:
-    """Of `others` — pending events of partitions the pass does not hold, stored before its last — the
+    """Of `others` — pending events the pass did not claim, stored before its last — the
     first that one of its contacts' later events must not overtake: one a `match` wait awaits (it may
     resume anyone's journey), one naming an email or person id of another contact than its own, or a link
     (`LINKING`) whose ids belong to another contact (either merges that contact, maybe one of the pass's).

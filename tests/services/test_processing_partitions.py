@@ -231,6 +231,34 @@ def test_an_event_after_a_merge_through_an_email_or_person_id_waits_for_it(engin
     assert [e.processed_at for e in events] == sorted(e.processed_at for e in events)
 
 
+def test_a_merge_in_a_taken_partition_beyond_the_batch_still_holds_later_events_back(engine):
+    """A pass of 3 takes contact 1's partition (a1, a2) and fills its batch from contact 2's (b1), so b2 —
+    u1's event naming u0's email, which merges contacts 1 and 2 — is claimed by no one though stored
+    before a2. a2 must wait for that merge: unclaimed events of taken partitions are looked at too."""
+    source_id = _known_contacts(engine, 2)
+    _deliver(
+        engine,
+        source_id,
+        posthog_event(event="a1", distinct_id="u0", email="u0@x.io", timestamp=T0),
+        posthog_event(event="b1", distinct_id="u1", email="u1@x.io", timestamp=T0 + timedelta(minutes=1)),
+        posthog_event(event="b2", distinct_id="u1", email="u0@x.io", timestamp=T0 + timedelta(minutes=2)),
+        posthog_event(event="a2", distinct_id="u0", email="u0@x.io", timestamp=T0 + timedelta(minutes=3)),
+    )
+    with Session(engine) as session:
+        result = processing._run_partition(session, 3)
+        session.commit()
+    assert result is not None and result.processed == 2
+    with Session(engine) as session:
+        pending = session.exec(select(Event.event_name).where(Event.outcome == EventOutcome.pending)).all()
+    assert sorted(pending) == ["a2", "b2"]
+    _drain(engine)
+    with Session(engine) as session:
+        [contact] = session.exec(select(Contact)).all()
+    events = _events_of(engine)[contact.id]
+    assert [e.event_name for e in events if e.event_name in ("b2", "a2")] == ["b2", "a2"]
+    assert [e.processed_at for e in events] == sorted(e.processed_at for e in events)
+
+
 def test_another_partitions_link_that_merges_no_one_does_not_hold_a_pass_back(engine):
     """u0's $identify links a new anonymous id to u0 alone: it needs the serial turn, but no contact of
     another partition is merged by it, so u1's later event goes on in its own partition."""
