@@ -26,7 +26,7 @@ from humanic_app.models import (
     SuppressionReason,
 )
 from humanic_app.models.event import NO_EMAIL_REASON
-from humanic_app.models.rows import id_of
+from humanic_app.models.rows import any_of, id_of
 from humanic_app.services import topics
 from humanic_app.services.campaigns import engine
 from humanic_app.services.errors import require
@@ -156,11 +156,12 @@ def _chunks(values: list, size: int = 500):
 
 
 _IDENTITIES = select(ContactIdentity.value, ContactIdentity.contact_id).where(
-    ContactIdentity.kind == bindparam("kind"), col(ContactIdentity.value).in_(bindparam("values", expanding=True))
+    ContactIdentity.kind == bindparam("kind"), any_of(col(ContactIdentity.value), "values")
 )
+_CONTACTS = select(Contact).where(any_of(col(Contact.id), "ids"))
 _BY_EMAIL = (
     select(func.lower(Contact.email), Contact.id)
-    .where(func.lower(Contact.email).in_(bindparam("emails", expanding=True)))
+    .where(any_of(func.lower(Contact.email), "emails"))
     .order_by(col(Contact.id))
 )
 
@@ -212,7 +213,7 @@ class ContactBook:
         ids_by_identity, ids_by_email = _owner_ids(session, identities)
         loaded: dict[int, Contact] = {}
         for chunk in _chunks(sorted(set(ids_by_identity.values()) | set(ids_by_email.values()))):
-            loaded.update({id_of(c): c for c in session.exec(select(Contact).where(col(Contact.id).in_(chunk)))})
+            loaded.update({id_of(c): c for c in session.exec(_CONTACTS, params={"ids": chunk})})
         self._by_identity = {key: loaded[cid] for key, cid in ids_by_identity.items() if cid in loaded}
         self._by_email = {email: loaded[cid] for email, cid in ids_by_email.items() if cid in loaded}
         self._new_links: list[tuple[Contact, IdentityKind, str]] = []

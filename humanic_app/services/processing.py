@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 
 from humanic_app import clock
 from humanic_app.models import Event, EventOutcome, Source, SourceStatus, WorkspaceStatus
-from humanic_app.models.rows import table_of
+from humanic_app.models.rows import any_of, table_of
 from humanic_app.services import contacts, mapping, stats, workspace
 from humanic_app.services.campaigns import engine, journeys, rules
 
@@ -338,7 +338,7 @@ class Route(NamedTuple):
 
 
 # unlocked: `_barrier` looks at other passes' events; `_PENDING_IN` claims
-_PEEK_IN = _PENDING_ROWS.where(col(Event.id).in_(bindparam("ids", expanding=True)))
+_PEEK_IN = _PENDING_ROWS.where(any_of(col(Event.id), "ids"))
 _PENDING_IN = _PEEK_IN.with_for_update(skip_locked=True)
 
 
@@ -560,7 +560,7 @@ _BACKFILL_REPEATS = (
     select(_LATER.c.id, func.min(_EARLIER.c.id))
     .join(_EARLIER, (_EARLIER.c.event_uuid == _LATER.c.event_uuid) & (_EARLIER.c.id < _LATER.c.id))
     .where(
-        _LATER.c.id.in_(bindparam("ids", expanding=True)),
+        any_of(_LATER.c.id, "ids"),
         _LATER.c.source_id.is_(None) | _EARLIER.c.source_id.is_(None),
         _EARLIER.c.outcome.not_in([EventOutcome.duplicate, EventOutcome.rejected]),
     )

@@ -34,6 +34,7 @@ from humanic_app.models import (
     TimedOutWait,
 )
 from humanic_app.models.event import NO_EMAIL_REASON
+from humanic_app.models.rows import any_of
 from humanic_app.services.campaigns import rules
 from humanic_app.services.campaigns.schema import WaitFor, parse_duration
 
@@ -122,7 +123,7 @@ _WAITING_UNDER = (
     select_filled()
     .where(
         Enrolment.waiting_for == bindparam("name"),
-        col(Enrolment.waiting_key).in_(bindparam("keys", expanding=True)),
+        any_of(col(Enrolment.waiting_key), "keys"),
         Enrolment.status == EnrolmentStatus.active,
     )
     .order_by(col(Enrolment.id))
@@ -141,7 +142,7 @@ _TIMED_OUT_UNDER = select(
     TimedOutWait.waiting_key, TimedOutWait.enrolment_id, TimedOutWait.since, TimedOutWait.deadline
 ).where(
     TimedOutWait.waiting_for == bindparam("name"),
-    col(TimedOutWait.waiting_key).in_(bindparam("keys", expanding=True)),
+    any_of(col(TimedOutWait.waiting_key), "keys"),
 )
 
 
@@ -174,15 +175,16 @@ def fill(session: Session, pending: list[EnrolmentView], *, definitions: Definit
         view.filled = True
 
 
+_EMAIL_AND_PROPERTIES = select(Contact.id, Contact.email, Contact.properties).where(any_of(col(Contact.id), "ids"))
+
+
 def contacts(session: Session, ids: set[int]) -> dict[int, tuple[str | None, dict[str, Any]]]:
     """Each contact's email and properties."""
     found: dict[int, tuple[str | None, dict[str, Any]]] = {}
     ordered = sorted(ids)
     for start in range(0, len(ordered), 500):
-        stmt = select(Contact.id, Contact.email, Contact.properties).where(
-            col(Contact.id).in_(ordered[start : start + 500])
-        )
-        found.update({cid: (email, properties) for cid, email, properties in session.execute(stmt)})
+        rows = session.connection().execute(_EMAIL_AND_PROPERTIES, {"ids": ordered[start : start + 500]})
+        found.update({cid: (email, properties) for cid, email, properties in rows})
     return found
 
 
