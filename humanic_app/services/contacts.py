@@ -188,6 +188,17 @@ def _owner_ids(
     return ids_by_identity, ids_by_email
 
 
+def merges_sql(*, email: str, person_id: str, owner: str) -> str:
+    """`owners`'s rule as an SQL condition, for a row's email, person id and owning contact (the caller's
+    column names): whether matching it merges another contact into the owner — the lowest contact id with
+    that email (as `_BY_EMAIL` picks it), or the contact holding that person id, when not the owner."""
+    return (
+        f"COALESCE((SELECT c.id FROM contact c WHERE lower(c.email) = {email} ORDER BY c.id LIMIT 1) <> {owner}, false)"
+        f" OR EXISTS (SELECT 1 FROM contact_identity p"
+        f"  WHERE p.kind = 'person_id' AND p.value = {person_id} AND p.contact_id <> {owner})"
+    )
+
+
 def owners(session: Session, identities: list[Identity]) -> list[set[int]]:
     """Per identity, the ids of the stored contacts it matches (by person id, distinct ids or email):
     matching it would merge them when there are several. Reads no contact row."""

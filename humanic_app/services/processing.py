@@ -315,13 +315,11 @@ _SHARED_TURN = text("SELECT pg_advisory_xact_lock_shared(:key)")
 _PARTITION_TURN = text("SELECT pg_try_advisory_xact_lock(:key, :partition)")
 # The oldest pending events with the contact their distinct_id already belongs to (None: nobody's yet),
 # and whether the email or PostHog person id they name belongs to another contact (matching them merges
-# that one: `_barrier`) — by processing's rule: an email is the lowest contact id's that has it.
+# that one: `_barrier`), by contacts' own rule.
 _ROUTES = text(  # the window first, as a subquery: joined, the planner may read every pending event
-    "SELECT w.id, w.owner, w.event_name,"
-    " COALESCE((SELECT c.id FROM contact c WHERE lower(c.email) = w.email ORDER BY c.id LIMIT 1) <> w.owner, false)"
-    " OR EXISTS (SELECT 1 FROM contact_identity p"
-    "  WHERE p.kind = 'person_id' AND p.value = w.person_id AND p.contact_id <> w.owner)"
-    " FROM (SELECT e.id, e.event_name, e.email, e.person_id, (SELECT ci.contact_id FROM contact_identity ci"
+    "SELECT w.id, w.owner, w.event_name, "
+    + contacts.merges_sql(email="w.email", person_id="w.person_id", owner="w.owner")
+    + " FROM (SELECT e.id, e.event_name, e.email, e.person_id, (SELECT ci.contact_id FROM contact_identity ci"
     "  WHERE ci.kind = 'distinct_id' AND ci.value = e.distinct_id) AS owner FROM event e"
     "  WHERE e.outcome = 'pending' ORDER BY e.id LIMIT :window) w"
     " ORDER BY w.id"
