@@ -5,7 +5,7 @@ import warnings
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from humanic_app import migrations
 from humanic_app.db import make_engine
@@ -31,6 +31,41 @@ def test_case_insensitive_email_lookups_use_an_index(engine):
             conn.exec_driver_sql("SET enable_seqscan = off")  # an empty table: make the planner show its option
             plan = " ".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + lookup))
     assert "ix_contact_email_lower" in plan
+
+
+def _plan(conn, engine, query: str) -> str:
+    if engine.dialect.name == "sqlite":
+        return " ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + query))
+    conn.exec_driver_sql("SET enable_seqscan = off")  # an empty table: make the planner show its option
+    return " ".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + query))
+
+
+def _index_definitions(conn, engine, table: str) -> dict[str, str]:
+    if engine.dialect.name == "sqlite":
+        query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :table"
+    else:
+        query = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :table"
+    return {name: str(sql) for name, sql in conn.execute(text(query), {"table": table})}
+
+
+def test_lookups_use_the_indexes_that_hold_only_the_rows_they_can_find(engine):
+    """Partial indexes (only enrolments that wait, only emails sent in a batch call) keep the writes that
+    move an enrolment on or schedule an email lighter; the lookups compare the column (`= :name`,
+    `<= :now`), which implies the index's predicate, so they still use them."""
+    resuming = "SELECT id FROM enrolment WHERE waiting_for = 'checkout' AND waiting_key IN ('cart-1', 'cart-2')"
+    due = "SELECT id FROM enrolment WHERE wake_at <= '2026-12-04 00:00:00' AND status = 'active' ORDER BY wake_at"
+    batch = "SELECT id FROM message WHERE batch_key = 'batch-1' AND status = 'sending'"
+    with engine.connect() as conn:
+        assert "ix_enrolment_waiting" in _plan(conn, engine, resuming)
+        assert "ix_enrolment_wake_at" in _plan(conn, engine, due)
+        assert "ix_message_batch_key" in _plan(conn, engine, batch)
+        enrolment, message = _index_definitions(conn, engine, "enrolment"), _index_definitions(conn, engine, "message")
+    assert "waiting_for IS NOT NULL" in enrolment["ix_enrolment_waiting"]
+    assert "wake_at IS NOT NULL" in enrolment["ix_enrolment_wake_at"]
+    assert "batch_key IS NOT NULL" in message["ix_message_batch_key"]
+    # each the leading column of another index: uq_enrolment_campaign_event, ix_message_campaign_sent
+    assert "ix_enrolment_campaign_id" not in enrolment
+    assert "ix_message_campaign_id" not in message
 
 
 def test_downgrade_to_base_and_up_again(database_url):

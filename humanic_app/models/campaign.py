@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Enum, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Enum, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from humanic_app.clock import now
@@ -58,11 +58,27 @@ class Enrolment(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("campaign_id", "trigger_event_id", name="uq_enrolment_campaign_event"),
         Index("ix_enrolment_contact_campaign", "contact_id", "campaign_id"),
-        Index("ix_enrolment_waiting", "waiting_for", "waiting_key"),
+        # Only enrolments that wait are looked up by these, so only theirs are indexed: an enrolment
+        # that moves on or finishes (one UPDATE per resumed or timed-out wait) has two fewer index entries
+        # to write. Queries that compare the column (`= :name`, `<= :now`) imply the predicate.
+        Index(
+            "ix_enrolment_waiting",
+            "waiting_for",
+            "waiting_key",
+            postgresql_where=text("waiting_for IS NOT NULL"),
+            sqlite_where=text("waiting_for IS NOT NULL"),
+        ),
+        Index(
+            "ix_enrolment_wake_at",
+            "wake_at",
+            postgresql_where=text("wake_at IS NOT NULL"),
+            sqlite_where=text("wake_at IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    campaign_id: int = Field(foreign_key="campaign.id", index=True, ondelete="CASCADE")
+    # campaign_id leads uq_enrolment_campaign_event, which serves its lookups: no index of its own
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
     contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE")
     trigger_event_id: int = Field(foreign_key="event.id", ondelete="CASCADE")
     status: EnrolmentStatus = Field(
@@ -79,7 +95,7 @@ class Enrolment(SQLModel, table=True):
     # that node are outbox rows already; later ones are written when it moves on.
     position: str = Field(default="", max_length=64)
     reached_at: datetime | None = None  # when it reached `position` (the wait's start, by event time)
-    wake_at: datetime | None = Field(default=None, index=True)  # the timeout, or when a branch is reached
+    wake_at: datetime | None = None  # the timeout, or when a branch is reached
     waiting_for: str | None = Field(default=None, max_length=200)  # the event a wait_for waits for
     waiting_key: str | None = Field(default=None, max_length=500)  # how it is correlated (contact or match)
     variables: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

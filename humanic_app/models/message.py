@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Enum, Index
+from sqlalchemy import JSON, Column, Enum, Index, text
 from sqlmodel import Field, SQLModel
 
 from humanic_app.clock import now
@@ -34,10 +34,18 @@ class Message(SQLModel, table=True):
         # what warm-up counts (sent today, or in flight, from a domain) and the campaign rate counts
         Index("ix_message_domain_sent", "from_domain", "status", "sent_at"),
         Index("ix_message_campaign_sent", "campaign_id", "status", "sent_at"),
+        # a batch call's emails are looked up by its key (`batch_key = :key`); a scheduled email has none yet
+        Index(
+            "ix_message_batch_key",
+            "batch_key",
+            postgresql_where=text("batch_key IS NOT NULL"),
+            sqlite_where=text("batch_key IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True, ondelete="SET NULL")
+    # campaign_id leads ix_message_campaign_sent, which serves its lookups: no index of its own
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", ondelete="SET NULL")
     enrolment_id: int | None = Field(default=None, foreign_key="enrolment.id", index=True, ondelete="SET NULL")
     contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True, ondelete="SET NULL")
     to_email: str = Field(max_length=320)
@@ -54,7 +62,7 @@ class Message(SQLModel, table=True):
     last_error: str = Field(default="", max_length=1000)
     provider_message_id: str | None = Field(default=None, max_length=200)
     lease_until: datetime | None = None  # a dispatcher owns a `sending` row until then
-    batch_key: str | None = Field(default=None, max_length=100, index=True)  # the Resend batch call it went in
+    batch_key: str | None = Field(default=None, max_length=100)  # the Resend batch call it went in
     # Set when the call under its current key first went out, cleared when an answer settles it: while set,
     # the provider may have the email, so it is only ever replayed under that key (or sent anew by a person).
     maybe_sent_since: datetime | None = None
