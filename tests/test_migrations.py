@@ -1,7 +1,9 @@
 """Migrations produce exactly the SQLModel metadata, on SQLite and PostgreSQL, and downgrade cleanly."""
 
+import json
 import warnings
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -79,6 +81,30 @@ def test_downgrade_to_base_and_up_again(database_url):
         migrations.upgrade(connection=conn)
     assert set(metadata.tables) <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_events_pending_at_the_upgrade_get_the_email_and_person_id_intake_now_stores(database_url):
+    """0034: an event stored before 0032 and still pending names its email and person id as intake would
+    have stored them, so partition passes see the merge it may make (services/processing.py `_ROUTES`)."""
+    engine = make_engine(database_url)
+    payload = {
+        "event": {"event": "signed_up", "distinct_id": "d1", "properties": {"email": "Ada@Example.com"}},
+        "person": {"id": "person-1", "properties": {}},
+    }
+    insert = text(
+        "INSERT INTO event (received_at, outcome, reason, event_name, distinct_id, payload)"
+        " VALUES (now(), :outcome, '', 'signed_up', 'd1', CAST(:payload AS json))"
+    )
+    with engine.begin() as conn:
+        command.upgrade(migrations.alembic_config(connection=conn), "0031")
+        for outcome in ("pending", "processed"):
+            conn.execute(insert, {"outcome": outcome, "payload": json.dumps(payload)})
+    with engine.begin() as conn:
+        migrations.upgrade(connection=conn)
+        keys = dict(conn.execute(text("SELECT outcome, (email, person_id)::text FROM event")).all())
+    engine.dispose()
+    assert keys == {"pending": "(ada@example.com,person-1)", "processed": "(,)"}
 
 
 def test_sqlite_pragmas(tmp_path):

@@ -2,8 +2,7 @@
 
 Event: the email and PostHog person id its payload names, stored by intake beside its distinct_id, so a
 PostgreSQL partition pass can find in SQL another partition's pending event that would merge a contact of
-its own (services/processing.py `_ROUTES`). Events stored before stay without them: a merge through one
-still pending at the upgrade is not looked ahead for (let processing drain first to rule that out).
+its own (services/processing.py `_ROUTES`). 0034 reads them for the events still pending at the upgrade.
 
 Revision ID: 0032
 Revises: 0031
