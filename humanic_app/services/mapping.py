@@ -194,12 +194,21 @@ def email_in(document: dict[str, Any], mapping: dict[str, Any] | None) -> str | 
     return next((found for found in (_valid_email(resolve_path(document, path)) for path in paths) if found), None)
 
 
+PERSON_ID_MAX = 200  # what an identity and an event row hold (PostHog's own ids are 36-character UUIDs)
+
+
+def person_id_in(document: dict[str, Any], mapping: dict[str, Any] | None) -> str | None:
+    """The PostHog person id along the person-id paths; one too long to be stored whole is none (cut short,
+    two ids could become one and merge two people)."""
+    person_id = _as_text(first_value(document, paths_for(mapping, "person_id")))
+    return person_id if person_id is None or len(person_id) <= PERSON_ID_MAX else None
+
+
 def owner_keys(document: dict[str, Any], mapping: dict[str, Any] | None) -> tuple[str | None, str | None]:
     """The email and PostHog person id a payload names, as `apply_mapping` reads them. Intake stores them
     beside its distinct_id, so a partition pass finds in SQL another partition's event that would merge
-    a contact of its own (services/processing.py); a person id too long to be stored is none."""
-    person_id = _as_text(first_value(document, paths_for(mapping, "person_id")))
-    return email_in(document, mapping), person_id if person_id is None or len(person_id) <= 200 else None
+    a contact of its own (services/processing.py)."""
+    return email_in(document, mapping), person_id_in(document, mapping)
 
 
 def _as_text(value: Any) -> str | None:
@@ -255,7 +264,7 @@ def apply_mapping(document: dict[str, Any], mapping: dict[str, Any] | None) -> M
         email=email,
         name=name,
         event_uuid=_as_text(values["event_uuid"]),
-        person_id=_as_text(values["person_id"]),
+        person_id=person_id_in(document, mapping),
         timestamp=parse_timestamp(values["timestamp"]),
         event_properties=event_properties,
         person_properties=person_properties,

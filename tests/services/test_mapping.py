@@ -2,7 +2,7 @@
 
 import pytest
 
-from humanic_app.services.mapping import apply_mapping
+from humanic_app.services.mapping import PERSON_ID_MAX, apply_mapping, owner_keys
 
 
 def _document(person_email=None, event_email=None, set_email=None) -> dict:
@@ -30,6 +30,26 @@ def _document(person_email=None, event_email=None, set_email=None) -> dict:
 )
 def test_email_is_the_first_valid_address_in_the_fallback_order(document, expected):
     assert apply_mapping(document, None).email == expected
+
+
+@pytest.mark.parametrize(
+    "person_id,expected",
+    [
+        ("p1", "p1"),
+        (42, "42"),
+        ("p" * PERSON_ID_MAX, "p" * PERSON_ID_MAX),
+        ("p" * (PERSON_ID_MAX + 1), None),  # cut to fit, two ids could become one and merge two people
+        ({"id": "p1"}, None),
+        (None, None),
+    ],
+)
+def test_processing_and_intake_read_the_same_person_id(person_id, expected):
+    """apply_mapping (what processing links) and owner_keys (what intake stores for partition passes to
+    route by) follow one rule: were they to differ, a merge could escape the look-ahead."""
+    document = _document("ada@example.com")
+    document["person"]["id"] = person_id
+    assert apply_mapping(document, None).person_id == expected
+    assert owner_keys(document, None) == ("ada@example.com", expected)
 
 
 def test_a_custom_email_path_is_followed():
