@@ -30,7 +30,7 @@ from humanic_app.models.rows import any_of, id_of
 from humanic_app.services import topics
 from humanic_app.services.campaigns import engine
 from humanic_app.services.errors import require
-from humanic_app.services.mapping import MappedEvent
+from humanic_app.services.mapping import MappedEvent, storable_id
 
 
 @dataclasses.dataclass
@@ -47,18 +47,18 @@ def identity_from_event(mapped: MappedEvent, *, at: datetime) -> Identity:
     """Who a mapped event is about: its ids (with the ones $identify and $create_alias link) and the
     person properties it sets, as of `at`."""
     event_properties = mapped.event_properties
-    linked = [mapped.user_id] if mapped.user_id else []
-    if mapped.event_name == "$identify" and event_properties.get("$anon_distinct_id"):
-        linked.append(str(event_properties["$anon_distinct_id"]))
-    if mapped.event_name == "$create_alias" and event_properties.get("alias"):
-        linked.append(str(event_properties["alias"]))
+    linked = [mapped.user_id]
+    if mapped.event_name == "$identify":
+        linked.append(storable_id(event_properties.get("$anon_distinct_id")))
+    if mapped.event_name == "$create_alias":
+        linked.append(storable_id(event_properties.get("alias")))
     properties = dict(mapped.person_properties)
     for key in ("$set_once", "$set"):
         if isinstance(event_properties.get(key), dict):
             properties.update(event_properties[key])
     return Identity(
         person_id=mapped.person_id,
-        distinct_ids=list(dict.fromkeys(linked)),
+        distinct_ids=list(dict.fromkeys(i for i in linked if i)),
         email=mapped.email,
         name=mapped.name,
         properties=properties,
@@ -277,7 +277,7 @@ class ContactBook:
 
     def _link(self, contact: Contact, kind: IdentityKind, value: str) -> None:
         if (kind, value) not in self._by_identity:
-            self._new_links.append((contact, kind, value[:200]))
+            self._new_links.append((contact, kind, value))
             self._by_identity[(kind, value)] = contact
 
     def match_or_create(self, identity: Identity) -> Contact | None:

@@ -194,14 +194,25 @@ def email_in(document: dict[str, Any], mapping: dict[str, Any] | None) -> str | 
     return next((found for found in (_valid_email(resolve_path(document, path)) for path in paths) if found), None)
 
 
-PERSON_ID_MAX = 200  # what an identity and an event row hold (PostHog's own ids are 36-character UUIDs)
+ID_MAX = 200  # what an identity and an event row hold (PostHog's person ids are 36-character UUIDs)
+
+
+def storable_id(value: Any) -> str | None:
+    """A distinct id or person id as it is stored and matched: as text, whole. One too long to be stored
+    whole is none: cut short, two ids could become one and merge two people."""
+    text = _as_text(value)
+    return text if text is None or len(text) <= ID_MAX else None
 
 
 def person_id_in(document: dict[str, Any], mapping: dict[str, Any] | None) -> str | None:
-    """The PostHog person id along the person-id paths; one too long to be stored whole is none (cut short,
-    two ids could become one and merge two people)."""
-    person_id = _as_text(first_value(document, paths_for(mapping, "person_id")))
-    return person_id if person_id is None or len(person_id) <= PERSON_ID_MAX else None
+    """The PostHog person id along the person-id paths."""
+    return storable_id(first_value(document, paths_for(mapping, "person_id")))
+
+
+def distinct_id_in(document: dict[str, Any], mapping: dict[str, Any] | None) -> str | None:
+    """The distinct id along the user-id paths: what intake stores on the event row (partition passes route
+    by it) and what processing links to the contact."""
+    return storable_id(first_value(document, paths_for(mapping, "user_id")))
 
 
 def owner_keys(document: dict[str, Any], mapping: dict[str, Any] | None) -> tuple[str | None, str | None]:
@@ -248,19 +259,19 @@ def apply_mapping(document: dict[str, Any], mapping: dict[str, Any] | None) -> M
         else:
             variables[var] = value
 
-    email = email_in(document, mapping)
+    email, user_id = email_in(document, mapping), distinct_id_in(document, mapping)
     name = _as_text(values["name"])
     variables.update(
         {
             "email": email,
             "name": name or "",
-            "distinct_id": _as_text(values["user_id"]),
+            "distinct_id": user_id,
             "event": _as_text(values["event_name"]),
         }
     )
     return MappedEvent(
         event_name=_as_text(values["event_name"]),
-        user_id=_as_text(values["user_id"]),
+        user_id=user_id,
         email=email,
         name=name,
         event_uuid=_as_text(values["event_uuid"]),

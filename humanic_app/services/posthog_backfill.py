@@ -148,12 +148,12 @@ def _incoming(row: list[Any]) -> IncomingEvent:
         },
         "person": {"id": person_id, "properties": _json(person_properties)},
     }
-    email, person = mapping.owner_keys(document, None)
+    email, person = mapping.owner_keys(document, None)  # the document is in PostHog's default shape
     return IncomingEvent(
         document=document,
         event_name=str(name),
         event_uuid=str(uuid),
-        distinct_id=str(distinct_id),
+        distinct_id=mapping.distinct_id_in(document, None),
         timestamp=timestamp,
         email=email,
         person_id=person,

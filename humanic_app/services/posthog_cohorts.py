@@ -175,7 +175,8 @@ def _persons(client: _Client, posthog_id: int) -> list[dict[str, Any]]:
 def identity_of(person: dict[str, Any], *, at: datetime) -> contacts.Identity:
     """A PostHog person as processing would read a delivery about it: its uuid is the person id webhook
     payloads carry, every distinct_id is linked, its properties are the contact's as of `at`."""
-    distinct_ids = [str(d) for d in person.get("distinct_ids") or [] if isinstance(d, (str, int))]
+    found = (mapping.storable_id(d) for d in person.get("distinct_ids") or [] if isinstance(d, (str, int)))
+    distinct_ids = [d for d in found if d]
     properties = person.get("properties") if isinstance(person.get("properties"), dict) else {}
     document = {
         "event": {"event": "$cohort_import", "distinct_id": distinct_ids[0] if distinct_ids else None},

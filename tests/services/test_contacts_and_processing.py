@@ -75,6 +75,30 @@ def test_create_alias_and_shared_person_id_merge_contacts(session):
     assert {e.contact_id for e in session.exec(select(Event))} == {contact.id}
 
 
+def test_a_distinct_id_too_long_to_store_whole_links_no_one_and_holds_nothing_back(session):
+    """Cut to fit, two such ids would become one identity (merging two people, or clashing on its unique
+    key and leaving the event pending for ever); intake, routing and processing all read it as none."""
+    source = sources.create_source(session=session, name="Prod")
+    prefix = "d" * mapping.ID_MAX
+    deliver(
+        session,
+        source,
+        posthog_event(event="a", distinct_id=prefix + "1", email="one@example.com", timestamp=T0),
+        posthog_event(event="b", distinct_id=prefix + "2", email="two@example.com", timestamp=T0),
+        posthog_event(event="c", distinct_id=prefix + "1", person=False, timestamp=T0 + timedelta(minutes=1)),
+    )
+    processing.process_pending(session=session)
+    rows = list(session.exec(select(Event).order_by(Event.id)))
+    assert [row.distinct_id for row in rows] == [None, None, None]
+    assert [row.outcome for row in rows] == [EventOutcome.processed, EventOutcome.processed, EventOutcome.skipped]
+    assert rows[0].contact_id != rows[1].contact_id  # two people, matched by their emails
+    for row in rows[:2]:
+        data = contacts.contact_as_dict(
+            session=session, contact=session.get(Contact, row.contact_id), with_identities=True
+        )
+        assert data["distinct_ids"] == []
+
+
 def test_email_match_is_case_insensitive(session):
     source = sources.create_source(session=session, name="Prod")
     deliver(

@@ -1,8 +1,11 @@
 """The field mapping: the email fallback order, and what counts as an email."""
 
+import json
+
 import pytest
 
-from humanic_app.services.mapping import PERSON_ID_MAX, apply_mapping, owner_keys
+from humanic_app.services.intake import payloads
+from humanic_app.services.mapping import ID_MAX, apply_mapping, owner_keys
 
 
 def _document(person_email=None, event_email=None, set_email=None) -> dict:
@@ -37,8 +40,8 @@ def test_email_is_the_first_valid_address_in_the_fallback_order(document, expect
     [
         ("p1", "p1"),
         (42, "42"),
-        ("p" * PERSON_ID_MAX, "p" * PERSON_ID_MAX),
-        ("p" * (PERSON_ID_MAX + 1), None),  # cut to fit, two ids could become one and merge two people
+        ("p" * ID_MAX, "p" * ID_MAX),
+        ("p" * (ID_MAX + 1), None),  # cut to fit, two ids could become one and merge two people
         ({"id": "p1"}, None),
         (None, None),
     ],
@@ -50,6 +53,18 @@ def test_processing_and_intake_read_the_same_person_id(person_id, expected):
     document["person"]["id"] = person_id
     assert apply_mapping(document, None).person_id == expected
     assert owner_keys(document, None) == ("ada@example.com", expected)
+
+
+@pytest.mark.parametrize(
+    "distinct_id,expected",
+    [("d1", "d1"), (7, "7"), ("d" * ID_MAX, "d" * ID_MAX), ("d" * (ID_MAX + 1), None), (["d1"], None)],
+)
+def test_intake_and_processing_read_the_same_distinct_id(distinct_id, expected):
+    """What intake stores on the event row (partition passes route by it) is what processing links."""
+    document = _document("ada@example.com")
+    document["event"]["distinct_id"] = distinct_id
+    stored = payloads.parse_body(json.dumps(document).encode(), None)[0]
+    assert stored.distinct_id == apply_mapping(document, None).user_id == expected
 
 
 def test_a_custom_email_path_is_followed():

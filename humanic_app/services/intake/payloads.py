@@ -178,14 +178,13 @@ def parse_body(raw: bytes, source_mapping: dict[str, Any] | None) -> list[Incomi
             )
             continue
         uuid = first(document, "event_uuid")
-        distinct_id = first(document, "user_id")
         email, person_id = mapping_service.owner_keys(document, source_mapping)
         events.append(
             IncomingEvent(
                 document=document,
                 event_name=event_name.strip()[:200],
                 event_uuid=str(uuid)[:200] if uuid is not None else None,
-                distinct_id=str(distinct_id)[:200] if distinct_id is not None else None,
+                distinct_id=mapping_service.distinct_id_in(document, source_mapping),
                 timestamp=first(document, "timestamp"),
                 email=email,
                 person_id=person_id,
