@@ -83,10 +83,32 @@ def test_downgrade_to_base_and_up_again(database_url):
     engine.dispose()
 
 
+def test_every_partial_index_of_the_models_is_partial_as_migrated(engine):
+    """Autogenerate's drift check compares an index's columns, not its WHERE: this compares the predicate."""
+    dialect = engine.dialect.name
+    partial = [
+        (table.name, index.name, str(index.dialect_options[dialect]["where"]))
+        for table in metadata.tables.values()
+        for index in table.indexes
+        if index.dialect_options[dialect]["where"] is not None
+    ]
+    with engine.connect() as conn:
+        migrated = {
+            name: definition
+            for table in metadata.tables
+            for name, definition in _index_definitions(conn, engine, table).items()
+            if " WHERE " in definition.upper()
+        }
+    assert {name for _, name, _ in partial} == set(migrated) and len(migrated) >= 3
+    for _, name, predicate in partial:
+        assert predicate in migrated[name], (name, predicate)
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_events_pending_at_the_upgrade_get_the_email_and_person_id_intake_now_stores(database_url):
     """0034: an event stored before 0032 and still pending names its email and person id as intake would
-    have stored them, so partition passes see the merge it may make (services/processing.py `_ROUTES`)."""
+    have stored them, so partition passes see the merge it may make (services/processing.py `_ROUTES`).
+    It reads them a chunk at a time, and passes over an event a running pass holds instead of waiting."""
     engine = make_engine(database_url)
     payload = {
         "event": {"event": "signed_up", "distinct_id": "d1", "properties": {"email": "Ada@Example.com"}},
@@ -94,17 +116,34 @@ def test_events_pending_at_the_upgrade_get_the_email_and_person_id_intake_now_st
     }
     insert = text(
         "INSERT INTO event (received_at, outcome, reason, event_name, distinct_id, payload)"
-        " VALUES (now(), :outcome, '', 'signed_up', 'd1', CAST(:payload AS json))"
+        " SELECT now(), :outcome, '', 'signed_up', 'd1', CAST(:payload AS json) FROM generate_series(1, :n)"
     )
     with engine.begin() as conn:
         command.upgrade(migrations.alembic_config(connection=conn), "0031")
-        for outcome in ("pending", "processed"):
-            conn.execute(insert, {"outcome": outcome, "payload": json.dumps(payload)})
-    with engine.begin() as conn:
-        migrations.upgrade(connection=conn)
-        keys = dict(conn.execute(text("SELECT outcome, (email, person_id)::text FROM event")).all())
+        conn.execute(insert, {"outcome": "pending", "payload": json.dumps(payload), "n": 2500})
+        conn.execute(insert, {"outcome": "processed", "payload": json.dumps(payload), "n": 1})
+    with engine.begin() as conn:  # a deployment already past 0032 whose worker is running a pass
+        command.upgrade(migrations.alembic_config(connection=conn), "0033")
+    with engine.connect() as running_pass, running_pass.begin():
+        held = running_pass.execute(text("SELECT min(id) FROM event")).scalar_one()
+        running_pass.execute(text("SELECT id FROM event WHERE id = :id FOR UPDATE"), {"id": held})
+        with engine.begin() as conn:
+            conn.execute(text("SET LOCAL lock_timeout = '5s'"))  # waiting for the held row would fail here
+            migrations.upgrade(connection=conn)
+    with engine.connect() as conn:
+        keys = dict(
+            conn.execute(
+                text("SELECT (outcome, id = :held)::text, (email, person_id)::text FROM event"), {"held": held}
+            ).all()
+        )
+        counts = dict(conn.execute(text("SELECT email IS NULL, count(*) FROM event GROUP BY 1")).all())
     engine.dispose()
-    assert keys == {"pending": "(ada@example.com,person-1)", "processed": "(,)"}
+    assert keys == {
+        "(pending,f)": "(ada@example.com,person-1)",
+        "(pending,t)": "(,)",  # the running pass processes it
+        "(processed,f)": "(,)",
+    }
+    assert counts == {False: 2499, True: 2}
 
 
 def test_sqlite_pragmas(tmp_path):

@@ -5,7 +5,9 @@ in SQL that another partition's pending event would merge a contact of its own. 
 0032 was applied have none: this reads them from the payload, with the source's mapping, by the rule intake
 and processing use (`mapping.owner_keys`), so nothing has to drain before an upgrade. Only pending events
 are read (processed ones are never routed again), and only on PostgreSQL (SQLite has no partition passes:
-its intake leaves both empty).
+its intake leaves both empty). They are read a thousand at a time, skipping the rows a running pass has
+claimed: that pass is processing them, and waiting for it could deadlock with the locks the upgrade holds.
+The rule is the app's own, imported, not a copy: were it to change, an upgrade from before 0032 follows it.
 
 Revision ID: 0034
 Revises: 0033
@@ -56,13 +58,15 @@ def upgrade() -> None:
     connection = op.get_bind()
     if connection.dialect.name != "postgresql":
         return
-    rows = []
-    for event_id, payload, mapping in connection.execute(_UNKEYED):
-        email, person_id = owner_keys(payload if isinstance(payload, dict) else {}, mapping or None)
-        if email or person_id:
-            rows.append({"_id": event_id, "_email": email, "_person_id": person_id})
-    if rows:
-        connection.execute(_SET_KEYS, rows)
+    claimable = _UNKEYED.with_for_update(of=_EVENT, skip_locked=True)
+    for chunk in connection.execute(claimable.execution_options(yield_per=1000)).partitions():
+        rows = []
+        for event_id, payload, mapping in chunk:
+            email, person_id = owner_keys(payload if isinstance(payload, dict) else {}, mapping or None)
+            if email or person_id:
+                rows.append({"_id": event_id, "_email": email, "_person_id": person_id})
+        if rows:
+            connection.execute(_SET_KEYS, rows)
 
 
 def downgrade() -> None:
