@@ -12,6 +12,7 @@ from sqlalchemy import inspect, text
 from humanic_app import migrations
 from humanic_app.db import make_engine
 from humanic_app.models import metadata
+from humanic_app.services.campaigns import journeys
 
 
 def test_no_drift_between_migrations_and_models(engine):
@@ -54,7 +55,8 @@ def test_lookups_use_the_indexes_that_hold_only_the_rows_they_can_find(engine):
     """Partial indexes (only enrolments that wait, only emails sent in a batch call) keep the writes that
     move an enrolment on or schedule an email lighter; the lookups compare the column (`= :name`,
     `<= :now`), which implies the index's predicate, so they still use them."""
-    resuming = "SELECT id FROM enrolment WHERE waiting_for = 'checkout' AND waiting_key IN ('cart-1', 'cart-2')"
+    waiting_under = journeys._WAITING_UNDER.params(name="checkout", keys=["cart-1", "cart-2"])
+    resuming = str(waiting_under.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
     due = "SELECT id FROM enrolment WHERE wake_at <= '2026-12-04 00:00:00' AND status = 'active' ORDER BY wake_at"
     batch = "SELECT id FROM message WHERE batch_key = 'batch-1' AND status = 'sending'"
     with engine.connect() as conn:
