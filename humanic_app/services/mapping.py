@@ -259,7 +259,7 @@ def apply_mapping(document: dict[str, Any], mapping: dict[str, Any] | None) -> M
         else:
             variables[var] = value
 
-    email, user_id = email_in(document, mapping), distinct_id_in(document, mapping)
+    email, user_id = email_in(document, mapping), storable_id(values["user_id"])  # as distinct_id_in reads it
     name = _as_text(values["name"])
     variables.update(
         {
@@ -275,7 +275,7 @@ def apply_mapping(document: dict[str, Any], mapping: dict[str, Any] | None) -> M
         email=email,
         name=name,
         event_uuid=_as_text(values["event_uuid"]),
-        person_id=person_id_in(document, mapping),
+        person_id=storable_id(values["person_id"]),  # as person_id_in reads it
         timestamp=parse_timestamp(values["timestamp"]),
         event_properties=event_properties,
         person_properties=person_properties,
