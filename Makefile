@@ -14,7 +14,7 @@ export REFLEX_DIR := $(CURDIR)/.reflex
 export REFLEX_CHECK_LATEST_VERSION := 0
 export PORT
 
-.PHONY: run dev test test-fast lint migrate deps runtime-deps chromium bench screens clean help
+.PHONY: run dev test test-fast lint migrate deps runtime-deps chromium bench screens frontend-lock clean help
 
 help:
 	@echo "make run       - install what is missing, migrate, serve on http://localhost:$(PORT)"
@@ -24,6 +24,7 @@ help:
 	@echo "make lint      - ruff (lint and format check), mypy, hadolint (Dockerfile), and import-linter"
 	@echo "make bench     - run the benchmarks in bench/"
 	@echo "make screens   - copy the browser tests' screenshots (.test-runs/screens) to docs/screens"
+	@echo "make frontend-lock - resolve the frontend's packages again into reflex.lock/ (after a Reflex upgrade)"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -93,6 +94,19 @@ screens:
 	mkdir -p docs/screens
 	cp .test-runs/screens/*.png docs/screens/
 	@echo "$$(ls .test-runs/screens/*.png | wc -l) screenshots copied to docs/screens/"
+
+# reflex.lock/ pins the frontend's packages for every build (README "The image"). This resolves them afresh from
+# the registry in a scratch build directory, and Reflex writes the result there. A second build from the new
+# lockfile leaves reflex.lock/ byte for byte as every later build does (Reflex then writes its package.json
+# compact), which deploy/build.sh checks.
+frontend-lock: runtime-deps
+	rm -rf reflex.lock
+	for pass in resolve settle; do \
+	  scratch=$$(mktemp -d) && \
+	  REFLEX_WEB_WORKDIR="$$scratch/.web" HUMANIC_DATA_DIR="$$scratch/data" \
+	    $(VENV)/bin/reflex export --frontend-only --no-zip --loglevel warning; status=$$?; \
+	  rm -rf "$$scratch"; [ $$status -eq 0 ] || exit $$status; \
+	done
 
 clean:
 	rm -rf .web .states .test-runs .pytest_cache

@@ -20,6 +20,10 @@ APP_FILES=(
   humanic_app alembic alembic.ini assets campaigns designs rxconfig.py requirements.txt
   deploy/start.sh deploy/healthcheck.py
 )
+# The frontend's packages at the exact versions Reflex resolved once (package.json and bun.lock, which Reflex
+# persists there): a build installs those, so a registry that has just published a release, or has half
+# published one, changes nothing. The built app does not need it, so it stays out of DEST.
+FRONTEND_LOCK=reflex.lock
 
 stage_python() {
   "${PYTHON:-python3}" -m venv "$DEST/.venv"
@@ -49,6 +53,7 @@ stage_frontend() {
     mkdir -p "$work/$(dirname "$path")"
     cp -R "$DEST/$path" "$work/$path"
   done
+  cp -R "$SRC/$FRONTEND_LOCK" "$work/$FRONTEND_LOCK"
   if ! command -v bun >/dev/null; then
     bun_version="${BUN_VERSION:-$(sed -n 's/^BUN_VERSION := //p' "$SRC/Makefile")}"
     npm install --prefix "$work/.tools" --no-fund --no-audit --loglevel=error "bun@$bun_version"
@@ -61,6 +66,13 @@ stage_frontend() {
       HUMANIC_DATA_DIR="$work/data" REFLEX_BACKEND_PORT="${PORT:-3000}" REFLEX_FRONTEND_PORT="${PORT:-3000}" \
       "$DEST/.venv/bin/reflex" export --frontend-only --no-zip --loglevel warning
   )
+  # Reflex installs the lockfile frozen, but then adds its own packages at the versions it pins: had those
+  # moved (a Reflex upgrade), the lockfile would have been rewritten and the build would not be the pinned one.
+  if ! diff -r "$SRC/$FRONTEND_LOCK" "$work/$FRONTEND_LOCK" >&2; then
+    echo "deploy/build.sh: $FRONTEND_LOCK/ no longer matches the packages Reflex installs;" \
+      "run 'make frontend-lock' and commit $FRONTEND_LOCK/" >&2
+    exit 1
+  fi
   rm -rf "$DEST/.web"
   mkdir -p "$DEST/.web/build"
   cp -R "$work/.web/build/client" "$DEST/.web/build/client"

@@ -1,14 +1,17 @@
 """The deployment files agree with each other and with the app, as no container engine runs here to find out:
 the Dockerfile's header and README's settings table list the same variables, every variable Settings reads is
 in them, compose.yaml passes only listed variables (its secrets required, never written in), and .dockerignore
-keeps local state out of the build context but nothing deploy/build.sh copies."""
+keeps local state out of the build context but nothing deploy/build.sh copies, and reflex.lock/ pins the frontend
+packages this version of Reflex installs."""
 
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 
 import yaml
+from reflex import constants
 
 from humanic_app.settings import load_settings
 from tests.support.server import PROJECT
@@ -118,7 +121,29 @@ def test_dockerignore_keeps_local_state_out_and_the_build_inputs_in():
     build_script = PROJECT.joinpath("deploy", "build.sh").read_text()
     app_files = re.search(r"APP_FILES=\((.*?)\)", build_script, flags=re.DOTALL)
     assert app_files
-    needed = [*app_files.group(1).split(), "requirements.txt", "Makefile", "deploy/build.sh"]
+    frontend_lock = re.search(r"^FRONTEND_LOCK=(\S+)$", build_script, flags=re.MULTILINE)
+    assert frontend_lock
+    needed = [*app_files.group(1).split(), frontend_lock.group(1), "requirements.txt", "Makefile", "deploy/build.sh"]
     for path in needed:
         assert PROJECT.joinpath(path).exists(), path
         assert not _ignored(path, patterns), f"{path} is needed by deploy/build.sh but .dockerignore leaves it out"
+
+
+def test_the_frontend_lockfile_pins_the_packages_this_reflex_installs():
+    """Every build installs reflex.lock/'s versions; were they not Reflex's own pins (after a Reflex upgrade), the
+    image build would stop at its lockfile check, so this says so first, in the fast tests."""
+    lock_dir = PROJECT / "reflex.lock"
+    package_json = json.loads(lock_dir.joinpath("package.json").read_text())
+    bun_lock = lock_dir.joinpath("bun.lock").read_text()
+    pinned = {
+        "dependencies": constants.PackageJson.DEPENDENCIES,
+        "devDependencies": constants.PackageJson.DEV_DEPENDENCIES,
+    }
+    for section, packages in pinned.items():
+        for name, version in packages.items():
+            assert package_json[section].get(name) == version, (
+                f"reflex.lock/package.json: {name} is not at {version}: run 'make frontend-lock'"
+            )
+            resolved = re.search(rf'^    "{re.escape(name)}": \["{re.escape(name)}@([^"]+)"', bun_lock, re.MULTILINE)
+            assert resolved, f"reflex.lock/bun.lock resolves no {name}: run 'make frontend-lock'"
+            assert resolved.group(1) == version.removeprefix("v"), f"bun.lock has {name}@{resolved.group(1)}"
