@@ -38,7 +38,7 @@ from humanic_app.models import (
     Source,
     TimedOutWait,
 )
-from humanic_app.models.rows import id_of
+from humanic_app.models.rows import any_of, id_of
 from humanic_app.services import outbox, stats, workspace
 from humanic_app.services.campaigns import journeys, rules
 from humanic_app.services.campaigns.journeys import EnrolmentView
@@ -104,6 +104,10 @@ def _decision(campaign: Campaign, fired: bool, reason: str) -> dict[str, Any]:
     return {"campaign_id": campaign.id, "campaign": campaign.name, "fired": fired, "reason": reason}
 
 
+_ENROLMENTS_OF = journeys.select_views().where(any_of(col(Enrolment.contact_id), "ids"))
+_ENROLMENTS_BY_ID = journeys.select_views().where(any_of(col(Enrolment.id), "ids"))
+
+
 class CampaignRun:
     def __init__(
         self,
@@ -141,19 +145,16 @@ class CampaignRun:
         self._match_lists, self.waited = _waits(session)
         self._contact_ids = set(contact_ids)
         self._memberships: dict[int, list[tuple[int, str]]] = {}
-        ids = sorted(contact_ids)
-        for start in range(0, len(ids), 500):
-            stmt = journeys.select_views().where(col(Enrolment.contact_id).in_(ids[start : start + 500]))
-            for view in journeys.views(session, stmt):
-                self._register(view)
-        self._load_history(ids, earliest)
+        for row in journeys.by_ids(session, _ENROLMENTS_OF, self._contact_ids):
+            self._register(EnrolmentView(*row))
+        self._load_history(self._contact_ids, earliest)
 
     def _register(self, view: EnrolmentView) -> None:
         self._by_contact.setdefault(view.contact_id, []).append(view)
         if view.id is not None:
             self._by_id[view.id] = view
 
-    def _load_history(self, contact_ids: list[int], earliest: datetime | None) -> None:
+    def _load_history(self, contact_ids: set[int], earliest: datetime | None) -> None:
         """The batch's contacts' past events of the names that occurrence counting and `unless` look at, in
         one query, so those checks run in memory."""
         names, lookback = set(), parse_duration(0)
@@ -178,17 +179,19 @@ class CampaignRun:
             Event.id,
             Event.source_id,  # type: ignore[call-overload, misc]  # sqlmodel types select() for at most 4 columns
             Event.payload,
-        ).where(col(Event.event_name).in_(names), Event.outcome == EventOutcome.processed)
+        ).where(
+            col(Event.event_name).in_(names),
+            Event.outcome == EventOutcome.processed,
+            any_of(col(Event.contact_id), "contact_ids"),
+        )
         if earliest is not None and not unbounded:
             stmt = stmt.where(col(Event.timestamp) >= earliest - lookback)
-        for start in range(0, len(contact_ids), 500):
-            for contact_id, name, timestamp, event_id, source_id, payload in self.session.execute(
-                stmt.where(col(Event.contact_id).in_(contact_ids[start : start + 500]))
-            ):
-                props = rules.event_properties(payload, mappings.get(source_id))
-                self._history.setdefault((contact_id, name), []).append(rules.Past(timestamp, event_id, props))
+        rows = journeys.by_ids(self.session, stmt, contact_ids, name="contact_ids")
+        for contact_id, name, timestamp, event_id, source_id, payload in rows:
+            props = rules.event_properties(payload, mappings.get(source_id))
+            self._history.setdefault((contact_id, name), []).append(rules.Past(timestamp, event_id, props))
         since = earliest - lookback if earliest is not None and not unbounded else None
-        wanted = set(contact_ids)
+        wanted = contact_ids
         for event in self.unwritten:
             seen = event.seen
             if (
@@ -512,10 +515,10 @@ class CampaignRun:
     def _load_enrolments(self, ids: set[int]) -> list[EnrolmentView]:
         """Enrolments by id: the run's own view where it has one, else loaded (and registered)."""
         found = [self._by_id[i] for i in ids if i in self._by_id]
-        if missing := sorted(ids - set(self._by_id)):
-            for view in journeys.views(self.session, journeys.select_views().where(col(Enrolment.id).in_(missing))):
-                self._register(view)
-                found.append(view)
+        for row in journeys.by_ids(self.session, _ENROLMENTS_BY_ID, ids - set(self._by_id)):
+            view = EnrolmentView(*row)
+            self._register(view)
+            found.append(view)
         return found
 
     def _may_resume(self, facts: EventFacts) -> bool:

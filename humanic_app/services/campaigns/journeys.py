@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Text, and_, bindparam, cast, or_
+from sqlalchemy import Row, Text, and_, bindparam, cast, or_
 from sqlmodel import Session, col, select
 
 from humanic_app.models import (
@@ -155,22 +155,26 @@ def timed_out_under(session: Session, *, name: str, keys: set[str]) -> list[tupl
     return [(key, enrolment_id, since, deadline) for key, enrolment_id, since, deadline in rows]
 
 
-def views(session: Session, stmt) -> list[EnrolmentView]:
-    return [EnrolmentView(*row) for row in session.execute(stmt)]
-
-
 def select_views():
     return select(*COLUMNS)  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+
+
+def by_ids(session: Session, stmt, ids: set[int], *, name: str = "ids") -> Iterator[Row]:
+    """The rows of `stmt`, whose condition is `any_of(…, name)`, for these ids, 500 to a query: SQLite binds
+    each id as a parameter of its own, and has a limit on how many one statement may have."""
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        yield from session.connection().execute(stmt, {name: ordered[start : start + 500]})
+
+
+_FILLED_BY_ID = select(Enrolment.id, *FILLED).where(any_of(col(Enrolment.id), "ids"))
 
 
 def fill(session: Session, pending: list[EnrolmentView], *, definitions: Definitions) -> None:
     """Loads definition, variables and trail of existing enrolments that lack them, in one query per 500."""
     todo = {view.id: view for view in pending if not view.filled and view.id is not None}
-    ids = sorted(todo)
-    for start in range(0, len(ids), 500):
-        stmt = select(Enrolment.id, *FILLED).where(col(Enrolment.id).in_(ids[start : start + 500]))
-        for enrolment_id, *filled in session.connection().execute(stmt):
-            definitions.fill(todo[enrolment_id], *filled)
+    for enrolment_id, *filled in by_ids(session, _FILLED_BY_ID, set(todo)):
+        definitions.fill(todo[enrolment_id], *filled)
     for view in pending:
         view.filled = True
 
@@ -180,26 +184,21 @@ _EMAIL_AND_PROPERTIES = select(Contact.id, Contact.email, Contact.properties).wh
 
 def contacts(session: Session, ids: set[int]) -> dict[int, tuple[str | None, dict[str, Any]]]:
     """Each contact's email and properties."""
-    found: dict[int, tuple[str | None, dict[str, Any]]] = {}
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), 500):
-        rows = session.connection().execute(_EMAIL_AND_PROPERTIES, {"ids": ordered[start : start + 500]})
-        found.update({cid: (email, properties) for cid, email, properties in rows})
-    return found
+    return {cid: (email, properties) for cid, email, properties in by_ids(session, _EMAIL_AND_PROPERTIES, ids)}
+
+
+_COHORTS_OF = (
+    select(PosthogCohortMember.contact_id, PosthogCohort.posthog_id, PosthogCohort.name)
+    .join(PosthogCohort, col(PosthogCohort.id) == col(PosthogCohortMember.cohort_id))
+    .where(any_of(col(PosthogCohortMember.contact_id), "ids"))
+)
 
 
 def cohorts_of(session: Session, ids: set[int]) -> dict[int, list[tuple[int, str]]]:
     """Each contact's imported PostHog cohorts as (PostHog id, name): what `in_cohort` asks."""
     found: dict[int, list[tuple[int, str]]] = {cid: [] for cid in ids}
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), 500):
-        stmt = (
-            select(PosthogCohortMember.contact_id, PosthogCohort.posthog_id, PosthogCohort.name)
-            .join(PosthogCohort, col(PosthogCohort.id) == col(PosthogCohortMember.cohort_id))
-            .where(col(PosthogCohortMember.contact_id).in_(ordered[start : start + 500]))
-        )
-        for contact_id, posthog_id, name in session.execute(stmt):
-            found[contact_id].append((posthog_id, name))
+    for contact_id, posthog_id, name in by_ids(session, _COHORTS_OF, ids):
+        found[contact_id].append((posthog_id, name))
     return found
 
 
