@@ -11,6 +11,8 @@ import base64
 
 from playwright.sync_api import Locator, Page, expect
 
+from tests.support.waiting import wait_until
+
 # Playwright actions (click, fill, goto) and `expect` assertions; tests/e2e/conftest.py sets both defaults.
 TIMEOUT_MS = 20_000
 # The first page of a freshly started app: its workers may still be starting (and compiling) after /ping answers.
@@ -46,3 +48,19 @@ def sign_out(page: Page) -> None:
     open_menu_if_narrow(page)
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in to Humanic")).to_be_visible()
+
+
+def rendered_subjects(page: Page, app_url: str, to: str, *, at_least: int, timeout_s: float) -> list[str]:
+    """The sorted subjects of the emails to `to`, once at least `at_least` of them exist and each is rendered:
+    a subject is filled in when its email is sent, and until then the email's row has an empty one."""
+
+    def subjects() -> list[str]:
+        mails = page.request.get(f"{app_url}/api/v1/messages", params={"to": to}).json()["items"]
+        return sorted(m["subject"] for m in mails)
+
+    wait_until(
+        lambda: len(found := subjects()) >= at_least and all(found),
+        what=f"{at_least} rendered emails to {to}",
+        timeout_s=timeout_s,
+    )
+    return subjects()

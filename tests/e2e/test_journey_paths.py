@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from humanic_app import routes
 from humanic_app.services.samples import posthog_event
-from tests.e2e.helpers import write_html
+from tests.e2e.helpers import rendered_subjects, write_html
 from tests.e2e.test_every_page import contexts, open_page, signed_in  # noqa: F401 (fixture)
 from tests.support.waiting import wait_until
 from tests.support.webhooks import post_like_posthog
@@ -75,9 +75,8 @@ def _open_in_builder(page: Page, name: str) -> None:
     expect(page.locator("#campaign-name")).to_have_value(name)
 
 
-def _subjects(page: Page, app_url: str, who: str) -> list[str]:
-    mails = page.request.get(f"{app_url}/api/v1/messages", params={"to": f"{who}-{MARK}@example.com"}).json()
-    return sorted(m["subject"] for m in mails["items"])
+def _subjects(page: Page, app_url: str, who: str, count: int) -> list[str]:
+    return rendered_subjects(page, app_url, f"{who}-{MARK}@example.com", at_least=count, timeout_s=LIVE_MS / 1000)
 
 
 def test_contacts_go_down_each_path_of_a_branch_and_the_counts_arrive_on_their_own(
@@ -127,8 +126,8 @@ def test_contacts_go_down_each_path_of_a_branch_and_the_counts_arrive_on_their_o
     expect(pro.locator(".path-took")).to_have_text("1 took this", timeout=LIVE_MS)
     expect(other.locator(".path-took")).to_have_text("1 took this", timeout=LIVE_MS)
     expect(page.locator(".node-card").nth(1).locator(".node-passed")).to_have_text("1 passed")
-    assert _subjects(page, app_url, "cy") == ["Your Pro tips, Cy"]
-    assert _subjects(page, app_url, "di") == ["Try Pro, Di"]
+    assert _subjects(page, app_url, "cy", 1) == ["Your Pro tips, Cy"]
+    assert _subjects(page, app_url, "di", 1) == ["Try Pro, Di"]
     expect(page.locator("#refresh-counts")).to_be_visible()  # kept: for "now", without waiting for the next read
 
 
