@@ -48,7 +48,24 @@ def bump(session: Session, counts: Counter[tuple[datetime, str, str]]) -> None:
         key=operator.itemgetter("hour", "name", "key"),
     )
     connection = session.connection()
-    connection.execute(_upsert(connection.dialect.name), rows)
+    if connection.dialect.name == "postgresql":
+        columns = {name: [row[name] for row in rows] for name in ("hour", "name", "key", "count")}
+        connection.exec_driver_sql(_PG_UPSERT, columns)
+    else:
+        connection.execute(_upsert(connection.dialect.name), rows)
+
+
+# One statement text whatever the number of counters: psycopg parses it once and PostgreSQL plans it once
+# (a prepared statement), where an executemany costs a parse and a round of messages per counter; the
+# arrays go in binary (%b), which psycopg dumps without escaping each string in Python. The
+# rows stay in key order (ORDER BY), which is what keeps concurrent bumps from deadlocking.
+_PG_UPSERT = (
+    "INSERT INTO stat (hour, name, key, count) "
+    "SELECT hour, name, key, count FROM unnest("
+    "%(hour)b::timestamptz[], %(name)b::varchar[], %(key)b::varchar[], %(count)b::integer[]"
+    ") AS counted(hour, name, key, count) ORDER BY hour, name, key "
+    "ON CONFLICT (hour, name, key) DO UPDATE SET count = stat.count + excluded.count"
+)
 
 
 @functools.lru_cache(maxsize=2)

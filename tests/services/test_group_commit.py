@@ -184,3 +184,128 @@ def test_requests_stop_waiting_at_their_deadline_while_a_round_is_stuck_and_the_
     assert waited < 1.0  # every one of them answered at its own deadline, not when the round ended
     assert after == "AFTER"
     assert rounds == [["stuck"], ["after"]]  # the round that was stuck still ends; b and c are never stored
+
+
+def test_a_round_that_lets_the_next_begin_overlaps_it_and_the_rounds_finish_in_order():
+    """PostgreSQL's rounds: once a round's rows are in it says so, and the next round takes and inserts
+    while it commits. The next waits for it before its own tail, so they finish in the order they began,
+    and each request gets its own round's answer."""
+    first_inserted = threading.Event()
+    first_may_commit = threading.Event()
+    second_inserted = threading.Event()
+    finished: list[list[str]] = []
+
+    def store(take):
+        items = take()
+        if items == ["a"]:
+            take.let_next_begin()
+            first_inserted.set()
+            first_may_commit.wait(5)
+        else:
+            second_inserted.set()
+            take.let_next_begin()
+        take.wait_for_previous()
+        finished.append(items)
+        return [item.upper() for item in items]
+
+    async def scenario():
+        writer = GroupCommitWriter(store=store)
+        first = asyncio.ensure_future(writer.submit("a"))
+        assert await asyncio.to_thread(first_inserted.wait, 5)
+        second = asyncio.ensure_future(writer.submit("b"))
+        overlapped = await asyncio.to_thread(second_inserted.wait, 5)  # while the first has not finished
+        waited_for_first = not second.done()
+        first_may_commit.set()
+        return overlapped, waited_for_first, await asyncio.gather(first, second)
+
+    overlapped, waited_for_first, answers = aio.run(scenario())
+    assert overlapped and waited_for_first
+    assert answers == ["A", "B"]
+    assert finished == [["a"], ["b"]]
+
+
+def test_without_let_next_begin_the_rounds_stay_one_at_a_time():
+    """SQLite's rounds (one writer): the next round starts only when the last has finished."""
+    active = 0
+    most = 0
+    lock = threading.Lock()
+
+    def store(take):
+        nonlocal active, most
+        with lock:
+            active += 1
+            most = max(most, active)
+        items = take()
+        threading.Event().wait(0.01)  # stands in for the round's commit, so a second round would overlap it
+        with lock:
+            active -= 1
+        return items
+
+    async def scenario():
+        writer = GroupCommitWriter(store=store, max_batch=1)
+        return await asyncio.gather(*(writer.submit(i) for i in range(6)))
+
+    assert aio.run(scenario()) == list(range(6))
+    assert most == 1
+
+
+def test_at_most_two_rounds_run_at_once_however_early_each_lets_the_next_begin():
+    active = 0
+    most = 0
+    lock = threading.Lock()
+
+    def store(take):
+        nonlocal active, most
+        with lock:
+            active += 1
+            most = max(most, active)
+        items = take()
+        take.let_next_begin()
+        threading.Event().wait(0.02)  # its commit, overlapped by the next round
+        take.wait_for_previous()
+        with lock:
+            active -= 1
+        return items
+
+    async def scenario():
+        writer = GroupCommitWriter(store=store, max_batch=1)
+        return await asyncio.gather(*(writer.submit(i) for i in range(8)))
+
+    assert aio.run(scenario()) == list(range(8))
+    assert most == 2
+
+
+def test_a_round_waits_for_the_one_before_no_longer_than_the_deadline(caplog):
+    """Were the round before to wait on this one's rows (an insert retried after a clash), waiting for it
+    without a bound would hold both forever; after the writer's deadline this one goes on alone."""
+    first_taken = threading.Event()
+    first_may_finish = threading.Event()
+    second_finished = threading.Event()
+
+    def store(take):
+        items = take()
+        take.let_next_begin()
+        if items == ["a"]:
+            first_taken.set()
+            first_may_finish.wait(10)
+        else:
+            take.wait_for_previous()
+            second_finished.set()
+        return items
+
+    async def scenario():
+        writer = GroupCommitWriter(store=store, timeout_s=0.3)
+        loop = asyncio.get_running_loop()
+        first = asyncio.ensure_future(writer.submit("a"))
+        assert await asyncio.to_thread(first_taken.wait, 5)
+        started = loop.time()
+        second = await asyncio.gather(writer.submit("b"), return_exceptions=True)
+        went_on = await asyncio.to_thread(second_finished.wait, 5)
+        waited = loop.time() - started
+        first_may_finish.set()
+        await asyncio.gather(first, return_exceptions=True)
+        return went_on, waited, second
+
+    went_on, waited, _ = aio.run(scenario())
+    assert went_on and 0.3 <= waited < 3
+    assert "did not finish within 0.3 s" in caplog.text

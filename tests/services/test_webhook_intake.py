@@ -15,11 +15,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from humanic_app import migrations
+from humanic_app import clock, migrations
 from humanic_app.db import make_engine, read_scope
 from humanic_app.models import Event, EventOutcome, Source, SourceStatus
-from humanic_app.services import sources
-from humanic_app.services.intake import judging
+from humanic_app.services import sources, stats
+from humanic_app.services.intake import judging, storing
+from humanic_app.services.intake.payloads import IncomingEvent
 from humanic_app.services.samples import posthog_event
 
 
@@ -28,9 +29,9 @@ def _request(token: str, distinct_id: str) -> judging.WebhookRequest:
     return judging.WebhookRequest(token=token, headers={"content-type": "application/json"}, body=body.encode())
 
 
-def _new_source(engine: Engine) -> tuple[int, str]:
+def _new_source(engine: Engine, name: str = "intake") -> tuple[int, str]:
     with Session(engine, expire_on_commit=False) as session:
-        source = sources.create_source(session=session, name="intake")
+        source = sources.create_source(session=session, name=name)
         session.commit()
         return source.id, source.token
 
@@ -200,3 +201,120 @@ def _waits_on_a_lock(engine: Engine, timeout_s: float = 20) -> bool:
                 return True
         time.sleep(0.05)
     return False
+
+
+def _columns(engine: Engine, source_id: int) -> list[tuple]:
+    """Every stored column but the id and source, JSON as its text (so JSON's null and SQL's NULL differ)."""
+    with engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.exec_driver_sql(
+                "SELECT received_at, outcome, reason, dedupe_key, event_uuid, event_name, distinct_id, email, "
+                "person_id, timestamp, payload::text, headers::text, mapped::text, contact_id, processed_at "
+                "FROM event WHERE source_id = %(source)s ORDER BY id",
+                {"source": source_id},
+            )
+        ]
+
+
+def test_on_postgresql_the_array_insert_stores_exactly_what_the_plain_insert_stores(pg_engine):
+    """The webhook's PostgreSQL insert passes one array per column; the rows must come out as SQLAlchemy's
+    own multi-row insert writes them: every outcome, None payloads as JSON's null, times, unicode."""
+    first, _ = _new_source(pg_engine)
+    second, _ = _new_source(pg_engine, "intake 2")
+    incoming = [
+        IncomingEvent(
+            document={"event": "signed_up", "properties": {"name": 'Zoë "Z" ✓', "n": 1.5, "none": None}},
+            event_name="signed_up",
+            event_uuid="u-1",
+            distinct_id="d-1",
+            timestamp="2026-12-04T10:00:00.123Z",
+            email="zoe@x.io",
+            person_id="p-1",
+        ),
+        IncomingEvent(None, None, None, None, timestamp=None, legacy_text="hi"),
+        IncomingEvent({"event": "repeat"}, "repeat", "u-1", "d-1", timestamp=1),
+    ]
+
+    def deliveries(source_id: int) -> list[storing.Delivery]:
+        return [
+            storing.Delivery(source_id=source_id, headers={"content-type": "application/json"}, events=incoming),
+            storing.Delivery(source_id=source_id, headers={}, rejected_reason="401 bad signature", raw_excerpt=None),
+            storing.Delivery(source_id=source_id, headers={"x": "y"}, rejected_reason="400 bad JSON", raw_excerpt="{"),
+            storing.Delivery(
+                source_id=source_id, headers={}, dropped=incoming[:1], dropped_reason="202 written back by Humanic"
+            ),
+        ]
+
+    now = clock.now()
+    with pg_engine.begin() as connection:
+        plain = storing._plan(deliveries(first), {}, now).rows
+        connection.execute(storing._insert_new_events("postgresql"), plain)
+        arrays = storing._plan(deliveries(second), {}, now).rows
+        returned = storing._insert_rows(connection, arrays)
+    assert [row.dedupe_key for row in returned] == ["u-1", None, None, None, None, None]  # plan order, ids ascending
+    assert [row.id for row in returned] == sorted(row.id for row in returned)
+    assert _columns(pg_engine, second) == _columns(pg_engine, first)
+    assert len(_columns(pg_engine, first)) == 6
+
+
+class _Round:
+    """A round of the group commit as storing sees it (group_commit.Round), driven by the test."""
+
+    def __init__(self, previous: _Round | None = None) -> None:
+        self.previous = previous
+        self.inserted = threading.Event()
+        self.may_finish = threading.Event()
+        self.finished = threading.Event()
+        self.order: list[str] = []
+
+    def let_next_begin(self) -> None:
+        self.order.append("inserted")
+        self.inserted.set()
+
+    def wait_for_previous(self) -> None:
+        self.order.append("waited")
+        if self.previous is not None:
+            assert self.previous.finished.wait(20)
+        assert self.may_finish.wait(20)
+
+
+def _store_in_round(engine: Engine, judged: list[judging.Judged], this_round: _Round) -> None:
+    try:
+        with Session(engine) as session:
+            judging.store_judged(session=session, judged=judged, overlap=this_round)
+            session.commit()
+    finally:
+        this_round.finished.set()
+
+
+def test_on_postgresql_the_next_round_inserts_while_one_commits_and_a_repeat_waits_for_that_commit(pg_engine):
+    """Two rounds at once: the second's repeat of a key the first has inserted but not committed waits
+    for that commit and becomes its duplicate; the second round's ids come after the first's, and it
+    commits after it. Nothing deadlocks, though both bump the same counters."""
+    source_id, token = _new_source(pg_engine)
+    repeated = _request(token, "a")
+    first, second = _Round(), None
+    first_round = threading.Thread(target=_store_in_round, args=(pg_engine, _judge(pg_engine, [repeated]), first))
+    first_round.start()
+    assert first.inserted.wait(20)
+    second = _Round(previous=first)
+    second.may_finish.set()
+    later = _judge(pg_engine, [_request(token, "b"), repeated])
+    second_round = threading.Thread(target=_store_in_round, args=(pg_engine, later, second))
+    second_round.start()
+    assert _waits_on_a_lock(pg_engine), "the repeat should wait for the first round's COMMIT"
+    assert not second.finished.is_set()
+    first.may_finish.set()
+    first_round.join(20)
+    second_round.join(20)
+    assert second.finished.is_set() and not second_round.is_alive()
+    assert first.order == second.order == ["inserted", "waited"]
+    assert [j.answer.body for j in later] == [{"accepted": 1, "duplicates": 0}, {"accepted": 0, "duplicates": 1}]
+    rows = {row[0]: row for row in _rows(pg_engine)}
+    (first_id,) = [i for i, row in rows.items() if row[1:3] == ("a", EventOutcome.pending)]
+    assert rows[later[1].answer.event_ids[0]][2:] == (EventOutcome.duplicate, f"duplicate of event #{first_id}")
+    assert min(later[0].answer.event_ids + later[1].answer.event_ids) > first_id
+    with read_scope(pg_engine) as session:
+        assert stats.totals(session=session, name="received") == {str(source_id): 2}
+        assert stats.totals(session=session, name="duplicate") == {str(source_id): 1}

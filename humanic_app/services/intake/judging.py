@@ -22,6 +22,7 @@ from humanic_app.services.intake import payloads
 from humanic_app.services.intake.storing import (
     HEARD_RESOLUTION,
     Delivery,
+    Overlap,
     SourcesAsRead,
     StoredDelivery,
     store_deliveries,
@@ -254,12 +255,17 @@ def as_failed(item: Judged, exc: Exception) -> Judged:
 
 
 def store_judged(
-    *, session: Session, judged: list[Judged], store: Callable[[list[Delivery]], list[StoredDelivery]] | None = None
+    *,
+    session: Session,
+    judged: list[Judged],
+    store: Callable[[list[Delivery]], list[StoredDelivery]] | None = None,
+    overlap: Overlap | None = None,
 ) -> SourceBook:
     """Stores what was judged and completes each `answer`. A request whose source changed since it was
     judged (rotated, re-secured, re-mapped, created a moment ago) is judged again against the sources as
     `session` reads them now. `store` writes the deliveries (the SQLite inbox, with `session` a snapshot);
-    by default they go into `session`'s own write transaction. Returns the current sources, for judging
+    by default they go into `session`'s own write transaction, which may let the next round overlap its
+    tail (`overlap`, see storing.store_deliveries). Returns the current sources, for judging
     the next requests."""
     current = read_sources(session=session)
     for index, item in enumerate(judged):
@@ -270,7 +276,7 @@ def store_judged(
     stored = (
         store(deliveries)
         if store is not None
-        else store_deliveries(session=session, deliveries=deliveries, sources=current.as_read)
+        else store_deliveries(session=session, deliveries=deliveries, sources=current.as_read, overlap=overlap)
     )
     for item, result in zip(judged, stored, strict=True):
         if item.answer.status == 200:

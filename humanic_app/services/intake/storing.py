@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import logging
+import operator
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import bindparam, case, event, func, or_, update
+from sqlalchemy import Connection, bindparam, case, event, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -64,6 +66,14 @@ class SourcesAsRead:
     heard_lately: frozenset[int]  # heard within HEARD_RESOLUTION and not waiting for a test event
 
 
+class Overlap(Protocol):
+    """How a round of the webhook's group commit overlaps the rounds beside it (group_commit.Round)."""
+
+    def let_next_begin(self) -> None: ...
+
+    def wait_for_previous(self) -> None: ...
+
+
 @dataclasses.dataclass
 class StoredDelivery:
     accepted: int
@@ -96,6 +106,53 @@ def _insert_new_events(dialect: str):
             sort_by_parameter_order=True,
         )
     )
+
+
+_STORED_COLUMNS = (  # what `_row` gives, with PostgreSQL's type of each
+    ("source_id", "integer"),
+    ("received_at", "timestamptz"),
+    ("outcome", "varchar"),
+    ("reason", "varchar"),
+    ("dedupe_key", "varchar"),
+    ("event_uuid", "varchar"),
+    ("event_name", "varchar"),
+    ("distinct_id", "varchar"),
+    ("email", "varchar"),
+    ("person_id", "varchar"),
+    ("timestamp", "timestamptz"),
+    ("payload", "json"),
+    ("headers", "json"),
+)
+_NAMES = ", ".join(name for name, _ in _STORED_COLUMNS)
+# One statement text whatever the round's size, one array per column: psycopg parses it once and
+# PostgreSQL plans it once (a prepared statement), where a multi-row VALUES is a new text, parsed and
+# planned again, for every round size. The arrays go in binary (%b): psycopg escapes a text array's
+# strings one by one in Python, 60 times slower for a round's payloads. The ids follow the rows' order
+# (ORDER BY the ordinality).
+_PG_INSERT = (
+    f"INSERT INTO event ({_NAMES}) SELECT {_NAMES} FROM unnest("
+    + ", ".join(f"%({name})b::{kind}[]" for name, kind in _STORED_COLUMNS)
+    + f") WITH ORDINALITY AS given({_NAMES}, n) ORDER BY n "
+    "ON CONFLICT (source_id, dedupe_key) DO NOTHING RETURNING id, source_id, dedupe_key"
+)
+_AS_JSON = frozenset(name for name, kind in _STORED_COLUMNS if kind == "json")
+
+
+def _insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> list[Any]:
+    """Inserts `rows`, skipping a row whose dedupe key is stored already (the key's unique constraint,
+    which waits for a concurrent transaction storing it); returns the stored rows' (id, source_id,
+    dedupe_key) in the rows' order."""
+    if connection.dialect.name != "postgresql":
+        return list(connection.execute(_insert_new_events(connection.dialect.name), rows).all())
+    columns: dict[str, list[Any]] = {}
+    for name, _ in _STORED_COLUMNS:
+        values = [row[name] for row in rows]
+        if name in _AS_JSON:  # as the JSON column would write them: None is JSON's null
+            values = [json.dumps(value) for value in values]
+        elif name == "outcome":
+            values = [value.name for value in values]
+        columns[name] = values
+    return sorted(connection.exec_driver_sql(_PG_INSERT, columns).all(), key=operator.itemgetter(0))
 
 
 _KNOWN_KEYS = select(Event.id, Event.dedupe_key).where(
@@ -242,16 +299,26 @@ def _answer_ms(delivery: Delivery) -> float | None:
     return 1000 * (time.perf_counter() - delivery.arrived) if delivery.arrived is not None else None
 
 
-def _store_once(session: Session, deliveries: list[Delivery], sources: SourcesAsRead | None) -> list[StoredDelivery]:
+def _store_once(
+    session: Session, deliveries: list[Delivery], sources: SourcesAsRead | None, overlap: Overlap | None
+) -> list[StoredDelivery]:
     """The keys are looked up first only if an event has two (`_any_second_key`); otherwise the insert's
-    unique key finds the repeats, which spares the usual group that repeats nothing a round trip."""
+    unique key finds the repeats, which spares the usual group that repeats nothing a round trip.
+
+    Once the rows are in, the next round may begin: its inserts come after these (ids in round order),
+    and a repeat of one of these keys waits for this COMMIT, never the other way round. The counters are
+    rows every round shares: they are taken only once the round before has finished, so rounds commit in
+    the order they began and never hold each other's counters."""
     now = clock.now()
     connection = session.connection()
     look_up = _any_second_key(deliveries)
     plan = _plan(deliveries, _existing_keys(_in_events(session), _wanted_keys(deliveries)) if look_up else {}, now)
     if plan.rows:  # Core: the ORM bulk path costs more per row; the ids go into the log lines
-        stored = connection.execute(_insert_new_events(connection.dialect.name), plan.rows).all()
+        stored = _insert_rows(connection, plan.rows)
         plan.record_ids(_stored_ids(session, plan, stored) if len(stored) != len(plan.rows) else [r.id for r in stored])
+    if overlap is not None:
+        overlap.let_next_begin()
+        overlap.wait_for_previous()
     _account(session, plan.rows, [ms for d in deliveries if (ms := _answer_ms(d)) is not None], now, sources)
     session.commit()
     return plan.results
@@ -281,8 +348,7 @@ def _stored_ids(session: Session, plan: _Plan, stored: Sequence[Any]) -> list[in
         _mark_duplicate(row, originals.get((row["source_id"], row["dedupe_key"])))
         plan.results[plan.owners[index]].accepted -= 1
         plan.results[plan.owners[index]].duplicates += 1
-    connection = session.connection()
-    again = connection.execute(_insert_new_events(connection.dialect.name), [plan.rows[i] for i in skipped]).all()
+    again = _insert_rows(session.connection(), [plan.rows[i] for i in skipped])
     for index, stored_again in zip(skipped, again, strict=True):
         ids[index] = stored_again.id
     return [i for i in ids if i is not None]
@@ -381,13 +447,18 @@ def _source_count(session: Session, sources: SourcesAsRead | None) -> int:
 
 
 def store_deliveries(
-    *, session: Session, deliveries: list[Delivery], sources: SourcesAsRead | None = None
+    *,
+    session: Session,
+    deliveries: list[Delivery],
+    sources: SourcesAsRead | None = None,
+    overlap: Overlap | None = None,
 ) -> list[StoredDelivery]:
     """Stores all deliveries and commits before returning: in one transaction, or on a SQLite file
     through its inbox, moved at once with whatever else was waiting there (see inbox.py). `sources`, if
     the caller's transaction read them, spares a read. A repeat of a stored key, or of one another worker
     stores at the same moment (PostgreSQL), is stored as a duplicate (`_stored_ids`); any other unique-key
-    clash is retried."""
+    clash is retried. With `overlap` (PostgreSQL's group commit), the next round begins while this one
+    writes its counters and commits (`_store_once`)."""
     box = inbox.for_engine(session.get_bind().engine)
     if box is not None:
         with box.append_turn() as (appending, snapshot):
@@ -396,7 +467,7 @@ def store_deliveries(
         return results
     for attempt in range(3):
         try:
-            return _store_once(session, deliveries, sources)
+            return _store_once(session, deliveries, sources, overlap)
         except IntegrityError:
             session.rollback()
             if attempt == 2:

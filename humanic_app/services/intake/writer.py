@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from humanic_app.db import get_engine, session_scope
-from humanic_app.services.group_commit import GroupCommitWriter
+from humanic_app.services.group_commit import GroupCommitWriter, Round
 from humanic_app.services.intake import inbox, judging, storing
 from humanic_app.settings import get_settings
 
@@ -60,14 +60,14 @@ class IntakeWriter:
         judged = await self._writer.submit(judging.judge(book=self._book, request=request))
         return judged.answer
 
-    def _store(self, take: Callable[[], list[judging.Judged]]) -> list[judging.Judged]:
+    def _store(self, take: Round[judging.Judged]) -> list[judging.Judged]:
         engine = get_engine()
         box = inbox.for_engine(engine)
-        if box is None:
+        if box is None:  # PostgreSQL: the next round begins while this one commits
             with session_scope(engine) as session:
                 session.connection()  # the write turn first, then take everything that came in meanwhile
                 judged = take()
-                self._book = judging.store_judged(session=session, judged=judged)
+                self._book = judging.store_judged(session=session, judged=judged, overlap=take)
         else:  # SQLite: into the inbox file, whose lock processing never holds
             with box.append_turn() as (appending, snapshot):
                 judged = take()
