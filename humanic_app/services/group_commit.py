@@ -173,11 +173,7 @@ class GroupCommitWriter(Generic[T, R]):
             while self._waiting():
                 await slots.acquire()
                 may_begin, finished = asyncio.Event(), threading.Event()
-
-                def begin_next(may_begin: asyncio.Event = may_begin) -> None:
-                    loop.call_soon_threadsafe(may_begin.set)
-
-                task = loop.create_task(self._round(begin_next, previous, finished, may_begin, slots))
+                task = loop.create_task(self._round(previous, finished, may_begin, slots))
                 self._rounds.add(task)
                 task.add_done_callback(self._rounds.discard)
                 previous = finished
@@ -185,7 +181,6 @@ class GroupCommitWriter(Generic[T, R]):
 
     async def _round(
         self,
-        begin_next: Callable[[], None],
         previous: threading.Event | None,
         finished: threading.Event,
         may_begin: asyncio.Event,
@@ -201,6 +196,11 @@ class GroupCommitWriter(Generic[T, R]):
                 if not entry[1].done():  # its request has not given up waiting
                     taken.append(entry)
             return [item for item, _ in taken]
+
+        loop = asyncio.get_running_loop()
+
+        def begin_next() -> None:  # from the store's thread
+            loop.call_soon_threadsafe(may_begin.set)
 
         order_wait_s = self._timeout_s if self._timeout_s is not None else ORDER_WAIT_S
         this_round = Round(take, begin_next=begin_next, previous=previous, order_wait_s=order_wait_s)

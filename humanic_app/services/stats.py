@@ -10,13 +10,12 @@ pruned (events or delivery_events: services/retention.py).
 
 from __future__ import annotations
 
-import functools
 import operator
 from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, col, select
 
 from humanic_app.models import Stat
@@ -52,7 +51,7 @@ def bump(session: Session, counts: Counter[tuple[datetime, str, str]]) -> None:
         columns = {name: [row[name] for row in rows] for name in ("hour", "name", "key", "count")}
         connection.exec_driver_sql(_PG_UPSERT, columns)
     else:
-        connection.execute(_upsert(connection.dialect.name), rows)
+        connection.execute(_SQLITE_UPSERT, rows)
 
 
 # One statement text whatever the number of counters: psycopg parses it once and PostgreSQL plans it once
@@ -68,14 +67,10 @@ _PG_UPSERT = (
 )
 
 
-@functools.lru_cache(maxsize=2)
-def _upsert(dialect: str):
-    """Built once per dialect: the statement runs in every ingest, processing and dispatch transaction."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table_of(Stat))
-    return stmt.on_conflict_do_update(
-        index_elements=["hour", "name", "key"], set_={"count": table_of(Stat).c.count + stmt.excluded["count"]}
-    )
+_INSERT = sqlite.insert(table_of(Stat))
+_SQLITE_UPSERT = _INSERT.on_conflict_do_update(  # built once: it runs in every ingest, processing and dispatch
+    index_elements=["hour", "name", "key"], set_={"count": table_of(Stat).c.count + _INSERT.excluded["count"]}
+)
 
 
 def totals(*, session: Session, name: str, since: datetime | None = None) -> dict[str, int]:

@@ -224,8 +224,9 @@ def test_a_round_that_lets_the_next_begin_overlaps_it_and_the_rounds_finish_in_o
     assert finished == [["a"], ["b"]]
 
 
-def test_without_let_next_begin_the_rounds_stay_one_at_a_time():
-    """SQLite's rounds (one writer): the next round starts only when the last has finished."""
+def _most_rounds_at_once(*, lets_next_begin: bool, items: int) -> int:
+    """Stores `items` one per round, each holding its round open as a commit would, and returns how many
+    rounds ran at once at most."""
     active = 0
     most = 0
     lock = threading.Lock()
@@ -235,44 +236,30 @@ def test_without_let_next_begin_the_rounds_stay_one_at_a_time():
         with lock:
             active += 1
             most = max(most, active)
-        items = take()
-        threading.Event().wait(0.01)  # stands in for the round's commit, so a second round would overlap it
-        with lock:
-            active -= 1
-        return items
-
-    async def scenario():
-        writer = GroupCommitWriter(store=store, max_batch=1)
-        return await asyncio.gather(*(writer.submit(i) for i in range(6)))
-
-    assert aio.run(scenario()) == list(range(6))
-    assert most == 1
-
-
-def test_at_most_two_rounds_run_at_once_however_early_each_lets_the_next_begin():
-    active = 0
-    most = 0
-    lock = threading.Lock()
-
-    def store(take):
-        nonlocal active, most
-        with lock:
-            active += 1
-            most = max(most, active)
-        items = take()
-        take.let_next_begin()
-        threading.Event().wait(0.02)  # its commit, overlapped by the next round
+        taken = take()
+        if lets_next_begin:
+            take.let_next_begin()
+        threading.Event().wait(0.02)  # stands in for the round's commit, so a second round would overlap it
         take.wait_for_previous()
         with lock:
             active -= 1
-        return items
+        return taken
 
     async def scenario():
         writer = GroupCommitWriter(store=store, max_batch=1)
-        return await asyncio.gather(*(writer.submit(i) for i in range(8)))
+        return await asyncio.gather(*(writer.submit(i) for i in range(items)))
 
-    assert aio.run(scenario()) == list(range(8))
-    assert most == 2
+    assert aio.run(scenario()) == list(range(items))
+    return most
+
+
+def test_without_let_next_begin_the_rounds_stay_one_at_a_time():
+    """SQLite's rounds (one writer): the next round starts only when the last has finished."""
+    assert _most_rounds_at_once(lets_next_begin=False, items=6) == 1
+
+
+def test_at_most_two_rounds_run_at_once_however_early_each_lets_the_next_begin():
+    assert _most_rounds_at_once(lets_next_begin=True, items=8) == 2
 
 
 def test_a_round_waits_for_the_one_before_no_longer_than_the_deadline(caplog):
