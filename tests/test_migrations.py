@@ -12,6 +12,7 @@ from sqlalchemy import inspect, text
 from humanic_app import migrations
 from humanic_app.db import make_engine
 from humanic_app.models import metadata
+from humanic_app.services import processing
 from humanic_app.services.campaigns import journeys
 
 
@@ -126,7 +127,7 @@ def test_events_pending_at_the_upgrade_get_the_email_and_person_id_intake_now_st
         running_pass.execute(text("SELECT id FROM event WHERE id = :id FOR UPDATE"), {"id": held})
         with engine.begin() as conn:
             conn.execute(text("SET LOCAL lock_timeout = '5s'"))  # waiting for the held row would fail here
-            migrations.upgrade(connection=conn)
+            command.upgrade(migrations.alembic_config(connection=conn), "0034")
     with engine.connect() as conn:
         keys = dict(
             conn.execute(
@@ -150,3 +151,24 @@ def test_sqlite_pragmas(tmp_path):
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL: a 2xx'd event survives a power cut
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_finding_a_batchs_backfilled_repeats_probes_the_uuid_index_however_large_the_table(engine):
+    """Processing looks up each event's first stored event with its PostHog uuid once per batch. With no
+    statistics (autovacuum off, a table that just grew), it still probes `ix_event_uuid_id` per event: a
+    join let the planner hash every earlier event, a cost that grew with the table."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO event (received_at, outcome, reason, event_name, distinct_id, event_uuid, payload)"
+                " SELECT now(), 'processed', '', 'x', 'd', 'u' || (g % 5000), '{}' FROM generate_series(1, 30000) g"
+            )
+        )
+    batch = processing._BACKFILL_REPEATS.params(ids=list(range(29801, 30001)))
+    query = str(batch.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        plan = " ".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + query))
+        first = dict(conn.execute(batch).all())
+    assert "ix_event_uuid_id on event earlier" in plan and "Seq Scan on event earlier" not in plan, plan
+    assert first[29801] == 4801 and first[30000] == 5000  # the lowest id with that uuid

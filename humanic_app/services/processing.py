@@ -554,15 +554,23 @@ def _advance_journeys(session: Session) -> tuple[int, bool]:
 
 _EARLIER = table_of(Event).alias("earlier")
 _LATER = table_of(Event).alias("later")
-_BACKFILL_REPEATS = (
-    select(_LATER.c.id, func.min(_EARLIER.c.id))
-    .join(_EARLIER, (_EARLIER.c.event_uuid == _LATER.c.event_uuid) & (_EARLIER.c.id < _LATER.c.id))
+# one probe of (event_uuid, id) per event, whatever the planner knows of the table: written as a join, with
+# no statistics (autovacuum off) PostgreSQL hashed every earlier event, a cost that grew with the table
+_FIRST_STORED = (
+    select(_EARLIER.c.id)
     .where(
-        any_of(_LATER.c.id, "ids"),
+        _EARLIER.c.event_uuid == _LATER.c.event_uuid,
+        _EARLIER.c.id < _LATER.c.id,
         _LATER.c.source_id.is_(None) | _EARLIER.c.source_id.is_(None),
         _EARLIER.c.outcome.not_in([EventOutcome.duplicate, EventOutcome.rejected]),
     )
-    .group_by(_LATER.c.id)
+    .order_by(_EARLIER.c.id)
+    .limit(1)
+    .correlate(_LATER)
+    .scalar_subquery()
+)
+_BACKFILL_REPEATS = select(_LATER.c.id, _FIRST_STORED).where(
+    any_of(_LATER.c.id, "ids"), _LATER.c.event_uuid.is_not(None)
 )
 
 
@@ -570,9 +578,8 @@ def _drop_backfill_repeats(session: Session, items: list[WorkItem]) -> list[Work
     """Intake deduplicates per source; a PostHog event both backfilled and delivered by a webhook (either
     first: the webhook's retry after a backfill, or a delivery racing one) is processed once, as the first
     stored, and the later row is written as its duplicate. One indexed query per batch."""
-    repeats: dict[int, int] = dict(
-        session.connection().execute(_BACKFILL_REPEATS, {"ids": [i.id for i in items]}).all()
-    )
+    rows = session.connection().execute(_BACKFILL_REPEATS, {"ids": [i.id for i in items]}).all()
+    repeats: dict[int, int] = {later: first for later, first in rows if first is not None}
     if not repeats:
         return items
     for item in items:
