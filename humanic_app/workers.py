@@ -273,6 +273,21 @@ def sweep_reputation() -> None:
             logger.warning("reputation guardrail: %s", pause)
 
 
+def refresh_planner_statistics() -> None:
+    """PostgreSQL with autovacuum off: analyzes each table that changed enough, a transaction each, so
+    prepared statements are planned again for the data as it is now (services/planner_statistics.py)."""
+    from humanic_app.services import planner_statistics
+
+    engine = get_engine()
+    with session_scope(engine) as session:
+        tables = planner_statistics.stale_tables(session=session)
+    for table in tables:
+        with session_scope(engine) as session:
+            planner_statistics.analyze(session=session, table=table)
+    if tables:
+        logger.info("analyzed %s: PostgreSQL's autovacuum is off", ", ".join(tables))
+
+
 def purge_sessions() -> None:
     """Deletes sign-ins that expired and failed-attempt counts that delay nothing any more: nothing else
     removes them."""
@@ -438,6 +453,7 @@ class PeriodicJob:
 PERIODIC_JOBS = [
     PeriodicJob("domain-recheck", timedelta(minutes=10), recheck_domains),
     PeriodicJob("session-purge", timedelta(hours=1), purge_sessions),
+    PeriodicJob("planner-statistics", timedelta(seconds=15), refresh_planner_statistics),
     PeriodicJob("reputation-sweep", timedelta(minutes=5), sweep_reputation),
     PeriodicJob("retention", timedelta(hours=1), prune_old_data),
     PeriodicJob("posthog-writeback", timedelta(seconds=5), write_back_to_posthog),
