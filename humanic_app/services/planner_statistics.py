@@ -18,6 +18,9 @@ from sqlmodel import Session
 
 ANALYZE_BASE = 50  # autovacuum_analyze_threshold's default
 ANALYZE_SCALE = 0.1  # autovacuum_analyze_scale_factor's default
+# rows sampled: 300 times this. PostgreSQL's default (100) took 370 ms of a busy 2-core machine for the event
+# table at 58,000 events, a stall in the webhook's p99; 10 took 27 ms, and these plans need no more detail
+STATISTICS_TARGET = 10
 
 _STALE = text(
     "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema()"
@@ -35,7 +38,8 @@ def stale_tables(*, session: Session) -> list[str]:
 
 
 def analyze(*, session: Session, table: str) -> None:
-    """ANALYZE one table. It holds only a lock that reads and writes never wait for, until the caller
-    commits."""
+    """ANALYZE one table, from a sample of 300 × STATISTICS_TARGET rows (unless its columns set their own
+    target). It holds only a lock that reads and writes never wait for, until the caller commits."""
     quoted = session.get_bind().dialect.identifier_preparer.quote(table)
+    session.execute(text(f"SET LOCAL default_statistics_target = {STATISTICS_TARGET}"))
     session.execute(text(f"ANALYZE {quoted}"))

@@ -56,10 +56,15 @@ def test_a_statement_planned_on_a_small_table_is_planned_again_once_the_grown_ta
             session.commit()
         stale_after = _stale(engine)
         analyzed = _plan(prepared, source_id)
+        buckets = prepared.exec_driver_sql(
+            "SELECT array_length(histogram_bounds::text::text[], 1) FROM pg_stats"
+            " WHERE tablename = 'event' AND attname = 'id'"
+        ).scalar_one()
     # planned on 30 rows: every event of the source, filtered by key
     assert "ix_event_source_id_id" in small and small == grown_unanalyzed
     assert "event" in stale and "event" not in stale_after
     assert "uq_event_source_dedupe" in analyzed, analyzed  # one probe of the source's key
+    assert buckets == planner_statistics.STATISTICS_TARGET + 1  # a small sample: PostgreSQL's default gives 101
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
