@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, timedelta
 
+from sqlalchemy.exc import OperationalError
+
 from humanic_app.db import get_engine, read_scope, session_scope
 from humanic_app.services import posthog_pull, processing
 from humanic_app.services.intake import inbox, storing
@@ -274,18 +276,25 @@ def sweep_reputation() -> None:
 
 
 def refresh_planner_statistics() -> None:
-    """PostgreSQL with autovacuum off: analyzes each table that changed enough, a transaction each, so
-    prepared statements are planned again for the data as it is now (services/planner_statistics.py)."""
+    """Where PostgreSQL's autovacuum is off: analyzes each table that changed enough, a transaction each,
+    so prepared statements are planned again for the data as it is now (services/planner_statistics.py).
+    A table that cannot be analyzed now (locked) waits for the next period."""
     from humanic_app.services import planner_statistics
 
     engine = get_engine()
     with session_scope(engine) as session:
         tables = planner_statistics.stale_tables(session=session)
+    analyzed = []
     for table in tables:
-        with session_scope(engine) as session:
-            planner_statistics.analyze(session=session, table=table)
-    if tables:
-        logger.info("analyzed %s: PostgreSQL's autovacuum is off", ", ".join(tables))
+        try:
+            with session_scope(engine) as session:
+                planner_statistics.analyze(session=session, table=table)
+        except OperationalError:
+            logger.warning("could not analyze %s now; the next period tries again", table, exc_info=True)
+        else:
+            analyzed.append(table)
+    if analyzed:
+        logger.info("analyzed %s: autovacuum is off for them", ", ".join(analyzed))
 
 
 def purge_sessions() -> None:

@@ -127,7 +127,7 @@ def test_events_pending_at_the_upgrade_get_the_email_and_person_id_intake_now_st
         running_pass.execute(text("SELECT id FROM event WHERE id = :id FOR UPDATE"), {"id": held})
         with engine.begin() as conn:
             conn.execute(text("SET LOCAL lock_timeout = '5s'"))  # waiting for the held row would fail here
-            command.upgrade(migrations.alembic_config(connection=conn), "0034")
+            migrations.upgrade(connection=conn)
     with engine.connect() as conn:
         keys = dict(
             conn.execute(
@@ -155,20 +155,27 @@ def test_sqlite_pragmas(tmp_path):
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_finding_a_batchs_backfilled_repeats_probes_the_uuid_index_however_large_the_table(engine):
-    """Processing looks up each event's first stored event with its PostHog uuid once per batch. With no
-    statistics (autovacuum off, a table that just grew), it still probes `ix_event_uuid_id` per event: a
-    join let the planner hash every earlier event, a cost that grew with the table."""
+    """Processing looks up each event's first stored event with its PostHog uuid once per batch. Planned
+    with no statistics (autovacuum off, a table that just grew) and generic, as psycopg's prepared
+    statements are, it still reads only the rows with that uuid, through `ix_event_uuid`: a join lets the
+    planner hash every earlier event, and min(id) lets it walk the primary key."""
     with engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO event (received_at, outcome, reason, event_name, distinct_id, event_uuid, payload)"
-                " SELECT now(), 'processed', '', 'x', 'd', 'u' || (g % 5000), '{}' FROM generate_series(1, 30000) g"
+                " SELECT now(), 'processed', '', 'x', 'd', 'u' || (g % 5000), to_json(repeat('x', 1500))"
+                " FROM generate_series(1, 30000) g"
             )
         )
-    batch = processing._BACKFILL_REPEATS.params(ids=list(range(29801, 30001)))
+    ids = list(range(29801, 30001))
+    batch = processing._BACKFILL_REPEATS.params(ids=[0])
     query = str(batch.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    assert "ARRAY[0]" in query
     with engine.connect() as conn:
-        plan = " ".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + query))
-        first = dict(conn.execute(batch).all())
-    assert "ix_event_uuid_id on event earlier" in plan and "Seq Scan on event earlier" not in plan, plan
+        conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+        conn.exec_driver_sql("PREPARE repeats(integer[]) AS " + query.replace("ARRAY[0]", "$1"))
+        plan = " ".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN EXECUTE repeats(ARRAY{ids})"))
+        first = dict(conn.execute(processing._BACKFILL_REPEATS, {"ids": ids}).all())
+    earlier = plan[plan.index("SubPlan") :]
+    assert "ix_event_uuid " in earlier and "event_pkey" not in earlier and "Seq Scan" not in earlier, plan
     assert first[29801] == 4801 and first[30000] == 5000  # the lowest id with that uuid

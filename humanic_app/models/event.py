@@ -33,7 +33,7 @@ class Event(SQLModel, table=True):
         Index("ix_event_name_id", "event_name", "id"),
         Index("ix_event_contact_id_id", "contact_id", "id"),
         Index("ix_event_contact_name_time", "contact_id", "event_name", "timestamp"),
-        Index("ix_event_uuid_id", "event_uuid", "id"),  # a uuid's first stored event, in one probe
+        Index("ix_event_uuid", "event_uuid"),
         Index("ix_event_name_time", "event_name", "timestamp"),  # PostHog reconciliation's hourly counts
     )
 

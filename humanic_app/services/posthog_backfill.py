@@ -161,7 +161,7 @@ def _incoming(row: list[Any]) -> IncomingEvent:
 
 
 def _received(session: Session, uuids: list[str]) -> set[str]:
-    """The uuids some event row already carries, whatever its source (the `ix_event_uuid_id` index)."""
+    """The uuids some event row already carries, whatever its source (the `ix_event_uuid` index)."""
     found: set[str] = set()
     for start in range(0, len(uuids), 500):
         chunk = uuids[start : start + 500]

@@ -554,18 +554,18 @@ def _advance_journeys(session: Session) -> tuple[int, bool]:
 
 _EARLIER = table_of(Event).alias("earlier")
 _LATER = table_of(Event).alias("later")
-# one probe of (event_uuid, id) per event, whatever the planner knows of the table: written as a join, with
-# no statistics (autovacuum off) PostgreSQL hashed every earlier event, a cost that grew with the table
+# Per event, the rows with its uuid through `ix_event_uuid`, and no other way: a correlated subquery cannot
+# be hashed against every earlier event as a join can, and `id + 0` is no key the planner can walk the
+# primary key by (in order for min(), or as a range beside the uuid). Without statistics each of those
+# looks cheap to PostgreSQL's planner and reads the whole table.
 _FIRST_STORED = (
-    select(_EARLIER.c.id)
+    select(func.min(_EARLIER.c.id + 0))
     .where(
         _EARLIER.c.event_uuid == _LATER.c.event_uuid,
-        _EARLIER.c.id < _LATER.c.id,
+        _EARLIER.c.id + 0 < _LATER.c.id,
         _LATER.c.source_id.is_(None) | _EARLIER.c.source_id.is_(None),
         _EARLIER.c.outcome.not_in([EventOutcome.duplicate, EventOutcome.rejected]),
     )
-    .order_by(_EARLIER.c.id)
-    .limit(1)
     .correlate(_LATER)
     .scalar_subquery()
 )
