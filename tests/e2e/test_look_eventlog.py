@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from humanic_app import routes
 from humanic_app.services.samples import posthog_event
 from tests.e2e.test_every_page import check, contexts, open_page, signed_in  # noqa: F401  (contexts: a fixture)
-from tests.support.look import serious_violations, shot
+from tests.support.look import serious_violations, settled, shot
 from tests.support.waiting import wait_until
 from tests.support.webhooks import post_like_posthog
 
@@ -174,6 +174,7 @@ def test_the_detail_fits_a_phone(contexts, browser, app_url, owner, hook, theme)
     page.locator(".event-row .event-open").first.click()
     dialog = page.get_by_role("dialog")
     expect(dialog.locator("#detail-payload")).to_be_visible()
+    settled(page)  # mid-zoom, the dialog's box and its colours are not yet what stays
     box = dialog.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
     overflow = page.evaluate(
@@ -201,6 +202,7 @@ def test_a_long_payload_scrolls_by_keyboard_and_focus_returns(contexts, browser,
     dialog = page.get_by_role("dialog")
     payload = dialog.get_by_role("region", name="Raw payload")
     expect(payload).to_be_visible()
+    settled(page)
     assert payload.evaluate("el => el.scrollHeight > el.clientHeight"), "the payload fits: nothing to scroll"
     payload.focus()
     expect(payload).to_be_focused()
