@@ -199,6 +199,15 @@ def merges_sql(*, email: str, person_id: str, owner: str) -> str:
     )
 
 
+def unowned_sql(*, email: str, person_id: str, owner: str) -> str:
+    """`owners`'s rule as an SQL condition: whether a row's distinct_id owner, email and person id (the
+    caller's column names) belong to no contact, so that matching it creates one (given an email)."""
+    return (
+        f"{owner} IS NULL AND NOT EXISTS (SELECT 1 FROM contact c WHERE lower(c.email) = {email})"
+        f" AND NOT EXISTS (SELECT 1 FROM contact_identity p WHERE p.kind = 'person_id' AND p.value = {person_id})"
+    )
+
+
 def owners(session: Session, identities: list[Identity]) -> list[set[int]]:
     """Per identity, the ids of the stored contacts it matches (by person id, distinct ids or email):
     matching it would merge them when there are several. Reads no contact row."""

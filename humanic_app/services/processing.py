@@ -2,22 +2,26 @@
 
 Works from the database only, so a restart resumes whatever was accepted but not processed.
 
-On SQLite the write lock lets one pass run at a time. On PostgreSQL passes run in parallel over
-partitions of contacts (PARTITIONS, by contact id), each partition held by one pass at a time, so more
-workers process more: a partition pass takes the events whose distinct_id already belongs to a contact of
-its partitions, and only while matching them changes nothing but that contact's properties. Changing who
-is who — creating or merging a contact, linking a distinct_id, person id or email — `match` waits (they
-resume anyone's journey) and due timeouts take the serial turn: a pass over all partitions' events, as on
-SQLite, while no partition pass runs (`_take_processing_turn`). A partition pass stops at the first event
-that needs the serial turn — its own, or one it did not claim stored before it, which may merge one of
-its contacts into another's — so each contact's events are processed in order: a contact's events are
-in one partition (in event-time order per batch, as on SQLite) until a serial pass merges it into another.
+On SQLite the write lock lets one pass run at a time. On PostgreSQL passes run in parallel, so more
+workers process more. A partition pass takes two kinds of events:
+- those whose distinct_id already belongs to a contact of its partitions (PARTITIONS, by contact id, each
+  held by one pass at a time), while matching them changes nothing but that contact's properties;
+- those of people no contact has yet (`Route.unowned`: nothing they name belongs to a contact), in groups
+  of the events sharing a distinct_id, email or person id (`_units`), each group held by one pass: the
+  group's first event with an email creates the contact, the later ones link to it or update it.
+Anything else that changes who is who — merging contacts, linking an id or email to a known contact —
+`match` waits (they resume anyone's journey) and due timeouts take the serial turn: a pass over all
+partitions' events, as on SQLite, while no partition pass runs (`_take_processing_turn`). A partition pass
+stops at the first event that needs the serial turn — its own, or one it did not claim stored before it,
+which may merge one of its contacts into another's — and at a contact's events while another pass holds
+one of them (`_held_back`), so each contact's events are processed in order: a
+contact's events are in one partition or group (in event-time order per batch, as on SQLite) until a
+serial pass merges it into another.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import logging
 from collections import Counter
 from datetime import datetime
@@ -314,14 +318,17 @@ _SERIAL_TURN = text("SELECT pg_advisory_xact_lock(:key)")
 _SHARED_TURN = text("SELECT pg_advisory_xact_lock_shared(:key)")
 _PARTITION_TURN = text("SELECT pg_try_advisory_xact_lock(:key, :partition)")
 # The oldest pending events with the contact their distinct_id already belongs to (None: nobody's yet),
-# and whether the email or PostHog person id they name belongs to another contact (matching them merges
-# that one: `_barrier`), by contacts' own rule.
+# whether the email or PostHog person id they name belongs to another contact (matching them merges
+# that one: `_barrier`), the ids they name, and whether none of those belongs to a contact, by contacts'
+# own rules.
 _ROUTES = text(  # the window first, as a subquery: joined, the planner may read every pending event
     "SELECT w.id, w.owner, w.event_name, "
     + contacts.merges_sql(email="w.email", person_id="w.person_id", owner="w.owner")
-    + " FROM (SELECT e.id, e.event_name, e.email, e.person_id, (SELECT ci.contact_id FROM contact_identity ci"
-    "  WHERE ci.kind = 'distinct_id' AND ci.value = e.distinct_id) AS owner FROM event e"
-    "  WHERE e.outcome = 'pending' ORDER BY e.id LIMIT :window) w"
+    + ", w.distinct_id, w.email, w.person_id, "
+    + contacts.unowned_sql(email="w.email", person_id="w.person_id", owner="w.owner")
+    + " FROM (SELECT e.id, e.event_name, e.distinct_id, e.email, e.person_id, (SELECT ci.contact_id"
+    "  FROM contact_identity ci WHERE ci.kind = 'distinct_id' AND ci.value = e.distinct_id) AS owner"
+    "  FROM event e WHERE e.outcome = 'pending' ORDER BY e.id LIMIT :window) w"
     " ORDER BY w.id"
 )
 
@@ -333,9 +340,82 @@ class Route(NamedTuple):
     contact_id: int | None  # whose its distinct_id is
     name: str | None
     merges: bool  # the email or person id it names is another contact's
+    distinct_id: str | None
+    email: str | None  # lower case, as intake stores it
+    person_id: str | None
+    unowned: bool  # none of the three belongs to a contact
+
+    @property
+    def keys(self) -> set[str]:
+        """What the event names that another event may name too, as `_Groups` joins events by it."""
+        return _keys(
+            distinct_ids=[self.distinct_id] if self.distinct_id else [], email=self.email, person_id=self.person_id
+        )
 
 
-# unlocked: `_barrier` looks at other passes' events; `_PENDING_IN` claims
+def _keys(*, distinct_ids: list[str], email: str | None, person_id: str | None) -> set[str]:
+    return (
+        {f"d:{d}" for d in distinct_ids}
+        | ({f"e:{email.lower()}"} if email else set())
+        | ({f"p:{person_id}"} if person_id else set())
+    )
+
+
+def _identity_keys(identity: contacts.Identity) -> set[str]:
+    return _keys(distinct_ids=identity.distinct_ids, email=identity.email, person_id=identity.person_id)
+
+
+class Link(NamedTuple):
+    """A pending link (`LINKING`) as peeked at: everything it names, and the contacts owning any of it."""
+
+    keys: set[str]
+    owners: set[int]
+
+
+class _Groups:
+    """Union-find over events and the keys they name: events sharing a key, directly or through others, are
+    one group; a group is tainted once it holds an event that is not of a new person."""
+
+    def __init__(self) -> None:
+        self._parent: dict[str, str] = {}
+        self._tainted: set[str] = set()
+
+    def find(self, node: str) -> str:
+        root = node
+        while self._parent.setdefault(root, root) != root:
+            root = self._parent[root]
+        while node != root:  # every node on the way now points at the root
+            parent = self._parent[node]
+            self._parent[node] = root
+            node = parent
+        return root
+
+    def join(self, event_id: int, keys: set[str], *, tainted: bool) -> None:
+        root = self.find(f"#{event_id}")
+        for key in keys:
+            other = self.find(key)
+            if other != root:
+                self._parent[other] = root
+                if other in self._tainted:
+                    self._tainted.add(root)
+        if tainted:
+            self._tainted.add(root)
+
+    def ready_group(self, event_id: int) -> str | None:
+        """The event's group, None when tainted (its events wait for the serial pass)."""
+        root = self.find(f"#{event_id}")
+        return None if root in self._tainted else root
+
+    def keys(self) -> dict[str, set[str]]:
+        """Every group's keys."""
+        found: dict[str, set[str]] = {}
+        for node in list(self._parent):
+            if not node.startswith("#"):
+                found.setdefault(self.find(node), set()).add(node)
+        return found
+
+
+# unlocked: `_peek_links` looks at other passes' events; `_PENDING_IN` claims
 _PEEK_IN = _PENDING_ROWS.where(any_of(col(Event.id), "ids"))
 _PENDING_IN = _PEEK_IN.with_for_update(skip_locked=True)
 
@@ -407,65 +487,206 @@ def run_pass(*, session: Session, limit: int = 200) -> ProcessingResult:
 
 
 def _run_partition(session: Session, limit: int) -> ProcessingResult | None:
-    """One partition's pass (PostgreSQL), while no serial pass runs; None when the oldest work needs the
-    serial turn: an event that changes who is who, a `match` wait's, a due timeout, or a failure."""
+    """One partition pass (PostgreSQL), while no serial pass runs; None when the oldest work needs the
+    serial turn: an event that changes who is who of a known contact, a `match` wait's, a due timeout, or
+    a failure (rolled back whole: the pass has written nothing the serial pass would not do again)."""
     if not _wait_for_turn(session, _SHARED_TURN):
         return NOTHING  # a serial pass held the turn all along: it drains the backlog meanwhile
+    try:
+        return _partition_pass(session, limit)
+    except Exception:
+        logger.exception("a partition pass failed; the serial pass takes its events")
+        session.rollback()
+        return None
+
+
+def _partition_pass(session: Session, limit: int) -> ProcessingResult | None:
+    """Looks at the oldest pending events, takes the units it may (`_units`, `_take`), processes them."""
     if engine.anything_due(session, now=clock.now()):
         return None
     routes = [Route(*row) for row in session.connection().execute(_ROUTES, {"window": ROUTE_WINDOW * limit})]
     if not routes:
         return NOTHING
-    ready = list(itertools.takewhile(lambda route: route.contact_id is not None, routes))
-    if not ready:
+    # links matter to new people's groups, so they are peeked at only when the window has new people's
+    # events: every link would be peeked at by every pass while it is in the window
+    new_people = any(route.contact_id is None for route in routes)
+    links = _peek_links(session, routes, {}) if new_people else {}
+    units, ready = _units(routes, links, new_people=new_people)
+    if not units:
         return None
-    owned = [(route.id, route.contact_id) for route in ready if route.contact_id is not None]  # all of them
-    partitions, ids = _take_partitions(session, owned, limit)
-    if not partitions:
+    taken = _take(session, units, limit)
+    if not taken.ids:
         return NOTHING  # all held by others
-    claimed = set(ids)  # the last partition's ready events may be cut at `limit`: the rest are others too
-    others = [route for route in ready if route.id not in claimed]
-    return _process_partitions(session, partitions, ids, others)
+    return _process_taken(session, taken, routes[:ready], links)
 
 
-def _take_partitions(session: Session, ready: list[tuple[int, int]], limit: int) -> tuple[set[int], list[int]]:
-    """Locks free partitions, the one with the oldest ready event first, until their ready events make a
-    batch of `limit` (a short batch would leave the worker gathering before its next pass); returns them
-    and their events' ids, each partition's oldest first."""
-    taken: set[int] = set()
-    ids: list[int] = []
-    for partition in dict.fromkeys(contact_id % PARTITIONS for _, contact_id in ready):
-        if len(ids) >= limit:
+def _peek_links(session: Session, routes: list[Route], peeked: dict[int, Link]) -> dict[int, Link]:
+    """`peeked` with the links (`LINKING`) among `routes` it lacks, peeked at (not locked; no contact row
+    read)."""
+    ids = [route.id for route in routes if route.name in LINKING and route.id not in peeked]
+    if not ids:
+        return peeked
+    items = [WorkItem(*row) for row in session.connection().execute(_PEEK_IN, {"ids": ids})]
+    sources = _sources_for(session, items)
+    identities = [_map(item, sources.get(item.source_id)) for item in items]
+    owners = contacts.owners(session, identities)
+    return peeked | {
+        item.id: Link(_identity_keys(identity), owned)
+        for item, identity, owned in zip(items, identities, owners, strict=True)
+    }
+
+
+@dataclasses.dataclass
+class _Unit:
+    """What one pass holds at a time: a partition of known contacts (`partition`), or a group of new
+    people's events (`keys`: every id and address they name, each locked while the pass runs); `ids`: its
+    ready events, oldest first."""
+
+    partition: int | None
+    keys: set[str]
+    ids: list[int] = dataclasses.field(default_factory=list)
+
+
+def _units(routes: list[Route], links: dict[int, Link], *, new_people: bool) -> tuple[list[_Unit], int]:
+    """The units a partition pass may take, the one with the oldest event first, and how many of the
+    oldest routes are ready (the rest wait for the serial pass). Ready: events of known contacts, and of
+    new people — up to the first other, or the first new person's event whose group (`_Groups`) holds
+    another kind of event anywhere in the window, even stored later: a batch goes in event-time order, so
+    that one may come first. A group is taken whole, so one with an event beyond the ready ones is not
+    taken at all (the serial pass may order those first)."""
+    groups = _Groups()
+    for route in routes if new_people else ():  # without new people's events, there is no group to make
+        link = links.get(route.id)
+        fresh = route.unowned and not (link and link.owners)
+        groups.join(route.id, link.keys if link else route.keys, tainted=not fresh)
+    ready = next((n for n, route in enumerate(routes) if _unit_of(groups, route) is None), len(routes))
+    partial = {_unit_of(groups, route) for route in routes[ready:]}
+    keys = groups.keys()
+    units: dict[int | str, _Unit] = {}
+    for route in routes[:ready]:
+        unit = _unit_of(groups, route)
+        if isinstance(unit, int):
+            units.setdefault(unit, _Unit(unit, set())).ids.append(route.id)
+        elif isinstance(unit, str) and unit not in partial:
+            # a group naming nothing is locked by its one event's node, which no other event can join
+            units.setdefault(unit, _Unit(None, keys.get(unit) or {unit})).ids.append(route.id)
+    return list(units.values()), ready
+
+
+def _unit_of(groups: _Groups, route: Route) -> int | str | None:
+    """A route's unit: its contact's partition, or its group; None when it is not ready."""
+    return route.contact_id % PARTITIONS if route.contact_id is not None else groups.ready_group(route.id)
+
+
+@dataclasses.dataclass
+class _Taken:
+    """What a partition pass locked: partitions of known contacts and groups of new people's events, and
+    those events' ids."""
+
+    partitions: set[int] = dataclasses.field(default_factory=set)
+    groups: list[_Unit] = dataclasses.field(default_factory=list)
+    ids: list[int] = dataclasses.field(default_factory=list)
+
+    def add(self, unit: _Unit, room: int) -> None:
+        """Takes the unit's oldest `room` events (a partition's rest waits for a later pass; a group is
+        cut only when it alone is larger than a batch)."""
+        ids = unit.ids[:room]
+        self.ids += ids
+        if unit.partition is not None:
+            self.partitions.add(unit.partition)
+        else:
+            self.groups.append(_Unit(None, unit.keys, ids))
+
+
+# A group's keys are locked as (GROUP_LOCK_KEY, hashtext(key)): two passes whose windows group a person's
+# events differently (an event committed late with a lower id, say) still meet at an id or address.
+GROUP_LOCK_KEY = PROCESSING_LOCK_KEY + 1
+# Each group's keys are tried in order, up to the first held: two passes after one group meet at its first
+# key, and the one that loses it holds none of the others.
+_LOCK_GROUPS = text(
+    "SELECT x.g FROM (SELECT t.g, array_agg(t.k ORDER BY t.k) AS ks"
+    "  FROM unnest(CAST(:groups AS integer[]), CAST(:keys AS text[])) AS t(g, k) GROUP BY t.g) AS x"
+    " WHERE NOT EXISTS (SELECT 1 FROM unnest(x.ks) AS k(key)"
+    "  WHERE NOT pg_try_advisory_xact_lock(:lock, hashtext(k.key)))"
+)
+
+
+def _take(session: Session, units: list[_Unit], limit: int) -> _Taken:
+    """Locks free units, the oldest first, until their ready events make a batch of `limit` (a short batch
+    would leave the worker gathering before its next pass): partitions one at a time; groups as many at
+    once as the batch has room for, room kept for them meanwhile (groups found held when the batch filled
+    up are replaced by later units; those found held at the end leave the batch short)."""
+    taken = _Taken()
+    groups: list[_Unit] = []
+    for unit in units:
+        if len(taken.ids) + sum(len(group.ids) for group in groups) >= limit:
+            _take_groups(session, groups, taken, limit)
+            groups = []
+        room = limit - len(taken.ids) - sum(len(group.ids) for group in groups)
+        if room <= 0:
             break
-        if session.connection().execute(_PARTITION_TURN, {"key": PROCESSING_LOCK_KEY, "partition": partition}).scalar():
-            taken.add(partition)
-            ids += [event_id for event_id, contact_id in ready if contact_id % PARTITIONS == partition][
-                : limit - len(ids)
-            ]
-    return taken, ids
+        if unit.partition is None:
+            if len(unit.ids) <= room or room == limit:
+                groups.append(unit)
+        elif (
+            session.connection()
+            .execute(_PARTITION_TURN, {"key": PROCESSING_LOCK_KEY, "partition": unit.partition})
+            .scalar()
+        ):
+            taken.add(unit, room)
+    _take_groups(session, groups, taken, limit)
+    return taken
 
 
-def _process_partitions(
-    session: Session, partitions: set[int], ids: list[int], others: list[Route]
+def _take_groups(session: Session, groups: list[_Unit], taken: _Taken, limit: int) -> None:
+    """Locks the groups whose every key is free, in one statement. A group found held keeps the keys before
+    the held one locked until the pass ends: another pass wanting one of them skips its group meanwhile."""
+    rows = [(n, key) for n, group in enumerate(groups) for key in sorted(group.keys)]
+    if not rows:
+        return
+    params = {"groups": [n for n, _ in rows], "keys": [key for _, key in rows], "lock": GROUP_LOCK_KEY}
+    free = set(session.connection().execute(_LOCK_GROUPS, params).scalars())
+    for n, group in enumerate(groups):
+        if n in free:
+            taken.add(group, limit - len(taken.ids))
+
+
+def _claim_taken(session: Session, taken: _Taken) -> tuple[list[WorkItem], dict[int, set[str]]]:
+    """Claims the taken events, in event-time order, with the keys of each new person's event's group. A
+    group is kept only if every event of it is claimed: one may have been processed since the look. The
+    events of a group not kept stay locked until the pass ends (another pass's `_held_back` is for them)."""
+    pending = [WorkItem(*row) for row in session.connection().execute(_PENDING_IN, {"ids": taken.ids})]
+    claimed = {item.id for item in pending}
+    kept = {event_id: group.keys for group in taken.groups if claimed.issuperset(group.ids) for event_id in group.ids}
+    in_groups = {event_id for group in taken.groups for event_id in group.ids}
+    items = [item for item in pending if item.id in kept or item.id not in in_groups]
+    return sorted(items, key=lambda i: (i.timestamp or i.received_at, i.id)), kept
+
+
+def _process_taken(
+    session: Session, taken: _Taken, ready: list[Route], links: dict[int, Link]
 ) -> ProcessingResult | None:
-    """`others`: the ready events this pass did not claim (of partitions held by other passes, or left for
-    a later batch — the last partition taken may be cut at the batch's size), for `_local_batch`."""
-    pending = sorted(
-        (WorkItem(*row) for row in session.connection().execute(_PENDING_IN, {"ids": ids})),
-        key=lambda i: (i.timestamp or i.received_at, i.id),
-    )
+    """Processes what `_take` locked, up to the first event `_local_batch` must leave. The ready events it
+    did not claim (held by other passes, or left for a later batch) go to `_barrier`."""
+    pending, group_keys = _claim_taken(session, taken)
     if not pending:
         return NOTHING  # another pass took them between our look and our claim
     items = _drop_backfill_repeats(session, pending)
     repeats = len(pending) - len(items)
     if not items:
         return ProcessingResult(processed=repeats, emails_due_now=False)
-    workspace_paused = workspace.get_workspace(session=session).status == WorkspaceStatus.paused
+    # read, not created: passes at once on a new database would each insert the row
+    workspace_paused = workspace.read_workspace(session=session).status == WorkspaceStatus.paused
+    claimed = {item.id for item in pending}
+    last = max(item.id for item in items)
+    others = [route for route in ready if route.id not in claimed and route.id < last]
+    links = _peek_links(session, others, links)
     try:
         with session.begin_nested():
-            last = max(item.id for item in items)
-            before = [other for other in others if other.id < last]
-            batch = _local_batch(session, items, partitions, before, engine.matched_event_names(session))
+            matched_names = engine.matched_event_names(session)
+            barrier = _barrier(others, matched_names, links)
+            limits = _Limits(barrier, _held_back(ready, taken, claimed), taken.partitions, group_keys)
+            batch = _local_batch(session, items, limits, matched_names)
             if batch is None:
                 return ProcessingResult(processed=repeats, emails_due_now=False) if repeats else None
             due_now = _apply(session, batch, workspace_paused)
@@ -476,30 +697,41 @@ def _process_partitions(
     return ProcessingResult(processed=repeats + len(batch.items), emails_due_now=due_now)
 
 
-def _local_batch(
-    session: Session,
-    items: list[WorkItem],
-    partitions: set[int],
-    others: list[Route],
-    matched_names: set[str],
-) -> _Batch | None:
+@dataclasses.dataclass(frozen=True)
+class _Limits:
+    """How far a partition pass may go in its batch (`_local_batch`)."""
+
+    barrier: int | None  # no event stored after this one (`_barrier`)
+    held_back: set[int]  # known contacts none of whose events the pass processes (`_held_back`)
+    partitions: set[int]  # known contacts' events only of these partitions
+    group_keys: dict[int, set[str]]  # each new person's event: the keys its group locked
+
+    def allow(self, item: WorkItem, identity: contacts.Identity, book: contacts.ContactBook) -> bool:
+        """Whether the pass may process the event, given all before it in its batch were allowed."""
+        if self.barrier is not None and item.id > self.barrier:
+            return False
+        if item.id in self.group_keys:  # no stored contact matches it now, and its group locked all it names
+            return not book.candidates(identity) and _identity_keys(identity) <= self.group_keys[item.id]
+        contact = book.changes_only_properties(identity)
+        if contact is None or contact.id is None or contact.id % PARTITIONS not in self.partitions:
+            return False
+        return contact.id not in self.held_back
+
+
+def _local_batch(session: Session, items: list[WorkItem], limits: _Limits, matched_names: set[str]) -> _Batch | None:
     """The first of a partition pass's events (event-time order) that it may process; None when none.
-    It stops at the first event whose name a `match` wait awaits, that changes who is who, or whose
-    contact is in no partition of the pass — and at the first stored after an event it did not claim
-    that a `match` wait awaits or that would merge another contact into its own (`_barrier`). Names are
-    checked before contacts are looked up, so a batch the pass must leave costs no lookup."""
+    It stops at the first event whose name a `match` wait awaits, or that `limits` does not allow: one
+    that changes who is who of a known contact, whose contact is in no partition of the pass, or (a new
+    person's) that matches a contact after all or names what its group did not. Names are checked before
+    contacts are looked up, so a batch the pass must leave costs no lookup."""
     sources, identities = _mapped(session, items)
     named = next((i for i, item in enumerate(items) if _name(item) in matched_names), len(items))
     if not named:
         return None
-    barrier = _barrier(session, others, matched_names)
     book = contacts.ContactBook(session, identities[:named])
     kept = 0
     for item, identity in zip(items[:named], identities, strict=False):
-        contact = book.changes_only_properties(identity)
-        if contact is None or contact.id is None or contact.id % PARTITIONS not in partitions:
-            break
-        if barrier is not None and item.id > barrier:
+        if not limits.allow(item, identity, book):
             break
         kept += 1
     return _Batch(items[:kept], sources, identities[:kept], book) if kept else None
@@ -510,27 +742,23 @@ def _local_batch(
 LINKING = frozenset({"$identify", "$create_alias", "$merge_dangerously"})
 
 
-def _barrier(session: Session, others: list[Route], matched_names: set[str]) -> int | None:
-    """Of `others` — pending events the pass did not claim, stored before its last — the
-    first that one of its contacts' later events must not overtake: one a `match` wait awaits (it may
-    resume anyone's journey), one naming an email or person id of another contact than its own, or a link
-    (`LINKING`) whose ids belong to another contact (either merges that contact, maybe one of the pass's).
-    Emails and person ids are looked at in SQL (`_ROUTES`); links are peeked at (not locked; no contact
-    row read): they are few, and peeking at every event cost a one-worker deployment 40% of its
-    throughput (BENCHMARKS.md)."""
+def _barrier(others: list[Route], matched_names: set[str], links: dict[int, Link]) -> int | None:
+    """Of `others` — pending events the pass did not claim, stored before its last — the first that one
+    of its contacts' later events must not overtake: one a `match` wait awaits (it may resume anyone's
+    journey), one naming an email or person id of another contact than its own (`_ROUTES`), or a link
+    whose ids belong to another contact (either merges that contact, maybe one of the pass's)."""
     named = next((o.id for o in others if o.name in matched_names or o.merges), None)
-    links = {o.id: o.contact_id for o in others if o.name in LINKING and (named is None or o.id < named)}
-    if not links:
-        return named
-    peeked = [WorkItem(*row) for row in session.connection().execute(_PEEK_IN, {"ids": list(links)})]
-    sources = _sources_for(session, peeked)
-    identities = [_map(item, sources.get(item.source_id)) for item in peeked]
-    merging = [
-        item.id
-        for item, ids in zip(peeked, contacts.owners(session, identities), strict=True)
-        if ids - {links[item.id]}
-    ]
+    merging = [o.id for o in others if o.id in links and links[o.id].owners - {o.contact_id}]
     return min([*merging, *([named] if named is not None else [])], default=None)
+
+
+def _held_back(ready: list[Route], taken: _Taken, claimed: set[int]) -> set[int]:
+    """The known contacts of the pass's partitions one of whose taken events it could not claim: none of
+    their events is processed by this pass. Another pass still holds that event — a group's event it
+    claimed before the person's contact was created, and did not keep (`_claim_taken`) — or processed it
+    meanwhile; either way it may be the contact's earliest in event time."""
+    unclaimed = set(taken.ids) - claimed
+    return {route.contact_id for route in ready if route.id in unclaimed and route.contact_id is not None}
 
 
 def _name(item: WorkItem) -> str | None:
