@@ -19,6 +19,7 @@ TINY = {
     "design": (["--recipients", "20"], "compose per recipient"),
     "posthog_writeback": (["--emails", "200", "--rounds", "1"], "drain: 200 of 200 events"),
     "reputation": (["--rounds", "1", "--events", "10"], "the check itself"),
+    "workers": (["--workers", "2", "--events", "300", "--contacts", "30", "--rounds", "1", "--new-people"], "events/s"),
 }
 
 

@@ -1,14 +1,17 @@
 """Processing throughput with 1, 2, 3… standalone workers on one PostgreSQL database.
 
 Usage: python -m bench.workers [--workers 1,2,3] [--events 30000] [--contacts 3000] [--rounds 2]
+                               [--new-people [--identify]]
                                [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
 For each worker count and round: a fresh database on that server (dropped afterwards), --contacts contacts
 made by a first event each (processed in this process), then that many `python -m humanic_app worker`
 processes (HUMANIC_WORKERS=external) started and idle; --events PostHog-shaped events of those contacts
 (random contact, increasing time, no campaign) committed in one transaction; the bench times from that
-commit until none is pending. Events of known contacts are what partition passes take in parallel; a
-contact's first event (and any identity link) goes to the serial pass, so those are seeded beforehand.
+commit until none is pending. With --new-people nobody is seeded: each person's first event in the
+stream creates them (partition passes take new people's events in groups, known contacts' by partition);
+with --identify too, each person's first event is an anonymous $pageview and the second an $identify
+linking that anonymous id (as PostHog's browser library sends them).
 Prints one line per run.
 """
 
@@ -25,6 +28,7 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
@@ -51,6 +55,8 @@ def _seed(engine, contacts: int) -> int:
     with Session(engine) as session:
         source_id = id_of(sources.create_source(session=session, name="bench"))
         session.commit()
+    if not contacts:
+        return source_id
     start = clock.now() - timedelta(days=1)
     _store(
         engine,
@@ -66,17 +72,26 @@ def _seed(engine, contacts: int) -> int:
     return source_id
 
 
-def _events(contacts: int, count: int) -> list[dict]:
+def _events(contacts: int, count: int, *, identify: bool) -> list[dict]:
     start = clock.now() - timedelta(hours=12)
     bodies = []
+    seen: dict[int, int] = {}
     for n in range(count):
         i = random.randrange(contacts)
+        seen[i] = seen.get(i, 0) + 1
+        event = random.choice(["page_viewed", "feature_used", "invoice_paid"])
+        distinct_id, email = f"u{i}", f"u{i}@x.io"
+        properties: dict[str, Any] = {"$set": {"last_seen": n}}
+        if identify and seen[i] == 1:  # anonymous first, as PostHog's browser library sends it
+            event, distinct_id, email, properties = "$pageview", f"anon{i}", "", {}
+        elif identify and seen[i] == 2:  # then signing in links the anonymous id
+            event, properties = "$identify", {"$anon_distinct_id": f"anon{i}"}
         bodies.append(
             posthog_event(
-                event=random.choice(["page_viewed", "feature_used", "invoice_paid"]),
-                distinct_id=f"u{i}",
-                email=f"u{i}@x.io",
-                properties={"$set": {"last_seen": n}},
+                event=event,
+                distinct_id=distinct_id,
+                email=email or None,
+                properties=properties,
                 timestamp=start + timedelta(milliseconds=n),
             )
         )
@@ -88,7 +103,7 @@ def _pending(engine) -> int:
         return processing.pending_count(session=session)
 
 
-def _run(admin_url: str, workers: int, events: int, contacts: int) -> float:
+def _run(admin_url: str, workers: int, events: int, contacts: int, *, seeded: bool, identify: bool) -> float:
     name = f"humanic_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -99,8 +114,8 @@ def _run(admin_url: str, workers: int, events: int, contacts: int) -> float:
     try:
         with engine.begin() as conn:
             migrations.upgrade(connection=conn)
-        source_id = _seed(engine, contacts)
-        bodies = _events(contacts, events)
+        source_id = _seed(engine, contacts if seeded else 0)
+        bodies = _events(contacts, events, identify=identify)
         with tempfile.TemporaryDirectory() as data:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("RESEND_", "HUMANIC_", "REFLEX_REDIS"))}
             env.update(DATABASE_URL=url, HUMANIC_DATA_DIR=data, HUMANIC_WORKERS="external")
@@ -139,11 +154,17 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=30000)
     parser.add_argument("--contacts", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--new-people", action="store_true", help="seed no contact: the events create them")
+    parser.add_argument(
+        "--identify", action="store_true", help="with --new-people: each person anonymous first, then $identify"
+    )
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     for round_ in range(args.rounds):
         for workers in [int(n) for n in args.workers.split(",")]:
-            rate = _run(args.postgres, workers, args.events, args.contacts)
+            rate = _run(
+                args.postgres, workers, args.events, args.contacts, seeded=not args.new_people, identify=args.identify
+            )
             print(
                 f"round {round_ + 1}: {workers} worker(s): {args.events} events in "
                 f"{args.events / rate:.1f} s, {rate:,.0f} events/s",
