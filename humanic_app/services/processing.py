@@ -131,7 +131,11 @@ _PENDING_LOCKED = _PENDING.with_for_update(skip_locked=True)  # PostgreSQL: work
 def _claim(session: Session, limit: int) -> list[WorkItem]:
     connection = session.connection()
     stmt = _PENDING_LOCKED if connection.dialect.name == "postgresql" else _PENDING
-    items = [WorkItem(*row) for row in connection.execute(stmt, {"limit": limit})]
+    return _in_event_time([WorkItem(*row) for row in connection.execute(stmt, {"limit": limit})])
+
+
+def _in_event_time(items: list[WorkItem]) -> list[WorkItem]:
+    """The order a batch is processed in (the order PostHog says things happened, ties by storing)."""
     return sorted(items, key=lambda i: (i.timestamp or i.received_at, i.id))
 
 
@@ -527,8 +531,7 @@ def _peek_links(session: Session, routes: list[Route], peeked: dict[int, Link]) 
     if not ids:
         return peeked
     items = [WorkItem(*row) for row in session.connection().execute(_PEEK_IN, {"ids": ids})]
-    sources = _sources_for(session, items)
-    identities = [_map(item, sources.get(item.source_id)) for item in items]
+    _, identities = _mapped(session, items)
     owners = contacts.owners(session, identities)
     return peeked | {
         item.id: Link(_identity_keys(identity), owned)
@@ -559,12 +562,12 @@ def _units(routes: list[Route], links: dict[int, Link], *, new_people: bool) -> 
         link = links.get(route.id)
         fresh = route.unowned and not (link and link.owners)
         groups.join(route.id, link.keys if link else route.keys, tainted=not fresh)
-    ready = next((n for n, route in enumerate(routes) if _unit_of(groups, route) is None), len(routes))
-    partial = {_unit_of(groups, route) for route in routes[ready:]}
+    unit_of = [_unit_of(groups, route) for route in routes]
+    ready = next((n for n, unit in enumerate(unit_of) if unit is None), len(routes))
+    partial = set(unit_of[ready:])
     keys = groups.keys()
     units: dict[int | str, _Unit] = {}
-    for route in routes[:ready]:
-        unit = _unit_of(groups, route)
+    for route, unit in zip(routes[:ready], unit_of, strict=False):
         if isinstance(unit, int):
             units.setdefault(unit, _Unit(unit, set())).ids.append(route.id)
         elif isinstance(unit, str) and unit not in partial:
@@ -660,7 +663,7 @@ def _claim_taken(session: Session, taken: _Taken) -> tuple[list[WorkItem], dict[
     kept = {event_id: group.keys for group in taken.groups if claimed.issuperset(group.ids) for event_id in group.ids}
     in_groups = {event_id for group in taken.groups for event_id in group.ids}
     items = [item for item in pending if item.id in kept or item.id not in in_groups]
-    return sorted(items, key=lambda i: (i.timestamp or i.received_at, i.id)), kept
+    return _in_event_time(items), kept
 
 
 def _process_taken(
