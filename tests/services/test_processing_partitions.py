@@ -71,6 +71,35 @@ def _route(event_id: int, contact_id: int, name: str) -> processing.Route:
     return processing.Route(event_id, contact_id, name, False, None, None, None, False)
 
 
+def _identify_u0(anonymous_id: str, at: datetime) -> dict:
+    """u0's $identify, linking an anonymous id to u0."""
+    return posthog_event(
+        event="$identify",
+        distinct_id="u0",
+        email="u0@x.io",
+        timestamp=at,
+        properties={"$anon_distinct_id": anonymous_id},
+    )
+
+
+def _the_contacts_events(engine) -> list[Event]:
+    """The events of the one contact there is, in event-time order."""
+    with Session(engine) as session:
+        [contact] = session.exec(select(Contact)).all()
+    return _events_of(engine)[id_of(contact)]
+
+
+@contextlib.contextmanager
+def _another_pass_holding_event(engine, name: str) -> Iterator[None]:
+    """Another worker's partition pass, in the middle of its transaction, holding the row of the event
+    named `name` (one it claimed, and has not processed or let go)."""
+    with Session(engine) as holder:
+        holder.connection().execute(processing._SHARED_TURN, {"key": processing.PROCESSING_LOCK_KEY})
+        holder.exec(select(Event).where(Event.event_name == name).with_for_update()).one()
+        yield
+        holder.rollback()
+
+
 @contextlib.contextmanager
 def _another_worker_holding_partition_of(engine, *, contact_id: int) -> Iterator[None]:
     """Another worker's partition pass, in the middle of its transaction, holding that contact's partition."""
@@ -128,13 +157,7 @@ def test_a_partition_pass_stops_at_an_event_that_links_identities(engine):
         engine,
         source_id,
         posthog_event(event="before", distinct_id="u0", email="u0@x.io", timestamp=T0),
-        posthog_event(
-            event="$identify",
-            distinct_id="u0",
-            email="u0@x.io",
-            timestamp=T0 + timedelta(minutes=1),
-            properties={"$anon_distinct_id": "anon-7"},
-        ),
+        _identify_u0("anon-7", T0 + timedelta(minutes=1)),
         posthog_event(event="after", distinct_id="u0", email="u0@x.io", timestamp=T0 + timedelta(minutes=2)),
     )
     with Session(engine) as session:
@@ -193,9 +216,7 @@ def test_an_event_after_a_merge_waits_for_it_though_another_pass_holds_the_mergi
         session.rollback()
     assert result is None  # left to the serial pass, not processed in partition 2
     _drain(engine)
-    with Session(engine) as session:
-        [contact] = session.exec(select(Contact)).all()
-    events = _events_of(engine)[contact.id]
+    events = _the_contacts_events(engine)
     assert [e.event_name for e in events][-2:] == ["$create_alias", "after"]
     assert events[-1].processed_at >= events[-2].processed_at
 
@@ -231,9 +252,7 @@ def test_an_event_after_a_merge_through_an_email_or_person_id_waits_for_it(engin
         session.rollback()
     assert result is None  # left to the serial pass, not processed in contact 2's partition
     _drain(engine)
-    with Session(engine) as session:
-        [contact] = session.exec(select(Contact)).all()
-    events = _events_of(engine)[contact.id]
+    events = _the_contacts_events(engine)
     assert [e.event_name for e in events][-3:] == ["signed_in", "after", "unrelated"]
     assert [e.processed_at for e in events] == sorted(e.processed_at for e in events)
 
@@ -259,9 +278,7 @@ def test_a_merge_in_a_taken_partition_beyond_the_batch_still_holds_later_events_
         pending = session.exec(select(Event.event_name).where(Event.outcome == EventOutcome.pending)).all()
     assert sorted(pending) == ["a2", "b2"]
     _drain(engine)
-    with Session(engine) as session:
-        [contact] = session.exec(select(Contact)).all()
-    events = _events_of(engine)[contact.id]
+    events = _the_contacts_events(engine)
     assert [e.event_name for e in events if e.event_name in ("b2", "a2")] == ["b2", "a2"]
     assert [e.processed_at for e in events] == sorted(e.processed_at for e in events)
 
@@ -273,13 +290,7 @@ def test_another_partitions_link_that_merges_no_one_does_not_hold_a_pass_back(en
     _deliver(
         engine,
         source_id,
-        posthog_event(
-            event="$identify",
-            distinct_id="u0",
-            email="u0@x.io",
-            timestamp=T0,
-            properties={"$anon_distinct_id": "anon-9"},
-        ),
+        _identify_u0("anon-9", T0),
         posthog_event(event="after", distinct_id="u1", email="u1@x.io", timestamp=T0 + timedelta(minutes=1)),
     )
     with _another_worker_holding_partition_of(engine, contact_id=1), Session(engine) as session:
@@ -448,13 +459,7 @@ def test_a_new_id_that_a_known_contacts_earlier_link_names_waits_for_the_link(en
     _deliver(
         engine,
         source_id,
-        posthog_event(
-            event="$identify",
-            distinct_id="u0",
-            email="u0@x.io",
-            timestamp=T0,
-            properties={"$anon_distinct_id": "anon-5"},
-        ),
+        _identify_u0("anon-5", T0),
         posthog_event(event="browsed", distinct_id="anon-5", email="ada@x.io", timestamp=T0 + timedelta(minutes=1)),
     )
     with _another_worker_holding_partition_of(engine, contact_id=1), Session(engine) as session:
@@ -462,9 +467,7 @@ def test_a_new_id_that_a_known_contacts_earlier_link_names_waits_for_the_link(en
         session.commit()
     assert _pending_names(engine) == ["$identify", "browsed"]
     _drain(engine)
-    with Session(engine) as session:
-        [contact] = session.exec(select(Contact)).all()
-    events = _events_of(engine)[id_of(contact)]
+    events = _the_contacts_events(engine)
     assert [e.event_name for e in events] == ["first", "$identify", "browsed"]
     assert [e.processed_at for e in events] == sorted(e.processed_at for e in events)
 
@@ -485,9 +488,7 @@ def test_a_new_persons_event_naming_an_address_a_known_contacts_earlier_event_ta
         session.commit()
     assert _pending_names(engine) == ["moved", "browsed"]
     _drain(engine)
-    with Session(engine) as session:
-        [contact] = session.exec(select(Contact)).all()
-    events = _events_of(engine)[id_of(contact)]
+    events = _the_contacts_events(engine)
     assert [e.event_name for e in events] == ["first", "moved", "browsed"]
     assert [e.processed_at for e in events] == sorted(e.processed_at for e in events)
 
@@ -504,12 +505,9 @@ def test_a_group_another_pass_holds_part_of_is_left_whole(engine):
             for n, name in enumerate(["one", "two", "three"])
         ],
     )
-    with Session(engine) as holder, Session(engine) as session:
-        held = select(Event).where(Event.event_name == "two").with_for_update()
-        holder.exec(held).one()
+    with _another_pass_holding_event(engine, "two"), Session(engine) as session:
         assert processing._run_partition(session, 200) == processing.NOTHING
         session.commit()
-        holder.rollback()
     assert _pending_names(engine) == ["one", "two", "three"]
     _drain(engine)
     [events] = [events for contact_id, events in _events_of(engine).items() if contact_id]
@@ -552,21 +550,13 @@ def test_a_new_id_linked_by_a_later_stored_but_earlier_stamped_link_waits_for_it
         engine,
         source_id,
         posthog_event(event="browsed", distinct_id="anon-5", email="ada@x.io", timestamp=T0 + timedelta(minutes=2)),
-        posthog_event(
-            event="$identify",
-            distinct_id="u0",
-            email="u0@x.io",
-            timestamp=T0 + timedelta(minutes=1),
-            properties={"$anon_distinct_id": "anon-5"},
-        ),
+        _identify_u0("anon-5", T0 + timedelta(minutes=1)),
     )
     with _another_worker_holding_partition_of(engine, contact_id=1), Session(engine) as session:
         assert processing._run_partition(session, 200) is None
         session.rollback()
     _drain(engine)
-    with Session(engine) as session:
-        [contact] = session.exec(select(Contact)).all()
-    assert [e.event_name for e in _events_of(engine)[id_of(contact)]] == ["first", "$identify", "browsed"]
+    assert [e.event_name for e in _the_contacts_events(engine)] == ["first", "$identify", "browsed"]
 
 
 def test_a_known_contacts_event_waits_for_its_earlier_one_another_pass_holds(engine):
@@ -580,12 +570,9 @@ def test_a_known_contacts_event_waits_for_its_earlier_one_another_pass_holds(eng
         posthog_event(event="two", distinct_id="u0", email="u0@x.io", timestamp=T0),
         posthog_event(event="three", distinct_id="u0", email="u0@x.io", timestamp=T0 + timedelta(minutes=1)),
     )
-    with Session(engine) as holder, Session(engine) as session:
-        holder.connection().execute(processing._SHARED_TURN, {"key": processing.PROCESSING_LOCK_KEY})
-        holder.exec(select(Event).where(Event.event_name == "two").with_for_update()).one()
+    with _another_pass_holding_event(engine, "two"), Session(engine) as session:
         assert processing._run_partition(session, 200) is None
         session.rollback()
-        holder.rollback()
     _drain(engine)
     events = _events_of(engine)[1]
     assert [e.event_name for e in events] == ["first", "two", "three"]
@@ -679,12 +666,9 @@ def test_a_known_contacts_event_waits_for_a_later_stored_earlier_stamped_one_ano
         posthog_event(event="second", distinct_id="u0", email="u0@x.io", timestamp=T0 + timedelta(minutes=1)),
         posthog_event(event="first_but_late", distinct_id="u0", email="u0@x.io", timestamp=T0),
     )
-    with Session(engine) as holder, Session(engine) as session:
-        holder.connection().execute(processing._SHARED_TURN, {"key": processing.PROCESSING_LOCK_KEY})
-        holder.exec(select(Event).where(Event.event_name == "first_but_late").with_for_update()).one()
+    with _another_pass_holding_event(engine, "first_but_late"), Session(engine) as session:
         assert processing._run_partition(session, 200) is None
         session.rollback()
-        holder.rollback()
     _drain(engine)
     assert [e.event_name for e in _events_of(engine)[1]] == ["first", "first_but_late", "second"]
 
