@@ -209,23 +209,29 @@ def _health() -> rx.Component:
                 spacing="6",
                 wrap="wrap",
             ),
-            rx.cond(
-                h["pacing"],  # empty, or absent before the first load: nothing to show
-                rx.callout(
-                    h["pacing"],
-                    icon="triangle-alert",
-                    color_scheme="amber",
-                    high_contrast=True,  # amber text on amber falls under 4.5:1
-                    width="100%",
-                    id="local-pacing",
-                ),
-                rx.fragment(),
-            ),
+            _health_notice(h["pacing"], "local-pacing"),
+            _health_notice(h["partitions"], "serial-processing"),
             spacing="3",
             width="100%",
         ),
         width="100%",
         id="pipeline-health",
+    )
+
+
+def _health_notice(text: rx.Var, element_id: str) -> rx.Component:
+    """A warning that shows only while `text` says something (empty, or absent before the first load)."""
+    return rx.cond(
+        text,
+        rx.callout(
+            text,
+            icon="triangle-alert",
+            color_scheme="amber",
+            high_contrast=True,  # amber text on amber falls under 4.5:1
+            width="100%",
+            id=element_id,
+        ),
+        rx.fragment(),
     )
 
 

@@ -243,6 +243,7 @@ def health(*, session: Session, since: datetime) -> dict[str, Any]:
         "pruned": sum(stats.totals(session=session, name="pruned", since=since).values()),
         "pruned_last_run": _last_pruning(session, now),
         "pacing": _pacing(session),
+        "partitions": _partition_failures(session, now),
         **writeback.health(session=session, since=since),
     }
 
@@ -256,6 +257,19 @@ def _pacing(session: Session) -> str:
     return (
         f"Redis is unreachable: {workers} sends with a local rate limiter, at {rate_limit.FALLBACK_SHARE:.0%} of "
         "Resend's rate, until it answers again. Sending goes on; check Redis (REFLEX_REDIS_URL)."
+    )
+
+
+def _partition_failures(session: Session, now: datetime) -> str:
+    """Empty unless PostgreSQL processing passes failed this hour or the last and fell back to the serial pass."""
+    failed = stats.totals(session=session, name=stats.PARTITION_FAILED, since=now - timedelta(hours=1))
+    if not failed:
+        return ""
+    count = sum(failed.values())
+    kinds = ", ".join(sorted(failed))
+    return (
+        f"Processing fell back to one pass at a time {count} time{'s' if count != 1 else ''} this hour or the last "
+        f"({kinds}): nothing is lost, but extra workers add no speed while it lasts. The worker's log has the error."
     )
 
 

@@ -498,10 +498,21 @@ def _run_partition(session: Session, limit: int) -> ProcessingResult | None:
         return NOTHING  # a serial pass held the turn all along: it drains the backlog meanwhile
     try:
         return _partition_pass(session, limit)
-    except Exception:
+    except Exception as exc:
         logger.exception("a partition pass failed; the serial pass takes its events")
         session.rollback()
+        _count_failure(session, exc)
         return None
+
+
+def _count_failure(session: Session, exc: Exception) -> None:
+    """Counted with the serial pass that follows (Pipeline health says so): a failure that recurs leaves
+    every worker at one pass at a time, which the log alone hides."""
+    try:
+        stats.bump(session, Counter({(stats.hour_of(clock.now()), stats.PARTITION_FAILED, type(exc).__name__): 1}))
+    except Exception:  # the database itself, most likely: the serial pass meets it too, and says so
+        logger.exception("could not count a failed partition pass")
+        session.rollback()
 
 
 def _partition_pass(session: Session, limit: int) -> ProcessingResult | None:

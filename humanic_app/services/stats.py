@@ -5,7 +5,8 @@ Names: received (key: source id), event (event name), duplicate (source id), rej
 rejected_source (source id, for refusals on a known URL),
 processed (event name), no_email (source id), contact_created, cross_source (the same PostHog event
 through a second source), webhook_ms (answer-time bucket), webhook_non2xx (status),
-pruned (events or delivery_events: services/retention.py).
+pruned (events or delivery_events: services/retention.py),
+partition_failed (exception type: PostgreSQL processing passes that fell back to the serial pass).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from humanic_app.models import Stat
 from humanic_app.models.rows import table_of
 
 WEBHOOK_MS_BUCKETS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
+PARTITION_FAILED = "partition_failed"  # written by processing, read by Pipeline health
 BUCKET_LABELS = (*map(str, WEBHOOK_MS_BUCKETS), "+Inf")  # the `key`s of "webhook_ms", smallest first
 
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from humanic_app.db import make_engine
 from humanic_app.services.samples import posthog_event
 from tests.support.history import retire_history, seed_history
-from tests.support.look import serious_violations, sideways_scroll
+from tests.support.look import element_shot, serious_violations, sideways_scroll
 from tests.support.server import RUNS_DIR
 from tests.support.webhooks import post_like_posthog
 
@@ -77,6 +77,40 @@ def _production_hook(page, app_url: str) -> str:
     sources = page.request.get(f"{app_url}/api/v1/sources").json()
     production = [s for s in sources if s["name"] == "Production"][-1]
     return production["webhook_url"].replace("http://testserver", app_url)
+
+
+def test_pipeline_health_says_when_processing_falls_back_to_one_pass_at_a_time(signed_in_page):
+    """Partition passes that failed this hour (counted by processing on PostgreSQL) show as a notice that
+    names the error, readable (axe) at 390 px; without them there is none."""
+    from collections import Counter
+
+    from sqlmodel import Session, delete
+
+    from humanic_app import clock
+    from humanic_app.models import Stat
+    from humanic_app.services import stats
+
+    engine = make_engine(f"sqlite:///{RUNS_DIR / 'sqlite' / 'data' / 'humanic.db'}")
+    page = signed_in_page
+    try:
+        with Session(engine) as session:
+            stats.bump(session, Counter({(stats.hour_of(clock.now()), stats.PARTITION_FAILED, "ValueError"): 2}))
+            session.commit()
+        page.set_viewport_size({"width": 390, "height": 900})
+        page.goto("/")
+        notice = page.locator("#pipeline-health #serial-processing")
+        expect(notice).to_contain_text("Processing fell back to one pass at a time 2 times this hour or the last")
+        expect(notice).to_contain_text("(ValueError)")
+        assert serious_violations(page, within="#pipeline-health") == [] and sideways_scroll(page) == 0
+        element_shot(page, "#pipeline-health", "dashboard-serial-processing-390")
+        with Session(engine) as session:
+            session.exec(delete(Stat).where(Stat.name == stats.PARTITION_FAILED))
+            session.commit()
+        page.reload()
+        expect(page.locator("#pipeline-health")).to_contain_text("Processing backlog")
+        expect(notice).to_have_count(0)
+    finally:
+        engine.dispose()
 
 
 def test_pipeline_health_says_when_a_worker_paces_its_sends_locally(signed_in_page):
