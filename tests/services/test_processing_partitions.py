@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from humanic_app.models import CampaignStatus, Contact, Event, EventOutcome
 from humanic_app.models.rows import id_of
-from humanic_app.services import processing, sources, stats, workspace
+from humanic_app.services import metrics, processing, sources, stats, workspace
 from humanic_app.services.campaigns import library, store
 from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
@@ -654,8 +654,9 @@ def test_a_partition_pass_that_fails_leaves_its_events_to_the_serial_pass(engine
         assert processing.run_pass(session=session).processed == 1  # the serial pass, after the failure
         session.commit()
     assert _pending_names(engine) == []
-    with Session(engine) as session:  # counted, for Pipeline health
+    with Session(engine) as session:  # counted, for Pipeline health and /metrics
         assert stats.totals(session=session, name=stats.PARTITION_FAILED) == {"ValueError": 1}
+        assert 'humanic_processing_fallbacks_total{error="ValueError"} 1' in metrics.render(session=session)
 
 
 def test_a_known_contacts_event_waits_for_a_later_stored_earlier_stamped_one_another_pass_holds(engine):
