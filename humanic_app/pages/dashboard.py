@@ -230,6 +230,7 @@ def _health_notice(text: rx.Var, element_id: str) -> rx.Component:
             high_contrast=True,  # amber text on amber falls under 4.5:1
             width="100%",
             id=element_id,
+            role="status",  # it appears with a refresh: read out without moving the focus
         ),
         rx.fragment(),
     )

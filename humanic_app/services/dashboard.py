@@ -261,15 +261,17 @@ def _pacing(session: Session) -> str:
 
 
 def _partition_failures(session: Session, now: datetime) -> str:
-    """Empty unless PostgreSQL processing passes failed this hour or the last and fell back to the serial pass."""
+    """Empty unless PostgreSQL partition passes failed this hour or the last (UTC hours, as every counter)."""
     failed = stats.totals(session=session, name=stats.PARTITION_FAILED, since=now - timedelta(hours=1))
     if not failed:
         return ""
     count = sum(failed.values())
     kinds = ", ".join(sorted(failed))
+    passes = "1 processing pass" if count == 1 else f"{count} processing passes"
     return (
-        f"Processing fell back to one pass at a time {count} time{'s' if count != 1 else ''} this hour or the last "
-        f"({kinds}): nothing is lost, but extra workers add no speed while it lasts. The worker's log has the error."
+        f"{passes} failed this hour or the last ({kinds}) and left {'its' if count == 1 else 'their'} events to "
+        "one pass at a time: nothing is lost, but extra workers add no speed while this recurs. The worker's "
+        "log has the error."
     )
 
 

@@ -88,7 +88,7 @@ def render(*, session: Session) -> str:
         [({"where": k}, n) for k, n in sorted(stats.totals(session=session, name="dispatcher_error").items())],
     )
     metric(
-        "humanic_processing_fallbacks_total",
+        "humanic_processing_partition_failures_total",
         "counter",
         "PostgreSQL partition passes that failed and left their events to the serial pass, by error type.",
         [({"error": k}, n) for k, n in sorted(stats.totals(session=session, name=stats.PARTITION_FAILED).items())],

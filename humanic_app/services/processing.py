@@ -506,8 +506,9 @@ def _run_partition(session: Session, limit: int) -> ProcessingResult | None:
 
 
 def _count_failure(session: Session, exc: Exception) -> None:
-    """Counted with the serial pass that follows (Pipeline health says so): a failure that recurs leaves
-    every worker at one pass at a time, which the log alone hides."""
+    """Counted for Pipeline health and /metrics, and committed on its own by `run_pass` before it asks for
+    the serial turn: a failure that recurs leaves every worker at one pass at a time, which the log alone
+    hides."""
     try:
         stats.bump(session, Counter({(stats.hour_of(clock.now()), stats.PARTITION_FAILED, type(exc).__name__): 1}))
     except Exception:  # the database itself, most likely: the serial pass meets it too, and says so

@@ -6,7 +6,7 @@ rejected_source (source id, for refusals on a known URL),
 processed (event name), no_email (source id), contact_created, cross_source (the same PostHog event
 through a second source), webhook_ms (answer-time bucket), webhook_non2xx (status),
 pruned (events or delivery_events: services/retention.py),
-partition_failed (exception type: PostgreSQL processing passes that fell back to the serial pass).
+partition_failed (exception type: PostgreSQL partition passes that failed, their events left to the serial pass).
 """
 
 from __future__ import annotations

@@ -656,7 +656,7 @@ def test_a_partition_pass_that_fails_leaves_its_events_to_the_serial_pass(engine
     assert _pending_names(engine) == []
     with Session(engine) as session:  # counted, for Pipeline health and /metrics
         assert stats.totals(session=session, name=stats.PARTITION_FAILED) == {"ValueError": 1}
-        assert 'humanic_processing_fallbacks_total{error="ValueError"} 1' in metrics.render(session=session)
+        assert 'humanic_processing_partition_failures_total{error="ValueError"} 1' in metrics.render(session=session)
 
 
 def test_a_known_contacts_event_waits_for_a_later_stored_earlier_stamped_one_another_pass_holds(engine):
