@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -83,7 +82,7 @@ def record(*, session: Session, plan: Plan, fetched: backfill.Fetched, now: date
         found.pull_failures, found.pull_last_error, found.pull_last_pulled = 0, "", len(fresh)
         session.add(found)
     if fresh:
-        stats.bump(session, Counter({(stats.hour_of(now), "posthog_pulled", ""): len(fresh)}))
+        stats.count(session, name="posthog_pulled", at=now, n=len(fresh))
     return len(fresh)
 
 
@@ -101,7 +100,7 @@ def record_failure(*, session: Session, error: Exception, now: datetime) -> None
     found.pull_failures += 1
     found.pull_last_error, found.pull_last_error_at = describe(error)[:1000], now
     session.add(found)
-    stats.bump(session, Counter({(stats.hour_of(now), "posthog_pull_failed", type(error).__name__): 1}))
+    stats.count(session, name="posthog_pull_failed", key=type(error).__name__, at=now)
 
 
 def describe(error: Exception) -> str:

@@ -510,7 +510,7 @@ def _count_failure(session: Session, exc: Exception) -> None:
     the serial turn: a failure that recurs leaves every worker at one pass at a time, which the log alone
     hides."""
     try:
-        stats.bump(session, Counter({(stats.hour_of(clock.now()), stats.PARTITION_FAILED, type(exc).__name__): 1}))
+        stats.count(session, name=stats.PARTITION_FAILED, key=type(exc).__name__, at=clock.now())
     except Exception:  # the database itself, most likely: the serial pass meets it too, and says so
         logger.exception("could not count a failed partition pass")
         session.rollback()

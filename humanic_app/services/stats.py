@@ -38,6 +38,11 @@ def webhook_bucket(milliseconds: float) -> str:
     return "+Inf"
 
 
+def count(session: Session, *, name: str, key: str = "", at: datetime, n: int = 1) -> None:
+    """Adds `n` to one counter, in the hour of `at`."""
+    bump(session, Counter({(hour_of(at), name, key): n}))
+
+
 def bump(session: Session, counts: Counter[tuple[datetime, str, str]]) -> None:
     """Adds to the counters (hour, name, key); one upsert statement for the lot, in key order: concurrent
     transactions (several web workers on PostgreSQL) then lock the rows they share in the same order,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -177,10 +176,7 @@ def record_resend_event(*, session: Session, svix_id: str, payload: dict[str, An
         savepoint.rollback()
         return "duplicate"
     if kind.startswith("email.") and message is not None:
-        stats.bump(
-            session,
-            Counter({(stats.hour_of(clock.now()), kind.removeprefix("email."), str(message.campaign_id or "")): 1}),
-        )
+        stats.count(session, name=kind.removeprefix("email."), key=str(message.campaign_id or ""), at=clock.now())
         if kind in REPUTATION_EVENTS:
             for pause in reputation.check_after_event(session=session, campaign_id=message.campaign_id):
                 logger.warning("reputation guardrail: %s", pause)

@@ -9,7 +9,6 @@ suppression list — but never a bounce, a complaint, a manual, provider or eras
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -180,8 +179,7 @@ def unsubscribe_from_all(*, session: Session, contact: Contact, note: str, campa
     if contact.unsubscribed_at is None:
         contact.unsubscribed_at = clock.now()
         session.add(contact)
-        now = clock.now()
-        stats.bump(session, Counter({(stats.hour_of(now), "unsubscribed", str(campaign_id or "")): 1}))
+        stats.count(session, name="unsubscribed", key=str(campaign_id or ""), at=clock.now())
         _tell_posthog(session, contact, "unsubscribed", {"campaign_id": campaign_id, "topic": None})
     if contact.email:
         suppression.add(session=session, email=contact.email, reason=SuppressionReason.unsubscribed, note=note)

@@ -776,7 +776,7 @@ def note_error(*, engine: Engine | Connection, where: str) -> None:
     """Counts a dispatcher error (Pipeline health, /metrics); best effort, since the database may be why."""
     try:
         with Session(engine) as session:
-            stats.bump(session, Counter({(stats.hour_of(clock.now()), "dispatcher_error", where): 1}))
+            stats.count(session, name="dispatcher_error", key=where, at=clock.now())
             session.commit()
     except Exception:
         logger.exception("dispatcher: could not count an error")
