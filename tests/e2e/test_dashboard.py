@@ -82,40 +82,47 @@ def _production_hook(page, app_url: str) -> str:
     return production["webhook_url"].replace("http://testserver", app_url)
 
 
-def test_pipeline_health_says_when_partition_passes_fail(signed_in_page):
-    """Partition passes that failed this hour (counted by processing on PostgreSQL) show as a notice that
-    names the error, readable (axe) at 390 px; without them there is none."""
-    from collections import Counter
-
+def _forget_partition_failures(engine) -> None:
     from sqlmodel import Session, delete
 
-    from humanic_app import clock
     from humanic_app.models import Stat
+    from humanic_app.services import stats
+
+    with Session(engine) as session:
+        session.exec(delete(Stat).where(Stat.name == stats.PARTITION_FAILED))
+        session.commit()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_pipeline_health_says_when_partition_passes_fail(signed_in_page, width, theme):
+    """Partition passes that failed this hour (counted by processing on PostgreSQL) show as a notice that
+    names the error, readable (axe) at both widths in both themes; without them there is none."""
+    from sqlmodel import Session
+
+    from humanic_app import clock
     from humanic_app.services import stats
 
     engine = make_engine(f"sqlite:///{RUNS_DIR / 'sqlite' / 'data' / 'humanic.db'}")
     page = signed_in_page
     try:
         with Session(engine) as session:
-            stats.bump(session, Counter({(stats.hour_of(clock.now()), stats.PARTITION_FAILED, "ValueError"): 2}))
+            stats.count(session, name=stats.PARTITION_FAILED, key="ValueError", at=clock.now(), n=2)
             session.commit()
-        page.set_viewport_size({"width": 390, "height": 900})
+        page.emulate_media(color_scheme=theme)
+        page.set_viewport_size({"width": width, "height": 900})
         page.goto("/")
         notice = page.locator("#pipeline-health #serial-processing")
         expect(notice).to_contain_text("2 processing passes failed this hour or the last (ValueError)")
         expect(notice).to_have_attribute("role", "status")
         assert serious_violations(page, within="#pipeline-health") == [] and sideways_scroll(page) == 0
-        element_shot(page, "#pipeline-health", "dashboard-serial-processing-390")
-        with Session(engine) as session:
-            session.exec(delete(Stat).where(Stat.name == stats.PARTITION_FAILED))
-            session.commit()
+        element_shot(page, "#pipeline-health", f"dashboard-serial-processing-{width}-{theme}")
+        _forget_partition_failures(engine)
         page.reload()
         expect(page.locator("#pipeline-health")).to_contain_text(LOADED)
         expect(notice).to_have_count(0)
     finally:
-        with Session(engine) as session:  # the app is shared: later journeys must not see the notice
-            session.exec(delete(Stat).where(Stat.name == stats.PARTITION_FAILED))
-            session.commit()
+        _forget_partition_failures(engine)  # the app is shared: later journeys must not see the notice
         engine.dispose()
 
 
