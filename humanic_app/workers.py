@@ -340,7 +340,9 @@ def prune_old_data(keep_going: Callable[[], bool] = lambda: not _stopping.is_set
 
 def write_back_to_posthog() -> None:
     """The periodic job: the write-back's drain (`drain_to_posthog`)."""
-    drain_to_posthog()
+    written = drain_to_posthog()
+    if written:
+        logger.info("wrote events back to PostHog: %d", written)
 
 
 def drain_to_posthog(post=None) -> int:
@@ -368,7 +370,9 @@ def drain_to_posthog(post=None) -> int:
 
 def poll_posthog() -> None:
     """The periodic job: pull-only mode's poll (`pull_from_posthog`)."""
-    pull_from_posthog()
+    stored = pull_from_posthog()
+    if stored:
+        logger.info("pulled new events from PostHog: %d", stored)
 
 
 def pull_from_posthog(sleep: Callable[[float], None] = time.sleep) -> int:
@@ -457,16 +461,19 @@ class PeriodicJob:
     name: str  # also the name of its lease
     period: timedelta
     run: Callable[[], None]
+    # False for a job that runs every few seconds: a line per run would bury the log (thousands a day), so
+    # its runs are logged at DEBUG; what it did and its failures are logged as any job's
+    log_runs: bool = True
 
 
 PERIODIC_JOBS = [
     PeriodicJob("domain-recheck", timedelta(minutes=10), recheck_domains),
     PeriodicJob("session-purge", timedelta(hours=1), purge_sessions),
-    PeriodicJob("planner-statistics", timedelta(seconds=15), refresh_planner_statistics),
+    PeriodicJob("planner-statistics", timedelta(seconds=15), refresh_planner_statistics, log_runs=False),
     PeriodicJob("reputation-sweep", timedelta(minutes=5), sweep_reputation),
     PeriodicJob("retention", timedelta(hours=1), prune_old_data),
-    PeriodicJob("posthog-writeback", timedelta(seconds=5), write_back_to_posthog),
-    PeriodicJob("posthog-pull", posthog_pull.TICK, poll_posthog),
+    PeriodicJob("posthog-writeback", timedelta(seconds=5), write_back_to_posthog, log_runs=False),
+    PeriodicJob("posthog-pull", posthog_pull.TICK, poll_posthog, log_runs=False),
     PeriodicJob("posthog-reconcile", timedelta(hours=1), reconcile_with_posthog),
     PeriodicJob("posthog-cohort-sync", timedelta(minutes=5), keep_cohorts_in_sync),
 ]
@@ -499,7 +506,8 @@ def _run_under_lease(job: PeriodicJob) -> bool:
     except Exception:
         logger.exception("periodic job %s failed; it runs again next period", job.name)
     else:
-        logger.info("periodic job %s ran (lease holder %s)", job.name, _lease_holder())
+        level = logging.INFO if job.log_runs else logging.DEBUG
+        logger.log(level, "periodic job %s ran (lease holder %s)", job.name, _lease_holder())
     return True
 
 

@@ -5,6 +5,7 @@ campaign's event names."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -108,6 +109,21 @@ def test_an_event_in_posthog_is_pulled_processed_and_emailed_once(session, engin
     assert [q["values"]["since"] for q in posthog.queries][-1] == (
         moment.now - timedelta(seconds=30) - posthog_pull.OVERLAP
     ).isoformat()
+
+
+def test_a_poll_logs_what_it_stored_and_nothing_when_it_stored_nothing(session, world, posthog, moment, caplog):
+    caplog.set_level(logging.DEBUG, logger="humanic_app.workers")
+    _signed_up(posthog, A, "ada@example.com", moment.now - timedelta(seconds=30))
+    session.commit()
+    workers.poll_posthog()
+    assert [r.levelno for r in caplog.records if "pulled new events from PostHog: 1" in r.getMessage()] == [
+        logging.INFO
+    ]
+    caplog.clear()
+    moment.advance(30)
+    workers.poll_posthog()  # the overlap again: nothing new
+    assert len(posthog.queries) == 2
+    assert not [r for r in caplog.records if r.levelno >= logging.INFO]
 
 
 def test_a_poll_waits_its_interval_and_a_late_ingested_event_is_still_read(session, world, posthog, moment):

@@ -3,6 +3,7 @@ endpoint (tests/support/fake_posthog.py), exactly once as PostHog counts even ac
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -92,6 +93,31 @@ def test_enrolment_and_send_are_written_once_even_when_a_batch_is_replayed_after
     assert sent["properties"]["campaign"] and sent["properties"]["step"] == 1
     assert sent["properties"]["subject"] == "Welcome to Acme, Ada"
     assert "humanic_last_email_at" in posthog.persons[sent["distinct_id"]]
+
+
+def _job(name: str) -> workers.PeriodicJob:
+    return next(job for job in workers.PERIODIC_JOBS if job.name == name)
+
+
+def _logged(caplog, text: str) -> list[int]:
+    return [record.levelno for record in caplog.records if text in record.getMessage()]
+
+
+def test_the_write_back_logs_what_it_wrote_and_its_five_second_runs_only_at_debug(
+    session, app_engine, monkeypatch, posthog, caplog
+):
+    caplog.set_level(logging.DEBUG, logger="humanic_app.workers")
+    _sent_world(session, app_engine, monkeypatch, posthog)
+    assert workers.run_periodic(_job("posthog-writeback"))
+    assert _logged(caplog, "wrote events back to PostHog: 2") == [logging.INFO]
+    assert _logged(caplog, "periodic job posthog-writeback ran") == [logging.DEBUG]
+
+    caplog.clear()
+    workers.write_back_to_posthog()  # nothing left to write: nothing to say
+    assert not [r for r in caplog.records if r.levelno >= logging.INFO]
+
+    assert workers.run_periodic(_job("session-purge"))  # an hourly job's run is still worth a line
+    assert _logged(caplog, "periodic job session-purge ran") == [logging.INFO]
 
 
 def test_only_the_kinds_switched_on_are_captured(session, engine, monkeypatch, posthog):
