@@ -1,10 +1,12 @@
 """Webhook ingest benchmark: the same server's /ping against the PostHog webhook, then processing speed.
 
-Usage: python -m bench.ingest [--seconds 10] [--connections 16] [--events 150000] [--users 5000] [--rounds 3]
-                              [--paced 100,50%] [--no-capacity]
+Usage: python -m bench.ingest [--database sqlite|postgresql] [--seconds 10] [--connections 16] [--events 150000]
+                              [--users 5000] [--rounds 3] [--paced 100,50%] [--no-capacity]
 
-Starts the app in production mode (SQLite by default; set DATABASE_URL for PostgreSQL) on a free port
-with a fresh data dir, creates a source, and drives both endpoints with wrk (Debian package `wrk`) at the
+Starts the app in production mode on a free port with a fresh data dir: on SQLite (the default), or with
+`--database postgresql` on a fresh database of the local PostgreSQL server (`--postgres`, its admin URL),
+dropped afterwards. Without `--database`, a DATABASE_URL in the environment is used as it is. It creates a
+source, and drives both endpoints with wrk (Debian package `wrk`) at the
 same concurrency. Bodies are realistic PostHog default-shape events from a pool of --users users (the
 first event of each creates its contact, so the first round is mostly new contacts and later rounds
 mostly known ones); about 5% repeat an earlier uuid, as
@@ -23,6 +25,7 @@ bench times how fast it works off what piled up, with the webhook idle.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -32,16 +35,32 @@ import signal
 import sqlite3
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from bench.served import served_app, server_cpu_seconds, signal_app
+from tests.support.postgres import POSTGRES_ADMIN_URL, fresh_postgres_database
 
 HERE = Path(__file__).resolve().parent
 WORKER = "humanic_app worker"
 WRK_THREADS = 2
+BENCH_SECRET_KEY = "bench-secret-key-0123456789abcdef"  # PostgreSQL wants one; a throwaway database's
+
+
+@contextlib.contextmanager
+def _database(kind: str | None, admin_url: str) -> Iterator[dict[str, str]]:
+    """The served app's environment for `kind`: a fresh PostgreSQL database, dropped afterwards; SQLite in
+    the data dir; or (None) whatever DATABASE_URL says."""
+    if kind == "postgresql":
+        with fresh_postgres_database(admin_url) as url:
+            yield {"DATABASE_URL": url, "HUMANIC_SECRET_KEY": os.environ.get("HUMANIC_SECRET_KEY") or BENCH_SECRET_KEY}
+        return
+    if kind == "sqlite":
+        os.environ.pop("DATABASE_URL", None)
+    yield {}
 
 
 def _bodies(path: Path, count: int, users: int) -> None:
@@ -147,6 +166,8 @@ def _worker_holds_nothing(database_url: str, engine) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], help="default: DATABASE_URL, else SQLite")
+    parser.add_argument("--postgres", default=POSTGRES_ADMIN_URL, help="the PostgreSQL server's admin URL")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--events", type=int, default=150000)
@@ -166,7 +187,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    with served_app() as (base, workdir):
+    with _database(args.database, args.postgres) as database, served_app(database) as (base, workdir):
         from humanic_app import clock
         from humanic_app.db import get_engine, read_scope
         from humanic_app.models import Event, EventOutcome
@@ -177,6 +198,8 @@ def main() -> None:
             source = sources.create_source(session=session, name="bench")
             session.commit()
             hook = sources.webhook_url(base_url=base, source=source)
+        version = ".".join(map(str, engine.dialect.server_version_info or ()))  # known once connected
+        print(f"database             {engine.dialect.name} {version}", flush=True)
         bodies = workdir / "bodies.jsonl"
         _bodies(bodies, args.events, args.users)
 

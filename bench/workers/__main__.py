@@ -25,12 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
 from humanic_app import clock, migrations
@@ -39,6 +37,7 @@ from humanic_app.models.rows import id_of
 from humanic_app.services import processing, sources
 from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
+from tests.support.postgres import fresh_postgres_database
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -104,18 +103,21 @@ def _pending(engine) -> int:
 
 
 def _run(admin_url: str, workers: int, events: int, contacts: int, *, seeded: bool, identify: bool) -> float:
-    name = f"humanic_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.rsplit("/", 1)[0] + "/" + name
-    engine = make_engine(url)
+    with fresh_postgres_database(admin_url) as url:
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                migrations.upgrade(connection=conn)
+            source_id = _seed(engine, contacts if seeded else 0)
+            return _timed(engine, url, source_id, workers, _events(contacts, events, identify=identify))
+        finally:
+            engine.dispose()
+
+
+def _timed(engine, url: str, source_id: int, workers: int, bodies: list[dict]) -> float:
+    """Events per second from storing `bodies` at once until `workers` standalone workers processed them."""
     procs: list[subprocess.Popen] = []
     try:
-        with engine.begin() as conn:
-            migrations.upgrade(connection=conn)
-        source_id = _seed(engine, contacts if seeded else 0)
-        bodies = _events(contacts, events, identify=identify)
         with tempfile.TemporaryDirectory() as data:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("RESEND_", "HUMANIC_", "REFLEX_REDIS"))}
             env.update(DATABASE_URL=url, HUMANIC_DATA_DIR=data, HUMANIC_WORKERS="external")
@@ -137,15 +139,11 @@ def _run(admin_url: str, workers: int, events: int, contacts: int, *, seeded: bo
             started = time.monotonic()
             while _pending(engine):
                 time.sleep(0.05)
-            return events / (time.monotonic() - started)
+            return len(bodies) / (time.monotonic() - started)
     finally:
         for proc in procs:
             proc.terminate()
             proc.wait(timeout=30)
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def main() -> None:

@@ -14,34 +14,34 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
-def postgres_url_for(name: str) -> str:
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+def postgres_url_for(name: str, admin_url: str = POSTGRES_ADMIN_URL) -> str:
+    return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
-def create_postgres_database() -> str:
+def create_postgres_database(admin_url: str = POSTGRES_ADMIN_URL) -> str:
     name = f"humanic_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return name
 
 
-def drop_postgres_database(name: str) -> None:
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+def drop_postgres_database(name: str, admin_url: str = POSTGRES_ADMIN_URL) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
 @contextlib.contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """Yields the URL of an empty database, dropped afterwards."""
-    name = create_postgres_database()
+def fresh_postgres_database(admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
+    """Yields the URL of an empty database on `admin_url`'s server, dropped afterwards."""
+    name = create_postgres_database(admin_url)
     try:
-        yield postgres_url_for(name)
+        yield postgres_url_for(name, admin_url)
     finally:
-        drop_postgres_database(name)
+        drop_postgres_database(name, admin_url)
 
 
 @contextlib.contextmanager
