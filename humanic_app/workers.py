@@ -386,7 +386,7 @@ def pull_from_posthog(sleep: Callable[[float], None] = time.sleep) -> int:
         try:
             plan = pull.plan(session=session, limiter=posthog_limiter(), now=clock.now(), sleep=sleep)
         except pull.FAILURES as exc:
-            pull.record_failure(session=session, error=exc, now=clock.now())
+            _pull_failed(session, exc)
             return 0
     if plan is None:
         return 0
@@ -394,13 +394,21 @@ def pull_from_posthog(sleep: Callable[[float], None] = time.sleep) -> int:
         fetched = pull.fetch(plan)
     except pull.FAILURES as exc:
         with session_scope(get_engine()) as session:
-            pull.record_failure(session=session, error=exc, now=clock.now())
+            _pull_failed(session, exc)
         return 0
     with session_scope(get_engine()) as session:
         stored = pull.record(session=session, plan=plan, fetched=fetched, now=clock.now())
     if stored:
         wake_processing()
     return stored
+
+
+def _pull_failed(session, exc: Exception) -> None:
+    """Recorded for Pipeline health and logged: the cursor stays, so the next poll reads the same events."""
+    from humanic_app import clock
+
+    posthog_pull.record_failure(session=session, error=exc, now=clock.now())
+    logger.warning("pulling events from PostHog failed: %s; the next poll reads them again", posthog_pull.describe(exc))
 
 
 def reconcile_with_posthog() -> None:

@@ -55,7 +55,7 @@ def _database(kind: str | None, admin_url: str) -> Iterator[dict[str, str]]:
     """The served app's environment for `kind`: a fresh PostgreSQL database, dropped afterwards; SQLite in
     the data dir; or (None) whatever DATABASE_URL says."""
     if kind == "postgresql":
-        with fresh_postgres_database(admin_url) as url:
+        with fresh_postgres_database(admin_url, prefix="humanic_bench") as url:
             yield {"DATABASE_URL": url, "HUMANIC_SECRET_KEY": os.environ.get("HUMANIC_SECRET_KEY") or BENCH_SECRET_KEY}
         return
     if kind == "sqlite":

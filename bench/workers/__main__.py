@@ -37,7 +37,7 @@ from humanic_app.models.rows import id_of
 from humanic_app.services import processing, sources
 from humanic_app.services.intake import payloads, storing
 from humanic_app.services.samples import posthog_event
-from tests.support.postgres import fresh_postgres_database
+from tests.support.postgres import POSTGRES_ADMIN_URL, fresh_postgres_database
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -103,7 +103,7 @@ def _pending(engine) -> int:
 
 
 def _run(admin_url: str, workers: int, events: int, contacts: int, *, seeded: bool, identify: bool) -> float:
-    with fresh_postgres_database(admin_url) as url:
+    with fresh_postgres_database(admin_url, prefix="humanic_bench") as url:
         engine = make_engine(url)
         try:
             with engine.begin() as conn:
@@ -156,7 +156,7 @@ def main() -> None:
     parser.add_argument(
         "--identify", action="store_true", help="with --new-people: each person anonymous first, then $identify"
     )
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--postgres", default=POSTGRES_ADMIN_URL)
     args = parser.parse_args()
     for round_ in range(args.rounds):
         for workers in [int(n) for n in args.workers.split(",")]:

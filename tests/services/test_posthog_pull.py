@@ -143,7 +143,7 @@ def test_only_the_names_campaigns_read_are_asked_for(session, world, posthog, mo
     assert set(posthog.queries[0]["values"]["events"]) == {"user_signed_up", "subscription_upgraded"}
 
 
-def test_failures_keep_the_cursor_show_in_health_and_as_a_finding_then_recover(session, world, posthog, moment):
+def test_failures_keep_the_cursor_show_in_health_and_as_a_finding_then_recover(session, world, posthog, moment, caplog):
     _poll(session)
     cursor = _row(session).pull_cursor
     posthog.inject(500)
@@ -152,6 +152,9 @@ def test_failures_keep_the_cursor_show_in_health_and_as_a_finding_then_recover(s
     found = _row(session)
     assert (found.pull_failures, found.pull_cursor) == (1, cursor)
     assert "500" in found.pull_last_error
+    [logged] = [r for r in caplog.records if "pulling events from PostHog failed" in r.getMessage()]
+    assert logged.levelno == logging.WARNING and "500" in logged.getMessage()
+    assert posthog.personal_api_key not in caplog.text
     findings = diagnostics.run_checks(session=session, resend_configured=False)
     assert any(f.key == "posthog_pull" and "failing (1 polls in a row)" in f.problem for f in findings)
     assert health(session=session, since=T0)["posthog_pull_failed"] == 1

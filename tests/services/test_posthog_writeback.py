@@ -120,6 +120,13 @@ def test_the_write_back_logs_what_it_wrote_and_its_five_second_runs_only_at_debu
     assert _logged(caplog, "periodic job session-purge ran") == [logging.INFO]
 
 
+def test_every_job_that_runs_more_than_once_a_minute_logs_its_runs_only_at_debug():
+    frequent = [job for job in workers.PERIODIC_JOBS if job.period < timedelta(minutes=1)]
+    assert {job.name for job in frequent} >= {"posthog-writeback", "planner-statistics"}
+    assert [job.name for job in frequent if job.log_runs] == []
+    assert all(job.log_runs for job in workers.PERIODIC_JOBS if job.period >= timedelta(minutes=5))
+
+
 def test_only_the_kinds_switched_on_are_captured(session, engine, monkeypatch, posthog):
     _sent_world(session, engine, monkeypatch, posthog, kinds=["email_sent"])
     assert [r.event for r in _captures(session)] == ["humanic email sent"]

@@ -18,8 +18,8 @@ def postgres_url_for(name: str, admin_url: str = POSTGRES_ADMIN_URL) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
-def create_postgres_database(admin_url: str = POSTGRES_ADMIN_URL) -> str:
-    name = f"humanic_test_{uuid.uuid4().hex[:12]}"
+def create_postgres_database(admin_url: str = POSTGRES_ADMIN_URL, prefix: str = "humanic_test") -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -35,9 +35,9 @@ def drop_postgres_database(name: str, admin_url: str = POSTGRES_ADMIN_URL) -> No
 
 
 @contextlib.contextmanager
-def fresh_postgres_database(admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
+def fresh_postgres_database(admin_url: str = POSTGRES_ADMIN_URL, prefix: str = "humanic_test") -> Iterator[str]:
     """Yields the URL of an empty database on `admin_url`'s server, dropped afterwards."""
-    name = create_postgres_database(admin_url)
+    name = create_postgres_database(admin_url, prefix)
     try:
         yield postgres_url_for(name, admin_url)
     finally:
