@@ -8,6 +8,7 @@ tests/test_image_build.py)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,14 @@ from humanic_app import migrations
 from humanic_app.db import make_engine
 from humanic_app.settings import get_settings
 from tests.support.fake_posthog import FakePosthog
-from tests.support.postgres import fresh_postgres_database
+from tests.support.postgres import (
+    create_postgres_database,
+    drop_postgres_database_later,
+    fresh_postgres_database,
+    migrated_postgres_database,
+    postgres_url_for,
+    wait_for_drops,
+)
 
 E2E_DIR = Path(__file__).parent / "e2e"
 
@@ -62,20 +70,61 @@ def postgres_url(postgres_database) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_drops() -> Iterator[None]:
+    yield
+    wait_for_drops()
+
+
+# Databases `database_url` made as copies of a migrated one: `engine` need not migrate them again.
+_MIGRATED: set[str] = set()
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory) -> Path:
+    """A SQLite file with every migration applied, closed (so its WAL is folded in): copied per test."""
+    path = tmp_path_factory.mktemp("migrated") / "humanic.db"
+    eng = make_engine(f"sqlite:///{path}")
+    with eng.begin() as conn:
+        migrations.upgrade(connection=conn)
+    eng.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres() -> Iterator[str]:
+    """The name of a PostgreSQL database with every migration applied, nobody connected: a template."""
+    with migrated_postgres_database() as url:
+        yield url.rsplit("/", 1)[1]
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path) -> Iterator[str]:
+    """An empty database; where the test takes `engine`, a copy of a migrated one instead, which costs a
+    file copy or a CREATE DATABASE … TEMPLATE rather than running every migration again."""
+    migrated = "engine" in request.fixturenames
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'humanic.db'}"
-        return
-    with fresh_postgres_database() as url:
-        yield url
+        path = tmp_path / "humanic.db"
+        if migrated:
+            shutil.copyfile(request.getfixturevalue("_migrated_sqlite"), path)
+        url = f"sqlite:///{path}"
+    else:
+        name = create_postgres_database(template=request.getfixturevalue("_migrated_postgres") if migrated else None)
+        url = postgres_url_for(name)
+    if migrated:
+        _MIGRATED.add(url)
+    yield url
+    _MIGRATED.discard(url)
+    if request.param == "postgresql":
+        drop_postgres_database_later(name)
 
 
 @pytest.fixture
 def engine(database_url) -> Iterator[Engine]:
     eng = make_engine(database_url)
-    with eng.begin() as conn:
-        migrations.upgrade(connection=conn)
+    if database_url not in _MIGRATED:
+        with eng.begin() as conn:
+            migrations.upgrade(connection=conn)
     yield eng
     eng.dispose()
 

@@ -17,7 +17,7 @@ from humanic_app.db import make_engine
 from humanic_app.models import SignInAttempt
 from humanic_app.services import sign_in_throttle
 from tests.e2e.helpers import sign_in
-from tests.support.server import RUNS_DIR, create_owner, running_app
+from tests.support.server import create_owner, run_dir, running_app
 
 EVIL = "https://evil.example"
 OWNER = ("owner@security.test", "owner password 123")
@@ -130,7 +130,7 @@ def _failures_counted(address: str) -> int:
 
 
 def _app_database():
-    return make_engine(f"sqlite:///{RUNS_DIR / 'security' / 'data' / 'humanic.db'}")
+    return make_engine(f"sqlite:///{run_dir('security') / 'data' / 'humanic.db'}")
 
 
 def _wait_for(condition, timeout_s: float = 20) -> None:

@@ -121,14 +121,14 @@ def test_no_test_event_after_30_seconds_shows_the_checks(signed_in_page, app_url
     from humanic_app import clock
     from humanic_app.db import make_engine
     from humanic_app.models import Source
-    from tests.support.server import RUNS_DIR
+    from tests.support.server import run_dir
 
     page = signed_in_page
     source = page.request.post(f"{app_url}/api/v1/sources", data={"name": "Quiet one"}).json()
     old_hook = source["webhook_url"].replace("http://testserver", app_url)
     page.request.post(f"{app_url}/api/v1/sources/{source['id']}/rotate")
     assert post_like_posthog(old_hook, {"event": {"event": "x", "distinct_id": "d"}}) == 404
-    engine = make_engine(f"sqlite:///{RUNS_DIR / 'sqlite' / 'data' / 'humanic.db'}")
+    engine = make_engine(f"sqlite:///{run_dir('sqlite') / 'data' / 'humanic.db'}")
     with engine.begin() as conn:  # connected a minute ago
         conn.execute(
             update(Source.__table__)

@@ -13,7 +13,7 @@ from humanic_app.db import make_engine
 from humanic_app.services.samples import posthog_event
 from tests.support.history import retire_history, seed_history
 from tests.support.look import element_shot, serious_violations, sideways_scroll
-from tests.support.server import RUNS_DIR
+from tests.support.server import RUNS_DIR, run_dir
 from tests.support.webhooks import post_like_posthog
 
 SCREENSHOT = RUNS_DIR / "dashboard.png"
@@ -22,7 +22,7 @@ LOADED = re.compile(r"last run (never|\d+ min ago)")  # Pipeline health as read,
 
 @pytest.fixture(scope="module")
 def history(app):
-    engine = make_engine(f"sqlite:///{RUNS_DIR / 'sqlite' / 'data' / 'humanic.db'}")
+    engine = make_engine(f"sqlite:///{run_dir('sqlite') / 'data' / 'humanic.db'}")
     patcher = pytest.MonkeyPatch()
     try:
         seed_history(engine, monkeypatch=patcher)
@@ -103,7 +103,7 @@ def test_pipeline_health_says_when_partition_passes_fail(signed_in_page, width, 
     from humanic_app import clock
     from humanic_app.services import stats
 
-    engine = make_engine(f"sqlite:///{RUNS_DIR / 'sqlite' / 'data' / 'humanic.db'}")
+    engine = make_engine(f"sqlite:///{run_dir('sqlite') / 'data' / 'humanic.db'}")
     page = signed_in_page
     try:
         with Session(engine) as session:
@@ -133,7 +133,7 @@ def test_pipeline_health_says_when_a_worker_paces_its_sends_locally(signed_in_pa
 
     from humanic_app.services.delivery import pacing
 
-    engine = make_engine(f"sqlite:///{RUNS_DIR / 'sqlite' / 'data' / 'humanic.db'}")
+    engine = make_engine(f"sqlite:///{run_dir('sqlite') / 'data' / 'humanic.db'}")
     page = signed_in_page
     try:
         with Session(engine) as session:

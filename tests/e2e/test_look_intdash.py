@@ -147,9 +147,9 @@ def traffic(app):
     shared, later journeys must not see these campaigns fire."""
     from humanic_app.db import make_engine
     from tests.support.history import retire_history, seed_history
-    from tests.support.server import RUNS_DIR
+    from tests.support.server import run_dir
 
-    engine = make_engine(f"sqlite:///{RUNS_DIR / 'sqlite' / 'data' / 'humanic.db'}")
+    engine = make_engine(f"sqlite:///{run_dir('sqlite') / 'data' / 'humanic.db'}")
     patcher = pytest.MonkeyPatch()
     try:
         seed_history(engine, hours=26, per_hour=12, monkeypatch=patcher)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import os
 import uuid
@@ -18,11 +19,14 @@ def postgres_url_for(name: str, admin_url: str = POSTGRES_ADMIN_URL) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
-def create_postgres_database(admin_url: str = POSTGRES_ADMIN_URL, prefix: str = "humanic_test") -> str:
+def create_postgres_database(
+    admin_url: str = POSTGRES_ADMIN_URL, prefix: str = "humanic_test", template: str | None = None
+) -> str:
+    """A new database, empty or a copy of `template` (which nobody may be connected to meanwhile)."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     admin.dispose()
     return name
 
@@ -34,10 +38,29 @@ def drop_postgres_database(name: str, admin_url: str = POSTGRES_ADMIN_URL) -> No
     admin.dispose()
 
 
+# PostgreSQL 15 checkpoints at every DROP DATABASE (about 0.2 s here): the tests' databases are dropped by
+# this thread while the next test runs, and `wait_for_drops` at the end of the session reports a failure.
+_dropper = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-test-database")
+_drops: list[concurrent.futures.Future] = []
+
+
+def drop_postgres_database_later(name: str, admin_url: str = POSTGRES_ADMIN_URL) -> None:
+    _drops.append(_dropper.submit(drop_postgres_database, name, admin_url))
+
+
+def wait_for_drops() -> None:
+    """Waits for every database handed to `drop_postgres_database_later`; raises the first failure."""
+    while _drops:
+        _drops.pop(0).result()
+
+
 @contextlib.contextmanager
-def fresh_postgres_database(admin_url: str = POSTGRES_ADMIN_URL, prefix: str = "humanic_test") -> Iterator[str]:
-    """Yields the URL of an empty database on `admin_url`'s server, dropped afterwards."""
-    name = create_postgres_database(admin_url, prefix)
+def fresh_postgres_database(
+    admin_url: str = POSTGRES_ADMIN_URL, prefix: str = "humanic_test", template: str | None = None
+) -> Iterator[str]:
+    """Yields the URL of an empty database on `admin_url`'s server (or a copy of `template`), dropped
+    afterwards."""
+    name = create_postgres_database(admin_url, prefix, template)
     try:
         yield postgres_url_for(name, admin_url)
     finally:

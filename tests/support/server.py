@@ -20,6 +20,12 @@ RUNS_DIR = PROJECT / ".test-runs"
 START_TIMEOUT_S = 420
 
 
+def run_dir(name: str) -> Path:
+    """Where `running_app(name)` keeps its data and build: one per pytest-xdist worker, which run at once."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return RUNS_DIR / (f"{name}-{worker}" if worker else name)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -84,16 +90,16 @@ def running_app(
     """Yields the running app. Each run gets its own data dir and Reflex build dir under .test-runs/NAME.
     `backend_only`: the API, webhooks and background worker without building the pages (starts in seconds).
     `before_start` is given the migrated data dir before the app starts."""
-    run_dir = RUNS_DIR / name
-    shutil.rmtree(run_dir / "data", ignore_errors=True)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    runs = run_dir(name)
+    shutil.rmtree(runs / "data", ignore_errors=True)
+    runs.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REFLEX_REDIS_URL", "HUMANIC_PUBLIC_URL")}
     env.update(
         {
-            "HUMANIC_DATA_DIR": str(run_dir / "data"),
-            "REFLEX_WEB_WORKDIR": str(run_dir / ".web"),
-            "REFLEX_STATES_WORKDIR": str(run_dir / ".states"),
+            "HUMANIC_DATA_DIR": str(runs / "data"),
+            "REFLEX_WEB_WORKDIR": str(runs / ".web"),
+            "REFLEX_STATES_WORKDIR": str(runs / ".states"),
             "REFLEX_USE_SYSTEM_BUN": "1",
             "REFLEX_DIR": str(PROJECT / ".reflex"),
             "REFLEX_CHECK_LATEST_VERSION": "0",
@@ -106,8 +112,8 @@ def running_app(
         [sys.executable, "-m", "humanic_app", "migrate"], cwd=PROJECT, env=env, check=True, capture_output=True
     )
     if before_start is not None:
-        before_start(run_dir / "data")
-    log_path = run_dir / "server.log"
+        before_start(runs / "data")
+    log_path = runs / "server.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [
@@ -143,7 +149,7 @@ def running_app(
 
 def create_owner(name: str, owner: tuple[str, str]) -> tuple[str, str]:
     """Creates the owner of the app `running_app(name)` started, through the CLI as an operator would."""
-    env = {**os.environ, "HUMANIC_DATA_DIR": str(RUNS_DIR / name / "data")}
+    env = {**os.environ, "HUMANIC_DATA_DIR": str(run_dir(name) / "data")}
     env.pop("DATABASE_URL", None)
     subprocess.run(
         [sys.executable, "-m", "humanic_app", "create-user", "--email", owner[0], "--password", owner[1]],
