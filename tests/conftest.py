@@ -1,4 +1,5 @@
-"""Database fixtures: every database test runs on real SQLite and real PostgreSQL, migrated by Alembic.
+"""Database fixtures: every database test runs on real SQLite and real PostgreSQL, migrated by Alembic (once
+per session: each test's database is a copy of that migrated one).
 
 Tests are marked by what they need, so `-m "not browser and not postgres and not image"` runs without
 Chromium, a PostgreSQL server or a build: `browser` for everything under tests/e2e, `postgres` for the
