@@ -1,5 +1,6 @@
-"""Database fixtures: every database test runs on real SQLite and real PostgreSQL, migrated by Alembic (once
-per session: each test's database is a copy of that migrated one).
+"""Database fixtures: every database test runs on real SQLite and real PostgreSQL, migrated by Alembic. A test
+that takes `engine` gets a copy of a database migrated once per process; one that needs an empty database
+takes `database_url` without `engine` and migrates it itself.
 
 Tests are marked by what they need, so `-m "not browser and not postgres and not image"` runs without
 Chromium, a PostgreSQL server or a build: `browser` for everything under tests/e2e, `postgres` for the
@@ -89,6 +90,7 @@ def _migrated_sqlite(tmp_path_factory) -> Path:
     with eng.begin() as conn:
         migrations.upgrade(connection=conn)
     eng.dispose()
+    assert not path.with_name(f"{path.name}-wal").exists(), "a connection is still open: the copy would miss the WAL"
     return path
 
 
@@ -102,7 +104,8 @@ def _migrated_postgres() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path) -> Iterator[str]:
     """An empty database; where the test takes `engine`, a copy of a migrated one instead, which costs a
-    file copy or a CREATE DATABASE … TEMPLATE rather than running every migration again."""
+    file copy or a CREATE DATABASE … TEMPLATE rather than running every migration again. (A module that
+    overrides `engine` and takes this fixture too would get the migrated copy: none does.)"""
     migrated = "engine" in request.fixturenames
     if request.param == "sqlite":
         path = tmp_path / "humanic.db"

@@ -44,23 +44,33 @@ _dropper = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_pref
 _drops: list[concurrent.futures.Future] = []
 
 
+def _drop_named(name: str, admin_url: str) -> None:
+    try:
+        drop_postgres_database(name, admin_url)
+    except Exception as exc:
+        raise RuntimeError(f"dropping the test database {name} failed: {exc}") from exc
+
+
 def drop_postgres_database_later(name: str, admin_url: str = POSTGRES_ADMIN_URL) -> None:
-    _drops.append(_dropper.submit(drop_postgres_database, name, admin_url))
+    _drops.append(_dropper.submit(_drop_named, name, admin_url))
 
 
 def wait_for_drops() -> None:
-    """Waits for every database handed to `drop_postgres_database_later`; raises the first failure."""
+    """Waits for every database handed to `drop_postgres_database_later`; raises one error naming every
+    database whose drop failed."""
+    failures = []
     while _drops:
-        _drops.pop(0).result()
+        exc = _drops.pop(0).exception()
+        if exc is not None:
+            failures.append(str(exc))
+    if failures:
+        raise RuntimeError("\n".join(failures))
 
 
 @contextlib.contextmanager
-def fresh_postgres_database(
-    admin_url: str = POSTGRES_ADMIN_URL, prefix: str = "humanic_test", template: str | None = None
-) -> Iterator[str]:
-    """Yields the URL of an empty database on `admin_url`'s server (or a copy of `template`), dropped
-    afterwards."""
-    name = create_postgres_database(admin_url, prefix, template)
+def fresh_postgres_database(admin_url: str = POSTGRES_ADMIN_URL, prefix: str = "humanic_test") -> Iterator[str]:
+    """Yields the URL of an empty database on `admin_url`'s server, dropped afterwards."""
+    name = create_postgres_database(admin_url, prefix)
     try:
         yield postgres_url_for(name, admin_url)
     finally:

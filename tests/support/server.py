@@ -87,7 +87,7 @@ def running_app(
     backend_only: bool = False,
     before_start: Callable[[Path], None] | None = None,
 ) -> Iterator[RunningApp]:
-    """Yields the running app. Each run gets its own data dir and Reflex build dir under .test-runs/NAME.
+    """Yields the running app. Each run gets its own data dir and Reflex build dir under `run_dir(name)`.
     `backend_only`: the API, webhooks and background worker without building the pages (starts in seconds).
     `before_start` is given the migrated data dir before the app starts."""
     runs = run_dir(name)
